@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export const config = defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Tests that share the PostgreSQL server use their own schemas, so files may run in parallel.
+    pool: 'forks',
+  },
+});
+
+// Vitest loads the config through its default export; this is the one allowed default export.
+// eslint-disable-next-line no-restricted-syntax
+export default config;
