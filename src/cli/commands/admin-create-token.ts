@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { openStore } from '../../store/index.js';
+import { AuthService } from '../../services/index.js';
+import { action, type Ctx } from '../context.js';
+
+export interface CreateTokenOptions {
+  role: string;
+  name: string;
+  expiresAt?: string;
+  dataDir: string;
+  databaseUrl?: string;
+}
+
+/** Works on the store directly (no server needed): for bootstrapping and automation. */
+export async function adminCreateToken(opts: CreateTokenOptions, ctx: Ctx): Promise<void> {
+  const store = await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  try {
+    const auth = new AuthService(store);
+    // --org is the global flag (flag > EVIDENT_ORG > config file), as for every other command.
+    const { org, created } = await auth.ensureOrg(ctx.globals.org);
+    if (created) ctx.printer.info(`created organisation ${org.name}`);
+    const issued = await auth.issue(org, { name: opts.name, role: opts.role, expiresAt: opts.expiresAt ?? null, createdBy: 'evident admin create-token' });
+    ctx.printer.result({ token: issued.secret, id: issued.token.id, org: org.name, role: issued.token.role, expires_at: issued.token.expiresAt }, () =>
+      ctx.printer.text(issued.secret),
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerAdmin(program: Command): void {
+  const admin = program.command('admin').description('Administration directly on the store (no server needed)');
+  admin
+    .command('create-token')
+    .description('Create an API token (and the organisation if needed); prints only the token')
+    .requiredOption('--role <role>', 'admin | member | reporter | reader')
+    .option('--name <name>', 'a label for the token', 'created by evident admin')
+    .option('--expires-at <time>', 'ISO-8601 expiry time (default: never)')
+    .option('--data-dir <dir>', 'embedded store directory (env EVIDENT_DATA_DIR)', process.env.EVIDENT_DATA_DIR ?? '.evident-data')
+    .option('--database-url <url>', 'postgres://… (env EVIDENT_DATABASE_URL)', process.env.EVIDENT_DATABASE_URL)
+    .addHelpText('after', '\nThe organisation is the global --org (created if missing).\nExample:\n  export EVIDENT_API_TOKEN=$(evident admin create-token --org acme --role reporter)')
+    .action(action<CreateTokenOptions>(adminCreateToken));
+}

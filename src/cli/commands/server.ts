@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { startServer } from '../../server/index.js';
+import { action, intFlag, type Ctx } from '../context.js';
+
+export interface ServerCommandOptions {
+  port: number;
+  bind: string;
+  dataDir: string;
+  databaseUrl?: string;
+  logKey?: string;
+  defaultOrg: string;
+  logLevel: string;
+}
+
+export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promise<void> {
+  const server = await startServer({
+    port: opts.port, bind: opts.bind, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl,
+    logKey: opts.logKey, defaultOrg: opts.defaultOrg, logLevel: opts.logLevel,
+  });
+  const out = ctx.printer;
+  const store = opts.databaseUrl ? 'PostgreSQL' : `SQLite in ${opts.dataDir}`;
+  const info = { url: server.url, store, verifier_key: server.verifierKey, first_admin: server.bootstrap ?? null };
+  out.result(info, () => {
+    out.text(`Evident is listening on ${server.url} (store: ${store})`);
+    out.text(`Log verifier key: ${server.verifierKey}${server.keyCreated ? `  (new key written to ${server.keyFile})` : ''}`);
+    if (server.bootstrap) {
+      out.text('');
+      out.text(`First start: created organisation "${server.bootstrap.org}" and its first admin API token.`);
+      out.text('It is shown only this once; keep it somewhere safe:');
+      out.text('');
+      out.text(`  export EVIDENT_HOST=${server.url} EVIDENT_ORG=${server.bootstrap.org} EVIDENT_API_TOKEN=${server.bootstrap.token}`);
+      out.text('');
+      out.text('Then try: evident log checkpoint   and   evident verify log');
+    }
+  });
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('Run the Evident server (HTTP API) on the embedded SQLite store or on PostgreSQL')
+    .option('--port <n>', 'TCP port to listen on (env EVIDENT_PORT)', intFlag('--port'), Number(process.env.EVIDENT_PORT ?? 8080))
+    .option('--bind <address>', 'address to listen on (env EVIDENT_BIND)', process.env.EVIDENT_BIND ?? '127.0.0.1')
+    .option('--data-dir <dir>', 'directory of the embedded store and the log key (env EVIDENT_DATA_DIR)', process.env.EVIDENT_DATA_DIR ?? '.evident-data')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL instead of SQLite (env EVIDENT_DATABASE_URL)', process.env.EVIDENT_DATABASE_URL)
+    .option('--log-key <key-or-file>', 'log signing key (PRIVATE+KEY+…) or a file holding it (env EVIDENT_LOG_KEY); default <data-dir>/log-key, created on first start', process.env.EVIDENT_LOG_KEY)
+    .option('--default-org <name>', 'organisation created on first start', 'default')
+    .option('--log-level <level>', 'server log level (fatal, error, warn, info, debug)', 'info')
+    .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
+    .action(action<ServerCommandOptions>(serverCommand));
+}

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { EvidentClient } from '../client/index.js';
+import { EvidentError } from '../core/index.js';
+import { resolveGlobals, type GlobalFlags, type GlobalOptions } from './config.js';
+import { createPrinter, type Printer } from './output.js';
+
+export interface Ctx {
+  globals: GlobalOptions;
+  printer: Printer;
+  client(): EvidentClient;
+}
+
+export function makeContext(flags: GlobalFlags): Ctx {
+  const globals = resolveGlobals(flags);
+  const printer = createPrinter(globals.output);
+  return {
+    globals,
+    printer,
+    client: () =>
+      new EvidentClient({
+        host: globals.host,
+        org: globals.org,
+        apiToken: globals.apiToken,
+        debug: globals.debug ? (line) => printer.info(`[debug] ${line}`) : undefined,
+      }),
+  };
+}
+
+/** Wraps a command's handler: resolves the global options and hands it its own typed options. */
+export function action<O>(handler: (options: O, ctx: Ctx, args: string[]) => Promise<void>) {
+  return async function (this: Command, ...args: unknown[]) {
+    const command = this;
+    const options = command.optsWithGlobals() as O & GlobalFlags;
+    await handler(options, makeContext(options), command.args);
+  };
+}
+
+/** Parses a non-negative integer flag, naming the flag when it is not one. */
+export function intFlag(name: string, min = 0) {
+  return (value: string): number => {
+    if (!/^\d{1,16}$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+      throw new EvidentError('INVALID_ARGUMENT', `${name} must be an integer >= ${min}, not ${JSON.stringify(value)}`);
+    }
+    return Number(value);
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The one printer: results go to stdout (as a table or as JSON), diagnostics to stderr.
+ * `--output json` output is stable: snake_case keys, one JSON document per command.
+ */
+export interface Printer {
+  json(value: unknown): void;
+  table(headers: string[], rows: (string | number | null | undefined)[][]): void;
+  text(text: string): void;
+  info(line: string): void;
+  result(value: unknown, human: () => void): void;
+}
+
+export function createPrinter(output: 'table' | 'json', out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Printer {
+  const printer: Printer = {
+    json(value) {
+      out.write(JSON.stringify(value, null, 2) + '\n');
+    },
+    table(headers, rows) {
+      const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
+      const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+      for (const row of cells) out.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd() + '\n');
+    },
+    text(text) {
+      out.write(text.endsWith('\n') ? text : text + '\n');
+    },
+    info(line) {
+      err.write(line + '\n');
+    },
+    result(value, human) {
+      if (output === 'json') printer.json(value);
+      else human();
+    },
+  };
+  return printer;
+}

@@ -1,0 +1,26 @@
+import { Command, Option } from 'commander';
+import { VERSION } from '../server/index.js';
+import { registerServer } from './commands/server.js';
+import { registerAdmin } from './commands/admin-create-token.js';
+import { registerLog } from './commands/log.js';
+import { registerVerify } from './commands/verify-log.js';
+
+export function buildProgram(): Command {
+  const program = new Command('evident')
+    .description('Evident: a tamper-evident record of how software gets from a commit to production')
+    .version(VERSION)
+    .option('--host <url>', 'Evident server URL (env EVIDENT_HOST; default http://127.0.0.1:8080)')
+    .option('--org <name>', 'organisation (env EVIDENT_ORG; default "default")')
+    .option('--api-token <token>', 'API token (env EVIDENT_API_TOKEN)')
+    .addOption(new Option('-o, --output <format>', 'output format (env EVIDENT_OUTPUT)').choices(['table', 'json']))
+    .option('--dry-run', 'show what would be sent without changing anything')
+    .option('--debug', 'print requests and stack traces on stderr')
+    .option('--config <file>', 'config file (env EVIDENT_CONFIG; default ~/.evident.yml)')
+    .showHelpAfterError()
+    .addHelpText('after', '\nPrecedence: flag > environment variable > ~/.evident.yml (keys: host, org, api_token, output, debug).\nExit status: 0 ok, 1 failed (not compliant, verification failed, not found), 2 usage, 3 server or network, 4 auth.');
+  registerServer(program);
+  registerAdmin(program);
+  registerLog(program);
+  registerVerify(program);
+  return program;
+}

@@ -1,0 +1,3 @@
+export { EvidentClient } from './http-client.js';
+export type { ClientOptions } from './http-client.js';
+export * as schemas from './schemas.js';

@@ -1,0 +1,22 @@
+// The tamper-evident log (DESIGN.md §2): RFC 9162 §2.1 Merkle trees over the stored-hash layout of
+// golang.org/x/mod/sumdb/tlog, proof verification, and C2SP signed notes and checkpoints. Pure: no I/O.
+export { HASH_SIZE, EMPTY_ROOT, leafHash, nodeHash } from './hash.js';
+export type { Hash } from './hash.js';
+export {
+  storedHashIndex, splitStoredHashIndex, storedHashCount, frontierIndexes, appendLeaves, rootFromFrontier,
+  TreeBuilder, rootOfLeaves,
+} from './stored.js';
+export type { AppendResult } from './stored.js';
+export {
+  treeRootPlan, treeRoot, inclusionProofPlan, inclusionProof, consistencyProofPlan, consistencyProof,
+} from './proof.js';
+export { verifyInclusion, rootFromInclusionProof, verifyConsistency } from './verify.js';
+export { verifySubtreeInclusion, verifySubtreeConsistency } from './subtree.js';
+export {
+  generateSignerKey, parseSignerKey, parseVerifierKey, verifierFromPublicKey, keyIdFor,
+} from './keys.js';
+export type { NoteSigner, NoteVerifier } from './keys.js';
+export { signNote, openNote } from './note.js';
+export type { OpenedNote } from './note.js';
+export { formatCheckpoint, parseCheckpoint, openCheckpoint } from './checkpoint.js';
+export type { Checkpoint } from './checkpoint.js';

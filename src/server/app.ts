@@ -1,0 +1,43 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import { registerErrorHandling } from './errors.js';
+import type { Services } from './context.js';
+import { healthRoutes } from './routes/health.js';
+import { orgRoutes } from './routes/orgs.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { logRoutes } from './routes/log.js';
+
+export interface AppOptions {
+  services: Services;
+  logger?: FastifyServerOptions['logger'];
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number;
+}
+
+export const VERSION = '0.1.0';
+
+/** Builds the HTTP application without listening, so tests can use inject() as well as a real socket. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Validation reports every problem with its path, not only the first.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+  });
+  registerErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Evident API', version: VERSION, description: 'A tamper-evident record of how software gets from a commit to production.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token (evd_…)' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  const { services } = options;
+  await app.register(healthRoutes(services));
+  await app.register(orgRoutes(services));
+  await app.register(tokenRoutes(services));
+  await app.register(logRoutes(services));
+  app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { openStore, type Store } from '../store/index.js';
+import { AuthService, LogService, loadLogKey } from '../services/index.js';
+import { buildApp } from './app.js';
+
+export interface ServerOptions {
+  port: number;
+  bind: string;
+  dataDir: string;
+  databaseUrl?: string;
+  /** Signer key string or key file (else <dataDir>/log-key, created on first start). */
+  logKey?: string;
+  /** Name of the organisation created on first start. */
+  defaultOrg?: string;
+  logLevel?: string;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  url: string;
+  verifierKey: string;
+  keyFile?: string;
+  keyCreated: boolean;
+  /** Set on first start only: the default org and its first admin token, to be shown once. */
+  bootstrap?: { org: string; token: string };
+  close(): Promise<void>;
+}
+
+/** Opens the store (running migrations), loads or creates the log key, bootstraps, then listens. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  try {
+    const auth = new AuthService(store);
+    const log = new LogService(store, key.signer);
+    let bootstrap: RunningServer['bootstrap'];
+    if (!(await auth.hasOrgs())) {
+      const { org, created } = await auth.ensureOrg(options.defaultOrg ?? 'default');
+      if (created) {
+        const issued = await auth.issue(org, { name: 'first admin', role: 'admin', createdBy: 'evident server (first start)' });
+        bootstrap = { org: org.name, token: issued.secret };
+      }
+    }
+    const app = await buildApp({ services: { store, auth, log }, logger: { level: options.logLevel ?? 'info', stream: process.stderr } });
+    await app.listen({ port: options.port, host: options.bind });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
+    return {
+      app, store, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, verifierKey: key.signer.verifierKey,
+      keyFile: key.file, keyCreated: key.created, bootstrap,
+      async close() {
+        await app.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

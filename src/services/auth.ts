@@ -1,0 +1,122 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { EvidentError, checkName, checkRole, type Role } from '../core/index.js';
+import type { OrgRecord, Page, Store, TokenRecord } from '../store/index.js';
+import { systemClock, type Clock } from './clock.js';
+
+/** Who is calling: the token's org and role. */
+export interface Principal {
+  tokenId: string;
+  tokenName: string;
+  org: OrgRecord;
+  role: Role;
+}
+
+export type Action = 'read' | 'write' | 'admin';
+
+/** Which roles may do what (DESIGN.md §7). `reporter` is for pipelines and environment reporters. */
+const ALLOWED: Record<Action, readonly Role[]> = {
+  read: ['admin', 'member', 'reporter', 'reader'],
+  write: ['admin', 'member', 'reporter'],
+  admin: ['admin'],
+};
+
+export function authorize(principal: Principal, action: Action, orgName?: string): void {
+  if (orgName !== undefined && orgName !== principal.org.name) {
+    // The same answer whether or not that org exists: a token never learns about another org.
+    throw new EvidentError('FORBIDDEN', `this token cannot access organisation ${JSON.stringify(orgName)}`);
+  }
+  if (!ALLOWED[action].includes(principal.role)) {
+    throw new EvidentError('FORBIDDEN', `role ${principal.role} may not ${action}; needs ${ALLOWED[action].join(' or ')}`);
+  }
+}
+
+export interface IssuedToken {
+  token: TokenRecord;
+  /** The secret, shown once and never stored. */
+  secret: string;
+}
+
+const PREFIX = 'evd_';
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Tokens and organisations. Secrets are random, shown once, and stored only as SHA-256. */
+export class AuthService {
+  constructor(private readonly store: Store, private readonly clock: Clock = systemClock) {}
+
+  async org(name: string): Promise<OrgRecord> {
+    const org = await this.store.orgs.get(checkName('organisation', name));
+    if (!org) throw new EvidentError('NOT_FOUND', `organisation ${JSON.stringify(name)} does not exist`);
+    return org;
+  }
+
+  async ensureOrg(name: string): Promise<{ org: OrgRecord; created: boolean }> {
+    checkName('organisation', name);
+    const existing = await this.store.orgs.get(name);
+    if (existing) return { org: existing, created: false };
+    try {
+      return { org: await this.store.orgs.create(name, this.clock.now().toISOString()), created: true };
+    } catch (err) {
+      const raced = await this.store.orgs.get(name);
+      if (raced) return { org: raced, created: false };
+      throw err;
+    }
+  }
+
+  async hasOrgs(): Promise<boolean> {
+    return (await this.store.orgs.list()).length > 0;
+  }
+
+  async issue(org: OrgRecord, input: { name: string; role: string; expiresAt?: string | null; createdBy?: string | null }): Promise<IssuedToken> {
+    const role = checkRole(input.role);
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 100) throw new EvidentError('INVALID_ARGUMENT', 'token name must be 1-100 characters', { details: [{ path: 'name', message: 'length' }] });
+    const now = this.clock.now();
+    let expiresAt: string | null = null;
+    if (input.expiresAt) {
+      const at = new Date(input.expiresAt);
+      if (Number.isNaN(at.getTime()) || at <= now) {
+        throw new EvidentError('INVALID_ARGUMENT', `expires_at must be a future ISO-8601 time, not ${JSON.stringify(input.expiresAt)}`, { details: [{ path: 'expires_at', message: 'not a future time' }] });
+      }
+      expiresAt = at.toISOString();
+    }
+    const secret = PREFIX + randomBytes(32).toString('base64url');
+    const token = await this.store.tokens.create({
+      id: 'tok_' + randomBytes(8).toString('hex'),
+      orgId: org.id,
+      name,
+      role,
+      secretHash: hashSecret(secret),
+      createdAt: now.toISOString(),
+      createdBy: input.createdBy ?? null,
+      expiresAt,
+    });
+    return { token, secret };
+  }
+
+  async authenticate(secret: string | undefined): Promise<Principal> {
+    if (!secret) throw new EvidentError('UNAUTHENTICATED', 'an API token is required (Authorization: Bearer <token>)');
+    const token = secret.startsWith(PREFIX) ? await this.store.tokens.findBySecretHash(hashSecret(secret)) : undefined;
+    if (!token) throw new EvidentError('UNAUTHENTICATED', 'unknown API token');
+    if (token.revokedAt) throw new EvidentError('UNAUTHENTICATED', 'this API token was revoked');
+    if (token.expiresAt && new Date(token.expiresAt) <= this.clock.now()) throw new EvidentError('UNAUTHENTICATED', 'this API token has expired');
+    return {
+      tokenId: token.id,
+      tokenName: token.name,
+      role: checkRole(token.role),
+      org: { id: token.orgId, name: token.orgName, createdAt: '' },
+    };
+  }
+
+  list(org: OrgRecord, cursor: string | null, limit: number): Promise<Page<TokenRecord>> {
+    return this.store.tokens.list(org.id, cursor, limit);
+  }
+
+  async revoke(org: OrgRecord, id: string): Promise<TokenRecord> {
+    const token = await this.store.tokens.revoke(org.id, id, this.clock.now().toISOString());
+    if (!token) throw new EvidentError('NOT_FOUND', `no token ${JSON.stringify(id)} in organisation ${org.name}`);
+    return token;
+  }
+}

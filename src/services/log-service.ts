@@ -1,0 +1,199 @@
+import { EvidentError, fromHex, toHex } from '../core/index.js';
+import { canonicalJson } from '../formats/index.js';
+import {
+  appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
+  inclusionProofPlan, leafHash, signNote, storedHashIndex, type Hash, type NoteSigner,
+} from '../ledger/index.js';
+import type { OrgRecord, Store, StoredEntry } from '../store/index.js';
+import { systemClock, type Clock } from './clock.js';
+
+export interface AppendedEntry {
+  index: number;
+  leafHash: string;
+  entry: string;
+}
+
+export interface InclusionProofResult {
+  index: number;
+  treeSize: number;
+  leafHash: string;
+  hashes: string[];
+}
+
+export interface ConsistencyProofResult {
+  from: number;
+  to: number;
+  hashes: string[];
+}
+
+export interface LogServiceOptions {
+  clock?: Clock;
+  /** Most entries one transaction may carry; larger queues are committed in several. */
+  maxBatch?: number;
+  /** Most entries one `entries` call returns. */
+  maxRange?: number;
+}
+
+interface Pending {
+  type: string;
+  record: Record<string, unknown>;
+  resolve: (entry: AppendedEntry) => void;
+  reject: (err: unknown) => void;
+}
+
+const RESERVED = ['v', 'type', 'org', 'time'];
+const TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
+const encoder = new TextEncoder();
+
+/**
+ * The per-organisation logs (DESIGN.md §2). Appends are group-committed: callers that arrive while a
+ * transaction is in flight share the next one, and each is acknowledged only after its transaction commits.
+ */
+export class LogService {
+  private readonly queues = new Map<number, { org: OrgRecord; pending: Pending[]; running: boolean }>();
+  private readonly clock: Clock;
+  private readonly maxBatch: number;
+  readonly maxRange: number;
+  private lastCheckpoint = new Map<number, { size: number; root: string; note: string }>();
+
+  constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.maxRange = options.maxRange ?? 1000;
+  }
+
+  get verifierKey(): string {
+    return this.signer.verifierKey;
+  }
+
+  /** C2SP tlog-checkpoint origin: the log key's name and the org, so each org's log is its own. */
+  origin(org: OrgRecord): string {
+    return `${this.signer.name}/${org.name}`;
+  }
+
+  /** Appends one entry `{v, type, org, time, ...record}` as RFC 8785 canonical JSON. */
+  append(org: OrgRecord, type: string, record: Record<string, unknown>): Promise<AppendedEntry> {
+    if (!TYPE.test(type)) throw new EvidentError('INVALID_ARGUMENT', `invalid entry type ${JSON.stringify(type)}`);
+    const clash = Object.keys(record).filter((k) => RESERVED.includes(k));
+    if (clash.length > 0) throw new EvidentError('INVALID_ARGUMENT', `entry fields ${clash.join(', ')} are reserved`);
+    canonicalJson(record); // rejects what cannot be canonicalised before it can spoil a shared batch
+    return new Promise((resolve, reject) => {
+      let queue = this.queues.get(org.id);
+      if (!queue) {
+        queue = { org, pending: [], running: false };
+        this.queues.set(org.id, queue);
+      }
+      queue.pending.push({ type, record, resolve, reject });
+      if (!queue.running) {
+        queue.running = true;
+        // Wait one turn of the event loop so that callers arriving together share the first transaction too.
+        setImmediate(() => void this.drain(org.id));
+      }
+    });
+  }
+
+  private async drain(orgId: number): Promise<void> {
+    const queue = this.queues.get(orgId);
+    if (!queue) return;
+    while (queue.pending.length > 0) {
+      const batch = queue.pending.splice(0, this.maxBatch);
+      try {
+        const entries = await this.commit(queue.org, batch);
+        batch.forEach((p, i) => p.resolve(entries[i]!));
+      } catch (err) {
+        batch.forEach((p) => p.reject(err));
+      }
+    }
+    queue.running = false;
+  }
+
+  private async commit(org: OrgRecord, batch: Pending[]): Promise<AppendedEntry[]> {
+    const at = this.clock.now().toISOString();
+    let written: StoredEntry[] = [];
+    await this.store.log.append(
+      org.id,
+      async (head, ctx) => {
+        const indexes = frontierIndexes(head.size);
+        const stored = await ctx.readHashes(indexes);
+        const frontier = indexes.map((i) => requireHash(stored, i));
+        written = batch.map((p, i) => {
+          const entry = canonicalJson({ ...p.record, v: 1, type: p.type, org: org.name, time: at });
+          return { index: head.size + i, leafHash: leafHash(encoder.encode(entry)), entry };
+        });
+        const next = appendLeaves(head.size, frontier, written.map((e) => e.leafHash));
+        return { entries: written, hashes: next.stored, root: next.root };
+      },
+      at,
+    );
+    return written.map((e) => ({ index: e.index, leafHash: toHex(e.leafHash), entry: e.entry }));
+  }
+
+  /** The signed note for the org's current tree head (C2SP tlog-checkpoint). */
+  async checkpoint(org: OrgRecord): Promise<string> {
+    const head = await this.store.log.head(org.id);
+    const root = toHex(head.root);
+    const cached = this.lastCheckpoint.get(org.id);
+    if (cached && cached.size === head.size && cached.root === root) return cached.note;
+    const note = signNote(formatCheckpoint({ origin: this.origin(org), size: head.size, root: head.root }), [this.signer]);
+    this.lastCheckpoint.set(org.id, { size: head.size, root, note });
+    return note;
+  }
+
+  async size(org: OrgRecord): Promise<number> {
+    return (await this.store.log.head(org.id)).size;
+  }
+
+  async entries(org: OrgRecord, start: number, end: number): Promise<{ index: number; leafHash: string; entry: string }[]> {
+    const size = await this.size(org);
+    checkRange('start', start, 0, size);
+    checkRange('end', end, start, size);
+    const rows = await this.store.log.entries(org.id, start, Math.min(end, start + this.maxRange));
+    return rows.map((r) => ({ index: r.index, leafHash: toHex(r.leafHash), entry: r.entry }));
+  }
+
+  async inclusionProof(org: OrgRecord, index: number, treeSize?: number): Promise<InclusionProofResult> {
+    const size = await this.size(org);
+    if (size === 0) throw new EvidentError('NOT_FOUND', 'the log is empty: there is nothing to prove yet');
+    const n = treeSize ?? size;
+    checkRange('tree_size', n, 1, size);
+    checkRange('index', index, 0, n - 1);
+    const leafIndex = storedHashIndex(0, index);
+    const stored = await this.store.log.readHashes(org.id, [leafIndex, ...inclusionProofPlan(index, n)]);
+    return {
+      index,
+      treeSize: n,
+      leafHash: toHex(requireHash(stored, leafIndex)),
+      hashes: inclusionProof(index, n, stored).map(toHex),
+    };
+  }
+
+  async inclusionProofByLeaf(org: OrgRecord, leafHashHex: string, treeSize?: number): Promise<InclusionProofResult> {
+    const index = await this.store.log.indexOfLeaf(org.id, fromHex(leafHashHex, 'leaf_hash', 32));
+    if (index === undefined || (treeSize !== undefined && index >= treeSize)) {
+      throw new EvidentError('NOT_FOUND', `no entry with leaf hash ${leafHashHex} in this log${treeSize === undefined ? '' : ` at size ${treeSize}`}`);
+    }
+    return this.inclusionProof(org, index, treeSize);
+  }
+
+  async consistencyProof(org: OrgRecord, from: number, to: number): Promise<ConsistencyProofResult> {
+    const size = await this.size(org);
+    checkRange('to', to, 0, size);
+    checkRange('from', from, 0, to);
+    const stored = await this.store.log.readHashes(org.id, consistencyProofPlan(from, to));
+    return { from, to, hashes: consistencyProof(from, to, stored).map(toHex) };
+  }
+}
+
+function requireHash(stored: ReadonlyMap<number, Hash>, index: number): Hash {
+  const hash = stored.get(index);
+  if (!hash) throw new EvidentError('TAMPERED', `stored hash ${index} is missing from the log`);
+  return hash;
+}
+
+function checkRange(name: string, value: number, min: number, max: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new EvidentError('INVALID_ARGUMENT', `${name} must be an integer from ${min} to ${max}, not ${value}`, {
+      details: [{ path: name, message: `out of range ${min}..${max}` }],
+    });
+  }
+}

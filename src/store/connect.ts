@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { EvidentError } from '../core/index.js';
+import type { Database, Engine } from './schema.js';
+import { migrationProvider } from './migrations.js';
+
+export interface ConnectOptions {
+  /** Directory of the embedded SQLite database (created if missing). */
+  dataDir?: string;
+  /** postgres://… — selects the PostgreSQL engine. */
+  databaseUrl?: string;
+  /** PostgreSQL schema to use (created if missing); lets tests share one database. */
+  schema?: string;
+  /** Maximum pooled PostgreSQL connections. */
+  poolSize?: number;
+}
+
+export interface Connection {
+  engine: Engine;
+  db: Kysely<Database>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function connectSqlite(dataDir: string): Connection {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, 'evident.db');
+  const database = new SQLite(file);
+  // WAL for concurrent readers; synchronous=FULL so a commit is durable before it is acknowledged.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = FULL');
+  database.pragma('busy_timeout = 10000');
+  database.pragma('foreign_keys = ON');
+  return { engine: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }) };
+}
+
+function connectPostgres(url: string, schema: string | undefined, poolSize: number): Connection {
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new EvidentError('INVALID_ARGUMENT', `invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  }
+  // int8 columns (sizes, indexes) come back as JS numbers; they stay below 2^53 by construction.
+  const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: types as pg.CustomTypesConfig });
+  const dialect = new PostgresDialect({
+    pool,
+    onCreateConnection: async (conn) => {
+      // Setting a search_path to a schema that does not exist yet is allowed; connect() creates it.
+      if (schema !== undefined) await conn.executeQuery(CompiledQuery.raw(`SET search_path TO "${schema}"`));
+    },
+  });
+  return { engine: 'postgres', db: new Kysely<Database>({ dialect }) };
+}
+
+export async function connect(options: ConnectOptions): Promise<Connection> {
+  const conn = options.databaseUrl
+    ? connectPostgres(options.databaseUrl, options.schema, options.poolSize ?? 10)
+    : connectSqlite(options.dataDir ?? '.evident-data');
+  try {
+    if (options.databaseUrl && options.schema !== undefined) await createSchema(conn.db, options.schema);
+    await migrate(conn);
+  } catch (err) {
+    await conn.db.destroy().catch(() => undefined);
+    throw translateConnectError(err);
+  }
+  return conn;
+}
+
+async function createSchema(db: Kysely<Database>, schema: string): Promise<void> {
+  try {
+    await sql.raw(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).execute(db);
+  } catch (err) {
+    // Two processes creating the same schema at once: the loser sees a unique violation; the schema exists.
+    if ((err as { code?: string }).code !== '23505') throw err;
+  }
+}
+
+async function migrate(conn: Connection): Promise<void> {
+  const migrator = new Migrator({ db: conn.db, provider: migrationProvider(conn.engine) });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
+
+export function translateConnectError(err: unknown): EvidentError {
+  if (err instanceof EvidentError) return err;
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '3D000' || code === '28P01' || code === '28000') {
+    return new EvidentError('UNAVAILABLE', `cannot reach the database: ${message}`, { cause: err });
+  }
+  return new EvidentError('INTERNAL', `database set-up failed: ${message}`, { cause: err });
+}

@@ -1,0 +1,6 @@
+export { openStore, SqlStore, translateDbError } from './sql-store.js';
+export type { ConnectOptions } from './connect.js';
+export type { Engine, Database } from './schema.js';
+export type {
+  Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext,
+} from './types.js';

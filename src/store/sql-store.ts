@@ -1,0 +1,251 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { EvidentError } from '../core/index.js';
+import { EMPTY_ROOT } from '../ledger/index.js';
+import type { Database, Engine } from './schema.js';
+import type {
+  AppendBatch, AppendContext, LogHead, LogStore, NewToken, OrgRecord, OrgStore, Page, Store, StoredEntry,
+  TokenRecord, TokenStore,
+} from './types.js';
+import { connect, type ConnectOptions } from './connect.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Rows per multi-row INSERT: well under SQLite's 32766 and PostgreSQL's 65535 bound parameters. */
+const INSERT_CHUNK = 2000;
+
+export function translateDbError(err: unknown): unknown {
+  if (err instanceof EvidentError) return err;
+  const code = String((err as { code?: unknown }).code ?? '');
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === '23505' || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    return new EvidentError('CONFLICT', `already exists: ${message}`, { cause: err });
+  }
+  if (code === 'SQLITE_BUSY' || code === 'ECONNREFUSED' || code === '57P01' || code === '53300') {
+    return new EvidentError('UNAVAILABLE', `database unavailable: ${message}`, { cause: err });
+  }
+  return err;
+}
+
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
+
+async function readHashesIn(db: Db, orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
+  const out = new Map<number, Uint8Array>();
+  const unique = [...new Set(indexes)];
+  for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
+    const rows = await db
+      .selectFrom('log_hashes')
+      .select(['hidx', 'hash'])
+      .where('org_id', '=', orgId)
+      .where('hidx', 'in', unique.slice(i, i + INSERT_CHUNK))
+      .execute();
+    for (const row of rows) out.set(Number(row.hidx), new Uint8Array(row.hash));
+  }
+  return out;
+}
+
+function toToken(row: Database['tokens'] & { org_name: string }): TokenRecord {
+  return {
+    id: row.id, orgId: row.org_id, orgName: row.org_name, name: row.name, role: row.role,
+    createdAt: row.created_at, createdBy: row.created_by, expiresAt: row.expires_at, revokedAt: row.revoked_at,
+  };
+}
+
+class SqlOrgStore implements OrgStore {
+  constructor(private readonly store: SqlStore) {}
+
+  create(name: string, at: string): Promise<OrgRecord> {
+    return this.store.write(async (tx) => {
+      const row = await tx.insertInto('orgs').values({ name, created_at: at }).returning(['id', 'name', 'created_at']).executeTakeFirstOrThrow();
+      await tx.insertInto('log_heads').values({ org_id: row.id, size: 0, root: EMPTY_ROOT, updated_at: at }).execute();
+      return { id: row.id, name: row.name, createdAt: row.created_at };
+    });
+  }
+
+  async get(name: string): Promise<OrgRecord | undefined> {
+    const row = await this.store.db.selectFrom('orgs').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && { id: row.id, name: row.name, createdAt: row.created_at };
+  }
+
+  async list(): Promise<OrgRecord[]> {
+    const rows = await this.store.db.selectFrom('orgs').selectAll().orderBy('name').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+  }
+}
+
+class SqlTokenStore implements TokenStore {
+  constructor(private readonly store: SqlStore) {}
+
+  private query(db: Db) {
+    return db.selectFrom('tokens').innerJoin('orgs', 'orgs.id', 'tokens.org_id').selectAll('tokens').select('orgs.name as org_name');
+  }
+
+  async create(t: NewToken): Promise<TokenRecord> {
+    await guarded(() =>
+      this.store.db
+        .insertInto('tokens')
+        .values({
+          id: t.id, org_id: t.orgId, name: t.name, role: t.role, secret_hash: t.secretHash,
+          created_at: t.createdAt, created_by: t.createdBy, expires_at: t.expiresAt, revoked_at: null,
+        })
+        .execute(),
+    );
+    return toToken(await this.query(this.store.db).where('tokens.id', '=', t.id).executeTakeFirstOrThrow());
+  }
+
+  async findBySecretHash(secretHash: string): Promise<TokenRecord | undefined> {
+    const row = await this.query(this.store.db).where('tokens.secret_hash', '=', secretHash).executeTakeFirst();
+    return row && toToken(row);
+  }
+
+  /** Keyset pagination on (created_at, id); the cursor is the last item's pair. */
+  async list(orgId: number, cursor: string | null, limit: number): Promise<Page<TokenRecord>> {
+    let q = this.query(this.store.db).where('tokens.org_id', '=', orgId);
+    if (cursor !== null) {
+      const [at, id] = decodeCursor(cursor);
+      q = q.where((eb) => eb.or([eb('tokens.created_at', '>', at), eb.and([eb('tokens.created_at', '=', at), eb('tokens.id', '>', id)])]));
+    }
+    const rows = await q.orderBy('tokens.created_at').orderBy('tokens.id').limit(limit + 1).execute();
+    const items = rows.slice(0, limit).map(toToken);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null };
+  }
+
+  async revoke(orgId: number, id: string, at: string): Promise<TokenRecord | undefined> {
+    await this.store.db
+      .updateTable('tokens')
+      .set({ revoked_at: at })
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const row = await this.query(this.store.db).where('tokens.org_id', '=', orgId).where('tokens.id', '=', id).executeTakeFirst();
+    return row && toToken(row);
+  }
+}
+
+function encodeCursor(parts: string[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const parts: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(parts) && parts.length === 2 && parts.every((p) => typeof p === 'string')) return parts as [string, string];
+  } catch {
+    // fall through to the error below
+  }
+  throw new EvidentError('INVALID_ARGUMENT', 'invalid cursor', { details: [{ path: 'cursor', message: 'not a cursor this server issued' }] });
+}
+
+class SqlLogStore implements LogStore {
+  constructor(private readonly store: SqlStore) {}
+
+  async head(orgId: number): Promise<LogHead> {
+    const row = await this.store.db.selectFrom('log_heads').select(['size', 'root']).where('org_id', '=', orgId).executeTakeFirst();
+    if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
+    return { size: Number(row.size), root: new Uint8Array(row.root) };
+  }
+
+  append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string): Promise<LogHead> {
+    return this.store.write(async (tx) => {
+      // The row lock serialises sequencing per org across every server process (PostgreSQL);
+      // SQLite's write transaction is already exclusive.
+      let q = tx.selectFrom('log_heads').select(['size', 'root']).where('org_id', '=', orgId);
+      if (this.store.engine === 'postgres') q = q.forUpdate();
+      const row = await q.executeTakeFirst();
+      if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
+      const head = { size: Number(row.size), root: new Uint8Array(row.root) };
+      const batch = await build(head, { readHashes: (indexes) => readHashesIn(tx, orgId, indexes) });
+      const size = head.size + batch.entries.length;
+      batch.entries.forEach((e, i) => {
+        if (e.index !== head.size + i) throw new EvidentError('INTERNAL', `append out of sequence at ${e.index}`);
+      });
+      for (let i = 0; i < batch.entries.length; i += INSERT_CHUNK) {
+        const rows = batch.entries.slice(i, i + INSERT_CHUNK).map((e) => ({ org_id: orgId, idx: e.index, leaf_hash: e.leafHash, entry: e.entry }));
+        await tx.insertInto('log_entries').values(rows).execute();
+      }
+      for (let i = 0; i < batch.hashes.length; i += INSERT_CHUNK) {
+        const rows = batch.hashes.slice(i, i + INSERT_CHUNK).map((h) => ({ org_id: orgId, hidx: h.index, hash: h.hash }));
+        await tx.insertInto('log_hashes').values(rows).execute();
+      }
+      await tx.updateTable('log_heads').set({ size, root: batch.root, updated_at: at }).where('org_id', '=', orgId).execute();
+      return { size, root: batch.root };
+    });
+  }
+
+  readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
+    return readHashesIn(this.store.db, orgId, indexes);
+  }
+
+  async entries(orgId: number, start: number, end: number): Promise<StoredEntry[]> {
+    const rows = await this.store.db
+      .selectFrom('log_entries')
+      .select(['idx', 'leaf_hash', 'entry'])
+      .where('org_id', '=', orgId)
+      .where('idx', '>=', start)
+      .where('idx', '<', end)
+      .orderBy('idx')
+      .execute();
+    return rows.map((r) => ({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry }));
+  }
+
+  async indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined> {
+    const row = await this.store.db
+      .selectFrom('log_entries')
+      .select('idx')
+      .where('org_id', '=', orgId)
+      .where('leaf_hash', '=', leafHash)
+      .orderBy('idx')
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : Number(row.idx);
+  }
+}
+
+export class SqlStore implements Store {
+  readonly orgs: OrgStore = new SqlOrgStore(this);
+  readonly tokens: TokenStore = new SqlTokenStore(this);
+  readonly log: LogStore = new SqlLogStore(this);
+
+  constructor(readonly engine: Engine, readonly db: Kysely<Database>) {}
+
+  /**
+   * One all-or-nothing write transaction. On SQLite it starts with BEGIN IMMEDIATE, so a second process
+   * waits for the write lock (busy_timeout) instead of failing half-way when it upgrades a read lock.
+   */
+  write<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    return guarded(async () => {
+      if (this.engine === 'postgres') return this.db.transaction().execute(work);
+      return this.db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await work(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (err) {
+          await sql`rollback`.execute(conn);
+          throw err;
+        }
+      });
+    });
+  }
+
+  async ping(): Promise<void> {
+    await guarded(() => sql`select 1`.execute(this.db));
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+}
+
+export async function openStore(options: ConnectOptions): Promise<SqlStore> {
+  const { engine, db } = await connect(options);
+  return new SqlStore(engine, db);
+}
