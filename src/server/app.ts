@@ -16,6 +16,12 @@ export interface AppOptions {
 
 export const VERSION = '0.1.0';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: { method: string; url: string }[];
+  }
+}
+
 /** Builds the HTTP application without listening, so tests can use inject() as well as a real socket. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -25,6 +31,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
   });
   registerErrorHandling(app);
+  // Kept so a test can prove the OpenAPI document lists every route.
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
+  app.decorate('routeTable', routes);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

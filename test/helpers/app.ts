@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/server/index.js';
+import { AuthService, LogService, type Clock } from '../../src/services/index.js';
+import { openStore, type SqlStore } from '../../src/store/index.js';
+import { tempDir } from './engines.js';
+import { testSigner } from './keys.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: SqlStore;
+  auth: AuthService;
+  log: LogService;
+  adminToken: string;
+  close(): Promise<void>;
+}
+
+/** A server on a fresh embedded store, with org `acme` and an admin token. */
+export async function testApp(options: { clock?: Clock; bodyLimit?: number } = {}): Promise<TestApp> {
+  const dataDir = tempDir();
+  const store = await openStore({ dataDir });
+  const auth = new AuthService(store, options.clock);
+  const log = new LogService(store, testSigner(), { clock: options.clock });
+  const { org } = await auth.ensureOrg('acme');
+  const { secret } = await auth.issue(org, { name: 'admin', role: 'admin' });
+  const app = await buildApp({ services: { store, auth, log }, bodyLimit: options.bodyLimit });
+  return {
+    app, store, auth, log, adminToken: secret,
+    async close() {
+      await app.close();
+      await store.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` };
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromHex } from '../../src/core/index.js';
+import { canonicalJson } from '../../src/formats/index.js';
+import { leafHash, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../../src/ledger/index.js';
+import { LogService } from '../../src/services/index.js';
+import type { OrgRecord, SqlStore } from '../../src/store/index.js';
+import { engines } from '../helpers/engines.js';
+import { testSigner } from '../helpers/keys.js';
+
+const enc = new TextEncoder();
+
+describe.each(engines())('log service on $name', (engine) => {
+  let store: SqlStore;
+  let cleanup: () => Promise<void>;
+  let log: LogService;
+  let org: OrgRecord;
+  let transactions = 0;
+  const fixed = new Date('2026-11-22T10:00:00.000Z');
+
+  beforeAll(async () => {
+    const opened = await engine.open();
+    store = opened.store;
+    cleanup = opened.cleanup;
+    const append = store.log.append.bind(store.log);
+    store.log.append = (...args) => {
+      transactions++;
+      return append(...args);
+    };
+    log = new LogService(store, testSigner(), { clock: { now: () => fixed }, maxBatch: 100 });
+    org = await store.orgs.create('acme', fixed.toISOString());
+  });
+  afterAll(async () => cleanup());
+
+  it('writes entries as RFC 8785 canonical JSON of {v, type, org, time, ...record}', async () => {
+    const e = await log.append(org, 'flow.created', { name: 'runner', z: [3, 1], a: { y: 1, b: 'é' } });
+    expect(e.index).toBe(0);
+    expect(e.entry).toBe('{"a":{"b":"é","y":1},"name":"runner","org":"acme","time":"2026-11-22T10:00:00.000Z","type":"flow.created","v":1,"z":[3,1]}');
+    expect(e.leafHash).toBe(Buffer.from(leafHash(enc.encode(e.entry))).toString('hex'));
+    expect(canonicalJson(JSON.parse(e.entry))).toBe(e.entry);
+  });
+
+  it('rejects bad entries before they can spoil a shared batch', async () => {
+    expect(() => log.append(org, 'Bad Type', {})).toThrow(/entry type/);
+    expect(() => log.append(org, 'x', { org: 'other' })).toThrow(/reserved/);
+    expect(() => log.append(org, 'x', { n: Number.NaN })).toThrow();
+    const sizeBefore = await log.size(org);
+    const results = await Promise.allSettled([log.append(org, 'ok', { i: 1 }), Promise.resolve().then(() => log.append(org, 'x', { bad: () => 1 }))]);
+    expect(results[0]!.status).toBe('fulfilled');
+    expect(results[1]!.status).toBe('rejected');
+    expect(await log.size(org)).toBe(sizeBefore + 1);
+  });
+
+  it('group-commits concurrent appends: gap-free, duplicate-free, fewer transactions than entries', async () => {
+    const start = await log.size(org);
+    transactions = 0;
+    const n = 1000;
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => log.append(org, 'test', { i })));
+    const indexes = results.map((r) => r.index).sort((a, b) => a - b);
+    expect(indexes).toEqual(Array.from({ length: n }, (_, i) => start + i));
+    expect(transactions).toBeGreaterThanOrEqual(n / 100); // maxBatch 100
+    expect(transactions).toBeLessThan(n / 10);
+    // each caller got back its own entry
+    for (const r of results) expect(JSON.parse(r.entry).i).toBe(results.indexOf(r));
+  });
+
+  it('serves a signed checkpoint whose every inclusion and consistency proof verifies', async () => {
+    const note = await log.checkpoint(org);
+    const verifier = parseVerifierKey(log.verifierKey);
+    const cp = openCheckpoint(note, [verifier]);
+    expect(cp.origin).toBe(`${verifier.name}/acme`);
+    expect(cp.size).toBe(await log.size(org));
+    const entries = await log.entries(org, 0, cp.size);
+    expect(entries).toHaveLength(Math.min(cp.size, log.maxRange));
+    for (let index = 0; index < cp.size; index += 37) {
+      const proof = await log.inclusionProof(org, index);
+      expect(proof.treeSize).toBe(cp.size);
+      verifyInclusion(index, cp.size, fromHex(proof.leafHash), proof.hashes.map((h) => fromHex(h)), cp.root);
+    }
+    const byLeaf = await log.inclusionProofByLeaf(org, entries[5]!.leafHash);
+    expect(byLeaf.index).toBe(5);
+    // a proof against an older size verifies against that size's root
+    const older = await log.inclusionProof(org, 3, 10);
+    const c = await log.consistencyProof(org, 10, cp.size);
+    expect(older.treeSize).toBe(10);
+    expect(c.hashes.length).toBeGreaterThan(0);
+    const leaves = (await log.entries(org, 0, 10)).map((e) => fromHex(e.leafHash));
+    const { rootOfLeaves } = await import('../../src/ledger/index.js');
+    const root10 = rootOfLeaves(leaves);
+    verifyInclusion(3, 10, fromHex(older.leafHash), older.hashes.map((h) => fromHex(h)), root10);
+    verifyConsistency(10, cp.size, c.hashes.map((h) => fromHex(h)), root10, cp.root);
+  });
+
+  it('rejects proofs it cannot give with clear errors', async () => {
+    const size = await log.size(org);
+    await expect(log.inclusionProof(org, size)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(log.inclusionProof(org, 0, size + 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(log.consistencyProof(org, 5, 4)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(log.inclusionProofByLeaf(org, 'ab'.repeat(32))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(log.inclusionProofByLeaf(org, 'not-hex')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(log.entries(org, size + 1, size + 2)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('keeps each org in its own log', async () => {
+    const other = await store.orgs.create('globex', fixed.toISOString());
+    await log.append(other, 'test', { hello: 'globex' });
+    expect(await log.size(other)).toBe(1);
+    const cp = openCheckpoint(await log.checkpoint(other), [parseVerifierKey(log.verifierKey)]);
+    expect(cp.origin.endsWith('/globex')).toBe(true);
+    expect(cp.size).toBe(1);
+  });
+});

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { EvidentError } from '../../src/core/index.js';
+import { EMPTY_ROOT, appendLeaves, frontierIndexes, leafHash, storedHashIndex } from '../../src/ledger/index.js';
+import type { SqlStore } from '../../src/store/index.js';
+import { engines } from '../helpers/engines.js';
+
+const enc = new TextEncoder();
+
+/** Builds a valid append batch for `texts` on top of the head the store hands in. */
+function batchOf(texts: string[]) {
+  return async (head: { size: number }, ctx: { readHashes(i: readonly number[]): Promise<Map<number, Uint8Array>> }) => {
+    const idx = frontierIndexes(head.size);
+    const stored = await ctx.readHashes(idx);
+    const frontier = idx.map((i) => stored.get(i)!);
+    const entries = texts.map((t, i) => ({ index: head.size + i, leafHash: leafHash(enc.encode(t)), entry: t }));
+    const next = appendLeaves(head.size, frontier, entries.map((e) => e.leafHash));
+    return { entries, hashes: next.stored, root: next.root };
+  };
+}
+
+// ONE storage suite, run against every engine (DESIGN.md §5).
+describe.each(engines())('storage on $name', (engine) => {
+  let store: SqlStore;
+  let cleanup: () => Promise<void>;
+  const at = '2026-11-22T00:00:00.000Z';
+
+  beforeAll(async () => {
+    const opened = await engine.open();
+    store = opened.store;
+    cleanup = opened.cleanup;
+  });
+  afterAll(async () => cleanup());
+
+  it('creates organisations once, each with an empty log', async () => {
+    const org = await store.orgs.create('acme', at);
+    expect(org).toMatchObject({ name: 'acme', createdAt: at });
+    expect(await store.orgs.get('acme')).toEqual(org);
+    expect(await store.orgs.get('nobody')).toBeUndefined();
+    await expect(store.orgs.create('acme', at)).rejects.toMatchObject({ code: 'CONFLICT' });
+    const head = await store.log.head(org.id);
+    expect(head.size).toBe(0);
+    expect(Buffer.from(head.root)).toEqual(Buffer.from(EMPTY_ROOT));
+  });
+
+  it('stores tokens by secret hash, lists them a page at a time, revokes once', async () => {
+    const org = await store.orgs.create('tokens-org', at);
+    for (let i = 0; i < 5; i++) {
+      await store.tokens.create({ id: `tok_${i}`, orgId: org.id, name: `t${i}`, role: 'reader', secretHash: `h${i}`, createdAt: at, createdBy: null, expiresAt: null });
+    }
+    await expect(
+      store.tokens.create({ id: 'tok_x', orgId: org.id, name: 'dup', role: 'reader', secretHash: 'h0', createdAt: at, createdBy: null, expiresAt: null }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await store.tokens.findBySecretHash('h3'))).toMatchObject({ id: 'tok_3', orgName: 'tokens-org', role: 'reader', revokedAt: null });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await store.tokens.list(org.id, cursor, 2);
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((t) => t.id));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toEqual(['tok_0', 'tok_1', 'tok_2', 'tok_3', 'tok_4']);
+    await expect(store.tokens.list(org.id, 'garbage', 2)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const revoked = await store.tokens.revoke(org.id, 'tok_1', '2026-11-23T00:00:00.000Z');
+    expect(revoked?.revokedAt).toBe('2026-11-23T00:00:00.000Z');
+    const again = await store.tokens.revoke(org.id, 'tok_1', '2026-12-01T00:00:00.000Z');
+    expect(again?.revokedAt).toBe('2026-11-23T00:00:00.000Z');
+    const other = await store.orgs.create('other-org', at);
+    expect(await store.tokens.revoke(other.id, 'tok_2', at)).toBeUndefined();
+  });
+
+  it('appends batches in sequence and reads entries, hashes and leaves back', async () => {
+    const org = await store.orgs.create('log-org', at);
+    await store.log.append(org.id, batchOf(['a', 'b', 'c']), at);
+    const head = await store.log.append(org.id, batchOf(['d', 'e']), at);
+    expect(head.size).toBe(5);
+    const rows = await store.log.entries(org.id, 1, 4);
+    expect(rows.map((r) => [r.index, r.entry])).toEqual([[1, 'b'], [2, 'c'], [3, 'd']]);
+    expect(Buffer.from(rows[0]!.leafHash)).toEqual(Buffer.from(leafHash(enc.encode('b'))));
+    const hashes = await store.log.readHashes(org.id, [storedHashIndex(0, 4), storedHashIndex(2, 0)]);
+    expect(hashes.size).toBe(2);
+    expect(await store.log.indexOfLeaf(org.id, leafHash(enc.encode('e')))).toBe(4);
+    expect(await store.log.indexOfLeaf(org.id, leafHash(enc.encode('zzz')))).toBeUndefined();
+  });
+
+  it('writes nothing when an append fails half-way', async () => {
+    const org = await store.orgs.create('atomic-org', at);
+    await store.log.append(org.id, batchOf(['x']), at);
+    await expect(
+      store.log.append(org.id, async (head, ctx) => {
+        const batch = await batchOf(['y', 'z'])(head, ctx);
+        batch.entries[1]!.index = 7; // out of sequence: the store must refuse the whole batch
+        return batch;
+      }, at),
+    ).rejects.toBeInstanceOf(EvidentError);
+    await expect(store.log.append(org.id, () => { throw new Error('builder failed'); }, at)).rejects.toThrow('builder failed');
+    expect((await store.log.head(org.id)).size).toBe(1);
+    expect(await store.log.entries(org.id, 0, 10)).toHaveLength(1);
+  });
+
+  it('refuses UPDATE, DELETE (and TRUNCATE) of log entries and hashes at the database level', async () => {
+    const org = await store.orgs.create('trigger-org', at);
+    await store.log.append(org.id, batchOf(['one', 'two']), at);
+    const attempts = [
+      sql`UPDATE log_entries SET entry = 'forged' WHERE org_id = ${org.id}`,
+      sql`DELETE FROM log_entries WHERE org_id = ${org.id}`,
+      sql`UPDATE log_hashes SET hash = ${new Uint8Array(32)} WHERE org_id = ${org.id}`,
+      sql`DELETE FROM log_hashes WHERE org_id = ${org.id}`,
+    ];
+    if (store.engine === 'postgres') attempts.push(sql`TRUNCATE log_entries`, sql`TRUNCATE log_hashes`);
+    for (const attempt of attempts) {
+      await expect(attempt.execute(store.db)).rejects.toThrow(/append-only/);
+    }
+    const rows = await store.log.entries(org.id, 0, 10);
+    expect(rows.map((r) => r.entry)).toEqual(['one', 'two']);
+  });
+
+  it('answers ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+});
