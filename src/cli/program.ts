@@ -17,6 +17,8 @@ export function buildProgram(): Command {
     .option('--debug', 'print requests and stack traces on stderr')
     .option('--config <file>', 'config file (env EVIDENT_CONFIG; default ~/.evident.yml)')
     .showHelpAfterError()
+    // Set before the commands are added so that every subcommand inherits it: main() decides exit codes.
+    .exitOverride()
     .addHelpText('after', '\nPrecedence: flag > environment variable > ~/.evident.yml (keys: host, org, api_token, output, debug).\nExit status: 0 ok, 1 failed (not compliant, verification failed, not found), 2 usage, 3 server or network, 4 auth.');
   registerServer(program);
   registerAdmin(program);

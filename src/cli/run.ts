@@ -5,7 +5,7 @@ import { EXIT, describeError, exitCodeFor } from './exit.js';
 
 /** Runs the CLI; the only place that turns errors into exit codes. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return EXIT.OK;
