@@ -2,6 +2,7 @@
 // against a baseline of raw inserts of the same rows with the same batch sizes on the same engine.
 //
 //   node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W]
+//   node --cpu-prof dist/bench/ledger.js --only log|raw ...   (one side alone, for profiling)
 //
 // Prints a report per engine and, last, one `BENCH_JSON {...}` line for machines.
 import os from 'node:os';
@@ -24,6 +25,8 @@ interface Options {
   engines: Engine[];
   rounds: number;
   warmup: number;
+  /** For profiling one side alone (`--only log` or `--only raw`); the report then has no ratio. */
+  only: 'log' | 'raw' | undefined;
 }
 
 /** The store's own chunking (sql-store.ts INSERT_CHUNK), so the baseline issues the same statements. */
@@ -41,6 +44,7 @@ function parseOptions(argv: string[]): Options {
       engines: { type: 'string', default: 'sqlite,postgres' },
       rounds: { type: 'string', default: '2' },
       warmup: { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -61,7 +65,8 @@ function parseOptions(argv: string[]): Options {
   for (const e of engines) if (e !== 'sqlite' && e !== 'postgres') throw new Error(`--engines: unknown engine ${JSON.stringify(e)}`);
   // Enough to reach steady state (full group-commit batches, JIT-compiled paths, warm page cache) cheaply.
   const warmup = values.warmup === undefined ? Math.min(entries, Math.max(4 * concurrency, 1000)) : int('warmup', values.warmup, 0);
-  return { entries, concurrency, engines: engines as Engine[], rounds, warmup };
+  if (values.only !== undefined && values.only !== 'log' && values.only !== 'raw') throw new Error('--only must be log or raw');
+  return { entries, concurrency, engines: engines as Engine[], rounds, warmup, only: values.only };
 }
 
 /** ~1 KB record, different for every entry so no layer (compression, dedup, caches) can profit from repeats. */
@@ -246,7 +251,14 @@ function splitEven(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor((total * (i + 1)) / parts) - Math.floor((total * i) / parts));
 }
 
-async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): Promise<EngineResult> {
+function fmtRun(runs: { entries: number; seconds: number; txns: TxnSample[] }[]): string {
+  const entries = sum(runs.map((r) => r.entries));
+  const seconds = sum(runs.map((r) => r.seconds));
+  const txns = runs.flatMap((r) => r.txns);
+  return `${entries} entries in ${txns.length} txns, ${seconds.toFixed(3)} s, ${Math.round(entries / seconds)} entries/s, txn p50 ${percentile(txns.map((t) => t.ms), 50).toFixed(2)} ms`;
+}
+
+async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): Promise<EngineResult | undefined> {
   const { store } = bs;
   const at = new Date().toISOString();
   const tag = randomBytes(4).toString('hex');
@@ -287,7 +299,9 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
     const doRaw = async () => {
       rawRuns.push(await runRaw(store, plan, start, n, lastBatches));
     };
-    if (r % 2 === 0) {
+    if (opts.only === 'log') await doLog();
+    else if (opts.only === 'raw') await doRaw();
+    else if (r % 2 === 0) {
       await doRaw();
       await doLog();
     } else {
@@ -299,9 +313,15 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
 
   // Sanity: everything that was acknowledged is in the database.
   const head = await store.log.head(logOrg.id);
-  if (head.size !== total) throw new Error(`log head is ${head.size}, expected ${total}`);
+  const expectLog = opts.only === 'raw' ? opts.warmup : total;
+  if (head.size !== expectLog) throw new Error(`log head is ${head.size}, expected ${expectLog}`);
   const rawCount = await store.db.selectFrom('log_entries').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', rawOrg.id).executeTakeFirstOrThrow();
-  if (Number(rawCount.n) !== total) throw new Error(`raw org holds ${String(rawCount.n)} entries, expected ${total}`);
+  const expectRaw = opts.only === 'log' ? opts.warmup : total;
+  if (Number(rawCount.n) !== expectRaw) throw new Error(`raw org holds ${String(rawCount.n)} entries, expected ${expectRaw}`);
+  if (opts.only !== undefined) {
+    console.log(`--only ${opts.only}: ${opts.only === 'log' ? fmtRun(logRuns) : fmtRun(rawRuns)}`);
+    return undefined;
+  }
 
   const logTxns = logRuns.flatMap((r) => r.txns);
   const rawTxns = rawRuns.flatMap((r) => r.txns);
@@ -431,8 +451,10 @@ async function main(): Promise<void> {
     }
     try {
       const result = await benchEngine(bs, signer, opts);
-      printEngine(result);
-      results.push(result);
+      if (result) {
+        printEngine(result);
+        results.push(result);
+      }
     } finally {
       await bs.cleanup();
     }

@@ -28,10 +28,9 @@ export function makeContext(flags: GlobalFlags): Ctx {
 
 /** Wraps a command's handler: resolves the global options and hands it its own typed options. */
 export function action<O>(handler: (options: O, ctx: Ctx, args: string[]) => Promise<void>) {
-  return async function (this: Command, ...args: unknown[]) {
-    const command = this;
-    const options = command.optsWithGlobals() as O & GlobalFlags;
-    await handler(options, makeContext(options), command.args);
+  return async function (this: Command) {
+    const options = this.optsWithGlobals() as O & GlobalFlags;
+    await handler(options, makeContext(options), this.args);
   };
 }
 
