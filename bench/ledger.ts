@@ -50,7 +50,7 @@ function parseOptions(argv: string[]): Options {
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W]');
+    console.log('usage: node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W] [--only log|raw]');
     process.exit(0);
   }
   const int = (name: string, text: string, min: number) => {
