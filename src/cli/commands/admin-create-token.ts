@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openStore } from '../../store/index.js';
 import { AuthService } from '../../services/index.js';
+import { checkName, checkRole } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 
 export interface CreateTokenOptions {
@@ -13,6 +14,14 @@ export interface CreateTokenOptions {
 
 /** Works on the store directly (no server needed): for bootstrapping and automation. */
 export async function adminCreateToken(opts: CreateTokenOptions, ctx: Ctx): Promise<void> {
+  if (ctx.globals.dryRun) {
+    checkName('organisation', ctx.globals.org);
+    checkRole(opts.role);
+    const plan = { org: ctx.globals.org, role: opts.role, name: opts.name, expires_at: opts.expiresAt ?? null, store: opts.databaseUrl ? 'postgres' : opts.dataDir };
+    ctx.printer.info(`dry run: would create a ${opts.role} token "${opts.name}" for organisation ${ctx.globals.org} (nothing written)`);
+    ctx.printer.result({ dry_run: true, ...plan }, () => undefined);
+    return;
+  }
   const store = await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
   try {
     const auth = new AuthService(store);
