@@ -54,7 +54,7 @@ export class LogService {
   private readonly clock: Clock;
   private readonly maxBatch: number;
   readonly maxRange: number;
-  private lastCheckpoint = new Map<number, { size: number; root: string; note: string }>();
+  private readonly lastCheckpoint = new Map<number, { size: number; root: string; note: string }>();
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -143,12 +143,14 @@ export class LogService {
     return (await this.store.log.head(org.id)).size;
   }
 
-  async entries(org: OrgRecord, start: number, end: number): Promise<{ index: number; leafHash: string; entry: string }[]> {
+  /** Entries start <= index < end (default: the tree size), at most maxRange of them; `end` is the end used. */
+  async entries(org: OrgRecord, start: number, end?: number): Promise<{ end: number; items: { index: number; leafHash: string; entry: string }[] }> {
     const size = await this.size(org);
+    const last = end ?? size;
     checkRange('start', start, 0, size);
-    checkRange('end', end, start, size);
-    const rows = await this.store.log.entries(org.id, start, Math.min(end, start + this.maxRange));
-    return rows.map((r) => ({ index: r.index, leafHash: toHex(r.leafHash), entry: r.entry }));
+    checkRange('end', last, start, size);
+    const rows = await this.store.log.entries(org.id, start, Math.min(last, start + this.maxRange));
+    return { end: last, items: rows.map((r) => ({ index: r.index, leafHash: toHex(r.leafHash), entry: r.entry })) };
   }
 
   async inclusionProof(org: OrgRecord, index: number, treeSize?: number): Promise<InclusionProofResult> {
@@ -175,8 +177,10 @@ export class LogService {
     return this.inclusionProof(org, index, treeSize);
   }
 
-  async consistencyProof(org: OrgRecord, from: number, to: number): Promise<ConsistencyProofResult> {
+  /** RFC 9162 §2.1.4 proof that the tree of size `from` is a prefix of the tree of size `to` (default: now). */
+  async consistencyProof(org: OrgRecord, from: number, toSize?: number): Promise<ConsistencyProofResult> {
     const size = await this.size(org);
+    const to = toSize ?? size;
     checkRange('to', to, 0, size);
     checkRange('from', from, 0, to);
     const stored = await this.store.log.readHashes(org.id, consistencyProofPlan(from, to));

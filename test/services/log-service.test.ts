@@ -69,7 +69,7 @@ describe.each(engines())('log service on $name', (engine) => {
     const cp = openCheckpoint(note, [verifier]);
     expect(cp.origin).toBe(`${verifier.name}/acme`);
     expect(cp.size).toBe(await log.size(org));
-    const entries = await log.entries(org, 0, cp.size);
+    const { items: entries } = await log.entries(org, 0, cp.size);
     expect(entries).toHaveLength(Math.min(cp.size, log.maxRange));
     for (let index = 0; index < cp.size; index += 37) {
       const proof = await log.inclusionProof(org, index);
@@ -83,7 +83,7 @@ describe.each(engines())('log service on $name', (engine) => {
     const c = await log.consistencyProof(org, 10, cp.size);
     expect(older.treeSize).toBe(10);
     expect(c.hashes.length).toBeGreaterThan(0);
-    const leaves = (await log.entries(org, 0, 10)).map((e) => fromHex(e.leafHash));
+    const leaves = (await log.entries(org, 0, 10)).items.map((e) => fromHex(e.leafHash));
     const { rootOfLeaves } = await import('../../src/ledger/index.js');
     const root10 = rootOfLeaves(leaves);
     verifyInclusion(3, 10, fromHex(older.leafHash), older.hashes.map((h) => fromHex(h)), root10);

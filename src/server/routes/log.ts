@@ -44,13 +44,11 @@ export function logRoutes(services: Services) {
       },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        const size = await services.log.size(org);
         const start = request.query.cursor !== undefined ? Number(request.query.cursor) : (request.query.start ?? 0);
-        const end = request.query.end ?? size;
-        const rows = await services.log.entries(org, start, end);
-        const next = start + rows.length;
+        const { end, items } = await services.log.entries(org, start, request.query.end);
+        const next = start + items.length;
         return {
-          items: rows.map((r) => ({ index: r.index, leaf_hash: r.leafHash, entry: r.entry })),
+          items: items.map((r) => ({ index: r.index, leaf_hash: r.leafHash, entry: r.entry })),
           next_cursor: next < end ? String(next) : null,
         };
       },
@@ -89,8 +87,7 @@ export function logRoutes(services: Services) {
       },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        const to = request.query.to ?? (await services.log.size(org));
-        return services.log.consistencyProof(org, request.query.from, to);
+        return services.log.consistencyProof(org, request.query.from, request.query.to);
       },
     );
   };
