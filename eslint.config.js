@@ -3,7 +3,7 @@ import { layersRule } from './tools/eslint-layers.js';
 
 // ESLint reads its configuration from the default export.
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/fixtures/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/fixtures/**', 'test/vectors/**'] },
   ...tseslint.configs.recommended,
   {
     plugins: { evident: { rules: { layers: layersRule } } },

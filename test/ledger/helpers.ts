@@ -7,8 +7,8 @@ import { leafHash, nodeHash, type Hash } from '../../src/ledger/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-/** shared/vectors, next to the repository (test/ledger -> ../../../shared/vectors). */
-export const VECTORS = path.resolve(here, '../../../shared/vectors');
+/** test/vectors: a copy of the project's shared/vectors kept in the repository, so a clone anywhere can run them. */
+export const VECTORS = path.resolve(here, '../vectors');
 export const MERKLE_VECTORS = path.join(VECTORS, 'merkle');
 
 export const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
