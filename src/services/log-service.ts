@@ -4,7 +4,7 @@ import {
   appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
   inclusionProofPlan, leafHash, signNote, storedHashIndex, type Hash, type NoteSigner,
 } from '../ledger/index.js';
-import type { OrgRecord, Store, StoredEntry } from '../store/index.js';
+import type { OrgRecord, RecordWriter, Store, StoredEntry } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 
 export interface AppendedEntry {
@@ -34,10 +34,17 @@ export interface LogServiceOptions {
   maxRange?: number;
 }
 
+/**
+ * Writes the projection rows of one entry (the flow, trail, artifact... it records) inside the
+ * transaction that logs it, so the record and its log entry exist together or not at all.
+ */
+export type Projector<T> = (records: RecordWriter, entry: { index: number; time: string }) => Promise<T>;
+
 interface Pending {
   type: string;
   record: Record<string, unknown>;
-  resolve: (entry: AppendedEntry) => void;
+  project?: Projector<unknown>;
+  resolve: (entry: AppendedEntry & { value: unknown }) => void;
   reject: (err: unknown) => void;
 }
 
@@ -71,8 +78,12 @@ export class LogService {
     return `${this.signer.name}/${org.name}`;
   }
 
-  /** Appends one entry `{v, type, org, time, ...record}` as RFC 8785 canonical JSON. */
-  append(org: OrgRecord, type: string, record: Record<string, unknown>): Promise<AppendedEntry> {
+  /**
+   * Appends one entry `{v, type, org, time, ...record}` as RFC 8785 canonical JSON, and with it the rows
+   * `project` writes. If `project` fails, neither its rows nor the entry are written, and the error is
+   * this caller's alone: the other entries of the batch go on.
+   */
+  append<T = undefined>(org: OrgRecord, type: string, record: Record<string, unknown>, project?: Projector<T>): Promise<AppendedEntry & { value: T }> {
     if (!TYPE.test(type)) throw new EvidentError('INVALID_ARGUMENT', `invalid entry type ${JSON.stringify(type)}`);
     const clash = Object.keys(record).filter((k) => RESERVED.includes(k));
     if (clash.length > 0) throw new EvidentError('INVALID_ARGUMENT', `entry fields ${clash.join(', ')} are reserved`);
@@ -83,7 +94,7 @@ export class LogService {
         queue = { org, pending: [], running: false };
         this.queues.set(org.id, queue);
       }
-      queue.pending.push({ type, record, resolve, reject });
+      queue.pending.push({ type, record, project, resolve: resolve as Pending['resolve'], reject });
       if (!queue.running) {
         queue.running = true;
         // Wait one turn of the event loop so that callers arriving together share the first transaction too.
@@ -98,8 +109,7 @@ export class LogService {
     while (queue.pending.length > 0) {
       const batch = queue.pending.splice(0, this.maxBatch);
       try {
-        const entries = await this.commit(queue.org, batch);
-        batch.forEach((p, i) => p.resolve(entries[i]!));
+        for (const { pending, entry } of await this.commit(queue.org, batch)) pending.resolve(entry);
       } catch (err) {
         batch.forEach((p) => p.reject(err));
       }
@@ -107,25 +117,42 @@ export class LogService {
     queue.running = false;
   }
 
-  private async commit(org: OrgRecord, batch: Pending[]): Promise<AppendedEntry[]> {
+  /** One transaction for the batch; returns the callers whose entries it wrote (the others were rejected). */
+  private async commit(org: OrgRecord, batch: Pending[]): Promise<{ pending: Pending; entry: AppendedEntry & { value: unknown } }[]> {
     const at = this.clock.now().toISOString();
-    let written: StoredEntry[] = [];
+    let kept: { pending: Pending; stored: StoredEntry; value: unknown }[] = [];
     await this.store.log.append(
       org.id,
       async (head, ctx) => {
+        kept = [];
         const indexes = frontierIndexes(head.size);
         const stored = await ctx.readHashes(indexes);
         const frontier = indexes.map((i) => requireHash(stored, i));
-        written = batch.map((p, i) => {
-          const entry = canonicalJson({ ...p.record, v: 1, type: p.type, org: org.name, time: at });
-          return { index: head.size + i, leafHash: leafHash(encoder.encode(entry)), entry };
-        });
-        const next = appendLeaves(head.size, frontier, written.map((e) => e.leafHash));
-        return { entries: written, hashes: next.stored, root: next.root };
+        for (const pending of batch) {
+          const index = head.size + kept.length;
+          let value: unknown;
+          if (pending.project) {
+            const project = pending.project;
+            const result = await ctx.attempt((records) => project(records, { index, time: at }));
+            if (!result.ok) {
+              pending.reject(result.error);
+              continue;
+            }
+            value = result.value;
+          }
+          const entry = canonicalJson({ ...pending.record, v: 1, type: pending.type, org: org.name, time: at });
+          kept.push({ pending, value, stored: { index, leafHash: leafHash(encoder.encode(entry)), entry } });
+        }
+        const entries = kept.map((k) => k.stored);
+        const next = appendLeaves(head.size, frontier, entries.map((e) => e.leafHash));
+        return { entries, hashes: next.stored, root: next.root };
       },
       at,
     );
-    return written.map((e) => ({ index: e.index, leafHash: toHex(e.leafHash), entry: e.entry }));
+    return kept.map((k) => ({
+      pending: k.pending,
+      entry: { index: k.stored.index, leafHash: toHex(k.stored.leafHash), entry: k.stored.entry, value: k.value },
+    }));
   }
 
   /** The signed note for the org's current tree head (C2SP tlog-checkpoint). */

@@ -60,7 +60,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     : connectSqlite(options.dataDir ?? '.evident-data');
   try {
     if (options.databaseUrl && options.schema !== undefined) await createSchema(conn.db, options.schema);
-    await migrate(conn);
+    await migrate(conn, options.databaseUrl ? options.schema : undefined);
   } catch (err) {
     await conn.db.destroy().catch(() => undefined);
     throw translateConnectError(err);
@@ -77,8 +77,14 @@ async function createSchema(db: Kysely<Database>, schema: string): Promise<void>
   }
 }
 
-async function migrate(conn: Connection): Promise<void> {
-  const migrator = new Migrator({ db: conn.db, provider: migrationProvider(conn.engine) });
+async function migrate(conn: Connection, schema: string | undefined): Promise<void> {
+  // With a schema, Kysely must be told it: otherwise its "does the migration table exist?" check finds
+  // the table of another schema in the same database and skips creating its own.
+  const migrator = new Migrator({
+    db: conn.db,
+    provider: migrationProvider(conn.engine),
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Engine } from './schema.js';
 
 /**
@@ -48,6 +48,86 @@ async function addAppendOnlyTriggers(db: Kysely<unknown>, engine: Engine): Promi
       )
       .execute(db);
   }
+}
+
+function records(engine: Engine): Migration {
+  const t = types(engine);
+  const id = (name: string) => [name, engine === 'sqlite' ? 'integer' : 'serial'] as const;
+  const pk = engine === 'sqlite'
+    ? (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement()
+    : (c: ColumnDefinitionBuilder) => c.primaryKey();
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('flows')
+        .addColumn(...id('id'), pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('template', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('archived_at', 'text')
+        .addColumn('entry_index', t.big, (c) => c.notNull())
+        .addUniqueConstraint('flows_org_name', ['org_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('trails')
+        .addColumn(...id('id'), pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('flow_id', 'integer', (c) => c.notNull().references('flows.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('git_commit', 'text')
+        .addColumn('commit_url', 'text')
+        .addColumn('origin_url', 'text')
+        .addColumn('user_data', 'text')
+        .addColumn('template', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', t.big, (c) => c.notNull())
+        .addUniqueConstraint('trails_flow_name', ['flow_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('artifacts')
+        .addColumn(...id('id'), pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('flow_id', 'integer', (c) => c.notNull().references('flows.id'))
+        .addColumn('trail_id', 'integer', (c) => c.notNull().references('trails.id'))
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('git_commit', 'text')
+        .addColumn('commit_url', 'text')
+        .addColumn('build_url', 'text')
+        .addColumn('annotations', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', t.big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('artifacts_fp').on('artifacts').columns(['org_id', 'fingerprint']).execute();
+      await db.schema.createIndex('artifacts_trail').on('artifacts').columns(['trail_id', 'id']).execute();
+      await db.schema.createIndex('artifacts_commit').on('artifacts').columns(['org_id', 'git_commit']).execute();
+      await db.schema
+        .createTable('attestations')
+        .addColumn(...id('id'), pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('flow_id', 'integer', (c) => c.notNull().references('flows.id'))
+        .addColumn('trail_id', 'integer', (c) => c.notNull().references('trails.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('artifact_fingerprint', 'text')
+        .addColumn('artifact_name', 'text')
+        .addColumn('git_commit', 'text')
+        .addColumn('compliant', 'integer', (c) => c.notNull())
+        .addColumn('summary', 'text')
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('user_data', 'text')
+        .addColumn('annotations', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', t.big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('attestations_trail').on('attestations').columns(['trail_id', 'id']).execute();
+      await db.schema.createIndex('attestations_fp').on('attestations').columns(['org_id', 'artifact_fingerprint']).execute();
+    },
+  };
 }
 
 function initial(engine: Engine): Migration {
@@ -106,7 +186,7 @@ function initial(engine: Engine): Migration {
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(engine) };
+      return { '0001_initial': initial(engine), '0002_records': records(engine) };
     },
   };
 }

@@ -40,7 +40,75 @@ export interface LogHeadsTable {
   updated_at: ColumnType<string, string, string>;
 }
 
+/** Projections of log entries: each row names the entry it came from (entry_index). */
+export interface FlowsTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  description: string;
+  template: string | null;
+  created_at: string;
+  archived_at: string | null;
+  entry_index: number;
+}
+
+export interface TrailsTable {
+  id: Generated<number>;
+  org_id: number;
+  flow_id: number;
+  name: string;
+  description: string;
+  git_commit: string | null;
+  commit_url: string | null;
+  origin_url: string | null;
+  user_data: string | null;
+  template: string | null;
+  created_at: string;
+  entry_index: number;
+}
+
+export interface ArtifactsTable {
+  id: Generated<number>;
+  org_id: number;
+  flow_id: number;
+  trail_id: number;
+  fingerprint: string;
+  name: string;
+  display_name: string;
+  git_commit: string | null;
+  commit_url: string | null;
+  build_url: string | null;
+  annotations: string | null;
+  created_at: string;
+  entry_index: number;
+}
+
+export interface AttestationsTable {
+  id: Generated<number>;
+  org_id: number;
+  flow_id: number;
+  trail_id: number;
+  name: string;
+  type: string;
+  /** Set when the attestation is about an artifact (bound now, or later for a pending artifact name). */
+  artifact_fingerprint: string | null;
+  /** `ARTIFACT-NAME` of `ARTIFACT-NAME.ATTESTATION-NAME` when reported before the artifact exists. */
+  artifact_name: string | null;
+  git_commit: string | null;
+  compliant: number;
+  summary: string | null;
+  description: string;
+  user_data: string | null;
+  annotations: string | null;
+  created_at: string;
+  entry_index: number;
+}
+
 export interface Database {
+  flows: FlowsTable;
+  trails: TrailsTable;
+  artifacts: ArtifactsTable;
+  attestations: AttestationsTable;
   orgs: OrgsTable;
   tokens: TokensTable;
   log_entries: LogEntriesTable;

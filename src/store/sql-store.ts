@@ -3,28 +3,17 @@ import { EvidentError } from '../core/index.js';
 import { EMPTY_ROOT } from '../ledger/index.js';
 import type { Database, Engine } from './schema.js';
 import type {
-  AppendBatch, AppendContext, LogHead, LogStore, NewToken, OrgRecord, OrgStore, Page, Store, StoredEntry,
+  AppendBatch, AppendContext, LogHead, LogStore, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
   TokenRecord, TokenStore,
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
+import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
+import { SqlRecordReader, SqlRecordWriter } from './records.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** Rows per multi-row INSERT: well under SQLite's 32766 and PostgreSQL's 65535 bound parameters. */
 const INSERT_CHUNK = 2000;
-
-export function translateDbError(err: unknown): unknown {
-  if (err instanceof EvidentError) return err;
-  const code = String((err as { code?: unknown }).code ?? '');
-  const message = err instanceof Error ? err.message : String(err);
-  if (code === '23505' || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code === 'SQLITE_CONSTRAINT_UNIQUE') {
-    return new EvidentError('CONFLICT', `already exists: ${message}`, { cause: err });
-  }
-  if (code === 'SQLITE_BUSY' || code === 'ECONNREFUSED' || code === '57P01' || code === '53300') {
-    return new EvidentError('UNAVAILABLE', `database unavailable: ${message}`, { cause: err });
-  }
-  return err;
-}
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -129,20 +118,6 @@ class SqlTokenStore implements TokenStore {
   }
 }
 
-function encodeCursor(parts: string[]): string {
-  return Buffer.from(JSON.stringify(parts)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const parts: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parts) && parts.length === 2 && parts.every((p) => typeof p === 'string')) return parts as [string, string];
-  } catch {
-    // fall through to the error below
-  }
-  throw new EvidentError('INVALID_ARGUMENT', 'invalid cursor', { details: [{ path: 'cursor', message: 'not a cursor this server issued' }] });
-}
-
 class SqlLogStore implements LogStore {
   constructor(private readonly store: SqlStore) {}
 
@@ -161,7 +136,25 @@ class SqlLogStore implements LogStore {
       const row = await q.executeTakeFirst();
       if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
       const head = { size: Number(row.size), root: new Uint8Array(row.root) };
-      const batch = await build(head, { readHashes: (indexes) => readHashesIn(tx, orgId, indexes) });
+      const records = new SqlRecordWriter(tx);
+      let savepoints = 0;
+      const batch = await build(head, {
+        readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
+        // SQL savepoints (SQLite and PostgreSQL alike) undo one entry's projections without the batch's.
+        attempt: async (work) => {
+          const name = sql.raw(`entry_${++savepoints}`);
+          await sql`SAVEPOINT ${name}`.execute(tx);
+          try {
+            const value = await work(records);
+            await sql`RELEASE SAVEPOINT ${name}`.execute(tx);
+            return { ok: true as const, value };
+          } catch (error) {
+            await sql`ROLLBACK TO SAVEPOINT ${name}`.execute(tx);
+            await sql`RELEASE SAVEPOINT ${name}`.execute(tx);
+            return { ok: false as const, error: translateDbError(error) };
+          }
+        },
+      });
       const size = head.size + batch.entries.length;
       batch.entries.forEach((e, i) => {
         if (e.index !== head.size + i) throw new EvidentError('INTERNAL', `append out of sequence at ${e.index}`);
@@ -212,8 +205,11 @@ export class SqlStore implements Store {
   readonly orgs: OrgStore = new SqlOrgStore(this);
   readonly tokens: TokenStore = new SqlTokenStore(this);
   readonly log: LogStore = new SqlLogStore(this);
+  readonly records: RecordReader;
 
-  constructor(readonly engine: Engine, readonly db: Kysely<Database>) {}
+  constructor(readonly engine: Engine, readonly db: Kysely<Database>) {
+    this.records = new SqlRecordReader(db);
+  }
 
   /**
    * One all-or-nothing write transaction. On SQLite it starts with BEGIN IMMEDIATE, so a second process

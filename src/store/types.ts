@@ -55,6 +55,11 @@ export interface AppendBatch {
 /** Reads inside the append transaction, under the org's log lock. */
 export interface AppendContext {
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
+  /**
+   * Runs one entry's projection writes under a savepoint: if they fail, only they are undone and the
+   * rest of the batch goes on.
+   */
+  attempt<T>(work: (records: RecordWriter) => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
 }
 
 export interface OrgStore {
@@ -86,9 +91,102 @@ export interface LogStore {
 
 export interface Store {
   readonly engine: Engine;
+  readonly records: RecordReader;
   readonly orgs: OrgStore;
   readonly tokens: TokenStore;
   readonly log: LogStore;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface FlowRecord {
+  id: number;
+  orgId: number;
+  name: string;
+  description: string;
+  template: string | null;
+  createdAt: string;
+  archivedAt: string | null;
+  entryIndex: number;
+}
+
+export interface TrailRecord {
+  id: number;
+  orgId: number;
+  flowId: number;
+  name: string;
+  description: string;
+  gitCommit: string | null;
+  commitUrl: string | null;
+  originUrl: string | null;
+  userData: unknown;
+  template: string | null;
+  createdAt: string;
+  entryIndex: number;
+}
+
+export interface ArtifactRecord {
+  id: number;
+  orgId: number;
+  flowId: number;
+  trailId: number;
+  fingerprint: string;
+  name: string;
+  displayName: string;
+  gitCommit: string | null;
+  commitUrl: string | null;
+  buildUrl: string | null;
+  annotations: Record<string, string> | null;
+  createdAt: string;
+  entryIndex: number;
+}
+
+export interface AttestationRecord {
+  id: number;
+  orgId: number;
+  flowId: number;
+  trailId: number;
+  name: string;
+  type: string;
+  artifactFingerprint: string | null;
+  artifactName: string | null;
+  gitCommit: string | null;
+  compliant: boolean;
+  summary: unknown;
+  description: string;
+  userData: unknown;
+  annotations: Record<string, string> | null;
+  createdAt: string;
+  entryIndex: number;
+}
+
+type NewRow<T> = Omit<T, 'id'>;
+
+/** Writes of record projections, inside the append transaction that logs them. */
+export interface RecordWriter {
+  flow(orgId: number, name: string): Promise<FlowRecord | undefined>;
+  trail(flowId: number, name: string): Promise<TrailRecord | undefined>;
+  insertFlow(row: NewRow<FlowRecord>): Promise<FlowRecord>;
+  archiveFlow(flowId: number, at: string): Promise<void>;
+  insertTrail(row: NewRow<TrailRecord>): Promise<TrailRecord>;
+  insertArtifact(row: NewRow<ArtifactRecord>): Promise<ArtifactRecord>;
+  insertAttestation(row: NewRow<AttestationRecord>): Promise<AttestationRecord>;
+}
+
+/** Reads of record projections. Lists are keyset-paginated by id. */
+export interface RecordReader {
+  flow(orgId: number, name: string): Promise<FlowRecord | undefined>;
+  flows(orgId: number, cursor: string | null, limit: number, includeArchived: boolean): Promise<Page<FlowRecord>>;
+  trail(flowId: number, name: string): Promise<TrailRecord | undefined>;
+  trails(flowId: number, cursor: string | null, limit: number): Promise<Page<TrailRecord>>;
+  artifactsByFingerprint(orgId: number, fingerprint: string): Promise<ArtifactRecord[]>;
+  /** Distinct fingerprints starting with `prefix` (at most `limit`). */
+  fingerprintsWithPrefix(orgId: number, prefix: string, limit: number): Promise<string[]>;
+  artifactsByCommit(orgId: number, flowId: number, gitCommit: string): Promise<ArtifactRecord[]>;
+  artifacts(orgId: number, filter: { flowId?: number; trailId?: number }, cursor: string | null, limit: number): Promise<Page<ArtifactRecord>>;
+  attestationsOfTrail(trailId: number): Promise<AttestationRecord[]>;
+  /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */
+  attestationsOfArtifact(artifact: ArtifactRecord): Promise<AttestationRecord[]>;
+  flowById(id: number): Promise<FlowRecord | undefined>;
+  trailById(id: number): Promise<TrailRecord | undefined>;
 }

@@ -100,6 +100,26 @@ describe.each(engines())('log service on $name', (engine) => {
     await expect(log.entries(org, size + 1, size + 2)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('writes projections with their entries, and a failing projection fails only its own caller', async () => {
+    const start = await log.size(org);
+    const names = ['p1', 'p2', 'p1', 'p3']; // the second p1 conflicts inside the same batch
+    const results = await Promise.allSettled(
+      names.map((name) =>
+        log.append(org, 'flow.created', { name }, (records, e) =>
+          records.insertFlow({ orgId: org.id, name, description: '', template: null, createdAt: e.time, archivedAt: null, entryIndex: e.index }),
+        ),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
+    const ok = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ index: number; value: { name: string; entryIndex: number } }>).value);
+    expect(ok.map((r) => r.index)).toEqual([start, start + 1, start + 2]);
+    for (const r of ok) expect(r.value.entryIndex).toBe(r.index);
+    expect(await log.size(org)).toBe(start + 3);
+    const p3 = await store.records.flow(org.id, 'p3');
+    expect(p3?.entryIndex).toBe(start + 2);
+  });
+
   it('keeps each org in its own log', async () => {
     const other = await store.orgs.create('globex', fixed.toISOString());
     await log.append(other, 'test', { hello: 'globex' });

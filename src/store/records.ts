@@ -1,0 +1,194 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { EvidentError } from '../core/index.js';
+import { canonicalJson } from '../formats/index.js';
+import type { ArtifactsTable, AttestationsTable, Database, FlowsTable, TrailsTable } from './schema.js';
+import type { ArtifactRecord, AttestationRecord, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
+import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : canonicalJson(v));
+const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+
+function toFlow(r: Selectable<FlowsTable>): FlowRecord {
+  return {
+    id: r.id, orgId: r.org_id, name: r.name, description: r.description, template: r.template,
+    createdAt: r.created_at, archivedAt: r.archived_at, entryIndex: Number(r.entry_index),
+  };
+}
+
+function toTrail(r: Selectable<TrailsTable>): TrailRecord {
+  return {
+    id: r.id, orgId: r.org_id, flowId: r.flow_id, name: r.name, description: r.description, gitCommit: r.git_commit,
+    commitUrl: r.commit_url, originUrl: r.origin_url, userData: parse(r.user_data), template: r.template,
+    createdAt: r.created_at, entryIndex: Number(r.entry_index),
+  };
+}
+
+function toArtifact(r: Selectable<ArtifactsTable>): ArtifactRecord {
+  return {
+    id: r.id, orgId: r.org_id, flowId: r.flow_id, trailId: r.trail_id, fingerprint: r.fingerprint, name: r.name,
+    displayName: r.display_name, gitCommit: r.git_commit, commitUrl: r.commit_url, buildUrl: r.build_url,
+    annotations: parse(r.annotations) as Record<string, string> | null, createdAt: r.created_at, entryIndex: Number(r.entry_index),
+  };
+}
+
+function toAttestation(r: Selectable<AttestationsTable>): AttestationRecord {
+  return {
+    id: r.id, orgId: r.org_id, flowId: r.flow_id, trailId: r.trail_id, name: r.name, type: r.type,
+    artifactFingerprint: r.artifact_fingerprint, artifactName: r.artifact_name, gitCommit: r.git_commit,
+    compliant: r.compliant === 1, summary: parse(r.summary), description: r.description, userData: parse(r.user_data),
+    annotations: parse(r.annotations) as Record<string, string> | null, createdAt: r.created_at, entryIndex: Number(r.entry_index),
+  };
+}
+
+function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor([String(last.id), '']) : null };
+}
+
+function afterId(cursor: string | null): number {
+  return cursor === null ? 0 : Number(decodeCursor(cursor)[0]) || 0;
+}
+
+async function guard<T>(work: () => Promise<T>, conflict: string): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const e = translateDbError(err);
+    if (e instanceof EvidentError && e.code === 'CONFLICT') throw new EvidentError('CONFLICT', conflict, { cause: err });
+    throw e;
+  }
+}
+
+export class SqlRecordWriter implements RecordWriter {
+  constructor(private readonly tx: Db) {}
+
+  async flow(orgId: number, name: string) {
+    const r = await this.tx.selectFrom('flows').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+    return r && toFlow(r);
+  }
+
+  async trail(flowId: number, name: string) {
+    const r = await this.tx.selectFrom('trails').selectAll().where('flow_id', '=', flowId).where('name', '=', name).executeTakeFirst();
+    return r && toTrail(r);
+  }
+
+  async insertFlow(f: Omit<FlowRecord, 'id'>) {
+    const r = await guard(
+      () => this.tx.insertInto('flows').values({
+        org_id: f.orgId, name: f.name, description: f.description, template: f.template, created_at: f.createdAt,
+        archived_at: f.archivedAt, entry_index: f.entryIndex,
+      }).returningAll().executeTakeFirstOrThrow(),
+      `flow ${JSON.stringify(f.name)} already exists`,
+    );
+    return toFlow(r);
+  }
+
+  async archiveFlow(flowId: number, at: string) {
+    await this.tx.updateTable('flows').set({ archived_at: at }).where('id', '=', flowId).execute();
+  }
+
+  async insertTrail(t: Omit<TrailRecord, 'id'>) {
+    const r = await guard(
+      () => this.tx.insertInto('trails').values({
+        org_id: t.orgId, flow_id: t.flowId, name: t.name, description: t.description, git_commit: t.gitCommit,
+        commit_url: t.commitUrl, origin_url: t.originUrl, user_data: json(t.userData), template: t.template,
+        created_at: t.createdAt, entry_index: t.entryIndex,
+      }).returningAll().executeTakeFirstOrThrow(),
+      `trail ${JSON.stringify(t.name)} already exists in this flow`,
+    );
+    return toTrail(r);
+  }
+
+  async insertArtifact(a: Omit<ArtifactRecord, 'id'>) {
+    const r = await this.tx.insertInto('artifacts').values({
+      org_id: a.orgId, flow_id: a.flowId, trail_id: a.trailId, fingerprint: a.fingerprint, name: a.name,
+      display_name: a.displayName, git_commit: a.gitCommit, commit_url: a.commitUrl, build_url: a.buildUrl,
+      annotations: json(a.annotations), created_at: a.createdAt, entry_index: a.entryIndex,
+    }).returningAll().executeTakeFirstOrThrow();
+    return toArtifact(r);
+  }
+
+  async insertAttestation(a: Omit<AttestationRecord, 'id'>) {
+    const r = await this.tx.insertInto('attestations').values({
+      org_id: a.orgId, flow_id: a.flowId, trail_id: a.trailId, name: a.name, type: a.type,
+      artifact_fingerprint: a.artifactFingerprint, artifact_name: a.artifactName, git_commit: a.gitCommit,
+      compliant: a.compliant ? 1 : 0, summary: json(a.summary), description: a.description, user_data: json(a.userData),
+      annotations: json(a.annotations), created_at: a.createdAt, entry_index: a.entryIndex,
+    }).returningAll().executeTakeFirstOrThrow();
+    return toAttestation(r);
+  }
+}
+
+export class SqlRecordReader implements RecordReader {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  flow(orgId: number, name: string) {
+    return new SqlRecordWriter(this.db).flow(orgId, name);
+  }
+
+  async flowById(id: number) {
+    const r = await this.db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toFlow(r);
+  }
+
+  async flows(orgId: number, cursor: string | null, limit: number, includeArchived: boolean) {
+    let q = this.db.selectFrom('flows').selectAll().where('org_id', '=', orgId).where('id', '>', afterId(cursor));
+    if (!includeArchived) q = q.where('archived_at', 'is', null);
+    return page((await q.orderBy('id').limit(limit + 1).execute()).map(toFlow), limit);
+  }
+
+  trail(flowId: number, name: string) {
+    return new SqlRecordWriter(this.db).trail(flowId, name);
+  }
+
+  async trailById(id: number) {
+    const r = await this.db.selectFrom('trails').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toTrail(r);
+  }
+
+  async trails(flowId: number, cursor: string | null, limit: number) {
+    const rows = await this.db.selectFrom('trails').selectAll().where('flow_id', '=', flowId).where('id', '>', afterId(cursor)).orderBy('id').limit(limit + 1).execute();
+    return page(rows.map(toTrail), limit);
+  }
+
+  async artifactsByFingerprint(orgId: number, fingerprint: string) {
+    const rows = await this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId).where('fingerprint', '=', fingerprint).orderBy('id').execute();
+    return rows.map(toArtifact);
+  }
+
+  async fingerprintsWithPrefix(orgId: number, prefix: string, limit: number) {
+    // Range scan on the (org_id, fingerprint) index: prefix <= fp < prefix + 'g' ('g' sorts after every hex digit).
+    const rows = await this.db.selectFrom('artifacts').select('fingerprint').distinct()
+      .where('org_id', '=', orgId).where('fingerprint', '>=', prefix).where('fingerprint', '<', `${prefix}g`)
+      .orderBy('fingerprint').limit(limit).execute();
+    return rows.map((r) => r.fingerprint);
+  }
+
+  async artifactsByCommit(orgId: number, flowId: number, gitCommit: string) {
+    const rows = await this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId).where('flow_id', '=', flowId).where('git_commit', '=', gitCommit).orderBy('id').execute();
+    return rows.map(toArtifact);
+  }
+
+  async artifacts(orgId: number, filter: { flowId?: number; trailId?: number }, cursor: string | null, limit: number) {
+    let q = this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId).where('id', '>', afterId(cursor));
+    if (filter.flowId !== undefined) q = q.where('flow_id', '=', filter.flowId);
+    if (filter.trailId !== undefined) q = q.where('trail_id', '=', filter.trailId);
+    return page((await q.orderBy('id').limit(limit + 1).execute()).map(toArtifact), limit);
+  }
+
+  async attestationsOfTrail(trailId: number) {
+    const rows = await this.db.selectFrom('attestations').selectAll().where('trail_id', '=', trailId).orderBy('id').execute();
+    return rows.map(toAttestation);
+  }
+
+  async attestationsOfArtifact(a: ArtifactRecord) {
+    const rows = await this.db.selectFrom('attestations').selectAll()
+      .where('trail_id', '=', a.trailId)
+      .where((eb) => eb.or([eb('artifact_fingerprint', '=', a.fingerprint), eb('artifact_name', '=', a.name)]))
+      .orderBy('id').execute();
+    return rows.map(toAttestation);
+  }
+}
