@@ -6,6 +6,9 @@ import { healthRoutes } from './routes/health.js';
 import { orgRoutes } from './routes/orgs.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { logRoutes } from './routes/log.js';
+import { flowRoutes } from './routes/flows.js';
+import { trailRoutes } from './routes/trails.js';
+import { artifactRoutes } from './routes/artifacts.js';
 
 export interface AppOptions {
   services: Services;
@@ -50,6 +53,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(orgRoutes(services));
   await app.register(tokenRoutes(services));
   await app.register(logRoutes(services));
+  await app.register(flowRoutes(services));
+  await app.register(trailRoutes(services));
+  await app.register(artifactRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;
 }

@@ -1,14 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { authorize, type Action, type AuthService, type LogService, type Principal } from '../services/index.js';
-import type { OrgRecord, Store } from '../store/index.js';
+import { authorize, type Action, type Principal, type ServiceBundle } from '../services/index.js';
+import type { OrgRecord } from '../store/index.js';
 import { schemas } from '../client/index.js';
 
-export interface Services {
-  store: Store;
-  auth: AuthService;
-  log: LogService;
-}
+export type Services = ServiceBundle;
 
 export function typed(app: FastifyInstance) {
   return app.withTypeProvider<TypeBoxTypeProvider>();

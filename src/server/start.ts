@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { openStore, type Store } from '../store/index.js';
-import { AuthService, LogService, loadLogKey } from '../services/index.js';
+import { createServices, loadLogKey } from '../services/index.js';
 import { buildApp } from './app.js';
 
 export interface ServerOptions {
@@ -32,8 +32,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   try {
-    const auth = new AuthService(store);
-    const log = new LogService(store, key.signer);
+    const services = createServices(store, key.signer);
+    const { auth } = services;
     let bootstrap: RunningServer['bootstrap'];
     if (!(await auth.hasOrgs())) {
       const { org, created } = await auth.ensureOrg(options.defaultOrg ?? 'default');
@@ -42,7 +42,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         bootstrap = { org: org.name, token: issued.secret };
       }
     }
-    const app = await buildApp({ services: { store, auth, log }, logger: { level: options.logLevel ?? 'info', stream: process.stderr } });
+    const app = await buildApp({ services, logger: { level: options.logLevel ?? 'info', stream: process.stderr } });
     await app.listen({ port: options.port, host: options.bind });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;

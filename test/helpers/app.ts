@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/index.js';
-import { AuthService, LogService, type Clock } from '../../src/services/index.js';
+import { createServices, type AuthService, type Clock, type LogService, type ServiceBundle } from '../../src/services/index.js';
 import { openStore, type SqlStore } from '../../src/store/index.js';
 import { tempDir } from './engines.js';
 import { testSigner } from './keys.js';
@@ -11,6 +11,7 @@ export interface TestApp {
   store: SqlStore;
   auth: AuthService;
   log: LogService;
+  services: ServiceBundle;
   adminToken: string;
   close(): Promise<void>;
 }
@@ -19,13 +20,13 @@ export interface TestApp {
 export async function testApp(options: { clock?: Clock; bodyLimit?: number } = {}): Promise<TestApp> {
   const dataDir = tempDir();
   const store = await openStore({ dataDir });
-  const auth = new AuthService(store, options.clock);
-  const log = new LogService(store, testSigner(), { clock: options.clock });
+  const services = createServices(store, testSigner(), { clock: options.clock });
+  const { auth, log } = services;
   const { org } = await auth.ensureOrg('acme');
   const { secret } = await auth.issue(org, { name: 'admin', role: 'admin' });
-  const app = await buildApp({ services: { store, auth, log }, bodyLimit: options.bodyLimit });
+  const app = await buildApp({ services, bodyLimit: options.bodyLimit });
   return {
-    app, store, auth, log, adminToken: secret,
+    app, store, auth, log, services, adminToken: secret,
     async close() {
       await app.close();
       await store.close();

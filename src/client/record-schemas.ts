@@ -1,0 +1,136 @@
+import { Type, type Static } from 'typebox';
+import { PageOf } from './schemas.js';
+
+/** JSON shapes of flows, trails, artifacts and attestations (snake_case, as Kosli's API). */
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const Annotations = Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]);
+const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+
+export const FlowParams = Type.Object({ org: Type.String({ pattern: NAME }), flow: Type.String({ pattern: NAME }) });
+export const TrailParams = Type.Object({ org: Type.String({ pattern: NAME }), flow: Type.String({ pattern: NAME }), trail: Type.String({ pattern: NAME }) });
+
+export const Flow = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  template: Nullable(Type.String()),
+  created_at: Type.String(),
+  archived_at: Nullable(Type.String()),
+  entry_index: Type.Integer({ description: 'The log entry that recorded it' }),
+});
+export type Flow = Static<typeof Flow>;
+export const FlowPage = PageOf(Flow);
+export type FlowPage = Static<typeof FlowPage>;
+
+export const FlowCreate = Type.Object(
+  { name: Type.String({ maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 4096 })), template: Type.Optional(Nullable(Type.String())) },
+  { additionalProperties: false },
+);
+export type FlowCreate = Static<typeof FlowCreate>;
+
+export const Trail = Type.Object({
+  name: Type.String(),
+  flow: Type.String(),
+  description: Type.String(),
+  git_commit: Nullable(Type.String()),
+  commit_url: Nullable(Type.String()),
+  origin_url: Nullable(Type.String()),
+  user_data: Type.Unknown(),
+  template: Nullable(Type.String()),
+  created_at: Type.String(),
+  entry_index: Type.Integer(),
+});
+export type Trail = Static<typeof Trail>;
+export const TrailPage = PageOf(Trail);
+export type TrailPage = Static<typeof TrailPage>;
+
+export const TrailCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 64 }),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    git_commit: Type.Optional(Nullable(Type.String())),
+    commit_url: Type.Optional(Nullable(Type.String())),
+    origin_url: Type.Optional(Nullable(Type.String())),
+    user_data: Type.Optional(Type.Unknown()),
+    template: Type.Optional(Nullable(Type.String())),
+  },
+  { additionalProperties: false },
+);
+export type TrailCreate = Static<typeof TrailCreate>;
+
+export const Artifact = Type.Object({
+  name: Type.String(),
+  display_name: Type.String(),
+  fingerprint: Type.String(),
+  flow: Type.String(),
+  trail: Type.String(),
+  git_commit: Nullable(Type.String()),
+  commit_url: Nullable(Type.String()),
+  build_url: Nullable(Type.String()),
+  annotations: Annotations,
+  created_at: Type.String(),
+  entry_index: Type.Integer(),
+});
+export type Artifact = Static<typeof Artifact>;
+export const ArtifactPage = PageOf(Artifact);
+export type ArtifactPage = Static<typeof ArtifactPage>;
+
+export const ArtifactCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 64 }),
+    fingerprint: Type.String(),
+    display_name: Type.Optional(Nullable(Type.String())),
+    git_commit: Type.Optional(Nullable(Type.String())),
+    commit_url: Type.Optional(Nullable(Type.String())),
+    build_url: Type.Optional(Nullable(Type.String())),
+    annotations: Type.Optional(Annotations),
+  },
+  { additionalProperties: false },
+);
+export type ArtifactCreate = Static<typeof ArtifactCreate>;
+
+export const Attestation = Type.Object({
+  name: Type.String(),
+  type: Type.String(),
+  flow: Type.String(),
+  trail: Type.String(),
+  artifact_name: Nullable(Type.String()),
+  artifact_fingerprint: Nullable(Type.String()),
+  git_commit: Nullable(Type.String()),
+  compliant: Type.Boolean(),
+  summary: Type.Unknown(),
+  description: Type.String(),
+  user_data: Type.Unknown(),
+  annotations: Annotations,
+  created_at: Type.String(),
+  entry_index: Type.Integer(),
+});
+export type Attestation = Static<typeof Attestation>;
+
+export const GenericAttestationCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 130, description: 'NAME, or ARTIFACT-NAME.NAME for an artifact' }),
+    compliant: Type.Boolean(),
+    fingerprint: Type.Optional(Nullable(Type.String())),
+    git_commit: Type.Optional(Nullable(Type.String())),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    user_data: Type.Optional(Type.Unknown()),
+    annotations: Type.Optional(Annotations),
+  },
+  { additionalProperties: false },
+);
+export type GenericAttestationCreate = Static<typeof GenericAttestationCreate>;
+
+export const ArtifactDetail = Type.Object({
+  ...Artifact.properties,
+  state: Type.String({ description: 'COMPLIANT or NON-COMPLIANT, from the latest attestation of each name' }),
+  attestations: Type.Array(Attestation),
+  history: Type.Array(Type.Object({ event: Type.String(), timestamp: Type.String() })),
+  running: Type.Array(Type.String()),
+  exited: Type.Array(Type.String()),
+});
+export type ArtifactDetail = Static<typeof ArtifactDetail>;
+export const ArtifactDetails = Type.Object({ items: Type.Array(ArtifactDetail) });
+export type ArtifactDetails = Static<typeof ArtifactDetails>;
+
+export const TrailDetail = Type.Object({ ...Trail.properties, artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation) });
+export type TrailDetail = Static<typeof TrailDetail>;

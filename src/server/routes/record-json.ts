@@ -1,0 +1,41 @@
+import type { ArtifactView } from '../../services/index.js';
+import type { ArtifactRecord, AttestationRecord, FlowRecord, TrailRecord } from '../../store/index.js';
+
+/** Records as the API's JSON (client/record-schemas.ts): the one place field names are mapped. */
+export function flowJson(f: FlowRecord) {
+  return { name: f.name, description: f.description, template: f.template, created_at: f.createdAt, archived_at: f.archivedAt, entry_index: f.entryIndex };
+}
+
+export function trailJson(t: TrailRecord, flow: string) {
+  return {
+    name: t.name, flow, description: t.description, git_commit: t.gitCommit, commit_url: t.commitUrl, origin_url: t.originUrl,
+    user_data: t.userData, template: t.template, created_at: t.createdAt, entry_index: t.entryIndex,
+  };
+}
+
+export function artifactJson(a: ArtifactRecord, flow: string, trail: string) {
+  return {
+    name: a.name, display_name: a.displayName, fingerprint: a.fingerprint, flow, trail, git_commit: a.gitCommit, commit_url: a.commitUrl,
+    build_url: a.buildUrl, annotations: a.annotations, created_at: a.createdAt, entry_index: a.entryIndex,
+  };
+}
+
+export function attestationJson(a: AttestationRecord, flow: string, trail: string) {
+  return {
+    name: a.name, type: a.type, flow, trail, artifact_name: a.artifactName, artifact_fingerprint: a.artifactFingerprint, git_commit: a.gitCommit,
+    compliant: a.compliant, summary: a.summary, description: a.description, user_data: a.userData, annotations: a.annotations,
+    created_at: a.createdAt, entry_index: a.entryIndex,
+  };
+}
+
+export function artifactDetailJson(v: ArtifactView) {
+  return {
+    ...artifactJson(v.artifact, v.flow.name, v.trail.name),
+    state: v.state,
+    attestations: v.attestations.map((a) => attestationJson(a, v.flow.name, v.trail.name)),
+    history: v.history,
+    // Environments come with snapshots (the observe issue); until then nothing is known to run.
+    running: [],
+    exited: [],
+  };
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { recordSchemas as rs, schemas } from '../../client/index.js';
+import { access, errorResponses, typed, type Services } from '../context.js';
+import { artifactJson, attestationJson, trailJson } from './record-json.js';
+
+export function trailRoutes(services: Services) {
+  return async (fastify: FastifyInstance) => {
+    const app = typed(fastify);
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails',
+      { schema: { tags: ['trails'], summary: 'Begin a trail (one log entry)', params: rs.FlowParams, body: rs.TrailCreate, response: { 201: rs.Trail, ...errorResponses, 409: schemas.ErrorBody } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const b = request.body;
+        const trail = await services.trails.begin(org, {
+          flow: request.params.flow, name: b.name, description: b.description, gitCommit: b.git_commit, commitUrl: b.commit_url,
+          originUrl: b.origin_url, userData: b.user_data, template: b.template,
+        });
+        void reply.status(201);
+        return trailJson(trail, request.params.flow);
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/flows/:flow/trails',
+      { schema: { tags: ['trails'], summary: 'List the trails of a flow, oldest first', params: rs.FlowParams, querystring: schemas.PageQuery, response: { 200: rs.TrailPage, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        const page = await services.trails.list(org, request.params.flow, request.query.cursor ?? null, request.query.limit ?? 100);
+        return { items: page.items.map((t) => trailJson(t, request.params.flow)), next_cursor: page.nextCursor };
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail',
+      { schema: { tags: ['trails'], summary: 'One trail with its artifacts and attestations', params: rs.TrailParams, response: { 200: rs.TrailDetail, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        const { flow, trail } = await services.trails.get(org, request.params.flow, request.params.trail);
+        const [artifacts, attestations] = await Promise.all([
+          services.artifacts.list(org, { trailId: trail.id }, null, 1000),
+          services.store.records.attestationsOfTrail(trail.id),
+        ]);
+        return {
+          ...trailJson(trail, flow.name),
+          artifacts: artifacts.items.map((a) => artifactJson(a, flow.name, trail.name)),
+          attestations: attestations.map((a) => attestationJson(a, flow.name, trail.name)),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,31 @@
+import type { NoteSigner } from '../ledger/index.js';
+import type { Store } from '../store/index.js';
+import { AuthService } from './auth.js';
+import type { Clock } from './clock.js';
+import { LogService, type LogServiceOptions } from './log-service.js';
+import { ArtifactService, AttestationService, FlowService, TrailService } from './records/index.js';
+
+/** Every service over one store, wired once (for the server, the CLI's direct commands and tests). */
+export interface ServiceBundle {
+  store: Store;
+  auth: AuthService;
+  log: LogService;
+  flows: FlowService;
+  trails: TrailService;
+  artifacts: ArtifactService;
+  attestations: AttestationService;
+}
+
+export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock } = {}): ServiceBundle {
+  const log = new LogService(store, signer, options);
+  const trails = new TrailService(store, log);
+  return {
+    store,
+    auth: new AuthService(store, options.clock),
+    log,
+    flows: new FlowService(store, log),
+    trails,
+    artifacts: new ArtifactService(store, log, trails),
+    attestations: new AttestationService(store, log, trails),
+  };
+}

@@ -1,0 +1,116 @@
+import { EvidentError } from '../../core/index.js';
+import type { ArtifactRecord, AttestationRecord, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
+import type { LogService } from '../log-service.js';
+import type { TrailService } from './trails.js';
+import * as v from './validate.js';
+
+export interface ReportArtifactInput {
+  flow: string;
+  trail: string;
+  /** The artifact's name in the flow template. */
+  name: string;
+  displayName?: string | null;
+  fingerprint: string;
+  gitCommit?: string | null;
+  commitUrl?: string | null;
+  buildUrl?: string | null;
+  annotations?: Record<string, string> | null;
+}
+
+export type ComplianceState = 'COMPLIANT' | 'NON-COMPLIANT';
+
+export interface ArtifactView {
+  artifact: ArtifactRecord;
+  flow: FlowRecord;
+  trail: TrailRecord;
+  attestations: AttestationRecord[];
+  /** From the latest attestation of each name (re-reporting adds a record; the latest counts). */
+  state: ComplianceState;
+  history: { event: string; timestamp: string }[];
+}
+
+const PREFIX = /^[0-9a-f]{5,64}$/;
+
+/** Artifacts, by fingerprint, reported into a trail (DESIGN.md §1). */
+export class ArtifactService {
+  constructor(private readonly store: Store, private readonly log: LogService, private readonly trails: TrailService) {}
+
+  async report(org: OrgRecord, input: ReportArtifactInput): Promise<ArtifactRecord> {
+    const p = new v.Problems();
+    const name = p.check('name', () => v.name('artifact', input.name));
+    const displayName = p.check('display_name', () => v.optional(input.displayName, (x) => v.text(x, 256)));
+    const fingerprint = p.check('fingerprint', () => v.fingerprint(input.fingerprint));
+    const gitCommit = p.check('git_commit', () => v.optional(input.gitCommit, v.commit));
+    const commitUrl = p.check('commit_url', () => v.optional(input.commitUrl, v.url));
+    const buildUrl = p.check('build_url', () => v.optional(input.buildUrl, v.url));
+    const annotations = p.check('annotations', () => v.annotations(input.annotations));
+    p.throwIfAny('artifact');
+    const { flow, trail } = await this.trails.get(org, input.flow, input.trail);
+    const { value } = await this.log.append(
+      org, 'artifact.reported',
+      { flow: flow.name, trail: trail.name, artifact: name!, display_name: displayName ?? name!, fingerprint: fingerprint!,
+        git_commit: gitCommit ?? null, commit_url: commitUrl ?? null, build_url: buildUrl ?? null, annotations: annotations ?? null },
+      (records, e) => records.insertArtifact({
+        orgId: org.id, flowId: flow.id, trailId: trail.id, fingerprint: fingerprint!, name: name!, displayName: displayName ?? name!,
+        gitCommit: gitCommit ?? null, commitUrl: commitUrl ?? null, buildUrl: buildUrl ?? null, annotations: annotations ?? null,
+        createdAt: e.time, entryIndex: e.index,
+      }),
+    );
+    return value;
+  }
+
+  /**
+   * Finds artifacts by `FLOW@FINGERPRINT`, `FLOW:COMMIT` or a fingerprint prefix of at least 5 hex
+   * characters; an ambiguous prefix is an error listing the candidates.
+   */
+  async find(org: OrgRecord, ref: string): Promise<ArtifactView[]> {
+    let found: ArtifactRecord[];
+    if (ref.includes('@')) {
+      const [flowName, fp] = ref.split('@', 2) as [string, string];
+      const flow = await this.trails.flow(org, flowName);
+      found = (await this.byFingerprint(org, fp)).filter((a) => a.flowId === flow.id);
+    } else if (ref.includes(':')) {
+      const [flowName, commit] = ref.split(':', 2) as [string, string];
+      const flow = await this.trails.flow(org, flowName);
+      found = await this.store.records.artifactsByCommit(org.id, flow.id, v.commit(commit));
+    } else {
+      found = await this.byFingerprint(org, ref);
+    }
+    if (found.length === 0) throw new EvidentError('NOT_FOUND', `no artifact matches ${JSON.stringify(ref)} in organisation ${org.name}`);
+    return Promise.all(found.map((a) => this.view(a)));
+  }
+
+  private async byFingerprint(org: OrgRecord, prefix: string): Promise<ArtifactRecord[]> {
+    if (!PREFIX.test(prefix)) {
+      throw new EvidentError('INVALID_ARGUMENT', `a fingerprint or prefix is 5 to 64 lower-case hex characters, not ${JSON.stringify(prefix)}`);
+    }
+    const candidates = prefix.length === 64 ? [prefix] : await this.store.records.fingerprintsWithPrefix(org.id, prefix, 11);
+    if (candidates.length > 1) {
+      throw new EvidentError('CONFLICT', `fingerprint prefix ${prefix} is ambiguous: ${candidates.slice(0, 10).join(', ')}${candidates.length > 10 ? ', …' : ''}`, {
+        details: { candidates: candidates.slice(0, 10) },
+      });
+    }
+    return candidates.length === 0 ? [] : this.store.records.artifactsByFingerprint(org.id, candidates[0]!);
+  }
+
+  list(org: OrgRecord, filter: { flowId?: number; trailId?: number }, cursor: string | null, limit: number): Promise<Page<ArtifactRecord>> {
+    return this.store.records.artifacts(org.id, filter, cursor, limit);
+  }
+
+  async view(artifact: ArtifactRecord): Promise<ArtifactView> {
+    const [flow, trail, attestations] = await Promise.all([
+      this.store.records.flowById(artifact.flowId),
+      this.store.records.trailById(artifact.trailId),
+      this.store.records.attestationsOfArtifact(artifact),
+    ]);
+    const latest = new Map<string, AttestationRecord>();
+    for (const a of attestations) latest.set(a.name, a);
+    const state: ComplianceState = [...latest.values()].every((a) => a.compliant) ? 'COMPLIANT' : 'NON-COMPLIANT';
+    // Seed 002's wording: "Artifact created", "<attestation name> evidence received".
+    const history = [
+      { event: 'Artifact created', timestamp: artifact.createdAt },
+      ...attestations.map((a) => ({ event: `${a.name} evidence received`, timestamp: a.createdAt })),
+    ].sort((x, y) => x.timestamp.localeCompare(y.timestamp));
+    return { artifact, flow: flow!, trail: trail!, attestations, state, history };
+  }
+}

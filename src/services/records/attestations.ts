@@ -1,0 +1,74 @@
+import { EvidentError } from '../../core/index.js';
+import type { AttestationRecord, OrgRecord, Store } from '../../store/index.js';
+import type { LogService } from '../log-service.js';
+import type { TrailService } from './trails.js';
+import * as v from './validate.js';
+
+export interface AttestationInput {
+  flow: string;
+  trail: string;
+  /** `NAME` for the trail, or `ARTIFACT-NAME.NAME` for an artifact (by template name). */
+  name: string;
+  fingerprint?: string | null;
+  gitCommit?: string | null;
+  description?: string;
+  userData?: unknown;
+  annotations?: Record<string, string> | null;
+}
+
+export interface GenericAttestationInput extends AttestationInput {
+  compliant: boolean;
+}
+
+const PART = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Splits `artifact.attestation`; each part is a template name without dots. */
+export function parseAttestationName(name: unknown): { artifactName: string | null; name: string } {
+  const parts = typeof name === 'string' ? name.split('.') : [];
+  if (parts.length < 1 || parts.length > 2 || !parts.every((x) => PART.test(x))) {
+    throw new EvidentError('INVALID_ARGUMENT', `attestation name must be NAME or ARTIFACT-NAME.NAME (letters, digits, '_', '-'), not ${JSON.stringify(name)}`);
+  }
+  return parts.length === 2 ? { artifactName: parts[0]!, name: parts[1]! } : { artifactName: null, name: parts[0]! };
+}
+
+/** Attestations: typed, named, append-only facts about a trail or an artifact (DESIGN.md §1). */
+export class AttestationService {
+  constructor(private readonly store: Store, private readonly log: LogService, private readonly trails: TrailService) {}
+
+  async generic(org: OrgRecord, input: GenericAttestationInput): Promise<AttestationRecord> {
+    if (typeof input.compliant !== 'boolean') throw new EvidentError('INVALID_ARGUMENT', 'compliant must be true or false', { details: [{ path: 'compliant', message: 'not a boolean' }] });
+    return this.report(org, 'generic', input, input.compliant, null);
+  }
+
+  /** Validates, resolves the trail, and logs the attestation with its projection in one entry. */
+  private async report(org: OrgRecord, type: string, input: AttestationInput, compliant: boolean, summary: unknown): Promise<AttestationRecord> {
+    const p = new v.Problems();
+    const parsed = p.check('name', () => parseAttestationName(input.name));
+    const fingerprint = p.check('fingerprint', () => v.optional(input.fingerprint, v.fingerprint));
+    const gitCommit = p.check('git_commit', () => v.optional(input.gitCommit, v.commit));
+    const description = p.check('description', () => v.text(input.description ?? ''));
+    const annotations = p.check('annotations', () => v.annotations(input.annotations));
+    if (input.userData !== undefined && JSON.stringify(input.userData).length > 64 * 1024) p.add('user_data', 'larger than 64 KiB');
+    if (parsed?.artifactName && !fingerprint && !gitCommit) {
+      p.add('git_commit', 'an attestation for an artifact not yet reported needs the artifact fingerprint or the git commit');
+    }
+    p.throwIfAny('attestation');
+    const { flow, trail } = await this.trails.get(org, input.flow, input.trail);
+    const record = {
+      flow: flow.name, trail: trail.name, attestation: parsed!.name, attestation_type: type, artifact_name: parsed!.artifactName,
+      artifact_fingerprint: fingerprint ?? null, git_commit: gitCommit ?? null, compliant, summary, description: description!,
+      user_data: input.userData ?? null, annotations: annotations ?? null,
+    };
+    const { value } = await this.log.append(org, 'attestation.reported', record, (records, e) => records.insertAttestation({
+      orgId: org.id, flowId: flow.id, trailId: trail.id, name: parsed!.name, type, artifactFingerprint: fingerprint ?? null,
+      artifactName: parsed!.artifactName, gitCommit: gitCommit ?? null, compliant, summary, description: description!,
+      userData: input.userData ?? null, annotations: annotations ?? null, createdAt: e.time, entryIndex: e.index,
+    }));
+    return value;
+  }
+
+  async ofTrail(org: OrgRecord, flow: string, trail: string): Promise<AttestationRecord[]> {
+    const found = await this.trails.get(org, flow, trail);
+    return this.store.records.attestationsOfTrail(found.trail.id);
+  }
+}
