@@ -73,13 +73,17 @@ export async function openSqlite(): Promise<BenchStore> {
  * address by default, and the benchmark must skip the engine with a notice instead of hanging.
  */
 export async function postgresReachable(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  const timeoutMs = 5000;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  const t0 = performance.now();
   try {
     await client.connect();
     await client.query('select 1');
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message || String((err as { code?: unknown }).code) : String(err);
+    const message = err instanceof Error ? err.message || String((err as { code?: unknown }).code) : String(err);
+    // pg reports its own connect timeout as "Connection terminated unexpectedly"; say what happened.
+    return performance.now() - t0 >= timeoutMs - 50 ? `no answer within ${timeoutMs / 1000} s: ${message}` : message;
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -12,7 +12,7 @@ import { canonicalJson } from '../src/formats/index.js';
 import {
   appendLeaves, generateSignerKey, leafHash, parseSignerKey, storedHashCount, storedHashIndex, type NoteSigner,
 } from '../src/ledger/index.js';
-import { LogService } from '../src/services/index.js';
+import { LogService, type Projector } from '../src/services/index.js';
 import type { Engine, OrgRecord, SqlStore } from '../src/store/index.js';
 import {
   openPostgres, openSqlite, postgresReachable, postgresUrl, redactUrl, sqliteLibraryVersion, type BenchStore,
@@ -27,6 +27,11 @@ interface Options {
   warmup: number;
   /** For profiling one side alone (`--only log` or `--only raw`); the report then has no ratio. */
   only: 'log' | 'raw' | undefined;
+  /**
+   * `noop`: every append carries a projector that writes nothing, to price the per-entry savepoint the
+   * store wraps projections in (real records always have one). Off by default: plain appends.
+   */
+  projector: 'none' | 'noop';
 }
 
 /** The store's own chunking (sql-store.ts INSERT_CHUNK), so the baseline issues the same statements. */
@@ -42,15 +47,16 @@ function parseOptions(argv: string[]): Options {
       entries: { type: 'string', default: '20000' },
       concurrency: { type: 'string', default: '256' },
       engines: { type: 'string', default: 'sqlite,postgres' },
-      rounds: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '4' },
       warmup: { type: 'string' },
       only: { type: 'string' },
+      projector: { type: 'string', default: 'none' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W] [--only log|raw]');
+    console.log('usage: node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W] [--only log|raw] [--projector none|noop]');
     process.exit(0);
   }
   const int = (name: string, text: string, min: number) => {
@@ -66,7 +72,8 @@ function parseOptions(argv: string[]): Options {
   // Enough to reach steady state (full group-commit batches, JIT-compiled paths, warm page cache) cheaply.
   const warmup = values.warmup === undefined ? Math.min(entries, Math.max(4 * concurrency, 1000)) : int('warmup', values.warmup, 0);
   if (values.only !== undefined && values.only !== 'log' && values.only !== 'raw') throw new Error('--only must be log or raw');
-  return { entries, concurrency, engines: engines as Engine[], rounds, warmup, only: values.only };
+  if (values.projector !== 'none' && values.projector !== 'noop') throw new Error('--projector must be none or noop');
+  return { entries, concurrency, engines: engines as Engine[], rounds, warmup, only: values.only, projector: values.projector };
 }
 
 /** ~1 KB record, different for every entry so no layer (compression, dedup, caches) can profit from repeats. */
@@ -105,7 +112,9 @@ function instrumentAppends(store: SqlStore): { take(): TxnSample[] } {
       orgId,
       async (h, ctx) => {
         const b0 = performance.now();
+        // Spread ctx so whatever else the store's context carries passes through untouched.
         const batch = await build(h, {
+          ...ctx,
           readHashes: async (indexes) => {
             const r0 = performance.now();
             const out = await ctx.readHashes(indexes);
@@ -134,9 +143,20 @@ function instrumentAppends(store: SqlStore): { take(): TxnSample[] } {
 
 // ---- the two measurements ----
 
+/**
+ * CPU time of this process (user + system) over a measurement. SQLite runs inside the process (and
+ * better-sqlite3 blocks the thread), so there wall time is this CPU plus fsync waits; on PostgreSQL it is
+ * the client's share only. Much steadier than throughput on a shared VM, so it shows the service's own cost.
+ */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+}
+
 interface LogRun {
   entries: number;
   seconds: number;
+  cpuMs: number;
   latenciesMs: Float64Array;
   txns: TxnSample[];
 }
@@ -144,7 +164,7 @@ interface LogRun {
 /** `concurrency` callers, each appending its next record as soon as its previous append is acknowledged. */
 async function runLog(
   service: LogService, org: OrgRecord, records: readonly Record<string, unknown>[], concurrency: number,
-  probe: { take(): TxnSample[] },
+  probe: { take(): TxnSample[] }, project: Projector<undefined> | undefined,
 ): Promise<LogRun> {
   probe.take();
   const latenciesMs = new Float64Array(records.length);
@@ -152,14 +172,15 @@ async function runLog(
   const caller = async () => {
     for (let i = next++; i < records.length; i = next++) {
       const t0 = performance.now();
-      await service.append(org, ENTRY_TYPE, records[i]!);
+      await service.append(org, ENTRY_TYPE, records[i]!, project);
       latenciesMs[i] = performance.now() - t0;
     }
   };
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, records.length) }, caller));
   const seconds = (performance.now() - t0) / 1000;
-  return { entries: records.length, seconds, latenciesMs, txns: probe.take() };
+  return { entries: records.length, seconds, cpuMs: cpuMsSince(cpu0), latenciesMs, txns: probe.take() };
 }
 
 /** Every row the raw baseline will insert, built before any timing: the baseline times storage only. */
@@ -186,6 +207,7 @@ interface RawRun {
   entries: number;
   hashRows: number;
   seconds: number;
+  cpuMs: number;
   txns: TxnSample[];
 }
 
@@ -199,6 +221,7 @@ async function runRaw(store: SqlStore, plan: RawPlan, start: number, count: numb
   if (sizes.length === 0) throw new Error('no log-service batch sizes to replay');
   const txns: TxnSample[] = [];
   let hashRows = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let a = start, k = 0; a < start + count; k++) {
     const b = Math.min(a + sizes[k % sizes.length]!, start + count);
@@ -217,7 +240,7 @@ async function runRaw(store: SqlStore, plan: RawPlan, start: number, count: numb
     hashRows += hashes.length;
     a = b;
   }
-  return { entries: count, hashRows, seconds: (performance.now() - t0) / 1000, txns };
+  return { entries: count, hashRows, seconds: (performance.now() - t0) / 1000, cpuMs: cpuMsSince(cpu0), txns };
 }
 
 // ---- one engine ----
@@ -229,9 +252,12 @@ interface EngineResult {
   concurrency: number;
   rounds: number;
   warmup: number;
+  projector: Options['projector'];
   avgEntryBytes: number;
   log: {
     txns: number; avgEntriesPerTxn: number; seconds: number; appendsPerSec: number;
+    /** This process's CPU time per entry, microseconds. */
+    cpuUsPerEntry: number;
     p50Ms: number; p99Ms: number; maxMs: number;
     txnP50Ms: number; txnP99Ms: number;
     /** Share of wall time the single writer spent inside store.log.append. */
@@ -241,7 +267,10 @@ interface EngineResult {
     frontierReadPctOfTxn: number;
     perRound: number[];
   };
-  raw: { txns: number; avgEntriesPerTxn: number; hashRows: number; seconds: number; entriesPerSec: number; txnP50Ms: number; txnP99Ms: number; perRound: number[] };
+  raw: {
+    txns: number; avgEntriesPerTxn: number; hashRows: number; seconds: number; entriesPerSec: number; cpuUsPerEntry: number;
+    txnP50Ms: number; txnP99Ms: number; perRound: number[];
+  };
   ratioPct: number;
   targetPct: number;
   meetsTarget: boolean;
@@ -251,11 +280,13 @@ function splitEven(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor((total * (i + 1)) / parts) - Math.floor((total * i) / parts));
 }
 
-function fmtRun(runs: { entries: number; seconds: number; txns: TxnSample[] }[]): string {
+function fmtRun(runs: { entries: number; seconds: number; cpuMs: number; txns: TxnSample[] }[]): string {
   const entries = sum(runs.map((r) => r.entries));
   const seconds = sum(runs.map((r) => r.seconds));
   const txns = runs.flatMap((r) => r.txns);
-  return `${entries} entries in ${txns.length} txns, ${seconds.toFixed(3)} s, ${Math.round(entries / seconds)} entries/s, txn p50 ${percentile(txns.map((t) => t.ms), 50).toFixed(2)} ms`;
+  const cpuUs = (1000 * sum(runs.map((r) => r.cpuMs))) / entries;
+  return `${entries} entries in ${txns.length} txns, ${seconds.toFixed(3)} s, ${Math.round(entries / seconds)} entries/s, ` +
+    `${cpuUs.toFixed(1)} CPU µs/entry, txn p50 ${percentile(txns.map((t) => t.ms), 50).toFixed(2)} ms`;
 }
 
 async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): Promise<EngineResult | undefined> {
@@ -267,6 +298,7 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
   const rawOrg = await store.orgs.create(`bench-raw-${tag}`, at);
   const service = new LogService(store, signer);
   const probe = instrumentAppends(store);
+  const project: Projector<undefined> | undefined = opts.projector === 'noop' ? async () => undefined : undefined;
 
   const total = opts.warmup + opts.entries;
   const records = Array.from({ length: total }, (_, i) => makeRecord(i, tag));
@@ -277,7 +309,7 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
   let cursor = 0;
   let lastBatches = [opts.concurrency];
   if (opts.warmup > 0) {
-    const w = await runLog(service, logOrg, records.slice(0, opts.warmup), opts.concurrency, probe);
+    const w = await runLog(service, logOrg, records.slice(0, opts.warmup), opts.concurrency, probe, project);
     lastBatches = w.txns.map((t) => t.entries);
     await runRaw(store, plan, 0, opts.warmup, lastBatches);
     cursor = opts.warmup;
@@ -291,7 +323,7 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
   for (const [r, n] of splitEven(opts.entries, opts.rounds).entries()) {
     const start = cursor;
     const doLog = async () => {
-      const run = await runLog(service, logOrg, records.slice(start, start + n), opts.concurrency, probe);
+      const run = await runLog(service, logOrg, records.slice(start, start + n), opts.concurrency, probe, project);
       lastBatches = run.txns.map((t) => t.entries);
       logRuns.push(run);
     };
@@ -339,12 +371,14 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
     concurrency: opts.concurrency,
     rounds: opts.rounds,
     warmup: opts.warmup,
+    projector: opts.projector,
     avgEntryBytes: round(avgEntryBytes, 0),
     log: {
       txns: logTxns.length,
       avgEntriesPerTxn: round(opts.entries / logTxns.length),
       seconds: round(logSeconds, 3),
       appendsPerSec: round(appendsPerSec, 0),
+      cpuUsPerEntry: round((1000 * sum(logRuns.map((r) => r.cpuMs))) / opts.entries),
       p50Ms: round(percentile(latencies, 50), 2),
       p99Ms: round(percentile(latencies, 99), 2),
       maxMs: round(percentile(latencies, 100), 2),
@@ -361,6 +395,7 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
       hashRows: sum(rawRuns.map((r) => r.hashRows)),
       seconds: round(rawSeconds, 3),
       entriesPerSec: round(entriesPerSec, 0),
+      cpuUsPerEntry: round((1000 * sum(rawRuns.map((r) => r.cpuMs))) / opts.entries),
       txnP50Ms: round(percentile(rawTxns.map((t) => t.ms), 50), 2),
       txnP99Ms: round(percentile(rawTxns.map((t) => t.ms), 99), 2),
       perRound: rawRuns.map((r) => round(r.entries / r.seconds, 0)),
@@ -384,16 +419,17 @@ function printEngine(r: EngineResult): void {
   console.log(`\n== ${r.engine}: ${describeEngine(r)} ==`);
   console.log(
     `${r.entries} entries per side (~${r.avgEntryBytes} B each), ${r.concurrency} concurrent callers, ` +
-      `${r.rounds} round(s) in alternating order after ${r.warmup} warm-up entries per side`,
+      `${r.rounds} round(s) in alternating order after ${r.warmup} warm-up entries per side` +
+      (r.projector === 'noop' ? '; every append with a no-op projector (one savepoint per entry)' : ''),
   );
   console.log(
     table(
-      ['', 'txns', 'entries/txn', 'seconds', 'entries/s', 'txn p50 ms', 'txn p99 ms', 'per round entries/s'],
+      ['', 'txns', 'entries/txn', 'seconds', 'entries/s', 'CPU µs/entry', 'txn p50 ms', 'txn p99 ms', 'per round entries/s'],
       [
         ['log service', String(r.log.txns), r.log.avgEntriesPerTxn.toFixed(1), r.log.seconds.toFixed(3), String(r.log.appendsPerSec),
-          r.log.txnP50Ms.toFixed(2), r.log.txnP99Ms.toFixed(2), r.log.perRound.join(' / ')],
+          r.log.cpuUsPerEntry.toFixed(1), r.log.txnP50Ms.toFixed(2), r.log.txnP99Ms.toFixed(2), r.log.perRound.join(' / ')],
         ['raw insert', String(r.raw.txns), r.raw.avgEntriesPerTxn.toFixed(1), r.raw.seconds.toFixed(3), String(r.raw.entriesPerSec),
-          r.raw.txnP50Ms.toFixed(2), r.raw.txnP99Ms.toFixed(2), r.raw.perRound.join(' / ')],
+          r.raw.cpuUsPerEntry.toFixed(1), r.raw.txnP50Ms.toFixed(2), r.raw.txnP99Ms.toFixed(2), r.raw.perRound.join(' / ')],
       ],
     ),
   );

@@ -4,6 +4,11 @@ import { registerServer } from './commands/server.js';
 import { registerAdmin } from './commands/admin-create-token.js';
 import { registerLog } from './commands/log.js';
 import { registerVerify } from './commands/verify-log.js';
+import { registerFingerprint } from './commands/fingerprint.js';
+import { registerFlowCommands } from './commands/flows.js';
+import { registerTrailCommands } from './commands/trails.js';
+import { registerAttest } from './commands/attest.js';
+import { registerGetArtifact } from './commands/get-artifact.js';
 
 export function buildProgram(): Command {
   const program = new Command('evident')
@@ -24,5 +29,16 @@ export function buildProgram(): Command {
   registerAdmin(program);
   registerLog(program);
   registerVerify(program);
+  registerFingerprint(program);
+  // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
+  const create = program.command('create').description('Create a flow');
+  const get = program.command('get').description('Show one flow, trail or artifact');
+  const list = program.command('list').description('List flows or trails');
+  const begin = program.command('begin').description('Begin a trail');
+  const archive = program.command('archive').description('Archive a flow');
+  registerFlowCommands(create, get, list, archive);
+  registerTrailCommands(begin, get, list);
+  registerGetArtifact(get);
+  registerAttest(program);
   return program;
 }

@@ -5,6 +5,10 @@ import {
   ConsistencyProof, ErrorBody, InclusionProof, LogEntryPage, LogKey, Org, TokenCreated, TokenPage, Token, WhoAmI,
   type TokenCreate,
 } from './schemas.js';
+import {
+  ArtifactDetails, Artifact, Attestation, Flow, FlowPage, Trail, TrailDetail, TrailPage,
+  type ArtifactCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
+} from './record-schemas.js';
 
 export interface ClientOptions {
   /** Base URL of the Evident server, e.g. http://127.0.0.1:8080 */
@@ -101,6 +105,46 @@ export class EvidentClient {
 
   revokeToken(id: string) {
     return this.json(Token, 'DELETE', this.orgPath(`/tokens/${encodeURIComponent(id)}`));
+  }
+
+  createFlow(input: FlowCreate) {
+    return this.json(Flow, 'POST', this.orgPath('/flows'), undefined, input);
+  }
+
+  listFlows(q: { cursor?: string; limit?: number; includeArchived?: boolean } = {}) {
+    return this.json(FlowPage, 'GET', this.orgPath('/flows'), { cursor: q.cursor, limit: q.limit, include_archived: q.includeArchived ? 'true' : undefined });
+  }
+
+  getFlow(name: string) {
+    return this.json(Flow, 'GET', this.orgPath(`/flows/${encodeURIComponent(name)}`));
+  }
+
+  archiveFlow(name: string) {
+    return this.json(Flow, 'POST', this.orgPath(`/flows/${encodeURIComponent(name)}/archive`), undefined, {});
+  }
+
+  beginTrail(flow: string, input: TrailCreate) {
+    return this.json(Trail, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails`), undefined, input);
+  }
+
+  listTrails(flow: string, q: { cursor?: string; limit?: number } = {}) {
+    return this.json(TrailPage, 'GET', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails`), { cursor: q.cursor, limit: q.limit });
+  }
+
+  getTrail(flow: string, trail: string) {
+    return this.json(TrailDetail, 'GET', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}`));
+  }
+
+  reportArtifact(flow: string, trail: string, input: ArtifactCreate) {
+    return this.json(Artifact, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/artifacts`), undefined, input);
+  }
+
+  attestGeneric(flow: string, trail: string, input: GenericAttestationCreate) {
+    return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/generic`), undefined, input);
+  }
+
+  getArtifacts(ref: string) {
+    return this.json(ArtifactDetails, 'GET', this.orgPath(`/artifacts/${encodeURIComponent(ref)}`));
   }
 
   logKey() {

@@ -13,3 +13,10 @@ export type {
 export type { Projector } from './log-service.js';
 export { createServices } from './bundle.js';
 export type { ServiceBundle } from './bundle.js';
+export {
+  ARTIFACT_TYPES, fingerprint, fingerprintDir, fingerprintDocker, fingerprintFile, fingerprintOci, dockerCredentials, formatReference,
+  parseChallenge, parseImageReference, pickRepoDigest, MANIFEST_TYPES,
+} from './fingerprint/index.js';
+export type {
+  ArtifactType, DirFingerprintOptions, DockerOptions, FingerprintOptions, ImageReference, OciOptions, RegistryCredentials,
+} from './fingerprint/index.js';

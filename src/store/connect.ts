@@ -60,7 +60,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     : connectSqlite(options.dataDir ?? '.evident-data');
   try {
     if (options.databaseUrl && options.schema !== undefined) await createSchema(conn.db, options.schema);
-    await migrate(conn, options.databaseUrl ? options.schema : undefined);
+    await migrate(conn, conn.engine === 'postgres' ? (options.schema ?? (await currentSchema(conn.db))) : undefined);
   } catch (err) {
     await conn.db.destroy().catch(() => undefined);
     throw translateConnectError(err);
@@ -75,6 +75,13 @@ async function createSchema(db: Kysely<Database>, schema: string): Promise<void>
     // Two processes creating the same schema at once: the loser sees a unique violation; the schema exists.
     if ((err as { code?: string }).code !== '23505') throw err;
   }
+}
+
+async function currentSchema(db: Kysely<Database>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new EvidentError('INVALID_ARGUMENT', 'the PostgreSQL search_path names no existing schema');
+  return schema;
 }
 
 async function migrate(conn: Connection, schema: string | undefined): Promise<void> {

@@ -167,8 +167,10 @@ export class SqlRecordReader implements RecordReader {
     return rows.map((r) => r.fingerprint);
   }
 
+  /** By full commit or by a commit prefix (`runner:16d9990`, as in Kosli). */
   async artifactsByCommit(orgId: number, flowId: number, gitCommit: string) {
-    const rows = await this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId).where('flow_id', '=', flowId).where('git_commit', '=', gitCommit).orderBy('id').execute();
+    const rows = await this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId).where('flow_id', '=', flowId)
+      .where('git_commit', '>=', gitCommit).where('git_commit', '<', `${gitCommit}g`).orderBy('id').execute();
     return rows.map(toArtifact);
   }
 

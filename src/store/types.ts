@@ -182,6 +182,7 @@ export interface RecordReader {
   artifactsByFingerprint(orgId: number, fingerprint: string): Promise<ArtifactRecord[]>;
   /** Distinct fingerprints starting with `prefix` (at most `limit`). */
   fingerprintsWithPrefix(orgId: number, prefix: string, limit: number): Promise<string[]>;
+  /** Artifacts of a flow whose git commit starts with `gitCommit`. */
   artifactsByCommit(orgId: number, flowId: number, gitCommit: string): Promise<ArtifactRecord[]>;
   artifacts(orgId: number, filter: { flowId?: number; trailId?: number }, cursor: string | null, limit: number): Promise<Page<ArtifactRecord>>;
   attestationsOfTrail(trailId: number): Promise<AttestationRecord[]>;

@@ -90,7 +90,7 @@ describe('flows, trails, artifacts and generic attestations over HTTP', () => {
     const names: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await get(`/flows?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      const page: { items: { name: string }[]; next_cursor: string | null } = (await get(`/flows?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json();
       names.push(...page.items.map((f: { name: string }) => f.name));
       cursor = page.next_cursor;
     } while (cursor);

@@ -1,0 +1,92 @@
+// Durable log appends through HTTP: `evident attest generic` requests (~1 KB each) from autocannon with
+// 50 connections against a real `evident server` process, on SQLite and on PostgreSQL.
+// Target (issue #2): >= 5,000 durable appends/s over HTTP on SQLite on a 2-core machine.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const CLI = path.resolve('dist/src/cli/main.js');
+const args = process.argv.slice(2);
+const flag = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+};
+const seconds = Number(flag('--seconds', '10'));
+const connections = Number(flag('--connections', '50'));
+const engines = flag('--engines', 'sqlite,postgres').split(',');
+const pgUrl = process.env.EVIDENT_BENCH_DATABASE_URL ?? process.env.EVIDENT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Server { url: string; token: string; stop(): Promise<void> }
+
+function startServer(extra: string[]): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, '--output', 'json', 'server', '--port', '0', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buffer = '';
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      buffer += line + '\n';
+      try {
+        const info = JSON.parse(buffer);
+        resolve({ url: info.url, token: info.first_admin.token, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
+      } catch {
+        // not complete yet
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+}
+
+async function api(server: Server, method: string, url: string, body: unknown): Promise<void> {
+  const res = await fetch(server.url + url, { method, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+}
+
+async function measure(engine: string): Promise<Record<string, number | string>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-http-'));
+  const schema = `bench_http_${process.pid}`;
+  const extra = ['--data-dir', dataDir];
+  if (engine === 'postgres') extra.push('--database-url', `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`);
+  const server = await startServer(extra);
+  try {
+    await api(server, 'POST', '/api/v1/orgs/default/flows', { name: 'bench' });
+    await api(server, 'POST', '/api/v1/orgs/default/flows/bench/trails', { name: 'run-1' });
+    const body = JSON.stringify({ name: 'unit-test', compliant: true, description: 'x'.repeat(900) });
+    const result = await autocannon({
+      url: `${server.url}/api/v1/orgs/default/flows/bench/trails/run-1/attestations/generic`,
+      method: 'POST', connections, duration: seconds, body,
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    });
+    const ok = result['2xx'];
+    return {
+      engine, connections, seconds, requests_2xx: ok, non_2xx: result.non2xx, errors: result.errors,
+      appends_per_s: Math.round(ok / seconds), p50_ms: result.latency.p50, p99_ms: result.latency.p99,
+    };
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (engine === 'postgres') {
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
+  }
+}
+
+const rows: Record<string, number | string>[] = [];
+for (const engine of engines) {
+  try {
+    rows.push(await measure(engine));
+  } catch (err) {
+    console.error(`${engine}: skipped (${(err as Error).message})`);
+  }
+}
+console.log(`\nHTTP appends (POST attestations/generic, ~1 KB, ${connections} connections, ${seconds} s, ${os.cpus().length} cores, Node ${process.version})`);
+console.table(rows);
+for (const r of rows) {
+  if (r.engine === 'sqlite') console.log(`SQLite: ${r.appends_per_s} durable appends/s over HTTP — target >= 5000: ${Number(r.appends_per_s) >= 5000 ? 'met' : 'NOT met'}`);
+}
+console.log(`BENCH_JSON ${JSON.stringify({ http: rows })}`);

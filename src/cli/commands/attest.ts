@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { EvidentError } from '../../core/index.js';
+import { action, type Ctx } from '../context.js';
+import { ciDefaults, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
+import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
+
+export interface AttestArtifactOptions extends FingerprintFlags {
+  name: string;
+  flow: string;
+  trail: string;
+  displayName?: string;
+  commit?: string;
+  commitUrl?: string;
+  buildUrl?: string;
+  annotate?: Record<string, string>;
+}
+
+export async function attestArtifact(opts: AttestArtifactOptions, ctx: Ctx, [path]: string[]): Promise<void> {
+  const ci = ciDefaults();
+  const fingerprint = await resolveFingerprint(opts, path);
+  const body = {
+    name: opts.name, fingerprint, display_name: opts.displayName ?? path ?? null, git_commit: opts.commit ?? ci.commit,
+    commit_url: opts.commitUrl ?? ci.commitUrl, build_url: opts.buildUrl ?? ci.buildUrl, annotations: opts.annotate,
+  };
+  if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report artifact ${JSON.stringify(body)}`);
+  const a = await ctx.client().reportArtifact(opts.flow, opts.trail, body);
+  ctx.printer.result(a, () => ctx.printer.text(`Artifact ${a.display_name} (${a.fingerprint}) reported in ${a.flow}/${a.trail} (log entry ${a.entry_index})`));
+}
+
+export interface AttestGenericOptions extends FingerprintFlags {
+  name: string;
+  flow: string;
+  trail: string;
+  compliant?: boolean;
+  commit?: string;
+  description?: string;
+  userData?: string;
+  annotate?: Record<string, string>;
+}
+
+export async function attestGeneric(opts: AttestGenericOptions, ctx: Ctx, [path]: string[]): Promise<void> {
+  if (opts.compliant === undefined) throw new EvidentError('INVALID_ARGUMENT', '--compliant=true|false is required');
+  const fingerprint = opts.fingerprint || path ? await resolveFingerprint(opts, path) : undefined;
+  const body = {
+    name: opts.name, compliant: opts.compliant, fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? ciDefaults().commit : undefined),
+    description: opts.description, user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined, annotations: opts.annotate,
+  };
+  if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report attestation ${JSON.stringify(body)}`);
+  const a = await ctx.client().attestGeneric(opts.flow, opts.trail, body);
+  ctx.printer.result(a, () =>
+    ctx.printer.text(`generic attestation ${a.artifact_name ? `${a.artifact_name}.` : ''}${a.name} (compliant: ${a.compliant}) reported in ${a.flow}/${a.trail} (log entry ${a.entry_index})`),
+  );
+}
+
+function shared(cmd: Command): Command {
+  return cmd
+    .requiredOption('--flow <name>', 'the flow')
+    .requiredOption('--trail <name>', 'the trail')
+    .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation);
+}
+
+export function registerAttest(program: Command): void {
+  const attest = program.command('attest').description('Record an artifact or an attestation (each is one log entry)');
+  shared(
+    attest
+      .command('artifact [path]')
+      .description('Report an artifact into a trail, by --fingerprint or by fingerprinting PATH with -t')
+      .requiredOption('--name <name>', "the artifact's name in the flow template")
+      .option('--fingerprint <sha256>', 'the artifact fingerprint (64 hex)')
+      .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
+      .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', (v: string, p: string[] = []) => [...p, v])
+      .option('--display-name <name>', 'name to show (default: PATH)')
+      .option('--commit <sha>', 'git commit (default in GitHub Actions / GitLab CI: from their environment)')
+      .option('--commit-url <url>', 'link to the commit (default in CI: from the environment)')
+      .option('--build-url <url>', 'link to the build (default in CI: from the environment)'),
+  )
+    .addHelpText('after', '\nExamples:\n  evident attest artifact --fingerprint $FP --name runner --flow runner --trail $GIT_SHA\n  evident attest artifact dist/app.tar -t file --name app --flow app --trail $GIT_SHA')
+    .action(action(attestArtifact));
+  shared(
+    attest
+      .command('generic [path]')
+      .description('Report a generic attestation: a yes/no compliance fact about a trail or an artifact')
+      .requiredOption('--name <name>', 'NAME for the trail, or ARTIFACT-NAME.NAME for an artifact')
+      .option('--compliant <bool>', 'true or false', parseBool('--compliant'))
+      .option('--fingerprint <sha256>', 'the artifact the attestation is about')
+      .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
+      .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', (v: string, p: string[] = []) => [...p, v])
+      .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
+      .option('--description <text>', 'what was checked')
+      .option('--user-data <file>', 'a JSON file of your own data'),
+  )
+    .addHelpText('after', '\nExamples:\n  evident attest generic --name manual-check --compliant=true --flow runner --trail $GIT_SHA\n  evident attest generic --name runner.lint --compliant=false --commit $GIT_SHA --flow runner --trail $GIT_SHA')
+    .action(action(attestGeneric));
+}

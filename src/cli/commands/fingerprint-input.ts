@@ -1,0 +1,23 @@
+import { EvidentError } from '../../core/index.js';
+import { ARTIFACT_TYPES, fingerprint, type ArtifactType } from '../../services/index.js';
+
+export interface FingerprintFlags {
+  fingerprint?: string;
+  artifactType?: string;
+  exclude?: string[];
+}
+
+/** `--fingerprint FP`, or PATH fingerprinted with `-t TYPE` — exactly one of the two. */
+export async function resolveFingerprint(flags: FingerprintFlags, path: string | undefined): Promise<string> {
+  if (flags.fingerprint !== undefined) {
+    if (path !== undefined || flags.artifactType !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --fingerprint or PATH with -t, not both');
+    return flags.fingerprint;
+  }
+  if (path === undefined || flags.artifactType === undefined) {
+    throw new EvidentError('INVALID_ARGUMENT', 'give --fingerprint FP, or PATH with -t file|dir|docker|oci');
+  }
+  if (!(ARTIFACT_TYPES as readonly string[]).includes(flags.artifactType)) {
+    throw new EvidentError('INVALID_ARGUMENT', `-t must be one of ${ARTIFACT_TYPES.join(', ')}, not ${JSON.stringify(flags.artifactType)}`);
+  }
+  return fingerprint(path, { type: flags.artifactType as ArtifactType, exclude: flags.exclude });
+}

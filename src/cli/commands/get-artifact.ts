@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import type { recordSchemas } from '../../client/index.js';
+import { action, type Ctx } from '../context.js';
+import { ago, formatTime } from '../time-format.js';
+
+type Detail = recordSchemas.ArtifactDetail;
+
+/** The layout of `kosli get artifact` in seed 002: aligned fields, then the history with times. */
+export function artifactText(a: Detail, now = Date.now()): string {
+  const field = (label: string, value: string) => `${`${label}:`.padEnd(14)}${value}`;
+  const lines = [
+    field('Name', a.display_name),
+    field('Flow', a.flow),
+    field('Trail', a.trail),
+    field('Fingerprint', a.fingerprint),
+    field('Created on', `${formatTime(a.created_at)} • ${ago(a.created_at, now)}`),
+    field('Git commit', a.git_commit ?? 'N/A'),
+    field('Commit URL', a.commit_url ?? 'N/A'),
+    field('Build URL', a.build_url ?? 'N/A'),
+    field('State', a.state),
+    'History:',
+  ];
+  const width = Math.max(...a.history.map((h) => h.event.length));
+  for (const h of a.history) lines.push(`    ${h.event.padEnd(width)}  ${formatTime(h.timestamp)}`);
+  return lines.join('\n');
+}
+
+export async function getArtifact(_opts: object, ctx: Ctx, [ref]: string[]): Promise<void> {
+  const { items } = await ctx.client().getArtifacts(ref!);
+  ctx.printer.result(items.length === 1 ? items[0] : items, () => ctx.printer.text(items.map((a) => artifactText(a)).join('\n\n')));
+}
+
+export function registerGetArtifact(get: Command): void {
+  get
+    .command('artifact <ref>')
+    .description('Show an artifact and its history: REF is FLOW@FINGERPRINT, FLOW:COMMIT or a fingerprint prefix (>= 5 hex)')
+    .addHelpText('after', '\nExamples:\n  evident get artifact runner:16d9990\n  evident get artifact 9af401c4 --output json')
+    .action(action(getArtifact));
+}

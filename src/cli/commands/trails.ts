@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { action, intFlag, type Ctx } from '../context.js';
+import { ciDefaults, readJsonFile, readTextFile } from '../flags.js';
+
+export interface BeginTrailOptions {
+  flow: string;
+  description?: string;
+  commit?: string;
+  commitUrl?: string;
+  originUrl?: string;
+  userData?: string;
+  templateFile?: string;
+}
+
+export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: string[]): Promise<void> {
+  const ci = ciDefaults();
+  const body = {
+    name: name!,
+    description: opts.description,
+    git_commit: opts.commit ?? ci.commit,
+    commit_url: opts.commitUrl ?? ci.commitUrl,
+    origin_url: opts.originUrl,
+    user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
+    template: opts.templateFile ? readTextFile('--template-file', opts.templateFile) : undefined,
+  };
+  if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would begin trail ${name} in flow ${opts.flow}: ${JSON.stringify(body)}`);
+  const trail = await ctx.client().beginTrail(opts.flow, body);
+  ctx.printer.result(trail, () => ctx.printer.text(`Trail ${trail.name} begun in flow ${trail.flow} (log entry ${trail.entry_index})`));
+}
+
+export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[]): Promise<void> {
+  const t = await ctx.client().getTrail(opts.flow, name!);
+  ctx.printer.result(t, () => {
+    ctx.printer.table(['FIELD', 'VALUE'], [
+      ['Name', t.name], ['Flow', t.flow], ['Description', t.description], ['Git commit', t.git_commit ?? '-'], ['Commit URL', t.commit_url ?? '-'],
+      ['Created', t.created_at], ['Artifacts', t.artifacts.length], ['Attestations', t.attestations.length],
+    ]);
+    if (t.artifacts.length > 0) {
+      ctx.printer.text('');
+      ctx.printer.table(['ARTIFACT', 'FINGERPRINT', 'COMMIT'], t.artifacts.map((a) => [a.name, a.fingerprint, a.git_commit?.slice(0, 7)]));
+    }
+    if (t.attestations.length > 0) {
+      ctx.printer.text('');
+      ctx.printer.table(['ATTESTATION', 'TYPE', 'FOR', 'COMPLIANT', 'AT'], t.attestations.map((a) => [a.name, a.type, a.artifact_name ?? 'trail', a.compliant ? 'yes' : 'no', a.created_at]));
+    }
+  });
+}
+
+export async function listTrails(opts: { flow: string; limit: number; cursor?: string }, ctx: Ctx): Promise<void> {
+  const page = await ctx.client().listTrails(opts.flow, { cursor: opts.cursor, limit: opts.limit });
+  ctx.printer.result(page, () => {
+    ctx.printer.table(['NAME', 'COMMIT', 'CREATED'], page.items.map((t) => [t.name, t.git_commit?.slice(0, 7), t.created_at]));
+    if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
+  });
+}
+
+export function registerTrailCommands(begin: Command, get: Command, list: Command): void {
+  begin
+    .command('trail <name>')
+    .description('Begin a trail: one run of a flow, named by you (commit SHA, PR number, release id)')
+    .requiredOption('--flow <name>', 'the flow')
+    .option('--description <text>', 'what this run is')
+    .option('--commit <sha>', 'git commit (default in GitHub Actions / GitLab CI: from their environment)')
+    .option('--commit-url <url>', 'link to the commit')
+    .option('--origin-url <url>', 'link to where the trail comes from (PR, pipeline)')
+    .option('--user-data <file>', 'a JSON file of your own data to keep with the trail')
+    .option('--template-file <file>', "override the flow's template for this trail")
+    .addHelpText('after', '\nExample:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA')
+    .action(action(beginTrail));
+  get.command('trail <name>').description('Show a trail with its artifacts and attestations').requiredOption('--flow <name>', 'the flow').action(action(getTrail));
+  list
+    .command('trails')
+    .description('List the trails of a flow, oldest first')
+    .requiredOption('--flow <name>', 'the flow')
+    .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
+    .option('--cursor <cursor>', 'the next page')
+    .action(action(listTrails));
+}

@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import { EvidentError } from '../core/index.js';
+
+/** `--annotate k=v`, repeatable: collects into an object. */
+export function collectAnnotation(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `--annotate takes KEY=VALUE, not ${JSON.stringify(value)}`);
+  return { ...(previous ?? {}), [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/** Reads a JSON file given by a flag, naming the flag, the file and the position of a syntax error. */
+export function readJsonFile(flag: string, file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `${flag}: cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `${flag}: ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function readTextFile(flag: string, file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `${flag}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** `--compliant=true|false` (Kosli's form). */
+export function parseBool(flag: string) {
+  return (value: string): boolean => {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    throw new EvidentError('INVALID_ARGUMENT', `${flag} must be true or false, not ${JSON.stringify(value)}`);
+  };
+}
+
+export interface CiDefaults {
+  commit?: string;
+  commitUrl?: string;
+  buildUrl?: string;
+}
+
+/**
+ * In GitHub Actions and GitLab CI the commit, commit URL and build URL default from the environment
+ * variables those systems set, as Kosli's CLI does.
+ */
+export function ciDefaults(env: NodeJS.ProcessEnv = process.env): CiDefaults {
+  if (env.GITHUB_ACTIONS === 'true' && env.GITHUB_SHA) {
+    const repo = `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY ?? ''}`;
+    return {
+      commit: env.GITHUB_SHA,
+      commitUrl: `${repo}/commit/${env.GITHUB_SHA}`,
+      buildUrl: env.GITHUB_RUN_ID ? `${repo}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
+    };
+  }
+  if (env.GITLAB_CI === 'true' && env.CI_COMMIT_SHA) {
+    return {
+      commit: env.CI_COMMIT_SHA,
+      commitUrl: env.CI_PROJECT_URL ? `${env.CI_PROJECT_URL}/-/commit/${env.CI_COMMIT_SHA}` : undefined,
+      buildUrl: env.CI_JOB_URL ?? env.CI_PIPELINE_URL,
+    };
+  }
+  return {};
+}

@@ -1,0 +1,133 @@
+import type { Dirent } from 'node:fs';
+import fsp from 'node:fs/promises';
+import nodePath from 'node:path';
+import { EvidentError } from '../../core/index.js';
+import {
+  IGNORE_FILES, checkExcludePattern, dirFingerprint, fromByteString, parseIgnoreFile, planDirWalk, unhashable,
+  type EntryKind, type TreeNode,
+} from '../../formats/index.js';
+import { fsError, hashFileStreaming, hashFiles } from './hash-pool.js';
+
+// File and directory fingerprints, byte-compatible with the Kosli CLI (`internal/digest`: FileSha256,
+// DirSha256). The walk order, the accumulator and the exclude rules are in formats/fingerprint.ts; this
+// file does the I/O: it lists the tree once (names as raw bytes), reads the root ignore files, and hashes
+// the files in parallel (hash-pool.ts).
+
+export interface DirFingerprintOptions {
+  /** Glob patterns relative to the directory (Go filepath.Match syntax plus `**`). */
+  exclude?: readonly string[];
+  /** Worker threads for hashing (default: CPU count, at most 8). */
+  concurrency?: number;
+}
+
+async function statOrThrow(path: string) {
+  try {
+    return await fsp.stat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const link = code === 'ENOENT' ? await fsp.lstat(path).then((s) => s.isSymbolicLink(), () => false) : false;
+    if (link) throw unhashable(path, 'symlink-broken');
+    throw fsError(err, path);
+  }
+}
+
+/** SHA-256 of a file's bytes (a link is followed). Large files are streamed with large buffers. */
+export async function fingerprintFile(path: string): Promise<string> {
+  const stat = await statOrThrow(path);
+  if (stat.isDirectory()) {
+    throw new EvidentError('INVALID_ARGUMENT', `${path} is a directory: fingerprint it with --artifact-type dir`, {
+      details: [{ path, message: 'is a directory, not a file' }],
+    });
+  }
+  if (!stat.isFile()) throw unhashable(path, 'other');
+  return hashFileStreaming(path);
+}
+
+const join = (dir: Buffer, name: Buffer) => Buffer.concat([dir, Buffer.from('/'), name]);
+
+async function kindOf(entry: Dirent<Buffer>, full: Buffer): Promise<{ kind: EntryKind; target?: string }> {
+  if (entry.isDirectory()) return { kind: 'dir' };
+  if (entry.isFile()) return { kind: 'file' };
+  if (!entry.isSymbolicLink()) return { kind: 'other' };
+  // Kosli calls os.Stat on a link: a link to a directory is hashed by its target string and not descended
+  // into; a link to a file is hashed as the file; a link that cannot be resolved is an error, but only if
+  // the walk reaches it (an excluded broken link is fine).
+  const target = await fsp.stat(full).catch(() => undefined);
+  if (!target) return { kind: 'symlink-broken' };
+  if (target.isDirectory()) return { kind: 'symlink-dir', target: (await fsp.readlink(full, { encoding: 'buffer' })).toString('latin1') };
+  return { kind: target.isFile() ? 'symlink-file' : 'symlink-other' };
+}
+
+/** Lists a directory tree; names are byte strings sorted bytewise (the order of Go's os.ReadDir). */
+async function listTree(dir: Buffer): Promise<TreeNode[]> {
+  let entries: Dirent<Buffer>[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  } catch (err) {
+    throw fsError(err, dir.toString('utf8'));
+  }
+  const nodes = await Promise.all(
+    entries.map(async (entry): Promise<TreeNode> => {
+      const full = join(dir, entry.name);
+      const { kind, target } = await kindOf(entry, full);
+      const node: TreeNode = { name: entry.name.toString('latin1'), kind };
+      if (target !== undefined) node.target = target;
+      if (kind === 'dir') node.children = await listTree(full);
+      return node;
+    }),
+  );
+  return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The rules of the root's ignore files, and the names of the files they came from. */
+async function readIgnoreFiles(root: Buffer, children: TreeNode[]): Promise<{ rules: string[]; names: string[] }> {
+  const rules: string[] = [];
+  const names: string[] = [];
+  for (const name of IGNORE_FILES) {
+    const node = children.find((c) => c.name === name);
+    // A directory of that name carries no rules (Kosli: `TestIgnoreFilePathInTreeIgnoresADirectory`).
+    if (!node || (node.kind !== 'file' && node.kind !== 'symlink-file')) continue;
+    const path = join(root, Buffer.from(name));
+    const text = await fsp.readFile(path, 'utf8').catch((err: unknown) => {
+      throw fsError(err, path.toString('utf8'));
+    });
+    rules.push(...parseIgnoreFile(text));
+    names.push(name);
+  }
+  return { rules, names };
+}
+
+/**
+ * The Kosli directory fingerprint of `path`, leaving out what `exclude` and the root `.kosli_ignore` /
+ * `.evident_ignore` name. A link given as the root is followed.
+ */
+export async function fingerprintDir(path: string, options: DirFingerprintOptions = {}): Promise<string> {
+  const exclude = options.exclude ?? [];
+  exclude.forEach((p) => checkExcludePattern(p));
+  const stat = await statOrThrow(path);
+  if (!stat.isDirectory()) {
+    throw new EvidentError('INVALID_ARGUMENT', `${path} is not a directory: fingerprint it with --artifact-type file`, {
+      details: [{ path, message: 'is not a directory' }],
+    });
+  }
+  const rootBytes = Buffer.from(nodePath.resolve(path));
+  const root: TreeNode = { name: '', kind: 'dir', children: await listTree(rootBytes) };
+  const ignore = await readIgnoreFiles(rootBytes, root.children!);
+  let plan;
+  try {
+    plan = planDirWalk(root, { exclude, ignoreRules: ignore.rules, protectedNames: ignore.names });
+  } catch (err) {
+    if (err instanceof EvidentError && ignore.names.length > 0) err.message += ` (patterns are read from ${ignore.names.join(' and ')} too)`;
+    throw err;
+  }
+  const display = (rel: string) => nodePath.join(path, fromByteString(rel));
+  const files: string[] = [];
+  for (const e of plan.entries) {
+    if (e.kind === 'file' || e.kind === 'symlink-file') files.push(e.rel);
+    else if (e.kind !== 'dir' && e.kind !== 'symlink-dir') throw unhashable(display(e.rel), e.kind);
+  }
+  const rootPrefix = rootBytes.toString('latin1') + '/';
+  const digests = await hashFiles(files.map((rel) => rootPrefix + rel), options.concurrency);
+  const byRel = new Map(files.map((rel, i) => [rel, digests[i]!]));
+  return dirFingerprint(plan, (rel) => byRel.get(rel)!);
+}

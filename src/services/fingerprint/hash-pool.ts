@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { EvidentError } from '../../core/index.js';
+import { fromByteString } from '../../formats/index.js';
+
+// Hashing many files fast with bounded resources. Measured on a 2-core machine (docs/performance.md):
+// Node's asynchronous fs costs a thread-pool round trip per open/read/close, which made 10,000 small files
+// ~3x slower than `tar | openssl`; synchronous reads in worker threads (one per core) beat it. Each worker
+// holds one file open at a time and one reusable read buffer, so open files <= workers and memory is
+// workers x READ_BUFFER whatever the file sizes. SHA-256 is Node's crypto, i.e. OpenSSL's.
+
+const READ_BUFFER = 1 << 20;
+const BATCH = 128;
+/** Below this many files, starting workers costs more than it saves. */
+const IN_THREAD_MAX = 48;
+
+// Plain JavaScript evaluated in the worker, so it runs the same from `src/` (vitest) and from `dist/`.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const { createHash } = require('node:crypto');
+const buf = Buffer.allocUnsafe(${READ_BUFFER});
+parentPort.on('message', ({ start, paths }) => {
+  const out = [];
+  for (const p of paths) {
+    let fd;
+    try {
+      fd = fs.openSync(Buffer.from(p, 'latin1'), 'r');
+      const hash = createHash('sha256');
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        hash.update(buf.subarray(0, n));
+      }
+      out.push(hash.digest('hex'));
+    } catch (err) {
+      out.push({ code: err.code || 'EIO', message: err.message });
+      break;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+  parentPort.postMessage({ start, out });
+});`;
+
+/** Maps a file system error to an EvidentError naming the path. */
+export function fsError(err: unknown, path: string): EvidentError {
+  const code = (err as NodeJS.ErrnoException)?.code ?? '';
+  const detail = (message: string) => ({ cause: err, details: [{ path, message }] });
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new EvidentError('NOT_FOUND', `no such file or directory: ${path}`, detail('does not exist'));
+  if (code === 'EACCES' || code === 'EPERM') return new EvidentError('INVALID_ARGUMENT', `permission denied: ${path}`, detail('permission denied'));
+  if (code === 'ELOOP') return new EvidentError('INVALID_ARGUMENT', `too many levels of symbolic links: ${path}`, detail('symbolic link loop'));
+  if (code === 'EISDIR') return new EvidentError('INVALID_ARGUMENT', `${path} is a directory`, detail('is a directory'));
+  return new EvidentError('INTERNAL', `cannot read ${path}: ${(err as Error)?.message ?? String(err)}`, detail(code || 'I/O error'));
+}
+
+/**
+ * Streams one file through SHA-256 with two large buffers: the next read runs on the thread pool while the
+ * current chunk is hashed, so reading and hashing overlap (faster than `openssl dgst`, which alternates).
+ */
+export async function hashFileStreaming(path: string | Buffer, display = String(path)): Promise<string> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await fsp.open(path, 'r');
+    const buffers = [Buffer.allocUnsafe(READ_BUFFER), Buffer.allocUnsafe(READ_BUFFER)];
+    const hash = createHash('sha256');
+    let which = 0;
+    let position = 0;
+    let pending = handle.read(buffers[0]!, 0, READ_BUFFER, position);
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      const current = buffers[which]!;
+      which ^= 1;
+      pending = handle.read(buffers[which]!, 0, READ_BUFFER, position);
+      hash.update(current.subarray(0, bytesRead));
+    }
+    return hash.digest('hex');
+  } catch (err) {
+    throw fsError(err, display);
+  } finally {
+    await handle?.close();
+  }
+}
+
+type WorkerResult = string | { code: string; message: string };
+
+/**
+ * Worker threads that hash files by path. Start them (`warm`) as soon as a walk knows it has enough files,
+ * so their start-up overlaps the listing; `close` ends them.
+ */
+export class HashPool {
+  private readonly workers: Worker[] = [];
+  readonly size: number;
+
+  constructor(concurrency?: number) {
+    this.size = Math.max(1, concurrency ?? Math.min(os.availableParallelism(), 8));
+  }
+
+  warm(): void {
+    while (this.workers.length < this.size) this.workers.push(new Worker(WORKER_SOURCE, { eval: true }));
+  }
+
+  get warmed(): boolean {
+    return this.workers.length > 0;
+  }
+
+  /** Hashes byte-string paths; `whileWaiting` runs on this thread once the work is handed out. */
+  async hash(paths: readonly string[], whileWaiting?: () => void): Promise<string[]> {
+    if (paths.length <= IN_THREAD_MAX && !this.warmed) {
+      whileWaiting?.();
+      const out: string[] = [];
+      for (const p of paths) out.push(await hashFileStreaming(Buffer.from(p, 'latin1'), fromByteString(p)));
+      return out;
+    }
+    this.warm();
+    const results = new Array<string>(paths.length);
+    let next = 0;
+    let failure: EvidentError | undefined;
+    const jobs = this.workers.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          let inFlight = 0;
+          const send = () => {
+            if (next >= paths.length) return inFlight === 0 ? resolve() : undefined;
+            const start = next;
+            next = Math.min(paths.length, next + BATCH);
+            inFlight++;
+            worker.postMessage({ start, paths: paths.slice(start, next) });
+          };
+          const onMessage = ({ start, out }: { start: number; out: WorkerResult[] }) => {
+            inFlight--;
+            for (let i = 0; i < out.length; i++) {
+              const r = out[i]!;
+              if (typeof r !== 'string') {
+                next = paths.length; // hand out no more work
+                failure ??= fsError(Object.assign(new Error(r.message), { code: r.code }), fromByteString(paths[start + i]!));
+                break;
+              }
+              results[start + i] = r;
+            }
+            send();
+          };
+          const onError = (err: Error) => reject(err);
+          worker.on('message', onMessage);
+          worker.once('error', onError);
+          // Two batches in flight, so a worker never waits for this thread to hand out the next one.
+          send();
+          send();
+        }),
+    );
+    whileWaiting?.();
+    try {
+      await Promise.all(jobs);
+    } finally {
+      for (const w of this.workers) w.removeAllListeners('message').removeAllListeners('error');
+    }
+    if (failure) throw failure;
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
+  }
+}
