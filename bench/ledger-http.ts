@@ -44,10 +44,21 @@ async function api(server: Server, method: string, url: string, body: unknown): 
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
 }
 
+async function pgQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
 async function measure(engine: string): Promise<Record<string, number | string>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-http-'));
   const schema = `bench_http_${process.pid}`;
   const extra = ['--data-dir', dataDir];
+  if (engine === 'postgres') await pgQuery(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   if (engine === 'postgres') extra.push('--database-url', `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`);
   const server = await startServer(extra);
   try {
@@ -67,12 +78,7 @@ async function measure(engine: string): Promise<Record<string, number | string>>
   } finally {
     await server.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
-    if (engine === 'postgres') {
-      const client = new pg.Client({ connectionString: pgUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    }
+    if (engine === 'postgres') await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   }
 }
 

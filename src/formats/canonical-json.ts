@@ -92,3 +92,35 @@ export function canonicalJson(value: unknown): string {
 export function canonicalJsonBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalJson(value));
 }
+
+/** A plain object's members, each already serialised as `"key":value`, in RFC 8785 §3.2.3 order. */
+export interface CanonicalMembers {
+  readonly keys: readonly string[];
+  readonly members: readonly string[];
+}
+
+/** Serialises an object's members once, so it can later be merged with other members without redoing it. */
+export function canonicalMembers(value: Record<string, unknown>): CanonicalMembers {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlainObject(value)) throw refuse('', 'not a plain JSON object');
+  if (Object.getOwnPropertySymbols(value).length > 0) throw refuse('', 'symbol keys are not JSON');
+  const keys = Object.keys(value).sort();
+  const ancestors = new Set<object>([value]);
+  const members = keys.map((key) => {
+    const child = pointer('', key);
+    return `${serializeString(key, child)}:${serialize(value[key], child, ancestors)}`;
+  });
+  return { keys, members };
+}
+
+/** The canonical text of the union of two member sets (their keys must differ), merged in RFC 8785 order. */
+export function mergeCanonicalMembers(a: CanonicalMembers, b: CanonicalMembers): string {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.keys.length || j < b.keys.length) {
+    if (j >= b.keys.length || (i < a.keys.length && a.keys[i]! < b.keys[j]!)) out.push(a.members[i++]!);
+    else if (i >= a.keys.length || b.keys[j]! < a.keys[i]!) out.push(b.members[j++]!);
+    else throw refuse(`/${a.keys[i]}`, 'the same member twice');
+  }
+  return `{${out.join(',')}}`;
+}

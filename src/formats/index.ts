@@ -4,3 +4,5 @@ export {
   nameDigests, parseIgnoreFile, planDirWalk, resolveExcludes, sha256Hex, toByteString, unhashable,
 } from './fingerprint.js';
 export type { EntryKind, PlanOptions, TreeNode, WalkEntry, WalkPlan } from './fingerprint.js';
+export { canonicalMembers, mergeCanonicalMembers } from './canonical-json.js';
+export type { CanonicalMembers } from './canonical-json.js';

@@ -31,5 +31,6 @@ export async function access(services: Services, request: FastifyRequest, action
   const principal = await services.auth.authenticate(secret);
   request.principal = principal;
   authorize(principal, action, orgName);
-  return orgName === undefined ? principal.org : services.auth.org(orgName);
+  // authorize() has checked the name is the token's own org: no need to look it up again.
+  return principal.org;
 }

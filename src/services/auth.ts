@@ -43,7 +43,12 @@ export function hashSecret(secret: string): string {
 }
 
 /** Tokens and organisations. Secrets are random, shown once, and stored only as SHA-256. */
+/** How long a known token is trusted without reading it again (see AuthService.lookup). */
+export const TOKEN_CACHE_MS = 1000;
+
 export class AuthService {
+  private readonly tokenCache = new Map<string, { token: TokenRecord; until: number }>();
+
   constructor(private readonly store: Store, private readonly clock: Clock = systemClock) {}
 
   async org(name: string): Promise<OrgRecord> {
@@ -98,7 +103,8 @@ export class AuthService {
 
   async authenticate(secret: string | undefined): Promise<Principal> {
     if (!secret) throw new EvidentError('UNAUTHENTICATED', 'an API token is required (Authorization: Bearer <token>)');
-    const token = secret.startsWith(PREFIX) ? await this.store.tokens.findBySecretHash(hashSecret(secret)) : undefined;
+    const hash = secret.startsWith(PREFIX) ? hashSecret(secret) : undefined;
+    const token = hash === undefined ? undefined : await this.lookup(hash);
     if (!token) throw new EvidentError('UNAUTHENTICATED', 'unknown API token');
     if (token.revokedAt) throw new EvidentError('UNAUTHENTICATED', 'this API token was revoked');
     if (token.expiresAt && new Date(token.expiresAt) <= this.clock.now()) throw new EvidentError('UNAUTHENTICATED', 'this API token has expired');
@@ -110,6 +116,23 @@ export class AuthService {
     };
   }
 
+  /**
+   * Known tokens are remembered for TOKEN_CACHE_MS: a database read per request was a fifth of the cost of
+   * an append over HTTP. Revocation here clears the entry at once; one made by another server process
+   * takes effect within TOKEN_CACHE_MS. Expiry is checked on every request.
+   */
+  private async lookup(hash: string): Promise<TokenRecord | undefined> {
+    const now = Date.now();
+    const cached = this.tokenCache.get(hash);
+    if (cached && cached.until > now) return cached.token;
+    const token = await this.store.tokens.findBySecretHash(hash);
+    if (token && !token.revokedAt) {
+      if (this.tokenCache.size >= 10_000) this.tokenCache.clear();
+      this.tokenCache.set(hash, { token, until: now + TOKEN_CACHE_MS });
+    }
+    return token;
+  }
+
   list(org: OrgRecord, cursor: string | null, limit: number): Promise<Page<TokenRecord>> {
     return this.store.tokens.list(org.id, cursor, limit);
   }
@@ -117,6 +140,7 @@ export class AuthService {
   async revoke(org: OrgRecord, id: string): Promise<TokenRecord> {
     const token = await this.store.tokens.revoke(org.id, id, this.clock.now().toISOString());
     if (!token) throw new EvidentError('NOT_FOUND', `no token ${JSON.stringify(id)} in organisation ${org.name}`);
+    for (const [hash, entry] of this.tokenCache) if (entry.token.id === id) this.tokenCache.delete(hash);
     return token;
   }
 }

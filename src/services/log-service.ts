@@ -1,10 +1,10 @@
-import { EvidentError, fromHex, toHex } from '../core/index.js';
-import { canonicalJson } from '../formats/index.js';
+import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
+import { canonicalMembers, mergeCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
   appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
   inclusionProofPlan, leafHash, signNote, storedHashIndex, type Hash, type NoteSigner,
 } from '../ledger/index.js';
-import type { OrgRecord, RecordWriter, Store, StoredEntry } from '../store/index.js';
+import type { AppendContext, OrgRecord, RecordWriter, Store } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 
 export interface AppendedEntry {
@@ -42,7 +42,8 @@ export type Projector<T> = (records: RecordWriter, entry: { index: number; time:
 
 interface Pending {
   type: string;
-  record: Record<string, unknown>;
+  /** The record's members, serialised once when the caller hands them in. */
+  members: CanonicalMembers;
   project?: Projector<unknown>;
   resolve: (entry: AppendedEntry & { value: unknown }) => void;
   reject: (err: unknown) => void;
@@ -61,6 +62,7 @@ export class LogService {
   private readonly clock: Clock;
   private readonly maxBatch: number;
   readonly maxRange: number;
+  private readonly frontiers = new Map<number, CachedFrontier>();
   private readonly lastCheckpoint = new Map<number, { size: number; root: string; note: string }>();
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
@@ -87,14 +89,15 @@ export class LogService {
     if (!TYPE.test(type)) throw new EvidentError('INVALID_ARGUMENT', `invalid entry type ${JSON.stringify(type)}`);
     const clash = Object.keys(record).filter((k) => RESERVED.includes(k));
     if (clash.length > 0) throw new EvidentError('INVALID_ARGUMENT', `entry fields ${clash.join(', ')} are reserved`);
-    canonicalJson(record); // rejects what cannot be canonicalised before it can spoil a shared batch
+    // Serialised once, here: this also rejects what cannot be canonicalised before it can spoil a shared batch.
+    const members = canonicalMembers(record);
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(org.id);
       if (!queue) {
         queue = { org, pending: [], running: false };
         this.queues.set(org.id, queue);
       }
-      queue.pending.push({ type, record, project, resolve: resolve as Pending['resolve'], reject });
+      queue.pending.push({ type, members, project, resolve: resolve as Pending['resolve'], reject });
       if (!queue.running) {
         queue.running = true;
         // Wait one turn of the event loop so that callers arriving together share the first transaction too.
@@ -117,42 +120,75 @@ export class LogService {
     queue.running = false;
   }
 
-  /** One transaction for the batch; returns the callers whose entries it wrote (the others were rejected). */
+  /**
+   * Entries are serialised and hashed before the transaction, so that only the tree update runs under the
+   * org's log lock. Projections run in the transaction without savepoints; if one fails, the batch is
+   * rolled back and written again with a savepoint per entry, so that only the failing caller fails.
+   */
   private async commit(org: OrgRecord, batch: Pending[]): Promise<{ pending: Pending; entry: AppendedEntry & { value: unknown } }[]> {
-    const at = this.clock.now().toISOString();
-    let kept: { pending: Pending; stored: StoredEntry; value: unknown }[] = [];
+    const time = this.clock.now().toISOString();
+    const envelopes = new Map<string, CanonicalMembers>();
+    const prepared = batch.map((pending) => {
+      let envelope = envelopes.get(pending.type);
+      if (!envelope) envelopes.set(pending.type, (envelope = canonicalMembers({ v: 1, type: pending.type, org: org.name, time })));
+      const entry = mergeCanonicalMembers(pending.members, envelope);
+      return { pending, entry, leaf: leafHash(encoder.encode(entry)) };
+    });
+    let kept: Kept[];
+    try {
+      kept = await this.write(org, prepared, time, false);
+    } catch (err) {
+      if (!(err instanceof ProjectionFailed)) throw err;
+      kept = await this.write(org, prepared, time, true);
+    }
+    return kept.map((k) => ({ pending: k.pending, entry: { index: k.index, leafHash: toHex(k.leaf), entry: k.entry, value: k.value } }));
+  }
+
+  private async write(org: OrgRecord, prepared: Prepared[], time: string, isolate: boolean): Promise<Kept[]> {
+    let kept: Kept[] = [];
+    let tree: CachedFrontier | undefined;
     await this.store.log.append(
       org.id,
       async (head, ctx) => {
         kept = [];
-        const indexes = frontierIndexes(head.size);
-        const stored = await ctx.readHashes(indexes);
-        const frontier = indexes.map((i) => requireHash(stored, i));
-        for (const pending of batch) {
+        const frontier = await this.frontierOf(org.id, head, ctx);
+        for (const item of prepared) {
           const index = head.size + kept.length;
           let value: unknown;
-          if (pending.project) {
-            const project = pending.project;
-            const result = await ctx.attempt((records) => project(records, { index, time: at }));
+          const project = item.pending.project;
+          if (project && isolate) {
+            const result = await ctx.attempt((records) => project(records, { index, time }));
             if (!result.ok) {
-              pending.reject(result.error);
+              item.pending.reject(result.error);
               continue;
             }
             value = result.value;
+          } else if (project) {
+            try {
+              value = await project(ctx.records, { index, time });
+            } catch (error) {
+              throw new ProjectionFailed(error);
+            }
           }
-          const entry = canonicalJson({ ...pending.record, v: 1, type: pending.type, org: org.name, time: at });
-          kept.push({ pending, value, stored: { index, leafHash: leafHash(encoder.encode(entry)), entry } });
+          kept.push({ ...item, index, value });
         }
-        const entries = kept.map((k) => k.stored);
-        const next = appendLeaves(head.size, frontier, entries.map((e) => e.leafHash));
-        return { entries, hashes: next.stored, root: next.root };
+        const next = appendLeaves(head.size, frontier, kept.map((k) => k.leaf));
+        tree = { size: next.size, root: next.root, frontier: next.frontier };
+        return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root };
       },
-      at,
+      time,
     );
-    return kept.map((k) => ({
-      pending: k.pending,
-      entry: { index: k.stored.index, leafHash: toHex(k.stored.leafHash), entry: k.stored.entry, value: k.value },
-    }));
+    if (tree) this.frontiers.set(org.id, tree);
+    return kept;
+  }
+
+  /** The frontier of the committed tree: from memory when this process made the last commit, else read. */
+  private async frontierOf(orgId: number, head: { size: number; root: Uint8Array }, ctx: AppendContext): Promise<Hash[]> {
+    const cached = this.frontiers.get(orgId);
+    if (cached && cached.size === head.size && bytesEqual(cached.root, head.root)) return cached.frontier;
+    const indexes = frontierIndexes(head.size);
+    const stored = await ctx.readHashes(indexes);
+    return indexes.map((i) => requireHash(stored, i));
   }
 
   /** The signed note for the org's current tree head (C2SP tlog-checkpoint). */
@@ -212,6 +248,30 @@ export class LogService {
     checkRange('from', from, 0, to);
     const stored = await this.store.log.readHashes(org.id, consistencyProofPlan(from, to));
     return { from, to, hashes: consistencyProof(from, to, stored).map(toHex) };
+  }
+}
+
+interface Prepared {
+  pending: Pending;
+  entry: string;
+  leaf: Hash;
+}
+
+interface Kept extends Prepared {
+  index: number;
+  value: unknown;
+}
+
+interface CachedFrontier {
+  size: number;
+  root: Hash;
+  frontier: Hash[];
+}
+
+/** A projection failed in a batch without savepoints: the batch is written again, isolating each entry. */
+class ProjectionFailed extends Error {
+  constructor(readonly error: unknown) {
+    super('projection failed');
   }
 }
 

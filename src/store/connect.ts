@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import type { Database, Engine } from './schema.js';
 import { migrationProvider } from './migrations.js';
@@ -34,7 +34,29 @@ function connectSqlite(dataDir: string): Connection {
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
-  return { engine: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }) };
+  return { engine: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }) };
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing cost as much as running the statements
+ * (CPU profile of the HTTP append benchmark). Statements are reusable, so keep the most recent ones.
+ */
+function withStatementCache(database: SQLite.Database, max = 500): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text); // re-insert: Map order is the recency order
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 function connectPostgres(url: string, schema: string | undefined, poolSize: number): Connection {

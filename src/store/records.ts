@@ -144,6 +144,30 @@ export class SqlRecordReader implements RecordReader {
     return new SqlRecordWriter(this.db).trail(flowId, name);
   }
 
+  /** The flow, and its trail when it exists, in one query (the hot path of every attestation). */
+  async flowAndTrail(orgId: number, flowName: string, trailName: string) {
+    const row = await this.db
+      .selectFrom('flows')
+      .leftJoin('trails', (join) => join.onRef('trails.flow_id', '=', 'flows.id').on('trails.name', '=', trailName))
+      .selectAll('flows')
+      .select([
+        'trails.id as t_id', 'trails.name as t_name', 'trails.description as t_description', 'trails.git_commit as t_git_commit',
+        'trails.commit_url as t_commit_url', 'trails.origin_url as t_origin_url', 'trails.user_data as t_user_data',
+        'trails.template as t_template', 'trails.created_at as t_created_at', 'trails.entry_index as t_entry_index',
+      ])
+      .where('flows.org_id', '=', orgId)
+      .where('flows.name', '=', flowName)
+      .executeTakeFirst();
+    if (!row) return { flow: undefined, trail: undefined };
+    const flow = toFlow(row);
+    const trail = row.t_id === null ? undefined : toTrail({
+      id: row.t_id, org_id: orgId, flow_id: flow.id, name: row.t_name!, description: row.t_description!, git_commit: row.t_git_commit,
+      commit_url: row.t_commit_url, origin_url: row.t_origin_url, user_data: row.t_user_data, template: row.t_template,
+      created_at: row.t_created_at!, entry_index: row.t_entry_index!,
+    });
+    return { flow, trail };
+  }
+
   async trailById(id: number) {
     const r = await this.db.selectFrom('trails').selectAll().where('id', '=', id).executeTakeFirst();
     return r && toTrail(r);

@@ -140,6 +140,7 @@ class SqlLogStore implements LogStore {
       let savepoints = 0;
       const batch = await build(head, {
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
+        records,
         // SQL savepoints (SQLite and PostgreSQL alike) undo one entry's projections without the batch's.
         attempt: async (work) => {
           const name = sql.raw(`entry_${++savepoints}`);

@@ -55,6 +55,8 @@ export interface AppendBatch {
 /** Reads inside the append transaction, under the org's log lock. */
 export interface AppendContext {
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
+  /** Projection writes in the transaction itself: a failure aborts the whole batch. */
+  records: RecordWriter;
   /**
    * Runs one entry's projection writes under a savepoint: if they fail, only they are undone and the
    * rest of the batch goes on.
@@ -189,5 +191,7 @@ export interface RecordReader {
   /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */
   attestationsOfArtifact(artifact: ArtifactRecord): Promise<AttestationRecord[]>;
   flowById(id: number): Promise<FlowRecord | undefined>;
+  /** The flow, and its trail when it exists, in one query. */
+  flowAndTrail(orgId: number, flowName: string, trailName: string): Promise<{ flow?: FlowRecord; trail?: TrailRecord }>;
   trailById(id: number): Promise<TrailRecord | undefined>;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EvidentError } from '../../src/core/index.js';
-import { canonicalJson, canonicalJsonBytes } from '../../src/formats/index.js';
+import { canonicalJson, canonicalJsonBytes, canonicalMembers, mergeCanonicalMembers } from '../../src/formats/index.js';
 
 function double(bits: string): number {
   const view = new DataView(new ArrayBuffer(8));
@@ -137,5 +137,19 @@ describe('RFC 8785 canonical JSON', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('canonicalMembers and mergeCanonicalMembers', () => {
+  it('give the same bytes as canonicalJson of the merged object', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.dictionary(fc.string(), fc.jsonValue()), (a, b) => {
+        for (const k of Object.keys(a)) delete (b as Record<string, unknown>)[k];
+        const merged = mergeCanonicalMembers(canonicalMembers(a), canonicalMembers(b));
+        expect(merged).toBe(canonicalJson({ ...a, ...b }));
+      }),
+    );
+    expect(() => mergeCanonicalMembers(canonicalMembers({ a: 1 }), canonicalMembers({ a: 2 }))).toThrow(/same member twice/);
+    expect(() => canonicalMembers([] as unknown as Record<string, unknown>)).toThrow(/plain JSON object/);
   });
 });

@@ -18,7 +18,8 @@ export function orgRoutes(services: Services) {
       '/api/v1/orgs/:org',
       { schema: { tags: ['organisations'], summary: 'One organisation', params: schemas.OrgParams, response: { 200: schemas.Org, ...errorResponses } } },
       async (request) => {
-        const org = await access(services, request, 'read', request.params.org);
+        await access(services, request, 'read', request.params.org);
+        const org = await services.auth.org(request.params.org);
         return { name: org.name, created_at: org.createdAt };
       },
     );

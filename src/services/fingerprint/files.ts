@@ -3,10 +3,10 @@ import fsp from 'node:fs/promises';
 import nodePath from 'node:path';
 import { EvidentError } from '../../core/index.js';
 import {
-  IGNORE_FILES, checkExcludePattern, dirFingerprint, fromByteString, parseIgnoreFile, planDirWalk, unhashable,
-  type EntryKind, type TreeNode,
+  IGNORE_FILES, checkExcludePattern, dirFingerprint, fromByteString, nameDigests, parseIgnoreFile, planDirWalk, unhashable,
+  type TreeNode,
 } from '../../formats/index.js';
-import { fsError, hashFileStreaming, hashFiles } from './hash-pool.js';
+import { HashPool, IN_THREAD_MAX, fsError, hashFileStreaming } from './hash-pool.js';
 
 // File and directory fingerprints, byte-compatible with the Kosli CLI (`internal/digest`: FileSha256,
 // DirSha256). The walk order, the accumulator and the exclude rules are in formats/fingerprint.ts; this
@@ -45,37 +45,47 @@ export async function fingerprintFile(path: string): Promise<string> {
 
 const join = (dir: Buffer, name: Buffer) => Buffer.concat([dir, Buffer.from('/'), name]);
 
-async function kindOf(entry: Dirent<Buffer>, full: Buffer): Promise<{ kind: EntryKind; target?: string }> {
-  if (entry.isDirectory()) return { kind: 'dir' };
-  if (entry.isFile()) return { kind: 'file' };
-  if (!entry.isSymbolicLink()) return { kind: 'other' };
-  // Kosli calls os.Stat on a link: a link to a directory is hashed by its target string and not descended
-  // into; a link to a file is hashed as the file; a link that cannot be resolved is an error, but only if
-  // the walk reaches it (an excluded broken link is fine).
+/**
+ * Kosli calls os.Stat on a link: a link to a directory is hashed by its target string and not descended
+ * into; a link to a file is hashed as the file; a link that cannot be resolved is an error, but only if the
+ * walk reaches it (an excluded broken link is fine).
+ */
+async function classifyLink(node: TreeNode, full: Buffer): Promise<void> {
   const target = await fsp.stat(full).catch(() => undefined);
-  if (!target) return { kind: 'symlink-broken' };
-  if (target.isDirectory()) return { kind: 'symlink-dir', target: (await fsp.readlink(full, { encoding: 'buffer' })).toString('latin1') };
-  return { kind: target.isFile() ? 'symlink-file' : 'symlink-other' };
+  if (!target) node.kind = 'symlink-broken';
+  else if (target.isDirectory()) {
+    node.kind = 'symlink-dir';
+    node.target = (await fsp.readlink(full, { encoding: 'buffer' })).toString('latin1');
+  } else node.kind = target.isFile() ? 'symlink-file' : 'symlink-other';
 }
 
-/** Lists a directory tree; names are byte strings sorted bytewise (the order of Go's os.ReadDir). */
-async function listTree(dir: Buffer): Promise<TreeNode[]> {
+/**
+ * Lists a directory tree; names are byte strings sorted bytewise (the order of Go's os.ReadDir).
+ * `onFiles` is told how many files were seen, so hashing workers can start while the listing goes on.
+ */
+async function listTree(dir: Buffer, onFiles: (count: number) => void): Promise<TreeNode[]> {
   let entries: Dirent<Buffer>[];
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
   } catch (err) {
     throw fsError(err, dir.toString('utf8'));
   }
-  const nodes = await Promise.all(
-    entries.map(async (entry): Promise<TreeNode> => {
-      const full = join(dir, entry.name);
-      const { kind, target } = await kindOf(entry, full);
-      const node: TreeNode = { name: entry.name.toString('latin1'), kind };
-      if (target !== undefined) node.target = target;
-      if (kind === 'dir') node.children = await listTree(full);
-      return node;
-    }),
-  );
+  const nodes: TreeNode[] = [];
+  const pending: Promise<unknown>[] = [];
+  let files = 0;
+  for (const entry of entries) {
+    const node: TreeNode = { name: entry.name.toString('latin1'), kind: 'other' };
+    if (entry.isFile()) {
+      node.kind = 'file';
+      files++;
+    } else if (entry.isDirectory()) {
+      node.kind = 'dir';
+      pending.push(listTree(join(dir, entry.name), onFiles).then((children) => (node.children = children)));
+    } else if (entry.isSymbolicLink()) pending.push(classifyLink(node, join(dir, entry.name)));
+    nodes.push(node);
+  }
+  onFiles(files);
+  await Promise.all(pending);
   return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -111,7 +121,21 @@ export async function fingerprintDir(path: string, options: DirFingerprintOption
     });
   }
   const rootBytes = Buffer.from(nodePath.resolve(path));
-  const root: TreeNode = { name: '', kind: 'dir', children: await listTree(rootBytes) };
+  const pool = new HashPool(options.concurrency);
+  try {
+    let seen = 0;
+    const onFiles = (count: number) => {
+      seen += count;
+      if (seen > IN_THREAD_MAX && !pool.warmed) pool.warm();
+    };
+    const root: TreeNode = { name: '', kind: 'dir', children: await listTree(rootBytes, onFiles) };
+    return await fingerprintListed(path, rootBytes, root, exclude, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function fingerprintListed(path: string, rootBytes: Buffer, root: TreeNode, exclude: readonly string[], pool: HashPool): Promise<string> {
   const ignore = await readIgnoreFiles(rootBytes, root.children!);
   let plan;
   try {
@@ -127,7 +151,9 @@ export async function fingerprintDir(path: string, options: DirFingerprintOption
     else if (e.kind !== 'dir' && e.kind !== 'symlink-dir') throw unhashable(display(e.rel), e.kind);
   }
   const rootPrefix = rootBytes.toString('latin1') + '/';
-  const digests = await hashFiles(files.map((rel) => rootPrefix + rel), options.concurrency);
-  const byRel = new Map(files.map((rel, i) => [rel, digests[i]!]));
-  return dirFingerprint(plan, (rel) => byRel.get(rel)!);
+  let names: string[] = [];
+  // The names are hashed on this thread while the workers hash the contents.
+  const digests = await pool.hash(files.map((rel) => rootPrefix + rel), () => (names = nameDigests(plan)));
+  let k = 0; // files were listed in plan order, and dirFingerprint asks for them in plan order
+  return dirFingerprint(plan, () => digests[k++]!, names);
 }

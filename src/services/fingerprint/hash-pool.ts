@@ -15,27 +15,43 @@ import { fromByteString } from '../../formats/index.js';
 const READ_BUFFER = 1 << 20;
 const BATCH = 128;
 /** Below this many files, starting workers costs more than it saves. */
-const IN_THREAD_MAX = 48;
+export const IN_THREAD_MAX = 48;
 
-// Plain JavaScript evaluated in the worker, so it runs the same from `src/` (vitest) and from `dist/`.
+// Plain CommonJS evaluated in the worker, so it runs the same from `src/` (vitest) and from `dist/`. The
+// worker gets no execArgv: an inherited --input-type=module would make the eval an ES module, without
+// require.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-const { createHash } = require('node:crypto');
+const crypto = require('node:crypto');
 const buf = Buffer.allocUnsafe(${READ_BUFFER});
+// A file that fits the buffer is hashed in one call (crypto.hash, Node >= 20.12), without a Hash object.
+const oneShot = typeof crypto.hash === 'function' ? (b) => crypto.hash('sha256', b, 'hex') : null;
+function hashFd(fd) {
+  const first = fs.readSync(fd, buf, 0, buf.length, null);
+  if (first < buf.length && oneShot) {
+    // Read on to end of file, as openssl does: a short read is not proof of the end everywhere.
+    const more = first === 0 ? 0 : fs.readSync(fd, buf, first, buf.length - first, null);
+    if (more === 0) return oneShot(buf.subarray(0, first));
+    const hash = crypto.createHash('sha256').update(buf.subarray(0, first + more));
+    return drain(fd, hash);
+  }
+  return drain(fd, crypto.createHash('sha256').update(buf.subarray(0, first)));
+}
+function drain(fd, hash) {
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) return hash.digest('hex');
+    hash.update(buf.subarray(0, n));
+  }
+}
 parentPort.on('message', ({ start, paths }) => {
   const out = [];
   for (const p of paths) {
     let fd;
     try {
       fd = fs.openSync(Buffer.from(p, 'latin1'), 'r');
-      const hash = createHash('sha256');
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) break;
-        hash.update(buf.subarray(0, n));
-      }
-      out.push(hash.digest('hex'));
+      out.push(hashFd(fd));
     } catch (err) {
       out.push({ code: err.code || 'EIO', message: err.message });
       break;
@@ -102,7 +118,7 @@ export class HashPool {
   }
 
   warm(): void {
-    while (this.workers.length < this.size) this.workers.push(new Worker(WORKER_SOURCE, { eval: true }));
+    while (this.workers.length < this.size) this.workers.push(new Worker(WORKER_SOURCE, { eval: true, execArgv: [] }));
   }
 
   get warmed(): boolean {

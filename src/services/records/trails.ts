@@ -53,8 +53,8 @@ export class TrailService {
   }
 
   async get(org: OrgRecord, flowName: string, name: string): Promise<{ flow: FlowRecord; trail: TrailRecord }> {
-    const flow = await this.flow(org, flowName);
-    const trail = await this.store.records.trail(flow.id, v.name('trail', name));
+    const { flow, trail } = await this.store.records.flowAndTrail(org.id, v.name('flow', flowName), v.name('trail', name));
+    if (!flow) throw new EvidentError('NOT_FOUND', `flow ${JSON.stringify(flowName)} does not exist in organisation ${org.name}`);
     if (!trail) throw new EvidentError('NOT_FOUND', `trail ${JSON.stringify(name)} does not exist in flow ${flow.name}`);
     return { flow, trail };
   }
