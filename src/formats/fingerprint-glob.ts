@@ -25,15 +25,9 @@ export interface TreeNode {
   target?: string;
 }
 
-/** UTF-8 text as a byte string (see the note at the top). */
-export function toByteString(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
-}
-
-/** A byte string back to text, for messages. */
-export function fromByteString(bytes: string): string {
-  return Buffer.from(bytes, 'latin1').toString('utf8');
-}
+/** UTF-8 text as a byte string (see the note at the top), and back (for messages). */
+export const toByteString = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+export const fromByteString = (bytes: string): string => Buffer.from(bytes, 'latin1').toString('utf8');
 
 class BadPattern extends Error {}
 
@@ -70,20 +64,11 @@ function scanChunk(pattern: string): [boolean, string, string] {
   }
   let inRange = false;
   let i = 0;
-  scan: for (; i < pattern.length; i++) {
-    switch (pattern[i]) {
-      case '\\':
-        if (i + 1 < pattern.length) i++;
-        break;
-      case '[':
-        inRange = true;
-        break;
-      case ']':
-        inRange = false;
-        break;
-      case '*':
-        if (!inRange) break scan;
-    }
+  for (; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i += i + 1 < pattern.length ? 1 : 0;
+    else if (c === '[' || c === ']') inRange = c === '[';
+    else if (c === '*' && !inRange) break;
   }
   return [star, pattern.slice(0, i), pattern.slice(i)];
 }

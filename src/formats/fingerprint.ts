@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import crypto, { createHash, type Hash } from 'node:crypto';
 import { EvidentError } from '../core/index.js';
 import { checkExcludePattern, fromByteString, resolveExcludes, type EntryKind, type TreeNode } from './fingerprint-glob.js';
 
@@ -19,11 +19,14 @@ export function isFingerprint(value: string): boolean {
   return FINGERPRINT.test(value);
 }
 
+// crypto.hash (Node >= 20.12) hashes a small input without building a Hash object: a tree has one name
+// per entry, and that object churn was a measurable share of the walk's CPU time.
+const oneShot: (data: Uint8Array) => string =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => createHash('sha256').update(data).digest('hex');
+
 /** Hex SHA-256 of bytes, or of a byte string (one char per byte). */
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256')
-    .update(typeof data === 'string' ? Buffer.from(data, 'latin1') : data)
-    .digest('hex');
+  return oneShot(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
 }
 
 /**
@@ -35,22 +38,38 @@ export function sha256Hex(data: Uint8Array | string): string {
  */
 export class DirAccumulator {
   private readonly hash: Hash = createHash('sha256');
+  // Hex text is gathered and hashed in 64 KiB slices: one update per entry was a measurable cost.
+  private pending: string[] = [];
+  private pendingLength = 0;
+
+  private push(text: string): void {
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    if (this.pendingLength >= 1 << 16) this.flush();
+  }
+
+  private flush(): void {
+    this.hash.update(this.pending.join(''), 'latin1');
+    this.pending = [];
+    this.pendingLength = 0;
+  }
 
   /** `nameSha256` may be given when it was computed ahead (it is sha256Hex(name)). */
   addDir(name: string, nameSha256 = sha256Hex(name)): void {
-    this.hash.update(nameSha256, 'latin1');
+    this.push(nameSha256);
   }
 
   addFile(name: string, contentSha256: string, nameSha256 = sha256Hex(name)): void {
-    if (!FINGERPRINT.test(contentSha256)) throw new EvidentError('INTERNAL', `not a SHA-256 hex digest: ${contentSha256}`);
-    this.hash.update(nameSha256 + contentSha256, 'latin1');
+    if (contentSha256?.length !== 64) throw new EvidentError('INTERNAL', `not a SHA-256 hex digest: ${contentSha256}`);
+    this.push(nameSha256 + contentSha256);
   }
 
   addDirSymlink(name: string, target: string, nameSha256 = sha256Hex(name)): void {
-    this.hash.update(nameSha256 + sha256Hex(target), 'latin1');
+    this.push(nameSha256 + sha256Hex(target));
   }
 
   fingerprint(): string {
+    this.flush();
     return this.hash.digest('hex');
   }
 }
@@ -128,10 +147,10 @@ export function planDirWalk(root: TreeNode, options: PlanOptions = {}): WalkPlan
 }
 
 /**
- * Folds a planned walk into the fingerprint, given each file's content digest (by relative path). Entries
- * that cannot be fingerprinted (broken links, sockets, devices) are refused with the path named.
+ * Folds a planned walk into the fingerprint, given each file's content digest (asked for in plan order).
+ * Entries that cannot be fingerprinted (broken links, sockets, devices) are refused with the path named.
  */
-export function dirFingerprint(plan: WalkPlan, contentDigest: (rel: string) => string, names = nameDigests(plan)): string {
+export function dirFingerprint(plan: WalkPlan, contentDigest: (entry: WalkEntry) => string, names = nameDigests(plan)): string {
   const acc = new DirAccumulator();
   plan.entries.forEach((e, i) => {
     switch (e.kind) {
@@ -143,7 +162,7 @@ export function dirFingerprint(plan: WalkPlan, contentDigest: (rel: string) => s
         break;
       case 'file':
       case 'symlink-file':
-        acc.addFile(e.name, contentDigest(e.rel), names[i]);
+        acc.addFile(e.name, contentDigest(e), names[i]);
         break;
       default:
         throw unhashable(fromByteString(e.rel), e.kind);
