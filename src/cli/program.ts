@@ -9,6 +9,7 @@ import { registerFlowCommands } from './commands/flows.js';
 import { registerTrailCommands } from './commands/trails.js';
 import { registerAttest } from './commands/attest.js';
 import { registerGetArtifact } from './commands/get-artifact.js';
+import { registerProveArtifact } from './commands/prove-artifact.js';
 
 export function buildProgram(): Command {
   const program = new Command('evident')
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .option('--host <url>', 'Evident server URL (env EVIDENT_HOST; default http://127.0.0.1:8080)')
     .option('--org <name>', 'organisation (env EVIDENT_ORG; default "default")')
     .option('--api-token <token>', 'API token (env EVIDENT_API_TOKEN)')
-    .addOption(new Option('-o, --output <format>', 'output format (env EVIDENT_OUTPUT)').choices(['table', 'json']))
+    .addOption(new Option('--output <format>', 'output format (env EVIDENT_OUTPUT)').choices(['table', 'json']))
     .option('--dry-run', 'show what would be sent without changing anything')
     .option('--debug', 'print requests and stack traces on stderr')
     .option('--config <file>', 'config file (env EVIDENT_CONFIG; default ~/.evident.yml)')
@@ -28,7 +29,8 @@ export function buildProgram(): Command {
   registerServer(program);
   registerAdmin(program);
   registerLog(program);
-  registerVerify(program);
+  const verify = registerVerify(program);
+  registerProveArtifact(verify, program);
   registerFingerprint(program);
   // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
   const create = program.command('create').description('Create a flow');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EvidentError, toHex } from '../../core/index.js';
-import { openCheckpoint, parseVerifierKey, type Checkpoint } from '../../ledger/index.js';
+import { openCheckpoint, type Checkpoint } from '../../ledger/index.js';
+import { trustedLogKey } from '../verify/pinned-key.js';
 import { action, type Ctx } from '../context.js';
 import { VerifierState } from '../verify/state.js';
 import { checkAgainstPrevious, checkAllEntries, checkCheckpoint, type VerifyLogReport } from '../verify/log-verifier.js';
@@ -19,15 +20,7 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
   const { globals, printer } = ctx;
   const client = ctx.client();
   const state = new VerifierState(globals.stateDir);
-  const server = `${globals.host.replace(/\/$/, '')}#${globals.org}`;
-  let keyText = opts.key ?? process.env.EVIDENT_VERIFIER_KEY ?? state.pinnedKey(server);
-  if (keyText === undefined) {
-    keyText = (await client.logKey()).verifier_key;
-    state.pinKey(server, keyText);
-    printer.info(`Pinned the log key on first use: ${keyText}\n(compare it with the key the server printed; pass --key to pin it yourself)`);
-  }
-  const verifier = parseVerifierKey(keyText);
-  const origin = `${verifier.name}/${globals.org}`;
+  const { keyText, verifier, origin } = await trustedLogKey(ctx, opts.key);
 
   const note = await client.checkpoint();
   const current = checkCheckpoint(note, verifier, origin);
@@ -73,7 +66,7 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
   }
 }
 
-export function registerVerify(program: Command): void {
+export function registerVerify(program: Command): Command {
   const verify = program.command('verify').description('Verify what the server says, with proofs');
   verify
     .command('log')
@@ -86,4 +79,5 @@ export function registerVerify(program: Command): void {
         'Example:\n  evident verify log --full',
     )
     .action(action<VerifyLogOptions>(verifyLog));
+  return verify;
 }

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { Type, type Static } from 'typebox';
+import { Check as isValid, Errors } from 'typebox/value';
+import { EvidentError, fromBase64, fromHex, toHex } from '../../core/index.js';
+import { canonicalJson } from '../../formats/index.js';
+import { leafHash, openCheckpoint, verifyInclusion, type NoteVerifier } from '../../ledger/index.js';
+import type { Check } from './log-verifier.js';
+
+/**
+ * An evidence package: everything needed to prove, offline and without the server, what the log says
+ * about one artifact — its entries, their RFC 9162 inclusion proofs, the signed checkpoint they are
+ * proven against, and the evidence files the entries reference.
+ */
+export const PACKAGE_FORMAT = 'evident-evidence-package/v1';
+
+const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+export const EvidencePackage = Type.Object({
+  format: Type.Literal(PACKAGE_FORMAT),
+  org: Type.String({ minLength: 1, maxLength: 64 }),
+  subject: Type.Object({ type: Type.Literal('artifact'), fingerprint: Hex64 }),
+  verifier_key: Type.String({ maxLength: 1000 }),
+  checkpoint: Type.String({ maxLength: 100_000 }),
+  entries: Type.Array(
+    Type.Object({ index: Type.Integer({ minimum: 0 }), leaf_hash: Hex64, entry: Type.String(), inclusion_proof: Type.Array(Hex64, { maxItems: 64 }) }),
+    { maxItems: 100_000 },
+  ),
+  blobs: Type.Array(Type.Object({ digest: Hex64, data_base64: Type.String() })),
+});
+export type EvidencePackage = Static<typeof EvidencePackage>;
+
+/** Validates an untrusted package file, reporting every shape problem with its path. */
+export function parsePackage(text: string, source: string): EvidencePackage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `${source} is not JSON: ${(err as Error).message}`);
+  }
+  if (!isValid(EvidencePackage, value)) {
+    const details = [...Errors(EvidencePackage, value)].slice(0, 20).map((e) => ({ path: e.instancePath || '/', message: e.message }));
+    throw new EvidentError('VERIFICATION_FAILED', `${source} is not an evidence package (${PACKAGE_FORMAT}): ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
+  }
+  return value as EvidencePackage;
+}
+
+interface EntryFields {
+  type?: string;
+  org?: string;
+  flow?: string;
+  trail?: string;
+  artifact?: string;
+  fingerprint?: string;
+  artifact_fingerprint?: string | null;
+  artifact_name?: string | null;
+  evidence?: { digest?: string }[];
+}
+
+/**
+ * Verifies a package against a trusted log key. Pure: every check is recomputed from the package's bytes.
+ * Returns the checks in order; the first failing one says why.
+ */
+export function verifyPackage(pkg: EvidencePackage, verifier: NoteVerifier): Check[] {
+  const checks: Check[] = [];
+  const origin = `${verifier.name}/${pkg.org}`;
+  let cp;
+  try {
+    cp = openCheckpoint(pkg.checkpoint, [verifier]);
+    if (cp.origin !== origin) throw new EvidentError('VERIFICATION_FAILED', `checkpoint origin is ${JSON.stringify(cp.origin)}, expected ${JSON.stringify(origin)}`);
+  } catch (err) {
+    return [{ ok: false, message: `Checkpoint: ${(err as Error).message}` }];
+  }
+  checks.push({ ok: true, message: `Checkpoint signature valid (${origin}, size ${cp.size})` });
+
+  const fields: EntryFields[] = [];
+  for (const e of pkg.entries) {
+    const where = `entry ${e.index}`;
+    if (toHex(leafHash(new TextEncoder().encode(e.entry))) !== e.leaf_hash) return [...checks, { ok: false, message: `${where}: its text does not match its leaf hash` }];
+    try {
+      verifyInclusion(e.index, cp.size, fromHex(e.leaf_hash), e.inclusion_proof.map((h) => fromHex(h)), cp.root);
+    } catch (err) {
+      return [...checks, { ok: false, message: `${where}: not included in the checkpoint (${(err as Error).message})` }];
+    }
+    let parsed: EntryFields;
+    try {
+      parsed = JSON.parse(e.entry) as EntryFields;
+      if (canonicalJson(parsed) !== e.entry) throw new Error('not canonical JSON');
+    } catch (err) {
+      return [...checks, { ok: false, message: `${where}: ${(err as Error).message}` }];
+    }
+    if (parsed.org !== pkg.org) return [...checks, { ok: false, message: `${where}: belongs to org ${JSON.stringify(parsed.org)}` }];
+    fields.push(parsed);
+  }
+  checks.push({ ok: true, message: `All ${pkg.entries.length} entries are included in the checkpoint (RFC 9162 inclusion proofs)` });
+
+  const fp = pkg.subject.fingerprint;
+  const reports = fields.filter((f) => f.type === 'artifact.reported' && f.fingerprint === fp);
+  if (reports.length === 0) return [...checks, { ok: false, message: `no entry reports artifact ${fp}` }];
+  const named = new Set(reports.map((r) => `${r.flow}/${r.trail}/${r.artifact}`));
+  const stray = fields.findIndex(
+    (f) => f.type === 'attestation.reported' && f.artifact_fingerprint !== fp && !named.has(`${f.flow}/${f.trail}/${f.artifact_name}`) && f.artifact_name !== null,
+  );
+  if (stray >= 0) return [...checks, { ok: false, message: `entry ${pkg.entries[stray]!.index} is an attestation about another artifact` }];
+  checks.push({ ok: true, message: `The entries are about artifact ${fp} (${reports.length} report${reports.length === 1 ? '' : 's'})` });
+
+  const have = new Map<string, boolean>();
+  for (const b of pkg.blobs) {
+    const data = fromBase64(b.data_base64, `blob ${b.digest}`);
+    have.set(b.digest, createHash('sha256').update(data).digest('hex') === b.digest);
+  }
+  const bad = [...have].find(([, ok]) => !ok);
+  if (bad) return [...checks, { ok: false, message: `evidence file ${bad[0]} does not match its digest` }];
+  const referenced = fields.flatMap((f) => (f.evidence ?? []).map((x) => x.digest ?? ''));
+  const missing = referenced.find((d) => !have.has(d));
+  if (missing !== undefined) return [...checks, { ok: false, message: `evidence file ${missing} is referenced but not in the package` }];
+  checks.push({ ok: true, message: `All ${have.size} evidence files match their digests` });
+  return checks;
+}
