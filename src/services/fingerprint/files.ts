@@ -6,7 +6,7 @@ import {
   IGNORE_FILES, checkExcludePattern, dirFingerprint, fromByteString, nameDigests, parseIgnoreFile, planDirWalk, unhashable,
   type TreeNode,
 } from '../../formats/index.js';
-import { HashPool, IN_THREAD_MAX, fsError, hashFileStreaming } from './hash-pool.js';
+import { IN_THREAD_MAX, fsError, hashFileStreaming, hashPool, type HashPool } from './hash-pool.js';
 
 // File and directory fingerprints, byte-compatible with the Kosli CLI (`internal/digest`: FileSha256,
 // DirSha256). The walk order, the accumulator and the exclude rules are in formats/fingerprint.ts; this
@@ -121,18 +121,14 @@ export async function fingerprintDir(path: string, options: DirFingerprintOption
     });
   }
   const rootBytes = Buffer.from(nodePath.resolve(path));
-  const pool = new HashPool(options.concurrency);
-  try {
-    let seen = 0;
-    const onFiles = (count: number) => {
-      seen += count;
-      if (seen > IN_THREAD_MAX && !pool.warmed) pool.warm();
-    };
-    const root: TreeNode = { name: '', kind: 'dir', children: await listTree(rootBytes, onFiles) };
-    return await fingerprintListed(path, rootBytes, root, exclude, pool);
-  } finally {
-    await pool.close();
-  }
+  const pool = hashPool(options.concurrency);
+  let seen = 0;
+  const onFiles = (count: number) => {
+    seen += count;
+    if (seen > IN_THREAD_MAX) pool.warm(); // cheap once started; also keeps an idle pool from ending
+  };
+  const root: TreeNode = { name: '', kind: 'dir', children: await listTree(rootBytes, onFiles) };
+  return fingerprintListed(path, rootBytes, root, exclude, pool);
 }
 
 async function fingerprintListed(path: string, rootBytes: Buffer, root: TreeNode, exclude: readonly string[], pool: HashPool): Promise<string> {

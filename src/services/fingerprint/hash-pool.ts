@@ -10,7 +10,9 @@ import { fromByteString } from '../../formats/index.js';
 // Node's asynchronous fs costs a thread-pool round trip per open/read/close, which made 10,000 small files
 // ~3x slower than `tar | openssl`; synchronous reads in worker threads (one per core) beat it. Each worker
 // holds one file open at a time and one reusable read buffer, so open files <= workers and memory is
-// workers x READ_BUFFER whatever the file sizes. SHA-256 is Node's crypto, i.e. OpenSSL's.
+// workers x READ_BUFFER whatever the file sizes. Starting a worker costs ~25 ms of CPU, so the process
+// keeps its pool between walks (idle workers are unref'd and end after IDLE_MS). SHA-256 is Node's crypto,
+// i.e. OpenSSL's.
 
 const READ_BUFFER = 1 << 20;
 const BATCH = 128;
@@ -45,7 +47,7 @@ function drain(fd, hash) {
     hash.update(buf.subarray(0, n));
   }
 }
-parentPort.on('message', ({ start, paths }) => {
+parentPort.on('message', ({ job, start, paths }) => {
   const out = [];
   for (const p of paths) {
     let fd;
@@ -59,7 +61,7 @@ parentPort.on('message', ({ start, paths }) => {
       if (fd !== undefined) fs.closeSync(fd);
     }
   }
-  parentPort.postMessage({ start, out });
+  parentPort.postMessage({ job, start, out });
 });`;
 
 /** Maps a file system error to an EvidentError naming the path. */
@@ -104,13 +106,25 @@ export async function hashFileStreaming(path: string | Buffer, display = String(
 }
 
 type WorkerResult = string | { code: string; message: string };
+interface Reply {
+  job: number;
+  start: number;
+  out: WorkerResult[];
+}
+
+/** How long idle workers are kept for the next walk (their start-up costs more than a small walk). */
+const IDLE_MS = 10_000;
 
 /**
- * Worker threads that hash files by path. Start them (`warm`) as soon as a walk knows it has enough files,
- * so their start-up overlaps the listing; `close` ends them.
+ * Worker threads that hash files by path. `warm` starts them as soon as a walk knows it has enough files, so
+ * their start-up overlaps the listing. Idle workers do not keep the process alive (unref) and end after
+ * IDLE_MS; several walks may share the pool at once (replies carry a job number).
  */
 export class HashPool {
-  private readonly workers: Worker[] = [];
+  private workers: Worker[] = [];
+  private active = 0;
+  private jobs = 0;
+  private idle: NodeJS.Timeout | undefined;
   readonly size: number;
 
   constructor(concurrency?: number) {
@@ -118,7 +132,12 @@ export class HashPool {
   }
 
   warm(): void {
-    while (this.workers.length < this.size) this.workers.push(new Worker(WORKER_SOURCE, { eval: true, execArgv: [] }));
+    clearTimeout(this.idle);
+    while (this.workers.length < this.size) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+      if (this.active === 0) worker.unref();
+      this.workers.push(worker);
+    }
   }
 
   get warmed(): boolean {
@@ -134,10 +153,14 @@ export class HashPool {
       return out;
     }
     this.warm();
+    const workers = [...this.workers];
+    if (this.active++ === 0) workers.forEach((w) => w.ref()); // keep the process alive while hashing
+    const job = ++this.jobs;
     const results = new Array<string>(paths.length);
+    const cleanups: (() => void)[] = [];
     let next = 0;
     let failure: EvidentError | undefined;
-    const jobs = this.workers.map(
+    const done = workers.map(
       (worker) =>
         new Promise<void>((resolve, reject) => {
           let inFlight = 0;
@@ -146,24 +169,26 @@ export class HashPool {
             const start = next;
             next = Math.min(paths.length, next + BATCH);
             inFlight++;
-            worker.postMessage({ start, paths: paths.slice(start, next) });
+            worker.postMessage({ job, start, paths: paths.slice(start, next) });
           };
-          const onMessage = ({ start, out }: { start: number; out: WorkerResult[] }) => {
+          const onMessage = (reply: Reply) => {
+            if (reply.job !== job) return;
             inFlight--;
-            for (let i = 0; i < out.length; i++) {
-              const r = out[i]!;
+            for (let i = 0; i < reply.out.length; i++) {
+              const r = reply.out[i]!;
               if (typeof r !== 'string') {
                 next = paths.length; // hand out no more work
-                failure ??= fsError(Object.assign(new Error(r.message), { code: r.code }), fromByteString(paths[start + i]!));
+                const path = fromByteString(paths[reply.start + i]!);
+                failure ??= fsError(Object.assign(new Error(r.message), { code: r.code }), path);
                 break;
               }
-              results[start + i] = r;
+              results[reply.start + i] = r;
             }
             send();
           };
-          const onError = (err: Error) => reject(err);
-          worker.on('message', onMessage);
-          worker.once('error', onError);
+          const onExit = (code: number) => reject(new EvidentError('INTERNAL', `a hashing worker stopped (exit code ${code})`));
+          worker.on('message', onMessage).on('error', reject).on('exit', onExit);
+          cleanups.push(() => worker.off('message', onMessage).off('error', reject).off('exit', onExit));
           // Two batches in flight, so a worker never waits for this thread to hand out the next one.
           send();
           send();
@@ -171,15 +196,37 @@ export class HashPool {
     );
     whileWaiting?.();
     try {
-      await Promise.all(jobs);
+      await Promise.all(done);
+    } catch (err) {
+      await this.close(); // a worker died: start afresh next time
+      throw err;
     } finally {
-      for (const w of this.workers) w.removeAllListeners('message').removeAllListeners('error');
+      cleanups.forEach((c) => c());
+      if (--this.active === 0) this.release();
     }
     if (failure) throw failure;
     return results;
   }
 
+  private release(): void {
+    for (const w of this.workers) w.unref();
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => void this.close(), IDLE_MS).unref();
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.idle);
     await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
   }
+}
+
+const shared = new Map<number, HashPool>();
+
+/** The process's pool for a concurrency (default: one worker per CPU, at most 8), created on first use. */
+export function hashPool(concurrency?: number): HashPool {
+  const pool = new HashPool(concurrency);
+  const existing = shared.get(pool.size);
+  if (existing) return existing;
+  shared.set(pool.size, pool);
+  return pool;
 }
