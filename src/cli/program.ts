@@ -10,6 +10,7 @@ import { registerTrailCommands } from './commands/trails.js';
 import { registerAttest } from './commands/attest.js';
 import { registerGetArtifact } from './commands/get-artifact.js';
 import { registerProveArtifact } from './commands/prove-artifact.js';
+import { registerSearch } from './commands/search.js';
 
 export function buildProgram(): Command {
   const program = new Command('evident')
@@ -35,12 +36,13 @@ export function buildProgram(): Command {
   // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
   const create = program.command('create').description('Create a flow');
   const get = program.command('get').description('Show one flow, trail or artifact');
-  const list = program.command('list').description('List flows or trails');
+  const list = program.command('list').description('List flows, trails or artifacts');
   const begin = program.command('begin').description('Begin a trail');
   const archive = program.command('archive').description('Archive a flow');
   registerFlowCommands(create, get, list, archive);
   registerTrailCommands(begin, get, list);
   registerGetArtifact(get);
+  registerSearch(program, list);
   registerAttest(program);
   return program;
 }

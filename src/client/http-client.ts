@@ -6,8 +6,8 @@ import {
   type TokenCreate,
 } from './schemas.js';
 import {
-  ArtifactDetails, Artifact, Attestation, Flow, FlowPage, Trail, TrailDetail, TrailPage,
-  type ArtifactCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
+  ArtifactDetails, Artifact, ArtifactPage, Attestation, Flow, FlowPage, SearchResult, Trail, TrailDetail, TrailPage,
+  type ApprovalCreate, type ArtifactCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
 } from './record-schemas.js';
 
 export interface ClientOptions {
@@ -141,6 +141,18 @@ export class EvidentClient {
 
   attestGeneric(flow: string, trail: string, input: GenericAttestationCreate) {
     return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/generic`), undefined, input);
+  }
+
+  attestApproval(flow: string, trail: string, input: ApprovalCreate) {
+    return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/approval`), undefined, input);
+  }
+
+  search(q: string) {
+    return this.json(SearchResult, 'GET', this.orgPath('/search'), { q });
+  }
+
+  listArtifacts(q: { flow?: string; cursor?: string; limit?: number } = {}) {
+    return this.json(ArtifactPage, 'GET', this.orgPath('/artifacts'), { flow: q.flow, cursor: q.cursor, limit: q.limit });
   }
 
   getArtifacts(ref: string) {

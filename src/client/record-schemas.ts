@@ -134,3 +134,24 @@ export type ArtifactDetails = Static<typeof ArtifactDetails>;
 
 export const TrailDetail = Type.Object({ ...Trail.properties, artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation) });
 export type TrailDetail = Static<typeof TrailDetail>;
+
+export const ApprovalCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 130, description: 'NAME, or ARTIFACT-NAME.NAME for an artifact' }),
+    decision: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]),
+    approver: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
+    comment: Type.Optional(Type.String({ maxLength: 4096 })),
+    fingerprint: Type.Optional(Nullable(Type.String())),
+    git_commit: Type.Optional(Nullable(Type.String())),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    user_data: Type.Optional(Type.Unknown()),
+    annotations: Type.Optional(Annotations),
+  },
+  { additionalProperties: false },
+);
+export type ApprovalCreate = Static<typeof ApprovalCreate>;
+
+export const SearchResult = Type.Object({
+  items: Type.Array(Type.Object({ ...Artifact.properties, matched: Type.String({ description: 'fingerprint or commit' }) })),
+});
+export type SearchResult = Static<typeof SearchResult>;

@@ -205,6 +205,17 @@ export class SqlRecordReader implements RecordReader {
     return page((await q.orderBy('id').limit(limit + 1).execute()).map(toArtifact), limit);
   }
 
+  /** Artifacts whose fingerprint or git commit starts with `prefix`, newest first. */
+  async searchArtifacts(orgId: number, prefix: string, limit: number) {
+    const rows = await this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId)
+      .where((eb) => eb.or([
+        eb.and([eb('fingerprint', '>=', prefix), eb('fingerprint', '<', `${prefix}g`)]),
+        eb.and([eb('git_commit', '>=', prefix), eb('git_commit', '<', `${prefix}g`)]),
+      ]))
+      .orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toArtifact);
+  }
+
   async attestationsOfTrail(trailId: number) {
     const rows = await this.db.selectFrom('attestations').selectAll().where('trail_id', '=', trailId).orderBy('id').execute();
     return rows.map(toAttestation);

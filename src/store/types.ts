@@ -188,6 +188,8 @@ export interface RecordReader {
   artifactsByCommit(orgId: number, flowId: number, gitCommit: string): Promise<ArtifactRecord[]>;
   artifacts(orgId: number, filter: { flowId?: number; trailId?: number }, cursor: string | null, limit: number): Promise<Page<ArtifactRecord>>;
   attestationsOfTrail(trailId: number): Promise<AttestationRecord[]>;
+  /** Artifacts whose fingerprint or git commit starts with `prefix`, newest first. */
+  searchArtifacts(orgId: number, prefix: string, limit: number): Promise<ArtifactRecord[]>;
   /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */
   attestationsOfArtifact(artifact: ArtifactRecord): Promise<AttestationRecord[]>;
   flowById(id: number): Promise<FlowRecord | undefined>;

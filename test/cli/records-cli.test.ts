@@ -59,6 +59,18 @@ describe('recording a pipeline from the CLI', () => {
     expect(t.attestations).toHaveLength(1);
   });
 
+  it('records an approval, searches by commit and lists artifacts', async () => {
+    const ok = await run(['attest', 'approval', '--name', 'runner.release-approval', '--approver', 'alice@example.com', '--comment', 'CAB #42', '--fingerprint', FP, '--flow', 'runner', '--trail', SHA]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/approved by alice@example.com/);
+    const found = await run(['search', SHA.slice(0, 7)]);
+    expect(found.code).toBe(0);
+    expect(found.stdout).toMatch(/runner .*cyberdojo\/runner:16d9990 .*commit/);
+    const listed = JSON.parse((await run(['list', 'artifacts', '--flow', 'runner', '--output', 'json'])).stdout);
+    expect(listed.items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([FP]);
+    expect((await run(['attest', 'approval', '--name', 'x', '--decision', 'maybe', '--flow', 'runner', '--trail', SHA])).code).toBe(2);
+  });
+
   it('fails clearly, with the right exit code, and writes nothing on bad input', async () => {
     const before = JSON.parse((await run(['log', 'checkpoint', '--output', 'json'])).stdout).note;
     const cases: [string[], number, RegExp][] = [

@@ -104,4 +104,31 @@ describe('flows, trails, artifacts and generic attestations over HTTP', () => {
     expect(trail.attestations).toHaveLength(1);
     expect(trail.user_data).toEqual({ pr: 12 });
   });
+
+  it('records approvals with the approver (default: the token), compliant iff approved', async () => {
+    await post('/flows', { name: 'release' });
+    await post('/flows/release/trails', { name: 'v1.4.0' });
+    const byToken = await post('/flows/release/trails/v1.4.0/attestations/approval', { name: 'cab', decision: 'approved', comment: 'CAB #42' });
+    expect(byToken.statusCode).toBe(201);
+    expect(byToken.json()).toMatchObject({ type: 'approval', compliant: true, summary: { approver: expect.stringMatching(/^token ci \(tok_/), decision: 'approved', comment: 'CAB #42' } });
+    const named = await post('/flows/release/trails/v1.4.0/attestations/approval', { name: 'cab', decision: 'rejected', approver: 'alice@example.com' });
+    expect(named.json()).toMatchObject({ compliant: false, summary: { approver: 'alice@example.com', decision: 'rejected' } });
+    expect((await post('/flows/release/trails/v1.4.0/attestations/approval', { name: 'cab', decision: 'maybe' })).statusCode).toBe(400);
+  });
+
+  it('searches commits and fingerprints across flows, and lists artifacts a page at a time', async () => {
+    const byCommit = (await get(`/search?q=${COMMIT.slice(0, 7)}`)).json().items;
+    expect(byCommit.map((a: { flow: string }) => a.flow).sort()).toEqual(['runner', 'saver']);
+    expect(byCommit.every((a: { matched: string }) => a.matched === 'commit')).toBe(true);
+    const byFp = (await get(`/search?q=${FP2.slice(0, 64)}`)).json().items;
+    expect(byFp).toHaveLength(1);
+    expect(byFp[0]).toMatchObject({ flow: 'saver', matched: 'fingerprint' });
+    expect((await get('/search?q=zz')).statusCode).toBe(400);
+    const first = (await get('/artifacts?limit=1')).json();
+    expect(first.items).toHaveLength(1);
+    const second = (await get(`/artifacts?limit=1&cursor=${first.next_cursor}`)).json();
+    expect(second.items[0].fingerprint).not.toBe(first.items[0].fingerprint);
+    expect((await get('/artifacts?flow=saver')).json().items.map((a: { flow: string }) => a.flow)).toEqual(['saver']);
+    expect((await get('/artifacts?flow=nosuch')).statusCode).toBe(404);
+  });
 });

@@ -52,6 +52,26 @@ export async function attestGeneric(opts: AttestGenericOptions, ctx: Ctx, [path]
   );
 }
 
+export interface AttestApprovalOptions extends AttestGenericOptions {
+  approver?: string;
+  decision: string;
+  comment?: string;
+}
+
+export async function attestApproval(opts: AttestApprovalOptions, ctx: Ctx, [path]: string[]): Promise<void> {
+  const fingerprint = opts.fingerprint || path ? await resolveFingerprint(opts, path) : undefined;
+  const body = {
+    name: opts.name, decision: opts.decision as 'approved' | 'rejected', approver: opts.approver, comment: opts.comment, fingerprint,
+    git_commit: opts.commit, description: opts.description, annotations: opts.annotate,
+    user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
+  };
+  if (body.decision !== 'approved' && body.decision !== 'rejected') throw new EvidentError('INVALID_ARGUMENT', `--decision must be approved or rejected, not ${JSON.stringify(opts.decision)}`);
+  if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would record approval ${JSON.stringify(body)}`);
+  const a = await ctx.client().attestApproval(opts.flow, opts.trail, body);
+  const s = a.summary as { approver: string; decision: string };
+  ctx.printer.result(a, () => ctx.printer.text(`approval ${a.name}: ${s.decision} by ${s.approver} in ${a.flow}/${a.trail} (log entry ${a.entry_index})`));
+}
+
 function shared(cmd: Command): Command {
   return cmd
     .requiredOption('--flow <name>', 'the flow')
@@ -91,4 +111,20 @@ export function registerAttest(program: Command): void {
   )
     .addHelpText('after', '\nExamples:\n  evident attest generic --name manual-check --compliant=true --flow runner --trail $GIT_SHA\n  evident attest generic --name runner.lint --compliant=false --commit $GIT_SHA --flow runner --trail $GIT_SHA')
     .action(action(attestGeneric));
+  shared(
+    attest
+      .command('approval [path]')
+      .description('Record a human approval (or rejection) of a trail or an artifact; compliant iff approved')
+      .requiredOption('--name <name>', 'NAME for the trail (e.g. a release), or ARTIFACT-NAME.NAME for an artifact')
+      .option('--decision <decision>', 'approved | rejected', 'approved')
+      .option('--approver <who>', "who approved (default: the API token's identity)")
+      .option('--comment <text>', 'why')
+      .option('--fingerprint <sha256>', 'the artifact approved')
+      .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
+      .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
+      .option('--description <text>', 'what was approved')
+      .option('--user-data <file>', 'a JSON file of your own data'),
+  )
+    .addHelpText('after', '\nOne approval on a release trail covers every artifact of that release.\nExample:\n  evident attest approval --name release-approval --approver alice@example.com --comment "CAB #42" --flow release --trail v1.4.0')
+    .action(action(attestApproval));
 }

@@ -37,6 +37,61 @@ export function artifactRoutes(services: Services) {
         return attestationJson(att, flow, trail);
       },
     );
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/approval',
+      { schema: { tags: ['attestations'], summary: 'Record an approval: approved or rejected, by whom (default: the token)', params: rs.TrailParams, body: rs.ApprovalCreate, response: { 201: rs.Attestation, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const { flow, trail } = request.params;
+        const b = request.body;
+        const principal = request.principal!;
+        const att = await services.attestations.approval(org, {
+          flow, trail, name: b.name, decision: b.decision, approver: b.approver, comment: b.comment, fingerprint: b.fingerprint,
+          gitCommit: b.git_commit, description: b.description, userData: b.user_data, annotations: b.annotations,
+        }, `token ${principal.tokenName} (${principal.tokenId})`);
+        void reply.status(201);
+        return attestationJson(att, flow, trail);
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/search',
+      {
+        schema: {
+          tags: ['artifacts'], summary: 'Artifacts whose fingerprint or git commit starts with q (>= 5 hex), across all flows',
+          params: schemas.OrgParams, querystring: Type.Object({ q: Type.String({ maxLength: 64 }) }), response: { 200: rs.SearchResult, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        const hits = await services.artifacts.search(org, request.query.q);
+        return { items: hits.map((h) => ({ ...artifactJson(h.artifact, h.flow, h.trail), matched: h.matched })) };
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/artifacts',
+      {
+        schema: {
+          tags: ['artifacts'], summary: 'List artifacts, oldest first, optionally of one flow',
+          params: schemas.OrgParams, querystring: Type.Object({ ...schemas.PageQuery.properties, flow: Type.Optional(Type.String({ maxLength: 64 })) }),
+          response: { 200: rs.ArtifactPage, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        const flow = request.query.flow === undefined ? undefined : await services.flows.get(org, request.query.flow);
+        const page = await services.artifacts.list(org, { flowId: flow?.id }, request.query.cursor ?? null, request.query.limit ?? 100);
+        // A page has few distinct flows and trails: look each up once.
+        const flows = new Map<number, string>();
+        const trails = new Map<number, string>();
+        const items = [];
+        for (const a of page.items) {
+          if (!flows.has(a.flowId)) flows.set(a.flowId, (await services.store.records.flowById(a.flowId))!.name);
+          if (!trails.has(a.trailId)) trails.set(a.trailId, (await services.store.records.trailById(a.trailId))!.name);
+          items.push(artifactJson(a, flows.get(a.flowId)!, trails.get(a.trailId)!));
+        }
+        return { items, next_cursor: page.nextCursor };
+      },
+    );
     app.get(
       '/api/v1/orgs/:org/artifacts/:ref',
       {

@@ -29,6 +29,13 @@ export interface ArtifactView {
   history: { event: string; timestamp: string }[];
 }
 
+export interface SearchHit {
+  artifact: ArtifactRecord;
+  flow: string;
+  trail: string;
+  matched: 'fingerprint' | 'commit';
+}
+
 const PREFIX = /^[0-9a-f]{5,64}$/;
 
 /** Artifacts, by fingerprint, reported into a trail (DESIGN.md §1). */
@@ -91,6 +98,18 @@ export class ArtifactService {
       });
     }
     return candidates.length === 0 ? [] : this.store.records.artifactsByFingerprint(org.id, candidates[0]!);
+  }
+
+  /** `evident search`: a commit SHA or fingerprint prefix (>= 5 hex), across all flows. */
+  async search(org: OrgRecord, prefix: string, limit = 100): Promise<SearchHit[]> {
+    if (!PREFIX.test(prefix)) {
+      throw new EvidentError('INVALID_ARGUMENT', `search for 5 to 64 lower-case hex characters of a commit or a fingerprint, not ${JSON.stringify(prefix)}`);
+    }
+    const found = await this.store.records.searchArtifacts(org.id, prefix, limit);
+    return Promise.all(found.map(async (artifact) => {
+      const [flow, trail] = await Promise.all([this.store.records.flowById(artifact.flowId), this.store.records.trailById(artifact.trailId)]);
+      return { artifact, flow: flow!.name, trail: trail!.name, matched: artifact.fingerprint.startsWith(prefix) ? 'fingerprint' as const : 'commit' as const };
+    }));
   }
 
   list(org: OrgRecord, filter: { flowId?: number; trailId?: number }, cursor: string | null, limit: number): Promise<Page<ArtifactRecord>> {

@@ -20,6 +20,12 @@ export interface GenericAttestationInput extends AttestationInput {
   compliant: boolean;
 }
 
+export interface ApprovalInput extends AttestationInput {
+  decision: string;
+  approver?: string | null;
+  comment?: string;
+}
+
 const PART = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** Splits `artifact.attestation`; each part is a template name without dots. */
@@ -38,6 +44,19 @@ export class AttestationService {
   async generic(org: OrgRecord, input: GenericAttestationInput): Promise<AttestationRecord> {
     if (typeof input.compliant !== 'boolean') throw new EvidentError('INVALID_ARGUMENT', 'compliant must be true or false', { details: [{ path: 'compliant', message: 'not a boolean' }] });
     return this.report(org, 'generic', input, input.compliant, null);
+  }
+
+  /**
+   * A human decision (DESIGN.md §1 Approval): compliant iff approved. The approver is who the caller
+   * says, else the identity of the token that reports it.
+   */
+  async approval(org: OrgRecord, input: ApprovalInput, tokenIdentity: string): Promise<AttestationRecord> {
+    const p = new v.Problems();
+    if (input.decision !== 'approved' && input.decision !== 'rejected') p.add('decision', 'must be approved or rejected');
+    const approver = p.check('approver', () => v.optional(input.approver, (x) => v.text(x, 256))) ?? tokenIdentity;
+    const comment = p.check('comment', () => v.text(input.comment ?? '', 4096));
+    p.throwIfAny('approval');
+    return this.report(org, 'approval', input, input.decision === 'approved', { approver, decision: input.decision, comment: comment ?? '' });
   }
 
   /** Validates, resolves the trail, and logs the attestation with its projection in one entry. */

@@ -3,6 +3,6 @@ export type { CreateFlowInput } from './flows.js';
 export { TrailService } from './trails.js';
 export type { BeginTrailInput } from './trails.js';
 export { ArtifactService } from './artifacts.js';
-export type { ReportArtifactInput, ArtifactView, ComplianceState } from './artifacts.js';
+export type { ReportArtifactInput, ArtifactView, ComplianceState, SearchHit } from './artifacts.js';
 export { AttestationService, parseAttestationName } from './attestations.js';
-export type { AttestationInput, GenericAttestationInput } from './attestations.js';
+export type { AttestationInput, GenericAttestationInput, ApprovalInput } from './attestations.js';

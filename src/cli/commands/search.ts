@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { action, intFlag, type Ctx } from '../context.js';
+
+/** `evident search SHA-OR-FINGERPRINT`: where a commit or an artifact went, across every flow. */
+export async function search(_opts: object, ctx: Ctx, [q]: string[]): Promise<void> {
+  const { items } = await ctx.client().search(q!);
+  ctx.printer.result(items, () => {
+    if (items.length === 0) return ctx.printer.info(`nothing matches ${q}`);
+    ctx.printer.table(['FLOW', 'TRAIL', 'ARTIFACT', 'FINGERPRINT', 'COMMIT', 'MATCHED', 'CREATED'],
+      items.map((a) => [a.flow, a.trail, a.display_name, a.fingerprint, a.git_commit?.slice(0, 7), a.matched, a.created_at]));
+  });
+}
+
+export async function listArtifacts(opts: { flow?: string; limit: number; cursor?: string }, ctx: Ctx): Promise<void> {
+  const page = await ctx.client().listArtifacts(opts);
+  ctx.printer.result(page, () => {
+    ctx.printer.table(['FLOW', 'TRAIL', 'ARTIFACT', 'FINGERPRINT', 'COMMIT', 'CREATED'],
+      page.items.map((a) => [a.flow, a.trail, a.display_name, a.fingerprint, a.git_commit?.slice(0, 7), a.created_at]));
+    if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
+  });
+}
+
+export function registerSearch(program: Command, list: Command): void {
+  program
+    .command('search <sha-or-fingerprint>')
+    .description('Find artifacts by a git commit or fingerprint prefix (>= 5 hex characters), across all flows')
+    .addHelpText('after', '\nExample:\n  evident search 16d9990')
+    .action(action(search));
+  list
+    .command('artifacts')
+    .description('List artifacts, oldest first')
+    .option('--flow <name>', 'only this flow')
+    .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
+    .option('--cursor <cursor>', 'the next page')
+    .action(action(listArtifacts));
+}
