@@ -7,7 +7,7 @@ import {
 } from './schemas.js';
 import {
   ArtifactDetails, Artifact, ArtifactPage, Attestation, Flow, FlowPage, SearchResult, Trail, TrailDetail, TrailPage,
-  type ApprovalCreate, type ArtifactCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
+  type ApprovalCreate, type ArtifactCreate, type PullRequestCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
 } from './record-schemas.js';
 
 export interface ClientOptions {
@@ -145,6 +145,10 @@ export class EvidentClient {
 
   attestApproval(flow: string, trail: string, input: ApprovalCreate) {
     return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/approval`), undefined, input);
+  }
+
+  attestPullRequest(flow: string, trail: string, input: PullRequestCreate) {
+    return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/pull_request`), undefined, input);
   }
 
   search(q: string) {

@@ -155,3 +155,29 @@ export const SearchResult = Type.Object({
   items: Type.Array(Type.Object({ ...Artifact.properties, matched: Type.String({ description: 'fingerprint or commit' }) })),
 });
 export type SearchResult = Static<typeof SearchResult>;
+
+export const PullRequest = Type.Object({
+  url: Type.String({ maxLength: 2048 }),
+  number: Type.Integer(),
+  title: Type.Optional(Type.String({ maxLength: 1024 })),
+  state: Type.Optional(Type.String({ maxLength: 64 })),
+  author: Type.Optional(Type.String({ maxLength: 256 })),
+  merged_at: Type.Optional(Nullable(Type.String())),
+});
+export type PullRequest = Static<typeof PullRequest>;
+
+export const PullRequestCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 130 }),
+    provider: Type.Union([Type.Literal('github'), Type.Literal('gitlab')]),
+    repository: Type.String({ maxLength: 256 }),
+    pull_requests: Type.Array(PullRequest, { maxItems: 100 }),
+    fingerprint: Type.Optional(Nullable(Type.String())),
+    git_commit: Type.Optional(Nullable(Type.String())),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    user_data: Type.Optional(Type.Unknown()),
+    annotations: Type.Optional(Annotations),
+  },
+  { additionalProperties: false },
+);
+export type PullRequestCreate = Static<typeof PullRequestCreate>;

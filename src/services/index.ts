@@ -9,7 +9,7 @@ export type { Clock } from './clock.js';
 export { FlowService, TrailService, ArtifactService, AttestationService, parseAttestationName } from './records/index.js';
 export type {
   CreateFlowInput, BeginTrailInput, ReportArtifactInput, ArtifactView, ComplianceState, AttestationInput, GenericAttestationInput,
-  ApprovalInput, SearchHit,
+  ApprovalInput, PullRequestInput, SearchHit,
 } from './records/index.js';
 export type { Projector } from './log-service.js';
 export { createServices } from './bundle.js';

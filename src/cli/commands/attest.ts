@@ -3,6 +3,7 @@ import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 import { ciDefaults, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
+import { registerAttestPullRequest } from './attest-pr.js';
 
 export interface AttestArtifactOptions extends FingerprintFlags {
   name: string;
@@ -81,6 +82,7 @@ function shared(cmd: Command): Command {
 
 export function registerAttest(program: Command): void {
   const attest = program.command('attest').description('Record an artifact or an attestation (each is one log entry)');
+  registerAttestPullRequest(attest);
   shared(
     attest
       .command('artifact [path]')

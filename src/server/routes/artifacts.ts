@@ -53,6 +53,21 @@ export function artifactRoutes(services: Services) {
         return attestationJson(att, flow, trail);
       },
     );
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/pull_request',
+      { schema: { tags: ['attestations'], summary: 'Record the pull/merge requests containing a commit: compliant iff at least one', params: rs.TrailParams, body: rs.PullRequestCreate, response: { 201: rs.Attestation, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const { flow, trail } = request.params;
+        const b = request.body;
+        const att = await services.attestations.pullRequest(org, {
+          flow, trail, name: b.name, provider: b.provider, repository: b.repository, pullRequests: b.pull_requests, fingerprint: b.fingerprint,
+          gitCommit: b.git_commit, description: b.description, userData: b.user_data, annotations: b.annotations,
+        });
+        void reply.status(201);
+        return attestationJson(att, flow, trail);
+      },
+    );
     app.get(
       '/api/v1/orgs/:org/search',
       {

@@ -20,6 +20,12 @@ export interface GenericAttestationInput extends AttestationInput {
   compliant: boolean;
 }
 
+export interface PullRequestInput extends AttestationInput {
+  provider: string;
+  repository: string;
+  pullRequests: { url: string; number: number; title?: string; state?: string; author?: string; merged_at?: string | null }[];
+}
+
 export interface ApprovalInput extends AttestationInput {
   decision: string;
   approver?: string | null;
@@ -57,6 +63,28 @@ export class AttestationService {
     const comment = p.check('comment', () => v.text(input.comment ?? '', 4096));
     p.throwIfAny('approval');
     return this.report(org, 'approval', input, input.decision === 'approved', { approver, decision: input.decision, comment: comment ?? '' });
+  }
+
+  /**
+   * Pull/merge requests that contain the commit, as found by the reporter in GitHub or GitLab:
+   * compliant iff there is at least one (Kosli's rule).
+   */
+  async pullRequest(org: OrgRecord, input: PullRequestInput): Promise<AttestationRecord> {
+    const p = new v.Problems();
+    if (input.provider !== 'github' && input.provider !== 'gitlab') p.add('provider', 'must be github or gitlab');
+    const repository = p.check('repository', () => v.text(input.repository, 256));
+    if (!Array.isArray(input.pullRequests) || input.pullRequests.length > 100) p.add('pull_requests', 'must be a list of at most 100');
+    const prs = (input.pullRequests ?? []).map((pr, i) => ({
+      url: p.check(`pull_requests/${i}/url`, () => v.url(pr.url)),
+      number: Number.isSafeInteger(pr.number) ? pr.number : (p.add(`pull_requests/${i}/number`, 'must be an integer'), 0),
+      title: p.check(`pull_requests/${i}/title`, () => v.text(pr.title ?? '', 1024)),
+      state: p.check(`pull_requests/${i}/state`, () => v.text(pr.state ?? '', 64)),
+      author: p.check(`pull_requests/${i}/author`, () => v.text(pr.author ?? '', 256)),
+      merged_at: pr.merged_at ?? null,
+    }));
+    p.throwIfAny('pull request attestation');
+    const summary = { provider: input.provider, repository: repository!, pull_requests: prs };
+    return this.report(org, 'pull_request', input, prs.length > 0, summary);
   }
 
   /** Validates, resolves the trail, and logs the attestation with its projection in one entry. */
