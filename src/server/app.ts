@@ -9,6 +9,7 @@ import { logRoutes } from './routes/log.js';
 import { flowRoutes } from './routes/flows.js';
 import { trailRoutes } from './routes/trails.js';
 import { artifactRoutes } from './routes/artifacts.js';
+import { attestationRoutes } from './routes/attestations.js';
 
 export interface AppOptions {
   services: Services;
@@ -56,6 +57,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(flowRoutes(services));
   await app.register(trailRoutes(services));
   await app.register(artifactRoutes(services));
+  await app.register(attestationRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;
 }

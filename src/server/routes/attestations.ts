@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { recordSchemas as rs } from '../../client/index.js';
+import { access, errorResponses, typed, type Services } from '../context.js';
+import { attestationJson } from './record-json.js';
+
+/** Attestations about a trail or an artifact, one route per type (each write is one log entry). */
+export function attestationRoutes(services: Services) {
+  return async (fastify: FastifyInstance) => {
+    const app = typed(fastify);
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/generic',
+      { schema: { tags: ['attestations'], summary: 'Report a generic attestation: compliant true or false (one log entry)', params: rs.TrailParams, body: rs.GenericAttestationCreate, response: { 201: rs.Attestation, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const { flow, trail } = request.params;
+        const b = request.body;
+        const att = await services.attestations.generic(org, {
+          flow, trail, name: b.name, compliant: b.compliant, fingerprint: b.fingerprint, gitCommit: b.git_commit,
+          description: b.description, userData: b.user_data, annotations: b.annotations,
+        });
+        void reply.status(201);
+        return attestationJson(att, flow, trail);
+      },
+    );
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/approval',
+      { schema: { tags: ['attestations'], summary: 'Record an approval: approved or rejected, by whom (default: the token)', params: rs.TrailParams, body: rs.ApprovalCreate, response: { 201: rs.Attestation, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const { flow, trail } = request.params;
+        const b = request.body;
+        const principal = request.principal!;
+        const att = await services.attestations.approval(org, {
+          flow, trail, name: b.name, decision: b.decision, approver: b.approver, comment: b.comment, fingerprint: b.fingerprint,
+          gitCommit: b.git_commit, description: b.description, userData: b.user_data, annotations: b.annotations,
+        }, `token ${principal.tokenName} (${principal.tokenId})`);
+        void reply.status(201);
+        return attestationJson(att, flow, trail);
+      },
+    );
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/pull_request',
+      { schema: { tags: ['attestations'], summary: 'Record the pull/merge requests containing a commit: compliant iff at least one', params: rs.TrailParams, body: rs.PullRequestCreate, response: { 201: rs.Attestation, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const { flow, trail } = request.params;
+        const b = request.body;
+        const att = await services.attestations.pullRequest(org, {
+          flow, trail, name: b.name, provider: b.provider, repository: b.repository, pullRequests: b.pull_requests, fingerprint: b.fingerprint,
+          gitCommit: b.git_commit, description: b.description, userData: b.user_data, annotations: b.annotations,
+        });
+        void reply.status(201);
+        return attestationJson(att, flow, trail);
+      },
+    );
+  };
+}
