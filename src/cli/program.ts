@@ -11,6 +11,7 @@ import { registerAttest } from './commands/attest.js';
 import { registerGetArtifact } from './commands/get-artifact.js';
 import { registerProveArtifact } from './commands/prove-artifact.js';
 import { registerSearch } from './commands/search.js';
+import { registerGetAttestation } from './commands/get-attestation.js';
 
 export function buildProgram(): Command {
   const program = new Command('evident')
@@ -35,13 +36,14 @@ export function buildProgram(): Command {
   registerFingerprint(program);
   // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
   const create = program.command('create').description('Create a flow');
-  const get = program.command('get').description('Show one flow, trail or artifact');
+  const get = program.command('get').description('Show one flow, trail, artifact or attestation');
   const list = program.command('list').description('List flows, trails or artifacts');
   const begin = program.command('begin').description('Begin a trail');
   const archive = program.command('archive').description('Archive a flow');
   registerFlowCommands(create, get, list, archive);
   registerTrailCommands(begin, get, list);
   registerGetArtifact(get);
+  registerGetAttestation(get);
   registerSearch(program, list);
   registerAttest(program);
   return program;

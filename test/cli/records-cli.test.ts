@@ -69,6 +69,9 @@ describe('recording a pipeline from the CLI', () => {
     const listed = JSON.parse((await run(['list', 'artifacts', '--flow', 'runner', '--output', 'json'])).stdout);
     expect(listed.items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([FP]);
     expect((await run(['attest', 'approval', '--name', 'x', '--decision', 'maybe', '--flow', 'runner', '--trail', SHA])).code).toBe(2);
+    const approval = JSON.parse((await run(['get', 'attestation', 'runner.release-approval', '--flow', 'runner', '--trail', SHA, '--output', 'json'])).stdout);
+    expect(approval).toMatchObject({ type: 'approval', compliant: true, summary: { approver: 'alice@example.com', comment: 'CAB #42' } });
+    expect((await run(['get', 'attestation', 'nothing', '--flow', 'runner', '--trail', SHA])).code).toBe(1);
   });
 
   it('fails clearly, with the right exit code, and writes nothing on bad input', async () => {

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { EvidentError } from '../../core/index.js';
+import { action, type Ctx } from '../context.js';
+
+export interface GetAttestationOptions {
+  flow: string;
+  trail: string;
+  all?: boolean;
+}
+
+/**
+ * `evident get attestation NAME --flow F --trail T`: the latest attestation of that name (the one that
+ * counts), or every report of it with --all. NAME may be ARTIFACT-NAME.NAME.
+ */
+export async function getAttestation(opts: GetAttestationOptions, ctx: Ctx, [name]: string[]): Promise<void> {
+  const trail = await ctx.client().getTrail(opts.flow, opts.trail);
+  const [artifactName, attName] = name!.includes('.') ? name!.split('.', 2) : [null, name!];
+  const matches = trail.attestations.filter((a) => a.name === attName && (artifactName === null || a.artifact_name === artifactName ||
+    trail.artifacts.some((x) => x.name === artifactName && x.fingerprint === a.artifact_fingerprint)));
+  if (matches.length === 0) throw new EvidentError('NOT_FOUND', `no attestation ${JSON.stringify(name)} in trail ${opts.trail} of flow ${opts.flow}`);
+  const shown = opts.all ? matches : [matches[matches.length - 1]!];
+  ctx.printer.result(opts.all ? shown : shown[0], () => {
+    for (const a of shown) {
+      ctx.printer.table(['FIELD', 'VALUE'], [
+        ['Name', a.artifact_name ? `${a.artifact_name}.${a.name}` : a.name], ['Type', a.type], ['Compliant', a.compliant ? 'true' : 'false'],
+        ['Artifact', a.artifact_fingerprint ?? (a.artifact_name ? `${a.artifact_name} (by name)` : 'trail')], ['Git commit', a.git_commit ?? '-'],
+        ['Reported', a.created_at], ['Log entry', a.entry_index], ['Summary', a.summary === null ? '-' : JSON.stringify(a.summary)],
+      ]);
+      ctx.printer.text('');
+    }
+  });
+}
+
+export function registerGetAttestation(get: Command): void {
+  get
+    .command('attestation <name>')
+    .description('Show the latest attestation of a name in a trail (NAME or ARTIFACT-NAME.NAME); --all for every report')
+    .requiredOption('--flow <name>', 'the flow')
+    .requiredOption('--trail <name>', 'the trail')
+    .option('--all', 'every report of that name, oldest first')
+    .addHelpText('after', '\nExample:\n  evident get attestation runner.unit-test --flow runner --trail $GIT_SHA --output json')
+    .action(action(getAttestation));
+}
