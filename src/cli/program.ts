@@ -12,6 +12,7 @@ import { registerGetArtifact } from './commands/get-artifact.js';
 import { registerProveArtifact } from './commands/prove-artifact.js';
 import { registerSearch } from './commands/search.js';
 import { registerGetAttestation } from './commands/get-attestation.js';
+import { registerAttestationTypes } from './commands/attestation-types.js';
 
 export function buildProgram(): Command {
   const program = new Command('evident')
@@ -35,7 +36,7 @@ export function buildProgram(): Command {
   registerProveArtifact(verify, program);
   registerFingerprint(program);
   // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
-  const create = program.command('create').description('Create a flow');
+  const create = program.command('create').description('Create a flow or an attestation type');
   const get = program.command('get').description('Show one flow, trail, artifact or attestation');
   const list = program.command('list').description('List flows, trails or artifacts');
   const begin = program.command('begin').description('Begin a trail');
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerGetArtifact(get);
   registerGetAttestation(get);
   registerSearch(program, list);
-  registerAttest(program);
+  const attest = registerAttest(program);
+  registerAttestationTypes(create, get, list, attest);
   return program;
 }

@@ -6,8 +6,8 @@ import {
   type TokenCreate,
 } from './schemas.js';
 import {
-  ArtifactDetails, Artifact, ArtifactPage, Attestation, Flow, FlowPage, SearchResult, Trail, TrailDetail, TrailPage,
-  type ApprovalCreate, type ArtifactCreate, type PullRequestCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
+  ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, AttestationTypeList, Flow, FlowPage, SearchResult, Trail, TrailDetail, TrailPage,
+  type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type PullRequestCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
 } from './record-schemas.js';
 
 export interface ClientOptions {
@@ -149,6 +149,22 @@ export class EvidentClient {
 
   attestPullRequest(flow: string, trail: string, input: PullRequestCreate) {
     return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/pull_request`), undefined, input);
+  }
+
+  createAttestationType(input: AttestationTypeCreate) {
+    return this.json(AttestationType, 'POST', this.orgPath('/attestation-types'), undefined, input);
+  }
+
+  getAttestationType(ref: string) {
+    return this.json(AttestationType, 'GET', this.orgPath(`/attestation-types/${encodeURIComponent(ref)}`));
+  }
+
+  listAttestationTypes() {
+    return this.json(AttestationTypeList, 'GET', this.orgPath('/attestation-types'));
+  }
+
+  attestCustom(flow: string, trail: string, input: CustomAttestationCreate) {
+    return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/custom`), undefined, input);
   }
 
   search(q: string) {

@@ -181,3 +181,42 @@ export const PullRequestCreate = Type.Object(
   { additionalProperties: false },
 );
 export type PullRequestCreate = Static<typeof PullRequestCreate>;
+
+export const AttestationType = Type.Object({
+  name: Type.String(),
+  version: Type.Integer(),
+  description: Type.String(),
+  schema: Type.Unknown(),
+  jq_rules: Type.Array(Type.String()),
+  created_at: Type.String(),
+  entry_index: Type.Integer(),
+});
+export type AttestationType = Static<typeof AttestationType>;
+export const AttestationTypeList = Type.Object({ items: Type.Array(AttestationType) });
+export type AttestationTypeList = Static<typeof AttestationTypeList>;
+
+export const AttestationTypeCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 64 }),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    schema: Type.Record(Type.String(), Type.Unknown()),
+    jq_rules: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 50 })),
+  },
+  { additionalProperties: false },
+);
+export type AttestationTypeCreate = Static<typeof AttestationTypeCreate>;
+
+export const CustomAttestationCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 130 }),
+    type: Type.String({ maxLength: 80, description: 'NAME or NAME@VERSION of a custom attestation type' }),
+    data: Type.Unknown(),
+    fingerprint: Type.Optional(Nullable(Type.String())),
+    git_commit: Type.Optional(Nullable(Type.String())),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    user_data: Type.Optional(Type.Unknown()),
+    annotations: Type.Optional(Annotations),
+  },
+  { additionalProperties: false },
+);
+export type CustomAttestationCreate = Static<typeof CustomAttestationCreate>;

@@ -10,6 +10,7 @@ import { flowRoutes } from './routes/flows.js';
 import { trailRoutes } from './routes/trails.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { attestationRoutes } from './routes/attestations.js';
+import { attestationTypeRoutes } from './routes/attestation-types.js';
 
 export interface AppOptions {
   services: Services;
@@ -58,6 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(trailRoutes(services));
   await app.register(artifactRoutes(services));
   await app.register(attestationRoutes(services));
+  await app.register(attestationTypeRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;
 }

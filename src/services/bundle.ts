@@ -3,7 +3,7 @@ import type { Store } from '../store/index.js';
 import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { LogService, type LogServiceOptions } from './log-service.js';
-import { ArtifactService, AttestationService, FlowService, TrailService } from './records/index.js';
+import { ArtifactService, AttestationService, AttestationTypeService, FlowService, TrailService } from './records/index.js';
 
 /** Every service over one store, wired once (for the server, the CLI's direct commands and tests). */
 export interface ServiceBundle {
@@ -14,6 +14,7 @@ export interface ServiceBundle {
   trails: TrailService;
   artifacts: ArtifactService;
   attestations: AttestationService;
+  attestationTypes: AttestationTypeService;
 }
 
 export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock } = {}): ServiceBundle {
@@ -27,5 +28,6 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     trails,
     artifacts: new ArtifactService(store, log, trails),
     attestations: new AttestationService(store, log, trails),
+    attestationTypes: new AttestationTypeService(store, log),
   };
 }

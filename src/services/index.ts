@@ -6,10 +6,10 @@ export { loadLogKey } from './log-key.js';
 export type { LogKeyOptions, LoadedLogKey } from './log-key.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
-export { FlowService, TrailService, ArtifactService, AttestationService, parseAttestationName } from './records/index.js';
+export { FlowService, TrailService, ArtifactService, AttestationService, AttestationTypeService, parseAttestationName } from './records/index.js';
 export type {
   CreateFlowInput, BeginTrailInput, ReportArtifactInput, ArtifactView, ComplianceState, AttestationInput, GenericAttestationInput,
-  ApprovalInput, PullRequestInput, SearchHit,
+  ApprovalInput, PullRequestInput, SearchHit, CustomAttestationInput, CreateAttestationTypeInput, CustomEvaluation,
 } from './records/index.js';
 export type { Projector } from './log-service.js';
 export { createServices } from './bundle.js';

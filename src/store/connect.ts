@@ -112,6 +112,8 @@ async function migrate(conn: Connection, schema: string | undefined): Promise<vo
   const migrator = new Migrator({
     db: conn.db,
     provider: migrationProvider(conn.engine),
+    // Migrations are written independently (records, blobs, types...); each is self-contained.
+    allowUnorderedMigrations: true,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error } = await migrator.migrateToLatest();

@@ -5,4 +5,4 @@ export type { Engine, Database } from './schema.js';
 export type {
   Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext,
 } from './types.js';
-export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, RecordWriter, RecordReader } from './types.js';
+export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, AttestationTypeRecord, RecordWriter, RecordReader } from './types.js';

@@ -130,6 +130,27 @@ function records(engine: Engine): Migration {
   };
 }
 
+function attestationTypes(engine: Engine): Migration {
+  const t = types(engine);
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('attestation_types')
+        .addColumn('id', engine === 'sqlite' ? 'integer' : 'serial', (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('schema', 'text', (c) => c.notNull())
+        .addColumn('rules', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', t.big, (c) => c.notNull())
+        .addUniqueConstraint('attestation_types_version', ['org_id', 'name', 'version'])
+        .execute();
+    },
+  };
+}
+
 function initial(engine: Engine): Migration {
   const t = types(engine);
   return {
@@ -186,7 +207,7 @@ function initial(engine: Engine): Migration {
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(engine), '0002_records': records(engine) };
+      return { '0001_initial': initial(engine), '0002_records': records(engine), '0004_attestation_types': attestationTypes(engine) };
     },
   };
 }

@@ -1,8 +1,8 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import { canonicalJson } from '../formats/index.js';
-import type { ArtifactsTable, AttestationsTable, Database, FlowsTable, TrailsTable } from './schema.js';
-import type { ArtifactRecord, AttestationRecord, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
+import type { ArtifactsTable, AttestationTypesTable, AttestationsTable, Database, FlowsTable, TrailsTable } from './schema.js';
+import type { ArtifactRecord, AttestationRecord, AttestationTypeRecord, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -62,6 +62,13 @@ async function guard<T>(work: () => Promise<T>, conflict: string): Promise<T> {
   }
 }
 
+function toType(r: Selectable<AttestationTypesTable>): AttestationTypeRecord {
+  return {
+    id: r.id, orgId: r.org_id, name: r.name, version: r.version, description: r.description, schema: parse(r.schema),
+    rules: parse(r.rules) as string[], createdAt: r.created_at, entryIndex: Number(r.entry_index),
+  };
+}
+
 export class SqlRecordWriter implements RecordWriter {
   constructor(private readonly tx: Db) {}
 
@@ -111,6 +118,16 @@ export class SqlRecordWriter implements RecordWriter {
     return toArtifact(r);
   }
 
+  async insertAttestationType(t: Omit<AttestationTypeRecord, 'id' | 'version'>) {
+    const last = await this.tx.selectFrom('attestation_types').select((eb) => eb.fn.max('version').as('v'))
+      .where('org_id', '=', t.orgId).where('name', '=', t.name).executeTakeFirst();
+    const r = await this.tx.insertInto('attestation_types').values({
+      org_id: t.orgId, name: t.name, version: Number(last?.v ?? 0) + 1, description: t.description, schema: canonicalJson(t.schema),
+      rules: canonicalJson(t.rules), created_at: t.createdAt, entry_index: t.entryIndex,
+    }).returningAll().executeTakeFirstOrThrow();
+    return toType(r);
+  }
+
   async insertAttestation(a: Omit<AttestationRecord, 'id'>) {
     const r = await this.tx.insertInto('attestations').values({
       org_id: a.orgId, flow_id: a.flowId, trail_id: a.trailId, name: a.name, type: a.type,
@@ -127,6 +144,18 @@ export class SqlRecordReader implements RecordReader {
 
   flow(orgId: number, name: string) {
     return new SqlRecordWriter(this.db).flow(orgId, name);
+  }
+
+  async attestationType(orgId: number, name: string, version?: number) {
+    let q = this.db.selectFrom('attestation_types').selectAll().where('org_id', '=', orgId).where('name', '=', name);
+    if (version !== undefined) q = q.where('version', '=', version);
+    const r = await q.orderBy('version', 'desc').limit(1).executeTakeFirst();
+    return r && toType(r);
+  }
+
+  async attestationTypes(orgId: number) {
+    const rows = await this.db.selectFrom('attestation_types').selectAll().where('org_id', '=', orgId).orderBy('name').orderBy('version').execute();
+    return rows.map(toType);
   }
 
   async flowById(id: number) {

@@ -104,7 +104,21 @@ export interface AttestationsTable {
   entry_index: number;
 }
 
+/** Custom attestation types: immutable versions of a JSON Schema plus jq rules. */
+export interface AttestationTypesTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  version: number;
+  description: string;
+  schema: string;
+  rules: string;
+  created_at: string;
+  entry_index: number;
+}
+
 export interface Database {
+  attestation_types: AttestationTypesTable;
   flows: FlowsTable;
   trails: TrailsTable;
   artifacts: ArtifactsTable;

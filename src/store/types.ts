@@ -162,6 +162,18 @@ export interface AttestationRecord {
   entryIndex: number;
 }
 
+export interface AttestationTypeRecord {
+  id: number;
+  orgId: number;
+  name: string;
+  version: number;
+  description: string;
+  schema: unknown;
+  rules: string[];
+  createdAt: string;
+  entryIndex: number;
+}
+
 type NewRow<T> = Omit<T, 'id'>;
 
 /** Writes of record projections, inside the append transaction that logs them. */
@@ -173,6 +185,8 @@ export interface RecordWriter {
   insertTrail(row: NewRow<TrailRecord>): Promise<TrailRecord>;
   insertArtifact(row: NewRow<ArtifactRecord>): Promise<ArtifactRecord>;
   insertAttestation(row: NewRow<AttestationRecord>): Promise<AttestationRecord>;
+  /** The next version of a type: its number is decided here, under the log lock. */
+  insertAttestationType(row: Omit<NewRow<AttestationTypeRecord>, 'version'>): Promise<AttestationTypeRecord>;
 }
 
 /** Reads of record projections. Lists are keyset-paginated by id. */
@@ -193,6 +207,9 @@ export interface RecordReader {
   /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */
   attestationsOfArtifact(artifact: ArtifactRecord): Promise<AttestationRecord[]>;
   flowById(id: number): Promise<FlowRecord | undefined>;
+  /** A custom attestation type: the given version, or the latest. */
+  attestationType(orgId: number, name: string, version?: number): Promise<AttestationTypeRecord | undefined>;
+  attestationTypes(orgId: number): Promise<AttestationTypeRecord[]>;
   /** The flow, and its trail when it exists, in one query. */
   flowAndTrail(orgId: number, flowName: string, trailName: string): Promise<{ flow?: FlowRecord; trail?: TrailRecord }>;
   trailById(id: number): Promise<TrailRecord | undefined>;

@@ -80,7 +80,7 @@ function shared(cmd: Command): Command {
     .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation);
 }
 
-export function registerAttest(program: Command): void {
+export function registerAttest(program: Command): Command {
   const attest = program.command('attest').description('Record an artifact or an attestation (each is one log entry)');
   registerAttestPullRequest(attest);
   shared(
@@ -129,4 +129,5 @@ export function registerAttest(program: Command): void {
   )
     .addHelpText('after', '\nOne approval on a release trail covers every artifact of that release.\nExample:\n  evident attest approval --name release-approval --approver alice@example.com --comment "CAB #42" --flow release --trail v1.4.0')
     .action(action(attestApproval));
+  return attest;
 }

@@ -53,5 +53,20 @@ export function attestationRoutes(services: Services) {
         return attestationJson(att, flow, trail);
       },
     );
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/custom',
+      { schema: { tags: ['attestations'], summary: "A custom attestation: data checked by the server against its type's JSON Schema and jq rules", params: rs.TrailParams, body: rs.CustomAttestationCreate, response: { 201: rs.Attestation, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const { flow, trail } = request.params;
+        const b = request.body;
+        const att = await services.attestations.custom(org, {
+          flow, trail, name: b.name, type: b.type, data: b.data, fingerprint: b.fingerprint, gitCommit: b.git_commit,
+          description: b.description, userData: b.user_data, annotations: b.annotations,
+        }, services.attestationTypes);
+        void reply.status(201);
+        return attestationJson(att, flow, trail);
+      },
+    );
   };
 }

@@ -3,6 +3,7 @@ import type { AttestationRecord, OrgRecord, Store } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import type { TrailService } from './trails.js';
 import * as v from './validate.js';
+import type { AttestationTypeService } from './attestation-types.js';
 
 export interface AttestationInput {
   flow: string;
@@ -24,6 +25,12 @@ export interface PullRequestInput extends AttestationInput {
   provider: string;
   repository: string;
   pullRequests: { url: string; number: number; title?: string; state?: string; author?: string; merged_at?: string | null }[];
+}
+
+export interface CustomAttestationInput extends AttestationInput {
+  /** `NAME` or `NAME@VERSION` of a custom attestation type. */
+  type: string;
+  data: unknown;
 }
 
 export interface ApprovalInput extends AttestationInput {
@@ -85,6 +92,18 @@ export class AttestationService {
     p.throwIfAny('pull request attestation');
     const summary = { provider: input.provider, repository: repository!, pull_requests: prs };
     return this.report(org, 'pull_request', input, prs.length > 0, summary);
+  }
+
+  /**
+   * A custom attestation: `data` checked against the type's JSON Schema and jq rules, by the server.
+   * The data, the type version and every rule's result go into the entry.
+   */
+  async custom(org: OrgRecord, input: CustomAttestationInput, types: AttestationTypeService): Promise<AttestationRecord> {
+    if (JSON.stringify(input.data ?? null).length > 256 * 1024) throw new EvidentError('INVALID_ARGUMENT', 'attestation data is larger than 256 KiB');
+    const type = await types.get(org, input.type);
+    const evaluation = await types.evaluate(type, input.data);
+    const summary = { attestation_type: type.name, version: type.version, data: input.data ?? null, schema_errors: evaluation.schema_errors, rules: evaluation.rules };
+    return this.report(org, `custom:${type.name}`, input, evaluation.compliant, summary);
   }
 
   /** Validates, resolves the trail, and logs the attestation with its projection in one entry. */

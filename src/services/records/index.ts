@@ -5,4 +5,6 @@ export type { BeginTrailInput } from './trails.js';
 export { ArtifactService } from './artifacts.js';
 export type { ReportArtifactInput, ArtifactView, ComplianceState, SearchHit } from './artifacts.js';
 export { AttestationService, parseAttestationName } from './attestations.js';
-export type { AttestationInput, GenericAttestationInput, ApprovalInput, PullRequestInput } from './attestations.js';
+export type { AttestationInput, GenericAttestationInput, ApprovalInput, PullRequestInput, CustomAttestationInput } from './attestations.js';
+export { AttestationTypeService } from './attestation-types.js';
+export type { CreateAttestationTypeInput, CustomEvaluation } from './attestation-types.js';
