@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { EvidentError } from '../core/index.js';
 
@@ -67,4 +68,40 @@ export function ciDefaults(env: NodeJS.ProcessEnv = process.env): CiDefaults {
     };
   }
   return {};
+}
+
+function git(args: string[], cwd: string): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString('utf8').trim() || undefined;
+  } catch {
+    return undefined; // not a git repository, or no git: the flags must say
+  }
+}
+
+/** `https://github.com/o/r` from `git@github.com:o/r.git` or `https://github.com/o/r.git`; undefined otherwise. */
+export function webUrlOfRemote(remote: string): string | undefined {
+  const ssh = /^git@([^:]+):(.+?)(?:\.git)?$/.exec(remote);
+  if (ssh) return `https://${ssh[1]}/${ssh[2]}`;
+  try {
+    const url = new URL(remote);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\.git$/, '')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Defaults for the commit and its URL: from the CI system's environment, else from the git repository
+ * in `cwd` (HEAD, and a commit link when `origin` is on GitHub or GitLab).
+ */
+export function commitDefaults(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): CiDefaults {
+  const ci = ciDefaults(env);
+  if (ci.commit) return ci;
+  const commit = git(['rev-parse', 'HEAD'], cwd);
+  if (!commit) return {};
+  const remote = git(['remote', 'get-url', 'origin'], cwd);
+  const web = remote ? webUrlOfRemote(remote) : undefined;
+  const commitUrl = web === undefined ? undefined : web.includes('gitlab') ? `${web}/-/commit/${commit}` : `${web}/commit/${commit}`;
+  return { commit, commitUrl };
 }

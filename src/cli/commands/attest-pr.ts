@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
-import { ciDefaults, collectAnnotation, readJsonFile } from '../flags.js';
+import { collectAnnotation, commitDefaults, readJsonFile } from '../flags.js';
 import { findPullRequests, fromGitHub, fromGitLab } from '../pr-providers.js';
 
 export interface AttestPrOptions {
@@ -22,7 +22,7 @@ export interface AttestPrOptions {
 /** `evident attest pullrequest github|gitlab`: finds the PRs/MRs containing the commit and records them. */
 export async function attestPullRequest(provider: 'github' | 'gitlab', opts: AttestPrOptions, ctx: Ctx): Promise<void> {
   const env = process.env;
-  const commit = opts.commit ?? ciDefaults().commit;
+  const commit = opts.commit ?? commitDefaults().commit;
   if (!commit) throw new EvidentError('INVALID_ARGUMENT', '--commit is required (the commit whose pull requests to find)');
   const repository = opts.repository ?? (provider === 'github' ? env.GITHUB_REPOSITORY : env.CI_PROJECT_ID ?? env.CI_PROJECT_PATH);
   if (!repository) throw new EvidentError('INVALID_ARGUMENT', `--repository is required (${provider === 'github' ? 'OWNER/REPO' : 'project id or path'})`);

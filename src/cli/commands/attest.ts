@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
-import { ciDefaults, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
+import { commitDefaults, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 import { registerAttestPullRequest } from './attest-pr.js';
 
@@ -17,7 +17,7 @@ export interface AttestArtifactOptions extends FingerprintFlags {
 }
 
 export async function attestArtifact(opts: AttestArtifactOptions, ctx: Ctx, [path]: string[]): Promise<void> {
-  const ci = ciDefaults();
+  const ci = commitDefaults();
   const fingerprint = await resolveFingerprint(opts, path);
   const body = {
     name: opts.name, fingerprint, display_name: opts.displayName ?? path ?? null, git_commit: opts.commit ?? ci.commit,
@@ -43,7 +43,7 @@ export async function attestGeneric(opts: AttestGenericOptions, ctx: Ctx, [path]
   if (opts.compliant === undefined) throw new EvidentError('INVALID_ARGUMENT', '--compliant=true|false is required');
   const fingerprint = opts.fingerprint || path ? await resolveFingerprint(opts, path) : undefined;
   const body = {
-    name: opts.name, compliant: opts.compliant, fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? ciDefaults().commit : undefined),
+    name: opts.name, compliant: opts.compliant, fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? commitDefaults().commit : undefined),
     description: opts.description, user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined, annotations: opts.annotate,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report attestation ${JSON.stringify(body)}`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, intFlag, type Ctx } from '../context.js';
-import { ciDefaults, readJsonFile, readTextFile } from '../flags.js';
+import { commitDefaults, readJsonFile, readTextFile } from '../flags.js';
 
 export interface BeginTrailOptions {
   flow: string;
@@ -13,7 +13,7 @@ export interface BeginTrailOptions {
 }
 
 export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: string[]): Promise<void> {
-  const ci = ciDefaults();
+  const ci = commitDefaults();
   const body = {
     name: name!,
     description: opts.description,
