@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Check, Errors } from 'typebox/value';
 import type { Static, TSchema } from 'typebox';
 import { EvidentError, type ErrorCode } from '../core/index.js';
@@ -7,8 +8,13 @@ import {
 } from './schemas.js';
 import {
   ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, AttestationTypeList, Flow, FlowPage, SearchResult, Trail, TrailDetail, TrailPage,
-  type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type PullRequestCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
+  type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type JUnitCreate, type PullRequestCreate, type SarifCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
 } from './record-schemas.js';
+import fs from 'node:fs';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { checkDigest } from '../core/index.js';
+import { EvidenceUploaded, type EvidenceItem } from './evidence-schemas.js';
+import { expandEvidenceFiles, writeVerified, type EvidenceFile } from './evidence-files.js';
 
 export interface ClientOptions {
   /** Base URL of the Evident server, e.g. http://127.0.0.1:8080 */
@@ -167,6 +173,14 @@ export class EvidentClient {
     return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/custom`), undefined, input);
   }
 
+  attestJUnit(flow: string, trail: string, input: JUnitCreate) {
+    return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/junit`), undefined, input);
+  }
+
+  attestSarif(type: 'sarif' | 'snyk', flow: string, trail: string, input: SarifCreate) {
+    return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/${type}`), undefined, input);
+  }
+
   search(q: string) {
     return this.json(SearchResult, 'GET', this.orgPath('/search'), { q });
   }
@@ -199,6 +213,62 @@ export class EvidentClient {
 
   consistencyProof(from: number, to?: number) {
     return this.json(ConsistencyProof, 'GET', this.orgPath('/log/proof/consistency'), { from, to });
+  }
+
+  /**
+   * Uploads files to the evidence vault in one multipart request, each streamed from disk. A directory is
+   * sent file by file, each named by its path relative to the directory, under the directory's name (or
+   * the given name): `reports/junit/a.xml`. The server records all of them or, on any failure, none.
+   */
+  async uploadEvidence(files: EvidenceFile[]): Promise<EvidenceItem[]> {
+    const form = new FormData();
+    for (const f of await expandEvidenceFiles(files)) form.append('file', await fs.openAsBlob(f.path), f.name);
+    const path = this.orgPath('/evidence');
+    const res = await this.transfer('POST', path, form);
+    let value: unknown;
+    try {
+      value = await res.json();
+    } catch (err) {
+      throw new EvidentError('VERIFICATION_FAILED', `${path}: the server sent a body that is not JSON`, { cause: err });
+    }
+    if (!Check(EvidenceUploaded, value)) throw new EvidentError('VERIFICATION_FAILED', `${path}: the server's answer does not have the expected shape`);
+    return value.items;
+  }
+
+  /**
+   * Downloads a blob to `destFile`, which must lie inside `options.dir` (default: its own directory). The
+   * bytes are written to `destFile` only if they hash to `digest`: the server is not trusted.
+   */
+  async downloadEvidence(digest: string, destFile: string, options: { dir?: string } = {}) {
+    const res = await this.transfer('GET', this.orgPath(`/evidence/${checkDigest(digest)}`));
+    const length = res.headers.get('content-length');
+    return writeVerified(res.body as WebReadableStream<Uint8Array> | null, digest, destFile, options.dir, length === null ? undefined : Number(length));
+  }
+
+  /** A blob's bytes, checked against its digest (for evidence packages; the server is not trusted). */
+  async evidenceBytes(digest: string, maxBytes = 100 * 1024 * 1024): Promise<Uint8Array> {
+    const res = await this.transfer('GET', this.orgPath(`/evidence/${checkDigest(digest)}`));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.length > maxBytes) throw new EvidentError('PAYLOAD_TOO_LARGE', `evidence sha256:${digest} is larger than ${maxBytes} bytes`);
+    if (createHash('sha256').update(bytes).digest('hex') !== digest) throw new EvidentError('VERIFICATION_FAILED', `the server sent other bytes than evidence sha256:${digest}`);
+    return bytes;
+  }
+
+  /** A request with a streamed body or answer: evidence files can be large, so it may take up to an hour. */
+  private async transfer(method: string, path: string, body?: FormData): Promise<Response> {
+    const url = new URL(this.base + path);
+    const headers: Record<string, string> = { accept: 'application/json, application/octet-stream' };
+    if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
+    this.options.debug?.(`${method} ${url.toString()}`);
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 0, 60 * 60_000)) });
+    } catch (err) {
+      throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
+    }
+    this.options.debug?.(`-> ${res.status}`);
+    if (!res.ok) throw await errorFrom(res);
+    return res;
   }
 }
 

@@ -101,6 +101,7 @@ export const Attestation = Type.Object({
   description: Type.String(),
   user_data: Type.Unknown(),
   annotations: Annotations,
+  evidence: Type.Array(Type.Object({ digest: Type.String(), name: Nullable(Type.String()), size: Type.Integer() })),
   created_at: Type.String(),
   entry_index: Type.Integer(),
 });
@@ -115,6 +116,7 @@ export const GenericAttestationCreate = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     user_data: Type.Optional(Type.Unknown()),
     annotations: Type.Optional(Annotations),
+    evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
   },
   { additionalProperties: false },
 );
@@ -146,6 +148,7 @@ export const ApprovalCreate = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     user_data: Type.Optional(Type.Unknown()),
     annotations: Type.Optional(Annotations),
+    evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
   },
   { additionalProperties: false },
 );
@@ -177,6 +180,7 @@ export const PullRequestCreate = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     user_data: Type.Optional(Type.Unknown()),
     annotations: Type.Optional(Annotations),
+    evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
   },
   { additionalProperties: false },
 );
@@ -216,7 +220,34 @@ export const CustomAttestationCreate = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     user_data: Type.Optional(Type.Unknown()),
     annotations: Type.Optional(Annotations),
+    evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
   },
   { additionalProperties: false },
 );
 export type CustomAttestationCreate = Static<typeof CustomAttestationCreate>;
+
+const ReportBody = {
+  name: Type.String({ maxLength: 130 }),
+  reports: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { minItems: 1, maxItems: 1000, description: 'digests of the uploaded report files, parsed by the server' }),
+  fingerprint: Type.Optional(Nullable(Type.String())),
+  git_commit: Type.Optional(Nullable(Type.String())),
+  description: Type.Optional(Type.String({ maxLength: 4096 })),
+  user_data: Type.Optional(Type.Unknown()),
+  annotations: Type.Optional(Annotations),
+  evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
+};
+
+export const JUnitCreate = Type.Object(ReportBody, { additionalProperties: false });
+export type JUnitCreate = Static<typeof JUnitCreate>;
+
+export const SarifCreate = Type.Object(
+  {
+    ...ReportBody,
+    threshold: Type.Optional(Type.Object({
+      level: Type.Optional(Type.Union([Type.Literal('error'), Type.Literal('warning'), Type.Literal('note')])),
+      severity: Type.Optional(Type.Union([Type.Literal('critical'), Type.Literal('high'), Type.Literal('medium'), Type.Literal('low')])),
+    }, { additionalProperties: false, description: 'non-compliant if any result is at or above this level or severity; default: any error-level result' })),
+  },
+  { additionalProperties: false },
+);
+export type SarifCreate = Static<typeof SarifCreate>;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, type BlobStoreKind, type Store } from '../store/index.js';
 import { createServices, loadLogKey } from '../services/index.js';
 import { buildApp } from './app.js';
 
@@ -13,6 +13,10 @@ export interface ServerOptions {
   /** Name of the organisation created on first start. */
   defaultOrg?: string;
   logLevel?: string;
+  /** Where evidence bytes go (default: filesystem on SQLite, the database on PostgreSQL). */
+  blobStore?: BlobStoreKind;
+  /** Largest evidence file accepted, in bytes (default 100 MiB). */
+  maxEvidenceBytes?: number;
 }
 
 export interface RunningServer {
@@ -30,9 +34,9 @@ export interface RunningServer {
 /** Opens the store (running migrations), loads or creates the log key, bootstraps, then listens. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
-  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, blobs: options.blobStore });
   try {
-    const services = createServices(store, key.signer);
+    const services = createServices(store, key.signer, { evidence: { maxBytes: options.maxEvidenceBytes } });
     const { auth } = services;
     let bootstrap: RunningServer['bootstrap'];
     if (!(await auth.hasOrgs())) {

@@ -3,7 +3,8 @@ import type { Store } from '../store/index.js';
 import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { LogService, type LogServiceOptions } from './log-service.js';
-import { ArtifactService, AttestationService, AttestationTypeService, FlowService, TrailService } from './records/index.js';
+import { VaultService, type VaultOptions } from './vault.js';
+import { ArtifactService, AttestationService, AttestationTypeService, EvidenceAttestationService, FlowService, TrailService } from './records/index.js';
 
 /** Every service over one store, wired once (for the server, the CLI's direct commands and tests). */
 export interface ServiceBundle {
@@ -15,11 +16,15 @@ export interface ServiceBundle {
   artifacts: ArtifactService;
   attestations: AttestationService;
   attestationTypes: AttestationTypeService;
+  evidenceAttestations: EvidenceAttestationService;
+  vault: VaultService;
 }
 
-export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock } = {}): ServiceBundle {
+export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions } = {}): ServiceBundle {
   const log = new LogService(store, signer, options);
   const trails = new TrailService(store, log);
+  const vault = new VaultService(store, { clock: options.clock, ...options.evidence });
+  const attestations = new AttestationService(store, log, trails, vault);
   return {
     store,
     auth: new AuthService(store, options.clock),
@@ -27,7 +32,9 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     flows: new FlowService(store, log),
     trails,
     artifacts: new ArtifactService(store, log, trails),
-    attestations: new AttestationService(store, log, trails),
+    attestations,
     attestationTypes: new AttestationTypeService(store, log),
+    evidenceAttestations: new EvidenceAttestationService(attestations, vault),
+    vault,
   };
 }

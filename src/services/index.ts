@@ -6,7 +6,10 @@ export { loadLogKey } from './log-key.js';
 export type { LogKeyOptions, LoadedLogKey } from './log-key.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
-export { FlowService, TrailService, ArtifactService, AttestationService, AttestationTypeService, parseAttestationName } from './records/index.js';
+export {
+  FlowService, TrailService, ArtifactService, AttestationService, AttestationTypeService, EvidenceAttestationService, parseAttestationName,
+} from './records/index.js';
+export type { EvidenceAttestationInput, SarifAttestationInput } from './records/index.js';
 export type {
   CreateFlowInput, BeginTrailInput, ReportArtifactInput, ArtifactView, ComplianceState, AttestationInput, GenericAttestationInput,
   ApprovalInput, PullRequestInput, SearchHit, CustomAttestationInput, CreateAttestationTypeInput, CustomEvaluation,
@@ -21,3 +24,5 @@ export {
 export type {
   ArtifactType, DirFingerprintOptions, DockerOptions, FingerprintOptions, ImageReference, OciOptions, RegistryCredentials,
 } from './fingerprint/index.js';
+export { VaultService, DEFAULT_MAX_EVIDENCE_BYTES } from './vault.js';
+export type { VaultOptions, EvidenceItem, EvidencePart, EvidenceDownload } from './vault.js';

@@ -5,4 +5,7 @@ export type { Engine, Database } from './schema.js';
 export type {
   Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext,
 } from './types.js';
-export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, AttestationTypeRecord, RecordWriter, RecordReader } from './types.js';
+export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, AttestationTypeRecord, EvidenceRef, RecordWriter, RecordReader } from './types.js';
+export { FilesystemBlobStore } from './blob-fs.js';
+export { DatabaseBlobStore, SqlOrgBlobStore, BLOB_CHUNK_BYTES } from './blob-sql.js';
+export type { BlobStore, BlobStoreKind, BlobStoreOptions, BlobLimits, BlobInfo, BlobRead, PutResult, OrgBlobStore, OrgBlobRecord } from './blob-types.js';

@@ -1,5 +1,6 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Engine } from './schema.js';
+import { blobsMigration } from './blob-migration.js';
 
 /**
  * Migrations live in code (not files) so the compiled package carries them. Column types differ between
@@ -130,6 +131,14 @@ function records(engine: Engine): Migration {
   };
 }
 
+function attestationEvidence(): Migration {
+  return {
+    async up(db) {
+      await db.schema.alterTable('attestations').addColumn('evidence', 'text').execute();
+    },
+  };
+}
+
 function attestationTypes(engine: Engine): Migration {
   const t = types(engine);
   return {
@@ -207,7 +216,7 @@ function initial(engine: Engine): Migration {
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(engine), '0002_records': records(engine), '0004_attestation_types': attestationTypes(engine) };
+      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence() };
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import { canonicalJson } from '../formats/index.js';
 import type { ArtifactsTable, AttestationTypesTable, AttestationsTable, Database, FlowsTable, TrailsTable } from './schema.js';
-import type { ArtifactRecord, AttestationRecord, AttestationTypeRecord, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
+import type { ArtifactRecord, AttestationRecord, AttestationTypeRecord, EvidenceRef, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -38,7 +38,8 @@ function toAttestation(r: Selectable<AttestationsTable>): AttestationRecord {
     id: r.id, orgId: r.org_id, flowId: r.flow_id, trailId: r.trail_id, name: r.name, type: r.type,
     artifactFingerprint: r.artifact_fingerprint, artifactName: r.artifact_name, gitCommit: r.git_commit,
     compliant: r.compliant === 1, summary: parse(r.summary), description: r.description, userData: parse(r.user_data),
-    annotations: parse(r.annotations) as Record<string, string> | null, createdAt: r.created_at, entryIndex: Number(r.entry_index),
+    annotations: parse(r.annotations) as Record<string, string> | null, evidence: (parse(r.evidence) ?? []) as EvidenceRef[],
+    createdAt: r.created_at, entryIndex: Number(r.entry_index),
   };
 }
 
@@ -133,7 +134,7 @@ export class SqlRecordWriter implements RecordWriter {
       org_id: a.orgId, flow_id: a.flowId, trail_id: a.trailId, name: a.name, type: a.type,
       artifact_fingerprint: a.artifactFingerprint, artifact_name: a.artifactName, git_commit: a.gitCommit,
       compliant: a.compliant ? 1 : 0, summary: json(a.summary), description: a.description, user_data: json(a.userData),
-      annotations: json(a.annotations), created_at: a.createdAt, entry_index: a.entryIndex,
+      annotations: json(a.annotations), evidence: a.evidence.length === 0 ? null : json(a.evidence), created_at: a.createdAt, entry_index: a.entryIndex,
     }).returningAll().executeTakeFirstOrThrow();
     return toAttestation(r);
   }

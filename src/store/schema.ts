@@ -100,6 +100,8 @@ export interface AttestationsTable {
   description: string;
   user_data: string | null;
   annotations: string | null;
+  /** JSON list of EvidenceRef (added by migration 0005). */
+  evidence: string | null;
   created_at: string;
   entry_index: number;
 }

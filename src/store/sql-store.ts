@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import { EMPTY_ROOT } from '../ledger/index.js';
@@ -9,6 +10,9 @@ import type {
 import { connect, type ConnectOptions } from './connect.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlRecordReader, SqlRecordWriter } from './records.js';
+import type { BlobStore, BlobStoreOptions, OrgBlobStore } from './blob-types.js';
+import { DatabaseBlobStore, SqlOrgBlobStore } from './blob-sql.js';
+import { FilesystemBlobStore } from './blob-fs.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -207,9 +211,14 @@ export class SqlStore implements Store {
   readonly tokens: TokenStore = new SqlTokenStore(this);
   readonly log: LogStore = new SqlLogStore(this);
   readonly records: RecordReader;
+  readonly blobs: BlobStore;
+  readonly orgBlobs: OrgBlobStore;
 
-  constructor(readonly engine: Engine, readonly db: Kysely<Database>) {
+  /** Without a blob store, blobs go to this database (the only choice that needs no directory). */
+  constructor(readonly engine: Engine, readonly db: Kysely<Database>, blobs?: BlobStore) {
     this.records = new SqlRecordReader(db);
+    this.blobs = blobs ?? new DatabaseBlobStore(db, (work) => this.write(work));
+    this.orgBlobs = new SqlOrgBlobStore(db, (work) => this.write(work));
   }
 
   /**
@@ -242,7 +251,15 @@ export class SqlStore implements Store {
   }
 }
 
-export async function openStore(options: ConnectOptions): Promise<SqlStore> {
+export async function openStore(options: ConnectOptions & BlobStoreOptions): Promise<SqlStore> {
   const { engine, db } = await connect(options);
-  return new SqlStore(engine, db);
+  // Filesystem by default on SQLite; on PostgreSQL the database, so that every server process sees every blob.
+  const kind = options.blobs ?? (engine === 'sqlite' ? 'filesystem' : 'database');
+  if (kind === 'database') return new SqlStore(engine, db);
+  try {
+    return new SqlStore(engine, db, new FilesystemBlobStore(options.blobDir ?? path.join(options.dataDir ?? '.evident-data', 'blobs')));
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
 }

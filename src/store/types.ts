@@ -1,4 +1,5 @@
 import type { Engine } from './schema.js';
+import type { BlobStore, OrgBlobStore } from './blob-types.js';
 
 export interface OrgRecord {
   id: number;
@@ -97,6 +98,10 @@ export interface Store {
   readonly orgs: OrgStore;
   readonly tokens: TokenStore;
   readonly log: LogStore;
+  /** Evidence bytes, content-addressed (filesystem or database). */
+  readonly blobs: BlobStore;
+  /** Which org may read which blob. */
+  readonly orgBlobs: OrgBlobStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -143,6 +148,13 @@ export interface ArtifactRecord {
   entryIndex: number;
 }
 
+/** An evidence file an attestation commits to, by SHA-256 digest. */
+export interface EvidenceRef {
+  digest: string;
+  name: string | null;
+  size: number;
+}
+
 export interface AttestationRecord {
   id: number;
   orgId: number;
@@ -158,6 +170,7 @@ export interface AttestationRecord {
   description: string;
   userData: unknown;
   annotations: Record<string, string> | null;
+  evidence: EvidenceRef[];
   createdAt: string;
   entryIndex: number;
 }

@@ -4,6 +4,8 @@ import { action, type Ctx } from '../context.js';
 import { commitDefaults, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 import { registerAttestPullRequest } from './attest-pr.js';
+import { registerAttestReports } from './attest-reports.js';
+import { collectPath, uploadAttachments } from '../attachments.js';
 
 export interface AttestArtifactOptions extends FingerprintFlags {
   name: string;
@@ -29,6 +31,7 @@ export async function attestArtifact(opts: AttestArtifactOptions, ctx: Ctx, [pat
 }
 
 export interface AttestGenericOptions extends FingerprintFlags {
+  attachments?: string[];
   name: string;
   flow: string;
   trail: string;
@@ -45,6 +48,7 @@ export async function attestGeneric(opts: AttestGenericOptions, ctx: Ctx, [path]
   const body = {
     name: opts.name, compliant: opts.compliant, fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? commitDefaults().commit : undefined),
     description: opts.description, user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined, annotations: opts.annotate,
+    evidence: await uploadAttachments(ctx, opts.attachments),
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report attestation ${JSON.stringify(body)}`);
   const a = await ctx.client().attestGeneric(opts.flow, opts.trail, body);
@@ -64,7 +68,7 @@ export async function attestApproval(opts: AttestApprovalOptions, ctx: Ctx, [pat
   const body = {
     name: opts.name, decision: opts.decision as 'approved' | 'rejected', approver: opts.approver, comment: opts.comment, fingerprint,
     git_commit: opts.commit, description: opts.description, annotations: opts.annotate,
-    user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
+    user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined, evidence: await uploadAttachments(ctx, opts.attachments),
   };
   if (body.decision !== 'approved' && body.decision !== 'rejected') throw new EvidentError('INVALID_ARGUMENT', `--decision must be approved or rejected, not ${JSON.stringify(opts.decision)}`);
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would record approval ${JSON.stringify(body)}`);
@@ -83,6 +87,7 @@ function shared(cmd: Command): Command {
 export function registerAttest(program: Command): Command {
   const attest = program.command('attest').description('Record an artifact or an attestation (each is one log entry)');
   registerAttestPullRequest(attest);
+  registerAttestReports(attest);
   shared(
     attest
       .command('artifact [path]')
@@ -109,7 +114,8 @@ export function registerAttest(program: Command): Command {
       .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', (v: string, p: string[] = []) => [...p, v])
       .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
       .option('--description <text>', 'what was checked')
-      .option('--user-data <file>', 'a JSON file of your own data'),
+      .option('--user-data <file>', 'a JSON file of your own data')
+      .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath),
   )
     .addHelpText('after', '\nExamples:\n  evident attest generic --name manual-check --compliant=true --flow runner --trail $GIT_SHA\n  evident attest generic --name runner.lint --compliant=false --commit $GIT_SHA --flow runner --trail $GIT_SHA')
     .action(action(attestGeneric));
@@ -125,7 +131,8 @@ export function registerAttest(program: Command): Command {
       .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
       .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
       .option('--description <text>', 'what was approved')
-      .option('--user-data <file>', 'a JSON file of your own data'),
+      .option('--user-data <file>', 'a JSON file of your own data')
+      .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath),
   )
     .addHelpText('after', '\nOne approval on a release trail covers every artifact of that release.\nExample:\n  evident attest approval --name release-approval --approver alice@example.com --comment "CAB #42" --flow release --trail v1.4.0')
     .action(action(attestApproval));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { evidenceDestination } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 
@@ -6,6 +7,7 @@ export interface GetAttestationOptions {
   flow: string;
   trail: string;
   all?: boolean;
+  download?: string;
 }
 
 /**
@@ -26,9 +28,19 @@ export async function getAttestation(opts: GetAttestationOptions, ctx: Ctx, [nam
         ['Artifact', a.artifact_fingerprint ?? (a.artifact_name ? `${a.artifact_name} (by name)` : 'trail')], ['Git commit', a.git_commit ?? '-'],
         ['Reported', a.created_at], ['Log entry', a.entry_index], ['Summary', a.summary === null ? '-' : JSON.stringify(a.summary)],
       ]);
+      if (a.evidence.length > 0) ctx.printer.table(['EVIDENCE', 'SIZE', 'DIGEST'], a.evidence.map((e) => [e.name ?? '-', e.size, e.digest]));
       ctx.printer.text('');
     }
   });
+  if (opts.download) {
+    // Each file is written only once its bytes match the digest the log committed to.
+    const client = ctx.client();
+    for (const e of shown.flatMap((a) => a.evidence)) {
+      const dest = evidenceDestination(opts.download, e.name, e.digest);
+      await client.downloadEvidence(e.digest, dest, { dir: opts.download });
+      ctx.printer.info(`downloaded ${dest} (sha256:${e.digest} verified)`);
+    }
+  }
 }
 
 export function registerGetAttestation(get: Command): void {
@@ -38,6 +50,7 @@ export function registerGetAttestation(get: Command): void {
     .requiredOption('--flow <name>', 'the flow')
     .requiredOption('--trail <name>', 'the trail')
     .option('--all', 'every report of that name, oldest first')
+    .option('--download <dir>', 'also download its evidence files into DIR, each checked against its digest')
     .addHelpText('after', '\nExample:\n  evident get attestation runner.unit-test --flow runner --trail $GIT_SHA --output json')
     .action(action(getAttestation));
 }

@@ -1,4 +1,4 @@
-import { EvidentError } from '../../core/index.js';
+import { EvidentError, toBase64 } from '../../core/index.js';
 import type { EvidentClient } from '../../client/index.js';
 import type { Checkpoint } from '../../ledger/index.js';
 import { PACKAGE_FORMAT, type EvidencePackage } from './evidence-package.js';
@@ -32,5 +32,13 @@ export async function buildArtifactPackage(
     const proof = await client.inclusionProof({ index, treeSize: cp.size });
     entries.push({ index, leaf_hash: entry.leaf_hash, entry: entry.entry, inclusion_proof: proof.hashes });
   }
-  return { format: PACKAGE_FORMAT, org, subject: { type: 'artifact', fingerprint: fingerprints[0]! }, verifier_key: verifierKey, checkpoint: note, entries, blobs: [] };
+  // The evidence files the entries commit to travel with them, so the package checks offline.
+  const digests = new Set<string>();
+  for (const e of entries) {
+    const evidence = (JSON.parse(e.entry) as { evidence?: { digest?: unknown }[] }).evidence ?? [];
+    for (const x of evidence) if (typeof x.digest === 'string') digests.add(x.digest);
+  }
+  const blobs: EvidencePackage['blobs'] = [];
+  for (const digest of [...digests].sort()) blobs.push({ digest, data_base64: toBase64(await client.evidenceBytes(digest)) });
+  return { format: PACKAGE_FORMAT, org, subject: { type: 'artifact', fingerprint: fingerprints[0]! }, verifier_key: verifierKey, checkpoint: note, entries, blobs };
 }

@@ -16,7 +16,7 @@ export function attestationRoutes(services: Services) {
         const b = request.body;
         const att = await services.attestations.generic(org, {
           flow, trail, name: b.name, compliant: b.compliant, fingerprint: b.fingerprint, gitCommit: b.git_commit,
-          description: b.description, userData: b.user_data, annotations: b.annotations,
+          description: b.description, userData: b.user_data, annotations: b.annotations, evidence: b.evidence,
         });
         void reply.status(201);
         return attestationJson(att, flow, trail);
@@ -32,7 +32,7 @@ export function attestationRoutes(services: Services) {
         const principal = request.principal!;
         const att = await services.attestations.approval(org, {
           flow, trail, name: b.name, decision: b.decision, approver: b.approver, comment: b.comment, fingerprint: b.fingerprint,
-          gitCommit: b.git_commit, description: b.description, userData: b.user_data, annotations: b.annotations,
+          gitCommit: b.git_commit, description: b.description, userData: b.user_data, annotations: b.annotations, evidence: b.evidence,
         }, `token ${principal.tokenName} (${principal.tokenId})`);
         void reply.status(201);
         return attestationJson(att, flow, trail);
@@ -47,7 +47,7 @@ export function attestationRoutes(services: Services) {
         const b = request.body;
         const att = await services.attestations.pullRequest(org, {
           flow, trail, name: b.name, provider: b.provider, repository: b.repository, pullRequests: b.pull_requests, fingerprint: b.fingerprint,
-          gitCommit: b.git_commit, description: b.description, userData: b.user_data, annotations: b.annotations,
+          gitCommit: b.git_commit, description: b.description, userData: b.user_data, annotations: b.annotations, evidence: b.evidence,
         });
         void reply.status(201);
         return attestationJson(att, flow, trail);
@@ -62,11 +62,39 @@ export function attestationRoutes(services: Services) {
         const b = request.body;
         const att = await services.attestations.custom(org, {
           flow, trail, name: b.name, type: b.type, data: b.data, fingerprint: b.fingerprint, gitCommit: b.git_commit,
-          description: b.description, userData: b.user_data, annotations: b.annotations,
+          description: b.description, userData: b.user_data, annotations: b.annotations, evidence: b.evidence,
         }, services.attestationTypes);
         void reply.status(201);
         return attestationJson(att, flow, trail);
       },
     );
+    const reportInput = (b: rs.JUnitCreate, flow: string, trail: string) => ({
+      flow, trail, name: b.name, reports: b.reports, fingerprint: b.fingerprint, gitCommit: b.git_commit, description: b.description,
+      userData: b.user_data, annotations: b.annotations, evidence: b.evidence,
+    });
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/junit',
+      { schema: { tags: ['attestations'], summary: 'JUnit XML test results, parsed by the server from the uploaded files: compliant iff no failures and no errors', params: rs.TrailParams, body: rs.JUnitCreate, response: { 201: rs.Attestation, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const { flow, trail } = request.params;
+        const att = await services.evidenceAttestations.junit(org, reportInput(request.body, flow, trail));
+        void reply.status(201);
+        return attestationJson(att, flow, trail);
+      },
+    );
+    for (const type of ['sarif', 'snyk'] as const) {
+      app.post(
+        `/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/${type}`,
+        { schema: { tags: ['attestations'], summary: `SARIF 2.1.0 scan results${type === 'snyk' ? ' from Snyk' : ' from any scanner'}, parsed by the server: compliant per the threshold`, params: rs.TrailParams, body: rs.SarifCreate, response: { 201: rs.Attestation, ...errorResponses } } },
+        async (request, reply) => {
+          const org = await access(services, request, 'write', request.params.org);
+          const { flow, trail } = request.params;
+          const att = await services.evidenceAttestations.sarif(org, type, { ...reportInput(request.body, flow, trail), threshold: request.body.threshold });
+          void reply.status(201);
+          return attestationJson(att, flow, trail);
+        },
+      );
+    }
   };
 }

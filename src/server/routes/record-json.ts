@@ -24,7 +24,7 @@ export function attestationJson(a: AttestationRecord, flow: string, trail: strin
   return {
     name: a.name, type: a.type, flow, trail, artifact_name: a.artifactName, artifact_fingerprint: a.artifactFingerprint, git_commit: a.gitCommit,
     compliant: a.compliant, summary: a.summary, description: a.description, user_data: a.userData, annotations: a.annotations,
-    created_at: a.createdAt, entry_index: a.entryIndex,
+    evidence: a.evidence, created_at: a.createdAt, entry_index: a.entryIndex,
   };
 }
 

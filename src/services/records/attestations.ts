@@ -1,5 +1,6 @@
 import { EvidentError } from '../../core/index.js';
-import type { AttestationRecord, OrgRecord, Store } from '../../store/index.js';
+import type { AttestationRecord, EvidenceRef, OrgRecord, Store } from '../../store/index.js';
+import type { VaultService } from '../vault.js';
 import type { LogService } from '../log-service.js';
 import type { TrailService } from './trails.js';
 import * as v from './validate.js';
@@ -8,6 +9,8 @@ import type { AttestationTypeService } from './attestation-types.js';
 export interface AttestationInput {
   flow: string;
   trail: string;
+  /** Digests of files uploaded to the org's evidence vault (attachments). */
+  evidence?: string[];
   /** `NAME` for the trail, or `ARTIFACT-NAME.NAME` for an artifact (by template name). */
   name: string;
   fingerprint?: string | null;
@@ -52,7 +55,12 @@ export function parseAttestationName(name: unknown): { artifactName: string | nu
 
 /** Attestations: typed, named, append-only facts about a trail or an artifact (DESIGN.md §1). */
 export class AttestationService {
-  constructor(private readonly store: Store, private readonly log: LogService, private readonly trails: TrailService) {}
+  constructor(
+    private readonly store: Store,
+    private readonly log: LogService,
+    private readonly trails: TrailService,
+    private readonly vault?: VaultService,
+  ) {}
 
   async generic(org: OrgRecord, input: GenericAttestationInput): Promise<AttestationRecord> {
     if (typeof input.compliant !== 'boolean') throw new EvidentError('INVALID_ARGUMENT', 'compliant must be true or false', { details: [{ path: 'compliant', message: 'not a boolean' }] });
@@ -106,7 +114,15 @@ export class AttestationService {
     return this.report(org, `custom:${type.name}`, input, evaluation.compliant, summary);
   }
 
-  /** Validates, resolves the trail, and logs the attestation with its projection in one entry. */
+  /**
+   * Validates, resolves the trail, checks every evidence digest was uploaded to this org's vault, and logs
+   * the attestation with its projection in one entry (the entry names the evidence by digest, so the log
+   * commits to the evidence bytes too).
+   */
+  async record(org: OrgRecord, type: string, input: AttestationInput, compliant: boolean, summary: unknown): Promise<AttestationRecord> {
+    return this.report(org, type, input, compliant, summary);
+  }
+
   private async report(org: OrgRecord, type: string, input: AttestationInput, compliant: boolean, summary: unknown): Promise<AttestationRecord> {
     const p = new v.Problems();
     const parsed = p.check('name', () => parseAttestationName(input.name));
@@ -118,19 +134,33 @@ export class AttestationService {
     if (parsed?.artifactName && !fingerprint && !gitCommit) {
       p.add('git_commit', 'an attestation for an artifact not yet reported needs the artifact fingerprint or the git commit');
     }
+    if (input.evidence !== undefined && (!Array.isArray(input.evidence) || input.evidence.length > 1000)) p.add('evidence', 'must be a list of at most 1000 digests');
     p.throwIfAny('attestation');
     const { flow, trail } = await this.trails.get(org, input.flow, input.trail);
+    const evidence = await this.evidenceOf(org, input.evidence ?? []);
     const record = {
       flow: flow.name, trail: trail.name, attestation: parsed!.name, attestation_type: type, artifact_name: parsed!.artifactName,
       artifact_fingerprint: fingerprint ?? null, git_commit: gitCommit ?? null, compliant, summary, description: description!,
-      user_data: input.userData ?? null, annotations: annotations ?? null,
+      user_data: input.userData ?? null, annotations: annotations ?? null, evidence,
     };
     const { value } = await this.log.append(org, 'attestation.reported', record, (records, e) => records.insertAttestation({
       orgId: org.id, flowId: flow.id, trailId: trail.id, name: parsed!.name, type, artifactFingerprint: fingerprint ?? null,
       artifactName: parsed!.artifactName, gitCommit: gitCommit ?? null, compliant, summary, description: description!,
-      userData: input.userData ?? null, annotations: annotations ?? null, createdAt: e.time, entryIndex: e.index,
+      userData: input.userData ?? null, annotations: annotations ?? null, evidence, createdAt: e.time, entryIndex: e.index,
     }));
     return value;
+  }
+
+  /** Each digest must name a file this org uploaded; the same NOT_FOUND whether it exists elsewhere or not. */
+  private async evidenceOf(org: OrgRecord, digests: string[]): Promise<EvidenceRef[]> {
+    if (digests.length === 0) return [];
+    if (!this.vault) throw new EvidentError('INVALID_ARGUMENT', 'this server keeps no evidence files');
+    const out: EvidenceRef[] = [];
+    for (const digest of [...new Set(digests)]) {
+      const item = await this.vault.stat(org, digest);
+      out.push({ digest: item.digest, name: item.name, size: item.size });
+    }
+    return out;
   }
 
   async ofTrail(org: OrgRecord, flow: string, trail: string): Promise<AttestationRecord[]> {

@@ -8,3 +8,5 @@ export { AttestationService, parseAttestationName } from './attestations.js';
 export type { AttestationInput, GenericAttestationInput, ApprovalInput, PullRequestInput, CustomAttestationInput } from './attestations.js';
 export { AttestationTypeService } from './attestation-types.js';
 export type { CreateAttestationTypeInput, CustomEvaluation } from './attestation-types.js';
+export { EvidenceAttestationService } from './evidence-attestations.js';
+export type { EvidenceAttestationInput, SarifAttestationInput } from './evidence-attestations.js';

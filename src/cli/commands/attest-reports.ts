@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { EvidentError } from '../../core/index.js';
+import { collectPath, uploadAttachments } from '../attachments.js';
+import { action, type Ctx } from '../context.js';
+import { collectAnnotation, commitDefaults } from '../flags.js';
+import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
+
+export interface ReportOptions extends FingerprintFlags {
+  name: string;
+  flow: string;
+  trail: string;
+  commit?: string;
+  description?: string;
+  annotate?: Record<string, string>;
+  attachments?: string[];
+}
+
+/** Every `*.xml` directly in the directory, in name order (Surefire, pytest, jest-junit... write them there). */
+export function junitFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `--results-dir: cannot read ${dir}: ${(err as Error).message}`);
+  }
+  const files = names.filter((n) => n.toLowerCase().endsWith('.xml')).sort().map((n) => path.join(dir, n)).filter((f) => fs.statSync(f).isFile());
+  if (files.length === 0) throw new EvidentError('INVALID_ARGUMENT', `--results-dir: no .xml files in ${dir}`);
+  return files;
+}
+
+async function common(opts: ReportOptions, ctx: Ctx, pathArg: string | undefined, reportFiles: string[]) {
+  const fingerprint = opts.fingerprint || pathArg ? await resolveFingerprint(opts, pathArg) : undefined;
+  if (ctx.globals.dryRun) {
+    ctx.printer.info(`dry run: would upload ${reportFiles.join(', ')} and report ${opts.name}`);
+    return undefined;
+  }
+  const uploaded = await ctx.client().uploadEvidence(reportFiles.map((f) => ({ path: f })));
+  return {
+    name: opts.name, reports: uploaded.map((u) => u.digest), fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? commitDefaults().commit : undefined),
+    description: opts.description, annotations: opts.annotate, evidence: await uploadAttachments(ctx, opts.attachments),
+  };
+}
+
+function print(ctx: Ctx, a: { type: string; name: string; compliant: boolean; entry_index: number; summary: unknown }, line: string): void {
+  ctx.printer.result(a, () => ctx.printer.text(`${a.type} attestation ${a.name}: ${line}; compliant ${a.compliant} (log entry ${a.entry_index})`));
+}
+
+export async function attestJUnit(opts: ReportOptions & { resultsDir: string }, ctx: Ctx, [pathArg]: string[]): Promise<void> {
+  const body = await common(opts, ctx, pathArg, junitFiles(opts.resultsDir));
+  if (!body) return;
+  const a = await ctx.client().attestJUnit(opts.flow, opts.trail, body);
+  const t = (a.summary as { totals: { tests: number; failures: number; errors: number; skipped: number } }).totals;
+  print(ctx, a, `${t.tests} tests, ${t.failures} failures, ${t.errors} errors, ${t.skipped} skipped`);
+}
+
+export interface SarifOptions extends ReportOptions {
+  scanResults: string;
+  thresholdLevel?: 'error' | 'warning' | 'note';
+  thresholdSeverity?: 'critical' | 'high' | 'medium' | 'low';
+}
+
+export async function attestSarif(type: 'sarif' | 'snyk', opts: SarifOptions, ctx: Ctx, [pathArg]: string[]): Promise<void> {
+  const body = await common(opts, ctx, pathArg, [opts.scanResults]);
+  if (!body) return;
+  const threshold = opts.thresholdLevel || opts.thresholdSeverity ? { level: opts.thresholdLevel, severity: opts.thresholdSeverity } : undefined;
+  const a = await ctx.client().attestSarif(type, opts.flow, opts.trail, { ...body, threshold });
+  const s = a.summary as { results: number; by_level: Record<string, number> };
+  print(ctx, a, `${s.results} results (error ${s.by_level.error}, warning ${s.by_level.warning}, note ${s.by_level.note})`);
+}
+
+function shared(cmd: Command): Command {
+  return cmd
+    .requiredOption('--name <name>', 'NAME for the trail, or ARTIFACT-NAME.NAME for an artifact')
+    .requiredOption('--flow <name>', 'the flow')
+    .requiredOption('--trail <name>', 'the trail')
+    .option('--fingerprint <sha256>', 'the artifact the attestation is about')
+    .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
+    .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
+    .option('--description <text>', 'what was checked')
+    .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation)
+    .option('--attachments <path>', 'more evidence files or directories, repeatable', collectPath);
+}
+
+export function registerAttestReports(attest: Command): void {
+  shared(attest.command('junit [path]').description('Report JUnit XML test results: the files are uploaded and parsed by the server; compliant iff no failures and no errors'))
+    .option('--results-dir <dir>', 'directory of JUnit XML files', '.')
+    .addHelpText('after', '\nUnderstands Maven Surefire, pytest, jest-junit, vitest, go-junit-report and JUnit 5 reports.\nExample:\n  evident attest junit --results-dir target/surefire-reports --name runner.unit-test --fingerprint $FP --flow runner --trail $GIT_SHA')
+    .action(action(attestJUnit));
+  for (const type of ['snyk', 'sarif'] as const) {
+    shared(attest.command(`${type} [path]`).description(`Report ${type === 'snyk' ? 'Snyk' : 'any scanner\'s'} SARIF 2.1.0 results: uploaded and parsed by the server; compliant per the threshold`))
+      .requiredOption('--scan-results <file>', 'the SARIF file')
+      .option('--threshold-level <level>', 'non-compliant if any result is at or above: error | warning | note (default: error)')
+      .option('--threshold-severity <severity>', 'non-compliant if any result is at or above: critical | high | medium | low')
+      .addHelpText('after', `\nExample:\n  evident attest ${type} --scan-results ${type}.sarif --threshold-severity high --name runner.${type}-scan --fingerprint $FP --flow runner --trail $GIT_SHA`)
+      .action(action<SarifOptions>((o, ctx, args) => attestSarif(type, o, ctx, args)));
+  }
+}

@@ -1,0 +1,85 @@
+import { EvidentError } from '../../core/index.js';
+import { junitCompliant, mergeJUnit, parseJUnit, parseSarif, sarifCompliant, type SarifReport, type SarifThreshold } from '../../formats/index.js';
+import type { AttestationRecord, OrgRecord } from '../../store/index.js';
+import type { VaultService } from '../vault.js';
+import type { AttestationInput, AttestationService } from './attestations.js';
+
+/** Evidence files parsed by the server are limited like the parsers' own input limit. */
+const MAX_PARSED_BYTES = 50 * 1024 * 1024;
+
+export interface EvidenceAttestationInput extends AttestationInput {
+  /** Digests of files already uploaded to the org's vault: the reports to parse. */
+  reports: string[];
+}
+
+export interface SarifAttestationInput extends EvidenceAttestationInput {
+  threshold?: SarifThreshold;
+}
+
+/**
+ * Attestations whose compliance the server derives from evidence files in the vault: test results
+ * (JUnit XML) and scan results (SARIF). The client cannot claim a result: the server parses the very
+ * bytes the attestation commits to, by digest.
+ */
+export class EvidenceAttestationService {
+  constructor(private readonly attestations: AttestationService, private readonly vault: VaultService) {}
+
+  /** JUnit XML (all files merged): compliant iff no failures and no errors. */
+  async junit(org: OrgRecord, input: EvidenceAttestationInput): Promise<AttestationRecord> {
+    const files = await this.read(org, input.reports);
+    const report = mergeJUnit(files.map((f) => parseJUnit(f.text, f.name)));
+    const summary = { ...report, files: files.map((f) => ({ name: f.name, digest: f.digest })) };
+    return this.attestations.record(org, 'junit', withReports(input), junitCompliant(report), summary);
+  }
+
+  /** SARIF 2.1.0 from any scanner (`snyk` is the same, named as Kosli does): compliant per the threshold. */
+  async sarif(org: OrgRecord, type: 'sarif' | 'snyk', input: SarifAttestationInput): Promise<AttestationRecord> {
+    const files = await this.read(org, input.reports);
+    const reports = files.map((f) => parseSarif(f.text, f.name));
+    const merged = mergeSarif(reports);
+    const threshold = input.threshold ?? {};
+    const summary = { ...merged, threshold, files: files.map((f) => ({ name: f.name, digest: f.digest })) };
+    return this.attestations.record(org, type, withReports(input), reports.every((r) => sarifCompliant(r, threshold)), summary);
+  }
+
+  private async read(org: OrgRecord, digests: string[]): Promise<{ digest: string; name: string; text: string }[]> {
+    if (!Array.isArray(digests) || digests.length === 0) throw new EvidentError('INVALID_ARGUMENT', 'give at least one report file (uploaded evidence digest)', { details: [{ path: 'reports', message: 'empty' }] });
+    if (digests.length > 1000) throw new EvidentError('INVALID_ARGUMENT', 'at most 1000 report files');
+    const out = [];
+    for (const digest of digests) {
+      const item = await this.vault.get(org, digest);
+      if (item.size > MAX_PARSED_BYTES) {
+        item.stream.destroy();
+        throw new EvidentError('PAYLOAD_TOO_LARGE', `report ${item.name ?? digest} is ${item.size} bytes; reports are parsed up to ${MAX_PARSED_BYTES}`);
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of item.stream) chunks.push(chunk as Buffer);
+      out.push({ digest, name: item.name ?? `sha256:${digest.slice(0, 12)}`, text: Buffer.concat(chunks).toString('utf8') });
+    }
+    return out;
+  }
+}
+
+/** The report files are evidence of the attestation too. */
+function withReports(input: EvidenceAttestationInput): AttestationInput {
+  const evidence = [...(input.evidence ?? [])];
+  for (const digest of input.reports) if (!evidence.includes(digest)) evidence.push(digest);
+  return { ...input, evidence };
+}
+
+function mergeSarif(reports: SarifReport[]): SarifReport {
+  const sum = <K extends string>(pick: (r: SarifReport) => Record<K, number>) =>
+    reports.reduce((acc, r) => {
+      for (const [k, n] of Object.entries(pick(r)) as [K, number][]) acc[k] = (acc[k] ?? 0) + n;
+      return acc;
+    }, {} as Record<K, number>);
+  return {
+    tools: [...new Set(reports.flatMap((r) => r.tools))],
+    results: reports.reduce((n, r) => n + r.results, 0),
+    suppressed: reports.reduce((n, r) => n + r.suppressed, 0),
+    by_level: sum((r) => r.by_level),
+    by_severity: sum((r) => r.by_severity),
+    rules: reports.reduce((n, r) => n + r.rules, 0),
+    top: reports.flatMap((r) => r.top).slice(0, 50),
+  };
+}
