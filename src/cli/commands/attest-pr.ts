@@ -3,6 +3,7 @@ import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 import { collectAnnotation, commitDefaults, readJsonFile } from '../flags.js';
 import { findPullRequests, fromGitHub, fromGitLab } from '../pr-providers.js';
+import { collectPath, uploadAttachments } from '../attachments.js';
 
 export interface AttestPrOptions {
   name: string;
@@ -17,6 +18,8 @@ export interface AttestPrOptions {
   assert?: boolean;
   description?: string;
   annotate?: Record<string, string>;
+  attachments?: string[];
+  userData?: string;
 }
 
 /** `evident attest pullrequest github|gitlab`: finds the PRs/MRs containing the commit and records them. */
@@ -35,7 +38,8 @@ export async function attestPullRequest(provider: 'github' | 'gitlab', opts: Att
       });
   const body = {
     name: opts.name, provider, repository, pull_requests: prs, fingerprint: opts.fingerprint, git_commit: commit,
-    description: opts.description, annotations: opts.annotate,
+    description: opts.description, annotations: opts.annotate, evidence: await uploadAttachments(ctx, opts.attachments),
+    user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would record ${JSON.stringify(body)}`);
   const a = await ctx.client().attestPullRequest(opts.flow, opts.trail, body);
@@ -63,6 +67,8 @@ export function registerAttestPullRequest(attest: Command): void {
       .option('--assert', 'exit 1 when no pull request contains the commit')
       .option('--description <text>', 'what this is')
       .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation)
+      .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath)
+      .option('--user-data <file>', 'a JSON file of your own data')
       .addHelpText('after', `\nExample:\n  evident attest pullrequest ${provider} --name pr --flow runner --trail $GIT_SHA --commit $GIT_SHA --assert`)
       .action(action<AttestPrOptions>((o, ctx) => attestPullRequest(provider, o, ctx)));
   }

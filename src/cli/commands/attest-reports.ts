@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { collectPath, uploadAttachments } from '../attachments.js';
 import { action, type Ctx } from '../context.js';
-import { collectAnnotation, commitDefaults } from '../flags.js';
+import { collectAnnotation, commitDefaults, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 
 export interface ReportOptions extends FingerprintFlags {
@@ -15,6 +15,7 @@ export interface ReportOptions extends FingerprintFlags {
   description?: string;
   annotate?: Record<string, string>;
   attachments?: string[];
+  userData?: string;
 }
 
 /** Every `*.xml` directly in the directory, in name order (Surefire, pytest, jest-junit... write them there). */
@@ -40,6 +41,7 @@ async function common(opts: ReportOptions, ctx: Ctx, pathArg: string | undefined
   return {
     name: opts.name, reports: uploaded.map((u) => u.digest), fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? commitDefaults().commit : undefined),
     description: opts.description, annotations: opts.annotate, evidence: await uploadAttachments(ctx, opts.attachments),
+    user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
   };
 }
 
@@ -80,7 +82,8 @@ function shared(cmd: Command): Command {
     .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
     .option('--description <text>', 'what was checked')
     .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation)
-    .option('--attachments <path>', 'more evidence files or directories, repeatable', collectPath);
+    .option('--attachments <path>', 'more evidence files or directories, repeatable', collectPath)
+    .option('--user-data <file>', 'a JSON file of your own data');
 }
 
 export function registerAttestReports(attest: Command): void {

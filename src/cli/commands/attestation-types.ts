@@ -4,6 +4,7 @@ import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 import { collectAnnotation, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
+import { collectPath, uploadAttachments } from '../attachments.js';
 
 function printType(ctx: Ctx, t: recordSchemas.AttestationType): void {
   ctx.printer.result(t, () => {
@@ -37,13 +38,16 @@ export interface AttestCustomOptions extends FingerprintFlags {
   commit?: string;
   description?: string;
   annotate?: Record<string, string>;
+  attachments?: string[];
+  userData?: string;
 }
 
 export async function attestCustom(opts: AttestCustomOptions, ctx: Ctx, [path]: string[]): Promise<void> {
   const fingerprint = opts.fingerprint || path ? await resolveFingerprint(opts, path) : undefined;
   const body = {
     name: opts.name, type: opts.type, data: readJsonFile('--attestation-data', opts.attestationData), fingerprint, git_commit: opts.commit,
-    description: opts.description, annotations: opts.annotate,
+    description: opts.description, annotations: opts.annotate, evidence: await uploadAttachments(ctx, opts.attachments),
+    user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report ${JSON.stringify({ ...body, data: '…' })}`);
   const a = await ctx.client().attestCustom(opts.flow, opts.trail, body);
@@ -84,6 +88,8 @@ export function registerAttestationTypes(create: Command, get: Command, list: Co
     .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
     .option('--description <text>', 'what was checked')
     .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation)
+    .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath)
+    .option('--user-data <file>', 'a JSON file of your own data')
     .addHelpText('after', '\nExample:\n  evident attest custom --type coverage --attestation-data coverage.json --name runner.coverage --fingerprint $FP --flow runner --trail $GIT_SHA')
     .action(action(attestCustom));
 }
