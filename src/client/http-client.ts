@@ -248,6 +248,10 @@ export class EvidentClient {
   /** A blob's bytes, checked against its digest (for evidence packages; the server is not trusted). */
   async evidenceBytes(digest: string, maxBytes = 100 * 1024 * 1024): Promise<Uint8Array> {
     const res = await this.transfer('GET', this.orgPath(`/evidence/${checkDigest(digest)}`));
+    if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
+      await res.body?.cancel();
+      throw new EvidentError('PAYLOAD_TOO_LARGE', `evidence sha256:${digest} is larger than ${maxBytes} bytes`);
+    }
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (bytes.length > maxBytes) throw new EvidentError('PAYLOAD_TOO_LARGE', `evidence sha256:${digest} is larger than ${maxBytes} bytes`);
     if (createHash('sha256').update(bytes).digest('hex') !== digest) throw new EvidentError('VERIFICATION_FAILED', `the server sent other bytes than evidence sha256:${digest}`);

@@ -35,8 +35,13 @@ export async function getAttestation(opts: GetAttestationOptions, ctx: Ctx, [nam
   if (opts.download) {
     // Each file is written only once its bytes match the digest the log committed to.
     const client = ctx.client();
+    const written = new Map<string, string>();
     for (const e of shown.flatMap((a) => a.evidence)) {
-      const dest = evidenceDestination(opts.download, e.name, e.digest);
+      let dest = evidenceDestination(opts.download, e.name, e.digest);
+      if (written.get(dest) === e.digest) continue;
+      // Two different files under one name: keep both, the second beside the first with its digest.
+      if (written.has(dest)) dest = `${dest}.${e.digest.slice(0, 12)}`;
+      written.set(dest, e.digest);
       await client.downloadEvidence(e.digest, dest, { dir: opts.download });
       ctx.printer.info(`downloaded ${dest} (sha256:${e.digest} verified)`);
     }

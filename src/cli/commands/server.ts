@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { startServer } from '../../server/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 
@@ -10,12 +10,15 @@ export interface ServerCommandOptions {
   logKey?: string;
   defaultOrg: string;
   logLevel: string;
+  maxEvidenceMb: number;
+  blobStore?: 'filesystem' | 'database';
 }
 
 export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promise<void> {
   const server = await startServer({
     port: opts.port, bind: opts.bind, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl,
     logKey: opts.logKey, defaultOrg: opts.defaultOrg, logLevel: opts.logLevel,
+    maxEvidenceBytes: opts.maxEvidenceMb * 1024 * 1024, blobStore: opts.blobStore,
   });
   const out = ctx.printer;
   const store = opts.databaseUrl ? 'PostgreSQL' : `SQLite in ${opts.dataDir}`;
@@ -51,6 +54,8 @@ export function registerServer(program: Command): void {
     .option('--log-key <key-or-file>', 'log signing key (PRIVATE+KEY+…) or a file holding it (env EVIDENT_LOG_KEY); default <data-dir>/log-key, created on first start', process.env.EVIDENT_LOG_KEY)
     .option('--default-org <name>', 'organisation created on first start', 'default')
     .option('--log-level <level>', 'server log level (fatal, error, warn, info, debug)', 'info')
+    .option('--max-evidence-mb <n>', 'largest evidence file accepted, in MiB', intFlag('--max-evidence-mb', 1), 100)
+    .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
     .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
     .action(action<ServerCommandOptions>(serverCommand));
 }
