@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { registerErrorHandling } from './errors.js';
+import { FailedAuthLimiter } from './access-policy.js';
 import type { Services } from './context.js';
 import { healthRoutes } from './routes/health.js';
 import { orgRoutes } from './routes/orgs.js';
@@ -18,6 +19,11 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Largest request body accepted, in bytes. */
   bodyLimit?: number;
+  /** Requests without a token from loopback act as admin (only when listening on loopback). */
+  insecureLocal?: boolean;
+  defaultOrg?: string;
+  /** Failed authentications allowed per client address per minute. */
+  failedAuthPerMinute?: number;
 }
 
 export const VERSION = '0.1.0';
@@ -37,6 +43,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
   });
   registerErrorHandling(app);
+  app.decorate('accessPolicy', {
+    insecureLocal: options.insecureLocal ?? false,
+    defaultOrg: options.defaultOrg ?? 'default',
+    failures: new FailedAuthLimiter(options.failedAuthPerMinute ?? 60),
+  });
   // Kept so a test can prove the OpenAPI document lists every route.
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {

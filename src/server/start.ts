@@ -1,3 +1,4 @@
+import { EvidentError } from '../core/index.js';
 import type { FastifyInstance } from 'fastify';
 import { openStore, type BlobStoreKind, type Store } from '../store/index.js';
 import { createServices, loadLogKey } from '../services/index.js';
@@ -17,6 +18,8 @@ export interface ServerOptions {
   blobStore?: BlobStoreKind;
   /** Largest evidence file accepted, in bytes (default 100 MiB). */
   maxEvidenceBytes?: number;
+  /** Requests without a token from loopback act as admin; refused unless listening on loopback. */
+  insecureLocal?: boolean;
 }
 
 export interface RunningServer {
@@ -33,6 +36,9 @@ export interface RunningServer {
 
 /** Opens the store (running migrations), loads or creates the log key, bootstraps, then listens. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  if (options.insecureLocal && !['127.0.0.1', '::1', 'localhost'].includes(options.bind)) {
+    throw new EvidentError('INVALID_ARGUMENT', `--insecure-local needs the server to listen on loopback only (--bind 127.0.0.1), not ${options.bind}`);
+  }
   const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, blobs: options.blobStore });
   try {
@@ -46,7 +52,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         bootstrap = { org: org.name, token: issued.secret };
       }
     }
-    const app = await buildApp({ services, logger: { level: options.logLevel ?? 'info', stream: process.stderr } });
+    const app = await buildApp({ services, insecureLocal: options.insecureLocal, defaultOrg: options.defaultOrg, logger: { level: options.logLevel ?? 'info', stream: process.stderr } });
     await app.listen({ port: options.port, host: options.bind });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;

@@ -17,14 +17,18 @@ export interface TestApp {
 }
 
 /** A server on a fresh embedded store, with org `acme` and an admin token. */
-export async function testApp(options: { clock?: Clock; bodyLimit?: number; evidence?: VaultOptions } = {}): Promise<TestApp> {
+export async function testApp(
+  options: { clock?: Clock; bodyLimit?: number; evidence?: VaultOptions; insecureLocal?: boolean; failedAuthPerMinute?: number } = {},
+): Promise<TestApp> {
   const dataDir = tempDir();
   const store = await openStore({ dataDir });
   const services = createServices(store, testSigner(), { clock: options.clock, evidence: options.evidence });
   const { auth, log } = services;
   const { org } = await auth.ensureOrg('acme');
   const { secret } = await auth.issue(org, { name: 'admin', role: 'admin' });
-  const app = await buildApp({ services, bodyLimit: options.bodyLimit });
+  const app = await buildApp({
+    services, bodyLimit: options.bodyLimit, insecureLocal: options.insecureLocal, defaultOrg: 'acme', failedAuthPerMinute: options.failedAuthPerMinute,
+  });
   return {
     app, store, auth, log, services, adminToken: secret,
     async close() {

@@ -12,13 +12,14 @@ export interface ServerCommandOptions {
   logLevel: string;
   maxEvidenceMb: number;
   blobStore?: 'filesystem' | 'database';
+  insecureLocal?: boolean;
 }
 
 export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promise<void> {
   const server = await startServer({
     port: opts.port, bind: opts.bind, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl,
     logKey: opts.logKey, defaultOrg: opts.defaultOrg, logLevel: opts.logLevel,
-    maxEvidenceBytes: opts.maxEvidenceMb * 1024 * 1024, blobStore: opts.blobStore,
+    maxEvidenceBytes: opts.maxEvidenceMb * 1024 * 1024, blobStore: opts.blobStore, insecureLocal: opts.insecureLocal,
   });
   const out = ctx.printer;
   const store = opts.databaseUrl ? 'PostgreSQL' : `SQLite in ${opts.dataDir}`;
@@ -26,6 +27,7 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
   out.result(info, () => {
     out.text(`Evident is listening on ${server.url} (store: ${store})`);
     out.text(`Log verifier key: ${server.verifierKey}${server.keyCreated ? `  (new key written to ${server.keyFile})` : ''}`);
+    if (opts.insecureLocal) out.text('WARNING: --insecure-local: requests from this machine without a token act as admin.');
     if (server.bootstrap) {
       out.text('');
       out.text(`First start: created organisation "${server.bootstrap.org}" and its first admin API token.`);
@@ -55,6 +57,7 @@ export function registerServer(program: Command): void {
     .option('--default-org <name>', 'organisation created on first start', 'default')
     .option('--log-level <level>', 'server log level (fatal, error, warn, info, debug)', 'info')
     .option('--max-evidence-mb <n>', 'largest evidence file accepted, in MiB', intFlag('--max-evidence-mb', 1), 100)
+    .option('--insecure-local', 'let requests without a token from this machine act as admin (only with --bind 127.0.0.1; for trying Evident out)')
     .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
     .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
     .action(action<ServerCommandOptions>(serverCommand));
