@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import type { Migration } from 'kysely';
+import { addAppendOnlyTriggers } from './append-only.js';
 import type { Engine } from './schema.js';
 
 const TABLES = ['blobs', 'blob_chunks', 'org_blobs'] as const;
@@ -36,32 +37,8 @@ export function blobsMigration(engine: Engine): Migration {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('org_blobs_pk', ['org_id', 'digest', 'name'])
         .execute();
-      await appendOnly(db, engine);
+      // The same refusal as the log's tables (migration 0001), for the vault's.
+      await addAppendOnlyTriggers(db, engine, TABLES);
     },
   };
-}
-
-/** The same refusal as the log's tables (migration 0001), for the vault's. */
-async function appendOnly(db: Kysely<unknown>, engine: Engine): Promise<void> {
-  if (engine === 'sqlite') {
-    for (const table of TABLES) {
-      for (const op of ['UPDATE', 'DELETE']) {
-        await sql
-          .raw(`CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only: ${op} refused'); END`)
-          .execute(db);
-      }
-    }
-    return;
-  }
-  // Defined by 0001 too; restated so this migration does not depend on another's internals.
-  await sql
-    .raw(
-      `CREATE OR REPLACE FUNCTION evident_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; END $$`,
-    )
-    .execute(db);
-  for (const table of TABLES) {
-    await sql.raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION evident_append_only()`).execute(db);
-    await sql.raw(`CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION evident_append_only()`).execute(db);
-  }
 }

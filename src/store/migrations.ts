@@ -1,5 +1,6 @@
-import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { ColumnDefinitionBuilder, Migration, MigrationProvider } from 'kysely';
 import type { Engine } from './schema.js';
+import { addAppendOnlyTriggers } from './append-only.js';
 import { blobsMigration } from './blob-migration.js';
 
 /**
@@ -12,44 +13,6 @@ function types(engine: Engine) {
     : ({ big: 'bigint', bytes: 'bytea' } as const);
 }
 
-const APPEND_ONLY_TABLES = ['log_entries', 'log_hashes'] as const;
-
-/** The database itself refuses to change history (DESIGN.md §2): UPDATE, DELETE and TRUNCATE are rejected. */
-async function addAppendOnlyTriggers(db: Kysely<unknown>, engine: Engine): Promise<void> {
-  if (engine === 'sqlite') {
-    for (const table of APPEND_ONLY_TABLES) {
-      for (const op of ['UPDATE', 'DELETE']) {
-        await sql
-          .raw(
-            `CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table} ` +
-              `BEGIN SELECT RAISE(ABORT, '${table} is append-only: ${op} refused'); END`,
-          )
-          .execute(db);
-      }
-    }
-    return;
-  }
-  await sql
-    .raw(
-      `CREATE OR REPLACE FUNCTION evident_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; END $$`,
-    )
-    .execute(db);
-  for (const table of APPEND_ONLY_TABLES) {
-    await sql
-      .raw(
-        `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} ` +
-          `FOR EACH ROW EXECUTE FUNCTION evident_append_only()`,
-      )
-      .execute(db);
-    await sql
-      .raw(
-        `CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} ` +
-          `FOR EACH STATEMENT EXECUTE FUNCTION evident_append_only()`,
-      )
-      .execute(db);
-  }
-}
 
 function records(engine: Engine): Migration {
   const t = types(engine);
@@ -208,7 +171,7 @@ function initial(engine: Engine): Migration {
         .addColumn('hash', t.bytes, (c) => c.notNull())
         .addPrimaryKeyConstraint('log_hashes_pk', ['org_id', 'hidx'])
         .execute();
-      await addAppendOnlyTriggers(db, engine);
+      await addAppendOnlyTriggers(db, engine, ['log_entries', 'log_hashes']);
     },
   };
 }

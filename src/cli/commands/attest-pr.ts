@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
-import { collectAnnotation, commitDefaults, readJsonFile } from '../flags.js';
+import { commitDefaults, readJsonFile } from '../flags.js';
 import { findPullRequests, fromGitHub, fromGitLab } from '../pr-providers.js';
-import { collectPath, uploadAttachments } from '../attachments.js';
+import { uploadAttachments } from '../attachments.js';
+import { attestationFlags } from './attestation-flags.js';
 
 export interface AttestPrOptions {
   name: string;
@@ -53,22 +54,15 @@ export async function attestPullRequest(provider: 'github' | 'gitlab', opts: Att
 export function registerAttestPullRequest(attest: Command): void {
   const pr = attest.command('pullrequest').description('Record the pull requests (GitHub) or merge requests (GitLab) that contain a commit');
   for (const provider of ['github', 'gitlab'] as const) {
-    pr.command(provider)
-      .description(`Find the ${provider === 'github' ? 'pull' : 'merge'} requests containing the commit through the ${provider} REST API, and record them`)
-      .requiredOption('--name <name>', 'NAME, or ARTIFACT-NAME.NAME')
-      .requiredOption('--flow <name>', 'the flow')
-      .requiredOption('--trail <name>', 'the trail')
-      .option('--commit <sha>', 'the commit (default in CI: from the environment)')
-      .option('--fingerprint <sha256>', 'the artifact the attestation is about')
+    attestationFlags(
+      pr.command(provider).description(`Find the ${provider === 'github' ? 'pull' : 'merge'} requests containing the commit through the ${provider} REST API, and record them`),
+      { path: false, commit: 'the commit whose pull requests to find (default: from CI, or the git repository)' },
+    )
       .option('--repository <repo>', provider === 'github' ? 'OWNER/REPO (default: GITHUB_REPOSITORY)' : 'project id or path (default: CI_PROJECT_ID)')
       .option('--token <token>', provider === 'github' ? 'GitHub token (default: GITHUB_TOKEN)' : 'GitLab token (default: GITLAB_TOKEN or CI_JOB_TOKEN)')
       .option('--base-url <url>', provider === 'github' ? 'API base URL (default: GITHUB_API_URL or https://api.github.com)' : 'API base URL (default: CI_API_V4_URL or https://gitlab.com/api/v4)')
       .option('--from-file <file>', "read the provider's JSON answer from a file instead of calling the API")
       .option('--assert', 'exit 1 when no pull request contains the commit')
-      .option('--description <text>', 'what this is')
-      .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation)
-      .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath)
-      .option('--user-data <file>', 'a JSON file of your own data')
       .addHelpText('after', `\nExample:\n  evident attest pullrequest ${provider} --name pr --flow runner --trail $GIT_SHA --commit $GIT_SHA --assert`)
       .action(action<AttestPrOptions>((o, ctx) => attestPullRequest(provider, o, ctx)));
   }

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
-import { collectPath, uploadAttachments } from '../attachments.js';
+import { uploadAttachments } from '../attachments.js';
+import { attestationFlags } from './attestation-flags.js';
 import { action, type Ctx } from '../context.js';
-import { collectAnnotation, commitDefaults, readJsonFile } from '../flags.js';
+import { commitDefaults, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 
 export interface ReportOptions extends FingerprintFlags {
@@ -72,27 +73,13 @@ export async function attestSarif(type: 'sarif' | 'snyk', opts: SarifOptions, ct
   print(ctx, a, `${s.results} results (error ${s.by_level.error}, warning ${s.by_level.warning}, note ${s.by_level.note})`);
 }
 
-function shared(cmd: Command): Command {
-  return cmd
-    .requiredOption('--name <name>', 'NAME for the trail, or ARTIFACT-NAME.NAME for an artifact')
-    .requiredOption('--flow <name>', 'the flow')
-    .requiredOption('--trail <name>', 'the trail')
-    .option('--fingerprint <sha256>', 'the artifact the attestation is about')
-    .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
-    .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
-    .option('--description <text>', 'what was checked')
-    .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation)
-    .option('--attachments <path>', 'more evidence files or directories, repeatable', collectPath)
-    .option('--user-data <file>', 'a JSON file of your own data');
-}
-
 export function registerAttestReports(attest: Command): void {
-  shared(attest.command('junit [path]').description('Report JUnit XML test results: the files are uploaded and parsed by the server; compliant iff no failures and no errors'))
+  attestationFlags(attest.command('junit [path]').description('Report JUnit XML test results: the files are uploaded and parsed by the server; compliant iff no failures and no errors'))
     .option('--results-dir <dir>', 'directory of JUnit XML files', '.')
     .addHelpText('after', '\nUnderstands Maven Surefire, pytest, jest-junit, vitest, go-junit-report and JUnit 5 reports.\nExample:\n  evident attest junit --results-dir target/surefire-reports --name runner.unit-test --fingerprint $FP --flow runner --trail $GIT_SHA')
     .action(action(attestJUnit));
   for (const type of ['snyk', 'sarif'] as const) {
-    shared(attest.command(`${type} [path]`).description(`Report ${type === 'snyk' ? 'Snyk' : 'any scanner\'s'} SARIF 2.1.0 results: uploaded and parsed by the server; compliant per the threshold`))
+    attestationFlags(attest.command(`${type} [path]`).description(`Report ${type === 'snyk' ? 'Snyk' : 'any scanner\'s'} SARIF 2.1.0 results: uploaded and parsed by the server; compliant per the threshold`))
       .requiredOption('--scan-results <file>', 'the SARIF file')
       .option('--threshold-level <level>', 'non-compliant if any result is at or above: error | warning | note (default: error)')
       .option('--threshold-severity <severity>', 'non-compliant if any result is at or above: critical | high | medium | low')

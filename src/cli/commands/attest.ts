@@ -5,7 +5,8 @@ import { commitDefaults, collectAnnotation, parseBool, readJsonFile } from '../f
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 import { registerAttestPullRequest } from './attest-pr.js';
 import { registerAttestReports } from './attest-reports.js';
-import { collectPath, uploadAttachments } from '../attachments.js';
+import { uploadAttachments } from '../attachments.js';
+import { attestationFlags } from './attestation-flags.js';
 
 export interface AttestArtifactOptions extends FingerprintFlags {
   name: string;
@@ -77,7 +78,7 @@ export async function attestApproval(opts: AttestApprovalOptions, ctx: Ctx, [pat
   ctx.printer.result(a, () => ctx.printer.text(`approval ${a.name}: ${s.decision} by ${s.approver} in ${a.flow}/${a.trail} (log entry ${a.entry_index})`));
 }
 
-function shared(cmd: Command): Command {
+function artifactFlags(cmd: Command): Command {
   return cmd
     .requiredOption('--flow <name>', 'the flow')
     .requiredOption('--trail <name>', 'the trail')
@@ -88,7 +89,7 @@ export function registerAttest(program: Command): Command {
   const attest = program.command('attest').description('Record an artifact or an attestation (each is one log entry)');
   registerAttestPullRequest(attest);
   registerAttestReports(attest);
-  shared(
+  artifactFlags(
     attest
       .command('artifact [path]')
       .description('Report an artifact into a trail, by --fingerprint or by fingerprinting PATH with -t')
@@ -103,37 +104,14 @@ export function registerAttest(program: Command): Command {
   )
     .addHelpText('after', '\nExamples:\n  evident attest artifact --fingerprint $FP --name runner --flow runner --trail $GIT_SHA\n  evident attest artifact dist/app.tar -t file --name app --flow app --trail $GIT_SHA')
     .action(action(attestArtifact));
-  shared(
-    attest
-      .command('generic [path]')
-      .description('Report a generic attestation: a yes/no compliance fact about a trail or an artifact')
-      .requiredOption('--name <name>', 'NAME for the trail, or ARTIFACT-NAME.NAME for an artifact')
-      .option('--compliant <bool>', 'true or false', parseBool('--compliant'))
-      .option('--fingerprint <sha256>', 'the artifact the attestation is about')
-      .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
-      .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', (v: string, p: string[] = []) => [...p, v])
-      .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
-      .option('--description <text>', 'what was checked')
-      .option('--user-data <file>', 'a JSON file of your own data')
-      .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath),
-  )
+  attestationFlags(attest.command('generic [path]').description('Report a generic attestation: a yes/no compliance fact about a trail or an artifact'))
+    .option('--compliant <bool>', 'true or false', parseBool('--compliant'))
     .addHelpText('after', '\nExamples:\n  evident attest generic --name manual-check --compliant=true --flow runner --trail $GIT_SHA\n  evident attest generic --name runner.lint --compliant=false --commit $GIT_SHA --flow runner --trail $GIT_SHA')
     .action(action(attestGeneric));
-  shared(
-    attest
-      .command('approval [path]')
-      .description('Record a human approval (or rejection) of a trail or an artifact; compliant iff approved')
-      .requiredOption('--name <name>', 'NAME for the trail (e.g. a release), or ARTIFACT-NAME.NAME for an artifact')
-      .option('--decision <decision>', 'approved | rejected', 'approved')
-      .option('--approver <who>', "who approved (default: the API token's identity)")
-      .option('--comment <text>', 'why')
-      .option('--fingerprint <sha256>', 'the artifact approved')
-      .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
-      .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
-      .option('--description <text>', 'what was approved')
-      .option('--user-data <file>', 'a JSON file of your own data')
-      .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath),
-  )
+  attestationFlags(attest.command('approval [path]').description('Record a human approval (or rejection) of a trail or an artifact; compliant iff approved'))
+    .option('--decision <decision>', 'approved | rejected', 'approved')
+    .option('--approver <who>', "who approved (default: the API token's identity)")
+    .option('--comment <text>', 'why')
     .addHelpText('after', '\nOne approval on a release trail covers every artifact of that release.\nExample:\n  evident attest approval --name release-approval --approver alice@example.com --comment "CAB #42" --flow release --trail v1.4.0')
     .action(action(attestApproval));
   return attest;

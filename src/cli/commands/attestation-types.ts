@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import type { recordSchemas } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
-import { collectAnnotation, readJsonFile } from '../flags.js';
+import { readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
-import { collectPath, uploadAttachments } from '../attachments.js';
+import { uploadAttachments } from '../attachments.js';
+import { attestationFlags } from './attestation-flags.js';
 
 function printType(ctx: Ctx, t: recordSchemas.AttestationType): void {
   ctx.printer.result(t, () => {
@@ -75,21 +76,9 @@ export function registerAttestationTypes(create: Command, get: Command, list: Co
       const { items } = await ctx.client().listAttestationTypes();
       ctx.printer.result(items, () => ctx.printer.table(['NAME', 'VERSION', 'RULES', 'CREATED', 'DESCRIPTION'], items.map((t) => [t.name, t.version, t.jq_rules.length, t.created_at, t.description])));
     }));
-  attest
-    .command('custom [path]')
-    .description("Report a custom attestation: the server checks the data against the type's schema and jq rules")
+  attestationFlags(attest.command('custom [path]').description("Report a custom attestation: the server checks the data against the type's schema and jq rules"))
     .requiredOption('--type <type>', 'custom attestation type: NAME or NAME@VERSION')
     .requiredOption('--attestation-data <file>', 'the JSON data to attest')
-    .requiredOption('--name <name>', 'NAME for the trail, or ARTIFACT-NAME.NAME for an artifact')
-    .requiredOption('--flow <name>', 'the flow')
-    .requiredOption('--trail <name>', 'the trail')
-    .option('--fingerprint <sha256>', 'the artifact the attestation is about')
-    .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
-    .option('--commit <sha>', 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
-    .option('--description <text>', 'what was checked')
-    .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation)
-    .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath)
-    .option('--user-data <file>', 'a JSON file of your own data')
     .addHelpText('after', '\nExample:\n  evident attest custom --type coverage --attestation-data coverage.json --name runner.coverage --fingerprint $FP --flow runner --trail $GIT_SHA')
     .action(action(attestCustom));
 }

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { collectPath } from '../attachments.js';
+import { collectAnnotation } from '../flags.js';
+
+const collectGlob = (v: string, p: string[] = []) => [...p, v];
+
+/**
+ * The flags every `evident attest <type>` shares (Kosli's names): what it is about, where it goes, and
+ * the evidence and data that come with it. `path: false` for commands that take no artifact PATH.
+ */
+export function attestationFlags(cmd: Command, options: { path?: boolean; commit?: string } = {}): Command {
+  cmd
+    .requiredOption('--name <name>', 'NAME for the trail, or ARTIFACT-NAME.NAME for an artifact')
+    .requiredOption('--flow <name>', 'the flow')
+    .requiredOption('--trail <name>', 'the trail')
+    .option('--fingerprint <sha256>', 'the artifact the attestation is about');
+  if (options.path !== false) {
+    cmd
+      .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci (instead of --fingerprint)')
+      .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', collectGlob);
+  }
+  return cmd
+    .option('--commit <sha>', options.commit ?? 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
+    .option('--description <text>', 'what was checked')
+    .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation)
+    .option('--attachments <path>', 'evidence files or directories for the vault, repeatable', collectPath)
+    .option('--user-data <file>', 'a JSON file of your own data');
+}
