@@ -107,16 +107,21 @@ export const Attestation = Type.Object({
 });
 export type Attestation = Static<typeof Attestation>;
 
+/** What every attestation body may carry besides its own fields: its target, text, data and evidence. */
+const AttestationCommon = {
+  fingerprint: Type.Optional(Nullable(Type.String())),
+  git_commit: Type.Optional(Nullable(Type.String())),
+  description: Type.Optional(Type.String({ maxLength: 4096 })),
+  user_data: Type.Optional(Type.Unknown()),
+  annotations: Type.Optional(Annotations),
+  evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
+};
+
 export const GenericAttestationCreate = Type.Object(
   {
     name: Type.String({ maxLength: 130, description: 'NAME, or ARTIFACT-NAME.NAME for an artifact' }),
     compliant: Type.Boolean(),
-    fingerprint: Type.Optional(Nullable(Type.String())),
-    git_commit: Type.Optional(Nullable(Type.String())),
-    description: Type.Optional(Type.String({ maxLength: 4096 })),
-    user_data: Type.Optional(Type.Unknown()),
-    annotations: Type.Optional(Annotations),
-    evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
+    ...AttestationCommon,
   },
   { additionalProperties: false },
 );
@@ -143,12 +148,7 @@ export const ApprovalCreate = Type.Object(
     decision: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]),
     approver: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
     comment: Type.Optional(Type.String({ maxLength: 4096 })),
-    fingerprint: Type.Optional(Nullable(Type.String())),
-    git_commit: Type.Optional(Nullable(Type.String())),
-    description: Type.Optional(Type.String({ maxLength: 4096 })),
-    user_data: Type.Optional(Type.Unknown()),
-    annotations: Type.Optional(Annotations),
-    evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
+    ...AttestationCommon,
   },
   { additionalProperties: false },
 );
@@ -175,12 +175,7 @@ export const PullRequestCreate = Type.Object(
     provider: Type.Union([Type.Literal('github'), Type.Literal('gitlab')]),
     repository: Type.String({ maxLength: 256 }),
     pull_requests: Type.Array(PullRequest, { maxItems: 100 }),
-    fingerprint: Type.Optional(Nullable(Type.String())),
-    git_commit: Type.Optional(Nullable(Type.String())),
-    description: Type.Optional(Type.String({ maxLength: 4096 })),
-    user_data: Type.Optional(Type.Unknown()),
-    annotations: Type.Optional(Annotations),
-    evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
+    ...AttestationCommon,
   },
   { additionalProperties: false },
 );
@@ -215,12 +210,7 @@ export const CustomAttestationCreate = Type.Object(
     name: Type.String({ maxLength: 130 }),
     type: Type.String({ maxLength: 80, description: 'NAME or NAME@VERSION of a custom attestation type' }),
     data: Type.Unknown(),
-    fingerprint: Type.Optional(Nullable(Type.String())),
-    git_commit: Type.Optional(Nullable(Type.String())),
-    description: Type.Optional(Type.String({ maxLength: 4096 })),
-    user_data: Type.Optional(Type.Unknown()),
-    annotations: Type.Optional(Annotations),
-    evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
+    ...AttestationCommon,
   },
   { additionalProperties: false },
 );
@@ -229,12 +219,7 @@ export type CustomAttestationCreate = Static<typeof CustomAttestationCreate>;
 const ReportBody = {
   name: Type.String({ maxLength: 130 }),
   reports: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { minItems: 1, maxItems: 1000, description: 'digests of the uploaded report files, parsed by the server' }),
-  fingerprint: Type.Optional(Nullable(Type.String())),
-  git_commit: Type.Optional(Nullable(Type.String())),
-  description: Type.Optional(Type.String({ maxLength: 4096 })),
-  user_data: Type.Optional(Type.Unknown()),
-  annotations: Type.Optional(Annotations),
-  evidence: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests of files uploaded to the evidence vault' })),
+  ...AttestationCommon,
 };
 
 export const JUnitCreate = Type.Object(ReportBody, { additionalProperties: false });

@@ -4,23 +4,14 @@ import { action, type Ctx } from '../context.js';
 import { commitDefaults, readJsonFile } from '../flags.js';
 import { findPullRequests, fromGitHub, fromGitLab } from '../pr-providers.js';
 import { uploadAttachments } from '../attachments.js';
-import { attestationFlags } from './attestation-flags.js';
+import { attestationFlags, type AttestationFlagValues } from './attestation-flags.js';
 
-export interface AttestPrOptions {
-  name: string;
-  flow: string;
-  trail: string;
-  fingerprint?: string;
-  commit?: string;
+export interface AttestPrOptions extends Omit<AttestationFlagValues, 'artifactType' | 'exclude'> {
   repository?: string;
   token?: string;
   baseUrl?: string;
   fromFile?: string;
   assert?: boolean;
-  description?: string;
-  annotate?: Record<string, string>;
-  attachments?: string[];
-  userData?: string;
 }
 
 /** `evident attest pullrequest github|gitlab`: finds the PRs/MRs containing the commit and records them. */

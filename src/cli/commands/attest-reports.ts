@@ -3,21 +3,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { uploadAttachments } from '../attachments.js';
-import { attestationFlags } from './attestation-flags.js';
+import { attestationFlags, type AttestationFlagValues } from './attestation-flags.js';
 import { action, type Ctx } from '../context.js';
 import { commitDefaults, readJsonFile } from '../flags.js';
-import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
+import { resolveFingerprint } from './fingerprint-input.js';
 
-export interface ReportOptions extends FingerprintFlags {
-  name: string;
-  flow: string;
-  trail: string;
-  commit?: string;
-  description?: string;
-  annotate?: Record<string, string>;
-  attachments?: string[];
-  userData?: string;
-}
+export type ReportOptions = AttestationFlagValues;
 
 /** Every `*.xml` directly in the directory, in name order (Surefire, pytest, jest-junit... write them there). */
 export function junitFiles(dir: string): string[] {

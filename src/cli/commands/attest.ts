@@ -6,7 +6,7 @@ import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.j
 import { registerAttestPullRequest } from './attest-pr.js';
 import { registerAttestReports } from './attest-reports.js';
 import { uploadAttachments } from '../attachments.js';
-import { attestationFlags } from './attestation-flags.js';
+import { attestationFlags, type AttestationFlagValues } from './attestation-flags.js';
 
 export interface AttestArtifactOptions extends FingerprintFlags {
   name: string;
@@ -31,16 +31,8 @@ export async function attestArtifact(opts: AttestArtifactOptions, ctx: Ctx, [pat
   ctx.printer.result(a, () => ctx.printer.text(`Artifact ${a.display_name} (${a.fingerprint}) reported in ${a.flow}/${a.trail} (log entry ${a.entry_index})`));
 }
 
-export interface AttestGenericOptions extends FingerprintFlags {
-  attachments?: string[];
-  name: string;
-  flow: string;
-  trail: string;
+export interface AttestGenericOptions extends AttestationFlagValues {
   compliant?: boolean;
-  commit?: string;
-  description?: string;
-  userData?: string;
-  annotate?: Record<string, string>;
 }
 
 export async function attestGeneric(opts: AttestGenericOptions, ctx: Ctx, [path]: string[]): Promise<void> {

@@ -1,6 +1,19 @@
 import type { Command } from 'commander';
 import { collectPath } from '../attachments.js';
 import { collectAnnotation } from '../flags.js';
+import type { FingerprintFlags } from './fingerprint-input.js';
+
+/** The values of attestationFlags(), as commander hands them to a command. */
+export interface AttestationFlagValues extends FingerprintFlags {
+  name: string;
+  flow: string;
+  trail: string;
+  commit?: string;
+  description?: string;
+  annotate?: Record<string, string>;
+  attachments?: string[];
+  userData?: string;
+}
 
 const collectGlob = (v: string, p: string[] = []) => [...p, v];
 

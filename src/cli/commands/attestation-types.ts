@@ -3,9 +3,9 @@ import type { recordSchemas } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 import { readJsonFile } from '../flags.js';
-import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
+import { resolveFingerprint } from './fingerprint-input.js';
 import { uploadAttachments } from '../attachments.js';
-import { attestationFlags } from './attestation-flags.js';
+import { attestationFlags, type AttestationFlagValues } from './attestation-flags.js';
 
 function printType(ctx: Ctx, t: recordSchemas.AttestationType): void {
   ctx.printer.result(t, () => {
@@ -30,17 +30,9 @@ export async function createAttestationType(opts: CreateTypeOptions, ctx: Ctx, [
   printType(ctx, await ctx.client().createAttestationType({ name: name!, description: opts.description, schema: schema as Record<string, unknown>, jq_rules: opts.jq }));
 }
 
-export interface AttestCustomOptions extends FingerprintFlags {
+export interface AttestCustomOptions extends AttestationFlagValues {
   type: string;
   attestationData: string;
-  name: string;
-  flow: string;
-  trail: string;
-  commit?: string;
-  description?: string;
-  annotate?: Record<string, string>;
-  attachments?: string[];
-  userData?: string;
 }
 
 export async function attestCustom(opts: AttestCustomOptions, ctx: Ctx, [path]: string[]): Promise<void> {
