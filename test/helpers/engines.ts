@@ -25,8 +25,27 @@ export interface EngineUnderTest {
   open(): Promise<{ store: SqlStore; dataDir: string; schema?: string; cleanup(): Promise<void> }>;
 }
 
+const created: string[] = [];
+let cleanupRegistered = false;
+
+/** A fresh directory under the system temp dir, removed when the test process ends. */
 export function tempDir(prefix = 'evident-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    process.once('exit', () => {
+      for (const d of created) {
+        try {
+          fs.chmodSync(d, 0o700);
+          fs.rmSync(d, { recursive: true, force: true });
+        } catch {
+          // best effort: a directory a test made unreadable may stay
+        }
+      }
+    });
+  }
+  return dir;
 }
 
 export function freshSchema(): string {
