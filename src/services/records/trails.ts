@@ -19,6 +19,8 @@ const USER_DATA_MAX = 64 * 1024;
 
 /** Trails: one run of a flow, named by the user (commit, PR, release). Keeps its own copy of the template. */
 export class TrailService {
+  private readonly found = new Map<string, { flow: FlowRecord; trail: TrailRecord }>();
+
   constructor(private readonly store: Store, private readonly log: LogService) {}
 
   async begin(org: OrgRecord, input: BeginTrailInput): Promise<TrailRecord> {
@@ -52,10 +54,19 @@ export class TrailService {
     return flow;
   }
 
+  /**
+   * Trails are never renamed or deleted, so a found (flow, trail) pair is remembered: every attestation
+   * looks one up. The flow's archived state may be stale here; beginning a trail reads it afresh.
+   */
   async get(org: OrgRecord, flowName: string, name: string): Promise<{ flow: FlowRecord; trail: TrailRecord }> {
+    const key = `${org.id}\u0000${flowName}\u0000${name}`;
+    const cached = this.found.get(key);
+    if (cached) return cached;
     const { flow, trail } = await this.store.records.flowAndTrail(org.id, v.name('flow', flowName), v.name('trail', name));
     if (!flow) throw new EvidentError('NOT_FOUND', `flow ${JSON.stringify(flowName)} does not exist in organisation ${org.name}`);
     if (!trail) throw new EvidentError('NOT_FOUND', `trail ${JSON.stringify(name)} does not exist in flow ${flow.name}`);
+    if (this.found.size >= 10_000) this.found.clear();
+    this.found.set(key, { flow, trail });
     return { flow, trail };
   }
 
