@@ -30,6 +30,9 @@ describe('evident log and evident verify log against a real server', () => {
   beforeAll(async () => {
     server = await startServerProcess(['--data-dir', dataDir]);
     env = { HOME: home, EVIDENT_HOST: server.url, EVIDENT_ORG: 'default', EVIDENT_API_TOKEN: server.token! };
+    // A new user's first check sees the empty log; the log then grows from it.
+    const empty = await evident(['verify', 'log'], env);
+    expect(empty.code, empty.stderr).toBe(0);
     await appendTo(dataDir, 'default', Array.from({ length: 12 }, (_, i) => ({ n: i })));
   }, 60_000);
   afterAll(async () => server?.stop());
@@ -90,6 +93,7 @@ describe('evident log and evident verify log against a real server', () => {
     const first = await evident(['verify', 'log'], env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/\[OK\] Checkpoint signature valid/);
+    expect(first.stdout).toMatch(/\[OK\] Consistent with the checkpoint seen before \(the empty log -> size 12\)/);
     await appendTo(dataDir, 'default', [{ n: 12 }, { n: 13 }]);
     const second = await evident(['verify', 'log', '--full', '--output', 'json'], env);
     expect(second.code, second.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
 import {
-  TreeBuilder, leafHash, openCheckpoint, rootOfLeaves, verifyConsistency, type Checkpoint, type Hash, type NoteVerifier,
+  EMPTY_ROOT, TreeBuilder, leafHash, openCheckpoint, rootOfLeaves, verifyConsistency, type Checkpoint, type Hash, type NoteVerifier,
 } from '../../ledger/index.js';
 
 /** What the verifier needs from a log server; the HTTP client provides it. Everything it returns is untrusted. */
@@ -52,6 +52,12 @@ export async function checkAgainstPrevious(source: LogSource, previous: Checkpoi
     return bytesEqual(current.root, previous.root)
       ? { ok: true, message: `Same tree as the checkpoint seen before (size ${current.size})` }
       : { ok: false, kind: 'fork', message: `log forked: two different roots signed for size ${current.size}` };
+  }
+  if (previous.size === 0) {
+    // The empty tree is a prefix of every tree (RFC 9162 §2.1.4 defines proofs only from size >= 1).
+    return bytesEqual(previous.root, EMPTY_ROOT)
+      ? { ok: true, message: `Consistent with the checkpoint seen before (the empty log -> size ${current.size})` }
+      : { ok: false, kind: 'fork', message: 'the checkpoint seen before claims size 0 with a root that is not the empty tree\'s' };
   }
   try {
     const proof = await source.consistencyProof(previous.size, current.size);
