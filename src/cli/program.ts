@@ -11,6 +11,7 @@ import { registerAttest } from './commands/attest.js';
 import { registerGetArtifact } from './commands/get-artifact.js';
 import { registerProveArtifact } from './commands/prove-artifact.js';
 import { registerSearch } from './commands/search.js';
+import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerGetAttestation } from './commands/get-attestation.js';
 import { registerAttestationTypes } from './commands/attestation-types.js';
 
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerGetArtifact(get);
   registerGetAttestation(get);
   registerSearch(program, list);
+  registerEnvironmentCommands(program, create, get, list);
   const attest = registerAttest(program);
   registerAttestationTypes(create, get, list, attest);
   return program;

@@ -6,6 +6,7 @@ import {
   ConsistencyProof, ErrorBody, InclusionProof, LogEntryPage, LogKey, Org, TokenCreated, TokenPage, Token, WhoAmI,
   type TokenCreate,
 } from './schemas.js';
+import * as envs from './environment-schemas.js';
 import {
   ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, AttestationTypeList, Flow, FlowPage, SearchResult, Trail, TrailDetail, TrailPage,
   type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type JUnitCreate, type PullRequestCreate, type SarifCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
@@ -179,6 +180,34 @@ export class EvidentClient {
 
   attestSarif(type: 'sarif' | 'snyk', flow: string, trail: string, input: SarifCreate) {
     return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/${type}`), undefined, input);
+  }
+
+  createEnvironment(input: envs.EnvironmentCreate) {
+    return this.json(envs.Environment, 'POST', this.orgPath('/environments'), undefined, input);
+  }
+
+  getEnvironment(name: string) {
+    return this.json(envs.Environment, 'GET', this.orgPath(`/environments/${encodeURIComponent(name)}`));
+  }
+
+  listEnvironments() {
+    return this.json(envs.EnvironmentList, 'GET', this.orgPath('/environments'));
+  }
+
+  reportSnapshot(env: string, input: envs.SnapshotReport) {
+    return this.json(envs.SnapshotReported, 'PUT', this.orgPath(`/environments/${encodeURIComponent(env)}/snapshot`), undefined, input);
+  }
+
+  getSnapshot(expr: string) {
+    return this.json(envs.Snapshot, 'GET', this.orgPath(`/snapshots/${encodeURIComponent(expr)}`));
+  }
+
+  listSnapshots(env: string, q: { cursor?: string; limit?: number } = {}) {
+    return this.json(envs.SnapshotPage, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/snapshots`), { cursor: q.cursor, limit: q.limit });
+  }
+
+  environmentEvents(env: string) {
+    return this.json(envs.EnvironmentEvents, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/events`));
   }
 
   search(q: string) {

@@ -5,3 +5,4 @@ export * as recordSchemas from './record-schemas.js';
 export * as evidenceSchemas from './evidence-schemas.js';
 export { expandEvidenceFiles, evidenceDestination, writeVerified } from './evidence-files.js';
 export type { EvidenceFile } from './evidence-files.js';
+export * as environmentSchemas from './environment-schemas.js';

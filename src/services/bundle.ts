@@ -4,7 +4,9 @@ import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { LogService, type LogServiceOptions } from './log-service.js';
 import { VaultService, type VaultOptions } from './vault.js';
-import { ArtifactService, AttestationService, AttestationTypeService, EvidenceAttestationService, FlowService, TrailService } from './records/index.js';
+import {
+  ArtifactService, AttestationService, AttestationTypeService, EnvironmentService, EvidenceAttestationService, FlowService, TrailService,
+} from './records/index.js';
 
 /** Every service over one store, wired once (for the server, the CLI's direct commands and tests). */
 export interface ServiceBundle {
@@ -18,6 +20,7 @@ export interface ServiceBundle {
   attestationTypes: AttestationTypeService;
   evidenceAttestations: EvidenceAttestationService;
   vault: VaultService;
+  environments: EnvironmentService;
 }
 
 export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions } = {}): ServiceBundle {
@@ -36,5 +39,6 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     attestationTypes: new AttestationTypeService(store, log),
     evidenceAttestations: new EvidenceAttestationService(attestations, vault),
     vault,
+    environments: new EnvironmentService(store, log, options.clock),
   };
 }

@@ -26,3 +26,5 @@ export type {
 } from './fingerprint/index.js';
 export { VaultService, DEFAULT_MAX_EVIDENCE_BYTES } from './vault.js';
 export type { VaultOptions, EvidenceItem, EvidencePart, EvidenceDownload } from './vault.js';
+export { EnvironmentService, ENVIRONMENT_TYPES, parseSnapshotExpr } from './records/index.js';
+export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, SnapshotView, SnapshotExpr } from './records/index.js';

@@ -94,6 +94,55 @@ function records(engine: Engine): Migration {
   };
 }
 
+function environments(engine: Engine): Migration {
+  const t = types(engine);
+  const id = engine === 'sqlite' ? 'integer' : 'serial';
+  const pk = (c: ColumnDefinitionBuilder) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey());
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('environments')
+        .addColumn('id', id, pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('included', 'text')
+        .addColumn('include_scaling', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('archived_at', 'text')
+        .addColumn('entry_index', t.big, (c) => c.notNull())
+        .addUniqueConstraint('environments_org_name', ['org_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('snapshots')
+        .addColumn('id', id, pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('env_id', 'integer', (c) => c.notNull().references('environments.id'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', t.big, (c) => c.notNull())
+        .addUniqueConstraint('snapshots_env_idx', ['env_id', 'idx'])
+        .execute();
+      await db.schema
+        .createTable('snapshot_artifacts')
+        .addColumn('snapshot_id', 'integer', (c) => c.notNull().references('snapshots.id'))
+        .addColumn('org_id', 'integer', (c) => c.notNull())
+        .addColumn('env_id', 'integer', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('instances', 'integer', (c) => c.notNull())
+        .addColumn('since_idx', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('snapshot_artifacts_snap').on('snapshot_artifacts').columns(['snapshot_id']).execute();
+      await db.schema.createIndex('snapshot_artifacts_fp').on('snapshot_artifacts').columns(['org_id', 'fingerprint', 'env_id', 'idx']).execute();
+      // Snapshots are immutable (DESIGN.md §1).
+      await addAppendOnlyTriggers(db, engine, ['snapshots', 'snapshot_artifacts']);
+    },
+  };
+}
+
 function attestationEvidence(): Migration {
   return {
     async up(db) {
@@ -179,7 +228,7 @@ function initial(engine: Engine): Migration {
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence() };
+      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine) };
     },
   };
 }

@@ -4,6 +4,7 @@ import { canonicalJson } from '../formats/index.js';
 import type { ArtifactsTable, AttestationTypesTable, AttestationsTable, Database, FlowsTable, TrailsTable } from './schema.js';
 import type { ArtifactRecord, AttestationRecord, AttestationTypeRecord, EvidenceRef, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
+import { SqlEnvironmentWriter } from './environments-sql.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -71,7 +72,11 @@ function toType(r: Selectable<AttestationTypesTable>): AttestationTypeRecord {
 }
 
 export class SqlRecordWriter implements RecordWriter {
-  constructor(private readonly tx: Db) {}
+  readonly environments: SqlEnvironmentWriter;
+
+  constructor(private readonly tx: Db) {
+    this.environments = new SqlEnvironmentWriter(tx);
+  }
 
   async flow(orgId: number, name: string) {
     const r = await this.tx.selectFrom('flows').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();

@@ -119,7 +119,45 @@ export interface AttestationTypesTable {
   entry_index: number;
 }
 
+export interface EnvironmentsTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  type: string;
+  description: string;
+  /** JSON list of environment names (logical environments only). */
+  included: string | null;
+  include_scaling: number;
+  created_at: string;
+  archived_at: string | null;
+  entry_index: number;
+}
+
+export interface SnapshotsTable {
+  id: Generated<number>;
+  org_id: number;
+  env_id: number;
+  idx: number;
+  created_at: string;
+  entry_index: number;
+}
+
+/** One running artifact of one snapshot; `since_idx` is the snapshot where its current run began. */
+export interface SnapshotArtifactsTable {
+  snapshot_id: number;
+  org_id: number;
+  env_id: number;
+  idx: number;
+  fingerprint: string;
+  name: string;
+  instances: number;
+  since_idx: number;
+}
+
 export interface Database {
+  environments: EnvironmentsTable;
+  snapshots: SnapshotsTable;
+  snapshot_artifacts: SnapshotArtifactsTable;
   attestation_types: AttestationTypesTable;
   flows: FlowsTable;
   trails: TrailsTable;

@@ -4,12 +4,13 @@ import { EvidentError } from '../core/index.js';
 import { EMPTY_ROOT } from '../ledger/index.js';
 import type { Database, Engine } from './schema.js';
 import type {
-  AppendBatch, AppendContext, LogHead, LogStore, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
+  AppendBatch, AppendContext, EnvironmentReader, LogHead, LogStore, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
   TokenRecord, TokenStore,
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlRecordReader, SqlRecordWriter } from './records.js';
+import { SqlEnvironmentReader } from './environments-sql.js';
 import type { BlobStore, BlobStoreOptions, OrgBlobStore } from './blob-types.js';
 import { DatabaseBlobStore, SqlOrgBlobStore } from './blob-sql.js';
 import { FilesystemBlobStore } from './blob-fs.js';
@@ -211,12 +212,14 @@ export class SqlStore implements Store {
   readonly tokens: TokenStore = new SqlTokenStore(this);
   readonly log: LogStore = new SqlLogStore(this);
   readonly records: RecordReader;
+  readonly environments: EnvironmentReader;
   readonly blobs: BlobStore;
   readonly orgBlobs: OrgBlobStore;
 
   /** Without a blob store, blobs go to this database (the only choice that needs no directory). */
   constructor(readonly engine: Engine, readonly db: Kysely<Database>, blobs?: BlobStore) {
     this.records = new SqlRecordReader(db);
+    this.environments = new SqlEnvironmentReader(db);
     this.blobs = blobs ?? new DatabaseBlobStore(db, (work) => this.write(work));
     this.orgBlobs = new SqlOrgBlobStore(db, (work) => this.write(work));
   }

@@ -95,6 +95,7 @@ export interface LogStore {
 export interface Store {
   readonly engine: Engine;
   readonly records: RecordReader;
+  readonly environments: EnvironmentReader;
   readonly orgs: OrgStore;
   readonly tokens: TokenStore;
   readonly log: LogStore;
@@ -191,6 +192,7 @@ type NewRow<T> = Omit<T, 'id'>;
 
 /** Writes of record projections, inside the append transaction that logs them. */
 export interface RecordWriter {
+  readonly environments: EnvironmentWriter;
   flow(orgId: number, name: string): Promise<FlowRecord | undefined>;
   trail(flowId: number, name: string): Promise<TrailRecord | undefined>;
   insertFlow(row: NewRow<FlowRecord>): Promise<FlowRecord>;
@@ -226,4 +228,63 @@ export interface RecordReader {
   /** The flow, and its trail when it exists, in one query. */
   flowAndTrail(orgId: number, flowName: string, trailName: string): Promise<{ flow?: FlowRecord; trail?: TrailRecord }>;
   trailById(id: number): Promise<TrailRecord | undefined>;
+}
+
+export interface EnvironmentRecord {
+  id: number;
+  orgId: number;
+  name: string;
+  type: string;
+  description: string;
+  /** Names of the environments a logical environment unites; null for the others. */
+  included: string[] | null;
+  includeScaling: boolean;
+  createdAt: string;
+  archivedAt: string | null;
+  entryIndex: number;
+}
+
+export interface SnapshotRecord {
+  id: number;
+  envId: number;
+  index: number;
+  createdAt: string;
+  entryIndex: number;
+}
+
+export interface RunningArtifact {
+  fingerprint: string;
+  name: string;
+  instances: number;
+  /** The snapshot index where this artifact's current run began. */
+  sinceIndex: number;
+}
+
+/** One appearance of a fingerprint in a snapshot, for artifact histories. */
+export interface Appearance {
+  envName: string;
+  envId: number;
+  index: number;
+  instances: number;
+  createdAt: string;
+}
+
+export interface EnvironmentWriter {
+  insertEnvironment(row: Omit<EnvironmentRecord, 'id'>): Promise<EnvironmentRecord>;
+  /** Snapshot N+1 of the environment, numbered under the log lock. */
+  insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number): Promise<SnapshotRecord>;
+}
+
+export interface EnvironmentReader {
+  environment(orgId: number, name: string): Promise<EnvironmentRecord | undefined>;
+  environments(orgId: number): Promise<EnvironmentRecord[]>;
+  latestSnapshot(envId: number): Promise<SnapshotRecord | undefined>;
+  snapshotByIndex(envId: number, index: number): Promise<SnapshotRecord | undefined>;
+  /** The latest snapshot taken at or before `time` (ISO-8601). */
+  snapshotAt(envId: number, time: string): Promise<SnapshotRecord | undefined>;
+  /** Newest first. */
+  snapshots(envId: number, cursor: string | null, limit: number): Promise<Page<SnapshotRecord>>;
+  runningIn(snapshotId: number): Promise<RunningArtifact[]>;
+  /** Every snapshot a fingerprint appears in, by environment then index. */
+  appearances(orgId: number, fingerprint: string): Promise<Appearance[]>;
 }

@@ -116,6 +116,26 @@ describe.each(engines())('storage on $name', (engine) => {
     expect(rows.map((r) => r.entry)).toEqual(['one', 'two']);
   });
 
+  it('numbers snapshots per environment, tracks when each run began, and keeps snapshots immutable', async () => {
+    const org = await store.orgs.create('env-org', at);
+    const ctx = await store.write(async (tx) => {
+      const { SqlRecordWriter } = await import('../../src/store/records.js');
+      const w = new SqlRecordWriter(tx).environments;
+      const env = await w.insertEnvironment({ orgId: org.id, name: 'prod', type: 'k8s', description: '', included: null, includeScaling: true, createdAt: at, archivedAt: null, entryIndex: 0 });
+      const a = { fingerprint: 'a'.repeat(64), name: 'a', instances: 2 };
+      const b = { fingerprint: 'b'.repeat(64), name: 'b', instances: 1 };
+      const s1 = await w.insertSnapshot(org.id, env.id, [a], at, 1);
+      const s2 = await w.insertSnapshot(org.id, env.id, [a, b], at, 2);
+      return { env, s1, s2 };
+    });
+    expect([ctx.s1.index, ctx.s2.index]).toEqual([1, 2]);
+    const running = await store.environments.runningIn(ctx.s2.id);
+    expect(running.map((r) => [r.name, r.sinceIndex])).toEqual([['a', 1], ['b', 2]]);
+    expect((await store.environments.appearances(org.id, 'a'.repeat(64))).map((x) => x.index)).toEqual([1, 2]);
+    await expect(sql`UPDATE snapshot_artifacts SET instances = 9`.execute(store.db)).rejects.toThrow(/append-only/);
+    await expect(sql`DELETE FROM snapshots`.execute(store.db)).rejects.toThrow(/append-only/);
+  });
+
   it('answers ping', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });

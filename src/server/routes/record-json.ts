@@ -34,8 +34,7 @@ export function artifactDetailJson(v: ArtifactView) {
     state: v.state,
     attestations: v.attestations.map((a) => attestationJson(a, v.flow.name, v.trail.name)),
     history: v.history,
-    // Environments come with snapshots (the observe issue); until then nothing is known to run.
-    running: [],
-    exited: [],
+    running: v.running,
+    exited: v.exited,
   };
 }

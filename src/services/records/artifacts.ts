@@ -27,6 +27,10 @@ export interface ArtifactView {
   /** From the latest attestation of each name (re-reporting adds a record; the latest counts). */
   state: ComplianceState;
   history: { event: string; timestamp: string }[];
+  /** `env#N`: the latest snapshot of each environment it runs in. */
+  running: string[];
+  /** `env#N`: the snapshot where it stopped, in environments it no longer runs in. */
+  exited: string[];
 }
 
 export interface SearchHit {
@@ -125,11 +129,51 @@ export class ArtifactService {
     const latest = new Map<string, AttestationRecord>();
     for (const a of attestations) latest.set(a.name, a);
     const state: ComplianceState = [...latest.values()].every((a) => a.compliant) ? 'COMPLIANT' : 'NON-COMPLIANT';
-    // Seed 002's wording: "Artifact created", "<attestation name> evidence received".
+    const life = await this.lifeInEnvironments(artifact);
+    // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".
     const history = [
       { event: 'Artifact created', timestamp: artifact.createdAt },
       ...attestations.map((a) => ({ event: `${a.name} evidence received`, timestamp: a.createdAt })),
+      ...life.events,
     ].sort((x, y) => x.timestamp.localeCompare(y.timestamp));
-    return { artifact, flow: flow!, trail: trail!, attestations, state, history };
+    return { artifact, flow: flow!, trail: trail!, attestations, state, history, running: life.running, exited: life.exited };
+  }
+
+  /**
+   * Where the fingerprint ran, from the snapshots (seed 002): a run starts, scales, and ends in the first
+   * snapshot without it. `running` names the latest snapshot of each environment it runs in now; `exited`
+   * the snapshot where it stopped in environments it no longer runs in.
+   */
+  private async lifeInEnvironments(artifact: ArtifactRecord) {
+    const envs = this.store.environments;
+    const seen = await envs.appearances(artifact.orgId, artifact.fingerprint);
+    const events: { event: string; timestamp: string }[] = [];
+    const running: string[] = [];
+    const exited: string[] = [];
+    const byEnv = new Map<number, typeof seen>();
+    for (const a of seen) byEnv.set(a.envId, [...(byEnv.get(a.envId) ?? []), a]);
+    for (const [envId, list] of byEnv) {
+      const env = list[0]!.envName;
+      for (let i = 0; i < list.length; i++) {
+        const a = list[i]!;
+        const prev = list[i - 1];
+        if (!prev || prev.index !== a.index - 1) events.push({ event: `Started running in ${env}#${a.index} environment`, timestamp: a.createdAt });
+        else if (prev.instances !== a.instances) {
+          const dir = a.instances < prev.instances ? 'down' : 'up';
+          events.push({ event: `Scaled ${dir} from ${prev.instances} to ${a.instances} in ${env}#${a.index} environment`, timestamp: a.createdAt });
+        }
+        const next = list[i + 1];
+        if (!next || next.index !== a.index + 1) {
+          const after = await envs.snapshotByIndex(envId, a.index + 1);
+          if (after) {
+            events.push({ event: `No longer running in ${env}#${after.index} environment`, timestamp: after.createdAt });
+            if (!next) exited.push(`${env}#${after.index}`);
+          } else {
+            running.push(`${env}#${a.index}`);
+          }
+        }
+      }
+    }
+    return { events, running, exited };
   }
 }

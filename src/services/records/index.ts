@@ -10,3 +10,7 @@ export { AttestationTypeService } from './attestation-types.js';
 export type { CreateAttestationTypeInput, CustomEvaluation } from './attestation-types.js';
 export { EvidenceAttestationService } from './evidence-attestations.js';
 export type { EvidenceAttestationInput, SarifAttestationInput } from './evidence-attestations.js';
+export { EnvironmentService, ENVIRONMENT_TYPES } from './environments.js';
+export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, SnapshotView } from './environments.js';
+export { parseSnapshotExpr } from './snapshot-expr.js';
+export type { SnapshotExpr } from './snapshot-expr.js';

@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { EvidentError } from '../../core/index.js';
+import type { environmentSchemas } from '../../client/index.js';
+import { action, intFlag, type Ctx } from '../context.js';
+import { parseBool } from '../flags.js';
+import { ago } from '../time-format.js';
+
+export interface CreateEnvironmentOptions {
+  type: string;
+  description?: string;
+  includedEnvironments?: string;
+  includeScaling?: boolean;
+}
+
+export async function createEnvironment(opts: CreateEnvironmentOptions, ctx: Ctx, [name]: string[]): Promise<void> {
+  const body = {
+    name: name!, type: opts.type as environmentSchemas.EnvironmentCreate['type'], description: opts.description,
+    included_environments: opts.includedEnvironments?.split(',').map((s) => s.trim()).filter(Boolean), include_scaling: opts.includeScaling,
+  };
+  if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create environment ${JSON.stringify(body)}`);
+  const e = await ctx.client().createEnvironment(body);
+  ctx.printer.result(e, () => ctx.printer.text(`Environment ${e.name} (${e.type}) created (log entry ${e.entry_index})`));
+}
+
+/** Reads `{"artifacts": [{name, fingerprint, instances}]}` from a file or stdin (`-`). */
+function readState(file: string): environmentSchemas.SnapshotReport {
+  let text: string;
+  try {
+    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `--file: cannot read ${file}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `--file: ${file === '-' ? 'stdin' : file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const artifacts = (value as { artifacts?: unknown })?.artifacts;
+  if (!Array.isArray(artifacts)) throw new EvidentError('INVALID_ARGUMENT', `--file: expected {"artifacts": [{"name", "fingerprint", "instances"}]}`);
+  return { artifacts: artifacts as environmentSchemas.SnapshotReport['artifacts'] };
+}
+
+export async function snapshotArtifacts(opts: { file: string }, ctx: Ctx, [env]: string[]): Promise<void> {
+  const state = readState(opts.file);
+  if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report ${state.artifacts.length} running artifacts to ${env}`);
+  const r = await ctx.client().reportSnapshot(env!, state);
+  ctx.printer.result(r, () => ctx.printer.text(r.created ? `Snapshot ${env}#${r.index} created (log entry ${r.entry_index})` : `No change: ${env}${r.index ? `#${r.index}` : ''} is still current`));
+}
+
+export async function getSnapshot(_opts: object, ctx: Ctx, [expr]: string[]): Promise<void> {
+  const s = await ctx.client().getSnapshot(expr!);
+  ctx.printer.result(s, () => {
+    if (s.artifacts.length === 0) return ctx.printer.info(`nothing running in ${s.environment}${s.index ? `#${s.index}` : ''}`);
+    // The columns of `kosli get snapshot` in seed 002.
+    const rows: string[][] = [];
+    for (const a of s.artifacts) {
+      rows.push([a.git_commit?.slice(0, 7) ?? 'N/A', `Name: ${a.name}`, a.flow ?? 'N/A', ago(a.running_since), String(a.instances)]);
+      rows.push(['', `Fingerprint: ${a.fingerprint}`, '', '', '']);
+      rows.push(['', '', '', '', '']);
+    }
+    ctx.printer.table(['COMMIT', 'ARTIFACT', 'FLOW', 'RUNNING_SINCE', 'REPLICAS'], rows.slice(0, -1));
+  });
+}
+
+export async function listSnapshots(opts: { limit: number; cursor?: string }, ctx: Ctx, [env]: string[]): Promise<void> {
+  const page = await ctx.client().listSnapshots(env!, opts);
+  ctx.printer.result(page, () => {
+    ctx.printer.table(['SNAPSHOT', 'AT', 'LOG ENTRY'], page.items.map((s) => [`${env}#${s.index}`, s.timestamp, s.entry_index]));
+    if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
+  });
+}
+
+export async function logEnvironment(_opts: object, ctx: Ctx, [env]: string[]): Promise<void> {
+  const { items } = await ctx.client().environmentEvents(env!);
+  ctx.printer.result(items, () =>
+    ctx.printer.table(['SNAPSHOT', 'AT', 'EVENT', 'ARTIFACT', 'FINGERPRINT'], items.map((e) => [
+      `#${e.snapshot}`, e.timestamp, e.type === 'scaled' ? `scaled ${e.previous_instances} -> ${e.instances}` : e.type, e.name, e.fingerprint.slice(0, 12),
+    ])),
+  );
+}
+
+export function registerEnvironmentCommands(program: Command, create: Command, get: Command, list: Command): void {
+  create
+    .command('environment <name>')
+    .description('Create an environment where artifacts run')
+    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | logical')
+    .option('--description <text>', 'what it is')
+    .option('--included-environments <a,b>', 'for a logical environment: the environments it unites')
+    .option('--include-scaling <bool>', 'record instance-count changes as new snapshots (default true)', parseBool('--include-scaling'))
+    .addHelpText('after', '\nExample:\n  evident create environment aws-prod --type ecs --description "production"')
+    .action(action(createEnvironment));
+  get.command('environment <name>').description('Show an environment').action(action<object>(async (_o, ctx, [name]) => {
+    const e = await ctx.client().getEnvironment(name!);
+    ctx.printer.result(e, () => ctx.printer.table(['FIELD', 'VALUE'], [['Name', e.name], ['Type', e.type], ['Description', e.description], ['Latest snapshot', e.latest_snapshot ?? '-'], ['Includes', e.included_environments?.join(', ') ?? '-'], ['Scaling recorded', String(e.include_scaling)]]));
+  }));
+  list.command('environments').description('List environments').action(action<object>(async (_o, ctx) => {
+    const { items } = await ctx.client().listEnvironments();
+    ctx.printer.result(items, () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description])));
+  }));
+  get
+    .command('snapshot <expr>')
+    .description('Show what ran: ENV (latest), ENV#N, ENV~N (N before latest), ENV@{2026-01-31T12:00:00}, ENV@{3.hours.ago}')
+    .addHelpText('after', '\nExample:\n  evident get snapshot aws-prod#65')
+    .action(action(getSnapshot));
+  list
+    .command('snapshots <env>')
+    .description('List the snapshots of an environment, newest first')
+    .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
+    .option('--cursor <cursor>', 'the next page')
+    .action(action(listSnapshots));
+  const snapshot = program.command('snapshot').description('Report what runs in an environment now (a new snapshot only if it changed)');
+  snapshot
+    .command('artifacts <env>')
+    .description('Report any platform\'s running artifacts from a JSON file: {"artifacts": [{"name", "fingerprint", "instances"}]}')
+    .requiredOption('--file <file>', 'the JSON state, or - for stdin')
+    .addHelpText('after', '\nExample:\n  my-lister | evident snapshot artifacts aws-prod --file -')
+    .action(action(snapshotArtifacts));
+  const log = program.commands.find((c) => c.name() === 'log');
+  log?.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment').action(action(logEnvironment));
+}

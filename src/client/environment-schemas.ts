@@ -1,0 +1,78 @@
+import { Type, type Static } from 'typebox';
+
+/** JSON shapes of environments and snapshots (issue #4; Kosli's field names). */
+const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+export const EnvParams = Type.Object({ org: Type.String({ pattern: NAME }), env: Type.String({ pattern: NAME }) });
+
+export const Environment = Type.Object({
+  name: Type.String(),
+  type: Type.String(),
+  description: Type.String(),
+  included_environments: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  include_scaling: Type.Boolean(),
+  created_at: Type.String(),
+  entry_index: Type.Integer(),
+  latest_snapshot: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type Environment = Static<typeof Environment>;
+export const EnvironmentList = Type.Object({ items: Type.Array(Environment) });
+export type EnvironmentList = Static<typeof EnvironmentList>;
+
+export const EnvironmentCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 64 }),
+    type: Type.Union(['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'].map((t) => Type.Literal(t))),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    included_environments: Type.Optional(Type.Array(Type.String({ pattern: NAME }), { maxItems: 100 })),
+    include_scaling: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type EnvironmentCreate = Static<typeof EnvironmentCreate>;
+
+export const SnapshotReport = Type.Object(
+  {
+    artifacts: Type.Array(
+      Type.Object({ name: Type.String({ maxLength: 512 }), fingerprint: Type.String(), instances: Type.Integer({ minimum: 1 }), started_at: Type.Optional(Type.Unknown()) }),
+      { maxItems: 100_000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SnapshotReport = Static<typeof SnapshotReport>;
+
+export const SnapshotArtifact = Type.Object({
+  name: Type.String(),
+  fingerprint: Type.String(),
+  flow: Type.Union([Type.String(), Type.Null()]),
+  git_commit: Type.Union([Type.String(), Type.Null()]),
+  commit_url: Type.Union([Type.String(), Type.Null()]),
+  instances: Type.Integer(),
+  running_since: Type.String(),
+});
+
+export const Snapshot = Type.Object({
+  environment: Type.String(),
+  index: Type.Union([Type.Integer(), Type.Null()]),
+  timestamp: Type.Union([Type.String(), Type.Null()]),
+  entry_index: Type.Union([Type.Integer(), Type.Null()]),
+  artifacts: Type.Array(SnapshotArtifact),
+});
+export type Snapshot = Static<typeof Snapshot>;
+
+export const SnapshotReported = Type.Object({ created: Type.Boolean(), index: Type.Union([Type.Integer(), Type.Null()]), entry_index: Type.Union([Type.Integer(), Type.Null()]) });
+export type SnapshotReported = Static<typeof SnapshotReported>;
+
+export const SnapshotPage = Type.Object({
+  items: Type.Array(Type.Object({ index: Type.Integer(), timestamp: Type.String(), entry_index: Type.Integer() })),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type SnapshotPage = Static<typeof SnapshotPage>;
+
+export const EnvironmentEvents = Type.Object({
+  items: Type.Array(Type.Object({
+    snapshot: Type.Integer(), timestamp: Type.String(), type: Type.String(), name: Type.String(), fingerprint: Type.String(),
+    instances: Type.Integer(), previous_instances: Type.Optional(Type.Integer()),
+  })),
+});
+export type EnvironmentEvents = Static<typeof EnvironmentEvents>;

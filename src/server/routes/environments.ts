@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { environmentSchemas as es, schemas } from '../../client/index.js';
+import type { SnapshotView } from '../../services/index.js';
+import type { EnvironmentRecord, OrgRecord, Store } from '../../store/index.js';
+import { access, errorResponses, typed, type Services } from '../context.js';
+
+async function envJson(store: Store, e: EnvironmentRecord) {
+  const latest = e.type === 'logical' ? undefined : await store.environments.latestSnapshot(e.id);
+  return {
+    name: e.name, type: e.type, description: e.description, included_environments: e.included, include_scaling: e.includeScaling,
+    created_at: e.createdAt, entry_index: e.entryIndex, latest_snapshot: latest?.index ?? null,
+  };
+}
+
+/** Each running artifact with what the records know of it (its latest report in the org). */
+async function snapshotJson(store: Store, org: OrgRecord, v: SnapshotView) {
+  const artifacts = [];
+  for (const a of v.artifacts) {
+    const reports = await store.records.artifactsByFingerprint(org.id, a.fingerprint);
+    const last = reports[reports.length - 1];
+    const flow = last ? (await store.records.flowById(last.flowId))?.name ?? null : null;
+    artifacts.push({
+      name: a.name, fingerprint: a.fingerprint, flow, git_commit: last?.gitCommit ?? null, commit_url: last?.commitUrl ?? null,
+      instances: a.instances, running_since: a.runningSince,
+    });
+  }
+  return { environment: v.environment.name, index: v.snapshot?.index ?? null, timestamp: v.snapshot?.createdAt ?? null, entry_index: v.snapshot?.entryIndex ?? null, artifacts };
+}
+
+export function environmentRoutes(services: Services) {
+  return async (fastify: FastifyInstance) => {
+    const app = typed(fastify);
+    app.post(
+      '/api/v1/orgs/:org/environments',
+      { schema: { tags: ['environments'], summary: 'Create an environment (one log entry)', params: schemas.OrgParams, body: es.EnvironmentCreate, response: { 201: es.Environment, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const b = request.body;
+        const env = await services.environments.create(org, { name: b.name, type: b.type, description: b.description, includedEnvironments: b.included_environments, includeScaling: b.include_scaling });
+        void reply.status(201);
+        return envJson(services.store, env);
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/environments',
+      { schema: { tags: ['environments'], summary: 'Every environment, by name', params: schemas.OrgParams, response: { 200: es.EnvironmentList, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        const envs = await services.environments.list(org);
+        return { items: await Promise.all(envs.map((e) => envJson(services.store, e))) };
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/environments/:env',
+      { schema: { tags: ['environments'], summary: 'One environment', params: es.EnvParams, response: { 200: es.Environment, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        return envJson(services.store, await services.environments.get(org, request.params.env));
+      },
+    );
+    app.put(
+      '/api/v1/orgs/:org/environments/:env/snapshot',
+      { schema: { tags: ['environments'], summary: "A reporter's full current state: a new snapshot only if it differs from the latest", params: es.EnvParams, body: es.SnapshotReport, response: { 200: es.SnapshotReported, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const r = await services.environments.report(org, request.params.env, request.body.artifacts);
+        return { created: r.created, index: r.snapshot?.index ?? null, entry_index: r.snapshot?.entryIndex ?? null };
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/environments/:env/snapshots',
+      { schema: { tags: ['environments'], summary: 'Snapshots of an environment, newest first', params: es.EnvParams, querystring: schemas.PageQuery, response: { 200: es.SnapshotPage, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        const { page } = await services.environments.snapshots(org, request.params.env, request.query.cursor ?? null, request.query.limit ?? 100);
+        return { items: page.items.map((s) => ({ index: s.index, timestamp: s.createdAt, entry_index: s.entryIndex })), next_cursor: page.nextCursor };
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/snapshots/:expr',
+      {
+        schema: {
+          tags: ['environments'], summary: 'A snapshot: ENV, ENV#N, ENV~N, ENV@{ISO-8601} or ENV@{N.hours.ago}',
+          params: Type.Object({ org: schemas.OrgParams.properties.org, expr: Type.String({ maxLength: 200 }) }), response: { 200: es.Snapshot, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        return snapshotJson(services.store, org, await services.environments.snapshot(org, request.params.expr));
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/environments/:env/events',
+      { schema: { tags: ['environments'], summary: 'What started, exited or scaled in each snapshot, oldest first', params: es.EnvParams, response: { 200: es.EnvironmentEvents, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        return { items: await services.environments.events(org, request.params.env) };
+      },
+    );
+  };
+}

@@ -1,0 +1,179 @@
+import { EvidentError } from '../../core/index.js';
+import type { EnvironmentRecord, OrgRecord, Page, RunningArtifact, SnapshotRecord, Store } from '../../store/index.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { LogService } from '../log-service.js';
+import { parseSnapshotExpr } from './snapshot-expr.js';
+import * as v from './validate.js';
+
+export const ENVIRONMENT_TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'] as const;
+
+export interface CreateEnvironmentInput {
+  name: string;
+  type: string;
+  description?: string;
+  includedEnvironments?: string[];
+  includeScaling?: boolean;
+}
+
+export interface ReportedArtifact {
+  name: string;
+  fingerprint: string;
+  instances: number;
+}
+
+export interface SnapshotView {
+  environment: EnvironmentRecord;
+  /** Null for a logical environment (a union has no number of its own) or an environment never reported. */
+  snapshot: SnapshotRecord | null;
+  artifacts: (RunningArtifact & { runningSince: string })[];
+}
+
+export interface EnvironmentEvent {
+  snapshot: number;
+  timestamp: string;
+  type: 'started' | 'exited' | 'scaled';
+  name: string;
+  fingerprint: string;
+  instances: number;
+  previous_instances?: number;
+}
+
+const MAX_ARTIFACTS = 100_000;
+
+/** Environments and their snapshots (DESIGN.md §1 Observe): snapshot N+1 exists only when the running set changed. */
+export class EnvironmentService {
+  constructor(private readonly store: Store, private readonly log: LogService, private readonly clock: Clock = systemClock) {}
+
+  async create(org: OrgRecord, input: CreateEnvironmentInput): Promise<EnvironmentRecord> {
+    const p = new v.Problems();
+    const name = p.check('name', () => v.name('environment', input.name));
+    if (!(ENVIRONMENT_TYPES as readonly string[]).includes(input.type)) p.add('type', `must be one of ${ENVIRONMENT_TYPES.join(', ')}`);
+    const description = p.check('description', () => v.text(input.description ?? ''));
+    const included = input.type === 'logical' ? (input.includedEnvironments ?? []) : null;
+    if (input.type !== 'logical' && input.includedEnvironments?.length) p.add('included_environments', 'only a logical environment includes others');
+    p.throwIfAny('environment');
+    for (const inc of included ?? []) {
+      const e = await this.get(org, inc);
+      if (e.type === 'logical') throw new EvidentError('INVALID_ARGUMENT', `logical environment ${inc} cannot be included in another`);
+    }
+    const includeScaling = input.includeScaling ?? true;
+    const { value } = await this.log.append(
+      org, 'environment.created', { environment: name!, environment_type: input.type, description: description!, included_environments: included, include_scaling: includeScaling },
+      (records, e) => records.environments.insertEnvironment({
+        orgId: org.id, name: name!, type: input.type, description: description!, included, includeScaling, createdAt: e.time, archivedAt: null, entryIndex: e.index,
+      }),
+    );
+    return value;
+  }
+
+  async get(org: OrgRecord, name: string): Promise<EnvironmentRecord> {
+    const env = await this.store.environments.environment(org.id, v.name('environment', name));
+    if (!env) throw new EvidentError('NOT_FOUND', `environment ${JSON.stringify(name)} does not exist in organisation ${org.name}`);
+    return env;
+  }
+
+  list(org: OrgRecord): Promise<EnvironmentRecord[]> {
+    return this.store.environments.environments(org.id);
+  }
+
+  /**
+   * A reporter's full current state. A new snapshot is logged only if it differs from the latest: a
+   * fingerprint started or stopped, or (with scaling on) an instance count changed.
+   */
+  async report(org: OrgRecord, envName: string, artifacts: ReportedArtifact[]): Promise<{ created: boolean; snapshot: SnapshotRecord | null }> {
+    const env = await this.get(org, envName);
+    if (env.type === 'logical') throw new EvidentError('INVALID_ARGUMENT', `${env.name} is a logical environment: report to the environments it includes`);
+    const state = normalise(artifacts);
+    const latest = await this.store.environments.latestSnapshot(env.id);
+    if (latest && sameState(await this.store.environments.runningIn(latest.id), state, env.includeScaling)) return { created: false, snapshot: latest };
+    if (!latest && state.length === 0) return { created: false, snapshot: null };
+    const { value } = await this.log.append(
+      org, 'snapshot.created', { environment: env.name, artifacts: state.map((a) => ({ name: a.name, fingerprint: a.fingerprint, instances: a.instances })) },
+      (records, e) => records.environments.insertSnapshot(org.id, env.id, state, e.time, e.index),
+    );
+    return { created: true, snapshot: value };
+  }
+
+  async snapshots(org: OrgRecord, envName: string, cursor: string | null, limit: number): Promise<{ environment: EnvironmentRecord; page: Page<SnapshotRecord> }> {
+    const environment = await this.get(org, envName);
+    return { environment, page: await this.store.environments.snapshots(environment.id, cursor, limit) };
+  }
+
+  /**
+   * `evident log environment`: what started, stopped or scaled in each snapshot, oldest first, from
+   * comparing each snapshot with the one before (at most the latest `limit` snapshots).
+   */
+  async events(org: OrgRecord, envName: string, limit = 1000): Promise<EnvironmentEvent[]> {
+    const env = await this.get(org, envName);
+    const reader = this.store.environments;
+    const snaps = (await reader.snapshots(env.id, null, limit)).items.reverse();
+    const events: EnvironmentEvent[] = [];
+    let before = new Map<string, RunningArtifact>();
+    if (snaps[0] && snaps[0].index > 1) {
+      const prev = await reader.snapshotByIndex(env.id, snaps[0].index - 1);
+      if (prev) before = new Map((await reader.runningIn(prev.id)).map((a) => [a.fingerprint, a]));
+    }
+    for (const snap of snaps) {
+      const now = new Map((await reader.runningIn(snap.id)).map((a) => [a.fingerprint, a]));
+      const at = { snapshot: snap.index, timestamp: snap.createdAt };
+      for (const [fp, a] of now) {
+        const was = before.get(fp);
+        if (!was) events.push({ ...at, type: 'started', name: a.name, fingerprint: fp, instances: a.instances });
+        else if (was.instances !== a.instances) events.push({ ...at, type: 'scaled', name: a.name, fingerprint: fp, instances: a.instances, previous_instances: was.instances });
+      }
+      for (const [fp, a] of before) if (!now.has(fp)) events.push({ ...at, type: 'exited', name: a.name, fingerprint: fp, instances: 0, previous_instances: a.instances });
+      before = now;
+    }
+    return events;
+  }
+
+  /** Resolves `env`, `env#N`, `env~N`, `env@{time}` to one snapshot with what ran in it. */
+  async snapshot(org: OrgRecord, expr: string): Promise<SnapshotView> {
+    const e = parseSnapshotExpr(expr, this.clock.now());
+    const env = await this.get(org, e.env);
+    if (env.type === 'logical') {
+      if (e.kind !== 'latest') throw new EvidentError('INVALID_ARGUMENT', `${env.name} is logical: only its current state (${env.name}) can be asked for`);
+      const parts = await Promise.all((env.included ?? []).map((name) => this.snapshot(org, name)));
+      return { environment: env, snapshot: null, artifacts: parts.flatMap((p) => p.artifacts) };
+    }
+    const reader = this.store.environments;
+    let snap: SnapshotRecord | undefined;
+    if (e.kind === 'latest') snap = await reader.latestSnapshot(env.id);
+    else if (e.kind === 'index') snap = await reader.snapshotByIndex(env.id, e.index);
+    else if (e.kind === 'back') {
+      const latest = await reader.latestSnapshot(env.id);
+      snap = latest && latest.index - e.back >= 1 ? await reader.snapshotByIndex(env.id, latest.index - e.back) : undefined;
+    } else snap = await reader.snapshotAt(env.id, e.time);
+    if (!snap) {
+      if (e.kind === 'latest') return { environment: env, snapshot: null, artifacts: [] };
+      throw new EvidentError('NOT_FOUND', `no snapshot ${expr} of environment ${env.name}`);
+    }
+    const running = await reader.runningIn(snap.id);
+    const since = new Map<number, string>();
+    for (const idx of new Set(running.map((r) => r.sinceIndex))) since.set(idx, (await reader.snapshotByIndex(env.id, idx))?.createdAt ?? snap.createdAt);
+    return { environment: env, snapshot: snap, artifacts: running.map((r) => ({ ...r, runningSince: since.get(r.sinceIndex)! })) };
+  }
+}
+
+/** Validates and merges a reported state: one entry per fingerprint (instances summed), sorted. */
+function normalise(artifacts: ReportedArtifact[]): ReportedArtifact[] {
+  if (!Array.isArray(artifacts) || artifacts.length > MAX_ARTIFACTS) throw new EvidentError('INVALID_ARGUMENT', `artifacts must be a list of at most ${MAX_ARTIFACTS}`);
+  const p = new v.Problems();
+  const byFp = new Map<string, ReportedArtifact>();
+  artifacts.forEach((a, i) => {
+    const fp = p.check(`artifacts/${i}/fingerprint`, () => v.fingerprint(a?.fingerprint));
+    const name = p.check(`artifacts/${i}/name`, () => v.text(a?.name, 512));
+    if (!Number.isSafeInteger(a?.instances) || a.instances < 1) p.add(`artifacts/${i}/instances`, 'must be a whole number >= 1');
+    if (fp === undefined || name === undefined) return;
+    const prev = byFp.get(fp);
+    byFp.set(fp, { fingerprint: fp, name: prev?.name ?? name, instances: (prev?.instances ?? 0) + (Number(a.instances) || 0) });
+  });
+  p.throwIfAny('snapshot');
+  return [...byFp.values()].sort((x, y) => (x.fingerprint < y.fingerprint ? -1 : 1));
+}
+
+function sameState(running: RunningArtifact[], next: ReportedArtifact[], scaling: boolean): boolean {
+  if (running.length !== next.length) return false;
+  const counts = new Map(running.map((r) => [r.fingerprint, r.instances]));
+  return next.every((a) => counts.has(a.fingerprint) && (!scaling || counts.get(a.fingerprint) === a.instances));
+}

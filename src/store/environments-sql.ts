@@ -1,0 +1,109 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { canonicalJson } from '../formats/index.js';
+import type { Database, EnvironmentsTable, SnapshotsTable } from './schema.js';
+import type { Appearance, EnvironmentReader, EnvironmentRecord, EnvironmentWriter, Page, RunningArtifact, SnapshotRecord } from './types.js';
+import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
+import { EvidentError } from '../core/index.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+function toEnv(r: Selectable<EnvironmentsTable>): EnvironmentRecord {
+  return {
+    id: r.id, orgId: r.org_id, name: r.name, type: r.type, description: r.description,
+    included: r.included === null ? null : (JSON.parse(r.included) as string[]), includeScaling: r.include_scaling === 1,
+    createdAt: r.created_at, archivedAt: r.archived_at, entryIndex: Number(r.entry_index),
+  };
+}
+
+function toSnapshot(r: Selectable<SnapshotsTable>): SnapshotRecord {
+  return { id: r.id, envId: r.env_id, index: r.idx, createdAt: r.created_at, entryIndex: Number(r.entry_index) };
+}
+
+/** Rows per multi-row INSERT of snapshot artifacts (8 columns: well under the engines' parameter limits). */
+const CHUNK = 1000;
+
+export class SqlEnvironmentWriter implements EnvironmentWriter {
+  constructor(private readonly tx: Db) {}
+
+  async insertEnvironment(e: Omit<EnvironmentRecord, 'id'>): Promise<EnvironmentRecord> {
+    try {
+      const r = await this.tx.insertInto('environments').values({
+        org_id: e.orgId, name: e.name, type: e.type, description: e.description, included: e.included === null ? null : canonicalJson(e.included),
+        include_scaling: e.includeScaling ? 1 : 0, created_at: e.createdAt, archived_at: e.archivedAt, entry_index: e.entryIndex,
+      }).returningAll().executeTakeFirstOrThrow();
+      return toEnv(r);
+    } catch (err) {
+      const t = translateDbError(err);
+      if (t instanceof EvidentError && t.code === 'CONFLICT') throw new EvidentError('CONFLICT', `environment ${JSON.stringify(e.name)} already exists`);
+      throw t;
+    }
+  }
+
+  async insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number): Promise<SnapshotRecord> {
+    const prev = await this.tx.selectFrom('snapshots').selectAll().where('env_id', '=', envId).orderBy('idx', 'desc').limit(1).executeTakeFirst();
+    const idx = (prev?.idx ?? 0) + 1;
+    const since = new Map<string, number>();
+    if (prev) {
+      const rows = await this.tx.selectFrom('snapshot_artifacts').select(['fingerprint', 'since_idx']).where('snapshot_id', '=', prev.id).execute();
+      for (const r of rows) since.set(r.fingerprint, r.since_idx);
+    }
+    const snap = await this.tx.insertInto('snapshots').values({ org_id: orgId, env_id: envId, idx, created_at: at, entry_index: entryIndex }).returningAll().executeTakeFirstOrThrow();
+    const rows = artifacts.map((a) => ({
+      snapshot_id: snap.id, org_id: orgId, env_id: envId, idx, fingerprint: a.fingerprint, name: a.name, instances: a.instances, since_idx: since.get(a.fingerprint) ?? idx,
+    }));
+    for (let i = 0; i < rows.length; i += CHUNK) await this.tx.insertInto('snapshot_artifacts').values(rows.slice(i, i + CHUNK)).execute();
+    return toSnapshot(snap);
+  }
+}
+
+export class SqlEnvironmentReader implements EnvironmentReader {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async environment(orgId: number, name: string) {
+    const r = await this.db.selectFrom('environments').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+    return r && toEnv(r);
+  }
+
+  async environments(orgId: number) {
+    return (await this.db.selectFrom('environments').selectAll().where('org_id', '=', orgId).orderBy('name').execute()).map(toEnv);
+  }
+
+  async latestSnapshot(envId: number) {
+    const r = await this.db.selectFrom('snapshots').selectAll().where('env_id', '=', envId).orderBy('idx', 'desc').limit(1).executeTakeFirst();
+    return r && toSnapshot(r);
+  }
+
+  async snapshotByIndex(envId: number, index: number) {
+    const r = await this.db.selectFrom('snapshots').selectAll().where('env_id', '=', envId).where('idx', '=', index).executeTakeFirst();
+    return r && toSnapshot(r);
+  }
+
+  async snapshotAt(envId: number, time: string) {
+    const r = await this.db.selectFrom('snapshots').selectAll().where('env_id', '=', envId).where('created_at', '<=', time).orderBy('idx', 'desc').limit(1).executeTakeFirst();
+    return r && toSnapshot(r);
+  }
+
+  async snapshots(envId: number, cursor: string | null, limit: number): Promise<Page<SnapshotRecord>> {
+    let q = this.db.selectFrom('snapshots').selectAll().where('env_id', '=', envId);
+    if (cursor !== null) q = q.where('idx', '<', Number(decodeCursor(cursor)[0]) || 0);
+    const rows = (await q.orderBy('idx', 'desc').limit(limit + 1).execute()).map(toSnapshot);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([String(last.index), '']) : null };
+  }
+
+  async runningIn(snapshotId: number): Promise<RunningArtifact[]> {
+    const rows = await this.db.selectFrom('snapshot_artifacts').select(['fingerprint', 'name', 'instances', 'since_idx']).where('snapshot_id', '=', snapshotId).orderBy('name').orderBy('fingerprint').execute();
+    return rows.map((r) => ({ fingerprint: r.fingerprint, name: r.name, instances: r.instances, sinceIndex: r.since_idx }));
+  }
+
+  async appearances(orgId: number, fingerprint: string): Promise<Appearance[]> {
+    const rows = await this.db.selectFrom('snapshot_artifacts as sa')
+      .innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
+      .innerJoin('environments as e', 'e.id', 'sa.env_id')
+      .select(['e.name as env_name', 'sa.env_id', 'sa.idx', 'sa.instances', 's.created_at'])
+      .where('sa.org_id', '=', orgId).where('sa.fingerprint', '=', fingerprint)
+      .orderBy('sa.env_id').orderBy('sa.idx').execute();
+    return rows.map((r) => ({ envName: r.env_name, envId: r.env_id, index: r.idx, instances: r.instances, createdAt: r.created_at }));
+  }
+}

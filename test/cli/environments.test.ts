@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evident, startServerProcess, type ServerProcess } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engines.js';
+
+const RUNNER = '9af401c4350b21e3f1df17d6ad808da43d9646e75b6da902cc7c492bcfb9c625';
+const SHAS = '76c442c04283c4ca1af22d882750eb960cf53c0aa041bbdb2db9df2f2c1282be';
+const SHA = '16d9990ad23a40eecaf087abac2a58a2d2a4b3f4';
+
+describe('environments, snapshots and artifact history (seed 002)', () => {
+  let server: ServerProcess;
+  let env: Record<string, string>;
+  const dir = tempDir('evident-env-');
+  const state = (artifacts: { name: string; fingerprint: string; instances: number }[]) => {
+    const f = path.join(dir, `s${Math.random()}.json`);
+    fs.writeFileSync(f, JSON.stringify({ artifacts }));
+    return f;
+  };
+  beforeAll(async () => {
+    server = await startServerProcess(['--data-dir', tempDir()]);
+    env = { HOME: tempDir('evident-home-'), EVIDENT_HOST: server.url, EVIDENT_ORG: 'default', EVIDENT_API_TOKEN: server.token! };
+    for (const args of [
+      ['create', 'flow', 'runner'], ['begin', 'trail', SHA, '--flow', 'runner'],
+      ['attest', 'artifact', '--fingerprint', RUNNER, '--name', 'runner', '--display-name', 'cyberdojo/runner:16d9990', '--commit', SHA, '--flow', 'runner', '--trail', SHA],
+      ['create', 'environment', 'aws-prod', '--type', 'ecs'],
+    ]) {
+      const res = await evident(args, env);
+      expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
+    }
+  }, 60_000);
+  afterAll(async () => server?.stop());
+
+  const report = async (artifacts: { name: string; fingerprint: string; instances: number }[]) =>
+    JSON.parse((await evident(['snapshot', 'artifacts', 'aws-prod', '--file', state(artifacts), '--output', 'json'], env)).stdout);
+
+  it('creates a snapshot only when the running set or the instance counts change', async () => {
+    const runner = { name: 'runner:16d9990', fingerprint: RUNNER };
+    const shas = { name: 'shas:7c45272', fingerprint: SHAS, instances: 1 };
+    expect(await report([{ ...runner, instances: 3 }, shas])).toMatchObject({ created: true, index: 1 });
+    expect(await report([shas, { ...runner, instances: 3 }])).toMatchObject({ created: false, index: 1 });
+    expect(await report([{ ...runner, instances: 1 }, shas])).toMatchObject({ created: true, index: 2 });
+    expect(await report([shas])).toMatchObject({ created: true, index: 3 });
+  });
+
+  it('addresses snapshots as ENV, ENV#N, ENV~N and ENV@{time}, with the fields scripts read', async () => {
+    const get = async (expr: string) => JSON.parse((await evident(['get', 'snapshot', expr, '--output', 'json'], env)).stdout);
+    const first = await get('aws-prod#1');
+    expect(first).toMatchObject({ environment: 'aws-prod', index: 1 });
+    expect(first.artifacts.find((a: { fingerprint: string }) => a.fingerprint === RUNNER)).toMatchObject({ name: 'runner:16d9990', flow: 'runner', git_commit: SHA, instances: 3 });
+    expect((await get('aws-prod')).index).toBe(3);
+    expect((await get('aws-prod~1')).index).toBe(2);
+    expect((await get(`aws-prod@{${new Date(Date.now() + 60_000).toISOString()}}`)).index).toBe(3);
+    expect((await evident(['get', 'snapshot', 'aws-prod#9'], env)).code).toBe(1);
+    expect((await evident(['get', 'snapshot', 'aws-prod@{someday}'], env)).code).toBe(2);
+    const table = await evident(['get', 'snapshot', 'aws-prod#1'], env);
+    expect(table.stdout).toMatch(/^COMMIT +ARTIFACT +FLOW +RUNNING_SINCE +REPLICAS\n16d9990 +Name: runner:16d9990 +runner +just now +3\n +Fingerprint: 9af401c4/m);
+    const list = JSON.parse((await evident(['list', 'snapshots', 'aws-prod', '--output', 'json'], env)).stdout);
+    expect(list.items.map((s: { index: number }) => s.index)).toEqual([3, 2, 1]);
+  });
+
+  it('logs what started, scaled and exited, and tells the artifact\'s life in seed 002\'s words', async () => {
+    const events = JSON.parse((await evident(['log', 'environment', 'aws-prod', '--output', 'json'], env)).stdout);
+    expect(events.filter((e: { fingerprint: string }) => e.fingerprint === RUNNER).map((e: { snapshot: number; type: string }) => `${e.snapshot}:${e.type}`)).toEqual(['1:started', '2:scaled', '3:exited']);
+    const art = JSON.parse((await evident(['get', 'artifact', RUNNER, '--output', 'json'], env)).stdout);
+    expect(art.history.map((h: { event: string }) => h.event)).toEqual([
+      'Artifact created',
+      'Started running in aws-prod#1 environment',
+      'Scaled down from 3 to 1 in aws-prod#2 environment',
+      'No longer running in aws-prod#3 environment',
+    ]);
+    expect(art).toMatchObject({ running: [], exited: ['aws-prod#3'] });
+    const shas = JSON.parse((await evident(['get', 'snapshot', 'aws-prod', '--output', 'json'], env)).stdout).artifacts[0];
+    expect(shas).toMatchObject({ fingerprint: SHAS, flow: null, instances: 1 });
+  });
+
+  it('refuses bad reports and logical environments with clear errors, writing nothing', async () => {
+    const bad = await evident(['snapshot', 'artifacts', 'aws-prod', '--file', state([{ name: 'x', fingerprint: 'nope', instances: 0 }])], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/artifacts\/0\/(fingerprint|instances)/);
+    expect((await evident(['snapshot', 'artifacts', 'nowhere', '--file', state([])], env)).code).toBe(1);
+    expect((await evident(['create', 'environment', 'all', '--type', 'logical', '--included-environments', 'aws-prod'], env)).code).toBe(0);
+    const toLogical = await evident(['snapshot', 'artifacts', 'all', '--file', state([])], env);
+    expect(toLogical.code).toBe(2);
+    expect(toLogical.stderr).toMatch(/logical environment/);
+    const union = JSON.parse((await evident(['get', 'snapshot', 'all', '--output', 'json'], env)).stdout);
+    expect(union.artifacts.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([SHAS]);
+    expect((await evident(['create', 'environment', 'x', '--type', 'mainframe'], env)).code).toBe(2);
+  });
+});
