@@ -87,4 +87,29 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     expect(union.artifacts.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([SHAS]);
     expect((await evident(['create', 'environment', 'x', '--type', 'mainframe'], env)).code).toBe(2);
   });
+
+  it('reports files and directories of a server, by path or by a paths spec', async () => {
+    const app = path.join(dir, 'app');
+    fs.mkdirSync(path.join(app, 'logs'), { recursive: true });
+    fs.writeFileSync(path.join(app, 'sample.txt'), 'some content.');
+    fs.writeFileSync(path.join(app, 'logs', 'x.log'), 'noise');
+    const jar = path.join(dir, 'app.jar');
+    fs.writeFileSync(jar, 'hello world!');
+    expect((await evident(['create', 'environment', 'host', '--type', 'server'], env)).code).toBe(0);
+    const spec = path.join(dir, 'paths.yml');
+    fs.writeFileSync(spec, 'version: 1\nartifacts:\n  app:\n    path: app\n    exclude: [logs]\n  jar:\n    path: app.jar\n');
+    const res = await evident(['snapshot', 'paths', 'host', '--paths-file', spec], env);
+    expect(res.code, res.stderr).toBe(0);
+    const snap = JSON.parse((await evident(['get', 'snapshot', 'host', '--output', 'json'], env)).stdout);
+    // Kosli vectors: {sample.txt: "some content."} and the file "hello world!"
+    expect(snap.artifacts.map((a: { name: string; fingerprint: string }) => [a.name, a.fingerprint]).sort()).toEqual([
+      ['app', '388ab80164bbd9d96f132b046b8d09354f68b79a3668da7b507625cd1230dddf'],
+      ['jar', '7509e5bda0c762d2bac7f90d758b5b2263fa01ccbc542ab5e3df163be08e6ca9'],
+    ]);
+    const same = await evident(['snapshot', 'server', 'host', '--path', jar, '--output', 'json'], env);
+    expect(JSON.parse(same.stdout)).toMatchObject({ created: true, index: 2 });
+    expect((await evident(['snapshot', 'server', 'host', '--path', path.join(dir, 'missing')], env)).code).toBe(2);
+    fs.writeFileSync(spec, 'version: 2\n');
+    expect((await evident(['snapshot', 'paths', 'host', '--paths-file', spec], env)).stderr).toMatch(/expected \{version: 1/);
+  });
 });

@@ -5,6 +5,7 @@ import type { environmentSchemas } from '../../client/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { parseBool } from '../flags.js';
 import { ago } from '../time-format.js';
+import { registerSnapshotPaths } from './snapshot-paths.js';
 
 export interface CreateEnvironmentOptions {
   type: string;
@@ -117,6 +118,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .requiredOption('--file <file>', 'the JSON state, or - for stdin')
     .addHelpText('after', '\nExample:\n  my-lister | evident snapshot artifacts aws-prod --file -')
     .action(action(snapshotArtifacts));
+  registerSnapshotPaths(snapshot);
   const log = program.commands.find((c) => c.name() === 'log');
   log?.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment').action(action(logEnvironment));
 }

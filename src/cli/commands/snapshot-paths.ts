@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parse } from 'yaml';
+import { EvidentError } from '../../core/index.js';
+import { fingerprintDir, fingerprintFile } from '../../services/index.js';
+import { action, type Ctx } from '../context.js';
+import { collectPath } from '../attachments.js';
+
+interface PathArtifact {
+  name: string;
+  path: string;
+  exclude: string[];
+}
+
+/** A file is fingerprinted as a file, a directory as a Kosli directory digest. */
+async function fingerprintPath(p: PathArtifact): Promise<string> {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p.path);
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `artifact ${p.name}: cannot read ${p.path}: ${(err as Error).message}`);
+  }
+  return st.isDirectory() ? fingerprintDir(p.path, { exclude: p.exclude }) : fingerprintFile(p.path);
+}
+
+/** `{version: 1, artifacts: {NAME: {path, exclude: [...]}}}` (Kosli's paths spec), YAML or JSON. */
+export function readPathsSpec(file: string): PathArtifact[] {
+  let doc: unknown;
+  try {
+    doc = parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `--paths-file ${file}: ${(err as Error).message}`);
+  }
+  const spec = doc as { version?: unknown; artifacts?: Record<string, { path?: unknown; exclude?: unknown }> };
+  if (spec?.version !== 1 || typeof spec.artifacts !== 'object' || spec.artifacts === null) {
+    throw new EvidentError('INVALID_ARGUMENT', `--paths-file ${file}: expected {version: 1, artifacts: {NAME: {path, exclude}}}`);
+  }
+  const base = path.dirname(path.resolve(file));
+  return Object.entries(spec.artifacts).map(([name, a]) => {
+    if (typeof a?.path !== 'string') throw new EvidentError('INVALID_ARGUMENT', `--paths-file ${file}: artifacts.${name}.path must be a path`);
+    const exclude = a.exclude === undefined ? [] : a.exclude;
+    if (!Array.isArray(exclude) || !exclude.every((x) => typeof x === 'string')) throw new EvidentError('INVALID_ARGUMENT', `--paths-file ${file}: artifacts.${name}.exclude must be a list of globs`);
+    return { name, path: path.resolve(base, a.path), exclude };
+  });
+}
+
+/** Fingerprints each path and reports them as the environment's state, one instance each. */
+export async function snapshotPaths(opts: { path?: string[]; pathsFile?: string }, ctx: Ctx, [env]: string[]): Promise<void> {
+  const items: PathArtifact[] = opts.pathsFile ? readPathsSpec(opts.pathsFile) : (opts.path ?? []).map((p) => ({ name: p, path: p, exclude: [] }));
+  if (items.length === 0) throw new EvidentError('INVALID_ARGUMENT', 'give --path PATH (repeatable) or --paths-file FILE');
+  const artifacts: { name: string; fingerprint: string; instances: number }[] = [];
+  for (const item of items) artifacts.push({ name: item.name, fingerprint: await fingerprintPath(item), instances: 1 });
+  if (ctx.globals.dryRun) return ctx.printer.result({ artifacts }, () => artifacts.forEach((a) => ctx.printer.text(`${a.fingerprint}  ${a.name}`)));
+  const r = await ctx.client().reportSnapshot(env!, { artifacts });
+  ctx.printer.result(r, () => ctx.printer.text(r.created ? `Snapshot ${env}#${r.index} created (log entry ${r.entry_index})` : `No change: ${env}#${r.index} is still current`));
+}
+
+export function registerSnapshotPaths(snapshot: Command): void {
+  for (const kind of ['server', 'paths'] as const) {
+    snapshot
+      .command(`${kind} <env>`)
+      .description(`Report the files and directories ${kind === 'server' ? 'deployed on this server' : 'named in a paths spec'}: each is fingerprinted (file, or Kosli directory digest) and runs with one instance`)
+      .option('--path <path>', 'a file or directory, repeatable (your shell expands globs)', collectPath)
+      .option('--paths-file <file>', 'a spec: {version: 1, artifacts: {NAME: {path, exclude: [GLOB...]}}}, YAML or JSON')
+      .addHelpText('after', `\nExamples:\n  evident snapshot ${kind} prod-host --path /opt/app/*.jar\n  evident snapshot ${kind} prod-host --paths-file paths.yml`)
+      .action(action(snapshotPaths));
+  }
+}
