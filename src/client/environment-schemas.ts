@@ -76,3 +76,11 @@ export const EnvironmentEvents = Type.Object({
   })),
 });
 export type EnvironmentEvents = Static<typeof EnvironmentEvents>;
+
+export const Expectation = Type.Object({
+  environment: Type.String(), number: Type.Integer(), fingerprint: Type.String(), description: Type.String(), created_at: Type.String(), entry_index: Type.Integer(),
+});
+export type Expectation = Static<typeof Expectation>;
+export const ExpectationList = Type.Object({ items: Type.Array(Expectation) });
+export const ExpectationCreate = Type.Object({ fingerprint: Type.String(), description: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
+export type ExpectationCreate = Static<typeof ExpectationCreate>;

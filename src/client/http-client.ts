@@ -206,6 +206,10 @@ export class EvidentClient {
     return this.json(envs.SnapshotPage, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/snapshots`), { cursor: q.cursor, limit: q.limit });
   }
 
+  expectDeployment(env: string, input: envs.ExpectationCreate) {
+    return this.json(envs.Expectation, 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/expectations`), undefined, input);
+  }
+
   environmentEvents(env: string) {
     return this.json(envs.EnvironmentEvents, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/events`));
   }

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { canonicalJson } from '../formats/index.js';
 import type { Database, EnvironmentsTable, SnapshotsTable } from './schema.js';
-import type { Appearance, EnvironmentReader, EnvironmentRecord, EnvironmentWriter, Page, RunningArtifact, SnapshotRecord } from './types.js';
+import type { Appearance, EnvironmentReader, EnvironmentRecord, EnvironmentWriter, ExpectationRecord, Page, RunningArtifact, SnapshotRecord } from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { EvidentError } from '../core/index.js';
 
@@ -37,6 +37,13 @@ export class SqlEnvironmentWriter implements EnvironmentWriter {
       if (t instanceof EvidentError && t.code === 'CONFLICT') throw new EvidentError('CONFLICT', `environment ${JSON.stringify(e.name)} already exists`);
       throw t;
     }
+  }
+
+  async insertExpectation(orgId: number, envId: number, envName: string, fingerprint: string, description: string, at: string, entryIndex: number): Promise<ExpectationRecord> {
+    const last = await this.tx.selectFrom('expectations').select((eb) => eb.fn.max('number').as('n')).where('env_id', '=', envId).executeTakeFirst();
+    const number = Number(last?.n ?? 0) + 1;
+    await this.tx.insertInto('expectations').values({ org_id: orgId, env_id: envId, number, fingerprint, description, created_at: at, entry_index: entryIndex }).execute();
+    return { envName, number, fingerprint, description, createdAt: at, entryIndex };
   }
 
   async insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number): Promise<SnapshotRecord> {
@@ -95,6 +102,15 @@ export class SqlEnvironmentReader implements EnvironmentReader {
   async runningIn(snapshotId: number): Promise<RunningArtifact[]> {
     const rows = await this.db.selectFrom('snapshot_artifacts').select(['fingerprint', 'name', 'instances', 'since_idx']).where('snapshot_id', '=', snapshotId).orderBy('name').orderBy('fingerprint').execute();
     return rows.map((r) => ({ fingerprint: r.fingerprint, name: r.name, instances: r.instances, sinceIndex: r.since_idx }));
+  }
+
+  async expectations(orgId: number, filter: { fingerprint?: string; envId?: number }): Promise<ExpectationRecord[]> {
+    let q = this.db.selectFrom('expectations as x').innerJoin('environments as e', 'e.id', 'x.env_id')
+      .select(['e.name as env_name', 'x.number', 'x.fingerprint', 'x.description', 'x.created_at', 'x.entry_index']).where('x.org_id', '=', orgId);
+    if (filter.fingerprint !== undefined) q = q.where('x.fingerprint', '=', filter.fingerprint);
+    if (filter.envId !== undefined) q = q.where('x.env_id', '=', filter.envId);
+    const rows = await q.orderBy('x.created_at').orderBy('x.id').execute();
+    return rows.map((r) => ({ envName: r.env_name, number: r.number, fingerprint: r.fingerprint, description: r.description, createdAt: r.created_at, entryIndex: Number(r.entry_index) }));
   }
 
   async appearances(orgId: number, fingerprint: string): Promise<Appearance[]> {

@@ -94,6 +94,26 @@ function records(engine: Engine): Migration {
   };
 }
 
+function expectations(engine: Engine): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createTable('expectations')
+        .addColumn('id', engine === 'sqlite' ? 'integer' : 'serial', (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('env_id', 'integer', (c) => c.notNull().references('environments.id'))
+        .addColumn('number', 'integer', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', types(engine).big, (c) => c.notNull())
+        .addUniqueConstraint('expectations_env_number', ['env_id', 'number'])
+        .execute();
+      await db.schema.createIndex('expectations_fp').on('expectations').columns(['org_id', 'fingerprint']).execute();
+    },
+  };
+}
+
 function environments(engine: Engine): Migration {
   const t = types(engine);
   const id = engine === 'sqlite' ? 'integer' : 'serial';
@@ -228,7 +248,7 @@ function initial(engine: Engine): Migration {
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine) };
+      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine) };
     },
   };
 }

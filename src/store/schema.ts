@@ -154,7 +154,20 @@ export interface SnapshotArtifactsTable {
   since_idx: number;
 }
 
+/** "Artifact X is being deployed to environment E", numbered per environment. */
+export interface ExpectationsTable {
+  id: Generated<number>;
+  org_id: number;
+  env_id: number;
+  number: number;
+  fingerprint: string;
+  description: string;
+  created_at: string;
+  entry_index: number;
+}
+
 export interface Database {
+  expectations: ExpectationsTable;
   environments: EnvironmentsTable;
   snapshots: SnapshotsTable;
   snapshot_artifacts: SnapshotArtifactsTable;

@@ -269,13 +269,26 @@ export interface Appearance {
   createdAt: string;
 }
 
+export interface ExpectationRecord {
+  envName: string;
+  number: number;
+  fingerprint: string;
+  description: string;
+  createdAt: string;
+  entryIndex: number;
+}
+
 export interface EnvironmentWriter {
+  /** Deployment expectation N+1 of the environment, numbered under the log lock. */
+  insertExpectation(orgId: number, envId: number, envName: string, fingerprint: string, description: string, at: string, entryIndex: number): Promise<ExpectationRecord>;
   insertEnvironment(row: Omit<EnvironmentRecord, 'id'>): Promise<EnvironmentRecord>;
   /** Snapshot N+1 of the environment, numbered under the log lock. */
   insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number): Promise<SnapshotRecord>;
 }
 
 export interface EnvironmentReader {
+  /** Deployment expectations of a fingerprint, or of an environment (newest last). */
+  expectations(orgId: number, filter: { fingerprint?: string; envId?: number }): Promise<ExpectationRecord[]>;
   environment(orgId: number, name: string): Promise<EnvironmentRecord | undefined>;
   environments(orgId: number): Promise<EnvironmentRecord[]>;
   latestSnapshot(envId: number): Promise<SnapshotRecord | undefined>;

@@ -34,6 +34,14 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
   const report = async (artifacts: { name: string; fingerprint: string; instances: number }[]) =>
     JSON.parse((await evident(['snapshot', 'artifacts', 'aws-prod', '--file', state(artifacts), '--output', 'json'], env)).stdout);
 
+  it('numbers deployment expectations per environment', async () => {
+    const x = await evident(['expect', 'deployment', RUNNER, '--environment', 'aws-prod', '--output', 'json'], env);
+    expect(x.code, x.stderr).toBe(0);
+    expect(JSON.parse(x.stdout)).toMatchObject({ environment: 'aws-prod', number: 1, fingerprint: RUNNER });
+    expect((await evident(['expect', 'deployment', 'nothex', '--environment', 'aws-prod'], env)).code).toBe(2);
+    expect((await evident(['expect', 'deployment', RUNNER, '--environment', 'nowhere'], env)).code).toBe(1);
+  });
+
   it('creates a snapshot only when the running set or the instance counts change', async () => {
     const runner = { name: 'runner:16d9990', fingerprint: RUNNER };
     const shas = { name: 'shas:7c45272', fingerprint: SHAS, instances: 1 };
@@ -65,6 +73,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     const art = JSON.parse((await evident(['get', 'artifact', RUNNER, '--output', 'json'], env)).stdout);
     expect(art.history.map((h: { event: string }) => h.event)).toEqual([
       'Artifact created',
+      'Deployment #1 to aws-prod environment',
       'Started running in aws-prod#1 environment',
       'Scaled down from 3 to 1 in aws-prod#2 environment',
       'No longer running in aws-prod#3 environment',

@@ -119,6 +119,19 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .addHelpText('after', '\nExample:\n  my-lister | evident snapshot artifacts aws-prod --file -')
     .action(action(snapshotArtifacts));
   registerSnapshotPaths(snapshot);
+  program
+    .command('expect')
+    .description('Record what is about to be deployed')
+    .command('deployment <fingerprint>')
+    .description('Record that an artifact is being deployed to an environment (numbered per environment)')
+    .requiredOption('--environment <env>', 'where it is being deployed')
+    .option('--description <text>', 'what this deployment is')
+    .addHelpText('after', '\nExample:\n  evident expect deployment $FP --environment aws-prod --description "release 1.4"')
+    .action(action<{ environment: string; description?: string }>(async (o, ctx, [fp]) => {
+      if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would record deployment of ${fp} to ${o.environment}`);
+      const x = await ctx.client().expectDeployment(o.environment, { fingerprint: fp!, description: o.description });
+      ctx.printer.result(x, () => ctx.printer.text(`Deployment #${x.number} to ${x.environment} environment recorded (log entry ${x.entry_index})`));
+    }));
   const log = program.commands.find((c) => c.name() === 'log');
   log?.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment').action(action(logEnvironment));
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { environmentSchemas as es, schemas } from '../../client/index.js';
 import type { SnapshotView } from '../../services/index.js';
-import type { EnvironmentRecord, OrgRecord, Store } from '../../store/index.js';
+import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Store } from '../../store/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
 async function envJson(store: Store, e: EnvironmentRecord) {
@@ -96,6 +96,27 @@ export function environmentRoutes(services: Services) {
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         return { items: await services.environments.events(org, request.params.env) };
+      },
+    );
+    const expectationJson = (x: ExpectationRecord) => ({
+      environment: x.envName, number: x.number, fingerprint: x.fingerprint, description: x.description, created_at: x.createdAt, entry_index: x.entryIndex,
+    });
+    app.post(
+      '/api/v1/orgs/:org/environments/:env/expectations',
+      { schema: { tags: ['environments'], summary: 'Record that an artifact is being deployed to the environment (numbered per environment)', params: es.EnvParams, body: es.ExpectationCreate, response: { 201: es.Expectation, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const x = await services.environments.expect(org, request.params.env, request.body.fingerprint, request.body.description);
+        void reply.status(201);
+        return expectationJson(x);
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/environments/:env/expectations',
+      { schema: { tags: ['environments'], summary: 'Deployment expectations of the environment, oldest first', params: es.EnvParams, response: { 200: es.ExpectationList, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        return { items: (await services.environments.expectations(org, request.params.env)).map(expectationJson) };
       },
     );
   };

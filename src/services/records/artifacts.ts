@@ -147,7 +147,8 @@ export class ArtifactService {
   private async lifeInEnvironments(artifact: ArtifactRecord) {
     const envs = this.store.environments;
     const seen = await envs.appearances(artifact.orgId, artifact.fingerprint);
-    const events: { event: string; timestamp: string }[] = [];
+    const expected = await envs.expectations(artifact.orgId, { fingerprint: artifact.fingerprint });
+    const events: { event: string; timestamp: string }[] = expected.map((x) => ({ event: `Deployment #${x.number} to ${x.envName} environment`, timestamp: x.createdAt }));
     const running: string[] = [];
     const exited: string[] = [];
     const byEnv = new Map<number, typeof seen>();

@@ -1,5 +1,5 @@
 import { EvidentError } from '../../core/index.js';
-import type { EnvironmentRecord, OrgRecord, Page, RunningArtifact, SnapshotRecord, Store } from '../../store/index.js';
+import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Page, RunningArtifact, SnapshotRecord, Store } from '../../store/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { LogService } from '../log-service.js';
 import { parseSnapshotExpr } from './snapshot-expr.js';
@@ -92,6 +92,24 @@ export class EnvironmentService {
       (records, e) => records.environments.insertSnapshot(org.id, env.id, state, e.time, e.index),
     );
     return { created: true, snapshot: value };
+  }
+
+  /** "Artifact FP is being deployed to ENV": lets Evident say what should be running (and flag drift). */
+  async expect(org: OrgRecord, envName: string, fingerprint: string, description = ''): Promise<ExpectationRecord> {
+    const env = await this.get(org, envName);
+    if (env.type === 'logical') throw new EvidentError('INVALID_ARGUMENT', `${env.name} is a logical environment: expect deployments to the environments it includes`);
+    const fp = v.fingerprint(fingerprint);
+    const text = v.text(description);
+    const { value } = await this.log.append(
+      org, 'deployment.expected', { environment: env.name, fingerprint: fp, description: text },
+      (records, e) => records.environments.insertExpectation(org.id, env.id, env.name, fp, text, e.time, e.index),
+    );
+    return value;
+  }
+
+  async expectations(org: OrgRecord, envName: string): Promise<ExpectationRecord[]> {
+    const env = await this.get(org, envName);
+    return this.store.environments.expectations(org.id, { envId: env.id });
   }
 
   async snapshots(org: OrgRecord, envName: string, cursor: string | null, limit: number): Promise<{ environment: EnvironmentRecord; page: Page<SnapshotRecord> }> {
