@@ -84,3 +84,15 @@ export type Expectation = Static<typeof Expectation>;
 export const ExpectationList = Type.Object({ items: Type.Array(Expectation) });
 export const ExpectationCreate = Type.Object({ fingerprint: Type.String(), description: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
 export type ExpectationCreate = Static<typeof ExpectationCreate>;
+
+const DiffArtifact = Type.Object({
+  name: Type.String(), fingerprint: Type.String(), flow: Type.Union([Type.String(), Type.Null()]), commit_url: Type.Union([Type.String(), Type.Null()]),
+  instance_count: Type.Integer(), most_recent_timestamp: Type.String(), instance_count_1: Type.Optional(Type.Integer()), instance_count_2: Type.Optional(Type.Integer()),
+});
+export const SnapshotDiff = Type.Object({
+  snappish1: Type.Object({ snapshot_id: Type.String(), artifacts: Type.Array(DiffArtifact) }),
+  snappish2: Type.Object({ snapshot_id: Type.String(), artifacts: Type.Array(DiffArtifact) }),
+  changed: Type.Object({ artifacts: Type.Array(DiffArtifact) }),
+  'not-changed': Type.Object({ artifacts: Type.Array(DiffArtifact) }),
+});
+export type SnapshotDiff = Static<typeof SnapshotDiff>;

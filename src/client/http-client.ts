@@ -210,6 +210,11 @@ export class EvidentClient {
     return this.json(envs.Expectation, 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/expectations`), undefined, input);
   }
 
+  /** Kosli's diff JSON: snappish1, snappish2, changed, not-changed (each with artifacts). */
+  diffSnapshots(a: string, b: string) {
+    return this.json(envs.SnapshotDiff, 'GET', this.orgPath('/diff/snapshots'), { a, b });
+  }
+
   environmentEvents(env: string) {
     return this.json(envs.EnvironmentEvents, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/events`));
   }

@@ -13,6 +13,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { attestationRoutes } from './routes/attestations.js';
 import { attestationTypeRoutes } from './routes/attestation-types.js';
 import { environmentRoutes } from './routes/environments.js';
+import { diffRoutes } from './routes/diff.js';
 import { evidenceRoutes } from './routes/evidence.js';
 
 export interface AppOptions {
@@ -74,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(attestationRoutes(services));
   await app.register(attestationTypeRoutes(services));
   await app.register(environmentRoutes(services));
+  await app.register(diffRoutes(services));
   await app.register(evidenceRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;

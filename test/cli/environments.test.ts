@@ -67,6 +67,19 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     expect(list.items.map((s: { index: number }) => s.index)).toEqual([3, 2, 1]);
   });
 
+  it('diffs snapshots in the JSON shape Kosli users read, also across environments', async () => {
+    const d = JSON.parse((await evident(['diff', 'snapshots', 'aws-prod#1', 'aws-prod#3', '--output', 'json'], env)).stdout);
+    expect(d.snappish1).toMatchObject({ snapshot_id: 'aws-prod#1', artifacts: [{ fingerprint: RUNNER, name: 'runner:16d9990', flow: 'runner', instance_count: 3 }] });
+    expect(d.snappish2).toEqual({ snapshot_id: 'aws-prod#3', artifacts: [] });
+    expect(d['not-changed'].artifacts.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([SHAS]);
+    const scaled = JSON.parse((await evident(['diff', 'snapshots', 'aws-prod#1', 'aws-prod#2', '--output', 'json'], env)).stdout);
+    expect(scaled.changed.artifacts).toEqual([expect.objectContaining({ fingerprint: RUNNER, instance_count_1: 3, instance_count_2: 1 })]);
+    for (const key of ['name', 'fingerprint', 'flow', 'commit_url', 'instance_count', 'most_recent_timestamp']) expect(scaled.changed.artifacts[0]).toHaveProperty(key);
+    const text = await evident(['diff', 'snapshots', 'aws-prod#1', 'aws-prod#2', '--show-unchanged'], env);
+    expect(text.stdout).toMatch(/Instance count changed \(1\)\n  runner:16d9990  9af401c4350b  runner  3 -> 1 instances/);
+    expect((await evident(['diff', 'snapshots', 'aws-prod#1', 'nowhere'], env)).code).toBe(1);
+  });
+
   it('logs what started, scaled and exited, and tells the artifact\'s life in seed 002\'s words', async () => {
     const events = JSON.parse((await evident(['log', 'environment', 'aws-prod', '--output', 'json'], env)).stdout);
     expect(events.filter((e: { fingerprint: string }) => e.fingerprint === RUNNER).map((e: { snapshot: number; type: string }) => `${e.snapshot}:${e.type}`)).toEqual(['1:started', '2:scaled', '3:exited']);

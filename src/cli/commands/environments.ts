@@ -120,6 +120,26 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .action(action(snapshotArtifacts));
   registerSnapshotPaths(snapshot);
   program
+    .command('diff')
+    .description('Compare two snapshots')
+    .command('snapshots <a> <b>')
+    .description('What runs only in A, only in B, with changed instance counts, and (--show-unchanged) the same; A and B may be of different environments')
+    .option('--show-unchanged', 'also list the artifacts running unchanged in both')
+    .addHelpText('after', '\nExample:\n  evident diff snapshots aws-beta aws-prod --show-unchanged')
+    .action(action<{ showUnchanged?: boolean }>(async (o, ctx, [a, b]) => {
+      const d = await ctx.client().diffSnapshots(a!, b!);
+      ctx.printer.result(d, () => {
+        const section = (title: string, list: typeof d.changed.artifacts, counts = false) => {
+          ctx.printer.text(`${title} (${list.length})`);
+          for (const x of list) ctx.printer.text(`  ${x.name}  ${x.fingerprint.slice(0, 12)}  ${x.flow ?? '-'}${counts ? `  ${x.instance_count_1} -> ${x.instance_count_2} instances` : `  ${x.instance_count} instance(s)`}`);
+        };
+        section(`Only in ${d.snappish1.snapshot_id}`, d.snappish1.artifacts);
+        section(`Only in ${d.snappish2.snapshot_id}`, d.snappish2.artifacts);
+        section('Instance count changed', d.changed.artifacts, true);
+        if (o.showUnchanged) section('Unchanged', d['not-changed'].artifacts);
+      });
+    }));
+  program
     .command('expect')
     .description('Record what is about to be deployed')
     .command('deployment <fingerprint>')

@@ -14,7 +14,7 @@ async function envJson(store: Store, e: EnvironmentRecord) {
 }
 
 /** Each running artifact with what the records know of it (its latest report in the org). */
-async function snapshotJson(store: Store, org: OrgRecord, v: SnapshotView) {
+export async function snapshotJson(store: Store, org: OrgRecord, v: SnapshotView) {
   const artifacts = [];
   for (const a of v.artifacts) {
     const reports = await store.records.artifactsByFingerprint(org.id, a.fingerprint);
