@@ -213,6 +213,20 @@ export class SqlRecordReader implements RecordReader {
     return page(rows.map(toTrail), limit);
   }
 
+  async latestReports(orgId: number, fingerprints: readonly string[]) {
+    const out = new Map<string, { artifact: ArtifactRecord; flow: string }>();
+    const unique = [...new Set(fingerprints)];
+    for (let i = 0; i < unique.length; i += 1000) {
+      const rows = await this.db.selectFrom('artifacts').innerJoin('flows', 'flows.id', 'artifacts.flow_id')
+        .selectAll('artifacts').select('flows.name as flow_name')
+        .where('artifacts.org_id', '=', orgId).where('artifacts.fingerprint', 'in', unique.slice(i, i + 1000))
+        .orderBy('artifacts.id').execute();
+      // Ascending ids: the last row seen for a fingerprint is its latest report.
+      for (const r of rows) out.set(r.fingerprint, { artifact: toArtifact(r), flow: r.flow_name });
+    }
+    return out;
+  }
+
   async artifactsByFingerprint(orgId: number, fingerprint: string) {
     const rows = await this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId).where('fingerprint', '=', fingerprint).orderBy('id').execute();
     return rows.map(toArtifact);

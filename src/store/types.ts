@@ -211,6 +211,8 @@ export interface RecordReader {
   trail(flowId: number, name: string): Promise<TrailRecord | undefined>;
   trails(flowId: number, cursor: string | null, limit: number): Promise<Page<TrailRecord>>;
   artifactsByFingerprint(orgId: number, fingerprint: string): Promise<ArtifactRecord[]>;
+  /** For each fingerprint, its latest report with its flow's name, in a few queries whatever the count. */
+  latestReports(orgId: number, fingerprints: readonly string[]): Promise<Map<string, { artifact: ArtifactRecord; flow: string }>>;
   /** Distinct fingerprints starting with `prefix` (at most `limit`). */
   fingerprintsWithPrefix(orgId: number, prefix: string, limit: number): Promise<string[]>;
   /** Artifacts of a flow whose git commit starts with `gitCommit`. */

@@ -13,18 +13,16 @@ async function envJson(store: Store, e: EnvironmentRecord) {
   };
 }
 
-/** Each running artifact with what the records know of it (its latest report in the org). */
+/** Each running artifact with what the records know of it (its latest report in the org), read in bulk. */
 export async function snapshotJson(store: Store, org: OrgRecord, v: SnapshotView) {
-  const artifacts = [];
-  for (const a of v.artifacts) {
-    const reports = await store.records.artifactsByFingerprint(org.id, a.fingerprint);
-    const last = reports[reports.length - 1];
-    const flow = last ? (await store.records.flowById(last.flowId))?.name ?? null : null;
-    artifacts.push({
-      name: a.name, fingerprint: a.fingerprint, flow, git_commit: last?.gitCommit ?? null, commit_url: last?.commitUrl ?? null,
-      instances: a.instances, running_since: a.runningSince,
-    });
-  }
+  const known = await store.records.latestReports(org.id, v.artifacts.map((a) => a.fingerprint));
+  const artifacts = v.artifacts.map((a) => {
+    const last = known.get(a.fingerprint);
+    return {
+      name: a.name, fingerprint: a.fingerprint, flow: last?.flow ?? null, git_commit: last?.artifact.gitCommit ?? null,
+      commit_url: last?.artifact.commitUrl ?? null, instances: a.instances, running_since: a.runningSince,
+    };
+  });
   return { environment: v.environment.name, index: v.snapshot?.index ?? null, timestamp: v.snapshot?.createdAt ?? null, entry_index: v.snapshot?.entryIndex ?? null, artifacts };
 }
 
