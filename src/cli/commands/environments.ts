@@ -6,6 +6,9 @@ import { action, intFlag, type Ctx } from '../context.js';
 import { parseBool } from '../flags.js';
 import { ago } from '../time-format.js';
 import { registerSnapshotPaths } from './snapshot-paths.js';
+import { registerContainerReporters } from './snapshot-containers.js';
+import { registerAwsReporters } from './snapshot-aws.js';
+import { sendSnapshot } from './snapshot-report.js';
 
 export interface CreateEnvironmentOptions {
   type: string;
@@ -44,10 +47,7 @@ function readState(file: string): environmentSchemas.SnapshotReport {
 }
 
 export async function snapshotArtifacts(opts: { file: string }, ctx: Ctx, [env]: string[]): Promise<void> {
-  const state = readState(opts.file);
-  if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report ${state.artifacts.length} running artifacts to ${env}`);
-  const r = await ctx.client().reportSnapshot(env!, state);
-  ctx.printer.result(r, () => ctx.printer.text(r.created ? `Snapshot ${env}#${r.index} created (log entry ${r.entry_index})` : `No change: ${env}${r.index ? `#${r.index}` : ''} is still current`));
+  await sendSnapshot(ctx, env!, readState(opts.file).artifacts);
 }
 
 export async function getSnapshot(_opts: object, ctx: Ctx, [expr]: string[]): Promise<void> {
@@ -119,6 +119,8 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .addHelpText('after', '\nExample:\n  my-lister | evident snapshot artifacts aws-prod --file -')
     .action(action(snapshotArtifacts));
   registerSnapshotPaths(snapshot);
+  registerContainerReporters(snapshot);
+  registerAwsReporters(snapshot);
   program
     .command('diff')
     .description('Compare two snapshots')

@@ -6,6 +6,7 @@ import { EvidentError } from '../../core/index.js';
 import { fingerprintDir, fingerprintFile } from '../../services/index.js';
 import { action, type Ctx } from '../context.js';
 import { collectPath } from '../attachments.js';
+import { sendSnapshot } from './snapshot-report.js';
 
 interface PathArtifact {
   name: string;
@@ -51,9 +52,7 @@ export async function snapshotPaths(opts: { path?: string[]; pathsFile?: string 
   if (items.length === 0) throw new EvidentError('INVALID_ARGUMENT', 'give --path PATH (repeatable) or --paths-file FILE');
   const artifacts: { name: string; fingerprint: string; instances: number }[] = [];
   for (const item of items) artifacts.push({ name: item.name, fingerprint: await fingerprintPath(item), instances: 1 });
-  if (ctx.globals.dryRun) return ctx.printer.result({ artifacts }, () => artifacts.forEach((a) => ctx.printer.text(`${a.fingerprint}  ${a.name}`)));
-  const r = await ctx.client().reportSnapshot(env!, { artifacts });
-  ctx.printer.result(r, () => ctx.printer.text(r.created ? `Snapshot ${env}#${r.index} created (log entry ${r.entry_index})` : `No change: ${env}#${r.index} is still current`));
+  await sendSnapshot(ctx, env!, artifacts);
 }
 
 export function registerSnapshotPaths(snapshot: Command): void {
