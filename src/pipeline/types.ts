@@ -1,0 +1,72 @@
+/**
+ * What the runner (executor + cache) tells the attestation writers (receipts, provenance, in-toto
+ * links) about a run. The executor produces these; the writers only consume them (issue #6).
+ */
+
+/** One file a step read or wrote, relative to the workspace root with `/` separators. */
+export interface FileDigest {
+  path: string;
+  /** Lower-case hex SHA-256 of the content. */
+  sha256: string;
+  executable: boolean;
+}
+
+export type CacheStatus = 'hit' | 'miss' | 'disabled';
+
+/** A step as declared in attest.yaml, after validation (defaults applied). */
+export interface StepSpec {
+  name: string;
+  run: string;
+  inputs: string[];
+  outputs: string[];
+  needs: string[];
+  env: Record<string, string>;
+  cache: boolean;
+  reproducible: boolean;
+}
+
+/** A step that finished (succeeded or failed) in a run. */
+export interface StepRecord {
+  name: string;
+  command: string;
+  needs: string[];
+  /** The step's effective declared environment (pipeline env merged with step env), sorted by key. */
+  env: Record<string, string>;
+  exitCode: number;
+  /** ISO-8601 UTC. */
+  startedAt: string;
+  finishedAt: string;
+  durationSecs: number;
+  cache: CacheStatus;
+  /** The cache key (hex SHA-256), also for uncached steps. */
+  key: string;
+  /** Every input file (directories and globs expanded), sorted by path. */
+  inputs: FileDigest[];
+  /** Every output file written (directories expanded), sorted by path; empty when the step failed. */
+  outputs: FileDigest[];
+}
+
+/** A whole run, as handed to `RunObserver.runFinished`. */
+export interface RunRecord {
+  pipeline: string;
+  /** Hex SHA-256 of the attest.yaml bytes. */
+  pipelineHash: string;
+  /** Absolute path of the workspace (the directory holding attest.yaml). */
+  workspace: string;
+  startedAt: string;
+  totalDurationSecs: number;
+  /** The steps that ran or were restored, in completion order; skipped steps are absent. */
+  steps: StepRecord[];
+  /** Every declared step (for graph reachability), by name. */
+  graph: Record<string, StepSpec>;
+  ok: boolean;
+}
+
+/**
+ * Hooks the executor calls. `stepSucceeded` is called the moment a step succeeds (or is restored from
+ * cache), before any step that needs it starts; a later failure elsewhere does not undo it.
+ */
+export interface RunObserver {
+  stepSucceeded?(step: StepRecord, run: { pipeline: string; workspace: string; graph: Record<string, StepSpec>; succeeded: ReadonlyMap<string, StepRecord> }): void | Promise<void>;
+  runFinished?(run: RunRecord): void | Promise<void>;
+}
