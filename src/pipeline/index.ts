@@ -4,3 +4,5 @@ export type { CacheStatus, FileDigest, RunObserver, RunRecord, StepRecord, StepS
 // --- runner: spec, plan, executor, cache (issue #6 items 1-3) ---
 
 // --- attestations: keys, receipts, provenance, in-toto links (issue #6 items 5-7) ---
+export { attestationObservers } from './attestations.js';
+export type { AttestationOptions } from './attestations.js';
