@@ -14,6 +14,7 @@ import { registerSearch } from './commands/search.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerGetAttestation } from './commands/get-attestation.js';
 import { registerAttestationTypes } from './commands/attestation-types.js';
+import { registerReleaseCommands } from './commands/release.js';
 
 export function buildProgram(): Command {
   const program = new Command('evident')
@@ -47,8 +48,9 @@ export function buildProgram(): Command {
   registerGetArtifact(get);
   registerGetAttestation(get);
   registerSearch(program, list);
-  registerEnvironmentCommands(program, create, get, list);
+  registerEnvironmentCommands(program, create, get, list, archive);
   const attest = registerAttest(program);
   registerAttestationTypes(create, get, list, attest);
+  registerReleaseCommands(program);
   return program;
 }

@@ -13,6 +13,7 @@ export const Environment = Type.Object({
   created_at: Type.String(),
   entry_index: Type.Integer(),
   latest_snapshot: Type.Union([Type.Integer(), Type.Null()]),
+  archived_at: Type.Union([Type.String(), Type.Null()]),
 });
 export type Environment = Static<typeof Environment>;
 export const EnvironmentList = Type.Object({ items: Type.Array(Environment) });
@@ -96,3 +97,16 @@ export const SnapshotDiff = Type.Object({
   'not-changed': Type.Object({ artifacts: Type.Array(DiffArtifact) }),
 });
 export type SnapshotDiff = Static<typeof SnapshotDiff>;
+
+/** `evident get environment E --expected`: the latest expectation per flow against what runs now. */
+export const Drift = Type.Object({
+  environment: Type.String(),
+  snapshot: Type.Union([Type.Integer(), Type.Null()]),
+  in_sync: Type.Boolean({ description: 'every expected artifact runs and nothing else does' }),
+  items: Type.Array(Type.Object({
+    state: Type.Union([Type.Literal('running'), Type.Literal('not-running'), Type.Literal('superseded-still-running'), Type.Literal('never-expected')]),
+    name: Type.String(), fingerprint: Type.String(), flow: Type.Union([Type.String(), Type.Null()]), instances: Type.Integer(),
+    expectation: Type.Union([Type.Object({ number: Type.Integer(), description: Type.String(), expected_at: Type.String() }), Type.Null()]),
+  })),
+});
+export type Drift = Static<typeof Drift>;

@@ -7,6 +7,7 @@ import {
   type TokenCreate,
 } from './schemas.js';
 import * as envs from './environment-schemas.js';
+import { ReleasePlan } from './release-schemas.js';
 import {
   ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, AttestationTypeList, Flow, FlowPage, SearchResult, Trail, TrailDetail, TrailPage,
   type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type JUnitCreate, type PullRequestCreate, type SarifCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
@@ -190,8 +191,16 @@ export class EvidentClient {
     return this.json(envs.Environment, 'GET', this.orgPath(`/environments/${encodeURIComponent(name)}`));
   }
 
-  listEnvironments() {
-    return this.json(envs.EnvironmentList, 'GET', this.orgPath('/environments'));
+  archiveEnvironment(name: string) {
+    return this.json(envs.Environment, 'POST', this.orgPath(`/environments/${encodeURIComponent(name)}/archive`));
+  }
+
+  environmentDrift(name: string) {
+    return this.json(envs.Drift, 'GET', this.orgPath(`/environments/${encodeURIComponent(name)}/drift`));
+  }
+
+  listEnvironments(q: { includeArchived?: boolean } = {}) {
+    return this.json(envs.EnvironmentList, 'GET', this.orgPath('/environments'), { include_archived: q.includeArchived ? 'true' : undefined });
   }
 
   reportSnapshot(env: string, input: envs.SnapshotReport) {
@@ -217,6 +226,11 @@ export class EvidentClient {
 
   environmentEvents(env: string) {
     return this.json(envs.EnvironmentEvents, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/events`));
+  }
+
+  /** Seed 001's release plan between the latest snapshots of two environments. */
+  releasePlan(from: string, to: string, options: { allowInProgress?: boolean } = {}) {
+    return this.json(ReleasePlan, 'GET', this.orgPath('/release-plan'), { from, to, allow_in_progress: options.allowInProgress ? 'true' : undefined });
   }
 
   search(q: string) {

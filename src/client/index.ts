@@ -6,3 +6,4 @@ export * as evidenceSchemas from './evidence-schemas.js';
 export { expandEvidenceFiles, evidenceDestination, writeVerified } from './evidence-files.js';
 export type { EvidenceFile } from './evidence-files.js';
 export * as environmentSchemas from './environment-schemas.js';
+export * as releaseSchemas from './release-schemas.js';

@@ -14,6 +14,7 @@ import { attestationRoutes } from './routes/attestations.js';
 import { attestationTypeRoutes } from './routes/attestation-types.js';
 import { environmentRoutes } from './routes/environments.js';
 import { diffRoutes } from './routes/diff.js';
+import { releasePlanRoutes } from './routes/release-plan.js';
 import { evidenceRoutes } from './routes/evidence.js';
 
 export interface AppOptions {
@@ -76,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(attestationTypeRoutes(services));
   await app.register(environmentRoutes(services));
   await app.register(diffRoutes(services));
+  await app.register(releasePlanRoutes(services));
   await app.register(evidenceRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;

@@ -4,6 +4,8 @@ import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { LogService, type LogServiceOptions } from './log-service.js';
 import { VaultService, type VaultOptions } from './vault.js';
+import { ReleasePlanService } from './records/release-plan.js';
+import { DriftService } from './records/drift.js';
 import {
   ArtifactService, AttestationService, AttestationTypeService, EnvironmentService, EvidenceAttestationService, FlowService, TrailService,
 } from './records/index.js';
@@ -21,6 +23,8 @@ export interface ServiceBundle {
   evidenceAttestations: EvidenceAttestationService;
   vault: VaultService;
   environments: EnvironmentService;
+  releasePlans: ReleasePlanService;
+  drift: DriftService;
 }
 
 export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions } = {}): ServiceBundle {
@@ -28,6 +32,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
   const trails = new TrailService(store, log);
   const vault = new VaultService(store, { clock: options.clock, ...options.evidence });
   const attestations = new AttestationService(store, log, trails, vault);
+  const environments = new EnvironmentService(store, log, options.clock);
   return {
     store,
     auth: new AuthService(store, options.clock),
@@ -39,6 +44,8 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     attestationTypes: new AttestationTypeService(store, log),
     evidenceAttestations: new EvidenceAttestationService(attestations, vault),
     vault,
-    environments: new EnvironmentService(store, log, options.clock),
+    environments,
+    releasePlans: new ReleasePlanService(store, environments),
+    drift: new DriftService(store, environments),
   };
 }

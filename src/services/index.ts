@@ -28,3 +28,12 @@ export { VaultService, DEFAULT_MAX_EVIDENCE_BYTES } from './vault.js';
 export type { VaultOptions, EvidenceItem, EvidencePart, EvidenceDownload } from './vault.js';
 export { EnvironmentService, ENVIRONMENT_TYPES, parseSnapshotExpr } from './records/index.js';
 export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, SnapshotView, SnapshotExpr } from './records/index.js';
+export { DriftService, assessDrift, diffSnapshots } from './records/index.js';
+export type { DiffArtifact, SnapshotDiff } from './records/index.js';
+export type { DriftItem, DriftReport, DriftState } from './records/index.js';
+export { describeSnapshot, ReleasePlanService, planRelease, parseCommitUrl, compareUrl } from './records/index.js';
+export type {
+  DescribedArtifact, DescribedSnapshot, PlanArtifact, PlanSide, PlanOptions, PlanEnd, ReleasePlan, ReleasePlanItem, ReleasePlanReport, UnchangedFlow,
+  InProgressFlow, UnmatchedArtifact, CommitUrl, GitProvider,
+} from './records/index.js';
+export * from './reporters/index.js';

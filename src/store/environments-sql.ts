@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { canonicalJson } from '../formats/index.js';
 import type { Database, EnvironmentsTable, SnapshotsTable } from './schema.js';
-import type { Appearance, EnvironmentReader, EnvironmentRecord, EnvironmentWriter, ExpectationRecord, Page, RunningArtifact, SnapshotRecord } from './types.js';
+import type { Appearance, EnvironmentReader, EnvironmentRecord, EnvironmentWriter, ExpectationRecord, Page, RunningArtifact, SnapshotRecord, SnapshotState } from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { EvidentError } from '../core/index.js';
 
@@ -46,14 +46,17 @@ export class SqlEnvironmentWriter implements EnvironmentWriter {
     return { envName, number, fingerprint, description, createdAt: at, entryIndex };
   }
 
-  async insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number): Promise<SnapshotRecord> {
+  async latestState(envId: number): Promise<SnapshotState | undefined> {
     const prev = await this.tx.selectFrom('snapshots').selectAll().where('env_id', '=', envId).orderBy('idx', 'desc').limit(1).executeTakeFirst();
-    const idx = (prev?.idx ?? 0) + 1;
-    const since = new Map<string, number>();
-    if (prev) {
-      const rows = await this.tx.selectFrom('snapshot_artifacts').select(['fingerprint', 'since_idx']).where('snapshot_id', '=', prev.id).execute();
-      for (const r of rows) since.set(r.fingerprint, r.since_idx);
-    }
+    if (!prev) return undefined;
+    return { snapshot: toSnapshot(prev), running: await readRunning(this.tx, prev.id) };
+  }
+
+  async insertSnapshot(
+    orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number, previous: SnapshotState | undefined,
+  ): Promise<SnapshotRecord> {
+    const idx = (previous?.snapshot.index ?? 0) + 1;
+    const since = new Map(previous?.running.map((r) => [r.fingerprint, r.sinceIndex]));
     const snap = await this.tx.insertInto('snapshots').values({ org_id: orgId, env_id: envId, idx, created_at: at, entry_index: entryIndex }).returningAll().executeTakeFirstOrThrow();
     const rows = artifacts.map((a) => ({
       snapshot_id: snap.id, org_id: orgId, env_id: envId, idx, fingerprint: a.fingerprint, name: a.name, instances: a.instances, since_idx: since.get(a.fingerprint) ?? idx,
@@ -61,6 +64,16 @@ export class SqlEnvironmentWriter implements EnvironmentWriter {
     for (let i = 0; i < rows.length; i += CHUNK) await this.tx.insertInto('snapshot_artifacts').values(rows.slice(i, i + CHUNK)).execute();
     return toSnapshot(snap);
   }
+
+  async archiveEnvironment(envId: number, at: string): Promise<void> {
+    await this.tx.updateTable('environments').set({ archived_at: at }).where('id', '=', envId).where('archived_at', 'is', null).execute();
+  }
+}
+
+/** What ran in a snapshot, by name then fingerprint. */
+async function readRunning(db: Db, snapshotId: number): Promise<RunningArtifact[]> {
+  const rows = await db.selectFrom('snapshot_artifacts').select(['fingerprint', 'name', 'instances', 'since_idx']).where('snapshot_id', '=', snapshotId).orderBy('name').orderBy('fingerprint').execute();
+  return rows.map((r) => ({ fingerprint: r.fingerprint, name: r.name, instances: r.instances, sinceIndex: r.since_idx }));
 }
 
 export class SqlEnvironmentReader implements EnvironmentReader {
@@ -99,9 +112,18 @@ export class SqlEnvironmentReader implements EnvironmentReader {
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([String(last.index), '']) : null };
   }
 
-  async runningIn(snapshotId: number): Promise<RunningArtifact[]> {
-    const rows = await this.db.selectFrom('snapshot_artifacts').select(['fingerprint', 'name', 'instances', 'since_idx']).where('snapshot_id', '=', snapshotId).orderBy('name').orderBy('fingerprint').execute();
-    return rows.map((r) => ({ fingerprint: r.fingerprint, name: r.name, instances: r.instances, sinceIndex: r.since_idx }));
+  runningIn(snapshotId: number): Promise<RunningArtifact[]> {
+    return readRunning(this.db, snapshotId);
+  }
+
+  async snapshotTimes(envId: number, indexes: readonly number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    const unique = [...new Set(indexes)];
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const rows = await this.db.selectFrom('snapshots').select(['idx', 'created_at']).where('env_id', '=', envId).where('idx', 'in', unique.slice(i, i + CHUNK)).execute();
+      for (const r of rows) out.set(r.idx, r.created_at);
+    }
+    return out;
   }
 
   async expectations(orgId: number, filter: { fingerprint?: string; envId?: number }): Promise<ExpectationRecord[]> {

@@ -9,4 +9,4 @@ export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, Attest
 export { FilesystemBlobStore } from './blob-fs.js';
 export { DatabaseBlobStore, SqlOrgBlobStore, BLOB_CHUNK_BYTES } from './blob-sql.js';
 export type { BlobStore, BlobStoreKind, BlobStoreOptions, BlobLimits, BlobInfo, BlobRead, PutResult, OrgBlobStore, OrgBlobRecord } from './blob-types.js';
-export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, RunningArtifact, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';
+export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotState, RunningArtifact, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';

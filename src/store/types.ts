@@ -284,8 +284,16 @@ export interface EnvironmentWriter {
   /** Deployment expectation N+1 of the environment, numbered under the log lock. */
   insertExpectation(orgId: number, envId: number, envName: string, fingerprint: string, description: string, at: string, entryIndex: number): Promise<ExpectationRecord>;
   insertEnvironment(row: Omit<EnvironmentRecord, 'id'>): Promise<EnvironmentRecord>;
-  /** Snapshot N+1 of the environment, numbered under the log lock. */
-  insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number): Promise<SnapshotRecord>;
+  /** The latest snapshot and what ran in it, read under the log lock (so a report compares with the true latest). */
+  latestState(envId: number): Promise<SnapshotState | undefined>;
+  /** Snapshot N+1 of the environment, numbered under the log lock; `previous` is `latestState(envId)`. */
+  insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number, previous: SnapshotState | undefined): Promise<SnapshotRecord>;
+  archiveEnvironment(envId: number, at: string): Promise<void>;
+}
+
+export interface SnapshotState {
+  snapshot: SnapshotRecord;
+  running: RunningArtifact[];
 }
 
 export interface EnvironmentReader {
@@ -300,6 +308,8 @@ export interface EnvironmentReader {
   /** Newest first. */
   snapshots(envId: number, cursor: string | null, limit: number): Promise<Page<SnapshotRecord>>;
   runningIn(snapshotId: number): Promise<RunningArtifact[]>;
+  /** The time of each of the given snapshots of an environment, by index (one query). */
+  snapshotTimes(envId: number, indexes: readonly number[]): Promise<Map<number, string>>;
   /** Every snapshot a fingerprint appears in, by environment then index. */
   appearances(orgId: number, fingerprint: string): Promise<Appearance[]>;
 }

@@ -134,4 +134,31 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     fs.writeFileSync(spec, 'version: 2\n');
     expect((await evident(['snapshot', 'paths', 'host', '--paths-file', spec], env)).stderr).toMatch(/expected \{version: 1/);
   });
+
+  it('shows expected versus running (--expected) and archives an environment', async () => {
+    expect((await evident(['create', 'environment', 'staging', '--type', 'k8s'], env)).code).toBe(0);
+    expect((await evident(['expect', 'deployment', RUNNER, '--environment', 'staging'], env)).code).toBe(0);
+    await evident(['snapshot', 'artifacts', 'staging', '--file', state([{ name: 'shas', fingerprint: SHAS, instances: 1 }])], env);
+    const drift = await evident(['get', 'environment', 'staging', '--expected', '--output', 'json'], env);
+    expect(drift.code, drift.stderr).toBe(0);
+    expect(JSON.parse(drift.stdout)).toMatchObject({
+      environment: 'staging', snapshot: 1, in_sync: false,
+      items: [{ state: 'not-running', fingerprint: RUNNER, flow: 'runner', instances: 0, expectation: { number: 1 } }, { state: 'never-expected', fingerprint: SHAS }],
+    });
+    const table = await evident(['get', 'environment', 'staging', '--expected'], env);
+    expect(table.stdout).toMatch(/EXPECTED, NOT RUNNING\s+runner/);
+    expect(table.stdout).toMatch(/RUNNING, NEVER EXPECTED\s+shas/);
+    expect(table.stderr).toMatch(/staging: drift \(2 artifact\(s\)\)/);
+
+    const archived = await evident(['archive', 'environment', 'staging', '--output', 'json'], env);
+    expect(archived.code, archived.stderr).toBe(0);
+    expect(JSON.parse(archived.stdout).archived_at).toMatch(/^\d{4}-/);
+    const names = async (...extra: string[]) => JSON.parse((await evident(['list', 'environments', '--output', 'json', ...extra], env)).stdout).map((e: { name: string }) => e.name);
+    expect(await names()).not.toContain('staging');
+    expect(await names('--include-archived')).toContain('staging');
+    const refused = await evident(['snapshot', 'artifacts', 'staging', '--file', state([])], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/archived/);
+    expect((await evident(['archive', 'environment', 'nowhere'], env)).code).toBe(1);
+  }, 120_000);
 });

@@ -50,6 +50,24 @@ export async function snapshotArtifacts(opts: { file: string }, ctx: Ctx, [env]:
   await sendSnapshot(ctx, env!, readState(opts.file).artifacts);
 }
 
+export async function getEnvironment(opts: { expected?: boolean }, ctx: Ctx, [name]: string[]): Promise<void> {
+  if (opts.expected) {
+    const d = await ctx.client().environmentDrift(name!);
+    return ctx.printer.result(d, () => {
+      const state = { 'running': 'running as expected', 'not-running': 'EXPECTED, NOT RUNNING', 'superseded-still-running': 'SUPERSEDED, STILL RUNNING', 'never-expected': 'RUNNING, NEVER EXPECTED' } as const;
+      ctx.printer.table(['STATE', 'ARTIFACT', 'FINGERPRINT', 'FLOW', 'REPLICAS', 'EXPECTED'], d.items.map((i) => [
+        state[i.state], i.name, i.fingerprint.slice(0, 12), i.flow ?? 'N/A', String(i.instances), i.expectation ? `Deployment #${i.expectation.number}` : '-',
+      ]));
+      ctx.printer.info(d.in_sync ? `${d.environment}: in sync` : `${d.environment}: drift (${d.items.filter((i) => i.state !== 'running').length} artifact(s))`);
+    });
+  }
+  const e = await ctx.client().getEnvironment(name!);
+  ctx.printer.result(e, () => ctx.printer.table(['FIELD', 'VALUE'], [
+    ['Name', e.name], ['Type', e.type], ['Description', e.description], ['Latest snapshot', e.latest_snapshot ?? '-'],
+    ['Includes', e.included_environments?.join(', ') ?? '-'], ['Scaling recorded', String(e.include_scaling)], ['Archived', e.archived_at ?? '-'],
+  ]));
+}
+
 export async function getSnapshot(_opts: object, ctx: Ctx, [expr]: string[]): Promise<void> {
   const s = await ctx.client().getSnapshot(expr!);
   ctx.printer.result(s, () => {
@@ -82,7 +100,7 @@ export async function logEnvironment(_opts: object, ctx: Ctx, [env]: string[]): 
   );
 }
 
-export function registerEnvironmentCommands(program: Command, create: Command, get: Command, list: Command): void {
+export function registerEnvironmentCommands(program: Command, create: Command, get: Command, list: Command, archive: Command): void {
   create
     .command('environment <name>')
     .description('Create an environment where artifacts run')
@@ -92,14 +110,28 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .option('--include-scaling <bool>', 'record instance-count changes as new snapshots (default true)', parseBool('--include-scaling'))
     .addHelpText('after', '\nExample:\n  evident create environment aws-prod --type ecs --description "production"')
     .action(action(createEnvironment));
-  get.command('environment <name>').description('Show an environment').action(action<object>(async (_o, ctx, [name]) => {
-    const e = await ctx.client().getEnvironment(name!);
-    ctx.printer.result(e, () => ctx.printer.table(['FIELD', 'VALUE'], [['Name', e.name], ['Type', e.type], ['Description', e.description], ['Latest snapshot', e.latest_snapshot ?? '-'], ['Includes', e.included_environments?.join(', ') ?? '-'], ['Scaling recorded', String(e.include_scaling)]]));
-  }));
-  list.command('environments').description('List environments').action(action<object>(async (_o, ctx) => {
-    const { items } = await ctx.client().listEnvironments();
-    ctx.printer.result(items, () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description])));
-  }));
+  get
+    .command('environment <name>')
+    .description('Show an environment; with --expected, what should run there against what does (drift)')
+    .option('--expected', 'compare the latest deployment expectation of each flow with the latest snapshot')
+    .addHelpText('after', '\nExamples:\n  evident get environment aws-prod\n  evident get environment aws-prod --expected   # exit 0 either way; in_sync in --output json')
+    .action(action(getEnvironment));
+  list
+    .command('environments')
+    .description('List environments')
+    .option('--include-archived', 'include archived environments')
+    .action(action<{ includeArchived?: boolean }>(async (o, ctx) => {
+      const { items } = await ctx.client().listEnvironments({ includeArchived: o.includeArchived });
+      ctx.printer.result(items, () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION', 'ARCHIVED'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description, e.archived_at ?? ''])));
+    }));
+  archive
+    .command('environment <name>')
+    .description('Archive an environment: it keeps its snapshots and history, leaves `list environments` and takes no new reports')
+    .action(action<object>(async (_o, ctx, [name]) => {
+      if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would archive environment ${name}`);
+      const e = await ctx.client().archiveEnvironment(name!);
+      ctx.printer.result(e, () => ctx.printer.text(`Environment ${e.name} archived at ${e.archived_at}`));
+    }));
   get
     .command('snapshot <expr>')
     .description('Show what ran: ENV (latest), ENV#N, ENV~N (N before latest), ENV@{2026-01-31T12:00:00}, ENV@{3.hours.ago}')

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { environmentSchemas as es, schemas } from '../../client/index.js';
-import type { SnapshotView } from '../../services/index.js';
+import { describeSnapshot, type SnapshotView } from '../../services/index.js';
 import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Store } from '../../store/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
@@ -9,21 +9,13 @@ async function envJson(store: Store, e: EnvironmentRecord) {
   const latest = e.type === 'logical' ? undefined : await store.environments.latestSnapshot(e.id);
   return {
     name: e.name, type: e.type, description: e.description, included_environments: e.included, include_scaling: e.includeScaling,
-    created_at: e.createdAt, entry_index: e.entryIndex, latest_snapshot: latest?.index ?? null,
+    created_at: e.createdAt, entry_index: e.entryIndex, latest_snapshot: latest?.index ?? null, archived_at: e.archivedAt,
   };
 }
 
 /** Each running artifact with what the records know of it (its latest report in the org), read in bulk. */
-export async function snapshotJson(store: Store, org: OrgRecord, v: SnapshotView) {
-  const known = await store.records.latestReports(org.id, v.artifacts.map((a) => a.fingerprint));
-  const artifacts = v.artifacts.map((a) => {
-    const last = known.get(a.fingerprint);
-    return {
-      name: a.name, fingerprint: a.fingerprint, flow: last?.flow ?? null, git_commit: last?.artifact.gitCommit ?? null,
-      commit_url: last?.artifact.commitUrl ?? null, instances: a.instances, running_since: a.runningSince,
-    };
-  });
-  return { environment: v.environment.name, index: v.snapshot?.index ?? null, timestamp: v.snapshot?.createdAt ?? null, entry_index: v.snapshot?.entryIndex ?? null, artifacts };
+export function snapshotJson(store: Store, org: OrgRecord, v: SnapshotView) {
+  return describeSnapshot(store, org, v);
 }
 
 export function environmentRoutes(services: Services) {
@@ -42,10 +34,15 @@ export function environmentRoutes(services: Services) {
     );
     app.get(
       '/api/v1/orgs/:org/environments',
-      { schema: { tags: ['environments'], summary: 'Every environment, by name', params: schemas.OrgParams, response: { 200: es.EnvironmentList, ...errorResponses } } },
+      {
+        schema: {
+          tags: ['environments'], summary: 'Every environment, by name (archived ones with include_archived=true)', params: schemas.OrgParams,
+          querystring: Type.Object({ include_archived: Type.Optional(Type.Boolean()) }), response: { 200: es.EnvironmentList, ...errorResponses },
+        },
+      },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        const envs = await services.environments.list(org);
+        const envs = await services.environments.list(org, request.query.include_archived ?? false);
         return { items: await Promise.all(envs.map((e) => envJson(services.store, e))) };
       },
     );
@@ -55,6 +52,22 @@ export function environmentRoutes(services: Services) {
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         return envJson(services.store, await services.environments.get(org, request.params.env));
+      },
+    );
+    app.post(
+      '/api/v1/orgs/:org/environments/:env/archive',
+      { schema: { tags: ['environments'], summary: 'Archive an environment: it keeps its snapshots and takes no new reports', params: es.EnvParams, response: { 200: es.Environment, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'write', request.params.org);
+        return envJson(services.store, await services.environments.archive(org, request.params.env));
+      },
+    );
+    app.get(
+      '/api/v1/orgs/:org/environments/:env/drift',
+      { schema: { tags: ['environments'], summary: 'Expected versus running: the latest deployment expectation per flow against the latest snapshot', params: es.EnvParams, response: { 200: es.Drift, ...errorResponses } } },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        return services.drift.drift(org, request.params.env);
       },
     );
     app.put(

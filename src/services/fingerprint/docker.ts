@@ -14,14 +14,14 @@ export interface DockerOptions {
   timeoutMs?: number;
 }
 
-interface Endpoint {
+export interface Endpoint {
   socketPath?: string;
   host?: string;
   port?: number;
   display: string;
 }
 
-function endpoint(options: DockerOptions): Endpoint {
+export function endpoint(options: DockerOptions): Endpoint {
   if (options.socketPath) return { socketPath: options.socketPath, display: `unix://${options.socketPath}` };
   const env = process.env.DOCKER_HOST;
   if (!env) return { socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' };
@@ -33,7 +33,7 @@ function endpoint(options: DockerOptions): Endpoint {
   });
 }
 
-function get(ep: Endpoint, path: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+export function get(ep: Endpoint, path: string, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { socketPath: ep.socketPath, host: ep.host ?? 'localhost', port: ep.port, path, method: 'GET', headers: { Accept: 'application/json' }, timeout: timeoutMs },
@@ -51,7 +51,7 @@ function get(ep: Endpoint, path: string, timeoutMs: number): Promise<{ status: n
   });
 }
 
-function unreachable(err: unknown, ep: Endpoint): EvidentError {
+export function unreachable(err: unknown, ep: Endpoint): EvidentError {
   const code = (err as NodeJS.ErrnoException).code;
   const hint =
     code === 'EACCES'
@@ -60,7 +60,7 @@ function unreachable(err: unknown, ep: Endpoint): EvidentError {
   return new EvidentError('UNAVAILABLE', `cannot reach the Docker Engine at ${ep.display}: ${hint}`, { cause: err });
 }
 
-function engineMessage(body: string): string {
+export function engineMessage(body: string): string {
   try {
     const message = (JSON.parse(body) as { message?: unknown }).message;
     if (typeof message === 'string') return message;

@@ -6,13 +6,16 @@ import { fingerprintOci, type OciOptions } from './registry.js';
 // `evident fingerprint` and `kosli fingerprint` compute the same values (DESIGN.md §4): file, dir, docker
 // (repo digest from the local Docker Engine) and oci (manifest digest from the registry).
 
-export { fingerprintDir, fingerprintFile } from './files.js';
-export type { DirFingerprintOptions } from './files.js';
+export { fingerprintDir, fingerprintFile, fingerprintFileList, planFileList } from './files.js';
+export type { DirFingerprintOptions, FileListOptions, FileListPlan } from './files.js';
 export { fingerprintDocker, pickRepoDigest } from './docker.js';
 export type { DockerOptions } from './docker.js';
+// The Docker Engine access itself, shared with the docker reporter (services/reporters).
+export { endpoint as dockerEndpoint, get as dockerGet, unreachable as dockerUnreachable, engineMessage as dockerEngineMessage } from './docker.js';
+export type { Endpoint as DockerEndpoint } from './docker.js';
 export { fingerprintOci, parseChallenge, MANIFEST_TYPES } from './registry.js';
 export type { OciOptions } from './registry.js';
-export { parseImageReference, formatReference } from './reference.js';
+export { parseImageReference, formatReference, digestToFingerprint } from './reference.js';
 export type { ImageReference } from './reference.js';
 export { dockerCredentials } from './docker-config.js';
 export type { RegistryCredentials } from './docker-config.js';

@@ -72,8 +72,9 @@ export class EnvironmentService {
     return env;
   }
 
-  list(org: OrgRecord): Promise<EnvironmentRecord[]> {
-    return this.store.environments.environments(org.id);
+  async list(org: OrgRecord, includeArchived = false): Promise<EnvironmentRecord[]> {
+    const all = await this.store.environments.environments(org.id);
+    return includeArchived ? all : all.filter((e) => !e.archivedAt);
   }
 
   /**
@@ -83,15 +84,38 @@ export class EnvironmentService {
   async report(org: OrgRecord, envName: string, artifacts: ReportedArtifact[]): Promise<{ created: boolean; snapshot: SnapshotRecord | null }> {
     const env = await this.get(org, envName);
     if (env.type === 'logical') throw new EvidentError('INVALID_ARGUMENT', `${env.name} is a logical environment: report to the environments it includes`);
+    if (env.archivedAt) throw new EvidentError('CONFLICT', `environment ${env.name} was archived at ${env.archivedAt}: it takes no new snapshots`);
     const state = normalise(artifacts);
+    // Fast path outside the log lock: most reports (a reporter runs every minute) change nothing.
     const latest = await this.store.environments.latestSnapshot(env.id);
     if (latest && sameState(await this.store.environments.runningIn(latest.id), state, env.includeScaling)) return { created: false, snapshot: latest };
     if (!latest && state.length === 0) return { created: false, snapshot: null };
-    const { value } = await this.log.append(
-      org, 'snapshot.created', { environment: env.name, artifacts: state.map((a) => ({ name: a.name, fingerprint: a.fingerprint, instances: a.instances })) },
-      (records, e) => records.environments.insertSnapshot(org.id, env.id, state, e.time, e.index),
-    );
-    return { created: true, snapshot: value };
+    try {
+      const { value } = await this.log.append(
+        org, 'snapshot.created', { environment: env.name, artifacts: state.map((a) => ({ name: a.name, fingerprint: a.fingerprint, instances: a.instances })) },
+        async (records, e) => {
+          // Compared again under the lock: two reporters racing with the same state make one snapshot, not two.
+          const previous = await records.environments.latestState(env.id);
+          if (previous ? sameState(previous.running, state, env.includeScaling) : state.length === 0) throw new Unchanged(previous?.snapshot ?? null);
+          return records.environments.insertSnapshot(org.id, env.id, state, e.time, e.index, previous);
+        },
+      );
+      return { created: true, snapshot: value };
+    } catch (err) {
+      if (err instanceof Unchanged) return { created: false, snapshot: err.latest };
+      throw err;
+    }
+  }
+
+  /** An archived environment keeps its snapshots and history, leaves `list environments` and takes no reports. */
+  async archive(org: OrgRecord, envName: string): Promise<EnvironmentRecord> {
+    const env = await this.get(org, envName);
+    if (env.archivedAt) return env;
+    const { value } = await this.log.append(org, 'environment.archived', { environment: env.name }, async (records, e) => {
+      await records.environments.archiveEnvironment(env.id, e.time);
+      return e.time;
+    });
+    return { ...env, archivedAt: value };
   }
 
   /** "Artifact FP is being deployed to ENV": lets Evident say what should be running (and flag drift). */
@@ -167,9 +191,8 @@ export class EnvironmentService {
       throw new EvidentError('NOT_FOUND', `no snapshot ${expr} of environment ${env.name}`);
     }
     const running = await reader.runningIn(snap.id);
-    const since = new Map<number, string>();
-    for (const idx of new Set(running.map((r) => r.sinceIndex))) since.set(idx, (await reader.snapshotByIndex(env.id, idx))?.createdAt ?? snap.createdAt);
-    return { environment: env, snapshot: snap, artifacts: running.map((r) => ({ ...r, runningSince: since.get(r.sinceIndex)! })) };
+    const since = await reader.snapshotTimes(env.id, running.map((r) => r.sinceIndex));
+    return { environment: env, snapshot: snap, artifacts: running.map((r) => ({ ...r, runningSince: since.get(r.sinceIndex) ?? snap.createdAt })) };
   }
 }
 
@@ -188,6 +211,13 @@ function normalise(artifacts: ReportedArtifact[]): ReportedArtifact[] {
   });
   p.throwIfAny('snapshot');
   return [...byFp.values()].sort((x, y) => (x.fingerprint < y.fingerprint ? -1 : 1));
+}
+
+/** Thrown inside the log transaction to roll back a snapshot identical to the latest. */
+class Unchanged extends Error {
+  constructor(readonly latest: SnapshotRecord | null) {
+    super('the running state is unchanged');
+  }
 }
 
 function sameState(running: RunningArtifact[], next: ReportedArtifact[], scaling: boolean): boolean {

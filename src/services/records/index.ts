@@ -14,3 +14,13 @@ export { EnvironmentService, ENVIRONMENT_TYPES } from './environments.js';
 export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, SnapshotView } from './environments.js';
 export { parseSnapshotExpr } from './snapshot-expr.js';
 export type { SnapshotExpr } from './snapshot-expr.js';
+export { describeSnapshot } from './snapshot-artifacts.js';
+export { DriftService, assessDrift } from './drift.js';
+export { diffSnapshots } from './snapshot-diff.js';
+export type { DiffArtifact, SnapshotDiff } from './snapshot-diff.js';
+export type { DriftItem, DriftReport, DriftState } from './drift.js';
+export type { DescribedArtifact, DescribedSnapshot } from './snapshot-artifacts.js';
+export { ReleasePlanService, planRelease, parseCommitUrl, compareUrl } from './release-plan.js';
+export type {
+  PlanArtifact, PlanSide, PlanOptions, PlanEnd, ReleasePlan, ReleasePlanItem, ReleasePlanReport, UnchangedFlow, InProgressFlow, UnmatchedArtifact, CommitUrl, GitProvider,
+} from './release-plan.js';

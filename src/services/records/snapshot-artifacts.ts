@@ -1,0 +1,38 @@
+import type { OrgRecord, Store } from '../../store/index.js';
+import type { SnapshotView } from './environments.js';
+
+/** A running artifact with what the records know of it: the flow and commit of its latest report. */
+export interface DescribedArtifact {
+  name: string;
+  fingerprint: string;
+  /** Null when no flow ever reported this fingerprint: it cannot be matched with anything. */
+  flow: string | null;
+  git_commit: string | null;
+  commit_url: string | null;
+  instances: number;
+  running_since: string;
+}
+
+export interface DescribedSnapshot {
+  environment: string;
+  index: number | null;
+  timestamp: string | null;
+  entry_index: number | null;
+  artifacts: DescribedArtifact[];
+}
+
+/**
+ * Each running artifact with its latest report in the org, read in bulk (a few queries whatever the
+ * count). Shared by `get snapshot`, `diff snapshots` and release plans so they all say the same thing.
+ */
+export async function describeSnapshot(store: Store, org: OrgRecord, v: SnapshotView): Promise<DescribedSnapshot> {
+  const known = await store.records.latestReports(org.id, v.artifacts.map((a) => a.fingerprint));
+  const artifacts = v.artifacts.map((a) => {
+    const last = known.get(a.fingerprint);
+    return {
+      name: a.name, fingerprint: a.fingerprint, flow: last?.flow ?? null, git_commit: last?.artifact.gitCommit ?? null,
+      commit_url: last?.artifact.commitUrl ?? null, instances: a.instances, running_since: a.runningSince,
+    };
+  });
+  return { environment: v.environment.name, index: v.snapshot?.index ?? null, timestamp: v.snapshot?.createdAt ?? null, entry_index: v.snapshot?.entryIndex ?? null, artifacts };
+}
