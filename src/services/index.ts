@@ -31,7 +31,7 @@ export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, Snapsh
 export { DriftService, assessDrift, diffSnapshots } from './records/index.js';
 export type { DiffArtifact, SnapshotDiff } from './records/index.js';
 export type { DriftItem, DriftReport, DriftState } from './records/index.js';
-export { describeSnapshot, ReleasePlanService, planRelease, parseCommitUrl, compareUrl } from './records/index.js';
+export { describeSnapshot, describeSnapshots, ReleasePlanService, planRelease, parseCommitUrl, compareUrl } from './records/index.js';
 export type {
   DescribedArtifact, DescribedSnapshot, PlanArtifact, PlanSide, PlanOptions, PlanEnd, ReleasePlan, ReleasePlanItem, ReleasePlanReport, UnchangedFlow,
   InProgressFlow, UnmatchedArtifact, CommitUrl, GitProvider,

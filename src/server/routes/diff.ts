@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { environmentSchemas as es, schemas } from '../../client/index.js';
-import { describeSnapshot, diffSnapshots } from '../../services/index.js';
+import { describeSnapshots, diffSnapshots } from '../../services/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
 /** `evident diff snapshots A B`: A and B may be snapshots of different environments. Linear in the artifacts. */
@@ -19,7 +19,8 @@ export function diffRoutes(services: Services) {
       },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        const [a, b] = await Promise.all([request.query.a, request.query.b].map(async (expr) => describeSnapshot(services.store, org, await services.environments.snapshot(org, expr))));
+        const views = await Promise.all([request.query.a, request.query.b].map((expr) => services.environments.snapshot(org, expr)));
+        const [a, b] = await describeSnapshots(services.store, org, views);
         return diffSnapshots(a!, b!);
       },
     );

@@ -14,7 +14,7 @@ export { EnvironmentService, ENVIRONMENT_TYPES } from './environments.js';
 export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, SnapshotView } from './environments.js';
 export { parseSnapshotExpr } from './snapshot-expr.js';
 export type { SnapshotExpr } from './snapshot-expr.js';
-export { describeSnapshot } from './snapshot-artifacts.js';
+export { describeSnapshot, describeSnapshots } from './snapshot-artifacts.js';
 export { DriftService, assessDrift } from './drift.js';
 export { diffSnapshots } from './snapshot-diff.js';
 export type { DiffArtifact, SnapshotDiff } from './snapshot-diff.js';

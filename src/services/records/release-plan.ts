@@ -1,7 +1,7 @@
 import { EvidentError } from '../../core/index.js';
 import type { OrgRecord, Store } from '../../store/index.js';
 import type { EnvironmentService } from './environments.js';
-import { describeSnapshot } from './snapshot-artifacts.js';
+import { describeSnapshots } from './snapshot-artifacts.js';
 
 /** What the planner needs of a running artifact: the fields of `get snapshot --output json`. */
 export interface PlanArtifact {
@@ -198,11 +198,12 @@ export class ReleasePlanService {
 
   async plan(org: OrgRecord, fromEnv: string, toEnv: string, options: PlanOptions = {}): Promise<ReleasePlanReport> {
     if (fromEnv === toEnv) throw new EvidentError('INVALID_ARGUMENT', `a release goes from one environment to another: FROM and TO are both ${fromEnv}`);
-    const [from, to] = await Promise.all([fromEnv, toEnv].map(async (name) => {
+    const views = await Promise.all([fromEnv, toEnv].map(async (name) => {
       // get() first: it accepts only a plain environment name (not a snapshot expression like aws-prod#3).
       const env = await this.environments.get(org, name);
-      return describeSnapshot(this.store, org, await this.environments.snapshot(org, env.name));
+      return this.environments.snapshot(org, env.name);
     }));
+    const [from, to] = await describeSnapshots(this.store, org, views);
     const end = (s: typeof from) => ({ environment: s!.environment, snapshot: s!.index, timestamp: s!.timestamp });
     return { from: end(from), to: end(to), ...planRelease(from!, to!, options) };
   }

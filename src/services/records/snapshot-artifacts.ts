@@ -22,17 +22,24 @@ export interface DescribedSnapshot {
 }
 
 /**
- * Each running artifact with its latest report in the org, read in bulk (a few queries whatever the
- * count). Shared by `get snapshot`, `diff snapshots` and release plans so they all say the same thing.
+ * Each running artifact with what the records know of it (its latest report in the org), for several
+ * snapshots at once: one bulk lookup over the union of their fingerprints (a few queries whatever the
+ * count). Shared by `get snapshot`, `diff snapshots`, drift and release plans so they all say the same thing.
  */
+export async function describeSnapshots(store: Store, org: OrgRecord, views: readonly SnapshotView[]): Promise<DescribedSnapshot[]> {
+  const known = await store.records.latestReports(org.id, views.flatMap((v) => v.artifacts.map((a) => a.fingerprint)));
+  return views.map((v) => ({
+    environment: v.environment.name, index: v.snapshot?.index ?? null, timestamp: v.snapshot?.createdAt ?? null, entry_index: v.snapshot?.entryIndex ?? null,
+    artifacts: v.artifacts.map((a) => {
+      const last = known.get(a.fingerprint);
+      return {
+        name: a.name, fingerprint: a.fingerprint, flow: last?.flow ?? null, git_commit: last?.artifact.gitCommit ?? null,
+        commit_url: last?.artifact.commitUrl ?? null, instances: a.instances, running_since: a.runningSince,
+      };
+    }),
+  }));
+}
+
 export async function describeSnapshot(store: Store, org: OrgRecord, v: SnapshotView): Promise<DescribedSnapshot> {
-  const known = await store.records.latestReports(org.id, v.artifacts.map((a) => a.fingerprint));
-  const artifacts = v.artifacts.map((a) => {
-    const last = known.get(a.fingerprint);
-    return {
-      name: a.name, fingerprint: a.fingerprint, flow: last?.flow ?? null, git_commit: last?.artifact.gitCommit ?? null,
-      commit_url: last?.artifact.commitUrl ?? null, instances: a.instances, running_since: a.runningSince,
-    };
-  });
-  return { environment: v.environment.name, index: v.snapshot?.index ?? null, timestamp: v.snapshot?.createdAt ?? null, entry_index: v.snapshot?.entryIndex ?? null, artifacts };
+  return (await describeSnapshots(store, org, [v]))[0]!;
 }
