@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { VERSION } from '../server/index.js';
+import { VERSION } from '../core/index.js';
 import { registerServer } from './commands/server.js';
 import { registerAdmin } from './commands/admin-create-token.js';
 import { registerLog } from './commands/log.js';

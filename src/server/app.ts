@@ -1,3 +1,4 @@
+import { VERSION } from '../core/index.js';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { registerErrorHandling } from './errors.js';
@@ -29,7 +30,7 @@ export interface AppOptions {
   failedAuthPerMinute?: number;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 declare module 'fastify' {
   interface FastifyInstance {

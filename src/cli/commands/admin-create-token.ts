@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { openStore } from '../../store/index.js';
-import { AuthService } from '../../services/index.js';
 import { checkName, checkRole } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 
@@ -22,6 +20,8 @@ export async function adminCreateToken(opts: CreateTokenOptions, ctx: Ctx): Prom
     ctx.printer.result({ dry_run: true, ...plan }, () => undefined);
     return;
   }
+  // Loaded here, not at the top, so that other commands do not load the database drivers.
+  const [{ openStore }, { AuthService }] = await Promise.all([import('../../store/index.js'), import('../../services/index.js')]);
   const store = await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
   try {
     const auth = new AuthService(store);

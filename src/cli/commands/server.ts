@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { startServer } from '../../server/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 
 export interface ServerCommandOptions {
@@ -16,6 +15,8 @@ export interface ServerCommandOptions {
 }
 
 export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promise<void> {
+  // Loaded here, not at the top: every other command would pay for Fastify and the database drivers.
+  const { startServer } = await import('../../server/index.js');
   const server = await startServer({
     port: opts.port, bind: opts.bind, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl,
     logKey: opts.logKey, defaultOrg: opts.defaultOrg, logLevel: opts.logLevel,
