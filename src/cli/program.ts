@@ -4,7 +4,12 @@ import { registerServer } from './commands/server.js';
 import { registerAdmin } from './commands/admin-create-token.js';
 import { registerLog } from './commands/log.js';
 import { registerVerify } from './commands/verify-log.js';
+import { registerVerifyRun } from './commands/verify-run.js';
+import { registerKeys } from './commands/keys.js';
 import { registerFingerprint } from './commands/fingerprint.js';
+import { registerRun } from './commands/run.js';
+import { registerPipeline } from './commands/pipeline.js';
+import { registerCache } from './commands/cache.js';
 import { registerFlowCommands } from './commands/flows.js';
 import { registerTrailCommands } from './commands/trails.js';
 import { registerAttest } from './commands/attest.js';
@@ -36,7 +41,12 @@ export function buildProgram(): Command {
   registerLog(program);
   const verify = registerVerify(program);
   registerProveArtifact(verify, program);
+  registerVerifyRun(verify);
+  registerKeys(program);
   registerFingerprint(program);
+  registerRun(program);
+  registerPipeline(program);
+  registerCache(program);
   // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
   const create = program.command('create').description('Create a flow or an attestation type');
   const get = program.command('get').description('Show one flow, trail, artifact or attestation');

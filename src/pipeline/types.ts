@@ -67,6 +67,10 @@ export interface RunRecord {
  * cache), before any step that needs it starts; a later failure elsewhere does not undo it.
  */
 export interface RunObserver {
-  stepSucceeded?(step: StepRecord, run: { pipeline: string; workspace: string; graph: Record<string, StepSpec>; succeeded: ReadonlyMap<string, StepRecord> }): void | Promise<void>;
+  stepSucceeded?(step: StepRecord, run: {
+    pipeline: string; workspace: string; graph: Record<string, StepSpec>; succeeded: ReadonlyMap<string, StepRecord>;
+    /** Hex SHA-256 of the attest.yaml bytes, recorded in provenance when given. */
+    pipelineHash?: string;
+  }): void | Promise<void>;
   runFinished?(run: RunRecord): void | Promise<void>;
 }

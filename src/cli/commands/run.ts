@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { EvidentError } from '../../core/index.js';
+import { ProgressDisplay, attestationObservers, closureOf, formatDuration, planPipeline, runPipeline, type RunEvent, type RunResult } from '../../pipeline/index.js';
+import { action, intFlag, type Ctx } from '../context.js';
+import { FILE_FLAG, loadPipeline } from './pipeline.js';
+
+// `evident run` (issue #6 items 2 and 6): runs attest.yaml with the local cache; prints seed 003's result
+// lines (`[OK] build (45s) - cache miss`); on a terminal, a live status line on stderr.
+
+export interface RunCmdOptions {
+  file: string;
+  jobs?: number;
+  keepGoing?: boolean;
+  /** commander's --no-cache. */
+  cache: boolean;
+  only?: string;
+  sign?: boolean;
+  inToto?: string;
+  layoutKey?: string;
+  showLogs?: boolean;
+}
+
+const TAIL_LINES = 20;
+
+function tail(file: string, lines: number): string[] {
+  try {
+    const text = fs.readFileSync(file, 'utf8').replace(/\n$/, '');
+    return text === '' ? [] : text.split('\n').slice(-lines);
+  } catch {
+    return [];
+  }
+}
+
+function summaryJson(result: RunResult) {
+  const r = result.record;
+  return {
+    pipeline: r.pipeline,
+    pipeline_hash: r.pipelineHash,
+    workspace: r.workspace,
+    started_at: r.startedAt,
+    total_duration_secs: r.totalDurationSecs,
+    ok: r.ok,
+    steps: r.steps.map((s) => ({
+      name: s.name,
+      status: result.outcomes.get(s.name)?.status ?? 'failed',
+      detail: result.outcomes.get(s.name)?.detail ?? null,
+      cache: s.cache,
+      exit_code: s.exitCode,
+      duration_secs: s.durationSecs,
+      started_at: s.startedAt,
+      finished_at: s.finishedAt,
+      key: s.key,
+      command: s.command,
+      needs: s.needs,
+      inputs: s.inputs,
+      outputs: s.outputs,
+    })),
+    skipped: [...result.skipped].map(([name, reason]) => ({ name, reason: result.outcomes.get(name)?.detail ?? reason })),
+    attestation_errors: result.observerErrors,
+  };
+}
+
+export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
+  const loaded = loadPipeline(opts.file, ctx);
+  const { spec, workspace } = loaded;
+  if (ctx.globals.dryRun) {
+    const plan = planPipeline([...spec.steps.values()]);
+    ctx.printer.result({ dry_run: true, groups: plan.groups }, () => plan.groups.forEach((g, i) => ctx.printer.text(`group ${i + 1}: ${g.join(', ')}`)));
+    return;
+  }
+  const json = ctx.globals.output === 'json';
+  // Result lines are the result on a terminal; with --output json they are progress, on stderr.
+  const say = (line: string) => (json ? ctx.printer.info(line) : ctx.printer.text(line));
+  const progress = process.stderr.isTTY ? new ProgressDisplay(process.stderr, opts.only && spec.steps.has(opts.only) ? closureOf([...spec.steps.values()], opts.only).size : spec.steps.size) : undefined;
+  const above = (print: () => void) => (progress ? progress.above(print) : print());
+  const observers = await attestationObservers({
+    workspace,
+    sign: Boolean(opts.sign) || spec.attestation.signAllSteps,
+    provenance: true,
+    ...(opts.inToto ? { inToto: { dir: path.resolve(opts.inToto), ...(opts.layoutKey ? { layoutKey: opts.layoutKey } : {}) } } : {}),
+    log: (line) => above(() => ctx.printer.info(line)),
+  });
+  const onEvent = (e: RunEvent) => {
+    if (e.type === 'step-started') progress?.started(e.step);
+    else if (e.type === 'warning') above(() => ctx.printer.info(`warning: ${e.message}`));
+    else if (e.type === 'step-skipped') above(() => say(e.line));
+    else {
+      const print = () => {
+        say(e.line);
+        const failed = e.outcome.status === 'failed';
+        if (opts.showLogs || failed) {
+          const lines = tail(e.log, opts.showLogs ? Number.MAX_SAFE_INTEGER : TAIL_LINES);
+          if (failed && lines.length > 0 && !opts.showLogs) ctx.printer.info(`  last lines of ${path.relative(process.cwd(), e.log) || e.log}:`);
+          for (const l of lines) ctx.printer.info(`  ${e.step} | ${l}`);
+        }
+      };
+      if (progress) progress.finished(e.step, print);
+      else print();
+    }
+  };
+  let result: RunResult;
+  try {
+    result = await runPipeline({ loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, observers, onEvent });
+  } finally {
+    progress?.stop();
+  }
+  const r = result.record;
+  const hits = r.steps.filter((s) => s.cache === 'hit').length;
+  const failed = r.steps.filter((s) => result.outcomes.get(s.name)?.status === 'failed').length;
+  ctx.printer.info(
+    `${r.steps.length - failed} ok (${hits} from cache), ${failed} failed, ${result.skipped.size} skipped in ${formatDuration(r.totalDurationSecs)}` +
+      (result.evicted > 0 ? `; ${result.evicted} cache entr${result.evicted === 1 ? 'y' : 'ies'} evicted` : ''),
+  );
+  if (json) ctx.printer.json(summaryJson(result));
+  if (!r.ok) {
+    const why = failed > 0 ? `${failed} step${failed === 1 ? '' : 's'} failed` : result.observerErrors.length > 0 ? 'attestations could not be written' : 'the run was interrupted';
+    throw new EvidentError('VERIFICATION_FAILED', `run of ${r.pipeline} failed: ${why} (logs in .evident/logs/)`);
+  }
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('Run the pipeline in attest.yaml: steps in parallel, with a content-addressed cache and attestations')
+    .option(...FILE_FLAG)
+    .option('-j, --jobs <n>', 'commands to run at a time (default: the number of CPUs)', intFlag('--jobs', 1))
+    .option('-k, --keep-going', 'after a failure, still run every step that does not need the failed one')
+    .option('--no-cache', 'neither use nor fill the cache: run every step')
+    .option('--only <step>', 'run this step and the steps it needs (those come from the cache when already built)')
+    .option('--show-logs', "print every step's output (from the run, or replayed from the cache) under its result line")
+    .option('--sign', 'sign the receipt and provenance (also when attestation.sign_all_steps is true)')
+    .option('--in-toto <dir>', 'write in-toto links (one per step), owner.pub and root.layout into DIR')
+    .option('--layout-key <file>', 'with --in-toto: the key that signs root.layout')
+    .addHelpText('after', `
+Each step's \`run\` goes through /bin/sh -c in the workspace (the directory of attest.yaml), with the
+process environment plus the pipeline's env and the step's env. Its output goes to .evident/logs/STEP.log.
+A step whose key (command, declared env, input files, keys of the steps it needs, declared outputs) is
+in .evident/cache is restored instead of run: outputs byte for byte, executable bits, and its log.
+
+Result lines (stdout; on stderr with --output json):
+  [OK] build (45s) - cache miss                  ran; nothing recorded for it before
+  [OK] build (45s) - cache miss (inputs changed) ran; \`evident cache explain build\` says what changed
+  [OK] test (0.1s) - cache hit                   restored from the cache
+  [OK] deploy (3.2s) - cache disabled (cache: false)
+  [FAIL] build (2.3s) - exit code 1              the last lines of its log follow on stderr
+  [SKIP] deploy - needs build, which failed
+
+Exit status: 0 every step succeeded, 1 a step failed (or was skipped because of one), 2 attest.yaml is
+invalid or a flag is wrong.
+
+Examples:
+  evident run
+  evident run -f ci/attest.yaml --jobs 4 --keep-going
+  evident run --only test --show-logs
+  evident run --no-cache --output json > run.json
+  evident run --sign --in-toto links/ --layout-key owner.key`)
+    .action(action<RunCmdOptions>(runCommand));
+}

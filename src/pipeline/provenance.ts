@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { EvidentError } from '../core/index.js';
+import {
+  EVIDENT_RUN_BUILD_TYPE, IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, buildProvenance, buildStatement, signEnvelope,
+  type DsseEnvelope, type ResourceDescriptor, type SlsaProvenance, type Statement,
+} from '../formats/index.js';
+import type { KeySigner } from './keys.js';
+import type { StepRecord, StepSpec } from './types.js';
+
+// Per-artifact provenance (docs/provenance.md): every file a step declares as output gets its own in-toto
+// Statement v1 with a SLSA Provenance v1 predicate, in a DSSE envelope, written as soon as the step
+// succeeds. It covers only the steps the artifact's step transitively `needs` (graph reachability), which
+// is what Tekton Chains issue #850 asked for: a later or unrelated failure neither withholds it nor
+// leaks into it.
+
+export const BUILDER_ID = 'https://evident.dev/builders/evident-run/v1';
+
+export interface ProvenanceContext {
+  pipeline: string;
+  graph: Record<string, StepSpec>;
+  succeeded: ReadonlyMap<string, StepRecord>;
+  /** One id per run (`urn:uuid:…`), shared by every statement of the run. */
+  invocationId: string;
+  version: string;
+  /** Hex SHA-256 of attest.yaml, when the runner provides it. */
+  pipelineHash?: string;
+}
+
+/**
+ * `name` and every step it transitively needs, dependencies first (a depth-first post-order, visiting
+ * needs in name order so the result does not depend on the order attest.yaml lists them).
+ */
+export function stepClosure(name: string, graph: Record<string, StepSpec>): string[] {
+  const order: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (step: string, trail: string[]): void => {
+    if (state.get(step) === 'done') return;
+    if (state.get(step) === 'visiting') throw new EvidentError('INVALID_ARGUMENT', `the pipeline has a cycle: ${[...trail, step].join(' -> ')}`);
+    state.set(step, 'visiting');
+    for (const need of [...(graph[step]?.needs ?? [])].sort()) visit(need, [...trail, step]);
+    state.set(step, 'done');
+    order.push(step);
+  };
+  visit(name, []);
+  return order;
+}
+
+function recordsFor(step: StepRecord, ctx: ProvenanceContext): StepRecord[] {
+  return stepClosure(step.name, ctx.graph).map((name) => {
+    if (name === step.name) return step;
+    const record = ctx.succeeded.get(name);
+    if (!record) throw new EvidentError('INTERNAL', `provenance for step ${step.name}: the step it needs, ${name}, has not succeeded`);
+    return record;
+  });
+}
+
+/** The inputs of the given steps, one entry per distinct (path, digest), sorted. */
+function dependencies(records: StepRecord[]): ResourceDescriptor[] {
+  const seen = new Map<string, ResourceDescriptor>();
+  for (const r of records) for (const f of r.inputs) seen.set(`${f.path}\0${f.sha256}`, { uri: f.path, digest: { sha256: f.sha256 } });
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+}
+
+/** The SLSA predicate shared by every output of `step` (buildType documented in docs/provenance.md). */
+export function stepProvenance(step: StepRecord, ctx: ProvenanceContext): SlsaProvenance {
+  const records = recordsFor(step, ctx);
+  const internal: Record<string, unknown> = {
+    steps: records.map((r) => ({ name: r.name, cache: r.cache, cacheKey: r.key, exitCode: r.exitCode, startedOn: r.startedAt, finishedOn: r.finishedAt })),
+  };
+  if (ctx.pipelineHash !== undefined) internal.pipelineHash = `sha256:${ctx.pipelineHash}`;
+  const startedOn = records.map((r) => r.startedAt).sort()[0] ?? step.startedAt;
+  return buildProvenance(
+    {
+      buildType: EVIDENT_RUN_BUILD_TYPE,
+      externalParameters: {
+        pipeline: ctx.pipeline,
+        step: step.name,
+        steps: records.map((r) => ({ name: r.name, command: r.command, needs: [...r.needs], env: { ...r.env } })),
+      },
+      internalParameters: internal,
+      resolvedDependencies: dependencies(records),
+    },
+    { builder: { id: BUILDER_ID, version: { evident: ctx.version } }, metadata: { invocationId: ctx.invocationId, startedOn, finishedOn: step.finishedAt } },
+  );
+}
+
+/** One statement per output file of `step`. */
+export function artifactStatements(step: StepRecord, ctx: ProvenanceContext): { path: string; statement: Statement<SlsaProvenance> }[] {
+  const predicate = stepProvenance(step, ctx);
+  return step.outputs.map((out) => ({
+    path: out.path,
+    statement: buildStatement([{ name: out.path, digest: { sha256: out.sha256 } }], SLSA_PROVENANCE_V1, predicate),
+  }));
+}
+
+/**
+ * A file name for any text: percent-encoded (so `/` and `..` cannot make it leave its directory, and a
+ * leading `.` does not hide it), or, when that would be too long for a file system, a prefix plus a hash.
+ */
+function safeFileName(text: string): string {
+  const encoded = encodeURIComponent(text).replace(/^\./, '%2E');
+  return encoded.length <= 200 ? encoded : `${encoded.slice(0, 120)}~${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+}
+
+/** `.evident/provenance/<step>/<output path>.intoto.json`, both parts made safe by safeFileName. */
+export function provenanceFile(workspace: string, step: string, outputPath: string): string {
+  return path.join(workspace, '.evident', 'provenance', safeFileName(step), `${safeFileName(outputPath)}.intoto.json`);
+}
+
+/** The envelope of one statement: signed by `signer`, or `signatures: []` when the user did not ask to sign. */
+export function envelopeFor(statement: Statement<unknown>, signer: KeySigner | undefined): DsseEnvelope {
+  const payload = new TextEncoder().encode(JSON.stringify(statement));
+  return signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, signer ? [{ keyid: signer.keyId, sign: (m) => signer.sign(m) }] : []);
+}
+
+/** Writes every output's envelope under `.evident/provenance/<step>/`; returns the files written. */
+export function writeStepProvenance(workspace: string, step: StepRecord, ctx: ProvenanceContext, signer: KeySigner | undefined): string[] {
+  fs.mkdirSync(path.dirname(provenanceFile(workspace, step.name, 'x')), { recursive: true });
+  return artifactStatements(step, ctx).map(({ path: out, statement }) => {
+    const file = provenanceFile(workspace, step.name, out);
+    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    fs.writeFileSync(temp, JSON.stringify(envelopeFor(statement, signer), null, 2) + '\n', { flag: 'wx' });
+    fs.renameSync(temp, file);
+    return file;
+  });
+}

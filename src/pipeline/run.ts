@@ -1,0 +1,149 @@
+import os from 'node:os';
+import path from 'node:path';
+import { EvidentError } from '../core/index.js';
+import { LocalCache } from './cache.js';
+import { Processes, schedule } from './executor.js';
+import { resultLine, type StepOutcome } from './lines.js';
+import { closureOf, planPipeline } from './plan.js';
+import { acquireRunLock } from './run-lock.js';
+import type { LoadedSpec } from './spec.js';
+import { StepRunner } from './step-runner.js';
+import { logPath } from './step-inputs.js';
+import type { RunObserver, RunRecord, StepRecord, StepSpec } from './types.js';
+
+// `evident run` as a function (issue #6 item 5): spec → plan → executor → cache, with the observers that
+// write receipts, provenance and in-toto links told about each step the moment it succeeds and about the
+// whole run at the end (also when it failed).
+
+export type RunEvent =
+  | { type: 'step-started'; step: string }
+  | { type: 'step-finished'; step: string; record: StepRecord; outcome: StepOutcome; line: string; log: string }
+  | { type: 'step-skipped'; step: string; outcome: StepOutcome; line: string }
+  | { type: 'warning'; message: string };
+
+export interface RunOptions {
+  loaded: LoadedSpec;
+  /** Processes at a time (default: the number of CPUs). */
+  jobs?: number;
+  keepGoing?: boolean;
+  noCache?: boolean;
+  /** Run this step and the steps it needs (which hit the cache when already built). */
+  only?: string;
+  observers?: RunObserver[];
+  onEvent?: (event: RunEvent) => void;
+}
+
+export interface RunResult {
+  record: RunRecord;
+  outcomes: Map<string, StepOutcome>;
+  /** Steps that did not run, with why. */
+  skipped: Map<string, string>;
+  /** Observer failures (a receipt or provenance that could not be written): the run is not ok. */
+  observerErrors: string[];
+  evicted: number;
+}
+
+export function cacheRootOf(workspace: string): string {
+  return path.join(workspace, '.evident', 'cache');
+}
+
+export function openCache(loaded: LoadedSpec): LocalCache {
+  const { compression, maxSizeBytes, retentionDays } = loaded.spec.cache;
+  return new LocalCache(cacheRootOf(loaded.workspace), { compression, maxBytes: maxSizeBytes, retentionDays }).open();
+}
+
+export async function runPipeline(options: RunOptions): Promise<RunResult> {
+  const { loaded } = options;
+  const { spec, workspace } = loaded;
+  const emit = options.onEvent ?? (() => {});
+  const observers = options.observers ?? [];
+  let steps = [...spec.steps.values()];
+  if (options.only !== undefined) {
+    if (!spec.steps.has(options.only)) throw new EvidentError('INVALID_ARGUMENT', `--only ${options.only}: no such step (steps: ${[...spec.steps.keys()].join(', ')})`);
+    const keep = closureOf(steps, options.only);
+    steps = steps.filter((s) => keep.has(s.name));
+  }
+  const plan = planPipeline(steps);
+  const graph: Record<string, StepSpec> = Object.fromEntries([...spec.steps].map(([n, s]) => [n, s]));
+  const started = Date.now();
+  const release = acquireRunLock(workspace);
+  const cache = openCache(loaded);
+  const processes = new Processes();
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    processes.signal(signal);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+
+  const outcomes = new Map<string, StepOutcome>();
+  const completed: StepRecord[] = [];
+  const observerErrors: string[] = [];
+  const runner: StepRunner = new StepRunner({
+    workspace, spec, cache, processes,
+    noCache: options.noCache ?? false,
+    isInterrupted: () => interrupted !== undefined,
+    events: {
+      started: (step) => emit({ type: 'step-started', step }),
+      warning: (message) => emit({ type: 'warning', message }),
+      finished: (step, record, outcome) => {
+        outcomes.set(step, outcome);
+        completed.push(record);
+        emit({ type: 'step-finished', step, record, outcome, line: resultLine(step, outcome, record.durationSecs), log: path.join(workspace, logPath(step)) });
+      },
+    },
+    succeeded: async (record) => {
+      for (const observer of observers) {
+        try {
+          await observer.stepSucceeded?.(record, { pipeline: spec.name, workspace, graph, succeeded: runner.records, pipelineHash: loaded.hash });
+        } catch (err) {
+          observerErrors.push(`after ${record.name}: ${(err as Error).message}`);
+          emit({ type: 'warning', message: `attestation failed after ${record.name}: ${(err as Error).message}` });
+        }
+      }
+    },
+  });
+
+  let evicted = 0;
+  let result;
+  try {
+    const needs = new Map(steps.map((s) => [s.name, s.needs]));
+    result = await schedule(plan.order, needs, (name, slots) => runner.run(name, slots), {
+      jobs: options.jobs ?? os.availableParallelism(),
+      keepGoing: options.keepGoing ?? false,
+    });
+    for (const name of plan.order) {
+      const reason = result.skipped.get(name);
+      if (reason === undefined) continue;
+      const outcome: StepOutcome = { status: 'skipped', detail: interrupted ? `not started: interrupted (${interrupted})` : reason };
+      outcomes.set(name, outcome);
+      emit({ type: 'step-skipped', step: name, outcome, line: resultLine(name, outcome) });
+    }
+    evicted = cache.prune().length;
+  } finally {
+    cache.close();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    release();
+  }
+  const ok = result.failed.length === 0 && result.skipped.size === 0 && observerErrors.length === 0 && !interrupted;
+  const record: RunRecord = {
+    pipeline: spec.name,
+    pipelineHash: loaded.hash,
+    workspace,
+    startedAt: new Date(started).toISOString(),
+    totalDurationSecs: (Date.now() - started) / 1000,
+    steps: completed,
+    graph,
+    ok,
+  };
+  for (const observer of observers) {
+    try {
+      await observer.runFinished?.(record);
+    } catch (err) {
+      observerErrors.push(`at the end of the run: ${(err as Error).message}`);
+      emit({ type: 'warning', message: `attestation failed at the end of the run: ${(err as Error).message}` });
+      record.ok = false;
+    }
+  }
+  return { record, outcomes, skipped: result.skipped, observerErrors, evicted };
+}

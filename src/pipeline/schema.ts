@@ -1,0 +1,99 @@
+import { Type, type TSchema } from 'typebox';
+import { COMPRESSIONS, ENV_NAME_PATTERN, EVENT_TYPES, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+
+// The JSON Schema of attest.yaml, for editors (e.g. the YAML extension of VS Code: `# yaml-language-server:
+// $schema=…`). The file format is seed 003 §2.1, §3.4, §6.2 and §10.2. The runner does not validate with this
+// schema: spec.ts walks the document itself so that every problem gets a path and a line, and a test checks
+// that the two agree on a corpus of documents. `schemas/attest.schema.json` is this schema, committed.
+
+export const SCHEMA_ID = 'https://evident.dev/schemas/attest.schema.json';
+
+export { COMPRESSIONS, ENV_NAME_PATTERN, EVENT_TYPES, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+
+const closed = { additionalProperties: false } as const;
+const text = (description: string) => Type.String({ minLength: 1, description });
+const paths = (description: string) => Type.Array(Type.String({ minLength: 1 }), { description });
+
+const EnvMap = Type.Record(
+  Type.String({ pattern: ENV_NAME_PATTERN }),
+  Type.Union([Type.String(), Type.Number(), Type.Boolean()]),
+  { ...closed, description: 'Environment variables (numbers and booleans are written as text)' },
+);
+
+const Step = Type.Object(
+  {
+    run: text('The command, run with /bin/sh -c in the workspace'),
+    inputs: Type.Optional(paths('Files, directories (all files under them) and globs the step reads; part of the cache key')),
+    outputs: Type.Optional(paths('Files, directories and globs the step writes: cached, restored on a hit, attested')),
+    needs: Type.Optional(Type.Array(Type.String({ pattern: STEP_NAME_PATTERN }), { description: 'Steps that must succeed first' })),
+    env: Type.Optional(EnvMap),
+    cache: Type.Optional(Type.Boolean({ description: 'false: always run this step (default true)' })),
+    attestation: Type.Optional(Type.Object({ reproducible: Type.Optional(Type.Boolean({ description: 'This step must be reproducible' })) }, closed)),
+  },
+  closed,
+);
+
+const FileHandler = Type.Object(
+  {
+    type: Type.Literal('file'),
+    path: text('File the events are appended to, one JSON object per line'),
+    events: Type.Optional(Type.Array(Type.Union(EVENT_TYPES.map((e) => Type.Literal(e))), { description: 'Event types ("*" for all; default all)' })),
+  },
+  closed,
+);
+
+const WebhookHandler = Type.Object(
+  {
+    type: Type.Literal('webhook'),
+    url: Type.String({ pattern: '^https?://', description: 'URL the events are POSTed to' }),
+    events: Type.Optional(Type.Array(Type.Union(EVENT_TYPES.map((e) => Type.Literal(e))), { description: 'Event types ("*" for all; default all)' })),
+  },
+  closed,
+);
+
+export const AttestSchema: TSchema = Type.Object(
+  {
+    version: Type.Literal('0.1', { description: 'Schema version: "0.1" (quoted)' }),
+    name: text('Human-readable pipeline name'),
+    env: Type.Optional(EnvMap),
+    attestation: Type.Optional(
+      Type.Object(
+        {
+          sign_all_steps: Type.Optional(Type.Boolean({ description: 'Sign receipts and provenance without --sign (default false)' })),
+          verify_dependencies: Type.Optional(Type.Boolean({ description: 'Verify the outputs of needed steps before a step runs (default false)' })),
+          require_reproducible: Type.Optional(Type.Boolean({ description: 'Every step must be reproducible (default false)' })),
+        },
+        closed,
+      ),
+    ),
+    cache: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ description: 'Use the local cache (default true)' })),
+          max_size: Type.Optional(Type.Union([Type.String({ pattern: MAX_SIZE_PATTERN }), Type.Integer({ minimum: 0 })], { description: 'e.g. "10GB", "500MB" (decimal units; KiB/MiB/GiB binary), or bytes (default "10GB")' })),
+          compression: Type.Optional(Type.Union([Type.Boolean(), ...COMPRESSIONS.map((c) => Type.Literal(c))], { description: 'true = gzip (default false)' })),
+          retention_days: Type.Optional(Type.Integer({ minimum: 1, description: 'Drop entries unused for this many days (default 30)' })),
+        },
+        closed,
+      ),
+    ),
+    events: Type.Optional(Type.Object({ handlers: Type.Array(Type.Union([FileHandler, WebhookHandler])) }, closed)),
+    steps: Type.Record(Type.String({ pattern: STEP_NAME_PATTERN }), Step, { ...closed, minProperties: 1 }),
+  },
+  closed,
+);
+
+/** The schema as published: draft-07 (what editors support best), stable formatting. */
+export function attestJsonSchema(): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: SCHEMA_ID,
+    title: 'attest.yaml (Evident pipeline)',
+    description: 'A pipeline for `evident run`: steps with their commands, inputs, outputs and needs. See docs/runner.md.',
+    ...JSON.parse(JSON.stringify(AttestSchema)),
+  };
+}
+
+export function attestJsonSchemaText(): string {
+  return JSON.stringify(attestJsonSchema(), null, 2) + '\n';
+}

@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { EvidentError } from '../core/index.js';
+import type { StepSpec } from './types.js';
+import { COMPRESSIONS, EVENT_TYPES, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+import { Checker, describe, type Json } from './spec-checks.js';
+import { checkNeeds, cycleProblems, findCycles, outputOverlaps } from './spec-graph.js';
+import { joinPath, locate, parseYaml, type SpecProblem } from './spec-walk.js';
+import { patternProblem } from './patterns.js';
+
+// attest.yaml, exactly as seed 003 writes it (§2.1 the file, §3.4 cache, §6.2 reproducible, §10.2 event
+// handlers), validated once: every problem is collected with its path and line, unknown keys are errors.
+
+export type Compression = (typeof COMPRESSIONS)[number];
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export type EventHandlerSpec = { type: 'file'; path: string; events: EventType[] } | { type: 'webhook'; url: string; events: EventType[] };
+
+export interface PipelineSpec {
+  version: '0.1';
+  name: string;
+  env: Record<string, string>;
+  attestation: { signAllSteps: boolean; verifyDependencies: boolean; requireReproducible: boolean };
+  cache: { enabled: boolean; maxSize: string; maxSizeBytes: number; compression: Compression; retentionDays: number };
+  events: EventHandlerSpec[];
+  /** In declaration order. */
+  steps: Map<string, StepSpec>;
+}
+
+export interface LoadedSpec {
+  spec: PipelineSpec;
+  /** Absolute path of attest.yaml. */
+  file: string;
+  /** The directory holding attest.yaml. */
+  workspace: string;
+  /** Hex SHA-256 of the file's bytes (RunRecord.pipelineHash). */
+  hash: string;
+}
+
+export const DEFAULT_MAX_SIZE = '10GB';
+export const DEFAULT_RETENTION_DAYS = 30;
+const TOP_KEYS = ['version', 'name', 'env', 'attestation', 'cache', 'events', 'steps'] as const;
+const STEP_KEYS = ['run', 'inputs', 'outputs', 'needs', 'env', 'cache', 'attestation'] as const;
+const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
+
+/** "10GB" → 10e9; decimal units (KB = 1000), binary with an i (KiB = 1024); a bare number is bytes. */
+export function parseSize(text: string): number | undefined {
+  if (!new RegExp(MAX_SIZE_PATTERN).test(text)) return undefined;
+  const m = /([0-9.]+)\s*([A-Za-z]*)/.exec(text.trim())!;
+  return Math.floor(Number(m[1]) * UNITS[m[2] || 'B']!);
+}
+
+function readStep(c: Checker, name: string, value: unknown, requireReproducible: boolean): StepSpec | undefined {
+  const at = joinPath('steps', name);
+  if (!new RegExp(STEP_NAME_PATTERN).test(name)) c.add(at, 'is not a valid step name (letters, digits, _ . -; starting with a letter or digit; at most 100)');
+  const step = c.mapping(value, at, STEP_KEYS);
+  if (!step) return undefined;
+  const field = (key: string) => joinPath(at, key);
+  const run = step.run === undefined ? (c.add(field('run'), 'is required: the command to run'), undefined) : c.string(step.run, field('run'), { nonEmpty: true });
+  const list = (key: 'inputs' | 'outputs' | 'needs') => (step[key] === undefined ? [] : c.strings(step[key], field(key)) ?? []);
+  const inputs = list('inputs');
+  const outputs = list('outputs');
+  const needs = list('needs');
+  for (const key of ['inputs', 'outputs'] as const) {
+    if (!Array.isArray(step[key])) continue;
+    (step[key] as unknown[]).forEach((item, i) => {
+      const problem = typeof item === 'string' && item.trim() !== '' ? patternProblem(item) : undefined;
+      if (problem) c.add(joinPath(field(key), i), `"${item as string}" ${problem}`);
+    });
+  }
+  const env = step.env === undefined ? {} : c.env(step.env, field('env'));
+  const cache = step.cache === undefined ? true : c.boolean(step.cache, field('cache'));
+  let reproducible = requireReproducible;
+  if (step.attestation !== undefined) {
+    const a = c.mapping(step.attestation, field('attestation'), ['reproducible']);
+    if (a?.reproducible !== undefined) reproducible = c.boolean(a.reproducible, joinPath(field('attestation'), 'reproducible')) ?? reproducible;
+  }
+  // Returned even when some field is wrong (the problem is recorded and no spec comes out), so that the
+  // checks across steps — needs, cycles, overlapping outputs — still see this step.
+  return { name, run: run ?? '', inputs, outputs, needs, env, cache: cache ?? true, reproducible };
+}
+
+function readEvents(c: Checker, value: unknown): EventHandlerSpec[] {
+  const events = c.mapping(value, 'events', ['handlers']);
+  if (!events) return [];
+  if (events.handlers === undefined) return [];
+  if (!Array.isArray(events.handlers)) {
+    c.add('events.handlers', `must be a list of handlers, not ${describe(events.handlers)}`);
+    return [];
+  }
+  const out: EventHandlerSpec[] = [];
+  events.handlers.forEach((item, i) => {
+    const at = joinPath('events.handlers', i);
+    const type = (item as Json | null)?.type;
+    if (type !== 'file' && type !== 'webhook') {
+      c.mapping(item, at);
+      c.add(joinPath(at, 'type'), type === undefined ? 'is required: file or webhook' : `must be file or webhook, not ${describe(type)}`);
+      return;
+    }
+    const h = c.mapping(item, at, type === 'file' ? ['type', 'path', 'events'] : ['type', 'url', 'events']);
+    if (!h) return;
+    let kinds: EventType[] = ['*'];
+    if (h.events !== undefined) {
+      const names = c.strings(h.events, joinPath(at, 'events'));
+      names?.forEach((name, k) => {
+        if (!(EVENT_TYPES as readonly string[]).includes(name)) c.add(joinPath(joinPath(at, 'events'), k), `unknown event "${name}"; known: ${EVENT_TYPES.join(', ')}`);
+      });
+      kinds = (names ?? []).filter((n): n is EventType => (EVENT_TYPES as readonly string[]).includes(n));
+    }
+    if (type === 'file') {
+      const file = h.path === undefined ? (c.add(joinPath(at, 'path'), 'is required for a file handler'), undefined) : c.string(h.path, joinPath(at, 'path'), { nonEmpty: true });
+      if (file !== undefined) out.push({ type, path: file, events: kinds });
+    } else {
+      const url = h.url === undefined ? (c.add(joinPath(at, 'url'), 'is required for a webhook handler'), undefined) : c.string(h.url, joinPath(at, 'url'), { nonEmpty: true });
+      if (url !== undefined && !/^https?:\/\/[^/\s]+/.test(url)) c.add(joinPath(at, 'url'), `"${url}" is not an http:// or https:// URL`);
+      else if (url !== undefined) out.push({ type, url, events: kinds });
+    }
+  });
+  return out;
+}
+
+function readCache(c: Checker, value: unknown): PipelineSpec['cache'] {
+  const cache = { enabled: true, maxSize: DEFAULT_MAX_SIZE, maxSizeBytes: parseSize(DEFAULT_MAX_SIZE)!, compression: 'none' as Compression, retentionDays: DEFAULT_RETENTION_DAYS };
+  const m = value === undefined ? undefined : c.mapping(value, 'cache', ['enabled', 'max_size', 'compression', 'retention_days']);
+  if (!m) return cache;
+  if (m.enabled !== undefined) cache.enabled = c.boolean(m.enabled, 'cache.enabled') ?? true;
+  if (typeof m.max_size === 'number' && Number.isSafeInteger(m.max_size) && m.max_size >= 0) [cache.maxSize, cache.maxSizeBytes] = [`${m.max_size}B`, m.max_size];
+  else if (m.max_size !== undefined) {
+    const bytes = typeof m.max_size === 'string' ? parseSize(m.max_size) : undefined;
+    if (bytes === undefined) c.add('cache.max_size', `must be a size such as "10GB", "500MB", "2GiB" or a number of bytes, not ${describe(m.max_size)}`);
+    else [cache.maxSize, cache.maxSizeBytes] = [(m.max_size as string).trim(), bytes];
+  }
+  if (m.compression === true) cache.compression = 'gzip';
+  else if (m.compression === false) cache.compression = 'none';
+  else if (m.compression !== undefined) {
+    if ((COMPRESSIONS as readonly unknown[]).includes(m.compression)) cache.compression = m.compression as Compression;
+    else c.add('cache.compression', `must be true, false, "gzip", "brotli" or "none", not ${describe(m.compression)}`);
+  }
+  if (m.retention_days !== undefined) {
+    if (Number.isSafeInteger(m.retention_days) && (m.retention_days as number) >= 1) cache.retentionDays = m.retention_days as number;
+    else c.add('cache.retention_days', `must be a whole number of days >= 1, not ${describe(m.retention_days)}`);
+  }
+  return cache;
+}
+
+/** Validates a parsed document; returns the spec only when there is no problem at all. */
+export function validateSpec(value: unknown): { spec?: PipelineSpec; problems: SpecProblem[] } {
+  const c = new Checker();
+  const top = c.mapping(value, '', TOP_KEYS);
+  if (!top) return { problems: c.problems };
+  let version: '0.1' | undefined;
+  if (top.version === undefined) c.add('version', 'is required: version: "0.1"');
+  else if (top.version === 0.1) c.add('version', 'must be the string "0.1": quote it (version: "0.1")');
+  else if (top.version !== '0.1') c.add('version', `unsupported version ${describe(top.version)}; supported: "0.1"`);
+  else version = '0.1';
+  const name = top.name === undefined ? (c.add('name', 'is required: the pipeline name'), undefined) : c.string(top.name, 'name', { nonEmpty: true });
+  const env = top.env === undefined ? {} : c.env(top.env, 'env');
+  const attestation = { signAllSteps: false, verifyDependencies: false, requireReproducible: false };
+  if (top.attestation !== undefined) {
+    const a = c.mapping(top.attestation, 'attestation', ['sign_all_steps', 'verify_dependencies', 'require_reproducible']);
+    const flag = (key: string) => (a?.[key] === undefined ? false : c.boolean(a[key], joinPath('attestation', key)) ?? false);
+    Object.assign(attestation, { signAllSteps: flag('sign_all_steps'), verifyDependencies: flag('verify_dependencies'), requireReproducible: flag('require_reproducible') });
+  }
+  const cache = readCache(c, top.cache);
+  const events = top.events === undefined ? [] : readEvents(c, top.events);
+  const steps = new Map<string, StepSpec>();
+  if (top.steps === undefined) c.add('steps', 'is required: at least one step');
+  else {
+    const declared = c.mapping(top.steps, 'steps');
+    if (declared && Object.keys(declared).length === 0) c.add('steps', 'must declare at least one step');
+    for (const [stepName, stepValue] of Object.entries(declared ?? {})) {
+      const step = readStep(c, stepName, stepValue, attestation.requireReproducible);
+      if (step) steps.set(stepName, step);
+    }
+    const { problems, edges } = checkNeeds(steps, new Set(Object.keys(declared ?? {})));
+    c.problems.push(...problems, ...cycleProblems(steps, findCycles([...steps.keys()], edges)), ...outputOverlaps(steps));
+  }
+  if (c.problems.length > 0 || !version || name === undefined) return { problems: c.problems };
+  return { spec: { version, name, env, attestation, cache, events, steps }, problems: [] };
+}
+
+/** Parses and validates attest.yaml text; problems carry lines and columns. */
+export function parseSpec(text: string): { spec?: PipelineSpec; problems: SpecProblem[] } {
+  const parsed = parseYaml(text);
+  if (parsed.syntax.length > 0) return { problems: parsed.syntax };
+  const result = validateSpec(parsed.value);
+  // Top to bottom and left to right, as a reader goes through the file.
+  if (result.problems.length === 0) return result;
+  const positions = parsed.positions();
+  const located = result.problems.map((p) => locate(p, positions));
+  return { ...result, problems: located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)) };
+}
+
+/** Reads, hashes and validates attest.yaml; INVALID_ARGUMENT with every problem in `details`. */
+export function loadSpec(file: string): LoadedSpec {
+  const absolute = path.resolve(file);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(absolute);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new EvidentError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file (give the pipeline with -f FILE)' : (err as Error).message}`, { cause: err });
+  }
+  const { spec, problems } = parseSpec(bytes.toString('utf8'));
+  if (!spec) {
+    throw new EvidentError('INVALID_ARGUMENT', `${file} is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { details: problems });
+  }
+  return { spec, file: absolute, workspace: path.dirname(absolute), hash: createHash('sha256').update(bytes).digest('hex') };
+}

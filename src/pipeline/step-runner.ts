@@ -1,0 +1,224 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LocalCache } from './cache.js';
+import { cacheKey, type KeyComponents } from './cache-key.js';
+import { Processes, type Slots, type TaskResult } from './executor.js';
+import { expandPatterns } from './expand.js';
+import { diffKeyComponents, missReason } from './explain.js';
+import type { StepOutcome } from './lines.js';
+import type { EntryManifest } from './manifest.js';
+import { parsePattern } from './patterns.js';
+import { restoreEntry } from './restore.js';
+import type { PipelineSpec } from './spec.js';
+import { digestWithMemo, hashFile, isExecutable } from './stat-memo.js';
+import { readStepHistory, writeStepHistory } from './step-history.js';
+import { MissingInputError, keyComponents, logPath } from './step-inputs.js';
+import type { CacheStatus, FileDigest, StepRecord, StepSpec } from './types.js';
+
+// One step of a run: work out its key, restore it from the cache or run its command, store what it made.
+// The result line's wording follows seed 003 §3.3 (lines.ts).
+
+export interface StepEvents {
+  started(step: string): void;
+  finished(step: string, record: StepRecord, outcome: StepOutcome): void;
+  warning(message: string): void;
+}
+
+export interface StepRunnerOptions {
+  workspace: string;
+  spec: PipelineSpec;
+  cache: LocalCache;
+  /** --no-cache: neither read nor write the cache. */
+  noCache: boolean;
+  processes: Processes;
+  events: StepEvents;
+  /** Called once a step has succeeded, before any step that needs it starts (observers). */
+  succeeded(record: StepRecord): Promise<void>;
+  isInterrupted(): boolean;
+}
+
+type Done = { record: StepRecord; outcome: StepOutcome };
+
+type Decision =
+  | { kind: 'failed'; detail: string }
+  | { kind: 'hit'; key: string; components: KeyComponents; manifest: EntryManifest; annotate: boolean; lastKey?: string; indexedKey?: string }
+  | { kind: 'run'; key: string; components: KeyComponents; mode: CacheStatus; detail: string };
+
+export class StepRunner {
+  /** Keys and records of the steps that succeeded so far. */
+  readonly keys = new Map<string, string>();
+  readonly records = new Map<string, StepRecord>();
+  /** Set once a step missed because something changed: later hits then say what did not (seed §3.3). */
+  private changed = false;
+  private decisions: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: StepRunnerOptions) {}
+
+  private cacheStatus(step: StepSpec): { status: CacheStatus; why?: string } {
+    if (this.o.noCache) return { status: 'disabled', why: '--no-cache' };
+    if (!this.o.spec.cache.enabled) return { status: 'disabled', why: 'cache.enabled: false' };
+    if (!step.cache) return { status: 'disabled', why: 'cache: false' };
+    return { status: 'miss' };
+  }
+
+  /** Runs `fn` after every earlier call has finished: decisions are taken in launch order. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.decisions.then(fn);
+    this.decisions = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  /**
+   * The key and what to do with it. Taken one step at a time, in the order the steps became ready, so that
+   * the lines and their wording (`cache hit (test inputs unchanged)`) do not depend on timing.
+   */
+  private async decide(step: StepSpec): Promise<Decision> {
+    let components: KeyComponents;
+    try {
+      components = await keyComponents(this.o.workspace, this.o.spec.env, step, this.o.cache.memo, this.keys);
+    } catch (err) {
+      return { kind: 'failed', detail: err instanceof MissingInputError ? err.message : `cannot hash inputs: ${(err as Error).message}` };
+    }
+    const key = cacheKey(components);
+    const indexedKey = this.o.cache.lastKey(step.name);
+    const lastKey = indexedKey ?? readStepHistory(this.o.cache.root, step.name)?.key;
+    const mode = this.cacheStatus(step);
+    if (mode.status !== 'miss') return { kind: 'run', key, components, mode: mode.status, detail: `cache disabled (${mode.why})` };
+    const found = this.o.cache.lookup(key, step.outputs.map(parsePattern));
+    if (found && 'manifest' in found) return { kind: 'hit', key, components, manifest: found.manifest, annotate: this.changed, lastKey, indexedKey };
+    if (found) {
+      // Loud, and never a wrong hit: the entry goes and the step runs.
+      this.o.events.warning(`cache entry ${key.slice(0, 12)} of ${step.name} discarded: ${found.problem}`);
+      this.o.cache.discard(key);
+      return { kind: 'run', key, components, mode: 'miss', detail: 'cache miss (cache entry discarded)' };
+    }
+    if (lastKey === undefined) return { kind: 'run', key, components, mode: 'miss', detail: 'cache miss' };
+    if (lastKey === key) return { kind: 'run', key, components, mode: 'miss', detail: 'cache miss (not in the cache)' };
+    this.changed = true;
+    const history = readStepHistory(this.o.cache.root, step.name);
+    return { kind: 'run', key, components, mode: 'miss', detail: history ? `cache miss (${missReason(diffKeyComponents(history.components, components))})` : 'cache miss (key changed)' };
+  }
+
+  async run(name: string, slots: Slots): Promise<TaskResult> {
+    const step = this.o.spec.steps.get(name)!;
+    const started = Date.now();
+    const base = { name, command: step.run, needs: [...step.needs], startedAt: new Date(started).toISOString() };
+    const finish = (done: Done): TaskResult => {
+      this.o.events.finished(name, done.record, done.outcome);
+      return done.outcome.status === 'ok' ? 'ok' : 'failed';
+    };
+    const record = (exitCode: number, cache: CacheStatus, key: string, c: KeyComponents | undefined, outputs: FileDigest[]): StepRecord => {
+      const finished = Date.now();
+      return { ...base, env: c?.env ?? {}, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c?.inputs ?? [], outputs };
+    };
+    if (slots.isStopped || this.o.isInterrupted()) return 'not-started';
+    const decision = await this.serial(() => this.decide(step));
+    if (decision.kind === 'failed') return finish({ record: record(1, 'miss', '', undefined, []), outcome: { status: 'failed', detail: decision.detail } });
+    const { key, components } = decision;
+    let missDetail = decision.kind === 'run' ? decision.detail : '';
+    const mode = decision.kind === 'run' ? decision.mode : 'miss';
+    if (decision.kind === 'hit') {
+      if (slots.isStopped || this.o.isInterrupted()) return 'not-started';
+      const restored = await restoreEntry(this.o.workspace, decision.manifest, this.o.cache, logPath(name));
+      if (restored.ok) {
+        if (decision.lastKey !== key) this.remember(name, key, components, decision.manifest.duration_secs);
+        else if (decision.indexedKey !== key) this.o.cache.setLastKey(name, key);
+        return finish(await this.hit(name, key, decision.manifest, decision.annotate, (c, o) => record(0, c, key, components, o)));
+      }
+      if (restored.corruptObject) {
+        this.o.events.warning(`cache entry ${key.slice(0, 12)} of ${name} discarded: ${restored.problem}`);
+        this.o.cache.dropObject(restored.corruptObject);
+        this.o.cache.discard(key);
+        missDetail = 'cache miss (cache entry discarded)';
+      } else {
+        // The entry is fine, the workspace is not (e.g. an output directory is a link): run instead.
+        this.o.events.warning(`${name} not restored from the cache: ${restored.problem}`);
+        missDetail = 'cache miss (cannot restore)';
+      }
+    }
+
+    const release = await slots.acquire();
+    if (!release || this.o.isInterrupted()) {
+      release?.();
+      return 'not-started';
+    }
+    let result;
+    const logAbs = path.join(this.o.workspace, logPath(name));
+    try {
+      const stale = this.o.spec.attestation.verifyDependencies ? await this.staleDependency(step) : undefined;
+      if (stale) return finish({ record: record(1, mode, key, components, []), outcome: { status: 'failed', detail: stale } });
+      this.o.events.started(name);
+      fs.mkdirSync(path.dirname(logAbs), { recursive: true });
+      const fd = fs.openSync(logAbs, 'w');
+      try {
+        result = await this.o.processes.run(step.run, { cwd: this.o.workspace, env: { ...process.env, ...components.env }, logFd: fd });
+      } finally {
+        fs.closeSync(fd);
+      }
+    } finally {
+      release();
+    }
+    if (result.exitCode !== 0 || result.error) {
+      const detail = result.error ? `could not start /bin/sh: ${result.error}` : result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+      return finish({ record: record(result.exitCode, mode, key, components, []), outcome: { status: 'failed', detail } });
+    }
+    const collected = await this.collectOutputs(step, logAbs);
+    if (typeof collected === 'string') return finish({ record: record(0, mode, key, components, []), outcome: { status: 'failed', detail: collected } });
+    const durationSecs = (Date.now() - started) / 1000;
+    if (mode === 'miss') {
+      if (collected.links.length > 0) this.o.events.warning(`${name} not cached: ${collected.links.join(', ')} ${collected.links.length === 1 ? 'is a symbolic link' : 'are symbolic links'} (outputs must be regular files)`);
+      else await this.o.cache.store({ key, step: name, durationSecs, files: collected.files, log: collected.log });
+    }
+    this.remember(name, key, components, durationSecs);
+    const done = { record: record(0, mode, key, components, collected.files.map(({ path: p, sha256, executable }) => ({ path: p, sha256, executable }))), outcome: { status: 'ok' as const, detail: missDetail } };
+    return finish(await this.succeed(name, key, done));
+  }
+
+  /** A restored step. */
+  private async hit(name: string, key: string, manifest: EntryManifest, annotate: boolean, record: (cache: CacheStatus, outputs: FileDigest[]) => StepRecord): Promise<Done> {
+    this.o.cache.touch(manifest);
+    const outputs = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, executable: f.executable }));
+    const detail = annotate ? `cache hit (${name} inputs unchanged)` : 'cache hit';
+    return this.succeed(name, key, { record: record('hit', outputs), outcome: { status: 'ok', detail } });
+  }
+
+  /** The step's key and key inputs, for the next run's miss reason and `cache explain`. */
+  private remember(name: string, key: string, components: KeyComponents, durationSecs: number): void {
+    writeStepHistory(this.o.cache.root, { v: 1, step: name, key, components, duration_secs: durationSecs, at: new Date().toISOString() });
+    this.o.cache.setLastKey(name, key);
+  }
+
+  private async succeed(name: string, key: string, done: Done): Promise<Done> {
+    this.keys.set(name, key);
+    this.records.set(name, done.record);
+    await this.o.succeeded(done.record);
+    return done;
+  }
+
+  /** The declared outputs after a successful command, hashed; a string when one is missing. */
+  private async collectOutputs(step: StepSpec, logAbs: string) {
+    const expansion = expandPatterns(this.o.workspace, step.outputs.map(parsePattern), { mode: 'output' });
+    if (expansion.missing.length > 0) return `declared output ${expansion.missing.map((m) => JSON.stringify(m)).join(', ')} was not produced`;
+    const files = [];
+    for (const f of expansion.files) {
+      const sha256 = await digestWithMemo(this.o.cache.memo, f.rel, f.abs, f.stat);
+      files.push({ path: f.rel, abs: f.abs, sha256, size: f.stat.size, executable: isExecutable(f.stat) });
+    }
+    const logStat = fs.statSync(logAbs);
+    const log = { abs: logAbs, size: logStat.size, sha256: await hashFile(logAbs, logStat.size) };
+    return { files, log, links: expansion.links };
+  }
+
+  /** verify_dependencies: the outputs of the needed steps are still what those steps produced. */
+  private async staleDependency(step: StepSpec): Promise<string | undefined> {
+    for (const need of step.needs) {
+      for (const f of this.records.get(need)?.outputs ?? []) {
+        const abs = path.join(this.o.workspace, f.path);
+        const st = fs.statSync(abs, { throwIfNoEntry: false });
+        const sha = st?.isFile() ? await digestWithMemo(this.o.cache.memo, f.path, abs, st) : undefined;
+        if (sha !== f.sha256) return `output ${f.path} of ${need} ${sha ? 'changed' : 'disappeared'} after ${need} made it (attestation.verify_dependencies)`;
+      }
+    }
+    return undefined;
+  }
+}
