@@ -220,8 +220,8 @@ export class EvidentClient {
   }
 
   /** Kosli's diff JSON: snappish1, snappish2, changed, not-changed (each with artifacts). */
-  diffSnapshots(a: string, b: string) {
-    return this.json(envs.SnapshotDiff, 'GET', this.orgPath('/diff/snapshots'), { a, b });
+  diffSnapshots(a: string, b: string, options: { showUnchanged?: boolean } = {}) {
+    return this.json(envs.SnapshotDiff, 'GET', this.orgPath('/diff/snapshots'), { a, b, show_unchanged: options.showUnchanged ? 'true' : undefined });
   }
 
   environmentEvents(env: string) {

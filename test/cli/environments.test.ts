@@ -68,10 +68,13 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
   });
 
   it('diffs snapshots in the JSON shape Kosli users read, also across environments', async () => {
-    const d = JSON.parse((await evident(['diff', 'snapshots', 'aws-prod#1', 'aws-prod#3', '--output', 'json'], env)).stdout);
+    const d = JSON.parse((await evident(['diff', 'snapshots', 'aws-prod#1', 'aws-prod#3', '--show-unchanged', '--output', 'json'], env)).stdout);
     expect(d.snappish1).toMatchObject({ snapshot_id: 'aws-prod#1', artifacts: [{ fingerprint: RUNNER, name: 'runner:16d9990', flow: 'runner', instance_count: 3 }] });
     expect(d.snappish2).toEqual({ snapshot_id: 'aws-prod#3', artifacts: [] });
     expect(d['not-changed'].artifacts.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([SHAS]);
+    const brief = JSON.parse((await evident(['diff', 'snapshots', 'aws-prod#1', 'aws-prod#3', '--output', 'json'], env)).stdout);
+    expect(brief['not-changed']).toEqual({ artifacts: [] });
+    expect(brief.snappish1).toEqual(d.snappish1);
     const scaled = JSON.parse((await evident(['diff', 'snapshots', 'aws-prod#1', 'aws-prod#2', '--output', 'json'], env)).stdout);
     expect(scaled.changed.artifacts).toEqual([expect.objectContaining({ fingerprint: RUNNER, instance_count_1: 3, instance_count_2: 1 })]);
     for (const key of ['name', 'fingerprint', 'flow', 'commit_url', 'instance_count', 'most_recent_timestamp']) expect(scaled.changed.artifacts[0]).toHaveProperty(key);

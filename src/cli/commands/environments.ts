@@ -161,7 +161,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .option('--show-unchanged', 'also list the artifacts running unchanged in both')
     .addHelpText('after', '\nExample:\n  evident diff snapshots aws-beta aws-prod --show-unchanged')
     .action(action<{ showUnchanged?: boolean }>(async (o, ctx, [a, b]) => {
-      const d = await ctx.client().diffSnapshots(a!, b!);
+      const d = await ctx.client().diffSnapshots(a!, b!, { showUnchanged: o.showUnchanged });
       ctx.printer.result(d, () => {
         const section = (title: string, list: typeof d.changed.artifacts, counts = false) => {
           ctx.printer.text(`${title} (${list.length})`);
