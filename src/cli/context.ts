@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EvidentClient } from '../client/index.js';
+import type { EvidentClient } from '../client/index.js';
 import { EvidentError } from '../core/index.js';
 import { resolveGlobals, type GlobalFlags, type GlobalOptions } from './config.js';
 import { createPrinter, type Printer } from './output.js';
@@ -17,13 +17,27 @@ export function makeContext(flags: GlobalFlags): Ctx {
     globals,
     printer,
     client: () =>
-      new EvidentClient({
+      lazyClient({
         host: globals.host,
         org: globals.org,
         apiToken: globals.apiToken,
         debug: globals.debug ? (line) => printer.info(`[debug] ${line}`) : undefined,
       }),
   };
+}
+
+/**
+ * The HTTP client, loaded on first use: its module pulls in the TypeBox validators (~700 modules), which
+ * commands that never talk to a server (`--version`, `run`, `pipeline`, `cache`) must not pay for at
+ * start-up. Every EvidentClient method is async, so a method of this stand-in resolves the real client
+ * (created once, with the same options — and the same errors for a bad --host) and forwards the call.
+ */
+function lazyClient(options: ConstructorParameters<typeof EvidentClient>[0]): EvidentClient {
+  let real: Promise<EvidentClient> | undefined;
+  const load = () => (real ??= import('../client/index.js').then((m) => new m.EvidentClient(options)));
+  return new Proxy({} as EvidentClient, {
+    get: (_target, method) => (method === 'then' ? undefined : (...args: unknown[]) => load().then((c) => (c[method as keyof EvidentClient] as (...a: unknown[]) => unknown).apply(c, args))),
+  });
 }
 
 /** Wraps a command's handler: resolves the global options and hands it its own typed options. */

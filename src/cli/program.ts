@@ -10,7 +10,9 @@ import { registerFingerprint } from './commands/fingerprint.js';
 import { registerRun } from './commands/run.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerCache } from './commands/cache.js';
-import { registerFlowCommands } from './commands/flows.js';
+import { registerAudit } from './commands/audit.js';
+import { registerPipelineExport } from './commands/pipeline-export.js';
+import { registerFlowCommands, registerTagFlow } from './commands/flows.js';
 import { registerTrailCommands } from './commands/trails.js';
 import { registerAttest } from './commands/attest.js';
 import { registerGetArtifact } from './commands/get-artifact.js';
@@ -20,6 +22,9 @@ import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerGetAttestation } from './commands/get-attestation.js';
 import { registerAttestationTypes } from './commands/attestation-types.js';
 import { registerReleaseCommands } from './commands/release.js';
+import { registerPolicyCommands } from './commands/policies.js';
+import { registerAllowCommands } from './commands/allow.js';
+import { registerAssertCommands } from './commands/assert.js';
 
 export function buildProgram(): Command {
   const program = new Command('evident')
@@ -47,6 +52,8 @@ export function buildProgram(): Command {
   registerRun(program);
   registerPipeline(program);
   registerCache(program);
+  registerPipelineExport(program);
+  registerAudit(program);
   // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
   const create = program.command('create').description('Create a flow or an attestation type');
   const get = program.command('get').description('Show one flow, trail, artifact or attestation');
@@ -54,6 +61,7 @@ export function buildProgram(): Command {
   const begin = program.command('begin').description('Begin a trail');
   const archive = program.command('archive').description('Archive a flow');
   registerFlowCommands(create, get, list, archive);
+  registerTagFlow(program.command('tag').description('Tag a flow'));
   registerTrailCommands(begin, get, list);
   registerGetArtifact(get);
   registerGetAttestation(get);
@@ -62,5 +70,8 @@ export function buildProgram(): Command {
   const attest = registerAttest(program);
   registerAttestationTypes(create, get, list, attest);
   registerReleaseCommands(program);
+  registerPolicyCommands(program, create, get, list);
+  registerAllowCommands(program, list);
+  registerAssertCommands(program);
   return program;
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { ArtifactCompliance, PolicySet } from './policy-schemas.js';
 
 /** JSON shapes of environments and snapshots (issue #4; Kosli's field names). */
 const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
@@ -14,6 +15,9 @@ export const Environment = Type.Object({
   entry_index: Type.Integer(),
   latest_snapshot: Type.Union([Type.Integer(), Type.Null()]),
   archived_at: Type.Union([Type.String(), Type.Null()]),
+  /** `get environment` only: the latest snapshot's compliance against the policies attached now (null: never reported). */
+  compliant: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  policies: Type.Optional(PolicySet),
 });
 export type Environment = Static<typeof Environment>;
 export const EnvironmentList = Type.Object({ items: Type.Array(Environment) });
@@ -50,6 +54,8 @@ export const SnapshotArtifact = Type.Object({
   commit_url: Type.Union([Type.String(), Type.Null()]),
   instances: Type.Integer(),
   running_since: Type.String(),
+  /** Against each policy attached at this snapshot (issue #5). */
+  compliance: Type.Optional(ArtifactCompliance),
 });
 
 export const Snapshot = Type.Object({
@@ -58,6 +64,10 @@ export const Snapshot = Type.Object({
   timestamp: Type.Union([Type.String(), Type.Null()]),
   entry_index: Type.Union([Type.Integer(), Type.Null()]),
   artifacts: Type.Array(SnapshotArtifact),
+  /** Iff every artifact is compliant (allowed ones count as compliant). */
+  compliant: Type.Optional(Type.Boolean()),
+  /** The policies in force at this snapshot. */
+  policies: Type.Optional(PolicySet),
 });
 export type Snapshot = Static<typeof Snapshot>;
 

@@ -7,11 +7,13 @@ import {
   type TokenCreate,
 } from './schemas.js';
 import * as envs from './environment-schemas.js';
+import * as pols from './policy-schemas.js';
 import { ReleasePlan } from './release-schemas.js';
 import {
-  ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, AttestationTypeList, Flow, FlowPage, SearchResult, Trail, TrailDetail, TrailPage,
+  ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, AttestationTypeList, Flow, SearchResult, Trail, TrailDetail, TrailPage,
   type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type JUnitCreate, type PullRequestCreate, type SarifCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
 } from './record-schemas.js';
+import * as recordSchemas from './record-schemas.js';
 import fs from 'node:fs';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { checkDigest } from '../core/index.js';
@@ -119,8 +121,14 @@ export class EvidentClient {
     return this.json(Flow, 'POST', this.orgPath('/flows'), undefined, input);
   }
 
-  listFlows(q: { cursor?: string; limit?: number; includeArchived?: boolean } = {}) {
-    return this.json(FlowPage, 'GET', this.orgPath('/flows'), { cursor: q.cursor, limit: q.limit, include_archived: q.includeArchived ? 'true' : undefined });
+  listFlows(q: { cursor?: string; limit?: number; includeArchived?: boolean; sort?: string; missingAttestationType?: string } = {}) {
+    return this.json(recordSchemas.FlowSummaryPage, 'GET', this.orgPath('/flows'), {
+      cursor: q.cursor, limit: q.limit, include_archived: q.includeArchived ? 'true' : undefined, sort: q.sort, missing_attestation_type: q.missingAttestationType,
+    });
+  }
+
+  tagFlow(name: string, change: recordSchemas.FlowTagChange) {
+    return this.json(Flow, 'POST', this.orgPath(`/flows/${encodeURIComponent(name)}/tags`), undefined, change);
   }
 
   getFlow(name: string) {
@@ -217,6 +225,43 @@ export class EvidentClient {
 
   expectDeployment(env: string, input: envs.ExpectationCreate) {
     return this.json(envs.Expectation, 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/expectations`), undefined, input);
+  }
+
+  createPolicy(input: pols.PolicyCreate) {
+    return this.json(pols.Policy, 'POST', this.orgPath('/policies'), undefined, input);
+  }
+
+  /** NAME (latest version) or NAME@VERSION. */
+  getPolicy(ref: string) {
+    return this.json(pols.Policy, 'GET', this.orgPath(`/policies/${encodeURIComponent(ref)}`));
+  }
+
+  listPolicies() {
+    return this.json(pols.PolicyList, 'GET', this.orgPath('/policies'));
+  }
+
+  attachPolicy(env: string, policy: string) {
+    return this.json(pols.AttachResult, 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/policies`), undefined, { policy });
+  }
+
+  detachPolicy(env: string, policy: string) {
+    return this.json(pols.AttachResult, 'DELETE', this.orgPath(`/environments/${encodeURIComponent(env)}/policies/${encodeURIComponent(policy)}`));
+  }
+
+  allowArtifact(env: string, input: { fingerprint: string; reason: string }) {
+    return this.json(pols.Allowance, 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/allowances`), undefined, input);
+  }
+
+  listAllowances(env: string) {
+    return this.json(pols.AllowanceList, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/allowances`));
+  }
+
+  assertArtifact(input: pols.AssertArtifact) {
+    return this.json(pols.AssertResult, 'POST', this.orgPath('/assert/artifact'), undefined, input);
+  }
+
+  assertSnapshot(input: pols.AssertSnapshot) {
+    return this.json(pols.AssertResult, 'POST', this.orgPath('/assert/snapshot'), undefined, input);
   }
 
   /** Kosli's diff JSON: snappish1, snappish2, changed, not-changed (each with artifacts). */
@@ -328,7 +373,7 @@ export class EvidentClient {
   }
 }
 
-async function errorFrom(res: Response): Promise<EvidentError> {
+export async function errorFrom(res: Response): Promise<EvidentError> {
   let body: unknown;
   try {
     body = await res.json();

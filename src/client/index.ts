@@ -7,3 +7,6 @@ export { expandEvidenceFiles, evidenceDestination, writeVerified } from './evide
 export type { EvidenceFile } from './evidence-files.js';
 export * as environmentSchemas from './environment-schemas.js';
 export * as releaseSchemas from './release-schemas.js';
+export * as policySchemas from './policy-schemas.js';
+export * as cacheSchemas from './cache-schemas.js';
+export { CacheClient } from './cache-client.js';

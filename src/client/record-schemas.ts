@@ -16,6 +16,7 @@ export const Flow = Type.Object({
   created_at: Type.String(),
   archived_at: Nullable(Type.String()),
   entry_index: Type.Integer({ description: 'The log entry that recorded it' }),
+  tags: Type.Record(Type.String(), Type.String(), { description: 'Set with `evident tag flow`; read by policy conditions as flow.tags.<key>' }),
 });
 export type Flow = Static<typeof Flow>;
 export const FlowPage = PageOf(Flow);
@@ -127,9 +128,43 @@ export const GenericAttestationCreate = Type.Object(
 );
 export type GenericAttestationCreate = Static<typeof GenericAttestationCreate>;
 
+/** One requirement of a flow template, or one attestation it did not ask for (Kosli's attestations_statuses). */
+export const AttestationStatus = Type.Object({
+  attestation_name: Type.String(),
+  attestation_type: Type.String({ description: 'the type required (* for any), or the recorded type of an unexpected attestation' }),
+  status: Type.Union([Type.Literal('COMPLETE'), Type.Literal('MISSING')]),
+  is_compliant: Type.Union([Type.Boolean(), Type.Null()], { description: 'null when missing' }),
+  unexpected: Type.Boolean(),
+  attestation_id: Nullable(Type.String({ description: "the attestation's log entry index" })),
+});
+export type AttestationStatus = Static<typeof AttestationStatus>;
+
+const ComplianceState = Type.Union([Type.Literal('COMPLIANT'), Type.Literal('NON-COMPLIANT'), Type.Literal('INCOMPLETE')]);
+
+/** A trail's or an artifact's state against the template its trail began with. */
+export const Compliance = Type.Object({
+  state: ComplianceState,
+  attestations: Type.Array(AttestationStatus, { description: 'what the template requires, in its order' }),
+  unexpected: Type.Array(AttestationStatus, { description: 'recorded but not required (they still count)' }),
+});
+export type Compliance = Static<typeof Compliance>;
+
+export const TrailCompliance = Type.Object({
+  ...Compliance.properties,
+  artifacts: Type.Array(Type.Object({
+    name: Type.String(),
+    fingerprint: Nullable(Type.String({ description: 'null for an artifact the template names that was not reported' })),
+    status: Type.Union([Type.Literal('COMPLETE'), Type.Literal('MISSING')]),
+    expected: Type.Boolean({ description: 'named by the template' }),
+    ...Compliance.properties,
+  })),
+});
+export type TrailCompliance = Static<typeof TrailCompliance>;
+
 export const ArtifactDetail = Type.Object({
   ...Artifact.properties,
-  state: Type.String({ description: 'COMPLIANT or NON-COMPLIANT, from the latest attestation of each name' }),
+  state: Type.String({ description: 'COMPLIANT, NON-COMPLIANT or INCOMPLETE: compliance.state' }),
+  compliance: Compliance,
   attestations: Type.Array(Attestation),
   history: Type.Array(Type.Object({ event: Type.String(), timestamp: Type.String() })),
   running: Type.Array(Type.String()),
@@ -139,7 +174,7 @@ export type ArtifactDetail = Static<typeof ArtifactDetail>;
 export const ArtifactDetails = Type.Object({ items: Type.Array(ArtifactDetail) });
 export type ArtifactDetails = Static<typeof ArtifactDetails>;
 
-export const TrailDetail = Type.Object({ ...Trail.properties, artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation) });
+export const TrailDetail = Type.Object({ ...Trail.properties, artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation), compliance: TrailCompliance });
 export type TrailDetail = Static<typeof TrailDetail>;
 
 export const ApprovalCreate = Type.Object(
@@ -155,7 +190,20 @@ export const ApprovalCreate = Type.Object(
 export type ApprovalCreate = Static<typeof ApprovalCreate>;
 
 export const SearchResult = Type.Object({
-  items: Type.Array(Type.Object({ ...Artifact.properties, matched: Type.String({ description: 'fingerprint or commit' }) })),
+  items: Type.Array(Type.Object({
+    ...Artifact.properties,
+    matched: Type.String({ description: 'fingerprint or commit' }),
+    running: Type.Array(Type.Object({
+      environment: Type.String(),
+      snapshot: Type.Integer({ description: "the environment's latest snapshot" }),
+      since: Type.Integer({ description: 'the snapshot in which its current run began' }),
+      since_at: Type.String(),
+      instances: Type.Integer(),
+    }), { description: 'where it runs now' }),
+    exited: Type.Array(Type.Object({
+      environment: Type.String(), snapshot: Type.Integer({ description: 'the first snapshot without it' }), at: Type.String(),
+    }), { description: 'where it ran and no longer does' }),
+  })),
 });
 export type SearchResult = Static<typeof SearchResult>;
 
@@ -236,3 +284,25 @@ export const SarifCreate = Type.Object(
   { additionalProperties: false },
 );
 export type SarifCreate = Static<typeof SarifCreate>;
+
+export const FlowSummary = Type.Object({
+  ...Flow.properties,
+  latest_trail: Nullable(Type.String()),
+  last_deployment: Type.Union([
+    Type.Object({ environment: Type.String(), snapshot: Type.Integer(), at: Type.String() }, { description: 'the latest snapshot where one of its artifacts started running' }),
+    Type.Null(),
+  ]),
+  compliance: Type.Union([ComplianceState, Type.Null()], { description: "its latest trail's state; null without trails" }),
+});
+export type FlowSummary = Static<typeof FlowSummary>;
+export const FlowSummaryPage = PageOf(FlowSummary);
+export type FlowSummaryPage = Static<typeof FlowSummaryPage>;
+
+export const FlowTagChange = Type.Object(
+  {
+    set: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }))),
+    unset: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type FlowTagChange = Static<typeof FlowTagChange>;

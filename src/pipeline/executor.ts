@@ -140,11 +140,13 @@ export class Processes {
   private readonly children = new Set<ChildProcess>();
 
   /** `/bin/sh -c command` with stdout and stderr both written to `logFd`; stdin is /dev/null. */
-  run(command: string, options: { cwd: string; env: NodeJS.ProcessEnv; logFd: number }): Promise<CommandResult> {
+  run(command: string, options: { cwd: string; env: NodeJS.ProcessEnv; logFd: number; prefix?: readonly string[] }): Promise<CommandResult> {
     return new Promise((resolve) => {
       let child: ChildProcess;
+      // `prefix`: a wrapper that runs `/bin/sh -c command` itself (the sandbox, sandbox.ts).
+      const argv = [...(options.prefix ?? []), '/bin/sh', '-c', command];
       try {
-        child = spawn('/bin/sh', ['-c', command], { cwd: options.cwd, env: options.env, stdio: ['ignore', options.logFd, options.logFd] });
+        child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', options.logFd, options.logFd] });
       } catch (err) {
         return resolve({ exitCode: 127, error: (err as Error).message });
       }

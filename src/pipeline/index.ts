@@ -6,7 +6,9 @@ export { DEFAULT_MAX_SIZE, DEFAULT_RETENTION_DAYS, loadSpec, parseSize, parseSpe
 export type { Compression, EventHandlerSpec, EventType, LoadedSpec, PipelineSpec } from './spec.js';
 export { formatProblem } from './spec-walk.js';
 export type { SpecProblem } from './spec-walk.js';
-export { AttestSchema, attestJsonSchema, attestJsonSchemaText } from './schema.js';
+// The JSON Schema is built with TypeBox (hundreds of modules): loaded on demand, so that `evident run` and
+// the CLI's start-up do not pay for it (docs/performance.md).
+export const loadAttestSchema = (): Promise<typeof import('./schema.js')> => import('./schema.js');
 export { closureOf, dependentsOf, planPipeline } from './plan.js';
 export type { Bottleneck, CriticalPath, Plan, PlanInput } from './plan.js';
 export { cacheKey, encodeKeyComponents } from './cache-key.js';
@@ -19,6 +21,10 @@ export { LocalCache } from './cache.js';
 export type { CacheOptions, CacheStats } from './cache.js';
 export { cacheRootOf, openCache, runPipeline } from './run.js';
 export type { RunEvent, RunOptions, RunResult } from './run.js';
+export { REMOTE_ENTRY_VERSION, remoteEntrySigningBytes, signRemoteEntry, verifyRemoteEntry } from './remote-cache.js';
+export type { EntryVerdict, RemoteCacheStore, RemoteEntry } from './remote-cache.js';
+export { RemoteTier } from './remote-tier.js';
+export type { RemoteCacheOptions } from './remote-tier.js';
 export { readDurations } from './step-history.js';
 export { formatDuration, resultLine } from './lines.js';
 export type { StepOutcome } from './lines.js';
@@ -28,7 +34,7 @@ export { ProgressDisplay } from './progress.js';
 export { attestationObservers, evidentVersion } from './attestations.js';
 export type { AttestationOptions } from './attestations.js';
 export {
-  defaultKeyName, generateWorkspaceKey, keysDir, loadSignerFromFile, loadWorkspaceSigner, parsePublicKeyText, publicKeyInfo,
+  defaultKeyName, generateWorkspaceKey, loadOrCreateWorkspaceSigner, keysDir, loadSignerFromFile, loadWorkspaceSigner, parsePublicKeyText, publicKeyInfo,
   readPublicKeyFile, trustPublicKey, trustedKeys,
 } from './keys.js';
 export type { KeySigner, PublicKeyInfo, TrustedKey } from './keys.js';
@@ -40,3 +46,16 @@ export { BUILDER_ID, artifactStatements, provenanceFile, stepClosure, writeStepP
 export { verifyAttestationFile } from './provenance-verify.js';
 export type { AttestationCheck, AttestationReport } from './provenance-verify.js';
 export { LAYOUT_FILE, OWNER_KEY_FILE, linkFileName, runLayout, stepLink } from './in-toto.js';
+
+// --- the rest of seed 003 (issue #6 item 9): deterministic mode, reproducibility, events, audit, export, sandbox ---
+export { deterministicEnv, sortedEnv } from './deterministic.js';
+export type { Deterministic } from './deterministic.js';
+export { differingOutputs, notReproducible } from './reproducible.js';
+export { DEFAULT_WEBHOOK_RETRIES, EventDispatcher, SIGNATURE_HEADER, signatureObserver, signatureOf } from './events.js';
+export type { EventName, EventOptions, PipelineEventBody } from './events.js';
+export { analyze, readReceipts, receiptsDir } from './audit.js';
+export type { AuditReport, StepFigures } from './audit.js';
+export { EXPORT_FORMATS, exportPipeline, jobId } from './export.js';
+export type { ExportFormat } from './export.js';
+export { NO_BWRAP, findBwrap, sandboxPrefix, sandboxUsable, writableDirs } from './sandbox.js';
+export { ISOLATIONS } from './spec-format.js';

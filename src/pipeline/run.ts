@@ -8,8 +8,12 @@ import { closureOf, planPipeline } from './plan.js';
 import { acquireRunLock } from './run-lock.js';
 import type { LoadedSpec } from './spec.js';
 import { StepRunner } from './step-runner.js';
+import { RemoteTier, type RemoteCacheOptions } from './remote-tier.js';
 import { logPath } from './step-inputs.js';
 import type { RunObserver, RunRecord, StepRecord, StepSpec } from './types.js';
+import { deterministicEnv } from './deterministic.js';
+import { EventDispatcher } from './events.js';
+import { NO_BWRAP, findBwrap } from './sandbox.js';
 
 // `evident run` as a function (issue #6 item 5): spec → plan → executor → cache, with the observers that
 // write receipts, provenance and in-toto links told about each step the moment it succeeds and about the
@@ -31,6 +35,14 @@ export interface RunOptions {
   only?: string;
   observers?: RunObserver[];
   onEvent?: (event: RunEvent) => void;
+  /** --deterministic: SOURCE_DATE_EPOCH, TZ=UTC, LC_ALL=C, sorted env (deterministic.ts). */
+  deterministic?: boolean;
+  /** --isolation sandbox: run every step under bubblewrap (sandbox.ts). */
+  isolation?: 'process' | 'sandbox';
+  /** The attest.yaml `events` handlers; default: made from the spec. Given by callers that emit too. */
+  events?: EventDispatcher;
+  /** `--remote-cache`: asked on a local miss, filled after each step that ran (docs/cache.md). */
+  remote?: RemoteCacheOptions;
 }
 
 export interface RunResult {
@@ -64,6 +76,11 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     steps = steps.filter((s) => keep.has(s.name));
   }
   const plan = planPipeline(steps);
+  // A sandbox that cannot be made is a clear error before anything runs, never an unsandboxed run.
+  if ((options.isolation === 'sandbox' || steps.some((s) => s.isolation === 'sandbox')) && !findBwrap()) throw new EvidentError('INVALID_ARGUMENT', NO_BWRAP);
+  const events = options.events ?? new EventDispatcher(spec.events, { workspace, pipeline: spec.name, warn: (message) => emit({ type: 'warning', message }) });
+  const deterministic = options.deterministic ? deterministicEnv(workspace) : undefined;
+  if (deterministic?.warning) emit({ type: 'warning', message: deterministic.warning });
   const graph: Record<string, StepSpec> = Object.fromEntries([...spec.steps].map(([n, s]) => [n, s]));
   const started = Date.now();
   const release = acquireRunLock(workspace);
@@ -76,19 +93,29 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
+  events.emit('pipeline.started', { steps: plan.order.length, ...(options.only ? { only: options.only } : {}) });
   const outcomes = new Map<string, StepOutcome>();
   const completed: StepRecord[] = [];
   const observerErrors: string[] = [];
+  const remote = options.remote ? new RemoteTier(options.remote, workspace, cache, (message) => emit({ type: 'warning', message })) : undefined;
   const runner: StepRunner = new StepRunner({
-    workspace, spec, cache, processes,
+    workspace, spec, cache, processes, remote,
     noCache: options.noCache ?? false,
     isInterrupted: () => interrupted !== undefined,
+    ...(deterministic ? { deterministic } : {}),
+    ...(options.isolation ? { isolation: options.isolation } : {}),
+    verified: (step, check) => events.emit('verification.completed', { step, ...check }),
     events: {
-      started: (step) => emit({ type: 'step-started', step }),
+      started: (step) => {
+        events.emit('step.started', { step });
+        emit({ type: 'step-started', step });
+      },
       warning: (message) => emit({ type: 'warning', message }),
       finished: (step, record, outcome) => {
         outcomes.set(step, outcome);
         completed.push(record);
+        if (record.cache !== 'disabled' && record.key !== '') events.emit(record.cache === 'hit' ? 'cache.hit' : 'cache.miss', { step, key: record.key });
+        events.emit(outcome.status === 'ok' ? 'step.completed' : 'step.failed', { step, detail: outcome.detail, exit_code: record.exitCode, duration_secs: record.durationSecs, cache: record.cache });
         emit({ type: 'step-finished', step, record, outcome, line: resultLine(step, outcome, record.durationSecs), log: path.join(workspace, logPath(step)) });
       },
     },
@@ -119,6 +146,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       outcomes.set(name, outcome);
       emit({ type: 'step-skipped', step: name, outcome, line: resultLine(name, outcome) });
     }
+    await remote?.flush();
     evicted = cache.prune().length;
   } finally {
     cache.close();
@@ -145,5 +173,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       record.ok = false;
     }
   }
+  events.emit('pipeline.completed', { ok: record.ok, total_duration_secs: record.totalDurationSecs, steps: record.steps.length, skipped: result.skipped.size });
+  if (!options.events) await events.close();
   return { record, outcomes, skipped: result.skipped, observerErrors, evicted };
 }

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { COMPRESSIONS, ENV_NAME_PATTERN, EVENT_TYPES, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+import { COMPRESSIONS, ENV_NAME_PATTERN, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
 
 // The JSON Schema of attest.yaml, for editors (e.g. the YAML extension of VS Code: `# yaml-language-server:
 // $schema=…`). The file format is seed 003 §2.1, §3.4, §6.2 and §10.2. The runner does not validate with this
@@ -29,6 +29,7 @@ const Step = Type.Object(
     env: Type.Optional(EnvMap),
     cache: Type.Optional(Type.Boolean({ description: 'false: always run this step (default true)' })),
     attestation: Type.Optional(Type.Object({ reproducible: Type.Optional(Type.Boolean({ description: 'This step must be reproducible' })) }, closed)),
+    isolation: Type.Optional(Type.Union(ISOLATIONS.map((i) => Type.Literal(i)), { description: 'process (default) or sandbox: bubblewrap, read-only file system except the outputs, no network' })),
   },
   closed,
 );
@@ -46,6 +47,8 @@ const WebhookHandler = Type.Object(
   {
     type: Type.Literal('webhook'),
     url: Type.String({ pattern: '^https?://', description: 'URL the events are POSTed to' }),
+    secret_env: Type.Optional(Type.String({ pattern: ENV_NAME_PATTERN, description: 'Environment variable holding the HMAC-SHA256 key of the X-Evident-Signature header' })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description: 'Retries after a failed POST, with exponential backoff (default 3)' })),
     events: Type.Optional(Type.Array(Type.Union(EVENT_TYPES.map((e) => Type.Literal(e))), { description: 'Event types ("*" for all; default all)' })),
   },
   closed,

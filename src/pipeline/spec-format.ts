@@ -10,3 +10,5 @@ export const EVENT_TYPES = [
   'cache.hit', 'cache.miss', 'signature.created', 'verification.completed', '*',
 ] as const;
 export const COMPRESSIONS = ['none', 'gzip', 'brotli'] as const;
+/** Seed 003 §7 isolation levels: `process` (the default) and Evident's `sandbox` (bubblewrap, docs/runner.md). */
+export const ISOLATIONS = ['process', 'sandbox'] as const;

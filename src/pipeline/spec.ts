@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvidentError } from '../core/index.js';
 import type { StepSpec } from './types.js';
-import { COMPRESSIONS, EVENT_TYPES, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+import { COMPRESSIONS, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
 import { Checker, describe, type Json } from './spec-checks.js';
 import { checkNeeds, cycleProblems, findCycles, outputOverlaps } from './spec-graph.js';
 import { joinPath, locate, parseYaml, type SpecProblem } from './spec-walk.js';
@@ -15,7 +15,7 @@ import { patternProblem } from './patterns.js';
 export type Compression = (typeof COMPRESSIONS)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export type EventHandlerSpec = { type: 'file'; path: string; events: EventType[] } | { type: 'webhook'; url: string; events: EventType[] };
+export type EventHandlerSpec = { type: 'file'; path: string; events: EventType[] } | { type: 'webhook'; url: string; events: EventType[]; secretEnv?: string; retries?: number };
 
 export interface PipelineSpec {
   version: '0.1';
@@ -41,7 +41,7 @@ export interface LoadedSpec {
 export const DEFAULT_MAX_SIZE = '10GB';
 export const DEFAULT_RETENTION_DAYS = 30;
 const TOP_KEYS = ['version', 'name', 'env', 'attestation', 'cache', 'events', 'steps'] as const;
-const STEP_KEYS = ['run', 'inputs', 'outputs', 'needs', 'env', 'cache', 'attestation'] as const;
+const STEP_KEYS = ['run', 'inputs', 'outputs', 'needs', 'env', 'cache', 'attestation', 'isolation'] as const;
 const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
 
 /** "10GB" → 10e9; decimal units (KB = 1000), binary with an i (KiB = 1024); a bare number is bytes. */
@@ -76,9 +76,14 @@ function readStep(c: Checker, name: string, value: unknown, requireReproducible:
     const a = c.mapping(step.attestation, field('attestation'), ['reproducible']);
     if (a?.reproducible !== undefined) reproducible = c.boolean(a.reproducible, joinPath(field('attestation'), 'reproducible')) ?? reproducible;
   }
+  let isolation: StepSpec['isolation'];
+  if (step.isolation !== undefined) {
+    if ((ISOLATIONS as readonly unknown[]).includes(step.isolation)) isolation = step.isolation as StepSpec['isolation'];
+    else c.add(field('isolation'), `must be ${ISOLATIONS.join(' or ')}, not ${describe(step.isolation)}`);
+  }
   // Returned even when some field is wrong (the problem is recorded and no spec comes out), so that the
   // checks across steps — needs, cycles, overlapping outputs — still see this step.
-  return { name, run: run ?? '', inputs, outputs, needs, env, cache: cache ?? true, reproducible };
+  return { name, run: run ?? '', inputs, outputs, needs, env, cache: cache ?? true, reproducible, ...(isolation ? { isolation } : {}) };
 }
 
 function readEvents(c: Checker, value: unknown): EventHandlerSpec[] {
@@ -98,7 +103,7 @@ function readEvents(c: Checker, value: unknown): EventHandlerSpec[] {
       c.add(joinPath(at, 'type'), type === undefined ? 'is required: file or webhook' : `must be file or webhook, not ${describe(type)}`);
       return;
     }
-    const h = c.mapping(item, at, type === 'file' ? ['type', 'path', 'events'] : ['type', 'url', 'events']);
+    const h = c.mapping(item, at, type === 'file' ? ['type', 'path', 'events'] : ['type', 'url', 'events', 'secret_env', 'retries']);
     if (!h) return;
     let kinds: EventType[] = ['*'];
     if (h.events !== undefined) {
@@ -114,10 +119,25 @@ function readEvents(c: Checker, value: unknown): EventHandlerSpec[] {
     } else {
       const url = h.url === undefined ? (c.add(joinPath(at, 'url'), 'is required for a webhook handler'), undefined) : c.string(h.url, joinPath(at, 'url'), { nonEmpty: true });
       if (url !== undefined && !/^https?:\/\/[^/\s]+/.test(url)) c.add(joinPath(at, 'url'), `"${url}" is not an http:// or https:// URL`);
-      else if (url !== undefined) out.push({ type, url, events: kinds });
+      else if (url !== undefined) out.push({ type, url, events: kinds, ...webhookExtras(c, h, at) });
     }
   });
   return out;
+}
+
+/** The webhook's secret is named, never written in attest.yaml: `secret_env: EVIDENT_WEBHOOK_SECRET`. */
+function webhookExtras(c: Checker, h: Json, at: string): { secretEnv?: string; retries?: number } {
+  const extras: { secretEnv?: string; retries?: number } = {};
+  if (h.secret_env !== undefined) {
+    const name = c.string(h.secret_env, joinPath(at, 'secret_env'), { nonEmpty: true });
+    if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) c.add(joinPath(at, 'secret_env'), `must name an environment variable, not ${describe(name)}`);
+    else if (name !== undefined) extras.secretEnv = name;
+  }
+  if (h.retries !== undefined) {
+    if (Number.isSafeInteger(h.retries) && (h.retries as number) >= 0 && (h.retries as number) <= 10) extras.retries = h.retries as number;
+    else c.add(joinPath(at, 'retries'), `must be a whole number from 0 to 10, not ${describe(h.retries)}`);
+  }
+  return extras;
 }
 
 function readCache(c: Checker, value: unknown): PipelineSpec['cache'] {

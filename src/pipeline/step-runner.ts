@@ -9,11 +9,15 @@ import type { StepOutcome } from './lines.js';
 import type { EntryManifest } from './manifest.js';
 import { parsePattern } from './patterns.js';
 import { restoreEntry } from './restore.js';
+import type { RemoteTier } from './remote-tier.js';
 import type { PipelineSpec } from './spec.js';
 import { digestWithMemo, hashFile, isExecutable } from './stat-memo.js';
 import { readStepHistory, writeStepHistory } from './step-history.js';
 import { MissingInputError, keyComponents, logPath } from './step-inputs.js';
 import type { CacheStatus, FileDigest, StepRecord, StepSpec } from './types.js';
+import { sortedEnv, type Deterministic } from './deterministic.js';
+import { differingOutputs, notReproducible, removeOutputs } from './reproducible.js';
+import { sandboxPrefix } from './sandbox.js';
 
 // One step of a run: work out its key, restore it from the cache or run its command, store what it made.
 // The result line's wording follows seed 003 §3.3 (lines.ts).
@@ -35,6 +39,14 @@ export interface StepRunnerOptions {
   /** Called once a step has succeeded, before any step that needs it starts (observers). */
   succeeded(record: StepRecord): Promise<void>;
   isInterrupted(): boolean;
+  /** --deterministic (deterministic.ts). */
+  deterministic?: Deterministic;
+  /** --isolation sandbox: every step sandboxed (sandbox.ts). */
+  isolation?: 'process' | 'sandbox';
+  /** A reproducibility check finished (the verification.completed event). */
+  verified?(step: string, result: { check: 'reproducible'; ok: boolean; differing: string[] }): void;
+  /** The remote cache, asked on a local miss and filled after a run (remote-tier.ts). */
+  remote?: RemoteTier;
 }
 
 type Done = { record: StepRecord; outcome: StepOutcome };
@@ -109,7 +121,8 @@ export class StepRunner {
     };
     const record = (exitCode: number, cache: CacheStatus, key: string, c: KeyComponents | undefined, outputs: FileDigest[]): StepRecord => {
       const finished = Date.now();
-      return { ...base, env: c?.env ?? {}, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c?.inputs ?? [], outputs };
+      const env = c && this.o.deterministic ? sortedEnv(c.env, this.o.deterministic.vars) : c?.env ?? {};
+      return { ...base, env, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c?.inputs ?? [], outputs };
     };
     if (slots.isStopped || this.o.isInterrupted()) return 'not-started';
     const decision = await this.serial(() => this.decide(step));
@@ -137,6 +150,19 @@ export class StepRunner {
       }
     }
 
+    if (decision.kind === 'run' && mode === 'miss' && this.o.remote) {
+      const remote = await this.o.remote.fetch(step, key);
+      if (remote && 'manifest' in remote) {
+        const restored = await restoreEntry(this.o.workspace, remote.manifest, this.o.cache, logPath(name));
+        if (restored.ok) {
+          this.remember(name, key, components, remote.manifest.duration_secs);
+          return finish(await this.hit(name, key, remote.manifest, false, (c, o) => record(0, c, key, components, o), 'remote cache hit'));
+        }
+        this.o.events.warning(`${name} not restored from the remote cache: ${restored.problem}`);
+        missDetail = 'cache miss (cannot restore)';
+      } else if (remote) missDetail = `cache miss (${remote.miss})`;
+    }
+
     const release = await slots.acquire();
     if (!release || this.o.isInterrupted()) {
       release?.();
@@ -149,12 +175,22 @@ export class StepRunner {
       if (stale) return finish({ record: record(1, mode, key, components, []), outcome: { status: 'failed', detail: stale } });
       this.o.events.started(name);
       fs.mkdirSync(path.dirname(logAbs), { recursive: true });
-      const fd = fs.openSync(logAbs, 'w');
-      try {
-        result = await this.o.processes.run(step.run, { cwd: this.o.workspace, env: { ...process.env, ...components.env }, logFd: fd });
-      } finally {
-        fs.closeSync(fd);
+      result = await this.exec(step, components, logAbs, 'w');
+      if (result.exitCode === 0 && !result.error && step.reproducible) {
+        // Seed 003 §6.2: run a second time and compare (reproducible.ts says why this way).
+        const first = await this.collectOutputs(step, logAbs, true);
+        if (typeof first !== 'string') {
+          removeOutputs(this.o.workspace, first.files);
+          const again = await this.exec(step, components, logAbs, 'a');
+          const second = again.exitCode === 0 && !again.error ? await this.collectOutputs(step, logAbs, true) : `second run: exit code ${again.exitCode}`;
+          const differing = typeof second === 'string' ? [] : differingOutputs(first.files, second.files);
+          this.o.verified?.(name, { check: 'reproducible', ok: typeof second !== 'string' && differing.length === 0, differing });
+          if (typeof second === 'string') return finish({ record: record(again.exitCode || 1, mode, key, components, []), outcome: { status: 'failed', detail: `not reproducible: ${second}` } });
+          if (differing.length > 0) return finish({ record: record(1, mode, key, components, []), outcome: { status: 'failed', detail: notReproducible(differing) } });
+        }
       }
+    } catch (err) {
+      return finish({ record: record(1, mode, key, components, []), outcome: { status: 'failed', detail: (err as Error).message } });
     } finally {
       release();
     }
@@ -162,23 +198,40 @@ export class StepRunner {
       const detail = result.error ? `could not start /bin/sh: ${result.error}` : result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
       return finish({ record: record(result.exitCode, mode, key, components, []), outcome: { status: 'failed', detail } });
     }
+    if (this.o.deterministic) setOutputTimes(this.o.workspace, step, this.o.deterministic.epoch);
     const collected = await this.collectOutputs(step, logAbs);
     if (typeof collected === 'string') return finish({ record: record(0, mode, key, components, []), outcome: { status: 'failed', detail: collected } });
     const durationSecs = (Date.now() - started) / 1000;
     if (mode === 'miss') {
       if (collected.links.length > 0) this.o.events.warning(`${name} not cached: ${collected.links.join(', ')} ${collected.links.length === 1 ? 'is a symbolic link' : 'are symbolic links'} (outputs must be regular files)`);
-      else await this.o.cache.store({ key, step: name, durationSecs, files: collected.files, log: collected.log });
+      else {
+        const stored = await this.o.cache.store({ key, step: name, durationSecs, files: collected.files, log: collected.log });
+        this.o.remote?.upload(stored, collected.files, collected.log);
+      }
     }
     this.remember(name, key, components, durationSecs);
     const done = { record: record(0, mode, key, components, collected.files.map(({ path: p, sha256, executable }) => ({ path: p, sha256, executable }))), outcome: { status: 'ok' as const, detail: missDetail } };
     return finish(await this.succeed(name, key, done));
   }
 
+  /** The step's command, once; its output to its log (`w` new, `a` appended for the second run). */
+  private async exec(step: StepSpec, components: KeyComponents, logAbs: string, flags: 'w' | 'a') {
+    const env = this.o.deterministic ? sortedEnv(process.env, components.env, this.o.deterministic.vars) : { ...process.env, ...components.env };
+    const sandboxed = (step.isolation ?? this.o.isolation) === 'sandbox';
+    const prefix = sandboxed ? sandboxPrefix(this.o.workspace, step) : undefined;
+    const fd = fs.openSync(logAbs, flags);
+    try {
+      return await this.o.processes.run(step.run, { cwd: this.o.workspace, env, logFd: fd, ...(prefix ? { prefix } : {}) });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /** A restored step. */
-  private async hit(name: string, key: string, manifest: EntryManifest, annotate: boolean, record: (cache: CacheStatus, outputs: FileDigest[]) => StepRecord): Promise<Done> {
+  private async hit(name: string, key: string, manifest: EntryManifest, annotate: boolean, record: (cache: CacheStatus, outputs: FileDigest[]) => StepRecord, remoteDetail?: string): Promise<Done> {
     this.o.cache.touch(manifest);
     const outputs = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, executable: f.executable }));
-    const detail = annotate ? `cache hit (${name} inputs unchanged)` : 'cache hit';
+    const detail = remoteDetail ?? (annotate ? `cache hit (${name} inputs unchanged)` : 'cache hit');
     return this.succeed(name, key, { record: record('hit', outputs), outcome: { status: 'ok', detail } });
   }
 
@@ -196,12 +249,13 @@ export class StepRunner {
   }
 
   /** The declared outputs after a successful command, hashed; a string when one is missing. */
-  private async collectOutputs(step: StepSpec, logAbs: string) {
+  private async collectOutputs(step: StepSpec, logAbs: string, fresh = false) {
     const expansion = expandPatterns(this.o.workspace, step.outputs.map(parsePattern), { mode: 'output' });
     if (expansion.missing.length > 0) return `declared output ${expansion.missing.map((m) => JSON.stringify(m)).join(', ')} was not produced`;
     const files = [];
     for (const f of expansion.files) {
-      const sha256 = await digestWithMemo(this.o.cache.memo, f.rel, f.abs, f.stat);
+      // fresh: the reproducibility check rewrote the file, maybe within the memo's time granularity.
+      const sha256 = fresh ? await hashFile(f.abs, f.stat.size) : await digestWithMemo(this.o.cache.memo, f.rel, f.abs, f.stat);
       files.push({ path: f.rel, abs: f.abs, sha256, size: f.stat.size, executable: isExecutable(f.stat) });
     }
     const logStat = fs.statSync(logAbs);
@@ -220,5 +274,16 @@ export class StepRunner {
       }
     }
     return undefined;
+  }
+}
+
+/** --deterministic's fixed timestamps: every output file gets SOURCE_DATE_EPOCH as its mtime. */
+function setOutputTimes(workspace: string, step: StepSpec, epoch: number): void {
+  for (const f of expandPatterns(workspace, step.outputs.map(parsePattern), { mode: 'output' }).files) {
+    try {
+      fs.utimesSync(f.abs, epoch, epoch);
+    } catch {
+      // a missing output is reported by collectOutputs
+    }
   }
 }

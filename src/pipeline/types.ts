@@ -23,6 +23,8 @@ export interface StepSpec {
   env: Record<string, string>;
   cache: boolean;
   reproducible: boolean;
+  /** Seed 003 §7: `process` (default) or `sandbox` (bubblewrap: read-only file system but the outputs, no network). */
+  isolation?: 'process' | 'sandbox';
 }
 
 /** A step that finished (succeeded or failed) in a run. */

@@ -17,6 +17,10 @@ import { environmentRoutes } from './routes/environments.js';
 import { diffRoutes } from './routes/diff.js';
 import { releasePlanRoutes } from './routes/release-plan.js';
 import { evidenceRoutes } from './routes/evidence.js';
+import { policyRoutes } from './routes/policies.js';
+import { assertRoutes } from './routes/assert.js';
+import { schemaRoutes } from './routes/schemas.js';
+import { cacheRoutes } from './routes/cache.js';
 
 export interface AppOptions {
   services: Services;
@@ -80,6 +84,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(diffRoutes(services));
   await app.register(releasePlanRoutes(services));
   await app.register(evidenceRoutes(services));
+  await app.register(policyRoutes(services));
+  await app.register(assertRoutes(services));
+  await app.register(schemaRoutes(services));
+  await app.register(cacheRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;
 }

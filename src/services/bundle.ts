@@ -4,8 +4,13 @@ import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { LogService, type LogServiceOptions } from './log-service.js';
 import { VaultService, type VaultOptions } from './vault.js';
+import { CacheService } from './cache.js';
 import { ReleasePlanService } from './records/release-plan.js';
 import { DriftService } from './records/drift.js';
+import { PolicyService } from './records/policies.js';
+import { AllowanceService } from './records/allowances.js';
+import { ComplianceService } from './records/compliance.js';
+import { AssertService } from './records/assert.js';
 import {
   ArtifactService, AttestationService, AttestationTypeService, EnvironmentService, EvidenceAttestationService, FlowService, TrailService,
 } from './records/index.js';
@@ -22,9 +27,14 @@ export interface ServiceBundle {
   attestationTypes: AttestationTypeService;
   evidenceAttestations: EvidenceAttestationService;
   vault: VaultService;
+  cache: CacheService;
   environments: EnvironmentService;
   releasePlans: ReleasePlanService;
   drift: DriftService;
+  policies: PolicyService;
+  allowances: AllowanceService;
+  compliance: ComplianceService;
+  asserts: AssertService;
 }
 
 export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions } = {}): ServiceBundle {
@@ -33,7 +43,14 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
   const vault = new VaultService(store, { clock: options.clock, ...options.evidence });
   const attestations = new AttestationService(store, log, trails, vault);
   const environments = new EnvironmentService(store, log, options.clock);
+  const policies = new PolicyService(store, log, environments);
+  const allowances = new AllowanceService(store, log, environments);
+  const compliance = new ComplianceService(store, policies);
   return {
+    policies,
+    allowances,
+    compliance,
+    asserts: new AssertService(store, environments, policies, compliance, allowances, signer, options.clock),
     store,
     auth: new AuthService(store, options.clock),
     log,
@@ -44,6 +61,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     attestationTypes: new AttestationTypeService(store, log),
     evidenceAttestations: new EvidenceAttestationService(attestations, vault),
     vault,
+    cache: new CacheService(store, vault, { clock: options.clock }),
     environments,
     releasePlans: new ReleasePlanService(store, environments),
     drift: new DriftService(store, environments),

@@ -10,6 +10,8 @@ export {
   FlowService, TrailService, ArtifactService, AttestationService, AttestationTypeService, EvidenceAttestationService, parseAttestationName,
 } from './records/index.js';
 export type { EvidenceAttestationInput, SarifAttestationInput } from './records/index.js';
+export { FLOW_SORTS, TAG_KEY_PATTERN, TAG_VALUE_MAX, TAGS_MAX, complianceOfArtifact, complianceOfTrail, recordedAttestation, summarizeFlows, templateOf } from './records/index.js';
+export type { FlowOverviewQuery, FlowSort, FlowSummary, TagChange } from './records/index.js';
 export type {
   CreateFlowInput, BeginTrailInput, ReportArtifactInput, ArtifactView, ComplianceState, AttestationInput, GenericAttestationInput,
   ApprovalInput, PullRequestInput, SearchHit, CustomAttestationInput, CreateAttestationTypeInput, CustomEvaluation,
@@ -25,6 +27,8 @@ export type {
   ArtifactType, DirFingerprintOptions, DockerOptions, FingerprintOptions, ImageReference, OciOptions, RegistryCredentials,
 } from './fingerprint/index.js';
 export { VaultService, DEFAULT_MAX_EVIDENCE_BYTES } from './vault.js';
+export { CacheService, CACHE_KEY_PATTERN, MAX_CACHE_ENTRY_BYTES, MAX_ENTRIES_PER_KEY } from './cache.js';
+export type { CacheEntryInput, StoredCacheEntry } from './cache.js';
 export type { VaultOptions, EvidenceItem, EvidencePart, EvidenceDownload } from './vault.js';
 export { EnvironmentService, ENVIRONMENT_TYPES, parseSnapshotExpr } from './records/index.js';
 export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, SnapshotView, SnapshotExpr } from './records/index.js';
@@ -35,5 +39,10 @@ export { describeSnapshot, describeSnapshots, ReleasePlanService, planRelease, p
 export type {
   DescribedArtifact, DescribedSnapshot, PlanArtifact, PlanSide, PlanOptions, PlanEnd, ReleasePlan, ReleasePlanItem, ReleasePlanReport, UnchangedFlow,
   InProgressFlow, UnmatchedArtifact, CommitUrl, GitProvider,
+} from './records/index.js';
+export { PolicyService, parsePolicyRef, policiesAt, AllowanceService, ComplianceService, AssertService, VSA_PREDICATE_TYPE, buildVsa, signVsa, signerPublicKey } from './records/index.js';
+export type {
+  CreatePolicyInput, AttachResult, ArtifactComplianceResult, PolicyResult, ShownRuleEvaluation, SnapshotCompliance, AssertArtifactInput, AssertFailure, AssertResult,
+  VsaInput, VsaPredicate,
 } from './records/index.js';
 export * from './reporters/index.js';

@@ -5,8 +5,11 @@ export type { Engine, Database } from './schema.js';
 export type {
   Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext,
 } from './types.js';
+export type { Deployment, ArtifactPlaces } from './types.js';
 export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, AttestationTypeRecord, EvidenceRef, RecordWriter, RecordReader } from './types.js';
 export { FilesystemBlobStore } from './blob-fs.js';
+export type { CacheEntryRecord, CacheEntryStore } from './cache-entries.js';
 export { DatabaseBlobStore, SqlOrgBlobStore, BLOB_CHUNK_BYTES } from './blob-sql.js';
 export type { BlobStore, BlobStoreKind, BlobStoreOptions, BlobLimits, BlobInfo, BlobRead, PutResult, OrgBlobStore, OrgBlobRecord } from './blob-types.js';
 export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotState, RunningArtifact, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';
+export type { PolicyRecord, PolicyAttachmentRecord, AllowanceRecord, PolicyReader, PolicyWriter } from './types.js';

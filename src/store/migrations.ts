@@ -2,6 +2,8 @@ import type { ColumnDefinitionBuilder, Migration, MigrationProvider } from 'kyse
 import type { Engine } from './schema.js';
 import { addAppendOnlyTriggers } from './append-only.js';
 import { blobsMigration } from './blob-migration.js';
+import { policiesMigration } from './policies-sql.js';
+import { cacheEntriesMigration } from './cache-entries.js';
 
 /**
  * Migrations live in code (not files) so the compiled package carries them. Column types differ between
@@ -163,6 +165,15 @@ function environments(engine: Engine): Migration {
   };
 }
 
+/** Flow tags live on the flow's row: a small map, always read with the flow, replaced as a whole when tagged. */
+function flowTags(): Migration {
+  return {
+    async up(db) {
+      await db.schema.alterTable('flows').addColumn('tags', 'text').execute();
+    },
+  };
+}
+
 function attestationEvidence(): Migration {
   return {
     async up(db) {
@@ -248,7 +259,7 @@ function initial(engine: Engine): Migration {
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine) };
+      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine), '0008_flow_tags': flowTags(), '0009_policies': policiesMigration(engine), '0010_cache_entries': cacheEntriesMigration(engine) };
     },
   };
 }

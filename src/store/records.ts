@@ -1,48 +1,18 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import { canonicalJson } from '../formats/index.js';
-import type { ArtifactsTable, AttestationTypesTable, AttestationsTable, Database, FlowsTable, TrailsTable } from './schema.js';
-import type { ArtifactRecord, AttestationRecord, AttestationTypeRecord, EvidenceRef, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
+import type { AttestationTypesTable, Database } from './schema.js';
+import type { ArtifactRecord, AttestationRecord, AttestationTypeRecord, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlEnvironmentWriter } from './environments-sql.js';
+import { SqlPolicyWriter } from './policies-sql.js';
+import * as bulk from './records-bulk.js';
+import { json, parse, toArtifact, toAttestation, toFlow, toTrail } from './record-rows.js';
+
+// The row mappers moved to record-rows.ts; still exported here for the readers that import them from this file.
+export { toArtifact, toAttestation, toFlow, toTrail };
 
 type Db = Kysely<Database> | Transaction<Database>;
-
-const json = (v: unknown): string | null => (v === null || v === undefined ? null : canonicalJson(v));
-const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
-
-function toFlow(r: Selectable<FlowsTable>): FlowRecord {
-  return {
-    id: r.id, orgId: r.org_id, name: r.name, description: r.description, template: r.template,
-    createdAt: r.created_at, archivedAt: r.archived_at, entryIndex: Number(r.entry_index),
-  };
-}
-
-function toTrail(r: Selectable<TrailsTable>): TrailRecord {
-  return {
-    id: r.id, orgId: r.org_id, flowId: r.flow_id, name: r.name, description: r.description, gitCommit: r.git_commit,
-    commitUrl: r.commit_url, originUrl: r.origin_url, userData: parse(r.user_data), template: r.template,
-    createdAt: r.created_at, entryIndex: Number(r.entry_index),
-  };
-}
-
-function toArtifact(r: Selectable<ArtifactsTable>): ArtifactRecord {
-  return {
-    id: r.id, orgId: r.org_id, flowId: r.flow_id, trailId: r.trail_id, fingerprint: r.fingerprint, name: r.name,
-    displayName: r.display_name, gitCommit: r.git_commit, commitUrl: r.commit_url, buildUrl: r.build_url,
-    annotations: parse(r.annotations) as Record<string, string> | null, createdAt: r.created_at, entryIndex: Number(r.entry_index),
-  };
-}
-
-function toAttestation(r: Selectable<AttestationsTable>): AttestationRecord {
-  return {
-    id: r.id, orgId: r.org_id, flowId: r.flow_id, trailId: r.trail_id, name: r.name, type: r.type,
-    artifactFingerprint: r.artifact_fingerprint, artifactName: r.artifact_name, gitCommit: r.git_commit,
-    compliant: r.compliant === 1, summary: parse(r.summary), description: r.description, userData: parse(r.user_data),
-    annotations: parse(r.annotations) as Record<string, string> | null, evidence: (parse(r.evidence) ?? []) as EvidenceRef[],
-    createdAt: r.created_at, entryIndex: Number(r.entry_index),
-  };
-}
 
 function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
   const items = rows.slice(0, limit);
@@ -73,9 +43,11 @@ function toType(r: Selectable<AttestationTypesTable>): AttestationTypeRecord {
 
 export class SqlRecordWriter implements RecordWriter {
   readonly environments: SqlEnvironmentWriter;
+  readonly policies: SqlPolicyWriter;
 
   constructor(private readonly tx: Db) {
     this.environments = new SqlEnvironmentWriter(tx);
+    this.policies = new SqlPolicyWriter(tx);
   }
 
   async flow(orgId: number, name: string) {
@@ -88,11 +60,11 @@ export class SqlRecordWriter implements RecordWriter {
     return r && toTrail(r);
   }
 
-  async insertFlow(f: Omit<FlowRecord, 'id'>) {
+  async insertFlow(f: Omit<FlowRecord, 'id' | 'tags'> & { tags?: Record<string, string> }) {
     const r = await guard(
       () => this.tx.insertInto('flows').values({
         org_id: f.orgId, name: f.name, description: f.description, template: f.template, created_at: f.createdAt,
-        archived_at: f.archivedAt, entry_index: f.entryIndex,
+        archived_at: f.archivedAt, entry_index: f.entryIndex, tags: f.tags && Object.keys(f.tags).length > 0 ? canonicalJson(f.tags) : null,
       }).returningAll().executeTakeFirstOrThrow(),
       `flow ${JSON.stringify(f.name)} already exists`,
     );
@@ -101,6 +73,10 @@ export class SqlRecordWriter implements RecordWriter {
 
   async archiveFlow(flowId: number, at: string) {
     await this.tx.updateTable('flows').set({ archived_at: at }).where('id', '=', flowId).execute();
+  }
+
+  async setFlowTags(flowId: number, tags: Record<string, string>) {
+    await this.tx.updateTable('flows').set({ tags: Object.keys(tags).length === 0 ? null : canonicalJson(tags) }).where('id', '=', flowId).execute();
   }
 
   async insertTrail(t: Omit<TrailRecord, 'id'>) {
@@ -147,6 +123,26 @@ export class SqlRecordWriter implements RecordWriter {
 
 export class SqlRecordReader implements RecordReader {
   constructor(private readonly db: Kysely<Database>) {}
+
+  flowsByName(orgId: number, names: readonly string[]) {
+    return bulk.flowsByName(this.db, orgId, names);
+  }
+
+  latestTrails(flowIds: readonly number[]) {
+    return bulk.latestTrails(this.db, flowIds);
+  }
+
+  contentsOfTrails(trailIds: readonly number[]) {
+    return bulk.contentsOfTrails(this.db, trailIds);
+  }
+
+  lastDeployments(orgId: number, flowIds: readonly number[]) {
+    return bulk.lastDeployments(this.db, orgId, flowIds);
+  }
+
+  placesOf(orgId: number, fingerprints: readonly string[]) {
+    return bulk.placesOf(this.db, orgId, fingerprints);
+  }
 
   flow(orgId: number, name: string) {
     return new SqlRecordWriter(this.db).flow(orgId, name);

@@ -50,6 +50,8 @@ export interface FlowsTable {
   created_at: string;
   archived_at: string | null;
   entry_index: number;
+  /** Canonical JSON object of the flow's tags, null for none (added by migration 0008). */
+  tags: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TrailsTable {
@@ -166,7 +168,51 @@ export interface ExpectationsTable {
   entry_index: number;
 }
 
+/** Environment policies: immutable versions (migration 0009). */
+export interface PoliciesTable {
+  id: Generated<number>;
+  org_id: number;
+  name: string;
+  version: number;
+  description: string;
+  /** JSON of the policy with its defaults filled in (PolicyDefinition). */
+  definition: string;
+  /** The YAML as given: what the digest covers. */
+  source: string;
+  digest: string;
+  created_at: string;
+  entry_index: number;
+}
+
+/** Attach and detach events, in order: the policies in force at snapshot N are replayed from them. */
+export interface PolicyAttachmentsTable {
+  id: Generated<number>;
+  org_id: number;
+  env_id: number;
+  policy_name: string;
+  policy_version: number | null;
+  action: string;
+  snapshot_idx: number;
+  created_at: string;
+  entry_index: number;
+}
+
+/** `allow artifact`: exemptions of a fingerprint in an environment. */
+export interface AllowancesTable {
+  id: Generated<number>;
+  org_id: number;
+  env_id: number;
+  fingerprint: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  entry_index: number;
+}
+
 export interface Database {
+  policies: PoliciesTable;
+  policy_attachments: PolicyAttachmentsTable;
+  allowances: AllowancesTable;
   expectations: ExpectationsTable;
   environments: EnvironmentsTable;
   snapshots: SnapshotsTable;

@@ -11,8 +11,10 @@ import { connect, type ConnectOptions } from './connect.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlRecordReader, SqlRecordWriter } from './records.js';
 import { SqlEnvironmentReader } from './environments-sql.js';
+import { SqlPolicyReader } from './policies-sql.js';
 import type { BlobStore, BlobStoreOptions, OrgBlobStore } from './blob-types.js';
 import { DatabaseBlobStore, SqlOrgBlobStore } from './blob-sql.js';
+import { SqlCacheEntryStore, type CacheEntryStore } from './cache-entries.js';
 import { FilesystemBlobStore } from './blob-fs.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -213,15 +215,19 @@ export class SqlStore implements Store {
   readonly log: LogStore = new SqlLogStore(this);
   readonly records: RecordReader;
   readonly environments: EnvironmentReader;
+  readonly policies: SqlPolicyReader;
   readonly blobs: BlobStore;
   readonly orgBlobs: OrgBlobStore;
+  readonly cacheEntries: CacheEntryStore;
 
   /** Without a blob store, blobs go to this database (the only choice that needs no directory). */
   constructor(readonly engine: Engine, readonly db: Kysely<Database>, blobs?: BlobStore) {
     this.records = new SqlRecordReader(db);
     this.environments = new SqlEnvironmentReader(db);
+    this.policies = new SqlPolicyReader(db);
     this.blobs = blobs ?? new DatabaseBlobStore(db, (work) => this.write(work));
     this.orgBlobs = new SqlOrgBlobStore(db, (work) => this.write(work));
+    this.cacheEntries = new SqlCacheEntryStore(db, (work) => this.write(work));
   }
 
   /**

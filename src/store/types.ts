@@ -1,5 +1,6 @@
 import type { Engine } from './schema.js';
 import type { BlobStore, OrgBlobStore } from './blob-types.js';
+import type { CacheEntryStore } from './cache-entries.js';
 
 export interface OrgRecord {
   id: number;
@@ -96,6 +97,7 @@ export interface Store {
   readonly engine: Engine;
   readonly records: RecordReader;
   readonly environments: EnvironmentReader;
+  readonly policies: PolicyReader;
   readonly orgs: OrgStore;
   readonly tokens: TokenStore;
   readonly log: LogStore;
@@ -103,6 +105,8 @@ export interface Store {
   readonly blobs: BlobStore;
   /** Which org may read which blob. */
   readonly orgBlobs: OrgBlobStore;
+  /** Remote cache entries (not records: see cache-entries.ts). */
+  readonly cacheEntries: CacheEntryStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -116,6 +120,8 @@ export interface FlowRecord {
   createdAt: string;
   archivedAt: string | null;
   entryIndex: number;
+  /** Key/value labels (`evident tag flow`), read by policy conditions as `flow.tags.<key>`. */
+  tags: Record<string, string>;
 }
 
 export interface TrailRecord {
@@ -193,10 +199,14 @@ type NewRow<T> = Omit<T, 'id'>;
 /** Writes of record projections, inside the append transaction that logs them. */
 export interface RecordWriter {
   readonly environments: EnvironmentWriter;
+  readonly policies: PolicyWriter;
   flow(orgId: number, name: string): Promise<FlowRecord | undefined>;
   trail(flowId: number, name: string): Promise<TrailRecord | undefined>;
-  insertFlow(row: NewRow<FlowRecord>): Promise<FlowRecord>;
+  /** A new flow has no tags unless given. */
+  insertFlow(row: Omit<NewRow<FlowRecord>, 'tags'> & { tags?: Record<string, string> }): Promise<FlowRecord>;
   archiveFlow(flowId: number, at: string): Promise<void>;
+  /** Replaces the flow's tags (the service merged --set/--unset into the full map). */
+  setFlowTags(flowId: number, tags: Record<string, string>): Promise<void>;
   insertTrail(row: NewRow<TrailRecord>): Promise<TrailRecord>;
   insertArtifact(row: NewRow<ArtifactRecord>): Promise<ArtifactRecord>;
   insertAttestation(row: NewRow<AttestationRecord>): Promise<AttestationRecord>;
@@ -230,6 +240,30 @@ export interface RecordReader {
   /** The flow, and its trail when it exists, in one query. */
   flowAndTrail(orgId: number, flowName: string, trailName: string): Promise<{ flow?: FlowRecord; trail?: TrailRecord }>;
   trailById(id: number): Promise<TrailRecord | undefined>;
+  /** Flows by name (absent names are left out), in one query. */
+  flowsByName(orgId: number, names: readonly string[]): Promise<FlowRecord[]>;
+  /** The latest trail (last begun) of each flow, by flow id. */
+  latestTrails(flowIds: readonly number[]): Promise<Map<number, TrailRecord>>;
+  /** Artifacts and attestations of many trails, each in recording order. */
+  contentsOfTrails(trailIds: readonly number[]): Promise<{ artifacts: ArtifactRecord[]; attestations: AttestationRecord[] }>;
+  /** For each flow, the latest snapshot in which one of its artifacts started running. */
+  lastDeployments(orgId: number, flowIds: readonly number[]): Promise<Map<number, Deployment>>;
+  /** Where each fingerprint runs now (with the snapshot its run began in) and where it stopped running. */
+  placesOf(orgId: number, fingerprints: readonly string[]): Promise<Map<string, ArtifactPlaces>>;
+}
+
+/** A snapshot where an artifact started running. */
+export interface Deployment {
+  environment: string;
+  snapshot: number;
+  at: string;
+}
+
+export interface ArtifactPlaces {
+  /** `snapshot` is the environment's latest; `since` the snapshot where the current run began, at `sinceAt`. */
+  running: { environment: string; snapshot: number; since: number; sinceAt: string; instances: number }[];
+  /** Environments it ran in and no longer does: `snapshot` is the first without it, taken `at`. */
+  exited: { environment: string; snapshot: number; at: string }[];
 }
 
 export interface EnvironmentRecord {
@@ -312,4 +346,67 @@ export interface EnvironmentReader {
   snapshotTimes(envId: number, indexes: readonly number[]): Promise<Map<number, string>>;
   /** Every snapshot a fingerprint appears in, by environment then index. */
   appearances(orgId: number, fingerprint: string): Promise<Appearance[]>;
+}
+
+/** One immutable version of an environment policy. */
+export interface PolicyRecord {
+  id: number;
+  orgId: number;
+  name: string;
+  version: number;
+  description: string;
+  /** The policy with its defaults filled in (formats' PolicyDefinition). */
+  definition: unknown;
+  source: string;
+  /** `sha256:<hex>` of the source text. */
+  digest: string;
+  createdAt: string;
+  entryIndex: number;
+}
+
+/** An attach or detach: in force from snapshot `snapshotIndex` of the environment on (0: from its first). */
+export interface PolicyAttachmentRecord {
+  envId: number;
+  policyName: string;
+  /** The version pinned by an attach; null for a detach. */
+  policyVersion: number | null;
+  action: 'attach' | 'detach';
+  snapshotIndex: number;
+  createdAt: string;
+  entryIndex: number;
+}
+
+export interface AllowanceRecord {
+  envId: number;
+  fingerprint: string;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  entryIndex: number;
+}
+
+/** Policy writes, under the log lock. */
+export interface PolicyWriter {
+  latestPolicy(orgId: number, name: string): Promise<PolicyRecord | undefined>;
+  /** Version N+1 of the policy, numbered here. */
+  insertPolicy(row: Omit<PolicyRecord, 'id' | 'version'>): Promise<PolicyRecord>;
+  attachments(envId: number): Promise<PolicyAttachmentRecord[]>;
+  insertAttachment(orgId: number, row: PolicyAttachmentRecord): Promise<void>;
+  insertAllowance(orgId: number, row: AllowanceRecord): Promise<void>;
+}
+
+export interface PolicyReader {
+  /** The given version, or the latest. */
+  policy(orgId: number, name: string, version?: number): Promise<PolicyRecord | undefined>;
+  /** Every version of every policy, by name then version. */
+  policies(orgId: number): Promise<PolicyRecord[]>;
+  /** Attach and detach events of an environment, oldest first. */
+  attachments(envId: number): Promise<PolicyAttachmentRecord[]>;
+  allowances(envId: number): Promise<AllowanceRecord[]>;
+  /** Bulk reads for compliance facts (a few queries whatever the count). */
+  flowsByIds(ids: readonly number[]): Promise<FlowRecord[]>;
+  trailsByIds(ids: readonly number[]): Promise<TrailRecord[]>;
+  /** Attestations of the trails (on them and on their artifacts), in recording order. */
+  attestationsOfTrails(trailIds: readonly number[]): Promise<AttestationRecord[]>;
+  artifactsOfTrails(trailIds: readonly number[]): Promise<{ trailId: number; name: string; fingerprint: string }[]>;
 }

@@ -62,7 +62,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     expect((await evident(['get', 'snapshot', 'aws-prod#9'], env)).code).toBe(1);
     expect((await evident(['get', 'snapshot', 'aws-prod@{someday}'], env)).code).toBe(2);
     const table = await evident(['get', 'snapshot', 'aws-prod#1'], env);
-    expect(table.stdout).toMatch(/^COMMIT +ARTIFACT +FLOW +RUNNING_SINCE +REPLICAS\n16d9990 +Name: runner:16d9990 +runner +just now +3\n +Fingerprint: 9af401c4/m);
+    expect(table.stdout).toMatch(/^COMMIT +ARTIFACT +FLOW +RUNNING_SINCE +REPLICAS +COMPLIANT\n16d9990 +Name: runner:16d9990 +runner +just now +3 +true\n +Fingerprint: 9af401c4/m);
     const list = JSON.parse((await evident(['list', 'snapshots', 'aws-prod', '--output', 'json'], env)).stdout);
     expect(list.items.map((s: { index: number }) => s.index)).toEqual([3, 2, 1]);
   });

@@ -105,6 +105,7 @@ describe('recording a pipeline from the CLI', () => {
     const text = artifactText({
       name: 'runner', display_name: 'x', fingerprint: FP, flow: 'runner', trail: 't', git_commit: null, commit_url: null, build_url: null,
       annotations: null, created_at: '2022-08-22T09:35:00.000Z', entry_index: 0, state: 'COMPLIANT', attestations: [],
+      compliance: { state: 'COMPLIANT', attestations: [], unexpected: [] },
       history: [{ event: 'Artifact created', timestamp: '2022-08-22T09:35:00.000Z' }], running: [], exited: [],
     }, Date.parse('2022-09-06T09:35:00.000Z'));
     expect(text).toMatch(/Created on: {3}\w{3}, 22 Aug 2022 \d\d:35:00 \S+ • 15 days ago/);

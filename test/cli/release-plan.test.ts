@@ -102,7 +102,9 @@ describe('evident release plan (seed 001)', () => {
   it('explains itself in --help, with the GitHub Actions use', async () => {
     const res = await evident(['release', 'plan', '--help']);
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('echo "matrix=$(evident release plan aws-beta aws-prod --output json)" >> $GITHUB_OUTPUT');
+    // Written to a file first: `echo "matrix=$(…)"` would hide a refusal (exit 1) from the job.
+    expect(res.stdout).toContain('evident release plan aws-beta aws-prod --output json > plan.json');
+    expect(res.stdout).toContain('echo "matrix=$(cat plan.json)" >> "$GITHUB_OUTPUT"');
     expect(res.stdout).toContain('--allow-in-progress');
   });
 });

@@ -65,6 +65,7 @@ export async function getEnvironment(opts: { expected?: boolean }, ctx: Ctx, [na
   ctx.printer.result(e, () => ctx.printer.table(['FIELD', 'VALUE'], [
     ['Name', e.name], ['Type', e.type], ['Description', e.description], ['Latest snapshot', e.latest_snapshot ?? '-'],
     ['Includes', e.included_environments?.join(', ') ?? '-'], ['Scaling recorded', String(e.include_scaling)], ['Archived', e.archived_at ?? '-'],
+    ['Policies', e.policies?.map((p) => `${p.name}@${p.version}`).join(', ') || '-'], ['Compliant', e.compliant === undefined || e.compliant === null ? '-' : String(e.compliant)],
   ]));
 }
 
@@ -75,11 +76,12 @@ export async function getSnapshot(_opts: object, ctx: Ctx, [expr]: string[]): Pr
     // The columns of `kosli get snapshot` in seed 002.
     const rows: string[][] = [];
     for (const a of s.artifacts) {
-      rows.push([a.git_commit?.slice(0, 7) ?? 'N/A', `Name: ${a.name}`, a.flow ?? 'N/A', ago(a.running_since), String(a.instances)]);
-      rows.push(['', `Fingerprint: ${a.fingerprint}`, '', '', '']);
-      rows.push(['', '', '', '', '']);
+      const compliant = a.compliance ? (a.compliance.allowed ? 'ALLOWED' : String(a.compliance.compliant)) : '-';
+      rows.push([a.git_commit?.slice(0, 7) ?? 'N/A', `Name: ${a.name}`, a.flow ?? 'N/A', ago(a.running_since), String(a.instances), compliant]);
+      rows.push(['', `Fingerprint: ${a.fingerprint}`, '', '', '', '']);
+      rows.push(['', '', '', '', '', '']);
     }
-    ctx.printer.table(['COMMIT', 'ARTIFACT', 'FLOW', 'RUNNING_SINCE', 'REPLICAS'], rows.slice(0, -1));
+    ctx.printer.table(['COMMIT', 'ARTIFACT', 'FLOW', 'RUNNING_SINCE', 'REPLICAS', 'COMPLIANT'], rows.slice(0, -1));
   });
 }
 

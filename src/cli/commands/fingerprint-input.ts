@@ -1,5 +1,9 @@
 import { EvidentError } from '../../core/index.js';
-import { ARTIFACT_TYPES, fingerprint, type ArtifactType } from '../../services/index.js';
+import type { ArtifactType } from '../../services/index.js';
+
+// services/ (fingerprinting, collectors, XML parsing: ~330 ms to load) is imported when a command runs, not when
+// the program is built: `evident --version` and `evident run` do not need it (docs/performance.md).
+const services = () => import('../../services/index.js');
 
 export interface FingerprintFlags {
   fingerprint?: string;
@@ -16,6 +20,7 @@ export async function resolveFingerprint(flags: FingerprintFlags, path: string |
   if (path === undefined || flags.artifactType === undefined) {
     throw new EvidentError('INVALID_ARGUMENT', 'give --fingerprint FP, or PATH with -t file|dir|docker|oci');
   }
+  const { ARTIFACT_TYPES, fingerprint } = await services();
   if (!(ARTIFACT_TYPES as readonly string[]).includes(flags.artifactType)) {
     throw new EvidentError('INVALID_ARGUMENT', `-t must be one of ${ARTIFACT_TYPES.join(', ')}, not ${JSON.stringify(flags.artifactType)}`);
   }

@@ -1,7 +1,10 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { recordSchemas } from '../../client/index.js';
+import { EvidentError } from '../../core/index.js';
+import { parseFlowTemplate } from '../../formats/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { readTextFile } from '../flags.js';
+import { formatTime } from '../time-format.js';
 
 type Flow = recordSchemas.Flow;
 
@@ -9,7 +12,7 @@ function printFlow(ctx: Ctx, f: Flow): void {
   ctx.printer.result(f, () =>
     ctx.printer.table(['FIELD', 'VALUE'], [
       ['Name', f.name], ['Description', f.description], ['Created', f.created_at], ['Archived', f.archived_at ?? '-'],
-      ['Template', f.template ? 'yes' : 'none'], ['Log entry', f.entry_index],
+      ['Template', f.template ? 'yes' : 'none'], ['Tags', tagsText(f.tags)], ['Log entry', f.entry_index],
     ]),
   );
 }
@@ -19,8 +22,17 @@ export interface CreateFlowOptions {
   template?: string;
 }
 
+const tagsText = (tags: Record<string, string>) => Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') || '-';
+
+/** Reads a template file and checks it here, so its problems name the file (`flow.yml:3:7: …`) and nothing is sent. */
+export function readTemplateFile(file: string): string {
+  const text = readTextFile('--template-file', file);
+  parseFlowTemplate(text, file);
+  return text;
+}
+
 export async function createFlow(opts: CreateFlowOptions, ctx: Ctx, [name]: string[]): Promise<void> {
-  const template = opts.template ? readTextFile('--template-file', opts.template) : undefined;
+  const template = opts.template ? readTemplateFile(opts.template) : undefined;
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create flow ${name}`);
   printFlow(ctx, await ctx.client().createFlow({ name: name!, description: opts.description, template }));
 }
@@ -38,14 +50,53 @@ export interface ListFlowsOptions {
   includeArchived?: boolean;
   limit: number;
   cursor?: string;
+  sort?: string;
+  missingAttestationType?: string;
 }
 
 export async function listFlows(opts: ListFlowsOptions, ctx: Ctx): Promise<void> {
-  const page = await ctx.client().listFlows({ cursor: opts.cursor, limit: opts.limit, includeArchived: opts.includeArchived });
+  const page = await ctx.client().listFlows({
+    cursor: opts.cursor, limit: opts.limit, includeArchived: opts.includeArchived, sort: opts.sort, missingAttestationType: opts.missingAttestationType,
+  });
   ctx.printer.result(page, () => {
-    ctx.printer.table(['NAME', 'DESCRIPTION', 'CREATED', 'ARCHIVED'], page.items.map((f) => [f.name, f.description, f.created_at, f.archived_at ?? '']));
+    ctx.printer.table(['NAME', 'LAST DEPLOYMENT', 'DEPLOYED AT', 'COMPLIANCE', 'LATEST TRAIL', 'DESCRIPTION'], page.items.map((f) => [
+      f.archived_at ? `${f.name} (archived)` : f.name,
+      f.last_deployment ? `${f.last_deployment.environment}#${f.last_deployment.snapshot}` : '-',
+      f.last_deployment ? formatTime(f.last_deployment.at) : '-',
+      f.compliance ?? '-',
+      f.latest_trail ?? '-',
+      f.description,
+    ]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
   });
+}
+
+export interface TagFlowOptions {
+  set: string[];
+  unset: string[];
+}
+
+export async function tagFlow(opts: TagFlowOptions, ctx: Ctx, [name]: string[]): Promise<void> {
+  const set = Object.fromEntries(opts.set.map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `--set ${JSON.stringify(pair)}: write KEY=VALUE`);
+    return [pair.slice(0, eq), pair.slice(eq + 1)];
+  }));
+  const change = { set, unset: opts.unset };
+  if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would tag flow ${name}: ${JSON.stringify(change)}`);
+  printFlow(ctx, await ctx.client().tagFlow(name!, change));
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerTagFlow(tag: Command): void {
+  tag
+    .command('flow <name>')
+    .description("Set or remove a flow's tags (key/value labels that environment policies can test as flow.tags.<key>)")
+    .option('--set <key=value>', 'set a tag (repeatable); key: 1-64 letters, digits, _ . -; value: at most 256 characters', collect, [])
+    .option('--unset <key>', 'remove a tag (repeatable)', collect, [])
+    .addHelpText('after', '\nExamples:\n  evident tag flow runner --set team=core --set tier=1\n  evident tag flow runner --unset tier --output json')
+    .action(action<TagFlowOptions>(tagFlow));
 }
 
 export function registerFlowCommands(create: Command, get: Command, list: Command, archive: Command): void {
@@ -60,9 +111,17 @@ export function registerFlowCommands(create: Command, get: Command, list: Comman
   archive.command('flow <name>').description('Archive a flow: it keeps its history and takes no new trails').action(action(archiveFlow));
   list
     .command('flows')
-    .description('List flows, oldest first, a page at a time')
+    .description("List flows with each one's last deployment and its latest trail's compliance, a page at a time")
     .option('--include-archived', 'include archived flows')
+    .addOption(new Option('--sort <order>', 'name; last-deployment (most recent first, never deployed last); compliance (NON-COMPLIANT, INCOMPLETE, COMPLIANT, no trail). Default: oldest first')
+      .choices(['name', 'last-deployment', 'compliance']))
+    .option('--missing-attestation-type <type>', "only flows that lack TYPE: no attestation of that type was recorded in the flow's latest trail (on the trail or any of its artifacts, compliant or not); a flow without trails lacks every type")
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
     .option('--cursor <cursor>', 'the next page (printed on stderr after a full page)')
+    .addHelpText('after', [
+      '', 'LAST DEPLOYMENT is the latest snapshot in which one of the flow\'s artifacts started running (ENV#N) and when;',
+      'COMPLIANCE is the state of the flow\'s latest trail against the template it began with.', '',
+      'Examples:', '  evident list flows --sort last-deployment', '  evident list flows --missing-attestation-type snyk', '  evident list flows --sort compliance --output json',
+    ].join('\n'))
     .action(action<ListFlowsOptions>(listFlows));
 }

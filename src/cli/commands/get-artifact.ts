@@ -22,6 +22,16 @@ export function artifactText(a: Detail, now = Date.now()): string {
   ];
   const width = Math.max(...a.history.map((h) => h.event.length));
   for (const h of a.history) lines.push(`    ${h.event.padEnd(width)}  ${formatTime(h.timestamp)}`);
+  // After the seed's layout: each requirement of the trail's template, then what it did not ask for (Kosli's attestation statuses).
+  const statuses = [...a.compliance.attestations, ...a.compliance.unexpected];
+  if (statuses.length > 0) {
+    lines.push('Attestations:');
+    const nameWidth = Math.max(...statuses.map((s) => `${s.attestation_name} (${s.attestation_type})`.length));
+    for (const s of statuses) {
+      const verdict = s.status === 'MISSING' ? 'MISSING' : s.is_compliant ? 'compliant' : 'NON-COMPLIANT';
+      lines.push(`    ${`${s.attestation_name} (${s.attestation_type})`.padEnd(nameWidth)}  ${verdict}${s.unexpected ? ' (not required)' : ''}`);
+    }
+  }
   return lines.join('\n');
 }
 

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { evidenceDestination } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 
@@ -34,6 +33,8 @@ export async function getAttestation(opts: GetAttestationOptions, ctx: Ctx, [nam
   });
   if (opts.download) {
     // Each file is written only once its bytes match the digest the log committed to.
+    // Loaded here, not at start-up: the client module brings the TypeBox validators (docs/performance.md).
+    const { evidenceDestination } = await import('../../client/index.js');
     const client = ctx.client();
     const written = new Map<string, string>();
     for (const e of shown.flatMap((a) => a.evidence)) {

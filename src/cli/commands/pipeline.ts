@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import {
-  attestJsonSchemaText, cacheRootOf, formatDuration, formatProblem, loadSpec, parseSpec, planPipeline, readDurations,
+  cacheRootOf, loadAttestSchema, formatDuration, formatProblem, loadSpec, parseSpec, planPipeline, readDurations,
   type LoadedSpec, type SpecProblem,
 } from '../../pipeline/index.js';
 import fs from 'node:fs';
@@ -74,7 +74,7 @@ export async function pipelineGraph(opts: { file: string }, ctx: Ctx): Promise<v
 }
 
 export async function pipelineSchema(_opts: object, ctx: Ctx): Promise<void> {
-  ctx.printer.text(attestJsonSchemaText());
+  ctx.printer.text((await loadAttestSchema()).attestJsonSchemaText());
 }
 
 export function registerPipeline(program: Command): void {

@@ -4,9 +4,10 @@ import { EvidentError } from '../../core/index.js';
 import { parseVerifierKey } from '../../ledger/index.js';
 import { action, type Ctx } from '../context.js';
 import { readTextFile } from '../flags.js';
-import { buildArtifactPackage } from '../verify/build-package.js';
-import { parsePackage, verifyPackage } from '../verify/evidence-package.js';
 import { checkCheckpoint, type Check } from '../verify/log-verifier.js';
+
+// The package code validates with TypeBox (hundreds of modules): loaded when a command runs, not at start-up.
+const packages = () => Promise.all([import('../verify/build-package.js'), import('../verify/evidence-package.js')]).then(([b, e]) => ({ ...b, ...e }));
 import { trustedLogKey } from '../verify/pinned-key.js';
 
 function report(ctx: Ctx, subject: string, checks: Check[]): void {
@@ -22,18 +23,19 @@ async function collect(ctx: Ctx, ref: string, key?: string) {
   const client = ctx.client();
   const note = await client.checkpoint();
   const cp = checkCheckpoint(note, verifier, origin);
-  return { verifier, pkg: await buildArtifactPackage(client, ctx.globals.org, ref, keyText, note, cp) };
+  const { buildArtifactPackage, verifyPackage } = await packages();
+  return { verifyPackage, verifier, pkg: await buildArtifactPackage(client, ctx.globals.org, ref, keyText, note, cp) };
 }
 
 /** `evident verify artifact REF`: every entry about the artifact is proven included under the current checkpoint. */
 export async function verifyArtifact(opts: { key?: string }, ctx: Ctx, [ref]: string[]): Promise<void> {
-  const { verifier, pkg } = await collect(ctx, ref!, opts.key);
+  const { verifyPackage, verifier, pkg } = await collect(ctx, ref!, opts.key);
   report(ctx, pkg.subject.fingerprint, verifyPackage(pkg, verifier));
 }
 
 /** `evident export artifact REF -o FILE`: the same proof, written as one file for offline checking. */
 export async function exportArtifact(opts: { key?: string; out: string }, ctx: Ctx, [ref]: string[]): Promise<void> {
-  const { verifier, pkg } = await collect(ctx, ref!, opts.key);
+  const { verifyPackage, verifier, pkg } = await collect(ctx, ref!, opts.key);
   const checks = verifyPackage(pkg, verifier);
   if (!checks.every((c) => c.ok)) report(ctx, pkg.subject.fingerprint, checks);
   fs.writeFileSync(opts.out, JSON.stringify(pkg, null, 2) + '\n', { flag: 'w' });
@@ -44,6 +46,7 @@ export async function exportArtifact(opts: { key?: string; out: string }, ctx: C
 
 /** `evident verify package FILE`: offline, no server. */
 export async function verifyPackageFile(opts: { key?: string }, ctx: Ctx, [file]: string[]): Promise<void> {
+  const { parsePackage, verifyPackage } = await packages();
   const pkg = parsePackage(readTextFile('FILE', file!), file!);
   const explicit = opts.key ?? process.env.EVIDENT_VERIFIER_KEY;
   if (explicit === undefined) {

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { ProgressDisplay, attestationObservers, closureOf, formatDuration, planPipeline, runPipeline, type RunEvent, type RunResult } from '../../pipeline/index.js';
+import { EventDispatcher, ISOLATIONS, signatureObserver } from '../../pipeline/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
+import { remoteCacheOptions } from './run-remote.js';
+import { describeReport, reportRun } from './run-report.js';
 
 // `evident run` (issue #6 items 2 and 6): runs attest.yaml with the local cache; prints seed 003's result
 // lines (`[OK] build (45s) - cache miss`); on a terminal, a live status line on stderr.
@@ -20,6 +23,15 @@ export interface RunCmdOptions {
   inToto?: string;
   layoutKey?: string;
   showLogs?: boolean;
+  /** --deterministic: SOURCE_DATE_EPOCH, TZ=UTC, LC_ALL=C, sorted env (docs/runner.md). */
+  deterministic?: boolean;
+  /** --isolation sandbox: every step under bubblewrap. */
+  isolation?: 'process' | 'sandbox';
+  /** --remote-cache URL (or EVIDENT_REMOTE_CACHE). */
+  remoteCache?: string;
+  /** --report [--commit SHA]: record the run on the Evident server (--host). */
+  report?: boolean;
+  commit?: string;
 }
 
 const TAIL_LINES = 20;
@@ -65,6 +77,7 @@ function summaryJson(result: RunResult) {
 export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
   const loaded = loadPipeline(opts.file, ctx);
   const { spec, workspace } = loaded;
+  if (ctx.globals.dryRun && opts.report) return describeReport(loaded, opts, ctx);
   if (ctx.globals.dryRun) {
     const plan = planPipeline([...spec.steps.values()]);
     ctx.printer.result({ dry_run: true, groups: plan.groups }, () => plan.groups.forEach((g, i) => ctx.printer.text(`group ${i + 1}: ${g.join(', ')}`)));
@@ -82,6 +95,9 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
     ...(opts.inToto ? { inToto: { dir: path.resolve(opts.inToto), ...(opts.layoutKey ? { layoutKey: opts.layoutKey } : {}) } } : {}),
     log: (line) => above(() => ctx.printer.info(line)),
   });
+  // attest.yaml `events` handlers; the CLI holds them so that signature.created follows the signed receipt.
+  const events = new EventDispatcher(spec.events, { workspace, pipeline: spec.name, warn: (m) => above(() => ctx.printer.info(`warning: ${m}`)) });
+  observers.push(signatureObserver(events, { signed: Boolean(opts.sign) || spec.attestation.signAllSteps }));
   const onEvent = (e: RunEvent) => {
     if (e.type === 'step-started') progress?.started(e.step);
     else if (e.type === 'warning') above(() => ctx.printer.info(`warning: ${e.message}`));
@@ -102,9 +118,11 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
   };
   let result: RunResult;
   try {
-    result = await runPipeline({ loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, observers, onEvent });
+    const remote = opts.remoteCache && opts.cache ? await remoteCacheOptions(opts.remoteCache, ctx, workspace, (line) => above(() => ctx.printer.info(line))) : undefined;
+    result = await runPipeline({ loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, observers, onEvent, remote, events, deterministic: opts.deterministic, isolation: opts.isolation });
   } finally {
     progress?.stop();
+    await events.close();
   }
   const r = result.record;
   const hits = r.steps.filter((s) => s.cache === 'hit').length;
@@ -114,10 +132,13 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
       (result.evicted > 0 ? `; ${result.evicted} cache entr${result.evicted === 1 ? 'y' : 'ies'} evicted` : ''),
   );
   if (json) ctx.printer.json(summaryJson(result));
+  // Reporting comes after the run's own result; its failure exits 3 (or the run's failure wins).
+  const reported = opts.report ? await reportRun(loaded, result, opts, ctx) : undefined;
   if (!r.ok) {
     const why = failed > 0 ? `${failed} step${failed === 1 ? '' : 's'} failed` : result.observerErrors.length > 0 ? 'attestations could not be written' : 'the run was interrupted';
     throw new EvidentError('VERIFICATION_FAILED', `run of ${r.pipeline} failed: ${why} (logs in .evident/logs/)`);
   }
+  if (reported) throw reported;
 }
 
 export function registerRun(program: Command): void {
@@ -133,6 +154,11 @@ export function registerRun(program: Command): void {
     .option('--sign', 'sign the receipt and provenance (also when attestation.sign_all_steps is true)')
     .option('--in-toto <dir>', 'write in-toto links (one per step), owner.pub and root.layout into DIR')
     .option('--layout-key <file>', 'with --in-toto: the key that signs root.layout')
+    .option('--deterministic', 'SOURCE_DATE_EPOCH from the commit, TZ=UTC, LC_ALL=C, sorted environment (seed 003 §6.1)')
+    .addOption(new Option('--isolation <level>', 'process (default) or sandbox: every step under bubblewrap, read-only but its outputs, no network').choices([...ISOLATIONS]))
+    .addOption(new Option('--remote-cache <url>', 'share the cache through the Evident server at URL (--org, --api-token); entries must be signed by a trusted key').env('EVIDENT_REMOTE_CACHE'))
+    .option('--report', 'record the run on the Evident server (--host): flow, trail, artifacts with provenance, one attestation per step')
+    .option('--commit <sha>', 'with --report: the trail (default: git rev-parse HEAD in the workspace)')
     .addHelpText('after', `
 Each step's \`run\` goes through /bin/sh -c in the workspace (the directory of attest.yaml), with the
 process environment plus the pipeline's env and the step's env. Its output goes to .evident/logs/STEP.log.

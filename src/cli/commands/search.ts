@@ -1,13 +1,23 @@
 import type { Command } from 'commander';
 import { action, intFlag, type Ctx } from '../context.js';
+import { formatTime } from '../time-format.js';
 
-/** `evident search SHA-OR-FINGERPRINT`: where a commit or an artifact went, across every flow. */
+/**
+ * `evident search SHA-OR-FINGERPRINT`: where a commit or an artifact went, across every flow — seed 000's "is
+ * this commit in production?": each artifact with the environments it runs in now, since which snapshot, and
+ * those it ran in before.
+ */
 export async function search(_opts: object, ctx: Ctx, [q]: string[]): Promise<void> {
   const { items } = await ctx.client().search(q!);
   ctx.printer.result(items, () => {
     if (items.length === 0) return ctx.printer.info(`nothing matches ${q}`);
-    ctx.printer.table(['FLOW', 'TRAIL', 'ARTIFACT', 'FINGERPRINT', 'COMMIT', 'MATCHED', 'CREATED'],
-      items.map((a) => [a.flow, a.trail, a.display_name, a.fingerprint, a.git_commit?.slice(0, 7), a.matched, a.created_at]));
+    ctx.printer.table(['FLOW', 'TRAIL', 'ARTIFACT', 'FINGERPRINT', 'COMMIT', 'RUNNING IN', 'EXITED FROM', 'MATCHED'],
+      items.map((a) => [
+        a.flow, a.trail, a.display_name, a.fingerprint.slice(0, 12), a.git_commit?.slice(0, 7),
+        a.running.map((r) => `${r.environment} since #${r.since} (${formatTime(r.since_at)})`).join(', ') || '-',
+        a.exited.map((x) => `${x.environment}#${x.snapshot}`).join(', ') || '-',
+        a.matched,
+      ]));
   });
 }
 
@@ -23,8 +33,8 @@ export async function listArtifacts(opts: { flow?: string; limit: number; cursor
 export function registerSearch(program: Command, list: Command): void {
   program
     .command('search <sha-or-fingerprint>')
-    .description('Find artifacts by a git commit or fingerprint prefix (>= 5 hex characters), across all flows')
-    .addHelpText('after', '\nExample:\n  evident search 16d9990')
+    .description('Find artifacts by a git commit or fingerprint prefix (>= 5 hex characters), across all flows, with where each runs now (since which snapshot) and where it ran before')
+    .addHelpText('after', '\nIs this commit in production? RUNNING IN lists each environment the artifact runs in now and the snapshot its run began in;\nEXITED FROM the first snapshot without it in environments it left.\n\nExamples:\n  evident search 16d9990\n  evident search 16d9990 --output json')
     .action(action(search));
   list
     .command('artifacts')

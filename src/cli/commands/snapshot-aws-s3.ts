@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
-import { collectS3, type S3Progress } from '../../services/index.js';
+import type { S3Progress } from '../../services/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { sendSnapshot } from './snapshot-report.js';
 import { AWS_AUTH_HELP, addAwsFlags, collectNames, collectPatterns, type AwsFlags } from './snapshot-aws-flags.js';
+
+// services/ (fingerprinting, collectors, XML parsing: ~330 ms to load) is imported when a command runs, not when
+// the program is built: `evident --version` and `evident run` do not need it (docs/performance.md).
+const services = () => import('../../services/index.js');
 
 // `evident snapshot s3 ENV --bucket B [--prefix P]`: the objects under a prefix as one artifact.
 
@@ -33,6 +37,7 @@ function progressPrinter(ctx: Ctx, where: string): (p: S3Progress) => void {
 
 export async function snapshotS3(opts: SnapshotS3Options, ctx: Ctx, [env]: string[]): Promise<void> {
   const where = `s3://${opts.bucket}/${opts.prefix ?? ''}`;
+  const { collectS3 } = await services();
   const report = await collectS3({
     bucket: opts.bucket, prefix: opts.prefix, include: opts.include, exclude: opts.exclude, includeRegex: opts.includeRegex, excludeRegex: opts.excludeRegex,
     name: opts.name, concurrency: opts.concurrency, region: opts.region, endpoint: opts.endpoint,

@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
-import { collectEcs, collectLambda, compileNameFilter, parseEcsTasks, parseLambdaFunctions, LAMBDA_FILTER_FLAGS } from '../../services/index.js';
 import { action, type Ctx } from '../context.js';
 import { sendSnapshot } from './snapshot-report.js';
 import { AWS_AUTH_HELP, addAwsFlags, collectNames, collectPatterns, readJsonInput, refuseAwsFlagsWithFile, type AwsFlags } from './snapshot-aws-flags.js';
 import { registerSnapshotS3 } from './snapshot-aws-s3.js';
+
+// services/ (fingerprinting, collectors, XML parsing: ~330 ms to load) is imported when a command runs, not when
+// the program is built: `evident --version` and `evident run` do not need it (docs/performance.md).
+const loadServices = () => import('../../services/index.js');
 
 // `evident snapshot ecs|lambda|s3 ENV`: what runs on AWS, through the SDK or from the AWS CLI's JSON.
 
@@ -34,6 +37,7 @@ const merged = (a?: string[], b?: string[]) => (a || b ? [...(a ?? []), ...(b ??
 
 export async function snapshotEcs(opts: SnapshotEcsOptions, ctx: Ctx, [env]: string[]): Promise<void> {
   refuseAwsFlagsWithFile(opts);
+  const { collectEcs, compileNameFilter, parseEcsTasks } = await loadServices();
   const clusters = { include: merged(opts.clusters, opts.cluster), includeRegex: opts.clustersRegex, exclude: opts.exclude, excludeRegex: opts.excludeRegex };
   const services = { include: merged(opts.services, opts.service), includeRegex: opts.servicesRegex, exclude: opts.excludeServices, excludeRegex: opts.excludeServicesRegex };
   let state;
@@ -53,6 +57,7 @@ export async function snapshotEcs(opts: SnapshotEcsOptions, ctx: Ctx, [env]: str
 
 export async function snapshotLambda(opts: SnapshotLambdaOptions, ctx: Ctx, [env]: string[]): Promise<void> {
   refuseAwsFlagsWithFile(opts);
+  const { collectLambda, compileNameFilter, parseLambdaFunctions, LAMBDA_FILTER_FLAGS } = await loadServices();
   const functions = { include: merged(opts.functionNames, opts.functionName), includeRegex: opts.functionNamesRegex, exclude: opts.exclude, excludeRegex: opts.excludeRegex };
   let state;
   if (opts.fromFile !== undefined) {

@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
-import { collectDockerSnapshot, collectK8sSnapshot, readPodListFile, type ContainerSnapshot } from '../../services/index.js';
+import type { ContainerSnapshot } from '../../services/index.js';
 import { action, type Ctx } from '../context.js';
 import { sendSnapshot } from './snapshot-report.js';
+
+// services/ (fingerprinting, collectors, XML parsing: ~330 ms to load) is imported when a command runs, not when
+// the program is built: `evident --version` and `evident run` do not need it (docs/performance.md).
+const services = () => import('../../services/index.js');
 
 export interface SnapshotDockerOptions {
   socket?: string;
@@ -51,6 +55,7 @@ function warnSkipped(ctx: Ctx, state: ContainerSnapshot): void {
 }
 
 export async function snapshotDocker(opts: SnapshotDockerOptions, ctx: Ctx, [env]: string[]): Promise<void> {
+  const { collectDockerSnapshot } = await services();
   const state = await collectDockerSnapshot({ socketPath: opts.socket, labels: opts.label });
   warnSkipped(ctx, state);
   await sendSnapshot(ctx, env!, state.artifacts);
@@ -66,6 +71,7 @@ export async function snapshotK8s(opts: SnapshotK8sOptions, ctx: Ctx, [env]: str
       details: [{ path: '--from-file', message: 'exclusive with --kubeconfig and --context' }],
     });
   }
+  const { collectK8sSnapshot, readPodListFile } = await services();
   const state = opts.fromFile !== undefined
     ? readPodListFile(opts.fromFile, filter)
     : await collectK8sSnapshot({ ...filter, kubeconfig: opts.kubeconfig, context: opts.context });

@@ -3,10 +3,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { EvidentError } from '../../core/index.js';
-import { fingerprintDir, fingerprintFile } from '../../services/index.js';
+
 import { action, type Ctx } from '../context.js';
 import { collectPath } from '../attachments.js';
 import { sendSnapshot } from './snapshot-report.js';
+
+// services/ (fingerprinting, collectors, XML parsing: ~330 ms to load) is imported when a command runs, not when
+// the program is built: `evident --version` and `evident run` do not need it (docs/performance.md).
+const services = () => import('../../services/index.js');
 
 interface PathArtifact {
   name: string;
@@ -22,6 +26,7 @@ async function fingerprintPath(p: PathArtifact): Promise<string> {
   } catch (err) {
     throw new EvidentError('INVALID_ARGUMENT', `artifact ${p.name}: cannot read ${p.path}: ${(err as Error).message}`);
   }
+  const { fingerprintDir, fingerprintFile } = await services();
   return st.isDirectory() ? fingerprintDir(p.path, { exclude: p.exclude }) : fingerprintFile(p.path);
 }
 

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import type { recordSchemas } from '../../client/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
-import { commitDefaults, readJsonFile, readTextFile } from '../flags.js';
+import { commitDefaults, readJsonFile } from '../flags.js';
+import { readTemplateFile } from './flows.js';
 
 export interface BeginTrailOptions {
   flow: string;
@@ -21,7 +23,7 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
     commit_url: opts.commitUrl ?? ci.commitUrl,
     origin_url: opts.originUrl,
     user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
-    template: opts.templateFile ? readTextFile('--template-file', opts.templateFile) : undefined,
+    template: opts.templateFile ? readTemplateFile(opts.templateFile) : undefined,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would begin trail ${name} in flow ${opts.flow}: ${JSON.stringify(body)}`);
   const trail = await ctx.client().beginTrail(opts.flow, body);
@@ -34,7 +36,10 @@ export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[
     ctx.printer.table(['FIELD', 'VALUE'], [
       ['Name', t.name], ['Flow', t.flow], ['Description', t.description], ['Git commit', t.git_commit ?? '-'], ['Commit URL', t.commit_url ?? '-'],
       ['Created', t.created_at], ['Artifacts', t.artifacts.length], ['Attestations', t.attestations.length],
+      ['Template', t.template ? 'own copy' : 'none (nothing required)'], ['Compliance', t.compliance.state],
     ]);
+    ctx.printer.text('');
+    ctx.printer.table(['FOR', 'ATTESTATION', 'TYPE', 'STATUS', 'COMPLIANT', 'REQUIRED'], complianceRows(t.compliance));
     if (t.artifacts.length > 0) {
       ctx.printer.text('');
       ctx.printer.table(['ARTIFACT', 'FINGERPRINT', 'COMMIT'], t.artifacts.map((a) => [a.name, a.fingerprint, a.git_commit?.slice(0, 7)]));
@@ -44,6 +49,23 @@ export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[
       ctx.printer.table(['ATTESTATION', 'TYPE', 'FOR', 'COMPLIANT', 'AT'], t.attestations.map((a) => [a.name, a.type, a.artifact_name ?? 'trail', a.compliant ? 'yes' : 'no', a.created_at]));
     }
   });
+}
+
+const yesNo = (b: boolean | null) => (b === null ? '-' : b ? 'yes' : 'no');
+
+/** One row per requirement and per unexpected attestation, the trail's first, then each artifact's. */
+export function complianceRows(c: recordSchemas.TrailCompliance): string[][] {
+  const rows = (what: string, part: recordSchemas.Compliance) => [
+    ...part.attestations.map((s) => [what, s.attestation_name, s.attestation_type, s.status, yesNo(s.is_compliant), 'yes']),
+    ...part.unexpected.map((s) => [what, s.attestation_name, s.attestation_type, s.status, yesNo(s.is_compliant), 'no']),
+  ];
+  const out = rows('trail', c);
+  for (const a of c.artifacts) {
+    const what = `${a.name}${a.fingerprint ? ` (${a.fingerprint.slice(0, 7)})` : ''}`;
+    if (a.status === 'MISSING') out.push([a.name, '(artifact)', '-', 'MISSING', '-', 'yes']);
+    out.push(...rows(what, a));
+  }
+  return out;
 }
 
 export async function listTrails(opts: { flow: string; limit: number; cursor?: string }, ctx: Ctx): Promise<void> {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { recordSchemas as rs, schemas } from '../../client/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
-import { artifactDetailJson, artifactJson } from './record-json.js';
+import { artifactDetailJson, artifactJson, searchHitJson } from './record-json.js';
 
 export function artifactRoutes(services: Services) {
   return async (fastify: FastifyInstance) => {
@@ -26,14 +26,14 @@ export function artifactRoutes(services: Services) {
       '/api/v1/orgs/:org/search',
       {
         schema: {
-          tags: ['artifacts'], summary: 'Artifacts whose fingerprint or git commit starts with q (>= 5 hex), across all flows',
+          tags: ['artifacts'], summary: 'Artifacts whose fingerprint or git commit starts with q (>= 5 hex), across all flows, with where each runs',
           params: schemas.OrgParams, querystring: Type.Object({ q: Type.String({ maxLength: 64 }) }), response: { 200: rs.SearchResult, ...errorResponses },
         },
       },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         const hits = await services.artifacts.search(org, request.query.q);
-        return { items: hits.map((h) => ({ ...artifactJson(h.artifact, h.flow, h.trail), matched: h.matched })) };
+        return { items: hits.map(searchHitJson) };
       },
     );
     app.get(

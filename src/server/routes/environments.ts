@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { environmentSchemas as es, schemas } from '../../client/index.js';
-import { describeSnapshot, type SnapshotView } from '../../services/index.js';
+import { describeSnapshot, type DescribedSnapshot, type SnapshotCompliance, type SnapshotView } from '../../services/index.js';
 import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Store } from '../../store/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
@@ -16,6 +16,17 @@ async function envJson(store: Store, e: EnvironmentRecord) {
 /** Each running artifact with what the records know of it (its latest report in the org), read in bulk. */
 export function snapshotJson(store: Store, org: OrgRecord, v: SnapshotView) {
   return describeSnapshot(store, org, v);
+}
+
+/** Adds each artifact's compliance with reasons, and the snapshot's, to a described snapshot. */
+function withCompliance(d: DescribedSnapshot, c: SnapshotCompliance) {
+  return {
+    ...d, compliant: c.compliant, policies: c.policies,
+    artifacts: d.artifacts.map((a) => {
+      const r = c.artifacts.get(a.fingerprint);
+      return r ? { ...a, compliance: { compliant: r.compliant, allowed: r.allowed, policies: r.policies } } : a;
+    }),
+  };
 }
 
 export function environmentRoutes(services: Services) {
@@ -51,7 +62,10 @@ export function environmentRoutes(services: Services) {
       { schema: { tags: ['environments'], summary: 'One environment', params: es.EnvParams, response: { 200: es.Environment, ...errorResponses } } },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        return envJson(services.store, await services.environments.get(org, request.params.env));
+        const env = await services.environments.get(org, request.params.env);
+        const view = await services.environments.snapshot(org, env.name);
+        const compliance = await services.compliance.snapshot(org, view);
+        return { ...(await envJson(services.store, env)), compliant: view.snapshot || env.type === 'logical' ? compliance.compliant : null, policies: compliance.policies };
       },
     );
     app.post(
@@ -98,7 +112,9 @@ export function environmentRoutes(services: Services) {
       },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        return snapshotJson(services.store, org, await services.environments.snapshot(org, request.params.expr));
+        const view = await services.environments.snapshot(org, request.params.expr);
+        const [described, compliance] = await Promise.all([snapshotJson(services.store, org, view), services.compliance.snapshot(org, view)]);
+        return withCompliance(described, compliance);
       },
     );
     app.get(

@@ -1,9 +1,10 @@
-import type { ArtifactView } from '../../services/index.js';
+import type { ArtifactCompliance, AttestationStatus, TrailCompliance } from '../../formats/index.js';
+import type { ArtifactView, FlowSummary, SearchHit } from '../../services/index.js';
 import type { ArtifactRecord, AttestationRecord, FlowRecord, TrailRecord } from '../../store/index.js';
 
 /** Records as the API's JSON (client/record-schemas.ts): the one place field names are mapped. */
 export function flowJson(f: FlowRecord) {
-  return { name: f.name, description: f.description, template: f.template, created_at: f.createdAt, archived_at: f.archivedAt, entry_index: f.entryIndex };
+  return { name: f.name, description: f.description, template: f.template, created_at: f.createdAt, archived_at: f.archivedAt, entry_index: f.entryIndex, tags: f.tags };
 }
 
 export function trailJson(t: TrailRecord, flow: string) {
@@ -32,9 +33,42 @@ export function artifactDetailJson(v: ArtifactView) {
   return {
     ...artifactJson(v.artifact, v.flow.name, v.trail.name),
     state: v.state,
+    compliance: complianceJson(v.compliance.state, v.compliance.attestations_statuses),
     attestations: v.attestations.map((a) => attestationJson(a, v.flow.name, v.trail.name)),
     history: v.history,
     running: v.running,
     exited: v.exited,
+  };
+}
+
+/** `{state, attestations, unexpected}`: the template's requirements apart from what it did not ask for. */
+function complianceJson(state: TrailCompliance['state'], statuses: readonly AttestationStatus[]) {
+  return { state, attestations: statuses.filter((s) => !s.unexpected), unexpected: statuses.filter((s) => s.unexpected) };
+}
+
+export function trailComplianceJson(c: TrailCompliance) {
+  return {
+    ...complianceJson(c.state, c.attestations_statuses),
+    artifacts: c.artifacts.map((a: ArtifactCompliance) => ({
+      name: a.name, fingerprint: a.fingerprint, status: a.status, expected: !a.unexpected, ...complianceJson(a.state, a.attestations_statuses),
+    })),
+  };
+}
+
+export function flowSummaryJson(s: FlowSummary) {
+  return {
+    ...flowJson(s.flow),
+    latest_trail: s.latestTrail?.name ?? null,
+    last_deployment: s.lastDeployment && { environment: s.lastDeployment.environment, snapshot: s.lastDeployment.snapshot, at: s.lastDeployment.at },
+    compliance: s.compliance,
+  };
+}
+
+export function searchHitJson(h: SearchHit) {
+  return {
+    ...artifactJson(h.artifact, h.flow, h.trail),
+    matched: h.matched,
+    running: h.places.running.map((r) => ({ environment: r.environment, snapshot: r.snapshot, since: r.since, since_at: r.sinceAt, instances: r.instances })),
+    exited: h.places.exited,
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { recordSchemas as rs, schemas } from '../../client/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
-import { artifactJson, attestationJson, trailJson } from './record-json.js';
+import { artifactJson, attestationJson, trailComplianceJson, trailJson } from './record-json.js';
 
 export function trailRoutes(services: Services) {
   return async (fastify: FastifyInstance) => {
@@ -31,18 +31,20 @@ export function trailRoutes(services: Services) {
     );
     app.get(
       '/api/v1/orgs/:org/flows/:flow/trails/:trail',
-      { schema: { tags: ['trails'], summary: 'One trail with its artifacts and attestations', params: rs.TrailParams, response: { 200: rs.TrailDetail, ...errorResponses } } },
+      { schema: { tags: ['trails'], summary: 'One trail with its artifacts, attestations and compliance against the template it began with', params: rs.TrailParams, response: { 200: rs.TrailDetail, ...errorResponses } } },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         const { flow, trail } = await services.trails.get(org, request.params.flow, request.params.trail);
-        const [artifacts, attestations] = await Promise.all([
+        const [artifacts, attestations, compliance] = await Promise.all([
           services.artifacts.list(org, { trailId: trail.id }, null, 1000),
           services.store.records.attestationsOfTrail(trail.id),
+          services.trails.compliance(trail),
         ]);
         return {
           ...trailJson(trail, flow.name),
           artifacts: artifacts.items.map((a) => artifactJson(a, flow.name, trail.name)),
           attestations: attestations.map((a) => attestationJson(a, flow.name, trail.name)),
+          compliance: trailComplianceJson(compliance),
         };
       },
     );

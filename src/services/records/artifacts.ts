@@ -1,6 +1,8 @@
 import { EvidentError } from '../../core/index.js';
-import type { ArtifactRecord, AttestationRecord, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
+import type { ArtifactCompliance, ComplianceState } from '../../formats/index.js';
+import type { ArtifactPlaces, ArtifactRecord, AttestationRecord, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
+import { complianceOfArtifact } from './trail-compliance.js';
 import type { TrailService } from './trails.js';
 import * as v from './validate.js';
 
@@ -17,15 +19,16 @@ export interface ReportArtifactInput {
   annotations?: Record<string, string> | null;
 }
 
-export type ComplianceState = 'COMPLIANT' | 'NON-COMPLIANT';
+export type { ComplianceState };
 
 export interface ArtifactView {
   artifact: ArtifactRecord;
   flow: FlowRecord;
   trail: TrailRecord;
   attestations: AttestationRecord[];
-  /** From the latest attestation of each name (re-reporting adds a record; the latest counts). */
+  /** `compliance.state`: against its trail's template, from the latest attestation of each name. */
   state: ComplianceState;
+  compliance: ArtifactCompliance;
   history: { event: string; timestamp: string }[];
   /** `env#N`: the latest snapshot of each environment it runs in. */
   running: string[];
@@ -38,6 +41,8 @@ export interface SearchHit {
   flow: string;
   trail: string;
   matched: 'fingerprint' | 'commit';
+  /** Where the artifact runs now (since which snapshot) and where it ran before. */
+  places: ArtifactPlaces;
 }
 
 const PREFIX = /^[0-9a-f]{5,64}$/;
@@ -110,9 +115,13 @@ export class ArtifactService {
       throw new EvidentError('INVALID_ARGUMENT', `search for 5 to 64 lower-case hex characters of a commit or a fingerprint, not ${JSON.stringify(prefix)}`);
     }
     const found = await this.store.records.searchArtifacts(org.id, prefix, limit);
+    const places = await this.store.records.placesOf(org.id, found.map((a) => a.fingerprint));
     return Promise.all(found.map(async (artifact) => {
       const [flow, trail] = await Promise.all([this.store.records.flowById(artifact.flowId), this.store.records.trailById(artifact.trailId)]);
-      return { artifact, flow: flow!.name, trail: trail!.name, matched: artifact.fingerprint.startsWith(prefix) ? 'fingerprint' as const : 'commit' as const };
+      return {
+        artifact, flow: flow!.name, trail: trail!.name, matched: artifact.fingerprint.startsWith(prefix) ? 'fingerprint' as const : 'commit' as const,
+        places: places.get(artifact.fingerprint)!,
+      };
     }));
   }
 
@@ -126,9 +135,7 @@ export class ArtifactService {
       this.store.records.trailById(artifact.trailId),
       this.store.records.attestationsOfArtifact(artifact),
     ]);
-    const latest = new Map<string, AttestationRecord>();
-    for (const a of attestations) latest.set(a.name, a);
-    const state: ComplianceState = [...latest.values()].every((a) => a.compliant) ? 'COMPLIANT' : 'NON-COMPLIANT';
+    const compliance = complianceOfArtifact(trail!, artifact, attestations);
     const life = await this.lifeInEnvironments(artifact);
     // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".
     const history = [
@@ -136,7 +143,7 @@ export class ArtifactService {
       ...attestations.map((a) => ({ event: `${a.name} evidence received`, timestamp: a.createdAt })),
       ...life.events,
     ].sort((x, y) => x.timestamp.localeCompare(y.timestamp));
-    return { artifact, flow: flow!, trail: trail!, attestations, state, history, running: life.running, exited: life.exited };
+    return { artifact, flow: flow!, trail: trail!, attestations, state: compliance.state, compliance, history, running: life.running, exited: life.exited };
   }
 
   /**

@@ -1,7 +1,9 @@
-import { parse } from 'yaml';
 import { EvidentError } from '../../core/index.js';
+import { parseFlowTemplate } from '../../formats/index.js';
 import type { FlowRecord, OrgRecord, Page, Store } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
+import { flowOverview, type FlowOverviewQuery, type FlowSummary } from './flow-questions.js';
+import { mergeTags, checkTagChange, type TagChange } from './flow-tags.js';
 import * as v from './validate.js';
 
 export interface CreateFlowInput {
@@ -19,12 +21,13 @@ export class FlowService {
     const p = new v.Problems();
     const name = p.check('name', () => v.name('flow', input.name));
     const description = p.check('description', () => v.text(input.description ?? ''));
-    const template = input.template ? p.check('template', () => checkTemplate(input.template!)) : null;
     p.throwIfAny('flow');
+    // Refused with the line and column of every problem (details: {path, message, line, column}); nothing stored.
+    const template = input.template ? (parseFlowTemplate(input.template), input.template) : null;
     const { value } = await this.log.append(
       org, 'flow.created', { flow: name!, description: description!, template: template ?? null },
       (records, e) => records.insertFlow({
-        orgId: org.id, name: name!, description: description!, template: template ?? null, createdAt: e.time, archivedAt: null, entryIndex: e.index,
+        orgId: org.id, name: name!, description: description!, template: template ?? null, createdAt: e.time, archivedAt: null, entryIndex: e.index, tags: {},
       }),
     );
     return value;
@@ -40,6 +43,33 @@ export class FlowService {
     return this.store.records.flows(org.id, cursor, limit, includeArchived);
   }
 
+  /**
+   * `evident tag flow NAME --set k=v --unset k`: one `flow.tagged` entry carrying the change; the new tags are
+   * merged under the log lock, so concurrent taggings of one flow do not lose each other's keys. A change that
+   * changes nothing writes nothing.
+   */
+  async tag(org: OrgRecord, name: string, change: TagChange): Promise<FlowRecord> {
+    const checked = checkTagChange(change);
+    const flow = await this.get(org, name);
+    if (sameTags(mergeTags(flow.tags, checked), flow.tags)) return flow;
+    await this.log.append(org, 'flow.tagged', { flow: flow.name, set: checked.set, unset: checked.unset }, async (records) => {
+      const current = await records.flow(org.id, flow.name);
+      await records.setFlowTags(flow.id, mergeTags(current?.tags ?? {}, checked));
+    });
+    return this.get(org, name);
+  }
+
+  /** Tags of many flows in one query, by flow name (absent flows are left out): for policy conditions `flow.tags.<key>`. */
+  async tags(org: OrgRecord, flowNames: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const flows = await this.store.records.flowsByName(org.id, flowNames);
+    return new Map(flows.map((f) => [f.name, f.tags]));
+  }
+
+  /** `list flows` with each flow's last deployment and latest trail's compliance, sortable and filterable (flow-questions.ts). */
+  overview(org: OrgRecord, query: FlowOverviewQuery): Promise<Page<FlowSummary>> {
+    return flowOverview(this.store, org, query);
+  }
+
   async archive(org: OrgRecord, name: string): Promise<FlowRecord> {
     const flow = await this.get(org, name);
     if (flow.archivedAt) return flow;
@@ -48,15 +78,7 @@ export class FlowService {
   }
 }
 
-/** The template is stored as given; it must at least be a YAML mapping (its rules are checked by policies). */
-function checkTemplate(text: string): string {
-  if (text.length > 256 * 1024) throw new EvidentError('INVALID_ARGUMENT', 'template is larger than 256 KiB');
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new EvidentError('INVALID_ARGUMENT', `template is not valid YAML: ${(err as Error).message}`);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new EvidentError('INVALID_ARGUMENT', 'template must be a YAML mapping');
-  return text;
+function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }

@@ -1,5 +1,10 @@
 export { FlowService } from './flows.js';
 export type { CreateFlowInput } from './flows.js';
+export { FLOW_SORTS, summarize as summarizeFlows } from './flow-questions.js';
+export type { FlowOverviewQuery, FlowSort, FlowSummary } from './flow-questions.js';
+export { TAG_KEY_PATTERN, TAG_VALUE_MAX, TAGS_MAX } from './flow-tags.js';
+export type { TagChange } from './flow-tags.js';
+export { complianceOfArtifact, complianceOfTrail, recordedAttestation, templateOf } from './trail-compliance.js';
 export { TrailService } from './trails.js';
 export type { BeginTrailInput } from './trails.js';
 export { ArtifactService } from './artifacts.js';
@@ -24,3 +29,12 @@ export { ReleasePlanService, planRelease, parseCommitUrl, compareUrl } from './r
 export type {
   PlanArtifact, PlanSide, PlanOptions, PlanEnd, ReleasePlan, ReleasePlanItem, ReleasePlanReport, UnchangedFlow, InProgressFlow, UnmatchedArtifact, CommitUrl, GitProvider,
 } from './release-plan.js';
+export { PolicyService, parsePolicyRef, policiesAt } from './policies.js';
+export type { CreatePolicyInput, AttachResult } from './policies.js';
+export { AllowanceService } from './allowances.js';
+export { ComplianceService } from './compliance.js';
+export type { ArtifactComplianceResult, PolicyResult, ShownRuleEvaluation, SnapshotCompliance } from './compliance.js';
+export { AssertService } from './assert.js';
+export type { AssertArtifactInput, AssertFailure, AssertResult } from './assert.js';
+export { VSA_PREDICATE_TYPE, buildVsa, signVsa, signerPublicKey } from './vsa.js';
+export type { VsaInput, VsaPredicate } from './vsa.js';

@@ -1,6 +1,8 @@
 import { EvidentError } from '../../core/index.js';
+import { parseFlowTemplate, type TrailCompliance } from '../../formats/index.js';
 import type { FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
+import { complianceOfTrail } from './trail-compliance.js';
 import * as v from './validate.js';
 
 export interface BeginTrailInput {
@@ -33,9 +35,12 @@ export class TrailService {
     const originUrl = p.check('origin_url', () => v.optional(input.originUrl, v.url));
     if (input.userData !== undefined && JSON.stringify(input.userData).length > USER_DATA_MAX) p.add('user_data', 'larger than 64 KiB');
     p.throwIfAny('trail');
+    // An override is refused with the line and column of each problem, and nothing is stored.
+    if (input.template) parseFlowTemplate(input.template);
     const flow = await this.flow(org, input.flow);
     if (flow.archivedAt) throw new EvidentError('CONFLICT', `flow ${flow.name} is archived: no new trails`);
-    const template = input.template ?? flow.template;
+    // The trail keeps its own copy: changing the flow's template later does not change what this trail is judged by.
+    const template = input.template || flow.template;
     const { value } = await this.log.append(
       org, 'trail.begun',
       { flow: flow.name, trail: name!, description: description!, git_commit: gitCommit ?? null, commit_url: commitUrl ?? null,
@@ -68,6 +73,12 @@ export class TrailService {
     if (this.found.size >= 10_000) this.found.clear();
     this.found.set(key, { flow, trail });
     return { flow, trail };
+  }
+
+  /** The trail against the template it began with: its state, each requirement's status, unexpected attestations. */
+  async compliance(trail: TrailRecord): Promise<TrailCompliance> {
+    const { artifacts, attestations } = await this.store.records.contentsOfTrails([trail.id]);
+    return complianceOfTrail(trail, artifacts, attestations);
   }
 
   async list(org: OrgRecord, flowName: string, cursor: string | null, limit: number): Promise<Page<TrailRecord>> {

@@ -1,0 +1,161 @@
+import { EvidentError } from '../../core/index.js';
+import { ENVIRONMENT_POLICY_SCHEMA_ID, canonicalJson, type DsseEnvelope } from '../../formats/index.js';
+import type { NoteSigner } from '../../ledger/index.js';
+import type { AllowanceRecord, OrgRecord, PolicyRecord, Store } from '../../store/index.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { AllowanceService } from './allowances.js';
+import type { ArtifactComplianceResult, ComplianceService } from './compliance.js';
+import type { EnvironmentService } from './environments.js';
+import type { PolicyService } from './policies.js';
+import * as v from './validate.js';
+import { buildVsa, sha256Hex, signVsa, signerPublicKey } from './vsa.js';
+
+export interface AssertArtifactInput {
+  fingerprint: string;
+  /** Judge by the policies attached to this environment now (and its exemptions). */
+  environment?: string;
+  /** Judge by these policies: NAME or NAME@VERSION. */
+  policies?: string[];
+  /** Judge as compliant in this flow: reported in it, and its trail compliant. */
+  flow?: string;
+}
+
+export interface AssertFailure {
+  artifact: string;
+  fingerprint: string;
+  policy: string;
+  version: number;
+  rule: string;
+  reason: string;
+  message: string;
+}
+
+export interface AssertResult {
+  compliant: boolean;
+  /** What the decision was made against: `environment aws-prod`, `policies a@1,b@2`, `flow runner`, `snapshot aws-prod#7`. */
+  scope: string;
+  policies: { name: string; version: number; digest: string }[];
+  artifacts: ArtifactComplianceResult[];
+  /** Every failed rule of every non-compliant artifact (allowed ones are compliant and list none). */
+  failures: AssertFailure[];
+  /** With `vsa`: the decision as a signed SLSA VSA v1 (DSSE envelope), and the key that verifies it. */
+  vsa?: DsseEnvelope;
+  signed_by?: string;
+}
+
+/** When no policy is named: Kosli's `assert artifact` without an environment asks for compliance in its flow. */
+const FLOW_POLICY_SOURCE = `_schema: ${ENVIRONMENT_POLICY_SCHEMA_ID}\nartifacts:\n  provenance: {required: true}\n  trail-compliance: {required: true}\n`;
+const FLOW_POLICY: PolicyRecord = {
+  id: -1, orgId: 0, name: 'flow-compliance', version: 1, description: 'built in: reported in a flow, and compliant in its trail', definition: null,
+  source: FLOW_POLICY_SOURCE, digest: `sha256:${sha256Hex(FLOW_POLICY_SOURCE)}`, createdAt: '1970-01-01T00:00:00.000Z', entryIndex: 0,
+};
+const MAX_VSA_INPUTS = 1000;
+
+/** Gates (`evident assert`): a decision with every failing rule and why, optionally signed as a SLSA VSA. */
+export class AssertService {
+  constructor(
+    private readonly store: Store,
+    private readonly environments: EnvironmentService,
+    private readonly policies: PolicyService,
+    private readonly compliance: ComplianceService,
+    private readonly allowances: AllowanceService,
+    private readonly signer: NoteSigner,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async artifact(org: OrgRecord, input: AssertArtifactInput, options: { vsa?: boolean } = {}): Promise<AssertResult> {
+    const fingerprint = v.fingerprint(input.fingerprint);
+    const scopes = [input.environment, input.policies?.length ? input.policies : undefined, input.flow].filter((x) => x !== undefined);
+    if (scopes.length > 1) throw new EvidentError('INVALID_ARGUMENT', 'give at most one of environment, policies and flow');
+    let policies: PolicyRecord[] = [FLOW_POLICY];
+    let allowances = new Map<string, AllowanceRecord>();
+    let scope = 'flow compliance';
+    let resource = `urn:evident:${org.name}:artifact:${fingerprint}`;
+    const extra: AssertFailure[] = [];
+    const report = (await this.store.records.latestReports(org.id, [fingerprint])).get(fingerprint);
+    const name = report?.artifact.displayName ?? report?.artifact.name ?? fingerprint.slice(0, 12);
+    if (input.environment !== undefined) {
+      const env = await this.environments.get(org, input.environment);
+      const latest = env.type === 'logical' ? undefined : await this.store.environments.latestSnapshot(env.id);
+      policies = env.type === 'logical' ? [] : await this.policies.attachedAt(org, env, latest?.index ?? null);
+      allowances = await this.allowances.byFingerprint(env.id);
+      scope = `environment ${env.name}`;
+      resource = `urn:evident:${org.name}:environment:${env.name}`;
+    } else if (input.policies?.length) {
+      policies = await Promise.all(input.policies.map((p) => this.policies.get(org, p)));
+      scope = `policies ${policies.map((p) => `${p.name}@${p.version}`).join(',')}`;
+    } else if (input.flow !== undefined) {
+      const flow = await this.store.records.flow(org.id, v.name('flow', input.flow));
+      if (!flow) throw new EvidentError('NOT_FOUND', `flow ${JSON.stringify(input.flow)} does not exist in organisation ${org.name}`);
+      scope = `flow ${flow.name}`;
+      const reported = (await this.store.records.artifactsByFingerprint(org.id, fingerprint)).some((a) => a.flowId === flow.id);
+      if (!reported) {
+        extra.push({ artifact: name, fingerprint, policy: scope, version: 1, rule: 'flow', reason: 'no_provenance', message: `artifact was not reported in flow ${flow.name}` });
+      }
+    }
+    const [result] = await this.compliance.evaluate(org, [{ name, fingerprint }], policies, allowances);
+    if (extra.length > 0 && !result!.allowed) result!.compliant = false;
+    return this.finish(org, scope, resource, policies, [result!], extra, options.vsa ?? false);
+  }
+
+  async snapshot(org: OrgRecord, expr: string, options: { vsa?: boolean } = {}): Promise<AssertResult> {
+    const view = await this.environments.snapshot(org, expr);
+    const sc = await this.compliance.snapshot(org, view);
+    const label = `${view.environment.name}${view.snapshot ? `#${view.snapshot.index}` : ''}`;
+    const policies = await Promise.all(sc.policies.map((p) => this.policies.get(org, `${p.name}@${p.version}`)));
+    return this.finish(org, `snapshot ${label}`, `urn:evident:${org.name}:snapshot:${label}`, policies, [...sc.artifacts.values()], [], options.vsa ?? false);
+  }
+
+  private async finish(
+    org: OrgRecord, scope: string, resource: string, policies: PolicyRecord[], artifacts: ArtifactComplianceResult[], extra: AssertFailure[], vsa: boolean,
+  ): Promise<AssertResult> {
+    const failures: AssertFailure[] = [...extra];
+    for (const a of artifacts) {
+      if (a.allowed) continue;
+      for (const p of a.policies) {
+        for (const e of p.rule_evaluations) {
+          if (e.status !== 'failed') continue;
+          const rule = e.rule.name ? `${e.rule.path} (${e.rule.name}: ${e.rule.attestation_type})` : e.rule.path;
+          failures.push({ artifact: a.name, fingerprint: a.fingerprint, policy: p.policy, version: p.version, rule, reason: e.reason, message: e.message });
+        }
+      }
+    }
+    const result: AssertResult = {
+      compliant: artifacts.every((a) => a.compliant), scope, policies: policies.map((p) => ({ name: p.name, version: p.version, digest: p.digest })), artifacts, failures,
+    };
+    if (!vsa) return result;
+    const statement = buildVsa({
+      subject: artifacts.map((a) => ({ name: a.name, digest: { sha256: a.fingerprint } })),
+      verifierId: `urn:evident:verifier:${this.signer.name}`,
+      timeVerified: this.clock.now().toISOString(),
+      resourceUri: resource,
+      policy: policyDescriptor(org, policies),
+      inputAttestations: await this.inputs(org, artifacts),
+      passed: result.compliant,
+    });
+    return { ...result, vsa: signVsa(statement, this.signer), signed_by: signerPublicKey(this.signer) };
+  }
+
+  /** The attestations the decision rests on, each as its log entry (URI) and the SHA-256 of the entry's bytes. */
+  private async inputs(org: OrgRecord, artifacts: ArtifactComplianceResult[]) {
+    const facts = await this.compliance.facts.of(org, artifacts);
+    const indexes = new Set<number>();
+    for (const a of artifacts) {
+      for (const p of a.policies) for (const e of p.rule_evaluations) for (const id of e.attestation_ids) {
+        const index = facts.get(a.fingerprint)?.entries.get(id);
+        if (index !== undefined && indexes.size < MAX_VSA_INPUTS) indexes.add(index);
+      }
+    }
+    const sorted = [...indexes].sort((a, b) => a - b);
+    const entries = await Promise.all(sorted.map((i) => this.store.log.entries(org.id, i, i + 1)));
+    return entries.flat().map((e) => ({ uri: `/api/v1/orgs/${org.name}/log/entries?start=${e.index}&end=${e.index + 1}`, digest: { sha256: sha256Hex(e.entry) } }));
+  }
+}
+
+/** One policy: its version's URI and the digest of its source. Several: the set, digested as canonical JSON. */
+function policyDescriptor(org: OrgRecord, policies: PolicyRecord[]): { uri: string; digest: Record<string, string> } {
+  const refs = policies.map((p) => `${p.name}@${p.version}`);
+  if (policies.length === 1) return { uri: `/api/v1/orgs/${org.name}/policies/${refs[0]}`, digest: { sha256: policies[0]!.digest.replace(/^sha256:/, '') } };
+  const set = policies.map((p) => ({ name: p.name, version: p.version, digest: p.digest }));
+  return { uri: `/api/v1/orgs/${org.name}/policies?set=${refs.join(',')}`, digest: { sha256: sha256Hex(canonicalJson(set)) } };
+}

@@ -1,0 +1,221 @@
+import {
+  EMPTY_FLOW_TEMPLATE, evaluateTrail, parseFlowTemplate, type ComplianceState, type FlowTemplate, type PolicyArtifactInput, type PolicyDecision,
+  type RecordedAttestation,
+} from '../../formats/index.js';
+import type { AttestationRecord, OrgRecord, Store } from '../../store/index.js';
+
+// What the records say about each running fingerprint, as the policy evaluator wants it (PolicyArtifactInput),
+// cached per org and kept current incrementally from the log itself.
+//
+// Every change of a fact is a log entry, and every entry that can change one names its flow (and trail, or
+// fingerprint): artifact.reported, attestation.reported, flow.tagged, a template change... So a cache that
+// remembers up to which log index it is current (its watermark) catches up by reading only the entries
+// appended since, dropping the facts of the fingerprints they name: by fingerprint, by flow+trail, or by flow
+// for flow-wide entries. Entries that name no flow (snapshots, environments, policies) change no fact. The
+// policy decisions of a fingerprint live on its facts, keyed by policy version id, so dropping the facts drops
+// them: the cache key is (fingerprint, facts version, policy version). Decisions are recomputed only for what
+// changed. The cache is per process; the watermark makes it correct with several servers on one database.
+
+export interface ArtifactFacts {
+  fingerprint: string;
+  /** Null when no flow ever reported the fingerprint (no provenance). */
+  flow: string | null;
+  trail: string | null;
+  input: PolicyArtifactInput['artifact'];
+  flowContext: PolicyArtifactInput['flow'];
+  /** A number unique to this load of the facts: a new one after every change. */
+  version: number;
+  /** Log entry index of each attestation the facts name (by id): a verification summary's inputs. */
+  entries: Map<string, number>;
+  /** Decisions by policy version id. */
+  decisions: Map<number, PolicyDecision>;
+}
+
+export interface OrgCache {
+  watermark: number;
+  facts: Map<string, ArtifactFacts>;
+  /** Bumped at each catch-up that dropped facts. */
+  generation: number;
+  /** The generation at which each fingerprint's facts were last dropped: what a memo built earlier must redo. */
+  dropped: Map<string, number>;
+}
+
+const newCache = (watermark: number): OrgCache => ({ watermark, facts: new Map(), generation: 0, dropped: new Map() });
+
+/** Past this many new entries, dropping everything is cheaper than reading them. */
+const MAX_CATCH_UP = 20_000;
+/** Fingerprints kept per org before the cache starts over (bounds memory). */
+const MAX_FACTS = 200_000;
+
+let nextVersion = 1;
+
+function recorded(a: AttestationRecord): RecordedAttestation {
+  return { id: String(a.id), name: a.name, type: a.type, compliant: a.compliant };
+}
+
+export class ComplianceFacts {
+  private readonly orgs = new Map<number, OrgCache>();
+  private readonly templates = new Map<string, FlowTemplate>();
+  /** Counters for the benchmark and the tests: how many facts were loaded and decisions computed. */
+  readonly stats = { factsLoaded: 0, entriesRead: 0 };
+
+  constructor(private readonly store: Store) {}
+
+  cacheOf(org: OrgRecord): OrgCache | undefined {
+    return this.orgs.get(org.id);
+  }
+
+  /** Forgets everything (the benchmark's "from scratch"). */
+  clear(): void {
+    this.orgs.clear();
+  }
+
+  /** The facts of each fingerprint, current as of the log's head when called. */
+  async of(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], caughtUp?: OrgCache): Promise<Map<string, ArtifactFacts>> {
+    // A caller that has just caught up passes the cache, saving two queries.
+    let cache = caughtUp && this.orgs.get(org.id) === caughtUp ? caughtUp : await this.current(org);
+    const missing = artifacts.filter((a) => !cache.facts.has(a.fingerprint));
+    if (missing.length > 0) {
+      // Starting over gives the cache a new identity, which also retires every memo built on it.
+      if (cache.facts.size + missing.length > MAX_FACTS) this.orgs.set(org.id, (cache = newCache(cache.watermark)));
+      for (const f of await this.load(org, missing)) cache.facts.set(f.fingerprint, f);
+    }
+    return new Map(artifacts.map((a) => [a.fingerprint, cache.facts.get(a.fingerprint)!]));
+  }
+
+  /** Brings the org's cache up to the log head, dropping the facts that the new entries may have changed. */
+  async current(org: OrgRecord): Promise<OrgCache> {
+    const head = (await this.store.log.head(org.id)).size;
+    let cache = this.orgs.get(org.id);
+    if (!cache || head - cache.watermark > MAX_CATCH_UP || head < cache.watermark || cache.dropped.size > MAX_FACTS) {
+      cache = newCache(head);
+      this.orgs.set(org.id, cache);
+      return cache;
+    }
+    const changed: Changed = { fingerprints: new Set(), flows: new Set(), trails: new Set() };
+    for (let start = cache.watermark; start < head;) {
+      const entries = await this.store.log.entries(org.id, start, Math.min(head, start + 1000));
+      if (entries.length === 0) break;
+      this.stats.entriesRead += entries.length;
+      for (const e of entries) noteChange(changed, JSON.parse(e.entry) as Record<string, unknown>);
+      start = entries[entries.length - 1]!.index + 1;
+    }
+    invalidate(cache, changed);
+    cache.watermark = head;
+    return cache;
+  }
+
+  /** Facts of many fingerprints in a few queries: latest reports, their flows, trails and the trails' contents. */
+  private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[]): Promise<ArtifactFacts[]> {
+    const reports = await this.store.records.latestReports(org.id, artifacts.map((a) => a.fingerprint));
+    const trailIds = [...new Set([...reports.values()].map((r) => r.artifact.trailId))];
+    const flowIds = [...new Set([...reports.values()].map((r) => r.artifact.flowId))];
+    const reader = this.store.policies;
+    const [flows, trails, attestations, contents] = await Promise.all([
+      reader.flowsByIds(flowIds), reader.trailsByIds(trailIds), reader.attestationsOfTrails(trailIds), reader.artifactsOfTrails(trailIds),
+    ]);
+    const flowById = new Map(flows.map((f) => [f.id, f]));
+    const byTrail = new Map<number, AttestationRecord[]>();
+    for (const a of attestations) push(byTrail, a.trailId, a);
+    const artifactsByTrail = new Map<number, { name: string; fingerprint: string }[]>();
+    for (const a of contents) push(artifactsByTrail, a.trailId, a);
+    const states = new Map<number, ComplianceState>();
+    for (const t of trails) states.set(t.id, this.trailState(t.template, byTrail.get(t.id) ?? [], artifactsByTrail.get(t.id) ?? []));
+    const trailName = new Map(trails.map((t) => [t.id, t.name]));
+    this.stats.factsLoaded += artifacts.length;
+    return artifacts.map((a) => {
+      const report = reports.get(a.fingerprint);
+      const version = nextVersion++;
+      if (!report) {
+        return {
+          fingerprint: a.fingerprint, flow: null, trail: null, version, decisions: new Map(), entries: new Map(), flowContext: null,
+          input: { name: a.name, fingerprint: a.fingerprint, hasProvenance: false, trailCompliance: null, attestations: [], trailAttestations: [] },
+        };
+      }
+      const r = report.artifact;
+      const inTrail = byTrail.get(r.trailId) ?? [];
+      const own = inTrail.filter((x) => x.artifactFingerprint === r.fingerprint || (x.artifactFingerprint === null && x.artifactName === r.name));
+      const ofTrail = inTrail.filter((x) => x.artifactFingerprint === null && x.artifactName === null);
+      const flow = flowById.get(r.flowId);
+      return {
+        fingerprint: a.fingerprint, flow: report.flow, trail: trailName.get(r.trailId) ?? null, version, decisions: new Map(),
+        entries: new Map([...own, ...ofTrail].map((x) => [String(x.id), x.entryIndex])),
+        flowContext: { name: report.flow, tags: flow?.tags ?? {} },
+        input: {
+          name: a.name, fingerprint: a.fingerprint, hasProvenance: true, trailCompliance: states.get(r.trailId) ?? null,
+          attestations: own.map(recorded), trailAttestations: ofTrail.map(recorded),
+        },
+      };
+    });
+  }
+
+  /**
+   * The state of a trail against the template it began with (formats' evaluateTrail: COMPLIANT, NON-COMPLIANT
+   * or INCOMPLETE), computed here from rows read in bulk rather than one trail at a time.
+   */
+  private trailState(templateText: string | null, attestations: AttestationRecord[], artifacts: { name: string; fingerprint: string }[]): ComplianceState {
+    const template = templateText ? this.template(templateText) : EMPTY_FLOW_TEMPLATE;
+    const trailOwn = attestations.filter((a) => a.artifactFingerprint === null && a.artifactName === null).map(recorded);
+    return evaluateTrail(template, {
+      attestations: trailOwn,
+      artifacts: artifacts.map((art) => ({
+        name: art.name, fingerprint: art.fingerprint,
+        attestations: attestations.filter((a) => a.artifactFingerprint === art.fingerprint || (a.artifactFingerprint === null && a.artifactName === art.name)).map(recorded),
+      })),
+    }).state;
+  }
+
+  private template(text: string): FlowTemplate {
+    let t = this.templates.get(text);
+    if (!t) {
+      try {
+        t = parseFlowTemplate(text);
+      } catch {
+        t = EMPTY_FLOW_TEMPLATE; // stored templates were checked when stored; an unreadable one asks for nothing
+      }
+      if (this.templates.size > 1000) this.templates.clear();
+      this.templates.set(text, t);
+    }
+    return t;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+interface Changed {
+  fingerprints: Set<string>;
+  flows: Set<string>;
+  /** `flow\u0000trail` */
+  trails: Set<string>;
+}
+
+/** What a log entry may have changed: a fingerprint, a trail, or (an entry naming only a flow) a whole flow. */
+function noteChange(changed: Changed, entry: Record<string, unknown>): void {
+  const str = (k: string) => (typeof entry[k] === 'string' ? (entry[k] as string) : undefined);
+  for (const k of ['fingerprint', 'artifact_fingerprint']) {
+    const fp = str(k);
+    if (fp) changed.fingerprints.add(fp);
+  }
+  const flow = str('flow');
+  if (!flow) return;
+  const trail = str('trail');
+  if (trail === undefined) changed.flows.add(flow);
+  else changed.trails.add(`${flow}\u0000${trail}`);
+}
+
+/** Drops the facts of what changed: one pass over the cache, whatever the number of entries. */
+function invalidate(cache: OrgCache, changed: Changed): void {
+  if (changed.fingerprints.size + changed.flows.size + changed.trails.size === 0) return;
+  cache.generation++;
+  for (const [fp, f] of cache.facts) {
+    const hit = changed.fingerprints.has(fp) || (f.flow !== null && (changed.flows.has(f.flow) || changed.trails.has(`${f.flow}\u0000${f.trail}`)));
+    if (hit) {
+      cache.facts.delete(fp);
+      cache.dropped.set(fp, cache.generation);
+    }
+  }
+}

@@ -1,0 +1,197 @@
+import {
+  ExpressionEvaluationError, evaluatePolicy, type CompiledExpression, type CompiledPolicy, type PolicyDecision, type RuleEvaluation,
+} from '../../formats/index.js';
+import type { AllowanceRecord, OrgRecord, PolicyRecord, Store } from '../../store/index.js';
+import { ComplianceFacts, type ArtifactFacts, type OrgCache } from './compliance-facts.js';
+import type { SnapshotView } from './environments.js';
+import type { PolicyService } from './policies.js';
+
+/** A rule evaluation as shown: formats' RuleEvaluation, whose reason may also be `evaluation_error` (below). */
+export type ShownRuleEvaluation = Omit<RuleEvaluation, 'reason'> & { reason: RuleEvaluation['reason'] | 'evaluation_error' };
+
+export interface PolicyResult {
+  policy: string;
+  version: number;
+  compliant: boolean;
+  rule_evaluations: ShownRuleEvaluation[];
+}
+
+export interface ArtifactComplianceResult {
+  name: string;
+  fingerprint: string;
+  flow: string | null;
+  trail: string | null;
+  /** True iff compliant with every policy, or allowed. */
+  compliant: boolean;
+  /** The `allow artifact` exemption that makes it compliant whatever the policies say. */
+  allowed: { reason: string; allowed_by: string; allowed_at: string } | null;
+  policies: PolicyResult[];
+}
+
+export interface SnapshotCompliance {
+  compliant: boolean;
+  policies: { name: string; version: number; digest: string }[];
+  artifacts: Map<string, ArtifactComplianceResult>;
+}
+
+/** A snapshot's results against one policy set, valid for the facts cache it was built on, as of a generation. */
+interface Memo {
+  cache: OrgCache;
+  generation: number;
+  results: Map<string, ArtifactComplianceResult>;
+}
+
+const MAX_MEMOS = 256;
+
+interface Failure {
+  path: string;
+  message: string;
+}
+
+/** Where an `if` sits → the rule it belongs to: `artifacts.provenance.exceptions[0].if` → `artifacts.provenance`. */
+function ruleOf(path: string): string {
+  return path.replace(/\.if$/, '').replace(/\.exceptions\[\d+\]$/, '');
+}
+
+/**
+ * The policy with each expression guarded: an `if` that cannot be evaluated for one artifact (a string tag
+ * ordered against a number) is reported into `sink` and taken as false, so the rest of the policy is evaluated;
+ * the caller then fails the rule it belongs to with reason `evaluation_error`, naming the rule and the artifact.
+ * The artifact is non-compliant for that rule; the snapshot's other artifacts and rules are unaffected.
+ */
+function guarded(policy: CompiledPolicy, sink: { failures: Failure[] }): CompiledPolicy {
+  const guard = (path: string, e: CompiledExpression): CompiledExpression => {
+    const wrapper = Object.create(e) as CompiledExpression;
+    wrapper.evaluate = (context, site) => {
+      try {
+        return e.evaluate(context, site);
+      } catch (err) {
+        if (!(err instanceof ExpressionEvaluationError)) throw err;
+        sink.failures.push({ path, message: err.message });
+        return false;
+      }
+    };
+    return wrapper;
+  };
+  const rule = (r: CompiledPolicy['provenance']) => ({ ...r, exceptions: r.exceptions.map((x) => ({ path: x.path, expression: guard(x.path, x.expression) })) });
+  return {
+    ...policy,
+    provenance: rule(policy.provenance),
+    trailCompliance: rule(policy.trailCompliance),
+    attestations: policy.attestations.map((a) => ({ ...a, condition: a.condition && guard(`${a.path}.if`, a.condition) })),
+  };
+}
+
+/**
+ * Compliance with reasons (DESIGN.md §1 Compliance): each artifact against each policy, from facts read in
+ * bulk and cached per (fingerprint, facts version, policy version) — see compliance-facts.ts — so that after
+ * one artifact's facts change only its decisions are computed again.
+ */
+export class ComplianceService {
+  readonly facts: ComplianceFacts;
+  private readonly guardedPolicies = new Map<number, { policy: CompiledPolicy; sink: { failures: Failure[] } }>();
+  private readonly memos = new Map<string, Memo>();
+  /** Decisions computed (not taken from the cache), for the benchmark and the tests. */
+  evaluations = 0;
+
+  constructor(private readonly store: Store, private readonly policies: PolicyService) {
+    this.facts = new ComplianceFacts(store);
+  }
+
+  async evaluate(
+    org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], policies: readonly PolicyRecord[], allowances = new Map<string, AllowanceRecord>(),
+    caughtUp?: OrgCache,
+  ): Promise<ArtifactComplianceResult[]> {
+    const facts = await this.facts.of(org, artifacts, caughtUp);
+    return artifacts.map((a) => {
+      const f = facts.get(a.fingerprint)!;
+      const results = policies.map((p) => this.decide(f, p, a.name));
+      const allowance = allowances.get(a.fingerprint);
+      return {
+        name: a.name, fingerprint: a.fingerprint, flow: f.flow, trail: f.trail,
+        compliant: allowance !== undefined || results.every((r) => r.compliant),
+        allowed: allowance ? { reason: allowance.reason, allowed_by: allowance.createdBy, allowed_at: allowance.createdAt } : null,
+        policies: results,
+      };
+    });
+  }
+
+  /** A snapshot against the policies attached at it; compliant iff all its artifacts are (allowed ones count). */
+  async snapshot(org: OrgRecord, view: SnapshotView): Promise<SnapshotCompliance> {
+    // A logical environment has no snapshots of its own, so no policies: its parts are judged where they run.
+    const logical = view.environment.type === 'logical';
+    // The policy set, the exemptions and the facts' catch-up are independent reads: made at once.
+    const [policies, allowances, cache] = await Promise.all([
+      logical ? [] : this.policies.attachedAt(org, view.environment, view.snapshot?.index ?? null),
+      logical ? new Map<string, AllowanceRecord>() : this.store.policies.allowances(view.environment.id).then((list) => new Map(list.map((a) => [a.fingerprint, a]))),
+      this.facts.current(org),
+    ]);
+    const artifacts = await this.memoised(org, view, policies, allowances, cache);
+    let compliant = true;
+    for (const r of artifacts.values()) if (!r.compliant) compliant = false;
+    return { compliant, policies: policies.map((p) => ({ name: p.name, version: p.version, digest: p.digest })), artifacts };
+  }
+
+  /**
+   * Snapshots are immutable, so a snapshot's results against one policy set change only when facts of its
+   * artifacts do: the memo redoes just the fingerprints whose facts were dropped since it was built (and an
+   * exemption is a log entry naming its fingerprint, so it drops that fingerprint's facts too).
+   */
+  private async memoised(
+    org: OrgRecord, view: SnapshotView, policies: readonly PolicyRecord[], allowances: Map<string, AllowanceRecord>, cache: OrgCache,
+  ): Promise<Map<string, ArtifactComplianceResult>> {
+    const key = `${org.id}:${view.environment.id}:${view.snapshot?.id ?? 'none'}:${policies.map((p) => p.id).join(',')}`;
+    // Drops after this point are redone next time, even if this evaluation already saw them.
+    const generation = cache.generation;
+    const memo = view.snapshot ? this.memos.get(key) : undefined;
+    if (memo && memo.cache === cache && memo.results.size === view.artifacts.length) {
+      const redo: { name: string; fingerprint: string }[] = [];
+      if (cache.generation > memo.generation) {
+        for (const [fp, generation] of cache.dropped) {
+          const r = generation > memo.generation ? memo.results.get(fp) : undefined;
+          if (r) redo.push({ name: r.name, fingerprint: fp });
+        }
+      }
+      const results = new Map(memo.results);
+      for (const r of await this.evaluate(org, redo, policies, allowances, cache)) results.set(r.fingerprint, r);
+      // The facts may have moved on while we read: a memo built on another cache is simply not kept.
+      if (this.facts.cacheOf(org) === cache) this.memos.set(key, { cache, generation, results });
+      return results;
+    }
+    const results = new Map((await this.evaluate(org, view.artifacts, policies, allowances, cache)).map((r) => [r.fingerprint, r]));
+    if (view.snapshot && this.facts.cacheOf(org) === cache) {
+      if (this.memos.size >= MAX_MEMOS) this.memos.delete(this.memos.keys().next().value!);
+      this.memos.set(key, { cache, generation, results });
+    }
+    return results;
+  }
+
+  private decide(f: ArtifactFacts, p: PolicyRecord, name: string): PolicyResult {
+    let decision = f.decisions.get(p.id);
+    // The snapshot's name for the artifact is part of the input (artifact.name in expressions).
+    if (!decision || f.input.name !== name) {
+      decision = this.compute(f, p, name);
+      if (f.input.name === name) f.decisions.set(p.id, decision);
+    }
+    return { policy: p.name, version: p.version, compliant: decision.compliant, rule_evaluations: decision.rule_evaluations as ShownRuleEvaluation[] };
+  }
+
+  private compute(f: ArtifactFacts, p: PolicyRecord, name: string): PolicyDecision {
+    this.evaluations++;
+    let g = this.guardedPolicies.get(p.id);
+    if (!g) {
+      const sink = { failures: [] as Failure[] };
+      g = { policy: guarded(this.policies.compile(p), sink), sink };
+      this.guardedPolicies.set(p.id, g);
+    }
+    g.sink.failures = [];
+    const decision = evaluatePolicy(g.policy, { artifact: { ...f.input, name }, flow: f.flowContext }, `${p.name}@${p.version}`);
+    const failures = g.sink.failures;
+    if (failures.length === 0) return decision;
+    const evaluations = decision.rule_evaluations.map((e): ShownRuleEvaluation => {
+      const failure = failures.find((x) => ruleOf(x.path) === e.rule.path);
+      return failure ? { ...e, status: 'failed', reason: 'evaluation_error', message: failure.message, attestation_ids: [] } : e;
+    });
+    return { ...decision, compliant: false, status: 'NON-COMPLIANT', rule_evaluations: evaluations as RuleEvaluation[] };
+  }
+}

@@ -1,0 +1,177 @@
+import type { ColumnDefinitionBuilder, Kysely, Migration, Selectable, Transaction } from 'kysely';
+import { addAppendOnlyTriggers } from './append-only.js';
+import type { AllowancesTable, Database, Engine, PoliciesTable, PolicyAttachmentsTable } from './schema.js';
+import { toAttestation, toFlow, toTrail } from './record-rows.js';
+import type {
+  AllowanceRecord, AttestationRecord, FlowRecord, PolicyAttachmentRecord, PolicyReader, PolicyRecord, PolicyWriter, TrailRecord,
+} from './types.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Rows per `IN (...)` list: well under both engines' parameter limits. */
+const CHUNK = 1000;
+
+/**
+ * Migration 0009: environment policies (immutable versions), their attachments to environments and
+ * exemptions (`allow artifact`). All three are histories, so the database refuses UPDATE and DELETE:
+ * detaching is a new row, not a deleted one.
+ */
+export function policiesMigration(engine: Engine): Migration {
+  const big = engine === 'sqlite' ? 'integer' : 'bigint';
+  const id = engine === 'sqlite' ? 'integer' : 'serial';
+  const pk = (c: ColumnDefinitionBuilder) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey());
+  return {
+    async up(db) {
+      await db.schema.createTable('policies')
+        .addColumn('id', id, pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('definition', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', big, (c) => c.notNull())
+        .addUniqueConstraint('policies_version', ['org_id', 'name', 'version'])
+        .execute();
+      await db.schema.createTable('policy_attachments')
+        .addColumn('id', id, pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('env_id', 'integer', (c) => c.notNull())
+        .addColumn('policy_name', 'text', (c) => c.notNull())
+        .addColumn('policy_version', 'integer')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('snapshot_idx', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('policy_attachments_env').on('policy_attachments').columns(['env_id', 'id']).execute();
+      await db.schema.createTable('allowances')
+        .addColumn('id', id, pk)
+        .addColumn('org_id', 'integer', (c) => c.notNull().references('orgs.id'))
+        .addColumn('env_id', 'integer', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('entry_index', big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('allowances_env').on('allowances').columns(['env_id', 'fingerprint']).execute();
+      await addAppendOnlyTriggers(db, engine, ['policies', 'policy_attachments', 'allowances']);
+    },
+  };
+}
+
+function toPolicy(r: Selectable<PoliciesTable>): PolicyRecord {
+  return {
+    id: r.id, orgId: r.org_id, name: r.name, version: r.version, description: r.description, definition: JSON.parse(r.definition) as unknown,
+    source: r.source, digest: r.digest, createdAt: r.created_at, entryIndex: Number(r.entry_index),
+  };
+}
+
+function toAttachment(r: Selectable<PolicyAttachmentsTable>): PolicyAttachmentRecord {
+  return {
+    envId: r.env_id, policyName: r.policy_name, policyVersion: r.policy_version, action: r.action as 'attach' | 'detach', snapshotIndex: r.snapshot_idx,
+    createdAt: r.created_at, entryIndex: Number(r.entry_index),
+  };
+}
+
+function toAllowance(r: Selectable<AllowancesTable>): AllowanceRecord {
+  return { envId: r.env_id, fingerprint: r.fingerprint, reason: r.reason, createdBy: r.created_by, createdAt: r.created_at, entryIndex: Number(r.entry_index) };
+}
+
+async function latestVersion(db: Db, orgId: number, name: string): Promise<PolicyRecord | undefined> {
+  const r = await db.selectFrom('policies').selectAll().where('org_id', '=', orgId).where('name', '=', name).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return r && toPolicy(r);
+}
+
+async function inChunks<T, R>(items: readonly T[], query: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  const unique = [...new Set(items)];
+  for (let i = 0; i < unique.length; i += CHUNK) out.push(...(await query(unique.slice(i, i + CHUNK))));
+  return out;
+}
+
+export class SqlPolicyWriter implements PolicyWriter {
+  constructor(private readonly tx: Db) {}
+
+  latestPolicy(orgId: number, name: string): Promise<PolicyRecord | undefined> {
+    return latestVersion(this.tx, orgId, name);
+  }
+
+  async insertPolicy(p: Omit<PolicyRecord, 'id' | 'version'>): Promise<PolicyRecord> {
+    const version = ((await latestVersion(this.tx, p.orgId, p.name))?.version ?? 0) + 1;
+    const r = await this.tx.insertInto('policies').values({
+      org_id: p.orgId, name: p.name, version, description: p.description, definition: JSON.stringify(p.definition), source: p.source, digest: p.digest,
+      created_at: p.createdAt, entry_index: p.entryIndex,
+    }).returningAll().executeTakeFirstOrThrow();
+    return toPolicy(r);
+  }
+
+  async insertAttachment(orgId: number, a: PolicyAttachmentRecord): Promise<void> {
+    await this.tx.insertInto('policy_attachments').values({
+      org_id: orgId, env_id: a.envId, policy_name: a.policyName, policy_version: a.policyVersion, action: a.action, snapshot_idx: a.snapshotIndex,
+      created_at: a.createdAt, entry_index: a.entryIndex,
+    }).execute();
+  }
+
+  attachments(envId: number): Promise<PolicyAttachmentRecord[]> {
+    return readAttachments(this.tx, envId);
+  }
+
+  async insertAllowance(orgId: number, a: AllowanceRecord): Promise<void> {
+    await this.tx.insertInto('allowances').values({
+      org_id: orgId, env_id: a.envId, fingerprint: a.fingerprint, reason: a.reason, created_by: a.createdBy, created_at: a.createdAt, entry_index: a.entryIndex,
+    }).execute();
+  }
+}
+
+async function readAttachments(db: Db, envId: number): Promise<PolicyAttachmentRecord[]> {
+  const rows = await db.selectFrom('policy_attachments').selectAll().where('env_id', '=', envId).orderBy('id').execute();
+  return rows.map(toAttachment);
+}
+
+export class SqlPolicyReader implements PolicyReader {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async policy(orgId: number, name: string, version?: number): Promise<PolicyRecord | undefined> {
+    if (version === undefined) return latestVersion(this.db, orgId, name);
+    const r = await this.db.selectFrom('policies').selectAll().where('org_id', '=', orgId).where('name', '=', name).where('version', '=', version).executeTakeFirst();
+    return r && toPolicy(r);
+  }
+
+  async policies(orgId: number): Promise<PolicyRecord[]> {
+    const rows = await this.db.selectFrom('policies').selectAll().where('org_id', '=', orgId).orderBy('name').orderBy('version').execute();
+    return rows.map(toPolicy);
+  }
+
+  attachments(envId: number): Promise<PolicyAttachmentRecord[]> {
+    return readAttachments(this.db, envId);
+  }
+
+  async allowances(envId: number): Promise<AllowanceRecord[]> {
+    const rows = await this.db.selectFrom('allowances').selectAll().where('env_id', '=', envId).orderBy('id').execute();
+    return rows.map(toAllowance);
+  }
+
+  async flowsByIds(ids: readonly number[]): Promise<FlowRecord[]> {
+    const rows = await inChunks(ids, (chunk) => this.db.selectFrom('flows').selectAll().where('id', 'in', chunk).execute());
+    return rows.map(toFlow);
+  }
+
+  async trailsByIds(ids: readonly number[]): Promise<TrailRecord[]> {
+    const rows = await inChunks(ids, (chunk) => this.db.selectFrom('trails').selectAll().where('id', 'in', chunk).execute());
+    return rows.map(toTrail);
+  }
+
+  async attestationsOfTrails(trailIds: readonly number[]): Promise<AttestationRecord[]> {
+    const rows = await inChunks(trailIds, (chunk) => this.db.selectFrom('attestations').selectAll().where('trail_id', 'in', chunk).orderBy('id').execute());
+    return rows.sort((a, b) => a.id - b.id).map(toAttestation);
+  }
+
+  async artifactsOfTrails(trailIds: readonly number[]): Promise<{ trailId: number; name: string; fingerprint: string }[]> {
+    const rows = await inChunks(trailIds, (chunk) => this.db.selectFrom('artifacts').select(['trail_id', 'name', 'fingerprint']).where('trail_id', 'in', chunk).execute());
+    return rows.map((r) => ({ trailId: r.trail_id, name: r.name, fingerprint: r.fingerprint }));
+  }
+}

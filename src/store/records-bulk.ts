@@ -1,0 +1,138 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import type { ArtifactPlaces, ArtifactRecord, AttestationRecord, Deployment, FlowRecord, TrailRecord } from './types.js';
+import { toArtifact, toAttestation, toFlow, toTrail } from './record-rows.js';
+
+// Reads over many flows, trails or fingerprints at once, so a page of `list flows` or the hits of `search`
+// cost a fixed number of queries whatever their count (no query per flow). Lists are cut into chunks to
+// stay under the engines' limits on bound parameters.
+
+const CHUNK = 500;
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const unique = [...new Set(list)];
+  const out: T[][] = [];
+  for (let i = 0; i < unique.length; i += CHUNK) out.push(unique.slice(i, i + CHUNK));
+  return out;
+}
+
+export async function flowsByName(db: Kysely<Database>, orgId: number, names: readonly string[]): Promise<FlowRecord[]> {
+  const out: FlowRecord[] = [];
+  for (const part of chunks(names)) {
+    const rows = await db.selectFrom('flows').selectAll().where('org_id', '=', orgId).where('name', 'in', part).orderBy('id').execute();
+    out.push(...rows.map(toFlow));
+  }
+  return out;
+}
+
+/** The last-begun trail of each flow (the highest id: ids grow in log order). */
+export async function latestTrails(db: Kysely<Database>, flowIds: readonly number[]): Promise<Map<number, TrailRecord>> {
+  const out = new Map<number, TrailRecord>();
+  for (const part of chunks(flowIds)) {
+    const rows = await db.selectFrom('trails').selectAll()
+      .where('id', 'in', (eb) => eb.selectFrom('trails').select((e) => e.fn.max('id').as('latest')).where('flow_id', 'in', part).groupBy('flow_id'))
+      .execute();
+    for (const r of rows) out.set(r.flow_id, toTrail(r));
+  }
+  return out;
+}
+
+export async function contentsOfTrails(db: Kysely<Database>, trailIds: readonly number[]): Promise<{ artifacts: ArtifactRecord[]; attestations: AttestationRecord[] }> {
+  const artifacts: ArtifactRecord[] = [];
+  const attestations: AttestationRecord[] = [];
+  for (const part of chunks(trailIds)) {
+    const [a, t] = await Promise.all([
+      db.selectFrom('artifacts').selectAll().where('trail_id', 'in', part).orderBy('id').execute(),
+      db.selectFrom('attestations').selectAll().where('trail_id', 'in', part).orderBy('id').execute(),
+    ]);
+    artifacts.push(...a.map(toArtifact));
+    attestations.push(...t.map(toAttestation));
+  }
+  return { artifacts, attestations };
+}
+
+/**
+ * A deployment is a snapshot where a run of one of the flow's fingerprints began (`since_idx = idx`). Grouped
+ * per flow and environment in SQL; within one environment snapshot numbers and times grow together, so the
+ * greatest index and the greatest time are the same snapshot.
+ */
+export async function lastDeployments(db: Kysely<Database>, orgId: number, flowIds: readonly number[]): Promise<Map<number, Deployment>> {
+  const out = new Map<number, Deployment>();
+  for (const part of chunks(flowIds)) {
+    const rows = await db.selectFrom('snapshot_artifacts as sa')
+      .innerJoin(
+        (eb) => eb.selectFrom('artifacts').select(['flow_id', 'fingerprint']).distinct().where('org_id', '=', orgId).where('flow_id', 'in', part).as('a'),
+        (join) => join.onRef('a.fingerprint', '=', 'sa.fingerprint'),
+      )
+      .innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
+      .innerJoin('environments as e', 'e.id', 'sa.env_id')
+      .select((eb) => ['a.flow_id', 'e.name', eb.fn.max('sa.idx').as('idx'), eb.fn.max('s.created_at').as('at')])
+      .where('sa.org_id', '=', orgId)
+      .whereRef('sa.since_idx', '=', 'sa.idx')
+      .groupBy(['a.flow_id', 'e.name'])
+      .execute();
+    for (const r of rows) {
+      const at = String(r.at);
+      const best = out.get(r.flow_id);
+      // The latest across environments; a tie in time goes to the environment name first in order (stable output).
+      if (!best || at > best.at || (at === best.at && r.name < best.environment)) out.set(r.flow_id, { environment: r.name, snapshot: Number(r.idx), at });
+    }
+  }
+  return out;
+}
+
+export async function placesOf(db: Kysely<Database>, orgId: number, fingerprints: readonly string[]): Promise<Map<string, ArtifactPlaces>> {
+  const out = new Map<string, ArtifactPlaces>(fingerprints.map((f) => [f, { running: [], exited: [] }]));
+  if (fingerprints.length === 0) return out;
+  const envs = await db.selectFrom('environments as e').leftJoin('snapshots as s', 's.env_id', 'e.id')
+    .select((eb) => ['e.id', 'e.name', eb.fn.max('s.idx').as('latest')]).where('e.org_id', '=', orgId).groupBy(['e.id', 'e.name']).execute();
+  const envById = new Map(envs.map((e) => [e.id, { name: e.name, latest: Number(e.latest ?? 0) }]));
+  const wanted: { envId: number; idx: number }[] = [];
+  const running: { fp: string; envId: number; latest: number; since: number; instances: number }[] = [];
+  const exited: { fp: string; envId: number; idx: number }[] = [];
+  for (const part of chunks(fingerprints)) {
+    const last = await db.selectFrom('snapshot_artifacts').select((eb) => ['fingerprint', 'env_id', eb.fn.max('idx').as('last')])
+      .where('org_id', '=', orgId).where('fingerprint', 'in', part).groupBy(['fingerprint', 'env_id']).execute();
+    for (const r of last) {
+      const env = envById.get(r.env_id)!;
+      if (Number(r.last) < env.latest) {
+        exited.push({ fp: r.fingerprint, envId: r.env_id, idx: Number(r.last) + 1 });
+        wanted.push({ envId: r.env_id, idx: Number(r.last) + 1 });
+      }
+    }
+    // Rows of each environment's latest snapshot: what runs now, and since when.
+    const now = await db.selectFrom('snapshot_artifacts as sa').select(['sa.fingerprint', 'sa.env_id', 'sa.idx', 'sa.since_idx', 'sa.instances'])
+      .where('sa.org_id', '=', orgId).where('sa.fingerprint', 'in', part)
+      .where('sa.idx', '=', (eb) => eb.selectFrom('snapshots as s').select((e) => e.fn.max('s.idx').as('m')).whereRef('s.env_id', '=', 'sa.env_id'))
+      .execute();
+    for (const r of now) {
+      running.push({ fp: r.fingerprint, envId: r.env_id, latest: r.idx, since: r.since_idx, instances: r.instances });
+      wanted.push({ envId: r.env_id, idx: r.since_idx });
+    }
+  }
+  const times = await snapshotTimes(db, orgId, wanted);
+  const time = (envId: number, idx: number) => times.get(`${envId}#${idx}`) ?? '';
+  for (const r of running) {
+    out.get(r.fp)!.running.push({ environment: envById.get(r.envId)!.name, snapshot: r.latest, since: r.since, sinceAt: time(r.envId, r.since), instances: r.instances });
+  }
+  for (const r of exited) out.get(r.fp)!.exited.push({ environment: envById.get(r.envId)!.name, snapshot: r.idx, at: time(r.envId, r.idx) });
+  for (const places of out.values()) {
+    places.running.sort((a, b) => a.environment.localeCompare(b.environment));
+    places.exited.sort((a, b) => a.environment.localeCompare(b.environment));
+  }
+  return out;
+}
+
+async function snapshotTimes(db: Kysely<Database>, orgId: number, wanted: { envId: number; idx: number }[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const envIds = [...new Set(wanted.map((w) => w.envId))];
+  const idxs = [...new Set(wanted.map((w) => w.idx))];
+  for (const envPart of chunks(envIds)) {
+    for (const idxPart of chunks(idxs)) {
+      const rows = await db.selectFrom('snapshots').select(['env_id', 'idx', 'created_at'])
+        .where('org_id', '=', orgId).where('env_id', 'in', envPart).where('idx', 'in', idxPart).execute();
+      for (const r of rows) out.set(`${r.env_id}#${r.idx}`, r.created_at);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evident, startServerProcess, type ServerProcess } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engines.js';
+
+// `evident run --remote-cache` and `--report` against a real server, from two checkouts.
+
+const YAML = `version: "0.1"
+name: remote-demo
+steps:
+  build:
+    run: "mkdir -p out && printf 'app' > out/app.txt && printf '#!/bin/sh\\n' > out/run.sh && chmod +x out/run.sh"
+    inputs: [src/]
+    outputs: [out/]
+  test:
+    run: "cat out/app.txt > report.txt"
+    needs: [build]
+    outputs: [report.txt]
+`;
+const SHA = 'a'.repeat(40);
+
+function checkout(): string {
+  const dir = tempDir('evident-checkout-');
+  fs.writeFileSync(path.join(dir, 'attest.yaml'), YAML);
+  fs.mkdirSync(path.join(dir, 'src'));
+  fs.writeFileSync(path.join(dir, 'src', 'main.c'), 'int main;');
+  return dir;
+}
+
+describe('evident run --remote-cache / --report', () => {
+  let server: ServerProcess;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    server = await startServerProcess(['--data-dir', tempDir()]);
+    env = { HOME: tempDir('evident-home-'), EVIDENT_HOST: server.url, EVIDENT_ORG: 'default', EVIDENT_API_TOKEN: server.token! };
+  }, 60_000);
+  afterAll(async () => server?.stop());
+
+  it('a second checkout trusting the first one\'s key is all remote hits; without trust, loud misses; unreachable, a warning', async () => {
+    const a = checkout();
+    const first = await evident(['run', '-f', path.join(a, 'attest.yaml'), '--remote-cache', server.url], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).not.toContain('not uploaded');
+
+    const untrusting = checkout();
+    const loud = await evident(['run', '-f', path.join(untrusting, 'attest.yaml'), '--remote-cache', server.url], env);
+    expect(loud.code, loud.stderr).toBe(0);
+    expect(loud.stdout).toMatch(/\[OK\] build \([\d.]+s\) - cache miss \(remote entry signed by untrusted key [0-9a-f]{8}\)/);
+
+    const b = checkout();
+    const trust = await evident(['keys', 'trust', path.join(a, '.evident', 'keys', 'public.key'), '--name', 'ci-a', '--workspace', b], env);
+    expect(trust.code, trust.stderr).toBe(0);
+    const second = await evident(['run', '-f', path.join(b, 'attest.yaml'), '--remote-cache', server.url], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/^\[OK\] build \([\d.]+s\) - remote cache hit\n\[OK\] test \([\d.]+s\) - remote cache hit\n$/);
+    for (const f of ['out/app.txt', 'out/run.sh', 'report.txt']) expect(fs.readFileSync(path.join(b, f))).toEqual(fs.readFileSync(path.join(a, f)));
+    expect(fs.statSync(path.join(b, 'out/run.sh')).mode & 0o111).not.toBe(0);
+    expect(fs.statSync(path.join(b, 'out/app.txt')).mode & 0o111).toBe(0);
+
+    const c = checkout();
+    const down = await evident(['run', '-f', path.join(c, 'attest.yaml'), '--remote-cache', 'http://127.0.0.1:9'], env);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toContain('warning: remote cache http://127.0.0.1:9 (org default) not used for the rest of this run: cannot reach');
+    expect(down.stdout).toContain('[OK] build');
+  }, 120_000);
+
+  it('--report records flow, trail, artifacts with provenance and step attestations; --dry-run sends nothing', async () => {
+    const dir = checkout();
+    const dry = await evident(['run', '-f', path.join(dir, 'attest.yaml'), '--report', '--commit', SHA, '--dry-run'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('would report to');
+    expect((await evident(['get', 'flow', 'remote-demo'], env)).code).not.toBe(0);
+
+    const ran = await evident(['run', '-f', path.join(dir, 'attest.yaml'), '--report', '--commit', SHA, '--output', 'json'], env);
+    expect(ran.code, ran.stderr).toBe(0);
+    const summary = JSON.parse(ran.stdout);
+    const trail = JSON.parse((await evident(['get', 'trail', SHA, '--flow', 'remote-demo', '--output', 'json'], env)).stdout);
+    const outputs = summary.steps.flatMap((s: { outputs: { path: string; sha256: string }[] }) => s.outputs);
+    expect(outputs).toHaveLength(3);
+    const text = JSON.stringify(trail);
+    for (const o of outputs) expect(text).toContain(o.sha256);
+    expect(text).toContain('out_app_txt');
+    expect(text).toContain('"provenance"');
+    expect(text).toMatch(/"build"/);
+    expect(text).toContain('cat out/app.txt > report.txt');
+
+    const bad = await evident(['run', '-f', path.join(dir, 'attest.yaml'), '--report', '--commit', SHA], { ...env, EVIDENT_HOST: 'http://127.0.0.1:9' });
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toContain('[OK] build');
+  }, 120_000);
+});
