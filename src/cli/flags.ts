@@ -105,3 +105,25 @@ export function commitDefaults(cwd = process.cwd(), env: NodeJS.ProcessEnv = pro
   const commitUrl = web === undefined ? undefined : web.includes('gitlab') ? `${web}/-/commit/${commit}` : `${web}/commit/${commit}`;
   return { commit, commitUrl };
 }
+
+/** `a,b` and repeated flags both add names (Kosli's filter flags take comma-separated lists). */
+export function collectNames(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+/** Like collectNames, but a comma inside `{m,n}` belongs to the regular expression. */
+export function collectPatterns(value: string, previous: string[] | undefined): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of value) {
+    if (ch === '{') depth++;
+    if (ch === '}' && depth > 0) depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current);
+  return [...(previous ?? []), ...parts.map((s) => s.trim()).filter(Boolean)];
+}

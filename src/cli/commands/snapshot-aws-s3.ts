@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { S3Progress } from '../../services/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { sendSnapshot } from './snapshot-report.js';
-import { AWS_AUTH_HELP, addAwsFlags, collectNames, collectPatterns, type AwsFlags } from './snapshot-aws-flags.js';
+import { AWS_AUTH_HELP, addAwsFlags, type AwsFlags } from './snapshot-aws-flags.js';
+import { collectNames, collectPatterns } from '../flags.js';
 
 // services/ (fingerprinting, collectors, XML parsing: ~330 ms to load) is imported when a command runs, not when
 // the program is built: `evident --version` and `evident run` do not need it (docs/performance.md).

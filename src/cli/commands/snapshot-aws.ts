@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { action, type Ctx } from '../context.js';
 import { sendSnapshot } from './snapshot-report.js';
-import { AWS_AUTH_HELP, addAwsFlags, collectNames, collectPatterns, readJsonInput, refuseAwsFlagsWithFile, type AwsFlags } from './snapshot-aws-flags.js';
+import { AWS_AUTH_HELP, addAwsFlags, readJsonInput, refuseAwsFlagsWithFile, type AwsFlags } from './snapshot-aws-flags.js';
+import { collectNames, collectPatterns } from '../flags.js';
 import { registerSnapshotS3 } from './snapshot-aws-s3.js';
 
 // services/ (fingerprinting, collectors, XML parsing: ~330 ms to load) is imported when a command runs, not when

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import type { ContainerSnapshot } from '../../services/index.js';
 import { action, type Ctx } from '../context.js';
+import { collectNames, collectPatterns } from '../flags.js';
 import { sendSnapshot } from './snapshot-report.js';
 
 // services/ (fingerprinting, collectors, XML parsing: ~330 ms to load) is imported when a command runs, not when
@@ -23,27 +24,7 @@ export interface SnapshotK8sOptions {
   fromFile?: string;
 }
 
-/** `a,b` and repeated flags both add names (Kosli's flags take comma-separated lists). */
-function collectNames(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
-}
 
-/** Like collectNames, but a comma inside `{m,n}` belongs to the regular expression. */
-function collectPatterns(value: string, previous: string[] | undefined): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of value) {
-    if (ch === '{') depth++;
-    if (ch === '}' && depth > 0) depth--;
-    if (ch === ',' && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else current += ch;
-  }
-  parts.push(current);
-  return [...(previous ?? []), ...parts.map((s) => s.trim()).filter(Boolean)];
-}
 
 function collectLabel(value: string, previous: string[] | undefined): string[] {
   if (!/^[^=\s]+(=.*)?$/.test(value)) throw new EvidentError('INVALID_ARGUMENT', `--label must be KEY or KEY=VALUE, not ${JSON.stringify(value)}`);
