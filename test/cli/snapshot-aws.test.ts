@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, evident, startServerProcess, type CliResult, type ServerProcess } from '../helpers/cli.js';
+import { evident, startServerProcess, type ServerProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engines.js';
 import { fakeAwsEnv, startFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 
@@ -17,20 +16,6 @@ const SHAS = '76c442c04283c4ca1af22d882750eb960cf53c0aa041bbdb2db9df2f2c1282be';
 const DIFFER = '1a2b170f2e4b3c1d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5';
 const IMAGE = 'd2c3f1a0b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2';
 const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
-
-/** The built CLI with `input` on its stdin (the `aws ... | evident ... --from-file -` pipeline). */
-function evidentWithStdin(args: string[], env: Record<string, string>, input: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe('evident snapshot ecs|lambda|s3', () => {
   let server: ServerProcess;
@@ -74,7 +59,7 @@ describe('evident snapshot ecs|lambda|s3', () => {
 
   it('ecs --from-file -: the aws ecs describe-tasks | evident pipeline, filtered by cluster', async () => {
     const pages = fs.readFileSync(path.join(FIXTURES, 'ecs/describe-tasks-pages.json'), 'utf8');
-    const res = await evidentWithStdin(['snapshot', 'ecs', 'ecs-file', '--from-file', '-', '--clusters', 'prod', '--output', 'json'], env, pages);
+    const res = await evident(['snapshot', 'ecs', 'ecs-file', '--from-file', '-', '--clusters', 'prod', '--output', 'json'], env, pages);
     expect(res.code, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ created: true, index: 2 });
     expect(await running('ecs-file#2')).toEqual([[`${ECR}/runner:16d9990`, RUNNER, 2]]);
@@ -97,7 +82,7 @@ describe('evident snapshot ecs|lambda|s3', () => {
       run(['snapshot', 'ecs', 'ecs-file', '--from-file', bad]),
       run(['snapshot', 'lambda', 'lambda-prod', '--from-file', path.join(FIXTURES, 'lambda/list-functions-malformed.json')]),
       run(['snapshot', 'ecs', 'ecs-file', '--from-file', path.join(FIXTURES, 'ecs/describe-tasks-truncated.json')]),
-      evidentWithStdin(['snapshot', 'lambda', 'lambda-prod', '--from-file', '-'], env, '{"Functions": [{"FunctionName": 7}]}'),
+      evident(['snapshot', 'lambda', 'lambda-prod', '--from-file', '-'], env, '{"Functions": [{"FunctionName": 7}]}'),
       run(['snapshot', 'ecs', 'ecs-file', '--from-file', path.join(FIXTURES, 'nope.json')]),
       run(['snapshot', 'ecs', 'ecs-file', '--from-file', bad, '--region', 'eu-west-1']),
     ]);

@@ -1,29 +1,14 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPodListFile } from '../../src/services/index.js';
-import { CLI, evident, startServerProcess, type CliResult, type ServerProcess } from '../helpers/cli.js';
+import { evident, startServerProcess, type ServerProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engines.js';
 import { startFakeDockerEngine, startFakeKubeApi, type FakeDockerEngine, type FakeKubeApi } from '../helpers/fake-container-platforms.js';
 
 const K8S = path.resolve('test/fixtures/k8s');
 const NGINX = '4c0fdaa8b6341bfdeca5f18f7837462c80cff90527ee35ef185571e1c327beac';
 const RUNNER = '9af401c4350b21e3f1df17d6ad808da43d9646e75b6da902cc7c492bcfb9c625';
-
-/** Runs the built CLI with `input` on its stdin. */
-function evidentWithStdin(args: string[], env: Record<string, string>, input: Buffer): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe('evident snapshot docker | k8s', () => {
   let server: ServerProcess;
@@ -97,7 +82,7 @@ describe('evident snapshot docker | k8s', () => {
     expect(s.artifacts.find((a) => a.fingerprint === RUNNER)).toMatchObject({ name: '274425519734.dkr.ecr.eu-central-1.amazonaws.com/runner:16d9990', instances: 3 });
     expect(s.artifacts.map((a) => a.name)).not.toContain('registry.k8s.io/coredns/coredns:v1.11.1');
 
-    const piped = await evidentWithStdin(['snapshot', 'kubernetes', 'shop-k8s', '--from-file', '-', '--output', 'json'], env, fs.readFileSync(path.join(K8S, 'pods-shop-namespace-dockershim.json')));
+    const piped = await evident(['snapshot', 'kubernetes', 'shop-k8s', '--from-file', '-', '--output', 'json'], env, fs.readFileSync(path.join(K8S, 'pods-shop-namespace-dockershim.json')));
     expect(piped.code, piped.stderr).toBe(0);
     expect(JSON.parse(piped.stdout)).toMatchObject({ created: true, index: 1 });
     expect(state(await snapshot('shop-k8s'))).toEqual([

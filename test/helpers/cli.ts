@@ -10,14 +10,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built `evident` binary with a clean environment: only what the test passes, plus PATH. */
-export function evident(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/**
+ * Runs the built `evident` binary with a clean environment: only what the test passes, plus PATH.
+ * `input` is written to its stdin (the `tool ... | evident ... --from-file -` pipelines).
+ */
+export function evident(args: string[], env: Record<string, string> = {}, input?: string | Buffer): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    child.stdin?.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
