@@ -43,6 +43,8 @@ export function parseBool(flag: string) {
 
 export interface CiDefaults {
   commit?: string;
+  /** When the commit was made (RFC 3339), read from git when the commit is in the repository here. */
+  commitTime?: string;
   commitUrl?: string;
   buildUrl?: string;
 }
@@ -97,13 +99,18 @@ export function webUrlOfRemote(remote: string): string | undefined {
  */
 export function commitDefaults(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): CiDefaults {
   const ci = ciDefaults(env);
-  if (ci.commit) return ci;
+  if (ci.commit) return { ...ci, commitTime: commitTime(ci.commit, cwd) };
   const commit = git(['rev-parse', 'HEAD'], cwd);
   if (!commit) return {};
   const remote = git(['remote', 'get-url', 'origin'], cwd);
   const web = remote ? webUrlOfRemote(remote) : undefined;
   const commitUrl = web === undefined ? undefined : web.includes('gitlab') ? `${web}/-/commit/${commit}` : `${web}/commit/${commit}`;
-  return { commit, commitUrl };
+  return { commit, commitUrl, commitTime: commitTime(commit, cwd) };
+}
+
+/** The committer date of `commit` (RFC 3339) if the repository in `cwd` has it: the start of DORA lead time. */
+export function commitTime(commit: string, cwd = process.cwd()): string | undefined {
+  return /^[0-9a-f]{7,64}$/.test(commit) ? git(['show', '-s', '--format=%cI', commit], cwd) : undefined;
 }
 
 /** `a,b` and repeated flags both add names (Kosli's filter flags take comma-separated lists). */

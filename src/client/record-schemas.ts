@@ -68,6 +68,7 @@ export const Artifact = Type.Object({
   commit_url: Nullable(Type.String()),
   build_url: Nullable(Type.String()),
   annotations: Annotations,
+  commit_time: Type.Optional(Nullable(Type.String({ description: 'When the commit was made (ISO 8601 UTC): the start of DORA lead time' }))),
   created_at: Type.String(),
   entry_index: Type.Integer(),
 });
@@ -84,6 +85,7 @@ export const ArtifactCreate = Type.Object(
     commit_url: Type.Optional(Nullable(Type.String())),
     build_url: Type.Optional(Nullable(Type.String())),
     annotations: Type.Optional(Annotations),
+    commit_time: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'RFC 3339 date-time of the commit (git show -s --format=%cI)' }))),
   },
   { additionalProperties: false },
 );

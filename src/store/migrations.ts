@@ -166,6 +166,15 @@ function environments(engine: Engine): Migration {
 }
 
 /** Flow tags live on the flow's row: a small map, always read with the flow, replaced as a whole when tagged. */
+/** 0011: when an artifact's commit was made, the start of DORA lead time (docs/metrics.md). */
+function artifactCommitTime(): Migration {
+  return {
+    async up(db) {
+      await db.schema.alterTable('artifacts').addColumn('commit_time', 'text').execute();
+    },
+  };
+}
+
 function flowTags(): Migration {
   return {
     async up(db) {
@@ -259,7 +268,8 @@ function initial(engine: Engine): Migration {
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine), '0008_flow_tags': flowTags(), '0009_policies': policiesMigration(engine), '0010_cache_entries': cacheEntriesMigration(engine) };
+      return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine), '0008_flow_tags': flowTags(), '0009_policies': policiesMigration(engine), '0010_cache_entries': cacheEntriesMigration(engine),
+        '0011_artifact_commit_time': artifactCommitTime() };
     },
   };
 }

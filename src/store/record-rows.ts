@@ -28,7 +28,8 @@ export function toArtifact(r: Selectable<ArtifactsTable>): ArtifactRecord {
   return {
     id: r.id, orgId: r.org_id, flowId: r.flow_id, trailId: r.trail_id, fingerprint: r.fingerprint, name: r.name,
     displayName: r.display_name, gitCommit: r.git_commit, commitUrl: r.commit_url, buildUrl: r.build_url,
-    annotations: parse(r.annotations) as Record<string, string> | null, createdAt: r.created_at, entryIndex: Number(r.entry_index),
+    annotations: parse(r.annotations) as Record<string, string> | null, commitTime: r.commit_time ?? null,
+    createdAt: r.created_at, entryIndex: Number(r.entry_index),
   };
 }
 

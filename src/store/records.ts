@@ -95,7 +95,7 @@ export class SqlRecordWriter implements RecordWriter {
     const r = await this.tx.insertInto('artifacts').values({
       org_id: a.orgId, flow_id: a.flowId, trail_id: a.trailId, fingerprint: a.fingerprint, name: a.name,
       display_name: a.displayName, git_commit: a.gitCommit, commit_url: a.commitUrl, build_url: a.buildUrl,
-      annotations: json(a.annotations), created_at: a.createdAt, entry_index: a.entryIndex,
+      annotations: json(a.annotations), commit_time: a.commitTime, created_at: a.createdAt, entry_index: a.entryIndex,
     }).returningAll().executeTakeFirstOrThrow();
     return toArtifact(r);
   }

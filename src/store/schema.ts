@@ -81,6 +81,8 @@ export interface ArtifactsTable {
   commit_url: string | null;
   build_url: string | null;
   annotations: string | null;
+  /** When the commit was made (ISO 8601), for DORA lead time; migration 0011. */
+  commit_time: string | null;
   created_at: string;
   entry_index: number;
 }

@@ -151,6 +151,8 @@ export interface ArtifactRecord {
   commitUrl: string | null;
   buildUrl: string | null;
   annotations: Record<string, string> | null;
+  /** When its commit was made (ISO 8601 UTC), if reported: the start of DORA lead time. */
+  commitTime: string | null;
   createdAt: string;
   entryIndex: number;
 }

@@ -16,13 +16,17 @@ describe('commit defaults', () => {
 
   it('else come from the git repository: HEAD, and a commit link for a GitHub or GitLab origin', () => {
     const repo = tempDir('evident-git-');
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' }).toString().trim();
+    const env = { ...process.env, GIT_COMMITTER_DATE: '2026-11-29T10:00:00+01:00' };
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe', env }).toString().trim();
     git('init', '-q');
     git('-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-q', '--allow-empty', '-m', 'x');
     const head = git('rev-parse', 'HEAD');
-    expect(commitDefaults(repo, {})).toEqual({ commit: head, commitUrl: undefined });
+    const commitTime = '2026-11-29T10:00:00+01:00'; // the committer date: the start of DORA lead time
+    expect(commitDefaults(repo, {})).toEqual({ commit: head, commitUrl: undefined, commitTime });
     git('remote', 'add', 'origin', 'git@github.com:cyber-dojo/runner.git');
-    expect(commitDefaults(repo, {})).toEqual({ commit: head, commitUrl: `https://github.com/cyber-dojo/runner/commit/${head}` });
+    expect(commitDefaults(repo, {})).toEqual({ commit: head, commitUrl: `https://github.com/cyber-dojo/runner/commit/${head}`, commitTime });
+    expect(commitDefaults(repo, { GITHUB_ACTIONS: 'true', GITHUB_SHA: head }).commitTime).toBe(commitTime);
+    expect(commitDefaults(repo, { GITHUB_ACTIONS: 'true', GITHUB_SHA: 'f'.repeat(40) }).commitTime).toBeUndefined();
     expect(commitDefaults(tempDir('evident-nogit-'), {})).toEqual({});
   });
 

@@ -43,7 +43,8 @@ describe('flows, trails, artifacts and generic attestations over HTTP', () => {
     await post('/flows', { name: 'saver' });
     await post('/flows/saver/trails', { name: 't1' });
     expect((await post('/flows/saver/trails/t1/attestations/generic', { name: 'saver.snyk', compliant: false, git_commit: COMMIT })).statusCode).toBe(201);
-    await post('/flows/saver/trails/t1/artifacts', { name: 'saver', fingerprint: FP2, git_commit: COMMIT });
+    const saver = await post('/flows/saver/trails/t1/artifacts', { name: 'saver', fingerprint: FP2, git_commit: COMMIT, commit_time: '2026-11-29T10:00:00+01:00' });
+    expect(saver.json().commit_time).toBe('2026-11-29T09:00:00.000Z'); // kept in UTC
     const res = await get(`/artifacts/${FP2.slice(0, 64)}`);
     const [view] = res.json().items;
     expect(view.state).toBe('NON-COMPLIANT');
@@ -69,9 +70,12 @@ describe('flows, trails, artifacts and generic attestations over HTTP', () => {
   it('gives clear errors and writes nothing for bad input, unknown flows and trails, duplicates and readers', async () => {
     const org = await t.auth.org('acme');
     const before = await t.log.size(org);
-    const bad = await post('/flows/runner/trails/x/artifacts', { name: 'a b', fingerprint: 'XYZ', git_commit: 'nope', commit_url: 'ftp://x' });
+    const bad = await post('/flows/runner/trails/x/artifacts', { name: 'a b', fingerprint: 'XYZ', git_commit: 'nope', commit_url: 'ftp://x', commit_time: '2026-11-29 10:00' });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.details.map((d: { path: string }) => d.path).sort()).toEqual(['commit_url', 'fingerprint', 'git_commit', 'name']);
+    expect(bad.json().error.details.map((d: { path: string }) => d.path).sort()).toEqual(['commit_time', 'commit_url', 'fingerprint', 'git_commit', 'name']);
+    for (const commitTime of ['2026-13-01T00:00:00Z', '2026-11-29T10:00:00', 'yesterday']) {
+      expect((await post(`/flows/runner/trails/${COMMIT}/artifacts`, { name: 'a', fingerprint: FP, commit_time: commitTime })).statusCode).toBe(400);
+    }
     const noTrail = await post('/flows/runner/trails/missing/artifacts', { name: 'a', fingerprint: FP });
     expect(noTrail.statusCode).toBe(404);
     expect(noTrail.json().error.message).toMatch(/trail "missing" does not exist in flow runner/);

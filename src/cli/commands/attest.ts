@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
-import { commitDefaults, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
+import { commitDefaults, commitTime as gitCommitTime, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 import { registerAttestPullRequest } from './attest-pr.js';
 import { registerAttestReports } from './attest-reports.js';
@@ -15,6 +15,7 @@ export interface AttestArtifactOptions extends FingerprintFlags {
   displayName?: string;
   commit?: string;
   commitUrl?: string;
+  commitTime?: string;
   buildUrl?: string;
   annotate?: Record<string, string>;
 }
@@ -22,9 +23,12 @@ export interface AttestArtifactOptions extends FingerprintFlags {
 export async function attestArtifact(opts: AttestArtifactOptions, ctx: Ctx, [path]: string[]): Promise<void> {
   const ci = commitDefaults();
   const fingerprint = await resolveFingerprint(opts, path);
+  // A --commit other than the checkout's: its time comes from git if the repository has it.
+  const commitTime = opts.commitTime ?? (opts.commit && opts.commit !== ci.commit ? gitCommitTime(opts.commit) : ci.commitTime);
   const body = {
     name: opts.name, fingerprint, display_name: opts.displayName ?? path ?? null, git_commit: opts.commit ?? ci.commit,
     commit_url: opts.commitUrl ?? ci.commitUrl, build_url: opts.buildUrl ?? ci.buildUrl, annotations: opts.annotate,
+    commit_time: commitTime,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report artifact ${JSON.stringify(body)}`);
   const a = await ctx.client().reportArtifact(opts.flow, opts.trail, body);
@@ -92,6 +96,7 @@ export function registerAttest(program: Command): Command {
       .option('--display-name <name>', 'name to show (default: PATH)')
       .option('--commit <sha>', 'git commit (default in GitHub Actions / GitLab CI: from their environment)')
       .option('--commit-url <url>', 'link to the commit (default in CI: from the environment)')
+      .option('--commit-time <rfc3339>', 'when the commit was made, the start of DORA lead time (default: git show -s --format=%cI COMMIT, when the repository here has it)')
       .option('--build-url <url>', 'link to the build (default in CI: from the environment)'),
   )
     .addHelpText('after', '\nExamples:\n  evident attest artifact --fingerprint $FP --name runner --flow runner --trail $GIT_SHA\n  evident attest artifact dist/app.tar -t file --name app --flow app --trail $GIT_SHA')

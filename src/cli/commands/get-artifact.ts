@@ -16,6 +16,7 @@ export function artifactText(a: Detail, now = Date.now()): string {
     field('Created on', `${formatTime(a.created_at)} • ${ago(a.created_at, now)}`),
     field('Git commit', a.git_commit ?? 'N/A'),
     field('Commit URL', a.commit_url ?? 'N/A'),
+    field('Commit time', a.commit_time ?? 'N/A'),
     field('Build URL', a.build_url ?? 'N/A'),
     field('State', a.state),
     'History:',

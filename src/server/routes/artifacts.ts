@@ -16,7 +16,7 @@ export function artifactRoutes(services: Services) {
         const b = request.body;
         const artifact = await services.artifacts.report(org, {
           flow, trail, name: b.name, fingerprint: b.fingerprint, displayName: b.display_name, gitCommit: b.git_commit,
-          commitUrl: b.commit_url, buildUrl: b.build_url, annotations: b.annotations,
+          commitUrl: b.commit_url, buildUrl: b.build_url, annotations: b.annotations, commitTime: b.commit_time,
         });
         void reply.status(201);
         return artifactJson(artifact, flow, trail);

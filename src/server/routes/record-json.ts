@@ -17,7 +17,7 @@ export function trailJson(t: TrailRecord, flow: string) {
 export function artifactJson(a: ArtifactRecord, flow: string, trail: string) {
   return {
     name: a.name, display_name: a.displayName, fingerprint: a.fingerprint, flow, trail, git_commit: a.gitCommit, commit_url: a.commitUrl,
-    build_url: a.buildUrl, annotations: a.annotations, created_at: a.createdAt, entry_index: a.entryIndex,
+    build_url: a.buildUrl, annotations: a.annotations, commit_time: a.commitTime, created_at: a.createdAt, entry_index: a.entryIndex,
   };
 }
 

@@ -17,6 +17,8 @@ export interface ReportArtifactInput {
   commitUrl?: string | null;
   buildUrl?: string | null;
   annotations?: Record<string, string> | null;
+  /** When the commit was made (RFC 3339): the start of DORA lead time. */
+  commitTime?: string | null;
 }
 
 export type { ComplianceState };
@@ -60,16 +62,18 @@ export class ArtifactService {
     const commitUrl = p.check('commit_url', () => v.optional(input.commitUrl, v.url));
     const buildUrl = p.check('build_url', () => v.optional(input.buildUrl, v.url));
     const annotations = p.check('annotations', () => v.annotations(input.annotations));
+    const commitTime = p.check('commit_time', () => v.optional(input.commitTime, v.timestamp));
     p.throwIfAny('artifact');
     const { flow, trail } = await this.trails.get(org, input.flow, input.trail);
     const { value } = await this.log.append(
       org, 'artifact.reported',
       { flow: flow.name, trail: trail.name, artifact: name!, display_name: displayName ?? name!, fingerprint: fingerprint!,
-        git_commit: gitCommit ?? null, commit_url: commitUrl ?? null, build_url: buildUrl ?? null, annotations: annotations ?? null },
+        git_commit: gitCommit ?? null, commit_url: commitUrl ?? null, build_url: buildUrl ?? null, annotations: annotations ?? null,
+        ...(commitTime ? { commit_time: commitTime } : {}) },
       (records, e) => records.insertArtifact({
         orgId: org.id, flowId: flow.id, trailId: trail.id, fingerprint: fingerprint!, name: name!, displayName: displayName ?? name!,
         gitCommit: gitCommit ?? null, commitUrl: commitUrl ?? null, buildUrl: buildUrl ?? null, annotations: annotations ?? null,
-        createdAt: e.time, entryIndex: e.index,
+        commitTime: commitTime ?? null, createdAt: e.time, entryIndex: e.index,
       }),
     );
     return value;

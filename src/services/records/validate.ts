@@ -58,6 +58,17 @@ export function url(value: unknown): string {
   return value;
 }
 
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An RFC 3339 date-time with its offset (what `git show -s --format=%cI` prints), returned in UTC. */
+export function timestamp(value: unknown): string {
+  const d = typeof value === 'string' && RFC3339.test(value) ? new Date(value) : undefined;
+  if (!d || Number.isNaN(d.getTime())) {
+    throw new EvidentError('INVALID_ARGUMENT', `must be an RFC 3339 date-time with an offset (e.g. 2026-11-29T10:00:00+01:00), not ${JSON.stringify(value)}`);
+  }
+  return d.toISOString();
+}
+
 export function text(value: unknown, max = 4096): string {
   if (typeof value !== 'string' || value.length > max) throw new EvidentError('INVALID_ARGUMENT', `must be text of at most ${max} characters`);
   return value;
