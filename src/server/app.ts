@@ -21,6 +21,7 @@ import { policyRoutes } from './routes/policies.js';
 import { assertRoutes } from './routes/assert.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { cacheRoutes } from './routes/cache.js';
+import { webRoutes } from './routes/web.js';
 
 export interface AppOptions {
   services: Services;
@@ -59,6 +60,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Kept so a test can prove the OpenAPI document lists every route.
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {
+    // Hidden routes (the web UI's static files) are not part of the API.
+    if ((route.schema as { hide?: boolean } | undefined)?.hide) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   app.decorate('routeTable', routes);
@@ -88,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(assertRoutes(services));
   await app.register(schemaRoutes(services));
   await app.register(cacheRoutes(services));
+  await app.register(webRoutes());
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;
 }

@@ -1,0 +1,115 @@
+// The UI's only way to the records: the public HTTP API (/api/v1), with the signed-in token as a bearer.
+// Types come from src/client's schemas (erased at build time); no Node code reaches the browser.
+import type { environmentSchemas, policySchemas, recordSchemas, releaseSchemas, schemas } from '../../client/index.js';
+import type { DoraReport } from './dora-types.js';
+
+export type WhoAmI = schemas.WhoAmI;
+export type LogKey = schemas.LogKey;
+export type InclusionProof = schemas.InclusionProof;
+export type FlowSummary = recordSchemas.FlowSummary;
+export type Flow = recordSchemas.Flow;
+export type Trail = recordSchemas.Trail;
+export type TrailDetail = recordSchemas.TrailDetail;
+export type Attestation = recordSchemas.Attestation;
+export type Compliance = recordSchemas.Compliance;
+export type ArtifactDetail = recordSchemas.ArtifactDetail;
+export type SearchResult = recordSchemas.SearchResult;
+export type Environment = environmentSchemas.Environment;
+export type Snapshot = environmentSchemas.Snapshot;
+export type SnapshotPage = environmentSchemas.SnapshotPage;
+export type SnapshotDiff = environmentSchemas.SnapshotDiff;
+export type EnvironmentEvents = environmentSchemas.EnvironmentEvents;
+export type ReleasePlan = releaseSchemas.ReleasePlan;
+export type Policy = policySchemas.Policy;
+export type { DoraReport };
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+/** An error the server explained ({error: {code, message, details}}), or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface Session {
+  org: string;
+  token: string;
+  role: string;
+  tokenName: string;
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+function url(path: string, query?: Query): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+async function request(token: string, path: string, query?: Query, accept = 'application/json'): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url(path, query), { headers: { authorization: `Bearer ${token}`, accept } });
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', `the server did not answer: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (res.ok) return res;
+  let body: { error?: { code?: string; message?: string; details?: unknown } } = {};
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    // not JSON: keep the status line
+  }
+  throw new ApiError(res.status, body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? `${res.status} ${res.statusText}`, body.error?.details);
+}
+
+const enc = encodeURIComponent;
+
+/** Checks a token and tells whose it is (GET /api/v1/whoami). */
+export async function whoami(token: string): Promise<WhoAmI> {
+  return (await (await request(token, '/api/v1/whoami')).json()) as WhoAmI;
+}
+
+/** The typed calls the pages make, bound to a session. */
+export function apiFor(s: Session) {
+  const o = `/api/v1/orgs/${enc(s.org)}`;
+  const get = async <T>(path: string, query?: Query): Promise<T> => (await (await request(s.token, o + path, query)).json()) as T;
+  return {
+    flows: (q: { cursor?: string | null; limit?: number; sort?: string; include_archived?: boolean; missing_attestation_type?: string }) =>
+      get<Page<FlowSummary>>('/flows', q),
+    flow: (flow: string) => get<Flow>(`/flows/${enc(flow)}`),
+    trails: (flow: string, cursor?: string | null, limit = 50) => get<Page<Trail>>(`/flows/${enc(flow)}/trails`, { cursor, limit }),
+    trail: (flow: string, trail: string) => get<TrailDetail>(`/flows/${enc(flow)}/trails/${enc(trail)}`),
+    artifacts: (ref: string) => get<{ items: ArtifactDetail[] }>(`/artifacts/${enc(ref)}`),
+    search: (q: string) => get<SearchResult>('/search', { q }),
+    environments: () => get<{ items: Environment[] }>('/environments'),
+    environment: (env: string) => get<Environment>(`/environments/${enc(env)}`),
+    snapshots: (env: string, cursor?: string | null, limit = 50) => get<SnapshotPage>(`/environments/${enc(env)}/snapshots`, { cursor, limit }),
+    events: (env: string) => get<EnvironmentEvents>(`/environments/${enc(env)}/events`),
+    snapshot: (expr: string) => get<Snapshot>(`/snapshots/${enc(expr)}`),
+    diff: (a: string, b: string, showUnchanged = false) => get<SnapshotDiff>('/diff/snapshots', { a, b, show_unchanged: showUnchanged }),
+    releasePlan: (from: string, to: string, allowInProgress = false) => get<ReleasePlan>('/release-plan', { from, to, allow_in_progress: allowInProgress }),
+    policies: () => get<{ items: Policy[] }>('/policies'),
+    policy: (ref: string) => get<Policy>(`/policies/${enc(ref)}`),
+    logKey: () => get<LogKey>('/log/key'),
+    checkpoint: async () => (await request(s.token, `${o}/log/checkpoint`, undefined, 'text/plain')).text(),
+    logEntries: (start: number, end: number) => get<Page<{ index: number; leaf_hash: string; entry: string }>>('/log/entries', { start, end }),
+    inclusionProof: (index: number, treeSize: number) => get<InclusionProof>('/log/proof/inclusion', { index, tree_size: treeSize }),
+    dora: (q: { environment: string; since?: string; until?: string; flow?: string; bucket?: 'day' | 'week' }) => get<DoraReport>('/metrics/dora', q),
+    /** An evidence file's bytes, fetched with the token (a plain link could not send it). */
+    evidence: async (digest: string) => (await request(s.token, `${o}/evidence/${enc(digest)}`, undefined, 'application/octet-stream')).blob(),
+  };
+}
+
+export type Api = ReturnType<typeof apiFor>;

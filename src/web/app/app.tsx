@@ -1,0 +1,150 @@
+// The shell: sign-in gate, skip link, header with navigation and search, the current page, sign out.
+import { useMemo, useState } from 'preact/hooks';
+import { apiFor, type Session } from './api.js';
+import { SessionContext } from './components.js';
+import { href, navigate, useRoute, type Route } from './router.js';
+import { clearSession, loadSession, saveSession } from './session.js';
+import { SignInPage } from './pages/sign-in.js';
+import { FlowsPage } from './pages/flows.js';
+import { FlowPage } from './pages/flow.js';
+import { TrailPage } from './pages/trail.js';
+import { ArtifactPage } from './pages/artifact.js';
+import { SearchPage } from './pages/search.js';
+import { EnvironmentsPage } from './pages/environments.js';
+import { EnvironmentPage } from './pages/environment.js';
+import { SnapshotPage } from './pages/snapshot.js';
+import { DiffPage } from './pages/diff.js';
+import { ReleasePlanPage } from './pages/release-plan.js';
+import { PoliciesPage } from './pages/policies.js';
+import { PolicyPage } from './pages/policy.js';
+import { LogPage } from './pages/log.js';
+import { DoraPage } from './pages/dora.js';
+import { NotFoundPage } from './pages/not-found.js';
+
+const NAV: [string, string, string][] = [
+  ['flows', 'Flows', href(['flows'])],
+  ['environments', 'Environments', href(['environments'])],
+  ['diff', 'Diff', href(['diff'])],
+  ['release-plan', 'Release plan', href(['release-plan'])],
+  ['policies', 'Policies', href(['policies'])],
+  ['dora', 'DORA', href(['dora'])],
+  ['log', 'Log', href(['log'])],
+];
+
+/** Which page a route shows; each page reads its own parameters. */
+function pageFor(route: Route) {
+  const [first = 'flows', a, b, c] = route.parts;
+  const q = route.query;
+  switch (first) {
+    case 'flows':
+      if (a && b === 'trails' && c) return <TrailPage flow={a} trail={c} />;
+      return a ? <FlowPage flow={a} /> : <FlowsPage query={q} />;
+    case 'artifacts':
+      return a ? <ArtifactPage artifactRef={a} /> : <NotFoundPage />;
+    case 'search':
+      return <SearchPage q={q.get('q') ?? ''} />;
+    case 'environments':
+      return a ? <EnvironmentPage env={a} /> : <EnvironmentsPage />;
+    case 'snapshots':
+      return a ? <SnapshotPage expr={a} /> : <NotFoundPage />;
+    case 'diff':
+      return <DiffPage a={q.get('a') ?? ''} b={q.get('b') ?? ''} showUnchanged={q.get('unchanged') === 'true'} />;
+    case 'release-plan':
+      return <ReleasePlanPage from={q.get('from') ?? ''} to={q.get('to') ?? ''} allowInProgress={q.get('in_progress') === 'true'} />;
+    case 'policies':
+      return a ? <PolicyPage policyRef={a} /> : <PoliciesPage />;
+    case 'log':
+      return <LogPage index={q.get('index')} />;
+    case 'dora':
+      return <DoraPage query={q} />;
+    default:
+      return <NotFoundPage />;
+  }
+}
+
+function SearchBox({ initial }: { initial: string }) {
+  const [q, setQ] = useState(initial);
+  return (
+    <form
+      role="search"
+      class="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const v = q.trim();
+        if (v) navigate(href(['search'], { q: v }));
+      }}
+    >
+      <label for="search-q" class="sr-only">
+        Search a commit or fingerprint
+      </label>
+      <input id="search-q" type="search" placeholder="Commit or fingerprint (≥ 5 hex)" value={q} onInput={(e) => setQ(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
+      <button type="submit">Search</button>
+    </form>
+  );
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(() => loadSession());
+  const route = useRoute();
+  const api = useMemo(() => (session ? apiFor(session) : null), [session]);
+  if (!session || !api) {
+    return (
+      <SignInPage
+        onSignIn={(s) => {
+          saveSession(s);
+          setSession(s);
+        }}
+      />
+    );
+  }
+  const section = route.parts[0] ?? 'flows';
+  const current = section === 'snapshots' ? 'environments' : section;
+  return (
+    <SessionContext.Provider value={{ session, api }}>
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
+        Skip to content
+      </a>
+      <header class="top">
+        <a class="brand" href={href(['flows'])}>
+          Evident
+        </a>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map(([key, label, link]) => (
+              <li key={key}>
+                <a href={link} aria-current={current === key ? 'page' : undefined}>
+                  {label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <SearchBox key={route.query.get('q') ?? ''} initial={route.parts[0] === 'search' ? route.query.get('q') ?? '' : ''} />
+        <div class="who">
+          <span>
+            <span class="sr-only">Signed in to </span>
+            <strong>{session.org}</strong> <span class="muted">as {session.role}</span>
+          </span>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              clearSession();
+              setSession(null);
+            }}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {pageFor(route)}
+      </main>
+      <footer class="foot">
+        <p>
+          Evident · every view shows the CLI command that prints the same · <a href="/api/v1/openapi.json">API (OpenAPI)</a>
+        </p>
+      </footer>
+    </SessionContext.Provider>
+  );
+}

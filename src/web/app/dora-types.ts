@@ -1,0 +1,29 @@
+// GET /api/v1/orgs/:org/metrics/dora (the DORA metrics API's contract, issue #7).
+
+export interface DoraFigures {
+  deployments: number;
+  deployments_per_day: number;
+  lead_time_seconds: { median: number | null; p90: number | null; count: number };
+  change_failure_rate: { non_compliant: number; judged: number; rate: number | null };
+}
+
+export interface DoraReport {
+  environment: string;
+  since: string;
+  until: string;
+  bucket: 'day' | 'week';
+  overall: DoraFigures;
+  flows: (DoraFigures & { flow: string })[];
+  series: { start: string; end: string; deployments: number; lead_time_median_seconds: number | null; by_flow: Record<string, number> }[];
+  deployments: {
+    flow: string;
+    artifact: string;
+    fingerprint: string;
+    git_commit: string | null;
+    commit_time: string | null;
+    deployed_at: string;
+    snapshot: number;
+    lead_time_seconds: number | null;
+    compliant: boolean | null;
+  }[];
+}

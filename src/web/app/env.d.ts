@@ -1,0 +1,2 @@
+// esbuild bundles imported stylesheets into the one CSS file.
+declare module '*.css';

@@ -1,0 +1,149 @@
+import { useState } from 'preact/hooks';
+import { ApiError, type DoraReport } from '../api.js';
+import { BarChart, LineChart } from '../charts.js';
+import { Async, CliCommand, Empty, ErrorMessage, PageTitle, useApi, useAsync } from '../components.js';
+import { duration, shellArg, short, when } from '../format.js';
+import { href, navigate } from '../router.js';
+
+type Figures = DoraReport['overall'];
+
+function pct(rate: number | null): string {
+  return rate === null ? '—' : `${Math.round(rate * 1000) / 10}%`;
+}
+
+function FigureCards({ f }: { f: Figures }) {
+  return (
+    <div class="figures">
+      <div class="figure"><span class="small muted">Deployments</span><strong>{f.deployments}</strong><span class="small">{f.deployments_per_day.toFixed(2)} a day</span></div>
+      <div class="figure"><span class="small muted">Lead time (median)</span><strong>{duration(f.lead_time_seconds.median)}</strong><span class="small">p90 {duration(f.lead_time_seconds.p90)} · {f.lead_time_seconds.count} measured</span></div>
+      <div class="figure"><span class="small muted">Change failure rate</span><strong>{pct(f.change_failure_rate.rate)}</strong><span class="small">{f.change_failure_rate.non_compliant} non-compliant of {f.change_failure_rate.judged}</span></div>
+    </div>
+  );
+}
+
+function Report({ r }: { r: DoraReport }) {
+  const label = (iso: string) => iso.slice(5, 10);
+  return (
+    <>
+      <p class="small">{r.environment}, {when(r.since)} to {when(r.until)}, by {r.bucket}.</p>
+      <FigureCards f={r.overall} />
+      <h2>Deployment frequency</h2>
+      <BarChart title={`Deployments to ${r.environment} per ${r.bucket}`} points={r.series.map((s) => ({ label: label(s.start), value: s.deployments }))} />
+      <h2>Lead time for changes</h2>
+      <LineChart title={`Median lead time, commit to ${r.environment}, per ${r.bucket}`} points={r.series.map((s) => ({ label: label(s.start), value: s.lead_time_median_seconds }))} format={(v) => duration(v)} />
+      <h2>By flow</h2>
+      {r.flows.length === 0 ? (
+        <Empty>No deployments in this period.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">DORA figures per flow</caption>
+            <thead>
+              <tr>
+                <th scope="col">Flow</th>
+                <th scope="col">Deployments</th>
+                <th scope="col">Per day</th>
+                <th scope="col">Lead time median</th>
+                <th scope="col">Lead time p90</th>
+                <th scope="col">Change failure rate</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.flows.map((f) => (
+                <tr key={f.flow}>
+                  <th scope="row"><a href={href(['dora'], { environment: r.environment, flow: f.flow })}>{f.flow}</a></th>
+                  <td class="num">{f.deployments}</td>
+                  <td class="num">{f.deployments_per_day.toFixed(2)}</td>
+                  <td>{duration(f.lead_time_seconds.median)}</td>
+                  <td>{duration(f.lead_time_seconds.p90)}</td>
+                  <td>{pct(f.change_failure_rate.rate)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>Deployments</h2>
+      {r.deployments.length === 0 ? (
+        <Empty>None.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table class="compact">
+            <caption class="sr-only">Deployments in the period</caption>
+            <thead>
+              <tr>
+                <th scope="col">Deployed</th>
+                <th scope="col">Flow</th>
+                <th scope="col">Artifact</th>
+                <th scope="col">Commit</th>
+                <th scope="col">Lead time</th>
+                <th scope="col">Compliant</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.deployments.slice(0, 500).map((d) => (
+                <tr key={`${d.snapshot}-${d.fingerprint}`}>
+                  <td><a href={href(['snapshots', `${r.environment}#${d.snapshot}`])}>{when(d.deployed_at)}</a></td>
+                  <th scope="row">{d.flow}</th>
+                  <td><a href={href(['artifacts', `${d.flow}@${d.fingerprint}`])}>{d.artifact}</a></td>
+                  <td><code>{short(d.git_commit, 10)}</code></td>
+                  <td>{duration(d.lead_time_seconds)}</td>
+                  <td>{d.compliant === null ? '—' : d.compliant ? 'yes' : 'no'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+function Metrics({ q }: { q: { environment: string; since?: string; flow?: string; bucket?: 'day' | 'week' } }) {
+  const { api } = useApi();
+  const state = useAsync(() => api.dora(q), [api, q.environment, q.since, q.flow, q.bucket]);
+  // The server's 404 for a route it does not have says "no route …"; an unknown environment is another 404.
+  if (state.error instanceof ApiError && state.error.status === 404 && state.error.message.startsWith('no route ')) {
+    return <p class="empty" role="status">This server has no DORA metrics yet.</p>;
+  }
+  if (state.error !== undefined) return <ErrorMessage error={state.error} />;
+  return <Async state={state}>{(r) => <Report r={r} />}</Async>;
+}
+
+/** DORA metrics of an environment: deployment frequency and lead time over time, per flow (`evident metrics dora`). */
+export function DoraPage({ query }: { query: URLSearchParams }) {
+  const { api } = useApi();
+  const environment = query.get('environment') ?? '';
+  const since = query.get('since') ?? '';
+  const flow = query.get('flow') ?? '';
+  const bucket = query.get('bucket') === 'week' ? 'week' : 'day';
+  const envs = useAsync(() => api.environments(), [api]);
+  const [env, setEnv] = useState(environment);
+  const [b, setB] = useState<'day' | 'week'>(bucket);
+  const cli = ['evident metrics dora', `--environment ${shellArg(environment || 'ENV')}`, since && `--since ${shellArg(since)}`, flow && `--flow ${shellArg(flow)}`, bucket === 'week' && '--bucket week'].filter(Boolean).join(' ');
+  return (
+    <>
+      <PageTitle title="DORA metrics">DORA metrics</PageTitle>
+      <CliCommand command={cli} />
+      <form class="filters" aria-label="Metrics to show" onSubmit={(e) => { e.preventDefault(); navigate(href(['dora'], { environment: env, flow, since, bucket: b === 'week' ? 'week' : undefined })); }}>
+        <label>
+          Environment
+          <select value={env} onChange={(e) => setEnv(e.currentTarget.value)}>
+            <option value="">choose…</option>
+            {(envs.data?.items ?? []).map((e) => <option key={e.name} value={e.name}>{e.name}</option>)}
+          </select>
+        </label>
+        <label>
+          Per
+          <select value={b} onChange={(e) => setB(e.currentTarget.value === 'week' ? 'week' : 'day')}>
+            <option value="day">day</option>
+            <option value="week">week</option>
+          </select>
+        </label>
+        <button type="submit">Show</button>
+        {flow && <span class="small">flow {flow} · <a href={href(['dora'], { environment, since, bucket: bucket === 'week' ? 'week' : undefined })}>all flows</a></span>}
+      </form>
+      {environment ? <Metrics q={{ environment, since: since || undefined, flow: flow || undefined, bucket }} /> : <Empty>Choose an environment.</Empty>}
+    </>
+  );
+}

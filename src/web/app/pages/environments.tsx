@@ -1,0 +1,54 @@
+import { Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
+import { when } from '../format.js';
+import { href } from '../router.js';
+
+/** Every environment with its latest snapshot (`evident list environments`). */
+export function EnvironmentsPage() {
+  const { api } = useApi();
+  const state = useAsync(() => api.environments(), [api]);
+  return (
+    <>
+      <PageTitle title="Environments">Environments</PageTitle>
+      <CliCommand command="evident list environments" />
+      <Async state={state}>
+        {(r) =>
+          r.items.length === 0 ? (
+            <Empty>No environments yet.</Empty>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <caption class="sr-only">Environments</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Environment</th>
+                    <th scope="col">Type</th>
+                    <th scope="col">Latest snapshot</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Description</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {r.items.map((e) => (
+                    <tr key={e.name}>
+                      <th scope="row">
+                        <a href={href(['environments', e.name])}>{e.name}</a>
+                        {e.archived_at && <span class="muted"> (archived)</span>}
+                      </th>
+                      <td>{e.type}{e.included_environments?.length ? ` of ${e.included_environments.join(', ')}` : ''}</td>
+                      <td>{e.latest_snapshot !== null ? <a href={href(['snapshots', `${e.name}#${e.latest_snapshot}`])}>#{e.latest_snapshot}</a> : <span class="muted">none</span>}</td>
+                      <td>{when(e.created_at)}</td>
+                      <td>{e.description}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Async>
+      <p>
+        Compare two snapshots on the <a href={href(['diff'])}>diff</a> page, or plan a promotion on the <a href={href(['release-plan'])}>release plan</a> page.
+      </p>
+    </>
+  );
+}

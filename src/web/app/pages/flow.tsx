@@ -1,0 +1,70 @@
+import { Async, CliCommand, Empty, PageTitle, useApi, useAsync, useCursorList } from '../components.js';
+import { short, shellArg, when } from '../format.js';
+import { href } from '../router.js';
+
+/** One flow and its trails, oldest first (`evident get flow F`, `evident list trails --flow F`). */
+export function FlowPage({ flow }: { flow: string }) {
+  const { api } = useApi();
+  const state = useAsync(() => api.flow(flow), [api, flow]);
+  const trails = useCursorList((cursor) => api.trails(flow, cursor, 100), [api, flow]);
+  return (
+    <>
+      <nav aria-label="Breadcrumb" class="crumbs">
+        <a href={href(['flows'])}>Flows</a> / <span aria-current="page">{flow}</span>
+      </nav>
+      <PageTitle title={`Flow ${flow}`}>Flow {flow}</PageTitle>
+      <CliCommand command={[`evident get flow ${shellArg(flow)}`, `evident list trails --flow ${shellArg(flow)}`]} />
+      <Async state={state}>
+        {(f) => (
+          <dl class="facts">
+            <dt>Description</dt>
+            <dd>{f.description || <span class="muted">none</span>}</dd>
+            <dt>Template</dt>
+            <dd>{f.template ? <pre class="source">{f.template}</pre> : <span class="muted">none (every trail is compliant when its attestations are)</span>}</dd>
+            <dt>Created</dt>
+            <dd>{when(f.created_at)} (log entry <a href={href(['log'], { index: f.entry_index })}>{f.entry_index}</a>)</dd>
+            {f.archived_at && (
+              <>
+                <dt>Archived</dt>
+                <dd>{when(f.archived_at)}</dd>
+              </>
+            )}
+            <dt>Tags</dt>
+            <dd>{Object.keys(f.tags).length ? Object.entries(f.tags).map(([k, v]) => <span key={k} class="tag">{k}={v}</span>) : <span class="muted">none</span>}</dd>
+          </dl>
+        )}
+      </Async>
+      <h2>Trails</h2>
+      {!trails.loading && trails.items.length === 0 && trails.error === undefined ? (
+        <Empty>No trails yet.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">Trails of {flow}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Trail</th>
+                <th scope="col">Commit</th>
+                <th scope="col">Began</th>
+                <th scope="col">Description</th>
+              </tr>
+            </thead>
+            <tbody>
+              {trails.items.map((t) => (
+                <tr key={t.name}>
+                  <th scope="row">
+                    <a href={href(['flows', flow, 'trails', t.name])}>{t.name}</a>
+                  </th>
+                  <td>{t.git_commit ? <a href={href(['search'], { q: t.git_commit })}><code>{short(t.git_commit, 10)}</code></a> : '—'}</td>
+                  <td>{when(t.created_at)}</td>
+                  <td>{t.description}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {trails.more}
+    </>
+  );
+}
