@@ -35,11 +35,14 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `evident server` on a free port and waits for its JSON start-up report. */
+/**
+ * Starts `evident server` on a free port and waits for its JSON start-up report. Without the demo organisation
+ * (EVIDENT_NO_DEMO=1) unless `env` says otherwise: most suites need an empty server, and fast.
+ */
 export function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, '--output', 'json', 'server', '--port', '0', '--log-level', 'warn', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', EVIDENT_NO_DEMO: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
