@@ -27,10 +27,21 @@ export function evident(args: string[], env: Record<string, string> = {}, input?
   });
 }
 
+/** What `evident --output json server` prints once listening. */
+export interface StartupReport {
+  url: string;
+  store: string;
+  verifier_key: string;
+  first_admin: { org: string; token: string } | null;
+  demo: { org: string; token: string; ui_url: string; log_entries: number; seed_millis: number } | null;
+}
+
 export interface ServerProcess {
   url: string;
   token: string | undefined;
   verifierKey: string;
+  /** The whole JSON start-up report. */
+  info: StartupReport;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -54,7 +65,7 @@ export function startServerProcess(args: string[], env: Record<string, string> =
       try {
         const info = JSON.parse(buffer);
         resolve({
-          url: info.url, token: info.first_admin?.token, verifierKey: info.verifier_key, child,
+          url: info.url, token: info.first_admin?.token, verifierKey: info.verifier_key, info, child,
           stop: () => new Promise((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }),
         });
       } catch {
