@@ -1,7 +1,7 @@
 import { EvidentError } from '../core/index.js';
 import type { FastifyInstance } from 'fastify';
 import { openStore, type BlobStoreKind, type Store } from '../store/index.js';
-import { createServices, loadLogKey } from '../services/index.js';
+import { DEMO_ORG, createServices, loadLogKey, seedDemo } from '../services/index.js';
 import { buildApp } from './app.js';
 
 export interface ServerOptions {
@@ -20,6 +20,8 @@ export interface ServerOptions {
   maxEvidenceBytes?: number;
   /** Requests without a token from loopback act as admin; refused unless listening on loopback. */
   insecureLocal?: boolean;
+  /** On first start, also seed the demo organisation (cyber-dojo, docs/demo.md). Off unless asked for. */
+  demo?: boolean;
 }
 
 export interface RunningServer {
@@ -31,6 +33,8 @@ export interface RunningServer {
   keyCreated: boolean;
   /** Set on first start only: the default org and its first admin token, to be shown once. */
   bootstrap?: { org: string; token: string };
+  /** Set on first start with `demo`: the demo organisation, its admin token (shown once) and how long seeding took. */
+  demo?: { org: string; token: string; entries: number; millis: number };
   close(): Promise<void>;
 }
 
@@ -45,11 +49,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const services = createServices(store, key.signer, { evidence: { maxBytes: options.maxEvidenceBytes } });
     const { auth } = services;
     let bootstrap: RunningServer['bootstrap'];
+    let demo: RunningServer['demo'];
     if (!(await auth.hasOrgs())) {
       const { org, created } = await auth.ensureOrg(options.defaultOrg ?? 'default');
       if (created) {
         const issued = await auth.issue(org, { name: 'first admin', role: 'admin', createdBy: 'evident server (first start)' });
         bootstrap = { org: org.name, token: issued.secret };
+        // Seeded only by the process that created the first organisation, so a restart never seeds again.
+        if (options.demo && org.name !== DEMO_ORG) demo = await seedDemo(store, key.signer);
       }
     }
     const app = await buildApp({ services, insecureLocal: options.insecureLocal, defaultOrg: options.defaultOrg, logger: { level: options.logLevel ?? 'info', stream: process.stderr } });
@@ -59,7 +66,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
     return {
       app, store, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, verifierKey: key.signer.verifierKey,
-      keyFile: key.file, keyCreated: key.created, bootstrap,
+      keyFile: key.file, keyCreated: key.created, bootstrap, demo,
       async close() {
         await app.close();
         await store.close();

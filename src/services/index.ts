@@ -46,3 +46,5 @@ export type {
   VsaInput, VsaPredicate,
 } from './records/index.js';
 export * from './reporters/index.js';
+export { seedDemo, DEMO_ORG, DEMO_FLOWS, RELEASE_FLOW, demoVersions, PROD_POLICY, ALLOWANCE_REASON } from './demo/index.js';
+export type { DemoSeedOptions, DemoSeedResult, DemoFlow, DemoVersion } from './demo/index.js';

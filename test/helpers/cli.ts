@@ -27,19 +27,33 @@ export function evident(args: string[], env: Record<string, string> = {}, input?
   });
 }
 
+/** What `evident --output json server` prints once listening. */
+export interface StartupReport {
+  url: string;
+  store: string;
+  verifier_key: string;
+  first_admin: { org: string; token: string } | null;
+  demo: { org: string; token: string; ui_url: string; log_entries: number; seed_millis: number } | null;
+}
+
 export interface ServerProcess {
   url: string;
   token: string | undefined;
   verifierKey: string;
+  /** The whole JSON start-up report. */
+  info: StartupReport;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** Starts `evident server` on a free port and waits for its JSON start-up report. */
+/**
+ * Starts `evident server` on a free port and waits for its JSON start-up report. Without the demo organisation
+ * (EVIDENT_NO_DEMO=1) unless `env` says otherwise: most suites need an empty server, and fast.
+ */
 export function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, '--output', 'json', 'server', '--port', '0', '--log-level', 'warn', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', EVIDENT_NO_DEMO: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -51,7 +65,7 @@ export function startServerProcess(args: string[], env: Record<string, string> =
       try {
         const info = JSON.parse(buffer);
         resolve({
-          url: info.url, token: info.first_admin?.token, verifierKey: info.verifier_key, child,
+          url: info.url, token: info.first_admin?.token, verifierKey: info.verifier_key, info, child,
           stop: () => new Promise((done) => { child.once('exit', () => done()); child.kill('SIGTERM'); }),
         });
       } catch {

@@ -12,6 +12,8 @@ export interface ServerCommandOptions {
   maxEvidenceMb: number;
   blobStore?: 'filesystem' | 'database';
   insecureLocal?: boolean;
+  /** False with --no-demo (or EVIDENT_NO_DEMO=1). */
+  demo: boolean;
 }
 
 export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promise<void> {
@@ -21,10 +23,14 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
     port: opts.port, bind: opts.bind, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl,
     logKey: opts.logKey, defaultOrg: opts.defaultOrg, logLevel: opts.logLevel,
     maxEvidenceBytes: opts.maxEvidenceMb * 1024 * 1024, blobStore: opts.blobStore, insecureLocal: opts.insecureLocal,
+    demo: opts.demo && process.env.EVIDENT_NO_DEMO !== '1',
   });
   const out = ctx.printer;
   const store = opts.databaseUrl ? 'PostgreSQL' : `SQLite in ${opts.dataDir}`;
-  const info = { url: server.url, store, verifier_key: server.verifierKey, first_admin: server.bootstrap ?? null };
+  const demo = server.demo
+    ? { org: server.demo.org, token: server.demo.token, ui_url: `${server.url}/`, log_entries: server.demo.entries, seed_millis: server.demo.millis }
+    : null;
+  const info = { url: server.url, store, verifier_key: server.verifierKey, first_admin: server.bootstrap ?? null, demo };
   out.result(info, () => {
     out.text(`Evident is listening on ${server.url} (store: ${store})`);
     out.text(`Log verifier key: ${server.verifierKey}${server.keyCreated ? `  (new key written to ${server.keyFile})` : ''}`);
@@ -37,6 +43,19 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
       out.text(`  export EVIDENT_HOST=${server.url} EVIDENT_ORG=${server.bootstrap.org} EVIDENT_API_TOKEN=${server.bootstrap.token}`);
       out.text('');
       out.text('Then try: evident log checkpoint   and   evident verify log');
+    }
+    if (demo) {
+      out.text('');
+      out.text(`Demo: organisation "${demo.org}" holds six weeks of cyber-dojo's pipelines and environments (docs/demo.md).`);
+      out.text(`Open ${demo.ui_url} in a browser and sign in by pasting this token (admin of ${demo.org}, shown only this once):`);
+      out.text('');
+      out.text(`  ${demo.token}`);
+      out.text('');
+      out.text('or use it from the CLI:');
+      out.text('');
+      out.text(`  export EVIDENT_HOST=${server.url} EVIDENT_ORG=${demo.org} EVIDENT_API_TOKEN=${demo.token}`);
+      out.text('');
+      out.text('Then try: evident list flows   evident release plan aws-beta aws-prod   evident assert snapshot aws-prod');
     }
   });
   const stop = () => {
@@ -58,8 +77,9 @@ export function registerServer(program: Command): void {
     .option('--default-org <name>', 'organisation created on first start', 'default')
     .option('--log-level <level>', 'server log level (fatal, error, warn, info, debug)', 'info')
     .option('--max-evidence-mb <n>', 'largest evidence file accepted, in MiB', intFlag('--max-evidence-mb', 1), 100)
+    .option('--no-demo', 'on first start, do not seed the demo organisation cyber-dojo (env EVIDENT_NO_DEMO=1)')
     .option('--insecure-local', 'let requests without a token from this machine act as admin (only with --bind 127.0.0.1; for trying Evident out)')
     .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
-    .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
+    .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once,\nand seeds the demo organisation cyber-dojo (unless --no-demo) with its own admin token.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
     .action(action<ServerCommandOptions>(serverCommand));
 }
