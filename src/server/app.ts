@@ -21,6 +21,7 @@ import { policyRoutes } from './routes/policies.js';
 import { assertRoutes } from './routes/assert.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { cacheRoutes } from './routes/cache.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 export interface AppOptions {
   services: Services;
@@ -88,6 +89,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(assertRoutes(services));
   await app.register(schemaRoutes(services));
   await app.register(cacheRoutes(services));
+  await app.register(metricsRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;
 }

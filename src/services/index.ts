@@ -45,4 +45,6 @@ export type {
   CreatePolicyInput, AttachResult, ArtifactComplianceResult, PolicyResult, ShownRuleEvaluation, SnapshotCompliance, AssertArtifactInput, AssertFailure, AssertResult,
   VsaInput, VsaPredicate,
 } from './records/index.js';
+export { DoraService, DORA_BUCKETS, aggregateDora, doraWindow, nearestRank } from './records/index.js';
+export type { DoraBucket, DoraDeployment, DoraQuery, DoraReport, DoraSeriesPoint, DoraStats, DoraWindow } from './records/index.js';
 export * from './reporters/index.js';

@@ -348,6 +348,19 @@ export interface EnvironmentReader {
   snapshotTimes(envId: number, indexes: readonly number[]): Promise<Map<number, string>>;
   /** Every snapshot a fingerprint appears in, by environment then index. */
   appearances(orgId: number, fingerprint: string): Promise<Appearance[]>;
+  /**
+   * Where a run began in the environment (the fingerprint was not in the snapshot before) in snapshots taken
+   * at `from` or later and before `to` (ISO-8601), by snapshot then fingerprint.
+   */
+  runStarts(envId: number, from: string, to: string): Promise<RunStart[]>;
+}
+
+export interface RunStart {
+  /** The snapshot where the run began. */
+  index: number;
+  createdAt: string;
+  fingerprint: string;
+  name: string;
 }
 
 /** One immutable version of an environment policy. */
