@@ -424,4 +424,18 @@ export interface PolicyReader {
   /** Attestations of the trails (on them and on their artifacts), in recording order. */
   attestationsOfTrails(trailIds: readonly number[]): Promise<AttestationRecord[]>;
   artifactsOfTrails(trailIds: readonly number[]): Promise<{ trailId: number; name: string; fingerprint: string }[]>;
+  /**
+   * Everything compliance facts are made of for these fingerprints, in one round of queries made at once:
+   * their latest reports, and the flows, trails, attestations and artifacts of every trail that reported them
+   * (a superset of the latest reports' trails).
+   */
+  factSources(orgId: number, fingerprints: readonly string[]): Promise<FactSources>;
+}
+
+export interface FactSources {
+  reports: Map<string, { artifact: ArtifactRecord; flow: string }>;
+  flows: FlowRecord[];
+  trails: TrailRecord[];
+  attestations: AttestationRecord[];
+  artifacts: { trailId: number; name: string; fingerprint: string }[];
 }
