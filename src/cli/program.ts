@@ -25,6 +25,7 @@ import { registerReleaseCommands } from './commands/release.js';
 import { registerPolicyCommands } from './commands/policies.js';
 import { registerAllowCommands } from './commands/allow.js';
 import { registerAssertCommands } from './commands/assert.js';
+import { registerMetricsCommands } from './commands/metrics.js';
 
 export function buildProgram(): Command {
   const program = new Command('evident')
@@ -73,5 +74,6 @@ export function buildProgram(): Command {
   registerPolicyCommands(program, create, get, list);
   registerAllowCommands(program, list);
   registerAssertCommands(program);
+  registerMetricsCommands(program);
   return program;
 }

@@ -9,6 +9,7 @@ import {
 import * as envs from './environment-schemas.js';
 import * as pols from './policy-schemas.js';
 import { ReleasePlan } from './release-schemas.js';
+import { DoraReport, type DoraQuery } from './metrics-schemas.js';
 import {
   ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, AttestationTypeList, Flow, SearchResult, Trail, TrailDetail, TrailPage,
   type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type JUnitCreate, type PullRequestCreate, type SarifCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
@@ -276,6 +277,11 @@ export class EvidentClient {
   /** Seed 001's release plan between the latest snapshots of two environments. */
   releasePlan(from: string, to: string, options: { allowInProgress?: boolean } = {}) {
     return this.json(ReleasePlan, 'GET', this.orgPath('/release-plan'), { from, to, allow_in_progress: options.allowInProgress ? 'true' : undefined });
+  }
+
+  /** DORA metrics of one environment (docs/metrics.md). */
+  doraMetrics(q: DoraQuery) {
+    return this.json(DoraReport, 'GET', this.orgPath('/metrics/dora'), { ...q });
   }
 
   search(q: string) {

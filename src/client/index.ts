@@ -10,3 +10,4 @@ export * as releaseSchemas from './release-schemas.js';
 export * as policySchemas from './policy-schemas.js';
 export * as cacheSchemas from './cache-schemas.js';
 export { CacheClient } from './cache-client.js';
+export * as metricsSchemas from './metrics-schemas.js';

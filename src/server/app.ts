@@ -22,6 +22,7 @@ import { assertRoutes } from './routes/assert.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { cacheRoutes } from './routes/cache.js';
 import { webRoutes } from './routes/web.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 export interface AppOptions {
   services: Services;
@@ -92,6 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(schemaRoutes(services));
   await app.register(cacheRoutes(services));
   await app.register(webRoutes());
+  await app.register(metricsRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;
 }

@@ -11,6 +11,7 @@ import { PolicyService } from './records/policies.js';
 import { AllowanceService } from './records/allowances.js';
 import { ComplianceService } from './records/compliance.js';
 import { AssertService } from './records/assert.js';
+import { DoraService } from './records/dora.js';
 import {
   ArtifactService, AttestationService, AttestationTypeService, EnvironmentService, EvidenceAttestationService, FlowService, TrailService,
 } from './records/index.js';
@@ -35,6 +36,7 @@ export interface ServiceBundle {
   allowances: AllowanceService;
   compliance: ComplianceService;
   asserts: AssertService;
+  dora: DoraService;
 }
 
 export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions } = {}): ServiceBundle {
@@ -51,6 +53,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     allowances,
     compliance,
     asserts: new AssertService(store, environments, policies, compliance, allowances, signer, options.clock),
+    dora: new DoraService(store, environments, policies, compliance, options.clock),
     store,
     auth: new AuthService(store, options.clock),
     log,

@@ -1,7 +1,9 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { canonicalJson } from '../formats/index.js';
 import type { Database, EnvironmentsTable, SnapshotsTable } from './schema.js';
-import type { Appearance, EnvironmentReader, EnvironmentRecord, EnvironmentWriter, ExpectationRecord, Page, RunningArtifact, SnapshotRecord, SnapshotState } from './types.js';
+import type {
+  Appearance, EnvironmentReader, EnvironmentRecord, EnvironmentWriter, ExpectationRecord, Page, RunningArtifact, RunStart, SnapshotRecord, SnapshotState,
+} from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { EvidentError } from '../core/index.js';
 
@@ -143,5 +145,16 @@ export class SqlEnvironmentReader implements EnvironmentReader {
       .where('sa.org_id', '=', orgId).where('sa.fingerprint', '=', fingerprint)
       .orderBy('sa.env_id').orderBy('sa.idx').execute();
     return rows.map((r) => ({ envName: r.env_name, envId: r.env_id, index: r.idx, instances: r.instances, createdAt: r.created_at }));
+  }
+
+  async runStarts(envId: number, from: string, to: string): Promise<RunStart[]> {
+    // `since_idx = idx` is the predicate of the partial index snapshot_artifacts_starts (migration 0013):
+    // only the rows where a run began are read, not every snapshot's running set.
+    const rows = await this.db.selectFrom('snapshot_artifacts as sa').innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
+      .select(['sa.idx', 's.created_at', 'sa.fingerprint', 'sa.name'])
+      .where('sa.env_id', '=', envId).whereRef('sa.since_idx', '=', 'sa.idx')
+      .where('s.created_at', '>=', from).where('s.created_at', '<', to)
+      .orderBy('sa.idx').orderBy('sa.fingerprint').execute();
+    return rows.map((r) => ({ index: r.idx, createdAt: r.created_at, fingerprint: r.fingerprint, name: r.name }));
   }
 }

@@ -11,5 +11,5 @@ export { FilesystemBlobStore } from './blob-fs.js';
 export type { CacheEntryRecord, CacheEntryStore } from './cache-entries.js';
 export { DatabaseBlobStore, SqlOrgBlobStore, BLOB_CHUNK_BYTES } from './blob-sql.js';
 export type { BlobStore, BlobStoreKind, BlobStoreOptions, BlobLimits, BlobInfo, BlobRead, PutResult, OrgBlobStore, OrgBlobRecord } from './blob-types.js';
-export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotState, RunningArtifact, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';
+export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotState, RunningArtifact, RunStart, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';
 export type { PolicyRecord, PolicyAttachmentRecord, AllowanceRecord, PolicyReader, PolicyWriter } from './types.js';

@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, Migration, MigrationProvider } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Migration, type MigrationProvider } from 'kysely';
 import type { Engine } from './schema.js';
 import { addAppendOnlyTriggers } from './append-only.js';
 import { blobsMigration } from './blob-migration.js';
@@ -175,6 +175,20 @@ function artifactCommitTime(): Migration {
   };
 }
 
+/**
+ * 0013: the rows where a run of an artifact began (`since_idx = idx`: not running in the snapshot before), by
+ * environment and snapshot. DORA's deployments are exactly these rows; the partial index holds only them, so
+ * reading an environment's deployments over a window does not scan every snapshot's running set.
+ */
+function deploymentStarts(): Migration {
+  return {
+    async up(db) {
+      await db.schema.createIndex('snapshot_artifacts_starts').on('snapshot_artifacts').columns(['env_id', 'idx'])
+        .where(sql<boolean>`since_idx = idx`).execute();
+    },
+  };
+}
+
 function flowTags(): Migration {
   return {
     async up(db) {
@@ -269,7 +283,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
       return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine), '0008_flow_tags': flowTags(), '0009_policies': policiesMigration(engine), '0010_cache_entries': cacheEntriesMigration(engine),
-        '0011_artifact_commit_time': artifactCommitTime() };
+        '0011_artifact_commit_time': artifactCommitTime(), '0013_deployment_starts': deploymentStarts() };
     },
   };
 }

@@ -1,9 +1,9 @@
 import type { ColumnDefinitionBuilder, Kysely, Migration, Selectable, Transaction } from 'kysely';
 import { addAppendOnlyTriggers } from './append-only.js';
 import type { AllowancesTable, Database, Engine, PoliciesTable, PolicyAttachmentsTable } from './schema.js';
-import { toAttestation, toFlow, toTrail } from './record-rows.js';
+import { toArtifact, toAttestation, toFlow, toTrail } from './record-rows.js';
 import type {
-  AllowanceRecord, AttestationRecord, FlowRecord, PolicyAttachmentRecord, PolicyReader, PolicyRecord, PolicyWriter, TrailRecord,
+  AllowanceRecord, ArtifactRecord, AttestationRecord, FactSources, FlowRecord, PolicyAttachmentRecord, PolicyReader, PolicyRecord, PolicyWriter, TrailRecord,
 } from './types.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -173,5 +173,38 @@ export class SqlPolicyReader implements PolicyReader {
   async artifactsOfTrails(trailIds: readonly number[]): Promise<{ trailId: number; name: string; fingerprint: string }[]> {
     const rows = await inChunks(trailIds, (chunk) => this.db.selectFrom('artifacts').select(['trail_id', 'name', 'fingerprint']).where('trail_id', 'in', chunk).execute());
     return rows.map((r) => ({ trailId: r.trail_id, name: r.name, fingerprint: r.fingerprint }));
+  }
+
+  async factSources(orgId: number, fingerprints: readonly string[]): Promise<FactSources> {
+    const reports = new Map<string, { artifact: ArtifactRecord; flow: string }>();
+    const flows = new Map<number, FlowRecord>();
+    const trails = new Map<number, TrailRecord>();
+    const attestations = new Map<number, AttestationRecord>();
+    const artifacts = new Map<string, { trailId: number; name: string; fingerprint: string }>();
+    const unique = [...new Set(fingerprints)];
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const part = unique.slice(i, i + CHUNK);
+      // What reported these fingerprints, as subqueries: the five reads go out together, one round trip.
+      const reporting = this.db.selectFrom('artifacts').where('org_id', '=', orgId).where('fingerprint', 'in', part);
+      const inTrails = reporting.select('trail_id');
+      const [rows, flowRows, trailRows, attestationRows, artifactRows] = await Promise.all([
+        this.db.selectFrom('artifacts').innerJoin('flows', 'flows.id', 'artifacts.flow_id').selectAll('artifacts').select('flows.name as flow_name')
+          .where('artifacts.org_id', '=', orgId).where('artifacts.fingerprint', 'in', part).orderBy('artifacts.id').execute(),
+        this.db.selectFrom('flows').selectAll().where('id', 'in', reporting.select('flow_id')).execute(),
+        this.db.selectFrom('trails').selectAll().where('id', 'in', inTrails).execute(),
+        this.db.selectFrom('attestations').selectAll().where('trail_id', 'in', inTrails).execute(),
+        this.db.selectFrom('artifacts').select(['trail_id', 'name', 'fingerprint']).where('trail_id', 'in', inTrails).execute(),
+      ]);
+      // Ascending ids: the last row seen for a fingerprint is its latest report.
+      for (const r of rows) reports.set(r.fingerprint, { artifact: toArtifact(r), flow: r.flow_name });
+      for (const r of flowRows) flows.set(r.id, toFlow(r));
+      for (const r of trailRows) trails.set(r.id, toTrail(r));
+      for (const r of attestationRows) attestations.set(r.id, toAttestation(r));
+      for (const r of artifactRows) artifacts.set(`${r.trail_id} ${r.name} ${r.fingerprint}`, { trailId: r.trail_id, name: r.name, fingerprint: r.fingerprint });
+    }
+    return {
+      reports, flows: [...flows.values()], trails: [...trails.values()],
+      attestations: [...attestations.values()].sort((a, b) => a.id - b.id), artifacts: [...artifacts.values()],
+    };
   }
 }

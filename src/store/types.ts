@@ -348,6 +348,19 @@ export interface EnvironmentReader {
   snapshotTimes(envId: number, indexes: readonly number[]): Promise<Map<number, string>>;
   /** Every snapshot a fingerprint appears in, by environment then index. */
   appearances(orgId: number, fingerprint: string): Promise<Appearance[]>;
+  /**
+   * Where a run began in the environment (the fingerprint was not in the snapshot before) in snapshots taken
+   * at `from` or later and before `to` (ISO-8601), by snapshot then fingerprint.
+   */
+  runStarts(envId: number, from: string, to: string): Promise<RunStart[]>;
+}
+
+export interface RunStart {
+  /** The snapshot where the run began. */
+  index: number;
+  createdAt: string;
+  fingerprint: string;
+  name: string;
 }
 
 /** One immutable version of an environment policy. */
@@ -411,4 +424,18 @@ export interface PolicyReader {
   /** Attestations of the trails (on them and on their artifacts), in recording order. */
   attestationsOfTrails(trailIds: readonly number[]): Promise<AttestationRecord[]>;
   artifactsOfTrails(trailIds: readonly number[]): Promise<{ trailId: number; name: string; fingerprint: string }[]>;
+  /**
+   * Everything compliance facts are made of for these fingerprints, in one round of queries made at once:
+   * their latest reports, and the flows, trails, attestations and artifacts of every trail that reported them
+   * (a superset of the latest reports' trails).
+   */
+  factSources(orgId: number, fingerprints: readonly string[]): Promise<FactSources>;
+}
+
+export interface FactSources {
+  reports: Map<string, { artifact: ArtifactRecord; flow: string }>;
+  flows: FlowRecord[];
+  trails: TrailRecord[];
+  attestations: AttestationRecord[];
+  artifacts: { trailId: number; name: string; fingerprint: string }[];
 }

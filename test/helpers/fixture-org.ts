@@ -20,6 +20,12 @@ import type { OrgRecord } from '../../src/store/index.js';
 //   aws-beta#3: svc-04, svc-08 on their t2 artifact; svc-09 stopped
 //   aws-prod#3: svc-02 scaled from 1 to 3 instances (scaling is no deployment)
 //   expectations on aws-prod: svc-06…08 (running) and svc-12 t2 (not running).
+// Commit times: each artifact's commit was made commitTime(i, trail) (before the fixture's first entry), none
+// when i % 7 == 0 (svc-07, 14, 21, 28).
+// Deployments over later days (only with `history`, for DORA metrics: it changes the last deployments above):
+//   aws-prod#4 (+1 day): svc-04 and svc-08 on their t2 artifact      aws-prod#5: policy `snyk` attached (needs snyk-scan)
+//   aws-prod#6 (+2 days): + svc-09…12 (9 and 10 non-compliant)       aws-prod#7 (+1 day): svc-05 stopped
+//   aws-prod#8 (+1 day): svc-05 again (non-compliant), svc-02 back to 1 instance (no deployment)
 
 export const FLOW_COUNT = 32;
 export const START = Date.parse('2024-03-01T09:00:00.000Z');
@@ -32,12 +38,20 @@ export class SteppingClock implements Clock {
     this.t += 60_000;
     return d;
   }
+
+  /** Moves on by whole days (the fixture's later history). */
+  skipDays(days: number): void {
+    this.t += days * 86_400_000;
+  }
 }
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 export const flowName = (i: number) => `svc-${String(i).padStart(2, '0')}`;
 export const fp = (i: number, trail: 1 | 2) => `${hex(i, 2)}${trail}`.padEnd(64, 'f');
 export const commit = (i: number, trail: 1 | 2) => `${hex(i, 2)}${trail}c`.padEnd(40, 'a');
+/** When the commit of flow i's artifact on a trail was made; null for i % 7 == 0. t2's commit is an hour after t1's. */
+export const commitTime = (i: number, trail: 1 | 2): string | null =>
+  i % 7 === 0 ? null : new Date(START - (40 - i) * 600_000 + (trail - 1) * 3_600_000).toISOString();
 export const trailsOf = (i: number): ('t1' | 't2')[] => (i >= 31 ? [] : i % 4 === 0 ? ['t1', 't2'] : ['t1']);
 export const latestTrail = (i: number): 't1' | 't2' | null => trailsOf(i).at(-1) ?? null;
 const num = (t: 't1' | 't2') => (t === 't1' ? 1 : 2) as 1 | 2;
@@ -71,8 +85,13 @@ export const FACTS = {
   missingSnyk: range(1, FLOW_COUNT).filter((i) => i >= 31 || i % 3 === 0).map(flowName),
 };
 
-/** Builds the org's 32 flows, two environments and their snapshots through `services` (give them a SteppingClock). */
-export async function buildFixtureOrg(services: ServiceBundle, org: OrgRecord): Promise<void> {
+export const SNYK_POLICY = '_schema: https://docs.kosli.com/schemas/policy/v1\nartifacts:\n  attestations:\n    - name: snyk-scan\n      type: snyk\n';
+
+/**
+ * Builds the org's 32 flows, two environments and their snapshots through `services` (give them a
+ * SteppingClock); with `history` (that clock), aws-prod's later deployments too.
+ */
+export async function buildFixtureOrg(services: ServiceBundle, org: OrgRecord, options: { history?: SteppingClock } = {}): Promise<void> {
   for (const i of range(1, FLOW_COUNT)) {
     const flow = flowName(i);
     await services.flows.create(org, { name: flow, description: `service ${i}`, template: i <= 8 ? templateFor(i) : null });
@@ -80,7 +99,7 @@ export async function buildFixtureOrg(services: ServiceBundle, org: OrgRecord): 
     for (const trail of trailsOf(i)) {
       const n = num(trail);
       await services.trails.begin(org, { flow, name: trail, gitCommit: commit(i, n) });
-      await services.artifacts.report(org, { flow, trail, name: flow, displayName: `${flow}:${n}`, fingerprint: fp(i, n), gitCommit: commit(i, n) });
+      await services.artifacts.report(org, { flow, trail, name: flow, displayName: `${flow}:${n}`, fingerprint: fp(i, n), gitCommit: commit(i, n), commitTime: commitTime(i, n) });
       const latest = trail === latestTrail(i);
       if (i % 3 !== 0 || !latest) {
         await services.attestations.record(org, 'snyk', { flow, trail, name: 'snyk-scan', fingerprint: fp(i, n) }, i % 5 !== 0, { critical: i % 5 === 0 ? 1 : 0 });
@@ -101,4 +120,19 @@ export async function buildFixtureOrg(services: ServiceBundle, org: OrgRecord): 
   await services.environments.report(org, 'aws-prod', running(range(1, 8), () => 1, (i) => (i === 2 ? 3 : 1)));
   for (const i of [6, 7, 8]) await services.environments.expect(org, 'aws-prod', fp(i, 1));
   await services.environments.expect(org, 'aws-prod', fp(12, 2), 'svc-12 release');
+  if (options.history) await laterHistory(services, org, options.history);
+}
+
+async function laterHistory(services: ServiceBundle, org: OrgRecord, clock: SteppingClock): Promise<void> {
+  const t2 = (i: number) => (i === 4 || i === 8 ? 2 : 1);
+  clock.skipDays(1);
+  await services.environments.report(org, 'aws-prod', running(range(1, 8), t2, (i) => (i === 2 ? 3 : 1)));
+  await services.policies.create(org, { name: 'snyk', source: SNYK_POLICY });
+  await services.policies.attach(org, 'aws-prod', 'snyk');
+  clock.skipDays(2);
+  await services.environments.report(org, 'aws-prod', running(range(1, 12), t2, (i) => (i === 2 ? 3 : 1)));
+  clock.skipDays(1);
+  await services.environments.report(org, 'aws-prod', running(range(1, 12).filter((i) => i !== 5), t2, (i) => (i === 2 ? 3 : 1)));
+  clock.skipDays(1);
+  await services.environments.report(org, 'aws-prod', running(range(1, 12), t2));
 }

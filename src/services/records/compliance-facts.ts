@@ -38,10 +38,17 @@ export interface OrgCache {
   generation: number;
   /** The generation at which each fingerprint's facts were last dropped: what a memo built earlier must redo. */
   dropped: Map<string, number>;
+  /**
+   * The generation at which entries last named each environment (by name) other than its snapshots: policy
+   * attachments and exemptions. What was read of an environment's rules earlier holds while this stays put.
+   */
+  environments: Map<string, number>;
 }
 
-const newCache = (watermark: number): OrgCache => ({ watermark, facts: new Map(), generation: 0, dropped: new Map() });
+const newCache = (watermark: number): OrgCache => ({ watermark, facts: new Map(), generation: 0, dropped: new Map(), environments: new Map() });
 
+/** Entries read per query when catching up. */
+const PAGE = 1000;
 /** Past this many new entries, dropping everything is cheaper than reading them. */
 const MAX_CATCH_UP = 20_000;
 /** Fingerprints kept per org before the cache starts over (bounds memory). */
@@ -85,6 +92,19 @@ export class ComplianceFacts {
 
   /** Brings the org's cache up to the log head, dropping the facts that the new entries may have changed. */
   async current(org: OrgRecord): Promise<OrgCache> {
+    const known = this.orgs.get(org.id);
+    // One query when little changed (the common case, and every read of a busy server): the entries since the
+    // watermark, which also tell where the head is — entries are committed in index order, without gaps.
+    if (known && known.dropped.size <= MAX_FACTS) {
+      const entries = await this.store.log.entries(org.id, known.watermark, known.watermark + PAGE);
+      if (entries.length < PAGE) {
+        const changed = newChanged();
+        this.note(changed, entries);
+        invalidate(known, changed);
+        if (entries.length > 0) known.watermark = entries[entries.length - 1]!.index + 1;
+        return known;
+      }
+    }
     const head = (await this.store.log.head(org.id)).size;
     let cache = this.orgs.get(org.id);
     if (!cache || head - cache.watermark > MAX_CATCH_UP || head < cache.watermark || cache.dropped.size > MAX_FACTS) {
@@ -92,12 +112,11 @@ export class ComplianceFacts {
       this.orgs.set(org.id, cache);
       return cache;
     }
-    const changed: Changed = { fingerprints: new Set(), flows: new Set(), trails: new Set() };
+    const changed = newChanged();
     for (let start = cache.watermark; start < head;) {
-      const entries = await this.store.log.entries(org.id, start, Math.min(head, start + 1000));
+      const entries = await this.store.log.entries(org.id, start, Math.min(head, start + PAGE));
       if (entries.length === 0) break;
-      this.stats.entriesRead += entries.length;
-      for (const e of entries) noteChange(changed, JSON.parse(e.entry) as Record<string, unknown>);
+      this.note(changed, entries);
       start = entries[entries.length - 1]!.index + 1;
     }
     invalidate(cache, changed);
@@ -105,15 +124,15 @@ export class ComplianceFacts {
     return cache;
   }
 
+  private note(changed: Changed, entries: readonly { entry: string }[]): void {
+    this.stats.entriesRead += entries.length;
+    for (const e of entries) noteChange(changed, JSON.parse(e.entry) as Record<string, unknown>);
+  }
+
   /** Facts of many fingerprints in a few queries: latest reports, their flows, trails and the trails' contents. */
   private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[]): Promise<ArtifactFacts[]> {
-    const reports = await this.store.records.latestReports(org.id, artifacts.map((a) => a.fingerprint));
-    const trailIds = [...new Set([...reports.values()].map((r) => r.artifact.trailId))];
-    const flowIds = [...new Set([...reports.values()].map((r) => r.artifact.flowId))];
-    const reader = this.store.policies;
-    const [flows, trails, attestations, contents] = await Promise.all([
-      reader.flowsByIds(flowIds), reader.trailsByIds(trailIds), reader.attestationsOfTrails(trailIds), reader.artifactsOfTrails(trailIds),
-    ]);
+    // One round of queries: the latest reports and what their trails hold (the trails of earlier reports too).
+    const { reports, flows, trails, attestations, artifacts: contents } = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint));
     const flowById = new Map(flows.map((f) => [f.id, f]));
     const byTrail = new Map<number, AttestationRecord[]>();
     for (const a of attestations) push(byTrail, a.trailId, a);
@@ -187,15 +206,21 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 interface Changed {
+  environments: Set<string>;
   fingerprints: Set<string>;
   flows: Set<string>;
   /** `flow\u0000trail` */
   trails: Set<string>;
 }
 
+const newChanged = (): Changed => ({ environments: new Set(), fingerprints: new Set(), flows: new Set(), trails: new Set() });
+
 /** What a log entry may have changed: a fingerprint, a trail, or (an entry naming only a flow) a whole flow. */
 function noteChange(changed: Changed, entry: Record<string, unknown>): void {
   const str = (k: string) => (typeof entry[k] === 'string' ? (entry[k] as string) : undefined);
+  // A snapshot changes no rule of its environment; attachments and exemptions (and anything else naming it) may.
+  const environment = str('environment');
+  if (environment && entry.type !== 'snapshot.created') changed.environments.add(environment);
   for (const k of ['fingerprint', 'artifact_fingerprint']) {
     const fp = str(k);
     if (fp) changed.fingerprints.add(fp);
@@ -209,8 +234,9 @@ function noteChange(changed: Changed, entry: Record<string, unknown>): void {
 
 /** Drops the facts of what changed: one pass over the cache, whatever the number of entries. */
 function invalidate(cache: OrgCache, changed: Changed): void {
-  if (changed.fingerprints.size + changed.flows.size + changed.trails.size === 0) return;
+  if (changed.environments.size + changed.fingerprints.size + changed.flows.size + changed.trails.size === 0) return;
   cache.generation++;
+  for (const env of changed.environments) cache.environments.set(env, cache.generation);
   for (const [fp, f] of cache.facts) {
     const hit = changed.fingerprints.has(fp) || (f.flow !== null && (changed.flows.has(f.flow) || changed.trails.has(`${f.flow}\u0000${f.trail}`)));
     if (hit) {

@@ -43,6 +43,17 @@ interface Memo {
 
 const MAX_MEMOS = 256;
 
+interface Rules {
+  policies: readonly PolicyRecord[];
+  allowances: Map<string, AllowanceRecord>;
+}
+
+/** Rules as read after a catch-up of `cache`, when the environment's stamp in it was `stamp`. */
+interface CachedRules extends Rules {
+  cache: OrgCache;
+  stamp: number;
+}
+
 interface Failure {
   path: string;
   message: string;
@@ -91,6 +102,7 @@ export class ComplianceService {
   readonly facts: ComplianceFacts;
   private readonly guardedPolicies = new Map<number, { policy: CompiledPolicy; sink: { failures: Failure[] } }>();
   private readonly memos = new Map<string, Memo>();
+  private readonly rules = new Map<string, CachedRules>();
   /** Decisions computed (not taken from the cache), for the benchmark and the tests. */
   evaluations = 0;
 
@@ -118,18 +130,39 @@ export class ComplianceService {
 
   /** A snapshot against the policies attached at it; compliant iff all its artifacts are (allowed ones count). */
   async snapshot(org: OrgRecord, view: SnapshotView): Promise<SnapshotCompliance> {
-    // A logical environment has no snapshots of its own, so no policies: its parts are judged where they run.
-    const logical = view.environment.type === 'logical';
-    // The policy set, the exemptions and the facts' catch-up are independent reads: made at once.
-    const [policies, allowances, cache] = await Promise.all([
-      logical ? [] : this.policies.attachedAt(org, view.environment, view.snapshot?.index ?? null),
-      logical ? new Map<string, AllowanceRecord>() : this.store.policies.allowances(view.environment.id).then((list) => new Map(list.map((a) => [a.fingerprint, a]))),
-      this.facts.current(org),
-    ]);
+    const { policies, allowances, cache } = await this.rulesAndFacts(org, view);
     const artifacts = await this.memoised(org, view, policies, allowances, cache);
     let compliant = true;
     for (const r of artifacts.values()) if (!r.compliant) compliant = false;
     return { compliant, policies: policies.map((p) => ({ name: p.name, version: p.version, digest: p.digest })), artifacts };
+  }
+
+  /**
+   * The snapshot's policy set and the environment's exemptions, with the facts caught up. The rules change
+   * only by log entries naming the environment (attach, detach, allow), which the facts' catch-up reads
+   * anyway: rules read after a catch-up stay valid until a later catch-up meets such an entry, so a read
+   * after an unrelated change costs no query for them. (Read after the catch-up, never alongside it: rules
+   * read before the catch-up's read could miss an entry its watermark already covers.)
+   */
+  private async rulesAndFacts(org: OrgRecord, view: SnapshotView): Promise<Rules & { cache: OrgCache }> {
+    const cache = await this.facts.current(org);
+    // A logical environment has no snapshots of its own, so no policies: its parts are judged where they run.
+    if (view.environment.type === 'logical') return { policies: [], allowances: new Map(), cache };
+    const key = `${org.id}:${view.environment.id}:${view.snapshot?.index ?? 'now'}`;
+    const stamp = cache.environments.get(view.environment.name) ?? 0;
+    const known = this.rules.get(key);
+    if (known && known.cache === cache && known.stamp === stamp) return { policies: known.policies, allowances: known.allowances, cache };
+    const [policies, list] = await Promise.all([
+      this.policies.attachedAt(org, view.environment, view.snapshot?.index ?? null), this.store.policies.allowances(view.environment.id),
+    ]);
+    const rules = { policies, allowances: new Map(list.map((a) => [a.fingerprint, a])) };
+    this.remember(key, { ...rules, cache, stamp });
+    return { ...rules, cache };
+  }
+
+  private remember(key: string, rules: CachedRules): void {
+    if (this.rules.size >= MAX_MEMOS && !this.rules.has(key)) this.rules.delete(this.rules.keys().next().value!);
+    this.rules.set(key, rules);
   }
 
   /**

@@ -1,0 +1,94 @@
+import { bucketOf, buckets, days, type DoraBucket, type DoraWindow } from './dora-window.js';
+
+// The figures of DORA metrics from a window's deployments (docs/metrics.md). Pure.
+
+export interface DoraStats {
+  deployments: number;
+  deployments_per_day: number;
+  lead_time_seconds: { median: number | null; p90: number | null; count: number };
+  change_failure_rate: { non_compliant: number; judged: number; rate: number | null };
+}
+
+export interface DoraDeployment {
+  /** Null for an artifact never reported into a flow. */
+  flow: string | null;
+  artifact: string;
+  fingerprint: string;
+  git_commit: string | null;
+  commit_time: string | null;
+  deployed_at: string;
+  snapshot: number;
+  lead_time_seconds: number | null;
+  /** Against the policies attached at that snapshot; null when none was (not judged). */
+  compliant: boolean | null;
+}
+
+export interface DoraSeriesPoint {
+  start: string;
+  end: string;
+  deployments: number;
+  lead_time_median_seconds: number | null;
+  by_flow: Record<string, number>;
+}
+
+export interface DoraReport {
+  environment: string;
+  since: string;
+  until: string;
+  bucket: DoraBucket;
+  overall: DoraStats;
+  flows: (DoraStats & { flow: string })[];
+  series: DoraSeriesPoint[];
+  deployments: DoraDeployment[];
+}
+
+/**
+ * The nearest-rank percentile: the smallest value with at least p % of the values at or below it (the
+ * value of rank ceil(p/100 × n) in ascending order). Always one of the values; null for none.
+ */
+export function nearestRank(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
+}
+
+function leadTimes(deployments: readonly DoraDeployment[]): number[] {
+  return deployments.map((d) => d.lead_time_seconds).filter((t): t is number => t !== null).sort((a, b) => a - b);
+}
+
+function stats(deployments: readonly DoraDeployment[], span: number): DoraStats {
+  const lead = leadTimes(deployments);
+  const judged = deployments.filter((d) => d.compliant !== null);
+  const nonCompliant = judged.filter((d) => d.compliant === false).length;
+  return {
+    deployments: deployments.length,
+    deployments_per_day: deployments.length / span,
+    lead_time_seconds: { median: nearestRank(lead, 50), p90: nearestRank(lead, 90), count: lead.length },
+    change_failure_rate: { non_compliant: nonCompliant, judged: judged.length, rate: judged.length === 0 ? null : nonCompliant / judged.length },
+  };
+}
+
+/**
+ * Overall, per flow (deployments of never-reported artifacts count overall only) and per bucket. The
+ * deployments must lie in the window.
+ */
+export function aggregate(deployments: readonly DoraDeployment[], window: DoraWindow): Pick<DoraReport, 'overall' | 'flows' | 'series' | 'deployments'> {
+  const span = days(window);
+  const flows = [...new Set(deployments.map((d) => d.flow).filter((f): f is string => f !== null))].sort();
+  const list = buckets(window);
+  const perBucket = list.map(() => [] as DoraDeployment[]);
+  for (const d of deployments) perBucket[bucketOf(list, Date.parse(d.deployed_at))]!.push(d);
+  return {
+    overall: stats(deployments, span),
+    flows: flows.map((f) => ({ flow: f, ...stats(deployments.filter((d) => d.flow === f), span) })),
+    series: list.map((b, i) => {
+      const these = perBucket[i]!;
+      const byFlow: Record<string, number> = {};
+      for (const d of these) if (d.flow !== null) byFlow[d.flow] = (byFlow[d.flow] ?? 0) + 1;
+      return {
+        start: b.start.toISOString(), end: b.end.toISOString(), deployments: these.length,
+        lead_time_median_seconds: nearestRank(leadTimes(these), 50), by_flow: byFlow,
+      };
+    }),
+    deployments: [...deployments],
+  };
+}
