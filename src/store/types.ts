@@ -427,9 +427,9 @@ export interface PolicyReader {
   /**
    * Everything compliance facts are made of for these fingerprints, in one round of queries made at once:
    * their latest reports, and the flows, trails, attestations and artifacts of every trail that reported them
-   * (a superset of the latest reports' trails).
+   * (a superset of the latest reports' trails). With `flowId`, only reports into that flow count.
    */
-  factSources(orgId: number, fingerprints: readonly string[]): Promise<FactSources>;
+  factSources(orgId: number, fingerprints: readonly string[], flowId?: number): Promise<FactSources>;
 }
 
 export interface FactSources {
