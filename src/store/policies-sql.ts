@@ -86,13 +86,6 @@ async function latestVersion(db: Db, orgId: number, name: string): Promise<Polic
   return r && toPolicy(r);
 }
 
-async function inChunks<T, R>(items: readonly T[], query: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
-  const out: R[] = [];
-  const unique = [...new Set(items)];
-  for (let i = 0; i < unique.length; i += CHUNK) out.push(...(await query(unique.slice(i, i + CHUNK))));
-  return out;
-}
-
 export class SqlPolicyWriter implements PolicyWriter {
   constructor(private readonly tx: Db) {}
 
@@ -153,26 +146,6 @@ export class SqlPolicyReader implements PolicyReader {
   async allowances(envId: number): Promise<AllowanceRecord[]> {
     const rows = await this.db.selectFrom('allowances').selectAll().where('env_id', '=', envId).orderBy('id').execute();
     return rows.map(toAllowance);
-  }
-
-  async flowsByIds(ids: readonly number[]): Promise<FlowRecord[]> {
-    const rows = await inChunks(ids, (chunk) => this.db.selectFrom('flows').selectAll().where('id', 'in', chunk).execute());
-    return rows.map(toFlow);
-  }
-
-  async trailsByIds(ids: readonly number[]): Promise<TrailRecord[]> {
-    const rows = await inChunks(ids, (chunk) => this.db.selectFrom('trails').selectAll().where('id', 'in', chunk).execute());
-    return rows.map(toTrail);
-  }
-
-  async attestationsOfTrails(trailIds: readonly number[]): Promise<AttestationRecord[]> {
-    const rows = await inChunks(trailIds, (chunk) => this.db.selectFrom('attestations').selectAll().where('trail_id', 'in', chunk).orderBy('id').execute());
-    return rows.sort((a, b) => a.id - b.id).map(toAttestation);
-  }
-
-  async artifactsOfTrails(trailIds: readonly number[]): Promise<{ trailId: number; name: string; fingerprint: string }[]> {
-    const rows = await inChunks(trailIds, (chunk) => this.db.selectFrom('artifacts').select(['trail_id', 'name', 'fingerprint']).where('trail_id', 'in', chunk).execute());
-    return rows.map((r) => ({ trailId: r.trail_id, name: r.name, fingerprint: r.fingerprint }));
   }
 
   async factSources(orgId: number, fingerprints: readonly string[], flowId?: number): Promise<FactSources> {
