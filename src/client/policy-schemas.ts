@@ -67,7 +67,7 @@ export const AssertArtifact = Type.Object(
     fingerprint: Type.String({ pattern: FP }),
     environment: Type.Optional(Type.String({ pattern: NAME })),
     policies: Type.Optional(Type.Array(Type.String({ maxLength: 80 }), { maxItems: 50 })),
-    flow: Type.Optional(Type.String({ pattern: NAME })),
+    flow: Type.Optional(Type.String({ pattern: NAME, description: "judged by the artifact's latest report in this flow and that trail" })),
     vsa: Type.Optional(Type.Boolean({ description: 'also return the decision as a signed SLSA VSA v1 (DSSE envelope)' })),
   },
   { additionalProperties: false },

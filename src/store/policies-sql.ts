@@ -86,13 +86,6 @@ async function latestVersion(db: Db, orgId: number, name: string): Promise<Polic
   return r && toPolicy(r);
 }
 
-async function inChunks<T, R>(items: readonly T[], query: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
-  const out: R[] = [];
-  const unique = [...new Set(items)];
-  for (let i = 0; i < unique.length; i += CHUNK) out.push(...(await query(unique.slice(i, i + CHUNK))));
-  return out;
-}
-
 export class SqlPolicyWriter implements PolicyWriter {
   constructor(private readonly tx: Db) {}
 
@@ -155,27 +148,7 @@ export class SqlPolicyReader implements PolicyReader {
     return rows.map(toAllowance);
   }
 
-  async flowsByIds(ids: readonly number[]): Promise<FlowRecord[]> {
-    const rows = await inChunks(ids, (chunk) => this.db.selectFrom('flows').selectAll().where('id', 'in', chunk).execute());
-    return rows.map(toFlow);
-  }
-
-  async trailsByIds(ids: readonly number[]): Promise<TrailRecord[]> {
-    const rows = await inChunks(ids, (chunk) => this.db.selectFrom('trails').selectAll().where('id', 'in', chunk).execute());
-    return rows.map(toTrail);
-  }
-
-  async attestationsOfTrails(trailIds: readonly number[]): Promise<AttestationRecord[]> {
-    const rows = await inChunks(trailIds, (chunk) => this.db.selectFrom('attestations').selectAll().where('trail_id', 'in', chunk).orderBy('id').execute());
-    return rows.sort((a, b) => a.id - b.id).map(toAttestation);
-  }
-
-  async artifactsOfTrails(trailIds: readonly number[]): Promise<{ trailId: number; name: string; fingerprint: string }[]> {
-    const rows = await inChunks(trailIds, (chunk) => this.db.selectFrom('artifacts').select(['trail_id', 'name', 'fingerprint']).where('trail_id', 'in', chunk).execute());
-    return rows.map((r) => ({ trailId: r.trail_id, name: r.name, fingerprint: r.fingerprint }));
-  }
-
-  async factSources(orgId: number, fingerprints: readonly string[]): Promise<FactSources> {
+  async factSources(orgId: number, fingerprints: readonly string[], flowId?: number): Promise<FactSources> {
     const reports = new Map<string, { artifact: ArtifactRecord; flow: string }>();
     const flows = new Map<number, FlowRecord>();
     const trails = new Map<number, TrailRecord>();
@@ -185,11 +158,14 @@ export class SqlPolicyReader implements PolicyReader {
     for (let i = 0; i < unique.length; i += CHUNK) {
       const part = unique.slice(i, i + CHUNK);
       // What reported these fingerprints, as subqueries: the five reads go out together, one round trip.
-      const reporting = this.db.selectFrom('artifacts').where('org_id', '=', orgId).where('fingerprint', 'in', part);
+      let reporting = this.db.selectFrom('artifacts').where('org_id', '=', orgId).where('fingerprint', 'in', part);
+      if (flowId !== undefined) reporting = reporting.where('flow_id', '=', flowId);
       const inTrails = reporting.select('trail_id');
+      let latest = this.db.selectFrom('artifacts').innerJoin('flows', 'flows.id', 'artifacts.flow_id').selectAll('artifacts').select('flows.name as flow_name')
+        .where('artifacts.org_id', '=', orgId).where('artifacts.fingerprint', 'in', part);
+      if (flowId !== undefined) latest = latest.where('artifacts.flow_id', '=', flowId);
       const [rows, flowRows, trailRows, attestationRows, artifactRows] = await Promise.all([
-        this.db.selectFrom('artifacts').innerJoin('flows', 'flows.id', 'artifacts.flow_id').selectAll('artifacts').select('flows.name as flow_name')
-          .where('artifacts.org_id', '=', orgId).where('artifacts.fingerprint', 'in', part).orderBy('artifacts.id').execute(),
+        latest.orderBy('artifacts.id').execute(),
         this.db.selectFrom('flows').selectAll().where('id', 'in', reporting.select('flow_id')).execute(),
         this.db.selectFrom('trails').selectAll().where('id', 'in', inTrails).execute(),
         this.db.selectFrom('attestations').selectAll().where('trail_id', 'in', inTrails).execute(),

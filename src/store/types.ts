@@ -418,18 +418,12 @@ export interface PolicyReader {
   /** Attach and detach events of an environment, oldest first. */
   attachments(envId: number): Promise<PolicyAttachmentRecord[]>;
   allowances(envId: number): Promise<AllowanceRecord[]>;
-  /** Bulk reads for compliance facts (a few queries whatever the count). */
-  flowsByIds(ids: readonly number[]): Promise<FlowRecord[]>;
-  trailsByIds(ids: readonly number[]): Promise<TrailRecord[]>;
-  /** Attestations of the trails (on them and on their artifacts), in recording order. */
-  attestationsOfTrails(trailIds: readonly number[]): Promise<AttestationRecord[]>;
-  artifactsOfTrails(trailIds: readonly number[]): Promise<{ trailId: number; name: string; fingerprint: string }[]>;
   /**
    * Everything compliance facts are made of for these fingerprints, in one round of queries made at once:
    * their latest reports, and the flows, trails, attestations and artifacts of every trail that reported them
-   * (a superset of the latest reports' trails).
+   * (a superset of the latest reports' trails). With `flowId`, only reports into that flow count.
    */
-  factSources(orgId: number, fingerprints: readonly string[]): Promise<FactSources>;
+  factSources(orgId: number, fingerprints: readonly string[], flowId?: number): Promise<FactSources>;
 }
 
 export interface FactSources {

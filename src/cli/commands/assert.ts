@@ -38,7 +38,7 @@ export function registerAssertCommands(program: Command): void {
     .option('-x, --exclude <glob...>', 'with -t dir: paths to leave out')
     .option('--environment <env>', 'judge by the policies attached to this environment (and its exemptions)')
     .option('--policy <p,q>', 'judge by these policies (NAME or NAME@VERSION, comma-separated)')
-    .option('--flow <flow>', 'judge as compliant in this flow: reported in it, and its trail compliant')
+    .option('--flow <flow>', "judge as compliant in this flow: reported in it, and the trail of its latest report in this flow compliant (even if another flow reported it since; without --flow: its latest report's trail)")
     .option('--vsa <file>', 'write the decision as a SLSA Verification Summary Attestation v1, signed by the server')
     .addHelpText('after', '\nExamples:\n  evident assert artifact --fingerprint $FP --environment aws-prod\n  evident assert artifact app.tar -t file --policy prod-policy --vsa app.vsa.json')
     .action(action<AssertArtifactFlags>(async (o, ctx, [path]) => {

@@ -92,6 +92,10 @@ export class AssertService {
       if (!reported) {
         extra.push({ artifact: name, fingerprint, policy: scope, version: 1, rule: 'flow', reason: 'no_provenance', message: `artifact was not reported in flow ${flow.name}` });
       }
+      // Judged by its report in this flow (and that trail), even if another flow reported it since.
+      const { result, facts } = await this.compliance.evaluateInFlow(org, { name, fingerprint }, flow.id, policies);
+      if (extra.length > 0) result.compliant = false;
+      return this.finish(org, scope, resource, policies, [result], extra, options.vsa ?? false, new Map([[fingerprint, facts.entries]]));
     }
     const [result] = await this.compliance.evaluate(org, [{ name, fingerprint }], policies, allowances);
     if (extra.length > 0 && !result!.allowed) result!.compliant = false;
@@ -108,6 +112,7 @@ export class AssertService {
 
   private async finish(
     org: OrgRecord, scope: string, resource: string, policies: PolicyRecord[], artifacts: ArtifactComplianceResult[], extra: AssertFailure[], vsa: boolean,
+    entries?: Map<string, Map<string, number>>,
   ): Promise<AssertResult> {
     const failures: AssertFailure[] = [...extra];
     for (const a of artifacts) {
@@ -130,19 +135,20 @@ export class AssertService {
       timeVerified: this.clock.now().toISOString(),
       resourceUri: resource,
       policy: policyDescriptor(org, policies),
-      inputAttestations: await this.inputs(org, artifacts),
+      inputAttestations: await this.inputs(org, artifacts, entries),
       passed: result.compliant,
     });
     return { ...result, vsa: signVsa(statement, this.signer), signed_by: signerPublicKey(this.signer) };
   }
 
   /** The attestations the decision rests on, each as its log entry (URI) and the SHA-256 of the entry's bytes. */
-  private async inputs(org: OrgRecord, artifacts: ArtifactComplianceResult[]) {
-    const facts = await this.compliance.facts.of(org, artifacts);
+  private async inputs(org: OrgRecord, artifacts: ArtifactComplianceResult[], known?: Map<string, Map<string, number>>) {
+    // The log entry of each attestation id, from the facts the decision was made on (given, or the latest report's).
+    const facts = known ?? new Map([...(await this.compliance.facts.of(org, artifacts))].map(([fp, f]) => [fp, f.entries]));
     const indexes = new Set<number>();
     for (const a of artifacts) {
       for (const p of a.policies) for (const e of p.rule_evaluations) for (const id of e.attestation_ids) {
-        const index = facts.get(a.fingerprint)?.entries.get(id);
+        const index = facts.get(a.fingerprint)?.get(id);
         if (index !== undefined && indexes.size < MAX_VSA_INPUTS) indexes.add(index);
       }
     }

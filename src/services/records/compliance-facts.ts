@@ -129,10 +129,18 @@ export class ComplianceFacts {
     for (const e of entries) noteChange(changed, JSON.parse(e.entry) as Record<string, unknown>);
   }
 
-  /** Facts of many fingerprints in a few queries: latest reports, their flows, trails and the trails' contents. */
-  private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[]): Promise<ArtifactFacts[]> {
+  /**
+   * The facts of a fingerprint as reported into one flow (its latest report there), whatever other flows
+   * reported it since: `assert artifact --flow F`. Not cached (the cache holds the latest report's facts).
+   */
+  async inFlow(org: OrgRecord, artifact: { name: string; fingerprint: string }, flowId: number): Promise<ArtifactFacts> {
+    return (await this.load(org, [artifact], flowId))[0]!;
+  }
+
+  /** Facts of many fingerprints in a few queries: latest reports (into `flowId` only, if given), their flows, trails and the trails' contents. */
+  private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], flowId?: number): Promise<ArtifactFacts[]> {
     // One round of queries: the latest reports and what their trails hold (the trails of earlier reports too).
-    const { reports, flows, trails, attestations, artifacts: contents } = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint));
+    const { reports, flows, trails, attestations, artifacts: contents } = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint), flowId);
     const flowById = new Map(flows.map((f) => [f.id, f]));
     const byTrail = new Map<number, AttestationRecord[]>();
     for (const a of attestations) push(byTrail, a.trailId, a);

@@ -128,6 +128,20 @@ export class ComplianceService {
     });
   }
 
+  /** One artifact as reported into one flow (its latest report there), not its latest report anywhere. */
+  async evaluateInFlow(
+    org: OrgRecord, artifact: { name: string; fingerprint: string }, flowId: number, policies: readonly PolicyRecord[],
+  ): Promise<{ result: ArtifactComplianceResult; facts: ArtifactFacts }> {
+    const facts = await this.facts.inFlow(org, artifact, flowId);
+    const results = policies.map((p) => this.decide(facts, p, artifact.name));
+    return {
+      facts,
+      result: {
+        name: artifact.name, fingerprint: artifact.fingerprint, flow: facts.flow, trail: facts.trail, compliant: results.every((r) => r.compliant), allowed: null, policies: results,
+      },
+    };
+  }
+
   /** A snapshot against the policies attached at it; compliant iff all its artifacts are (allowed ones count). */
   async snapshot(org: OrgRecord, view: SnapshotView): Promise<SnapshotCompliance> {
     const { policies, allowances, cache } = await this.rulesAndFacts(org, view);
