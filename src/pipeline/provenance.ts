@@ -115,10 +115,35 @@ export function envelopeFor(statement: Statement<unknown>, signer: KeySigner | u
   return signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, signer ? [{ keyid: signer.keyId, sign: (m) => signer.sign(m) }] : []);
 }
 
-/** Writes every output's envelope under `.evident/provenance/<step>/`; returns the files written. */
+/**
+ * The statement already at `file` still describes this output of this step: same subject digest, made by
+ * a step with this cache key, and signed by `signer` when one is asked for. On a cache hit that is the
+ * statement of the build that made the artifact, which stays true (same inputs, same outputs): it is kept
+ * rather than replaced by one describing a run that built nothing (docs/provenance.md "Cache hits").
+ */
+function stillValid(file: string, step: StepRecord, sha256: string, signer: KeySigner | undefined): boolean {
+  try {
+    const envelope = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DsseEnvelope>;
+    if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE || typeof envelope.payload !== 'string') return false;
+    if (signer && !envelope.signatures?.some((s) => s.keyid === signer.keyId)) return false;
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as Statement<SlsaProvenance>;
+    const made = (statement.predicate?.buildDefinition?.internalParameters as { steps?: { name?: string; cacheKey?: string }[] } | undefined)?.steps?.at(-1);
+    return statement.subject?.length === 1 && statement.subject[0]!.digest.sha256 === sha256 && made?.name === step.name && made.cacheKey === step.key;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes every output's envelope under `.evident/provenance/<step>/`; returns the files written. On a cache
+ * hit, an output whose statement is still valid (stillValid) keeps it and is not in the result.
+ */
 export function writeStepProvenance(workspace: string, step: StepRecord, ctx: ProvenanceContext, signer: KeySigner | undefined): string[] {
+  const stale = step.cache === 'hit' ? step.outputs.filter((out) => !stillValid(provenanceFile(workspace, step.name, out.path), step, out.sha256, signer)) : step.outputs;
+  if (stale.length === 0) return [];
   fs.mkdirSync(path.dirname(provenanceFile(workspace, step.name, 'x')), { recursive: true });
-  return artifactStatements(step, ctx).map(({ path: out, statement }) => {
+  const wanted = new Set(stale.map((out) => out.path));
+  return artifactStatements(step, ctx).filter(({ path: out }) => wanted.has(out)).map(({ path: out, statement }) => {
     const file = provenanceFile(workspace, step.name, out);
     const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     fs.writeFileSync(temp, JSON.stringify(envelopeFor(statement, signer), null, 2) + '\n', { flag: 'wx' });

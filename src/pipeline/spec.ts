@@ -201,15 +201,56 @@ export function validateSpec(value: unknown): { spec?: PipelineSpec; problems: S
 }
 
 /** Parses and validates attest.yaml text; problems carry lines and columns. */
-export function parseSpec(text: string): { spec?: PipelineSpec; problems: SpecProblem[] } {
+export function parseSpec(text: string): { spec?: PipelineSpec; problems: SpecProblem[]; value?: unknown } {
   const parsed = parseYaml(text);
   if (parsed.syntax.length > 0) return { problems: parsed.syntax };
   const result = validateSpec(parsed.value);
   // Top to bottom and left to right, as a reader goes through the file.
-  if (result.problems.length === 0) return result;
+  if (result.problems.length === 0) return { ...result, value: parsed.value };
   const positions = parsed.positions();
   const located = result.problems.map((p) => locate(p, positions));
   return { ...result, problems: located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)) };
+}
+
+/**
+ * The parsed tree of the last valid attest.yaml, keyed by the file's SHA-256: parsing YAML was the largest
+ * part of a warm run's own work (~200 ms for 200 steps, docs/performance.md "The runner"); validation
+ * still runs on every load. Written only where a run has made `.evident/cache`, read only when the hash
+ * and the format version match; any problem with it means parsing the file as usual.
+ */
+const PARSED_CACHE_VERSION = 1;
+
+function parsedCacheFile(workspace: string): string {
+  return path.join(workspace, '.evident', 'cache', 'attest-parsed.json');
+}
+
+function readParsedCache(workspace: string, hash: string): unknown {
+  try {
+    const cached = JSON.parse(fs.readFileSync(parsedCacheFile(workspace), 'utf8')) as { v?: number; hash?: string; value?: unknown };
+    return cached.v === PARSED_CACHE_VERSION && cached.hash === hash ? cached.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only trees that JSON keeps exactly: strings, finite numbers, booleans, null, lists and plain mappings. */
+function jsonExact(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(jsonExact);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.entries(value as Record<string, unknown>).every(([k, v]) => k !== '__proto__' && jsonExact(v));
+}
+
+function writeParsedCache(workspace: string, hash: string, value: unknown): void {
+  if (!fs.existsSync(path.dirname(parsedCacheFile(workspace))) || !jsonExact(value)) return;
+  const temp = `${parsedCacheFile(workspace)}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temp, JSON.stringify({ v: PARSED_CACHE_VERSION, hash, value }));
+    fs.renameSync(temp, parsedCacheFile(workspace));
+  } catch {
+    fs.rmSync(temp, { force: true });
+  }
 }
 
 /** Reads, hashes and validates attest.yaml; INVALID_ARGUMENT with every problem in `details`. */
@@ -222,9 +263,14 @@ export function loadSpec(file: string): LoadedSpec {
     const code = (err as NodeJS.ErrnoException).code;
     throw new EvidentError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file (give the pipeline with -f FILE)' : (err as Error).message}`, { cause: err });
   }
-  const { spec, problems } = parseSpec(bytes.toString('utf8'));
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  const workspace = path.dirname(absolute);
+  const cached = readParsedCache(workspace, hash);
+  const fromCache = cached === undefined ? undefined : validateSpec(cached).spec;
+  const { spec, problems, value } = fromCache ? { spec: fromCache, problems: [], value: undefined } : parseSpec(bytes.toString('utf8'));
   if (!spec) {
     throw new EvidentError('INVALID_ARGUMENT', `${file} is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { details: problems });
   }
-  return { spec, file: absolute, workspace: path.dirname(absolute), hash: createHash('sha256').update(bytes).digest('hex') };
+  if (value !== undefined) writeParsedCache(workspace, hash, value);
+  return { spec, file: absolute, workspace, hash };
 }
