@@ -6,7 +6,7 @@ import {
   EVIDENT_RUN_BUILD_TYPE, IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, buildProvenance, buildStatement, signEnvelope,
   type DsseEnvelope, type ResourceDescriptor, type SlsaProvenance, type Statement,
 } from '../formats/index.js';
-import type { KeySigner } from './keys.js';
+import { loadWorkspaceSigner, type KeySigner } from './keys.js';
 import type { StepRecord, StepSpec } from './types.js';
 
 // Per-artifact provenance (docs/provenance.md): every file a step declares as output gets its own in-toto
@@ -150,4 +150,30 @@ export function writeStepProvenance(workspace: string, step: StepRecord, ctx: Pr
     fs.renameSync(temp, file);
     return file;
   });
+}
+
+/**
+ * The statement of a directory output reported as one artifact (`evident run --report`, Kosli's `dir`
+ * fingerprint): the predicate of the step's statement for one of the directory's files — every output
+ * of a step shares it — with the directory as its one subject. Written beside the files' statements
+ * (`.evident/provenance/<step>/<dir>%2F.intoto.json`) and signed by the workspace key when the file's
+ * statement was signed. Undefined when that statement is missing or unreadable.
+ */
+export function writeDirectoryProvenance(workspace: string, step: string, dir: string, fingerprint: string, fromFile: string): string | undefined {
+  let statement: Statement<SlsaProvenance>;
+  let signed: boolean;
+  try {
+    const envelope = JSON.parse(fs.readFileSync(provenanceFile(workspace, step, fromFile), 'utf8')) as DsseEnvelope;
+    statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as Statement<SlsaProvenance>;
+    signed = envelope.signatures.length > 0;
+  } catch {
+    return undefined;
+  }
+  const name = dir.endsWith('/') ? dir : `${dir}/`;
+  const file = provenanceFile(workspace, step, name);
+  const signer = signed ? loadWorkspaceSigner(workspace) : undefined;
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify(envelopeFor(buildStatement([{ name, digest: { sha256: fingerprint } }], SLSA_PROVENANCE_V1, statement.predicate), signer), null, 2) + '\n', { flag: 'wx' });
+  fs.renameSync(temp, file);
+  return file;
 }

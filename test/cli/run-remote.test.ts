@@ -78,12 +78,24 @@ describe('evident run --remote-cache / --report', () => {
     const trail = JSON.parse((await evident(['get', 'trail', SHA, '--flow', 'remote-demo', '--output', 'json'], env)).stdout);
     const outputs = summary.steps.flatMap((s: { outputs: { path: string; sha256: string }[] }) => s.outputs);
     expect(outputs).toHaveLength(3);
+    // The declared directory out/ is one `dir` artifact with Kosli's directory fingerprint; report.txt a file.
+    const fingerprinted = await evident(['fingerprint', path.join(dir, 'out'), '-t', 'dir'], env);
+    expect(fingerprinted.code, fingerprinted.stderr).toBe(0);
+    const dirFp = fingerprinted.stdout.trim().split(/\s+/).find((w) => /^[0-9a-f]{64}$/.test(w))!;
+    const reportFp = outputs.find((o: { path: string }) => o.path === 'report.txt').sha256;
     const text = JSON.stringify(trail);
-    for (const o of outputs) expect(text).toContain(o.sha256);
-    expect(text).toContain('out_app_txt');
-    expect(text).toContain('"provenance"');
+    expect(text).toContain(dirFp);
+    expect(text).toContain(reportFp);
+    expect(text).not.toContain('out_app_txt');
+    // Each artifact's provenance went through `attest provenance`: type provenance, bound by fingerprint.
+    const attestations = JSON.parse((await evident(['get', 'attestation', 'out.provenance', '--flow', 'remote-demo', '--trail', SHA, '--output', 'json'], env)).stdout || 'null');
+    expect(JSON.stringify(attestations)).toMatch(/"type":"provenance"/);
+    expect(JSON.stringify(attestations)).toContain(dirFp);
     expect(text).toMatch(/"build"/);
     expect(text).toContain('cat out/app.txt > report.txt');
+    const dirStatement = JSON.parse(fs.readFileSync(path.join(dir, '.evident', 'provenance', 'build', 'out%2F.intoto.json'), 'utf8'));
+    const statement = JSON.parse(Buffer.from(dirStatement.payload, 'base64').toString());
+    expect(statement.subject).toEqual([{ name: 'out/', digest: { sha256: dirFp } }]);
 
     const bad = await evident(['run', '-f', path.join(dir, 'attest.yaml'), '--report', '--commit', SHA], { ...env, EVIDENT_HOST: 'http://127.0.0.1:9' });
     expect(bad.code).toBe(3);

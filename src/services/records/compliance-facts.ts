@@ -108,6 +108,10 @@ export class ComplianceFacts {
   /** Facts of many fingerprints in a few queries: latest reports, their flows, trails and the trails' contents. */
   private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[]): Promise<ArtifactFacts[]> {
     const reports = await this.store.records.latestReports(org.id, artifacts.map((a) => a.fingerprint));
+    // Never reported in a flow, but bound to a provenance attestation (`evident attest provenance`): that is
+    // provenance too, for artifacts.provenance (docs/provenance.md "Recording provenance").
+    const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !reports.has(fp));
+    const attested = unreported.length > 0 ? await this.store.records.fingerprintsAttestedAs(org.id, unreported, 'provenance') : new Set<string>();
     const trailIds = [...new Set([...reports.values()].map((r) => r.artifact.trailId))];
     const flowIds = [...new Set([...reports.values()].map((r) => r.artifact.flowId))];
     const reader = this.store.policies;
@@ -129,7 +133,7 @@ export class ComplianceFacts {
       if (!report) {
         return {
           fingerprint: a.fingerprint, flow: null, trail: null, version, decisions: new Map(), entries: new Map(), flowContext: null,
-          input: { name: a.name, fingerprint: a.fingerprint, hasProvenance: false, trailCompliance: null, attestations: [], trailAttestations: [] },
+          input: { name: a.name, fingerprint: a.fingerprint, hasProvenance: attested.has(a.fingerprint), trailCompliance: null, attestations: [], trailAttestations: [] },
         };
       }
       const r = report.artifact;
