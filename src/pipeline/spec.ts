@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvidentError } from '../core/index.js';
 import type { StepSpec } from './types.js';
-import { COMPRESSIONS, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+import { COMPRESSIONS, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, REMOTE_URL_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
 import { Checker, describe, type Json } from './spec-checks.js';
 import { checkNeeds, cycleProblems, findCycles, outputOverlaps } from './spec-graph.js';
 import { joinPath, locate, parseYaml, type SpecProblem } from './spec-walk.js';
@@ -22,7 +22,8 @@ export interface PipelineSpec {
   name: string;
   env: Record<string, string>;
   attestation: { signAllSteps: boolean; verifyDependencies: boolean; requireReproducible: boolean };
-  cache: { enabled: boolean; maxSize: string; maxSizeBytes: number; compression: Compression; retentionDays: number };
+  /** `remote`: the remote cache's URL (an Evident server), as `--remote-cache URL` gives it (the flag wins). */
+  cache: { enabled: boolean; maxSize: string; maxSizeBytes: number; compression: Compression; retentionDays: number; remote?: string };
   events: EventHandlerSpec[];
   /** In declaration order. */
   steps: Map<string, StepSpec>;
@@ -141,8 +142,8 @@ function webhookExtras(c: Checker, h: Json, at: string): { secretEnv?: string; r
 }
 
 function readCache(c: Checker, value: unknown): PipelineSpec['cache'] {
-  const cache = { enabled: true, maxSize: DEFAULT_MAX_SIZE, maxSizeBytes: parseSize(DEFAULT_MAX_SIZE)!, compression: 'none' as Compression, retentionDays: DEFAULT_RETENTION_DAYS };
-  const m = value === undefined ? undefined : c.mapping(value, 'cache', ['enabled', 'max_size', 'compression', 'retention_days']);
+  const cache: PipelineSpec['cache'] = { enabled: true, maxSize: DEFAULT_MAX_SIZE, maxSizeBytes: parseSize(DEFAULT_MAX_SIZE)!, compression: 'none', retentionDays: DEFAULT_RETENTION_DAYS };
+  const m = value === undefined ? undefined : c.mapping(value, 'cache', ['enabled', 'max_size', 'compression', 'retention_days', 'remote']);
   if (!m) return cache;
   if (m.enabled !== undefined) cache.enabled = c.boolean(m.enabled, 'cache.enabled') ?? true;
   if (typeof m.max_size === 'number' && Number.isSafeInteger(m.max_size) && m.max_size >= 0) [cache.maxSize, cache.maxSizeBytes] = [`${m.max_size}B`, m.max_size];
@@ -160,6 +161,11 @@ function readCache(c: Checker, value: unknown): PipelineSpec['cache'] {
   if (m.retention_days !== undefined) {
     if (Number.isSafeInteger(m.retention_days) && (m.retention_days as number) >= 1) cache.retentionDays = m.retention_days as number;
     else c.add('cache.retention_days', `must be a whole number of days >= 1, not ${describe(m.retention_days)}`);
+  }
+  if (m.remote !== undefined) {
+    const url = c.string(m.remote, 'cache.remote', { nonEmpty: true });
+    if (url !== undefined && !new RegExp(REMOTE_URL_PATTERN).test(url)) c.add('cache.remote', `"${url}" is not an http:// or https:// URL`);
+    else if (url !== undefined) cache.remote = url;
   }
   return cache;
 }

@@ -65,6 +65,27 @@ describe('evident run --remote-cache / --report', () => {
     expect(down.stdout).toContain('[OK] build');
   }, 120_000);
 
+  it('takes the remote cache from attest.yaml (cache.remote); --remote-cache wins over it', async () => {
+    const a = checkout();
+    const withRemote = (dir: string, url: string) => fs.writeFileSync(path.join(dir, 'attest.yaml'), YAML.replace('steps:', `cache:\n  remote: "${url}"\nsteps:`));
+    withRemote(a, server.url);
+    const first = await evident(['run', '-f', path.join(a, 'attest.yaml')], env);
+    expect(first.code, first.stderr).toBe(0);
+    const b = checkout();
+    withRemote(b, server.url);
+    expect((await evident(['keys', 'trust', path.join(a, '.evident', 'keys', 'public.key'), '--name', 'ci-a', '--workspace', b], env)).code).toBe(0);
+    const second = await evident(['run', '-f', path.join(b, 'attest.yaml')], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/^\[OK\] build \([\d.]+s\) - remote cache hit\n\[OK\] test \([\d.]+s\) - remote cache hit\n$/);
+    // The flag wins: attest.yaml names the live server, the flag an unreachable one.
+    const c = checkout();
+    withRemote(c, server.url);
+    const flag = await evident(['run', '-f', path.join(c, 'attest.yaml'), '--remote-cache', 'http://127.0.0.1:9'], env);
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(flag.stderr).toContain('remote cache http://127.0.0.1:9 (org default) not used');
+    expect(flag.stdout).not.toContain('remote cache hit');
+  }, 120_000);
+
   it('--report records flow, trail, artifacts with provenance and step attestations; --dry-run sends nothing', async () => {
     const dir = checkout();
     const dry = await evident(['run', '-f', path.join(dir, 'attest.yaml'), '--report', '--commit', SHA, '--dry-run'], env);
