@@ -8,7 +8,6 @@ type Value = string | number | boolean | null | undefined | Value[] | { [key: st
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_KEY = /^(?:true|false|null|yes|no|on|off|y|n)$/i;
 // Characters YAML does not allow unescaped in a double-quoted scalar that JSON.stringify leaves as they are.
-// eslint-disable-next-line no-control-regex
 const NON_PRINTABLE = /[\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/g;
 
 /** A double-quoted YAML scalar: JSON's escapes are YAML's, plus the characters YAML wants escaped. */
