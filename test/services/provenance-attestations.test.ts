@@ -49,6 +49,14 @@ describe.each(engines())('provenance attestations on $name', (engine) => {
     expect(atts.map((a) => [a.artifactFingerprint, (a.summary as { enveloped: boolean }).enveloped])).toEqual([[fp('a'), false], [fp('b'), false]]);
   });
 
+  it('with an ARTIFACT.NAME name, binds only to that artifact', async () => {
+    const atts = await attest(envelopeText(provenanceStatement({ a: fp('a'), b: fp('b') })), { name: 'lib.provenance' });
+    expect(atts.map((a) => [a.artifactName, a.artifactFingerprint])).toEqual([['lib', fp('b')]]);
+    const before = await size();
+    await expect(attest(envelopeText(provenanceStatement({ a: fp('a') })), { name: 'lib.provenance' })).rejects.toThrow(/no artifact named lib of trail t1/);
+    expect(await size()).toBe(before);
+  });
+
   it('refuses bad files with the path of each problem, and stores nothing', async () => {
     const before = await size();
     const refused = async (text: string, extra: { fingerprint?: string } = {}) => {

@@ -163,13 +163,13 @@ export class AttestationService {
     return out;
   }
 
-  /** The fingerprints, among `fingerprints`, of artifacts reported in the trail. */
-  async reportedIn(org: OrgRecord, flow: string, trail: string, fingerprints: ReadonlySet<string>): Promise<string[]> {
+  /** The fingerprints, among `fingerprints`, of artifacts reported in the trail (named `artifactName`, when given). */
+  async reportedIn(org: OrgRecord, flow: string, trail: string, fingerprints: ReadonlySet<string>, artifactName: string | null = null): Promise<string[]> {
     const found = await this.trails.get(org, flow, trail);
     const out = new Set<string>();
     for (let cursor: string | null = null; ;) {
       const page: Page<ArtifactRecord> = await this.store.records.artifacts(org.id, { trailId: found.trail.id }, cursor, 500);
-      for (const a of page.items) if (fingerprints.has(a.fingerprint)) out.add(a.fingerprint);
+      for (const a of page.items) if (fingerprints.has(a.fingerprint) && (artifactName === null || a.name === artifactName)) out.add(a.fingerprint);
       if (!page.nextCursor) return [...out];
       cursor = page.nextCursor;
     }

@@ -2,7 +2,7 @@ import { EvidentError } from '../../core/index.js';
 import { junitCompliant, mergeJUnit, parseJUnit, parseProvenanceDocument, parseSarif, sarifCompliant, type SarifReport, type SarifThreshold } from '../../formats/index.js';
 import type { AttestationRecord, OrgRecord } from '../../store/index.js';
 import type { VaultService } from '../vault.js';
-import type { AttestationInput, AttestationService } from './attestations.js';
+import { parseAttestationName, type AttestationInput, type AttestationService } from './attestations.js';
 
 /** Evidence files parsed by the server are limited like the parsers' own input limit. */
 const MAX_PARSED_BYTES = 50 * 1024 * 1024;
@@ -50,10 +50,12 @@ export class EvidenceAttestationService {
   /**
    * SLSA provenance (docs/provenance.md "Recording provenance"): the file is checked (parseProvenanceDocument)
    * and recorded once per artifact it is about — the given fingerprint, which must be one of its subjects,
-   * or else every artifact of the trail whose fingerprint is a subject's SHA-256. Nothing is recorded when
+   * or else every artifact of the trail whose fingerprint is a subject's SHA-256 (only the artifact named by
+   * an `ARTIFACT.NAME` attestation name, when the name has one). Nothing is recorded when
    * the file is invalid or binds to no artifact. The file is the attestation's evidence.
    */
   async provenance(org: OrgRecord, input: ProvenanceAttestationInput): Promise<AttestationRecord[]> {
+    const { artifactName } = parseAttestationName(input.name);
     const [file] = await this.read(org, [input.envelope]);
     const doc = parseProvenanceDocument(file!.text);
     const digests = new Set(doc.subjects.map((s) => s.sha256));
@@ -65,9 +67,10 @@ export class EvidenceAttestationService {
       }
       targets = [input.fingerprint];
     } else {
-      targets = await this.attestations.reportedIn(org, input.flow, input.trail, digests);
+      targets = await this.attestations.reportedIn(org, input.flow, input.trail, digests, artifactName);
       if (targets.length === 0) {
-        throw new EvidentError('INVALID_ARGUMENT', `no artifact of trail ${input.trail} has the fingerprint of a subject of the provenance (subjects: ${listed}): report the artifact first, or give its fingerprint`, { details: [{ path: 'fingerprint', message: 'no artifact to bind to' }] });
+        const which = artifactName === null ? 'no artifact' : `no artifact named ${artifactName}`;
+        throw new EvidentError('INVALID_ARGUMENT', `${which} of trail ${input.trail} has the fingerprint of a subject of the provenance (subjects: ${listed}): report the artifact first, or give its fingerprint`, { details: [{ path: 'fingerprint', message: 'no artifact to bind to' }] });
       }
     }
     const summary = (fingerprint: string) => ({
