@@ -47,7 +47,7 @@ export function describeReport(loaded: LoadedSpec, opts: { commit?: string }, ct
     plan.groups.forEach((g, i) => ctx.printer.text(`group ${i + 1}: ${g.join(', ')}`));
     ctx.printer.text(`would report to ${report.host} (org ${report.org}): flow ${report.flow}, trail ${trail}`);
     for (const a of report.attestations) ctx.printer.text(`  attestation ${a.name} (generic)`);
-    for (const a of report.artifacts) ctx.printer.text(`  artifacts: the files of ${a.output} (step ${a.step}), each with a provenance attestation`);
+    for (const a of report.artifacts) ctx.printer.text(`  artifacts: ${a.output} (step ${a.step}): one per file, or one dir artifact for a directory; each with a provenance attestation`);
   });
 }
 
