@@ -53,7 +53,7 @@ interface Sample { wallMs: number; cpuMs: number; ok: boolean }
 /** Runs `command` under bash and reads the children's user+sys time from `times`. */
 function measure(command: string, cwd: string, env: NodeJS.ProcessEnv = {}): Sample {
   const started = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', `${command} >/dev/null 2>/tmp/evident-bench-err.$$; rc=$?; times; exit $rc`], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `${command} >/dev/null 2>/dev/null; rc=$?; times; exit $rc`], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const children = r.stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g) ?? [];
   const cpuMs = children.reduce((sum, t) => {

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
-import { EvidentError } from '../core/index.js';
+import { EvidentError, yamlLib } from '../core/index.js';
 
 /** The global options every command shares (DESIGN.md §6). */
 export interface GlobalOptions {
@@ -43,7 +42,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
   }
   let value: unknown;
   try {
-    value = parse(text);
+    value = yamlLib().parse(text);
   } catch (err) {
     throw new EvidentError('INVALID_ARGUMENT', `config file ${file} is not valid YAML: ${(err as Error).message}`);
   }

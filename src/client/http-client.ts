@@ -11,8 +11,8 @@ import * as pols from './policy-schemas.js';
 import { ReleasePlan } from './release-schemas.js';
 import { DoraReport, type DoraQuery } from './metrics-schemas.js';
 import {
-  ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, AttestationTypeList, Flow, SearchResult, Trail, TrailDetail, TrailPage,
-  type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type JUnitCreate, type PullRequestCreate, type SarifCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
+  ArtifactDetails, Artifact, ArtifactPage, Attestation, AttestationType, ProvenanceAttestations, AttestationTypeList, Flow, SearchResult, Trail, TrailDetail, TrailPage,
+  type ApprovalCreate, type ArtifactCreate, type AttestationTypeCreate, type CustomAttestationCreate, type JUnitCreate, type ProvenanceCreate, type PullRequestCreate, type SarifCreate, type FlowCreate, type GenericAttestationCreate, type TrailCreate,
 } from './record-schemas.js';
 import * as recordSchemas from './record-schemas.js';
 import fs from 'node:fs';
@@ -186,6 +186,11 @@ export class EvidentClient {
 
   attestJUnit(flow: string, trail: string, input: JUnitCreate) {
     return this.json(Attestation, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/junit`), undefined, input);
+  }
+
+  /** One attestation per artifact the provenance is bound to. */
+  attestProvenance(flow: string, trail: string, input: ProvenanceCreate) {
+    return this.json(ProvenanceAttestations, 'POST', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}/attestations/provenance`), undefined, input);
   }
 
   attestSarif(type: 'sarif' | 'snyk', flow: string, trail: string, input: SarifCreate) {

@@ -287,6 +287,20 @@ export const SarifCreate = Type.Object(
 );
 export type SarifCreate = Static<typeof SarifCreate>;
 
+export const ProvenanceCreate = Type.Object(
+  {
+    name: Type.String({ maxLength: 130, description: 'NAME, or ARTIFACT-NAME.NAME' }),
+    envelope: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'digest of the uploaded provenance: a DSSE envelope or a bare in-toto Statement v1 with a SLSA Provenance v1 predicate' }),
+    ...AttestationCommon,
+  },
+  { additionalProperties: false },
+);
+export type ProvenanceCreate = Static<typeof ProvenanceCreate>;
+
+/** One provenance file, one attestation per artifact it is bound to. */
+export const ProvenanceAttestations = Type.Object({ attestations: Type.Array(Attestation) });
+export type ProvenanceAttestations = Static<typeof ProvenanceAttestations>;
+
 export const FlowSummary = Type.Object({
   ...Flow.properties,
   latest_trail: Nullable(Type.String()),

@@ -208,7 +208,7 @@ export function evaluatePolicy(policy: CompiledPolicy, input: PolicyArtifactInpu
   boolean(policy.provenance, provenance, () =>
     artifact.hasProvenance
       ? result(provenance, 'passed', 'rule_satisfied', 'artifact has provenance')
-      : result(provenance, 'failed', 'no_provenance', 'artifact has no provenance: it was not reported in any flow'));
+      : result(provenance, 'failed', 'no_provenance', 'artifact has no provenance: it was not reported in any flow and no provenance attestation names it'));
   const trail: RuleRef = { type: 'trail-compliance', path: 'artifacts.trail-compliance' };
   boolean(policy.trailCompliance, trail, () => {
     if (!artifact.hasProvenance) return result(trail, 'failed', 'no_provenance', 'artifact has no provenance, so no trail');

@@ -1,7 +1,7 @@
-import { EvidentError } from '../core/index.js';
+import { EvidentError, yamlLib } from '../core/index.js';
 import { formatLocated } from './policy-expr-errors.js';
 import { YamlFile, didYouMean, joinPath } from './yaml-walk.js';
-import { isScalar, type Node } from 'yaml';
+import type { Node } from 'yaml';
 
 // Flow templates: Kosli's `version: 1` format (https://docs.kosli.com/template-reference/flow_template and its
 // JSON Schema https://docs.kosli.com/schemas/flow-template/v1.json), which attestations each trail and each of
@@ -96,12 +96,12 @@ export function parseFlowTemplate(text: string, source = 'template.yml'): FlowTe
   const template: FlowTemplate = { version: 1, trail: { attestations: [], artifacts: [] } };
   const top = file.problems.length === 0 ? file.mapping(file.root, '', ['version', 'trail']) : undefined;
   const version = top?.get('version');
-  if (version && !(isScalar(version.value) && version.value.value === 1)) {
-    const found = isScalar(version.value) ? JSON.stringify(version.value.value) : 'a collection';
+  if (version && !(yamlLib().isScalar(version.value) && version.value.value === 1)) {
+    const found = yamlLib().isScalar(version.value) ? JSON.stringify(version.value.value) : 'a collection';
     file.add(version.value, 'version', `must be 1 (found ${found})`, version.key.range?.[0]);
   }
   const trailValue = top?.get('trail')?.value ?? null;
-  if (trailValue !== null && !(isScalar(trailValue) && trailValue.value === null)) {
+  if (trailValue !== null && !(yamlLib().isScalar(trailValue) && trailValue.value === null)) {
     const trail = file.mapping(trailValue, 'trail', ['attestations', 'artifacts']);
     const attestations = trail?.get('attestations');
     if (attestations) template.trail.attestations = readAttestations(file, attestations.value, 'trail.attestations', attestations.key.range?.[0] ?? 0);

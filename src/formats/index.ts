@@ -47,3 +47,5 @@ export type {
   ArtifactCompliance, AttestationStatus, ComplianceState, PolicyArtifactInput, PolicyDecision, ReasonCode, RecordedArtifact, RecordedAttestation,
   RuleEvaluation, RuleRef, RuleStatus, TrailCompliance, TrailRecord,
 } from './compliance.js';
+export { parseProvenanceDocument } from './provenance-document.js';
+export type { ProvenanceDocument } from './provenance-document.js';

@@ -1,5 +1,5 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { EvidentError } from '../core/index.js';
+import type { XMLParser } from 'fast-xml-parser';
+import { EvidentError, xmlLib } from '../core/index.js';
 
 // JUnit XML as real tools write it. There is no single standard; the dialects read here are
 // - Maven Surefire / Failsafe: one `<testsuite>` root per class, `<properties>`, and the rerun elements
@@ -55,7 +55,9 @@ type XmlNode = Record<string, unknown>;
 // element name (`constructor`, `__proto__`) can reach the parser's object keys. Attributes carry an `@` prefix.
 const KNOWN_TAGS = new Set(['testsuites', 'testsuite', 'testcase', 'failure', 'error', 'skipped', 'ignored']);
 
-const parser = new XMLParser({
+let parserInstance: XMLParser | undefined;
+const parser = (): XMLParser =>
+  (parserInstance ??= new (xmlLib().XMLParser)({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
   // No entity expansion at all: DOCTYPE-declared entities are never expanded (so no "billion laughs"); the
@@ -72,7 +74,7 @@ const parser = new XMLParser({
   isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
   // The parser also passes a self-closing tag's name with its trailing "/" (`skipped/`).
   transformTagName: (name: string) => (KNOWN_TAGS.has(name.replace(/\/$/, '')) ? name : `~${name}`),
-});
+}));
 
 function fail(source: string, text: string, offset: number, message: string): never {
   const { line, col } = lineCol(text, offset);
@@ -135,7 +137,7 @@ function skipPast(text: string, from: number, end: string): number {
 
 function validate(xml: string, source: string): void {
   if (xml.trim() === '') failAt(source, 1, 1, 'empty file, expected JUnit XML');
-  const result = XMLValidator.validate(xml);
+  const result = xmlLib().XMLValidator.validate(xml);
   if (result === true) return;
   const { msg, line, col } = result.err;
   // The validator reports elements left open at the end of the input at 1:1, listing their names.
@@ -268,7 +270,7 @@ export function parseJUnit(xml: string, source: string): JUnitReport {
   checkMarkup(body, source);
   let doc: XmlNode;
   try {
-    doc = parser.parse(body) as XmlNode;
+    doc = parser().parse(body) as XmlNode;
   } catch (err) {
     return invalid(source, (err as Error).message, undefined, err);
   }

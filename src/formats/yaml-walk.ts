@@ -1,4 +1,5 @@
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Scalar } from 'yaml';
+import type { Document, Node, Scalar } from 'yaml';
+import { yamlLib } from '../core/index.js';
 import type { ExpressionOrigin, LocatedProblem } from './policy-expr-errors.js';
 
 // Reading a small YAML file (a flow template, an environment policy) node by node, so that every problem is
@@ -34,12 +35,12 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 export class YamlFile {
   readonly problems: LocatedProblem[] = [];
   readonly root: Node | null;
-  private readonly counter = new LineCounter();
+  private readonly counter = new (yamlLib().LineCounter)();
   private readonly doc: Document;
   private aliases = 0;
 
   constructor(readonly text: string, readonly source: string) {
-    this.doc = parseDocument(text, { lineCounter: this.counter, uniqueKeys: true, prettyErrors: false });
+    this.doc = yamlLib().parseDocument(text, { lineCounter: this.counter, uniqueKeys: true, prettyErrors: false });
     for (const e of this.doc.errors) this.addAt(e.pos[0], '(yaml)', `invalid YAML: ${e.message.split('\n')[0]!}`);
     this.root = this.doc.errors.length > 0 ? null : this.resolve(this.doc.contents, '(document)');
   }
@@ -59,7 +60,7 @@ export class YamlFile {
 
   /** Follows an alias to its anchor (at most MAX_ALIASES of them, so aliases cannot multiply the work). */
   resolve(node: unknown, path: string): Node | null {
-    if (!isAlias(node)) return (node as Node | null) ?? null;
+    if (!yamlLib().isAlias(node)) return (node as Node | null) ?? null;
     if (++this.aliases > MAX_ALIASES) {
       this.add(node, path, `more than ${MAX_ALIASES} aliases`);
       return null;
@@ -72,14 +73,14 @@ export class YamlFile {
    * have `additionalProperties: false` throughout). Undefined when `node` is not a mapping (reported).
    */
   mapping(node: Node | null, path: string, allowed: readonly string[], fallback = 0): Map<string, { key: Node; value: Node | null }> | undefined {
-    if (!isMap(node)) {
+    if (!yamlLib().isMap(node)) {
       this.add(node, path, `must be a mapping (${allowed.join(', ')})`, fallback);
       return undefined;
     }
     const members = new Map<string, { key: Node; value: Node | null }>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node;
-      const key = isScalar(keyNode) ? keyNode.value : undefined;
+      const key = yamlLib().isScalar(keyNode) ? keyNode.value : undefined;
       if (typeof key !== 'string') {
         this.add(keyNode, path, 'keys must be strings');
       } else if (!allowed.includes(key)) {
@@ -92,7 +93,7 @@ export class YamlFile {
   }
 
   sequence(node: Node | null, path: string, max: number, fallback = 0): (Node | null)[] | undefined {
-    if (!isSeq(node)) {
+    if (!yamlLib().isSeq(node)) {
       this.add(node, path, 'must be a list', fallback);
       return undefined;
     }
@@ -101,9 +102,9 @@ export class YamlFile {
   }
 
   scalar(node: Node | null, path: string, type: 'string' | 'boolean', fallback = 0): string | boolean | undefined {
-    const value = isScalar(node) ? node.value : undefined;
+    const value = yamlLib().isScalar(node) ? node.value : undefined;
     if (typeof value === type) return value as string | boolean;
-    const found = isScalar(node) ? (node.value === null ? 'nothing' : JSON.stringify(node.value)) : isSeq(node) ? 'a list' : 'a mapping';
+    const found = yamlLib().isScalar(node) ? (node.value === null ? 'nothing' : JSON.stringify(node.value)) : yamlLib().isSeq(node) ? 'a list' : 'a mapping';
     this.add(node, path, type === 'boolean' ? `must be true or false (found ${found})` : `must be a string (found ${found})`, fallback);
     return undefined;
   }

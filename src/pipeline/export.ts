@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { yamlLib } from '../core/index.js';
 import { planPipeline } from './plan.js';
 import type { PipelineSpec } from './spec.js';
 
@@ -53,7 +53,7 @@ export function exportPipeline(spec: PipelineSpec, format: ExportFormat, file = 
         ],
       };
     }
-    return header + stringify({ name: spec.name, on: { push: null, pull_request: null }, jobs }, { lineWidth: 0 });
+    return header + yamlLib().stringify({ name: spec.name, on: { push: null, pull_request: null }, jobs }, { lineWidth: 0 });
   }
   const stages = plan.groups.map((_, i) => `group-${i + 1}`);
   const stageOf = new Map(plan.groups.flatMap((g, i) => g.map((n) => [n, stages[i]!] as const)));
@@ -68,5 +68,5 @@ export function exportPipeline(spec: PipelineSpec, format: ExportFormat, file = 
       script: [runLine(name, file)],
     };
   }
-  return header + stringify(doc, { lineWidth: 0 });
+  return header + yamlLib().stringify(doc, { lineWidth: 0 });
 }

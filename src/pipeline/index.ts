@@ -42,7 +42,7 @@ export { RECEIPT_PAYLOAD_TYPE, buildReceipt, formatReceipt, parseReceiptText, re
 export type { Receipt, ReceiptStep } from './receipt.js';
 export { verifyReceiptFile } from './receipt-verify.js';
 export type { ReceiptCheck, ReceiptReport, VerifyReceiptOptions } from './receipt-verify.js';
-export { BUILDER_ID, artifactStatements, provenanceFile, stepClosure, writeStepProvenance } from './provenance.js';
+export { BUILDER_ID, artifactStatements, provenanceFile, stepClosure, writeDirectoryProvenance, writeStepProvenance } from './provenance.js';
 export { verifyAttestationFile } from './provenance-verify.js';
 export type { AttestationCheck, AttestationReport } from './provenance-verify.js';
 export { LAYOUT_FILE, OWNER_KEY_FILE, linkFileName, runLayout, stepLink } from './in-toto.js';

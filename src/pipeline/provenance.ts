@@ -6,7 +6,7 @@ import {
   EVIDENT_RUN_BUILD_TYPE, IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, buildProvenance, buildStatement, signEnvelope,
   type DsseEnvelope, type ResourceDescriptor, type SlsaProvenance, type Statement,
 } from '../formats/index.js';
-import type { KeySigner } from './keys.js';
+import { loadWorkspaceSigner, type KeySigner } from './keys.js';
 import type { StepRecord, StepSpec } from './types.js';
 
 // Per-artifact provenance (docs/provenance.md): every file a step declares as output gets its own in-toto
@@ -115,14 +115,65 @@ export function envelopeFor(statement: Statement<unknown>, signer: KeySigner | u
   return signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, signer ? [{ keyid: signer.keyId, sign: (m) => signer.sign(m) }] : []);
 }
 
-/** Writes every output's envelope under `.evident/provenance/<step>/`; returns the files written. */
+/**
+ * The statement already at `file` still describes this output of this step: same subject digest, made by
+ * a step with this cache key, and signed by `signer` when one is asked for. On a cache hit that is the
+ * statement of the build that made the artifact, which stays true (same inputs, same outputs): it is kept
+ * rather than replaced by one describing a run that built nothing (docs/provenance.md "Cache hits").
+ */
+function stillValid(file: string, step: StepRecord, sha256: string, signer: KeySigner | undefined): boolean {
+  try {
+    const envelope = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DsseEnvelope>;
+    if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE || typeof envelope.payload !== 'string') return false;
+    if (signer && !envelope.signatures?.some((s) => s.keyid === signer.keyId)) return false;
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as Statement<SlsaProvenance>;
+    const made = (statement.predicate?.buildDefinition?.internalParameters as { steps?: { name?: string; cacheKey?: string }[] } | undefined)?.steps?.at(-1);
+    return statement.subject?.length === 1 && statement.subject[0]!.digest.sha256 === sha256 && made?.name === step.name && made.cacheKey === step.key;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes every output's envelope under `.evident/provenance/<step>/`; returns the files written. On a cache
+ * hit, an output whose statement is still valid (stillValid) keeps it and is not in the result.
+ */
 export function writeStepProvenance(workspace: string, step: StepRecord, ctx: ProvenanceContext, signer: KeySigner | undefined): string[] {
+  const stale = step.cache === 'hit' ? step.outputs.filter((out) => !stillValid(provenanceFile(workspace, step.name, out.path), step, out.sha256, signer)) : step.outputs;
+  if (stale.length === 0) return [];
   fs.mkdirSync(path.dirname(provenanceFile(workspace, step.name, 'x')), { recursive: true });
-  return artifactStatements(step, ctx).map(({ path: out, statement }) => {
+  const wanted = new Set(stale.map((out) => out.path));
+  return artifactStatements(step, ctx).filter(({ path: out }) => wanted.has(out)).map(({ path: out, statement }) => {
     const file = provenanceFile(workspace, step.name, out);
     const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     fs.writeFileSync(temp, JSON.stringify(envelopeFor(statement, signer), null, 2) + '\n', { flag: 'wx' });
     fs.renameSync(temp, file);
     return file;
   });
+}
+
+/**
+ * The statement of a directory output reported as one artifact (`evident run --report`, Kosli's `dir`
+ * fingerprint): the predicate of the step's statement for one of the directory's files — every output
+ * of a step shares it — with the directory as its one subject. Written beside the files' statements
+ * (`.evident/provenance/<step>/<dir>%2F.intoto.json`) and signed by the workspace key when the file's
+ * statement was signed. Undefined when that statement is missing or unreadable.
+ */
+export function writeDirectoryProvenance(workspace: string, step: string, dir: string, fingerprint: string, fromFile: string): string | undefined {
+  let statement: Statement<SlsaProvenance>;
+  let signed: boolean;
+  try {
+    const envelope = JSON.parse(fs.readFileSync(provenanceFile(workspace, step, fromFile), 'utf8')) as DsseEnvelope;
+    statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as Statement<SlsaProvenance>;
+    signed = envelope.signatures.length > 0;
+  } catch {
+    return undefined;
+  }
+  const name = dir.endsWith('/') ? dir : `${dir}/`;
+  const file = provenanceFile(workspace, step, name);
+  const signer = signed ? loadWorkspaceSigner(workspace) : undefined;
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify(envelopeFor(buildStatement([{ name, digest: { sha256: fingerprint } }], SLSA_PROVENANCE_V1, statement.predicate), signer), null, 2) + '\n', { flag: 'wx' });
+  fs.renameSync(temp, file);
+  return file;
 }

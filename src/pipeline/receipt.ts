@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createPublicKey, verify } from 'node:crypto';
-import { parseDocument, stringify } from 'yaml';
-import { EvidentError, type ProblemDetail } from '../core/index.js';
+import { EvidentError, yamlLib, type ProblemDetail } from '../core/index.js';
+import { blockYaml } from './receipt-yaml.js';
 import { canonicalJsonBytes, pae } from '../formats/index.js';
 import { publicKeyInfo, type KeySigner } from './keys.js';
 import type { RunRecord } from './types.js';
@@ -114,7 +114,7 @@ export function receiptSignatureValid(receipt: Receipt): boolean {
 export function formatReceipt(receipt: Receipt): string {
   const header = '# Evident run receipt (docs/receipts.md). Verify with: evident verify receipt FILE\n';
   // Strings double-quoted as in the seed: a YAML 1.1 reader (PyYAML) would otherwise turn the timestamp into a date.
-  return header + stringify(receipt, { aliasDuplicateObjects: false, lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+  return header + blockYaml(receipt as unknown as Record<string, unknown>);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -178,7 +178,7 @@ export function receiptProblems(value: unknown): ProblemDetail[] {
 
 /** Parses receipt YAML: no aliases, unique keys, YAML 1.2 core schema. Returns the value and its problems. */
 export function parseReceiptText(text: string): { receipt: Receipt | undefined; problems: ProblemDetail[] } {
-  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
+  const doc = yamlLib().parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) return { receipt: undefined, problems: [{ path: '/', message: `not YAML: ${doc.errors[0]!.message.split('\n')[0]}` }] };
   let value: unknown;
   try {

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { COMPRESSIONS, ENV_NAME_PATTERN, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+import { COMPRESSIONS, ENV_NAME_PATTERN, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, REMOTE_URL_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
 
 // The JSON Schema of attest.yaml, for editors (e.g. the YAML extension of VS Code: `# yaml-language-server:
 // $schema=…`). The file format is seed 003 §2.1, §3.4, §6.2 and §10.2. The runner does not validate with this
@@ -76,6 +76,7 @@ export const AttestSchema: TSchema = Type.Object(
           max_size: Type.Optional(Type.Union([Type.String({ pattern: MAX_SIZE_PATTERN }), Type.Integer({ minimum: 0 })], { description: 'e.g. "10GB", "500MB" (decimal units; KiB/MiB/GiB binary), or bytes (default "10GB")' })),
           compression: Type.Optional(Type.Union([Type.Boolean(), ...COMPRESSIONS.map((c) => Type.Literal(c))], { description: 'true = gzip (default false)' })),
           retention_days: Type.Optional(Type.Integer({ minimum: 1, description: 'Drop entries unused for this many days (default 30)' })),
+          remote: Type.Optional(Type.String({ pattern: REMOTE_URL_PATTERN, description: 'The remote cache: an Evident server URL, as --remote-cache URL (the flag and EVIDENT_REMOTE_CACHE win)' })),
         },
         closed,
       ),

@@ -12,3 +12,5 @@ export const EVENT_TYPES = [
 export const COMPRESSIONS = ['none', 'gzip', 'brotli'] as const;
 /** Seed 003 §7 isolation levels: `process` (the default) and Evident's `sandbox` (bubblewrap, docs/runner.md). */
 export const ISOLATIONS = ['process', 'sandbox'] as const;
+/** `cache.remote`: an Evident server, as `--remote-cache URL` takes it. */
+export const REMOTE_URL_PATTERN = '^https?://[^/\\s]+\\S*$';

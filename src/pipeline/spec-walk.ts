@@ -1,5 +1,5 @@
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
-import type { ProblemDetail } from '../core/index.js';
+import type { Node } from 'yaml';
+import { yamlLib, type ProblemDetail } from '../core/index.js';
 
 // Reading attest.yaml as a tree of plain values plus a map from each value's path to its line and column,
 // so that validation (spec.ts) can report every problem as `steps.build.needs[1]` with where it is.
@@ -30,6 +30,7 @@ export function joinPath(parent: string, key: string | number): string {
 }
 
 export function parseYaml(text: string): ParsedYaml {
+  const { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } = yamlLib();
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
   const syntax: SpecProblem[] = [...doc.errors].map((e) => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvidentError } from '../core/index.js';
 import type { StepSpec } from './types.js';
-import { COMPRESSIONS, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+import { COMPRESSIONS, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, REMOTE_URL_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
 import { Checker, describe, type Json } from './spec-checks.js';
 import { checkNeeds, cycleProblems, findCycles, outputOverlaps } from './spec-graph.js';
 import { joinPath, locate, parseYaml, type SpecProblem } from './spec-walk.js';
@@ -22,7 +22,8 @@ export interface PipelineSpec {
   name: string;
   env: Record<string, string>;
   attestation: { signAllSteps: boolean; verifyDependencies: boolean; requireReproducible: boolean };
-  cache: { enabled: boolean; maxSize: string; maxSizeBytes: number; compression: Compression; retentionDays: number };
+  /** `remote`: the remote cache's URL (an Evident server), as `--remote-cache URL` gives it (the flag wins). */
+  cache: { enabled: boolean; maxSize: string; maxSizeBytes: number; compression: Compression; retentionDays: number; remote?: string };
   events: EventHandlerSpec[];
   /** In declaration order. */
   steps: Map<string, StepSpec>;
@@ -141,8 +142,8 @@ function webhookExtras(c: Checker, h: Json, at: string): { secretEnv?: string; r
 }
 
 function readCache(c: Checker, value: unknown): PipelineSpec['cache'] {
-  const cache = { enabled: true, maxSize: DEFAULT_MAX_SIZE, maxSizeBytes: parseSize(DEFAULT_MAX_SIZE)!, compression: 'none' as Compression, retentionDays: DEFAULT_RETENTION_DAYS };
-  const m = value === undefined ? undefined : c.mapping(value, 'cache', ['enabled', 'max_size', 'compression', 'retention_days']);
+  const cache: PipelineSpec['cache'] = { enabled: true, maxSize: DEFAULT_MAX_SIZE, maxSizeBytes: parseSize(DEFAULT_MAX_SIZE)!, compression: 'none', retentionDays: DEFAULT_RETENTION_DAYS };
+  const m = value === undefined ? undefined : c.mapping(value, 'cache', ['enabled', 'max_size', 'compression', 'retention_days', 'remote']);
   if (!m) return cache;
   if (m.enabled !== undefined) cache.enabled = c.boolean(m.enabled, 'cache.enabled') ?? true;
   if (typeof m.max_size === 'number' && Number.isSafeInteger(m.max_size) && m.max_size >= 0) [cache.maxSize, cache.maxSizeBytes] = [`${m.max_size}B`, m.max_size];
@@ -160,6 +161,11 @@ function readCache(c: Checker, value: unknown): PipelineSpec['cache'] {
   if (m.retention_days !== undefined) {
     if (Number.isSafeInteger(m.retention_days) && (m.retention_days as number) >= 1) cache.retentionDays = m.retention_days as number;
     else c.add('cache.retention_days', `must be a whole number of days >= 1, not ${describe(m.retention_days)}`);
+  }
+  if (m.remote !== undefined) {
+    const url = c.string(m.remote, 'cache.remote', { nonEmpty: true });
+    if (url !== undefined && !new RegExp(REMOTE_URL_PATTERN).test(url)) c.add('cache.remote', `"${url}" is not an http:// or https:// URL`);
+    else if (url !== undefined) cache.remote = url;
   }
   return cache;
 }
@@ -201,15 +207,56 @@ export function validateSpec(value: unknown): { spec?: PipelineSpec; problems: S
 }
 
 /** Parses and validates attest.yaml text; problems carry lines and columns. */
-export function parseSpec(text: string): { spec?: PipelineSpec; problems: SpecProblem[] } {
+export function parseSpec(text: string): { spec?: PipelineSpec; problems: SpecProblem[]; value?: unknown } {
   const parsed = parseYaml(text);
   if (parsed.syntax.length > 0) return { problems: parsed.syntax };
   const result = validateSpec(parsed.value);
   // Top to bottom and left to right, as a reader goes through the file.
-  if (result.problems.length === 0) return result;
+  if (result.problems.length === 0) return { ...result, value: parsed.value };
   const positions = parsed.positions();
   const located = result.problems.map((p) => locate(p, positions));
   return { ...result, problems: located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)) };
+}
+
+/**
+ * The parsed tree of the last valid attest.yaml, keyed by the file's SHA-256: parsing YAML was the largest
+ * part of a warm run's own work (~200 ms for 200 steps, docs/performance.md "The runner"); validation
+ * still runs on every load. Written only where a run has made `.evident/cache`, read only when the hash
+ * and the format version match; any problem with it means parsing the file as usual.
+ */
+const PARSED_CACHE_VERSION = 1;
+
+function parsedCacheFile(workspace: string): string {
+  return path.join(workspace, '.evident', 'cache', 'attest-parsed.json');
+}
+
+function readParsedCache(workspace: string, hash: string): unknown {
+  try {
+    const cached = JSON.parse(fs.readFileSync(parsedCacheFile(workspace), 'utf8')) as { v?: number; hash?: string; value?: unknown };
+    return cached.v === PARSED_CACHE_VERSION && cached.hash === hash ? cached.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only trees that JSON keeps exactly: strings, finite numbers, booleans, null, lists and plain mappings. */
+function jsonExact(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(jsonExact);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.entries(value as Record<string, unknown>).every(([k, v]) => k !== '__proto__' && jsonExact(v));
+}
+
+function writeParsedCache(workspace: string, hash: string, value: unknown): void {
+  if (!fs.existsSync(path.dirname(parsedCacheFile(workspace))) || !jsonExact(value)) return;
+  const temp = `${parsedCacheFile(workspace)}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temp, JSON.stringify({ v: PARSED_CACHE_VERSION, hash, value }));
+    fs.renameSync(temp, parsedCacheFile(workspace));
+  } catch {
+    fs.rmSync(temp, { force: true });
+  }
 }
 
 /** Reads, hashes and validates attest.yaml; INVALID_ARGUMENT with every problem in `details`. */
@@ -222,9 +269,14 @@ export function loadSpec(file: string): LoadedSpec {
     const code = (err as NodeJS.ErrnoException).code;
     throw new EvidentError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file (give the pipeline with -f FILE)' : (err as Error).message}`, { cause: err });
   }
-  const { spec, problems } = parseSpec(bytes.toString('utf8'));
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  const workspace = path.dirname(absolute);
+  const cached = readParsedCache(workspace, hash);
+  const fromCache = cached === undefined ? undefined : validateSpec(cached).spec;
+  const { spec, problems, value } = fromCache ? { spec: fromCache, problems: [], value: undefined } : parseSpec(bytes.toString('utf8'));
   if (!spec) {
     throw new EvidentError('INVALID_ARGUMENT', `${file} is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { details: problems });
   }
-  return { spec, file: absolute, workspace: path.dirname(absolute), hash: createHash('sha256').update(bytes).digest('hex') };
+  if (value !== undefined) writeParsedCache(workspace, hash, value);
+  return { spec, file: absolute, workspace, hash };
 }

@@ -20,7 +20,7 @@ export type { Projector } from './log-service.js';
 export { createServices } from './bundle.js';
 export type { ServiceBundle } from './bundle.js';
 export {
-  ARTIFACT_TYPES, fingerprint, fingerprintDir, fingerprintDocker, fingerprintFile, fingerprintOci, dockerCredentials, formatReference,
+  ARTIFACT_TYPES, fingerprint, fingerprintDir, fingerprintDocker, fingerprintFileList, fingerprintFile, fingerprintOci, dockerCredentials, formatReference,
   parseChallenge, parseImageReference, pickRepoDigest, MANIFEST_TYPES,
 } from './fingerprint/index.js';
 export type {

@@ -266,6 +266,18 @@ export class SqlRecordReader implements RecordReader {
     return rows.map(toAttestation);
   }
 
+  /** Which of `fingerprints` have an attestation of `type` bound to them by fingerprint, in any trail of the org. */
+  async fingerprintsAttestedAs(orgId: number, fingerprints: readonly string[], type: string) {
+    const out = new Set<string>();
+    const unique = [...new Set(fingerprints)];
+    for (let i = 0; i < unique.length; i += 1000) {
+      const rows = await this.db.selectFrom('attestations').select('artifact_fingerprint').distinct()
+        .where('org_id', '=', orgId).where('type', '=', type).where('artifact_fingerprint', 'in', unique.slice(i, i + 1000)).execute();
+      for (const r of rows) if (r.artifact_fingerprint !== null) out.add(r.artifact_fingerprint);
+    }
+    return out;
+  }
+
   async attestationsOfArtifact(a: ArtifactRecord) {
     const rows = await this.db.selectFrom('attestations').selectAll()
       .where('trail_id', '=', a.trailId)

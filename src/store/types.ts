@@ -235,6 +235,7 @@ export interface RecordReader {
   searchArtifacts(orgId: number, prefix: string, limit: number): Promise<ArtifactRecord[]>;
   /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */
   attestationsOfArtifact(artifact: ArtifactRecord): Promise<AttestationRecord[]>;
+  fingerprintsAttestedAs(orgId: number, fingerprints: readonly string[], type: string): Promise<Set<string>>;
   flowById(id: number): Promise<FlowRecord | undefined>;
   /** A custom attestation type: the given version, or the latest. */
   attestationType(orgId: number, name: string, version?: number): Promise<AttestationTypeRecord | undefined>;

@@ -65,6 +65,27 @@ describe('evident run --remote-cache / --report', () => {
     expect(down.stdout).toContain('[OK] build');
   }, 120_000);
 
+  it('takes the remote cache from attest.yaml (cache.remote); --remote-cache wins over it', async () => {
+    const a = checkout();
+    const withRemote = (dir: string, url: string) => fs.writeFileSync(path.join(dir, 'attest.yaml'), YAML.replace('steps:', `cache:\n  remote: "${url}"\nsteps:`));
+    withRemote(a, server.url);
+    const first = await evident(['run', '-f', path.join(a, 'attest.yaml')], env);
+    expect(first.code, first.stderr).toBe(0);
+    const b = checkout();
+    withRemote(b, server.url);
+    expect((await evident(['keys', 'trust', path.join(a, '.evident', 'keys', 'public.key'), '--name', 'ci-a', '--workspace', b], env)).code).toBe(0);
+    const second = await evident(['run', '-f', path.join(b, 'attest.yaml')], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/^\[OK\] build \([\d.]+s\) - remote cache hit\n\[OK\] test \([\d.]+s\) - remote cache hit\n$/);
+    // The flag wins: attest.yaml names the live server, the flag an unreachable one.
+    const c = checkout();
+    withRemote(c, server.url);
+    const flag = await evident(['run', '-f', path.join(c, 'attest.yaml'), '--remote-cache', 'http://127.0.0.1:9'], env);
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(flag.stderr).toContain('remote cache http://127.0.0.1:9 (org default) not used');
+    expect(flag.stdout).not.toContain('remote cache hit');
+  }, 120_000);
+
   it('--report records flow, trail, artifacts with provenance and step attestations; --dry-run sends nothing', async () => {
     const dir = checkout();
     const dry = await evident(['run', '-f', path.join(dir, 'attest.yaml'), '--report', '--commit', SHA, '--dry-run'], env);
@@ -78,12 +99,24 @@ describe('evident run --remote-cache / --report', () => {
     const trail = JSON.parse((await evident(['get', 'trail', SHA, '--flow', 'remote-demo', '--output', 'json'], env)).stdout);
     const outputs = summary.steps.flatMap((s: { outputs: { path: string; sha256: string }[] }) => s.outputs);
     expect(outputs).toHaveLength(3);
+    // The declared directory out/ is one `dir` artifact with Kosli's directory fingerprint; report.txt a file.
+    const fingerprinted = await evident(['fingerprint', path.join(dir, 'out'), '-t', 'dir'], env);
+    expect(fingerprinted.code, fingerprinted.stderr).toBe(0);
+    const dirFp = fingerprinted.stdout.trim().split(/\s+/).find((w) => /^[0-9a-f]{64}$/.test(w))!;
+    const reportFp = outputs.find((o: { path: string }) => o.path === 'report.txt').sha256;
     const text = JSON.stringify(trail);
-    for (const o of outputs) expect(text).toContain(o.sha256);
-    expect(text).toContain('out_app_txt');
-    expect(text).toContain('"provenance"');
+    expect(text).toContain(dirFp);
+    expect(text).toContain(reportFp);
+    expect(text).not.toContain('out_app_txt');
+    // Each artifact's provenance went through `attest provenance`: type provenance, bound by fingerprint.
+    const attestations = JSON.parse((await evident(['get', 'attestation', 'out.provenance', '--flow', 'remote-demo', '--trail', SHA, '--output', 'json'], env)).stdout || 'null');
+    expect(JSON.stringify(attestations)).toMatch(/"type":"provenance"/);
+    expect(JSON.stringify(attestations)).toContain(dirFp);
     expect(text).toMatch(/"build"/);
     expect(text).toContain('cat out/app.txt > report.txt');
+    const dirStatement = JSON.parse(fs.readFileSync(path.join(dir, '.evident', 'provenance', 'build', 'out%2F.intoto.json'), 'utf8'));
+    const statement = JSON.parse(Buffer.from(dirStatement.payload, 'base64').toString());
+    expect(statement.subject).toEqual([{ name: 'out/', digest: { sha256: dirFp } }]);
 
     const bad = await evident(['run', '-f', path.join(dir, 'attest.yaml'), '--report', '--commit', SHA], { ...env, EVIDENT_HOST: 'http://127.0.0.1:9' });
     expect(bad.code).toBe(3);

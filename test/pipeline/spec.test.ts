@@ -25,6 +25,7 @@ cache:
   max_size: "10GB"
   compression: true
   retention_days: 30
+  remote: "https://evident.example.com"
 events:
   handlers:
     - type: webhook
@@ -62,7 +63,7 @@ describe('attest.yaml as seed 003 writes it', () => {
     expect(spec!.name).toBe('my-project');
     expect(spec!.env).toEqual({ BUILD_ENV: 'production', CACHE_ENABLED: 'true' });
     expect(spec!.attestation).toEqual({ signAllSteps: true, verifyDependencies: true, requireReproducible: false });
-    expect(spec!.cache).toEqual({ enabled: true, maxSize: '10GB', maxSizeBytes: 10e9, compression: 'gzip', retentionDays: 30 });
+    expect(spec!.cache).toEqual({ enabled: true, maxSize: '10GB', maxSizeBytes: 10e9, compression: 'gzip', retentionDays: 30, remote: 'https://evident.example.com' });
     expect(spec!.events).toEqual([
       { type: 'webhook', url: 'https://api.example.com/attest-events', events: ['step.failed', 'pipeline.completed'] },
       { type: 'file', path: 'attest-events.log', events: ['*'] },
@@ -102,7 +103,7 @@ describe('every problem, with its path and line', () => {
     const text = `version: 0.1
 name: demo
 env: { GOOD: x, 1BAD: y }
-cache: { max_size: 10XB, compression: zstd, retention_days: 0 }
+cache: { max_size: 10XB, compression: zstd, retention_days: 0, remote: ftp://x }
 steps:
   lint: { run: npm run lint, colour: red }
   build:
@@ -119,6 +120,7 @@ steps:
       '4:10 cache.max_size: must be a size such as "10GB", "500MB", "2GiB" or a number of bytes, not the string "10XB"',
       '4:26 cache.compression: must be true, false, "gzip", "brotli" or "none", not the string "zstd"',
       '4:45 cache.retention_days: must be a whole number of days >= 1, not the number 0',
+      '4:64 cache.remote: "ftp://x" is not an http:// or https:// URL',
       '6:30 steps.lint.colour: unknown key; known keys: run, inputs, outputs, needs, env, cache, attestation, isolation',
       '9:19 steps.build.needs[1]: unknown step "tset"',
       '10:20 steps.build.inputs[1]: "../x" leaves the workspace ("..")',

@@ -64,7 +64,37 @@ export async function attestSarif(type: 'sarif' | 'snyk', opts: SarifOptions, ct
   print(ctx, a, `${s.results} results (error ${s.by_level.error}, warning ${s.by_level.warning}, note ${s.by_level.note})`);
 }
 
+export async function attestProvenance(opts: ReportOptions, ctx: Ctx, [file]: string[]): Promise<void> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file!, 'utf8');
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  // Checked here first so that a bad file is not even uploaded; the server checks it again.
+  const { parseProvenanceDocument } = await import('../../formats/index.js');
+  const doc = parseProvenanceDocument(text);
+  if (opts.fingerprint && !doc.subjects.some((s) => s.sha256 === opts.fingerprint)) {
+    throw new EvidentError('INVALID_ARGUMENT', `--fingerprint ${opts.fingerprint} is not the SHA-256 of any subject of ${file} (subjects: ${doc.subjects.map((s) => `${s.name} ${s.sha256}`).join(', ')})`);
+  }
+  if (ctx.globals.dryRun) {
+    ctx.printer.info(`dry run: would upload ${file} (${doc.subjects.length} subject(s), builder ${doc.builderId}) and report ${opts.name}`);
+    return;
+  }
+  const [uploaded] = await ctx.client().uploadEvidence([{ path: file! }]);
+  const result = await ctx.client().attestProvenance(opts.flow, opts.trail, {
+    name: opts.name, envelope: uploaded!.digest, fingerprint: opts.fingerprint, git_commit: opts.commit, description: opts.description,
+    annotations: opts.annotate, evidence: await uploadAttachments(ctx, opts.attachments), user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
+  });
+  ctx.printer.result(result, () => {
+    for (const a of result.attestations) ctx.printer.text(`provenance attestation ${a.name}: artifact ${a.artifact_fingerprint} (log entry ${a.entry_index})`);
+  });
+}
+
 export function registerAttestReports(attest: Command): void {
+  attestationFlags(attest.command('provenance <file>').description('Report SLSA provenance (a DSSE envelope or an in-toto statement): recorded for each artifact of the trail that is one of its subjects, or for --fingerprint'), { path: false })
+    .addHelpText('after', '\nThe file is checked (in-toto Statement v1, SLSA Provenance v1 predicate, subjects with sha256 digests) and stored as evidence.\nExample:\n  evident attest provenance .evident/provenance/build/out%2Fapp.intoto.json --name provenance --flow runner --trail $GIT_SHA')
+    .action(action(attestProvenance));
   attestationFlags(attest.command('junit [path]').description('Report JUnit XML test results: the files are uploaded and parsed by the server; compliant iff no failures and no errors'))
     .option('--results-dir <dir>', 'directory of JUnit XML files', '.')
     .addHelpText('after', '\nUnderstands Maven Surefire, pytest, jest-junit, vitest, go-junit-report and JUnit 5 reports.\nExample:\n  evident attest junit --results-dir target/surefire-reports --name runner.unit-test --fingerprint $FP --flow runner --trail $GIT_SHA')

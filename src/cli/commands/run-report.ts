@@ -1,16 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { EvidentClient } from '../../client/index.js';
 import { EvidentError, isEvidentError } from '../../core/index.js';
-import { planPipeline, provenanceFile, type LoadedSpec, type RunResult } from '../../pipeline/index.js';
+import { planPipeline, provenanceFile, writeDirectoryProvenance, type FileDigest, type LoadedSpec, type RunResult, type StepSpec } from '../../pipeline/index.js';
 import type { Ctx } from '../context.js';
 
 // `evident run --report` (issue #6 item 8; docs/runner.md): after the run's own result is printed, the run
 // is recorded on the Evident server: the flow (the pipeline's name, created if missing), the trail (the
 // workspace's git commit, or --commit; begun if missing), each output file of a step that succeeded as an
-// artifact (fingerprint = its SHA-256) with its provenance envelope attached as evidence of an
-// `ARTIFACT.provenance` attestation, and each step as a generic attestation. A reporting failure is
+// artifact (fingerprint = its SHA-256) — a declared output that is a directory as one `dir` artifact (Kosli's
+// directory fingerprint) — with its provenance envelope as an `ARTIFACT.provenance` attestation of type
+// provenance (`evident attest provenance`), and each step as a generic attestation. A reporting failure is
 // returned (exit 3 for a server error), never thrown over the run's result, and never touches outputs.
 
 /** Names on the server are NAME or ARTIFACT.NAME with letters, digits, '_' and '-' only. */
@@ -45,7 +47,7 @@ export function describeReport(loaded: LoadedSpec, opts: { commit?: string }, ct
     plan.groups.forEach((g, i) => ctx.printer.text(`group ${i + 1}: ${g.join(', ')}`));
     ctx.printer.text(`would report to ${report.host} (org ${report.org}): flow ${report.flow}, trail ${trail}`);
     for (const a of report.attestations) ctx.printer.text(`  attestation ${a.name} (generic)`);
-    for (const a of report.artifacts) ctx.printer.text(`  artifacts: the files of ${a.output} (step ${a.step}), each with a provenance attestation`);
+    for (const a of report.artifacts) ctx.printer.text(`  artifacts: ${a.output} (step ${a.step}): one per file, or one dir artifact for a directory; each with a provenance attestation`);
   });
 }
 
@@ -64,6 +66,35 @@ async function ensureFlowAndTrail(client: EvidentClient, flow: string, trail: st
   }
 }
 
+interface ReportedArtifact {
+  path: string;
+  type: 'file' | 'dir';
+  fingerprint: string;
+  files: FileDigest[];
+}
+
+/**
+ * The artifacts of a step's outputs: a declared output (not a glob) that is a directory is one `dir`
+ * artifact, fingerprinted as Kosli does a directory from its files' paths and digests; every other output
+ * file is a `file` artifact.
+ */
+export async function artifactsOf(workspace: string, step: StepSpec, outputs: FileDigest[]): Promise<ReportedArtifact[]> {
+  const dirs = step.outputs
+    .map((o) => o.split('/').filter((s) => s !== '' && s !== '.').join('/'))
+    .filter((o) => o !== '' && !/[*?[\\]/.test(o) && fs.statSync(path.join(workspace, o), { throwIfNoEntry: false })?.isDirectory());
+  const out: ReportedArtifact[] = [];
+  const inDir = new Set<string>();
+  for (const dir of dirs) {
+    const files = outputs.filter((f) => f.path.startsWith(`${dir}/`) && !inDir.has(f.path));
+    if (files.length === 0) continue;
+    files.forEach((f) => inDir.add(f.path));
+    const { fingerprintFileList } = await import('../../services/index.js');
+    out.push({ path: `${dir}/`, type: 'dir', fingerprint: fingerprintFileList(files.map((f) => ({ path: f.path.slice(dir.length + 1), sha256: f.sha256 }))), files });
+  }
+  for (const f of outputs) if (!inDir.has(f.path)) out.push({ path: f.path, type: 'file', fingerprint: f.sha256, files: [f] });
+  return out;
+}
+
 /** Reports the run; returns the error to exit with (after the run's result), or undefined. */
 export async function reportRun(loaded: LoadedSpec, result: RunResult, opts: { commit?: string }, ctx: Ctx): Promise<EvidentError | undefined> {
   const { spec, workspace } = loaded;
@@ -75,16 +106,16 @@ export async function reportRun(loaded: LoadedSpec, result: RunResult, opts: { c
     let artifacts = 0;
     for (const step of result.record.steps) {
       const outcome = result.outcomes.get(step.name);
-      for (const out of outcome?.status === 'ok' ? step.outputs : []) {
-        const name = reportName(out.path);
-        await client.reportArtifact(flow, trail, { name, fingerprint: out.sha256, display_name: out.path, annotations: { step: step.name } });
+      const spec = loaded.spec.steps.get(step.name);
+      for (const artifact of outcome?.status === 'ok' && spec ? await artifactsOf(workspace, spec, step.outputs) : []) {
+        const name = reportName(artifact.path);
+        await client.reportArtifact(flow, trail, { name, fingerprint: artifact.fingerprint, display_name: artifact.path, annotations: { step: step.name, artifact_type: artifact.type } });
         artifacts++;
-        const envelope = provenanceFile(workspace, step.name, out.path);
-        if (!fs.existsSync(envelope)) continue;
+        const envelope = artifact.type === 'dir' ? writeDirectoryProvenance(workspace, step.name, artifact.path, artifact.fingerprint, artifact.files[0]!.path) : provenanceFile(workspace, step.name, artifact.path);
+        if (envelope === undefined || !fs.existsSync(envelope)) continue;
         const [item] = await client.uploadEvidence([{ path: envelope, name: `${name}.intoto.json` }]);
-        await client.attestGeneric(flow, trail, {
-          name: `${name}.provenance`, fingerprint: out.sha256, compliant: true, evidence: [item!.digest],
-          description: `SLSA provenance of ${out.path} (step ${step.name})`, user_data: { predicate_type: 'https://slsa.dev/provenance/v1', step: step.name },
+        await client.attestProvenance(flow, trail, {
+          name: `${name}.provenance`, fingerprint: artifact.fingerprint, envelope: item!.digest, description: `SLSA provenance of ${artifact.path} (step ${step.name})`,
         });
       }
       await client.attestGeneric(flow, trail, {

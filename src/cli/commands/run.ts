@@ -118,7 +118,9 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
   };
   let result: RunResult;
   try {
-    const remote = opts.remoteCache && opts.cache ? await remoteCacheOptions(opts.remoteCache, ctx, workspace, (line) => above(() => ctx.printer.info(line))) : undefined;
+    // --remote-cache (or EVIDENT_REMOTE_CACHE) wins over attest.yaml's cache.remote.
+    const remoteUrl = opts.remoteCache ?? spec.cache.remote;
+    const remote = remoteUrl && opts.cache ? await remoteCacheOptions(remoteUrl, ctx, workspace, (line) => above(() => ctx.printer.info(line))) : undefined;
     result = await runPipeline({ loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, observers, onEvent, remote, events, deterministic: opts.deterministic, isolation: opts.isolation });
   } finally {
     progress?.stop();

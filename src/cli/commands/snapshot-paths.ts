@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parse } from 'yaml';
-import { EvidentError } from '../../core/index.js';
+import { EvidentError, yamlLib } from '../../core/index.js';
 
 import { action, type Ctx } from '../context.js';
 import { collectPath } from '../attachments.js';
@@ -34,7 +33,7 @@ async function fingerprintPath(p: PathArtifact): Promise<string> {
 export function readPathsSpec(file: string): PathArtifact[] {
   let doc: unknown;
   try {
-    doc = parse(fs.readFileSync(file, 'utf8'));
+    doc = yamlLib().parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     throw new EvidentError('INVALID_ARGUMENT', `--paths-file ${file}: ${(err as Error).message}`);
   }

@@ -83,6 +83,21 @@ export function attestationRoutes(services: Services) {
         return attestationJson(att, flow, trail);
       },
     );
+    app.post(
+      '/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/provenance',
+      { schema: { tags: ['attestations'], summary: 'SLSA provenance (DSSE envelope or in-toto statement, uploaded first), checked by the server and recorded for each artifact it is about', params: rs.TrailParams, body: rs.ProvenanceCreate, response: { 201: rs.ProvenanceAttestations, ...errorResponses } } },
+      async (request, reply) => {
+        const org = await access(services, request, 'write', request.params.org);
+        const { flow, trail } = request.params;
+        const b = request.body;
+        const atts = await services.evidenceAttestations.provenance(org, {
+          flow, trail, name: b.name, envelope: b.envelope, fingerprint: b.fingerprint, gitCommit: b.git_commit, description: b.description,
+          userData: b.user_data, annotations: b.annotations, evidence: b.evidence,
+        });
+        void reply.status(201);
+        return { attestations: atts.map((a) => attestationJson(a, flow, trail)) };
+      },
+    );
     for (const type of ['sarif', 'snyk'] as const) {
       app.post(
         `/api/v1/orgs/:org/flows/:flow/trails/:trail/attestations/${type}`,

@@ -1,5 +1,5 @@
 import { EvidentError } from '../../core/index.js';
-import type { AttestationRecord, EvidenceRef, OrgRecord, Store } from '../../store/index.js';
+import type { ArtifactRecord, AttestationRecord, EvidenceRef, OrgRecord, Page, Store } from '../../store/index.js';
 import type { VaultService } from '../vault.js';
 import type { LogService } from '../log-service.js';
 import type { TrailService } from './trails.js';
@@ -161,6 +161,18 @@ export class AttestationService {
       out.push({ digest: item.digest, name: item.name, size: item.size });
     }
     return out;
+  }
+
+  /** The fingerprints, among `fingerprints`, of artifacts reported in the trail (named `artifactName`, when given). */
+  async reportedIn(org: OrgRecord, flow: string, trail: string, fingerprints: ReadonlySet<string>, artifactName: string | null = null): Promise<string[]> {
+    const found = await this.trails.get(org, flow, trail);
+    const out = new Set<string>();
+    for (let cursor: string | null = null; ;) {
+      const page: Page<ArtifactRecord> = await this.store.records.artifacts(org.id, { trailId: found.trail.id }, cursor, 500);
+      for (const a of page.items) if (fingerprints.has(a.fingerprint) && (artifactName === null || a.name === artifactName)) out.add(a.fingerprint);
+      if (!page.nextCursor) return [...out];
+      cursor = page.nextCursor;
+    }
   }
 
   async ofTrail(org: OrgRecord, flow: string, trail: string): Promise<AttestationRecord[]> {

@@ -141,6 +141,10 @@ export class ComplianceFacts {
   private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], flowId?: number): Promise<ArtifactFacts[]> {
     // One round of queries: the latest reports and what their trails hold (the trails of earlier reports too).
     const { reports, flows, trails, attestations, artifacts: contents } = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint), flowId);
+    // Never reported in a flow, but bound to a provenance attestation (`evident attest provenance`): that is
+    // provenance too, for artifacts.provenance (docs/provenance.md "Recording provenance").
+    const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !reports.has(fp));
+    const attested = unreported.length > 0 ? await this.store.records.fingerprintsAttestedAs(org.id, unreported, 'provenance') : new Set<string>();
     const flowById = new Map(flows.map((f) => [f.id, f]));
     const byTrail = new Map<number, AttestationRecord[]>();
     for (const a of attestations) push(byTrail, a.trailId, a);
@@ -156,7 +160,7 @@ export class ComplianceFacts {
       if (!report) {
         return {
           fingerprint: a.fingerprint, flow: null, trail: null, version, decisions: new Map(), entries: new Map(), flowContext: null,
-          input: { name: a.name, fingerprint: a.fingerprint, hasProvenance: false, trailCompliance: null, attestations: [], trailAttestations: [] },
+          input: { name: a.name, fingerprint: a.fingerprint, hasProvenance: attested.has(a.fingerprint), trailCompliance: null, attestations: [], trailAttestations: [] },
         };
       }
       const r = report.artifact;

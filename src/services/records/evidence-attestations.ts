@@ -1,8 +1,8 @@
 import { EvidentError } from '../../core/index.js';
-import { junitCompliant, mergeJUnit, parseJUnit, parseSarif, sarifCompliant, type SarifReport, type SarifThreshold } from '../../formats/index.js';
+import { junitCompliant, mergeJUnit, parseJUnit, parseProvenanceDocument, parseSarif, sarifCompliant, type SarifReport, type SarifThreshold } from '../../formats/index.js';
 import type { AttestationRecord, OrgRecord } from '../../store/index.js';
 import type { VaultService } from '../vault.js';
-import type { AttestationInput, AttestationService } from './attestations.js';
+import { parseAttestationName, type AttestationInput, type AttestationService } from './attestations.js';
 
 /** Evidence files parsed by the server are limited like the parsers' own input limit. */
 const MAX_PARSED_BYTES = 50 * 1024 * 1024;
@@ -14,6 +14,11 @@ export interface EvidenceAttestationInput extends AttestationInput {
 
 export interface SarifAttestationInput extends EvidenceAttestationInput {
   threshold?: SarifThreshold;
+}
+
+export interface ProvenanceAttestationInput extends AttestationInput {
+  /** Digest of the uploaded provenance file: a DSSE envelope, or a bare in-toto statement. */
+  envelope: string;
 }
 
 /**
@@ -40,6 +45,42 @@ export class EvidenceAttestationService {
     const threshold = input.threshold ?? {};
     const summary = { ...merged, threshold, files: files.map((f) => ({ name: f.name, digest: f.digest })) };
     return this.attestations.record(org, type, withReports(input), reports.every((r) => sarifCompliant(r, threshold)), summary);
+  }
+
+  /**
+   * SLSA provenance (docs/provenance.md "Recording provenance"): the file is checked (parseProvenanceDocument)
+   * and recorded once per artifact it is about — the given fingerprint, which must be one of its subjects,
+   * or else every artifact of the trail whose fingerprint is a subject's SHA-256 (only the artifact named by
+   * an `ARTIFACT.NAME` attestation name, when the name has one). Nothing is recorded when
+   * the file is invalid or binds to no artifact. The file is the attestation's evidence.
+   */
+  async provenance(org: OrgRecord, input: ProvenanceAttestationInput): Promise<AttestationRecord[]> {
+    const { artifactName } = parseAttestationName(input.name);
+    const [file] = await this.read(org, [input.envelope]);
+    const doc = parseProvenanceDocument(file!.text);
+    const digests = new Set(doc.subjects.map((s) => s.sha256));
+    const listed = [...digests].slice(0, 10).join(', ') + (digests.size > 10 ? ', …' : '');
+    let targets: string[];
+    if (input.fingerprint !== undefined && input.fingerprint !== null) {
+      if (!digests.has(input.fingerprint)) {
+        throw new EvidentError('INVALID_ARGUMENT', `fingerprint ${input.fingerprint} is not the SHA-256 of any subject of the provenance (subjects: ${listed})`, { details: [{ path: 'fingerprint', message: 'not a subject of the provenance' }] });
+      }
+      targets = [input.fingerprint];
+    } else {
+      targets = await this.attestations.reportedIn(org, input.flow, input.trail, digests, artifactName);
+      if (targets.length === 0) {
+        const which = artifactName === null ? 'no artifact' : `no artifact named ${artifactName}`;
+        throw new EvidentError('INVALID_ARGUMENT', `${which} of trail ${input.trail} has the fingerprint of a subject of the provenance (subjects: ${listed}): report the artifact first, or give its fingerprint`, { details: [{ path: 'fingerprint', message: 'no artifact to bind to' }] });
+      }
+    }
+    const summary = (fingerprint: string) => ({
+      subject: doc.subjects.find((s) => s.sha256 === fingerprint)?.name ?? null, subjects: doc.subjects.length, builder_id: doc.builderId,
+      build_type: doc.buildType, enveloped: doc.enveloped, signatures: doc.signatures, file: { name: file!.name, digest: file!.digest },
+    });
+    const evidence = withReports({ ...input, reports: [input.envelope] });
+    const out: AttestationRecord[] = [];
+    for (const fingerprint of targets.sort()) out.push(await this.attestations.record(org, 'provenance', { ...evidence, fingerprint }, true, summary(fingerprint)));
+    return out;
   }
 
   private async read(org: OrgRecord, digests: string[]): Promise<{ digest: string; name: string; text: string }[]> {
