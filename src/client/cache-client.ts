@@ -1,7 +1,8 @@
 import { Check } from 'typebox/value';
 import { EvidentError, checkDigest } from '../core/index.js';
 import { CacheEntryList, type CacheEntry } from './cache-schemas.js';
-import { EvidentClient, errorFrom, type ClientOptions } from './http-client.js';
+import { EvidentClient } from './http-client.js';
+import { errorFrom, type ClientOptions } from './transport.js';
 
 /** HEAD requests in flight at once when asking which objects the server has. */
 const HEAD_CONCURRENCY = 8;

@@ -1,0 +1,116 @@
+import type { Static, TSchema } from 'typebox';
+import { Check, Errors } from 'typebox/value';
+import { EvidentError, type ErrorCode } from '../core/index.js';
+import { ErrorBody } from './schemas.js';
+
+export interface ClientOptions {
+  /** Base URL of the Evident server, e.g. http://127.0.0.1:8080 */
+  host: string;
+  org: string;
+  apiToken?: string;
+  timeoutMs?: number;
+  /** Called with each request, for --debug. */
+  debug?: (line: string) => void;
+}
+
+const CODES: readonly ErrorCode[] = [
+  'INVALID_ARGUMENT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN', 'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED', 'VERIFICATION_FAILED', 'TAMPERED', 'UNAVAILABLE', 'INTERNAL',
+];
+
+type Query = Record<string, string | number | undefined>;
+
+/**
+ * The HTTP side every resource's calls share: the base URL, the token, timeouts, and the rule that
+ * everything a server sends back is checked against the shared schema before it is used (a verifier must
+ * not trust the server it is checking). Resource calls are layered on top, one file each.
+ */
+export class ClientTransport {
+  protected readonly base: string;
+
+  constructor(protected readonly options: ClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.host);
+    } catch {
+      throw new EvidentError('INVALID_ARGUMENT', `--host must be a URL like http://127.0.0.1:8080, not ${JSON.stringify(options.host)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EvidentError('INVALID_ARGUMENT', `--host must use http or https`);
+    this.base = url.toString().replace(/\/$/, '');
+  }
+
+  protected orgPath(suffix: string): string {
+    return `/api/v1/orgs/${encodeURIComponent(this.options.org)}${suffix}`;
+  }
+
+  protected async request(method: string, path: string, query?: Query, body?: unknown): Promise<Response> {
+    const url = new URL(this.base + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { accept: 'application/json, text/plain' };
+    if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    this.options.debug?.(`${method} ${url.toString()}`);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
+    }
+    this.options.debug?.(`-> ${res.status}`);
+    if (!res.ok) throw await errorFrom(res);
+    return res;
+  }
+
+  protected async json<T extends TSchema>(schema: T, method: string, path: string, query?: Query, body?: unknown): Promise<Static<T>> {
+    const res = await this.request(method, path, query, body);
+    let value: unknown;
+    try {
+      value = await res.json();
+    } catch (err) {
+      throw new EvidentError('VERIFICATION_FAILED', `${path}: the server sent a body that is not JSON`, { cause: err });
+    }
+    if (!Check(schema, value)) {
+      const details = [...Errors(schema, value)].slice(0, 10).map((e) => ({ path: e.instancePath || '/', message: e.message }));
+      throw new EvidentError('VERIFICATION_FAILED', `${path}: the server's answer does not have the expected shape`, { details });
+    }
+    return value as Static<T>;
+  }
+
+  /** A request with a streamed body or answer: evidence files can be large, so it may take up to an hour. */
+  protected async transfer(method: string, path: string, body?: FormData): Promise<Response> {
+    const url = new URL(this.base + path);
+    const headers: Record<string, string> = { accept: 'application/json, application/octet-stream' };
+    if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
+    this.options.debug?.(`${method} ${url.toString()}`);
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 0, 60 * 60_000)) });
+    } catch (err) {
+      throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
+    }
+    this.options.debug?.(`-> ${res.status}`);
+    if (!res.ok) throw await errorFrom(res);
+    return res;
+  }
+}
+
+export async function errorFrom(res: Response): Promise<EvidentError> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  if (Check(ErrorBody, body)) {
+    const { code, message, details } = (body as ErrorBody).error;
+    const known = (CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
+    return new EvidentError(known, message, { details: details as Record<string, unknown> | undefined });
+  }
+  const code: ErrorCode = res.status === 401 ? 'UNAUTHENTICATED' : res.status === 403 ? 'FORBIDDEN' : res.status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE';
+  return new EvidentError(code, `the server answered ${res.status} ${res.statusText}`);
+}
