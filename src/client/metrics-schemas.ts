@@ -19,6 +19,7 @@ export const DoraStats = Type.Object({
   lead_time_seconds: Type.Object({
     median: Nullable(Type.Number()), p90: Nullable(Type.Number()),
     count: Type.Integer({ description: 'deployments with a commit time (the others are left out of lead time)' }),
+    invalid: Type.Integer({ description: 'deployments whose commit time is later than the deployment (bad data): left out of lead time' }),
   }),
   change_failure_rate: Type.Object({
     non_compliant: Type.Integer(), judged: Type.Integer({ description: 'deployments into a snapshot with at least one policy attached' }), rate: Nullable(Type.Number()),

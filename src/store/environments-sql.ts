@@ -151,10 +151,10 @@ export class SqlEnvironmentReader implements EnvironmentReader {
     // `since_idx = idx` is the predicate of the partial index snapshot_artifacts_starts (migration 0013):
     // only the rows where a run began are read, not every snapshot's running set.
     const rows = await this.db.selectFrom('snapshot_artifacts as sa').innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
-      .select(['sa.idx', 's.created_at', 'sa.fingerprint', 'sa.name'])
+      .select(['sa.idx', 's.created_at', 's.entry_index', 'sa.fingerprint', 'sa.name'])
       .where('sa.env_id', '=', envId).whereRef('sa.since_idx', '=', 'sa.idx')
       .where('s.created_at', '>=', from).where('s.created_at', '<', to)
       .orderBy('sa.idx').orderBy('sa.fingerprint').execute();
-    return rows.map((r) => ({ index: r.idx, createdAt: r.created_at, fingerprint: r.fingerprint, name: r.name }));
+    return rows.map((r) => ({ index: r.idx, createdAt: r.created_at, entryIndex: Number(r.entry_index), fingerprint: r.fingerprint, name: r.name }));
   }
 }

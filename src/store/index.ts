@@ -12,4 +12,4 @@ export type { CacheEntryRecord, CacheEntryStore } from './cache-entries.js';
 export { DatabaseBlobStore, SqlOrgBlobStore, BLOB_CHUNK_BYTES } from './blob-sql.js';
 export type { BlobStore, BlobStoreKind, BlobStoreOptions, BlobLimits, BlobInfo, BlobRead, PutResult, OrgBlobStore, OrgBlobRecord } from './blob-types.js';
 export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotState, RunningArtifact, RunStart, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';
-export type { PolicyRecord, PolicyAttachmentRecord, AllowanceRecord, PolicyReader, PolicyWriter } from './types.js';
+export type { PolicyRecord, PolicyAttachmentRecord, AllowanceRecord, PolicyReader, PolicyWriter, FactSources } from './types.js';

@@ -150,10 +150,11 @@ export class SqlPolicyReader implements PolicyReader {
 
   async factSources(orgId: number, fingerprints: readonly string[], flowId?: number): Promise<FactSources> {
     const reports = new Map<string, { artifact: ArtifactRecord; flow: string }>();
+    const reported: { artifact: ArtifactRecord; flow: string }[] = [];
     const flows = new Map<number, FlowRecord>();
     const trails = new Map<number, TrailRecord>();
     const attestations = new Map<number, AttestationRecord>();
-    const artifacts = new Map<string, { trailId: number; name: string; fingerprint: string }>();
+    const artifacts = new Map<string, { trailId: number; name: string; fingerprint: string; entryIndex: number }>();
     const unique = [...new Set(fingerprints)];
     for (let i = 0; i < unique.length; i += CHUNK) {
       const part = unique.slice(i, i + CHUNK);
@@ -169,17 +170,25 @@ export class SqlPolicyReader implements PolicyReader {
         this.db.selectFrom('flows').selectAll().where('id', 'in', reporting.select('flow_id')).execute(),
         this.db.selectFrom('trails').selectAll().where('id', 'in', inTrails).execute(),
         this.db.selectFrom('attestations').selectAll().where('trail_id', 'in', inTrails).execute(),
-        this.db.selectFrom('artifacts').select(['trail_id', 'name', 'fingerprint']).where('trail_id', 'in', inTrails).execute(),
+        this.db.selectFrom('artifacts').select(['trail_id', 'name', 'fingerprint', 'entry_index']).where('trail_id', 'in', inTrails).execute(),
       ]);
       // Ascending ids: the last row seen for a fingerprint is its latest report.
-      for (const r of rows) reports.set(r.fingerprint, { artifact: toArtifact(r), flow: r.flow_name });
+      for (const r of rows) {
+        const report = { artifact: toArtifact(r), flow: r.flow_name };
+        reports.set(r.fingerprint, report);
+        reported.push(report);
+      }
       for (const r of flowRows) flows.set(r.id, toFlow(r));
       for (const r of trailRows) trails.set(r.id, toTrail(r));
       for (const r of attestationRows) attestations.set(r.id, toAttestation(r));
-      for (const r of artifactRows) artifacts.set(`${r.trail_id} ${r.name} ${r.fingerprint}`, { trailId: r.trail_id, name: r.name, fingerprint: r.fingerprint });
+      for (const r of artifactRows) {
+        const key = `${r.trail_id} ${r.name} ${r.fingerprint}`;
+        const entryIndex = Number(r.entry_index);
+        if ((artifacts.get(key)?.entryIndex ?? Infinity) > entryIndex) artifacts.set(key, { trailId: r.trail_id, name: r.name, fingerprint: r.fingerprint, entryIndex });
+      }
     }
     return {
-      reports, flows: [...flows.values()], trails: [...trails.values()],
+      reports, reported: reported.sort((a, b) => a.artifact.id - b.artifact.id), flows: [...flows.values()], trails: [...trails.values()],
       attestations: [...attestations.values()].sort((a, b) => a.id - b.id), artifacts: [...artifacts.values()],
     };
   }

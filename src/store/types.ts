@@ -360,6 +360,8 @@ export interface RunStart {
   /** The snapshot where the run began. */
   index: number;
   createdAt: string;
+  /** The log entry of that snapshot: what was recorded up to it is what the deployment was judged on. */
+  entryIndex: number;
   fingerprint: string;
   name: string;
 }
@@ -428,9 +430,13 @@ export interface PolicyReader {
 }
 
 export interface FactSources {
+  /** The latest report of each fingerprint. */
   reports: Map<string, { artifact: ArtifactRecord; flow: string }>;
+  /** Every report of these fingerprints, oldest first (facts as of an earlier log entry take the latest one then). */
+  reported: { artifact: ArtifactRecord; flow: string }[];
   flows: FlowRecord[];
   trails: TrailRecord[];
   attestations: AttestationRecord[];
-  artifacts: { trailId: number; name: string; fingerprint: string }[];
+  /** What the trails hold, each (trail, name, fingerprint) once, with the log entry that first reported it. */
+  artifacts: { trailId: number; name: string; fingerprint: string; entryIndex: number }[];
 }

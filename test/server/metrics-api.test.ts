@@ -33,7 +33,7 @@ describe('GET /api/v1/orgs/:org/metrics/dora', () => {
     expect(Check(metricsSchemas.DoraReport, body)).toBe(true);
     expect(body).toMatchObject({
       environment: 'aws-prod', since: '2026-11-01T00:00:00.000Z', until: '2026-11-03T00:00:00.000Z', bucket: 'day',
-      overall: { deployments: 2, deployments_per_day: 1, lead_time_seconds: { median: 3600, p90: 3600, count: 1 }, change_failure_rate: { non_compliant: 0, judged: 0, rate: null } },
+      overall: { deployments: 2, deployments_per_day: 1, lead_time_seconds: { median: 3600, p90: 3600, count: 1, invalid: 0 }, change_failure_rate: { non_compliant: 0, judged: 0, rate: null } },
       flows: [{ flow: 'runner', deployments: 1, deployments_per_day: 0.5 }],
       series: [
         { start: '2026-11-01T00:00:00.000Z', end: '2026-11-02T00:00:00.000Z', deployments: 0, lead_time_median_seconds: null, by_flow: {} },

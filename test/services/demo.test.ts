@@ -139,6 +139,13 @@ describe.each(engines())('the demo organisation on $name', (engine) => {
     expect(drift.items.filter((i) => i.state === 'not-running').map((i) => i.fingerprint)).toContain(SAVER_NEXT);
   });
 
+  it('counts the unscanned saver hotfix as the change failure in aws-prod, not dashboard (compliant when deployed, vulnerable today)', async () => {
+    const r = await s.dora.metrics(org, { environment: 'aws-prod', since: new Date(NOW.getTime() - 60 * DAY).toISOString(), until: NOW.toISOString() });
+    expect(r.deployments.filter((d) => d.compliant === false).map((d) => d.fingerprint)).toEqual([SAVER_HOTFIX]);
+    expect(r.deployments.find((d) => d.artifact.endsWith('/dashboard:dc87d57'))?.compliant).toBe(true);
+    expect(r.overall.change_failure_rate).toEqual({ non_compliant: 1, judged: r.overall.deployments, rate: 1 / r.overall.deployments });
+  });
+
   it('refuses to seed an organisation that exists', async () => {
     await expect(seedDemo(store, testSigner(), { now: NOW })).rejects.toMatchObject({ code: 'CONFLICT' });
   });

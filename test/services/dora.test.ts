@@ -89,13 +89,13 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
     });
     expect(r.overall).toEqual({
       deployments: 5, deployments_per_day: 5 / 3,
-      lead_time_seconds: { median: 20 * H, p90: 50 * H, count: 3 },
+      lead_time_seconds: { median: 20 * H, p90: 50 * H, count: 3, invalid: 0 },
       change_failure_rate: { non_compliant: 1, judged: 3, rate: 1 / 3 },
     });
     // The stray artifact counts overall only.
     expect(r.flows).toEqual([
-      { flow: 'api', deployments: 1, deployments_per_day: 1 / 3, lead_time_seconds: { median: null, p90: null, count: 0 }, change_failure_rate: { non_compliant: 0, judged: 1, rate: 0 } },
-      { flow: 'web', deployments: 3, deployments_per_day: 1, lead_time_seconds: { median: 20 * H, p90: 50 * H, count: 3 }, change_failure_rate: { non_compliant: 1, judged: 2, rate: 0.5 } },
+      { flow: 'api', deployments: 1, deployments_per_day: 1 / 3, lead_time_seconds: { median: null, p90: null, count: 0, invalid: 0 }, change_failure_rate: { non_compliant: 0, judged: 1, rate: 0 } },
+      { flow: 'web', deployments: 3, deployments_per_day: 1, lead_time_seconds: { median: 20 * H, p90: 50 * H, count: 3, invalid: 0 }, change_failure_rate: { non_compliant: 1, judged: 2, rate: 0.5 } },
     ]);
   });
 
@@ -130,6 +130,49 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
     expect(r.series.map((b) => b.deployments)).toEqual([1, 0, 2]);
   });
 
+  // stage (policy `tests` from its first snapshot), flow late, each artifact deployed in its own snapshot:
+  //   L1 no tests when deployed; a passing junit recorded after        -> still non-compliant
+  //   L2 no tests when deployed; exempted after                        -> still non-compliant
+  //   L3 no tests; exempted before it was deployed                     -> compliant
+  //   L4 passing tests when deployed; a failing re-run recorded after  -> still compliant
+  //   L5 committed after it was deployed (bad data)                    -> lead time invalid
+  it('judges each deployment on what was recorded by its snapshot: later attestations and exemptions change nothing', async () => {
+    const [L1, L2, L3, L4, L5] = [fp('a'), fp('b'), fp('c'), fp('d'), fp('e')] as const;
+    await services.flows.create(org, { name: 'late' });
+    await services.trails.begin(org, { flow: 'late', name: 'r1' });
+    for (const [f, name] of [[L1, 'l1'], [L2, 'l2'], [L3, 'l3'], [L4, 'l4']] as const) {
+      await services.artifacts.report(org, { flow: 'late', trail: 'r1', name, fingerprint: f, commitTime: '2026-11-05T00:00:00Z' });
+    }
+    await services.artifacts.report(org, { flow: 'late', trail: 'r1', name: 'l5', fingerprint: L5, commitTime: '2026-11-09T00:00:00Z' });
+    await services.attestations.record(org, 'junit', { flow: 'late', trail: 'r1', name: 'l4.unit-tests', fingerprint: L4 }, true, null);
+    await services.environments.create(org, { name: 'stage', type: 'k8s' });
+    await services.policies.attach(org, 'stage', 'tests');
+    await services.allowances.allow(org, 'stage', L3, 'known and accepted', 'tester');
+    const deployed: [string, string][] = [];
+    for (const [i, entry] of ([[L1, 'l1'], [L2, 'l2'], [L3, 'l3'], [L4, 'l4'], [L5, 'l5']] as [string, string][]).entries()) {
+      deployed.push(entry);
+      clock.at(`2026-11-06T0${i}:00:00Z`);
+      await services.environments.report(org, 'stage', run(...deployed));
+    }
+    clock.at('2026-11-08T00:00:00Z');
+    await services.attestations.record(org, 'junit', { flow: 'late', trail: 'r1', name: 'l1.unit-tests', fingerprint: L1 }, true, null);
+    await services.allowances.allow(org, 'stage', L2, 'exempted afterwards', 'tester');
+    await services.attestations.record(org, 'junit', { flow: 'late', trail: 'r1', name: 'l4.unit-tests', fingerprint: L4 }, false, null);
+    clock.at('2026-11-10T00:00:00Z');
+
+    const r = await metrics({ environment: 'stage', since: '2026-11-06', until: '2026-11-07' });
+    expect(r.deployments.map((d) => [d.artifact, d.compliant])).toEqual([['l1', false], ['l2', false], ['l3', true], ['l4', true], ['l5', false]]);
+    expect(r.overall.change_failure_rate).toEqual({ non_compliant: 3, judged: 5, rate: 0.6 });
+    // Today's evidence says otherwise for L1, L2 and L4: the deployments are judged as they started.
+    const now = await services.compliance.evaluate(org, [[L1, 'l1'], [L2, 'l2'], [L4, 'l4']].map(([fingerprint, name]) => ({ fingerprint: fingerprint!, name: name! })),
+      [await services.policies.get(org, 'tests')], await services.allowances.byFingerprint((await services.environments.get(org, 'stage')).id));
+    expect(now.map((x) => x.compliant)).toEqual([true, true, false]);
+    // L5's commit time is 2026-11-09, after its deployment: left out of the lead time figures, counted as invalid.
+    expect(r.deployments[4]!.lead_time_seconds).toBeLessThan(0);
+    expect(r.overall.lead_time_seconds).toEqual({ median: 25 * H, p90: 27 * H, count: 4, invalid: 1 });
+    expect(r.series[0]!.lead_time_median_seconds).toBe(25 * H);
+  });
+
   it('refuses bad input, naming each problem', async () => {
     await expect(metrics({ environment: 'nowhere' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(metrics({ flow: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('nope') });
@@ -147,14 +190,14 @@ describe('DORA figures (property)', () => {
   const deployment = fc.record({
     flow: fc.constantFrom(null, 'a', 'b', 'c'),
     at: fc.integer({ min: window.since.getTime(), max: window.until.getTime() - 1 }),
-    lead: fc.option(fc.integer({ min: 0, max: 90 * 86_400 })),
+    lead: fc.option(fc.integer({ min: -86_400, max: 90 * 86_400 })),
     compliant: fc.constantFrom(true, false, null),
   }).map((d): DoraDeployment => ({
     flow: d.flow, artifact: 'x', fingerprint: fp('a'), git_commit: null, commit_time: null, deployed_at: new Date(d.at).toISOString(), snapshot: 1,
     lead_time_seconds: d.lead, compliant: d.compliant,
   }));
 
-  it('median <= p90; flows, the unreported and the buckets add up to the overall counts', () => {
+  it('median <= p90, negative lead times left out and counted as invalid; flows, the unreported and the buckets add up to the overall counts', () => {
     fc.assert(fc.property(fc.array(deployment, { maxLength: 60 }), fc.constantFrom('day', 'week'), (list, bucket) => {
       const r = aggregateDora(list, { ...window, bucket });
       for (const s of [r.overall, ...r.flows]) {
@@ -165,7 +208,9 @@ describe('DORA figures (property)', () => {
       const unreported = list.filter((d) => d.flow === null).length;
       const sum = (f: (s: (typeof r.flows)[number]) => number) => r.flows.reduce((n, s) => n + f(s), 0);
       expect(sum((s) => s.deployments) + unreported).toBe(r.overall.deployments);
-      expect(sum((s) => s.lead_time_seconds.count)).toBe(list.filter((d) => d.flow !== null && d.lead_time_seconds !== null).length);
+      expect(sum((s) => s.lead_time_seconds.count)).toBe(list.filter((d) => d.flow !== null && d.lead_time_seconds !== null && d.lead_time_seconds >= 0).length);
+      expect(sum((s) => s.lead_time_seconds.invalid)).toBe(list.filter((d) => d.flow !== null && d.lead_time_seconds !== null && d.lead_time_seconds < 0).length);
+      for (const s of [r.overall, ...r.flows]) if (s.lead_time_seconds.median !== null) expect(s.lead_time_seconds.median).toBeGreaterThanOrEqual(0);
       expect(sum((s) => s.change_failure_rate.judged)).toBe(list.filter((d) => d.flow !== null && d.compliant !== null).length);
       expect(r.series.reduce((n, b) => n + b.deployments, 0)).toBe(r.overall.deployments);
       for (const b of r.series) expect(Object.values(b.by_flow).reduce((n, c) => n + c, 0)).toBe(b.deployments - list.filter((d) => d.flow === null && d.deployed_at >= b.start && d.deployed_at < b.end).length);

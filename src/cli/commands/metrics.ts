@@ -60,8 +60,10 @@ export async function doraMetrics(opts: DoraOptions, ctx: Ctx): Promise<void> {
     if (unreported.length > 0 && opts.flow === undefined) rows.push(['(unreported)', unreported.length, '', '', '', '']);
     rows.push(row('OVERALL', report.overall));
     ctx.printer.table(['FLOW', 'DEPLOYMENTS', 'PER DAY', 'LEAD TIME MEDIAN', 'LEAD TIME P90', 'CHANGE FAILURE RATE'], rows);
-    const missing = report.overall.deployments - report.overall.lead_time_seconds.count;
+    const { count, invalid } = report.overall.lead_time_seconds;
+    const missing = report.overall.deployments - count - invalid;
     if (missing > 0) ctx.printer.info(`${missing} deployment(s) without a commit time: left out of lead time`);
+    if (invalid > 0) ctx.printer.info(`${invalid} deployment(s) with a commit time later than the deployment (bad data): left out of lead time`);
   });
 }
 
@@ -89,10 +91,11 @@ export function registerMetricsCommands(program: Command): void {
       '               into a flow count overall, as (unreported), not per flow.',
       '  per day      deployments / days in the window.',
       "  lead time    deployed_at - the artifact's commit time (attest artifact --commit-time, or git's committer date);",
-      '               median and p90 by nearest rank; deployments without a commit time are left out of it.',
+      '               median and p90 by nearest rank; deployments without a commit time, or with one later than',
+      '               the deployment (bad data, counted as invalid), are left out of it.',
       '  change failure rate   non-compliant deployments / judged deployments: the artifact in the snapshot it started in,',
-      '               against the policies attached then (as get snapshot ENV#N shows it, with the evidence recorded now);',
-      '               deployments into a snapshot with no policy attached are not judged.',
+      '               against the policies attached then, on the evidence recorded by then (attestations up to that',
+      '               snapshot, exemptions before it: what came later changes nothing); not judged when no policy was attached.',
       '',
       'Examples:',
       '  evident metrics dora --environment aws-prod',

@@ -1,8 +1,6 @@
-import {
-  EMPTY_FLOW_TEMPLATE, evaluateTrail, parseFlowTemplate, type ComplianceState, type FlowTemplate, type PolicyArtifactInput, type PolicyDecision,
-  type RecordedAttestation,
-} from '../../formats/index.js';
-import type { AttestationRecord, OrgRecord, Store } from '../../store/index.js';
+import { EMPTY_FLOW_TEMPLATE, parseFlowTemplate, type FlowTemplate } from '../../formats/index.js';
+import type { FactSources, OrgRecord, Store } from '../../store/index.js';
+import { factsFromSources, type ArtifactFacts } from './compliance-sources.js';
 
 // What the records say about each running fingerprint, as the policy evaluator wants it (PolicyArtifactInput),
 // cached per org and kept current incrementally from the log itself.
@@ -16,20 +14,7 @@ import type { AttestationRecord, OrgRecord, Store } from '../../store/index.js';
 // them: the cache key is (fingerprint, facts version, policy version). Decisions are recomputed only for what
 // changed. The cache is per process; the watermark makes it correct with several servers on one database.
 
-export interface ArtifactFacts {
-  fingerprint: string;
-  /** Null when no flow ever reported the fingerprint (no provenance). */
-  flow: string | null;
-  trail: string | null;
-  input: PolicyArtifactInput['artifact'];
-  flowContext: PolicyArtifactInput['flow'];
-  /** A number unique to this load of the facts: a new one after every change. */
-  version: number;
-  /** Log entry index of each attestation the facts name (by id): a verification summary's inputs. */
-  entries: Map<string, number>;
-  /** Decisions by policy version id. */
-  decisions: Map<number, PolicyDecision>;
-}
+export type { ArtifactFacts } from './compliance-sources.js';
 
 export interface OrgCache {
   watermark: number;
@@ -53,12 +38,6 @@ const PAGE = 1000;
 const MAX_CATCH_UP = 20_000;
 /** Fingerprints kept per org before the cache starts over (bounds memory). */
 const MAX_FACTS = 200_000;
-
-let nextVersion = 1;
-
-function recorded(a: AttestationRecord): RecordedAttestation {
-  return { id: String(a.id), name: a.name, type: a.type, compliant: a.compliant };
-}
 
 export class ComplianceFacts {
   private readonly orgs = new Map<number, OrgCache>();
@@ -137,66 +116,38 @@ export class ComplianceFacts {
     return (await this.load(org, [artifact], flowId))[0]!;
   }
 
-  /** Facts of many fingerprints in a few queries: latest reports (into `flowId` only, if given), their flows, trails and the trails' contents. */
-  private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], flowId?: number): Promise<ArtifactFacts[]> {
-    // One round of queries: the latest reports and what their trails hold (the trails of earlier reports too).
-    const { reports, flows, trails, attestations, artifacts: contents } = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint), flowId);
-    // Never reported in a flow, but bound to a provenance attestation (`evident attest provenance`): that is
-    // provenance too, for artifacts.provenance (docs/provenance.md "Recording provenance").
-    const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !reports.has(fp));
-    const attested = unreported.length > 0 ? await this.store.records.fingerprintsAttestedAs(org.id, unreported, 'provenance') : new Set<string>();
-    const flowById = new Map(flows.map((f) => [f.id, f]));
-    const byTrail = new Map<number, AttestationRecord[]>();
-    for (const a of attestations) push(byTrail, a.trailId, a);
-    const artifactsByTrail = new Map<number, { name: string; fingerprint: string }[]>();
-    for (const a of contents) push(artifactsByTrail, a.trailId, a);
-    const states = new Map<number, ComplianceState>();
-    for (const t of trails) states.set(t.id, this.trailState(t.template, byTrail.get(t.id) ?? [], artifactsByTrail.get(t.id) ?? []));
-    const trailName = new Map(trails.map((t) => [t.id, t.name]));
-    this.stats.factsLoaded += artifacts.length;
-    return artifacts.map((a) => {
-      const report = reports.get(a.fingerprint);
-      const version = nextVersion++;
-      if (!report) {
-        return {
-          fingerprint: a.fingerprint, flow: null, trail: null, version, decisions: new Map(), entries: new Map(), flowContext: null,
-          input: { name: a.name, fingerprint: a.fingerprint, hasProvenance: attested.has(a.fingerprint), trailCompliance: null, attestations: [], trailAttestations: [] },
-        };
-      }
-      const r = report.artifact;
-      const inTrail = byTrail.get(r.trailId) ?? [];
-      const own = inTrail.filter((x) => x.artifactFingerprint === r.fingerprint || (x.artifactFingerprint === null && x.artifactName === r.name));
-      const ofTrail = inTrail.filter((x) => x.artifactFingerprint === null && x.artifactName === null);
-      const flow = flowById.get(r.flowId);
-      return {
-        fingerprint: a.fingerprint, flow: report.flow, trail: trailName.get(r.trailId) ?? null, version, decisions: new Map(),
-        entries: new Map([...own, ...ofTrail].map((x) => [String(x.id), x.entryIndex])),
-        flowContext: { name: report.flow, tags: flow?.tags ?? {} },
-        input: {
-          name: a.name, fingerprint: a.fingerprint, hasProvenance: true, trailCompliance: states.get(r.trailId) ?? null,
-          attestations: own.map(recorded), trailAttestations: ofTrail.map(recorded),
-        },
-      };
-    });
+  /**
+   * What facts of these fingerprints are made of, read once for `asOf` (one round of queries, whatever the number
+   * of entries they are then taken as of).
+   */
+  async sources(org: OrgRecord, fingerprints: readonly string[]): Promise<FactSources> {
+    return this.store.policies.factSources(org.id, fingerprints);
   }
 
   /**
-   * The state of a trail against the template it began with (formats' evaluateTrail: COMPLIANT, NON-COMPLIANT
-   * or INCOMPLETE), computed here from rows read in bulk rather than one trail at a time.
+   * The facts of each artifact as the records stood at log entry `asOf`: its latest report then, and only the
+   * attestations and trail contents logged at or before it. From `sources` (see above) when given, else read.
+   * Not cached: the cache holds current facts.
    */
-  private trailState(templateText: string | null, attestations: AttestationRecord[], artifacts: { name: string; fingerprint: string }[]): ComplianceState {
-    const template = templateText ? this.template(templateText) : EMPTY_FLOW_TEMPLATE;
-    const trailOwn = attestations.filter((a) => a.artifactFingerprint === null && a.artifactName === null).map(recorded);
-    return evaluateTrail(template, {
-      attestations: trailOwn,
-      artifacts: artifacts.map((art) => ({
-        name: art.name, fingerprint: art.fingerprint,
-        attestations: attestations.filter((a) => a.artifactFingerprint === art.fingerprint || (a.artifactFingerprint === null && a.artifactName === art.name)).map(recorded),
-      })),
-    }).state;
+  async asOf(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], asOf: number, sources?: FactSources): Promise<Map<string, ArtifactFacts>> {
+    const from = sources ?? (await this.sources(org, artifacts.map((a) => a.fingerprint)));
+    this.stats.factsLoaded += artifacts.length;
+    return new Map(factsFromSources(from, artifacts, (t) => this.template(t), asOf).map((f) => [f.fingerprint, f]));
   }
 
-  private template(text: string): FlowTemplate {
+  /** Facts of many fingerprints in a few queries: latest reports (into `flowId` only, if given), their flows, trails and the trails' contents. */
+  private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], flowId?: number): Promise<ArtifactFacts[]> {
+    const sources = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint), flowId);
+    // Never reported in a flow, but bound to a provenance attestation (`evident attest provenance`): that is
+    // provenance too, for artifacts.provenance (docs/provenance.md "Recording provenance").
+    const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !sources.reports.has(fp));
+    const attested = unreported.length > 0 ? await this.store.records.fingerprintsAttestedAs(org.id, unreported, 'provenance') : undefined;
+    this.stats.factsLoaded += artifacts.length;
+    return factsFromSources(sources, artifacts, (t) => this.template(t), undefined, attested);
+  }
+
+  private template(text: string | null): FlowTemplate {
+    if (!text) return EMPTY_FLOW_TEMPLATE;
     let t = this.templates.get(text);
     if (!t) {
       try {
@@ -209,12 +160,6 @@ export class ComplianceFacts {
     }
     return t;
   }
-}
-
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
 
 interface Changed {

@@ -1,7 +1,7 @@
 import {
   ExpressionEvaluationError, evaluatePolicy, type CompiledExpression, type CompiledPolicy, type PolicyDecision, type RuleEvaluation,
 } from '../../formats/index.js';
-import type { AllowanceRecord, OrgRecord, PolicyRecord, Store } from '../../store/index.js';
+import type { AllowanceRecord, FactSources, OrgRecord, PolicyRecord, Store } from '../../store/index.js';
 import { ComplianceFacts, type ArtifactFacts, type OrgCache } from './compliance-facts.js';
 import type { SnapshotView } from './environments.js';
 import type { PolicyService } from './policies.js';
@@ -115,17 +115,33 @@ export class ComplianceService {
     caughtUp?: OrgCache,
   ): Promise<ArtifactComplianceResult[]> {
     const facts = await this.facts.of(org, artifacts, caughtUp);
-    return artifacts.map((a) => {
-      const f = facts.get(a.fingerprint)!;
-      const results = policies.map((p) => this.decide(f, p, a.name));
-      const allowance = allowances.get(a.fingerprint);
-      return {
-        name: a.name, fingerprint: a.fingerprint, flow: f.flow, trail: f.trail,
-        compliant: allowance !== undefined || results.every((r) => r.compliant),
-        allowed: allowance ? { reason: allowance.reason, allowed_by: allowance.createdBy, allowed_at: allowance.createdAt } : null,
-        policies: results,
-      };
-    });
+    return artifacts.map((a) => this.result(facts.get(a.fingerprint)!, a.name, policies, allowances.get(a.fingerprint)));
+  }
+
+  /**
+   * The artifacts as they stood at log entry `asOf` (a deployment as it started: `asOf` is its snapshot's
+   * entry): judged on the facts recorded at or before it (see ComplianceFacts.asOf) and the exemptions recorded
+   * before it — what came later changes nothing. `allowances` is the environment's list (every exemption, oldest
+   * first); `sources` what ComplianceFacts.sources read for these fingerprints, to share one read between
+   * several entries. Not cached: the current path (evaluate, snapshot) and its cache are untouched.
+   */
+  async evaluateAsOf(
+    org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], policies: readonly PolicyRecord[], allowances: readonly AllowanceRecord[],
+    asOf: number, sources?: FactSources,
+  ): Promise<ArtifactComplianceResult[]> {
+    const facts = await this.facts.asOf(org, artifacts, asOf, sources);
+    const then = new Map(allowances.filter((a) => a.entryIndex < asOf).map((a) => [a.fingerprint, a]));
+    return artifacts.map((a) => this.result(facts.get(a.fingerprint)!, a.name, policies, then.get(a.fingerprint)));
+  }
+
+  private result(f: ArtifactFacts, name: string, policies: readonly PolicyRecord[], allowance: AllowanceRecord | undefined): ArtifactComplianceResult {
+    const results = policies.map((p) => this.decide(f, p, name));
+    return {
+      name, fingerprint: f.fingerprint, flow: f.flow, trail: f.trail,
+      compliant: allowance !== undefined || results.every((r) => r.compliant),
+      allowed: allowance ? { reason: allowance.reason, allowed_by: allowance.createdBy, allowed_at: allowance.createdAt } : null,
+      policies: results,
+    };
   }
 
   /** One artifact as reported into one flow (its latest report there), not its latest report anywhere. */

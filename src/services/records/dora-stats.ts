@@ -5,7 +5,8 @@ import { bucketOf, buckets, days, type DoraBucket, type DoraWindow } from './dor
 export interface DoraStats {
   deployments: number;
   deployments_per_day: number;
-  lead_time_seconds: { median: number | null; p90: number | null; count: number };
+  /** Over `count` deployments; `invalid` ones had a commit time later than the deployment (bad data), left out. */
+  lead_time_seconds: { median: number | null; p90: number | null; count: number; invalid: number };
   change_failure_rate: { non_compliant: number; judged: number; rate: number | null };
 }
 
@@ -18,6 +19,7 @@ export interface DoraDeployment {
   commit_time: string | null;
   deployed_at: string;
   snapshot: number;
+  /** Negative when the commit time is later than the deployment: bad data, left out of the figures. */
   lead_time_seconds: number | null;
   /** Against the policies attached at that snapshot; null when none was (not judged). */
   compliant: boolean | null;
@@ -52,7 +54,7 @@ export function nearestRank(sorted: readonly number[], p: number): number | null
 }
 
 function leadTimes(deployments: readonly DoraDeployment[]): number[] {
-  return deployments.map((d) => d.lead_time_seconds).filter((t): t is number => t !== null).sort((a, b) => a - b);
+  return deployments.map((d) => d.lead_time_seconds).filter((t): t is number => t !== null && t >= 0).sort((a, b) => a - b);
 }
 
 function stats(deployments: readonly DoraDeployment[], span: number): DoraStats {
@@ -62,7 +64,10 @@ function stats(deployments: readonly DoraDeployment[], span: number): DoraStats 
   return {
     deployments: deployments.length,
     deployments_per_day: deployments.length / span,
-    lead_time_seconds: { median: nearestRank(lead, 50), p90: nearestRank(lead, 90), count: lead.length },
+    lead_time_seconds: {
+      median: nearestRank(lead, 50), p90: nearestRank(lead, 90), count: lead.length,
+      invalid: deployments.filter((d) => d.lead_time_seconds !== null && d.lead_time_seconds < 0).length,
+    },
     change_failure_rate: { non_compliant: nonCompliant, judged: judged.length, rate: judged.length === 0 ? null : nonCompliant / judged.length },
   };
 }

@@ -1,5 +1,5 @@
 import { EvidentError } from '../../core/index.js';
-import type { AllowanceRecord, OrgRecord, PolicyRecord, RunStart, Store } from '../../store/index.js';
+import type { OrgRecord, PolicyRecord, RunStart, Store } from '../../store/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { ComplianceService } from './compliance.js';
 import { aggregate, type DoraDeployment, type DoraReport } from './dora-stats.js';
@@ -52,14 +52,15 @@ export class DoraService {
   }
 
   /**
-   * Whether each deployment started compliant: the artifact in that snapshot against the policies attached at
-   * it, through ComplianceService (the same decisions, reasons and exemptions as `get snapshot E#N`), one
-   * evaluation per distinct policy set. Null where no policy was attached.
+   * Whether each deployment started compliant: the artifact as it stood at its snapshot's log entry — the
+   * attestations recorded by then, the exemptions recorded before — against the policies attached at that
+   * snapshot, through ComplianceService.evaluateAsOf (the same decisions and reasons as `get snapshot E#N`).
+   * One read of the facts' rows for every deployment, then one evaluation per distinct (policy set, snapshot).
+   * Null where no policy was attached.
    */
   private async judge(org: OrgRecord, envId: number, starts: readonly RunStart[]): Promise<(boolean | null)[]> {
     if (starts.length === 0) return [];
-    const [attachments, allowanceList] = await Promise.all([this.store.policies.attachments(envId), this.store.policies.allowances(envId)]);
-    const allowances = new Map<string, AllowanceRecord>(allowanceList.map((a) => [a.fingerprint, a]));
+    const [attachments, allowances] = await Promise.all([this.store.policies.attachments(envId), this.store.policies.allowances(envId)]);
     const versions = new Map<string, Promise<PolicyRecord>>();
     const policy = (name: string, version: number) => {
       const ref = `${name}@${version}`;
@@ -67,20 +68,22 @@ export class DoraService {
       if (!p) versions.set(ref, (p = this.policies.get(org, ref)));
       return p;
     };
-    const groups = new Map<string, { refs: [string, number][]; members: number[] }>();
+    const groups = new Map<string, { refs: [string, number][]; asOf: number; members: number[] }>();
     starts.forEach((s, i) => {
       const refs = [...policiesAt(attachments, s.index)].sort(([a], [b]) => (a < b ? -1 : 1));
-      const key = refs.map(([n, ver]) => `${n}@${ver}`).join(',');
-      const group = groups.get(key) ?? { refs, members: [] };
+      if (refs.length === 0) return;
+      const key = `${refs.map(([n, ver]) => `${n}@${ver}`).join(',')} ${s.entryIndex}`;
+      const group = groups.get(key) ?? { refs, asOf: s.entryIndex, members: [] };
       group.members.push(i);
       groups.set(key, group);
     });
     const out: (boolean | null)[] = starts.map(() => null);
+    if (groups.size === 0) return out;
+    const sources = await this.compliance.facts.sources(org, [...new Set([...groups.values()].flatMap((g) => g.members.map((i) => starts[i]!.fingerprint)))]);
     for (const group of groups.values()) {
-      if (group.refs.length === 0) continue;
       const set = await Promise.all(group.refs.map(([n, ver]) => policy(n, ver)));
       const artifacts = [...new Map(group.members.map((i) => [`${starts[i]!.fingerprint} ${starts[i]!.name}`, starts[i]!])).values()];
-      const results = await this.compliance.evaluate(org, artifacts.map((a) => ({ name: a.name, fingerprint: a.fingerprint })), set, allowances);
+      const results = await this.compliance.evaluateAsOf(org, artifacts.map((a) => ({ name: a.name, fingerprint: a.fingerprint })), set, allowances, group.asOf, sources);
       const byKey = new Map(results.map((r) => [`${r.fingerprint} ${r.name}`, r.compliant]));
       for (const i of group.members) out[i] = byKey.get(`${starts[i]!.fingerprint} ${starts[i]!.name}`)!;
     }
