@@ -69,3 +69,84 @@ export function LineChart({ title, points, format }: { title: string; points: Po
     </Frame>
   );
 }
+
+/** Distinguishable colours (Okabe–Ito and Tableau), in legend order; the last series is "other flows". */
+export const PALETTE = ['#1f6feb', '#e69f00', '#009e73', '#cc79a7', '#d55e00', '#56b4e9', '#8c564b', '#7f3c8d', '#6e7781'];
+
+export interface Series {
+  name: string;
+  color: string;
+  values: number[];
+}
+
+/** Bars stacked by series (deployments per period, by flow); each segment has a title with its numbers. */
+export function StackedBarChart({ title, labels, series }: { title: string; labels: string[]; series: Series[] }) {
+  const totals = labels.map((_, i) => series.reduce((n, s) => n + (s.values[i] ?? 0), 0));
+  const max = Math.max(1, ...totals);
+  const bw = (W - PAD.left - PAD.right) / Math.max(1, labels.length);
+  const h = (v: number) => (H - PAD.top - PAD.bottom) * (v / max);
+  return (
+    <Frame title={title} max={max} format={(v) => String(Math.round(v * 10) / 10)} labels={labels}>
+      {labels.map((label, i) => {
+        let base = H - PAD.bottom;
+        return (
+          <g key={i}>
+            {series.map((s) => {
+              const v = s.values[i] ?? 0;
+              if (!v) return null;
+              base -= h(v);
+              return (
+                <rect key={s.name} class="seg" fill={s.color} x={PAD.left + bw * i + bw * 0.15} width={bw * 0.7} y={base} height={h(v)} data-series={s.name}>
+                  <title>{`${label} · ${s.name}: ${v}`}</title>
+                </rect>
+              );
+            })}
+          </g>
+        );
+      })}
+    </Frame>
+  );
+}
+
+export interface Dot {
+  /** Where on the x axis, 0 (start of the first period) to 1 (end of the last). */
+  at: number;
+  value: number;
+  color: string;
+  title: string;
+}
+
+/** A line of medians per period with a dot per single measurement (each deployment's lead time, coloured by flow). */
+export function LineWithDots({ title, points, dots, format }: { title: string; points: Point[]; dots: Dot[]; format: (v: number) => string }) {
+  const max = Math.max(1, ...points.map((p) => p.value ?? 0), ...dots.map((d) => d.value));
+  const bw = (W - PAD.left - PAD.right) / Math.max(1, points.length);
+  const y = (v: number) => PAD.top + (H - PAD.top - PAD.bottom) * (1 - v / max);
+  const xy = points.map((p, i) => (p.value === null ? null : ([PAD.left + bw * (i + 0.5), y(p.value)] as const)));
+  const path = xy.reduce((d, p, i) => (p ? `${d}${d && xy[i - 1] ? 'L' : 'M'}${p[0].toFixed(1)},${p[1].toFixed(1)}` : d), '');
+  return (
+    <Frame title={title} max={max} format={format} labels={points.map((p) => p.label)}>
+      {dots.map((d, i) => (
+        <circle key={`d${i}`} class="dot" cx={PAD.left + (W - PAD.left - PAD.right) * d.at} cy={y(d.value)} r="3" fill={d.color}>
+          <title>{d.title}</title>
+        </circle>
+      ))}
+      <path class="line" d={path} />
+      {xy.map((p, i) => (p ? <circle key={i} cx={p[0]} cy={p[1]} r="3.5" fill="#bf3989"><title>{`median ${points[i]!.label}: ${format(points[i]!.value!)}`}</title></circle> : null))}
+    </Frame>
+  );
+}
+
+/** The key to a chart's colours; each entry a link (for example to filter by that flow). */
+export function Legend({ label, items }: { label: string; items: { name: string; color: string; href?: string; note?: string }[] }) {
+  return (
+    <ul class="legend" aria-label={label}>
+      {items.map((it) => (
+        <li key={it.name}>
+          <svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><rect width="10" height="10" rx="2" fill={it.color} /></svg>
+          {it.href ? <a href={it.href}>{it.name}</a> : it.name}
+          {it.note && <span class="muted small"> {it.note}</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}
