@@ -190,6 +190,11 @@ export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
 }
 
+/** A trail's name; one named by its 40-hex commit is shown by the first 10 (the whole in the tooltip). */
+export function TrailName({ name }: { name: string }) {
+  return /^[0-9a-f]{40}$/.test(name) ? <code title={name}>{name.slice(0, 10)}</code> : <>{name}</>;
+}
+
 /**
  * An image name without its registry (`244531986313.dkr.ecr.eu-central-1.amazonaws.com/runner:16d9990` is
  * shown as `runner:16d9990`); the full name is in the tooltip and, for screen readers, in the text.

@@ -79,12 +79,19 @@ export function DeploymentsByFlow({ r }: { r: DoraReport }) {
 export function LeadTimeByFlow({ r }: { r: DoraReport }) {
   const series = flowSeries(r);
   const colour = new Map(series.map((s) => [s.name, s.color]));
-  const from = r.series.length ? Date.parse(r.series[0]!.start) : Date.parse(r.since);
-  const to = r.series.length ? Date.parse(r.series.at(-1)!.end) : Date.parse(r.until);
+  // Each period is one column wide (the first and last may be partial): place a dot within its period.
+  const n = Math.max(1, r.series.length);
+  const at = (iso: string) => {
+    const t = Date.parse(iso);
+    const i = r.series.findIndex((s) => t >= Date.parse(s.start) && t < Date.parse(s.end));
+    if (i < 0) return t < Date.parse(r.since) ? 0 : 1;
+    const s = r.series[i]!;
+    return (i + (t - Date.parse(s.start)) / Math.max(1, Date.parse(s.end) - Date.parse(s.start))) / n;
+  };
   const dots = r.deployments
     .filter((d) => d.lead_time_seconds !== null)
     .map((d) => ({
-      at: Math.min(1, Math.max(0, (Date.parse(d.deployed_at) - from) / Math.max(1, to - from))),
+      at: at(d.deployed_at),
       value: d.lead_time_seconds!,
       color: colour.get(d.flow ?? '') ?? PALETTE[SHOWN]!,
       title: `${d.flow ?? 'unknown flow'} ${d.artifact}, deployed ${when(d.deployed_at)}: ${duration(d.lead_time_seconds)}`,
@@ -97,7 +104,7 @@ export function LeadTimeByFlow({ r }: { r: DoraReport }) {
         dots={dots}
         format={(v) => duration(v)}
       />
-      {series.length > 0 && <Legend label="Flows in the lead time chart" items={legendItems(r, series)} />}
+      <p class="small muted">A dot per deployment, in its flow's colour (as in the legend above); the dashed line joins the medians per {r.bucket} (squares).</p>
     </>
   );
 }

@@ -2,7 +2,7 @@
 // now (`evident get environment ENV --expected`, GET …/environments/:env/drift).
 import type { Drift } from './api.js';
 import { ArtifactName, Async, CliCommand, Empty, useApi, useAsync } from './components.js';
-import { shellArg, short, when } from './format.js';
+import { shellArg, short, when, withoutRegistries } from './format.js';
 import { href } from './router.js';
 
 type State = Drift['items'][number]['state'];
@@ -48,7 +48,7 @@ function Table({ d }: { d: Drift }) {
                   <div class="small"><code>{short(i.fingerprint)}</code></div>
                 </td>
                 <td class="num">{i.instances}</td>
-                <td>{i.expectation ? <>#{i.expectation.number} · {when(i.expectation.expected_at)}{i.expectation.description && <div class="small muted">{i.expectation.description}</div>}</> : <span class="muted">none</span>}</td>
+                <td>{i.expectation ? <>#{i.expectation.number} · {when(i.expectation.expected_at)}{i.expectation.description && <div class="small muted" title={i.expectation.description}>{withoutRegistries(i.expectation.description)}</div>}</> : <span class="muted">none</span>}</td>
               </tr>
             ))}
           </tbody>

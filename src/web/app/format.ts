@@ -31,6 +31,11 @@ export function duration(seconds: number | null | undefined): string {
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
 
+/** Text with image names in it, without their registries ("…amazonaws.com/saver:6e191a0" → "saver:6e191a0"). */
+export function withoutRegistries(text: string): string {
+  return text.replace(/(^|[\s(])(?:[a-z0-9-]+\.)+[a-z0-9-]+(?::\d+)?\//gi, '$1');
+}
+
 export function short(fingerprint: string | null | undefined, n = 12): string {
   return fingerprint ? fingerprint.slice(0, n) : '—';
 }

@@ -11,7 +11,7 @@ export function Reasons({ a }: { a: Running }) {
   const c = a.compliance;
   if (!c) return null;
   if (c.allowed) return <div class="small">allowed: {c.allowed.reason}</div>;
-  const failing = c.policies.flatMap((p) => p.rule_evaluations.filter((r) => r.status !== 'PASS' && r.status !== 'pass').map((r) => `${p.policy}@${p.version}: ${r.message || r.reason}`));
+  const failing = c.policies.flatMap((p) => p.rule_evaluations.filter((r) => r.status === 'failed').map((r) => `${p.policy}@${p.version}: ${r.message || r.reason}`));
   return failing.length ? (
     <ul class="reasons small">
       {failing.slice(0, 5).map((f) => <li key={f}>{f}</li>)}
