@@ -148,4 +148,13 @@ describe('the web UI on the demo organisation', () => {
     await page.getByRole('link', { name: 'all flows' }).click();
     await expect.poll(() => byFlow.count()).toBe(report.flows.length);
   });
+
+  it('fits the new pages at phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [name, hash, text] of [['aws-prod-phone', '#/environments/aws-prod', /Expected against running/], ['dora-phone', '#/dora', /Lead time for changes/]] as const) {
+      await visit(name, hash, text);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'), name).toBeLessThanOrEqual(0);
+      await screenshot(page, name);
+    }
+  });
 });

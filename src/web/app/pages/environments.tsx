@@ -12,7 +12,7 @@ function EnvCompliance({ env }: { env: string }) {
   if (!e.policies || e.policies.length === 0) return <span class="muted small">no policy attached</span>;
   return (
     <>
-      <ComplianceBadge state={e.compliant} /> <span class="small">against {e.policies.map((p) => `${p.name}@${p.version}`).join(', ')}</span>
+      <ComplianceBadge state={e.compliant} /> <span class="small nowrap">against {e.policies.map((p) => `${p.name}@${p.version}`).join(', ')}</span>
     </>
   );
 }
@@ -53,7 +53,7 @@ export function EnvironmentsPage() {
                       <td>{e.type}{e.included_environments?.length ? ` of ${e.included_environments.join(', ')}` : ''}</td>
                       <td>{e.latest_snapshot !== null ? <a href={href(['snapshots', `${e.name}#${e.latest_snapshot}`])}>#{e.latest_snapshot}</a> : <span class="muted">none</span>}</td>
                       <td><EnvCompliance env={e.name} /></td>
-                      <td>{when(e.created_at)}</td>
+                      <td class="nowrap">{when(e.created_at)}</td>
                       <td>{e.description}</td>
                     </tr>
                   ))}
