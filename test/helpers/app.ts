@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/index.js';
 import { createServices, type AuthService, type Clock, type LogService, type ServiceBundle, type VaultOptions } from '../../src/services/index.js';
+import type { NoteSigner } from '../../src/ledger/index.js';
 import { openStore, type SqlStore } from '../../src/store/index.js';
 import { tempDir } from './engines.js';
 import { testSigner } from './keys.js';
@@ -18,11 +19,11 @@ export interface TestApp {
 
 /** A server on a fresh embedded store, with org `acme` and an admin token. */
 export async function testApp(
-  options: { clock?: Clock; bodyLimit?: number; evidence?: VaultOptions; insecureLocal?: boolean; failedAuthPerMinute?: number } = {},
+  options: { clock?: Clock; signer?: NoteSigner; bodyLimit?: number; evidence?: VaultOptions; insecureLocal?: boolean; failedAuthPerMinute?: number } = {},
 ): Promise<TestApp> {
   const dataDir = tempDir();
   const store = await openStore({ dataDir });
-  const services = createServices(store, testSigner(), { clock: options.clock, evidence: options.evidence });
+  const services = createServices(store, options.signer ?? testSigner(), { clock: options.clock, evidence: options.evidence });
   const { auth, log } = services;
   const { org } = await auth.ensureOrg('acme');
   const { secret } = await auth.issue(org, { name: 'admin', role: 'admin' });

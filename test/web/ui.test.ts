@@ -39,13 +39,13 @@ describe('the web UI in Chromium', () => {
     await page.getByLabel('API token').fill('evd_not-a-real-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/UNAUTHENTICATED|token/i);
-    await screenshot(page, 'sign-in');
+    await screenshot(page, 'fixture/sign-in');
     await signIn(page, server);
     await page.getByRole('heading', { name: 'Flows', level: 1 }).waitFor();
     await page.getByRole('link', { name: 'svc-01', exact: true }).waitFor();
     expect(await page.locator('tbody tr').count()).toBe(32);
     expect(await page.locator('.cli code').textContent()).toContain('evident list flows');
-    await screenshot(page, 'flows');
+    await screenshot(page, 'fixture/flows');
   });
 
   it('follows an artifact from search to its timeline', async () => {
@@ -53,14 +53,14 @@ describe('the web UI in Chromium', () => {
     await search.fill(commit(4, 1).slice(0, 7));
     await search.press('Enter');
     await page.getByText('1 artifact found.').waitFor();
-    await screenshot(page, 'search');
+    await screenshot(page, 'fixture/search');
     await page.getByRole('link', { name: /svc-04/ }).first().click();
     await page.getByRole('heading', { name: /Timeline/ }).waitFor();
     const timeline = page.getByRole('list', { name: 'Events, newest first' });
     await expect.poll(() => timeline.textContent()).toContain('Started running in aws-beta#1');
     expect(await timeline.textContent()).toContain('No longer running in aws-beta#3');
     expect(await page.locator('.cli code').textContent()).toContain(`evident get artifact svc-04@${fp(4, 1)}`);
-    await screenshot(page, 'artifact');
+    await screenshot(page, 'fixture/artifact');
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
@@ -75,7 +75,7 @@ describe('the web UI in Chromium', () => {
     expect(await onlyA.locator('tbody tr').count()).toBe(9);
     expect(await page.getByRole('region', { name: /Only in B/ }).locator('tbody tr').count()).toBe(2);
     expect(await page.locator('.cli code').textContent()).toBe('$ evident diff snapshots aws-beta aws-prod');
-    await screenshot(page, 'diff');
+    await screenshot(page, 'fixture/diff');
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
@@ -88,7 +88,7 @@ describe('the web UI in Chromium', () => {
     await table.waitFor();
     expect(await table.textContent()).toContain('svc-12');
     expect(await page.locator('.cli code').textContent()).toBe('$ evident release plan aws-beta aws-prod');
-    await screenshot(page, 'release-plan');
+    await screenshot(page, 'fixture/release-plan');
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
@@ -98,7 +98,7 @@ describe('the web UI in Chromium', () => {
     await page.getByLabel('Entry index').fill('5');
     await page.getByRole('button', { name: 'Verify inclusion' }).click();
     await expect.poll(() => page.locator('#inclusion-result').textContent()).toContain('Verified: entry 5 is in the log');
-    await screenshot(page, 'log');
+    await screenshot(page, 'fixture/log');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.getByLabel(/tamper with the proof/).check();
     await page.getByRole('button', { name: 'Verify inclusion' }).click();
@@ -119,7 +119,7 @@ describe('the web UI in Chromium', () => {
       await page.goto(`${server.url}/${hash}`);
       await expect.poll(() => page.locator('main').textContent(), { message: name }).toMatch(text);
       await expect.poll(() => page.locator('.loading').count(), { message: `${name} loads` }).toBe(0);
-      await screenshot(page, name);
+      await screenshot(page, `fixture/${name}`);
       expect(await seriousAxeViolations(page), name).toEqual([]);
     }
     // This branch's server has no DORA route: the page says so instead of failing.
@@ -132,7 +132,7 @@ describe('the web UI in Chromium', () => {
     await page.getByRole('link', { name: 'svc-01', exact: true }).waitFor();
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
-    await screenshot(page, 'flows-phone');
+    await screenshot(page, 'fixture/flows-phone');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();
   });

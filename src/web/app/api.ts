@@ -19,6 +19,7 @@ export type Snapshot = environmentSchemas.Snapshot;
 export type SnapshotPage = environmentSchemas.SnapshotPage;
 export type SnapshotDiff = environmentSchemas.SnapshotDiff;
 export type EnvironmentEvents = environmentSchemas.EnvironmentEvents;
+export type Drift = environmentSchemas.Drift;
 export type ReleasePlan = releaseSchemas.ReleasePlan;
 export type Policy = policySchemas.Policy;
 export type { DoraReport };
@@ -96,6 +97,7 @@ export function apiFor(s: Session) {
     environments: () => get<{ items: Environment[] }>('/environments'),
     environment: (env: string) => get<Environment>(`/environments/${enc(env)}`),
     snapshots: (env: string, cursor?: string | null, limit = 50) => get<SnapshotPage>(`/environments/${enc(env)}/snapshots`, { cursor, limit }),
+    drift: (env: string) => get<Drift>(`/environments/${enc(env)}/drift`),
     events: (env: string) => get<EnvironmentEvents>(`/environments/${enc(env)}/events`),
     snapshot: (expr: string) => get<Snapshot>(`/snapshots/${enc(expr)}`),
     diff: (a: string, b: string, showUnchanged = false) => get<SnapshotDiff>('/diff/snapshots', { a, b, show_unchanged: showUnchanged }),

@@ -77,7 +77,7 @@ function SearchBox({ initial }: { initial: string }) {
       <label for="search-q" class="sr-only">
         Search a commit or fingerprint
       </label>
-      <input id="search-q" type="search" placeholder="Commit or fingerprint (≥ 5 hex)" value={q} onInput={(e) => setQ(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
+      <input id="search-q" type="search" placeholder="Commit or fingerprint" value={q} onInput={(e) => setQ(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
       <button type="submit">Search</button>
     </form>
   );

@@ -104,7 +104,7 @@ export function PageTitle({ children, title }: { children: ComponentChildren; ti
   );
 }
 
-const STATE_CLASS: Record<string, string> = { COMPLIANT: 'ok', 'NON-COMPLIANT': 'bad', INCOMPLETE: 'warn' };
+const STATE_CLASS: Record<string, string> = { COMPLIANT: 'ok', 'NON-COMPLIANT': 'bad', INCOMPLETE: 'warn', ALLOWED: 'warn' };
 
 /** A compliance state in words (colour is only a second cue). */
 export function ComplianceBadge({ state }: { state: string | boolean | null | undefined }) {
@@ -188,4 +188,25 @@ export function useCursorList<T>(load: (cursor: string | null) => Promise<{ item
 
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
+}
+
+/** A trail's name; one named by its 40-hex commit is shown by the first 10 (the whole in the tooltip). */
+export function TrailName({ name }: { name: string }) {
+  return /^[0-9a-f]{40}$/.test(name) ? <code title={name}>{name.slice(0, 10)}</code> : <>{name}</>;
+}
+
+/**
+ * An image name without its registry (`244531986313.dkr.ecr.eu-central-1.amazonaws.com/runner:16d9990` is
+ * shown as `runner:16d9990`); the full name is in the tooltip and, for screen readers, in the text.
+ */
+export function ArtifactName({ name }: { name: string }) {
+  const slash = name.indexOf('/');
+  const host = slash > 0 ? name.slice(0, slash) : '';
+  if (!host || (!/[.:]/.test(host) && host !== 'localhost')) return <span class="artifact-name">{name}</span>;
+  return (
+    <span class="artifact-name" title={name}>
+      <span class="sr-only">{host}/</span>
+      {name.slice(slash + 1)}
+    </span>
+  );
 }

@@ -37,7 +37,7 @@ export function EvidenceLinks({ evidence }: { evidence: Attestation['evidence'] 
               {e.name ?? short(e.digest)}
             </button>{' '}
             <span class="muted small">
-              {bytes(e.size)} · sha256:{short(e.digest)}
+              {bytes(e.size)} · <span class="digest" title={`sha256:${e.digest}`}>sha256:{short(e.digest)}</span>
             </span>
           </li>
         ))}

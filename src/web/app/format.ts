@@ -27,8 +27,14 @@ export function duration(seconds: number | null | undefined): string {
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+  const pair = (big: number, bigUnit: string, small: number, smallUnit: string) => (small ? `${big} ${bigUnit} ${small} ${smallUnit}` : `${big} ${bigUnit}`);
+  if (s < 86400) return pair(Math.floor(s / 3600), 'h', Math.floor((s % 3600) / 60), 'min');
+  return pair(Math.floor(s / 86400), 'd', Math.floor((s % 86400) / 3600), 'h');
+}
+
+/** Text with image names in it, without their registries ("…amazonaws.com/saver:6e191a0" → "saver:6e191a0"). */
+export function withoutRegistries(text: string): string {
+  return text.replace(/(^|[\s(])(?:[a-z0-9-]+\.)+[a-z0-9-]+(?::\d+)?\//gi, '$1');
 }
 
 export function short(fingerprint: string | null | undefined, n = 12): string {

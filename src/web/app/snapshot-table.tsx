@@ -1,17 +1,17 @@
 import { useState } from 'preact/hooks';
 import type { Snapshot } from './api.js';
-import { ComplianceBadge, Empty, usePages } from './components.js';
+import { ArtifactName, ComplianceBadge, Empty, usePages } from './components.js';
 import { short, when } from './format.js';
 import { href } from './router.js';
 
 type Running = Snapshot['artifacts'][number];
 
 /** Why an artifact is not compliant: each failing rule's message, or the exemption that allows it. */
-function Reasons({ a }: { a: Running }) {
+export function Reasons({ a }: { a: Running }) {
   const c = a.compliance;
   if (!c) return null;
   if (c.allowed) return <div class="small">allowed: {c.allowed.reason}</div>;
-  const failing = c.policies.flatMap((p) => p.rule_evaluations.filter((r) => r.status !== 'PASS' && r.status !== 'pass').map((r) => `${p.policy}@${p.version}: ${r.message || r.reason}`));
+  const failing = c.policies.flatMap((p) => p.rule_evaluations.filter((r) => r.status === 'failed').map((r) => `${p.policy}@${p.version}: ${r.message || r.reason}`));
   return failing.length ? (
     <ul class="reasons small">
       {failing.slice(0, 5).map((f) => <li key={f}>{f}</li>)}
@@ -60,7 +60,7 @@ export function SnapshotArtifacts({ snapshot }: { snapshot: Snapshot }) {
           <tbody>
             {page.map((a) => (
               <tr key={`${a.name}-${a.fingerprint}`}>
-                <th scope="row">{a.name}</th>
+                <th scope="row"><ArtifactName name={a.name} /></th>
                 <td>{a.flow ? <a href={href(['flows', a.flow])}>{a.flow}</a> : <span class="muted">unknown</span>}</td>
                 <td>
                   <a href={href(['artifacts', a.flow ? `${a.flow}@${a.fingerprint}` : a.fingerprint])}>

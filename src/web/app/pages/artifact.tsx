@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { ArtifactDetail } from '../api.js';
-import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useAsync, usePages } from '../components.js';
+import { ArtifactName, Async, CliCommand, ComplianceBadge, Empty, PageTitle, TrailName, useApi, useAsync, usePages } from '../components.js';
 import { ComplianceReasons } from '../compliance.js';
 import { EvidenceLinks } from '../evidence.js';
 import { shellArg, when } from '../format.js';
@@ -35,14 +35,14 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
   return (
     <article class="card" aria-label={`${a.flow} ${a.display_name || a.name}`}>
       <h2>
-        {a.display_name || a.name} <ComplianceBadge state={a.state} />
+        <ArtifactName name={a.display_name || a.name} /> <ComplianceBadge state={a.state} />
       </h2>
       <dl class="facts">
         <dt>Fingerprint</dt>
         <dd><code class="wrap">sha256:{a.fingerprint}</code></dd>
         <dt>Flow and trail</dt>
         <dd>
-          <a href={href(['flows', a.flow])}>{a.flow}</a> / <a href={href(['flows', a.flow, 'trails', a.trail])}>{a.trail}</a>
+          <a href={href(['flows', a.flow])}>{a.flow}</a> / <a href={href(['flows', a.flow, 'trails', a.trail])}><TrailName name={a.trail} /></a>
         </dd>
         <dt>Commit</dt>
         <dd>

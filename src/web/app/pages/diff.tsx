@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { SnapshotDiff } from '../api.js';
-import { Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
+import { ArtifactName, Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
 import { shellArg, short, when } from '../format.js';
 import { href, navigate } from '../router.js';
 
@@ -30,7 +30,7 @@ function DiffTable({ title, rows, counts }: { title: string; rows: DiffArtifact[
             <tbody>
               {rows.slice(0, 1000).map((a) => (
                 <tr key={`${a.name}-${a.fingerprint}`}>
-                  <th scope="row">{a.name}</th>
+                  <th scope="row"><ArtifactName name={a.name} /></th>
                   <td>{a.flow ?? <span class="muted">unknown</span>}</td>
                   <td>
                     <a href={href(['artifacts', a.flow ? `${a.flow}@${a.fingerprint}` : a.fingerprint])}>

@@ -1,7 +1,7 @@
-import { useState } from 'preact/hooks';
-import { ApiError, type DoraReport } from '../api.js';
-import { BarChart, LineChart } from '../charts.js';
-import { Async, CliCommand, Empty, ErrorMessage, PageTitle, useApi, useAsync } from '../components.js';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type DoraReport, type Environment } from '../api.js';
+import { Async, ArtifactName, CliCommand, Empty, ErrorMessage, PageTitle, useApi, useAsync } from '../components.js';
+import { DeploymentsByFlow, LeadTimeByFlow } from '../dora-flows.js';
 import { duration, shellArg, short, when } from '../format.js';
 import { href, navigate } from '../router.js';
 
@@ -15,22 +15,21 @@ function FigureCards({ f }: { f: Figures }) {
   return (
     <div class="figures">
       <div class="figure"><span class="small muted">Deployments</span><strong>{f.deployments}</strong><span class="small">{f.deployments_per_day.toFixed(2)} a day</span></div>
-      <div class="figure"><span class="small muted">Lead time (median)</span><strong>{duration(f.lead_time_seconds.median)}</strong><span class="small">p90 {duration(f.lead_time_seconds.p90)} · {f.lead_time_seconds.count} measured</span></div>
+      <div class="figure"><span class="small muted">Lead time (median)</span><strong>{duration(f.lead_time_seconds.median)}</strong><span class="small">p90 {duration(f.lead_time_seconds.p90)} · {f.lead_time_seconds.count} measured{f.lead_time_seconds.invalid ? ` · ${f.lead_time_seconds.invalid} invalid` : ''}</span></div>
       <div class="figure"><span class="small muted">Change failure rate</span><strong>{pct(f.change_failure_rate.rate)}</strong><span class="small">{f.change_failure_rate.non_compliant} non-compliant of {f.change_failure_rate.judged}</span></div>
     </div>
   );
 }
 
 function Report({ r }: { r: DoraReport }) {
-  const label = (iso: string) => iso.slice(5, 10);
   return (
     <>
       <p class="small">{r.environment}, {when(r.since)} to {when(r.until)}, by {r.bucket}.</p>
       <FigureCards f={r.overall} />
       <h2>Deployment frequency</h2>
-      <BarChart title={`Deployments to ${r.environment} per ${r.bucket}`} points={r.series.map((s) => ({ label: label(s.start), value: s.deployments }))} />
+      <DeploymentsByFlow r={r} />
       <h2>Lead time for changes</h2>
-      <LineChart title={`Median lead time, commit to ${r.environment}, per ${r.bucket}`} points={r.series.map((s) => ({ label: label(s.start), value: s.lead_time_median_seconds }))} format={(v) => duration(v)} />
+      <LeadTimeByFlow r={r} />
       <h2>By flow</h2>
       {r.flows.length === 0 ? (
         <Empty>No deployments in this period.</Empty>
@@ -84,8 +83,8 @@ function Report({ r }: { r: DoraReport }) {
               {r.deployments.slice(0, 500).map((d) => (
                 <tr key={`${d.snapshot}-${d.fingerprint}`}>
                   <td><a href={href(['snapshots', `${r.environment}#${d.snapshot}`])}>{when(d.deployed_at)}</a></td>
-                  <th scope="row">{d.flow}</th>
-                  <td><a href={href(['artifacts', `${d.flow}@${d.fingerprint}`])}>{d.artifact}</a></td>
+                  <th scope="row">{d.flow ?? <span class="muted">unknown</span>}</th>
+                  <td><a href={href(['artifacts', d.flow ? `${d.flow}@${d.fingerprint}` : d.fingerprint])}><ArtifactName name={d.artifact} /></a></td>
                   <td><code>{short(d.git_commit, 10)}</code></td>
                   <td>{duration(d.lead_time_seconds)}</td>
                   <td>{d.compliant === null ? '—' : d.compliant ? 'yes' : 'no'}</td>
@@ -110,6 +109,11 @@ function Metrics({ q }: { q: { environment: string; since?: string; flow?: strin
   return <Async state={state}>{(r) => <Report r={r} />}</Async>;
 }
 
+function defaultEnvironment(items: Environment[] | undefined): string {
+  if (!items || items.length === 0) return '';
+  return items.find((e) => e.name === 'aws-prod')?.name ?? items[0]!.name;
+}
+
 /** DORA metrics of an environment: deployment frequency and lead time over time, per flow (`evident metrics dora`). */
 export function DoraPage({ query }: { query: URLSearchParams }) {
   const { api } = useApi();
@@ -118,18 +122,20 @@ export function DoraPage({ query }: { query: URLSearchParams }) {
   const flow = query.get('flow') ?? '';
   const bucket = query.get('bucket') === 'week' ? 'week' : 'day';
   const envs = useAsync(() => api.environments(), [api]);
-  const [env, setEnv] = useState(environment);
+  // No environment chosen: aws-prod if there is one, else the first, shown at once.
+  const chosen = environment || defaultEnvironment(envs.data?.items);
+  const [env, setEnv] = useState(chosen);
+  useEffect(() => setEnv(chosen), [chosen]);
   const [b, setB] = useState<'day' | 'week'>(bucket);
-  const cli = ['evident metrics dora', `--environment ${shellArg(environment || 'ENV')}`, since && `--since ${shellArg(since)}`, flow && `--flow ${shellArg(flow)}`, bucket === 'week' && '--bucket week'].filter(Boolean).join(' ');
+  const cli = ['evident metrics dora', `--environment ${shellArg(chosen || 'ENV')}`, since && `--since ${shellArg(since)}`, flow && `--flow ${shellArg(flow)}`, bucket === 'week' && '--bucket week'].filter(Boolean).join(' ');
   return (
     <>
       <PageTitle title="DORA metrics">DORA metrics</PageTitle>
       <CliCommand command={cli} />
-      <form class="filters" aria-label="Metrics to show" onSubmit={(e) => { e.preventDefault(); navigate(href(['dora'], { environment: env, flow, since, bucket: b === 'week' ? 'week' : undefined })); }}>
+      <form class="filters" aria-label="Metrics to show" onSubmit={(e) => { e.preventDefault(); navigate(href(['dora'], { environment: env || chosen, flow, since, bucket: b === 'week' ? 'week' : undefined })); }}>
         <label>
           Environment
           <select value={env} onChange={(e) => setEnv(e.currentTarget.value)}>
-            <option value="">choose…</option>
             {(envs.data?.items ?? []).map((e) => <option key={e.name} value={e.name}>{e.name}</option>)}
           </select>
         </label>
@@ -141,9 +147,17 @@ export function DoraPage({ query }: { query: URLSearchParams }) {
           </select>
         </label>
         <button type="submit">Show</button>
-        {flow && <span class="small">flow {flow} · <a href={href(['dora'], { environment, since, bucket: bucket === 'week' ? 'week' : undefined })}>all flows</a></span>}
+        {flow && <span class="small">only flow <strong>{flow}</strong> · <a href={href(['dora'], { environment: chosen, since, bucket: bucket === 'week' ? 'week' : undefined })}>all flows</a></span>}
       </form>
-      {environment ? <Metrics q={{ environment, since: since || undefined, flow: flow || undefined, bucket }} /> : <Empty>Choose an environment.</Empty>}
+      {chosen ? (
+        <Metrics q={{ environment: chosen, since: since || undefined, flow: flow || undefined, bucket }} />
+      ) : envs.loading ? (
+        <p class="loading" role="status" aria-live="polite">Loading…</p>
+      ) : envs.error !== undefined ? (
+        <ErrorMessage error={envs.error} />
+      ) : (
+        <Empty>No environment yet: DORA metrics count deployments into one (`evident snapshot …`).</Empty>
+      )}
     </>
   );
 }

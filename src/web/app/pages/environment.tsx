@@ -1,7 +1,47 @@
-import { Async, CliCommand, ComplianceBadge, PageTitle, useApi, useAsync, useCursorList } from '../components.js';
+import type { Snapshot } from '../api.js';
+import { ArtifactName, Async, CliCommand, ComplianceBadge, PageTitle, useApi, useAsync, useCursorList } from '../components.js';
+import { DriftSection } from '../drift.js';
 import { ago, shellArg, when } from '../format.js';
 import { href } from '../router.js';
-import { SnapshotArtifacts } from '../snapshot-table.js';
+import { Reasons, SnapshotArtifacts } from '../snapshot-table.js';
+
+/** The policies the latest snapshot is judged by, and each artifact that fails them with the failing rules. */
+function PolicyCompliance({ s, env }: { s: Snapshot; env: string }) {
+  const policies = s.policies ?? [];
+  const failing = s.artifacts.filter((a) => a.compliance?.compliant === false);
+  const allowed = s.artifacts.filter((a) => a.compliance?.allowed);
+  return (
+    <section aria-labelledby="policies-h">
+      <h2 id="policies-h">Policies and compliance</h2>
+      {policies.length === 0 ? (
+        <p class="muted">No policy attached: nothing judges what runs here (`evident attach-policy NAME --environment {env}`).</p>
+      ) : (
+        <>
+          <p>
+            Snapshot #{s.index} is judged by{' '}
+            {policies.map((p, i) => (
+              <span key={p.name}>
+                {i > 0 && ', '}
+                <a href={href(['policies', `${p.name}@${p.version}`])}>{p.name}@{p.version}</a>
+              </span>
+            ))}
+            : <ComplianceBadge state={s.compliant ?? null} /> {failing.length} of {s.artifacts.length} artifacts non-compliant{allowed.length > 0 && `, ${allowed.length} allowed by an exemption`}.
+          </p>
+          {failing.length + allowed.length > 0 && (
+            <ul class="failing">
+              {[...failing, ...allowed].map((a) => (
+                <li key={`${a.name}-${a.fingerprint}`}>
+                  <a href={href(['artifacts', a.flow ? `${a.flow}@${a.fingerprint}` : a.fingerprint])}><ArtifactName name={a.name} /></a> <ComplianceBadge state={a.compliance?.allowed ? 'ALLOWED' : false} />
+                  <Reasons a={a} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
 
 /** An environment: its compliance, its latest snapshot, and every snapshot as a timeline (`evident get environment`). */
 export function EnvironmentPage({ env }: { env: string }) {
@@ -23,7 +63,20 @@ export function EnvironmentPage({ env }: { env: string }) {
             <dd>{e.type}</dd>
             <dt>Compliance now</dt>
             <dd>
-              <ComplianceBadge state={e.compliant} /> {e.policies && e.policies.length > 0 ? <span class="small">against {e.policies.map((p) => `${p.name}@${p.version}`).join(', ')}</span> : <span class="small muted">no policy attached</span>}
+              <ComplianceBadge state={e.compliant} />{' '}
+              {e.policies && e.policies.length > 0 ? (
+                <span class="small">
+                  against{' '}
+                  {e.policies.map((p, i) => (
+                    <span key={p.name}>
+                      {i > 0 && ', '}
+                      <a href={href(['policies', `${p.name}@${p.version}`])}>{p.name}@{p.version}</a>
+                    </span>
+                  ))}
+                </span>
+              ) : (
+                <span class="small muted">no policy attached</span>
+              )}
             </dd>
             <dt>Latest snapshot</dt>
             <dd>{e.latest_snapshot !== null ? <a href={href(['snapshots', `${e.name}#${e.latest_snapshot}`])}>#{e.latest_snapshot}</a> : 'none yet'}</dd>
@@ -36,6 +89,8 @@ export function EnvironmentPage({ env }: { env: string }) {
           </dl>
         )}
       </Async>
+      <Async state={latest}>{(s) => <PolicyCompliance s={s} env={env} />}</Async>
+      <DriftSection env={env} />
       <div class="layout-side">
         <section aria-labelledby="running-h">
           <h2 id="running-h">Running now</h2>

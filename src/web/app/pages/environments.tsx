@@ -1,6 +1,21 @@
-import { Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
+import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useAsync } from '../components.js';
 import { when } from '../format.js';
 import { href } from '../router.js';
+
+/** An environment's compliance now (the list does not carry it: one `get environment` each). */
+function EnvCompliance({ env }: { env: string }) {
+  const { api } = useApi();
+  const state = useAsync(() => api.environment(env), [api, env]);
+  if (state.loading) return <span class="muted">…</span>;
+  if (state.error !== undefined || !state.data) return <span class="muted">unknown</span>;
+  const e = state.data;
+  if (!e.policies || e.policies.length === 0) return <span class="muted small">no policy attached</span>;
+  return (
+    <>
+      <ComplianceBadge state={e.compliant} /> <span class="small nowrap">against {e.policies.map((p) => `${p.name}@${p.version}`).join(', ')}</span>
+    </>
+  );
+}
 
 /** Every environment with its latest snapshot (`evident list environments`). */
 export function EnvironmentsPage() {
@@ -23,6 +38,7 @@ export function EnvironmentsPage() {
                     <th scope="col">Environment</th>
                     <th scope="col">Type</th>
                     <th scope="col">Latest snapshot</th>
+                    <th scope="col">Compliance now</th>
                     <th scope="col">Created</th>
                     <th scope="col">Description</th>
                   </tr>
@@ -36,7 +52,8 @@ export function EnvironmentsPage() {
                       </th>
                       <td>{e.type}{e.included_environments?.length ? ` of ${e.included_environments.join(', ')}` : ''}</td>
                       <td>{e.latest_snapshot !== null ? <a href={href(['snapshots', `${e.name}#${e.latest_snapshot}`])}>#{e.latest_snapshot}</a> : <span class="muted">none</span>}</td>
-                      <td>{when(e.created_at)}</td>
+                      <td><EnvCompliance env={e.name} /></td>
+                      <td class="nowrap">{when(e.created_at)}</td>
                       <td>{e.description}</td>
                     </tr>
                   ))}

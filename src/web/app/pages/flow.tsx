@@ -1,4 +1,4 @@
-import { Async, CliCommand, Empty, PageTitle, useApi, useAsync, useCursorList } from '../components.js';
+import { Async, CliCommand, Empty, PageTitle, useApi, useAsync, TrailName, useCursorList } from '../components.js';
 import { short, shellArg, when } from '../format.js';
 import { href } from '../router.js';
 
@@ -53,7 +53,7 @@ export function FlowPage({ flow }: { flow: string }) {
               {trails.items.map((t) => (
                 <tr key={t.name}>
                   <th scope="row">
-                    <a href={href(['flows', flow, 'trails', t.name])}>{t.name}</a>
+                    <a href={href(['flows', flow, 'trails', t.name])}><TrailName name={t.name} /></a>
                   </th>
                   <td>{t.git_commit ? <a href={href(['search'], { q: t.git_commit })}><code>{short(t.git_commit, 10)}</code></a> : '—'}</td>
                   <td>{when(t.created_at)}</td>

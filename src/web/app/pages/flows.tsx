@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useCursorList } from '../components.js';
+import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, TrailName, useCursorList } from '../components.js';
 import { ago, shellArg, when } from '../format.js';
 import { href, navigate } from '../router.js';
 import type { FlowSummary } from '../api.js';
@@ -85,7 +85,7 @@ export function FlowsPage({ query }: { query: URLSearchParams }) {
                         {f.archived_at && <span class="muted"> (archived)</span>}
                         {f.description && <div class="muted small">{f.description}</div>}
                       </th>
-                      <td>{f.latest_trail ? <a href={href(['flows', f.name, 'trails', f.latest_trail])}>{f.latest_trail}</a> : <span class="muted">no trails</span>}</td>
+                      <td>{f.latest_trail ? <a href={href(['flows', f.name, 'trails', f.latest_trail])}><TrailName name={f.latest_trail} /></a> : <span class="muted">no trails</span>}</td>
                       <td>
                         <ComplianceBadge state={f.compliance} />
                       </td>
@@ -94,8 +94,8 @@ export function FlowsPage({ query }: { query: URLSearchParams }) {
                           <>
                             <a href={href(['snapshots', `${f.last_deployment.environment}#${f.last_deployment.snapshot}`])}>
                               {f.last_deployment.environment}#{f.last_deployment.snapshot}
-                            </a>{' '}
-                            <time dateTime={f.last_deployment.at} title={when(f.last_deployment.at)}>
+                            </a>
+                            <time class="small muted block" dateTime={f.last_deployment.at} title={when(f.last_deployment.at)}>
                               {ago(f.last_deployment.at)}
                             </time>
                           </>

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
+import { ArtifactName, Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
 import { shellArg, short, when } from '../format.js';
 import { href, navigate } from '../router.js';
 
@@ -35,13 +35,13 @@ function Plan({ from, to, allowInProgress }: { from: string; to: string; allowIn
                     <tr key={`${i.incoming_flow}-${i.incoming_fingerprint}`}>
                       <th scope="row"><a href={href(['flows', i.incoming_flow])}>{i.incoming_flow}</a></th>
                       <td>
-                        <a href={href(['artifacts', `${i.incoming_flow}@${i.incoming_fingerprint}`])}>{i.incoming_name}</a>
+                        <a href={href(['artifacts', `${i.incoming_flow}@${i.incoming_fingerprint}`])}><ArtifactName name={i.incoming_name} /></a>
                         <div class="small"><code>{short(i.incoming_fingerprint)}</code> {i.incoming_commit_sha && <>commit <code>{short(i.incoming_commit_sha, 10)}</code></>}</div>
                       </td>
                       <td>
                         {i.outgoing_fingerprint ? (
                           <>
-                            <a href={href(['artifacts', `${i.outgoing_flow ?? i.incoming_flow}@${i.outgoing_fingerprint}`])}>{i.outgoing_name}</a>
+                            <a href={href(['artifacts', `${i.outgoing_flow ?? i.incoming_flow}@${i.outgoing_fingerprint}`])}>{i.outgoing_name ? <ArtifactName name={i.outgoing_name} /> : short(i.outgoing_fingerprint)}</a>
                             <div class="small"><code>{short(i.outgoing_fingerprint)}</code> {i.outgoing_commit_sha && <>commit <code>{short(i.outgoing_commit_sha, 10)}</code></>}</div>
                           </>
                         ) : (
@@ -64,7 +64,7 @@ function Plan({ from, to, allowInProgress }: { from: string; to: string; allowIn
           {p.unmatched.length > 0 && (
             <>
               <h2>Unmatched (no flow)</h2>
-              <ul>{p.unmatched.map((x) => <li key={`${x.environment}-${x.fingerprint}`}>{x.name} in {x.environment} <code>{short(x.fingerprint)}</code></li>)}</ul>
+              <ul>{p.unmatched.map((x) => <li key={`${x.environment}-${x.fingerprint}`}><ArtifactName name={x.name} /> in {x.environment} <code>{short(x.fingerprint)}</code></li>)}</ul>
             </>
           )}
           <h2>Unchanged <span class="count">{p.unchanged.length}</span></h2>

@@ -7,17 +7,17 @@ import { SnapshotArtifacts } from '../snapshot-table.js';
 export function SnapshotPage({ expr }: { expr: string }) {
   const { api } = useApi();
   const state = useAsync(() => api.snapshot(expr), [api, expr]);
+  const env = /^[^#~@]+/.exec(expr)?.[0] ?? expr;
   return (
     <>
+      <nav aria-label="Breadcrumb" class="crumbs">
+        <a href={href(['environments'])}>Environments</a> / <a href={href(['environments', env])}>{env}</a> / <span aria-current="page">{expr.slice(env.length) || 'latest'}</span>
+      </nav>
       <PageTitle title={`Snapshot ${expr}`}>Snapshot {expr}</PageTitle>
       <CliCommand command={`evident get snapshot ${shellArg(expr)}`} />
       <Async state={state}>
         {(s) => (
           <>
-            <nav aria-label="Breadcrumb" class="crumbs">
-              <a href={href(['environments'])}>Environments</a> / <a href={href(['environments', s.environment])}>{s.environment}</a> /{' '}
-              <span aria-current="page">#{s.index ?? '—'}</span>
-            </nav>
             <dl class="facts">
               <dt>Snapshot</dt>
               <dd>{s.environment}#{s.index ?? '—'}</dd>

@@ -1,4 +1,4 @@
-import { Async, CliCommand, ComplianceBadge, PageTitle, useApi, useAsync } from '../components.js';
+import { ArtifactName, Async, CliCommand, ComplianceBadge, PageTitle, useApi, useAsync } from '../components.js';
 import { ComplianceReasons } from '../compliance.js';
 import { EvidenceLinks } from '../evidence.js';
 import { short, shellArg, when } from '../format.js';
@@ -86,7 +86,7 @@ export function TrailPage({ flow, trail }: { flow: string; trail: string }) {
                           {a.description && <div class="muted small">{a.description}</div>}
                         </th>
                         <td>{a.type}</td>
-                        <td>{a.artifact_fingerprint ? <a href={href(['artifacts', `${flow}@${a.artifact_fingerprint}`])}>{a.artifact_name ?? short(a.artifact_fingerprint)}</a> : <span class="muted">the trail</span>}</td>
+                        <td>{a.artifact_fingerprint ? <a href={href(['artifacts', `${flow}@${a.artifact_fingerprint}`])}>{a.artifact_name ? <ArtifactName name={a.artifact_name} /> : short(a.artifact_fingerprint)}</a> : <span class="muted">the trail</span>}</td>
                         <td>
                           <ComplianceBadge state={a.compliant} />
                         </td>
