@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { FileDigest } from './types.js';
 import { compareBytes } from './expand.js';
 
@@ -31,63 +31,93 @@ export interface KeyComponents {
   outputs: string[];
 }
 
-/** Collects the encoding's strings and counts, then writes them into one buffer (one allocation). */
-class Encoder {
-  private readonly parts: (string | number)[] = [];
-  private length = 0;
+/**
+ * Where the encoding goes: a list of pieces (to make the bytes for tests and documentation) or straight
+ * into a hash. The hash sink is the warm run's path: one update per field, with no buffer of the whole
+ * encoding built first (docs/performance.md "The runner"). Both see the same bytes in the same order.
+ */
+interface Sink {
+  u32(n: number): void;
+  str(s: string): void;
+}
 
-  u32(n: number): this {
-    this.parts.push(n);
-    this.length += 4;
-    return this;
+/** Four big-endian bytes of `n`, in a buffer reused by every call (hash.update copies what it is given). */
+const U32 = Buffer.alloc(4);
+const u32Bytes = (n: number): Buffer => {
+  U32.writeUInt32BE(n, 0);
+  return U32;
+};
+
+class HashSink implements Sink {
+  constructor(private readonly hash: Hash) {}
+
+  u32(n: number): void {
+    this.hash.update(u32Bytes(n));
   }
 
-  str(s: string): this {
-    this.parts.push(s);
-    this.length += 4 + Buffer.byteLength(s, 'utf8');
-    return this;
+  str(s: string): void {
+    this.hash.update(u32Bytes(Buffer.byteLength(s, 'utf8')));
+    this.hash.update(s, 'utf8');
+  }
+}
+
+class BytesSink implements Sink {
+  readonly parts: Buffer[] = [];
+
+  u32(n: number): void {
+    this.parts.push(Buffer.from(u32Bytes(n)));
   }
 
-  bytes(): Buffer {
-    const out = Buffer.allocUnsafe(this.length);
-    let at = 0;
-    for (const p of this.parts) {
-      if (typeof p === 'number') at = out.writeUInt32BE(p, at);
-      else {
-        const n = out.write(p, at + 4, 'utf8');
-        out.writeUInt32BE(n, at);
-        at += 4 + n;
-      }
-    }
-    return out;
+  str(s: string): void {
+    const bytes = Buffer.from(s, 'utf8');
+    this.parts.push(Buffer.from(u32Bytes(bytes.length)), bytes);
   }
 }
 
 const sortedKeys = (o: Record<string, string>) => Object.keys(o).sort(compareBytes);
 
-function encode(c: KeyComponents): Encoder {
-  const e = new Encoder().str(KEY_DOMAIN).str('command').str(c.command);
+function encode(c: KeyComponents, e: Sink): void {
+  e.str(KEY_DOMAIN);
+  e.str('command');
+  e.str(c.command);
   const env = sortedKeys(c.env);
-  e.str('env').u32(env.length);
-  for (const name of env) e.str(name).str(c.env[name]!);
+  e.str('env');
+  e.u32(env.length);
+  for (const name of env) {
+    e.str(name);
+    e.str(c.env[name]!);
+  }
   const inputs = [...c.inputs].sort((a, b) => compareBytes(a.path, b.path));
-  e.str('inputs').u32(inputs.length);
-  for (const f of inputs) e.str(f.path).str(f.sha256).str(f.executable ? 'x' : '-');
+  e.str('inputs');
+  e.u32(inputs.length);
+  for (const f of inputs) {
+    e.str(f.path);
+    e.str(f.sha256);
+    e.str(f.executable ? 'x' : '-');
+  }
   const needs = sortedKeys(c.needs);
-  e.str('needs').u32(needs.length);
-  for (const name of needs) e.str(name).str(c.needs[name]!);
+  e.str('needs');
+  e.u32(needs.length);
+  for (const name of needs) {
+    e.str(name);
+    e.str(c.needs[name]!);
+  }
   const outputs = [...c.outputs].sort(compareBytes);
-  e.str('outputs').u32(outputs.length);
+  e.str('outputs');
+  e.u32(outputs.length);
   for (const o of outputs) e.str(o);
-  return e;
 }
 
 /** The canonical bytes the key hashes (exported for tests and for documentation). */
 export function encodeKeyComponents(c: KeyComponents): Buffer {
-  return encode(c).bytes();
+  const sink = new BytesSink();
+  encode(c, sink);
+  return Buffer.concat(sink.parts);
 }
 
 /** Hex SHA-256 cache key. */
 export function cacheKey(c: KeyComponents): string {
-  return createHash('sha256').update(encode(c).bytes()).digest('hex');
+  const hash = createHash('sha256');
+  encode(c, new HashSink(hash));
+  return hash.digest('hex');
 }
