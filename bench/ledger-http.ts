@@ -9,7 +9,7 @@ import readline from 'node:readline';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
-const CLI = path.resolve('dist/src/cli/main.js');
+const CLI = path.resolve('dist/cli/evident.js');
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => {
   const i = args.indexOf(name);

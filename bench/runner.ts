@@ -15,7 +15,7 @@ const WIDTH = 20;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const evidentBin = path.join(root, 'dist', 'src', 'cli', 'main.js');
+const evidentBin = path.join(root, 'dist', 'cli', 'evident.js');
 const turboBin = path.join(root, 'node_modules', '.bin', 'turbo');
 
 const name = (l: number, j: number) => `s${l}_${j}`;

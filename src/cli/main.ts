@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-import { main } from './run.js';
-import { EXIT } from './exit.js';
+// The shipped CLI is an esbuild bundle (scripts/build-cli.mjs) with linked source maps. Node reads a
+// module's map when it loads it, and only when asked: reading them costs every start-up, so they are
+// turned on for --debug (which prints stack traces) before the rest of the CLI loads.
+if (process.argv.includes('--debug') || process.env.EVIDENT_DEBUG === 'true') process.setSourceMapsEnabled(true);
 
+const [{ main }, { EXIT }] = await Promise.all([import('./run.js'), import('./exit.js')]);
 const code = await main(process.argv);
 // `evident server` keeps running; every other command ends here.
 if (code !== EXIT.OK || !process.argv.includes('server')) process.exitCode = code;

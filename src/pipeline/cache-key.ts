@@ -31,63 +31,76 @@ export interface KeyComponents {
   outputs: string[];
 }
 
-/** Collects the encoding's strings and counts, then writes them into one buffer (one allocation). */
+/**
+ * The encoding as a "binary" string: one character per byte (latin1), so that the key is one hash update
+ * of a string built by concatenation, with no buffer written field by field. It is the warm run's path
+ * (200 keys: ~12 ms through a Buffer, ~5 ms this way, measured in a fresh process — the code runs once
+ * per step, mostly unoptimised; docs/performance.md "The runner"). The bytes are the same: an ASCII
+ * string's characters are its UTF-8 bytes; any other string goes through its UTF-8 bytes.
+ */
+const ASCII = /^[\x00-\x7f]*$/;
+
 class Encoder {
-  private readonly parts: (string | number)[] = [];
-  private length = 0;
+  text = '';
 
-  u32(n: number): this {
-    this.parts.push(n);
-    this.length += 4;
-    return this;
+  u32(n: number): void {
+    this.text += String.fromCharCode(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
   }
 
-  str(s: string): this {
-    this.parts.push(s);
-    this.length += 4 + Buffer.byteLength(s, 'utf8');
-    return this;
-  }
-
-  bytes(): Buffer {
-    const out = Buffer.allocUnsafe(this.length);
-    let at = 0;
-    for (const p of this.parts) {
-      if (typeof p === 'number') at = out.writeUInt32BE(p, at);
-      else {
-        const n = out.write(p, at + 4, 'utf8');
-        out.writeUInt32BE(n, at);
-        at += 4 + n;
-      }
+  str(s: string): void {
+    if (ASCII.test(s)) {
+      this.u32(s.length);
+      this.text += s;
+    } else {
+      const bytes = Buffer.from(s, 'utf8');
+      this.u32(bytes.length);
+      this.text += bytes.toString('latin1');
     }
-    return out;
   }
 }
 
 const sortedKeys = (o: Record<string, string>) => Object.keys(o).sort(compareBytes);
 
-function encode(c: KeyComponents): Encoder {
-  const e = new Encoder().str(KEY_DOMAIN).str('command').str(c.command);
+function encode(c: KeyComponents): string {
+  const e = new Encoder();
+  e.str(KEY_DOMAIN);
+  e.str('command');
+  e.str(c.command);
   const env = sortedKeys(c.env);
-  e.str('env').u32(env.length);
-  for (const name of env) e.str(name).str(c.env[name]!);
+  e.str('env');
+  e.u32(env.length);
+  for (const name of env) {
+    e.str(name);
+    e.str(c.env[name]!);
+  }
   const inputs = [...c.inputs].sort((a, b) => compareBytes(a.path, b.path));
-  e.str('inputs').u32(inputs.length);
-  for (const f of inputs) e.str(f.path).str(f.sha256).str(f.executable ? 'x' : '-');
+  e.str('inputs');
+  e.u32(inputs.length);
+  for (const f of inputs) {
+    e.str(f.path);
+    e.str(f.sha256);
+    e.str(f.executable ? 'x' : '-');
+  }
   const needs = sortedKeys(c.needs);
-  e.str('needs').u32(needs.length);
-  for (const name of needs) e.str(name).str(c.needs[name]!);
+  e.str('needs');
+  e.u32(needs.length);
+  for (const name of needs) {
+    e.str(name);
+    e.str(c.needs[name]!);
+  }
   const outputs = [...c.outputs].sort(compareBytes);
-  e.str('outputs').u32(outputs.length);
+  e.str('outputs');
+  e.u32(outputs.length);
   for (const o of outputs) e.str(o);
-  return e;
+  return e.text;
 }
 
 /** The canonical bytes the key hashes (exported for tests and for documentation). */
 export function encodeKeyComponents(c: KeyComponents): Buffer {
-  return encode(c).bytes();
+  return Buffer.from(encode(c), 'latin1');
 }
 
 /** Hex SHA-256 cache key. */
 export function cacheKey(c: KeyComponents): string {
-  return createHash('sha256').update(encode(c).bytes()).digest('hex');
+  return createHash('sha256').update(encode(c), 'latin1').digest('hex');
 }

@@ -7,6 +7,7 @@ import {
   type DsseEnvelope, type ResourceDescriptor, type SlsaProvenance, type Statement,
 } from '../formats/index.js';
 import { loadWorkspaceSigner, type KeySigner } from './keys.js';
+import type { StatMemo } from './stat-memo.js';
 import type { StepRecord, StepSpec } from './types.js';
 
 // Per-artifact provenance (docs/provenance.md): every file a step declares as output gets its own in-toto
@@ -26,6 +27,8 @@ export interface ProvenanceContext {
   version: string;
   /** Hex SHA-256 of attest.yaml, when the runner provides it. */
   pipelineHash?: string;
+  /** The cache's stat memo: remembers statements already checked on a hit (stillValid). */
+  memo?: StatMemo;
 }
 
 /**
@@ -121,7 +124,7 @@ export function envelopeFor(statement: Statement<unknown>, signer: KeySigner | u
  * statement of the build that made the artifact, which stays true (same inputs, same outputs): it is kept
  * rather than replaced by one describing a run that built nothing (docs/provenance.md "Cache hits").
  */
-function stillValid(file: string, step: StepRecord, sha256: string, signer: KeySigner | undefined): boolean {
+function parsedStillValid(file: string, step: StepRecord, sha256: string, signer: KeySigner | undefined): boolean {
   try {
     const envelope = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DsseEnvelope>;
     if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE || typeof envelope.payload !== 'string') return false;
@@ -135,11 +138,32 @@ function stillValid(file: string, step: StepRecord, sha256: string, signer: KeyS
 }
 
 /**
+ * parsedStillValid, remembered in the cache's stat memo: a statement checked once is not read and parsed
+ * again while stat (size, times, inode) says the file is the one that was checked — the trust a warm run
+ * already gives its outputs' digests (restore.ts). Parsing was most of the hit path's allocation: the
+ * statement of a step deep in a DAG lists every step it needs (23 KB for the 10th layer of the bench).
+ * The memo's value is a digest of what was checked, so a statement checked for another digest, key or
+ * signer is parsed again. Keys are absolute paths, which the memo's workspace-relative keys never are.
+ */
+function stillValid(file: string, step: StepRecord, sha256: string, signer: KeySigner | undefined, memo: StatMemo | undefined): boolean {
+  if (!memo) return parsedStillValid(file, step, sha256, signer);
+  const before = fs.statSync(file, { throwIfNoEntry: false });
+  if (!before?.isFile()) return false;
+  const verdict = createHash('sha256').update(JSON.stringify(['provenance-valid/v1', sha256, step.name, step.key, signer?.keyId ?? ''])).digest('hex');
+  if (memo.lookup(file, before) === verdict) return true;
+  const checkedAt = Date.now();
+  if (!parsedStillValid(file, step, sha256, signer)) return false;
+  const after = fs.statSync(file, { throwIfNoEntry: false });
+  if (after && after.mtimeMs === before.mtimeMs && after.ctimeMs === before.ctimeMs && after.size === before.size && after.ino === before.ino) memo.record(file, after, verdict, checkedAt);
+  return true;
+}
+
+/**
  * Writes every output's envelope under `.evident/provenance/<step>/`; returns the files written. On a cache
  * hit, an output whose statement is still valid (stillValid) keeps it and is not in the result.
  */
 export function writeStepProvenance(workspace: string, step: StepRecord, ctx: ProvenanceContext, signer: KeySigner | undefined): string[] {
-  const stale = step.cache === 'hit' ? step.outputs.filter((out) => !stillValid(provenanceFile(workspace, step.name, out.path), step, out.sha256, signer)) : step.outputs;
+  const stale = step.cache === 'hit' ? step.outputs.filter((out) => !stillValid(provenanceFile(workspace, step.name, out.path), step, out.sha256, signer, ctx.memo)) : step.outputs;
   if (stale.length === 0) return [];
   fs.mkdirSync(path.dirname(provenanceFile(workspace, step.name, 'x')), { recursive: true });
   const wanted = new Set(stale.map((out) => out.path));

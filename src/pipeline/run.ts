@@ -122,7 +122,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     succeeded: async (record) => {
       for (const observer of observers) {
         try {
-          await observer.stepSucceeded?.(record, { pipeline: spec.name, workspace, graph, succeeded: runner.records, pipelineHash: loaded.hash });
+          await observer.stepSucceeded?.(record, { pipeline: spec.name, workspace, graph, succeeded: runner.records, pipelineHash: loaded.hash, memo: cache.memo });
         } catch (err) {
           observerErrors.push(`after ${record.name}: ${(err as Error).message}`);
           emit({ type: 'warning', message: `attestation failed after ${record.name}: ${(err as Error).message}` });

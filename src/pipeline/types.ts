@@ -2,6 +2,7 @@
  * What the runner (executor + cache) tells the attestation writers (receipts, provenance, in-toto
  * links) about a run. The executor produces these; the writers only consume them (issue #6).
  */
+import type { StatMemo } from './stat-memo.js';
 
 /** One file a step read or wrote, relative to the workspace root with `/` separators. */
 export interface FileDigest {
@@ -73,6 +74,8 @@ export interface RunObserver {
     pipeline: string; workspace: string; graph: Record<string, StepSpec>; succeeded: ReadonlyMap<string, StepRecord>;
     /** Hex SHA-256 of the attest.yaml bytes, recorded in provenance when given. */
     pipelineHash?: string;
+    /** The cache's stat memo, for checks a warm run need not repeat (provenance.ts stillValid). */
+    memo?: StatMemo;
   }): void | Promise<void>;
   runFinished?(run: RunRecord): void | Promise<void>;
 }

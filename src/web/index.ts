@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 /** The directory of the built UI (index.html and assets/), whether running from dist/src or from src. */
 export function webAssetsDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  // dist/src/web/index.js → dist/web; src/web/index.ts (run by a TS loader) → dist/web too.
-  const candidates = [path.resolve(here, '../../web'), path.resolve(here, '../../dist/web')];
+  // dist/src/web/index.js → dist/web; the CLI bundle (dist/cli/*.js) → dist/web; src/web/index.ts (run
+  // by a TS loader) → dist/web too.
+  const candidates = [path.resolve(here, '../../web'), path.resolve(here, '../web'), path.resolve(here, '../../dist/web')];
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? candidates[0]!;
 }
 

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 
-export const CLI = path.resolve('dist/src/cli/main.js');
+/** The shipped CLI (package.json `bin`): the esbuild bundle, so that the tests run what ships. */
+export const CLI = path.resolve('dist/cli/evident.js');
 
 export interface CliResult {
   code: number;

@@ -46,6 +46,61 @@ describe('cacheKey', () => {
     expect(cacheKey({ command: 'ab', env: {}, inputs: [], needs: {}, outputs: [] })).toBe(createHash('sha256').update(expected).digest('hex'));
   });
 
+  it('keeps its values: non-ASCII strings are length-prefixed by their UTF-8 bytes, lengths above 255 and 65535 in four bytes', () => {
+    // Keys computed by the Buffer-based encoder this encoding replaced: existing caches must still hit.
+    const unicode: KeyComponents = {
+      command: 'échó "ünïcode" 🚀 > out/ß.txt',
+      env: { LANG: 'de_DE.UTF-8', GREETING: 'grüß dich' },
+      inputs: [{ path: 'src/naïve.txt', sha256: 'c'.repeat(64), executable: true }, { path: 'src/a.txt', sha256: 'd'.repeat(64), executable: false }],
+      needs: { 'bau-étape': 'e'.repeat(64) },
+      outputs: ['out/ß.txt', 'out/'],
+    };
+    expect(cacheKey(unicode)).toBe('b8eb166f844ab4185541b2a226a86ca4e330f53bd57fc3041a198b24538019e2');
+    const long: KeyComponents = { command: 'x'.repeat(70000) + '\u0000\u007f\u0080\uffff', env: {}, inputs: [], needs: {}, outputs: [] };
+    expect(cacheKey(long)).toBe('e6edc4ffb39bb8abdf35388da7f48e6d3268295a4817d9f9798ded2c349dcd46');
+  });
+
+  it('is the SHA-256 of the encoding built with Buffers, on random full-Unicode components', () => {
+    const str = (s: string) => {
+      const bytes = Buffer.from(s, 'utf8');
+      const n = Buffer.alloc(4);
+      n.writeUInt32BE(bytes.length);
+      return Buffer.concat([n, bytes]);
+    };
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
+    const sorted = (xs: string[]) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const reference = (c: KeyComponents) => {
+      const env = sorted(Object.keys(c.env));
+      const inputs = [...c.inputs].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+      const needs = sorted(Object.keys(c.needs));
+      const outputs = sorted(c.outputs);
+      return Buffer.concat([
+        str('evident-cache-key/v1'), str('command'), str(c.command),
+        str('env'), u32(env.length), ...env.flatMap((k) => [str(k), str(c.env[k]!)]),
+        str('inputs'), u32(inputs.length), ...inputs.flatMap((f) => [str(f.path), str(f.sha256), str(f.executable ? 'x' : '-')]),
+        str('needs'), u32(needs.length), ...needs.flatMap((k) => [str(k), str(c.needs[k]!)]),
+        str('outputs'), u32(outputs.length), ...outputs.map(str),
+      ]);
+    };
+    const unicode = fc.string({ maxLength: 20, unit: 'binary' });
+    const anyComponents: fc.Arbitrary<KeyComponents> = fc.record({
+      command: unicode,
+      env: fc.dictionary(unicode, unicode, { maxKeys: 3 }),
+      inputs: fc.uniqueArray(fc.record({ path: unicode, sha256: hex, executable: fc.boolean() }), { selector: (f) => f.path, maxLength: 3 }),
+      needs: fc.dictionary(unicode, hex, { maxKeys: 3 }),
+      outputs: fc.uniqueArray(unicode, { maxLength: 3 }),
+    });
+    fc.assert(fc.property(anyComponents, (c) => {
+      const expected = reference(c);
+      expect(encodeKeyComponents(c).equals(expected)).toBe(true);
+      expect(cacheKey(c)).toBe(createHash('sha256').update(expected).digest('hex'));
+    }));
+  });
+
   it('length-prefixes every string: ("ab","c") and ("a","bc") differ', () => {
     const env = (k: string, v: string) => cacheKey({ ...base, env: { [k]: v } });
     expect(env('AB', 'C')).not.toBe(env('A', 'BC'));

@@ -54,6 +54,35 @@ describe('provenance on a cache hit', () => {
     expect(signed.record.steps.map((s) => s.cache)).toEqual(['hit', 'hit']);
     for (const file of [a, b]) expect(parseEnvelope(JSON.parse(fs.readFileSync(file, 'utf8'))).signatures.map((s) => s.keyid)).toEqual([key.keyId]);
   });
+
+  it('a statement remembered as checked is checked again once edited, and for a signer it was not checked for', async () => {
+    const ws = workspace(SPEC, { 'in.txt': 'one\n' });
+    await attestedRun(ws);
+    const a = provenanceFile(ws, 'a', 'out/a.txt');
+    const b = provenanceFile(ws, 'b', 'out/b.txt');
+    // Older than the stat memo's racy margin, so that the next run's check is remembered.
+    const old = new Date(Date.now() - 60_000);
+    for (const file of [a, b]) fs.utimesSync(file, old, old);
+    const [a1, b1] = [envelopeOf(ws, 'a', 'out/a.txt'), envelopeOf(ws, 'b', 'out/b.txt')];
+    await attestedRun(ws);
+    const memo = JSON.parse(fs.readFileSync(path.join(ws, '.evident', 'cache', 'inputs', 'stat-memo.json'), 'utf8')) as { files: Record<string, unknown> };
+    expect(Object.keys(memo.files)).toEqual(expect.arrayContaining([a, b]));
+    expect([envelopeOf(ws, 'a', 'out/a.txt'), envelopeOf(ws, 'b', 'out/b.txt')]).toEqual([a1, b1]);
+    // Same length, another subject digest, the old times put back: stat still differs (ctime), so it is parsed.
+    const envelope = JSON.parse(a1) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { subject: { digest: { sha256: string } }[] };
+    statement.subject[0]!.digest.sha256 = statement.subject[0]!.digest.sha256.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    const edited = JSON.stringify({ ...envelope, payload: Buffer.from(JSON.stringify(statement)).toString('base64') });
+    fs.writeFileSync(a, edited);
+    fs.utimesSync(a, old, old);
+    await attestedRun(ws);
+    expect(envelopeOf(ws, 'a', 'out/a.txt')).not.toBe(edited);
+    expect(envelopeOf(ws, 'b', 'out/b.txt')).toBe(b1);
+    // Remembered as valid unsigned; signing asked for: replaced by a signed statement.
+    const key = generateWorkspaceKey(ws, { name: 'ci' });
+    await attestedRun(ws, true);
+    expect(parseEnvelope(JSON.parse(envelopeOf(ws, 'b', 'out/b.txt'))).signatures.map((s) => s.keyid)).toEqual([key.keyId]);
+  });
 });
 
 describe('the parsed attest.yaml kept by hash', () => {

@@ -215,7 +215,7 @@ describe('bad input', () => {
     }
     // Permissions do not bind root (CI runs as root): run the CLI as the unprivileged user `nobody`,
     // when this checkout is readable by it.
-    const cli = path.resolve('dist/src/cli/main.js');
+    const cli = path.resolve('dist/cli/evident.js');
     const reachable = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(cli)})`], { uid: 65534, gid: 65534 });
     if (reachable.status !== 0) {
       console.warn('NOTICE: this checkout is not readable by `nobody`; checking only that root reads a mode-000 file');
