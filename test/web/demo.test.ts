@@ -144,7 +144,7 @@ describe('the web UI on the demo organisation', () => {
     await page.getByRole('list', { name: /Flows in the charts/ }).getByRole('link', { name: flow, exact: true }).click();
     await loaded('dora by flow', new RegExp(`only flow ${flow}`));
     expect(await page.locator('.cli code').textContent()).toBe(`$ evident metrics dora --environment aws-prod --flow ${flow}`);
-    expect(await byFlow.locator('th').allTextContents()).toEqual([flow]);
+    await expect.poll(() => byFlow.locator('th').allTextContents()).toEqual([flow]);
     await page.getByRole('link', { name: 'all flows' }).click();
     await expect.poll(() => byFlow.count()).toBe(report.flows.length);
   });

@@ -81,6 +81,8 @@ describe('the web UI in Chromium', () => {
 
   it('opens a release plan between two environments', async () => {
     await page.getByRole('link', { name: 'Release plan' }).click();
+    // The diff page before it has From/To fields too: wait for this page before filling them.
+    await page.getByRole('heading', { level: 1, name: 'Release plan' }).waitFor();
     await page.getByLabel('From', { exact: true }).fill('aws-beta');
     await page.getByLabel('To', { exact: true }).fill('aws-prod');
     await page.getByRole('button', { name: 'Plan' }).click();

@@ -1,7 +1,8 @@
 // An environment's drift: the latest expectation per flow (`evident expect deployment`) against what runs
 // now (`evident get environment ENV --expected`, GET …/environments/:env/drift).
 import type { Drift } from './api.js';
-import { ArtifactName, Async, CliCommand, Empty, useApi, useAsync } from './components.js';
+import { useMemo } from 'preact/hooks';
+import { ArtifactName, Async, CliCommand, Empty, useApi, useAsync, usePages } from './components.js';
 import { shellArg, short, when, withoutRegistries } from './format.js';
 import { href } from './router.js';
 
@@ -16,8 +17,13 @@ const STATES: Record<State, { text: string; cls: string; meaning: string }> = {
 const ORDER: State[] = ['not-running', 'superseded-still-running', 'never-expected', 'running'];
 
 function Table({ d }: { d: Drift }) {
+  const items = useMemo(
+    () => [...d.items].sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || (a.flow ?? '').localeCompare(b.flow ?? '')),
+    [d],
+  );
+  // An environment may run thousands of artifacts never expected: only one page of rows in the DOM.
+  const { page, pager } = usePages(items, 100);
   if (d.items.length === 0) return <Empty>Nothing expected and nothing running.</Empty>;
-  const items = [...d.items].sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || (a.flow ?? '').localeCompare(b.flow ?? ''));
   const counts = ORDER.map((s) => [s, d.items.filter((i) => i.state === s).length] as const).filter(([, n]) => n > 0);
   return (
     <>
@@ -39,7 +45,7 @@ function Table({ d }: { d: Drift }) {
             </tr>
           </thead>
           <tbody>
-            {items.map((i) => (
+            {page.map((i) => (
               <tr key={`${i.state}-${i.name}-${i.fingerprint}`}>
                 <td><span class={`badge ${STATES[i.state].cls}`} title={STATES[i.state].meaning}>{STATES[i.state].text}</span></td>
                 <th scope="row">{i.flow ? <a href={href(['flows', i.flow])}>{i.flow}</a> : <span class="muted">unknown</span>}</th>
@@ -54,6 +60,7 @@ function Table({ d }: { d: Drift }) {
           </tbody>
         </table>
       </div>
+      {pager}
     </>
   );
 }

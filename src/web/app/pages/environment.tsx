@@ -5,6 +5,9 @@ import { ago, shellArg, when } from '../format.js';
 import { href } from '../router.js';
 import { Reasons, SnapshotArtifacts } from '../snapshot-table.js';
 
+/** Failing and allowed artifacts listed with their reasons; the rest are a filter away in the running list. */
+const LISTED = 25;
+
 /** The policies the latest snapshot is judged by, and each artifact that fails them with the failing rules. */
 function PolicyCompliance({ s, env }: { s: Snapshot; env: string }) {
   const policies = s.policies ?? [];
@@ -29,12 +32,15 @@ function PolicyCompliance({ s, env }: { s: Snapshot; env: string }) {
           </p>
           {failing.length + allowed.length > 0 && (
             <ul class="failing">
-              {[...failing, ...allowed].map((a) => (
+              {[...failing, ...allowed].slice(0, LISTED).map((a) => (
                 <li key={`${a.name}-${a.fingerprint}`}>
                   <a href={href(['artifacts', a.flow ? `${a.flow}@${a.fingerprint}` : a.fingerprint])}><ArtifactName name={a.name} /></a> <ComplianceBadge state={a.compliance?.allowed ? 'ALLOWED' : false} />
                   <Reasons a={a} />
                 </li>
               ))}
+              {failing.length + allowed.length > LISTED && (
+                <li class="muted">…and {failing.length + allowed.length - LISTED} more: tick “only non-compliant” in the running list below.</li>
+              )}
             </ul>
           )}
         </>
