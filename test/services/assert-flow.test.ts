@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServices, type ServiceBundle } from '../../src/services/index.js';
+import { type ServiceBundle } from '../../src/services/index.js';
 import type { OrgRecord } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
-import { testSigner } from '../helpers/keys.js';
+import { openServices } from '../helpers/services.js';
 
 const FP = 'c'.repeat(64);
 
@@ -14,10 +14,7 @@ describe.each(engines())('assert artifact --flow on $name', (engine) => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    const opened = await engine.open();
-    cleanup = opened.cleanup;
-    services = createServices(opened.store, testSigner());
-    org = (await services.auth.ensureOrg('acme')).org;
+    ({ services, org, cleanup } = await openServices(engine));
     for (const flow of ['builder', 'deployer']) {
       await services.flows.create(org, { name: flow });
       await services.trails.begin(org, { flow, name: 'r1' });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServices, type ServiceBundle } from '../../src/services/index.js';
+import { type ServiceBundle } from '../../src/services/index.js';
 import type { OrgRecord } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
-import { testSigner } from '../helpers/keys.js';
+import { openServices } from '../helpers/services.js';
 
 const fp = (c: string) => c.repeat(64);
 const PROVENANCE = '_schema: https://docs.kosli.com/schemas/policy/v1\nartifacts:\n  provenance:\n    required: true\n';
@@ -15,10 +15,7 @@ describe.each(engines())("the compliance service's cached rules on $name", (engi
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    const opened = await engine.open();
-    cleanup = opened.cleanup;
-    services = createServices(opened.store, testSigner());
-    org = (await services.auth.ensureOrg('acme')).org;
+    ({ services, org, cleanup } = await openServices(engine));
     await services.flows.create(org, { name: 'web' });
     for (const env of ['prod', 'beta']) {
       await services.environments.create(org, { name: env, type: 'k8s' });

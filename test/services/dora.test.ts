@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregateDora, createServices, doraWindow, type Clock, type DoraDeployment, type ServiceBundle } from '../../src/services/index.js';
+import { aggregateDora, doraWindow, type Clock, type DoraDeployment, type ServiceBundle } from '../../src/services/index.js';
 import type { OrgRecord } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
-import { testSigner } from '../helpers/keys.js';
+import { openServices } from '../helpers/services.js';
 
 const fp = (c: string) => c.repeat(64);
 const W1 = fp('1');
@@ -41,10 +41,7 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
     services.dora.metrics(org, { environment: 'prod', since: '2026-11-02', until: '2026-11-05', ...q });
 
   beforeAll(async () => {
-    const opened = await engine.open();
-    cleanup = opened.cleanup;
-    services = createServices(opened.store, testSigner(), { clock });
-    org = (await services.auth.ensureOrg('acme')).org;
+    ({ services, org, cleanup } = await openServices(engine, { clock }));
     for (const flow of ['web', 'api']) await services.flows.create(org, { name: flow });
     await services.trails.begin(org, { flow: 'web', name: 'r1' });
     await services.trails.begin(org, { flow: 'api', name: 'r1' });

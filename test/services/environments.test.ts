@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServices, type ServiceBundle } from '../../src/services/index.js';
+import { type ServiceBundle } from '../../src/services/index.js';
 import type { OrgRecord } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
-import { testSigner } from '../helpers/keys.js';
+import { openServices } from '../helpers/services.js';
 
 const fp = (c: string) => c.repeat(64);
 
@@ -12,10 +12,7 @@ describe.each(engines())('environment service on $name', (engine) => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    const opened = await engine.open();
-    cleanup = opened.cleanup;
-    services = createServices(opened.store, testSigner());
-    org = (await services.auth.ensureOrg('acme')).org;
+    ({ services, org, cleanup } = await openServices(engine));
   });
   afterAll(async () => cleanup());
 

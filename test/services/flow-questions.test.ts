@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServices, type FlowSummary, type ServiceBundle } from '../../src/services/index.js';
+import { type FlowSummary, type ServiceBundle } from '../../src/services/index.js';
 import type { OrgRecord } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
 import { FACTS, FLOW_COUNT, SteppingClock, buildFixtureOrg, commit, flowName, fp } from '../helpers/fixture-org.js';
-import { testSigner } from '../helpers/keys.js';
+import { openServices } from '../helpers/services.js';
 
 // Seed 000's questions, one service call each, on the fixture org of 32 flows.
 describe.each(engines())("seed 000's questions on a 32-flow org on $name", (engine) => {
@@ -12,10 +12,7 @@ describe.each(engines())("seed 000's questions on a 32-flow org on $name", (engi
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    const opened = await engine.open();
-    cleanup = opened.cleanup;
-    services = createServices(opened.store, testSigner(), { clock: new SteppingClock() });
-    org = (await services.auth.ensureOrg('fixture')).org;
+    ({ services, org, cleanup } = await openServices(engine, { clock: new SteppingClock(), org: 'fixture' }));
     await buildFixtureOrg(services, org);
   }, 120_000);
   afterAll(async () => cleanup());

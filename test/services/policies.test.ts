@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicKey, verify } from 'node:crypto';
-import { createServices, type ServiceBundle } from '../../src/services/index.js';
+import { type ServiceBundle } from '../../src/services/index.js';
 import { pae } from '../../src/formats/index.js';
 import type { OrgRecord } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
-import { testSigner } from '../helpers/keys.js';
+import { openServices } from '../helpers/services.js';
 
 const fp = (c: string) => c.repeat(64);
 const SCHEMA = '_schema: https://docs.kosli.com/schemas/policy/v1\n';
@@ -21,10 +21,7 @@ describe.each(engines())('policies, compliance and gates on $name', (engine) => 
     Object.fromEntries(r.policies.flatMap((p) => p.rule_evaluations.map((e) => [e.rule.path, e.reason])));
 
   beforeAll(async () => {
-    const opened = await engine.open();
-    cleanup = opened.cleanup;
-    services = createServices(opened.store, testSigner());
-    org = (await services.auth.ensureOrg('acme')).org;
+    ({ services, org, cleanup } = await openServices(engine));
     await services.flows.create(org, { name: 'web' });
     await services.trails.begin(org, { flow: 'web', name: 'r1' });
     await services.artifacts.report(org, { flow: 'web', trail: 'r1', name: 'web', fingerprint: fp('1') });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServices, type ServiceBundle } from '../../src/services/index.js';
+import { type ServiceBundle } from '../../src/services/index.js';
 import type { OrgRecord } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
-import { testSigner } from '../helpers/keys.js';
+import { openServices } from '../helpers/services.js';
 import { envelopeText, provenanceStatement } from '../helpers/provenance-files.js';
 
 const fp = (c: string) => c.repeat(64);
@@ -21,10 +21,7 @@ describe.each(engines())('provenance attestations on $name', (engine) => {
     services.evidenceAttestations.provenance(org, { flow: 'shop', trail: extra.trail ?? 't1', name: extra.name ?? 'provenance', envelope: await upload(text), fingerprint: extra.fingerprint });
 
   beforeAll(async () => {
-    const opened = await engine.open();
-    cleanup = opened.cleanup;
-    services = createServices(opened.store, testSigner());
-    org = (await services.auth.ensureOrg('acme')).org;
+    ({ services, org, cleanup } = await openServices(engine));
     await services.flows.create(org, { name: 'shop', template: TEMPLATE });
     await services.trails.begin(org, { flow: 'shop', name: 't1' });
     await services.artifacts.report(org, { flow: 'shop', trail: 't1', name: 'app', fingerprint: fp('a') });
