@@ -4,6 +4,11 @@
 // keep their own module loading. Why: `evident run`'s warm run was spending ~110 ms loading 92 of our
 // modules one by one (docs/performance.md "The runner"); a handful of chunks load in a fraction of that.
 // dist/src (tsc output) stays for the unit tests and the benches that import modules directly.
+//
+// The run replay (src/cli/run-replay.ts, loaded first by every `evident run`) is a second, separate
+// bundle, dist/cli/run-replay.js: esbuild assigns whole files to chunks by which entry points import
+// them, through barrels too, so inside the split bundle the replay shared one chunk with the whole runner
+// (130 KB of pipeline/ and 94 KB of formats/) to use a handful of functions. Alone it is ~35 KB.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +16,33 @@ import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist/cli');
+const srcDir = path.join(root, 'src') + path.sep;
+const REPLAY = './run-replay.js';
 
-fs.rmSync(outDir, { recursive: true, force: true });
-const result = await esbuild.build({
-  entryPoints: { evident: path.join(root, 'src/cli/main.ts') },
+// Our modules are free of side effects on import (none is imported for its effects alone; the web app's
+// CSS is built elsewhere): marking them so lets esbuild drop a module whose exports the replay does not use.
+const pureSources = {
+  name: 'pure-sources',
+  setup(build) {
+    build.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData === 'pure-sources' || !args.importer.startsWith(srcDir)) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'pure-sources' });
+      if (resolved.errors.length > 0 || !resolved.path.startsWith(srcDir)) return resolved;
+      return { path: resolved.path, sideEffects: false };
+    });
+  },
+};
+
+// main.ts's `import('./run-replay.js')` names the separate bundle, beside it in dist/cli.
+const replayExternal = {
+  name: 'replay-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/run-replay\.js$/ }, (args) => (args.importer === path.join(srcDir, 'cli', 'main.ts') ? { path: REPLAY, external: true } : undefined));
+  },
+};
+
+const common = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -24,8 +50,6 @@ const result = await esbuild.build({
   // One flat directory: modules that find files relative to import.meta.url (package.json, dist/web)
   // see the same depth from every chunk.
   outdir: outDir,
-  entryNames: '[name]',
-  chunkNames: '[name]-[hash]',
   // Linked maps: `--debug` turns on source-map stack traces (src/cli/main.ts) pointing into src/.
   sourcemap: 'linked',
   // Whitespace and syntax only: names stay, so a stack trace without the map is still readable.
@@ -34,9 +58,15 @@ const result = await esbuild.build({
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
 
-const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
-const bytes = files.reduce((sum, f) => sum + fs.statSync(path.resolve(root, f)).size, 0);
+fs.rmSync(outDir, { recursive: true, force: true });
+const [main, replay] = await Promise.all([
+  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [replayExternal] }),
+  esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources] }),
+]);
+
+const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js'));
+const size = (files) => Math.round(files.reduce((sum, f) => sum + fs.statSync(path.resolve(root, f)).size, 0) / 1024);
 fs.chmodSync(path.join(outDir, 'evident.js'), 0o755);
-console.log(`cli: dist/cli/evident.js and ${files.length - 1} chunks (${Math.round(bytes / 1024)} KiB)`);
+console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB)`);

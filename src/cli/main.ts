@@ -4,7 +4,12 @@
 // turned on for --debug (which prints stack traces) before the rest of the CLI loads.
 if (process.argv.includes('--debug') || process.env.EVIDENT_DEBUG === 'true') process.setSourceMapsEnabled(true);
 
-const [{ main }, { EXIT }] = await Promise.all([import('./run.js'), import('./exit.js')]);
-const code = await main(process.argv);
-// `evident server` keeps running; every other command ends here.
-if (code !== EXIT.OK || !process.argv.includes('server')) process.exitCode = code;
+// A plain `evident run` with nothing changed is replayed before the rest of the CLI loads (run-replay.ts).
+const replayed = process.argv[2] === 'run' ? (await import('./run-replay.js')).replayRun(process.argv) : undefined;
+if (replayed !== undefined) process.exitCode = replayed;
+else {
+  const [{ main }, { EXIT }] = await Promise.all([import('./run.js'), import('./exit.js')]);
+  const code = await main(process.argv);
+  // `evident server` keeps running; every other command ends here.
+  if (code !== EXIT.OK || !process.argv.includes('server')) process.exitCode = code;
+}

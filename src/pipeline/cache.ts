@@ -71,7 +71,8 @@ export class LocalCache {
     return path.join(this.root, 'metadata', 'entries', `${key}.json`);
   }
 
-  open(): this {
+  /** `memo: false` leaves the stat memo unread, for a caller that does not look at files (replay.ts). */
+  open(options: { memo?: boolean } = {}): this {
     for (const dir of CACHE_DIRS) fs.mkdirSync(path.join(this.root, dir), { recursive: true });
     fs.mkdirSync(path.join(this.root, 'metadata', 'entries'), { recursive: true });
     try {
@@ -80,7 +81,7 @@ export class LocalCache {
     } catch {
       // no index yet (or a damaged one): entries are still found by their manifests
     }
-    this.memo.load();
+    if (options.memo !== false) this.memo.load();
     return this;
   }
 
@@ -116,9 +117,21 @@ export class LocalCache {
     this.dirty = true;
   }
 
+  isIndexed(key: string): boolean {
+    return Object.hasOwn(this.index.entries, key);
+  }
+
+  /** Marks an indexed entry used now (LRU); false when the index does not hold it. */
+  markUsed(key: string, now = Date.now()): boolean {
+    if (!this.isIndexed(key)) return false;
+    this.index.entries[key]!.used = now;
+    this.dirty = true;
+    return true;
+  }
+
   /** The key of the step's last run, as far as the index knows. */
   lastKey(step: string): string | undefined {
-    return this.index.steps?.[step];
+    return this.index.steps && Object.hasOwn(this.index.steps, step) ? this.index.steps[step] : undefined;
   }
 
   setLastKey(step: string, key: string): void {

@@ -30,7 +30,15 @@ export interface ExpandOptions {
   mode: 'input' | 'output';
   /** Paths under these patterns are left out (a step's own outputs are not its inputs). */
   exclude?: readonly Pattern[];
+  /**
+   * Told about every look at the disk the expansion depends on (replay.ts records them, so that a later
+   * run can tell without expanding again that the expansion would come out the same).
+   */
+  probe?: ExpansionProbe;
 }
+
+/** `stat` / `lstat` of a path (undefined: missing), or `list` of a directory with its stat at that time. */
+export type ExpansionProbe = (kind: 'stat' | 'lstat' | 'list', rel: string, stat: fs.Stats | undefined) => void;
 
 const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
 
@@ -40,8 +48,20 @@ export function expandPatterns(workspace: string, patterns: readonly Pattern[], 
   const links = new Set<string>();
   const excluded = (rel: string) => (rel === STATE_DIR || (options.exclude ?? []).some((p) => coversPath(p, rel)));
   const abs = (rel: string) => path.join(workspace, rel);
-  const lstat = (rel: string) => fs.lstatSync(abs(rel), { throwIfNoEntry: false });
+  const probe = options.probe;
+  const lstat = (rel: string) => {
+    const st = fs.lstatSync(abs(rel), { throwIfNoEntry: false });
+    probe?.('lstat', rel, st);
+    return st;
+  };
+  const stat = (rel: string) => {
+    const st = fs.statSync(abs(rel), { throwIfNoEntry: false });
+    probe?.('stat', rel, st);
+    return st;
+  };
   const list = (rel: string): fs.Dirent[] => {
+    // Entries added or removed change the directory's mtime: its stat stands for the listing.
+    if (probe) probe('list', rel, fs.statSync(abs(rel), { throwIfNoEntry: false }));
     try {
       return fs.readdirSync(abs(rel), { withFileTypes: true });
     } catch {
@@ -56,7 +76,7 @@ export function expandPatterns(workspace: string, patterns: readonly Pattern[], 
     if (!st) return;
     if (st.isSymbolicLink()) {
       if (options.mode === 'output') return void links.add(rel);
-      const target = fs.statSync(abs(rel), { throwIfNoEntry: false });
+      const target = stat(rel);
       if (!target) return void missing.push(`${rel} (a broken symbolic link)`);
       if (target.isFile()) return void found.set(rel, { rel, abs: abs(rel), stat: target });
       if (target.isDirectory() && named) return addChildren(rel);
@@ -85,8 +105,7 @@ export function expandPatterns(workspace: string, patterns: readonly Pattern[], 
       const child = join(dir, segment);
       if (i + 1 === pattern.segments.length) return addTree(child, !pattern.glob);
       if (options.mode === 'output' && lstat(child)?.isSymbolicLink()) return void links.add(child);
-      const st = fs.statSync(abs(child), { throwIfNoEntry: false });
-      if (st?.isDirectory()) match(pattern, child, i + 1);
+      if (stat(child)?.isDirectory()) match(pattern, child, i + 1);
       return;
     }
     for (const entry of list(dir)) {
@@ -108,7 +127,7 @@ export function expandPatterns(workspace: string, patterns: readonly Pattern[], 
       if (!lstat(rel)) missing.push(pattern.source);
       else if (options.mode === 'output') match(pattern, '', 0);
       else addTree(rel, true);
-    } else if (!fs.statSync(abs(rel), { throwIfNoEntry: false }) && !lstat(rel)) missing.push(pattern.source);
+    } else if (!stat(rel) && !lstat(rel)) missing.push(pattern.source);
     else addTree(rel, true);
   }
   const files = [...found.values()].sort((a, b) => compareBytes(a.rel, b.rel));

@@ -26,7 +26,9 @@ export type { EntryVerdict, RemoteCacheStore, RemoteEntry } from './remote-cache
 export { RemoteTier } from './remote-tier.js';
 export type { RemoteCacheOptions } from './remote-tier.js';
 export { readDurations } from './step-history.js';
-export { formatDuration, resultLine } from './lines.js';
+export { formatDuration, resultLine, runSummary } from './lines.js';
+export { tryReplay } from './replay.js';
+export type { ReplayResult } from './replay.js';
 export type { StepOutcome } from './lines.js';
 export { ProgressDisplay } from './progress.js';
 

@@ -25,3 +25,9 @@ export function resultLine(name: string, outcome: StepOutcome, durationSecs?: nu
   const tag = outcome.status === 'ok' ? '[OK]' : '[FAIL]';
   return `${tag} ${name} (${formatDuration(durationSecs ?? 0)}) - ${outcome.detail}`;
 }
+
+/** The last line of a run, on stderr: `200 ok (200 from cache), 0 failed, 0 skipped in 0.2s`. */
+export function runSummary(r: { steps: number; hits: number; failed: number; skipped: number; totalSecs: number; evicted: number }): string {
+  const evicted = r.evicted > 0 ? `; ${r.evicted} cache entr${r.evicted === 1 ? 'y' : 'ies'} evicted` : '';
+  return `${r.steps - r.failed} ok (${r.hits} from cache), ${r.failed} failed, ${r.skipped} skipped in ${formatDuration(r.totalSecs)}${evicted}`;
+}

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
-import zlib from 'node:zlib';
+import { createRequire } from 'node:module';
+import type * as Streams from 'node:stream';
+import type * as StreamPromises from 'node:stream/promises';
+import type * as Zlib from 'node:zlib';
 import type { Compression } from './spec.js';
 
 // Content-addressed objects of the cache: `.evident/cache/outputs/<aa>/<sha256>` (plus `.gz` or `.br` when
@@ -15,7 +16,13 @@ const SMALL = 8 * 1024 * 1024;
 const COMPRESS_MIN = 512;
 const SUFFIX: Record<Compression, string> = { none: '', gzip: '.gz', brotli: '.br' };
 const ENCODINGS: Compression[] = ['none', 'gzip', 'brotli'];
-const BROTLI = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } };
+
+// zlib and streams load on first use: a warm run, whose objects are already in place, and a replayed run
+// (replay.ts) use neither, and loading them is a few milliseconds of every start-up.
+const requireBuiltin = createRequire(import.meta.url);
+const zlib = (): typeof Zlib => requireBuiltin('node:zlib') as typeof Zlib;
+const streams = (): typeof StreamPromises => requireBuiltin('node:stream/promises') as typeof StreamPromises;
+const brotli = () => ({ params: { [zlib().constants.BROTLI_PARAM_QUALITY]: 5 } });
 
 export interface StoredObject {
   file: string;
@@ -54,15 +61,15 @@ export class ObjectStore {
       const raw = fs.readFileSync(abs);
       let data: Buffer = raw;
       if (encoding !== 'none') {
-        data = encoding === 'gzip' ? zlib.gzipSync(raw) : zlib.brotliCompressSync(raw, BROTLI);
+        data = encoding === 'gzip' ? zlib().gzipSync(raw) : zlib().brotliCompressSync(raw, brotli());
         if (data.length >= raw.length * 0.9) [data, encoding] = [raw, 'none'];
       }
       fs.writeFileSync(tmp, data);
     } else if (encoding === 'none') {
       fs.copyFileSync(abs, tmp);
     } else {
-      const compressor = encoding === 'gzip' ? zlib.createGzip() : zlib.createBrotliCompress(BROTLI);
-      await pipeline(fs.createReadStream(abs), compressor, fs.createWriteStream(tmp));
+      const compressor = encoding === 'gzip' ? zlib().createGzip() : zlib().createBrotliCompress(brotli());
+      await streams().pipeline(fs.createReadStream(abs), compressor, fs.createWriteStream(tmp));
     }
     const file = this.base(sha) + SUFFIX[encoding];
     fs.renameSync(tmp, file);
@@ -81,12 +88,13 @@ export class ObjectStore {
       let length: number;
       if (object.size <= SMALL && size <= SMALL) {
         const stored = fs.readFileSync(object.file);
-        const data = object.encoding === 'none' ? stored : object.encoding === 'gzip' ? zlib.gunzipSync(stored) : zlib.brotliDecompressSync(stored);
+        const data = object.encoding === 'none' ? stored : object.encoding === 'gzip' ? zlib().gunzipSync(stored) : zlib().brotliDecompressSync(stored);
         [got, length] = [createHash('sha256').update(data).digest('hex'), data.length];
         if (got === sha && length === size) fs.writeFileSync(dest, data);
       } else {
         const hash = createHash('sha256');
         length = 0;
+        const { Transform } = requireBuiltin('node:stream') as typeof Streams;
         const tap = new Transform({
           transform(chunk: Buffer, _enc, done) {
             hash.update(chunk);
@@ -94,8 +102,8 @@ export class ObjectStore {
             done(null, chunk);
           },
         });
-        const stages: NodeJS.ReadWriteStream[] = object.encoding === 'none' ? [] : [object.encoding === 'gzip' ? zlib.createGunzip() : zlib.createBrotliDecompress()];
-        await pipeline([fs.createReadStream(object.file), ...stages, tap, fs.createWriteStream(dest)]);
+        const stages: NodeJS.ReadWriteStream[] = object.encoding === 'none' ? [] : [object.encoding === 'gzip' ? zlib().createGunzip() : zlib().createBrotliDecompress()];
+        await streams().pipeline([fs.createReadStream(object.file), ...stages, tap, fs.createWriteStream(dest)]);
         got = hash.digest('hex');
       }
       if (got === sha && length === size) return undefined;

@@ -145,11 +145,16 @@ function parsedStillValid(file: string, step: StepRecord, sha256: string, signer
  * The memo's value is a digest of what was checked, so a statement checked for another digest, key or
  * signer is parsed again. Keys are absolute paths, which the memo's workspace-relative keys never are.
  */
+/** What the stat memo remembers about a statement that passed parsedStillValid for this output, step and signer. */
+export function provenanceVerdict(step: Pick<StepRecord, 'name' | 'key'>, sha256: string, signer?: Pick<KeySigner, 'keyId'>): string {
+  return createHash('sha256').update(JSON.stringify(['provenance-valid/v1', sha256, step.name, step.key, signer?.keyId ?? ''])).digest('hex');
+}
+
 function stillValid(file: string, step: StepRecord, sha256: string, signer: KeySigner | undefined, memo: StatMemo | undefined): boolean {
   if (!memo) return parsedStillValid(file, step, sha256, signer);
   const before = fs.statSync(file, { throwIfNoEntry: false });
   if (!before?.isFile()) return false;
-  const verdict = createHash('sha256').update(JSON.stringify(['provenance-valid/v1', sha256, step.name, step.key, signer?.keyId ?? ''])).digest('hex');
+  const verdict = provenanceVerdict(step, sha256, signer);
   if (memo.lookup(file, before) === verdict) return true;
   const checkedAt = Date.now();
   if (!parsedStillValid(file, step, sha256, signer)) return false;

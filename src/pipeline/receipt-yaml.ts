@@ -10,13 +10,24 @@ const RESERVED_KEY = /^(?:true|false|null|yes|no|on|off|y|n)$/i;
 // Characters YAML does not allow unescaped in a double-quoted scalar that JSON.stringify leaves as they are.
 const NON_PRINTABLE = /[\u007f-\u0084\u0086-\u009f\ufeff\ufffe\uffff]/g;
 
+// Printable ASCII without `"` and `\`: JSON.stringify would only add the quotes.
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** A double-quoted YAML scalar: JSON's escapes are YAML's, plus the characters YAML wants escaped. */
 export function quoted(text: string): string {
+  if (PLAIN_ASCII.test(text)) return `"${text}"`;
   return JSON.stringify(text).replace(NON_PRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+// Keys repeat on every step of a receipt (name, command, exit_code, ...): each is checked once.
+const keys = new Map<string, string>();
 function key(name: string): string {
-  return PLAIN_KEY.test(name) && !RESERVED_KEY.test(name) ? name : quoted(name);
+  let text = keys.get(name);
+  if (text === undefined) {
+    text = PLAIN_KEY.test(name) && !RESERVED_KEY.test(name) ? name : quoted(name);
+    keys.set(name, text);
+  }
+  return text;
 }
 
 function scalar(value: Value): string | undefined {
@@ -24,38 +35,47 @@ function scalar(value: Value): string | undefined {
   if (typeof value === 'string') return quoted(value);
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value > 0 ? '.inf' : value < 0 ? '-.inf' : '.nan';
   if (typeof value === 'boolean') return String(value);
-  if (Array.isArray(value) && value.length === 0) return '[]';
-  if (typeof value === 'object' && value !== undefined && !Array.isArray(value) && Object.values(value).every((v) => v === undefined)) return '{}';
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : undefined;
+  if (typeof value === 'object') {
+    for (const name in value) if (value[name] !== undefined) return undefined;
+    return '{}';
+  }
   return undefined;
 }
 
-function lines(value: Value, indent: string, out: string[]): void {
+/**
+ * The block form of a sequence or mapping, one line per scalar, children indented by two spaces. Its
+ * first line starts with `first` instead of `indent`: a mapping or sequence that is a sequence item
+ * starts on the item's `- ` line.
+ */
+function emit(value: Value, indent: string, first: string, out: string[]): void {
+  let lead = first;
   if (Array.isArray(value)) {
     for (const item of value) {
       const s = scalar(item);
-      if (s !== undefined) out.push(`${indent}- ${s}`);
-      else {
-        const nested: string[] = [];
-        lines(item, `${indent}  `, nested);
-        out.push(`${indent}- ${nested[0]!.slice(indent.length + 2)}`, ...nested.slice(1));
-      }
+      if (s !== undefined) out.push(`${lead}- ${s}`);
+      else emit(item, `${indent}  `, `${lead}- `, out);
+      lead = indent;
     }
     return;
   }
-  for (const [name, member] of Object.entries(value as Record<string, Value>)) {
+  const mapping = value as Record<string, Value>;
+  for (const name in mapping) {
+    const member = mapping[name];
     if (member === undefined) continue;
     const s = scalar(member);
-    if (s !== undefined) out.push(`${indent}${key(name)}: ${s}`);
+    if (s !== undefined) out.push(`${lead}${key(name)}: ${s}`);
     else {
-      out.push(`${indent}${key(name)}:`);
-      lines(member, `${indent}  `, out);
+      out.push(`${lead}${key(name)}:`);
+      emit(member, `${indent}  `, `${indent}  `, out);
     }
+    lead = indent;
   }
 }
 
 /** A block-style YAML document for a JSON-like mapping. */
 export function blockYaml(value: Record<string, unknown>): string {
   const out: string[] = [];
-  lines(value as Value, '', out);
+  emit(value as Value, '', '', out);
   return out.join('\n') + '\n';
 }

@@ -14,6 +14,7 @@ import type { RunObserver, RunRecord, StepRecord, StepSpec } from './types.js';
 import { deterministicEnv } from './deterministic.js';
 import { EventDispatcher } from './events.js';
 import { NO_BWRAP, findBwrap } from './sandbox.js';
+import { ReplayRecorder, forgetReplay, replayBlocker } from './replay-record.js';
 
 // `evident run` as a function (issue #6 item 5): spec → plan → executor → cache, with the observers that
 // write receipts, provenance and in-toto links told about each step the moment it succeeds and about the
@@ -43,6 +44,11 @@ export interface RunOptions {
   events?: EventDispatcher;
   /** `--remote-cache`: asked on a local miss, filled after each step that ran (docs/cache.md). */
   remote?: RemoteCacheOptions;
+  /**
+   * Record what the next plain `evident run` needs to replay this one (replay-record.ts). Set by the CLI
+   * when its observers are the plain run's (provenance, an unsigned receipt, no in-toto links).
+   */
+  recordReplay?: boolean;
 }
 
 export interface RunResult {
@@ -85,6 +91,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const release = acquireRunLock(workspace);
   const cache = openCache(loaded);
+  // Whatever this run changes, the last run's replay file no longer describes the workspace.
+  forgetReplay(cache.root);
+  const recorder = options.recordReplay && replayBlocker(spec, options) === undefined ? new ReplayRecorder(workspace, cache) : undefined;
   const processes = new Processes();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -99,7 +108,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const observerErrors: string[] = [];
   const remote = options.remote ? new RemoteTier(options.remote, workspace, cache, (message) => emit({ type: 'warning', message })) : undefined;
   const runner: StepRunner = new StepRunner({
-    workspace, spec, cache, processes, remote,
+    workspace, spec, cache, processes, remote, recorder,
     noCache: options.noCache ?? false,
     isInterrupted: () => interrupted !== undefined,
     ...(deterministic ? { deterministic } : {}),
@@ -171,6 +180,14 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       observerErrors.push(`at the end of the run: ${(err as Error).message}`);
       emit({ type: 'warning', message: `attestation failed at the end of the run: ${(err as Error).message}` });
       record.ok = false;
+    }
+  }
+  if (recorder && record.ok) {
+    try {
+      recorder.finish(spec, loaded.hash, plan.order);
+    } catch (err) {
+      // Only a speed-up for the next run: that run will simply run normally.
+      emit({ type: 'warning', message: `could not record the run for replay: ${(err as Error).message}` });
     }
   }
   events.emit('pipeline.completed', { ok: record.ok, total_duration_secs: record.totalDurationSecs, steps: record.steps.length, skipped: result.skipped.size });

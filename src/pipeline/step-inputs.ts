@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { FileDigest, StepSpec } from './types.js';
 import type { KeyComponents } from './cache-key.js';
-import { expandPatterns } from './expand.js';
+import { expandPatterns, type ExpansionProbe } from './expand.js';
 import { parsePattern } from './patterns.js';
 import { digestWithMemo, isExecutable, type StatMemo } from './stat-memo.js';
 
@@ -23,8 +23,8 @@ export function stepEnv(pipelineEnv: Record<string, string>, step: StepSpec): Re
 }
 
 /** Digests of the step's input files, sorted by path; MissingInputError names declared inputs not on disk. */
-export async function digestInputs(workspace: string, step: StepSpec, memo: StatMemo): Promise<FileDigest[]> {
-  const expansion = expandPatterns(workspace, step.inputs.map(parsePattern), { mode: 'input', exclude: step.outputs.map(parsePattern) });
+export async function digestInputs(workspace: string, step: StepSpec, memo: StatMemo, probe?: ExpansionProbe): Promise<FileDigest[]> {
+  const expansion = expandPatterns(workspace, step.inputs.map(parsePattern), { mode: 'input', exclude: step.outputs.map(parsePattern), ...(probe ? { probe } : {}) });
   if (expansion.missing.length > 0) throw new MissingInputError(expansion.missing);
   const out: FileDigest[] = [];
   for (const f of expansion.files) {
@@ -44,6 +44,7 @@ export async function keyComponents(
   step: StepSpec,
   memo: StatMemo,
   needKeys: ReadonlyMap<string, string>,
+  probe?: ExpansionProbe,
 ): Promise<KeyComponents> {
   const needs: Record<string, string> = {};
   for (const need of step.needs) {
@@ -51,7 +52,7 @@ export async function keyComponents(
     if (key === undefined) throw new Error(`the key of ${need} is not known before ${step.name}`);
     needs[need] = key;
   }
-  return { command: step.run, env: stepEnv(pipelineEnv, step), inputs: await digestInputs(workspace, step, memo), needs, outputs: [...step.outputs] };
+  return { command: step.run, env: stepEnv(pipelineEnv, step), inputs: await digestInputs(workspace, step, memo, probe), needs, outputs: [...step.outputs] };
 }
 
 export const logPath = (step: string): string => path.posix.join('.evident', 'logs', `${step}.log`);

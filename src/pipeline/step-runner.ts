@@ -18,6 +18,7 @@ import type { CacheStatus, FileDigest, StepRecord, StepSpec } from './types.js';
 import { sortedEnv, type Deterministic } from './deterministic.js';
 import { differingOutputs, notReproducible, removeOutputs } from './reproducible.js';
 import { sandboxPrefix } from './sandbox.js';
+import type { ReplayRecorder } from './replay-record.js';
 
 // One step of a run: work out its key, restore it from the cache or run its command, store what it made.
 // The result line's wording follows seed 003 §3.3 (lines.ts).
@@ -47,6 +48,8 @@ export interface StepRunnerOptions {
   verified?(step: string, result: { check: 'reproducible'; ok: boolean; differing: string[] }): void;
   /** The remote cache, asked on a local miss and filled after a run (remote-tier.ts). */
   remote?: RemoteTier;
+  /** Records what a replay of this run would have to see again (replay-record.ts). */
+  recorder?: ReplayRecorder;
 }
 
 type Done = { record: StepRecord; outcome: StepOutcome };
@@ -87,7 +90,7 @@ export class StepRunner {
   private async decide(step: StepSpec): Promise<Decision> {
     let components: KeyComponents;
     try {
-      components = await keyComponents(this.o.workspace, this.o.spec.env, step, this.o.cache.memo, this.keys);
+      components = await keyComponents(this.o.workspace, this.o.spec.env, step, this.o.cache.memo, this.keys, this.o.recorder?.expansionProbe);
     } catch (err) {
       return { kind: 'failed', detail: err instanceof MissingInputError ? err.message : `cannot hash inputs: ${(err as Error).message}` };
     }
@@ -202,16 +205,17 @@ export class StepRunner {
     const collected = await this.collectOutputs(step, logAbs);
     if (typeof collected === 'string') return finish({ record: record(0, mode, key, components, []), outcome: { status: 'failed', detail: collected } });
     const durationSecs = (Date.now() - started) / 1000;
+    let stored: EntryManifest | undefined;
     if (mode === 'miss') {
       if (collected.links.length > 0) this.o.events.warning(`${name} not cached: ${collected.links.join(', ')} ${collected.links.length === 1 ? 'is a symbolic link' : 'are symbolic links'} (outputs must be regular files)`);
       else {
-        const stored = await this.o.cache.store({ key, step: name, durationSecs, files: collected.files, log: collected.log });
+        stored = await this.o.cache.store({ key, step: name, durationSecs, files: collected.files, log: collected.log });
         this.o.remote?.upload(stored, collected.files, collected.log);
       }
     }
     this.remember(name, key, components, durationSecs);
     const done = { record: record(0, mode, key, components, collected.files.map(({ path: p, sha256, executable }) => ({ path: p, sha256, executable }))), outcome: { status: 'ok' as const, detail: missDetail } };
-    return finish(await this.succeed(name, key, done));
+    return finish(await this.succeed(name, key, done, stored));
   }
 
   /** The step's command, once; its output to its log (`w` new, `a` appended for the second run). */
@@ -232,7 +236,7 @@ export class StepRunner {
     this.o.cache.touch(manifest);
     const outputs = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, executable: f.executable }));
     const detail = remoteDetail ?? (annotate ? `cache hit (${name} inputs unchanged)` : 'cache hit');
-    return this.succeed(name, key, { record: record('hit', outputs), outcome: { status: 'ok', detail } });
+    return this.succeed(name, key, { record: record('hit', outputs), outcome: { status: 'ok', detail } }, manifest);
   }
 
   /** The step's key and key inputs, for the next run's miss reason and `cache explain`. */
@@ -241,10 +245,11 @@ export class StepRunner {
     this.o.cache.setLastKey(name, key);
   }
 
-  private async succeed(name: string, key: string, done: Done): Promise<Done> {
+  private async succeed(name: string, key: string, done: Done, manifest: EntryManifest | undefined): Promise<Done> {
     this.keys.set(name, key);
     this.records.set(name, done.record);
     await this.o.succeeded(done.record);
+    this.o.recorder?.stepDone(done.record, manifest);
     return done;
   }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
-import { ProgressDisplay, attestationObservers, closureOf, formatDuration, planPipeline, runPipeline, type RunEvent, type RunResult } from '../../pipeline/index.js';
+import { ProgressDisplay, attestationObservers, closureOf, planPipeline, runPipeline, runSummary, type RunEvent, type RunResult } from '../../pipeline/index.js';
 import { EventDispatcher, ISOLATIONS, signatureObserver } from '../../pipeline/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
@@ -121,7 +121,9 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
     // --remote-cache (or EVIDENT_REMOTE_CACHE) wins over attest.yaml's cache.remote.
     const remoteUrl = opts.remoteCache ?? spec.cache.remote;
     const remote = remoteUrl && opts.cache ? await remoteCacheOptions(remoteUrl, ctx, workspace, (line) => above(() => ctx.printer.info(line))) : undefined;
-    result = await runPipeline({ loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, observers, onEvent, remote, events, deterministic: opts.deterministic, isolation: opts.isolation });
+    // The next plain `evident run` may replay this one when its observers were a plain run's (run-replay.ts).
+    const recordReplay = !opts.sign && !opts.inToto;
+    result = await runPipeline({ loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, observers, onEvent, remote, events, deterministic: opts.deterministic, isolation: opts.isolation, recordReplay });
   } finally {
     progress?.stop();
     await events.close();
@@ -129,10 +131,7 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
   const r = result.record;
   const hits = r.steps.filter((s) => s.cache === 'hit').length;
   const failed = r.steps.filter((s) => result.outcomes.get(s.name)?.status === 'failed').length;
-  ctx.printer.info(
-    `${r.steps.length - failed} ok (${hits} from cache), ${failed} failed, ${result.skipped.size} skipped in ${formatDuration(r.totalDurationSecs)}` +
-      (result.evicted > 0 ? `; ${result.evicted} cache entr${result.evicted === 1 ? 'y' : 'ies'} evicted` : ''),
-  );
+  ctx.printer.info(runSummary({ steps: r.steps.length, hits, failed, skipped: result.skipped.size, totalSecs: r.totalDurationSecs, evicted: result.evicted }));
   if (json) ctx.printer.json(summaryJson(result));
   // Reporting comes after the run's own result; its failure exits 3 (or the run's failure wins).
   const reported = opts.report ? await reportRun(loaded, result, opts, ctx) : undefined;
