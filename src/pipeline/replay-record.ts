@@ -64,7 +64,7 @@ export class ReplayRecorder {
 
   /** For expandPatterns over a step's inputs. */
   readonly expansionProbe: ExpansionProbe = (kind, rel, st) => {
-    this.add(rel, kind === 'lstat' ? 'l' : kind === 'stat' ? 's' : 'L', st);
+    if (!this.broken) this.add(rel, kind === 'lstat' ? 'l' : kind === 'stat' ? 's' : 'L', st);
   };
 
   private fail(why: string): void {
