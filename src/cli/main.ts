@@ -4,6 +4,12 @@
 // turned on for --debug (which prints stack traces) before the rest of the CLI loads.
 if (process.argv.includes('--debug') || process.env.EVIDENT_DEBUG === 'true') process.setSourceMapsEnabled(true);
 
+// A reader that stops early (`evident ... | head`) closes stdout: that ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 // A plain `evident run` with nothing changed is replayed before the rest of the CLI loads (run-replay.ts).
 const replayed = process.argv[2] === 'run' ? (await import('./run-replay.js')).replayRun(process.argv) : undefined;
 if (replayed !== undefined) process.exitCode = replayed;

@@ -174,6 +174,11 @@ Result lines (stdout; on stderr with --output json):
   [FAIL] build (2.3s) - exit code 1              the last lines of its log follow on stderr
   [SKIP] deploy - needs build, which failed
 
+A run that succeeded is recorded in .evident/cache/metadata/replay.json. The next plain \`evident run\`
+(only -f, -j, -k; no global flags or config file) checks what that run looked at — attest.yaml, inputs,
+outputs, logs, provenance, cache entries — and when nothing changed, replays it: the same lines, a new
+receipt, LRU times updated, without parsing, hashing or restoring. EVIDENT_NO_REPLAY=1 always runs in full.
+
 Exit status: 0 every step succeeded, 1 a step failed (or was skipped because of one), 2 attest.yaml is
 invalid or a flag is wrong.
 
