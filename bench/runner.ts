@@ -102,13 +102,17 @@ function main(): void {
   if (wait > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
   if (!measure(evident, ev).ok) throw new Error('the second evident run failed');
   const replayFile = path.join(ev, '.evident/cache/metadata/replay.json');
-  const recorded = fs.statSync(replayFile, { throwIfNoEntry: false })?.ino;
+  // A full run writes the replay file anew (new times); replays leave it alone.
+  const identity = () => {
+    const st = fs.statSync(replayFile, { throwIfNoEntry: false });
+    return st && `${st.ino}:${st.mtimeMs}:${st.ctimeMs}`;
+  };
+  const recorded = identity();
 
   console.log('\nWarm run (everything cached / up to date):');
   const version = repeat('evident --version', `node ${evidentBin} --version`, ev);
   const warm = repeat('evident run (warm)', evident, ev);
-  // A full run writes the replay file anew (a new inode); replays leave it as it was.
-  const replayed = recorded !== undefined && fs.statSync(replayFile, { throwIfNoEntry: false })?.ino === recorded;
+  const replayed = recorded !== undefined && identity() === recorded;
   const rows = [
     version,
     warm,

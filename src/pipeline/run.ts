@@ -157,6 +157,15 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     }
     await remote?.flush();
     evicted = cache.prune().length;
+    // Under the run lock, so that a run starting now forgets it rather than racing it.
+    if (recorder && result.failed.length === 0 && result.skipped.size === 0 && observerErrors.length === 0 && !interrupted) {
+      try {
+        recorder.finish(spec, loaded.hash, plan.order);
+      } catch (err) {
+        // Only a speed-up for the next run: that run will simply run in full.
+        emit({ type: 'warning', message: `could not record the run for replay: ${(err as Error).message}` });
+      }
+    }
   } finally {
     cache.close();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
@@ -182,14 +191,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       record.ok = false;
     }
   }
-  if (recorder && record.ok) {
-    try {
-      recorder.finish(spec, loaded.hash, plan.order);
-    } catch (err) {
-      // Only a speed-up for the next run: that run will simply run normally.
-      emit({ type: 'warning', message: `could not record the run for replay: ${(err as Error).message}` });
-    }
-  }
+  // A replay would redo the receipt too: a run whose receipt failed is not one to replay.
+  if (recorder && !record.ok) forgetReplay(cache.root);
   events.emit('pipeline.completed', { ok: record.ok, total_duration_secs: record.totalDurationSecs, steps: record.steps.length, skipped: result.skipped.size });
   if (!options.events) await events.close();
   return { record, outcomes, skipped: result.skipped, observerErrors, evicted };

@@ -38,8 +38,11 @@ async function replayable(): Promise<{ dir: string; file: string; replayFile: st
   return { dir, file, replayFile };
 }
 
-/** The replay file of a full run is written anew (a new inode); a replay leaves it alone. */
-const inode = (file: string) => fs.statSync(file).ino;
+/** A full run writes the replay file anew (new times; the inode may be reused); a replay leaves it alone. */
+const inode = (file: string) => {
+  const st = fs.statSync(file);
+  return `${st.ino}:${st.mtimeMs}:${st.ctimeMs}`;
+};
 const receipts = (dir: string) => fs.readdirSync(path.join(dir, '.evident/cache/receipts')).length;
 const withoutTimes = (text: string) => text.replace(/\(\d+\.\ds\)/g, '(T)').replace(/in \d+\.\ds/g, 'in T').replace(/receipt_[\d_]+\.yaml/g, 'receipt.yaml');
 
