@@ -28,9 +28,12 @@ export interface EngineUnderTest {
 const created: string[] = [];
 let cleanupRegistered = false;
 
-/** A fresh directory under the system temp dir, removed when the test process ends. */
+/**
+ * A fresh directory under the test run's temp dir (test/global-setup.ts; the system temp dir when run
+ * without it), removed when the test process ends and, at the latest, when the run ends.
+ */
 export function tempDir(prefix = 'evident-test-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(process.env.EVIDENT_TEST_TMPDIR ?? os.tmpdir(), prefix));
   created.push(dir);
   if (!cleanupRegistered) {
     cleanupRegistered = true;
