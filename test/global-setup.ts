@@ -7,6 +7,8 @@ import path from 'node:path';
 // worker stopped by vitest does not always reach: ~1,000 directories were once left in /tmp.
 export function setup(): () => void {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-tests-'));
+  // mkdtemp makes it 0700; tests that run the CLI as the user `nobody` (permission checks) must get through.
+  fs.chmodSync(root, 0o755);
   // Read by the workers, which vitest forks after this has run.
   process.env.EVIDENT_TEST_TMPDIR = root;
   return () => {
