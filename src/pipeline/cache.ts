@@ -107,9 +107,7 @@ export class LocalCache {
 
   /** Marks an entry used now (LRU); re-indexes an entry whose manifest exists but was not indexed. */
   touch(manifest: EntryManifest, now = Date.now()): void {
-    const entry = this.index.entries[manifest.key];
-    if (entry) entry.used = now;
-    else {
+    if (!this.markUsed(manifest.key, now)) {
       const objects = [...new Set([...manifest.files.map((f) => f.sha256), manifest.log.sha256])];
       for (const sha of objects) this.index.sizes[sha] ??= this.objects.find(sha)?.size ?? 0;
       this.index.entries[manifest.key] = { step: manifest.step, created: now, used: now, objects };

@@ -95,8 +95,7 @@ export class ReplayRecorder {
   }
 
   /** `rel`, looked at as `kind`, is a file the memo (keyed `memoKey`) says has `sha256`: what a warm run checks. */
-  private vouched(rel: string, kind: 'l' | 's', sha256: string, memoKey = rel): void {
-    const st = this.look(rel, kind);
+  private vouched(rel: string, kind: 'l' | 's', sha256: string, memoKey = rel, st = this.look(rel, kind)): void {
     if (!st?.isFile() || this.cache.memo.lookup(memoKey, st) !== sha256) this.fail(`the stat memo cannot vouch for ${rel}`);
   }
 
@@ -107,9 +106,9 @@ export class ReplayRecorder {
     for (const f of record.inputs) {
       // An input that is a link to a directory is recorded by its target: its lstat, taken by the
       // expansion, is what stands for it.
-      const st = fs.statSync(path.join(this.workspace, f.path), { throwIfNoEntry: false });
+      const st = this.look(f.path, 's');
       if (st?.isDirectory() && this.probes.has(`l${f.path}`)) continue;
-      this.vouched(f.path, 's', f.sha256);
+      this.vouched(f.path, 's', f.sha256, f.path, st);
     }
     for (const f of record.outputs) {
       this.parents(f.path);
