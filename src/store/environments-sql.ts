@@ -6,6 +6,7 @@ import type {
 } from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { EvidentError } from '../core/index.js';
+import { recordSnapshotStarts } from './flow-deployments.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -64,6 +65,7 @@ export class SqlEnvironmentWriter implements EnvironmentWriter {
       snapshot_id: snap.id, org_id: orgId, env_id: envId, idx, fingerprint: a.fingerprint, name: a.name, instances: a.instances, since_idx: since.get(a.fingerprint) ?? idx,
     }));
     for (let i = 0; i < rows.length; i += CHUNK) await this.tx.insertInto('snapshot_artifacts').values(rows.slice(i, i + CHUNK)).execute();
+    await recordSnapshotStarts(this.tx, orgId, envId, idx, at, rows.filter((r) => r.since_idx === idx).map((r) => r.fingerprint));
     return toSnapshot(snap);
   }
 

@@ -1,4 +1,5 @@
 export { openStore, SqlStore } from './sql-store.js';
+export { StatisticsKeeper } from './statistics.js';
 export { translateDbError } from './cursor.js';
 export type { ConnectOptions } from './connect.js';
 export type { Engine, Database } from './schema.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import type { ArtifactPlaces, ArtifactRecord, AttestationRecord, Deployment, FlowRecord, TrailRecord } from './types.js';
+import type { ArtifactPlaces, ArtifactRecord, AttestationRecord, FlowRecord, TrailRecord } from './types.js';
 import { toArtifact, toAttestation, toFlow, toTrail } from './record-rows.js';
 
 // Reads over many flows, trails or fingerprints at once, so a page of `list flows` or the hits of `search`
@@ -49,36 +49,6 @@ export async function contentsOfTrails(db: Kysely<Database>, trailIds: readonly 
     attestations.push(...t.map(toAttestation));
   }
   return { artifacts, attestations };
-}
-
-/**
- * A deployment is a snapshot where a run of one of the flow's fingerprints began (`since_idx = idx`). Grouped
- * per flow and environment in SQL; within one environment snapshot numbers and times grow together, so the
- * greatest index and the greatest time are the same snapshot.
- */
-export async function lastDeployments(db: Kysely<Database>, orgId: number, flowIds: readonly number[]): Promise<Map<number, Deployment>> {
-  const out = new Map<number, Deployment>();
-  for (const part of chunks(flowIds)) {
-    const rows = await db.selectFrom('snapshot_artifacts as sa')
-      .innerJoin(
-        (eb) => eb.selectFrom('artifacts').select(['flow_id', 'fingerprint']).distinct().where('org_id', '=', orgId).where('flow_id', 'in', part).as('a'),
-        (join) => join.onRef('a.fingerprint', '=', 'sa.fingerprint'),
-      )
-      .innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
-      .innerJoin('environments as e', 'e.id', 'sa.env_id')
-      .select((eb) => ['a.flow_id', 'e.name', eb.fn.max('sa.idx').as('idx'), eb.fn.max('s.created_at').as('at')])
-      .where('sa.org_id', '=', orgId)
-      .whereRef('sa.since_idx', '=', 'sa.idx')
-      .groupBy(['a.flow_id', 'e.name'])
-      .execute();
-    for (const r of rows) {
-      const at = String(r.at);
-      const best = out.get(r.flow_id);
-      // The latest across environments; a tie in time goes to the environment name first in order (stable output).
-      if (!best || at > best.at || (at === best.at && r.name < best.environment)) out.set(r.flow_id, { environment: r.name, snapshot: Number(r.idx), at });
-    }
-  }
-  return out;
 }
 
 export async function placesOf(db: Kysely<Database>, orgId: number, fingerprints: readonly string[]): Promise<Map<string, ArtifactPlaces>> {

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlEnvironmentWriter } from './environments-sql.js';
 import { SqlPolicyWriter } from './policies-sql.js';
 import * as bulk from './records-bulk.js';
+import { lastDeployments, recordArtifactStarts } from './flow-deployments.js';
 import { json, parse, toArtifact, toAttestation, toFlow, toTrail } from './record-rows.js';
 
 // The row mappers moved to record-rows.ts; still exported here for the readers that import them from this file.
@@ -97,6 +98,7 @@ export class SqlRecordWriter implements RecordWriter {
       display_name: a.displayName, git_commit: a.gitCommit, commit_url: a.commitUrl, build_url: a.buildUrl,
       annotations: json(a.annotations), commit_time: a.commitTime, created_at: a.createdAt, entry_index: a.entryIndex,
     }).returningAll().executeTakeFirstOrThrow();
+    await recordArtifactStarts(this.tx, a.orgId, a.flowId, a.fingerprint);
     return toArtifact(r);
   }
 
@@ -137,7 +139,7 @@ export class SqlRecordReader implements RecordReader {
   }
 
   lastDeployments(orgId: number, flowIds: readonly number[]) {
-    return bulk.lastDeployments(this.db, orgId, flowIds);
+    return lastDeployments(this.db, orgId, flowIds);
   }
 
   placesOf(orgId: number, fingerprints: readonly string[]) {

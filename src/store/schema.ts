@@ -158,6 +158,19 @@ export interface SnapshotArtifactsTable {
   since_idx: number;
 }
 
+/**
+ * Each flow's latest deployment per environment: the last snapshot where a run of one of the flow's
+ * fingerprints began. An aggregate kept as snapshots and artifacts arrive (flow-deployments.ts), so `list
+ * flows` reads a page's rows instead of joining every deployment of the org.
+ */
+export interface FlowDeploymentsTable {
+  org_id: number;
+  flow_id: number;
+  env_id: number;
+  idx: number;
+  created_at: string;
+}
+
 /** "Artifact X is being deployed to environment E", numbered per environment. */
 export interface ExpectationsTable {
   id: Generated<number>;
@@ -219,6 +232,7 @@ export interface Database {
   environments: EnvironmentsTable;
   snapshots: SnapshotsTable;
   snapshot_artifacts: SnapshotArtifactsTable;
+  flow_deployments: FlowDeploymentsTable;
   attestation_types: AttestationTypesTable;
   flows: FlowsTable;
   trails: TrailsTable;

@@ -16,6 +16,7 @@ import type { BlobStore, BlobStoreOptions, OrgBlobStore } from './blob-types.js'
 import { DatabaseBlobStore, SqlOrgBlobStore } from './blob-sql.js';
 import { SqlCacheEntryStore, type CacheEntryStore } from './cache-entries.js';
 import { FilesystemBlobStore } from './blob-fs.js';
+import { StatisticsKeeper } from './statistics.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -134,8 +135,9 @@ class SqlLogStore implements LogStore {
     return { size: Number(row.size), root: new Uint8Array(row.root) };
   }
 
-  append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string): Promise<LogHead> {
-    return this.store.write(async (tx) => {
+  async append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string): Promise<LogHead> {
+    const before = { size: 0 };
+    const after = await this.store.write(async (tx) => {
       // The row lock serialises sequencing per org across every server process (PostgreSQL);
       // SQLite's write transaction is already exclusive.
       let q = tx.selectFrom('log_heads').select(['size', 'root']).where('org_id', '=', orgId);
@@ -143,6 +145,7 @@ class SqlLogStore implements LogStore {
       const row = await q.executeTakeFirst();
       if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
       const head = { size: Number(row.size), root: new Uint8Array(row.root) };
+      before.size = head.size;
       const records = new SqlRecordWriter(tx);
       let savepoints = 0;
       const batch = await build(head, {
@@ -178,6 +181,8 @@ class SqlLogStore implements LogStore {
       await tx.updateTable('log_heads').set({ size, root: batch.root, updated_at: at }).where('org_id', '=', orgId).execute();
       return { size, root: batch.root };
     });
+    this.store.statistics.noteAppended(after.size - before.size);
+    return after;
   }
 
   readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
@@ -219,9 +224,11 @@ export class SqlStore implements Store {
   readonly blobs: BlobStore;
   readonly orgBlobs: OrgBlobStore;
   readonly cacheEntries: CacheEntryStore;
+  readonly statistics: StatisticsKeeper;
 
   /** Without a blob store, blobs go to this database (the only choice that needs no directory). */
   constructor(readonly engine: Engine, readonly db: Kysely<Database>, blobs?: BlobStore) {
+    this.statistics = new StatisticsKeeper(engine, db);
     this.records = new SqlRecordReader(db);
     this.environments = new SqlEnvironmentReader(db);
     this.policies = new SqlPolicyReader(db);
@@ -255,8 +262,9 @@ export class SqlStore implements Store {
     await guarded(() => sql`select 1`.execute(this.db));
   }
 
-  close(): Promise<void> {
-    return this.db.destroy();
+  async close(): Promise<void> {
+    await this.statistics.settled();
+    await this.db.destroy();
   }
 }
 
@@ -264,9 +272,12 @@ export async function openStore(options: ConnectOptions & BlobStoreOptions): Pro
   const { engine, db } = await connect(options);
   // Filesystem by default on SQLite; on PostgreSQL the database, so that every server process sees every blob.
   const kind = options.blobs ?? (engine === 'sqlite' ? 'filesystem' : 'database');
-  if (kind === 'database') return new SqlStore(engine, db);
   try {
-    return new SqlStore(engine, db, new FilesystemBlobStore(options.blobDir ?? path.join(options.dataDir ?? '.evident-data', 'blobs')));
+    const store = kind === 'database'
+      ? new SqlStore(engine, db)
+      : new SqlStore(engine, db, new FilesystemBlobStore(options.blobDir ?? path.join(options.dataDir ?? '.evident-data', 'blobs')));
+    await store.statistics.refresh();
+    return store;
   } catch (err) {
     await db.destroy();
     throw err;

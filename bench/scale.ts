@@ -1,0 +1,188 @@
+// `npm run bench:scale` (issue #21): fills one organisation's log through the server's real write path (HTTP
+// routes, in-process through inject(): no socket, so the figures are the server's own cost) with a mix of
+// flows, trails, artifacts, attestations and snapshots, and at each size on the way prints the p50/p99 of
+// every read route the CLI and the web UI use, so how each grows is visible as a table.
+//
+//   node dist/bench/scale.js [--size 1000000] [--steps 10000,100000] [--engines sqlite,postgres] [--samples 40]
+//
+// Target (issue #21): no read route above 50 ms p99 at 1M entries. Prints one `BENCH_JSON {...}` line last.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { startServer, type RunningServer } from '../src/server/index.js';
+import { postgresReachable, postgresUrl } from './engines.js';
+import { percentile, round, table } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '1000000' },
+    steps: { type: 'string', default: '10000,100000' },
+    engines: { type: 'string', default: 'sqlite,postgres' },
+    samples: { type: 'string', default: '40' },
+  },
+});
+const size = Number(values.size);
+const steps = [...new Set([...values.steps.split(',').map(Number).filter((n) => n > 0 && n < size), size])].sort((a, b) => a - b);
+const samples = Number(values.samples);
+const FLOWS = 50;
+const ORG = 'scale';
+const hex = (seed: string) => createHash('sha256').update(seed).digest('hex');
+const commit = (seed: string) => hex(seed).slice(0, 40);
+
+interface Filler {
+  server: RunningServer;
+  token: string;
+  entries: number;
+  trails: number;
+  /** Latest artifact per flow: what a deployment would roll out next. */
+  latest: Map<number, { fingerprint: string; name: string; trail: string; commit: string }>;
+  deployed: number;
+}
+
+async function call(f: Filler, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown): Promise<{ status: number; body: string }> {
+  const res = await f.server.app.inject({
+    method, url: `/api/v1/orgs/${ORG}${url}`, headers: { authorization: `Bearer ${f.token}` }, ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+  if (method !== 'GET' && res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+  return { status: res.statusCode, body: res.body };
+}
+
+/** One trail of one flow: begin, an artifact, three attestations (5 entries); every 40 trails a prod snapshot. */
+async function oneTrail(f: Filler, n: number): Promise<void> {
+  const flowNo = n % FLOWS;
+  const flow = `svc-${flowNo}`;
+  const trail = `t-${n}`;
+  const sha = commit(`c${n}`);
+  const fingerprint = hex(`a${n}`);
+  await call(f, 'POST', `/flows/${flow}/trails`, { name: trail, git_commit: sha });
+  await call(f, 'POST', `/flows/${flow}/trails/${trail}/artifacts`, { name: flow, fingerprint, git_commit: sha, build_url: `https://ci.example/${n}` });
+  await Promise.all(['unit-tests', 'security-scan', 'code-review'].map((name, i) =>
+    call(f, 'POST', `/flows/${flow}/trails/${trail}/attestations/generic`, {
+      name, compliant: (n + i) % 17 !== 0, fingerprint, user_data: { run: n, note: 'x'.repeat(600) },
+    })));
+  f.latest.set(flowNo, { fingerprint, name: flow, trail, commit: sha });
+  f.entries += 5;
+  f.trails += 1;
+}
+
+async function fillTo(f: Filler, target: number): Promise<void> {
+  const started = performance.now();
+  const from = f.entries;
+  while (f.entries < target) {
+    const batch = Math.max(1, Math.min(40, Math.ceil((target - f.entries) / 5)));
+    const first = f.trails;
+    await Promise.all(Array.from({ length: batch }, (_, i) => oneTrail(f, first + i)));
+    if (Math.floor(f.trails / 40) > f.deployed) {
+      f.deployed = Math.floor(f.trails / 40);
+      const running = [...f.latest.values()].map((a) => ({ name: a.name, fingerprint: a.fingerprint, instances: 1 + (f.deployed % 3) }));
+      await call(f, 'PUT', `/environments/${f.deployed % 2 === 0 ? 'prod' : 'beta'}/snapshot`, { artifacts: running });
+      f.entries += 1;
+    }
+    if (process.stderr.isTTY) process.stderr.write(`\r  filling: ${f.entries.toLocaleString()} / ${target.toLocaleString()} entries`);
+  }
+  const secs = (performance.now() - started) / 1000;
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  console.log(`  filled ${f.entries.toLocaleString()} entries (${Math.round((f.entries - from) / secs).toLocaleString()} entries/s)`);
+}
+
+async function timeRoute(f: Filler, url: string): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let i = 0; i <= samples; i++) {
+    const t0 = performance.now();
+    const res = await call(f, 'GET', url);
+    if (res.status >= 300) throw new Error(`GET ${url}: ${res.status} ${res.body.slice(0, 300)}`);
+    if (i > 0) times.push(performance.now() - t0); // the first request warms the caches
+  }
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/** The read routes behind `list flows`, `get trail`, `get artifact`, `search`, the web pages and the log. */
+function routes(f: Filler): [string, string][] {
+  const a = f.latest.get(7) ?? f.latest.values().next().value!;
+  const mid = Math.floor(f.entries / 2);
+  return [
+    ['list flows', '/flows?limit=100'],
+    ['list flows --sort last-deployment', '/flows?limit=100&sort=last-deployment'],
+    ['list flows --sort compliance', '/flows?limit=100&sort=compliance'],
+    ['get flow', '/flows/svc-7'],
+    ['list trails', '/flows/svc-7/trails?limit=100'],
+    ['get trail', `/flows/svc-7/trails/${a.trail}`],
+    ['get artifact', `/artifacts/${a.fingerprint}`],
+    ['list artifacts', '/artifacts?limit=100'],
+    ['search commit', `/search?q=${a.commit.slice(0, 10)}`],
+    ['list environments', '/environments'],
+    ['get environment', '/environments/prod'],
+    ['get snapshot', '/snapshots/prod'],
+    ['list snapshots', '/environments/prod/snapshots?limit=100'],
+    ['environment events', '/environments/prod/events?limit=100'],
+    ['diff snapshots', '/diff/snapshots?a=beta&b=prod'],
+    ['release plan', '/release-plan?from=beta&to=prod'],
+    ['dora metrics', '/metrics/dora?environment=prod'],
+    ['log checkpoint', '/log/checkpoint'],
+    ['inclusion proof', `/log/proof/inclusion?index=${mid}`],
+    ['consistency proof', `/log/proof/consistency?from=${mid}&to=${f.entries}`],
+    ['log entries (100)', `/log/entries?start=${mid}&end=${mid + 100}`],
+  ];
+}
+
+async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, Record<string, { p50: number; p99: number }>>> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-scale-'));
+  let databaseUrl: string | undefined;
+  let schema: string | undefined;
+  if (engine === 'postgres') {
+    schema = `bench_scale_${randomBytes(4).toString('hex')}`;
+    const client = new pg.Client({ connectionString: postgresUrl() });
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.end();
+    const url = new URL(postgresUrl());
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    databaseUrl = url.toString();
+  }
+  const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, databaseUrl, defaultOrg: ORG, logLevel: 'warn', demo: false });
+  const f: Filler = { server, token: server.bootstrap!.token, entries: 0, trails: 0, latest: new Map(), deployed: 0 };
+  const out: Record<string, Record<string, { p50: number; p99: number }>> = {};
+  try {
+    for (let i = 0; i < FLOWS; i++) await call(f, 'POST', '/flows', { name: `svc-${i}`, description: `service ${i}` });
+    for (const env of ['prod', 'beta']) await call(f, 'POST', '/environments', { name: env, type: 'k8s' });
+    f.entries += FLOWS + 2;
+    console.log(`\n${engine}:`);
+    for (const step of steps) {
+      await fillTo(f, step);
+      const figures: Record<string, { p50: number; p99: number }> = {};
+      for (const [label, url] of routes(f)) figures[label] = await timeRoute(f, url);
+      out[String(f.entries)] = figures;
+    }
+  } finally {
+    await server.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (schema) {
+      const client = new pg.Client({ connectionString: postgresUrl() });
+      await client.connect();
+      await client.query(`DROP SCHEMA ${schema} CASCADE`);
+      await client.end();
+    }
+  }
+  const sizes = Object.keys(out);
+  const labels = Object.keys(out[sizes[0]!]!);
+  console.log(table(['route (ms p50 / p99)', ...sizes.map((s) => `${Number(s).toLocaleString()} entries`)],
+    labels.map((l) => [l, ...sizes.map((s) => `${round(out[s]![l]!.p50, 1)} / ${round(out[s]![l]!.p99, 1)}`)])));
+  const worst = Math.max(...labels.map((l) => out[sizes.at(-1)!]![l]!.p99));
+  console.log(`  worst p99 at ${Number(sizes.at(-1)).toLocaleString()} entries: ${round(worst, 1)} ms (target ≤ 50 ms at 1M: ${worst <= 50 ? 'ok' : 'OVER'})`);
+  return out;
+}
+
+const result: Record<string, unknown> = {};
+for (const engine of values.engines.split(',')) {
+  const unreachable = engine === 'postgres' ? await postgresReachable(postgresUrl()) : undefined;
+  if (unreachable) {
+    console.log(`\npostgres: skipped (${unreachable})`);
+    continue;
+  }
+  result[engine] = await runEngine(engine as 'sqlite' | 'postgres');
+}
+console.log(`BENCH_JSON ${JSON.stringify(result)}`);
