@@ -20,3 +20,8 @@ export { signNote, openNote } from './note.js';
 export type { OpenedNote } from './note.js';
 export { formatCheckpoint, parseCheckpoint, openCheckpoint } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';
+export {
+  TILE_HEIGHT, TILE_WIDTH, MAX_BUNDLED_ENTRY_BYTES, tilePath, encodeTileIndex, parseTilePath, tileWidthAt, tileHashIndexes,
+  encodeEntryBundle, decodeEntryBundle,
+} from './tiles.js';
+export type { TileRef } from './tiles.js';

@@ -8,6 +8,7 @@ import { healthRoutes } from './routes/health.js';
 import { orgRoutes } from './routes/orgs.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { logRoutes } from './routes/log.js';
+import { tileRoutes } from './routes/tiles.js';
 import { flowRoutes } from './routes/flows.js';
 import { trailRoutes } from './routes/trails.js';
 import { artifactRoutes } from './routes/artifacts.js';
@@ -79,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(orgRoutes(services));
   await app.register(tokenRoutes(services));
   await app.register(logRoutes(services));
+  await app.register(tileRoutes(services));
   await app.register(flowRoutes(services));
   await app.register(trailRoutes(services));
   await app.register(artifactRoutes(services));

@@ -3,6 +3,7 @@ import type { Store } from '../store/index.js';
 import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { LogService, type LogServiceOptions } from './log-service.js';
+import { LogTiles } from './log-tiles.js';
 import { VaultService, type VaultOptions } from './vault.js';
 import { CacheService } from './cache.js';
 import { ReleasePlanService } from './records/release-plan.js';
@@ -21,6 +22,7 @@ export interface ServiceBundle {
   store: Store;
   auth: AuthService;
   log: LogService;
+  tiles: LogTiles;
   flows: FlowService;
   trails: TrailService;
   artifacts: ArtifactService;
@@ -57,6 +59,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     store,
     auth: new AuthService(store, options.clock),
     log,
+    tiles: new LogTiles(store, log),
     flows: new FlowService(store, log),
     trails,
     artifacts: new ArtifactService(store, log, trails),

@@ -1,4 +1,6 @@
 export { LogService } from './log-service.js';
+export { LogTiles } from './log-tiles.js';
+export type { TileBytes } from './log-tiles.js';
 export type { AppendedEntry, InclusionProofResult, ConsistencyProofResult, LogServiceOptions } from './log-service.js';
 export { AuthService, authorize, hashSecret } from './auth.js';
 export type { Principal, Action, IssuedToken } from './auth.js';
