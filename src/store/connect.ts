@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, sql, type SqliteDatabase } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import type { Database, Engine } from './schema.js';
 import { migrationProvider } from './migrations.js';
+import { FairSqliteDialect } from './sqlite-driver.js';
 
 export interface ConnectOptions {
   /** Directory of the embedded SQLite database (created if missing). */
@@ -20,7 +21,15 @@ export interface ConnectOptions {
 
 export interface Connection {
   engine: Engine;
+  /** Every write, and reads inside a write transaction. */
   db: Kysely<Database>;
+  /**
+   * Single-statement reads outside transactions. On SQLite a second, read-only connection that never waits
+   * for the writer (WAL); on PostgreSQL the same pool as `db`.
+   */
+  readDb: Kysely<Database>;
+  /** Opens readDb once the schema is migrated (SQLite); a no-op on PostgreSQL. */
+  openReader?: () => void;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -34,7 +43,16 @@ function connectSqlite(dataDir: string): Connection {
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
-  return { engine: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }) };
+  const db = new Kysely<Database>({ dialect: new FairSqliteDialect(withStatementCache(database)) });
+  const conn: Connection = {
+    engine: 'sqlite', db, readDb: db,
+    openReader() {
+      const reader = new SQLite(file, { readonly: true, fileMustExist: true });
+      reader.pragma('busy_timeout = 10000');
+      conn.readDb = new Kysely<Database>({ dialect: new FairSqliteDialect(withStatementCache(reader), true) });
+    },
+  };
+  return conn;
 }
 
 /**
@@ -73,7 +91,8 @@ function connectPostgres(url: string, schema: string | undefined, poolSize: numb
       if (schema !== undefined) await conn.executeQuery(CompiledQuery.raw(`SET search_path TO "${schema}"`));
     },
   });
-  return { engine: 'postgres', db: new Kysely<Database>({ dialect }) };
+  const db = new Kysely<Database>({ dialect });
+  return { engine: 'postgres', db, readDb: db };
 }
 
 export async function connect(options: ConnectOptions): Promise<Connection> {
@@ -83,6 +102,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   try {
     if (options.databaseUrl && options.schema !== undefined) await createSchema(conn.db, options.schema);
     await migrate(conn, conn.engine === 'postgres' ? (options.schema ?? (await currentSchema(conn.db))) : undefined);
+    conn.openReader?.();
   } catch (err) {
     await conn.db.destroy().catch(() => undefined);
     throw translateConnectError(err);

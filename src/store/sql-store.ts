@@ -65,12 +65,12 @@ class SqlOrgStore implements OrgStore {
   }
 
   async get(name: string): Promise<OrgRecord | undefined> {
-    const row = await this.store.db.selectFrom('orgs').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.store.readDb.selectFrom('orgs').selectAll().where('name', '=', name).executeTakeFirst();
     return row && { id: row.id, name: row.name, createdAt: row.created_at };
   }
 
   async list(): Promise<OrgRecord[]> {
-    const rows = await this.store.db.selectFrom('orgs').selectAll().orderBy('name').execute();
+    const rows = await this.store.readDb.selectFrom('orgs').selectAll().orderBy('name').execute();
     return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
   }
 }
@@ -96,13 +96,13 @@ class SqlTokenStore implements TokenStore {
   }
 
   async findBySecretHash(secretHash: string): Promise<TokenRecord | undefined> {
-    const row = await this.query(this.store.db).where('tokens.secret_hash', '=', secretHash).executeTakeFirst();
+    const row = await this.query(this.store.readDb).where('tokens.secret_hash', '=', secretHash).executeTakeFirst();
     return row && toToken(row);
   }
 
   /** Keyset pagination on (created_at, id); the cursor is the last item's pair. */
   async list(orgId: number, cursor: string | null, limit: number): Promise<Page<TokenRecord>> {
-    let q = this.query(this.store.db).where('tokens.org_id', '=', orgId);
+    let q = this.query(this.store.readDb).where('tokens.org_id', '=', orgId);
     if (cursor !== null) {
       const [at, id] = decodeCursor(cursor);
       q = q.where((eb) => eb.or([eb('tokens.created_at', '>', at), eb.and([eb('tokens.created_at', '=', at), eb('tokens.id', '>', id)])]));
@@ -130,7 +130,7 @@ class SqlLogStore implements LogStore {
   constructor(private readonly store: SqlStore) {}
 
   async head(orgId: number): Promise<LogHead> {
-    const row = await this.store.db.selectFrom('log_heads').select(['size', 'root']).where('org_id', '=', orgId).executeTakeFirst();
+    const row = await this.store.readDb.selectFrom('log_heads').select(['size', 'root']).where('org_id', '=', orgId).executeTakeFirst();
     if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
     return { size: Number(row.size), root: new Uint8Array(row.root) };
   }
@@ -186,11 +186,11 @@ class SqlLogStore implements LogStore {
   }
 
   readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
-    return readHashesIn(this.store.db, orgId, indexes);
+    return readHashesIn(this.store.readDb, orgId, indexes);
   }
 
   async entries(orgId: number, start: number, end: number): Promise<StoredEntry[]> {
-    const rows = await this.store.db
+    const rows = await this.store.readDb
       .selectFrom('log_entries')
       .select(['idx', 'leaf_hash', 'entry'])
       .where('org_id', '=', orgId)
@@ -202,7 +202,7 @@ class SqlLogStore implements LogStore {
   }
 
   async indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined> {
-    const row = await this.store.db
+    const row = await this.store.readDb
       .selectFrom('log_entries')
       .select('idx')
       .where('org_id', '=', orgId)
@@ -226,12 +226,16 @@ export class SqlStore implements Store {
   readonly cacheEntries: CacheEntryStore;
   readonly statistics: StatisticsKeeper;
 
-  /** Without a blob store, blobs go to this database (the only choice that needs no directory). */
-  constructor(readonly engine: Engine, readonly db: Kysely<Database>, blobs?: BlobStore) {
+  /**
+   * Without a blob store, blobs go to this database (the only choice that needs no directory). `readDb`
+   * serves single-statement reads outside transactions (connect.ts): on SQLite a read-only connection that
+   * never queues behind the writer.
+   */
+  constructor(readonly engine: Engine, readonly db: Kysely<Database>, blobs?: BlobStore, readonly readDb: Kysely<Database> = db) {
     this.statistics = new StatisticsKeeper(engine, db);
-    this.records = new SqlRecordReader(db);
-    this.environments = new SqlEnvironmentReader(db);
-    this.policies = new SqlPolicyReader(db);
+    this.records = new SqlRecordReader(readDb);
+    this.environments = new SqlEnvironmentReader(readDb);
+    this.policies = new SqlPolicyReader(readDb);
     this.blobs = blobs ?? new DatabaseBlobStore(db, (work) => this.write(work));
     this.orgBlobs = new SqlOrgBlobStore(db, (work) => this.write(work));
     this.cacheEntries = new SqlCacheEntryStore(db, (work) => this.write(work));
@@ -264,21 +268,23 @@ export class SqlStore implements Store {
 
   async close(): Promise<void> {
     await this.statistics.settled();
+    if (this.readDb !== this.db) await this.readDb.destroy();
     await this.db.destroy();
   }
 }
 
 export async function openStore(options: ConnectOptions & BlobStoreOptions): Promise<SqlStore> {
-  const { engine, db } = await connect(options);
+  const { engine, db, readDb } = await connect(options);
   // Filesystem by default on SQLite; on PostgreSQL the database, so that every server process sees every blob.
   const kind = options.blobs ?? (engine === 'sqlite' ? 'filesystem' : 'database');
   try {
     const store = kind === 'database'
-      ? new SqlStore(engine, db)
-      : new SqlStore(engine, db, new FilesystemBlobStore(options.blobDir ?? path.join(options.dataDir ?? '.evident-data', 'blobs')));
+      ? new SqlStore(engine, db, undefined, readDb)
+      : new SqlStore(engine, db, new FilesystemBlobStore(options.blobDir ?? path.join(options.dataDir ?? '.evident-data', 'blobs')), readDb);
     await store.statistics.refresh();
     return store;
   } catch (err) {
+    if (readDb !== db) await readDb.destroy();
     await db.destroy();
     throw err;
   }
