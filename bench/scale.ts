@@ -154,7 +154,11 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, 
     for (const step of steps) {
       await fillTo(f, step);
       const figures: Record<string, { p50: number; p99: number }> = {};
-      for (const [label, url] of routes(f)) figures[label] = await timeRoute(f, url);
+      for (const [label, url] of routes(f)) {
+        figures[label] = await timeRoute(f, url);
+        // As it goes: a route that has become slow is visible before the whole table is.
+        console.log(`    ${f.entries.toLocaleString()} entries  ${label.padEnd(34)} p50 ${round(figures[label].p50, 1)} ms  p99 ${round(figures[label].p99, 1)} ms`);
+      }
       out[String(f.entries)] = figures;
     }
   } finally {

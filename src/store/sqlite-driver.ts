@@ -45,7 +45,6 @@ class SqliteConnection implements DatabaseConnection {
     });
   }
 
-  // eslint-disable-next-line require-yield
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     if (!SelectQueryNode.is(compiled.query)) throw new Error('SQLite streams only select queries');
     for (const row of this.db.prepare(compiled.sql).iterate(compiled.parameters as unknown[])) yield { rows: [row as R] };
