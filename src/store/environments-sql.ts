@@ -22,6 +22,9 @@ function toSnapshot(r: Selectable<SnapshotsTable>): SnapshotRecord {
   return { id: r.id, envId: r.env_id, index: r.idx, createdAt: r.created_at, entryIndex: Number(r.entry_index) };
 }
 
+/** Snapshots per read of their running sets (bound parameters stay far under the engines' limits). */
+const SNAPSHOT_CHUNK = 200;
+
 /** Rows per multi-row INSERT of snapshot artifacts (8 columns: well under the engines' parameter limits). */
 const CHUNK = 1000;
 
@@ -118,6 +121,17 @@ export class SqlEnvironmentReader implements EnvironmentReader {
 
   runningIn(snapshotId: number): Promise<RunningArtifact[]> {
     return readRunning(this.db, snapshotId);
+  }
+
+  async runningInSnapshots(snapshotIds: readonly number[]): Promise<Map<number, RunningArtifact[]>> {
+    const out = new Map<number, RunningArtifact[]>(snapshotIds.map((id) => [id, []]));
+    const unique = [...new Set(snapshotIds)];
+    for (let i = 0; i < unique.length; i += SNAPSHOT_CHUNK) {
+      const rows = await this.db.selectFrom('snapshot_artifacts').select(['snapshot_id', 'fingerprint', 'name', 'instances', 'since_idx'])
+        .where('snapshot_id', 'in', unique.slice(i, i + SNAPSHOT_CHUNK)).orderBy('snapshot_id').orderBy('name').orderBy('fingerprint').execute();
+      for (const r of rows) out.get(r.snapshot_id)!.push({ fingerprint: r.fingerprint, name: r.name, instances: r.instances, sinceIndex: r.since_idx });
+    }
+    return out;
   }
 
   async snapshotTimes(envId: number, indexes: readonly number[]): Promise<Map<number, string>> {

@@ -345,6 +345,8 @@ export interface EnvironmentReader {
   /** Newest first. */
   snapshots(envId: number, cursor: string | null, limit: number): Promise<Page<SnapshotRecord>>;
   runningIn(snapshotId: number): Promise<RunningArtifact[]>;
+  /** What ran in each of the given snapshots (a few queries for any number), each by name then fingerprint. */
+  runningInSnapshots(snapshotIds: readonly number[]): Promise<Map<number, RunningArtifact[]>>;
   /** The time of each of the given snapshots of an environment, by index (one query). */
   snapshotTimes(envId: number, indexes: readonly number[]): Promise<Map<number, string>>;
   /** Every snapshot a fingerprint appears in, by environment then index. */

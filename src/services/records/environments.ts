@@ -151,12 +151,12 @@ export class EnvironmentService {
     const snaps = (await reader.snapshots(env.id, null, limit)).items.reverse();
     const events: EnvironmentEvent[] = [];
     let before = new Map<string, RunningArtifact>();
-    if (snaps[0] && snaps[0].index > 1) {
-      const prev = await reader.snapshotByIndex(env.id, snaps[0].index - 1);
-      if (prev) before = new Map((await reader.runningIn(prev.id)).map((a) => [a.fingerprint, a]));
-    }
+    const prev = snaps[0] && snaps[0].index > 1 ? await reader.snapshotByIndex(env.id, snaps[0].index - 1) : undefined;
+    // Every running set in a few queries, not one per snapshot (bench:scale: 0.76 s at 100k entries before).
+    const running = await reader.runningInSnapshots([...(prev ? [prev.id] : []), ...snaps.map((s) => s.id)]);
+    if (prev) before = new Map(running.get(prev.id)!.map((a) => [a.fingerprint, a]));
     for (const snap of snaps) {
-      const now = new Map((await reader.runningIn(snap.id)).map((a) => [a.fingerprint, a]));
+      const now = new Map(running.get(snap.id)!.map((a) => [a.fingerprint, a]));
       const at = { snapshot: snap.index, timestamp: snap.createdAt };
       for (const [fp, a] of now) {
         const was = before.get(fp);
