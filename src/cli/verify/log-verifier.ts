@@ -31,6 +31,15 @@ export interface VerifyLogReport {
 
 const encoder = new TextEncoder();
 
+/**
+ * The checkpoint origin of an org's log under a verifier key. Each org's log key is named after its origin
+ * (`evident.<host>/<org>`, C2SP tlog-checkpoint: the key name SHOULD match the origin line); a key named
+ * only `evident.<host>` (servers before 2026-12) signed the origin `<name>/<org>`.
+ */
+export function logOrigin(verifier: NoteVerifier, org: string): string {
+  return verifier.name.endsWith(`/${org}`) ? verifier.name : `${verifier.name}/${org}`;
+}
+
 /** Step 1: the checkpoint must be signed by the pinned key and be for the expected origin. */
 export function checkCheckpoint(note: string, verifier: NoteVerifier, expectedOrigin: string): Checkpoint {
   const cp = openCheckpoint(note, [verifier]);
@@ -44,7 +53,7 @@ export function checkCheckpoint(note: string, verifier: NoteVerifier, expectedOr
  * Step 2: a newer checkpoint must extend the last one seen (RFC 9162 §2.1.4); an older or different one
  * at the same size is a rollback or a fork.
  */
-export async function checkAgainstPrevious(source: LogSource, previous: Checkpoint, current: Checkpoint): Promise<Check & { kind?: 'rollback' | 'fork' }> {
+export async function checkAgainstPrevious(source: Pick<LogSource, 'consistencyProof'>, previous: Checkpoint, current: Checkpoint): Promise<Check & { kind?: 'rollback' | 'fork' }> {
   if (current.size < previous.size) {
     return { ok: false, kind: 'rollback', message: `log rolled back: size ${current.size} is smaller than the ${previous.size} seen before` };
   }
