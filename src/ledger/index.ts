@@ -10,7 +10,7 @@ export type { AppendResult } from './stored.js';
 export {
   treeRootPlan, treeRoot, inclusionProofPlan, inclusionProof, consistencyProofPlan, consistencyProof,
 } from './proof.js';
-export { verifyInclusion, rootFromInclusionProof, verifyConsistency } from './verify.js';
+export { verifyInclusion, rootFromInclusionProof, verifyConsistency, prefixRootFromConsistencyProof } from './verify.js';
 export { verifySubtreeInclusion, verifySubtreeConsistency } from './subtree.js';
 export {
   generateSignerKey, parseSignerKey, parseVerifierKey, verifierFromPublicKey, keyIdFor,

@@ -29,7 +29,7 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
     ok: true, origin, size: current.size, root: toHex(current.root),
     previous: seen.previous && { size: seen.previous.size, root: seen.previous.root },
     checks: [{ ok: true, message: `Checkpoint signature valid (${verifier.name}+${verifier.keyId.toString(16).padStart(8, '0')})` }, seen.check],
-    conflict: seen.conflict, first_bad_index: null,
+    conflict: seen.conflict, first_bad_index: null, first_bad_range: null,
   };
 
   if (opts.full && !report.conflict) {
@@ -37,6 +37,7 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
     const check = await checkAllEntries(client, current, globals.org, progress);
     report.checks.push({ ok: check.ok, message: check.message });
     report.first_bad_index = check.firstBad;
+    report.first_bad_range = check.firstBadRange;
   }
 
   report.ok = report.checks.every((c) => c.ok);
