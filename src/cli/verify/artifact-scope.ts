@@ -1,0 +1,121 @@
+/**
+ * Which log entries concern an artifact: what an evidence package of it must hold (docs/log.md, "Evidence
+ * packages"). Pure: chosen from the entries' texts alone, so a client that re-derived the whole tree from
+ * them chooses from the signed log, not from what the server's tables say.
+ *
+ * For fingerprint FP, in log order:
+ * - `artifact.reported` of FP (every flow and trail it was reported in);
+ * - `attestation.reported` naming FP by fingerprint, wherever it is (a release trail's promotion of FP);
+ * - FP's trails are those it was reported in and those with an attestation naming it: their `trail.begun`,
+ *   their flows' `flow.created`, and their attestations without a fingerprint: trail-level (approvals among
+ *   them) or, in a trail FP was reported in, by template name `artifactName.attestationName` for FP's name;
+ *   the `attestation_type.created` entries of the custom types they use;
+ * - `snapshot.created` in which FP runs, and the next snapshot of that environment without it (where it
+ *   stopped); `deployment.expected` and `artifact.allowed` (exemptions) of FP;
+ * - for every environment of those: its `environment.created`, every `policy.attached` /
+ *   `policy.detached`, and the `policy.created` entry of each policy version attached (version n being the
+ *   n-th `policy.created` of that name).
+ */
+
+export interface ScopedEntry {
+  index: number;
+  entry: string;
+}
+
+interface Fields {
+  type?: unknown;
+  flow?: unknown;
+  trail?: unknown;
+  artifact?: unknown;
+  fingerprint?: unknown;
+  artifact_fingerprint?: unknown;
+  artifact_name?: unknown;
+  attestation_type?: unknown;
+  environment?: unknown;
+  policy?: unknown;
+  version?: unknown;
+  artifacts?: unknown;
+}
+
+const key = (...parts: unknown[]): string => JSON.stringify(parts);
+
+function runs(f: Fields, fp: string): boolean {
+  return Array.isArray(f.artifacts) && f.artifacts.some((a) => (a as { fingerprint?: unknown } | null)?.fingerprint === fp);
+}
+
+/** The indexes (ascending) of the entries that concern artifact `fp`. Entries that are not JSON are skipped. */
+export function entriesAboutArtifact(entries: Iterable<ScopedEntry>, fp: string): number[] {
+  const parsed: { index: number; f: Fields }[] = [];
+  for (const e of entries) {
+    try {
+      const f = JSON.parse(e.entry) as Fields;
+      if (f !== null && typeof f === 'object') parsed.push({ index: e.index, f });
+    } catch {
+      // not an entry this selection can read: verify log --full reports it
+    }
+  }
+  const chosen = new Set<number>();
+  const flows = new Set<string>();
+  const trails = new Set<string>();
+  const names = new Set<string>();
+  const environments = new Set<string>();
+  // Pass 1: the artifact's own entries, and what they name.
+  const runningIn = new Set<string>();
+  for (const { index, f } of parsed) {
+    if (f.type === 'artifact.reported' && f.fingerprint === fp) {
+      chosen.add(index);
+      flows.add(key(f.flow));
+      trails.add(key(f.flow, f.trail));
+      names.add(key(f.flow, f.trail, f.artifact));
+    } else if (f.type === 'attestation.reported' && f.artifact_fingerprint === fp) {
+      // A trail that attests FP by fingerprint (a release trail's promotion) is one of its trails too: its
+      // trail-level attestations (the release approval) are about FP's promotion.
+      flows.add(key(f.flow));
+      trails.add(key(f.flow, f.trail));
+    } else if (f.type === 'snapshot.created') {
+      const env = key(f.environment);
+      if (runs(f, fp)) {
+        chosen.add(index);
+        environments.add(env);
+        runningIn.add(env);
+      } else if (runningIn.delete(env)) {
+        chosen.add(index); // the snapshot in which it stopped running
+      }
+    } else if ((f.type === 'deployment.expected' || f.type === 'artifact.allowed') && f.fingerprint === fp) {
+      chosen.add(index);
+      environments.add(key(f.environment));
+    }
+  }
+  // Pass 2: what those entries depend on.
+  const types = new Set<string>();
+  const attached = new Set<string>();
+  for (const { index, f } of parsed) {
+    if (f.type === 'flow.created' && flows.has(key(f.flow))) chosen.add(index);
+    else if (f.type === 'trail.begun' && trails.has(key(f.flow, f.trail))) chosen.add(index);
+    else if (f.type === 'attestation.reported') {
+      const onTrail = trails.has(key(f.flow, f.trail));
+      const unbound = (f.artifact_fingerprint ?? null) === null;
+      const about = f.artifact_fingerprint === fp ||
+        (onTrail && unbound && ((f.artifact_name ?? null) === null || names.has(key(f.flow, f.trail, f.artifact_name))));
+      if (about) {
+        chosen.add(index);
+        if (typeof f.attestation_type === 'string' && f.attestation_type.startsWith('custom:')) types.add(f.attestation_type.slice('custom:'.length));
+      }
+    } else if (f.type === 'environment.created' && environments.has(key(f.environment))) chosen.add(index);
+    else if ((f.type === 'policy.attached' || f.type === 'policy.detached') && environments.has(key(f.environment))) {
+      chosen.add(index);
+      if (f.type === 'policy.attached') attached.add(key(f.policy, f.version));
+    }
+  }
+  // Pass 3: the definitions they used.
+  const versions = new Map<string, number>();
+  for (const { index, f } of parsed) {
+    if (f.type === 'attestation_type.created' && typeof f.attestation_type === 'string' && types.has(f.attestation_type)) chosen.add(index);
+    else if (f.type === 'policy.created') {
+      const n = (versions.get(key(f.policy)) ?? 0) + 1;
+      versions.set(key(f.policy), n);
+      if (attached.has(key(f.policy, n))) chosen.add(index);
+    }
+  }
+  return [...chosen].sort((a, b) => a - b);
+}
