@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -49,6 +50,11 @@ describe('evident log and evident verify log against a real server', () => {
   it('prints the key, the checkpoint verbatim, entries and proofs for outside verifiers', async () => {
     const key = await evident(['log', 'key'], env);
     expect(key.stdout.trim()).toBe(server.verifierKey);
+    expect(parseVerifierKey(server.verifierKey).name).toMatch(/\/default$/); // the key name is the origin
+    const pem = await evident(['log', 'key', '--pem'], env);
+    expect(pem.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n$/);
+    const raw = createPublicKey(pem.stdout).export({ format: 'der', type: 'spki' }).subarray(12);
+    expect(raw.toString('base64')).toBe(Buffer.from(server.verifierKey.split('+').slice(2).join('+'), 'base64').subarray(1).toString('base64'));
     const note = await evident(['log', 'checkpoint'], env);
     const cp = openCheckpoint(note.stdout, [parseVerifierKey(server.verifierKey)]);
     expect(cp.size).toBe(12);
