@@ -22,7 +22,8 @@ export interface ScopedEntry {
   entry: string;
 }
 
-interface Fields {
+/** The fields of an entry the selection reads; `runs` replaces a snapshot's artifact list. */
+export interface EntrySummary {
   type?: unknown;
   flow?: unknown;
   trail?: unknown;
@@ -34,26 +35,53 @@ interface Fields {
   environment?: unknown;
   policy?: unknown;
   version?: unknown;
-  artifacts?: unknown;
+  /** For a snapshot: whether `fp` runs in it. */
+  runs?: boolean;
 }
+
+type Fields = EntrySummary & { artifacts?: unknown };
 
 const key = (...parts: unknown[]): string => JSON.stringify(parts);
 
-function runs(f: Fields, fp: string): boolean {
-  return Array.isArray(f.artifacts) && f.artifacts.some((a) => (a as { fingerprint?: unknown } | null)?.fingerprint === fp);
+/** The entry types the selection can choose or learns from; others need not be kept. */
+const SELECTED_TYPES = new Set([
+  'artifact.reported', 'attestation.reported', 'flow.created', 'trail.begun', 'attestation_type.created', 'snapshot.created',
+  'deployment.expected', 'artifact.allowed', 'environment.created', 'policy.attached', 'policy.detached', 'policy.created',
+]);
+
+/**
+ * The few fields of an entry text the selection for `fp` needs (a client reading a large log keeps these,
+ * not the texts); undefined for entries of other types and for text that is not a JSON object (verify log
+ * --full reports it).
+ */
+export function summarizeEntry(text: string, fp: string): EntrySummary | undefined {
+  let f: Fields;
+  try {
+    f = JSON.parse(text) as Fields;
+  } catch {
+    return undefined;
+  }
+  if (f === null || typeof f !== 'object' || !SELECTED_TYPES.has(f.type as string)) return undefined;
+  const { type, flow, trail, artifact, fingerprint, artifact_fingerprint, artifact_name, attestation_type, environment, policy, version } = f;
+  const summary: EntrySummary = { type, flow, trail, artifact, fingerprint, artifact_fingerprint, artifact_name, attestation_type, environment, policy, version };
+  if (type === 'snapshot.created') {
+    summary.runs = Array.isArray(f.artifacts) && f.artifacts.some((a) => (a as { fingerprint?: unknown } | null)?.fingerprint === fp);
+  }
+  return summary;
 }
 
-/** The indexes (ascending) of the entries that concern artifact `fp`. Entries that are not JSON are skipped. */
+/** The indexes (ascending) of the entries that concern artifact `fp`. */
 export function entriesAboutArtifact(entries: Iterable<ScopedEntry>, fp: string): number[] {
-  const parsed: { index: number; f: Fields }[] = [];
+  const summaries: { index: number; f: EntrySummary }[] = [];
   for (const e of entries) {
-    try {
-      const f = JSON.parse(e.entry) as Fields;
-      if (f !== null && typeof f === 'object') parsed.push({ index: e.index, f });
-    } catch {
-      // not an entry this selection can read: verify log --full reports it
-    }
+    const f = summarizeEntry(e.entry, fp);
+    if (f) summaries.push({ index: e.index, f });
   }
+  return selectAboutArtifact(summaries, fp);
+}
+
+/** entriesAboutArtifact over summaries (summarizeEntry, for the same fingerprint) in log order. */
+export function selectAboutArtifact(parsed: readonly { index: number; f: EntrySummary }[], fp: string): number[] {
   const chosen = new Set<number>();
   const flows = new Set<string>();
   const trails = new Set<string>();
@@ -74,7 +102,7 @@ export function entriesAboutArtifact(entries: Iterable<ScopedEntry>, fp: string)
       trails.add(key(f.flow, f.trail));
     } else if (f.type === 'snapshot.created') {
       const env = key(f.environment);
-      if (runs(f, fp)) {
+      if (f.runs === true) {
         chosen.add(index);
         environments.add(env);
         runningIn.add(env);

@@ -1,7 +1,7 @@
 import { EvidentError, bytesEqual, toBase64, toHex } from '../../core/index.js';
 import type { EvidentClient } from '../../client/index.js';
 import { TreeBuilder, appendLeaves, inclusionProof, leafHash, type Checkpoint, type Hash } from '../../ledger/index.js';
-import { entriesAboutArtifact } from './artifact-scope.js';
+import { selectAboutArtifact, summarizeEntry, type EntrySummary } from './artifact-scope.js';
 import { PACKAGE_FORMAT, type EvidencePackage } from './evidence-package.js';
 
 const encoder = new TextEncoder();
@@ -10,26 +10,46 @@ const encoder = new TextEncoder();
  * Reads the whole log up to `cp` and re-derives its tree: every leaf hash from its entry text, and the
  * root, which must be the signed one. What is chosen from these entries is then chosen from the signed log
  * itself, whatever the server's tables say; and the inclusion proofs are computed here, from these leaves.
+ * Only each entry's leaf and the few fields the choice reads are kept, so memory stays small on a big log.
  */
-async function signedEntries(client: EvidentClient, cp: Checkpoint): Promise<{ texts: string[]; stored: Map<number, Hash> }> {
-  const texts: string[] = [];
+async function chooseFromSignedLog(client: EvidentClient, cp: Checkpoint, fingerprint: string): Promise<{ indexes: number[]; leaves: Hash[] }> {
   const leaves: Hash[] = [];
+  const summaries: { index: number; f: EntrySummary }[] = [];
   const builder = new TreeBuilder();
-  while (texts.length < cp.size) {
-    const page = await client.logEntries(texts.length, cp.size);
+  while (leaves.length < cp.size) {
+    const page = await client.logEntries(leaves.length, cp.size);
     if (page.items.length === 0) break;
     for (const item of page.items) {
-      if (item.index !== texts.length) throw new EvidentError('VERIFICATION_FAILED', `the server skipped or repeated log entries at index ${texts.length}`);
+      if (item.index !== leaves.length) throw new EvidentError('VERIFICATION_FAILED', `the server skipped or repeated log entries at index ${leaves.length}`);
       const leaf = leafHash(encoder.encode(item.entry));
-      texts.push(item.entry);
+      const f = summarizeEntry(item.entry, fingerprint);
+      if (f) summaries.push({ index: item.index, f });
       leaves.push(leaf);
       builder.append(leaf);
     }
   }
-  if (texts.length !== cp.size || !bytesEqual(builder.root(), cp.root)) {
+  if (leaves.length !== cp.size || !bytesEqual(builder.root(), cp.root)) {
     throw new EvidentError('VERIFICATION_FAILED', `the log entries served are not the tree of the signed checkpoint (size ${cp.size}); run evident verify log --full`);
   }
-  return { texts, stored: new Map(appendLeaves(0, [], leaves).stored.map((x) => [x.index, x.hash] as const)) };
+  return { indexes: selectAboutArtifact(summaries, fingerprint), leaves };
+}
+
+/** The texts of the chosen entries, read again a range at a time; each must be the text whose leaf was re-derived. */
+async function chosenTexts(client: EvidentClient, indexes: number[], leaves: Hash[]): Promise<Map<number, string>> {
+  const texts = new Map<number, string>();
+  for (let i = 0; i < indexes.length;) {
+    let j = i;
+    while (j + 1 < indexes.length && indexes[j + 1] === indexes[j]! + 1 && j + 1 - i < 1000) j++;
+    const page = await client.logEntries(indexes[i]!, indexes[j]! + 1);
+    for (const item of page.items) {
+      if (bytesEqual(leafHash(encoder.encode(item.entry)), leaves[item.index] ?? new Uint8Array())) texts.set(item.index, item.entry);
+    }
+    for (let k = i; k <= j; k++) {
+      if (!texts.has(indexes[k]!)) throw new EvidentError('VERIFICATION_FAILED', `the server returned another text for log entry ${indexes[k]!} than a moment ago`);
+    }
+    i = j + 1;
+  }
+  return texts;
 }
 
 /**
@@ -47,12 +67,13 @@ export async function buildArtifactPackage(
     throw new EvidentError('INVALID_ARGUMENT', `${ref} names ${fingerprints.length} artifacts; give a longer fingerprint prefix`);
   }
   const fingerprint = fingerprints[0]!;
-  const { texts, stored } = await signedEntries(client, cp);
-  const indexes = entriesAboutArtifact(texts.map((entry, index) => ({ index, entry })), fingerprint);
+  const { indexes, leaves } = await chooseFromSignedLog(client, cp, fingerprint);
+  const texts = await chosenTexts(client, indexes, leaves);
+  const stored = new Map(appendLeaves(0, [], leaves).stored.map((x) => [x.index, x.hash] as const));
   const entries: EvidencePackage['entries'] = indexes.map((index) => ({
     index,
-    leaf_hash: toHex(leafHash(encoder.encode(texts[index]!))),
-    entry: texts[index]!,
+    leaf_hash: toHex(leaves[index]!),
+    entry: texts.get(index)!,
     inclusion_proof: inclusionProof(index, cp.size, stored).map(toHex),
   }));
   // The evidence files the entries commit to travel with them, so the package checks offline.
