@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/index.js';
 import {
-  appendLeaves, consistencyProof, formatCheckpoint, generateSignerKey, leafHash, parseSignerKey, parseVerifierKey, rootOfLeaves, signNote, type Hash,
+  appendLeaves, consistencyProof, formatCheckpoint, generateSignerKey, leafHash, parseSignerKey, parseVerifierKey, renamedSigner, rootOfLeaves, signNote, type Hash,
 } from '../../src/ledger/index.js';
+import { checkCheckpoint } from '../../src/cli/verify/log-verifier.js';
 import { checkRememberedCheckpoint } from '../../src/cli/verify/remembered.js';
 import { VerifierState } from '../../src/cli/verify/state.js';
 import { tempDir } from '../helpers/engines.js';
@@ -69,5 +70,12 @@ describe('checkRememberedCheckpoint: the checkpoint memory every verifier comman
     await expect(checkRememberedCheckpoint({ state, origin: ORIGIN, verifier, note: forged, served: true })).rejects.toThrow();
     state.saveCheckpoint(ORIGIN, forged);
     await expect(checkRememberedCheckpoint({ state, origin: ORIGIN, verifier, note: l.note(4), served: true })).rejects.toThrow(/remembered for evident.test\/acme/);
+  });
+
+  it('tells a user whose pinned key predates per-org key names what changed', () => {
+    const legacy = parseVerifierKey(renamedSigner(signer, 'evident.test').verifierKey);
+    const l = log(3);
+    expect(() => checkCheckpoint(l.note(3), legacy, ORIGIN)).toThrow(/signs with the key named after its origin evident\.test\/acme/);
+    expect(checkCheckpoint(l.note(3), verifier, ORIGIN).size).toBe(3);
   });
 });

@@ -47,7 +47,21 @@ export function logOrigin(verifier: NoteVerifier, org: string): string {
 
 /** Step 1: the checkpoint must be signed by the pinned key and be for the expected origin. */
 export function checkCheckpoint(note: string, verifier: NoteVerifier, expectedOrigin: string): Checkpoint {
-  const cp = openCheckpoint(note, [verifier]);
+  let cp: Checkpoint;
+  try {
+    cp = openCheckpoint(note, [verifier]);
+  } catch (err) {
+    // A key pinned from a server before 2026-12 is named without the org; the log now signs as its origin.
+    if (verifier.name !== expectedOrigin && note.includes(`\n\u2014 ${expectedOrigin} `)) {
+      throw new EvidentError(
+        'VERIFICATION_FAILED',
+        `${(err as Error).message}: the log signs with the key named after its origin ${expectedOrigin} (C2SP tlog-checkpoint), not ${verifier.name}; ` +
+          'compare `evident log key` with the key its operator published, then pass it with --key (or remove the key pinned under ~/.evident/keys/)',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   if (cp.origin !== expectedOrigin) {
     throw new EvidentError('VERIFICATION_FAILED', `checkpoint is for origin ${JSON.stringify(cp.origin)}, expected ${JSON.stringify(expectedOrigin)}`);
   }
