@@ -84,10 +84,16 @@ export async function verifyPackageFile(opts: { key?: string; offline?: boolean 
   let seen: RememberedCheckpoint | undefined;
   // A key taken from the package itself is not trusted, so what it signed is neither compared nor remembered.
   if (checks[0]?.ok && explicit !== undefined) {
-    const online = ctx.globals.hostGiven && !opts.offline;
     const state = new VerifierState(ctx.globals.stateDir);
     const origin = logOrigin(verifier, pkg.org);
-    seen = await checkRememberedCheckpoint({ state, origin, verifier, note: pkg.checkpoint, source: online ? ctx.client() : undefined, served: false });
+    let source: ReturnType<Ctx['client']> | undefined;
+    if (ctx.globals.hostGiven && !opts.offline && pkg.org === ctx.globals.org) {
+      // Proofs only from the host that serves this very log: another log's proofs would look like a fork.
+      const client = ctx.client();
+      if ((await client.logKey()).origin === origin) source = client;
+      else ctx.printer.info(`Note: ${ctx.globals.host} serves another log than ${origin}; checking against the last checkpoint seen offline.`);
+    }
+    seen = await checkRememberedCheckpoint({ state, origin, verifier, note: pkg.checkpoint, source, served: false });
     refuseConflict(ctx, pkg.subject.fingerprint, explicit, seen);
   }
   report(ctx, pkg.subject.fingerprint, withSeen(checks, seen));
