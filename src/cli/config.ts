@@ -6,6 +6,8 @@ import { EvidentError, yamlLib } from '../core/index.js';
 /** The global options every command shares (DESIGN.md §6). */
 export interface GlobalOptions {
   host: string;
+  /** Whether the host was given (flag, environment or config file) rather than the default. */
+  hostGiven: boolean;
   org: string;
   apiToken: string | undefined;
   output: 'table' | 'json';
@@ -68,8 +70,10 @@ export function resolveGlobals(flags: GlobalFlags, env: NodeJS.ProcessEnv = proc
   if (output !== 'table' && output !== 'json') {
     throw new EvidentError('INVALID_ARGUMENT', `--output must be table or json, not ${JSON.stringify(output)}`);
   }
+  const host = flags.host ?? str(env.EVIDENT_HOST) ?? str(file.host);
   return {
-    host: flags.host ?? str(env.EVIDENT_HOST) ?? str(file.host) ?? 'http://127.0.0.1:8080',
+    host: host ?? 'http://127.0.0.1:8080',
+    hostGiven: host !== undefined,
     org: flags.org ?? str(env.EVIDENT_ORG) ?? str(file.org) ?? 'default',
     apiToken: flags.apiToken ?? str(env.EVIDENT_API_TOKEN) ?? str(file.api_token),
     output,

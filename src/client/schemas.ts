@@ -66,8 +66,9 @@ export const TokenPage = PageOf(Token);
 export type TokenPage = Static<typeof TokenPage>;
 
 export const LogKey = Type.Object({
-  verifier_key: Type.String({ description: 'C2SP signed-note verifier key: <name>+<hex key id>+<base64(0x01||pub)>' }),
+  verifier_key: Type.String({ description: "C2SP signed-note verifier key: <name>+<hex key id>+<base64(0x01||pub)>; the name is this org's origin" }),
   origin: Type.String({ description: "This org's checkpoint origin line" }),
+  public_key_pem: Type.String({ description: 'The same Ed25519 public key as SubjectPublicKeyInfo PEM (RFC 8410), for openssl and cosign' }),
 });
 export type LogKey = Static<typeof LogKey>;
 

@@ -10,10 +10,10 @@ export type { AppendResult } from './stored.js';
 export {
   treeRootPlan, treeRoot, inclusionProofPlan, inclusionProof, consistencyProofPlan, consistencyProof,
 } from './proof.js';
-export { verifyInclusion, rootFromInclusionProof, verifyConsistency } from './verify.js';
+export { verifyInclusion, rootFromInclusionProof, verifyConsistency, prefixRootFromConsistencyProof } from './verify.js';
 export { verifySubtreeInclusion, verifySubtreeConsistency } from './subtree.js';
 export {
-  generateSignerKey, parseSignerKey, parseVerifierKey, verifierFromPublicKey, keyIdFor,
+  generateSignerKey, parseSignerKey, parseVerifierKey, verifierFromPublicKey, keyIdFor, renamedSigner, verifierKeyPem, publicKeyPem,
 } from './keys.js';
 export type { NoteSigner, NoteVerifier } from './keys.js';
 export { signNote, openNote } from './note.js';

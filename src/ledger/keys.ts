@@ -169,3 +169,26 @@ export function generateSignerKey(name: string, seed?: Uint8Array): { signerKey:
   const signer = signerFromSeed(name, s);
   return { signerKey: `PRIVATE+KEY+${formatKey(name, signer.keyId, s)}`, verifierKey: signer.verifierKey };
 }
+
+/**
+ * The same Ed25519 key under another name: each org's log signs with a key named after its checkpoint
+ * origin (C2SP tlog-checkpoint: the key name SHOULD match the origin line). The key ID changes with the name
+ * (C2SP signed-note: it hashes the name), the signatures do not.
+ */
+export function renamedSigner(signer: NoteSigner, name: string): NoteSigner {
+  checkKeyName(name);
+  const { key } = splitKey(signer.verifierKey, 'verifier key');
+  const keyId = keyIdFor(name, key);
+  return { name, keyId, verifierKey: formatKey(name, keyId, key), sign: (message) => signer.sign(message) };
+}
+
+/** A raw 32-byte Ed25519 public key as a SubjectPublicKeyInfo PEM (RFC 8410 §4), for openssl and cosign. */
+export function publicKeyPem(publicKey: Uint8Array): string {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) throw badKey('an Ed25519 public key is 32 bytes');
+  return publicKeyObject(publicKey).export({ format: 'pem', type: 'spki' }).toString();
+}
+
+/** The Ed25519 public key of a verifier key string as a SubjectPublicKeyInfo PEM. */
+export function verifierKeyPem(verifierKey: string): string {
+  return publicKeyPem(splitKey(verifierKey, 'verifier key').key);
+}

@@ -75,7 +75,14 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
   if (proof.length === 0) throw failed(`empty consistency proof from size ${size1} to ${size2}`);
   if (!isHash(root1)) throw failed('root1 is not a 32-byte hash');
   // Step 2: if size1 is an exact power of two, the proof omits its root; prepend it.
-  const path = isPowerOfTwo(size1) ? [root1, ...proof] : [...proof];
+  const { fr, sr } = consistencyRoots(size1, size2, isPowerOfTwo(size1) ? [root1, ...proof] : [...proof]);
+  // Step 7.
+  if (!bytesEqual(fr, root1)) throw failed(`consistency proof does not lead to the root of size ${size1}`);
+  if (!bytesEqual(sr, root2)) throw failed(`consistency proof does not lead to the root of size ${size2}`);
+}
+
+/** RFC 9162 §2.1.4.2 steps 3-7 over the full path: the two roots the proof leads to. */
+function consistencyRoots(size1: number, size2: number, path: readonly Hash[]): { fr: Hash; sr: Hash } {
   // Steps 3-4.
   let fn = size1 - 1;
   let sn = size2 - 1;
@@ -101,8 +108,26 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     fn = half(fn);
     sn = half(sn);
   }
-  // Step 7.
   if (sn !== 0) throw failed(`consistency proof from ${size1} to ${size2} is too short`);
-  if (!bytesEqual(fr, root1)) throw failed(`consistency proof does not lead to the root of size ${size1}`);
+  return { fr, sr };
+}
+
+/**
+ * The root of the first `size1` leaves that a consistency proof commits to, given that the proof leads to
+ * the trusted `root2` (RFC 9162 §2.1.4.2 with root1 unknown). Lets a verifier holding only a signed root
+ * learn the genuine root of a prefix from an untrusted proof: if the proof leads to root2, the prefix root
+ * it yields is the one root2 committed to (collision resistance). Undefined when size1 is a power of two
+ * (such a proof omits the prefix root, so it cannot tell it) or size1 is 0 or size2; throws when the proof
+ * does not lead to root2.
+ */
+export function prefixRootFromConsistencyProof(size1: number, size2: number, proof: readonly Hash[], root2: Hash): Hash | undefined {
+  checkCount(size1, 'size1');
+  checkCount(size2, 'size2');
+  if (size1 > size2) throw invalid(`consistency from size ${size1} to the smaller size ${size2}`);
+  if (size1 === 0 || size1 === size2 || isPowerOfTwo(size1)) return undefined;
+  checkProofHashes(proof);
+  if (proof.length === 0) throw failed(`empty consistency proof from size ${size1} to ${size2}`);
+  const { fr, sr } = consistencyRoots(size1, size2, proof);
   if (!bytesEqual(sr, root2)) throw failed(`consistency proof does not lead to the root of size ${size2}`);
+  return fr;
 }

@@ -59,10 +59,14 @@ function recordsFor(step: StepRecord, ctx: ProvenanceContext): StepRecord[] {
   });
 }
 
-/** The inputs of the given steps, one entry per distinct (path, digest), sorted. */
+/**
+ * The inputs of the given steps, one entry per distinct (path, digest), sorted. A workspace path is not a
+ * URI (it has no scheme and may hold spaces or `[`): it goes in `name` (in-toto ResourceDescriptor: "a name
+ * for the resource, such as a file name"), identified by its digest.
+ */
 function dependencies(records: StepRecord[]): ResourceDescriptor[] {
   const seen = new Map<string, ResourceDescriptor>();
-  for (const r of records) for (const f of r.inputs) seen.set(`${f.path}\0${f.sha256}`, { uri: f.path, digest: { sha256: f.sha256 } });
+  for (const r of records) for (const f of r.inputs) seen.set(`${f.path}\0${f.sha256}`, { name: f.path, digest: { sha256: f.sha256 } });
   return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 

@@ -28,6 +28,7 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   url: string;
+  /** The verifier key of the default org's log (each org's key is named after its origin: `evident log key`). */
   verifierKey: string;
   keyFile?: string;
   keyCreated: boolean;
@@ -65,7 +66,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const port = typeof address === 'object' && address ? address.port : options.port;
     const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
     return {
-      app, store, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, verifierKey: key.signer.verifierKey,
+      app, store, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, verifierKey: services.log.verifierKeyFor({ name: options.defaultOrg ?? 'default' }),
       keyFile: key.file, keyCreated: key.created, bootstrap, demo,
       async close() {
         await app.close();

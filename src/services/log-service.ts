@@ -2,7 +2,7 @@ import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
 import { canonicalMembers, mergeCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
   appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
-  inclusionProofPlan, leafHash, signNote, storedHashIndex, type Hash, type NoteSigner,
+  inclusionProofPlan, leafHash, renamedSigner, signNote, storedHashIndex, type Hash, type NoteSigner,
 } from '../ledger/index.js';
 import type { AppendContext, OrgRecord, RecordWriter, Store } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -64,6 +64,7 @@ export class LogService {
   readonly maxRange: number;
   private readonly frontiers = new Map<number, CachedFrontier>();
   private readonly lastCheckpoint = new Map<number, { size: number; root: string; note: string }>();
+  private readonly orgSigners = new Map<string, NoteSigner>();
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -71,13 +72,27 @@ export class LogService {
     this.maxRange = options.maxRange ?? 1000;
   }
 
-  get verifierKey(): string {
-    return this.signer.verifierKey;
+  /** C2SP tlog-checkpoint origin: the log key's name and the org, so each org's log is its own. */
+  origin(org: { name: string }): string {
+    return `${this.signer.name}/${org.name}`;
   }
 
-  /** C2SP tlog-checkpoint origin: the log key's name and the org, so each org's log is its own. */
-  origin(org: OrgRecord): string {
-    return `${this.signer.name}/${org.name}`;
+  /**
+   * The key that signs the org's checkpoints: the log key named after the origin (C2SP tlog-checkpoint:
+   * the key name SHOULD match the origin line), so a witness or verifier can map origin to key by name.
+   */
+  signerFor(org: { name: string }): NoteSigner {
+    let signer = this.orgSigners.get(org.name);
+    if (!signer) {
+      signer = renamedSigner(this.signer, this.origin(org));
+      this.orgSigners.set(org.name, signer);
+    }
+    return signer;
+  }
+
+  /** The C2SP verifier key of the org's log (`<origin>+<key id>+<public key>`), as `evident log key` prints it. */
+  verifierKeyFor(org: { name: string }): string {
+    return this.signerFor(org).verifierKey;
   }
 
   /**
@@ -197,7 +212,7 @@ export class LogService {
     const root = toHex(head.root);
     const cached = this.lastCheckpoint.get(org.id);
     if (cached && cached.size === head.size && cached.root === root) return cached.note;
-    const note = signNote(formatCheckpoint({ origin: this.origin(org), size: head.size, root: head.root }), [this.signer]);
+    const note = signNote(formatCheckpoint({ origin: this.origin(org), size: head.size, root: head.root }), [this.signerFor(org)]);
     this.lastCheckpoint.set(org.id, { size: head.size, root, note });
     return note;
   }

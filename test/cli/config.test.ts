@@ -14,7 +14,7 @@ describe('global options: flag > environment > ~/.evident.yml > default', () => 
   const file = configFile('host: http://file:1\norg: file-org\napi_token: file-token\noutput: json\n');
 
   it('takes the config file over defaults', () => {
-    expect(resolveGlobals({ config: file }, {})).toMatchObject({ host: 'http://file:1', org: 'file-org', apiToken: 'file-token', output: 'json' });
+    expect(resolveGlobals({ config: file }, {})).toMatchObject({ host: 'http://file:1', hostGiven: true, org: 'file-org', apiToken: 'file-token', output: 'json' });
   });
 
   it('takes the environment over the config file', () => {
@@ -31,7 +31,7 @@ describe('global options: flag > environment > ~/.evident.yml > default', () => 
   it('finds the config file through EVIDENT_CONFIG and falls back to defaults without one', () => {
     expect(resolveGlobals({}, { EVIDENT_CONFIG: file }).org).toBe('file-org');
     const none = path.join(tempDir(), 'missing.yml');
-    expect(resolveGlobals({ config: none }, {})).toMatchObject({ host: 'http://127.0.0.1:8080', org: 'default', apiToken: undefined, output: 'table' });
+    expect(resolveGlobals({ config: none }, {})).toMatchObject({ host: 'http://127.0.0.1:8080', hostGiven: false, org: 'default', apiToken: undefined, output: 'table' });
   });
 
   it('names what is wrong with a bad config file', () => {

@@ -1,9 +1,10 @@
+import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/core/index.js';
-import { leafHash, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../../src/ledger/index.js';
+import { leafHash, openCheckpoint, parseVerifierKey, storedHashIndex, verifyConsistency, verifyInclusion } from '../../src/ledger/index.js';
 import { LogService, loadLogKey } from '../../src/services/index.js';
 import { openStore } from '../../src/store/index.js';
 import { evident, startServerProcess, type ServerProcess } from '../helpers/cli.js';
@@ -49,6 +50,11 @@ describe('evident log and evident verify log against a real server', () => {
   it('prints the key, the checkpoint verbatim, entries and proofs for outside verifiers', async () => {
     const key = await evident(['log', 'key'], env);
     expect(key.stdout.trim()).toBe(server.verifierKey);
+    expect(parseVerifierKey(server.verifierKey).name).toMatch(/\/default$/); // the key name is the origin
+    const pem = await evident(['log', 'key', '--pem'], env);
+    expect(pem.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n$/);
+    const raw = createPublicKey(pem.stdout).export({ format: 'der', type: 'spki' }).subarray(12);
+    expect(raw.toString('base64')).toBe(Buffer.from(server.verifierKey.split('+').slice(2).join('+'), 'base64').subarray(1).toString('base64'));
     const note = await evident(['log', 'checkpoint'], env);
     const cp = openCheckpoint(note.stdout, [parseVerifierKey(server.verifierKey)]);
     expect(cp.size).toBe(12);
@@ -111,12 +117,21 @@ describe('evident log and evident verify log against a real server', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/\[FAIL\] entry 7 /);
     // A careful forger also rewrites the leaf hash column: the signed root still names index 7.
-    db.prepare('UPDATE log_entries SET leaf_hash = ? WHERE idx = 7').run(Buffer.from(leafHash(new TextEncoder().encode(forged))));
-    db.close();
+    const forgedLeaf = Buffer.from(leafHash(new TextEncoder().encode(forged)));
+    db.prepare('UPDATE log_entries SET leaf_hash = ? WHERE idx = 7').run(forgedLeaf);
     const json = await evident(['verify', 'log', '--full', '--output', 'json'], env);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, first_bad_index: 7 });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, first_bad_index: 7, first_bad_range: [7, 7] });
     expect(json.stderr).toMatch(/entry 7/);
+    // F8: with its level-0 stored hash rewritten too, entry 7 (odd) was reported as entry 6. The signed root
+    // commits to entries 6 and 7 only through their parent now: both are named, never 6 alone.
+    db.exec('DROP TRIGGER log_hashes_no_update');
+    db.prepare('UPDATE log_hashes SET hash = ? WHERE hidx = ?').run(forgedLeaf, storedHashIndex(0, 7));
+    db.close();
+    const pair = await evident(['verify', 'log', '--full', '--output', 'json'], env);
+    expect(pair.code).toBe(1);
+    expect(JSON.parse(pair.stdout)).toMatchObject({ ok: false, first_bad_index: 6, first_bad_range: [6, 7] });
+    expect(pair.stderr).toMatch(/entry 6 or 7 is not the entry the signed tree committed to/);
   });
 
   it('exits 1 printing both checkpoints when the server serves a forked or rolled-back log', async () => {

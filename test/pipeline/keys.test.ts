@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EvidentError } from '../../src/core/index.js';
 import { inTotoKeyId } from '../../src/formats/index.js';
@@ -116,6 +116,13 @@ describe('evident keys (CLI)', () => {
     expect(list.stdout).toMatch(/KEY ID\s+NAME\s+TRUSTED\s+WORKSPACE KEY/);
     expect(list.stdout).toMatch(new RegExp(`${key.key_id}\\s+ci\\s+yes\\s+yes`));
     expect(list.stdout).toMatch(new RegExp(`${otherKey.key_id}\\s+build-server\\s+yes`));
+    // --pem: each key as SubjectPublicKeyInfo PEM that openssl/Node read back to the same raw key
+    const pem = await evident(['keys', 'list', '--pem', '--workspace', ws]);
+    expect(pem.code, pem.stderr).toBe(0);
+    const blocks = pem.stdout.split(/^# /m).filter(Boolean);
+    const raw = (b: string) => createPublicKey(b.slice(b.indexOf('-----BEGIN'))).export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
+    const byTitle = Object.fromEntries(blocks.map((b) => [b.split('\n')[0], `ed25519:${raw(b)}`]));
+    expect(byTitle).toEqual({ [`ci (key id ${key.key_id})`]: key.public_key, [`build-server (key id ${otherKey.key_id})`]: otherKey.public_key });
 
     const again = await evident(['keys', 'generate', '--workspace', ws]);
     expect(again.code).toBe(1);

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/core/index.js';
 import { EvidentClient } from '../../src/client/index.js';
@@ -22,6 +23,13 @@ describe('log endpoints', () => {
     const cp = openCheckpoint(res.body, [parseVerifierKey(key.verifier_key)]);
     expect(cp.origin).toBe(key.origin);
     expect(cp.size).toBe(1234);
+    // C2SP tlog-checkpoint: the signature line's key name is the origin (interop W1)
+    expect(parseVerifierKey(key.verifier_key).name).toBe(key.origin);
+    expect(res.body).toContain(`\n\u2014 ${key.origin} `);
+    // The same key as PEM: openssl's SubjectPublicKeyInfo, the raw key after the 12-byte Ed25519 header
+    const der = createPublicKey(key.public_key_pem).export({ format: 'der', type: 'spki' });
+    expect(der.subarray(0, 12).toString('hex')).toBe('302a300506032b6570032100');
+    expect(Buffer.from(der.subarray(12)).toString('base64')).toBe(Buffer.from(Buffer.from(key.verifier_key.split('+').slice(2).join('+'), 'base64').subarray(1)).toString('base64'));
   });
 
   it('pages through entries with next_cursor, end exclusive', async () => {

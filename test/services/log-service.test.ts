@@ -65,9 +65,12 @@ describe.each(engines())('log service on $name', (engine) => {
 
   it('serves a signed checkpoint whose every inclusion and consistency proof verifies', async () => {
     const note = await log.checkpoint(org);
-    const verifier = parseVerifierKey(log.verifierKey);
+    const verifier = parseVerifierKey(log.verifierKeyFor(org));
     const cp = openCheckpoint(note, [verifier]);
-    expect(cp.origin).toBe(`${verifier.name}/acme`);
+    // C2SP tlog-checkpoint: the key name is the origin (interop W1)
+    expect(cp.origin).toBe(verifier.name);
+    expect(cp.origin).toMatch(/\/acme$/);
+    expect(note).toMatch(new RegExp(`\n— ${cp.origin} `));
     expect(cp.size).toBe(await log.size(org));
     const { items: entries } = await log.entries(org, 0, cp.size);
     expect(entries).toHaveLength(Math.min(cp.size, log.maxRange));
@@ -124,8 +127,11 @@ describe.each(engines())('log service on $name', (engine) => {
     const other = await store.orgs.create('globex', fixed.toISOString());
     await log.append(other, 'test', { hello: 'globex' });
     expect(await log.size(other)).toBe(1);
-    const cp = openCheckpoint(await log.checkpoint(other), [parseVerifierKey(log.verifierKey)]);
+    const note = await log.checkpoint(other);
+    const cp = openCheckpoint(note, [parseVerifierKey(log.verifierKeyFor(other))]);
     expect(cp.origin.endsWith('/globex')).toBe(true);
+    // another org's key (same Ed25519 key, another name) does not open it
+    expect(() => openCheckpoint(note, [parseVerifierKey(log.verifierKeyFor(org))])).toThrow();
     expect(cp.size).toBe(1);
   });
 });

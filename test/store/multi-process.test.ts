@@ -39,7 +39,7 @@ describe.runIf(PG_URL)('two processes appending to one PostgreSQL log', () => {
     await Promise.all(['a', 'b'].map((w) => run([PG_URL!, schema, 'acme', key.signerKey, w, String(perWorker), startAt])));
     const org = (await store.orgs.get('acme'))!;
     const log = new LogService(store, parseSignerKey(key.signerKey), { maxRange: 5000 });
-    const cp = openCheckpoint(await log.checkpoint(org), [parseVerifierKey(key.verifierKey)]);
+    const cp = openCheckpoint(await log.checkpoint(org), [parseVerifierKey(log.verifierKeyFor(org))]);
     expect(cp.size).toBe(2 * perWorker);
     const { items: entries } = await log.entries(org, 0, cp.size);
     expect(entries.map((e) => e.index)).toEqual(Array.from({ length: cp.size }, (_, i) => i));

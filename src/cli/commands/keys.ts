@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import {
   generateWorkspaceKey, keysDir, loadWorkspaceSigner, readPublicKeyFile, trustPublicKey, trustedKeys,
 } from '../../pipeline/index.js';
+import { publicKeyPem } from '../../ledger/index.js';
 import { action, type Ctx } from '../context.js';
 
 // `evident keys generate|list|trust` (seed 003 §4.3 and §9.3): the Ed25519 keys `evident run --sign` signs
@@ -30,16 +31,23 @@ async function generate(opts: WorkspaceFlag & { name?: string; force?: boolean }
   });
 }
 
-async function list(opts: WorkspaceFlag & { trusted?: boolean }, ctx: Ctx): Promise<void> {
+async function list(opts: WorkspaceFlag & { trusted?: boolean; pem?: boolean }, ctx: Ctx): Promise<void> {
   const workspace = workspaceOf(opts);
   const own = loadWorkspaceSigner(workspace);
   const trusted = trustedKeys(workspace);
-  const rows = trusted.map((t) => ({ key_id: t.keyId, name: t.name, public_key: t.text, trusted: true, workspace_key: t.keyId === own?.keyId }));
+  const pem = (hex: string) => publicKeyPem(new Uint8Array(Buffer.from(hex, 'hex')));
+  const rows = trusted.map((t) => ({
+    key_id: t.keyId, name: t.name, public_key: t.text, public_key_pem: pem(t.publicHex), trusted: true, workspace_key: t.keyId === own?.keyId,
+  }));
   if (own && !rows.some((r) => r.workspace_key) && !opts.trusted) {
-    rows.unshift({ key_id: own.keyId, name: '', public_key: own.text, trusted: false, workspace_key: true });
+    rows.unshift({ key_id: own.keyId, name: '', public_key: own.text, public_key_pem: pem(own.publicHex), trusted: false, workspace_key: true });
   }
   ctx.printer.result(rows, () => {
     if (rows.length === 0) return ctx.printer.info(`No keys in ${keysDir(workspace)}: run evident keys generate`);
+    if (opts.pem) {
+      for (const r of rows) ctx.printer.text(`# ${r.name || 'workspace key'} (key id ${r.key_id})\n${r.public_key_pem}`);
+      return;
+    }
     ctx.printer.table(
       ['KEY ID', 'NAME', 'TRUSTED', 'WORKSPACE KEY'],
       rows.map((r) => [r.key_id, r.name || '-', r.trusted ? 'yes' : 'no', r.workspace_key ? 'yes' : '']),
@@ -85,8 +93,9 @@ appears in receipts, DSSE signatures and in-toto link file names. See docs/recei
     .command('list')
     .description('List the workspace key and the trusted keys: key id, name, trusted')
     .option('--trusted', 'only the trusted keys')
+    .option('--pem', 'print each public key as SubjectPublicKeyInfo PEM (openssl, cosign), after a "# name (key id)" line')
     .option(...workspaceOption)
-    .addHelpText('after', '\nExamples:\n  evident keys list\n  evident keys list --trusted --output json')
+    .addHelpText('after', '\nExamples:\n  evident keys list\n  evident keys list --trusted --output json\n  evident keys list --pem')
     .action(action(list));
   keys
     .command('trust')

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
+import { verifierKeyPem } from '../../ledger/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 
-export async function logKey(_opts: object, ctx: Ctx): Promise<void> {
+/** `evident log key [--pem]`: the org's verifier key; the PEM is derived here from it, not taken from the server. */
+export async function logKey(opts: { pem?: boolean }, ctx: Ctx): Promise<void> {
   const key = await ctx.client().logKey();
-  ctx.printer.result(key, () => ctx.printer.text(key.verifier_key));
+  const pem = verifierKeyPem(key.verifier_key);
+  ctx.printer.result({ verifier_key: key.verifier_key, origin: key.origin, public_key_pem: pem }, () => ctx.printer.text(opts.pem ? pem : key.verifier_key));
 }
 
 export async function logCheckpoint(_opts: object, ctx: Ctx): Promise<void> {
@@ -73,7 +76,12 @@ export function registerLog(program: Command): void {
   const log = program
     .command('log')
     .description("Read the org's tamper-evident log: key, checkpoint, entries and proofs (for scripts and outside verifiers)");
-  log.command('key').description('Print the log verifier key (C2SP signed-note format)').action(action(logKey));
+  log
+    .command('key')
+    .description("Print the org's log verifier key (C2SP signed-note format; its name is the checkpoint origin)")
+    .option('--pem', 'print the Ed25519 public key as SubjectPublicKeyInfo PEM instead (openssl, cosign)')
+    .addHelpText('after', '\nExamples:\n  evident log key > log.vkey\n  evident log key --pem > log.pem && openssl pkey -pubin -in log.pem -noout -text')
+    .action(action(logKey));
   log.command('checkpoint').description('Print the latest signed checkpoint, verbatim').action(action(logCheckpoint));
   log
     .command('entries')

@@ -4,7 +4,9 @@ import { EvidentError } from '../../core/index.js';
 import { parseVerifierKey } from '../../ledger/index.js';
 import { action, type Ctx } from '../context.js';
 import { readTextFile } from '../flags.js';
-import { checkCheckpoint, type Check } from '../verify/log-verifier.js';
+import { logOrigin, type Check } from '../verify/log-verifier.js';
+import { checkRememberedCheckpoint, printConflict, type RememberedCheckpoint } from '../verify/remembered.js';
+import { VerifierState } from '../verify/state.js';
 
 // The package code validates with TypeBox (hundreds of modules): loaded when a command runs, not at start-up.
 const packages = () => Promise.all([import('../verify/build-package.js'), import('../verify/evidence-package.js')]).then(([b, e]) => ({ ...b, ...e }));
@@ -18,25 +20,44 @@ function report(ctx: Ctx, subject: string, checks: Check[]): void {
   if (!ok) throw new EvidentError('VERIFICATION_FAILED', checks.find((c) => !c.ok)!.message);
 }
 
+/** The package checks with the remembered-checkpoint check placed after the signature check it relies on. */
+function withSeen(checks: Check[], seen: RememberedCheckpoint | undefined): Check[] {
+  if (!seen || !checks[0]?.ok) return checks;
+  return [checks[0], seen.check, ...checks.slice(1)];
+}
+
+/** A fork or rollback ends the command at once (exit 1), printing both signed notes, as `verify log` does. */
+function refuseConflict(ctx: Ctx, subject: string, keyText: string, seen: RememberedCheckpoint): void {
+  if (seen.check.ok) return;
+  ctx.printer.result({ ok: false, subject, checks: [seen.check], conflict: seen.conflict }, () => {
+    ctx.printer.text(`[FAIL] ${seen.check.message}`);
+    if (seen.conflict) printConflict(ctx.printer, keyText, seen.conflict);
+  });
+  throw new EvidentError('VERIFICATION_FAILED', seen.check.message);
+}
+
 async function collect(ctx: Ctx, ref: string, key?: string) {
   const { keyText, verifier, origin } = await trustedLogKey(ctx, key);
   const client = ctx.client();
   const note = await client.checkpoint();
-  const cp = checkCheckpoint(note, verifier, origin);
+  const state = new VerifierState(ctx.globals.stateDir);
+  const seen = await checkRememberedCheckpoint({ state, origin, verifier, note, source: client, served: true });
+  refuseConflict(ctx, ref, keyText, seen);
   const { buildArtifactPackage, verifyPackage } = await packages();
-  return { verifyPackage, verifier, pkg: await buildArtifactPackage(client, ctx.globals.org, ref, keyText, note, cp) };
+  const pkg = await buildArtifactPackage(client, ctx.globals.org, ref, keyText, note, seen.checkpoint);
+  return { verifyPackage, verifier, pkg, seen };
 }
 
 /** `evident verify artifact REF`: every entry about the artifact is proven included under the current checkpoint. */
 export async function verifyArtifact(opts: { key?: string }, ctx: Ctx, [ref]: string[]): Promise<void> {
-  const { verifyPackage, verifier, pkg } = await collect(ctx, ref!, opts.key);
-  report(ctx, pkg.subject.fingerprint, verifyPackage(pkg, verifier));
+  const { verifyPackage, verifier, pkg, seen } = await collect(ctx, ref!, opts.key);
+  report(ctx, pkg.subject.fingerprint, withSeen(verifyPackage(pkg, verifier), seen));
 }
 
 /** `evident export artifact REF -o FILE`: the same proof, written as one file for offline checking. */
 export async function exportArtifact(opts: { key?: string; out: string }, ctx: Ctx, [ref]: string[]): Promise<void> {
-  const { verifyPackage, verifier, pkg } = await collect(ctx, ref!, opts.key);
-  const checks = verifyPackage(pkg, verifier);
+  const { verifyPackage, verifier, pkg, seen } = await collect(ctx, ref!, opts.key);
+  const checks = withSeen(verifyPackage(pkg, verifier), seen);
   if (!checks.every((c) => c.ok)) report(ctx, pkg.subject.fingerprint, checks);
   fs.writeFileSync(opts.out, JSON.stringify(pkg, null, 2) + '\n', { flag: 'w' });
   ctx.printer.result({ file: opts.out, subject: pkg.subject, entries: pkg.entries.length }, () =>
@@ -44,8 +65,12 @@ export async function exportArtifact(opts: { key?: string; out: string }, ctx: C
   );
 }
 
-/** `evident verify package FILE`: offline, no server. */
-export async function verifyPackageFile(opts: { key?: string }, ctx: Ctx, [file]: string[]): Promise<void> {
+/**
+ * `evident verify package FILE`: offline, no server needed. Its checkpoint is compared with the one this
+ * client remembers for the log (same size: same root); when a host is given (--host, EVIDENT_HOST or the
+ * config file) and not --offline, the server is asked for the consistency proof between the two sizes.
+ */
+export async function verifyPackageFile(opts: { key?: string; offline?: boolean }, ctx: Ctx, [file]: string[]): Promise<void> {
   const { parsePackage, verifyPackage } = await packages();
   const pkg = parsePackage(readTextFile('FILE', file!), file!);
   const explicit = opts.key ?? process.env.EVIDENT_VERIFIER_KEY;
@@ -54,7 +79,24 @@ export async function verifyPackageFile(opts: { key?: string }, ctx: Ctx, [file]
   } else if (explicit !== pkg.verifier_key) {
     ctx.printer.info('Note: the package names another key than --key; checking against --key.');
   }
-  report(ctx, pkg.subject.fingerprint, verifyPackage(pkg, parseVerifierKey(explicit ?? pkg.verifier_key)));
+  const verifier = parseVerifierKey(explicit ?? pkg.verifier_key);
+  const checks = verifyPackage(pkg, verifier);
+  let seen: RememberedCheckpoint | undefined;
+  // A key taken from the package itself is not trusted, so what it signed is neither compared nor remembered.
+  if (checks[0]?.ok && explicit !== undefined) {
+    const state = new VerifierState(ctx.globals.stateDir);
+    const origin = logOrigin(verifier, pkg.org);
+    let source: ReturnType<Ctx['client']> | undefined;
+    if (ctx.globals.hostGiven && !opts.offline && pkg.org === ctx.globals.org) {
+      // Proofs only from the host that serves this very log: another log's proofs would look like a fork.
+      const client = ctx.client();
+      if ((await client.logKey()).origin === origin) source = client;
+      else ctx.printer.info(`Note: ${ctx.globals.host} serves another log than ${origin}; checking against the last checkpoint seen offline.`);
+    }
+    seen = await checkRememberedCheckpoint({ state, origin, verifier, note: pkg.checkpoint, source, served: false });
+    refuseConflict(ctx, pkg.subject.fingerprint, explicit, seen);
+  }
+  report(ctx, pkg.subject.fingerprint, withSeen(checks, seen));
 }
 
 export function registerProveArtifact(verify: Command, program: Command): void {
@@ -62,13 +104,25 @@ export function registerProveArtifact(verify: Command, program: Command): void {
     .command('artifact <ref>')
     .description('Prove every log entry about an artifact is included under the current signed checkpoint')
     .option('--key <verifier-key>', 'the log verifier key to trust (default: pinned on first use)')
-    .addHelpText('after', '\nExample:\n  evident verify artifact runner:16d9990')
+    .addHelpText(
+      'after',
+      '\nLike verify log, the checkpoint must be consistent with the last one seen (~/.evident/checkpoints/),\n' +
+        'which it then replaces. Exit status: 0 verified, 1 verification failed (or forked or rolled-back log).\n' +
+        'Example:\n  evident verify artifact runner:16d9990',
+    )
     .action(action(verifyArtifact));
   verify
     .command('package <file>')
     .description('Check an evidence package offline: checkpoint signature, inclusion proofs, evidence digests')
     .option('--key <verifier-key>', "the log's verifier key (env EVIDENT_VERIFIER_KEY); without it the package's own key is trusted, with a warning")
-    .addHelpText('after', '\nExit status: 0 verified, 1 verification failed.\nExample:\n  evident verify package runner.evidence.json --key "$(cat log.pub)"')
+    .option('--offline', 'do not ask the host for a consistency proof with the last checkpoint seen, even when a host is given')
+    .addHelpText(
+      'after',
+      '\nWith --key, the package\'s checkpoint is checked against the last one this client saw for the log\n' +
+        '(~/.evident/checkpoints/): the same root at the same size offline, and, when a host is given and not\n' +
+        '--offline, a consistency proof from the host. A fork or rollback prints both signed checkpoints.\n' +
+        'Exit status: 0 verified, 1 verification failed (or forked log), 3 host unreachable.\nExample:\n  evident verify package runner.evidence.json --key "$(cat log.pub)"',
+    )
     .action(action(verifyPackageFile));
   const exp = program.command('export').description('Write evidence packages');
   exp
@@ -76,6 +130,6 @@ export function registerProveArtifact(verify: Command, program: Command): void {
     .description('Write an evidence package for an artifact: its entries, proofs, checkpoint and evidence files')
     .requiredOption('-o, --out <file>', 'where to write the package (JSON)')
     .option('--key <verifier-key>', 'the log verifier key to trust (default: pinned on first use)')
-    .addHelpText('after', '\nExample:\n  evident export artifact 9af401c4 -o runner.evidence.json && evident verify package runner.evidence.json')
+    .addHelpText('after', '\nThe checkpoint must be consistent with the last one seen, as for verify log.\nExample:\n  evident export artifact 9af401c4 -o runner.evidence.json && evident verify package runner.evidence.json')
     .action(action(exportArtifact));
 }

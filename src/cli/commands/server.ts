@@ -33,7 +33,8 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
   const info = { url: server.url, store, verifier_key: server.verifierKey, first_admin: server.bootstrap ?? null, demo };
   out.result(info, () => {
     out.text(`Evident is listening on ${server.url} (store: ${store})`);
-    out.text(`Log verifier key: ${server.verifierKey}${server.keyCreated ? `  (new key written to ${server.keyFile})` : ''}`);
+    out.text(`Log verifier key of organisation ${opts.defaultOrg}: ${server.verifierKey}${server.keyCreated ? `  (new key written to ${server.keyFile})` : ''}`);
+    out.text('(each organisation\'s log key is named after its checkpoint origin: evident log key --org ORG prints it)');
     if (opts.insecureLocal) out.text('WARNING: --insecure-local: requests from this machine without a token act as admin.');
     if (server.bootstrap) {
       out.text('');

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { EvidentError, toHex } from '../../core/index.js';
-import { openCheckpoint, type Checkpoint } from '../../ledger/index.js';
 import { trustedLogKey } from '../verify/pinned-key.js';
 import { action, type Ctx } from '../context.js';
 import { VerifierState } from '../verify/state.js';
-import { checkAgainstPrevious, checkAllEntries, checkCheckpoint, type VerifyLogReport } from '../verify/log-verifier.js';
+import { checkAllEntries, type VerifyLogReport } from '../verify/log-verifier.js';
+import { checkRememberedCheckpoint, printConflict } from '../verify/remembered.js';
 
 export interface VerifyLogOptions {
   full?: boolean;
@@ -23,42 +23,28 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
   const { keyText, verifier, origin } = await trustedLogKey(ctx, opts.key);
 
   const note = await client.checkpoint();
-  const current = checkCheckpoint(note, verifier, origin);
+  const seen = await checkRememberedCheckpoint({ state, origin, verifier, note, source: client, served: true });
+  const current = seen.checkpoint;
   const report: VerifyLogReport = {
-    ok: true, origin, size: current.size, root: toHex(current.root), previous: null,
-    checks: [{ ok: true, message: `Checkpoint signature valid (${verifier.name}+${verifier.keyId.toString(16).padStart(8, '0')})` }],
-    conflict: null, first_bad_index: null,
+    ok: true, origin, size: current.size, root: toHex(current.root),
+    previous: seen.previous && { size: seen.previous.size, root: seen.previous.root },
+    checks: [{ ok: true, message: `Checkpoint signature valid (${verifier.name}+${verifier.keyId.toString(16).padStart(8, '0')})` }, seen.check],
+    conflict: seen.conflict, first_bad_index: null, first_bad_range: null,
   };
-
-  const previousNote = state.latestCheckpoint(origin);
-  let previous: Checkpoint | undefined;
-  if (previousNote !== undefined) {
-    previous = openCheckpoint(previousNote, [verifier]);
-    report.previous = { size: previous.size, root: toHex(previous.root) };
-    const check = await checkAgainstPrevious(client, previous, current);
-    report.checks.push({ ok: check.ok, message: check.message });
-    if (check.kind) report.conflict = { kind: check.kind, previous: previousNote, current: note };
-  } else {
-    report.checks.push({ ok: true, message: `First checkpoint seen for ${origin}: remembered for next time` });
-  }
 
   if (opts.full && !report.conflict) {
     const progress = current.size > 10_000 ? (done: number, total: number) => printer.info(`re-derived ${done}/${total} entries`) : undefined;
     const check = await checkAllEntries(client, current, globals.org, progress);
     report.checks.push({ ok: check.ok, message: check.message });
     report.first_bad_index = check.firstBad;
+    report.first_bad_range = check.firstBadRange;
   }
 
   report.ok = report.checks.every((c) => c.ok);
-  // Remember only a checkpoint that extends what was seen, never one that contradicts it.
-  if (!report.conflict && (!previous || current.size >= previous.size)) state.saveCheckpoint(origin, note);
 
   printer.result(report, () => {
     for (const c of report.checks) printer.text(`${c.ok ? '[OK]' : '[FAIL]'} ${c.message}`);
-    if (report.conflict) {
-      printer.text(`\nThe log contradicts itself (${report.conflict.kind}). Both checkpoints are signed by ${keyText}:\n`);
-      printer.text(`--- previously seen ---\n${report.conflict.previous}--- now served ---\n${report.conflict.current}`);
-    }
+    if (report.conflict) printConflict(printer, keyText, report.conflict);
   });
   if (!report.ok) {
     const failed = report.checks.find((c) => !c.ok)!;

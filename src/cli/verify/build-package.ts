@@ -1,12 +1,62 @@
-import { EvidentError, toBase64 } from '../../core/index.js';
+import { EvidentError, bytesEqual, toBase64, toHex } from '../../core/index.js';
 import type { EvidentClient } from '../../client/index.js';
-import type { Checkpoint } from '../../ledger/index.js';
+import { TreeBuilder, appendLeaves, inclusionProof, leafHash, type Checkpoint, type Hash } from '../../ledger/index.js';
+import { selectAboutArtifact, summarizeEntry, type EntrySummary } from './artifact-scope.js';
 import { PACKAGE_FORMAT, type EvidencePackage } from './evidence-package.js';
 
+const encoder = new TextEncoder();
+
 /**
- * Collects, from the server, every log entry about one artifact (its flows and trails, its reports, its
- * attestations), each with an inclusion proof against `checkpoint`. Nothing here is trusted: the result
- * is checked by verifyPackage().
+ * Reads the whole log up to `cp` and re-derives its tree: every leaf hash from its entry text, and the
+ * root, which must be the signed one. What is chosen from these entries is then chosen from the signed log
+ * itself, whatever the server's tables say; and the inclusion proofs are computed here, from these leaves.
+ * Only each entry's leaf and the few fields the choice reads are kept, so memory stays small on a big log.
+ */
+async function chooseFromSignedLog(client: EvidentClient, cp: Checkpoint, fingerprint: string): Promise<{ indexes: number[]; leaves: Hash[] }> {
+  const leaves: Hash[] = [];
+  const summaries: { index: number; f: EntrySummary }[] = [];
+  const builder = new TreeBuilder();
+  while (leaves.length < cp.size) {
+    const page = await client.logEntries(leaves.length, cp.size);
+    if (page.items.length === 0) break;
+    for (const item of page.items) {
+      if (item.index !== leaves.length) throw new EvidentError('VERIFICATION_FAILED', `the server skipped or repeated log entries at index ${leaves.length}`);
+      const leaf = leafHash(encoder.encode(item.entry));
+      const f = summarizeEntry(item.entry, fingerprint);
+      if (f) summaries.push({ index: item.index, f });
+      leaves.push(leaf);
+      builder.append(leaf);
+    }
+  }
+  if (leaves.length !== cp.size || !bytesEqual(builder.root(), cp.root)) {
+    throw new EvidentError('VERIFICATION_FAILED', `the log entries served are not the tree of the signed checkpoint (size ${cp.size}); run evident verify log --full`);
+  }
+  return { indexes: selectAboutArtifact(summaries, fingerprint), leaves };
+}
+
+/** The texts of the chosen entries, read again a range at a time; each must be the text whose leaf was re-derived. */
+async function chosenTexts(client: EvidentClient, indexes: number[], leaves: Hash[]): Promise<Map<number, string>> {
+  const texts = new Map<number, string>();
+  for (let i = 0; i < indexes.length;) {
+    let j = i;
+    while (j + 1 < indexes.length && indexes[j + 1] === indexes[j]! + 1 && j + 1 - i < 1000) j++;
+    const page = await client.logEntries(indexes[i]!, indexes[j]! + 1);
+    for (const item of page.items) {
+      if (bytesEqual(leafHash(encoder.encode(item.entry)), leaves[item.index] ?? new Uint8Array())) texts.set(item.index, item.entry);
+    }
+    for (let k = i; k <= j; k++) {
+      if (!texts.has(indexes[k]!)) throw new EvidentError('VERIFICATION_FAILED', `the server returned another text for log entry ${indexes[k]!} than a moment ago`);
+    }
+    i = j + 1;
+  }
+  return texts;
+}
+
+/**
+ * Collects every log entry about one artifact (docs/log.md, "Evidence packages": its reports, flows and
+ * trails, the attestations on it or its trails, snapshots, expectations, exemptions, and the policies and
+ * attestation types that judged it), each with an inclusion proof against `checkpoint`, and the evidence
+ * files they reference. The result is checked again by verifyPackage().
  */
 export async function buildArtifactPackage(
   client: EvidentClient, org: string, ref: string, verifierKey: string, note: string, cp: Checkpoint,
@@ -16,22 +66,16 @@ export async function buildArtifactPackage(
   if (fingerprints.length !== 1) {
     throw new EvidentError('INVALID_ARGUMENT', `${ref} names ${fingerprints.length} artifacts; give a longer fingerprint prefix`);
   }
-  const indexes = new Set<number>();
-  for (const a of items) {
-    indexes.add(a.entry_index);
-    for (const att of a.attestations) indexes.add(att.entry_index);
-    indexes.add((await client.getFlow(a.flow)).entry_index);
-    indexes.add((await client.getTrail(a.flow, a.trail)).entry_index);
-  }
-  const entries: EvidencePackage['entries'] = [];
-  for (const index of [...indexes].sort((x, y) => x - y)) {
-    if (index >= cp.size) continue; // logged after this checkpoint: proven by the next one
-    const page = await client.logEntries(index, index + 1);
-    const entry = page.items[0];
-    if (!entry || entry.index !== index) throw new EvidentError('VERIFICATION_FAILED', `the server did not return log entry ${index}`);
-    const proof = await client.inclusionProof({ index, treeSize: cp.size });
-    entries.push({ index, leaf_hash: entry.leaf_hash, entry: entry.entry, inclusion_proof: proof.hashes });
-  }
+  const fingerprint = fingerprints[0]!;
+  const { indexes, leaves } = await chooseFromSignedLog(client, cp, fingerprint);
+  const texts = await chosenTexts(client, indexes, leaves);
+  const stored = new Map(appendLeaves(0, [], leaves).stored.map((x) => [x.index, x.hash] as const));
+  const entries: EvidencePackage['entries'] = indexes.map((index) => ({
+    index,
+    leaf_hash: toHex(leaves[index]!),
+    entry: texts.get(index)!,
+    inclusion_proof: inclusionProof(index, cp.size, stored).map(toHex),
+  }));
   // The evidence files the entries commit to travel with them, so the package checks offline.
   const digests = new Set<string>();
   for (const e of entries) {
@@ -40,5 +84,5 @@ export async function buildArtifactPackage(
   }
   const blobs: EvidencePackage['blobs'] = [];
   for (const digest of [...digests].sort()) blobs.push({ digest, data_base64: toBase64(await client.evidenceBytes(digest)) });
-  return { format: PACKAGE_FORMAT, org, subject: { type: 'artifact', fingerprint: fingerprints[0]! }, verifier_key: verifierKey, checkpoint: note, entries, blobs };
+  return { format: PACKAGE_FORMAT, org, subject: { type: 'artifact', fingerprint }, verifier_key: verifierKey, checkpoint: note, entries, blobs };
 }

@@ -4,7 +4,7 @@ import { Check as isValid, Errors } from 'typebox/value';
 import { EvidentError, fromBase64, fromHex, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
 import { leafHash, openCheckpoint, verifyInclusion, type NoteVerifier } from '../../ledger/index.js';
-import type { Check } from './log-verifier.js';
+import { logOrigin, type Check } from './log-verifier.js';
 
 /**
  * An evidence package: everything needed to prove, offline and without the server, what the log says
@@ -61,7 +61,7 @@ interface EntryFields {
  */
 export function verifyPackage(pkg: EvidencePackage, verifier: NoteVerifier): Check[] {
   const checks: Check[] = [];
-  const origin = `${verifier.name}/${pkg.org}`;
+  const origin = logOrigin(verifier, pkg.org);
   let cp;
   try {
     cp = openCheckpoint(pkg.checkpoint, [verifier]);

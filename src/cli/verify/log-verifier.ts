@@ -1,7 +1,8 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
 import {
-  EMPTY_ROOT, TreeBuilder, leafHash, openCheckpoint, rootOfLeaves, verifyConsistency, type Checkpoint, type Hash, type NoteVerifier,
+  EMPTY_ROOT, TreeBuilder, appendLeaves, leafHash, openCheckpoint, prefixRootFromConsistencyProof, rootFromInclusionProof, treeRoot, verifyConsistency,
+  type Checkpoint, type Hash, type NoteVerifier,
 } from '../../ledger/index.js';
 
 /** What the verifier needs from a log server; the HTTP client provides it. Everything it returns is untrusted. */
@@ -9,6 +10,8 @@ export interface LogSource {
   checkpoint(): Promise<string>;
   consistencyProof(from: number, to?: number): Promise<{ hashes: string[] }>;
   logEntries(start: number, end?: number): Promise<{ items: { index: number; leaf_hash: string; entry: string }[]; next_cursor: string | null }>;
+  /** Optional: lets a full check that failed judge prefixes whose size is a power of two. */
+  inclusionProof?(q: { index: number; treeSize: number }): Promise<{ hashes: string[] }>;
 }
 
 export interface Check {
@@ -25,15 +28,40 @@ export interface VerifyLogReport {
   checks: Check[];
   /** Set when the log contradicts what was seen before: both signed notes, the proof of a rollback or fork. */
   conflict: { kind: 'rollback' | 'fork'; previous: string; current: string } | null;
-  /** Set by a full check that finds an entry that does not match the signed tree. */
+  /** Set by a full check that finds an entry that does not match the signed tree: every entry before it is unchanged. */
   first_bad_index: number | null;
+  /** The first changed entry is within [from, to]; from = to when it is known exactly. */
+  first_bad_range: [number, number] | null;
 }
 
 const encoder = new TextEncoder();
 
+/**
+ * The checkpoint origin of an org's log under a verifier key. Each org's log key is named after its origin
+ * (`evident.<host>/<org>`, C2SP tlog-checkpoint: the key name SHOULD match the origin line); a key named
+ * only `evident.<host>` (servers before 2026-12) signed the origin `<name>/<org>`.
+ */
+export function logOrigin(verifier: NoteVerifier, org: string): string {
+  return verifier.name.endsWith(`/${org}`) ? verifier.name : `${verifier.name}/${org}`;
+}
+
 /** Step 1: the checkpoint must be signed by the pinned key and be for the expected origin. */
 export function checkCheckpoint(note: string, verifier: NoteVerifier, expectedOrigin: string): Checkpoint {
-  const cp = openCheckpoint(note, [verifier]);
+  let cp: Checkpoint;
+  try {
+    cp = openCheckpoint(note, [verifier]);
+  } catch (err) {
+    // A key pinned from a server before 2026-12 is named without the org; the log now signs as its origin.
+    if (verifier.name !== expectedOrigin && note.includes(`\n\u2014 ${expectedOrigin} `)) {
+      throw new EvidentError(
+        'VERIFICATION_FAILED',
+        `${(err as Error).message}: the log signs with the key named after its origin ${expectedOrigin} (C2SP tlog-checkpoint), not ${verifier.name}; ` +
+          'compare `evident log key` with the key its operator published, then pass it with --key (or remove the key pinned under ~/.evident/keys/)',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   if (cp.origin !== expectedOrigin) {
     throw new EvidentError('VERIFICATION_FAILED', `checkpoint is for origin ${JSON.stringify(cp.origin)}, expected ${JSON.stringify(expectedOrigin)}`);
   }
@@ -44,7 +72,7 @@ export function checkCheckpoint(note: string, verifier: NoteVerifier, expectedOr
  * Step 2: a newer checkpoint must extend the last one seen (RFC 9162 §2.1.4); an older or different one
  * at the same size is a rollback or a fork.
  */
-export async function checkAgainstPrevious(source: LogSource, previous: Checkpoint, current: Checkpoint): Promise<Check & { kind?: 'rollback' | 'fork' }> {
+export async function checkAgainstPrevious(source: Pick<LogSource, 'consistencyProof'>, previous: Checkpoint, current: Checkpoint): Promise<Check & { kind?: 'rollback' | 'fork' }> {
   if (current.size < previous.size) {
     return { ok: false, kind: 'rollback', message: `log rolled back: size ${current.size} is smaller than the ${previous.size} seen before` };
   }
@@ -76,35 +104,50 @@ export interface FullCheckProgress {
   (done: number, total: number): void;
 }
 
+/** The outcome of a full check: when it fails, where the first changed entry is. */
+export interface FullCheck extends Check {
+  /** Every entry before this index is proven unchanged; null when the check passed. */
+  firstBad: number | null;
+  /** The first changed entry is one of firstBadRange[0]..firstBadRange[1] (inclusive); equal bounds name it exactly. */
+  firstBadRange: [number, number] | null;
+}
+
 /**
  * Step 3 (--full): re-derive every leaf hash from the entry text and the root from the leaves. The first
  * index that does not match is named: directly when an entry's text disagrees with its leaf hash, and
- * otherwise by bisecting with consistency proofs for the prefixes of the re-derived tree.
+ * otherwise by bisecting over the prefixes of the re-derived tree (see locateChange).
  */
-export async function checkAllEntries(source: LogSource, cp: Checkpoint, org: string, progress?: FullCheckProgress): Promise<Check & { firstBad: number | null }> {
+export async function checkAllEntries(source: LogSource, cp: Checkpoint, org: string, progress?: FullCheckProgress): Promise<FullCheck> {
   const leaves: Hash[] = [];
   const builder = new TreeBuilder();
+  const bad = (index: number, message: string): FullCheck => ({ ok: false, firstBad: index, firstBadRange: [index, index], message });
   let start = 0;
   while (start < cp.size) {
     const page = await source.logEntries(start, cp.size);
     if (page.items.length === 0) break;
     for (const item of page.items) {
       const index = leaves.length;
-      if (item.index !== index) return { ok: false, firstBad: index, message: `the server skipped or repeated entries at index ${index}` };
+      if (item.index !== index) return bad(index, `the server skipped or repeated entries at index ${index}`);
       const leaf = leafHash(encoder.encode(item.entry));
-      if (toHex(leaf) !== item.leaf_hash) return { ok: false, firstBad: index, message: `entry ${index} does not match its leaf hash: its text was changed` };
+      if (toHex(leaf) !== item.leaf_hash) return bad(index, `entry ${index} does not match its leaf hash: its text was changed`);
       const problem = entryProblem(item.entry, org);
-      if (problem) return { ok: false, firstBad: index, message: `entry ${index} ${problem}` };
+      if (problem) return bad(index, `entry ${index} ${problem}`);
       leaves.push(leaf);
       builder.append(leaf);
     }
     start = leaves.length;
     progress?.(leaves.length, cp.size);
   }
-  if (leaves.length !== cp.size) return { ok: false, firstBad: leaves.length, message: `the server returned ${leaves.length} entries for a tree of size ${cp.size}` };
-  if (bytesEqual(builder.root(), cp.root)) return { ok: true, firstBad: null, message: `All ${cp.size} entries re-derived: leaf hashes and root match the checkpoint` };
-  const firstBad = await bisect(source, leaves, cp);
-  return { ok: false, firstBad, message: `entry ${firstBad} is not the entry the signed tree committed to: it was changed after it was logged` };
+  if (leaves.length !== cp.size) return bad(leaves.length, `the server returned ${leaves.length} entries for a tree of size ${cp.size}`);
+  if (bytesEqual(builder.root(), cp.root)) return { ok: true, firstBad: null, firstBadRange: null, message: `All ${cp.size} entries re-derived: leaf hashes and root match the checkpoint` };
+  const [from, to] = await locateChange(source, leaves, cp);
+  const tail = ': it was changed after it was logged';
+  if (from === to) return { ok: false, firstBad: from, firstBadRange: [from, to], message: `entry ${from} is not the entry the signed tree committed to${tail}` };
+  const which = to === from + 1 ? `entry ${from} or ${to}` : `one of entries ${from} to ${to}`;
+  return {
+    ok: false, firstBad: from, firstBadRange: [from, to],
+    message: `${which} is not the entry the signed tree committed to${tail} (the stored hashes that would tell which were rewritten too)`,
+  };
 }
 
 function entryProblem(text: string, org: string): string | undefined {
@@ -121,24 +164,99 @@ function entryProblem(text: string, org: string): string | undefined {
   return undefined;
 }
 
-/** Smallest m whose re-derived prefix is not consistent with the signed root; entry m-1 is the first bad one. */
-async function bisect(source: LogSource, leaves: Hash[], cp: Checkpoint): Promise<number> {
-  const consistent = async (m: number): Promise<boolean> => {
+type Verdict = 'unchanged' | 'changed' | 'unknown';
+
+const isPowerOfTwo = (x: number): boolean => x > 0 && (x & (x - 1)) === 0;
+
+/**
+ * Where the first changed entry is, given leaves re-derived from the entry texts whose root is not the
+ * signed one. Nothing the server stores is trusted: a prefix [0, m) is judged only from the signed root,
+ * the re-derived leaves and the server's consistency proof from m, which can prove either way:
+ * - the proof leads from the re-derived prefix root to the signed root: the prefix is unchanged;
+ * - the proof leads to the signed root and commits to a prefix root (RFC 9162 §2.1.4.2 yields it when m
+ *   is not a power of two) that differs from the re-derived one: the prefix was changed;
+ * - otherwise (a proof built from rewritten stored hashes) it proves nothing, and m is skipped.
+ * Trusting a failed proof as "changed" named index K-1 for an odd K whose stored level-0 hash had been
+ * rewritten too (F8). When the hashes that separate two entries were both rewritten, no verifier can tell
+ * which of them changed (the signed root commits to their pair only): the range names both.
+ */
+async function locateChange(source: LogSource, leaves: Hash[], cp: Checkpoint): Promise<[number, number]> {
+  const stored = new Map(appendLeaves(0, [], leaves).stored.map((x) => [x.index, x.hash] as const));
+  const probe = async (m: number): Promise<Verdict> => {
+    const mine = treeRoot(m, stored);
     try {
-      const proof = await source.consistencyProof(m, cp.size);
-      verifyConsistency(m, cp.size, proof.hashes.map((h) => fromHex(h, 'hash', 32)), rootOfLeaves(leaves.slice(0, m)), cp.root);
-      return true;
+      const proof = (await source.consistencyProof(m, cp.size)).hashes.map((h) => fromHex(h, 'hash', 32));
+      try {
+        verifyConsistency(m, cp.size, proof, mine, cp.root);
+        return 'unchanged';
+      } catch {
+        // not proven unchanged; perhaps proven changed
+      }
+      if (isPowerOfTwo(m)) return await probeAligned(source, leaves, cp, m, mine);
+      const committed = prefixRootFromConsistencyProof(m, cp.size, proof, cp.root);
+      return committed !== undefined && !bytesEqual(committed, mine) ? 'changed' : 'unknown';
     } catch (err) {
-      if (err instanceof EvidentError && err.code !== 'UNAVAILABLE') return false;
+      if (err instanceof EvidentError && err.code !== 'UNAVAILABLE') return 'unknown';
       throw err;
     }
   };
-  let lo = 1; // prefixes of size < lo are consistent (size 0 always is)
-  let hi = cp.size; // the full prefix is not
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (await consistent(mid)) lo = mid + 1;
-    else hi = mid;
+  let good = 0; // the prefix of this size is proven unchanged (the empty one always is)
+  let bad = cp.size; // the prefix of this size is proven changed (the whole tree: its root differs)
+  const unknown = new Set<number>();
+  let budget = 64 + 4 * Math.ceil(Math.log2(cp.size + 1));
+  while (bad - good > 1 && budget > 0) {
+    const m = nearestUnprobed(Math.floor((good + bad) / 2), good, bad, unknown);
+    if (m === undefined) break;
+    budget--;
+    const verdict = await probe(m);
+    if (verdict === 'unchanged') good = m;
+    else if (verdict === 'changed') bad = m;
+    else unknown.add(m);
   }
-  return lo - 1;
+  // Prefix [0, good) is unchanged and [0, bad) is not: the first changed entry is in [good, bad - 1].
+  return [good, bad - 1];
+}
+
+/**
+ * A prefix [0, m) with m a power of two is a node of the signed tree, the left sibling of subtree
+ * [m, m + s) (s = min(m, size - m)) in the inclusion path of each leaf j there. If leaf j as re-derived leads
+ * to the signed root through the server's path, that node's hash in the path is genuine, and the prefix is
+ * changed exactly when it differs from ours. Tries the first two and the last leaf of [m, m + s): one of
+ * them is unchanged unless the rewrite spans them all.
+ */
+async function probeAligned(source: LogSource, leaves: Hash[], cp: Checkpoint, m: number, mine: Hash): Promise<Verdict> {
+  if (!source.inclusionProof || m >= cp.size) return 'unknown';
+  const s = Math.min(m, cp.size - m);
+  for (const j of new Set([m, m + 1, m + s - 1])) {
+    if (j >= m + s) continue;
+    const path = (await source.inclusionProof({ index: j, treeSize: cp.size })).hashes.map((h) => fromHex(h, 'hash', 32));
+    if (!bytesEqual(rootFromInclusionProof(j, cp.size, leaves[j]!, path), cp.root)) continue;
+    const committed = path[pathLength(j - m, s)];
+    if (committed !== undefined) return bytesEqual(committed, mine) ? 'unchanged' : 'changed';
+  }
+  return 'unknown';
+}
+
+/** The length of the RFC 9162 §2.1.3.1 inclusion path of leaf i in a tree of s leaves. */
+function pathLength(i: number, s: number): number {
+  let n = 0;
+  while (s > 1) {
+    let k = 1;
+    while (k * 2 < s) k *= 2;
+    if (i < k) s = k;
+    else {
+      i -= k;
+      s -= k;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** The size in (lo, hi) nearest to `mid` not yet found inconclusive. */
+function nearestUnprobed(mid: number, lo: number, hi: number, unknown: Set<number>): number | undefined {
+  for (let d = 0; mid - d > lo || mid + d < hi; d++) {
+    for (const m of [mid + d, mid - d]) if (m > lo && m < hi && !unknown.has(m)) return m;
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import { parseVerifierKey, type NoteVerifier } from '../../ledger/index.js';
+import { logOrigin } from './log-verifier.js';
 import type { Ctx } from '../context.js';
 import { VerifierState } from './state.js';
 
@@ -16,5 +17,6 @@ export async function trustedLogKey(ctx: Ctx, explicit?: string): Promise<{ keyT
     ctx.printer.info(`Pinned the log key on first use: ${keyText}\n(compare it with the key the server printed; pass --key to pin it yourself)`);
   }
   const verifier = parseVerifierKey(keyText);
-  return { keyText, verifier, origin: `${verifier.name}/${ctx.globals.org}` };
+  return { keyText, verifier, origin: logOrigin(verifier, ctx.globals.org) };
 }
+

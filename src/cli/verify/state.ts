@@ -37,6 +37,11 @@ export class VerifierState {
     this.write(this.file('keys', server), verifierKey + '\n');
   }
 
+  /** The file the last checkpoint seen for `origin` is kept in (named in error messages). */
+  checkpointFile(origin: string): string {
+    return this.file('checkpoints', origin);
+  }
+
   latestCheckpoint(origin: string): string | undefined {
     return this.read(this.file('checkpoints', origin));
   }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { EvidentError } from '../../core/index.js';
+import { verifierKeyPem } from '../../ledger/index.js';
 import { schemas } from '../../client/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
@@ -15,7 +16,8 @@ export function logRoutes(services: Services) {
       { schema: { tags: ['log'], summary: 'The verifier key of the log and this org\'s origin', params, response: { 200: schemas.LogKey, ...errorResponses } } },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        return { verifier_key: services.log.verifierKey, origin: services.log.origin(org) };
+        const key = services.log.verifierKeyFor(org);
+        return { verifier_key: key, origin: services.log.origin(org), public_key_pem: verifierKeyPem(key) };
       },
     );
 
