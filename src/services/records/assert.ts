@@ -78,7 +78,7 @@ export class AssertService {
       const env = await this.environments.get(org, input.environment);
       const latest = env.type === 'logical' ? undefined : await this.store.environments.latestSnapshot(env.id);
       policies = env.type === 'logical' ? [] : await this.policies.attachedAt(org, env, latest?.index ?? null);
-      allowances = await this.allowances.byFingerprint(env.id);
+      allowances = await this.allowances.byFingerprint(org, env);
       scope = `environment ${env.name}`;
       resource = `urn:evident:${org.name}:environment:${env.name}`;
     } else if (input.policies?.length) {

@@ -1,6 +1,8 @@
 import { EMPTY_FLOW_TEMPLATE, parseFlowTemplate, type FlowTemplate } from '../../formats/index.js';
 import type { FactSources, OrgRecord, Store } from '../../store/index.js';
 import { factsFromSources, type ArtifactFacts } from './compliance-sources.js';
+import { factSourceClaims } from './fact-claims.js';
+import { projectionCheck, type ProjectionCheck } from './projection-check.js';
 
 // What the records say about each running fingerprint, as the policy evaluator wants it (PolicyArtifactInput),
 // cached per org and kept current incrementally from the log itself.
@@ -45,7 +47,12 @@ export class ComplianceFacts {
   /** Counters for the benchmark and the tests: how many facts were loaded and decisions computed. */
   readonly stats = { factsLoaded: 0, entriesRead: 0 };
 
-  constructor(private readonly store: Store) {}
+  /** Every row the facts are made of is checked against its log entry when read (projection-check.ts). */
+  readonly check: ProjectionCheck;
+
+  constructor(private readonly store: Store) {
+    this.check = projectionCheck(store);
+  }
 
   cacheOf(org: OrgRecord): OrgCache | undefined {
     return this.orgs.get(org.id);
@@ -54,6 +61,7 @@ export class ComplianceFacts {
   /** Forgets everything (the benchmark's "from scratch"). */
   clear(): void {
     this.orgs.clear();
+    this.check.clear();
   }
 
   /** The facts of each fingerprint, current as of the log's head when called. */
@@ -121,7 +129,9 @@ export class ComplianceFacts {
    * of entries they are then taken as of).
    */
   async sources(org: OrgRecord, fingerprints: readonly string[]): Promise<FactSources> {
-    return this.store.policies.factSources(org.id, fingerprints);
+    const sources = await this.store.policies.factSources(org.id, fingerprints);
+    await this.check.rows(org, factSourceClaims(sources));
+    return sources;
   }
 
   /**
@@ -138,6 +148,9 @@ export class ComplianceFacts {
   /** Facts of many fingerprints in a few queries: latest reports (into `flowId` only, if given), their flows, trails and the trails' contents. */
   private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], flowId?: number): Promise<ArtifactFacts[]> {
     const sources = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint), flowId);
+    // Facts are cached only once every row they are made of matched its entry: a cached fact rests on verified
+    // entries, and a process that reads the same rows fresh either agrees or fails naming the edited row.
+    await this.check.rows(org, factSourceClaims(sources));
     // Never reported in a flow, but bound to a provenance attestation (`evident attest provenance`): that is
     // provenance too, for artifacts.provenance (docs/provenance.md "Recording provenance").
     const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !sources.reports.has(fp));

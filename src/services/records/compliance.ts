@@ -183,7 +183,7 @@ export class ComplianceService {
     const known = this.rules.get(key);
     if (known && known.cache === cache && known.stamp === stamp) return { policies: known.policies, allowances: known.allowances, cache };
     const [policies, list] = await Promise.all([
-      this.policies.attachedAt(org, view.environment, view.snapshot?.index ?? null), this.store.policies.allowances(view.environment.id),
+      this.policies.attachedAt(org, view.environment, view.snapshot?.index ?? null), this.policies.allowances(org, view.environment),
     ]);
     const rules = { policies, allowances: new Map(list.map((a) => [a.fingerprint, a])) };
     this.remember(key, { ...rules, cache, stamp });
