@@ -71,12 +71,12 @@ export class SqlRecordWriter implements RecordWriter {
     return toFlow(r);
   }
 
-  async archiveFlow(flowId: number, at: string) {
-    await this.tx.updateTable('flows').set({ archived_at: at }).where('id', '=', flowId).execute();
+  async archiveFlow(flowId: number, at: string, entryIndex: number) {
+    await this.tx.updateTable('flows').set({ archived_at: at, entry_index: entryIndex }).where('id', '=', flowId).execute();
   }
 
-  async setFlowTags(flowId: number, tags: Record<string, string>) {
-    await this.tx.updateTable('flows').set({ tags: Object.keys(tags).length === 0 ? null : canonicalJson(tags) }).where('id', '=', flowId).execute();
+  async setFlowTags(flowId: number, tags: Record<string, string>, entryIndex: number) {
+    await this.tx.updateTable('flows').set({ tags: Object.keys(tags).length === 0 ? null : canonicalJson(tags), entry_index: entryIndex }).where('id', '=', flowId).execute();
   }
 
   async insertTrail(t: Omit<TrailRecord, 'id'>) {

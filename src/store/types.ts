@@ -208,9 +208,13 @@ export interface RecordWriter {
   trail(flowId: number, name: string): Promise<TrailRecord | undefined>;
   /** A new flow has no tags unless given. */
   insertFlow(row: Omit<NewRow<FlowRecord>, 'tags'> & { tags?: Record<string, string> }): Promise<FlowRecord>;
-  archiveFlow(flowId: number, at: string): Promise<void>;
+  /**
+   * Updates of a flow row: each is made by a newer log entry, whose index the row takes (the row moves forward
+   * only with the log: migration 0014 refuses an UPDATE that does not increase entry_index).
+   */
+  archiveFlow(flowId: number, at: string, entryIndex: number): Promise<void>;
   /** Replaces the flow's tags (the service merged --set/--unset into the full map). */
-  setFlowTags(flowId: number, tags: Record<string, string>): Promise<void>;
+  setFlowTags(flowId: number, tags: Record<string, string>, entryIndex: number): Promise<void>;
   insertTrail(row: NewRow<TrailRecord>): Promise<TrailRecord>;
   insertArtifact(row: NewRow<ArtifactRecord>): Promise<ArtifactRecord>;
   insertAttestation(row: NewRow<AttestationRecord>): Promise<AttestationRecord>;
@@ -327,7 +331,8 @@ export interface EnvironmentWriter {
   latestState(envId: number): Promise<SnapshotState | undefined>;
   /** Snapshot N+1 of the environment, numbered under the log lock; `previous` is `latestState(envId)`. */
   insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number, previous: SnapshotState | undefined): Promise<SnapshotRecord>;
-  archiveEnvironment(envId: number, at: string): Promise<void>;
+  /** The row takes the index of the `environment.archived` entry (it moves forward only with the log: migration 0014). */
+  archiveEnvironment(envId: number, at: string, entryIndex: number): Promise<void>;
 }
 
 export interface SnapshotState {

@@ -112,7 +112,7 @@ export class EnvironmentService {
     const env = await this.get(org, envName);
     if (env.archivedAt) return env;
     const { value } = await this.log.append(org, 'environment.archived', { environment: env.name }, async (records, e) => {
-      await records.environments.archiveEnvironment(env.id, e.time);
+      await records.environments.archiveEnvironment(env.id, e.time, e.index);
       return e.time;
     });
     return { ...env, archivedAt: value };
