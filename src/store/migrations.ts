@@ -4,6 +4,7 @@ import { addAppendOnlyTriggers, addForwardOnlyTriggers } from './append-only.js'
 import { blobsMigration } from './blob-migration.js';
 import { policiesMigration } from './policies-sql.js';
 import { cacheEntriesMigration } from './cache-entries.js';
+import { createFlowTagEntries } from './flow-tag-entries.js';
 
 /**
  * Migrations live in code (not files) so the compiled package carries them. Column types differ between
@@ -203,6 +204,7 @@ function projectionGuards(engine: Engine): Migration {
       // (addAppendOnlyTriggers creates the function the forward-only TRUNCATE triggers use on PostgreSQL.)
       await addAppendOnlyTriggers(db, engine, ['trails', 'artifacts', 'attestations', 'attestation_types', 'expectations']);
       await addForwardOnlyTriggers(db, engine, ['flows', 'environments']);
+      await createFlowTagEntries(db, engine);
     },
   };
 }

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlEnvironmentWriter } from './environments-sql.js';
 import { SqlPolicyWriter } from './policies-sql.js';
 import * as bulk from './records-bulk.js';
+import { flowTagEntries, insertFlowTagEntry } from './flow-tag-entries.js';
 import { json, parse, toArtifact, toAttestation, toFlow, toTrail } from './record-rows.js';
 
 // The row mappers moved to record-rows.ts; still exported here for the readers that import them from this file.
@@ -76,6 +77,8 @@ export class SqlRecordWriter implements RecordWriter {
   }
 
   async setFlowTags(flowId: number, tags: Record<string, string>, entryIndex: number) {
+    const flow = await this.tx.selectFrom('flows').select('org_id').where('id', '=', flowId).executeTakeFirstOrThrow();
+    await insertFlowTagEntry(this.tx, flow.org_id, flowId, entryIndex);
     await this.tx.updateTable('flows').set({ tags: Object.keys(tags).length === 0 ? null : canonicalJson(tags), entry_index: entryIndex }).where('id', '=', flowId).execute();
   }
 
@@ -123,6 +126,10 @@ export class SqlRecordWriter implements RecordWriter {
 
 export class SqlRecordReader implements RecordReader {
   constructor(private readonly db: Kysely<Database>) {}
+
+  flowTagEntries(flowIds: readonly number[]) {
+    return flowTagEntries(this.db, flowIds);
+  }
 
   flowsByName(orgId: number, names: readonly string[]) {
     return bulk.flowsByName(this.db, orgId, names);

@@ -249,6 +249,8 @@ export interface RecordReader {
   /** The flow, and its trail when it exists, in one query. */
   flowAndTrail(orgId: number, flowName: string, trailName: string): Promise<{ flow?: FlowRecord; trail?: TrailRecord }>;
   trailById(id: number): Promise<TrailRecord | undefined>;
+  /** The `flow.tagged` log entries of each flow, in log order (never tagged: left out). */
+  flowTagEntries(flowIds: readonly number[]): Promise<Map<number, number[]>>;
   /** Flows by name (absent names are left out), in one query. */
   flowsByName(orgId: number, names: readonly string[]): Promise<FlowRecord[]>;
   /** The latest trail (last begun) of each flow, by flow id. */

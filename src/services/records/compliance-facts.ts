@@ -2,7 +2,7 @@ import { EMPTY_FLOW_TEMPLATE, parseFlowTemplate, type FlowTemplate } from '../..
 import type { FactSources, OrgRecord, Store } from '../../store/index.js';
 import { factsFromSources, type ArtifactFacts } from './compliance-sources.js';
 import { factSourceClaims } from './fact-claims.js';
-import { projectionCheck, type ProjectionCheck } from './projection-check.js';
+import { checkFlowTags, projectionCheck, type ProjectionCheck } from './projection-check.js';
 
 // What the records say about each running fingerprint, as the policy evaluator wants it (PolicyArtifactInput),
 // cached per org and kept current incrementally from the log itself.
@@ -130,7 +130,7 @@ export class ComplianceFacts {
    */
   async sources(org: OrgRecord, fingerprints: readonly string[]): Promise<FactSources> {
     const sources = await this.store.policies.factSources(org.id, fingerprints);
-    await this.check.rows(org, factSourceClaims(sources));
+    await this.verify(org, sources);
     return sources;
   }
 
@@ -150,13 +150,18 @@ export class ComplianceFacts {
     const sources = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint), flowId);
     // Facts are cached only once every row they are made of matched its entry: a cached fact rests on verified
     // entries, and a process that reads the same rows fresh either agrees or fails naming the edited row.
-    await this.check.rows(org, factSourceClaims(sources));
+    await this.verify(org, sources);
     // Never reported in a flow, but bound to a provenance attestation (`evident attest provenance`): that is
     // provenance too, for artifacts.provenance (docs/provenance.md "Recording provenance").
     const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !sources.reports.has(fp));
     const attested = unreported.length > 0 ? await this.store.records.fingerprintsAttestedAs(org.id, unreported, 'provenance') : undefined;
     this.stats.factsLoaded += artifacts.length;
     return factsFromSources(sources, artifacts, (t) => this.template(t), undefined, attested);
+  }
+
+  /** Every row of `sources` checked against its log entry, and the flows' tags against their entries' replay. */
+  private async verify(org: OrgRecord, sources: FactSources): Promise<void> {
+    await Promise.all([this.check.rows(org, factSourceClaims(sources)), checkFlowTags(this.check, this.store, org, sources.flows)]);
   }
 
   private template(text: string | null): FlowTemplate {

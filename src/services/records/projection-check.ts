@@ -1,7 +1,8 @@
 import { EvidentError, bytesEqual, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
 import { leafHash, storedHashIndex } from '../../ledger/index.js';
-import type { OrgRecord, Store } from '../../store/index.js';
+import type { FlowRecord, OrgRecord, Store } from '../../store/index.js';
+import { mergeTags } from './flow-tags.js';
 
 // Decisions are functions of log entries (DESIGN.md §2.1). Projection rows (flows, trails, artifacts,
 // attestations, policies, attachments, exemptions, snapshots...) are a cache of the log that whoever holds the
@@ -107,6 +108,31 @@ export class ProjectionCheck {
     }
     return entries;
   }
+}
+
+/**
+ * Checks each flow's tags (flows.tags, which policy conditions read) against the replay of its `flow.tagged`
+ * entries; returns those entries' indexes by flow id (what a VSA carries so that the tags can be replayed).
+ */
+export async function checkFlowTags(check: ProjectionCheck, store: Store, org: OrgRecord, flows: readonly FlowRecord[]): Promise<Map<number, number[]>> {
+  if (flows.length === 0) return new Map();
+  const tagged = await store.records.flowTagEntries(flows.map((f) => f.id));
+  const claims: RowClaim[] = [];
+  for (const f of flows) for (const i of tagged.get(f.id) ?? []) claims.push({ table: 'flow_tag_entries', entryIndex: i, types: ['flow.tagged'], fields: { flow: f.name } });
+  const entries = await check.rows(org, claims);
+  for (const f of flows) {
+    let tags: Record<string, string> = {};
+    for (const i of tagged.get(f.id) ?? []) {
+      const body = entries.get(i)!.body;
+      tags = mergeTags(tags, { set: (body.set ?? {}) as Record<string, string>, unset: (body.unset ?? []) as string[] });
+    }
+    if (canonicalJson(tags) !== canonicalJson(f.tags)) {
+      throw tampered(`the flows row of log entry ${f.entryIndex} was edited: its tags are ${short(f.tags)}, its flow.tagged entries say ${short(tags)}`, {
+        table: 'flows', entry_index: f.entryIndex, field: 'tags',
+      });
+    }
+  }
+  return tagged;
 }
 
 function short(value: unknown): string {
