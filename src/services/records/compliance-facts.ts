@@ -128,8 +128,8 @@ export class ComplianceFacts {
    * What facts of these fingerprints are made of, read once for `asOf` (one round of queries, whatever the number
    * of entries they are then taken as of).
    */
-  async sources(org: OrgRecord, fingerprints: readonly string[]): Promise<FactSources> {
-    const sources = await this.store.policies.factSources(org.id, fingerprints);
+  async sources(org: OrgRecord, fingerprints: readonly string[], flowId?: number): Promise<FactSources> {
+    const sources = await this.store.policies.factSources(org.id, fingerprints, flowId);
     await this.verify(org, sources);
     return sources;
   }
