@@ -285,6 +285,17 @@ export class SqlRecordReader implements RecordReader {
     return out;
   }
 
+  async attestedAs(orgId: number, fingerprints: readonly string[], type: string) {
+    const out: { fingerprint: string; entryIndex: number }[] = [];
+    const unique = [...new Set(fingerprints)];
+    for (let i = 0; i < unique.length; i += 1000) {
+      const rows = await this.db.selectFrom('attestations').select(['artifact_fingerprint', 'entry_index'])
+        .where('org_id', '=', orgId).where('type', '=', type).where('artifact_fingerprint', 'in', unique.slice(i, i + 1000)).execute();
+      for (const r of rows) if (r.artifact_fingerprint !== null) out.push({ fingerprint: r.artifact_fingerprint, entryIndex: Number(r.entry_index) });
+    }
+    return out;
+  }
+
   async attestationsOfArtifact(a: ArtifactRecord) {
     const rows = await this.db.selectFrom('attestations').selectAll()
       .where('trail_id', '=', a.trailId)

@@ -242,6 +242,8 @@ export interface RecordReader {
   /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */
   attestationsOfArtifact(artifact: ArtifactRecord): Promise<AttestationRecord[]>;
   fingerprintsAttestedAs(orgId: number, fingerprints: readonly string[], type: string): Promise<Set<string>>;
+  /** The attestations of `type` bound to these fingerprints (by fingerprint, in any trail), with their log entries. */
+  attestedAs(orgId: number, fingerprints: readonly string[], type: string): Promise<{ fingerprint: string; entryIndex: number }[]>;
   flowById(id: number): Promise<FlowRecord | undefined>;
   /** A custom attestation type: the given version, or the latest. */
   attestationType(orgId: number, name: string, version?: number): Promise<AttestationTypeRecord | undefined>;

@@ -60,8 +60,9 @@ export class ComplianceFacts {
 
   /** Forgets everything (the benchmark's "from scratch"). */
   clear(): void {
+    // The verified entries (projection-check.ts) are kept: an entry never changes once verified, and every row
+    // is still re-read and compared with it. `check.clear()` forgets them too (a new process).
     this.orgs.clear();
-    this.check.clear();
   }
 
   /** The facts of each fingerprint, current as of the log's head when called. */
@@ -154,9 +155,21 @@ export class ComplianceFacts {
     // Never reported in a flow, but bound to a provenance attestation (`evident attest provenance`): that is
     // provenance too, for artifacts.provenance (docs/provenance.md "Recording provenance").
     const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !sources.reports.has(fp));
-    const attested = unreported.length > 0 ? await this.store.records.fingerprintsAttestedAs(org.id, unreported, 'provenance') : undefined;
+    const attested = unreported.length > 0 ? (await this.provenanceAttested(org, unreported)).fingerprints : undefined;
     this.stats.factsLoaded += artifacts.length;
     return factsFromSources(sources, artifacts, (t) => this.template(t), undefined, attested);
+  }
+
+  /**
+   * Of these (unreported) fingerprints, those bound to a provenance attestation, each row checked against its
+   * entry; with the entries' indexes (a VSA's inputs).
+   */
+  async provenanceAttested(org: OrgRecord, fingerprints: readonly string[]): Promise<{ fingerprints: Set<string>; entries: number[] }> {
+    const rows = await this.store.records.attestedAs(org.id, fingerprints, 'provenance');
+    await this.check.rows(org, rows.map((r) => ({
+      table: 'attestations', entryIndex: r.entryIndex, types: ['attestation.reported'], fields: { artifact_fingerprint: r.fingerprint, attestation_type: 'provenance' },
+    })));
+    return { fingerprints: new Set(rows.map((r) => r.fingerprint)), entries: rows.map((r) => r.entryIndex) };
   }
 
   /** Every row of `sources` checked against its log entry, and the flows' tags against their entries' replay. */

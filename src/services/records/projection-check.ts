@@ -35,18 +35,21 @@ export interface VerifiedEntry {
   body: Record<string, unknown>;
 }
 
-/** Entries remembered per process (bounds memory; a forgotten entry is simply read and verified again). */
-const MAX_ENTRIES = 50_000;
+/** Entries remembered per process, and their total text size (bounds memory; a forgotten entry is simply read and verified again). */
+const MAX_ENTRIES = 200_000;
+const MAX_BYTES = 64 * 1024 * 1024;
 const encoder = new TextEncoder();
 
 export class ProjectionCheck {
   private readonly verified = new Map<string, VerifiedEntry>();
+  private bytes = 0;
   readonly stats = { entriesVerified: 0, rowsChecked: 0 };
 
   constructor(private readonly store: Store) {}
 
   clear(): void {
     this.verified.clear();
+    this.bytes = 0;
   }
 
   /** The entries at these indexes, each verified against the stored tree; a missing one is TAMPERED. */
@@ -79,7 +82,8 @@ export class ProjectionCheck {
       }
       const entry = { index: i, leafHash: toHex(leaf), text: row.entry, body };
       this.stats.entriesVerified++;
-      if (this.verified.size >= MAX_ENTRIES) this.verified.clear();
+      if (this.verified.size >= MAX_ENTRIES || this.bytes > MAX_BYTES) this.clear();
+      this.bytes += row.entry.length;
       this.verified.set(`${org.id}:${i}`, entry);
       out.set(i, entry);
     }

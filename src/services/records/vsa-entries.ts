@@ -15,8 +15,10 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export interface RebuiltSources {
   sources: FactSources;
-  /** `flow/trail` of artifact and attestation entries whose trail.begun entry is not among the entries. */
+  /** `flow/trail` of artifact.reported entries whose trail.begun entry (the template) is not among the entries. */
   trailsMissing: string[];
+  /** Fingerprints bound to a provenance attestation (provenance for artifacts never reported in a flow). */
+  provenanceAttested: Set<string>;
 }
 
 export function sourcesFromEntries(entries: readonly LoggedEntry[]): RebuiltSources {
@@ -41,6 +43,7 @@ export function sourcesFromEntries(entries: readonly LoggedEntry[]): RebuiltSour
   const reported: { artifact: ArtifactRecord; flow: string }[] = [];
   const attestations: AttestationRecord[] = [];
   const used = new Set<string>();
+  const provenanceAttested = new Set<string>();
   for (const { index, body } of sorted) {
     const flow = str(body.flow);
     const trail = str(body.trail);
@@ -69,7 +72,7 @@ export function sourcesFromEntries(entries: readonly LoggedEntry[]): RebuiltSour
         },
       });
     } else if (body.type === 'attestation.reported') {
-      used.add(`${flow}/${trail}`);
+      if (body.attestation_type === 'provenance' && typeof body.artifact_fingerprint === 'string') provenanceAttested.add(body.artifact_fingerprint);
       attestations.push({
         id: index, orgId: 0, flowId: fId, trailId: tId, name: String(body.attestation), type: String(body.attestation_type),
         artifactFingerprint: str(body.artifact_fingerprint), artifactName: str(body.artifact_name), gitCommit: str(body.git_commit), compliant: body.compliant === true,
@@ -87,6 +90,7 @@ export function sourcesFromEntries(entries: readonly LoggedEntry[]): RebuiltSour
   return {
     sources: { reports, reported, flows: [...flows.values()], trails: [...trails.values()], attestations, artifacts: [...contents.values()] },
     trailsMissing: [...used].filter((t) => !trails.has(t)).sort(),
+    provenanceAttested,
   };
 }
 

@@ -128,13 +128,13 @@ function run(file: unknown, verifier: NoteVerifier, out: VsaRecheck, pass: (m: s
   pass(`${entries.length} input entries carried, each with its digest, leaf hash and inclusion proof`);
 
   const policies = policiesOf(p, bodies, fail);
-  const { sources, trailsMissing } = sourcesFromEntries(entries);
+  const { sources, trailsMissing, provenanceAttested } = sourcesFromEntries(entries);
   if (trailsMissing.length > 0) fail(`inputs missing: the trail.begun entry of ${trailsMissing.join(', ')} (its template) is not among the inputs`);
   const environment = /^urn:evident:[^:]+:(?:environment|snapshot):([^#]+)/.exec(p.resourceUri ?? '')?.[1];
   const allowed = new Set<string>();
   for (const e of entries) if (e.body.type === 'artifact.allowed' && e.body.environment === environment) allowed.add(String(e.body.fingerprint));
   const subjects = statement!.subject.map((s) => ({ name: s.name, fingerprint: s.digest.sha256 ?? '' }));
-  const facts = factsFromSources(sources, subjects, template);
+  const facts = factsFromSources(sources, subjects, template, undefined, provenanceAttested);
   out.subjects = subjects.map((s, i) => ({
     ...s, compliant: allowed.has(s.fingerprint) || policies.every((pol) => decidePolicy(pol.compiled, facts[i]!, s.name, pol.label).compliant),
   }));

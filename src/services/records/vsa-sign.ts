@@ -51,6 +51,8 @@ export async function signRecheckedVsa(
   const indexes = new Set<number>(factSourceClaims(sources).filter((c) => c.table !== 'flows').map((c) => c.entryIndex));
   for (const list of tagged.values()) for (const i of list) indexes.add(i);
   if (!input.builtIn) for (const p of input.policies) indexes.add(p.entryIndex);
+  const unreported = fingerprints.filter((fp) => !sources.reports.has(fp));
+  if (unreported.length > 0) for (const i of (await deps.facts.provenanceAttested(org, unreported)).entries) indexes.add(i);
   const wanted = new Set(fingerprints);
   for (const a of input.scope.allowances) if (wanted.has(a.fingerprint)) indexes.add(a.entryIndex);
   if (indexes.size > MAX_INPUTS) throw new EvidentError('INVALID_ARGUMENT', `the decision rests on ${indexes.size} log entries, more than a VSA carries (${MAX_INPUTS})`);
