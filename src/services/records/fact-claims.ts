@@ -1,4 +1,4 @@
-import type { AllowanceRecord, FactSources, PolicyAttachmentRecord, PolicyRecord } from '../../store/index.js';
+import type { AllowanceRecord, ArtifactRecord, AttestationRecord, FactSources, PolicyAttachmentRecord, PolicyRecord, TrailRecord } from '../../store/index.js';
 import type { RowClaim } from './projection-check.js';
 
 // What each projection row a decision reads must equal in its log entry (projection-check.ts), by table. The
@@ -53,4 +53,17 @@ export function attachmentClaim(environment: string, a: PolicyAttachmentRecord):
 
 export function allowanceClaim(environment: string, a: AllowanceRecord): RowClaim {
   return { table: 'allowances', entryIndex: a.entryIndex, types: ['artifact.allowed'], fields: { environment, fingerprint: a.fingerprint, reason: a.reason, allowed_by: a.createdBy } };
+}
+
+/** A trail shown with its compliance (`get trail`, `get artifact`, `list flows`): the trail, its artifacts and attestations. */
+export function trailContentClaims(flow: string, trail: TrailRecord, artifacts: readonly ArtifactRecord[], attestations: readonly AttestationRecord[]): RowClaim[] {
+  const at = { flow, trail: trail.name };
+  return [
+    { table: 'trails', entryIndex: trail.entryIndex, types: ['trail.begun'], fields: { ...at, template: trail.template } },
+    ...artifacts.map((a) => ({ table: 'artifacts', entryIndex: a.entryIndex, types: ['artifact.reported'], fields: { ...at, artifact: a.name, fingerprint: a.fingerprint } })),
+    ...attestations.map((x) => ({
+      table: 'attestations', entryIndex: x.entryIndex, types: ['attestation.reported'],
+      fields: { ...at, attestation: x.name, attestation_type: x.type, artifact_name: x.artifactName, artifact_fingerprint: x.artifactFingerprint, compliant: x.compliant },
+    })),
+  ];
 }
