@@ -5,6 +5,7 @@ import { registerAdmin } from './commands/admin-create-token.js';
 import { registerLog } from './commands/log.js';
 import { registerVerify } from './commands/verify-log.js';
 import { registerVerifyRun } from './commands/verify-run.js';
+import { registerVerifyVsa } from './commands/verify-vsa.js';
 import { registerKeys } from './commands/keys.js';
 import { registerFingerprint } from './commands/fingerprint.js';
 import { registerRun } from './commands/run.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   const verify = registerVerify(program);
   registerProveArtifact(verify, program);
   registerVerifyRun(verify);
+  registerVerifyVsa(verify);
   registerKeys(program);
   registerFingerprint(program);
   registerRun(program);

@@ -86,7 +86,13 @@ export const AssertResult = Type.Object({
   failures: Type.Array(Type.Object({
     artifact: Type.String(), fingerprint: Type.String(), policy: Type.String(), version: Type.Integer(), rule: Type.String(), reason: Type.String(), message: Type.String(),
   })),
-  vsa: Type.Optional(Type.Object({ payload: Type.String(), payloadType: Type.String(), signatures: Type.Array(Type.Object({ keyid: Type.String(), sig: Type.String() })) })),
+  vsa: Type.Optional(Type.Object({
+    payload: Type.String(), payloadType: Type.String(), signatures: Type.Array(Type.Object({ keyid: Type.String(), sig: Type.String() })),
+    evidentLog: Type.Object({
+      checkpoint: Type.String({ description: 'the signed checkpoint note (C2SP tlog-checkpoint) the decision was made at' }),
+      entries: Type.Array(Type.Object({ index: Type.Integer(), entry: Type.String(), inclusion_proof: Type.Array(Type.String()) })),
+    }, { description: 'the entries the VSA names, each with its RFC 9162 inclusion proof to the checkpoint (docs/log.md "VSA")' }),
+  })),
   signed_by: Type.Optional(Type.String()),
 });
 export type AssertResult = Static<typeof AssertResult>;

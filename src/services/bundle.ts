@@ -54,7 +54,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     policies,
     allowances,
     compliance,
-    asserts: new AssertService(store, environments, policies, compliance, allowances, signer, options.clock),
+    asserts: new AssertService(store, environments, policies, compliance, allowances, signer, log, options.clock),
     dora: new DoraService(store, environments, policies, compliance, options.clock),
     store,
     auth: new AuthService(store, options.clock),

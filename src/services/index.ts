@@ -43,6 +43,8 @@ export type {
   InProgressFlow, UnmatchedArtifact, CommitUrl, GitProvider,
 } from './records/index.js';
 export { PolicyService, parsePolicyRef, policiesAt, AllowanceService, ComplianceService, AssertService, VSA_PREDICATE_TYPE, buildVsa, signVsa, signerPublicKey } from './records/index.js';
+export { recheckVsa, parseEvidentUri, checkpointUri, entryUri } from './records/index.js';
+export type { VsaRecheck, VsaCheck, VsaLog, EvidentUri } from './records/index.js';
 export type {
   CreatePolicyInput, AttachResult, ArtifactComplianceResult, PolicyResult, ShownRuleEvaluation, SnapshotCompliance, AssertArtifactInput, AssertFailure, AssertResult,
   VsaInput, VsaPredicate,

@@ -72,8 +72,8 @@ export class SqlEnvironmentWriter implements EnvironmentWriter {
     return toSnapshot(snap);
   }
 
-  async archiveEnvironment(envId: number, at: string): Promise<void> {
-    await this.tx.updateTable('environments').set({ archived_at: at }).where('id', '=', envId).where('archived_at', 'is', null).execute();
+  async archiveEnvironment(envId: number, at: string, entryIndex: number): Promise<void> {
+    await this.tx.updateTable('environments').set({ archived_at: at, entry_index: entryIndex }).where('id', '=', envId).where('archived_at', 'is', null).execute();
   }
 }
 

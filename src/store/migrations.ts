@@ -1,10 +1,11 @@
 import { sql, type ColumnDefinitionBuilder, type Migration, type MigrationProvider } from 'kysely';
 import type { Engine } from './schema.js';
-import { addAppendOnlyTriggers } from './append-only.js';
+import { addAppendOnlyTriggers, addForwardOnlyTriggers } from './append-only.js';
 import { blobsMigration } from './blob-migration.js';
 import { policiesMigration } from './policies-sql.js';
 import { cacheEntriesMigration } from './cache-entries.js';
 import { flowDeploymentsMigration } from './flow-deployments.js';
+import { createFlowTagEntries } from './flow-tag-entries.js';
 
 /**
  * Migrations live in code (not files) so the compiled package carries them. Column types differ between
@@ -190,6 +191,25 @@ function deploymentStarts(): Migration {
   };
 }
 
+/**
+ * 0014: every table that is a projection of the log refuses to change history, as log_entries does. Rows
+ * written once (trails, artifacts, attestations, attestation types, expectations) refuse UPDATE and DELETE;
+ * rows that later entries move forward (flows: archived, tagged, described; environments: archived, described)
+ * refuse DELETE, and UPDATE unless entry_index strictly increases (append-only.ts, docs/log.md "Projections").
+ * snapshots, snapshot_artifacts, policies, policy_attachments and allowances have had theirs since 0006/0009.
+ * An attacker who drops the triggers is still caught: decisions check the rows they use against their entries.
+ */
+function projectionGuards(engine: Engine): Migration {
+  return {
+    async up(db) {
+      // (addAppendOnlyTriggers creates the function the forward-only TRUNCATE triggers use on PostgreSQL.)
+      await addAppendOnlyTriggers(db, engine, ['trails', 'artifacts', 'attestations', 'attestation_types', 'expectations']);
+      await addForwardOnlyTriggers(db, engine, ['flows', 'environments']);
+      await createFlowTagEntries(db, engine);
+    },
+  };
+}
+
 function flowTags(): Migration {
   return {
     async up(db) {
@@ -285,7 +305,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     async getMigrations() {
       return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine), '0008_flow_tags': flowTags(), '0009_policies': policiesMigration(engine), '0010_cache_entries': cacheEntriesMigration(engine),
         '0011_artifact_commit_time': artifactCommitTime(), '0013_deployment_starts': deploymentStarts(),
-        '0018_flow_deployments': flowDeploymentsMigration() };
+        '0014_projection_guards': projectionGuards(engine), '0018_flow_deployments': flowDeploymentsMigration() };
     },
   };
 }

@@ -8,6 +8,7 @@ import { SqlEnvironmentWriter } from './environments-sql.js';
 import { SqlPolicyWriter } from './policies-sql.js';
 import * as bulk from './records-bulk.js';
 import { lastDeployments, recordArtifactStarts } from './flow-deployments.js';
+import { flowTagEntries, insertFlowTagEntry } from './flow-tag-entries.js';
 import { json, parse, toArtifact, toAttestation, toFlow, toTrail } from './record-rows.js';
 
 // The row mappers moved to record-rows.ts; still exported here for the readers that import them from this file.
@@ -72,12 +73,14 @@ export class SqlRecordWriter implements RecordWriter {
     return toFlow(r);
   }
 
-  async archiveFlow(flowId: number, at: string) {
-    await this.tx.updateTable('flows').set({ archived_at: at }).where('id', '=', flowId).execute();
+  async archiveFlow(flowId: number, at: string, entryIndex: number) {
+    await this.tx.updateTable('flows').set({ archived_at: at, entry_index: entryIndex }).where('id', '=', flowId).execute();
   }
 
-  async setFlowTags(flowId: number, tags: Record<string, string>) {
-    await this.tx.updateTable('flows').set({ tags: Object.keys(tags).length === 0 ? null : canonicalJson(tags) }).where('id', '=', flowId).execute();
+  async setFlowTags(flowId: number, tags: Record<string, string>, entryIndex: number) {
+    const flow = await this.tx.selectFrom('flows').select('org_id').where('id', '=', flowId).executeTakeFirstOrThrow();
+    await insertFlowTagEntry(this.tx, flow.org_id, flowId, entryIndex);
+    await this.tx.updateTable('flows').set({ tags: Object.keys(tags).length === 0 ? null : canonicalJson(tags), entry_index: entryIndex }).where('id', '=', flowId).execute();
   }
 
   async insertTrail(t: Omit<TrailRecord, 'id'>) {
@@ -125,6 +128,10 @@ export class SqlRecordWriter implements RecordWriter {
 
 export class SqlRecordReader implements RecordReader {
   constructor(private readonly db: Kysely<Database>) {}
+
+  flowTagEntries(flowIds: readonly number[]) {
+    return flowTagEntries(this.db, flowIds);
+  }
 
   flowsByName(orgId: number, names: readonly string[]) {
     return bulk.flowsByName(this.db, orgId, names);
@@ -276,6 +283,17 @@ export class SqlRecordReader implements RecordReader {
       const rows = await this.db.selectFrom('attestations').select('artifact_fingerprint').distinct()
         .where('org_id', '=', orgId).where('type', '=', type).where('artifact_fingerprint', 'in', unique.slice(i, i + 1000)).execute();
       for (const r of rows) if (r.artifact_fingerprint !== null) out.add(r.artifact_fingerprint);
+    }
+    return out;
+  }
+
+  async attestedAs(orgId: number, fingerprints: readonly string[], type: string) {
+    const out: { fingerprint: string; entryIndex: number }[] = [];
+    const unique = [...new Set(fingerprints)];
+    for (let i = 0; i < unique.length; i += 1000) {
+      const rows = await this.db.selectFrom('attestations').select(['artifact_fingerprint', 'entry_index'])
+        .where('org_id', '=', orgId).where('type', '=', type).where('artifact_fingerprint', 'in', unique.slice(i, i + 1000)).execute();
+      for (const r of rows) if (r.artifact_fingerprint !== null) out.push({ fingerprint: r.artifact_fingerprint, entryIndex: Number(r.entry_index) });
     }
     return out;
   }

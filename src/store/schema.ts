@@ -224,7 +224,15 @@ export interface AllowancesTable {
   entry_index: number;
 }
 
+/** Migration 0014: the flow.tagged entries of each flow (flow-tag-entries.ts). */
+export interface FlowTagEntriesTable {
+  org_id: number;
+  flow_id: number;
+  entry_index: number;
+}
+
 export interface Database {
+  flow_tag_entries: FlowTagEntriesTable;
   policies: PoliciesTable;
   policy_attachments: PolicyAttachmentsTable;
   allowances: AllowancesTable;

@@ -126,6 +126,9 @@ class SqlTokenStore implements TokenStore {
   }
 }
 
+/** Indexes per `IN (...)` list of entriesAt: well under both engines' parameter limits. */
+const ENTRIES_AT_CHUNK = 1000;
+
 class SqlLogStore implements LogStore {
   constructor(private readonly store: SqlStore) {}
 
@@ -199,6 +202,21 @@ class SqlLogStore implements LogStore {
       .orderBy('idx')
       .execute();
     return rows.map((r) => ({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry }));
+  }
+
+  async entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]> {
+    const out: StoredEntry[] = [];
+    const wanted = [...new Set(indexes)].sort((a, b) => a - b);
+    for (let i = 0; i < wanted.length; i += ENTRIES_AT_CHUNK) {
+      const rows = await this.store.db
+        .selectFrom('log_entries')
+        .select(['idx', 'leaf_hash', 'entry'])
+        .where('org_id', '=', orgId)
+        .where('idx', 'in', wanted.slice(i, i + ENTRIES_AT_CHUNK))
+        .execute();
+      for (const r of rows) out.push({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry });
+    }
+    return out;
   }
 
   async indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined> {

@@ -91,6 +91,8 @@ export interface LogStore {
   /** Entries with start <= index < end, ascending. */
   entries(orgId: number, start: number, end: number): Promise<StoredEntry[]>;
   indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined>;
+  /** The entries at these indexes (absent ones are left out), in any order: a few queries whatever the count. */
+  entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
 }
 
 export interface Store {
@@ -206,9 +208,13 @@ export interface RecordWriter {
   trail(flowId: number, name: string): Promise<TrailRecord | undefined>;
   /** A new flow has no tags unless given. */
   insertFlow(row: Omit<NewRow<FlowRecord>, 'tags'> & { tags?: Record<string, string> }): Promise<FlowRecord>;
-  archiveFlow(flowId: number, at: string): Promise<void>;
+  /**
+   * Updates of a flow row: each is made by a newer log entry, whose index the row takes (the row moves forward
+   * only with the log: migration 0014 refuses an UPDATE that does not increase entry_index).
+   */
+  archiveFlow(flowId: number, at: string, entryIndex: number): Promise<void>;
   /** Replaces the flow's tags (the service merged --set/--unset into the full map). */
-  setFlowTags(flowId: number, tags: Record<string, string>): Promise<void>;
+  setFlowTags(flowId: number, tags: Record<string, string>, entryIndex: number): Promise<void>;
   insertTrail(row: NewRow<TrailRecord>): Promise<TrailRecord>;
   insertArtifact(row: NewRow<ArtifactRecord>): Promise<ArtifactRecord>;
   insertAttestation(row: NewRow<AttestationRecord>): Promise<AttestationRecord>;
@@ -236,6 +242,8 @@ export interface RecordReader {
   /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */
   attestationsOfArtifact(artifact: ArtifactRecord): Promise<AttestationRecord[]>;
   fingerprintsAttestedAs(orgId: number, fingerprints: readonly string[], type: string): Promise<Set<string>>;
+  /** The attestations of `type` bound to these fingerprints (by fingerprint, in any trail), with their log entries. */
+  attestedAs(orgId: number, fingerprints: readonly string[], type: string): Promise<{ fingerprint: string; entryIndex: number }[]>;
   flowById(id: number): Promise<FlowRecord | undefined>;
   /** A custom attestation type: the given version, or the latest. */
   attestationType(orgId: number, name: string, version?: number): Promise<AttestationTypeRecord | undefined>;
@@ -243,6 +251,8 @@ export interface RecordReader {
   /** The flow, and its trail when it exists, in one query. */
   flowAndTrail(orgId: number, flowName: string, trailName: string): Promise<{ flow?: FlowRecord; trail?: TrailRecord }>;
   trailById(id: number): Promise<TrailRecord | undefined>;
+  /** The `flow.tagged` log entries of each flow, in log order (never tagged: left out). */
+  flowTagEntries(flowIds: readonly number[]): Promise<Map<number, number[]>>;
   /** Flows by name (absent names are left out), in one query. */
   flowsByName(orgId: number, names: readonly string[]): Promise<FlowRecord[]>;
   /** The latest trail (last begun) of each flow, by flow id. */
@@ -325,7 +335,8 @@ export interface EnvironmentWriter {
   latestState(envId: number): Promise<SnapshotState | undefined>;
   /** Snapshot N+1 of the environment, numbered under the log lock; `previous` is `latestState(envId)`. */
   insertSnapshot(orgId: number, envId: number, artifacts: { fingerprint: string; name: string; instances: number }[], at: string, entryIndex: number, previous: SnapshotState | undefined): Promise<SnapshotRecord>;
-  archiveEnvironment(envId: number, at: string): Promise<void>;
+  /** The row takes the index of the `environment.archived` entry (it moves forward only with the log: migration 0014). */
+  archiveEnvironment(envId: number, at: string, entryIndex: number): Promise<void>;
 }
 
 export interface SnapshotState {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evident, startServerProcess, type ServerProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engines.js';
+import { testSigner } from '../helpers/keys.js';
+import { signVsa } from '../../src/services/index.js';
 
 const GOOD = '9af401c4350b21e3f1df17d6ad808da43d9646e75b6da902cc7c492bcfb9c625';
 const STRAY = '76c442c04283c4ca1af22d882750eb960cf53c0aa041bbdb2db9df2f2c1282be';
@@ -59,5 +61,21 @@ describe('create policy, attach-policy, assert and a verifiable VSA through the 
     envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
     const tampered = file('tampered.json', JSON.stringify(envelope));
     expect((await evident(['verify', 'attestation', tampered, '--key', key, '--workspace', dir], env)).code).toBe(1);
+
+    // evident verify vsa: offline (no server needed), recomputes FAILED from the carried entries.
+    const offline = { HOME: env.HOME!, EVIDENT_HOST: 'http://127.0.0.1:9', EVIDENT_ORG: 'default' };
+    const rechecked = await evident(['verify', 'vsa', vsa, '--key', key], offline);
+    expect(rechecked.code, rechecked.stdout + rechecked.stderr).toBe(0);
+    expect(rechecked.stdout).toMatch(/\[OK\] Verdict recomputed from the entries: FAILED/);
+    expect(rechecked.stdout).toMatch(/NON-COMPLIANT {2}stray/);
+    // The verdict edited and re-signed with another key: the signature is not the log key's.
+    const forged = file('forged.json', JSON.stringify({ ...signVsa(statement, testSigner()), evidentLog: envelope.evidentLog }));
+    const refused = await evident(['verify', 'vsa', forged, '--key', key], offline);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/\[FAIL\] no signature by the log key/);
+    // The file without its evidence: nothing to recompute from.
+    const bare = file('bare.json', JSON.stringify({ payload: envelope.payload, payloadType: envelope.payloadType, signatures: envelope.signatures }));
+    expect((await evident(['verify', 'vsa', bare, '--key', key], offline)).code).toBe(1);
+    expect((await evident(['verify', 'vsa', file('junk.json', '[1]'), '--key', key], offline)).code).toBe(2);
   });
 });

@@ -162,7 +162,7 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
     expect(r.overall.change_failure_rate).toEqual({ non_compliant: 3, judged: 5, rate: 0.6 });
     // Today's evidence says otherwise for L1, L2 and L4: the deployments are judged as they started.
     const now = await services.compliance.evaluate(org, [[L1, 'l1'], [L2, 'l2'], [L4, 'l4']].map(([fingerprint, name]) => ({ fingerprint: fingerprint!, name: name! })),
-      [await services.policies.get(org, 'tests')], await services.allowances.byFingerprint((await services.environments.get(org, 'stage')).id));
+      [await services.policies.get(org, 'tests')], await services.allowances.byFingerprint(org, await services.environments.get(org, 'stage')));
     expect(now.map((x) => x.compliant)).toEqual([true, true, false]);
     // L5's commit time is 2026-11-09, after its deployment: left out of the lead time figures, counted as invalid.
     expect(r.deployments[4]!.lead_time_seconds).toBeLessThan(0);

@@ -64,11 +64,11 @@ describe.each(engines())('flow templates, compliance states and tags on $name', 
     const t2 = (await services.trails.get(org, 'shop', 't2')).trail;
     expect(t1.template).toBe(TEMPLATE);
     // t1 misses the ticket, backend's unit tests and the frontend; t2's template asks only for a backend.
-    const c1 = await services.trails.compliance(t1);
+    const c1 = await services.trails.compliance(org, 'shop', t1);
     expect(c1.state).toBe('INCOMPLETE');
     expect(c1.attestations_statuses).toEqual([expect.objectContaining({ attestation_name: 'ticket', status: 'MISSING', is_compliant: null })]);
     expect(c1.artifacts.map((a) => [a.name, a.status, a.state])).toEqual([['backend', 'COMPLETE', 'INCOMPLETE'], ['frontend', 'MISSING', 'INCOMPLETE']]);
-    expect((await services.trails.compliance(t2)).state).toBe('COMPLIANT');
+    expect((await services.trails.compliance(org, 'shop', t2)).state).toBe('COMPLIANT');
   });
 
   it('moves a trail through INCOMPLETE, NON-COMPLIANT and COMPLIANT, listing unexpected attestations', async () => {
@@ -78,10 +78,10 @@ describe.each(engines())('flow templates, compliance states and tags on $name', 
     await att('unit-tests', false, 'junit', fp('1'));
     await services.artifacts.report(org, { flow: 'shop', trail: 't1', name: 'frontend', fingerprint: fp('3') });
     const t1 = (await services.trails.get(org, 'shop', 't1')).trail;
-    expect((await services.trails.compliance(t1)).state).toBe('NON-COMPLIANT');
+    expect((await services.trails.compliance(org, 'shop', t1)).state).toBe('NON-COMPLIANT');
     await att('unit-tests', true, 'junit', fp('1')); // the latest of a name counts
     await att('lint', true); // not asked for: unexpected, and compliant
-    const c = await services.trails.compliance(t1);
+    const c = await services.trails.compliance(org, 'shop', t1);
     expect(c.state).toBe('COMPLIANT');
     expect(c.attestations_statuses.map((s) => [s.attestation_name, s.status, s.is_compliant, s.unexpected])).toEqual([
       ['ticket', 'COMPLETE', true, false], ['lint', 'COMPLETE', true, true],
@@ -91,7 +91,7 @@ describe.each(engines())('flow templates, compliance states and tags on $name', 
     expect(view!.state).toBe('COMPLIANT');
     expect(view!.compliance.attestations_statuses).toEqual([expect.objectContaining({ attestation_name: 'unit-tests', attestation_type: 'junit', status: 'COMPLETE' })]);
     await att('lint', false);
-    expect((await services.trails.compliance(t1)).state).toBe('NON-COMPLIANT');
+    expect((await services.trails.compliance(org, 'shop', t1)).state).toBe('NON-COMPLIANT');
     // A required name recorded with another type does not satisfy the requirement.
     await services.trails.begin(org, { flow: 'shop', name: 't4' });
     await services.artifacts.report(org, { flow: 'shop', trail: 't4', name: 'backend', fingerprint: fp('4') });

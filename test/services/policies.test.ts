@@ -143,8 +143,10 @@ describe.each(engines())('policies, compliance and gates on $name', (engine) => 
     const statement = JSON.parse(Buffer.from(snap.vsa!.payload, 'base64').toString('utf8'));
     expect(statement).toMatchObject({
       predicateType: 'https://slsa.dev/verification_summary/v1',
-      predicate: { verificationResult: snap.compliant ? 'PASSED' : 'FAILED', policy: { uri: '/api/v1/orgs/acme/policies/strict@1' } },
+      predicate: { verificationResult: snap.compliant ? 'PASSED' : 'FAILED', verifiedLevels: snap.compliant ? ['EVIDENT_POLICY_COMPLIANT'] : ['FAILED'] },
     });
+    // Absolute URIs (SLSA VSA v1): the policy version's log entry, by index and leaf hash.
+    expect(statement.predicate.policy.uri).toMatch(/^urn:evident:log:[^:]+:entry:\d+:[0-9a-f]{64}$/);
     expect(statement.subject).toHaveLength(3);
     expect(statement.predicate.inputAttestations.length).toBeGreaterThan(0);
     const raw = Buffer.from(snap.signed_by!.slice('ed25519:'.length), 'hex');

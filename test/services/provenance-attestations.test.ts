@@ -31,14 +31,14 @@ describe.each(engines())('provenance attestations on $name', (engine) => {
 
   it('binds an envelope to the artifacts of the trail that are its subjects, stores it as evidence, and completes a `type: provenance` template', async () => {
     const t1 = (await services.trails.get(org, 'shop', 't1')).trail;
-    expect((await services.trails.compliance(t1)).state).toBe('INCOMPLETE');
+    expect((await services.trails.compliance(org, 'shop', t1)).state).toBe('INCOMPLETE');
     const text = envelopeText(provenanceStatement({ 'out/app': fp('a'), 'out/other': fp('c') }));
     const [att, ...more] = await attest(text);
     expect(more).toEqual([]);
     expect(att).toMatchObject({ type: 'provenance', name: 'provenance', artifactFingerprint: fp('a'), compliant: true });
     expect(att!.summary).toMatchObject({ subject: 'out/app', subjects: 2, builder_id: 'https://evident.dev/test/builder', enveloped: true, signatures: 0 });
     expect(att!.evidence.map((e) => e.name)).toEqual(['app.intoto.json']);
-    expect((await services.trails.compliance(t1)).state).toBe('COMPLIANT');
+    expect((await services.trails.compliance(org, 'shop', t1)).state).toBe('COMPLIANT');
   });
 
   it('takes a bare statement too, and records one attestation per matching artifact', async () => {

@@ -128,7 +128,7 @@ describe.each(engines())('storage on $name', (engine) => {
       const s1 = await w.insertSnapshot(org.id, env.id, [a], at, 1, undefined);
       const s2 = await w.insertSnapshot(org.id, env.id, [a, b], at, 2, await w.latestState(env.id));
       const state = await w.latestState(env.id);
-      await w.archiveEnvironment(env.id, '2026-01-02T00:00:00.000Z');
+      await w.archiveEnvironment(env.id, '2026-01-02T00:00:00.000Z', 3);
       return { env, s1, s2, state };
     });
     expect([ctx.s1.index, ctx.s2.index]).toEqual([1, 2]);

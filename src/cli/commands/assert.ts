@@ -9,7 +9,7 @@ import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.j
 function finish(ctx: Ctx, r: policySchemas.AssertResult, vsaFile: string | undefined): void {
   if (vsaFile && r.vsa) {
     fs.writeFileSync(vsaFile, JSON.stringify(r.vsa, null, 2) + '\n');
-    ctx.printer.info(`VSA written to ${vsaFile}; verify with: evident verify attestation ${vsaFile} --key ${r.signed_by}`);
+    ctx.printer.info(`VSA written to ${vsaFile}; re-check it offline with: evident verify vsa ${vsaFile} --key ${r.signed_by}`);
   }
   ctx.printer.result(r, () => {
     for (const a of r.artifacts) {

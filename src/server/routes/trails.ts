@@ -38,7 +38,7 @@ export function trailRoutes(services: Services) {
         const [artifacts, attestations, compliance] = await Promise.all([
           services.artifacts.list(org, { trailId: trail.id }, null, 1000),
           services.store.records.attestationsOfTrail(trail.id),
-          services.trails.compliance(trail),
+          services.trails.compliance(org, flow.name, trail),
         ]);
         return {
           ...trailJson(trail, flow.name),

@@ -1,6 +1,8 @@
-import type { AllowanceRecord, OrgRecord, Store } from '../../store/index.js';
+import type { AllowanceRecord, EnvironmentRecord, OrgRecord, Store } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import type { EnvironmentService } from './environments.js';
+import { allowanceClaim } from './fact-claims.js';
+import { projectionCheck } from './projection-check.js';
 import * as v from './validate.js';
 
 /**
@@ -34,8 +36,11 @@ export class AllowanceService {
     return this.store.policies.allowances(env.id);
   }
 
-  /** The latest exemption of each fingerprint in the environment. */
-  async byFingerprint(envId: number): Promise<Map<string, AllowanceRecord>> {
-    return new Map((await this.store.policies.allowances(envId)).map((a) => [a.fingerprint, a]));
+
+  /** The latest exemption of each fingerprint in the environment, each checked against its log entry. */
+  async byFingerprint(org: OrgRecord, env: EnvironmentRecord): Promise<Map<string, AllowanceRecord>> {
+    const rows = await this.store.policies.allowances(env.id);
+    await projectionCheck(this.store).rows(org, rows.map((a) => allowanceClaim(env.name, a)));
+    return new Map(rows.map((a) => [a.fingerprint, a]));
   }
 }

@@ -2,6 +2,8 @@ import { EvidentError } from '../../core/index.js';
 import type { ArtifactCompliance, ComplianceState } from '../../formats/index.js';
 import type { ArtifactPlaces, ArtifactRecord, AttestationRecord, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
+import { trailContentClaims } from './fact-claims.js';
+import { projectionCheck } from './projection-check.js';
 import { complianceOfArtifact } from './trail-compliance.js';
 import type { TrailService } from './trails.js';
 import * as v from './validate.js';
@@ -97,7 +99,7 @@ export class ArtifactService {
       found = await this.byFingerprint(org, ref);
     }
     if (found.length === 0) throw new EvidentError('NOT_FOUND', `no artifact matches ${JSON.stringify(ref)} in organisation ${org.name}`);
-    return Promise.all(found.map((a) => this.view(a)));
+    return Promise.all(found.map((a) => this.view(org, a)));
   }
 
   private async byFingerprint(org: OrgRecord, prefix: string): Promise<ArtifactRecord[]> {
@@ -133,12 +135,14 @@ export class ArtifactService {
     return this.store.records.artifacts(org.id, filter, cursor, limit);
   }
 
-  async view(artifact: ArtifactRecord): Promise<ArtifactView> {
+  async view(org: OrgRecord, artifact: ArtifactRecord): Promise<ArtifactView> {
     const [flow, trail, attestations] = await Promise.all([
       this.store.records.flowById(artifact.flowId),
       this.store.records.trailById(artifact.trailId),
       this.store.records.attestationsOfArtifact(artifact),
     ]);
+    // The state shown is a decision too: every row it rests on is checked against its entry.
+    await projectionCheck(this.store).rows(org, trailContentClaims(flow!.name, trail!, [artifact], attestations));
     const compliance = complianceOfArtifact(trail!, artifact, attestations);
     const life = await this.lifeInEnvironments(artifact);
     // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".

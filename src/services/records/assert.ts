@@ -1,14 +1,17 @@
 import { EvidentError } from '../../core/index.js';
-import { ENVIRONMENT_POLICY_SCHEMA_ID, canonicalJson, type DsseEnvelope } from '../../formats/index.js';
+import { type DsseEnvelope } from '../../formats/index.js';
 import type { NoteSigner } from '../../ledger/index.js';
 import type { AllowanceRecord, OrgRecord, PolicyRecord, Store } from '../../store/index.js';
+import type { LogService } from '../log-service.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { AllowanceService } from './allowances.js';
 import type { ArtifactComplianceResult, ComplianceService } from './compliance.js';
 import type { EnvironmentService } from './environments.js';
 import type { PolicyService } from './policies.js';
 import * as v from './validate.js';
-import { buildVsa, sha256Hex, signVsa, signerPublicKey } from './vsa.js';
+import { sha256Hex, signerPublicKey, type VsaLog } from './vsa.js';
+import { signRecheckedVsa, type VsaScope } from './vsa-sign.js';
+import { FLOW_POLICY_SOURCE } from './vsa-recheck.js';
 
 export interface AssertArtifactInput {
   fingerprint: string;
@@ -38,18 +41,18 @@ export interface AssertResult {
   artifacts: ArtifactComplianceResult[];
   /** Every failed rule of every non-compliant artifact (allowed ones are compliant and list none). */
   failures: AssertFailure[];
-  /** With `vsa`: the decision as a signed SLSA VSA v1 (DSSE envelope), and the key that verifies it. */
-  vsa?: DsseEnvelope;
+  /**
+   * With `vsa`: the decision as a signed SLSA VSA v1 (DSSE envelope) carrying, in member `evidentLog`, the
+   * checkpoint and the entries with proofs it rests on (docs/log.md "VSA"); and the key that verifies it.
+   */
+  vsa?: DsseEnvelope & { evidentLog: VsaLog };
   signed_by?: string;
 }
 
-/** When no policy is named: Kosli's `assert artifact` without an environment asks for compliance in its flow. */
-const FLOW_POLICY_SOURCE = `_schema: ${ENVIRONMENT_POLICY_SCHEMA_ID}\nartifacts:\n  provenance: {required: true}\n  trail-compliance: {required: true}\n`;
 const FLOW_POLICY: PolicyRecord = {
   id: -1, orgId: 0, name: 'flow-compliance', version: 1, description: 'built in: reported in a flow, and compliant in its trail', definition: null,
   source: FLOW_POLICY_SOURCE, digest: `sha256:${sha256Hex(FLOW_POLICY_SOURCE)}`, createdAt: '1970-01-01T00:00:00.000Z', entryIndex: 0,
 };
-const MAX_VSA_INPUTS = 1000;
 
 /** Gates (`evident assert`): a decision with every failing rule and why, optionally signed as a SLSA VSA. */
 export class AssertService {
@@ -60,6 +63,7 @@ export class AssertService {
     private readonly compliance: ComplianceService,
     private readonly allowances: AllowanceService,
     private readonly signer: NoteSigner,
+    private readonly log: LogService,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -78,7 +82,7 @@ export class AssertService {
       const env = await this.environments.get(org, input.environment);
       const latest = env.type === 'logical' ? undefined : await this.store.environments.latestSnapshot(env.id);
       policies = env.type === 'logical' ? [] : await this.policies.attachedAt(org, env, latest?.index ?? null);
-      allowances = await this.allowances.byFingerprint(env.id);
+      allowances = await this.allowances.byFingerprint(org, env);
       scope = `environment ${env.name}`;
       resource = `urn:evident:${org.name}:environment:${env.name}`;
     } else if (input.policies?.length) {
@@ -93,13 +97,13 @@ export class AssertService {
         extra.push({ artifact: name, fingerprint, policy: scope, version: 1, rule: 'flow', reason: 'no_provenance', message: `artifact was not reported in flow ${flow.name}` });
       }
       // Judged by its report in this flow (and that trail), even if another flow reported it since.
-      const { result, facts } = await this.compliance.evaluateInFlow(org, { name, fingerprint }, flow.id, policies);
+      const { result } = await this.compliance.evaluateInFlow(org, { name, fingerprint }, flow.id, policies);
       if (extra.length > 0) result.compliant = false;
-      return this.finish(org, scope, resource, policies, [result], extra, options.vsa ?? false, new Map([[fingerprint, facts.entries]]));
+      return this.finish(org, scope, resource, policies, [result], extra, options.vsa ?? false, { flowId: flow.id, allowances: [] });
     }
     const [result] = await this.compliance.evaluate(org, [{ name, fingerprint }], policies, allowances);
     if (extra.length > 0 && !result!.allowed) result!.compliant = false;
-    return this.finish(org, scope, resource, policies, [result!], extra, options.vsa ?? false);
+    return this.finish(org, scope, resource, policies, [result!], extra, options.vsa ?? false, { allowances: [...allowances.values()] });
   }
 
   async snapshot(org: OrgRecord, expr: string, options: { vsa?: boolean } = {}): Promise<AssertResult> {
@@ -107,12 +111,13 @@ export class AssertService {
     const sc = await this.compliance.snapshot(org, view);
     const label = `${view.environment.name}${view.snapshot ? `#${view.snapshot.index}` : ''}`;
     const policies = await Promise.all(sc.policies.map((p) => this.policies.get(org, `${p.name}@${p.version}`)));
-    return this.finish(org, `snapshot ${label}`, `urn:evident:${org.name}:snapshot:${label}`, policies, [...sc.artifacts.values()], [], options.vsa ?? false);
+    const allowances = view.environment.type === 'logical' ? [] : [...(await this.allowances.byFingerprint(org, view.environment)).values()];
+    return this.finish(org, `snapshot ${label}`, `urn:evident:${org.name}:snapshot:${label}`, policies, [...sc.artifacts.values()], [], options.vsa ?? false, { allowances });
   }
 
   private async finish(
     org: OrgRecord, scope: string, resource: string, policies: PolicyRecord[], artifacts: ArtifactComplianceResult[], extra: AssertFailure[], vsa: boolean,
-    entries?: Map<string, Map<string, number>>,
+    vsaScope: VsaScope,
   ): Promise<AssertResult> {
     const failures: AssertFailure[] = [...extra];
     for (const a of artifacts) {
@@ -129,39 +134,13 @@ export class AssertService {
       compliant: artifacts.every((a) => a.compliant), scope, policies: policies.map((p) => ({ name: p.name, version: p.version, digest: p.digest })), artifacts, failures,
     };
     if (!vsa) return result;
-    const statement = buildVsa({
-      subject: artifacts.map((a) => ({ name: a.name, digest: { sha256: a.fingerprint } })),
-      verifierId: `urn:evident:verifier:${this.signer.name}`,
-      timeVerified: this.clock.now().toISOString(),
-      resourceUri: resource,
-      policy: policyDescriptor(org, policies),
-      inputAttestations: await this.inputs(org, artifacts, entries),
-      passed: result.compliant,
-    });
-    return { ...result, vsa: signVsa(statement, this.signer), signed_by: signerPublicKey(this.signer) };
+    const file = await signRecheckedVsa(
+      { store: this.store, log: this.log, facts: this.compliance.facts, signer: this.signer, clock: this.clock }, org,
+      {
+        subject: artifacts.map((a) => ({ name: a.name, digest: { sha256: a.fingerprint } })), resourceUri: resource, policies,
+        builtIn: policies.length === 1 && policies[0] === FLOW_POLICY, passed: result.compliant, scope: vsaScope,
+      },
+    );
+    return { ...result, vsa: file, signed_by: signerPublicKey(this.signer) };
   }
-
-  /** The attestations the decision rests on, each as its log entry (URI) and the SHA-256 of the entry's bytes. */
-  private async inputs(org: OrgRecord, artifacts: ArtifactComplianceResult[], known?: Map<string, Map<string, number>>) {
-    // The log entry of each attestation id, from the facts the decision was made on (given, or the latest report's).
-    const facts = known ?? new Map([...(await this.compliance.facts.of(org, artifacts))].map(([fp, f]) => [fp, f.entries]));
-    const indexes = new Set<number>();
-    for (const a of artifacts) {
-      for (const p of a.policies) for (const e of p.rule_evaluations) for (const id of e.attestation_ids) {
-        const index = facts.get(a.fingerprint)?.get(id);
-        if (index !== undefined && indexes.size < MAX_VSA_INPUTS) indexes.add(index);
-      }
-    }
-    const sorted = [...indexes].sort((a, b) => a - b);
-    const entries = await Promise.all(sorted.map((i) => this.store.log.entries(org.id, i, i + 1)));
-    return entries.flat().map((e) => ({ uri: `/api/v1/orgs/${org.name}/log/entries?start=${e.index}&end=${e.index + 1}`, digest: { sha256: sha256Hex(e.entry) } }));
-  }
-}
-
-/** One policy: its version's URI and the digest of its source. Several: the set, digested as canonical JSON. */
-function policyDescriptor(org: OrgRecord, policies: PolicyRecord[]): { uri: string; digest: Record<string, string> } {
-  const refs = policies.map((p) => `${p.name}@${p.version}`);
-  if (policies.length === 1) return { uri: `/api/v1/orgs/${org.name}/policies/${refs[0]}`, digest: { sha256: policies[0]!.digest.replace(/^sha256:/, '') } };
-  const set = policies.map((p) => ({ name: p.name, version: p.version, digest: p.digest }));
-  return { uri: `/api/v1/orgs/${org.name}/policies?set=${refs.join(',')}`, digest: { sha256: sha256Hex(canonicalJson(set)) } };
 }

@@ -1,6 +1,8 @@
 import { EMPTY_FLOW_TEMPLATE, parseFlowTemplate, type FlowTemplate } from '../../formats/index.js';
 import type { FactSources, OrgRecord, Store } from '../../store/index.js';
 import { factsFromSources, type ArtifactFacts } from './compliance-sources.js';
+import { factSourceClaims } from './fact-claims.js';
+import { checkFlowTags, projectionCheck, type ProjectionCheck } from './projection-check.js';
 
 // What the records say about each running fingerprint, as the policy evaluator wants it (PolicyArtifactInput),
 // cached per org and kept current incrementally from the log itself.
@@ -45,7 +47,12 @@ export class ComplianceFacts {
   /** Counters for the benchmark and the tests: how many facts were loaded and decisions computed. */
   readonly stats = { factsLoaded: 0, entriesRead: 0 };
 
-  constructor(private readonly store: Store) {}
+  /** Every row the facts are made of is checked against its log entry when read (projection-check.ts). */
+  readonly check: ProjectionCheck;
+
+  constructor(private readonly store: Store) {
+    this.check = projectionCheck(store);
+  }
 
   cacheOf(org: OrgRecord): OrgCache | undefined {
     return this.orgs.get(org.id);
@@ -53,6 +60,8 @@ export class ComplianceFacts {
 
   /** Forgets everything (the benchmark's "from scratch"). */
   clear(): void {
+    // The verified entries (projection-check.ts) are kept: an entry never changes once verified, and every row
+    // is still re-read and compared with it. `check.clear()` forgets them too (a new process).
     this.orgs.clear();
   }
 
@@ -120,8 +129,10 @@ export class ComplianceFacts {
    * What facts of these fingerprints are made of, read once for `asOf` (one round of queries, whatever the number
    * of entries they are then taken as of).
    */
-  async sources(org: OrgRecord, fingerprints: readonly string[]): Promise<FactSources> {
-    return this.store.policies.factSources(org.id, fingerprints);
+  async sources(org: OrgRecord, fingerprints: readonly string[], flowId?: number): Promise<FactSources> {
+    const sources = await this.store.policies.factSources(org.id, fingerprints, flowId);
+    await this.verify(org, sources);
+    return sources;
   }
 
   /**
@@ -138,12 +149,32 @@ export class ComplianceFacts {
   /** Facts of many fingerprints in a few queries: latest reports (into `flowId` only, if given), their flows, trails and the trails' contents. */
   private async load(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], flowId?: number): Promise<ArtifactFacts[]> {
     const sources = await this.store.policies.factSources(org.id, artifacts.map((a) => a.fingerprint), flowId);
+    // Facts are cached only once every row they are made of matched its entry: a cached fact rests on verified
+    // entries, and a process that reads the same rows fresh either agrees or fails naming the edited row.
+    await this.verify(org, sources);
     // Never reported in a flow, but bound to a provenance attestation (`evident attest provenance`): that is
     // provenance too, for artifacts.provenance (docs/provenance.md "Recording provenance").
     const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !sources.reports.has(fp));
-    const attested = unreported.length > 0 ? await this.store.records.fingerprintsAttestedAs(org.id, unreported, 'provenance') : undefined;
+    const attested = unreported.length > 0 ? (await this.provenanceAttested(org, unreported)).fingerprints : undefined;
     this.stats.factsLoaded += artifacts.length;
     return factsFromSources(sources, artifacts, (t) => this.template(t), undefined, attested);
+  }
+
+  /**
+   * Of these (unreported) fingerprints, those bound to a provenance attestation, each row checked against its
+   * entry; with the entries' indexes (a VSA's inputs).
+   */
+  async provenanceAttested(org: OrgRecord, fingerprints: readonly string[]): Promise<{ fingerprints: Set<string>; entries: number[] }> {
+    const rows = await this.store.records.attestedAs(org.id, fingerprints, 'provenance');
+    await this.check.rows(org, rows.map((r) => ({
+      table: 'attestations', entryIndex: r.entryIndex, types: ['attestation.reported'], fields: { artifact_fingerprint: r.fingerprint, attestation_type: 'provenance' },
+    })));
+    return { fingerprints: new Set(rows.map((r) => r.fingerprint)), entries: rows.map((r) => r.entryIndex) };
+  }
+
+  /** Every row of `sources` checked against its log entry, and the flows' tags against their entries' replay. */
+  private async verify(org: OrgRecord, sources: FactSources): Promise<void> {
+    await Promise.all([this.check.rows(org, factSourceClaims(sources)), checkFlowTags(this.check, this.store, org, sources.flows)]);
   }
 
   private template(text: string | null): FlowTemplate {

@@ -183,7 +183,7 @@ export class ComplianceService {
     const known = this.rules.get(key);
     if (known && known.cache === cache && known.stamp === stamp) return { policies: known.policies, allowances: known.allowances, cache };
     const [policies, list] = await Promise.all([
-      this.policies.attachedAt(org, view.environment, view.snapshot?.index ?? null), this.store.policies.allowances(view.environment.id),
+      this.policies.attachedAt(org, view.environment, view.snapshot?.index ?? null), this.policies.allowances(org, view.environment),
     ]);
     const rules = { policies, allowances: new Map(list.map((a) => [a.fingerprint, a])) };
     this.remember(key, { ...rules, cache, stamp });
@@ -247,14 +247,25 @@ export class ComplianceService {
       g = { policy: guarded(this.policies.compile(p), sink), sink };
       this.guardedPolicies.set(p.id, g);
     }
-    g.sink.failures = [];
-    const decision = evaluatePolicy(g.policy, { artifact: { ...f.input, name }, flow: f.flowContext }, `${p.name}@${p.version}`);
-    const failures = g.sink.failures;
-    if (failures.length === 0) return decision;
-    const evaluations = decision.rule_evaluations.map((e): ShownRuleEvaluation => {
-      const failure = failures.find((x) => ruleOf(x.path) === e.rule.path);
-      return failure ? { ...e, status: 'failed', reason: 'evaluation_error', message: failure.message, attestation_ids: [] } : e;
-    });
-    return { ...decision, compliant: false, status: 'NON-COMPLIANT', rule_evaluations: evaluations as RuleEvaluation[] };
+    return decideGuarded(g, f, name, `${p.name}@${p.version}`);
   }
+}
+
+/** One policy decision on `f` with `g`'s expressions guarded (see guarded()): the rule an error belongs to fails. */
+function decideGuarded(g: { policy: CompiledPolicy; sink: { failures: Failure[] } }, f: ArtifactFacts, name: string, label: string): PolicyDecision {
+  g.sink.failures = [];
+  const decision = evaluatePolicy(g.policy, { artifact: { ...f.input, name }, flow: f.flowContext }, label);
+  const failures = g.sink.failures;
+  if (failures.length === 0) return decision;
+  const evaluations = decision.rule_evaluations.map((e): ShownRuleEvaluation => {
+    const failure = failures.find((x) => ruleOf(x.path) === e.rule.path);
+    return failure ? { ...e, status: 'failed', reason: 'evaluation_error', message: failure.message, attestation_ids: [] } : e;
+  });
+  return { ...decision, compliant: false, status: 'NON-COMPLIANT', rule_evaluations: evaluations as RuleEvaluation[] };
+}
+
+/** The decision of one compiled policy on one artifact's facts, exactly as ComplianceService makes it (uncached): for re-checking a VSA. */
+export function decidePolicy(policy: CompiledPolicy, f: ArtifactFacts, name: string, label: string): PolicyDecision {
+  const sink = { failures: [] as Failure[] };
+  return decideGuarded({ policy: guarded(policy, sink), sink }, f, name, label);
 }

@@ -1,5 +1,5 @@
 import { EvidentError } from '../../core/index.js';
-import type { OrgRecord, PolicyRecord, RunStart, Store } from '../../store/index.js';
+import type { EnvironmentRecord, OrgRecord, PolicyRecord, RunStart, Store } from '../../store/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { ComplianceService } from './compliance.js';
 import { aggregate, type DoraDeployment, type DoraReport } from './dora-stats.js';
@@ -37,7 +37,7 @@ export class DoraService {
     const starts = await this.store.environments.runStarts(env.id, window.since.toISOString(), window.until.toISOString());
     const reports = await this.store.records.latestReports(org.id, starts.map((s) => s.fingerprint));
     const chosen = flow === undefined ? starts : starts.filter((s) => reports.get(s.fingerprint)?.flow === flow);
-    const compliant = await this.judge(org, env.id, chosen);
+    const compliant = await this.judge(org, env, chosen);
     const deployments = chosen.map((s, i): DoraDeployment => {
       const report = reports.get(s.fingerprint);
       const commitTime = report?.artifact.commitTime ?? null;
@@ -58,9 +58,9 @@ export class DoraService {
    * One read of the facts' rows for every deployment, then one evaluation per distinct (policy set, snapshot).
    * Null where no policy was attached.
    */
-  private async judge(org: OrgRecord, envId: number, starts: readonly RunStart[]): Promise<(boolean | null)[]> {
+  private async judge(org: OrgRecord, env: EnvironmentRecord, starts: readonly RunStart[]): Promise<(boolean | null)[]> {
     if (starts.length === 0) return [];
-    const [attachments, allowances] = await Promise.all([this.store.policies.attachments(envId), this.store.policies.allowances(envId)]);
+    const [attachments, allowances] = await Promise.all([this.policies.attachments(org, env), this.policies.allowances(org, env)]);
     const versions = new Map<string, Promise<PolicyRecord>>();
     const policy = (name: string, version: number) => {
       const ref = `${name}@${version}`;

@@ -3,6 +3,8 @@ import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Page, RunningArti
 import { systemClock, type Clock } from '../clock.js';
 import type { LogService } from '../log-service.js';
 import { parseSnapshotExpr } from './snapshot-expr.js';
+import { projectionCheck } from './projection-check.js';
+import { checkEnvironment, checkSnapshot } from './snapshot-check.js';
 import * as v from './validate.js';
 
 export const ENVIRONMENT_TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'] as const;
@@ -69,6 +71,7 @@ export class EnvironmentService {
   async get(org: OrgRecord, name: string): Promise<EnvironmentRecord> {
     const env = await this.store.environments.environment(org.id, v.name('environment', name));
     if (!env) throw new EvidentError('NOT_FOUND', `environment ${JSON.stringify(name)} does not exist in organisation ${org.name}`);
+    await checkEnvironment(projectionCheck(this.store), org, env);
     return env;
   }
 
@@ -112,7 +115,7 @@ export class EnvironmentService {
     const env = await this.get(org, envName);
     if (env.archivedAt) return env;
     const { value } = await this.log.append(org, 'environment.archived', { environment: env.name }, async (records, e) => {
-      await records.environments.archiveEnvironment(env.id, e.time);
+      await records.environments.archiveEnvironment(env.id, e.time, e.index);
       return e.time;
     });
     return { ...env, archivedAt: value };
@@ -191,6 +194,8 @@ export class EnvironmentService {
       throw new EvidentError('NOT_FOUND', `no snapshot ${expr} of environment ${env.name}`);
     }
     const running = await reader.runningIn(snap.id);
+    // Every use of a snapshot (assert snapshot, release plans, drift, compliance) rests on its log entry.
+    await checkSnapshot(projectionCheck(this.store), this.store, org, env, snap, running);
     const since = await reader.snapshotTimes(env.id, running.map((r) => r.sinceIndex));
     return { environment: env, snapshot: snap, artifacts: running.map((r) => ({ ...r, runningSince: since.get(r.sinceIndex) ?? snap.createdAt })) };
   }

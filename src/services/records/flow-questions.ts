@@ -1,6 +1,8 @@
 import { EvidentError } from '../../core/index.js';
 import { attestationTypeProblem, type ComplianceState } from '../../formats/index.js';
 import type { Deployment, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
+import { trailContentClaims } from './fact-claims.js';
+import { projectionCheck } from './projection-check.js';
 import { complianceOfTrail } from './trail-compliance.js';
 
 // Seed 000's first two questions, answered by `evident list flows`: "which of our 32 pipelines last deployed,
@@ -39,6 +41,10 @@ export async function summarize(store: Store, org: OrgRecord, flows: readonly Fl
   const contents = await store.records.contentsOfTrails([...trails.values()].map((t) => t.id));
   const artifactsOf = groupBy(contents.artifacts, (a) => a.trailId);
   const attestationsOf = groupBy(contents.attestations, (a) => a.trailId);
+  const flowName = new Map(flows.map((f) => [f.id, f.name]));
+  // Each latest trail's compliance is shown: its rows are checked against their entries first (one batched read).
+  await projectionCheck(store).rows(org, [...trails.values()].flatMap((t) =>
+    trailContentClaims(flowName.get(t.flowId) ?? '', t, artifactsOf.get(t.id) ?? [], attestationsOf.get(t.id) ?? [])));
   const types = new Map<number, Set<string>>();
   const summaries = flows.map((flow) => {
     const trail = trails.get(flow.id) ?? null;

@@ -52,9 +52,9 @@ export class FlowService {
     const checked = checkTagChange(change);
     const flow = await this.get(org, name);
     if (sameTags(mergeTags(flow.tags, checked), flow.tags)) return flow;
-    await this.log.append(org, 'flow.tagged', { flow: flow.name, set: checked.set, unset: checked.unset }, async (records) => {
+    await this.log.append(org, 'flow.tagged', { flow: flow.name, set: checked.set, unset: checked.unset }, async (records, e) => {
       const current = await records.flow(org.id, flow.name);
-      await records.setFlowTags(flow.id, mergeTags(current?.tags ?? {}, checked));
+      await records.setFlowTags(flow.id, mergeTags(current?.tags ?? {}, checked), e.index);
     });
     return this.get(org, name);
   }
@@ -73,7 +73,7 @@ export class FlowService {
   async archive(org: OrgRecord, name: string): Promise<FlowRecord> {
     const flow = await this.get(org, name);
     if (flow.archivedAt) return flow;
-    await this.log.append(org, 'flow.archived', { flow: flow.name }, (records, e) => records.archiveFlow(flow.id, e.time));
+    await this.log.append(org, 'flow.archived', { flow: flow.name }, (records, e) => records.archiveFlow(flow.id, e.time, e.index));
     return this.get(org, name);
   }
 }

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { EvidentError } from '../../core/index.js';
 import { parseEnvironmentPolicy, type CompiledPolicy } from '../../formats/index.js';
-import type { EnvironmentRecord, OrgRecord, PolicyAttachmentRecord, PolicyRecord, SnapshotRecord, Store } from '../../store/index.js';
+import type { AllowanceRecord, EnvironmentRecord, OrgRecord, PolicyAttachmentRecord, PolicyRecord, SnapshotRecord, Store } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import type { EnvironmentService } from './environments.js';
+import { allowanceClaim, attachmentClaim, policyClaim } from './fact-claims.js';
+import { projectionCheck } from './projection-check.js';
 import * as v from './validate.js';
 
 export interface CreatePolicyInput {
@@ -97,6 +99,8 @@ export class PolicyService {
     const { name, version } = parsePolicyRef(ref);
     const found = await this.store.policies.policy(org.id, name, version);
     if (!found) throw new EvidentError('NOT_FOUND', `policy ${ref} does not exist in organisation ${org.name}`);
+    // Every use of a policy version judges by its source: checked against its log entry first.
+    await projectionCheck(this.store).rows(org, [policyClaim(found)]);
     return found;
   }
 
@@ -119,8 +123,22 @@ export class PolicyService {
 
   /** The policy versions attached to an environment at a snapshot (null: now). */
   async attachedAt(org: OrgRecord, env: EnvironmentRecord, index: number | null): Promise<PolicyRecord[]> {
-    const set = policiesAt(await this.store.policies.attachments(env.id), index);
+    const set = policiesAt(await this.attachments(org, env), index);
     return Promise.all(sortedSet(set).map((x) => this.get(org, `${x.name}@${x.version}`)));
+  }
+
+  /** The environment's attach and detach events, oldest first, each checked against its log entry. */
+  async attachments(org: OrgRecord, env: EnvironmentRecord): Promise<PolicyAttachmentRecord[]> {
+    const rows = await this.store.policies.attachments(env.id);
+    await projectionCheck(this.store).rows(org, rows.map((a) => attachmentClaim(env.name, a)));
+    return rows;
+  }
+
+  /** The environment's exemptions (`allow artifact`), oldest first, each checked against its log entry. */
+  async allowances(org: OrgRecord, env: EnvironmentRecord): Promise<AllowanceRecord[]> {
+    const rows = await this.store.policies.allowances(env.id);
+    await projectionCheck(this.store).rows(org, rows.map((a) => allowanceClaim(env.name, a)));
+    return rows;
   }
 
   /** Attaches the latest version (or NAME@VERSION); attaching a newer version of an attached policy replaces it. */

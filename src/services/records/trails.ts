@@ -2,6 +2,8 @@ import { EvidentError } from '../../core/index.js';
 import { parseFlowTemplate, type TrailCompliance } from '../../formats/index.js';
 import type { FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
+import { trailContentClaims } from './fact-claims.js';
+import { projectionCheck } from './projection-check.js';
 import { complianceOfTrail } from './trail-compliance.js';
 import * as v from './validate.js';
 
@@ -76,8 +78,9 @@ export class TrailService {
   }
 
   /** The trail against the template it began with: its state, each requirement's status, unexpected attestations. */
-  async compliance(trail: TrailRecord): Promise<TrailCompliance> {
+  async compliance(org: OrgRecord, flow: string, trail: TrailRecord): Promise<TrailCompliance> {
     const { artifacts, attestations } = await this.store.records.contentsOfTrails([trail.id]);
+    await projectionCheck(this.store).rows(org, trailContentClaims(flow, trail, artifacts, attestations));
     return complianceOfTrail(trail, artifacts, attestations);
   }
 

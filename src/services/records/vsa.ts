@@ -42,7 +42,8 @@ export function buildVsa(input: VsaInput): Statement<VsaPredicate> {
     policy: input.policy,
     inputAttestations: input.inputAttestations,
     verificationResult: input.passed ? 'PASSED' : 'FAILED',
-    verifiedLevels: input.passed ? [EVIDENT_POLICY_LEVEL] : [],
+    // SLSA VSA v1: a failed verification lists "FAILED" among its levels.
+    verifiedLevels: input.passed ? [EVIDENT_POLICY_LEVEL] : ['FAILED'],
     slsaVersion: '1.0',
   });
 }
@@ -57,6 +58,47 @@ export function signVsa(statement: Statement<VsaPredicate>, signer: NoteSigner):
   const payload = new TextEncoder().encode(canonicalJson(statement));
   // The keyid hint is left empty: verifiers try the key they were given (DSSE protocol.md).
   return signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, [{ keyid: '', sign: (m) => signer.sign(m) }]);
+}
+
+/**
+ * Absolute URIs (RFC 3986, scheme `urn`) naming what a VSA rests on in an org's log, so that anyone holding the
+ * log's entries and proofs can find and check them (docs/log.md "VSA"). The origin is the checkpoint's origin
+ * line, percent-encoded (encodeURIComponent: no `:` or `/` is left in it).
+ *   urn:evident:log:<origin>:checkpoint:<tree size>:<root hash hex>
+ *   urn:evident:log:<origin>:entry:<index>:<leaf hash hex>      (leaf hash = SHA-256(0x00 ‖ entry bytes))
+ *   urn:evident:policy:flow-compliance@1                         (the built-in policy of `assert` in a flow)
+ *   urn:evident:log:<origin>:policies:<name@version,...>         (several policies; each is also an input entry)
+ */
+export const checkpointUri = (origin: string, size: number, rootHex: string) => `urn:evident:log:${encodeURIComponent(origin)}:checkpoint:${size}:${rootHex}`;
+export const entryUri = (origin: string, index: number, leafHex: string) => `urn:evident:log:${encodeURIComponent(origin)}:entry:${index}:${leafHex}`;
+export const policySetUri = (origin: string, refs: readonly string[]) => `urn:evident:log:${encodeURIComponent(origin)}:policies:${refs.join(',')}`;
+export const BUILT_IN_POLICY_URI = 'urn:evident:policy:flow-compliance@1';
+
+export type EvidentUri =
+  | { kind: 'checkpoint'; origin: string; size: number; root: string }
+  | { kind: 'entry'; origin: string; index: number; leaf: string };
+
+export function parseEvidentUri(uri: string): EvidentUri | undefined {
+  const m = /^urn:evident:log:([^:]+):(checkpoint|entry):(0|[1-9][0-9]{0,15}):([0-9a-f]{64})$/.exec(uri);
+  if (!m) return undefined;
+  let origin: string;
+  try {
+    origin = decodeURIComponent(m[1]!);
+  } catch {
+    return undefined;
+  }
+  const n = Number(m[3]);
+  if (!Number.isSafeInteger(n)) return undefined;
+  return m[2] === 'checkpoint' ? { kind: 'checkpoint', origin, size: n, root: m[4]! } : { kind: 'entry', origin, index: n, leaf: m[4]! };
+}
+
+/**
+ * What a VSA carries besides its signed statement (member `evidentLog` of the envelope file): the signed
+ * checkpoint note it names, and each entry it names with an RFC 9162 inclusion proof to that checkpoint.
+ */
+export interface VsaLog {
+  checkpoint: string;
+  entries: { index: number; entry: string; inclusion_proof: string[] }[];
 }
 
 export const sha256Hex = (text: string | Uint8Array) => createHash('sha256').update(text).digest('hex');

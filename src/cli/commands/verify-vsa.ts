@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { EvidentError } from '../../core/index.js';
+import { parseVerifierKey, verifierFromPublicKey, type NoteVerifier } from '../../ledger/index.js';
+import { recheckVsa } from '../../services/index.js';
+import { action, type Ctx } from '../context.js';
+import { trustedLogKey } from '../verify/pinned-key.js';
+
+// `evident verify vsa FILE`: re-derives a VSA's verdict offline from what it carries (docs/log.md "VSA"):
+// the DSSE signature, the checkpoint note, each named entry's digest, leaf hash and inclusion proof, then the
+// policy evaluation over the entries. Exit 1 when a check fails or the recomputed verdict is not the signed one.
+
+const MAX_FILE = 256 * 1024 * 1024;
+
+/**
+ * The log key: a note verifier key (`name+hash+base64`, as `verify log --key`), or `ed25519:<hex>` (as `assert
+ * --vsa` prints), whose note key name is then read from the checkpoint's signature lines.
+ */
+function keyOf(text: string, file: unknown): NoteVerifier {
+  const raw = /^ed25519:([0-9a-f]{64})$/.exec(text);
+  if (!raw) return parseVerifierKey(text);
+  const note = (file as { evidentLog?: { checkpoint?: unknown } } | null)?.evidentLog?.checkpoint;
+  const pub = Buffer.from(raw[1]!, 'hex');
+  // C2SP signed-note signature lines: "— <name> base64(4-byte key ID ‖ signature)".
+  for (const m of typeof note === 'string' ? note.matchAll(/^\u2014 (\S+) (\S+)$/gmu) : []) {
+    const v = verifierFromPublicKey(m[1]!, pub);
+    const sig = Buffer.from(m[2]!, 'base64');
+    if (sig.length >= 4 && sig.readUInt32BE(0) === v.keyId >>> 0) return v;
+  }
+  // No signature line by this key: the re-check reports the file (malformed, or a checkpoint not signed by it).
+  return verifierFromPublicKey('evident', pub);
+}
+
+async function verifyVsa(opts: { key?: string }, ctx: Ctx, [file]: string[]): Promise<void> {
+  let text: string;
+  try {
+    if (fs.statSync(file!).size > MAX_FILE) throw new EvidentError('INVALID_ARGUMENT', `${file} is larger than ${MAX_FILE} bytes`);
+    text = fs.readFileSync(file!, 'utf8');
+  } catch (err) {
+    if (err instanceof EvidentError) throw err;
+    throw new EvidentError('INVALID_ARGUMENT', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new EvidentError('INVALID_ARGUMENT', `${file} is not JSON: ${(err as Error).message}`);
+  }
+  const verifier = keyOf(opts.key ?? (await trustedLogKey(ctx)).keyText, value);
+  const report = recheckVsa(value, verifier);
+  ctx.printer.result(report, () => {
+    for (const c of report.checks) ctx.printer.text(`${c.ok ? '[OK]' : '[FAIL]'} ${c.message}`);
+    for (const s of report.subjects) ctx.printer.text(`  ${s.compliant ? 'COMPLIANT' : 'NON-COMPLIANT'}  ${s.name}  ${s.fingerprint}`);
+  });
+  if (!report.ok) {
+    const first = report.checks.find((c) => !c.ok);
+    throw new EvidentError(report.malformed ? 'INVALID_ARGUMENT' : 'VERIFICATION_FAILED', `VSA verification failed: ${first?.message ?? 'unknown'}`);
+  }
+}
+
+export function registerVerifyVsa(verify: Command): void {
+  verify
+    .command('vsa')
+    .description('Re-check a VSA written by assert --vsa offline: signature, checkpoint, entries and proofs, and its verdict recomputed')
+    .argument('<FILE>', 'the VSA file (DSSE envelope with its evidentLog), e.g. app.vsa.json')
+    .option('--key <key>', 'the log key: a verifier key name+hash+base64 (as verify log --key) or ed25519:<hex> (as assert --vsa prints); default: EVIDENT_VERIFIER_KEY, else the key pinned for this server and org')
+    .addHelpText(
+      'after',
+      `
+Checks, one line each:
+  [OK] Signed by the log key               DSSE signature over the in-toto Statement (SLSA VSA v1)
+  [OK] Checkpoint ... as the VSA names it  the carried signed note is the checkpoint the statement names
+  [OK] N input entries carried             each named entry is carried, matches its digest and leaf hash,
+                                           and its inclusion proof leads to the checkpoint's root
+  [OK] Verdict recomputed ...              the policies re-run over the entries give the signed verdict
+Exit status: 0 verified, 1 a check failed (an input left out, a proof or signature that does not check,
+a verdict that differs), 2 not a VSA file. The format: docs/log.md "VSA".
+
+Examples:
+  evident assert artifact --fingerprint $FP --environment production --vsa app.vsa.json
+  evident verify vsa app.vsa.json --key ed25519:3b6a27bc...`,
+    )
+    .action(action(verifyVsa));
+}

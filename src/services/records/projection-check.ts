@@ -1,0 +1,158 @@
+import { EvidentError, bytesEqual, toHex } from '../../core/index.js';
+import { canonicalJson } from '../../formats/index.js';
+import { leafHash, storedHashIndex } from '../../ledger/index.js';
+import type { FlowRecord, OrgRecord, Store } from '../../store/index.js';
+import { mergeTags } from './flow-tags.js';
+
+// Decisions are functions of log entries (DESIGN.md §2.1). Projection rows (flows, trails, artifacts,
+// attestations, policies, attachments, exemptions, snapshots...) are a cache of the log that whoever holds the
+// database can edit, so every row a decision uses is checked against the entry it names (`entry_index`) before
+// it is used:
+//   1. the entry's text hashes (RFC 9162 §2.1.1 leaf hash) to the leaf hash stored with it AND to the level-0
+//      hash of the stored tree, the one inclusion and consistency proofs are made of — so it is the entry the
+//      signed checkpoints commit to (an attacker who rewrites the text and both hashes is caught by
+//      `verify log --full` and by any client holding a checkpoint, not here);
+//   2. the entry has the expected type, and each field the decision reads is equal (as canonical JSON) in the
+//      row and in the entry.
+// Any difference is a TAMPERED error naming the table, the entry index and the field: the decision fails
+// loudly and is never silently changed. Verified entries are remembered by (org, index): an entry never
+// changes once verified, and the rows are re-read and re-compared at every load.
+
+/** One projection row as a decision is about to use it: the fields it reads, named as in the log entry. */
+export interface RowClaim {
+  table: string;
+  entryIndex: number;
+  /** Entry types the row may come from (a prefix ending in `.` matches any type starting with it). */
+  types: readonly string[];
+  fields: Record<string, unknown>;
+}
+
+export interface VerifiedEntry {
+  index: number;
+  /** Hex SHA-256(0x00 ‖ text). */
+  leafHash: string;
+  text: string;
+  body: Record<string, unknown>;
+}
+
+/** Entries remembered per process, and their total text size (bounds memory; a forgotten entry is simply read and verified again). */
+const MAX_ENTRIES = 200_000;
+const MAX_BYTES = 64 * 1024 * 1024;
+const encoder = new TextEncoder();
+
+export class ProjectionCheck {
+  private readonly verified = new Map<string, VerifiedEntry>();
+  private bytes = 0;
+  readonly stats = { entriesVerified: 0, rowsChecked: 0 };
+
+  constructor(private readonly store: Store) {}
+
+  clear(): void {
+    this.verified.clear();
+    this.bytes = 0;
+  }
+
+  /** The entries at these indexes, each verified against the stored tree; a missing one is TAMPERED. */
+  async entries(org: OrgRecord, indexes: Iterable<number>): Promise<Map<number, VerifiedEntry>> {
+    const out = new Map<number, VerifiedEntry>();
+    const missing: number[] = [];
+    for (const i of new Set(indexes)) {
+      const known = this.verified.get(`${org.id}:${i}`);
+      if (known) out.set(i, known);
+      else missing.push(i);
+    }
+    if (missing.length === 0) return out;
+    const [rows, hashes] = await Promise.all([
+      this.store.log.entriesAt(org.id, missing), this.store.log.readHashes(org.id, missing.map((i) => storedHashIndex(0, i))),
+    ]);
+    const byIndex = new Map(rows.map((r) => [r.index, r]));
+    for (const i of missing) {
+      const row = byIndex.get(i);
+      if (!row) throw tampered(`log entry ${i} is missing`, { entry_index: i });
+      const leaf = leafHash(encoder.encode(row.entry));
+      const stored = hashes.get(storedHashIndex(0, i));
+      if (!bytesEqual(leaf, row.leafHash) || !stored || !bytesEqual(leaf, stored)) {
+        throw tampered(`log entry ${i} does not hash to the leaf the tree holds (run evident verify log --full)`, { entry_index: i });
+      }
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(row.entry) as Record<string, unknown>;
+      } catch {
+        throw tampered(`log entry ${i} is not JSON`, { entry_index: i });
+      }
+      const entry = { index: i, leafHash: toHex(leaf), text: row.entry, body };
+      this.stats.entriesVerified++;
+      if (this.verified.size >= MAX_ENTRIES || this.bytes > MAX_BYTES) this.clear();
+      this.bytes += row.entry.length;
+      this.verified.set(`${org.id}:${i}`, entry);
+      out.set(i, entry);
+    }
+    return out;
+  }
+
+  /** Checks every claim against its entry (one batched read); throws TAMPERED naming the first mismatch. */
+  async rows(org: OrgRecord, claims: readonly RowClaim[]): Promise<Map<number, VerifiedEntry>> {
+    const entries = await this.entries(org, claims.map((c) => c.entryIndex));
+    for (const c of claims) {
+      this.stats.rowsChecked++;
+      const entry = entries.get(c.entryIndex)!;
+      const type = String(entry.body.type);
+      if (entry.body.org !== org.name || !c.types.some((t) => (t.endsWith('.') ? type.startsWith(t) : type === t))) {
+        throw tampered(`a ${c.table} row names log entry ${c.entryIndex}, which is a ${type} entry, not its record`, { table: c.table, entry_index: c.entryIndex });
+      }
+      for (const [field, value] of Object.entries(c.fields)) {
+        const logged = entry.body[field] ?? null;
+        if (canonicalJson(value ?? null) !== canonicalJson(logged)) {
+          throw tampered(
+            `the ${c.table} row of log entry ${c.entryIndex} was edited: its ${field} is ${short(value)}, the entry says ${short(logged)}`,
+            { table: c.table, entry_index: c.entryIndex, field },
+          );
+        }
+      }
+    }
+    return entries;
+  }
+}
+
+/**
+ * Checks each flow's tags (flows.tags, which policy conditions read) against the replay of its `flow.tagged`
+ * entries; returns those entries' indexes by flow id (what a VSA carries so that the tags can be replayed).
+ */
+export async function checkFlowTags(check: ProjectionCheck, store: Store, org: OrgRecord, flows: readonly FlowRecord[]): Promise<Map<number, number[]>> {
+  if (flows.length === 0) return new Map();
+  const tagged = await store.records.flowTagEntries(flows.map((f) => f.id));
+  const claims: RowClaim[] = [];
+  for (const f of flows) for (const i of tagged.get(f.id) ?? []) claims.push({ table: 'flow_tag_entries', entryIndex: i, types: ['flow.tagged'], fields: { flow: f.name } });
+  const entries = await check.rows(org, claims);
+  for (const f of flows) {
+    let tags: Record<string, string> = {};
+    for (const i of tagged.get(f.id) ?? []) {
+      const body = entries.get(i)!.body;
+      tags = mergeTags(tags, { set: (body.set ?? {}) as Record<string, string>, unset: (body.unset ?? []) as string[] });
+    }
+    if (canonicalJson(tags) !== canonicalJson(f.tags)) {
+      throw tampered(`the flows row of log entry ${f.entryIndex} was edited: its tags are ${short(f.tags)}, its flow.tagged entries say ${short(tags)}`, {
+        table: 'flows', entry_index: f.entryIndex, field: 'tags',
+      });
+    }
+  }
+  return tagged;
+}
+
+function short(value: unknown): string {
+  const text = canonicalJson(value ?? null);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function tampered(message: string, details: Record<string, unknown>): EvidentError {
+  return new EvidentError('TAMPERED', `decision refused: ${message}`, { details });
+}
+
+const checks = new WeakMap<Store, ProjectionCheck>();
+
+/** The checker of a store: one per store, so every service of a process shares its verified entries. */
+export function projectionCheck(store: Store): ProjectionCheck {
+  let check = checks.get(store);
+  if (!check) checks.set(store, (check = new ProjectionCheck(store)));
+  return check;
+}

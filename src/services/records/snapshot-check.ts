@@ -1,0 +1,44 @@
+import { EvidentError } from '../../core/index.js';
+import type { EnvironmentRecord, OrgRecord, RunningArtifact, SnapshotRecord, Store } from '../../store/index.js';
+import type { ProjectionCheck } from './projection-check.js';
+
+// Environments and snapshots checked against their log entries when a decision uses them (projection-check.ts):
+// an environment's name (and type, while its row still names its environment.created entry), and a snapshot's
+// running set against the entry that made it. A snapshot made by a policy attach or detach holds the running
+// set of the snapshot before it, so its set is compared with the nearest earlier snapshot.created entry.
+
+/** Snapshots walked back at most to find the report a policy-change snapshot copied (bounds one check). */
+const MAX_WALK = 1000;
+
+export async function checkEnvironment(check: ProjectionCheck, org: OrgRecord, env: EnvironmentRecord): Promise<void> {
+  const entries = await check.rows(org, [{ table: 'environments', entryIndex: env.entryIndex, types: ['environment.'], fields: { environment: env.name } }]);
+  const body = entries.get(env.entryIndex)!.body;
+  if (body.type === 'environment.created' && body.environment_type !== env.type) {
+    throw new EvidentError('TAMPERED', `decision refused: the environments row of log entry ${env.entryIndex} was edited: its type is ${env.type}, the entry says ${String(body.environment_type)}`, {
+      details: { table: 'environments', entry_index: env.entryIndex, field: 'type' },
+    });
+  }
+}
+
+export async function checkSnapshot(check: ProjectionCheck, store: Store, org: OrgRecord, env: EnvironmentRecord, snap: SnapshotRecord, running: readonly RunningArtifact[]): Promise<void> {
+  const types = ['snapshot.created', 'policy.attached', 'policy.detached'];
+  let at = snap;
+  let body = (await check.rows(org, [{ table: 'snapshots', entryIndex: at.entryIndex, types, fields: { environment: env.name } }])).get(at.entryIndex)!.body;
+  for (let walked = 0; body.type !== 'snapshot.created'; walked++) {
+    const before = walked < MAX_WALK && at.index > 1 ? await store.environments.snapshotByIndex(env.id, at.index - 1) : undefined;
+    if (!before) throw tampered(snap, `no report before snapshot ${env.name}#${snap.index} to derive its running set from`);
+    at = before;
+    body = (await check.rows(org, [{ table: 'snapshots', entryIndex: at.entryIndex, types, fields: { environment: env.name } }])).get(at.entryIndex)!.body;
+  }
+  const logged = Array.isArray(body.artifacts) ? (body.artifacts as { fingerprint: unknown; name: unknown; instances: unknown }[]) : [];
+  const key = (a: { fingerprint: unknown; name: unknown; instances: unknown }) => `${String(a.fingerprint)} ${String(a.instances)} ${String(a.name)}`;
+  const want = logged.map(key).sort();
+  const have = running.map(key).sort();
+  if (want.length !== have.length || want.some((k, i) => k !== have[i])) {
+    throw tampered(snap, `the snapshot_artifacts rows of ${env.name}#${snap.index} are not the running set its log entry ${at.entryIndex} records`);
+  }
+}
+
+function tampered(snap: SnapshotRecord, message: string): EvidentError {
+  return new EvidentError('TAMPERED', `decision refused: ${message}`, { details: { table: 'snapshot_artifacts', entry_index: snap.entryIndex } });
+}

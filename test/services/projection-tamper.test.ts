@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createServices, recheckVsa, type ServiceBundle } from '../../src/services/index.js';
+import { parseVerifierKey, type NoteSigner } from '../../src/ledger/index.js';
+import type { OrgRecord, SqlStore } from '../../src/store/index.js';
+import { engines } from '../helpers/engines.js';
+import { testSigner } from '../helpers/keys.js';
+
+// Reliability report F1: an attacker who can write the database drops the triggers and edits a projection row
+// behind the server. Every decision (assert, compliance, the signed VSA) must then either stay right or fail
+// naming the entry — never silently change — on a server that cached the facts and on a fresh one alike.
+
+const FP = 'a'.repeat(64);
+const OTHER = 'b'.repeat(64);
+const POLICY = `_schema: https://docs.kosli.com/schemas/policy/v1
+artifacts:
+  provenance: {required: true}
+  trail-compliance: {required: true}
+  attestations:
+    - name: security-scan
+      type: generic
+    - name: review
+      type: generic
+      if: \${{ flow.tags.risk == "high" }}
+`;
+const TEMPLATE = 'version: 1\ntrail:\n  attestations:\n    - name: smoke\n      type: generic\n';
+
+/** Every trigger an attacker drops first (both engines). */
+async function dropTriggers(store: SqlStore): Promise<void> {
+  if (store.engine === 'sqlite') {
+    const rows = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'trigger'`.execute(store.db);
+    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.name}`).execute(store.db);
+  } else {
+    const rows = await sql<{ tgname: string; relname: string }>`
+      SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+      WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace`.execute(store.db);
+    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.tgname} ON ${r.relname}`).execute(store.db);
+  }
+}
+
+function statementOf(vsa: { payload: string }) {
+  return JSON.parse(Buffer.from(vsa.payload, 'base64').toString('utf8'));
+}
+
+describe.each(engines())('projection rows edited behind the server on $name', (engine) => {
+  let store: SqlStore;
+  let cleanup: () => Promise<void>;
+  let signer: NoteSigner;
+  let services: ServiceBundle;
+  let org: OrgRecord;
+  const fresh = () => createServices(store, signer);
+  const assertProd = (s: ServiceBundle, vsa = false) => s.asserts.artifact(org, { fingerprint: FP, environment: 'production' }, { vsa });
+
+  /** The attacker's edit, then: the cached server and a fresh one never say compliant; the fresh one names the entry. */
+  async function expectCaught(edit: string, table: string) {
+    await sql.raw(edit).execute(store.db);
+    for (const s of [fresh(), services]) {
+      let outcome: { compliant?: boolean; error?: { code: string; message: string; details: unknown } };
+      try {
+        outcome = { compliant: (await assertProd(s, true)).compliant };
+      } catch (err) {
+        outcome = { error: err as never };
+      }
+      if (outcome.error) {
+        expect(outcome.error).toMatchObject({ code: 'TAMPERED', details: { table } });
+        expect(outcome.error.message).toMatch(/log entry \d+/);
+      } else {
+        expect(outcome.compliant).toBe(false);
+      }
+    }
+    // The fresh server cannot have read the edited row silently.
+    await expect(assertProd(fresh())).rejects.toMatchObject({ code: 'TAMPERED' });
+  }
+
+  beforeAll(async () => {
+    const opened = await engine.open();
+    store = opened.store;
+    cleanup = opened.cleanup;
+    signer = testSigner();
+    services = createServices(store, signer);
+    org = (await services.auth.ensureOrg('acme')).org;
+    await services.flows.create(org, { name: 'app', template: TEMPLATE });
+    await services.flows.tag(org, 'app', { set: { risk: 'low' } });
+    await services.trails.begin(org, { flow: 'app', name: 't1' });
+    await services.artifacts.report(org, { flow: 'app', trail: 't1', name: 'app', fingerprint: FP });
+    await services.attestations.record(org, 'generic', { flow: 'app', trail: 't1', name: 'smoke' }, true, null);
+    await services.attestations.record(org, 'generic', { flow: 'app', trail: 't1', name: 'app.security-scan', fingerprint: FP }, false, null);
+    await services.environments.create(org, { name: 'production', type: 'k8s' });
+    await services.environments.create(org, { name: 'staging', type: 'k8s' });
+    await services.policies.create(org, { name: 'prod-policy', source: POLICY });
+    await services.policies.create(org, { name: 'lax', source: '_schema: https://docs.kosli.com/schemas/policy/v1\n' });
+    await services.policies.attach(org, 'production', 'prod-policy');
+    await services.environments.report(org, 'production', [{ name: 'app', fingerprint: FP, instances: 1 }]);
+    await services.allowances.allow(org, 'staging', OTHER, 'not this one', 'tester');
+    await services.environments.expect(org, 'production', FP);
+  });
+  afterAll(async () => cleanup());
+
+  it('the database refuses edits of every projection; flows and environments move forward only with the log', async () => {
+    for (const table of ['trails', 'artifacts', 'attestations', 'expectations', 'flow_tag_entries', 'policies', 'policy_attachments', 'allowances', 'snapshots', 'snapshot_artifacts']) {
+      await expect(sql.raw(`UPDATE ${table} SET org_id = org_id`).execute(store.db), table).rejects.toThrow(/append-only/);
+      await expect(sql.raw(`DELETE FROM ${table}`).execute(store.db), table).rejects.toThrow(/append-only/);
+    }
+    for (const table of ['flows', 'environments']) {
+      await expect(sql.raw(`UPDATE ${table} SET description = 'x'`).execute(store.db), table).rejects.toThrow(/moves forward only/);
+      await expect(sql.raw(`DELETE FROM ${table}`).execute(store.db), table).rejects.toThrow(/append-only|moves forward only/);
+    }
+    // The legitimate updates still work, each taking its entry's index.
+    await services.flows.tag(org, 'app', { set: { team: 'a' } });
+    await services.flows.tag(org, 'app', { unset: ['team'] });
+    const flow = await services.flows.get(org, 'app');
+    expect(flow.tags).toEqual({ risk: 'low' });
+    expect(flow.entryIndex).toBe((await services.log.size(org)) - 1);
+  });
+
+  it('the honest decision: NON-COMPLIANT, and the signed VSA says FAILED with absolute URIs and re-checks offline', async () => {
+    const r = await assertProd(services, true);
+    expect(r.compliant).toBe(false);
+    expect(r.failures.map((f) => f.rule)).toContain('artifacts.attestations[0] (security-scan: generic)');
+    const st = statementOf(r.vsa!);
+    expect(st.predicate).toMatchObject({ verificationResult: 'FAILED', verifiedLevels: ['FAILED'] });
+    for (const uri of [st.predicate.policy.uri, ...st.predicate.inputAttestations.map((x: { uri: string }) => x.uri)]) expect(uri).toMatch(/^urn:evident:log:[^:/]+:(entry|checkpoint):\d+:[0-9a-f]{64}$/);
+    const check = recheckVsa(JSON.parse(JSON.stringify(r.vsa)), parseVerifierKey(signer.verifierKey));
+    expect(check).toMatchObject({ ok: true, signed: 'FAILED', recomputed: 'FAILED' });
+    // The trail's template, the flow's tags, the policy and the attestations are all inputs.
+    const types = r.vsa!.evidentLog.entries.map((e) => JSON.parse(e.entry).type);
+    expect(new Set(types)).toEqual(new Set(['trail.begun', 'artifact.reported', 'attestation.reported', 'flow.tagged', 'policy.created']));
+  });
+
+  it('F1: compliant=1 written into attestations behind the server never passes the gate, cached or fresh', async () => {
+    // Warm the cache of `services` on the honest rows first.
+    expect((await assertProd(services)).compliant).toBe(false);
+    await dropTriggers(store);
+    await expectCaught(`UPDATE attestations SET compliant = 1 WHERE name = 'security-scan'`, 'attestations');
+    const err = (await assertProd(fresh()).then(() => ({ message: 'passed', details: null }), (e: unknown) => e)) as { message: string };
+    const entry = (await store.log.entries(org.id, 0, 100)).find((e) => e.entry.includes('"attestation":"security-scan"'))!;
+    expect(err).toMatchObject({ details: { table: 'attestations', entry_index: entry.index, field: 'compliant' } });
+    expect(err.message).toContain(`log entry ${entry.index}`);
+    await sql.raw(`UPDATE attestations SET compliant = 0 WHERE name = 'security-scan'`).execute(store.db);
+    expect((await assertProd(fresh())).compliant).toBe(false);
+  });
+
+  const edits: [string, string, string, string][] = [
+    ['flows (tags)', 'flows', `UPDATE flows SET tags = '{"risk":"none"}' WHERE name = 'app'`, `UPDATE flows SET tags = '{"risk":"low"}' WHERE name = 'app'`],
+    ['trails (template)', 'trails', `UPDATE trails SET template = NULL`, `UPDATE trails SET template = '${TEMPLATE.replace(/'/g, "''")}'`],
+    ['artifacts (name)', 'artifacts', `UPDATE artifacts SET name = 'renamed'`, `UPDATE artifacts SET name = 'app'`],
+    ['attestations (type)', 'attestations', `UPDATE attestations SET type = 'junit' WHERE name = 'security-scan'`, `UPDATE attestations SET type = 'generic' WHERE name = 'security-scan'`],
+    ['policies (source)', 'policies', `UPDATE policies SET source = '${'_schema: https://docs.kosli.com/schemas/policy/v1\n'}' WHERE name = 'prod-policy'`, `UPDATE policies SET source = '${POLICY.replace(/'/g, "''")}' WHERE name = 'prod-policy'`],
+    ['policy_attachments (policy)', 'policy_attachments', `UPDATE policy_attachments SET policy_name = 'lax'`, `UPDATE policy_attachments SET policy_name = 'prod-policy'`],
+    ['allowances (fingerprint)', 'allowances', `UPDATE allowances SET env_id = (SELECT id FROM environments WHERE name = 'production'), fingerprint = '${FP}'`, `UPDATE allowances SET env_id = (SELECT id FROM environments WHERE name = 'staging'), fingerprint = '${OTHER}'`],
+    ['environments (type)', 'environments', `UPDATE environments SET type = 'logical' WHERE name = 'production'`, `UPDATE environments SET type = 'k8s' WHERE name = 'production'`],
+    ['snapshot_artifacts (fingerprint)', 'snapshot_artifacts', `UPDATE snapshot_artifacts SET fingerprint = '${OTHER}'`, `UPDATE snapshot_artifacts SET fingerprint = '${FP}'`],
+  ];
+  it.each(edits)('an edit of %s fails the decision naming the entry, and undoing it restores the honest decision', async (_label, table, edit, undo) => {
+    await dropTriggers(store);
+    if (table === 'snapshot_artifacts') {
+      await sql.raw(edit).execute(store.db);
+      await expect(fresh().asserts.snapshot(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
+    } else {
+      await expectCaught(edit, table);
+    }
+    await sql.raw(undo).execute(store.db);
+    expect((await assertProd(fresh(), true)).compliant).toBe(false);
+  });
+
+  it('an edit that would add a passing row (a forged attestation) fails naming the entry it points at', async () => {
+    await dropTriggers(store);
+    const row = await sql<{ id: number }>`SELECT id FROM attestations WHERE name = 'smoke'`.execute(store.db);
+    // A copy of the passing smoke row renamed security-scan: it names smoke's entry, which says otherwise.
+    await sql.raw(`INSERT INTO attestations (org_id, flow_id, trail_id, name, type, artifact_fingerprint, artifact_name, git_commit, compliant, summary, description, user_data, annotations, created_at, entry_index, evidence)
+      SELECT org_id, flow_id, trail_id, 'security-scan', type, '${FP}', 'app', git_commit, 1, summary, description, user_data, annotations, created_at, entry_index, evidence FROM attestations WHERE id = ${row.rows[0]!.id}`).execute(store.db);
+    await expect(assertProd(fresh())).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'attestations' } });
+    await sql.raw(`DELETE FROM attestations WHERE name = 'security-scan' AND compliant = 1`).execute(store.db);
+    expect((await assertProd(fresh())).compliant).toBe(false);
+  });
+});
