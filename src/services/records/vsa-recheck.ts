@@ -4,7 +4,7 @@ import {
   ENVIRONMENT_POLICY_SCHEMA_ID, EMPTY_FLOW_TEMPLATE, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, parseEnvironmentPolicy, parseFlowTemplate, parseStatement, verifyEnvelope,
   type CompiledPolicy, type FlowTemplate,
 } from '../../formats/index.js';
-import { leafHash, openCheckpoint, verifyInclusion, type NoteVerifier } from '../../ledger/index.js';
+import { leafHash, openCheckpoint, verifierFromPublicKey, verifyInclusion, type NoteVerifier } from '../../ledger/index.js';
 import { decidePolicy } from './compliance.js';
 import { factsFromSources } from './compliance-sources.js';
 import { sourcesFromEntries, type LoggedEntry } from './vsa-entries.js';
@@ -85,7 +85,7 @@ function run(file: unknown, verifier: NoteVerifier, out: VsaRecheck, pass: (m: s
   if (!log || typeof log.checkpoint !== 'string' || !Array.isArray(log.entries)) fail('the file carries no evidentLog (checkpoint and entries): nothing to recompute from');
   let checkpoint;
   try {
-    checkpoint = openCheckpoint(log!.checkpoint, [verifier]);
+    checkpoint = openCheckpoint(log!.checkpoint, [verifier, ...sameKeyNamedForOrigin(verifier, log!.checkpoint)]);
   } catch (err) {
     fail(`the carried checkpoint: ${(err as Error).message}`);
   }
@@ -170,5 +170,20 @@ function template(text: string | null): FlowTemplate {
     return parseFlowTemplate(text);
   } catch {
     return EMPTY_FLOW_TEMPLATE; // as the server: a stored template was checked when stored; an unreadable one asks for nothing
+  }
+}
+
+/**
+ * Each org's checkpoints are signed by the log key under a key name equal to their origin (C2SP
+ * tlog-checkpoint: the names SHOULD match), which gives them another key ID: the same public key, renamed.
+ */
+function sameKeyNamedForOrigin(verifier: NoteVerifier, note: string): NoteVerifier[] {
+  const origin = note.split('\n', 1)[0] ?? '';
+  const raw = Buffer.from(verifier.verifierKey.split('+').slice(2).join('+'), 'base64');
+  if (origin === verifier.name || raw.length !== 33) return [];
+  try {
+    return [verifierFromPublicKey(origin, raw.subarray(1))];
+  } catch {
+    return []; // not a valid key name: only the key as given can have signed it
   }
 }

@@ -58,7 +58,7 @@ export async function signRecheckedVsa(
   if (indexes.size > MAX_INPUTS) throw new EvidentError('INVALID_ARGUMENT', `the decision rests on ${indexes.size} log entries, more than a VSA carries (${MAX_INPUTS})`);
 
   const note = await deps.log.checkpoint(org);
-  const verifier = parseVerifierKey(deps.signer.verifierKey);
+  const verifier = parseVerifierKey(deps.log.verifierKeyFor(org));
   const cp = openCheckpoint(note, [verifier]);
   const sorted = [...indexes].sort((a, b) => a - b);
   if (sorted.some((i) => i >= cp.size)) throw new EvidentError('CONFLICT', 'the log moved while the decision was made: ask again');
