@@ -136,7 +136,7 @@ describe('the evidence vault over HTTP', () => {
       expect(res.json().error.code).toBe('INVALID_ARGUMENT');
     }
     expect((await download('abc', reader, 'acme', 'HEAD')).statusCode).toBe(400);
-    const json = await t.app.inject({ method: 'POST', url: '/api/v1/orgs/acme/evidence', headers: bearer(reporter), payload: { file: 'x' } });
+    const json = await t.app.inject({ method: 'POST', url: '/api/v1/orgs/acme/evidence', headers: bearer(reporter), payload: { file: ['x'] } });
     expect(json.statusCode).toBe(400);
     expect(json.json().error.message).toMatch(/multipart\/form-data/);
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/orgs/acme/evidence', headers: { ...bearer(reporter), 'content-type': 'text/plain' }, payload: 'x' })).statusCode).toBe(400);
