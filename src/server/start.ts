@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { openStore, type BlobStoreKind, type Store } from '../store/index.js';
 import { DEMO_ORG, createServices, loadLogKey, seedDemo } from '../services/index.js';
 import { buildApp } from './app.js';
+import { resolveLimits, type ServerLimits } from './limits.js';
 
 export interface ServerOptions {
   port: number;
@@ -22,6 +23,12 @@ export interface ServerOptions {
   insecureLocal?: boolean;
   /** On first start, also seed the demo organisation (cyber-dojo, docs/demo.md). Off unless asked for. */
   demo?: boolean;
+  /** Whom to believe in X-Forwarded-For (AppOptions.trustProxy). */
+  trustProxy?: boolean | number | string;
+  /** Failed authentications per (token prefix, client address) per minute (default 60). */
+  failedAuthPerMinute?: number;
+  /** Connection and request limits (default DEFAULT_LIMITS). */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -43,6 +50,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.insecureLocal && !['127.0.0.1', '::1', 'localhost'].includes(options.bind)) {
     throw new EvidentError('INVALID_ARGUMENT', `--insecure-local needs the server to listen on loopback only (--bind 127.0.0.1), not ${options.bind}`);
   }
+  resolveLimits(options.limits); // bad limits are refused before anything is opened
   const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, blobs: options.blobStore });
   try {
@@ -59,7 +67,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (options.demo && org.name !== DEMO_ORG) demo = await seedDemo(store, key.signer);
       }
     }
-    const app = await buildApp({ services, insecureLocal: options.insecureLocal, defaultOrg: options.defaultOrg, logger: { level: options.logLevel ?? 'info', stream: process.stderr } });
+    const app = await buildApp({
+      services, insecureLocal: options.insecureLocal, defaultOrg: options.defaultOrg, logger: { level: options.logLevel ?? 'info', stream: process.stderr },
+      trustProxy: options.trustProxy, failedAuthPerMinute: options.failedAuthPerMinute, limits: options.limits,
+    });
     await app.listen({ port: options.port, host: options.bind });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;

@@ -52,10 +52,14 @@ export interface AppendBatch {
   entries: StoredEntry[];
   hashes: { index: number; hash: Uint8Array }[];
   root: Uint8Array;
+  /** When the batch was sequenced (taken under the lock); else the `at` given to append. */
+  time?: string;
 }
 
 /** Reads inside the append transaction, under the org's log lock. */
 export interface AppendContext {
+  /** When the org's log was last appended to (log_heads.updated_at), read under the lock. */
+  lastTime: string;
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** Projection writes in the transaction itself: a failure aborts the whole batch. */
   records: RecordWriter;
