@@ -1,6 +1,6 @@
 import { EvidentError } from '../core/index.js';
 import type { FastifyInstance } from 'fastify';
-import { openStore, type BlobStoreKind, type Store } from '../store/index.js';
+import { openStore, recordLogKey, type BlobStoreKind, type Store } from '../store/index.js';
 import { DEMO_ORG, createServices, loadLogKey, seedDemo } from '../services/index.js';
 import { buildApp } from './app.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
@@ -29,7 +29,12 @@ export interface ServerOptions {
   failedAuthPerMinute?: number;
   /** Connection and request limits (default DEFAULT_LIMITS). */
   limits?: Partial<ServerLimits>;
+  /** Make this server's log key the database's, replacing the recorded one (a deliberate key change). */
+  replaceLogKey?: boolean;
 }
+
+/** `name+hexid` of a verifier key `name+hexid+base64` (C2SP signed-note key ID). */
+const keyIdOf = (verifierKey: string) => verifierKey.split('+').slice(0, 2).join('+');
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -54,6 +59,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, blobs: options.blobStore });
   try {
+    const recorded = await recordLogKey(store, key.signer.verifierKey, new Date().toISOString(), options.replaceLogKey ?? false);
+    if (recorded !== key.signer.verifierKey) {
+      throw new EvidentError('CONFLICT',
+        `this database's checkpoints are signed with log key ${keyIdOf(recorded)}, but this server's log key is ${keyIdOf(key.signer.verifierKey)}: ` +
+        'every server sharing a database must use the same --log-key (to change the key on purpose, start one server with --replace-log-key; clients that remember the old key will then refuse the new checkpoints)');
+    }
     const services = createServices(store, key.signer, { evidence: { maxBytes: options.maxEvidenceBytes } });
     const { auth } = services;
     let bootstrap: RunningServer['bootstrap'];

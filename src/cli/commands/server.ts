@@ -16,6 +16,7 @@ export interface ServerCommandOptions {
   demo: boolean;
   trustProxy?: string;
   failedAuthPerMinute?: number;
+  replaceLogKey?: boolean;
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   bodyIdleTimeoutMs?: number;
@@ -56,6 +57,7 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
     logKey: opts.logKey, defaultOrg: opts.defaultOrg, logLevel: opts.logLevel,
     maxEvidenceBytes: opts.maxEvidenceMb * 1024 * 1024, blobStore: opts.blobStore, insecureLocal: opts.insecureLocal,
     demo: opts.demo && process.env.EVIDENT_NO_DEMO !== '1',
+    replaceLogKey: opts.replaceLogKey,
     trustProxy: parseTrustProxy(opts.trustProxy ?? process.env.EVIDENT_TRUST_PROXY),
     failedAuthPerMinute: opts.failedAuthPerMinute ?? envInt('--failed-auth-per-minute', 1),
     limits: Object.fromEntries(LIMIT_FLAGS.map(([key, flag, , min]) => [key, opts[key] ?? envInt(flag, min)])),
@@ -119,6 +121,7 @@ export function registerServer(program: Command): void {
     .option('--max-evidence-mb <n>', 'largest evidence file accepted, in MiB', intFlag('--max-evidence-mb', 1), 100)
     .option('--no-demo', 'on first start, do not seed the demo organisation cyber-dojo (env EVIDENT_NO_DEMO=1)')
     .option('--insecure-local', 'let requests without a token from this machine act as admin (only with --bind 127.0.0.1; for trying Evident out)')
+    .option('--replace-log-key', "make this server's log key the one the database's checkpoints are signed with (a deliberate key change: the servers sharing the database refuse to start with any other key)")
     .option('--trust-proxy <proxies>', 'take the client address from X-Forwarded-For when the request comes through these proxies: true (any), a hop count, or addresses/CIDRs separated by commas (env EVIDENT_TRUST_PROXY; default: false)')
     .option('--failed-auth-per-minute <n>', 'failed authentications per (token prefix, client address) per minute before 429 (env EVIDENT_FAILED_AUTH_PER_MINUTE; default 60)', intFlag('--failed-auth-per-minute', 1))
     .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
