@@ -1,7 +1,7 @@
 import { EvidentError } from '../core/index.js';
 import type { FastifyInstance } from 'fastify';
 import { openStore, recordLogKey, type BlobStoreKind, type Store } from '../store/index.js';
-import { DEMO_ORG, createServices, loadLogKey, seedDemo } from '../services/index.js';
+import { DEMO_ORG, createServices, loadLogKey, seedDemo, type ParsePoolOptions } from '../services/index.js';
 import { buildApp } from './app.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 
@@ -29,6 +29,8 @@ export interface ServerOptions {
   failedAuthPerMinute?: number;
   /** Connection and request limits (default DEFAULT_LIMITS). */
   limits?: Partial<ServerLimits>;
+  /** Report parsing in worker threads (default DEFAULT_PARSE_POOL). */
+  parsing?: ParsePoolOptions;
   /** Make this server's log key the database's, replacing the recorded one (a deliberate key change). */
   replaceLogKey?: boolean;
 }
@@ -65,7 +67,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         `this database's checkpoints are signed with log key ${keyIdOf(recorded)}, but this server's log key is ${keyIdOf(key.signer.verifierKey)}: ` +
         'every server sharing a database must use the same --log-key (to change the key on purpose, start one server with --replace-log-key; clients that remember the old key will then refuse the new checkpoints)');
     }
-    const services = createServices(store, key.signer, { evidence: { maxBytes: options.maxEvidenceBytes } });
+    const services = createServices(store, key.signer, { evidence: { maxBytes: options.maxEvidenceBytes }, parsing: options.parsing });
     const { auth } = services;
     let bootstrap: RunningServer['bootstrap'];
     let demo: RunningServer['demo'];
@@ -91,6 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       keyFile: key.file, keyCreated: key.created, bootstrap, demo,
       async close() {
         await app.close();
+        await services.parser.close();
         await store.close();
       },
     };

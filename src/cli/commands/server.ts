@@ -25,6 +25,10 @@ export interface ServerCommandOptions {
   maxConnectionsPerAddress?: number;
   maxConnections?: number;
   maxJsonDepth?: number;
+  parseWorkers?: number;
+  parseQueue?: number;
+  parseTimeoutMs?: number;
+  parseHeapMb?: number;
 }
 
 /** The connection and request limits: flag, else environment variable (EVIDENT_ + the flag in upper case), else the default. */
@@ -37,6 +41,14 @@ const LIMIT_FLAGS = [
   ['maxConnectionsPerAddress', '--max-connections-per-address', 'open connections from one client address (0: no limit; raise it behind a proxy)', 0],
   ['maxConnections', '--max-connections', 'open connections in all (0: no limit)', 0],
   ['maxJsonDepth', '--max-json-depth', 'deepest nesting of arrays and objects in a JSON body', 1],
+] as const;
+
+/** Report parsing in worker threads (JUnit, SARIF, provenance): the same flag > env > default rule. */
+const PARSE_FLAGS = [
+  ['parseWorkers', 'workers', '--parse-workers', 'worker threads that parse report files (0: parse on the main thread)', 0, 'one per core beyond the first, 1 to 4'],
+  ['parseQueue', 'maxQueue', '--parse-queue', 'report parses waiting for a worker before 503', 0, 16],
+  ['parseTimeoutMs', 'timeoutMs', '--parse-timeout-ms', 'longest one report parse may run before 422, in ms', 1, 60_000],
+  ['parseHeapMb', 'heapMb', '--parse-heap-mb', 'heap one report parse may use before 422, in MiB', 16, 1024],
 ] as const;
 
 const envName = (flag: string) => 'EVIDENT_' + flag.slice(2).replace(/-/g, '_').toUpperCase();
@@ -61,6 +73,7 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
     trustProxy: parseTrustProxy(opts.trustProxy ?? process.env.EVIDENT_TRUST_PROXY),
     failedAuthPerMinute: opts.failedAuthPerMinute ?? envInt('--failed-auth-per-minute', 1),
     limits: Object.fromEntries(LIMIT_FLAGS.map(([key, flag, , min]) => [key, opts[key] ?? envInt(flag, min)])),
+    parsing: Object.fromEntries(PARSE_FLAGS.map(([key, option, flag, , min]) => [option, opts[key] ?? envInt(flag, min)])),
   });
   const out = ctx.printer;
   const store = opts.databaseUrl ? 'PostgreSQL' : `SQLite in ${opts.dataDir}`;
@@ -130,6 +143,9 @@ export function registerServer(program: Command): void {
   for (const [, flag, description, min] of LIMIT_FLAGS) {
     const key = flag.slice(2) as keyof typeof DEFAULT_LIMIT_TEXT;
     command.option(`${flag} <n>`, `${description} (env ${envName(flag)}; default ${DEFAULT_LIMIT_TEXT[key]})`, intFlag(flag, min));
+  }
+  for (const [, , flag, description, min, fallback] of PARSE_FLAGS) {
+    command.option(`${flag} <n>`, `${description} (env ${envName(flag)}; default ${fallback})`, intFlag(flag, min));
   }
 }
 
