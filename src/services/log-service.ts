@@ -122,9 +122,9 @@ export class LogService {
 
   /**
    * Records are serialised before the transaction; the entry's `time` is taken under the org's log lock
-   * (so it never goes backwards as the index grows, even with several servers writing: reliability report
-   * F14; and never before the previous batch's, whatever the servers' clocks), then only the envelope is
-   * merged in and the leaf hashed there. Projections run in the transaction without savepoints; if one
+   * (so it does not go backwards as the index grows when several servers write, as it did by up to 101 ms
+   * when it was taken before waiting for the lock: reliability report F14; servers' clocks must still
+   * agree), then only the envelope is merged in and the leaf hashed there. Projections run in the transaction without savepoints; if one
    * fails, the batch is rolled back and written again with a savepoint per entry, so that only the failing
    * caller fails.
    */
@@ -158,9 +158,7 @@ export class LogService {
       org.id,
       async (head, ctx) => {
         kept = [];
-        const now = this.clock.now().toISOString();
-        // ISO 8601 UTC strings of one length order as the times they name.
-        const time = ctx.lastTime.length === now.length && ctx.lastTime > now ? ctx.lastTime : now;
+        const time = this.clock.now().toISOString();
         const prepared = this.prepare(org, batch, time);
         const frontier = await this.frontierOf(org.id, head, ctx);
         for (const item of prepared) {

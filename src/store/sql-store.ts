@@ -138,7 +138,7 @@ class SqlLogStore implements LogStore {
     return this.store.write(async (tx) => {
       // The row lock serialises sequencing per org across every server process (PostgreSQL);
       // SQLite's write transaction is already exclusive.
-      let q = tx.selectFrom('log_heads').select(['size', 'root', 'updated_at']).where('org_id', '=', orgId);
+      let q = tx.selectFrom('log_heads').select(['size', 'root']).where('org_id', '=', orgId);
       if (this.store.engine === 'postgres') q = q.forUpdate();
       const row = await q.executeTakeFirst();
       if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
@@ -146,7 +146,6 @@ class SqlLogStore implements LogStore {
       const records = new SqlRecordWriter(tx);
       let savepoints = 0;
       const batch = await build(head, {
-        lastTime: row.updated_at,
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
         records,
         // SQL savepoints (SQLite and PostgreSQL alike) undo one entry's projections without the batch's.

@@ -58,8 +58,6 @@ export interface AppendBatch {
 
 /** Reads inside the append transaction, under the org's log lock. */
 export interface AppendContext {
-  /** When the org's log was last appended to (log_heads.updated_at), read under the lock. */
-  lastTime: string;
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** Projection writes in the transaction itself: a failure aborts the whole batch. */
   records: RecordWriter;
