@@ -64,6 +64,25 @@ export type UserSchemaValidator = ValidateFunction;
  * a string longer than SCHEMA_PATTERN_MAX_INPUT where a pattern applies.
  */
 export function compileUserSchema(schema: unknown): UserSchemaValidator {
+  // Compiling (Ajv generates code) costs milliseconds of CPU, far more than validating: a type's versions
+  // are immutable, so each schema is compiled once and kept (the most recent COMPILED_KEPT of them).
+  const key = JSON.stringify(schema);
+  const kept = compiled.get(key);
+  if (kept) {
+    compiled.delete(key);
+    compiled.set(key, kept);
+    return kept;
+  }
+  const validator = compileFresh(schema);
+  if (compiled.size >= COMPILED_KEPT) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, validator);
+  return validator;
+}
+
+const COMPILED_KEPT = 256;
+const compiled = new Map<string, UserSchemaValidator>();
+
+function compileFresh(schema: unknown): UserSchemaValidator {
   checkSchemaPatterns(schema);
   const spent = { units: 0 };
   const regExp = Object.assign((pattern: string) => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEvidentError } from '../../src/core/index.js';
 import { parseEnvironmentPolicy, parseFlowTemplate, parseJUnit, parseProvenanceDocument, parseSarif } from '../../src/formats/index.js';
-import { generateSignerKey, openCheckpoint, parseCheckpoint, parseSignerKey, verifyConsistency, verifyInclusion } from '../../src/ledger/index.js';
+import { generateSignerKey, openCheckpoint, parseCheckpoint, parseSignerKey, parseVerifierKey, verifyConsistency, verifyInclusion } from '../../src/ledger/index.js';
 import { parseSpec } from '../../src/pipeline/index.js';
 import { compileUserSchema, parseEcsTasks, parseLambdaFunctions, parsePodListBytes } from '../../src/services/index.js';
 import { parsePackage } from '../../src/cli/verify/evidence-package.js';
@@ -42,7 +42,7 @@ function refusesCleanly(parse: (text: string) => unknown) {
 }
 
 const RUNS = { numRuns: 150 };
-const signer = parseSignerKey(generateSignerKey('evident.test').signerKey);
+const verifier = parseVerifierKey(parseSignerKey(generateSignerKey('evident.test').signerKey).verifierKey);
 
 // These take a parsed JSON document (the CLI parses, with its own error for bad JSON).
 const JSON_INPUT = ['ECS tasks', 'Lambda functions', 'custom type schemas'];
@@ -57,7 +57,7 @@ describe('parsers of untrusted input refuse with typed errors, never crash', () 
     ['attest.yaml', ['version: "0.1"\nname: x\nsteps:\n  a: { run: "true" }\n  b: { run: "make", needs: [a] }\n'], (t) => parseSpec(t)],
     ['provenance', ['{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"' + 'a'.repeat(64) + '"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}'], (t) => parseProvenanceDocument(t)],
     ['checkpoints', ['evident.test/acme\n3\n' + Buffer.alloc(32).toString('base64') + '\n'], (t) => parseCheckpoint(t)],
-    ['signed notes', ['evident.test/acme\n3\n' + Buffer.alloc(32).toString('base64') + '\n\n\u2014 evident.test AAAA\n'], (t) => openCheckpoint(t, [signer])],
+    ['signed notes', ['evident.test/acme\n3\n' + Buffer.alloc(32).toString('base64') + '\n\n\u2014 evident.test AAAA\n'], (t) => openCheckpoint(t, [verifier])],
     ['evidence packages', ['{"version":1}'], (t) => parsePackage(t, 'p.json')],
     ['Kubernetes pod lists', fixtures('k8s'), (t) => parsePodListBytes(Buffer.from(t), 'pods.json')],
     ['ECS tasks', fixtures('aws/ecs'), (t) => parseEcsTasks(json(t), 'tasks.json')],
