@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXCLUDE_MAX_STEPS, resolveExcludes, type TreeNode } from '../../src/formats/fingerprint-glob.js';
 import { compileUserSchema, SCHEMA_PATTERN_MAX_INPUT } from '../../src/services/user-schema.js';
 import { bearer, testApp, type TestApp } from '../helpers/app.js';
 
@@ -75,5 +76,24 @@ describe('custom attestation types over HTTP', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatchObject({ code: 'INVALID_ARGUMENT', details: [{ path: 'schema/properties/s/pattern' }] });
     expect(await t.log.size(acme)).toBe(before);
+  });
+});
+
+describe('fingerprint exclude globs are bounded', () => {
+  /** A chain of `depth` nested directories, each with a file `x`. */
+  function chain(depth: number): TreeNode {
+    let node: TreeNode = { name: 'd', kind: 'dir', children: [{ name: 'x', kind: 'file' }] };
+    for (let k = 0; k < depth; k++) node = { name: 'd', kind: 'dir', children: [node, { name: 'x', kind: 'file' }] };
+    return { name: '', kind: 'dir', children: [node] };
+  }
+
+  it('refuses a rule that needs more matching steps than the limit, naming it', () => {
+    expect(() => resolveExcludes(chain(300), ['**/**/**/**/x'], 100_000)).toThrow(/exclude pattern "\*\*\/\*\*\/\*\*\/\*\*\/x" needs more than 100000 matching steps/);
+  });
+
+  it('resolves ordinary rules well within it', () => {
+    const excluded = resolveExcludes(chain(3), ['**/x', 'd/x']);
+    expect(excluded.has('d/x')).toBe(true);
+    expect(EXCLUDE_MAX_STEPS).toBeGreaterThan(1_000_000);
   });
 });
