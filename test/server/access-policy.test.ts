@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseTrustProxy } from '../../src/cli/commands/server.js';
 import { FailedAuthLimiter } from '../../src/server/access-policy.js';
 import { startServer } from '../../src/server/index.js';
 import { bearer, testApp, type TestApp } from '../helpers/app.js';
@@ -42,6 +43,10 @@ describe('access policy', () => {
     const trusted = [];
     for (let i = 0; i < 4; i++) trusted.push((await spoofed(t, i)).statusCode);
     expect(trusted).toEqual([401, 401, 401, 401]); // each client address counted on its own
+  });
+
+  it('reads --trust-proxy as true, false, a hop count or proxy addresses', () => {
+    expect([undefined, 'false', 'true', '1', '10.0.0.5,10.0.0.0/8'].map(parseTrustProxy)).toEqual([undefined, false, true, 1, '10.0.0.5,10.0.0.0/8']);
   });
 
   it('lets a window pass', () => {
