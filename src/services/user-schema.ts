@@ -64,6 +64,7 @@ export type UserSchemaValidator = ValidateFunction;
  * a string longer than SCHEMA_PATTERN_MAX_INPUT where a pattern applies.
  */
 export function compileUserSchema(schema: unknown): UserSchemaValidator {
+  checkDepth(schema);
   // Compiling (Ajv generates code) costs milliseconds of CPU, far more than validating: a type's versions
   // are immutable, so each schema is compiled once and kept (the most recent COMPILED_KEPT of them).
   const key = JSON.stringify(schema);
@@ -80,6 +81,21 @@ export function compileUserSchema(schema: unknown): UserSchemaValidator {
 }
 
 const COMPILED_KEPT = 256;
+/** Nesting of a schema (Ajv and the cache key recurse over it); real schemas nest a dozen levels. */
+export const SCHEMA_MAX_DEPTH = 64;
+
+/** Refuses a schema nested deeper than SCHEMA_MAX_DEPTH, without recursion. */
+function checkDepth(schema: unknown): void {
+  const stack: [unknown, number][] = [[schema, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > SCHEMA_MAX_DEPTH) {
+      throw new EvidentError('INVALID_ARGUMENT', `the JSON Schema is nested deeper than ${SCHEMA_MAX_DEPTH} levels`, { details: [{ path: 'schema', message: `nested deeper than ${SCHEMA_MAX_DEPTH} levels` }] });
+    }
+    for (const child of Object.values(value as Record<string, unknown>)) stack.push([child, depth + 1]);
+  }
+}
 const compiled = new Map<string, UserSchemaValidator>();
 
 function compileFresh(schema: unknown): UserSchemaValidator {

@@ -97,3 +97,11 @@ describe('fingerprint exclude globs are bounded', () => {
     expect(EXCLUDE_MAX_STEPS).toBeGreaterThan(1_000_000);
   });
 });
+
+describe('custom type schemas nested too deep', () => {
+  it('are refused with a typed error, not a stack overflow', () => {
+    let deep: unknown = { type: 'string' };
+    for (let k = 0; k < 5000; k++) deep = { items: deep };
+    expect(() => compileUserSchema(deep)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/nested deeper than 64/) }));
+  });
+});
