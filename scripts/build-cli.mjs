@@ -61,9 +61,12 @@ const common = {
 };
 
 fs.rmSync(outDir, { recursive: true, force: true });
+// The server's report parser threads (src/services/parse-pool.ts) load `./parse-worker.js` beside the
+// chunk that starts them: a third bundle, on its own, so a worker does not load the CLI.
 const [main, replay] = await Promise.all([
   esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [replayExternal] }),
   esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources] }),
+  esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources] }),
 ]);
 
 const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js'));

@@ -22,13 +22,16 @@ const MAX_SEGMENT = 255;
 
 /**
  * An uploaded file's name, kept only as metadata: a relative, '/'-separated path with no empty, '.' or
- * '..' segments, no control characters and bounded length. The name arrives from an attacker and is
+ * '..' segments, no control, format (bidi) or separator characters and bounded length. The name arrives from an attacker and is
  * later offered to a client that may write it under a directory, so it is made harmless here once,
  * and again by that client. Returns null when nothing usable is left.
  */
 export function sanitiseEvidenceName(raw: string | null | undefined): string | null {
   if (raw === null || raw === undefined) return null;
-  const cleaned = raw.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  // Control (Cc), format (Cf: the bidi overrides and isolates, zero-width characters), lone surrogate
+  // (Cs) and line/paragraph separator (Zl, Zp) characters are removed: `report\u202Etxt.exe` displays as
+  // "reportexe.txt" (reliability report F15; Unicode TR #9 and UTS #39 §3.1 on such spoofing).
+  const cleaned = raw.normalize('NFC').replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, '');
   const segments = cleaned
     .split(/[/\\]+/)
     .map((s) => s.trim())

@@ -218,10 +218,27 @@ const hasMeta = (p: string) => /[*?[\\]/.test(p);
 const join = (dir: string, name: string) => goClean(dir + '/' + name);
 
 /**
- * The set of walk paths (clean, relative to the root, byte strings) that the rules exclude. Rules must have
- * passed checkExcludePattern.
+ * Matching steps (names compared with a glob piece, paths visited under a `**`) that resolving the exclude
+ * rules may take. Each `**` walks the subtree of every path the rule matched so far, so a rule with several
+ * of them over a deep tree costs about (tree size × depth × pieces): an exclude rule comes from a
+ * repository's attest.yaml or .kosli_ignore, so a hostile one must not be able to stall a CI runner.
  */
-export function resolveExcludes(root: TreeNode, rules: readonly string[]): Set<string> {
+export const EXCLUDE_MAX_STEPS = 20_000_000;
+
+/**
+ * The set of walk paths (clean, relative to the root, byte strings) that the rules exclude. Rules must have
+ * passed checkExcludePattern. Throws INVALID_ARGUMENT past `maxSteps` matching steps.
+ */
+export function resolveExcludes(root: TreeNode, rules: readonly string[], maxSteps = EXCLUDE_MAX_STEPS): Set<string> {
+  let steps = 0;
+  const step = (rule: string) => {
+    if (++steps > maxSteps) {
+      throw new EvidentError('INVALID_ARGUMENT', `exclude pattern ${JSON.stringify(rule)} needs more than ${maxSteps} matching steps over this tree (the limit): use fewer "**"`, {
+        details: [{ path: '--exclude', message: `more than ${maxSteps} matching steps` }],
+      });
+    }
+  };
+  let current = '';
   const index = new Map<TreeNode, Map<string, TreeNode>>();
   const child = (node: TreeNode | undefined, name: string): TreeNode | undefined => {
     if (!node?.children) return undefined;
@@ -243,6 +260,7 @@ export function resolveExcludes(root: TreeNode, rules: readonly string[]): Set<s
   // nothing is ever walked, so its listing is not needed).
   const globDir = (dir: string, pattern: string, out: string[]) => {
     for (const c of lookup(dir)?.children ?? []) {
+      step(current);
       const matched = goMatch(pattern, c.name);
       if (matched === undefined) throw new EvidentError('INVALID_ARGUMENT', `exclude pattern piece ${JSON.stringify(fromByteString(pattern))} is not a valid glob`);
       if (matched) out.push(join(dir, c.name));
@@ -261,11 +279,13 @@ export function resolveExcludes(root: TreeNode, rules: readonly string[]): Set<s
   };
   // filepath.Walk as filepathx drives it: the start as given, descendants joined (cleaned); links are leaves.
   const walk = (p: string, node: TreeNode, visit: (p: string) => void) => {
+    step(current);
     visit(p);
     for (const c of node.children ?? []) walk(join(p, c.name), c, visit);
   };
   const excluded = new Set<string>();
   for (const rule of rules) {
+    current = rule;
     const pattern = goClean(ROOT + '/' + toByteString(rule));
     if (!pattern.startsWith(ROOT + '/')) continue; // the root itself, or outside it
     let matches = [''];

@@ -25,6 +25,8 @@ export { RegexSyntaxError };
 
 export interface SafeRegex {
   readonly source: string;
+  /** Instructions of the compiled program: matching costs at most this many steps per input character. */
+  readonly size: number;
   /** True when the pattern matches somewhere in `input` (a search, like RegExp.test). */
   test(input: string): boolean;
 }
@@ -163,9 +165,11 @@ function machine(prog: Inst[], startAnchored: boolean): (input: string) => boole
 export function compileSafeRegex(pattern: string): SafeRegex {
   if (pattern.length > REGEX_MAX_PATTERN) throw new RegexSyntaxError(REGEX_MAX_PATTERN, `pattern longer than ${REGEX_MAX_PATTERN} characters`);
   const ast = parseRegex(pattern);
-  const run = machine(compile(ast), anchored(ast));
+  const prog = compile(ast);
+  const run = machine(prog, anchored(ast));
   return {
     source: pattern,
+    size: prog.length,
     test(input: string): boolean {
       if (input.length > REGEX_MAX_INPUT) throw new EvidentError('INVALID_ARGUMENT', `matches(): input longer than ${REGEX_MAX_INPUT} characters`);
       return run(input);

@@ -12,20 +12,23 @@ export interface AccessPolicy {
 }
 
 /**
- * Counts failed authentications per client address in one-minute windows: past the limit, that address
- * gets 429 until the window ends, so API tokens cannot be guessed at speed. Successful requests are
- * never limited here (they are what the throughput targets measure).
+ * Counts failed authentications per (presented token prefix, client address) in one-minute windows: past
+ * the limit, a failed authentication from that pair is answered 429 (with the seconds to wait) instead of
+ * 401, telling a misconfigured or hostile client to back off. A valid token is never refused here: it is
+ * checked first, and its prefix is not the one failing (reliability report F7: 60 bad tokens from one
+ * address had locked out every valid token from it, so everyone behind one proxy or NAT).
  */
 export class FailedAuthLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
   constructor(readonly perMinute = 60, private readonly now: () => number = Date.now) {}
 
-  check(address: string): void {
-    const w = this.windows.get(address);
-    if (w && this.now() - w.start < 60_000 && w.count >= this.perMinute) {
+  /** Throws RATE_LIMITED when `key` has used up its failures in this window. */
+  check(key: string, what = key): void {
+    const w = this.windows.get(key);
+    if (w && this.now() - w.start < 60_000 && w.count > this.perMinute) {
       const retry = Math.ceil((60_000 - (this.now() - w.start)) / 1000);
-      throw new EvidentError('RATE_LIMITED', `too many failed authentications from ${address}: try again in ${retry} s`, { details: { retry_after_secs: retry } });
+      throw new EvidentError('RATE_LIMITED', `too many failed authentications ${what}: try again in ${retry} s`, { details: { retry_after_secs: retry } });
     }
   }
 
@@ -39,6 +42,15 @@ export class FailedAuthLimiter {
       w.count++;
     }
   }
+}
+
+/** Characters of a presented token the limiter keys on: `evd_` and 8 random ones, enough to tell tokens apart. */
+export const TOKEN_PREFIX_CHARS = 12;
+
+/** The limiter's key and its description for a presented secret (or none) from an address. */
+export function failureKey(secret: string | undefined, address: string): { key: string; what: string } {
+  const prefix = secret === undefined || secret === '' ? '' : secret.slice(0, TOKEN_PREFIX_CHARS);
+  return { key: `${prefix}\u0000${address}`, what: prefix ? `from ${address} with a token beginning ${JSON.stringify(prefix)}` : `from ${address} without a token` };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);

@@ -1,8 +1,13 @@
 import { VERSION } from '../core/index.js';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { registerErrorHandling } from './errors.js';
 import { FailedAuthLimiter } from './access-policy.js';
+import { capConnections, clientErrorHandler, httpServerOptions, resolveLimits, type ServerLimits } from './limits.js';
+import { installJsonParser } from './json-body.js';
+import { installValidators } from './validation.js';
+import { authenticateEarly } from './early-auth.js';
 import type { Services } from './context.js';
 import { healthRoutes } from './routes/health.js';
 import { orgRoutes } from './routes/orgs.js';
@@ -33,8 +38,15 @@ export interface AppOptions {
   /** Requests without a token from loopback act as admin (only when listening on loopback). */
   insecureLocal?: boolean;
   defaultOrg?: string;
-  /** Failed authentications allowed per client address per minute. */
+  /** Failed authentications allowed per (token prefix, client address) per minute. */
   failedAuthPerMinute?: number;
+  /** Connection and request limits (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<ServerLimits>;
+  /**
+   * Whom to believe in X-Forwarded-For for the client address (the failed-authentication limiter, logs):
+   * false (default), true (any proxy), a hop count, or a list of proxy addresses/CIDRs.
+   */
+  trustProxy?: boolean | number | string;
 }
 
 export { VERSION };
@@ -47,18 +59,31 @@ declare module 'fastify' {
 
 /** Builds the HTTP application without listening, so tests can use inject() as well as a real socket. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  const limits = resolveLimits(options.limits);
+  const trust = options.trustProxy;
+  const fastifyOptions: FastifyHttpOptions<Server> = {
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    // Validation reports every problem with its path, not only the first.
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
-  });
+    // A hop count trusts that many proxies nearest the server (proxy-addr's semantics).
+    trustProxy: typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust ?? false,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    clientErrorHandler: clientErrorHandler(limits),
+  };
+  // Passed to http.createServer (headersTimeout, the timeout checking interval): not in Fastify's types.
+  Object.assign(fastifyOptions, { http: httpServerOptions(limits) });
+  const app = Fastify(fastifyOptions);
+  capConnections(app.server, limits);
   registerErrorHandling(app);
+  installValidators(app);
+  installJsonParser(app, limits.maxJsonDepth);
   app.decorate('accessPolicy', {
     insecureLocal: options.insecureLocal ?? false,
     defaultOrg: options.defaultOrg ?? 'default',
     failures: new FailedAuthLimiter(options.failedAuthPerMinute ?? 60),
   });
+  authenticateEarly(app, options.services, limits);
   // Kept so a test can prove the OpenAPI document lists every route.
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {

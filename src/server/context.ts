@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authorize, type Action, type Principal, type ServiceBundle } from '../services/index.js';
 import type { OrgRecord } from '../store/index.js';
 import { isEvidentError } from '../core/index.js';
-import { isLoopback, type AccessPolicy } from './access-policy.js';
+import { failureKey, isLoopback, type AccessPolicy } from './access-policy.js';
 import { schemas } from '../client/index.js';
 
 export type Services = ServiceBundle;
@@ -29,25 +29,46 @@ export const errorResponses = {
   404: schemas.ErrorBody,
 };
 
+/** The secret of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1). */
+export function bearerSecret(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return match ? match[1] : undefined;
+}
+
+/** True when the request comes in under `--insecure-local` (no token, from loopback). */
+export function insecureLocalRequest(request: FastifyRequest): boolean {
+  return request.headers.authorization === undefined && request.server.accessPolicy.insecureLocal && isLoopback(request.ip) && isLoopback(request.socket.remoteAddress);
+}
+
+/**
+ * Authenticates the bearer token. A failure is counted per (token prefix, client address), and past the
+ * limit is answered 429 rather than 401; a valid token always passes (F7).
+ */
+export async function authenticateBearer(services: Services, request: FastifyRequest): Promise<Principal> {
+  const policy = request.server.accessPolicy;
+  const secret = bearerSecret(request.headers.authorization);
+  try {
+    return await services.auth.authenticate(secret);
+  } catch (err) {
+    if (isEvidentError(err, 'UNAUTHENTICATED')) {
+      const { key, what } = failureKey(secret, request.ip);
+      policy.failures.fail(key);
+      policy.failures.check(key, what);
+    }
+    throw err;
+  }
+}
+
 /** Authenticates the caller and checks the role and org for one action; returns the org to act on. */
 export async function access(services: Services, request: FastifyRequest, action: Action, orgName?: string): Promise<OrgRecord> {
   const policy = request.server.accessPolicy;
-  const header = request.headers.authorization;
-  const address = request.socket.remoteAddress ?? 'unknown';
-  if (header === undefined && policy.insecureLocal && isLoopback(request.socket.remoteAddress)) {
+  if (insecureLocalRequest(request)) {
     const org = await services.auth.org(orgName ?? policy.defaultOrg);
     request.principal = { tokenId: 'insecure-local', tokenName: 'insecure-local', role: 'admin', org };
     return org;
   }
-  policy.failures.check(address);
-  const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-  let principal: Principal;
-  try {
-    principal = await services.auth.authenticate(secret);
-  } catch (err) {
-    if (isEvidentError(err, 'UNAUTHENTICATED')) policy.failures.fail(address);
-    throw err;
-  }
+  // Requests with a body were authenticated before it was read (early-auth.ts).
+  const principal = request.principal ?? (await authenticateBearer(services, request));
   request.principal = principal;
   authorize(principal, action, orgName);
   // authorize() has checked the name is the token's own org: no need to look it up again.

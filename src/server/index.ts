@@ -3,3 +3,5 @@ export type { AppOptions } from './app.js';
 export type { Services } from './context.js';
 export { startServer } from './start.js';
 export type { ServerOptions, RunningServer } from './start.js';
+export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+export type { ServerLimits } from './limits.js';

@@ -1,8 +1,9 @@
 import { EvidentError } from '../core/index.js';
 import type { FastifyInstance } from 'fastify';
-import { openStore, type BlobStoreKind, type Store } from '../store/index.js';
-import { DEMO_ORG, createServices, loadLogKey, seedDemo } from '../services/index.js';
+import { openStore, recordLogKey, type BlobStoreKind, type Store } from '../store/index.js';
+import { DEMO_ORG, createServices, loadLogKey, seedDemo, type ParsePoolOptions } from '../services/index.js';
 import { buildApp } from './app.js';
+import { resolveLimits, type ServerLimits } from './limits.js';
 
 export interface ServerOptions {
   port: number;
@@ -22,7 +23,20 @@ export interface ServerOptions {
   insecureLocal?: boolean;
   /** On first start, also seed the demo organisation (cyber-dojo, docs/demo.md). Off unless asked for. */
   demo?: boolean;
+  /** Whom to believe in X-Forwarded-For (AppOptions.trustProxy). */
+  trustProxy?: boolean | number | string;
+  /** Failed authentications per (token prefix, client address) per minute (default 60). */
+  failedAuthPerMinute?: number;
+  /** Connection and request limits (default DEFAULT_LIMITS). */
+  limits?: Partial<ServerLimits>;
+  /** Report parsing in worker threads (default DEFAULT_PARSE_POOL). */
+  parsing?: ParsePoolOptions;
+  /** Make this server's log key the database's, replacing the recorded one (a deliberate key change). */
+  replaceLogKey?: boolean;
 }
+
+/** `name+hexid` of a verifier key `name+hexid+base64` (C2SP signed-note key ID). */
+const keyIdOf = (verifierKey: string) => verifierKey.split('+').slice(0, 2).join('+');
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -44,10 +58,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.insecureLocal && !['127.0.0.1', '::1', 'localhost'].includes(options.bind)) {
     throw new EvidentError('INVALID_ARGUMENT', `--insecure-local needs the server to listen on loopback only (--bind 127.0.0.1), not ${options.bind}`);
   }
+  resolveLimits(options.limits); // bad limits are refused before anything is opened
   const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, blobs: options.blobStore });
   try {
-    const services = createServices(store, key.signer, { evidence: { maxBytes: options.maxEvidenceBytes } });
+    const recorded = await recordLogKey(store, key.signer.verifierKey, new Date().toISOString(), options.replaceLogKey ?? false);
+    if (recorded !== key.signer.verifierKey) {
+      throw new EvidentError('CONFLICT',
+        `this database's checkpoints are signed with log key ${keyIdOf(recorded)}, but this server's log key is ${keyIdOf(key.signer.verifierKey)}: ` +
+        'every server sharing a database must use the same --log-key (to change the key on purpose, start one server with --replace-log-key; clients that remember the old key will then refuse the new checkpoints)');
+    }
+    const services = createServices(store, key.signer, { evidence: { maxBytes: options.maxEvidenceBytes }, parsing: options.parsing });
     const { auth } = services;
     let bootstrap: RunningServer['bootstrap'];
     let demo: RunningServer['demo'];
@@ -60,7 +81,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (options.demo && org.name !== DEMO_ORG) demo = await seedDemo(store, key.signer);
       }
     }
-    const app = await buildApp({ services, insecureLocal: options.insecureLocal, defaultOrg: options.defaultOrg, logger: { level: options.logLevel ?? 'info', stream: process.stderr } });
+    const app = await buildApp({
+      services, insecureLocal: options.insecureLocal, defaultOrg: options.defaultOrg, logger: { level: options.logLevel ?? 'info', stream: process.stderr },
+      trustProxy: options.trustProxy, failedAuthPerMinute: options.failedAuthPerMinute, limits: options.limits,
+    });
     await app.listen({ port: options.port, host: options.bind });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
@@ -70,6 +94,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       keyFile: key.file, keyCreated: key.created, bootstrap, demo,
       async close() {
         await app.close();
+        await services.parser.close();
         await store.close();
       },
     };

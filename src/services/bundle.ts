@@ -6,6 +6,7 @@ import { LogService, type LogServiceOptions } from './log-service.js';
 import { LogTiles } from './log-tiles.js';
 import { VaultService, type VaultOptions } from './vault.js';
 import { CacheService } from './cache.js';
+import { ParsePool, type ParsePoolOptions } from './parse-pool.js';
 import { ReleasePlanService } from './records/release-plan.js';
 import { DriftService } from './records/drift.js';
 import { PolicyService } from './records/policies.js';
@@ -39,10 +40,13 @@ export interface ServiceBundle {
   compliance: ComplianceService;
   asserts: AssertService;
   dora: DoraService;
+  /** The worker threads that parse report files: closed with the server. */
+  parser: ParsePool;
 }
 
-export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions } = {}): ServiceBundle {
+export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions; parsing?: ParsePoolOptions } = {}): ServiceBundle {
   const log = new LogService(store, signer, options);
+  const parser = new ParsePool(options.parsing);
   const trails = new TrailService(store, log);
   const vault = new VaultService(store, { clock: options.clock, ...options.evidence });
   const attestations = new AttestationService(store, log, trails, vault);
@@ -65,11 +69,12 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     artifacts: new ArtifactService(store, log, trails),
     attestations,
     attestationTypes: new AttestationTypeService(store, log),
-    evidenceAttestations: new EvidenceAttestationService(attestations, vault),
+    evidenceAttestations: new EvidenceAttestationService(attestations, vault, parser),
     vault,
     cache: new CacheService(store, vault, { clock: options.clock }),
     environments,
     releasePlans: new ReleasePlanService(store, environments),
     drift: new DriftService(store, environments),
+    parser,
   };
 }

@@ -54,3 +54,6 @@ export type { DoraBucket, DoraDeployment, DoraQuery, DoraReport, DoraSeriesPoint
 export * from './reporters/index.js';
 export { seedDemo, DEMO_ORG, DEMO_FLOWS, RELEASE_FLOW, demoVersions, PROD_POLICY, ALLOWANCE_REASON } from './demo/index.js';
 export type { DemoSeedOptions, DemoSeedResult, DemoFlow, DemoVersion } from './demo/index.js';
+export { ParsePool, DEFAULT_PARSE_POOL } from './parse-pool.js';
+export type { ParsePoolOptions } from './parse-pool.js';
+export { compileUserSchema, checkSchemaPatterns, SCHEMA_PATTERN_BUDGET, SCHEMA_PATTERN_MAX_INPUT } from './user-schema.js';

@@ -14,3 +14,4 @@ export { DatabaseBlobStore, SqlOrgBlobStore, BLOB_CHUNK_BYTES } from './blob-sql
 export type { BlobStore, BlobStoreKind, BlobStoreOptions, BlobLimits, BlobInfo, BlobRead, PutResult, OrgBlobStore, OrgBlobRecord } from './blob-types.js';
 export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotState, RunningArtifact, RunStart, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';
 export type { PolicyRecord, PolicyAttachmentRecord, AllowanceRecord, PolicyReader, PolicyWriter, FactSources } from './types.js';
+export { recordLogKey } from './log-key-record.js';

@@ -181,7 +181,7 @@ class SqlLogStore implements LogStore {
         const rows = batch.hashes.slice(i, i + INSERT_CHUNK).map((h) => ({ org_id: orgId, hidx: h.index, hash: h.hash }));
         await tx.insertInto('log_hashes').values(rows).execute();
       }
-      await tx.updateTable('log_heads').set({ size, root: batch.root, updated_at: at }).where('org_id', '=', orgId).execute();
+      await tx.updateTable('log_heads').set({ size, root: batch.root, updated_at: batch.time ?? at }).where('org_id', '=', orgId).execute();
       return { size, root: batch.root };
     });
     this.store.statistics.noteAppended(after.size - before.size);

@@ -52,6 +52,8 @@ export interface AppendBatch {
   entries: StoredEntry[];
   hashes: { index: number; hash: Uint8Array }[];
   root: Uint8Array;
+  /** When the batch was sequenced (taken under the lock); else the `at` given to append. */
+  time?: string;
 }
 
 /** Reads inside the append transaction, under the org's log lock. */

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseTrustProxy } from '../../src/cli/commands/server.js';
 import { FailedAuthLimiter } from '../../src/server/access-policy.js';
 import { startServer } from '../../src/server/index.js';
 import { bearer, testApp, type TestApp } from '../helpers/app.js';
@@ -11,19 +12,47 @@ describe('access policy', () => {
     t = undefined;
   });
 
-  it('limits failed authentications per address, not successful requests', async () => {
+  // Reliability report F7: 60 bad tokens from one address locked out a valid admin token from it.
+  it('answers repeated failures from one (token prefix, address) with 429, and never refuses a valid token', async () => {
     t = await testApp({ failedAuthPerMinute: 3 });
-    for (let i = 0; i < 3; i++) expect((await t.app.inject({ url: '/api/v1/whoami', headers: bearer('evd_guess' + i) })).statusCode).toBe(401);
-    const limited = await t.app.inject({ url: '/api/v1/whoami', headers: bearer(t.adminToken) });
+    const whoami = (token: string, remoteAddress = '10.0.0.9', headers: Record<string, string> = {}) =>
+      t!.app.inject({ url: '/api/v1/whoami', remoteAddress, headers: { ...bearer(token), ...headers } });
+    for (let i = 0; i < 3; i++) expect((await whoami('evd_guessing' + i)).statusCode).toBe(401);
+    const limited = await whoami('evd_guessing9');
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_secs: expect.any(Number) } });
+    // The same address, a valid token: served, however many failures came before.
+    for (let i = 0; i < 20; i++) await whoami('evd_guessing' + i);
+    expect((await whoami(t.adminToken)).statusCode).toBe(200);
+    // Another token prefix from that address, or the same prefix from elsewhere, has its own count.
+    expect((await whoami('evd_otherone1')).statusCode).toBe(401);
+    expect((await whoami('evd_guessing1', '10.0.0.10')).statusCode).toBe(401);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    expect((await t.app.inject({ url: '/api/v1/whoami', headers: { authorization: `bearer ${t.adminToken}` } })).statusCode).toBe(200);
   });
 
-  it('lets a window pass, and keeps successful callers unlimited', () => {
+  it('counts by X-Forwarded-For only when told to trust the proxy', async () => {
+    const spoofed = (app: TestApp, i: number) =>
+      app.app.inject({ url: '/api/v1/whoami', remoteAddress: '127.0.0.1', headers: { ...bearer('evd_sameprefix' + i), 'x-forwarded-for': `203.0.113.${i}` } });
+    t = await testApp({ failedAuthPerMinute: 2 });
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await spoofed(t, i)).statusCode);
+    expect(codes).toEqual([401, 401, 429, 429]); // the header is ignored: one address
+    await t.close();
+    t = await testApp({ failedAuthPerMinute: 2, trustProxy: '127.0.0.1' });
+    const trusted = [];
+    for (let i = 0; i < 4; i++) trusted.push((await spoofed(t, i)).statusCode);
+    expect(trusted).toEqual([401, 401, 401, 401]); // each client address counted on its own
+  });
+
+  it('reads --trust-proxy as true, false, a hop count or proxy addresses', () => {
+    expect([undefined, 'false', 'true', '1', '10.0.0.5,10.0.0.0/8'].map(parseTrustProxy)).toEqual([undefined, false, true, 1, '10.0.0.5,10.0.0.0/8']);
+  });
+
+  it('lets a window pass', () => {
     let now = 0;
     const limiter = new FailedAuthLimiter(2, () => now);
-    limiter.fail('a');
-    limiter.fail('a');
+    for (let i = 0; i < 3; i++) limiter.fail('a');
     expect(() => limiter.check('a')).toThrow(/too many failed authentications/);
     expect(() => limiter.check('b')).not.toThrow();
     now = 60_000;

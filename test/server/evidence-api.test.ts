@@ -129,6 +129,18 @@ describe('the evidence vault over HTTP', () => {
     expect((await download(sha256('nameless'))).headers['content-disposition']).toMatch(new RegExp(`filename="sha256-${sha256('nameless')}"`));
   });
 
+  // Reliability report F15: a right-to-left override made `report\u202Etxt.exe` display as "reportexe.txt".
+  it('strips bidi, zero-width and other format characters from file names', async () => {
+    const res = await upload([
+      { filename: 'report\u202Etxt.exe', data: 'bidi' },
+      { filename: 'a\u200Bb\u2066c\u2069\uFEFF.txt', data: 'zero-width' },
+      { filename: 'line\u2028sep\u0085.txt', data: 'separators' },
+    ]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().items.map((i: { name: string | null }) => i.name)).toEqual(['reporttxt.exe', 'abc.txt', 'linesep.txt']);
+    expect((await download(sha256('bidi'))).headers['content-disposition']).not.toMatch(/%E2%80%AE/i);
+  });
+
   it('answers bad requests clearly: digests, content types, roles, empty and broken forms', async () => {
     for (const bad of ['abc', 'A'.repeat(64), `${'a'.repeat(63)}g`, '..%2F..%2Fetc%2Fpasswd']) {
       const res = await download(bad);
@@ -136,7 +148,7 @@ describe('the evidence vault over HTTP', () => {
       expect(res.json().error.code).toBe('INVALID_ARGUMENT');
     }
     expect((await download('abc', reader, 'acme', 'HEAD')).statusCode).toBe(400);
-    const json = await t.app.inject({ method: 'POST', url: '/api/v1/orgs/acme/evidence', headers: bearer(reporter), payload: { file: 'x' } });
+    const json = await t.app.inject({ method: 'POST', url: '/api/v1/orgs/acme/evidence', headers: bearer(reporter), payload: { file: ['x'] } });
     expect(json.statusCode).toBe(400);
     expect(json.json().error.message).toMatch(/multipart\/form-data/);
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/orgs/acme/evidence', headers: { ...bearer(reporter), 'content-type': 'text/plain' }, payload: 'x' })).statusCode).toBe(400);

@@ -14,6 +14,51 @@ export interface ServerCommandOptions {
   insecureLocal?: boolean;
   /** False with --no-demo (or EVIDENT_NO_DEMO=1). */
   demo: boolean;
+  trustProxy?: string;
+  failedAuthPerMinute?: number;
+  replaceLogKey?: boolean;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  bodyIdleTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  maxRequestsPerSocket?: number;
+  maxConnectionsPerAddress?: number;
+  maxConnections?: number;
+  maxJsonDepth?: number;
+  parseWorkers?: number;
+  parseQueue?: number;
+  parseTimeoutMs?: number;
+  parseHeapMb?: number;
+}
+
+/** The connection and request limits: flag, else environment variable (EVIDENT_ + the flag in upper case), else the default. */
+const LIMIT_FLAGS = [
+  ['headersTimeoutMs', '--headers-timeout-ms', 'time to receive the request headers, in ms', 1],
+  ['requestTimeoutMs', '--request-timeout-ms', 'time to receive a whole request, headers and body, in ms', 1],
+  ['bodyIdleTimeoutMs', '--body-idle-timeout-ms', 'longest pause while a request body arrives before the connection is cut, in ms', 1],
+  ['keepAliveTimeoutMs', '--keep-alive-timeout-ms', 'how long an idle keep-alive connection stays open, in ms', 1],
+  ['maxRequestsPerSocket', '--max-requests-per-socket', 'requests served on one keep-alive connection (0: no limit)', 0],
+  ['maxConnectionsPerAddress', '--max-connections-per-address', 'open connections from one client address (0: no limit; raise it behind a proxy)', 0],
+  ['maxConnections', '--max-connections', 'open connections in all (0: no limit)', 0],
+  ['maxJsonDepth', '--max-json-depth', 'deepest nesting of arrays and objects in a JSON body', 1],
+] as const;
+
+/** Report parsing in worker threads (JUnit, SARIF, provenance): the same flag > env > default rule. */
+const PARSE_FLAGS = [
+  ['parseWorkers', 'workers', '--parse-workers', 'worker threads that parse report files (0: parse on the main thread)', 0, 'one per core beyond the first, 1 to 4'],
+  ['parseQueue', 'maxQueue', '--parse-queue', 'report parses waiting for a worker before 503', 0, 16],
+  ['parseTimeoutMs', 'timeoutMs', '--parse-timeout-ms', 'longest one report parse may run before 422, in ms', 1, 60_000],
+  ['parseHeapMb', 'heapMb', '--parse-heap-mb', 'heap one report parse may use before 422, in MiB', 16, 1024],
+] as const;
+
+const envName = (flag: string) => 'EVIDENT_' + flag.slice(2).replace(/-/g, '_').toUpperCase();
+
+/** `--trust-proxy`: true, false, a hop count, or proxy addresses/CIDRs separated by commas. */
+export function parseTrustProxy(value: string | undefined): boolean | number | string | undefined {
+  if (value === undefined || value === '' || value === 'false') return value === undefined ? undefined : false;
+  if (value === 'true') return true;
+  if (/^\d{1,3}$/.test(value)) return Number(value);
+  return value;
 }
 
 export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promise<void> {
@@ -24,6 +69,11 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
     logKey: opts.logKey, defaultOrg: opts.defaultOrg, logLevel: opts.logLevel,
     maxEvidenceBytes: opts.maxEvidenceMb * 1024 * 1024, blobStore: opts.blobStore, insecureLocal: opts.insecureLocal,
     demo: opts.demo && process.env.EVIDENT_NO_DEMO !== '1',
+    replaceLogKey: opts.replaceLogKey,
+    trustProxy: parseTrustProxy(opts.trustProxy ?? process.env.EVIDENT_TRUST_PROXY),
+    failedAuthPerMinute: opts.failedAuthPerMinute ?? envInt('--failed-auth-per-minute', 1),
+    limits: Object.fromEntries(LIMIT_FLAGS.map(([key, flag, , min]) => [key, opts[key] ?? envInt(flag, min)])),
+    parsing: Object.fromEntries(PARSE_FLAGS.map(([key, option, flag, , min]) => [option, opts[key] ?? envInt(flag, min)])),
   });
   const out = ctx.printer;
   const store = opts.databaseUrl ? 'PostgreSQL' : `SQLite in ${opts.dataDir}`;
@@ -66,8 +116,13 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
   process.once('SIGTERM', stop);
 }
 
+function envInt(flag: string, min: number): number | undefined {
+  const value = process.env[envName(flag)];
+  return value === undefined || value === '' ? undefined : intFlag(envName(flag), min)(value);
+}
+
 export function registerServer(program: Command): void {
-  program
+  const command = program
     .command('server')
     .description('Run the Evident server (HTTP API) on the embedded SQLite store or on PostgreSQL')
     .option('--port <n>', 'TCP port to listen on (env EVIDENT_PORT)', intFlag('--port'), Number(process.env.EVIDENT_PORT ?? 8080))
@@ -80,7 +135,23 @@ export function registerServer(program: Command): void {
     .option('--max-evidence-mb <n>', 'largest evidence file accepted, in MiB', intFlag('--max-evidence-mb', 1), 100)
     .option('--no-demo', 'on first start, do not seed the demo organisation cyber-dojo (env EVIDENT_NO_DEMO=1)')
     .option('--insecure-local', 'let requests without a token from this machine act as admin (only with --bind 127.0.0.1; for trying Evident out)')
+    .option('--replace-log-key', "make this server's log key the one the database's checkpoints are signed with (a deliberate key change: the servers sharing the database refuse to start with any other key)")
+    .option('--trust-proxy <proxies>', 'take the client address from X-Forwarded-For when the request comes through these proxies: true (any), a hop count, or addresses/CIDRs separated by commas (env EVIDENT_TRUST_PROXY; default: false)')
+    .option('--failed-auth-per-minute <n>', 'failed authentications per (token prefix, client address) per minute before 429 (env EVIDENT_FAILED_AUTH_PER_MINUTE; default 60)', intFlag('--failed-auth-per-minute', 1))
     .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
     .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once,\nand seeds the demo organisation cyber-dojo (unless --no-demo) with its own admin token.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
     .action(action<ServerCommandOptions>(serverCommand));
+  for (const [, flag, description, min] of LIMIT_FLAGS) {
+    const key = flag.slice(2) as keyof typeof DEFAULT_LIMIT_TEXT;
+    command.option(`${flag} <n>`, `${description} (env ${envName(flag)}; default ${DEFAULT_LIMIT_TEXT[key]})`, intFlag(flag, min));
+  }
+  for (const [, , flag, description, min, fallback] of PARSE_FLAGS) {
+    command.option(`${flag} <n>`, `${description} (env ${envName(flag)}; default ${fallback})`, intFlag(flag, min));
+  }
 }
+
+/** The defaults as --help shows them (the server's DEFAULT_LIMITS; not imported, so --help does not load the server). */
+const DEFAULT_LIMIT_TEXT = {
+  'headers-timeout-ms': 10_000, 'request-timeout-ms': 300_000, 'body-idle-timeout-ms': 15_000, 'keep-alive-timeout-ms': 10_000,
+  'max-requests-per-socket': 1000, 'max-connections-per-address': 128, 'max-connections': 8192, 'max-json-depth': 256,
+};

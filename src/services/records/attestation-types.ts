@@ -1,7 +1,7 @@
-import { Ajv } from 'ajv';
 import { EvidentError } from '../../core/index.js';
 import type { AttestationTypeRecord, OrgRecord, Store } from '../../store/index.js';
 import { checkJqRule, evaluateJqRule } from '../jq.js';
+import { compileUserSchema } from '../user-schema.js';
 import type { LogService } from '../log-service.js';
 import * as v from './validate.js';
 
@@ -22,16 +22,6 @@ export interface CustomEvaluation {
 
 const TYPE_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
-function compile(schema: unknown) {
-  // strict: unknown keywords in a schema are mistakes; allErrors: report every problem with its path.
-  const ajv = new Ajv({ strict: true, allErrors: true, validateSchema: true });
-  try {
-    return ajv.compile(schema as object);
-  } catch (err) {
-    throw new EvidentError('INVALID_ARGUMENT', `the JSON Schema is not valid: ${(err as Error).message}`, { details: [{ path: 'schema', message: (err as Error).message }] });
-  }
-}
-
 /** Custom attestation types (DESIGN.md §1): versioned and immutable; each new definition is a new version. */
 export class AttestationTypeService {
   constructor(private readonly store: Store, private readonly log: LogService) {}
@@ -42,7 +32,7 @@ export class AttestationTypeService {
     }
     const description = v.text(input.description ?? '');
     if (typeof input.schema !== 'object' || input.schema === null || Array.isArray(input.schema)) throw new EvidentError('INVALID_ARGUMENT', 'schema must be a JSON object');
-    compile(input.schema);
+    compileUserSchema(input.schema);
     const rules = input.rules ?? [];
     if (rules.length > 50) throw new EvidentError('INVALID_ARGUMENT', 'at most 50 jq rules');
     for (const rule of rules) await checkJqRule(rule);
@@ -71,7 +61,7 @@ export class AttestationTypeService {
 
   /** Validates data against the type's schema, then runs every jq rule; compliant iff all pass. */
   async evaluate(type: AttestationTypeRecord, data: unknown): Promise<CustomEvaluation> {
-    const validate = compile(type.schema);
+    const validate = compileUserSchema(type.schema);
     const valid = validate(data);
     const schema_errors = valid ? [] : (validate.errors ?? []).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'invalid' }));
     const rules = [];

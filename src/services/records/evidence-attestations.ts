@@ -1,7 +1,8 @@
 import { EvidentError } from '../../core/index.js';
-import { junitCompliant, mergeJUnit, parseJUnit, parseProvenanceDocument, parseSarif, sarifCompliant, type SarifReport, type SarifThreshold } from '../../formats/index.js';
+import { junitCompliant, mergeJUnit, sarifCompliant, type SarifReport, type SarifThreshold } from '../../formats/index.js';
 import type { AttestationRecord, OrgRecord } from '../../store/index.js';
 import type { VaultService } from '../vault.js';
+import { ParsePool } from '../parse-pool.js';
 import { parseAttestationName, type AttestationInput, type AttestationService } from './attestations.js';
 
 /** Evidence files parsed by the server are limited like the parsers' own input limit. */
@@ -27,12 +28,13 @@ export interface ProvenanceAttestationInput extends AttestationInput {
  * bytes the attestation commits to, by digest.
  */
 export class EvidenceAttestationService {
-  constructor(private readonly attestations: AttestationService, private readonly vault: VaultService) {}
+  /** Reports are parsed off the event loop (parse-pool.ts). */
+  constructor(private readonly attestations: AttestationService, private readonly vault: VaultService, private readonly parser: ParsePool = new ParsePool({ workers: 0 })) {}
 
   /** JUnit XML (all files merged): compliant iff no failures and no errors. */
   async junit(org: OrgRecord, input: EvidenceAttestationInput): Promise<AttestationRecord> {
     const files = await this.read(org, input.reports);
-    const report = mergeJUnit(files.map((f) => parseJUnit(f.text, f.name)));
+    const report = mergeJUnit(await Promise.all(files.map((f) => this.parser.parse('junit', f.bytes, f.name))));
     const summary = { ...report, files: files.map((f) => ({ name: f.name, digest: f.digest })) };
     return this.attestations.record(org, 'junit', withReports(input), junitCompliant(report), summary);
   }
@@ -40,7 +42,7 @@ export class EvidenceAttestationService {
   /** SARIF 2.1.0 from any scanner (`snyk` is the same, named as Kosli does): compliant per the threshold. */
   async sarif(org: OrgRecord, type: 'sarif' | 'snyk', input: SarifAttestationInput): Promise<AttestationRecord> {
     const files = await this.read(org, input.reports);
-    const reports = files.map((f) => parseSarif(f.text, f.name));
+    const reports = await Promise.all(files.map((f) => this.parser.parse('sarif', f.bytes, f.name)));
     const merged = mergeSarif(reports);
     const threshold = input.threshold ?? {};
     const summary = { ...merged, threshold, files: files.map((f) => ({ name: f.name, digest: f.digest })) };
@@ -57,7 +59,7 @@ export class EvidenceAttestationService {
   async provenance(org: OrgRecord, input: ProvenanceAttestationInput): Promise<AttestationRecord[]> {
     const { artifactName } = parseAttestationName(input.name);
     const [file] = await this.read(org, [input.envelope]);
-    const doc = parseProvenanceDocument(file!.text);
+    const doc = await this.parser.parse('provenance', file!.bytes, file!.name);
     const digests = new Set(doc.subjects.map((s) => s.sha256));
     const listed = [...digests].slice(0, 10).join(', ') + (digests.size > 10 ? ', …' : '');
     let targets: string[];
@@ -83,7 +85,7 @@ export class EvidenceAttestationService {
     return out;
   }
 
-  private async read(org: OrgRecord, digests: string[]): Promise<{ digest: string; name: string; text: string }[]> {
+  private async read(org: OrgRecord, digests: string[]): Promise<{ digest: string; name: string; bytes: Uint8Array }[]> {
     if (!Array.isArray(digests) || digests.length === 0) throw new EvidentError('INVALID_ARGUMENT', 'give at least one report file (uploaded evidence digest)', { details: [{ path: 'reports', message: 'empty' }] });
     if (digests.length > 1000) throw new EvidentError('INVALID_ARGUMENT', 'at most 1000 report files');
     const out = [];
@@ -95,7 +97,7 @@ export class EvidenceAttestationService {
       }
       const chunks: Buffer[] = [];
       for await (const chunk of item.stream) chunks.push(chunk as Buffer);
-      out.push({ digest, name: item.name ?? `sha256:${digest.slice(0, 12)}`, text: Buffer.concat(chunks).toString('utf8') });
+      out.push({ digest, name: item.name ?? `sha256:${digest.slice(0, 12)}`, bytes: Buffer.concat(chunks) });
     }
     return out;
   }

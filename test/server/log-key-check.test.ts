@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { generateSignerKey, parseSignerKey } from '../../src/ledger/index.js';
+import { startServer } from '../../src/server/index.js';
+import { tempDir } from '../helpers/engines.js';
+
+const keyId = (signerKey: string) => parseSignerKey(signerKey).verifierKey.split('+').slice(0, 2).join('+');
+
+// Reliability report F9: a second server with another log key started on a shared database.
+describe('the log key of a shared database', () => {
+  it('refuses to start a server whose log key is not the one the database is signed with, naming both', async () => {
+    const dataDir = tempDir();
+    const a = generateSignerKey('evident.test').signerKey;
+    const b = generateSignerKey('evident.test').signerKey;
+    const first = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logKey: a, logLevel: 'silent' });
+    try {
+      const refused = startServer({ port: 0, bind: '127.0.0.1', dataDir, logKey: b, logLevel: 'silent' });
+      await expect(refused).rejects.toMatchObject({ code: 'CONFLICT' });
+      await expect(refused).rejects.toThrow(keyId(a));
+      await expect(refused).rejects.toThrow(keyId(b));
+      // The same key shares the database.
+      const second = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logKey: a, logLevel: 'silent' });
+      await second.close();
+    } finally {
+      await first.close();
+    }
+    // A deliberate change: the new key becomes the database's, and the old one is refused from then on.
+    const replaced = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logKey: b, logLevel: 'silent', replaceLogKey: true });
+    await replaced.close();
+    await expect(startServer({ port: 0, bind: '127.0.0.1', dataDir, logKey: a, logLevel: 'silent' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+});
