@@ -156,6 +156,8 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
     if (table === 'snapshot_artifacts') {
       await sql.raw(edit).execute(store.db);
       await expect(fresh().asserts.snapshot(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
+      // DORA's deployments are these rows too.
+      await expect(fresh().dora.metrics(org, { environment: 'production' })).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
     } else {
       await expectCaught(edit, table);
     }

@@ -6,6 +6,8 @@ import { aggregate, type DoraDeployment, type DoraReport } from './dora-stats.js
 import { doraWindow } from './dora-window.js';
 import type { EnvironmentService } from './environments.js';
 import { policiesAt, type PolicyService } from './policies.js';
+import { projectionCheck } from './projection-check.js';
+import { checkRunStarts } from './snapshot-check.js';
 import * as v from './validate.js';
 
 // DORA metrics of one environment (issue #5 item 7, docs/metrics.md): deployment frequency, lead time for
@@ -35,6 +37,7 @@ export class DoraService {
     if (env.type === 'logical') throw new EvidentError('INVALID_ARGUMENT', `${env.name} is a logical environment: it has no snapshots of its own; ask about the environments it includes`);
     if (flow !== undefined && !(await this.store.records.flow(org.id, flow))) throw new EvidentError('NOT_FOUND', `flow ${JSON.stringify(flow)} does not exist in organisation ${org.name}`);
     const starts = await this.store.environments.runStarts(env.id, window.since.toISOString(), window.until.toISOString());
+    await checkRunStarts(projectionCheck(this.store), org, env, starts);
     const reports = await this.store.records.latestReports(org.id, starts.map((s) => s.fingerprint));
     const chosen = flow === undefined ? starts : starts.filter((s) => reports.get(s.fingerprint)?.flow === flow);
     const compliant = await this.judge(org, env, chosen);

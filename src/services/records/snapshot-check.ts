@@ -1,5 +1,5 @@
 import { EvidentError } from '../../core/index.js';
-import type { EnvironmentRecord, OrgRecord, RunningArtifact, SnapshotRecord, Store } from '../../store/index.js';
+import type { EnvironmentRecord, OrgRecord, RunStart, RunningArtifact, SnapshotRecord, Store } from '../../store/index.js';
 import type { ProjectionCheck } from './projection-check.js';
 
 // Environments and snapshots checked against their log entries when a decision uses them (projection-check.ts):
@@ -41,4 +41,23 @@ export async function checkSnapshot(check: ProjectionCheck, store: Store, org: O
 
 function tampered(snap: SnapshotRecord, message: string): EvidentError {
   return new EvidentError('TAMPERED', `decision refused: ${message}`, { details: { table: 'snapshot_artifacts', entry_index: snap.entryIndex } });
+}
+
+/**
+ * DORA's deployments (runs that began in a snapshot) checked against the snapshots' entries: the fingerprint,
+ * its name and the environment must be in the `snapshot.created` entry the start names (a run never begins
+ * in a snapshot a policy change made: it holds the running set of the one before).
+ */
+export async function checkRunStarts(check: ProjectionCheck, org: OrgRecord, env: EnvironmentRecord, starts: readonly RunStart[]): Promise<void> {
+  const entries = await check.entries(org, starts.map((s) => s.entryIndex));
+  for (const s of starts) {
+    const body = entries.get(s.entryIndex)!.body;
+    const listed = body.type === 'snapshot.created' && body.environment === env.name && Array.isArray(body.artifacts)
+      && (body.artifacts as { fingerprint?: unknown; name?: unknown }[]).some((a) => a.fingerprint === s.fingerprint && a.name === s.name);
+    if (!listed) {
+      throw new EvidentError('TAMPERED', `decision refused: the snapshot_artifacts row of ${env.name}#${s.index} (${s.fingerprint.slice(0, 12)}) is not in its log entry ${s.entryIndex}`, {
+        details: { table: 'snapshot_artifacts', entry_index: s.entryIndex },
+      });
+    }
+  }
 }
