@@ -32,11 +32,12 @@ export function readTextFile(flag: string, file: string): string {
   }
 }
 
-/** `--compliant=true|false` (Kosli's form). */
+/** `--compliant=true|false` (Kosli's form); `-C=false` reaches here as `=false` (commander keeps the `=` of a short flag). */
 export function parseBool(flag: string) {
-  return (value: string): boolean => {
-    if (value === 'true') return true;
-    if (value === 'false') return false;
+  return (raw: string): boolean => {
+    const value = raw.startsWith('=') ? raw.slice(1) : raw;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
     throw new EvidentError('INVALID_ARGUMENT', `${flag} must be true or false, not ${JSON.stringify(value)}`);
   };
 }

@@ -40,10 +40,9 @@ export interface AttestGenericOptions extends AttestationFlagValues {
 }
 
 export async function attestGeneric(opts: AttestGenericOptions, ctx: Ctx, [path]: string[]): Promise<void> {
-  if (opts.compliant === undefined) throw new EvidentError('INVALID_ARGUMENT', '--compliant=true|false is required');
   const fingerprint = opts.fingerprint || path ? await resolveFingerprint(opts, path) : undefined;
   const body = {
-    name: opts.name, compliant: opts.compliant, fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? commitDefaults().commit : undefined),
+    name: opts.name, compliant: opts.compliant ?? true, fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? commitDefaults().commit : undefined),
     description: opts.description, user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined, annotations: opts.annotate,
     evidence: await uploadAttachments(ctx, opts.attachments),
   };
@@ -102,7 +101,7 @@ export function registerAttest(program: Command): Command {
     .addHelpText('after', '\nExamples:\n  evident attest artifact --fingerprint $FP --name runner --flow runner --trail $GIT_SHA\n  evident attest artifact dist/app.tar -t file --name app --flow app --trail $GIT_SHA')
     .action(action(attestArtifact));
   attestationFlags(attest.command('generic [path]').description('Report a generic attestation: a yes/no compliance fact about a trail or an artifact'))
-    .option('--compliant <bool>', 'true or false', parseBool('--compliant'))
+    .option('--compliant [bool]', 'true or false; bare --compliant is true (default: true, as in Kosli)', parseBool('--compliant'))
     .addHelpText('after', '\nExamples:\n  evident attest generic --name manual-check --compliant=true --flow runner --trail $GIT_SHA\n  evident attest generic --name runner.lint --compliant=false --commit $GIT_SHA --flow runner --trail $GIT_SHA')
     .action(action(attestGeneric));
   attestationFlags(attest.command('approval [path]').description('Record a human approval (or rejection) of a trail or an artifact; compliant iff approved'))
