@@ -6,7 +6,7 @@ import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.j
 import { registerAttestPullRequest } from './attest-pr.js';
 import { registerAttestReports } from './attest-reports.js';
 import { uploadAttachments } from '../attachments.js';
-import { attestationFlags, type AttestationFlagValues } from './attestation-flags.js';
+import { attestationFlags, externalFlags, type AttestationFlagValues } from './attestation-flags.js';
 
 export interface AttestArtifactOptions extends FingerprintFlags {
   name: string;
@@ -74,7 +74,7 @@ export async function attestApproval(opts: AttestApprovalOptions, ctx: Ctx, [pat
 }
 
 function artifactFlags(cmd: Command): Command {
-  return cmd
+  return externalFlags(cmd)
     .requiredOption('--flow <name>', 'the flow')
     .requiredOption('--trail <name>', 'the trail')
     .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation);

@@ -17,14 +17,18 @@ export interface CreateEnvironmentOptions {
   includeScaling?: boolean;
 }
 
+const TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'];
+
 export async function createEnvironment(opts: CreateEnvironmentOptions, ctx: Ctx, [name]: string[]): Promise<void> {
+  if (!TYPES.includes(opts.type.toLowerCase())) throw new EvidentError('INVALID_ARGUMENT', `--type must be one of ${TYPES.join(', ')} (any case), not ${JSON.stringify(opts.type)}`);
   const body = {
-    name: name!, type: opts.type as environmentSchemas.EnvironmentCreate['type'], description: opts.description,
+    // Kosli writes its types upper-case (K8S, ECS, S3); Evident's API names them lower-case.
+    name: name!, type: opts.type.toLowerCase() as environmentSchemas.EnvironmentCreate['type'], description: opts.description,
     included_environments: opts.includedEnvironments?.split(',').map((s) => s.trim()).filter(Boolean), include_scaling: opts.includeScaling,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create environment ${JSON.stringify(body)}`);
   const e = await ctx.client().createEnvironment(body);
-  ctx.printer.result(e, () => ctx.printer.text(`Environment ${e.name} (${e.type}) created (log entry ${e.entry_index})`));
+  ctx.printer.result(e, () => ctx.printer.text(`Environment ${e.name} (${e.type}) recorded (log entry ${e.entry_index})`));
 }
 
 /** Reads `{"artifacts": [{name, fingerprint, instances}]}` from a file or stdin (`-`). */
@@ -105,8 +109,8 @@ export async function logEnvironment(_opts: object, ctx: Ctx, [env]: string[]): 
 export function registerEnvironmentCommands(program: Command, create: Command, get: Command, list: Command, archive: Command): void {
   create
     .command('environment <name>')
-    .description('Create an environment where artifacts run')
-    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | logical')
+    .description('Create an environment where artifacts run, or update its description, scaling or included environments (run again)')
+    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | logical (any case: K8S as in Kosli)')
     .option('--description <text>', 'what it is')
     .option('--included-environments <a,b>', 'for a logical environment: the environments it unites')
     .option('--include-scaling <bool>', 'record instance-count changes as new snapshots (default true)', parseBool('--include-scaling'))

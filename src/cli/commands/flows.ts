@@ -31,7 +31,8 @@ export function readTemplateFile(file: string): string {
   return text;
 }
 
-export async function createFlow(opts: CreateFlowOptions, ctx: Ctx, [name]: string[]): Promise<void> {
+export async function createFlow(opts: CreateFlowOptions & { useEmptyTemplate?: boolean }, ctx: Ctx, [name]: string[]): Promise<void> {
+  if (opts.useEmptyTemplate && opts.template) throw new EvidentError('INVALID_ARGUMENT', 'give --template-file or --use-empty-template, not both');
   const template = opts.template ? readTemplateFile(opts.template) : undefined;
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create flow ${name}`);
   printFlow(ctx, await ctx.client().createFlow({ name: name!, description: opts.description, template }));
@@ -102,10 +103,12 @@ export function registerTagFlow(tag: Command): void {
 export function registerFlowCommands(create: Command, get: Command, list: Command, archive: Command): void {
   create
     .command('flow <name>')
-    .description('Create a flow: the sticky name of a value stream (usually one repository or pipeline)')
+    .description('Create a flow: the sticky name of a value stream (usually one repository or pipeline); run again, update its description or template')
     .option('--description <text>', 'what the flow is')
     .option('--template-file <file>', 'flow template (YAML, Kosli version: 1 format)')
-    .addHelpText('after', '\nExample:\n  evident create flow runner --description "cyber-dojo runner service" --template-file flow.yml')
+    .option('--use-empty-template', 'no template: nothing is required (Kosli; the default without --template-file)')
+    .addOption(new Option('--visibility <visibility>', "Kosli's deprecated flow visibility: accepted and ignored (an organisation's records are private to it)").choices(['public', 'private']))
+    .addHelpText('after', '\nRun again, it changes only what it is given (one log entry), or nothing at all.\n\nExample:\n  evident create flow runner --description "cyber-dojo runner service" --template-file flow.yml')
     .action(action<CreateFlowOptions & { templateFile?: string }>((o, ctx, args) => createFlow({ ...o, template: o.templateFile }, ctx, args)));
   get.command('flow <name>').description('Show one flow').action(action(getFlow));
   archive.command('flow <name>').description('Archive a flow: it keeps its history and takes no new trails').action(action(archiveFlow));
