@@ -52,7 +52,7 @@ describe('recording a pipeline from the CLI', () => {
     expect(table.stdout).toMatch(/\nState: {8}COMPLIANT\nHistory:\n {4}Artifact created {19}\w{3}, /);
     expect(table.stdout).toMatch(/ {4}branch-coverage evidence received {2}\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d /);
 
-    const flows = JSON.parse((await run(['list', 'flows', '--output', 'json'])).stdout);
+    const flows = JSON.parse((await run(['list', 'flows', '--output', 'json-evident'])).stdout);
     expect(flows.items.map((f: { name: string }) => f.name)).toEqual(['runner']);
     const t = JSON.parse((await run(['get', 'trail', SHA, '--flow', 'runner', '--output', 'json'])).stdout);
     expect(t).toMatchObject({ git_commit: SHA, user_data: { pr: 7 } });
@@ -66,7 +66,7 @@ describe('recording a pipeline from the CLI', () => {
     const found = await run(['search', SHA.slice(0, 7)]);
     expect(found.code).toBe(0);
     expect(found.stdout).toMatch(/runner .*cyberdojo\/runner:16d9990 .*commit/);
-    const listed = JSON.parse((await run(['list', 'artifacts', '--flow', 'runner', '--output', 'json'])).stdout);
+    const listed = JSON.parse((await run(['list', 'artifacts', '--flow', 'runner', '--output', 'json-evident'])).stdout);
     expect(listed.items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([FP]);
     expect((await run(['attest', 'approval', '--name', 'x', '--decision', 'maybe', '--flow', 'runner', '--trail', SHA])).code).toBe(2);
     const approval = JSON.parse((await run(['get', 'attestation', 'runner.release-approval', '--flow', 'runner', '--trail', SHA, '--output', 'json'])).stdout);

@@ -9,6 +9,8 @@ import { registerSnapshotPaths } from './snapshot-paths.js';
 import { registerContainerReporters } from './snapshot-containers.js';
 import { registerAwsReporters } from './snapshot-aws.js';
 import { sendSnapshot } from './snapshot-report.js';
+import { kosliEnvironment, kosliEnvironmentLog, kosliSnapshot, kosliSnapshotList, shaped } from '../kosli-json.js';
+import { pageFlags, pageOf, type PageFlags } from '../paging.js';
 
 export interface CreateEnvironmentOptions {
   type: string;
@@ -66,7 +68,7 @@ export async function getEnvironment(opts: { expected?: boolean }, ctx: Ctx, [na
     });
   }
   const e = await ctx.client().getEnvironment(name!);
-  ctx.printer.result(e, () => ctx.printer.table(['FIELD', 'VALUE'], [
+  ctx.printer.result(shaped(ctx, e, kosliEnvironment), () => ctx.printer.table(['FIELD', 'VALUE'], [
     ['Name', e.name], ['Type', e.type], ['Description', e.description], ['Latest snapshot', e.latest_snapshot ?? '-'],
     ['Includes', e.included_environments?.join(', ') ?? '-'], ['Scaling recorded', String(e.include_scaling)], ['Archived', e.archived_at ?? '-'],
     ['Policies', e.policies?.map((p) => `${p.name}@${p.version}`).join(', ') || '-'], ['Compliant', e.compliant === undefined || e.compliant === null ? '-' : String(e.compliant)],
@@ -75,7 +77,7 @@ export async function getEnvironment(opts: { expected?: boolean }, ctx: Ctx, [na
 
 export async function getSnapshot(_opts: object, ctx: Ctx, [expr]: string[]): Promise<void> {
   const s = await ctx.client().getSnapshot(expr!);
-  ctx.printer.result(s, () => {
+  ctx.printer.result(shaped(ctx, s, kosliSnapshot), () => {
     if (s.artifacts.length === 0) return ctx.printer.info(`nothing running in ${s.environment}${s.index ? `#${s.index}` : ''}`);
     // The columns of `kosli get snapshot` in seed 002.
     const rows: string[][] = [];
@@ -89,17 +91,20 @@ export async function getSnapshot(_opts: object, ctx: Ctx, [expr]: string[]): Pr
   });
 }
 
-export async function listSnapshots(opts: { limit: number; cursor?: string }, ctx: Ctx, [env]: string[]): Promise<void> {
-  const page = await ctx.client().listSnapshots(env!, opts);
-  ctx.printer.result(page, () => {
+export async function listSnapshots(opts: PageFlags, ctx: Ctx, [env]: string[]): Promise<void> {
+  const page = await pageOf(opts, (q) => ctx.client().listSnapshots(env!, q));
+  ctx.printer.result(shaped(ctx, page, (p) => kosliSnapshotList(p)), () => {
     ctx.printer.table(['SNAPSHOT', 'AT', 'LOG ENTRY'], page.items.map((s) => [`${env}#${s.index}`, s.timestamp, s.entry_index]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
   });
 }
 
-export async function logEnvironment(_opts: object, ctx: Ctx, [env]: string[]): Promise<void> {
-  const { items } = await ctx.client().environmentEvents(env!);
-  ctx.printer.result(items, () =>
+export async function logEnvironment(opts: { pageLimit?: number; page?: number }, ctx: Ctx, [env]: string[]): Promise<void> {
+  const { items: all } = await ctx.client().environmentEvents(env!);
+  // Kosli pages the newest events first (15 a page by default when it is asked for a page).
+  const items = opts.pageLimit === undefined && opts.page === undefined ? all
+    : [...all].reverse().slice(((opts.page ?? 1) - 1) * (opts.pageLimit ?? 15), (opts.page ?? 1) * (opts.pageLimit ?? 15)).reverse();
+  ctx.printer.result(shaped(ctx, items, kosliEnvironmentLog), () =>
     ctx.printer.table(['SNAPSHOT', 'AT', 'EVENT', 'ARTIFACT', 'FINGERPRINT'], items.map((e) => [
       `#${e.snapshot}`, e.timestamp, e.type === 'scaled' ? `scaled ${e.previous_instances} -> ${e.instances}` : e.type, e.name, e.fingerprint.slice(0, 12),
     ])),
@@ -128,7 +133,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .option('--include-archived', 'include archived environments')
     .action(action<{ includeArchived?: boolean }>(async (o, ctx) => {
       const { items } = await ctx.client().listEnvironments({ includeArchived: o.includeArchived });
-      ctx.printer.result(items, () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION', 'ARCHIVED'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description, e.archived_at ?? ''])));
+      ctx.printer.result(shaped(ctx, items, (l) => l.map(kosliEnvironment)), () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION', 'ARCHIVED'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description, e.archived_at ?? ''])));
     }));
   archive
     .command('environment <name>')
@@ -147,8 +152,8 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .command('snapshots <env>')
     .description('List the snapshots of an environment, newest first')
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
-    .option('--cursor <cursor>', 'the next page')
-    .action(action(listSnapshots));
+    .option('--cursor <cursor>', 'the next page');
+  pageFlags(list.commands.at(-1)!).action(action(listSnapshots));
   const snapshot = program.command('snapshot').description('Report what runs in an environment now (a new snapshot only if it changed)');
   snapshot
     .command('artifacts <env>')
@@ -193,5 +198,8 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
       ctx.printer.result(x, () => ctx.printer.text(`Deployment #${x.number} to ${x.environment} environment recorded (log entry ${x.entry_index})`));
     }));
   const log = program.commands.find((c) => c.name() === 'log');
-  log?.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment').action(action(logEnvironment));
+  log?.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment (oldest first; Kosli\'s --output json: newest first)')
+    .option('--page-limit <n>', 'the newest N events (Kosli)', intFlag('--page-limit', 1))
+    .option('--page <n>', 'with --page-limit: which page of N, newest first (Kosli)', intFlag('--page', 1))
+    .action(action(logEnvironment));
 }

@@ -5,6 +5,8 @@ import { parseFlowTemplate } from '../../formats/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { readTextFile } from '../flags.js';
 import { formatTime } from '../time-format.js';
+import { kosliFlowList, shaped } from '../kosli-json.js';
+import { pageFlags, pageOf, type PageFlags } from '../paging.js';
 
 type Flow = recordSchemas.Flow;
 
@@ -55,11 +57,13 @@ export interface ListFlowsOptions {
   missingAttestationType?: string;
 }
 
-export async function listFlows(opts: ListFlowsOptions, ctx: Ctx): Promise<void> {
-  const page = await ctx.client().listFlows({
-    cursor: opts.cursor, limit: opts.limit, includeArchived: opts.includeArchived, sort: opts.sort, missingAttestationType: opts.missingAttestationType,
-  });
-  ctx.printer.result(page, () => {
+export async function listFlows(opts: ListFlowsOptions & PageFlags & { name?: string }, ctx: Ctx): Promise<void> {
+  const page = await pageOf(opts, (q) => ctx.client().listFlows({
+    ...q, includeArchived: opts.includeArchived, sort: opts.sort, missingAttestationType: opts.missingAttestationType,
+  }));
+  // Kosli's --name: flows whose name contains it.
+  if (opts.name !== undefined) page.items = page.items.filter((f) => f.name.includes(opts.name!));
+  ctx.printer.result(shaped(ctx, page, (p) => kosliFlowList(p.items)), () => {
     ctx.printer.table(['NAME', 'LAST DEPLOYMENT', 'DEPLOYED AT', 'COMPLIANCE', 'LATEST TRAIL', 'DESCRIPTION'], page.items.map((f) => [
       f.archived_at ? `${f.name} (archived)` : f.name,
       f.last_deployment ? `${f.last_deployment.environment}#${f.last_deployment.snapshot}` : '-',
@@ -121,10 +125,11 @@ export function registerFlowCommands(create: Command, get: Command, list: Comman
     .option('--missing-attestation-type <type>', "only flows that lack TYPE: no attestation of that type was recorded in the flow's latest trail (on the trail or any of its artifacts, compliant or not); a flow without trails lacks every type")
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
     .option('--cursor <cursor>', 'the next page (printed on stderr after a full page)')
+    .option('--name <text>', 'only flows whose name contains TEXT (Kosli), in the page asked for')
     .addHelpText('after', [
       '', 'LAST DEPLOYMENT is the latest snapshot in which one of the flow\'s artifacts started running (ENV#N) and when;',
       'COMPLIANCE is the state of the flow\'s latest trail against the template it began with.', '',
       'Examples:', '  evident list flows --sort last-deployment', '  evident list flows --missing-attestation-type snyk', '  evident list flows --sort compliance --output json',
-    ].join('\n'))
-    .action(action<ListFlowsOptions>(listFlows));
+    ].join('\n'));
+  pageFlags(list.commands.at(-1)!).action(action(listFlows));
 }
