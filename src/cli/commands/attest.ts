@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
-import { commitDefaults, commitTime as gitCommitTime, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
+import { ciWarning, commitDefaults, commitTime as gitCommitTime, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 import { registerAttestPullRequest } from './attest-pr.js';
 import { registerAttestReports } from './attest-reports.js';
@@ -30,6 +30,8 @@ export async function attestArtifact(opts: AttestArtifactOptions, ctx: Ctx, [pat
     commit_url: opts.commitUrl ?? ci.commitUrl, build_url: opts.buildUrl ?? ci.buildUrl, annotations: opts.annotate,
     commit_time: commitTime,
   };
+  const warning = ciWarning({ commit: body.git_commit, buildUrl: body.build_url });
+  if (warning) ctx.printer.warn(warning);
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report artifact ${JSON.stringify(body)}`);
   const a = await ctx.client().reportArtifact(opts.flow, opts.trail, body);
   ctx.printer.result(a, () => ctx.printer.text(`Artifact ${a.display_name} (${a.fingerprint}) reported in ${a.flow}/${a.trail} (log entry ${a.entry_index})`));

@@ -23,7 +23,8 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
     description: opts.description,
     git_commit: opts.commit ?? ci.commit,
     commit_url: opts.commitUrl ?? ci.commitUrl,
-    origin_url: opts.originUrl,
+    // Kosli defaults a trail's origin to the CI build.
+    origin_url: opts.originUrl ?? ci.buildUrl,
     user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
     template: opts.templateFile ? readTemplateFile(opts.templateFile) : undefined,
   };
