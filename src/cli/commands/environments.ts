@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import type { environmentSchemas } from '../../client/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
-import { parseBool } from '../flags.js';
+import { collectNames, parseBool } from '../flags.js';
 import { ago } from '../time-format.js';
 import { registerSnapshotPaths } from './snapshot-paths.js';
 import { registerContainerReporters } from './snapshot-containers.js';
@@ -131,8 +131,16 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .command('environments')
     .description('List environments')
     .option('--include-archived', 'include archived environments')
-    .action(action<{ includeArchived?: boolean }>(async (o, ctx) => {
-      const { items } = await ctx.client().listEnvironments({ includeArchived: o.includeArchived });
+    .option('--name <text>', 'only environments whose name contains TEXT (Kosli)')
+    .option('--type <type>', 'only environments of this type, repeatable or a,b (Kosli; any case)', collectNames)
+    .option('--page-limit <n>', 'page size (Kosli)', intFlag('--page-limit', 1))
+    .option('--page <n>', 'which page of --page-limit (Kosli)', intFlag('--page', 1))
+    .action(action<{ includeArchived?: boolean; name?: string; type?: string[]; pageLimit?: number; page?: number }>(async (o, ctx) => {
+      const { items: all } = await ctx.client().listEnvironments({ includeArchived: o.includeArchived });
+      const types = o.type?.map((t) => t.toLowerCase());
+      const matching = all.filter((e) => (o.name === undefined || e.name.includes(o.name)) && (types === undefined || types.includes(e.type)));
+      const size = o.pageLimit ?? (o.page === undefined ? matching.length : 20);
+      const items = o.pageLimit === undefined && o.page === undefined ? matching : matching.slice(((o.page ?? 1) - 1) * size, (o.page ?? 1) * size);
       ctx.printer.result(shaped(ctx, items, (l) => l.map(kosliEnvironment)), () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION', 'ARCHIVED'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description, e.archived_at ?? ''])));
     }));
   archive
