@@ -195,14 +195,21 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
   program
     .command('expect')
     .description('Record what is about to be deployed')
-    .command('deployment <fingerprint>')
+    .command('deployment [fingerprint]')
     .description('Record that an artifact is being deployed to an environment (numbered per environment)')
     .requiredOption('--environment <env>', 'where it is being deployed')
     .option('--description <text>', 'what this deployment is')
+    .option('--fingerprint <sha256>', "Kosli's legacy form: the fingerprint as a flag")
+    .option('--flow <name>', "Kosli's legacy form: accepted; the artifact's flow is known from its fingerprint")
+    .option('--build-url <url>', "Kosli's legacy form: the deploying build, kept as the description when there is none")
     .addHelpText('after', '\nExample:\n  evident expect deployment $FP --environment aws-prod --description "release 1.4"')
-    .action(action<{ environment: string; description?: string }>(async (o, ctx, [fp]) => {
+    .action(action<{ environment: string; description?: string; fingerprint?: string; buildUrl?: string }>(async (o, ctx, [arg]) => {
+      const fp = arg ?? o.fingerprint;
+      if (!fp) throw new EvidentError('INVALID_ARGUMENT', 'give the fingerprint: expect deployment FINGERPRINT (or --fingerprint)');
+      if (arg !== undefined && o.fingerprint !== undefined && arg !== o.fingerprint) throw new EvidentError('INVALID_ARGUMENT', 'two different fingerprints given');
+      o.description ??= o.buildUrl;
       if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would record deployment of ${fp} to ${o.environment}`);
-      const x = await ctx.client().expectDeployment(o.environment, { fingerprint: fp!, description: o.description });
+      const x = await ctx.client().expectDeployment(o.environment, { fingerprint: fp, description: o.description });
       ctx.printer.result(x, () => ctx.printer.text(`Deployment #${x.number} to ${x.environment} environment recorded (log entry ${x.entry_index})`));
     }));
   const log = program.commands.find((c) => c.name() === 'log');

@@ -62,6 +62,7 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'attest snyk ARTIFACT.NAME --commit': { command: `kosli attest snyk --name backend.snyk --commit $SHA --flow $FLOW --trail $TRAIL --scan-results snyk.sarif ${AUTH}` },
 
   // custom attestation types
+  'create attestation-type NAME (no schema)': { command: `kosli create attestation-type person-min ${AUTH}` },
   'create attestation-type --schema --jq': { command: `kosli create attestation-type person-type --description "Attest a person" --schema schema.json --jq '.age > 21' --jq '.age < 65' ${AUTH}` },
   'attest custom --fingerprint': { command: `kosli attest custom --type person-type --fingerprint $FP --name backend.person --attestation-data person.json --flow $FLOW --trail $TRAIL ${AUTH}` },
   'attest custom about the trail': { command: `kosli attest custom --type person-type --name person --attestation-data person.json --flow $FLOW --trail $TRAIL ${AUTH}` },
@@ -142,6 +143,8 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'fingerprint dir': { command: 'kosli fingerprint --artifact-type dir mydir', stdout: /^[0-9a-f]{64}\n$/ },
   'fingerprint dir --exclude': { command: 'kosli fingerprint --artifact-type dir --exclude logs --exclude "*.exe" mydir', stdout: /^[0-9a-f]{64}\n$/ },
   'fingerprint docker': { command: 'kosli fingerprint --artifact-type docker nginx:1.25.3', stdout: /^[0-9a-f]{64}\n$/ },
+  'expect deployment (legacy Kosli form)': { command: `kosli expect deployment --fingerprint $FP --flow $FLOW --environment $ENV --build-url https://exampleci.com ${AUTH}` },
+  'snapshot server --paths --exclude': { command: `kosli snapshot server server-env --paths mydir --exclude logs,"*/logs" ${AUTH}` },
   'tag flow': { command: `kosli tag flow $FLOW --set key1=value1 --set key2=value2 ${AUTH}` },
   'archive environment': { command: `kosli archive environment logical-env ${AUTH}` },
 
