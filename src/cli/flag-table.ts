@@ -119,6 +119,11 @@ function applyConfig(cmd: Command, config: Record<string, unknown>): void {
 
 export interface FlagTableOptions {
   env?: NodeJS.ProcessEnv;
+  /**
+   * The command line: only the commands named in it are given the table (the one that runs, and its
+   * parents), so that start-up does not pay for the other hundred (docs/performance.md "CLI start-up").
+   */
+  argv?: readonly string[];
   /** The config file's keys (config.ts loadConfig): only a Kosli-format file sets a command's flags. */
   config?: Record<string, unknown>;
 }
@@ -126,6 +131,7 @@ export interface FlagTableOptions {
 /** Applies the table to every command under `program` (the program's own global flags are config.ts's). */
 export function applyFlagTable(program: Command, options: FlagTableOptions = {}): Command {
   const env = options.env ?? process.env;
+  const words = options.argv ? new Set(options.argv) : undefined;
   const walk = (cmd: Command): void => {
     // The server's flags have their own variables (EVIDENT_PORT...) and no Kosli counterpart.
     if (cmd.parent === program && cmd.name() === 'server') return;
@@ -134,7 +140,7 @@ export function applyFlagTable(program: Command, options: FlagTableOptions = {})
       bindEnvironment(cmd, env);
       if (options.config) applyConfig(cmd, options.config);
     }
-    for (const sub of cmd.commands) walk(sub);
+    for (const sub of cmd.commands) if (!words || words.has(sub.name()) || sub.aliases().some((a) => words.has(a))) walk(sub);
   };
   walk(program);
   return program;

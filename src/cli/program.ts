@@ -65,5 +65,5 @@ export function buildProgram(argv: readonly string[] = process.argv, env: NodeJS
   registerAssertCommands(program);
   registerMetricsCommands(program);
   // Kosli's short flags, EVIDENT_/KOSLI_ variables and config-file keys for every command's flags.
-  return applyFlagTable(program, { env, config: commandConfig(argv, env) });
+  return applyFlagTable(program, { env, argv, config: commandConfig(argv, env) });
 }
