@@ -97,6 +97,7 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'create environment --type docker': { command: `kosli create environment docker-env --type docker --description "Production docker host" ${AUTH}` },
   'snapshot docker': { command: `kosli snapshot docker docker-env ${AUTH}` },
   'snapshot server --paths a,b': { command: `kosli snapshot server server-env --paths app.tgz,mydir ${AUTH}` },
+  'snapshot server --paths --exclude': { command: `kosli snapshot server server-env --paths mydir --exclude logs,"*/logs" ${AUTH}` },
   'snapshot path --path --name': { command: `kosli snapshot path server-env --path app.tgz --name backend ${AUTH}` },
   'snapshot path --exclude': { command: `kosli snapshot path server-env --path mydir --name mydir --exclude logs,"*.tmp" ${AUTH}` },
   'snapshot paths --paths-file': { command: `kosli snapshot paths server-env --paths-file paths.yml ${AUTH}` },
@@ -144,7 +145,6 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'fingerprint dir --exclude': { command: 'kosli fingerprint --artifact-type dir --exclude logs --exclude "*.exe" mydir', stdout: /^[0-9a-f]{64}\n$/ },
   'fingerprint docker': { command: 'kosli fingerprint --artifact-type docker nginx:1.25.3', stdout: /^[0-9a-f]{64}\n$/ },
   'expect deployment (legacy Kosli form)': { command: `kosli expect deployment --fingerprint $FP --flow $FLOW --environment $ENV --build-url https://exampleci.com ${AUTH}` },
-  'snapshot server --paths --exclude': { command: `kosli snapshot server server-env --paths mydir --exclude logs,"*/logs" ${AUTH}` },
   'tag flow': { command: `kosli tag flow $FLOW --set key1=value1 --set key2=value2 ${AUTH}` },
   'archive environment': { command: `kosli archive environment logical-env ${AUTH}` },
 
