@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import type { environmentSchemas } from '../../client/index.js';
-import { action, intFlag, type Ctx } from '../context.js';
+import { action, intFlag, makeContext, type Ctx } from '../context.js';
+import type { GlobalFlags } from '../config.js';
 import { collectNames, parseBool } from '../flags.js';
 import { ago } from '../time-format.js';
 import { registerSnapshotPaths } from './snapshot-paths.js';
@@ -111,6 +112,31 @@ export async function logEnvironment(opts: { pageLimit?: number; page?: number }
   );
 }
 
+/** The environment type each reporter reports as (for Kosli's --auto-environment). */
+const REPORTER_TYPES: Record<string, string> = { k8s: 'k8s', docker: 'docker', ecs: 'ecs', lambda: 'lambda', s3: 's3', server: 'server', paths: 'server', path: 'server' };
+
+/**
+ * Kosli's `snapshot … --auto-environment [--environment-description D]`: the environment is created (or its
+ * description updated: create-or-update, nothing logged when unchanged) before the snapshot is reported.
+ */
+function autoEnvironment(snapshot: Command): void {
+  for (const cmd of snapshot.commands) {
+    const type = REPORTER_TYPES[cmd.name()];
+    if (!type) continue;
+    cmd
+      .option('-A, --auto-environment', 'create the environment first if it does not exist (Kosli)')
+      .option('--environment-description <text>', 'with --auto-environment: its description')
+      .hook('preAction', async (_cmd, actionCmd) => {
+        const o = actionCmd.optsWithGlobals() as GlobalFlags & { autoEnvironment?: boolean; environmentDescription?: string };
+        if (!o.autoEnvironment) return;
+        const ctx = makeContext(o);
+        const name = actionCmd.args[0]!;
+        if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create environment ${name} (${type}) if it does not exist`);
+        await ctx.client().createEnvironment({ name, type: type as environmentSchemas.EnvironmentCreate['type'], description: o.environmentDescription });
+      });
+  }
+}
+
 export function registerEnvironmentCommands(program: Command, create: Command, get: Command, list: Command, archive: Command): void {
   create
     .command('environment <name>')
@@ -172,6 +198,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
   registerSnapshotPaths(snapshot);
   registerContainerReporters(snapshot);
   registerAwsReporters(snapshot);
+  autoEnvironment(snapshot);
   program
     .command('diff')
     .description('Compare two snapshots')

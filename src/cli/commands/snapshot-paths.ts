@@ -51,9 +51,32 @@ export function readPathsSpec(file: string): PathArtifact[] {
   });
 }
 
+// Kosli's `--paths "top-dir/STAR/STAR/src"` (STAR being `*`): a `*` or `?` in a path segment matches names in
+// that directory (not across `/`), as Kosli expands them itself; a path without them is taken as it is.
+export function expandGlob(pattern: string): string[] {
+  if (!/[*?]/.test(pattern)) return [pattern];
+  const absolute = pattern.startsWith('/');
+  let found = [absolute ? '/' : '.'];
+  for (const segment of pattern.split('/').filter((x) => x !== '')) {
+    if (!/[*?]/.test(segment)) {
+      found = found.map((dir) => path.join(dir, segment)).filter((p) => fs.existsSync(p));
+      continue;
+    }
+    const re = new RegExp(`^${segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+    found = found.flatMap((dir) => {
+      try {
+        return fs.readdirSync(dir).filter((name) => re.test(name)).sort().map((name) => path.join(dir, name));
+      } catch {
+        return []; // not a directory
+      }
+    });
+  }
+  return found.map((p) => (absolute ? p : path.relative('.', p)));
+}
+
 /** Fingerprints each path and reports them as the environment's state, one instance each. */
 export async function snapshotPaths(opts: { path?: string[]; paths?: string[]; pathsFile?: string; exclude?: string[]; name?: string }, ctx: Ctx, [env]: string[]): Promise<void> {
-  const given = [...(opts.path ?? []), ...(opts.paths ?? [])];
+  const given = [...(opts.path ?? []), ...(opts.paths ?? []).flatMap(expandGlob)];
   if (opts.name !== undefined && given.length !== 1) throw new EvidentError('INVALID_ARGUMENT', '--name names one --path');
   const items: PathArtifact[] = opts.pathsFile ? readPathsSpec(opts.pathsFile) : given.map((p) => ({ name: opts.name ?? p, path: p, exclude: opts.exclude ?? [] }));
   if (items.length === 0) throw new EvidentError('INVALID_ARGUMENT', 'give --path PATH (repeatable) or --paths-file FILE');

@@ -96,6 +96,8 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'snapshot k8s with KOSLI_ variables': { command: 'kosli snapshot k8s $ENV --kubeconfig $KUBECONFIG_FILE', env: { USE_KOSLI_VARS: '1' } },
   'create environment --type docker': { command: `kosli create environment docker-env --type docker --description "Production docker host" ${AUTH}` },
   'snapshot docker': { command: `kosli snapshot docker docker-env ${AUTH}` },
+  'snapshot docker --auto-environment': { command: `kosli snapshot docker new-docker-env --auto-environment --environment-description "Production docker host" ${AUTH}` },
+  'snapshot server --paths glob': { command: `kosli snapshot server glob-env --paths "mydir/*" --auto-environment ${AUTH}` },
   'snapshot server --paths a,b': { command: `kosli snapshot server server-env --paths app.tgz,mydir ${AUTH}` },
   'snapshot server --paths --exclude': { command: `kosli snapshot server server-env --paths mydir --exclude logs,"*/logs" ${AUTH}` },
   'snapshot path --path --name': { command: `kosli snapshot path server-env --path app.tgz --name backend ${AUTH}` },
