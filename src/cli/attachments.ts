@@ -1,8 +1,8 @@
 import type { Ctx } from './context.js';
 
-/** `--attachments PATH`, repeatable: files or directories (each file under it) for the evidence vault. */
+/** `--attachments PATH`, repeatable or `a,b` (Kosli's list form): files or directories (each file under it) for the evidence vault. */
 export function collectPath(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
+  return [...(previous ?? []), ...value.split(',').filter((p) => p !== '')];
 }
 
 /**

@@ -12,7 +12,7 @@ export interface Ctx {
 
 export function makeContext(flags: GlobalFlags): Ctx {
   const globals = resolveGlobals(flags);
-  const printer = createPrinter(globals.output);
+  const printer = createPrinter(globals.output, process.stdout, process.stderr, globals.quiet);
   return {
     globals,
     printer,
@@ -21,6 +21,7 @@ export function makeContext(flags: GlobalFlags): Ctx {
         host: globals.host,
         org: globals.org,
         apiToken: globals.apiToken,
+        maxRetries: globals.maxApiRetries,
         debug: globals.debug ? (line) => printer.info(`[debug] ${line}`) : undefined,
       }),
   };
@@ -43,8 +44,18 @@ function lazyClient(options: ConstructorParameters<typeof EvidentClient>[0]): Ev
 /** Wraps a command's handler: resolves the global options and hands it its own typed options. */
 export function action<O>(handler: (options: O, ctx: Ctx, args: string[]) => Promise<void>) {
   return async function (this: Command) {
-    const options = this.optsWithGlobals() as O & GlobalFlags;
-    await handler(options, makeContext(options), this.args);
+    const options = this.optsWithGlobals() as O & GlobalFlags & { httpProxy?: string };
+    const ctx = makeContext(options);
+    if (options.httpProxy) throw new EvidentError('INVALID_ARGUMENT', '--http-proxy is not supported: set the proxy in the network (docs/kosli.md)');
+    try {
+      await handler(options, ctx, this.args);
+    } catch (err) {
+      // Kosli's convention: under --dry-run an error is printed and the command still exits 0, so that a
+      // pipeline with the kill switch on (KOSLI_DRY_RUN=true) never fails on Kosli's account.
+      if (!ctx.globals.dryRun) throw err;
+      ctx.printer.info(`Error: ${(err as Error).message}`);
+      ctx.printer.info('dry run: exiting 0');
+    }
   };
 }
 

@@ -32,11 +32,12 @@ export function readTextFile(flag: string, file: string): string {
   }
 }
 
-/** `--compliant=true|false` (Kosli's form). */
+/** `--compliant=true|false` (Kosli's form); `-C=false` reaches here as `=false` (commander keeps the `=` of a short flag). */
 export function parseBool(flag: string) {
-  return (value: string): boolean => {
-    if (value === 'true') return true;
-    if (value === 'false') return false;
+  return (raw: string): boolean => {
+    const value = raw.startsWith('=') ? raw.slice(1) : raw;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
     throw new EvidentError('INVALID_ARGUMENT', `${flag} must be true or false, not ${JSON.stringify(value)}`);
   };
 }
@@ -49,27 +50,83 @@ export interface CiDefaults {
   buildUrl?: string;
 }
 
+/** The CI systems whose variables give defaults, detected as Kosli does (cmd/kosli/cli_utils.go WhichCI). */
+export type CiSystem = 'bitbucket' | 'github' | 'teamcity' | 'gitlab' | 'azure-devops' | 'circleci' | 'codebuild' | 'jenkins';
+
+export function whichCi(env: NodeJS.ProcessEnv = process.env): CiSystem | undefined {
+  if (env.BITBUCKET_BUILD_NUMBER !== undefined) return 'bitbucket';
+  if (env.GITHUB_RUN_NUMBER !== undefined || env.GITHUB_ACTIONS === 'true') return 'github';
+  if (env.TEAMCITY_VERSION !== undefined) return 'teamcity';
+  if (env.GITLAB_CI !== undefined) return 'gitlab';
+  if (env.TF_BUILD !== undefined) return 'azure-devops';
+  if (env.CIRCLECI !== undefined) return 'circleci';
+  if (env.CODEBUILD_CI !== undefined) return 'codebuild';
+  if (env.JENKINS_URL !== undefined) return 'jenkins';
+  return undefined;
+}
+
 /**
- * In GitHub Actions and GitLab CI the commit, commit URL and build URL default from the environment
- * variables those systems set, as Kosli's CLI does.
+ * Kosli's default templates for --commit, --commit-url and --build-url in each CI system. A template whose
+ * variables are not all set gives no default (rather than a link with a hole in it).
+ */
+const TEMPLATES: Record<CiSystem, { commit: string; commitUrl?: string; buildUrl?: string }> = {
+  github: {
+    commit: '${GITHUB_SHA}', commitUrl: '${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/commit/${GITHUB_SHA}',
+    buildUrl: '${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}',
+  },
+  bitbucket: {
+    commit: '${BITBUCKET_COMMIT}', commitUrl: 'https://bitbucket.org/${BITBUCKET_WORKSPACE}/${BITBUCKET_REPO_SLUG}/commits/${BITBUCKET_COMMIT}',
+    buildUrl: 'https://bitbucket.org/${BITBUCKET_WORKSPACE}/${BITBUCKET_REPO_SLUG}/addon/pipelines/home#!/results/${BITBUCKET_BUILD_NUMBER}',
+  },
+  teamcity: { commit: '${BUILD_VCS_NUMBER}' },
+  gitlab: { commit: '${CI_COMMIT_SHA}', commitUrl: '${CI_PROJECT_URL}/-/commit/${CI_COMMIT_SHA}', buildUrl: '${CI_JOB_URL}' },
+  'azure-devops': {
+    commit: '${BUILD_SOURCEVERSION}', commitUrl: '${SYSTEM_COLLECTIONURI}${SYSTEM_TEAMPROJECT}/_git/${BUILD_REPOSITORY_NAME}/commit/${BUILD_SOURCEVERSION}',
+    buildUrl: '${SYSTEM_COLLECTIONURI}${SYSTEM_TEAMPROJECT}/_build/results?buildId=${BUILD_BUILDID}',
+  },
+  circleci: { commit: '${CIRCLE_SHA1}', commitUrl: '${CIRCLE_REPOSITORY_URL}/commit/${CIRCLE_SHA1}', buildUrl: '${CIRCLE_BUILD_URL}' },
+  codebuild: { commit: '${CODEBUILD_RESOLVED_SOURCE_VERSION}', commitUrl: '${CODEBUILD_SOURCE_REPO_URL}/commit/${CODEBUILD_RESOLVED_SOURCE_VERSION}', buildUrl: '${CODEBUILD_BUILD_URL}' },
+  jenkins: { commit: '${GIT_COMMIT}', commitUrl: '${GIT_WEB_URL}/commit/${GIT_COMMIT}', buildUrl: '${BUILD_URL}' },
+};
+
+function expand(template: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (template === undefined) return undefined;
+  let missing = false;
+  const out = template.replace(/\$\{(\w+)\}/g, (_m, name: string) => {
+    const value = env[name];
+    if (!value) missing = true;
+    return value ?? '';
+  });
+  return missing ? undefined : out;
+}
+
+/**
+ * In the CI systems Kosli supports (GitHub Actions, GitLab CI, Bitbucket Pipelines, Azure Pipelines, CircleCI,
+ * TeamCity, AWS CodeBuild, Jenkins), the commit, commit URL and build URL default from the variables those
+ * systems set, as Kosli's CLI does.
  */
 export function ciDefaults(env: NodeJS.ProcessEnv = process.env): CiDefaults {
-  if (env.GITHUB_ACTIONS === 'true' && env.GITHUB_SHA) {
-    const repo = `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY ?? ''}`;
-    return {
-      commit: env.GITHUB_SHA,
-      commitUrl: `${repo}/commit/${env.GITHUB_SHA}`,
-      buildUrl: env.GITHUB_RUN_ID ? `${repo}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
-    };
-  }
-  if (env.GITLAB_CI === 'true' && env.CI_COMMIT_SHA) {
-    return {
-      commit: env.CI_COMMIT_SHA,
-      commitUrl: env.CI_PROJECT_URL ? `${env.CI_PROJECT_URL}/-/commit/${env.CI_COMMIT_SHA}` : undefined,
-      buildUrl: env.CI_JOB_URL ?? env.CI_PIPELINE_URL,
-    };
-  }
-  return {};
+  const ci = whichCi(env);
+  if (!ci) return {};
+  // Jenkins' GIT_URL may be an SSH remote: its web URL is what a commit link needs.
+  const vars = ci === 'jenkins' && env.GIT_URL ? { ...env, GIT_WEB_URL: webUrlOfRemote(env.GIT_URL) } : env;
+  const t = TEMPLATES[ci];
+  const commit = expand(t.commit, vars);
+  if (!commit) return {};
+  const out: CiDefaults = { commit, commitUrl: expand(t.commitUrl, vars), buildUrl: expand(t.buildUrl, vars) };
+  // GitLab: a job's URL, else its pipeline's.
+  if (ci === 'gitlab' && !out.buildUrl) out.buildUrl = env.CI_PIPELINE_URL;
+  return out;
+}
+
+/** Kosli warns when it cannot default the commit or build URL; so does Evident (on stderr; --quiet hides it). */
+export function ciWarning(given: { commit?: string; buildUrl?: string }, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (given.commit && given.buildUrl) return undefined;
+  const missing = [given.commit ? undefined : '--commit', given.buildUrl ? undefined : '--build-url'].filter(Boolean).join(' and ');
+  const ci = whichCi(env);
+  return ci
+    ? `${missing} not given and not found in ${ci}'s variables: the record has none`
+    : `no CI system detected (GitHub, GitLab, Bitbucket, Azure, CircleCI, TeamCity, CodeBuild, Jenkins) and ${missing} not given: the record has none`;
 }
 
 function git(args: string[], cwd: string): string | undefined {

@@ -7,10 +7,12 @@ export interface Printer {
   table(headers: string[], rows: (string | number | null | undefined)[][]): void;
   text(text: string): void;
   info(line: string): void;
+  /** A warning on stderr, left out with --quiet. */
+  warn(line: string): void;
   result(value: unknown, human: () => void): void;
 }
 
-export function createPrinter(output: 'table' | 'json', out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Printer {
+export function createPrinter(output: 'table' | 'json' | 'json-evident', out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, quiet = false): Printer {
   const printer: Printer = {
     json(value) {
       out.write(JSON.stringify(value, null, 2) + '\n');
@@ -26,8 +28,11 @@ export function createPrinter(output: 'table' | 'json', out: NodeJS.WritableStre
     info(line) {
       err.write(line + '\n');
     },
+    warn(line) {
+      if (!quiet) err.write(`Warning: ${line}\n`);
+    },
     result(value, human) {
-      if (output === 'json') printer.json(value);
+      if (output !== 'table') printer.json(value);
       else human();
     },
   };

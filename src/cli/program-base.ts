@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../core/index.js';
 
 // The program with its global options and no commands: buildProgram (program.ts) adds every command;
@@ -9,15 +9,22 @@ export function baseProgram(): Command {
   return new Command('evident')
     .description('Evident: a tamper-evident record of how software gets from a commit to production')
     .version(VERSION)
-    .option('--host <url>', 'Evident server URL (env EVIDENT_HOST; default http://127.0.0.1:8080)')
-    .option('--org <name>', 'organisation (env EVIDENT_ORG; default "default")')
-    .option('--api-token <token>', 'API token (env EVIDENT_API_TOKEN)')
-    .addOption(new Option('--output <format>', 'output format (env EVIDENT_OUTPUT)').choices(['table', 'json']))
-    .option('--dry-run', 'show what would be sent without changing anything')
+    .option('-H, --host <url>', 'Evident server URL (env EVIDENT_HOST or KOSLI_HOST; default http://127.0.0.1:8080)')
+    .option('--org <name>', 'organisation (env EVIDENT_ORG or KOSLI_ORG; default "default")')
+    .option('-a, --api-token <token>', 'API token (env EVIDENT_API_TOKEN or KOSLI_API_TOKEN); DRY_RUN turns on --dry-run')
+    .addOption(new Option('--output <format>', 'output format: json is Kosli\'s shapes, json-evident Evident\'s (env EVIDENT_OUTPUT)').choices(['table', 'json', 'json-evident']))
+    .option('-D, --dry-run', 'show what would be sent without changing anything; errors exit 0 (env EVIDENT_DRY_RUN or KOSLI_DRY_RUN=true)')
     .option('--debug', 'print requests and stack traces on stderr')
-    .option('--config <file>', 'config file (env EVIDENT_CONFIG; default ~/.evident.yml)')
+    .option('-q, --quiet', 'print no warnings')
+    .option('-r, --max-api-retries <n>', 'how often to retry a request that could not reach the server (default 3)', (v: string) => {
+      if (!/^\d{1,2}$/.test(v)) throw new InvalidArgumentError('an integer 0-99');
+      return Number(v);
+    })
+    .option('--http-proxy <url>', 'not supported (Kosli flag): refused with a message')
+    .option('--config <file>', 'config file (env EVIDENT_CONFIG; default ~/.evident.yml, else ~/.kosli.yml)')
+    .option('-c, --config-file <file>', "a config file in Kosli's format (env KOSLI_CONFIG_FILE): ORG:, API_TOKEN:, HOST:, any flag")
     .showHelpAfterError()
     // Set before the commands are added so that every subcommand inherits it: main() decides exit codes.
     .exitOverride()
-    .addHelpText('after', '\nPrecedence: flag > environment variable > ~/.evident.yml (keys: host, org, api_token, output, debug).\nExit status: 0 ok, 1 failed (not compliant, verification failed, not found), 2 usage, 3 server or network, 4 auth.');
+    .addHelpText('after', '\nPrecedence: flag > environment variable > config file (~/.evident.yml keys: host, org, api_token, output, debug).\nEvery flag FLAG-NAME can also be set by EVIDENT_FLAG_NAME or, as in Kosli, KOSLI_FLAG_NAME (EVIDENT_ wins).\nExit status: 0 ok, 1 failed (not compliant, verification failed, not found), 2 usage, 3 server or network, 4 auth.');
 }

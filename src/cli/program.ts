@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { baseProgram } from './program-base.js';
+import { commandConfig } from './config.js';
+import { applyFlagTable } from './flag-table.js';
 import { registerServer } from './commands/server.js';
 import { registerAdmin } from './commands/admin-create-token.js';
 import { registerLog } from './commands/log.js';
@@ -28,7 +30,7 @@ import { registerAllowCommands } from './commands/allow.js';
 import { registerAssertCommands } from './commands/assert.js';
 import { registerMetricsCommands } from './commands/metrics.js';
 
-export function buildProgram(): Command {
+export function buildProgram(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Command {
   const program = baseProgram();
   registerServer(program);
   registerAdmin(program);
@@ -64,5 +66,6 @@ export function buildProgram(): Command {
   registerAllowCommands(program, list);
   registerAssertCommands(program);
   registerMetricsCommands(program);
-  return program;
+  // Kosli's short flags, EVIDENT_/KOSLI_ variables and config-file keys for every command's flags.
+  return applyFlagTable(program, { env, argv, config: commandConfig(argv, env) });
 }

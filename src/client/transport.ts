@@ -9,6 +9,8 @@ export interface ClientOptions {
   org: string;
   apiToken?: string;
   timeoutMs?: number;
+  /** How often a request that could not reach the server is tried again, with backoff (default 0). */
+  maxRetries?: number;
   /** Called with each request, for --debug. */
   debug?: (line: string) => void;
 }
@@ -49,21 +51,33 @@ export class ClientTransport {
     const headers: Record<string, string> = { accept: 'application/json, text/plain' };
     if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    this.options.debug?.(`${method} ${url.toString()}`);
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
-    } catch (err) {
-      throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
+    const idempotent = method === 'GET' || method === 'HEAD';
+    for (let attempt = 0; ; attempt++) {
+      this.options.debug?.(`${method} ${url.toString()}${attempt > 0 ? ` (retry ${attempt})` : ''}`);
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        });
+      } catch (err) {
+        if (attempt < (this.options.maxRetries ?? 0) && (idempotent || notSent(err))) {
+          await backoff(attempt);
+          continue;
+        }
+        throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
+      }
+      this.options.debug?.(`-> ${res.status}`);
+      if (idempotent && RETRY_STATUS.has(res.status) && attempt < (this.options.maxRetries ?? 0)) {
+        await res.body?.cancel();
+        await backoff(attempt);
+        continue;
+      }
+      if (!res.ok) throw await errorFrom(res);
+      return res;
     }
-    this.options.debug?.(`-> ${res.status}`);
-    if (!res.ok) throw await errorFrom(res);
-    return res;
   }
 
   protected async json<T extends TSchema>(schema: T, method: string, path: string, query?: Query, body?: unknown): Promise<Static<T>> {
@@ -97,6 +111,23 @@ export class ClientTransport {
     if (!res.ok) throw await errorFrom(res);
     return res;
   }
+}
+
+/** A gateway that could not reach the server: a read is tried again. */
+const RETRY_STATUS = new Set([502, 503, 504]);
+
+/**
+ * Errors where the request never reached the server (refused, no such host): a write may be tried again
+ * without risk of recording it twice. Any other failure of a write is reported, not retried.
+ */
+function notSent(err: unknown): boolean {
+  const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH';
+}
+
+/** 100 ms, 200 ms, 400 ms... capped at 5 s: the server gets time to come back without a pipeline waiting long. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5000)));
 }
 
 export async function errorFrom(res: Response): Promise<EvidentError> {

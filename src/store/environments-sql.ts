@@ -45,6 +45,13 @@ export class SqlEnvironmentWriter implements EnvironmentWriter {
     }
   }
 
+  async updateEnvironment(envId: number, c: Pick<EnvironmentRecord, 'description' | 'included' | 'includeScaling'>, entryIndex: number): Promise<EnvironmentRecord> {
+    const r = await this.tx.updateTable('environments').set({
+      description: c.description, included: c.included === null ? null : canonicalJson(c.included), include_scaling: c.includeScaling ? 1 : 0, entry_index: entryIndex,
+    }).where('id', '=', envId).returningAll().executeTakeFirstOrThrow();
+    return toEnv(r);
+  }
+
   async insertExpectation(orgId: number, envId: number, envName: string, fingerprint: string, description: string, at: string, entryIndex: number): Promise<ExpectationRecord> {
     const last = await this.tx.selectFrom('expectations').select((eb) => eb.fn.max('number').as('n')).where('env_id', '=', envId).executeTakeFirst();
     const number = Number(last?.n ?? 0) + 1;

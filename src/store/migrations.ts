@@ -194,8 +194,9 @@ function deploymentStarts(): Migration {
 
 /**
  * 0014: every table that is a projection of the log refuses to change history, as log_entries does. Rows
- * written once (trails, artifacts, attestations, attestation types, expectations) refuse UPDATE and DELETE;
- * rows that later entries move forward (flows: archived, tagged, described; environments: archived, described)
+ * written once (artifacts, attestations, attestation types, expectations) refuse UPDATE and DELETE;
+ * rows that later entries move forward (flows: archived, tagged, described; trails: described, re-templated by
+ * a repeated `begin trail`; environments: archived, described)
  * refuse DELETE, and UPDATE unless entry_index strictly increases (append-only.ts, docs/log.md "Projections").
  * snapshots, snapshot_artifacts, policies, policy_attachments and allowances have had theirs since 0006/0009.
  * An attacker who drops the triggers is still caught: decisions check the rows they use against their entries.
@@ -204,8 +205,8 @@ function projectionGuards(engine: Engine): Migration {
   return {
     async up(db) {
       // (addAppendOnlyTriggers creates the function the forward-only TRUNCATE triggers use on PostgreSQL.)
-      await addAppendOnlyTriggers(db, engine, ['trails', 'artifacts', 'attestations', 'attestation_types', 'expectations']);
-      await addForwardOnlyTriggers(db, engine, ['flows', 'environments']);
+      await addAppendOnlyTriggers(db, engine, ['artifacts', 'attestations', 'attestation_types', 'expectations']);
+      await addForwardOnlyTriggers(db, engine, ['flows', 'trails', 'environments']);
       await createFlowTagEntries(db, engine);
     },
   };

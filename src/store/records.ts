@@ -95,6 +95,20 @@ export class SqlRecordWriter implements RecordWriter {
     return toTrail(r);
   }
 
+  async updateFlow(flowId: number, c: Pick<FlowRecord, 'description' | 'template'>, entryIndex: number) {
+    const r = await this.tx.updateTable('flows').set({ description: c.description, template: c.template, entry_index: entryIndex })
+      .where('id', '=', flowId).returningAll().executeTakeFirstOrThrow();
+    return toFlow(r);
+  }
+
+  async updateTrail(trailId: number, c: Pick<TrailRecord, 'description' | 'gitCommit' | 'commitUrl' | 'originUrl' | 'userData' | 'template'>, entryIndex: number) {
+    const r = await this.tx.updateTable('trails').set({
+      description: c.description, git_commit: c.gitCommit, commit_url: c.commitUrl, origin_url: c.originUrl, user_data: json(c.userData),
+      template: c.template, entry_index: entryIndex,
+    }).where('id', '=', trailId).returningAll().executeTakeFirstOrThrow();
+    return toTrail(r);
+  }
+
   async insertArtifact(a: Omit<ArtifactRecord, 'id'>) {
     const r = await this.tx.insertInto('artifacts').values({
       org_id: a.orgId, flow_id: a.flowId, trail_id: a.trailId, fingerprint: a.fingerprint, name: a.name,

@@ -218,6 +218,12 @@ export interface RecordWriter {
   /** Replaces the flow's tags (the service merged --set/--unset into the full map). */
   setFlowTags(flowId: number, tags: Record<string, string>, entryIndex: number): Promise<void>;
   insertTrail(row: NewRow<TrailRecord>): Promise<TrailRecord>;
+  /**
+   * Create-or-update (Kosli's `create flow`/`begin trail` run again): the row takes the changed fields and the
+   * index of the log entry that records the change, which is always a new, larger index than the row's.
+   */
+  updateFlow(flowId: number, change: Pick<FlowRecord, 'description' | 'template'>, entryIndex: number): Promise<FlowRecord>;
+  updateTrail(trailId: number, change: Pick<TrailRecord, 'description' | 'gitCommit' | 'commitUrl' | 'originUrl' | 'userData' | 'template'>, entryIndex: number): Promise<TrailRecord>;
   insertArtifact(row: NewRow<ArtifactRecord>): Promise<ArtifactRecord>;
   insertAttestation(row: NewRow<AttestationRecord>): Promise<AttestationRecord>;
   /** The next version of a type: its number is decided here, under the log lock. */
@@ -333,6 +339,8 @@ export interface EnvironmentWriter {
   /** Deployment expectation N+1 of the environment, numbered under the log lock. */
   insertExpectation(orgId: number, envId: number, envName: string, fingerprint: string, description: string, at: string, entryIndex: number): Promise<ExpectationRecord>;
   insertEnvironment(row: Omit<EnvironmentRecord, 'id'>): Promise<EnvironmentRecord>;
+  /** Create-or-update: the changed fields and the index of the log entry that records the change. */
+  updateEnvironment(envId: number, change: Pick<EnvironmentRecord, 'description' | 'included' | 'includeScaling'>, entryIndex: number): Promise<EnvironmentRecord>;
   /** The latest snapshot and what ran in it, read under the log lock (so a report compares with the true latest). */
   latestState(envId: number): Promise<SnapshotState | undefined>;
   /** Snapshot N+1 of the environment, numbered under the log lock; `previous` is `latestState(envId)`. */

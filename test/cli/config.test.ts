@@ -38,6 +38,35 @@ describe('global options: flag > environment > ~/.evident.yml > default', () => 
     expect(() => resolveGlobals({ config: configFile('hots: x\n') }, {})).toThrow(/unknown keys hots/);
     expect(() => resolveGlobals({ config: configFile('host: [\n') }, {})).toThrow(/not valid YAML/);
     expect(() => resolveGlobals({ config: configFile('- a\n') }, {})).toThrow(/must be a mapping/);
-    expect(() => resolveGlobals({ config: configFile('output: xml\n') }, {})).toThrow(/table or json/);
+    expect(() => resolveGlobals({ config: configFile('output: xml\n') }, {})).toThrow(/table, json, json-evident/);
+  });
+});
+
+describe('Kosli variables and config file (issue 15)', () => {
+  it('reads KOSLI_* when EVIDENT_* is not set, and EVIDENT_* when both are', () => {
+    const kosli = { KOSLI_HOST: 'http://kosli:1', KOSLI_ORG: 'k-org', KOSLI_API_TOKEN: 'k-token', KOSLI_DEBUG: 'true', KOSLI_MAX_API_RETRIES: '5' };
+    const none = path.join(tempDir(), 'missing.yml');
+    expect(resolveGlobals({ config: none }, kosli)).toMatchObject({ host: 'http://kosli:1', org: 'k-org', apiToken: 'k-token', debug: true, maxApiRetries: 5 });
+    expect(resolveGlobals({ config: none }, { ...kosli, EVIDENT_ORG: 'e-org', EVIDENT_HOST: '' })).toMatchObject({ org: 'e-org', host: 'http://kosli:1' });
+  });
+
+  it('turns dry-run on with KOSLI_DRY_RUN=true or the token DRY_RUN (never sent), not with KOSLI_DRY_RUN=false', () => {
+    const none = path.join(tempDir(), 'missing.yml');
+    expect(resolveGlobals({ config: none }, { KOSLI_DRY_RUN: 'true' }).dryRun).toBe(true);
+    expect(resolveGlobals({ config: none }, { KOSLI_DRY_RUN: 'false' }).dryRun).toBe(false);
+    expect(resolveGlobals({ config: none, apiToken: 'DRY_RUN' }, {})).toMatchObject({ dryRun: true, apiToken: undefined });
+  });
+
+  it("reads Kosli's config file: --config-file, KOSLI_CONFIG_FILE, or ~/.kosli.yml when there is no ~/.evident.yml", () => {
+    const home = tempDir();
+    fs.writeFileSync(path.join(home, '.kosli.yml'), 'ORG: home-org\nAPI_TOKEN: home-token\nHOST: http://home:1\nFLOW: f\n');
+    expect(resolveGlobals({}, { HOME: home })).toMatchObject({ org: 'home-org', apiToken: 'home-token', host: 'http://home:1' });
+    fs.writeFileSync(path.join(home, '.evident.yml'), 'org: evident-org\n');
+    expect(resolveGlobals({}, { HOME: home }).org).toBe('evident-org');
+    const kosliFile = configFile('org: file-org\napi-token: t\n');
+    expect(resolveGlobals({ configFile: kosliFile }, {})).toMatchObject({ org: 'file-org', apiToken: 't' });
+    expect(resolveGlobals({}, { KOSLI_CONFIG_FILE: kosliFile, HOME: home }).org).toBe('file-org');
+    // Evident's own --config takes Kosli's upper-case keys too
+    expect(resolveGlobals({ config: configFile('ORG: upper\n') }, {}).org).toBe('upper');
   });
 });

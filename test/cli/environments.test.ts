@@ -52,7 +52,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
   });
 
   it('addresses snapshots as ENV, ENV#N, ENV~N and ENV@{time}, with the fields scripts read', async () => {
-    const get = async (expr: string) => JSON.parse((await evident(['get', 'snapshot', expr, '--output', 'json'], env)).stdout);
+    const get = async (expr: string) => JSON.parse((await evident(['get', 'snapshot', expr, '--output', 'json-evident'], env)).stdout);
     const first = await get('aws-prod#1');
     expect(first).toMatchObject({ environment: 'aws-prod', index: 1 });
     expect(first.artifacts.find((a: { fingerprint: string }) => a.fingerprint === RUNNER)).toMatchObject({ name: 'runner:16d9990', flow: 'runner', git_commit: SHA, instances: 3 });
@@ -63,7 +63,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     expect((await evident(['get', 'snapshot', 'aws-prod@{someday}'], env)).code).toBe(2);
     const table = await evident(['get', 'snapshot', 'aws-prod#1'], env);
     expect(table.stdout).toMatch(/^COMMIT +ARTIFACT +FLOW +RUNNING_SINCE +REPLICAS +COMPLIANT\n16d9990 +Name: runner:16d9990 +runner +just now +3 +true\n +Fingerprint: 9af401c4/m);
-    const list = JSON.parse((await evident(['list', 'snapshots', 'aws-prod', '--output', 'json'], env)).stdout);
+    const list = JSON.parse((await evident(['list', 'snapshots', 'aws-prod', '--output', 'json-evident'], env)).stdout);
     expect(list.items.map((s: { index: number }) => s.index)).toEqual([3, 2, 1]);
   });
 
@@ -84,7 +84,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
   });
 
   it('logs what started, scaled and exited, and tells the artifact\'s life in seed 002\'s words', async () => {
-    const events = JSON.parse((await evident(['log', 'environment', 'aws-prod', '--output', 'json'], env)).stdout);
+    const events = JSON.parse((await evident(['log', 'environment', 'aws-prod', '--output', 'json-evident'], env)).stdout);
     expect(events.filter((e: { fingerprint: string }) => e.fingerprint === RUNNER).map((e: { snapshot: number; type: string }) => `${e.snapshot}:${e.type}`)).toEqual(['1:started', '2:scaled', '3:exited']);
     const art = JSON.parse((await evident(['get', 'artifact', RUNNER, '--output', 'json'], env)).stdout);
     expect(art.history.map((h: { event: string }) => h.event)).toEqual([
@@ -95,7 +95,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
       'No longer running in aws-prod#3 environment',
     ]);
     expect(art).toMatchObject({ running: [], exited: ['aws-prod#3'] });
-    const shas = JSON.parse((await evident(['get', 'snapshot', 'aws-prod', '--output', 'json'], env)).stdout).artifacts[0];
+    const shas = JSON.parse((await evident(['get', 'snapshot', 'aws-prod', '--output', 'json-evident'], env)).stdout).artifacts[0];
     expect(shas).toMatchObject({ fingerprint: SHAS, flow: null, instances: 1 });
   });
 
@@ -108,7 +108,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     const toLogical = await evident(['snapshot', 'artifacts', 'all', '--file', state([])], env);
     expect(toLogical.code).toBe(2);
     expect(toLogical.stderr).toMatch(/logical environment/);
-    const union = JSON.parse((await evident(['get', 'snapshot', 'all', '--output', 'json'], env)).stdout);
+    const union = JSON.parse((await evident(['get', 'snapshot', 'all', '--output', 'json-evident'], env)).stdout);
     expect(union.artifacts.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([SHAS]);
     expect((await evident(['create', 'environment', 'x', '--type', 'mainframe'], env)).code).toBe(2);
   });
@@ -125,7 +125,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     fs.writeFileSync(spec, 'version: 1\nartifacts:\n  app:\n    path: app\n    exclude: [logs]\n  jar:\n    path: app.jar\n');
     const res = await evident(['snapshot', 'paths', 'host', '--paths-file', spec], env);
     expect(res.code, res.stderr).toBe(0);
-    const snap = JSON.parse((await evident(['get', 'snapshot', 'host', '--output', 'json'], env)).stdout);
+    const snap = JSON.parse((await evident(['get', 'snapshot', 'host', '--output', 'json-evident'], env)).stdout);
     // Kosli vectors: {sample.txt: "some content."} and the file "hello world!"
     expect(snap.artifacts.map((a: { name: string; fingerprint: string }) => [a.name, a.fingerprint]).sort()).toEqual([
       ['app', '388ab80164bbd9d96f132b046b8d09354f68b79a3668da7b507625cd1230dddf'],
@@ -142,7 +142,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     expect((await evident(['create', 'environment', 'staging', '--type', 'k8s'], env)).code).toBe(0);
     expect((await evident(['expect', 'deployment', RUNNER, '--environment', 'staging'], env)).code).toBe(0);
     await evident(['snapshot', 'artifacts', 'staging', '--file', state([{ name: 'shas', fingerprint: SHAS, instances: 1 }])], env);
-    const drift = await evident(['get', 'environment', 'staging', '--expected', '--output', 'json'], env);
+    const drift = await evident(['get', 'environment', 'staging', '--expected', '--output', 'json-evident'], env);
     expect(drift.code, drift.stderr).toBe(0);
     expect(JSON.parse(drift.stdout)).toMatchObject({
       environment: 'staging', snapshot: 1, in_sync: false,
@@ -156,7 +156,7 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     const archived = await evident(['archive', 'environment', 'staging', '--output', 'json'], env);
     expect(archived.code, archived.stderr).toBe(0);
     expect(JSON.parse(archived.stdout).archived_at).toMatch(/^\d{4}-/);
-    const names = async (...extra: string[]) => JSON.parse((await evident(['list', 'environments', '--output', 'json', ...extra], env)).stdout).map((e: { name: string }) => e.name);
+    const names = async (...extra: string[]) => JSON.parse((await evident(['list', 'environments', '--output', 'json-evident', ...extra], env)).stdout).map((e: { name: string }) => e.name);
     expect(await names()).not.toContain('staging');
     expect(await names('--include-archived')).toContain('staging');
     const refused = await evident(['snapshot', 'artifacts', 'staging', '--file', state([])], env);

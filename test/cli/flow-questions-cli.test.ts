@@ -38,7 +38,7 @@ describe("templates, tags and seed 000's questions from the CLI", () => {
       run(['get', 'flow', 'newflow']),
       run(['tag', 'flow', 'svc-09', '--set', 'team=edge', '--set', 'tier=2', '--output', 'json']),
       run(['list', 'flows', '--sort', 'last-deployment', '--limit', '3']),
-      run(['list', 'flows', '--missing-attestation-type', 'snyk', '--output', 'json']),
+      run(['list', 'flows', '--missing-attestation-type', 'snyk', '--output', 'json-evident']),
       run(['search', commit(4, 1).slice(0, 7)]),
     ]);
     expect(create.code, create.stderr).toBe(2);

@@ -52,7 +52,7 @@ describe('recording a pipeline from the CLI', () => {
     expect(table.stdout).toMatch(/\nState: {8}COMPLIANT\nHistory:\n {4}Artifact created {19}\w{3}, /);
     expect(table.stdout).toMatch(/ {4}branch-coverage evidence received {2}\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d /);
 
-    const flows = JSON.parse((await run(['list', 'flows', '--output', 'json'])).stdout);
+    const flows = JSON.parse((await run(['list', 'flows', '--output', 'json-evident'])).stdout);
     expect(flows.items.map((f: { name: string }) => f.name)).toEqual(['runner']);
     const t = JSON.parse((await run(['get', 'trail', SHA, '--flow', 'runner', '--output', 'json'])).stdout);
     expect(t).toMatchObject({ git_commit: SHA, user_data: { pr: 7 } });
@@ -66,7 +66,7 @@ describe('recording a pipeline from the CLI', () => {
     const found = await run(['search', SHA.slice(0, 7)]);
     expect(found.code).toBe(0);
     expect(found.stdout).toMatch(/runner .*cyberdojo\/runner:16d9990 .*commit/);
-    const listed = JSON.parse((await run(['list', 'artifacts', '--flow', 'runner', '--output', 'json'])).stdout);
+    const listed = JSON.parse((await run(['list', 'artifacts', '--flow', 'runner', '--output', 'json-evident'])).stdout);
     expect(listed.items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([FP]);
     expect((await run(['attest', 'approval', '--name', 'x', '--decision', 'maybe', '--flow', 'runner', '--trail', SHA])).code).toBe(2);
     const approval = JSON.parse((await run(['get', 'attestation', 'runner.release-approval', '--flow', 'runner', '--trail', SHA, '--output', 'json'])).stdout);
@@ -81,9 +81,7 @@ describe('recording a pipeline from the CLI', () => {
       [['attest', 'artifact', '--name', 'a', '--flow', 'runner', '--trail', SHA], 2, /give --fingerprint FP, or PATH with -t/],
       [['attest', 'artifact', '--fingerprint', FP, '--name', 'a', '--flow', 'runner', '--trail', 'nope'], 1, /trail "nope" does not exist in flow runner/],
       [['attest', 'generic', '--name', 'x', '--compliant=maybe', '--flow', 'runner', '--trail', SHA], 2, /--compliant must be true or false/],
-      [['attest', 'generic', '--name', 'x', '--flow', 'runner', '--trail', SHA], 2, /--compliant=true\|false is required/],
       [['begin', 'trail', 't', '--flow', 'runner', '--user-data', '/nonexistent.json'], 2, /--user-data: cannot read/],
-      [['create', 'flow', 'runner'], 1, /flow "runner" already exists/],
       [['create', 'flow', 'bad name'], 2, /invalid flow/],
       [['get', 'artifact', 'abc'], 2, /5 to 64 lower-case hex/],
       [['get', 'artifact', 'fffff'], 1, /no artifact matches/],

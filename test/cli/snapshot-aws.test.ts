@@ -24,7 +24,7 @@ describe('evident snapshot ecs|lambda|s3', () => {
   const site = { 'site/index.html': '<h1>hi</h1>', 'site/css/a.css': 'body{}', 'config.json': '{}' };
   const run = async (args: string[], extra: Record<string, string> = {}) => evident(args, { ...env, ...extra });
   const snapshot = async (expr: string) => {
-    const res = await run(['get', 'snapshot', expr, '--output', 'json']);
+    const res = await run(['get', 'snapshot', expr, '--output', 'json-evident']);
     expect(res.code, res.stderr).toBe(0);
     return JSON.parse(res.stdout) as { index: number | null; artifacts: { name: string; fingerprint: string; instances: number }[] };
   };

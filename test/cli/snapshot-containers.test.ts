@@ -29,7 +29,7 @@ describe('evident snapshot docker | k8s', () => {
   });
 
   const snapshot = async (expr: string) => {
-    const res = await evident(['get', 'snapshot', expr, '--output', 'json'], env);
+    const res = await evident(['get', 'snapshot', expr, '--output', 'json-evident'], env);
     expect(res.code, res.stderr).toBe(0);
     return JSON.parse(res.stdout) as { index: number; artifacts: { name: string; fingerprint: string; instances: number }[] };
   };

@@ -61,7 +61,8 @@ export async function startFakeDockerEngine(): Promise<FakeDockerEngine> {
     const image = /^\/images\/(.+)\/json$/.exec(route);
     if (req.method === 'GET' && image) {
       const name = decodeURIComponent(image[1]!);
-      const found = images.get(name) ?? images.get(`sha256:${name}`);
+      // by id, or by a tag as the engine also resolves (`docker image inspect nginx:1.25.3`)
+      const found = images.get(name) ?? images.get(`sha256:${name}`) ?? [...images.values()].find((i) => (i as { RepoTags?: string[] }).RepoTags?.includes(name));
       if (!found) return res.writeHead(404).end(JSON.stringify({ message: `No such image: ${name}` }));
       return res.writeHead(200).end(JSON.stringify(found));
     }

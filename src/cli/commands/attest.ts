@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
-import { commitDefaults, commitTime as gitCommitTime, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
+import { ciWarning, commitDefaults, commitTime as gitCommitTime, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 import { registerAttestPullRequest } from './attest-pr.js';
 import { registerAttestReports } from './attest-reports.js';
 import { uploadAttachments } from '../attachments.js';
-import { attestationFlags, type AttestationFlagValues } from './attestation-flags.js';
+import { attestationFlags, externalFlags, type AttestationFlagValues } from './attestation-flags.js';
 
 export interface AttestArtifactOptions extends FingerprintFlags {
   name: string;
@@ -30,6 +30,8 @@ export async function attestArtifact(opts: AttestArtifactOptions, ctx: Ctx, [pat
     commit_url: opts.commitUrl ?? ci.commitUrl, build_url: opts.buildUrl ?? ci.buildUrl, annotations: opts.annotate,
     commit_time: commitTime,
   };
+  const warning = ciWarning({ commit: body.git_commit, buildUrl: body.build_url });
+  if (warning) ctx.printer.warn(warning);
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would report artifact ${JSON.stringify(body)}`);
   const a = await ctx.client().reportArtifact(opts.flow, opts.trail, body);
   ctx.printer.result(a, () => ctx.printer.text(`Artifact ${a.display_name} (${a.fingerprint}) reported in ${a.flow}/${a.trail} (log entry ${a.entry_index})`));
@@ -40,10 +42,9 @@ export interface AttestGenericOptions extends AttestationFlagValues {
 }
 
 export async function attestGeneric(opts: AttestGenericOptions, ctx: Ctx, [path]: string[]): Promise<void> {
-  if (opts.compliant === undefined) throw new EvidentError('INVALID_ARGUMENT', '--compliant=true|false is required');
   const fingerprint = opts.fingerprint || path ? await resolveFingerprint(opts, path) : undefined;
   const body = {
-    name: opts.name, compliant: opts.compliant, fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? commitDefaults().commit : undefined),
+    name: opts.name, compliant: opts.compliant ?? true, fingerprint, git_commit: opts.commit ?? (opts.name.includes('.') ? commitDefaults().commit : undefined),
     description: opts.description, user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined, annotations: opts.annotate,
     evidence: await uploadAttachments(ctx, opts.attachments),
   };
@@ -75,7 +76,7 @@ export async function attestApproval(opts: AttestApprovalOptions, ctx: Ctx, [pat
 }
 
 function artifactFlags(cmd: Command): Command {
-  return cmd
+  return externalFlags(cmd)
     .requiredOption('--flow <name>', 'the flow')
     .requiredOption('--trail <name>', 'the trail')
     .option('--annotate <key=value>', 'annotation, repeatable', collectAnnotation);
@@ -102,7 +103,7 @@ export function registerAttest(program: Command): Command {
     .addHelpText('after', '\nExamples:\n  evident attest artifact --fingerprint $FP --name runner --flow runner --trail $GIT_SHA\n  evident attest artifact dist/app.tar -t file --name app --flow app --trail $GIT_SHA')
     .action(action(attestArtifact));
   attestationFlags(attest.command('generic [path]').description('Report a generic attestation: a yes/no compliance fact about a trail or an artifact'))
-    .option('--compliant <bool>', 'true or false', parseBool('--compliant'))
+    .option('--compliant [bool]', 'true or false; bare --compliant is true (default: true, as in Kosli)', parseBool('--compliant'))
     .addHelpText('after', '\nExamples:\n  evident attest generic --name manual-check --compliant=true --flow runner --trail $GIT_SHA\n  evident attest generic --name runner.lint --compliant=false --commit $GIT_SHA --flow runner --trail $GIT_SHA')
     .action(action(attestGeneric));
   attestationFlags(attest.command('approval [path]').description('Record a human approval (or rejection) of a trail or an artifact; compliant iff approved'))

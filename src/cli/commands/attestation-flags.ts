@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { collectPath } from '../attachments.js';
 import { collectAnnotation } from '../flags.js';
 import type { FingerprintFlags } from './fingerprint-input.js';
@@ -13,6 +13,21 @@ export interface AttestationFlagValues extends FingerprintFlags {
   annotate?: Record<string, string>;
   attachments?: string[];
   userData?: string;
+}
+
+/**
+ * Kosli's `--external-url LABEL=URL` and `--external-fingerprint LABEL=FP` (links to and digests of evidence kept
+ * elsewhere): recorded as the annotations `external_url.LABEL` and `external_fingerprint.LABEL`, so the option
+ * values are gathered into --annotate's.
+ */
+export function externalFlags(cmd: Command): Command {
+  for (const [flag, prefix] of [['--external-url <label=url>', 'external_url'], ['--external-fingerprint <label=sha256>', 'external_fingerprint']] as const) {
+    const option = new Option(flag, `Kosli: recorded as the annotation ${prefix}.LABEL, repeatable`)
+      .argParser((v: string, p: Record<string, string> | undefined) => collectAnnotation(`${prefix}.${v}`, p));
+    option.attributeName = () => 'annotate';
+    cmd.addOption(option);
+  }
+  return cmd;
 }
 
 const collectGlob = (v: string, p: string[] = []) => [...p, v];
@@ -32,6 +47,7 @@ export function attestationFlags(cmd: Command, options: { path?: boolean; commit
       .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci (instead of --fingerprint)')
       .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', collectGlob);
   }
+  externalFlags(cmd);
   return cmd
     .option('--commit <sha>', options.commit ?? 'git commit of an artifact not reported yet (with ARTIFACT-NAME.NAME)')
     .option('--description <text>', 'what was checked')

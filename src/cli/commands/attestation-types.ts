@@ -18,13 +18,14 @@ function printType(ctx: Ctx, t: recordSchemas.AttestationType): void {
 }
 
 export interface CreateTypeOptions {
-  schema: string;
+  schema?: string;
   jq?: string[];
   description?: string;
 }
 
 export async function createAttestationType(opts: CreateTypeOptions, ctx: Ctx, [name]: string[]): Promise<void> {
-  const schema = readJsonFile('--schema', opts.schema);
+  // Without --schema (Kosli allows it) any JSON data is accepted: the empty schema.
+  const schema = opts.schema === undefined ? {} : readJsonFile('--schema', opts.schema);
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new EvidentError('INVALID_ARGUMENT', `--schema: ${opts.schema} must hold a JSON object`);
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would define attestation type ${name}`);
   printType(ctx, await ctx.client().createAttestationType({ name: name!, description: opts.description, schema: schema as Record<string, unknown>, jq_rules: opts.jq }));
@@ -56,7 +57,7 @@ export function registerAttestationTypes(create: Command, get: Command, list: Co
   create
     .command('attestation-type <name>')
     .description('Define a custom attestation type: a JSON Schema and jq rules; defining it again makes a new version')
-    .requiredOption('--schema <file>', 'JSON Schema file the attestation data must satisfy')
+    .option('--schema <file>', 'JSON Schema file the attestation data must satisfy (default: any JSON)')
     .option('--jq <rule>', 'a jq rule that must hold for the data (jq -e), repeatable', (v: string, p: string[] = []) => [...p, v])
     .option('--description <text>', 'what the type is for')
     .addHelpText('after', "\nExample:\n  evident create attestation-type coverage --schema coverage.schema.json --jq '.line_coverage >= 80'")

@@ -2,13 +2,16 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import type { environmentSchemas } from '../../client/index.js';
-import { action, intFlag, type Ctx } from '../context.js';
-import { parseBool } from '../flags.js';
+import { action, intFlag, makeContext, type Ctx } from '../context.js';
+import type { GlobalFlags } from '../config.js';
+import { collectNames, parseBool } from '../flags.js';
 import { ago } from '../time-format.js';
 import { registerSnapshotPaths } from './snapshot-paths.js';
 import { registerContainerReporters } from './snapshot-containers.js';
 import { registerAwsReporters } from './snapshot-aws.js';
 import { sendSnapshot } from './snapshot-report.js';
+import { kosliEnvironment, kosliEnvironmentLog, kosliSnapshot, kosliSnapshotList, shaped } from '../kosli-json.js';
+import { pageFlags, pageOf, type PageFlags } from '../paging.js';
 
 export interface CreateEnvironmentOptions {
   type: string;
@@ -17,14 +20,18 @@ export interface CreateEnvironmentOptions {
   includeScaling?: boolean;
 }
 
+const TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'];
+
 export async function createEnvironment(opts: CreateEnvironmentOptions, ctx: Ctx, [name]: string[]): Promise<void> {
+  if (!TYPES.includes(opts.type.toLowerCase())) throw new EvidentError('INVALID_ARGUMENT', `--type must be one of ${TYPES.join(', ')} (any case), not ${JSON.stringify(opts.type)}`);
   const body = {
-    name: name!, type: opts.type as environmentSchemas.EnvironmentCreate['type'], description: opts.description,
+    // Kosli writes its types upper-case (K8S, ECS, S3); Evident's API names them lower-case.
+    name: name!, type: opts.type.toLowerCase() as environmentSchemas.EnvironmentCreate['type'], description: opts.description,
     included_environments: opts.includedEnvironments?.split(',').map((s) => s.trim()).filter(Boolean), include_scaling: opts.includeScaling,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create environment ${JSON.stringify(body)}`);
   const e = await ctx.client().createEnvironment(body);
-  ctx.printer.result(e, () => ctx.printer.text(`Environment ${e.name} (${e.type}) created (log entry ${e.entry_index})`));
+  ctx.printer.result(e, () => ctx.printer.text(`Environment ${e.name} (${e.type}) recorded (log entry ${e.entry_index})`));
 }
 
 /** Reads `{"artifacts": [{name, fingerprint, instances}]}` from a file or stdin (`-`). */
@@ -62,7 +69,7 @@ export async function getEnvironment(opts: { expected?: boolean }, ctx: Ctx, [na
     });
   }
   const e = await ctx.client().getEnvironment(name!);
-  ctx.printer.result(e, () => ctx.printer.table(['FIELD', 'VALUE'], [
+  ctx.printer.result(shaped(ctx, e, kosliEnvironment), () => ctx.printer.table(['FIELD', 'VALUE'], [
     ['Name', e.name], ['Type', e.type], ['Description', e.description], ['Latest snapshot', e.latest_snapshot ?? '-'],
     ['Includes', e.included_environments?.join(', ') ?? '-'], ['Scaling recorded', String(e.include_scaling)], ['Archived', e.archived_at ?? '-'],
     ['Policies', e.policies?.map((p) => `${p.name}@${p.version}`).join(', ') || '-'], ['Compliant', e.compliant === undefined || e.compliant === null ? '-' : String(e.compliant)],
@@ -71,7 +78,7 @@ export async function getEnvironment(opts: { expected?: boolean }, ctx: Ctx, [na
 
 export async function getSnapshot(_opts: object, ctx: Ctx, [expr]: string[]): Promise<void> {
   const s = await ctx.client().getSnapshot(expr!);
-  ctx.printer.result(s, () => {
+  ctx.printer.result(shaped(ctx, s, kosliSnapshot), () => {
     if (s.artifacts.length === 0) return ctx.printer.info(`nothing running in ${s.environment}${s.index ? `#${s.index}` : ''}`);
     // The columns of `kosli get snapshot` in seed 002.
     const rows: string[][] = [];
@@ -85,28 +92,56 @@ export async function getSnapshot(_opts: object, ctx: Ctx, [expr]: string[]): Pr
   });
 }
 
-export async function listSnapshots(opts: { limit: number; cursor?: string }, ctx: Ctx, [env]: string[]): Promise<void> {
-  const page = await ctx.client().listSnapshots(env!, opts);
-  ctx.printer.result(page, () => {
+export async function listSnapshots(opts: PageFlags, ctx: Ctx, [env]: string[]): Promise<void> {
+  const page = await pageOf(opts, (q) => ctx.client().listSnapshots(env!, q));
+  ctx.printer.result(shaped(ctx, page, (p) => kosliSnapshotList(p)), () => {
     ctx.printer.table(['SNAPSHOT', 'AT', 'LOG ENTRY'], page.items.map((s) => [`${env}#${s.index}`, s.timestamp, s.entry_index]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
   });
 }
 
-export async function logEnvironment(_opts: object, ctx: Ctx, [env]: string[]): Promise<void> {
-  const { items } = await ctx.client().environmentEvents(env!);
-  ctx.printer.result(items, () =>
+export async function logEnvironment(opts: { pageLimit?: number; page?: number }, ctx: Ctx, [env]: string[]): Promise<void> {
+  const { items: all } = await ctx.client().environmentEvents(env!);
+  // Kosli pages the newest events first (15 a page by default when it is asked for a page).
+  const items = opts.pageLimit === undefined && opts.page === undefined ? all
+    : [...all].reverse().slice(((opts.page ?? 1) - 1) * (opts.pageLimit ?? 15), (opts.page ?? 1) * (opts.pageLimit ?? 15)).reverse();
+  ctx.printer.result(shaped(ctx, items, kosliEnvironmentLog), () =>
     ctx.printer.table(['SNAPSHOT', 'AT', 'EVENT', 'ARTIFACT', 'FINGERPRINT'], items.map((e) => [
       `#${e.snapshot}`, e.timestamp, e.type === 'scaled' ? `scaled ${e.previous_instances} -> ${e.instances}` : e.type, e.name, e.fingerprint.slice(0, 12),
     ])),
   );
 }
 
+/** The environment type each reporter reports as (for Kosli's --auto-environment). */
+const REPORTER_TYPES: Record<string, string> = { k8s: 'k8s', docker: 'docker', ecs: 'ecs', lambda: 'lambda', s3: 's3', server: 'server', paths: 'server', path: 'server' };
+
+/**
+ * Kosli's `snapshot … --auto-environment [--environment-description D]`: the environment is created (or its
+ * description updated: create-or-update, nothing logged when unchanged) before the snapshot is reported.
+ */
+function autoEnvironment(snapshot: Command): void {
+  for (const cmd of snapshot.commands) {
+    const type = REPORTER_TYPES[cmd.name()];
+    if (!type) continue;
+    cmd
+      .option('-A, --auto-environment', 'create the environment first if it does not exist (Kosli)')
+      .option('--environment-description <text>', 'with --auto-environment: its description')
+      .hook('preAction', async (_cmd, actionCmd) => {
+        const o = actionCmd.optsWithGlobals() as GlobalFlags & { autoEnvironment?: boolean; environmentDescription?: string };
+        if (!o.autoEnvironment) return;
+        const ctx = makeContext(o);
+        const name = actionCmd.args[0]!;
+        if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create environment ${name} (${type}) if it does not exist`);
+        await ctx.client().createEnvironment({ name, type: type as environmentSchemas.EnvironmentCreate['type'], description: o.environmentDescription });
+      });
+  }
+}
+
 export function registerEnvironmentCommands(program: Command, create: Command, get: Command, list: Command, archive: Command): void {
   create
     .command('environment <name>')
-    .description('Create an environment where artifacts run')
-    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | logical')
+    .description('Create an environment where artifacts run, or update its description, scaling or included environments (run again)')
+    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | logical (any case: K8S as in Kosli)')
     .option('--description <text>', 'what it is')
     .option('--included-environments <a,b>', 'for a logical environment: the environments it unites')
     .option('--include-scaling <bool>', 'record instance-count changes as new snapshots (default true)', parseBool('--include-scaling'))
@@ -122,9 +157,17 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .command('environments')
     .description('List environments')
     .option('--include-archived', 'include archived environments')
-    .action(action<{ includeArchived?: boolean }>(async (o, ctx) => {
-      const { items } = await ctx.client().listEnvironments({ includeArchived: o.includeArchived });
-      ctx.printer.result(items, () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION', 'ARCHIVED'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description, e.archived_at ?? ''])));
+    .option('--name <text>', 'only environments whose name contains TEXT (Kosli)')
+    .option('--type <type>', 'only environments of this type, repeatable or a,b (Kosli; any case)', collectNames)
+    .option('--page-limit <n>', 'page size (Kosli)', intFlag('--page-limit', 1))
+    .option('--page <n>', 'which page of --page-limit (Kosli)', intFlag('--page', 1))
+    .action(action<{ includeArchived?: boolean; name?: string; type?: string[]; pageLimit?: number; page?: number }>(async (o, ctx) => {
+      const { items: all } = await ctx.client().listEnvironments({ includeArchived: o.includeArchived });
+      const types = o.type?.map((t) => t.toLowerCase());
+      const matching = all.filter((e) => (o.name === undefined || e.name.includes(o.name)) && (types === undefined || types.includes(e.type)));
+      const size = o.pageLimit ?? (o.page === undefined ? matching.length : 20);
+      const items = o.pageLimit === undefined && o.page === undefined ? matching : matching.slice(((o.page ?? 1) - 1) * size, (o.page ?? 1) * size);
+      ctx.printer.result(shaped(ctx, items, (l) => l.map(kosliEnvironment)), () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION', 'ARCHIVED'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description, e.archived_at ?? ''])));
     }));
   archive
     .command('environment <name>')
@@ -143,8 +186,8 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .command('snapshots <env>')
     .description('List the snapshots of an environment, newest first')
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
-    .option('--cursor <cursor>', 'the next page')
-    .action(action(listSnapshots));
+    .option('--cursor <cursor>', 'the next page');
+  pageFlags(list.commands.at(-1)!).action(action(listSnapshots));
   const snapshot = program.command('snapshot').description('Report what runs in an environment now (a new snapshot only if it changed)');
   snapshot
     .command('artifacts <env>')
@@ -155,6 +198,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
   registerSnapshotPaths(snapshot);
   registerContainerReporters(snapshot);
   registerAwsReporters(snapshot);
+  autoEnvironment(snapshot);
   program
     .command('diff')
     .description('Compare two snapshots')
@@ -178,16 +222,26 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
   program
     .command('expect')
     .description('Record what is about to be deployed')
-    .command('deployment <fingerprint>')
+    .command('deployment [fingerprint]')
     .description('Record that an artifact is being deployed to an environment (numbered per environment)')
     .requiredOption('--environment <env>', 'where it is being deployed')
     .option('--description <text>', 'what this deployment is')
+    .option('--fingerprint <sha256>', "Kosli's legacy form: the fingerprint as a flag")
+    .option('--flow <name>', "Kosli's legacy form: accepted; the artifact's flow is known from its fingerprint")
+    .option('--build-url <url>', "Kosli's legacy form: the deploying build, kept as the description when there is none")
     .addHelpText('after', '\nExample:\n  evident expect deployment $FP --environment aws-prod --description "release 1.4"')
-    .action(action<{ environment: string; description?: string }>(async (o, ctx, [fp]) => {
+    .action(action<{ environment: string; description?: string; fingerprint?: string; buildUrl?: string }>(async (o, ctx, [arg]) => {
+      const fp = arg ?? o.fingerprint;
+      if (!fp) throw new EvidentError('INVALID_ARGUMENT', 'give the fingerprint: expect deployment FINGERPRINT (or --fingerprint)');
+      if (arg !== undefined && o.fingerprint !== undefined && arg !== o.fingerprint) throw new EvidentError('INVALID_ARGUMENT', 'two different fingerprints given');
+      o.description ??= o.buildUrl;
       if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would record deployment of ${fp} to ${o.environment}`);
-      const x = await ctx.client().expectDeployment(o.environment, { fingerprint: fp!, description: o.description });
+      const x = await ctx.client().expectDeployment(o.environment, { fingerprint: fp, description: o.description });
       ctx.printer.result(x, () => ctx.printer.text(`Deployment #${x.number} to ${x.environment} environment recorded (log entry ${x.entry_index})`));
     }));
   const log = program.commands.find((c) => c.name() === 'log');
-  log?.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment').action(action(logEnvironment));
+  log?.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment (oldest first; Kosli\'s --output json: newest first)')
+    .option('--page-limit <n>', 'the newest N events (Kosli)', intFlag('--page-limit', 1))
+    .option('--page <n>', 'with --page-limit: which page of N, newest first (Kosli)', intFlag('--page', 1))
+    .action(action(logEnvironment));
 }

@@ -11,10 +11,13 @@ export interface FingerprintFlags {
   exclude?: string[];
 }
 
-/** `--fingerprint FP`, or PATH fingerprinted with `-t TYPE` — exactly one of the two. */
+/**
+ * `--fingerprint FP`, or PATH fingerprinted with `-t TYPE` — one of the two. With --fingerprint a positional
+ * argument is the artifact's name, not something to fingerprint (Kosli's ValidateAttestationArtifactArg).
+ */
 export async function resolveFingerprint(flags: FingerprintFlags, path: string | undefined): Promise<string> {
   if (flags.fingerprint !== undefined) {
-    if (path !== undefined || flags.artifactType !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --fingerprint or PATH with -t, not both');
+    if (flags.artifactType !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --fingerprint or PATH with -t, not both');
     return flags.fingerprint;
   }
   if (path === undefined || flags.artifactType === undefined) {

@@ -5,6 +5,8 @@ import { parseFlowTemplate } from '../../formats/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { readTextFile } from '../flags.js';
 import { formatTime } from '../time-format.js';
+import { kosliFlowList, shaped } from '../kosli-json.js';
+import { pageFlags, pageOf, type PageFlags } from '../paging.js';
 
 type Flow = recordSchemas.Flow;
 
@@ -31,7 +33,8 @@ export function readTemplateFile(file: string): string {
   return text;
 }
 
-export async function createFlow(opts: CreateFlowOptions, ctx: Ctx, [name]: string[]): Promise<void> {
+export async function createFlow(opts: CreateFlowOptions & { useEmptyTemplate?: boolean }, ctx: Ctx, [name]: string[]): Promise<void> {
+  if (opts.useEmptyTemplate && opts.template) throw new EvidentError('INVALID_ARGUMENT', 'give --template-file or --use-empty-template, not both');
   const template = opts.template ? readTemplateFile(opts.template) : undefined;
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create flow ${name}`);
   printFlow(ctx, await ctx.client().createFlow({ name: name!, description: opts.description, template }));
@@ -54,11 +57,13 @@ export interface ListFlowsOptions {
   missingAttestationType?: string;
 }
 
-export async function listFlows(opts: ListFlowsOptions, ctx: Ctx): Promise<void> {
-  const page = await ctx.client().listFlows({
-    cursor: opts.cursor, limit: opts.limit, includeArchived: opts.includeArchived, sort: opts.sort, missingAttestationType: opts.missingAttestationType,
-  });
-  ctx.printer.result(page, () => {
+export async function listFlows(opts: ListFlowsOptions & PageFlags & { name?: string }, ctx: Ctx): Promise<void> {
+  const page = await pageOf(opts, (q) => ctx.client().listFlows({
+    ...q, includeArchived: opts.includeArchived, sort: opts.sort, missingAttestationType: opts.missingAttestationType,
+  }));
+  // Kosli's --name: flows whose name contains it.
+  if (opts.name !== undefined) page.items = page.items.filter((f) => f.name.includes(opts.name!));
+  ctx.printer.result(shaped(ctx, page, (p) => kosliFlowList(p.items)), () => {
     ctx.printer.table(['NAME', 'LAST DEPLOYMENT', 'DEPLOYED AT', 'COMPLIANCE', 'LATEST TRAIL', 'DESCRIPTION'], page.items.map((f) => [
       f.archived_at ? `${f.name} (archived)` : f.name,
       f.last_deployment ? `${f.last_deployment.environment}#${f.last_deployment.snapshot}` : '-',
@@ -102,10 +107,12 @@ export function registerTagFlow(tag: Command): void {
 export function registerFlowCommands(create: Command, get: Command, list: Command, archive: Command): void {
   create
     .command('flow <name>')
-    .description('Create a flow: the sticky name of a value stream (usually one repository or pipeline)')
+    .description('Create a flow: the sticky name of a value stream (usually one repository or pipeline); run again, update its description or template')
     .option('--description <text>', 'what the flow is')
     .option('--template-file <file>', 'flow template (YAML, Kosli version: 1 format)')
-    .addHelpText('after', '\nExample:\n  evident create flow runner --description "cyber-dojo runner service" --template-file flow.yml')
+    .option('--use-empty-template', 'no template: nothing is required (Kosli; the default without --template-file)')
+    .addOption(new Option('--visibility <visibility>', "Kosli's deprecated flow visibility: accepted and ignored (an organisation's records are private to it)").choices(['public', 'private']))
+    .addHelpText('after', '\nRun again, it changes only what it is given (one log entry), or nothing at all.\n\nExample:\n  evident create flow runner --description "cyber-dojo runner service" --template-file flow.yml')
     .action(action<CreateFlowOptions & { templateFile?: string }>((o, ctx, args) => createFlow({ ...o, template: o.templateFile }, ctx, args)));
   get.command('flow <name>').description('Show one flow').action(action(getFlow));
   archive.command('flow <name>').description('Archive a flow: it keeps its history and takes no new trails').action(action(archiveFlow));
@@ -118,10 +125,11 @@ export function registerFlowCommands(create: Command, get: Command, list: Comman
     .option('--missing-attestation-type <type>', "only flows that lack TYPE: no attestation of that type was recorded in the flow's latest trail (on the trail or any of its artifacts, compliant or not); a flow without trails lacks every type")
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
     .option('--cursor <cursor>', 'the next page (printed on stderr after a full page)')
+    .option('--name <text>', 'only flows whose name contains TEXT (Kosli), in the page asked for')
     .addHelpText('after', [
       '', 'LAST DEPLOYMENT is the latest snapshot in which one of the flow\'s artifacts started running (ENV#N) and when;',
       'COMPLIANCE is the state of the flow\'s latest trail against the template it began with.', '',
       'Examples:', '  evident list flows --sort last-deployment', '  evident list flows --missing-attestation-type snyk', '  evident list flows --sort compliance --output json',
-    ].join('\n'))
-    .action(action<ListFlowsOptions>(listFlows));
+    ].join('\n'));
+  pageFlags(list.commands.at(-1)!).action(action(listFlows));
 }

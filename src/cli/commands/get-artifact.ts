@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { recordSchemas } from '../../client/index.js';
+import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
 import { ago, formatTime } from '../time-format.js';
 
@@ -36,8 +37,11 @@ export function artifactText(a: Detail, now = Date.now()): string {
   return lines.join('\n');
 }
 
-export async function getArtifact(_opts: object, ctx: Ctx, [ref]: string[]): Promise<void> {
-  const { items } = await ctx.client().getArtifacts(ref!);
+export async function getArtifact(opts: { trail?: string }, ctx: Ctx, [ref]: string[]): Promise<void> {
+  const { items: all } = await ctx.client().getArtifacts(ref!);
+  // Kosli's --trail: the artifact as reported in that trail (one fingerprint may be reported in several).
+  const items = opts.trail === undefined ? all : all.filter((a) => a.trail === opts.trail);
+  if (items.length === 0 && all.length > 0) throw new EvidentError('NOT_FOUND', `${ref} was not reported in trail ${opts.trail}`);
   ctx.printer.result(items.length === 1 ? items[0] : items, () => ctx.printer.text(items.map((a) => artifactText(a)).join('\n\n')));
 }
 
@@ -45,6 +49,7 @@ export function registerGetArtifact(get: Command): void {
   get
     .command('artifact <ref>')
     .description('Show an artifact and its history: REF is FLOW@FINGERPRINT, FLOW:COMMIT or a fingerprint prefix (>= 5 hex)')
-    .addHelpText('after', '\nExamples:\n  evident get artifact runner:16d9990\n  evident get artifact 9af401c4 --output json')
+    .option('--trail <name>', 'only as reported in this trail (Kosli)')
+    .addHelpText('after', '\nExamples:\n  evident get artifact runner:16d9990\n  evident get artifact runner@9af401c4 --trail 16d9990\n  evident get artifact 9af401c4 --output json')
     .action(action(getArtifact));
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { action, intFlag, type Ctx } from '../context.js';
 import { formatTime } from '../time-format.js';
+import { kosliArtifactList, kosliSearch, shaped } from '../kosli-json.js';
+import { pageFlags, pageOf, type PageFlags } from '../paging.js';
 
 /**
  * `evident search SHA-OR-FINGERPRINT`: where a commit or an artifact went, across every flow — seed 000's "is
@@ -9,7 +11,7 @@ import { formatTime } from '../time-format.js';
  */
 export async function search(_opts: object, ctx: Ctx, [q]: string[]): Promise<void> {
   const { items } = await ctx.client().search(q!);
-  ctx.printer.result(items, () => {
+  ctx.printer.result(shaped(ctx, items, (i) => kosliSearch(q!, i)), () => {
     if (items.length === 0) return ctx.printer.info(`nothing matches ${q}`);
     ctx.printer.table(['FLOW', 'TRAIL', 'ARTIFACT', 'FINGERPRINT', 'COMMIT', 'RUNNING IN', 'EXITED FROM', 'MATCHED'],
       items.map((a) => [
@@ -21,9 +23,9 @@ export async function search(_opts: object, ctx: Ctx, [q]: string[]): Promise<vo
   });
 }
 
-export async function listArtifacts(opts: { flow?: string; limit: number; cursor?: string }, ctx: Ctx): Promise<void> {
-  const page = await ctx.client().listArtifacts(opts);
-  ctx.printer.result(page, () => {
+export async function listArtifacts(opts: PageFlags & { flow?: string }, ctx: Ctx): Promise<void> {
+  const page = await pageOf(opts, (q) => ctx.client().listArtifacts({ ...q, flow: opts.flow }));
+  ctx.printer.result(shaped(ctx, page, (p) => kosliArtifactList(p.items)), () => {
     ctx.printer.table(['FLOW', 'TRAIL', 'ARTIFACT', 'FINGERPRINT', 'COMMIT', 'CREATED'],
       page.items.map((a) => [a.flow, a.trail, a.display_name, a.fingerprint, a.git_commit?.slice(0, 7), a.created_at]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
@@ -41,6 +43,6 @@ export function registerSearch(program: Command, list: Command): void {
     .description('List artifacts, oldest first')
     .option('--flow <name>', 'only this flow')
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
-    .option('--cursor <cursor>', 'the next page')
-    .action(action(listArtifacts));
+    .option('--cursor <cursor>', 'the next page');
+  pageFlags(list.commands.at(-1)!).action(action(listArtifacts));
 }

@@ -10,9 +10,20 @@ export interface AwsFlags {
   endpoint?: string;
 }
 
-/** --region and --endpoint; credentials come from the standard AWS chain, never from flags. */
+/**
+ * --region and --endpoint; credentials come from the standard AWS chain. Kosli's --aws-key-id,
+ * --aws-secret-key and --aws-region are taken too: they set the chain's own variables for this process
+ * (a secret on a command line is visible to other users of the machine: prefer the variables).
+ */
 export function addAwsFlags(cmd: Command): Command {
+  const into = (variable: string) => (value: string) => {
+    process.env[variable] = value;
+    return value;
+  };
   return cmd
+    .option('--aws-key-id <id>', 'Kosli: sets AWS_ACCESS_KEY_ID', into('AWS_ACCESS_KEY_ID'))
+    .option('--aws-secret-key <key>', 'Kosli: sets AWS_SECRET_ACCESS_KEY', into('AWS_SECRET_ACCESS_KEY'))
+    .option('--aws-region <region>', 'Kosli: same as --region', into('AWS_REGION'))
     .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the AWS profile)')
     .option('--endpoint <url>', 'a different endpoint: LocalStack, an S3-compatible store, a proxy (env AWS_ENDPOINT_URL also works)');
 }

@@ -3,6 +3,8 @@ import type { recordSchemas } from '../../client/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { commitDefaults, readJsonFile } from '../flags.js';
 import { readTemplateFile } from './flows.js';
+import { kosliTrailList, shaped } from '../kosli-json.js';
+import { pageFlags, pageOf, type PageFlags } from '../paging.js';
 
 export interface BeginTrailOptions {
   flow: string;
@@ -21,7 +23,8 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
     description: opts.description,
     git_commit: opts.commit ?? ci.commit,
     commit_url: opts.commitUrl ?? ci.commitUrl,
-    origin_url: opts.originUrl,
+    // Kosli defaults a trail's origin to the CI build.
+    origin_url: opts.originUrl ?? ci.buildUrl,
     user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
     template: opts.templateFile ? readTemplateFile(opts.templateFile) : undefined,
   };
@@ -68,9 +71,9 @@ export function complianceRows(c: recordSchemas.TrailCompliance): string[][] {
   return out;
 }
 
-export async function listTrails(opts: { flow: string; limit: number; cursor?: string }, ctx: Ctx): Promise<void> {
-  const page = await ctx.client().listTrails(opts.flow, { cursor: opts.cursor, limit: opts.limit });
-  ctx.printer.result(page, () => {
+export async function listTrails(opts: PageFlags & { flow: string }, ctx: Ctx): Promise<void> {
+  const page = await pageOf(opts, (q) => ctx.client().listTrails(opts.flow, q));
+  ctx.printer.result(shaped(ctx, page, (p) => kosliTrailList(p, opts.page ?? 1, opts.pageLimit ?? opts.limit)), () => {
     ctx.printer.table(['NAME', 'COMMIT', 'CREATED'], page.items.map((t) => [t.name, t.git_commit?.slice(0, 7), t.created_at]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
   });
@@ -95,6 +98,6 @@ export function registerTrailCommands(begin: Command, get: Command, list: Comman
     .description('List the trails of a flow, oldest first')
     .requiredOption('--flow <name>', 'the flow')
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
-    .option('--cursor <cursor>', 'the next page')
-    .action(action(listTrails));
+    .option('--cursor <cursor>', 'the next page');
+  pageFlags(list.commands.at(-1)!).action(action(listTrails));
 }

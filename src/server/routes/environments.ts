@@ -34,12 +34,12 @@ export function environmentRoutes(services: Services) {
     const app = typed(fastify);
     app.post(
       '/api/v1/orgs/:org/environments',
-      { schema: { tags: ['environments'], summary: 'Create an environment (one log entry)', params: schemas.OrgParams, body: es.EnvironmentCreate, response: { 201: es.Environment, ...errorResponses } } },
+      { schema: { tags: ['environments'], summary: 'Create an environment, or update the one of that name (Kosli\'s create environment): 201 created, 200 updated (one log entry) or unchanged (none)', params: schemas.OrgParams, body: es.EnvironmentCreate, response: { 200: es.Environment, 201: es.Environment, ...errorResponses } } },
       async (request, reply) => {
         const org = await access(services, request, 'write', request.params.org);
         const b = request.body;
-        const env = await services.environments.create(org, { name: b.name, type: b.type, description: b.description, includedEnvironments: b.included_environments, includeScaling: b.include_scaling });
-        void reply.status(201);
+        const { environment: env, outcome } = await services.environments.createOrUpdate(org, { name: b.name, type: b.type, description: b.description, includedEnvironments: b.included_environments, includeScaling: b.include_scaling });
+        void reply.status(outcome === 'created' ? 201 : 200);
         return envJson(services.store, env);
       },
     );

@@ -10,11 +10,11 @@ export function flowRoutes(services: Services) {
     const app = typed(fastify);
     app.post(
       '/api/v1/orgs/:org/flows',
-      { schema: { tags: ['flows'], summary: 'Create a flow (one log entry)', params: schemas.OrgParams, body: rs.FlowCreate, response: { 201: rs.Flow, ...errorResponses, 409: schemas.ErrorBody } } },
+      { schema: { tags: ['flows'], summary: 'Create a flow, or update the one of that name (Kosli\'s create flow): 201 created, 200 updated (one log entry) or unchanged (none)', params: schemas.OrgParams, body: rs.FlowCreate, response: { 200: rs.Flow, 201: rs.Flow, ...errorResponses, 409: schemas.ErrorBody } } },
       async (request, reply) => {
         const org = await access(services, request, 'write', request.params.org);
-        const flow = await services.flows.create(org, request.body);
-        void reply.status(201);
+        const { flow, outcome } = await services.flows.createOrUpdate(org, request.body);
+        void reply.status(outcome === 'created' ? 201 : 200);
         return flowJson(flow);
       },
     );

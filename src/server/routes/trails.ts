@@ -8,15 +8,15 @@ export function trailRoutes(services: Services) {
     const app = typed(fastify);
     app.post(
       '/api/v1/orgs/:org/flows/:flow/trails',
-      { schema: { tags: ['trails'], summary: 'Begin a trail (one log entry)', params: rs.FlowParams, body: rs.TrailCreate, response: { 201: rs.Trail, ...errorResponses, 409: schemas.ErrorBody } } },
+      { schema: { tags: ['trails'], summary: 'Begin a trail, or update the one of that name (Kosli\'s begin trail): 201 begun, 200 updated (one log entry) or unchanged (none)', params: rs.FlowParams, body: rs.TrailCreate, response: { 200: rs.Trail, 201: rs.Trail, ...errorResponses, 409: schemas.ErrorBody } } },
       async (request, reply) => {
         const org = await access(services, request, 'write', request.params.org);
         const b = request.body;
-        const trail = await services.trails.begin(org, {
+        const { trail, outcome } = await services.trails.beginOrUpdate(org, {
           flow: request.params.flow, name: b.name, description: b.description, gitCommit: b.git_commit, commitUrl: b.commit_url,
           originUrl: b.origin_url, userData: b.user_data, template: b.template,
         });
-        void reply.status(201);
+        void reply.status(outcome === 'created' ? 201 : 200);
         return trailJson(trail, request.params.flow);
       },
     );

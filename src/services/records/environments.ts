@@ -6,6 +6,7 @@ import { parseSnapshotExpr } from './snapshot-expr.js';
 import { projectionCheck } from './projection-check.js';
 import { checkEnvironment, checkSnapshot } from './snapshot-check.js';
 import * as v from './validate.js';
+import type { Outcome } from './flows.js';
 
 export const ENVIRONMENT_TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'] as const;
 
@@ -66,6 +67,45 @@ export class EnvironmentService {
       }),
     );
     return value;
+  }
+
+  /**
+   * Kosli's `create environment` on one that exists: description, included environments and scaling as the
+   * run states them (left out: kept), as one `environment.updated` entry with the new state; nothing is
+   * appended when nothing changes. Its type cannot change: its snapshots were taken as that type.
+   */
+  async createOrUpdate(org: OrgRecord, input: CreateEnvironmentInput): Promise<{ environment: EnvironmentRecord; outcome: Outcome }> {
+    const existing = await this.store.environments.environment(org.id, v.name('environment', input.name));
+    if (!existing) {
+      try {
+        return { environment: await this.create(org, input), outcome: 'created' };
+      } catch (err) {
+        if (!(err instanceof EvidentError && err.code === 'CONFLICT' && /already exists/.test(err.message))) throw err;
+        return this.createOrUpdate(org, input);
+      }
+    }
+    if (input.type !== existing.type) {
+      throw new EvidentError('CONFLICT', `environment ${existing.name} is of type ${existing.type}, not ${input.type}: a type cannot change (archive it and create another)`);
+    }
+    const p = new v.Problems();
+    const description = input.description === undefined ? existing.description : p.check('description', () => v.text(input.description!))!;
+    if (existing.type !== 'logical' && input.includedEnvironments?.length) p.add('included_environments', 'only a logical environment includes others');
+    p.throwIfAny('environment');
+    const included = existing.type === 'logical' && input.includedEnvironments !== undefined ? input.includedEnvironments : existing.included;
+    for (const inc of existing.type === 'logical' && included !== existing.included ? included ?? [] : []) {
+      const e = await this.get(org, inc);
+      if (e.type === 'logical') throw new EvidentError('INVALID_ARGUMENT', `logical environment ${inc} cannot be included in another`);
+    }
+    const includeScaling = input.includeScaling ?? existing.includeScaling;
+    if (description === existing.description && includeScaling === existing.includeScaling && JSON.stringify(included) === JSON.stringify(existing.included)) {
+      return { environment: existing, outcome: 'unchanged' };
+    }
+    if (existing.archivedAt) throw new EvidentError('CONFLICT', `environment ${existing.name} was archived at ${existing.archivedAt}: it cannot be updated`);
+    const { value } = await this.log.append(
+      org, 'environment.updated', { environment: existing.name, environment_type: existing.type, description, included_environments: included, include_scaling: includeScaling },
+      (records, e) => records.environments.updateEnvironment(existing.id, { description, included, includeScaling }, e.index),
+    );
+    return { environment: value, outcome: 'updated' };
   }
 
   async get(org: OrgRecord, name: string): Promise<EnvironmentRecord> {

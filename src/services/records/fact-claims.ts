@@ -1,6 +1,9 @@
 import type { AllowanceRecord, ArtifactRecord, AttestationRecord, FactSources, PolicyAttachmentRecord, PolicyRecord, TrailRecord } from '../../store/index.js';
 import type { RowClaim } from './projection-check.js';
 
+/** A trail row comes from its `trail.begun` entry, or from the latest `trail.updated` (a repeated `begin trail`). */
+const TRAIL_ENTRIES = ['trail.begun', 'trail.updated'];
+
 // What each projection row a decision reads must equal in its log entry (projection-check.ts), by table. The
 // entry field names are those the services log (artifacts.ts, attestations.ts, trails.ts, policies.ts...).
 
@@ -16,7 +19,7 @@ export function factSourceClaims(sources: FactSources): RowClaim[] {
   const claims: RowClaim[] = [];
   for (const f of sources.flows) claims.push({ table: 'flows', entryIndex: f.entryIndex, types: ['flow.'], fields: { flow: f.name } });
   for (const t of sources.trails) {
-    claims.push({ table: 'trails', entryIndex: t.entryIndex, types: ['trail.begun'], fields: { flow: flowName.get(t.flowId) ?? null, trail: t.name, template: t.template } });
+    claims.push({ table: 'trails', entryIndex: t.entryIndex, types: TRAIL_ENTRIES, fields: { flow: flowName.get(t.flowId) ?? null, trail: t.name, template: t.template } });
   }
   const reports = new Map([...sources.reports.values(), ...sources.reported].map((r) => [r.artifact.id, r]));
   for (const { artifact: a, flow } of reports.values()) {
@@ -59,7 +62,7 @@ export function allowanceClaim(environment: string, a: AllowanceRecord): RowClai
 export function trailContentClaims(flow: string, trail: TrailRecord, artifacts: readonly ArtifactRecord[], attestations: readonly AttestationRecord[]): RowClaim[] {
   const at = { flow, trail: trail.name };
   return [
-    { table: 'trails', entryIndex: trail.entryIndex, types: ['trail.begun'], fields: { ...at, template: trail.template } },
+    { table: 'trails', entryIndex: trail.entryIndex, types: TRAIL_ENTRIES, fields: { ...at, template: trail.template } },
     ...artifacts.map((a) => ({ table: 'artifacts', entryIndex: a.entryIndex, types: ['artifact.reported'], fields: { ...at, artifact: a.name, fingerprint: a.fingerprint } })),
     ...attestations.map((x) => ({
       table: 'attestations', entryIndex: x.entryIndex, types: ['attestation.reported'],

@@ -13,6 +13,9 @@ export interface CreateFlowInput {
   template?: string | null;
 }
 
+/** What a create-or-update did: `unchanged` appended no log entry. */
+export type Outcome = 'created' | 'updated' | 'unchanged';
+
 /** Flows: the sticky name of a value stream (DESIGN.md §1). Each change is one log entry. */
 export class FlowService {
   constructor(private readonly store: Store, private readonly log: LogService) {}
@@ -31,6 +34,35 @@ export class FlowService {
       }),
     );
     return value;
+  }
+
+  /**
+   * Kosli's `create flow` on a flow that exists: what the run states (description, template) replaces what
+   * the flow had, as one `flow.updated` entry carrying the flow's new state; what it leaves out is kept, and
+   * a run that changes nothing appends nothing (re-runs are cheap and the log stays meaningful).
+   */
+  async createOrUpdate(org: OrgRecord, input: CreateFlowInput): Promise<{ flow: FlowRecord; outcome: Outcome }> {
+    const existing = await this.store.records.flow(org.id, v.name('flow', input.name));
+    if (!existing) {
+      try {
+        return { flow: await this.create(org, input), outcome: 'created' };
+      } catch (err) {
+        // Created meanwhile by a concurrent run: update it instead.
+        if (!(err instanceof EvidentError && err.code === 'CONFLICT')) throw err;
+        return this.createOrUpdate(org, input);
+      }
+    }
+    const p = new v.Problems();
+    const description = input.description === undefined ? existing.description : p.check('description', () => v.text(input.description!));
+    p.throwIfAny('flow');
+    const template = input.template ? (parseFlowTemplate(input.template), input.template) : existing.template;
+    if (description === existing.description && template === existing.template) return { flow: existing, outcome: 'unchanged' };
+    if (existing.archivedAt) throw new EvidentError('CONFLICT', `flow ${existing.name} is archived: it cannot be updated`);
+    const { value } = await this.log.append(
+      org, 'flow.updated', { flow: existing.name, description: description!, template: template ?? null },
+      (records, e) => records.updateFlow(existing.id, { description: description!, template: template ?? null }, e.index),
+    );
+    return { flow: value, outcome: 'updated' };
   }
 
   async get(org: OrgRecord, name: string): Promise<FlowRecord> {

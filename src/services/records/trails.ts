@@ -2,6 +2,8 @@ import { EvidentError } from '../../core/index.js';
 import { parseFlowTemplate, type TrailCompliance } from '../../formats/index.js';
 import type { FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
+import { canonicalJson } from '../../formats/index.js';
+import type { Outcome } from './flows.js';
 import { trailContentClaims } from './fact-claims.js';
 import { projectionCheck } from './projection-check.js';
 import { complianceOfTrail } from './trail-compliance.js';
@@ -53,6 +55,51 @@ export class TrailService {
       }),
     );
     return value;
+  }
+
+  /**
+   * Kosli's `begin trail` on a trail that exists: the fields the run states replace the trail's, as one
+   * `trail.updated` entry carrying its new state; fields left out are kept (a template the trail copied from
+   * its flow stays); a run that changes nothing appends nothing.
+   */
+  async beginOrUpdate(org: OrgRecord, input: BeginTrailInput): Promise<{ trail: TrailRecord; outcome: Outcome }> {
+    const flow = await this.flow(org, input.flow);
+    const existing = await this.store.records.trail(flow.id, v.name('trail', input.name));
+    if (!existing) {
+      try {
+        return { trail: await this.begin(org, input), outcome: 'created' };
+      } catch (err) {
+        if (!(err instanceof EvidentError && err.code === 'CONFLICT' && /already exists/.test(err.message))) throw err;
+        return this.beginOrUpdate(org, input);
+      }
+    }
+    const p = new v.Problems();
+    const keep = <T>(given: T | undefined, current: T, check: (x: T) => T, field: string): T => (given === undefined ? current : p.check(field, () => check(given))!);
+    const next = {
+      description: keep(input.description, existing.description, v.text, 'description'),
+      gitCommit: keep(input.gitCommit, existing.gitCommit, (x) => v.optional(x, v.commit) ?? null, 'git_commit'),
+      commitUrl: keep(input.commitUrl, existing.commitUrl, (x) => v.optional(x, v.url) ?? null, 'commit_url'),
+      originUrl: keep(input.originUrl, existing.originUrl, (x) => v.optional(x, v.url) ?? null, 'origin_url'),
+      userData: input.userData === undefined ? existing.userData : input.userData,
+      template: input.template ? input.template : existing.template,
+    };
+    if (input.userData !== undefined && JSON.stringify(input.userData).length > USER_DATA_MAX) p.add('user_data', 'larger than 64 KiB');
+    p.throwIfAny('trail');
+    if (input.template) parseFlowTemplate(input.template);
+    const same = next.description === existing.description && next.gitCommit === existing.gitCommit && next.commitUrl === existing.commitUrl
+      && next.originUrl === existing.originUrl && next.template === existing.template
+      && canonicalJson(next.userData ?? null) === canonicalJson(existing.userData ?? null);
+    if (same) return { trail: existing, outcome: 'unchanged' };
+    if (flow.archivedAt) throw new EvidentError('CONFLICT', `flow ${flow.name} is archived: its trails cannot be updated`);
+    const { value } = await this.log.append(
+      org, 'trail.updated',
+      { flow: flow.name, trail: existing.name, description: next.description, git_commit: next.gitCommit, commit_url: next.commitUrl,
+        origin_url: next.originUrl, user_data: next.userData ?? null, template: next.template ?? null },
+      (records, e) => records.updateTrail(existing.id, { ...next, userData: next.userData ?? null }, e.index),
+    );
+    // The remembered (flow, trail) pair of get() is stale now.
+    this.found.delete(`${org.id}\u0000${flow.name}\u0000${existing.name}`);
+    return { trail: value, outcome: 'updated' };
   }
 
   async flow(org: OrgRecord, name: string): Promise<FlowRecord> {

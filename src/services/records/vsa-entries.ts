@@ -15,7 +15,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export interface RebuiltSources {
   sources: FactSources;
-  /** `flow/trail` of artifact.reported entries whose trail.begun entry (the template) is not among the entries. */
+  /** `flow/trail` of artifact.reported entries whose trail.begun or trail.updated entry (the template) is not among the entries. */
   trailsMissing: string[];
   /** Fingerprints bound to a provenance attestation (provenance for artifacts never reported in a flow). */
   provenanceAttested: Set<string>;
@@ -57,7 +57,7 @@ export function sourcesFromEntries(entries: readonly LoggedEntry[]): RebuiltSour
     if (flow === null || trail === null) continue;
     const fId = flowId(flow);
     const tId = trailId(flow, trail);
-    if (body.type === 'trail.begun') {
+    if (body.type === 'trail.begun' || body.type === 'trail.updated') {
       trails.set(`${flow}/${trail}`, {
         id: tId, orgId: 0, flowId: fId, name: trail, description: '', gitCommit: null, commitUrl: null, originUrl: null, userData: null,
         template: str(body.template), createdAt: str(body.time) ?? '', entryIndex: index,

@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, startServerProcess, type ServerProcess } from '../helpers/cli.js';
+import { tempDir } from '../helpers/engines.js';
+import { startFakeDockerEngine, startFakeKubeApi, type FakeDockerEngine, type FakeKubeApi } from '../helpers/fake-container-platforms.js';
+import { EXAMPLES, type KosliExample } from './kosli-examples/examples.js';
+
+// Issue 15: a Kosli pipeline runs unchanged with `kosli` replaced by `evident`. Each of Kosli's documented
+// examples (kosli-examples/examples.ts) is run as written by bash, `kosli` on PATH being the built Evident CLI,
+// in order against one server; GitHub, GitLab, Kubernetes and Docker answer on loopback with recorded responses.
+
+const SHA = '16d9990ad23a40eecaf087abac2a58a2d2a4b3f4';
+const fixture = (f: string) => fs.readFileSync(path.resolve('test/fixtures', f), 'utf8');
+
+/** GitHub (REST, as GITHUB_API_URL) and GitLab (CI_API_V4_URL) answering with the recorded responses. */
+function fakeProviders(): Promise<{ url: string; close(): void }> {
+  const server = http.createServer((req, res) => {
+    const json = (status: number, body: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    if (req.url === `/gh/repos/cyber-dojo/runner/commits/${SHA}/pulls`) return req.headers.authorization === 'Bearer ghp_test' ? json(200, fixture('pr/github-commit-pulls.json')) : json(401, '{}');
+    if (req.url === `/gl/projects/cyber-dojo%2Frunner/repository/commits/${SHA}/merge_requests`) return json(200, fixture('pr/gitlab-commit-mrs.json'));
+    json(404, '{"message":"Not Found"}');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() })));
+}
+
+function bash(command: string, cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe("Kosli's documented examples, run as written against Evident", () => {
+  let server: ServerProcess;
+  let engine: FakeDockerEngine;
+  let kube: FakeKubeApi;
+  let providers: Awaited<ReturnType<typeof fakeProviders>>;
+  const work = tempDir('evident-kosli-examples-');
+  let vars: Record<string, string>;
+
+  beforeAll(async () => {
+    [server, engine, kube, providers] = await Promise.all([
+      startServerProcess(['--data-dir', tempDir()]), startFakeDockerEngine(), startFakeKubeApi('k8s/pods-all-namespaces.json'), fakeProviders(),
+    ]);
+    // `kosli` is Evident: the only translation.
+    const bin = tempDir('evident-kosli-bin-');
+    fs.writeFileSync(path.join(bin, 'kosli'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+    const file = (name: string, text: string) => fs.writeFileSync(path.join(work, name), text);
+    file('template.yml', 'version: 1\ntrail:\n  attestations:\n  - name: jira-ticket\n    type: generic\n  artifacts:\n  - name: backend\n    attestations:\n    - name: unit-tests\n      type: junit\n');
+    file('user-data.json', '{"pr": 12}');
+    file('evidence.txt', 'evidence');
+    file('app.tgz', 'the artifact');
+    fs.mkdirSync(path.join(work, 'mydir/logs'), { recursive: true });
+    file('mydir/a.txt', 'a');
+    file('mydir/logs/x.log', 'log');
+    fs.mkdirSync(path.join(work, 'junit'));
+    fs.copyFileSync(path.resolve('test/fixtures/junit/pytest.xml'), path.join(work, 'junit/pytest.xml'));
+    fs.copyFileSync(path.resolve('test/fixtures/sarif/snyk-open-source.sarif'), path.join(work, 'snyk.sarif'));
+    fs.copyFileSync(path.resolve('test/fixtures/policies/kosli-prod-policy.yaml'), path.join(work, 'prod-policy.yml'));
+    file('schema.json', '{"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"]}');
+    file('person.json', '{"name": "Ada", "age": 36}');
+    file('paths.yml', 'version: 1\nartifacts:\n  backend:\n    path: app.tgz\n  docs:\n    path: mydir\n    exclude: ["logs"]\n');
+    file('kosli.yml', `ORG: default\nAPI_TOKEN: ${server.token}\nHOST: ${server.url}\n`);
+    const fp = (await bash('kosli fingerprint --artifact-type file app.tgz', work, { PATH: `${bin}:${process.env.PATH}` })).stdout.trim();
+    vars = {
+      PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: tempDir('evident-kosli-home-'), FLOW: 'kosli-examples', TRAIL: 'trail-1', ENV: 'k8s-env',
+      FP: fp, SHA, PROD_TOKEN: server.token!, KUBECONFIG_FILE: kube.kubeconfig(), DOCKER_HOST: `unix://${engine.socketPath}`,
+      GITHUB_API_URL: `${providers.url}/gh`, CI_API_V4_URL: `${providers.url}/gl`,
+    };
+  }, 60_000);
+
+  afterAll(async () => {
+    providers?.close();
+    await Promise.all([server?.stop(), engine?.close(), kube?.close()]);
+  });
+
+  const envFor = (example: KosliExample): Record<string, string> => {
+    const extra = Object.fromEntries(Object.entries(example.env ?? {}).map(([k, v]) => [k, v.replace(/\$\{(\w+)\}/g, (_m, name: string) => vars[name] ?? '')]));
+    const kosli = extra.NO_EVIDENT_VARS ? {} : { KOSLI_HOST: server.url, ...(extra.USE_KOSLI_VARS ? { KOSLI_ORG: 'default', KOSLI_API_TOKEN: server.token! } : {}) };
+    return { ...vars, ...kosli, ...extra };
+  };
+
+  // One test: the examples build on each other (a flow, then a trail, then artifacts...), as a pipeline does.
+  // The writes run in their documented order in three independent chains at once (records; environments,
+  // snapshots and policies; the global conventions); the reads (get, list, log, diff, search, fingerprint)
+  // then run four at a time over what the writes recorded.
+  it('runs every example with the same meaning (exit status and output)', async () => {
+    const failures: string[] = [];
+    const check = async ([name, example]: [string, KosliExample]) => {
+      const res = await bash(example.command, work, envFor(example));
+      const code = example.code ?? 0;
+      if (res.code !== code) failures.push(`${name}: exit ${res.code}, expected ${code}: ${res.stderr.trim().split('\n').at(-1)}`);
+      else if (example.stdout && !example.stdout.test(res.stdout)) failures.push(`${name}: stdout ${JSON.stringify(res.stdout.slice(0, 200))} does not match ${example.stdout}`);
+    };
+    const isRead = ([, e]: [string, KosliExample]) => /^kosli (get|list|log|diff|search|fingerprint) /.test(e.command);
+    const chainOf = ([name, e]: [string, KosliExample]) =>
+      /^kosli (create environment|create policy|attach-policy|detach-policy|snapshot|allow|expect|archive environment|assert snapshot)/.test(e.command) ? 1
+        : /dry|DRY_RUN|config|max-api-retries|^-D$/.test(name) ? 2 : 0;
+    const all = Object.entries(EXAMPLES);
+    const writes = all.filter((e) => !isRead(e));
+    await Promise.all([0, 1, 2].map(async (chain) => {
+      for (const example of writes.filter((e) => chainOf(e) === chain)) await check(example);
+    }));
+    const reads = all.filter(isRead);
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      for (let next = reads.shift(); next; next = reads.shift()) await check(next);
+    }));
+    expect(failures).toEqual([]);
+  }, 240_000);
+});

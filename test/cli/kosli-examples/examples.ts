@@ -1,0 +1,164 @@
+// Kosli's documented examples (the `Example` strings of kosli-dev/cli cmd/kosli/*.go at 71ac0f30, its
+// playground tutorial and cyber-dojo's live-snyk-scans script), one fixture each, in Kosli's words with the
+// placeholders filled (yourFlowName → $FLOW, yourFingerprint → $FP...). The replay (../kosli-examples.test.ts)
+// runs each with `kosli` on PATH being Evident's CLI, in order, against one server. Shell variables are set
+// by the replay: FLOW, TRAIL, FP (the fingerprint of app.tgz), SHA (a commit with recorded pull requests),
+// ENV, PROD_TOKEN (= the API token), KUBECONFIG_FILE; `${VAR}` in an `env` value is one of them. KOSLI_HOST is
+// set as Kosli's docs do; `USE_KOSLI_VARS` also sets KOSLI_ORG and KOSLI_API_TOKEN, `NO_EVIDENT_VARS` sets
+// no variable at all (the config file says everything).
+
+export interface KosliExample {
+  /** The command `kosli …` in Kosli's documented form (bash). */
+  command: string;
+  /** Exit status (default 0). */
+  code?: number;
+  /** What stdout must show (the same meaning as in Kosli). */
+  stdout?: RegExp;
+  /** Extra environment (the CI or Kosli variables the example relies on). */
+  env?: Record<string, string>;
+}
+
+const AUTH = '--api-token "$PROD_TOKEN" --org default';
+
+export const EXAMPLES: Record<string, KosliExample> = {
+  // create flow / begin trail: create or update
+  'create flow --use-empty-template': { command: `kosli create flow $FLOW --description yourFlowDescription --use-empty-template ${AUTH}` },
+  'create flow --template-file': { command: `kosli create flow $FLOW --description yourFlowDescription --template-file template.yml ${AUTH}` },
+  'create flow again (create or update)': { command: `kosli create flow $FLOW --description yourFlowDescription --template-file template.yml ${AUTH}` },
+  'create flow --visibility (deprecated)': { command: `kosli create flow $FLOW --description yourFlowDescription --visibility=public ${AUTH}` },
+  'begin trail': { command: `kosli begin trail $TRAIL --flow $FLOW --description yourTrailDescription --template-file template.yml --user-data user-data.json ${AUTH}` },
+  'begin trail again (begin or update)': { command: `kosli begin trail $TRAIL --flow $FLOW --description yourTrailDescription --template-file template.yml --user-data user-data.json ${AUTH}` },
+
+  // attest artifact
+  'attest artifact FILE': { command: `kosli attest artifact app.tgz --artifact-type file --build-url https://exampleci.com --commit-url https://github.com/YourOrg/YourProject/commit/$SHA --commit $SHA --flow $FLOW --trail $TRAIL --name backend ${AUTH}` },
+  'attest artifact NAME --fingerprint': { command: `kosli attest artifact ANOTHER_FILE.txt --fingerprint $FP --build-url https://exampleci.com --commit-url https://github.com/YourOrg/YourProject/commit/$SHA --commit $SHA --flow $FLOW --trail $TRAIL --name backend ${AUTH}` },
+  'attest artifact --external-url': { command: `kosli attest artifact ANOTHER_FILE.txt --fingerprint $FP --build-url https://exampleci.com --commit-url https://github.com/YourOrg/YourProject/commit/$SHA --commit $SHA --flow $FLOW --trail $TRAIL --name backend --external-url file=https://example.com/file --external-fingerprint file=$FP ${AUTH}` },
+  'attest artifact, short flags': { command: `kosli attest artifact app.tgz -t file -n backend -f $FLOW -T $TRAIL -g $SHA -b https://ci -u https://x/commit/$SHA ${AUTH}` },
+
+  // attest generic
+  'attest generic IMAGE --artifact-type docker': { command: `kosli attest generic nginx:1.25.3 --artifact-type docker --name generic-check --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest generic --fingerprint': { command: `kosli attest generic --fingerprint $FP --name backend.generic --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest generic about the trail': { command: `kosli attest generic --name jira-ticket --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest generic ARTIFACT.NAME --commit': { command: `kosli attest generic --name backend.lint --commit $SHA --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest generic --attachments': { command: `kosli attest generic --name bar --flow $FLOW --trail $TRAIL --attachments evidence.txt ${AUTH}` },
+  'attest generic --compliant=false': { command: `kosli attest generic --name bar --flow $FLOW --trail $TRAIL --compliant=false ${AUTH}` },
+  'attest generic bare --compliant': { command: `kosli attest generic --name bar --flow $FLOW --trail $TRAIL --compliant ${AUTH}` },
+  'attest generic -C=true': { command: `kosli attest generic --name bar --flow $FLOW --trail $TRAIL -C=true ${AUTH}` },
+  'attest generic --attachments a,b': { command: `kosli attest generic --name bar --flow $FLOW --trail $TRAIL --attachments evidence.txt,user-data.json ${AUTH}` },
+
+  // attest junit
+  'attest junit IMAGE --artifact-type docker': { command: `kosli attest junit nginx:1.25.3 --artifact-type docker --name backend.unit-tests --flow $FLOW --trail $TRAIL --results-dir junit ${AUTH}` },
+  'attest junit --fingerprint': { command: `kosli attest junit --fingerprint $FP --name backend.unit-tests --flow $FLOW --trail $TRAIL --results-dir junit ${AUTH}` },
+  'attest junit about the trail': { command: `kosli attest junit --name junit-trail --flow $FLOW --trail $TRAIL --results-dir junit ${AUTH}` },
+  'attest junit ARTIFACT.NAME --commit': { command: `kosli attest junit --name backend.unit-tests --commit $SHA --flow $FLOW --trail $TRAIL --results-dir junit ${AUTH}` },
+  'attest junit --attachments': { command: `kosli attest junit --name junit-trail --flow $FLOW --trail $TRAIL --results-dir junit --attachments evidence.txt ${AUTH}` },
+  'attest junit -R': { command: `kosli attest junit --name backend.unit-tests -g $SHA -f $FLOW -T $TRAIL -R junit ${AUTH}` },
+
+  // attest snyk
+  'attest snyk FILE': { command: `kosli attest snyk app.tgz --artifact-type file --name backend.snyk --flow $FLOW --trail $TRAIL --scan-results snyk.sarif ${AUTH}` },
+  'attest snyk --fingerprint': { command: `kosli attest snyk --fingerprint $FP --name backend.snyk --flow $FLOW --trail $TRAIL --scan-results snyk.sarif ${AUTH}` },
+  'attest snyk NAME --fingerprint': { command: `kosli attest snyk registry/app:1.0 --fingerprint $FP --name backend.snyk-container-scan --attachments evidence.txt --scan-results snyk.sarif --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest snyk about the trail': { command: `kosli attest snyk --name snyk-trail --flow $FLOW --trail $TRAIL --scan-results snyk.sarif ${AUTH}` },
+  'attest snyk ARTIFACT.NAME --commit': { command: `kosli attest snyk --name backend.snyk --commit $SHA --flow $FLOW --trail $TRAIL --scan-results snyk.sarif ${AUTH}` },
+
+  // custom attestation types
+  'create attestation-type NAME (no schema)': { command: `kosli create attestation-type person-min ${AUTH}` },
+  'create attestation-type --schema --jq': { command: `kosli create attestation-type person-type --description "Attest a person" --schema schema.json --jq '.age > 21' --jq '.age < 65' ${AUTH}` },
+  'attest custom --fingerprint': { command: `kosli attest custom --type person-type --fingerprint $FP --name backend.person --attestation-data person.json --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest custom about the trail': { command: `kosli attest custom --type person-type --name person --attestation-data person.json --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest custom ARTIFACT.NAME --commit': { command: `kosli attest custom --type person-type --name backend.person --attestation-data person.json --commit $SHA --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest custom --attachments': { command: `kosli attest custom --type person-type --name person --attestation-data person.json --attachments evidence.txt --flow $FLOW --trail $TRAIL ${AUTH}` },
+
+  // pull requests (GitHub and GitLab answered on loopback with recorded responses)
+  'attest pullrequest github IMAGE --artifact-type docker': { command: `kosli attest pullrequest github nginx:1.25.3 --artifact-type docker --name pr --github-token ghp_test --github-org cyber-dojo --commit $SHA --repository runner --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest pullrequest github --fingerprint': { command: `kosli attest pullrequest github --fingerprint $FP --name backend.pr --github-token ghp_test --github-org cyber-dojo --commit $SHA --repository runner --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest pullrequest github about the trail': { command: `kosli attest pullrequest github --name pr --github-token ghp_test --github-org cyber-dojo --commit $SHA --repository runner --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest pullrequest github ARTIFACT.NAME': { command: `kosli attest pullrequest github --name backend.pr --github-token ghp_test --github-org cyber-dojo --commit $SHA --repository runner --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest pullrequest github --attachments=': { command: `kosli attest pullrequest github --name pr --github-token ghp_test --github-org cyber-dojo --commit $SHA --repository runner --flow $FLOW --trail $TRAIL --attachments=evidence.txt ${AUTH}` },
+  'attest pullrequest github --assert': { command: `kosli attest pullrequest github --name pr --github-token ghp_test --github-org cyber-dojo --commit $SHA --repository runner --flow $FLOW --trail $TRAIL --assert ${AUTH}` },
+  'attest pullrequest github --repository OWNER/REPO (GITHUB_REPOSITORY)': { command: `kosli attest pullrequest github --name pr --github-token ghp_test --github-org cyber-dojo --commit $SHA --repository cyber-dojo/runner --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'attest pullrequest gitlab': { command: `kosli attest pullrequest gitlab --name mr --gitlab-token glpat-test --gitlab-org cyber-dojo --commit $SHA --repository runner --flow $FLOW --trail $TRAIL ${AUTH}` },
+
+  // environments and policies
+  'create environment --type K8S': { command: `kosli create environment $ENV --type K8S --description "my new env" ${AUTH}` },
+  'create environment again (create or update)': { command: `kosli create environment $ENV --type K8S --description "my new env" ${AUTH}` },
+  'create environment --type server': { command: `kosli create environment server-env --type server --description "my server" ${AUTH}` },
+  'create environment --type logical': { command: `kosli create environment logical-env --type logical --included-environments $ENV,server-env --description "my logical env" ${AUTH}` },
+  'create policy --type env': { command: `kosli create policy prod-policy prod-policy.yml --description yourPolicyDescription --type env ${AUTH}` },
+  'create policy --comment': { command: `kosli create policy prod-policy prod-policy.yml --description yourPolicyDescription --type env --comment yourChangeComment ${AUTH}` },
+  'attach-policy --environment A --environment B': { command: `kosli attach-policy prod-policy --environment $ENV --environment server-env ${AUTH}`, stdout: /attached: k8s-env[\s\S]*attached: server-env/ },
+  'detach-policy --environment A --environment B': { command: `kosli detach-policy prod-policy --environment $ENV --environment server-env ${AUTH}`, stdout: /detached: k8s-env[\s\S]*detached: server-env/ },
+
+  // snapshots (Kubernetes and Docker answered on loopback)
+  'snapshot k8s': { command: `kosli snapshot k8s $ENV --kubeconfig $KUBECONFIG_FILE ${AUTH}` },
+  'snapshot k8s --exclude-namespaces': { command: `kosli snapshot k8s $ENV --kubeconfig $KUBECONFIG_FILE --exclude-namespaces kube-system,utilities ${AUTH}` },
+  'snapshot k8s --namespaces': { command: `kosli snapshot k8s $ENV --kubeconfig $KUBECONFIG_FILE --namespaces prod ${AUTH}` },
+  'snapshot k8s with KOSLI_ variables': { command: 'kosli snapshot k8s $ENV --kubeconfig $KUBECONFIG_FILE', env: { USE_KOSLI_VARS: '1' } },
+  'create environment --type docker': { command: `kosli create environment docker-env --type docker --description "Production docker host" ${AUTH}` },
+  'snapshot docker': { command: `kosli snapshot docker docker-env ${AUTH}` },
+  'snapshot docker --auto-environment': { command: `kosli snapshot docker new-docker-env --auto-environment --environment-description "Production docker host" ${AUTH}` },
+  'snapshot server --paths glob': { command: `kosli snapshot server glob-env --paths "mydir/*" --auto-environment ${AUTH}` },
+  'snapshot server --paths a,b': { command: `kosli snapshot server server-env --paths app.tgz,mydir ${AUTH}` },
+  'snapshot server --paths --exclude': { command: `kosli snapshot server server-env --paths mydir --exclude logs,"*/logs" ${AUTH}` },
+  'snapshot path --path --name': { command: `kosli snapshot path server-env --path app.tgz --name backend ${AUTH}` },
+  'snapshot path --exclude': { command: `kosli snapshot path server-env --path mydir --name mydir --exclude logs,"*.tmp" ${AUTH}` },
+  'snapshot paths --paths-file': { command: `kosli snapshot paths server-env --paths-file paths.yml ${AUTH}` },
+
+  // reading
+  'get artifact FLOW@FINGERPRINT': { command: `kosli get artifact $FLOW@$FP ${AUTH}`, stdout: /Fingerprint: +[0-9a-f]{64}/ },
+  'get artifact FLOW@FINGERPRINT --trail': { command: `kosli get artifact $FLOW@$FP --trail $TRAIL ${AUTH}` },
+  'get artifact FLOW:COMMIT': { command: `kosli get artifact $FLOW:$SHA ${AUTH}` },
+  'get artifact FLOW:COMMIT --trail': { command: `kosli get artifact $FLOW:$SHA --trail $TRAIL ${AUTH}` },
+  'get snapshot ENV': { command: `kosli get snapshot $ENV ${AUTH}` },
+  'get snapshot ENV~1': { command: `kosli get snapshot $ENV~1 ${AUTH}` },
+  'get snapshot ENV#1': { command: `kosli get snapshot $ENV#1 ${AUTH}` },
+  'get attestation NAME --flow --trail': { command: `kosli get attestation jira-ticket --flow $FLOW --trail $TRAIL ${AUTH}` },
+  'list flows': { command: `kosli list flows ${AUTH}`, stdout: /kosli-examples/ },
+  'list flows --page-limit': { command: `kosli list flows --page-limit 30 ${AUTH}` },
+  'list flows --page-limit --page': { command: `kosli list flows --page-limit 30 --page 2 ${AUTH}` },
+  'list flows --name --output json': { command: `kosli list flows --name kosli --output json ${AUTH} | jq -e '.[0].name == "kosli-examples"'` },
+  'list environments': { command: `kosli list environments ${AUTH}` },
+  'list environments --page --page-limit': { command: `kosli list environments --page 2 --page-limit 25 ${AUTH}` },
+  'list environments --name --output json': { command: `kosli list environments --name k8s --output json ${AUTH} | jq -e '.[0].type == "K8S"'` },
+  'list trails': { command: `kosli list trails --flow $FLOW ${AUTH}` },
+  'list trails --page-limit': { command: `kosli list trails --flow $FLOW --page-limit 30 ${AUTH}` },
+  'list trails --page-limit --page': { command: `kosli list trails --flow $FLOW --page-limit 30 --page 2 ${AUTH}` },
+  'list trails --output json': { command: `kosli list trails --flow $FLOW --output json ${AUTH} | jq -e '.data[0].name and .pagination'` },
+  'list artifacts': { command: `kosli list artifacts --flow $FLOW ${AUTH}` },
+  'list artifacts --page-limit': { command: `kosli list artifacts --flow $FLOW --page-limit 30 ${AUTH}` },
+  'list artifacts --page-limit --output json': { command: `kosli list artifacts --flow $FLOW --page-limit 30 --output json ${AUTH} | jq -e '.[0].fingerprint'` },
+  'list snapshots': { command: `kosli list snapshots $ENV ${AUTH}` },
+  'list snapshots --page-limit': { command: `kosli list snapshots $ENV --page-limit 30 ${AUTH}` },
+  'list snapshots --page-limit --output json': { command: `kosli list snapshots $ENV --page-limit 30 --output json ${AUTH} | jq -e '.[0] | .index and .from'` },
+  'log environment': { command: `kosli log environment $ENV ${AUTH}` },
+  'log environment --page-limit': { command: `kosli log environment $ENV --page-limit 30 ${AUTH}` },
+  'log environment --page-limit --output json': { command: `kosli log environment $ENV --page-limit 30 --output json ${AUTH} | jq -e '.[0].snapshot_index'` },
+  'diff snapshots ENV~1 ENV': { command: `kosli diff snapshots $ENV~1 $ENV ${AUTH}` },
+  'diff snapshots ENV1 ENV2': { command: `kosli diff snapshots $ENV server-env ${AUTH}` },
+  'diff snapshots --show-unchanged': { command: `kosli diff snapshots $ENV server-env --show-unchanged ${AUTH}` },
+  'search GIT_COMMIT': { command: `kosli search $SHA ${AUTH}` },
+  'search FINGERPRINT': { command: `kosli search $FP ${AUTH} --output json | jq -e '.resolved_to.type == "fingerprint"'` },
+  'assert snapshot (no policy attached then)': { command: `kosli assert snapshot $ENV#1 ${AUTH}` },
+  'assert artifact --fingerprint --flow': { command: `kosli assert artifact --fingerprint $FP --flow $FLOW ${AUTH}`, code: 1 },
+  'allow artifact NAME --fingerprint': { command: `kosli allow artifact backend --fingerprint $FP --environment $ENV --reason "vendor image" ${AUTH}` },
+  'allow artifact IMAGE --artifact-type docker': { command: `kosli allow artifact nginx:1.25.3 --artifact-type docker --environment $ENV --reason "vendor image" ${AUTH}` },
+  'fingerprint file': { command: 'kosli fingerprint --artifact-type file app.tgz', stdout: /^[0-9a-f]{64}\n$/ },
+  'fingerprint dir': { command: 'kosli fingerprint --artifact-type dir mydir', stdout: /^[0-9a-f]{64}\n$/ },
+  'fingerprint dir --exclude': { command: 'kosli fingerprint --artifact-type dir --exclude logs --exclude "*.exe" mydir', stdout: /^[0-9a-f]{64}\n$/ },
+  'fingerprint docker': { command: 'kosli fingerprint --artifact-type docker nginx:1.25.3', stdout: /^[0-9a-f]{64}\n$/ },
+  'expect deployment (legacy Kosli form)': { command: `kosli expect deployment --fingerprint $FP --flow $FLOW --environment $ENV --build-url https://exampleci.com ${AUTH}` },
+  'tag flow': { command: `kosli tag flow $FLOW --set key1=value1 --set key2=value2 ${AUTH}` },
+  'archive environment': { command: `kosli archive environment logical-env ${AUTH}` },
+
+  // conventions every pipeline relies on
+  'KOSLI_* variables: flow, trail, fingerprint (tutorial)': { command: 'kosli attest junit --name=backend.unit-test --results-dir=junit', env: { USE_KOSLI_VARS: '1', KOSLI_FLOW: 'kosli-examples', KOSLI_TRAIL: 'trail-1', KOSLI_FINGERPRINT: '${FP}' } },
+  'KOSLI_DRY_RUN=true writes nothing': { command: 'kosli create flow dry-flow && ! KOSLI_DRY_RUN= kosli get flow dry-flow', env: { USE_KOSLI_VARS: '1', KOSLI_DRY_RUN: 'true' } },
+  '-D': { command: `kosli create flow dry-flow -D ${AUTH}` },
+  '--api-token DRY_RUN': { command: 'kosli create flow dry-flow --api-token DRY_RUN --org default' },
+  'errors under dry-run exit 0': { command: 'kosli begin trail t --flow nope --user-data missing.json --dry-run' },
+  '--config-file in Kosli format': { command: 'kosli list flows --config-file kosli.yml', env: { NO_EVIDENT_VARS: '1' } },
+  '-c': { command: 'kosli list flows -c kosli.yml', env: { NO_EVIDENT_VARS: '1' } },
+  '--max-api-retries': { command: `kosli list flows --max-api-retries 3 ${AUTH}` },
+  '-o json': { command: `kosli get flow $FLOW -o json ${AUTH} | jq -e '.name == "kosli-examples"'` },
+  'cyber-dojo live-snyk-scans: .artifacts[].flows[].flow_name': { command: `kosli get snapshot server-env --output=json ${AUTH} | jq -e '[.artifacts[].flows[].flow_name] | index("kosli-examples") != null'` },
+};
