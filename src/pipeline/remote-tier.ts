@@ -6,7 +6,6 @@ import type { KeySigner, TrustedKey } from './keys.js';
 import { checkManifest, type EntryManifest } from './manifest.js';
 import { parsePattern } from './patterns.js';
 import { signRemoteEntry, verifyRemoteEntry, type RemoteCacheStore } from './remote-cache.js';
-import { writeFileAtomic } from './stat-memo.js';
 import type { StepSpec } from './types.js';
 
 // The remote tier of the cache (docs/cache.md, "The remote cache"), consulted only on a local miss so the
@@ -77,7 +76,7 @@ export class RemoteTier {
         this.warn(`remote cache entry ${key.slice(0, 12)} of ${step.name} not used: ${problem}`);
         return { miss: problem };
       }
-      writeFileAtomic(this.cache.entryFile(key), JSON.stringify(checked.manifest));
+      this.cache.writeManifest(checked.manifest);
       this.cache.touch(checked.manifest);
       return { manifest: checked.manifest };
     }

@@ -141,6 +141,7 @@ export class ReplayRecorder {
       steps: order.map((name) => this.steps.get(name)!),
       probes: [...this.probes.values()],
     };
-    writeFileAtomic(replayFile(this.cache.root), JSON.stringify(data));
+    // Sealed: a replay writes a receipt from this file without looking at the steps again (seal.ts).
+    writeFileAtomic(replayFile(this.cache.root), this.cache.sealer.seal('replay', JSON.stringify(data)));
   }
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EvidentError } from '../core/index.js';
 import { LocalCache } from './cache.js';
+import { Sealer } from './seal.js';
 import { Processes, schedule } from './executor.js';
 import { resultLine, type StepOutcome } from './lines.js';
 import { closureOf, planPipeline } from './plan.js';
@@ -67,7 +68,8 @@ export function cacheRootOf(workspace: string): string {
 
 export function openCache(loaded: LoadedSpec): LocalCache {
   const { compression, maxSizeBytes, retentionDays } = loaded.spec.cache;
-  return new LocalCache(cacheRootOf(loaded.workspace), { compression, maxBytes: maxSizeBytes, retentionDays }).open();
+  const sealer = Sealer.forWorkspace(loaded.workspace, { create: true })!;
+  return new LocalCache(cacheRootOf(loaded.workspace), { compression, maxBytes: maxSizeBytes, retentionDays }, sealer).open();
 }
 
 export async function runPipeline(options: RunOptions): Promise<RunResult> {

@@ -8,6 +8,7 @@ import { Checker, describe, type Json } from './spec-checks.js';
 import { checkNeeds, cycleProblems, findCycles, outputOverlaps } from './spec-graph.js';
 import { joinPath, locate, parseYaml, type SpecProblem } from './spec-walk.js';
 import { patternProblem } from './patterns.js';
+import { Sealer } from './seal.js';
 
 // attest.yaml, exactly as seed 003 writes it (§2.1 the file, §3.4 cache, §6.2 reproducible, §10.2 event
 // handlers), validated once: every problem is collected with its path and line, unknown keys are errors.
@@ -230,9 +231,14 @@ function parsedCacheFile(workspace: string): string {
   return path.join(workspace, '.evident', 'cache', 'attest-parsed.json');
 }
 
-function readParsedCache(workspace: string, hash: string): unknown {
+function readParsedCache(workspace: string, hash: string, sealer: Sealer | undefined): unknown {
+  if (!sealer) return undefined;
   try {
-    const cached = JSON.parse(fs.readFileSync(parsedCacheFile(workspace), 'utf8')) as { v?: number; hash?: string; value?: unknown };
+    // Sealed (seal.ts): the file says which commands run; anyone who can write .evident/cache/ could
+    // otherwise run theirs, with or without --no-cache. The hash of attest.yaml's bytes is inside the seal.
+    const body = sealer.open('parsed-spec', fs.readFileSync(parsedCacheFile(workspace), 'utf8'));
+    if (body === undefined) return undefined;
+    const cached = JSON.parse(body) as { v?: number; hash?: string; value?: unknown };
     return cached.v === PARSED_CACHE_VERSION && cached.hash === hash ? cached.value : undefined;
   } catch {
     return undefined;
@@ -248,11 +254,11 @@ function jsonExact(value: unknown): boolean {
   return Object.entries(value as Record<string, unknown>).every(([k, v]) => k !== '__proto__' && jsonExact(v));
 }
 
-function writeParsedCache(workspace: string, hash: string, value: unknown): void {
-  if (!fs.existsSync(path.dirname(parsedCacheFile(workspace))) || !jsonExact(value)) return;
+function writeParsedCache(workspace: string, hash: string, value: unknown, sealer: Sealer | undefined): void {
+  if (!sealer || !fs.existsSync(path.dirname(parsedCacheFile(workspace))) || !jsonExact(value)) return;
   const temp = `${parsedCacheFile(workspace)}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(temp, JSON.stringify({ v: PARSED_CACHE_VERSION, hash, value }));
+    fs.writeFileSync(temp, sealer.seal('parsed-spec', JSON.stringify({ v: PARSED_CACHE_VERSION, hash, value })));
     fs.renameSync(temp, parsedCacheFile(workspace));
   } catch {
     fs.rmSync(temp, { force: true });
@@ -271,12 +277,20 @@ export function loadSpec(file: string): LoadedSpec {
   }
   const hash = createHash('sha256').update(bytes).digest('hex');
   const workspace = path.dirname(absolute);
-  const cached = readParsedCache(workspace, hash);
+  // The seal key exists once a run has made the cache (run.ts openCache); a key that cannot be used
+  // (wrong mode) only means parsing the file.
+  let sealer: Sealer | undefined;
+  try {
+    sealer = Sealer.forWorkspace(workspace, { create: false });
+  } catch {
+    sealer = undefined;
+  }
+  const cached = readParsedCache(workspace, hash, sealer);
   const fromCache = cached === undefined ? undefined : validateSpec(cached).spec;
   const { spec, problems, value } = fromCache ? { spec: fromCache, problems: [], value: undefined } : parseSpec(bytes.toString('utf8'));
   if (!spec) {
     throw new EvidentError('INVALID_ARGUMENT', `${file} is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { details: problems });
   }
-  if (value !== undefined) writeParsedCache(workspace, hash, value);
+  if (value !== undefined) writeParsedCache(workspace, hash, value, sealer);
   return { spec, file: absolute, workspace, hash };
 }
