@@ -52,7 +52,12 @@ export class RemoteTier {
     if (this.disabled) return undefined;
     let list: unknown[];
     try {
-      list = await this.o.store.entries(key);
+      // Only the producers this runner trusts: the server keeps one entry per producer, and anyone with a
+      // token can add producers, so an unfiltered list (at most 20) could hide a trusted one. When none of
+      // them has an entry, the others are asked for only to say, on a miss, whose entries were there.
+      const trusted = this.o.trusted.map((t) => t.keyId);
+      list = trusted.length > 0 ? await this.o.store.entries(key, trusted) : [];
+      if (list.length === 0) list = await this.o.store.entries(key);
     } catch (err) {
       this.unreachable(err);
       return undefined;
