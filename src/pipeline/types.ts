@@ -22,8 +22,12 @@ export interface StepSpec {
   outputs: string[];
   needs: string[];
   env: Record<string, string>;
+  /** Process variables passed to this step, keyed by digest (env-expand.ts passEnvDigest). */
+  passEnv?: string[];
   cache: boolean;
   reproducible: boolean;
+  /** Input symbolic links may point outside the workspace (refused otherwise: docs/runner.md "Symbolic links"). */
+  allowOutsideSymlinks?: boolean;
   /** Seed 003 §7: `process` (default) or `sandbox` (bubblewrap: read-only file system but the outputs, no network). */
   isolation?: 'process' | 'sandbox';
 }
@@ -43,8 +47,10 @@ export interface StepRecord {
   cache: CacheStatus;
   /** The cache key (hex SHA-256), also for uncached steps. */
   key: string;
-  /** Every input file (directories and globs expanded), sorted by path. */
+  /** Every input file (directories and globs expanded, global inputs included), sorted by path. */
   inputs: FileDigest[];
+  /** `process` or `sandbox` (in the key when sandbox). */
+  isolation?: 'process' | 'sandbox';
   /** Every output file written (directories expanded), sorted by path; empty when the step failed. */
   outputs: FileDigest[];
 }
@@ -63,6 +69,8 @@ export interface RunRecord {
   /** Every declared step (for graph reachability), by name. */
   graph: Record<string, StepSpec>;
   ok: boolean;
+  /** Stopped by SIGINT/SIGTERM (the receipt says `cancelled`). */
+  cancelled?: boolean;
 }
 
 /**

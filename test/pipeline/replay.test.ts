@@ -75,7 +75,7 @@ describe('tryReplay', () => {
       ({ name: s.name, key: s.key, command: s.command, env: s.env, inputs: s.inputs, outputs: s.outputs, cache: s.cache, exitCode: s.exitCode });
     expect(sorted(r.record.steps).map(strip)).toEqual(sorted(full.record.steps).map(strip));
     expect(r.evicted).toBe(0);
-    const report = await verifyReceiptFile(r.receiptFile, { workspace: dir, signatures: false, trustedOnly: false });
+    const report = await verifyReceiptFile(r.receiptFile, { workspace: dir, signatures: false });
     expect(report.ok).toBe(true);
     const receipt = parseReceiptText(fs.readFileSync(r.receiptFile, 'utf8')).receipt!;
     expect(receipt.status).toBe('succeeded');
