@@ -6,6 +6,7 @@ import { buildReceipt, writeReceipt } from './receipt.js';
 import { checkReplayData, fingerprint, replayFile, type Probe, type ReplayData } from './replay-format.js';
 import { acquireRunLock } from './run-lock.js';
 import { Sealer } from './seal.js';
+import { passEnvDigest } from './env-expand.js';
 import { RACY_MARGIN_MS } from './stat-memo.js';
 import type { RunRecord, StepRecord } from './types.js';
 
@@ -89,6 +90,9 @@ export function tryReplay(file: string, version: string): ReplayResult {
     return no((err as Error).message);
   }
   try {
+    for (const [name, digest] of Object.entries(data.env)) {
+      if (passEnvDigest(process.env[name]) !== digest) return no(`the environment variable ${name} changed`);
+    }
     for (const probe of data.probes) {
       const problem = probeProblem(workspace, probe);
       if (problem) return no(problem);
@@ -103,7 +107,7 @@ export function tryReplay(file: string, version: string): ReplayResult {
     const evicted = cache.prune(now).length;
     cache.close();
     const at = new Date(now).toISOString();
-    const steps: StepRecord[] = data.steps.map((s) => ({ ...s, exitCode: 0, startedAt: at, finishedAt: at, durationSecs: 0, cache: 'hit' }));
+    const steps: StepRecord[] = data.steps.map((s) => ({ ...s, exitCode: 0, startedAt: at, finishedAt: at, durationSecs: 0, cache: 'hit', isolation: 'process' }));
     const record: RunRecord = {
       pipeline: data.pipeline,
       pipelineHash,

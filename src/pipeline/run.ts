@@ -110,7 +110,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const observerErrors: string[] = [];
   const remote = options.remote ? new RemoteTier(options.remote, workspace, cache, (message) => emit({ type: 'warning', message })) : undefined;
   const runner: StepRunner = new StepRunner({
-    workspace, spec, cache, processes, remote, recorder,
+    workspace, spec, cache, processes, remote, recorder, attestFile: path.basename(loaded.file),
     noCache: options.noCache ?? false,
     isInterrupted: () => interrupted !== undefined,
     ...(deterministic ? { deterministic } : {}),

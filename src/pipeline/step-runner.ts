@@ -13,7 +13,7 @@ import type { RemoteTier } from './remote-tier.js';
 import type { PipelineSpec } from './spec.js';
 import { digestWithMemo, hashFile, isExecutable } from './stat-memo.js';
 import { readStepHistory, writeStepHistory } from './step-history.js';
-import { MissingInputError, keyComponents, logPath } from './step-inputs.js';
+import { MissingInputError, OutsideSymlinkError, allInputs, commandEnv, digestGlobalInputs, keyComponents, logPath, stepEnv } from './step-inputs.js';
 import type { CacheStatus, FileDigest, StepRecord, StepSpec } from './types.js';
 import { sortedEnv, type Deterministic } from './deterministic.js';
 import { differingOutputs, notReproducible, removeOutputs } from './reproducible.js';
@@ -50,6 +50,8 @@ export interface StepRunnerOptions {
   remote?: RemoteTier;
   /** Records what a replay of this run would have to see again (replay-record.ts). */
   recorder?: ReplayRecorder;
+  /** attest.yaml's name in the workspace (a default global input). */
+  attestFile: string;
 }
 
 type Done = { record: StepRecord; outcome: StepOutcome };
@@ -66,6 +68,8 @@ export class StepRunner {
   /** Set once a step missed because something changed: later hits then say what did not (seed §3.3). */
   private changed = false;
   private decisions: Promise<unknown> = Promise.resolve();
+  /** The run's global inputs, digested once (step-inputs.ts digestGlobalInputs). */
+  private global: Promise<FileDigest[]> | undefined;
 
   constructor(private readonly o: StepRunnerOptions) {}
 
@@ -90,9 +94,14 @@ export class StepRunner {
   private async decide(step: StepSpec): Promise<Decision> {
     let components: KeyComponents;
     try {
-      components = await keyComponents(this.o.workspace, this.o.spec.env, step, this.o.cache.memo, this.keys, this.o.recorder?.expansionProbe);
+      const probe = this.o.recorder?.expansionProbe;
+      this.global ??= digestGlobalInputs(this.o.workspace, this.o.spec, this.o.attestFile, this.o.cache.memo, probe);
+      const global = await this.global;
+      components = await keyComponents(step, {
+        workspace: this.o.workspace, spec: this.o.spec, memo: this.o.cache.memo, needKeys: this.keys, global, ...(this.o.isolation ? { isolation: this.o.isolation } : {}), ...(probe ? { probe } : {}),
+      });
     } catch (err) {
-      return { kind: 'failed', detail: err instanceof MissingInputError ? err.message : `cannot hash inputs: ${(err as Error).message}` };
+      return { kind: 'failed', detail: err instanceof MissingInputError || err instanceof OutsideSymlinkError ? err.message : `cannot hash inputs: ${(err as Error).message}` };
     }
     const key = cacheKey(components);
     const indexedKey = this.o.cache.lastKey(step.name);
@@ -125,7 +134,10 @@ export class StepRunner {
     const record = (exitCode: number, cache: CacheStatus, key: string, c: KeyComponents | undefined, outputs: FileDigest[]): StepRecord => {
       const finished = Date.now();
       const env = c && this.o.deterministic ? sortedEnv(c.env, this.o.deterministic.vars) : c?.env ?? {};
-      return { ...base, env, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c?.inputs ?? [], outputs };
+      return {
+        ...base, env, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c ? allInputs(c) : [], outputs,
+        isolation: (step.isolation ?? this.o.isolation) === 'sandbox' ? 'sandbox' : 'process',
+      };
     };
     if (slots.isStopped || this.o.isInterrupted()) return 'not-started';
     const decision = await this.serial(() => this.decide(step));
@@ -220,7 +232,9 @@ export class StepRunner {
 
   /** The step's command, once; its output to its log (`w` new, `a` appended for the second run). */
   private async exec(step: StepSpec, components: KeyComponents, logAbs: string, flags: 'w' | 'a') {
-    const env = this.o.deterministic ? sortedEnv(process.env, components.env, this.o.deterministic.vars) : { ...process.env, ...components.env };
+    const declared = stepEnv(this.o.spec.env, step);
+    const full = commandEnv(this.o.spec, step, declared, process.env, this.o.deterministic?.vars);
+    const env = this.o.deterministic ? sortedEnv(full) : full;
     const sandboxed = (step.isolation ?? this.o.isolation) === 'sandbox';
     const prefix = sandboxed ? sandboxPrefix(this.o.workspace, step) : undefined;
     const fd = fs.openSync(logAbs, flags);
