@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
@@ -7,6 +8,7 @@ import { EventDispatcher, ISOLATIONS, signatureObserver } from '../../pipeline/i
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
 import { remoteCacheOptions } from './run-remote.js';
+import { ExitStatusError } from '../exit.js';
 import { describeReport, reportRun } from './run-report.js';
 
 // `evident run` (issue #6 items 2 and 6): runs attest.yaml with the local cache; prints seed 003's result
@@ -135,6 +137,10 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
   if (json) ctx.printer.json(summaryJson(result));
   // Reporting comes after the run's own result; its failure exits 3 (or the run's failure wins).
   const reported = opts.report ? await reportRun(loaded, result, opts, ctx) : undefined;
+  if (result.interrupted) {
+    // 128 + the signal's number, as a shell reports a command killed by it (130 SIGINT, 143 SIGTERM).
+    throw new ExitStatusError(128 + (os.constants.signals[result.interrupted] ?? 0), `run of ${r.pipeline} cancelled by ${result.interrupted}: every step's processes were stopped; the receipt says cancelled`);
+  }
   if (!r.ok) {
     const why = failed > 0 ? `${failed} step${failed === 1 ? '' : 's'} failed` : result.observerErrors.length > 0 ? 'attestations could not be written' : 'the run was interrupted';
     throw new EvidentError('VERIFICATION_FAILED', `run of ${r.pipeline} failed: ${why} (logs in .evident/logs/)`);
