@@ -119,7 +119,7 @@ export class LocalCache {
   /** Marks an entry used now (LRU); re-indexes an entry whose manifest exists but was not indexed. */
   touch(manifest: EntryManifest, now = Date.now()): void {
     if (!this.markUsed(manifest.key, now)) {
-      const objects = [...new Set([...manifest.files.map((f) => f.sha256), manifest.log.sha256])];
+      const objects = [...new Set([...manifest.files.filter((f) => f.link === undefined).map((f) => f.sha256), manifest.log.sha256])];
       for (const sha of objects) this.index.sizes[sha] ??= this.objects.find(sha)?.size ?? 0;
       this.index.entries[manifest.key] = { step: manifest.step, created: now, used: now, objects };
     }
@@ -164,6 +164,8 @@ export class LocalCache {
   ): Promise<EntryManifest> {
     const stored = new Map<string, StoredObject>();
     for (const f of [...entry.files, { ...entry.log, path: '', executable: false }]) {
+      // A link is stored as its target, in the manifest: it has no object.
+      if ('link' in f && f.link !== undefined) continue;
       if (!stored.has(f.sha256)) stored.set(f.sha256, await this.objects.put(f.sha256, f.abs, f.size));
     }
     const manifest: EntryManifest = {
@@ -172,7 +174,7 @@ export class LocalCache {
       step: entry.step,
       created_at: new Date(now).toISOString(),
       duration_secs: entry.durationSecs,
-      files: entry.files.map(({ path: p, sha256, size, executable }) => ({ path: p, sha256, size, executable })),
+      files: entry.files.map(({ path: p, sha256, size, executable, link }) => ({ path: p, sha256, size, executable, ...(link !== undefined ? { link } : {}) })),
       log: { sha256: entry.log.sha256, size: entry.log.size },
     };
     this.writeManifest(manifest);

@@ -63,7 +63,7 @@ async function checkOutputs(receipt: Receipt, workspace: string): Promise<{ chec
   for (const step of receipt.steps) for (const out of step.outputs) expected.set(out.path, { hash: out.hash, step: step.name });
   const problems: string[] = [];
   for (const [rel, { hash, step }] of expected) {
-    const found = await digestWorkspaceFile(workspace, rel);
+    const found = await digestWorkspaceFile(workspace, rel, { links: true });
     if (found.status === 'unsafe') problems.push(`output of step ${step}: ${found.reason}`);
     else if (found.status === 'missing') problems.push(`output ${rel} of step ${step} is missing`);
     else if (`sha256:${found.sha256}` !== hash) problems.push(`output ${rel} of step ${step} has changed (receipt ${hash}, file sha256:${found.sha256})`);

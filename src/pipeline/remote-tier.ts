@@ -93,7 +93,7 @@ export class RemoteTier {
   /** Fetches the objects the local cache lacks, each checked against its digest and size. */
   private async download(manifest: EntryManifest): Promise<string | undefined> {
     const wanted = new Map<string, number>();
-    for (const f of [...manifest.files, manifest.log]) if (!this.cache.objects.find(f.sha256)) wanted.set(f.sha256, f.size);
+    for (const f of [...manifest.files.filter((f) => f.link === undefined), manifest.log]) if (!this.cache.objects.find(f.sha256)) wanted.set(f.sha256, f.size);
     if (wanted.size === 0) return undefined;
     const tmpDir = path.join(this.workspace, '.evident', 'tmp');
     fs.mkdirSync(tmpDir, { recursive: true });

@@ -7,9 +7,11 @@ import type { StatMemo } from './stat-memo.js';
 /** One file a step read or wrote, relative to the workspace root with `/` separators. */
 export interface FileDigest {
   path: string;
-  /** Lower-case hex SHA-256 of the content. */
+  /** Lower-case hex SHA-256 of the content; of `symlink:<target>` for a link (verify-files.ts linkDigest). */
   sha256: string;
   executable: boolean;
+  /** Set for an output that is a symbolic link: its target, recorded and restored as a link. */
+  link?: string;
 }
 
 export type CacheStatus = 'hit' | 'miss' | 'disabled';

@@ -105,11 +105,13 @@ describe('cache hits and misses', () => {
     expect(entries()).toBe(before);
   });
 
-  it('a step whose outputs hold a symbolic link runs but is not cached', async () => {
+  it('a step whose outputs hold a symbolic link is cached, the link restored as a link (issue 14 finding 6)', async () => {
     const dir = workspace('version: "0.1"\nname: p\nsteps:\n  link: { run: "mkdir -p out && echo x > out/a && ln -sf a out/b", outputs: [out/] }\n');
     const first = await run(dir);
-    expect(first.warnings).toEqual(['link not cached: out/b is a symbolic link (outputs must be regular files)']);
-    expect((await run(dir)).detail.link).toBe('cache miss (not in the cache)');
+    expect(first.warnings).toEqual([]);
+    fs.rmSync(path.join(dir, 'out/b'));
+    expect((await run(dir)).detail.link).toBe('cache hit');
+    expect(fs.readlinkSync(path.join(dir, 'out/b'))).toBe('a');
   });
 
   it('cache.enabled: false turns the cache off for every step', async () => {
