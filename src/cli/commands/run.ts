@@ -169,8 +169,11 @@ export function registerRun(program: Command): void {
     .addHelpText('after', `
 Each step's \`run\` goes through /bin/sh -c in the workspace (the directory of attest.yaml), with the
 process environment plus the pipeline's env and the step's env. Its output goes to .evident/logs/STEP.log.
-A step whose key (command, declared env, input files, keys of the steps it needs, declared outputs) is
-in .evident/cache is restored instead of run: outputs byte for byte, executable bits, and its log.
+A step whose key (command, declared env with \${VAR} expanded, pass_env values, input files, global inputs
+— the lockfiles present and attest.yaml by default —, keys of the steps it needs, declared outputs) is in
+.evident/cache is restored instead of run: outputs byte for byte, executable bits, links, and its log.
+env_mode: strict passes steps only the declared variables. Ctrl-C / SIGTERM stop every process the steps
+started (their process groups; SIGKILL after 5 s) and the run exits 130 / 143 with a cancelled receipt.
 
 Result lines (stdout; on stderr with --output json):
   [OK] build (45s) - cache miss                  ran; nothing recorded for it before
@@ -186,7 +189,7 @@ outputs, logs, provenance, cache entries — and when nothing changed, replays i
 receipt, LRU times updated, without parsing, hashing or restoring. EVIDENT_NO_REPLAY=1 always runs in full.
 
 Exit status: 0 every step succeeded, 1 a step failed (or was skipped because of one), 2 attest.yaml is
-invalid or a flag is wrong.
+invalid or a flag is wrong, 130 / 143 cancelled by SIGINT / SIGTERM.
 
 Examples:
   evident run
