@@ -130,6 +130,24 @@ describe('tryReplay', () => {
     });
   }
 
+  it('does not replay when a keyed process variable (pass_env, ${VAR}) changed, nor when a lockfile appeared', async () => {
+    const saved = process.env.REPLAY_GREETING;
+    try {
+      process.env.REPLAY_GREETING = 'alice';
+      const dir = await replayable(SPEC.replace('name: replay', 'name: replay\npass_env: [REPLAY_GREETING]'));
+      expect(reasonOf(dir)).toBe('replayed');
+      process.env.REPLAY_GREETING = 'bob';
+      expect(reasonOf(dir)).toBe('the environment variable REPLAY_GREETING changed');
+      process.env.REPLAY_GREETING = 'alice';
+      expect(reasonOf(dir)).toBe('replayed');
+      write(dir, 'package-lock.json', '{}');
+      expect(reasonOf(dir)).toMatch(/package-lock\.json changed/);
+    } finally {
+      if (saved === undefined) delete process.env.REPLAY_GREETING;
+      else process.env.REPLAY_GREETING = saved;
+    }
+  });
+
   it('replays after a file is added to an output directory, as a full run would hit and leave it there', async () => {
     const dir = await replayable();
     write(dir, 'dist/extra.txt', 'x');
