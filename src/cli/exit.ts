@@ -17,7 +17,18 @@ const BY_CODE: Record<ErrorCode, number> = {
   INTERNAL: EXIT.UNAVAILABLE,
 };
 
+/** An error whose exit status is not its code's: a run stopped by a signal exits 128 + the signal number (130, 143). */
+export class ExitStatusError extends EvidentError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super('VERIFICATION_FAILED', message);
+  }
+}
+
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof ExitStatusError) return err.status;
   return err instanceof EvidentError ? BY_CODE[err.code] : EXIT.UNAVAILABLE;
 }
 

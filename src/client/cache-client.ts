@@ -43,9 +43,10 @@ export class CacheClient {
     return res;
   }
 
-  /** The entries stored under `key` (unchecked JSON beyond their shape), or [] when there is none. */
-  async entries(key: string): Promise<unknown[]> {
-    const res = await this.send('GET', `/cache/entries/${checkDigest(key)}`, undefined, [404]);
+  /** The entries stored under `key` (unchecked JSON beyond their shape), or [] when there is none; `keyIds`: only these producers'. */
+  async entries(key: string, keyIds?: readonly string[]): Promise<unknown[]> {
+    const query = keyIds && keyIds.length > 0 ? `?key_ids=${keyIds.map((id) => checkDigest(id)).join(',')}` : '';
+    const res = await this.send('GET', `/cache/entries/${checkDigest(key)}${query}`, undefined, [404]);
     if (res.status === 404) {
       await res.body?.cancel();
       return [];

@@ -25,6 +25,9 @@ export const CacheEntry = Type.Object(
 export type CacheEntry = Static<typeof CacheEntry>;
 
 export const StoredCacheEntry = Type.Object({ entry: CacheEntry, created_at: Type.String() });
+export const CacheEntriesQuery = Type.Object({
+  key_ids: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}(,[0-9a-f]{64}){0,49}$', description: "only these producers' entries: comma-separated key ids (at most 50), e.g. the consumer's trusted keys" })),
+});
 export const CacheEntryList = Type.Object({ key: Hex32, entries: Type.Array(StoredCacheEntry) });
 export type CacheEntryList = Static<typeof CacheEntryList>;
 export const CacheEntryStored = Type.Object({ ...StoredCacheEntry.properties, created: Type.Boolean() });

@@ -49,3 +49,5 @@ export type {
 } from './compliance.js';
 export { parseProvenanceDocument } from './provenance-document.js';
 export type { ProvenanceDocument } from './provenance-document.js';
+export { cacheEntrySigningBytes, verifyCacheEntrySignature } from './cache-entry-signature.js';
+export type { SignatureVerdict } from './cache-entry-signature.js';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { removeStaleLinks, writeLayout, writeStepLink } from './in-toto.js';
 import { loadOrCreateWorkspaceSigner, loadSignerFromFile, type KeySigner } from './keys.js';
-import { writeStepProvenance } from './provenance.js';
+import { provenanceFile, writeStepProvenance } from './provenance.js';
 import { buildReceipt, signReceipt, writeReceipt } from './receipt.js';
 import type { RunObserver } from './types.js';
 
@@ -61,6 +61,18 @@ export async function attestationObservers(options: AttestationOptions): Promise
       stepSucceeded(step, run) {
         const files = writeStepProvenance(workspace, step, { ...run, invocationId, version }, signer);
         if (files.length > 0) log?.(`provenance: ${files.length} statement(s) for ${step.name} in ${path.dirname(files[0]!)}`);
+      },
+      runFinished(run) {
+        // A step that failed (or was cancelled) in this run has no provenance: the statements of its last
+        // successful run would sit beside what the failed run left, saying it passed (issue 14 finding 7).
+        for (const step of run.steps) {
+          if (step.exitCode === 0) continue;
+          const dir = path.dirname(provenanceFile(workspace, step.name, 'x'));
+          if (fs.existsSync(dir)) {
+            fs.rmSync(dir, { recursive: true, force: true });
+            log?.(`provenance: removed the statements of ${step.name}'s last successful run (it failed in this one)`);
+          }
+        }
       },
     });
   }

@@ -4,7 +4,8 @@ import { describeChange, diffKeyComponents, type KeyChange } from './explain.js'
 import { closureOf, planPipeline } from './plan.js';
 import { openCache } from './run.js';
 import type { LoadedSpec } from './spec.js';
-import { keyComponents } from './step-inputs.js';
+import { digestGlobalInputs, keyComponents } from './step-inputs.js';
+import path from 'node:path';
 import { readStepHistory } from './step-history.js';
 import { parsePattern } from './patterns.js';
 
@@ -32,10 +33,11 @@ export async function explainStep(loaded: LoadedSpec, name: string): Promise<Key
   const keys = new Map<string, string>();
   let components: KeyComponents | undefined;
   try {
+    const global = await digestGlobalInputs(workspace, spec, path.basename(loaded.file), cache.memo);
     for (const stepName of planPipeline(steps.filter((s) => keep.has(s.name))).order) {
       const step = spec.steps.get(stepName)!;
       try {
-        components = await keyComponents(workspace, spec.env, step, cache.memo, keys);
+        components = await keyComponents(step, { workspace, spec, memo: cache.memo, needKeys: keys, global });
       } catch (err) {
         throw new EvidentError('INVALID_ARGUMENT', `cannot work out the key of ${stepName}: ${(err as Error).message}`, { cause: err });
       }

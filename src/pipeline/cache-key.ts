@@ -10,7 +10,10 @@ import { compareBytes } from './expand.js';
 //                  str("env")     u32(n) { str(name) str(value) }             sorted by name
 //                  str("inputs")  u32(n) { str(path) str(sha256) str(x|-) }   sorted by path
 //                  str("needs")   u32(n) { str(step) str(key) }               sorted by step
-//                  str("outputs") u32(n) { str(pattern) }                     sorted )
+//                  str("outputs") u32(n) { str(pattern) }                     sorted
+//                  [str("global") u32(n) { str(path) str(sha256) str(x|-) }]  sorted, when any
+//                  [str("env_mode") str("strict")]                            when strict
+//                  [str("isolation") str("sandbox")]                          when sandboxed )
 //   str(s) = u32(byte length of UTF-8 s) ‖ UTF-8 s;  u32 = 4 bytes big-endian;  sorted = by UTF-8 bytes.
 //
 // Every string carries its length, so no two different component lists encode to the same bytes
@@ -29,6 +32,16 @@ export interface KeyComponents {
   needs: Record<string, string>;
   /** The step's declared output patterns. */
   outputs: string[];
+  /**
+   * The run's global inputs (global_inputs, or the lockfiles present and attest.yaml), issue 14 finding 4.
+   * The three optional parts are encoded only when present, so the key of a step that has none of them
+   * is the one of before they existed.
+   */
+  global?: FileDigest[];
+  /** `strict` when only declared variables reach the step (env_mode: strict). */
+  envMode?: 'strict';
+  /** `sandbox` when the step runs under bubblewrap: a different environment, a different result. */
+  isolation?: 'sandbox';
 }
 
 /**
@@ -92,6 +105,24 @@ function encode(c: KeyComponents): string {
   e.str('outputs');
   e.u32(outputs.length);
   for (const o of outputs) e.str(o);
+  if (c.global && c.global.length > 0) {
+    const global = [...c.global].sort((a, b) => compareBytes(a.path, b.path));
+    e.str('global');
+    e.u32(global.length);
+    for (const f of global) {
+      e.str(f.path);
+      e.str(f.sha256);
+      e.str(f.executable ? 'x' : '-');
+    }
+  }
+  if (c.envMode === 'strict') {
+    e.str('env_mode');
+    e.str('strict');
+  }
+  if (c.isolation === 'sandbox') {
+    e.str('isolation');
+    e.str('sandbox');
+  }
   return e.text;
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ObjectStore, type StoredObject } from './objects.js';
@@ -5,6 +6,7 @@ import { MANIFEST_VERSION, checkManifest, type EntryFile, type EntryManifest } f
 import type { Pattern } from './patterns.js';
 import type { Compression } from './spec.js';
 import { StatMemo, writeFileAtomic } from './stat-memo.js';
+import { Sealer } from './seal.js';
 
 // The local content-addressed cache, `.evident/cache/` (seed 003 §3.2):
 //   inputs/stat-memo.json         digests of files by stat (stat-memo.ts)
@@ -13,6 +15,8 @@ import { StatMemo, writeFileAtomic } from './stat-memo.js';
 //   metadata/entries/<key>.json   one manifest per cache key (manifest.ts)
 //   metadata/index.json           per entry: step, created, last used, objects — for LRU eviction
 //   metadata/steps/<step>.json    the last run's key and key inputs per step (`cache explain`)
+// Manifests and the stat memo decide what a hit vouches for, so both are sealed with the runner's key
+// (seal.ts); an unsealed or mis-sealed one is treated as absent or discarded (docs/cache.md "Threat model").
 
 export const CACHE_DIRS = ['inputs', 'outputs', 'receipts', 'metadata'] as const;
 const INDEX_VERSION = 1;
@@ -55,12 +59,17 @@ export class LocalCache {
   private index: IndexFile = { v: INDEX_VERSION, entries: {}, sizes: {} };
   private dirty = false;
 
+  /**
+   * `sealer`: the workspace's (seal.ts). Without one, a key of this process only: nothing written by
+   * another process is then trusted, which is safe and only slower.
+   */
   constructor(
     readonly root: string,
     readonly options: CacheOptions,
+    readonly sealer: Sealer = Sealer.fromKey(randomBytes(32)),
   ) {
     this.objects = new ObjectStore(path.join(root, 'outputs'), options.compression);
-    this.memo = new StatMemo(path.join(root, 'inputs', 'stat-memo.json'));
+    this.memo = new StatMemo(path.join(root, 'inputs', 'stat-memo.json'), sealer);
   }
 
   private get indexFile(): string {
@@ -96,9 +105,11 @@ export class LocalCache {
     } catch {
       return undefined;
     }
+    const body = this.sealer.open('manifest', text);
+    if (body === undefined) return { problem: "the manifest's seal does not verify (not written by this workspace's runner)" };
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(body);
     } catch {
       return { problem: 'the manifest is not valid JSON' };
     }
@@ -108,7 +119,7 @@ export class LocalCache {
   /** Marks an entry used now (LRU); re-indexes an entry whose manifest exists but was not indexed. */
   touch(manifest: EntryManifest, now = Date.now()): void {
     if (!this.markUsed(manifest.key, now)) {
-      const objects = [...new Set([...manifest.files.map((f) => f.sha256), manifest.log.sha256])];
+      const objects = [...new Set([...manifest.files.filter((f) => f.link === undefined).map((f) => f.sha256), manifest.log.sha256])];
       for (const sha of objects) this.index.sizes[sha] ??= this.objects.find(sha)?.size ?? 0;
       this.index.entries[manifest.key] = { step: manifest.step, created: now, used: now, objects };
     }
@@ -153,6 +164,8 @@ export class LocalCache {
   ): Promise<EntryManifest> {
     const stored = new Map<string, StoredObject>();
     for (const f of [...entry.files, { ...entry.log, path: '', executable: false }]) {
+      // A link is stored as its target, in the manifest: it has no object.
+      if ('link' in f && f.link !== undefined) continue;
       if (!stored.has(f.sha256)) stored.set(f.sha256, await this.objects.put(f.sha256, f.abs, f.size));
     }
     const manifest: EntryManifest = {
@@ -161,14 +174,19 @@ export class LocalCache {
       step: entry.step,
       created_at: new Date(now).toISOString(),
       duration_secs: entry.durationSecs,
-      files: entry.files.map(({ path: p, sha256, size, executable }) => ({ path: p, sha256, size, executable })),
+      files: entry.files.map(({ path: p, sha256, size, executable, link }) => ({ path: p, sha256, size, executable, ...(link !== undefined ? { link } : {}) })),
       log: { sha256: entry.log.sha256, size: entry.log.size },
     };
-    writeFileAtomic(this.entryFile(entry.key), JSON.stringify(manifest));
+    this.writeManifest(manifest);
     for (const [sha, object] of stored) this.index.sizes[sha] = object.size;
     this.index.entries[entry.key] = { step: entry.step, created: now, used: now, objects: [...stored.keys()] };
     this.dirty = true;
     return manifest;
+  }
+
+  /** Writes an entry's manifest, sealed (a remote entry is adopted through this after its checks). */
+  writeManifest(manifest: EntryManifest): void {
+    writeFileAtomic(this.entryFile(manifest.key), this.sealer.seal('manifest', JSON.stringify(manifest)));
   }
 
   /** Forgets an object that failed verification, so that the next store writes it afresh. */

@@ -135,9 +135,21 @@ export interface CommandResult {
   error?: string;
 }
 
-/** The processes of a run, so that an interrupt reaches them. */
+/** How long the steps' process groups get after SIGINT/SIGTERM before SIGKILL (EVIDENT_KILL_GRACE_MS overrides). */
+export const KILL_GRACE_MS = 5000;
+
+/**
+ * The processes of a run, so that an interrupt reaches them. Each step's `/bin/sh` is spawned detached,
+ * the leader of its own process group, so that a signal reaches everything the command started (a
+ * `sleep 30 &` under it, a test runner's workers), not only the shell (issue 14 finding 5).
+ */
 export class Processes {
   private readonly children = new Set<ChildProcess>();
+  /** Every process group started, until it is known to be empty. */
+  private readonly groups = new Set<number>();
+  private draining: Promise<void> | undefined;
+
+  constructor(private readonly graceMs = Number(process.env.EVIDENT_KILL_GRACE_MS) > 0 ? Number(process.env.EVIDENT_KILL_GRACE_MS) : KILL_GRACE_MS) {}
 
   /** `/bin/sh -c command` with stdout and stderr both written to `logFd`; stdin is /dev/null. */
   run(command: string, options: { cwd: string; env: NodeJS.ProcessEnv; logFd: number; prefix?: readonly string[] }): Promise<CommandResult> {
@@ -146,15 +158,19 @@ export class Processes {
       // `prefix`: a wrapper that runs `/bin/sh -c command` itself (the sandbox, sandbox.ts).
       const argv = [...(options.prefix ?? []), '/bin/sh', '-c', command];
       try {
-        child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', options.logFd, options.logFd] });
+        child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', options.logFd, options.logFd], detached: true });
       } catch (err) {
         return resolve({ exitCode: 127, error: (err as Error).message });
       }
       this.children.add(child);
+      if (child.pid !== undefined) this.groups.add(child.pid);
       let error: string | undefined;
       child.once('error', (err) => (error = err.message));
       child.once('close', (code, signal) => {
         this.children.delete(child);
+        // A group whose leader is gone may still hold processes (a background job): only an interrupt
+        // needs them gone, and drain() then sees to it.
+        if (child.pid !== undefined && !groupAlive(child.pid)) this.groups.delete(child.pid);
         if (error !== undefined && code === null && signal === null) return resolve({ exitCode: 127, error });
         if (signal) return resolve({ exitCode: 128 + (os.constants.signals[signal] ?? 0), signal });
         resolve({ exitCode: code ?? 1 });
@@ -162,11 +178,50 @@ export class Processes {
     });
   }
 
+  /** Sends `signal` to every step's whole process group. */
   signal(signal: NodeJS.Signals): void {
-    for (const child of this.children) child.kill(signal);
+    for (const pgid of this.groups) killGroup(pgid, signal);
+  }
+
+  /**
+   * After signal(): waits until every process group is empty, sending SIGKILL to those still alive after
+   * the grace period. Resolves once nothing the run started is left.
+   */
+  drain(): Promise<void> {
+    this.draining ??= (async () => {
+      const deadline = Date.now() + this.graceMs;
+      let killed = false;
+      for (;;) {
+        for (const pgid of this.groups) if (!groupAlive(pgid)) this.groups.delete(pgid);
+        if (this.groups.size === 0 && this.children.size === 0) return;
+        if (!killed && Date.now() >= deadline) {
+          for (const pgid of this.groups) killGroup(pgid, 'SIGKILL');
+          killed = true;
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    return this.draining;
   }
 
   get count(): number {
     return this.children.size;
+  }
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is already empty
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

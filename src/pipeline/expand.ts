@@ -21,8 +21,10 @@ export interface Expansion {
   files: FoundFile[];
   /** Literal patterns that name nothing on disk. */
   missing: string[];
-  /** Symbolic links found where outputs are collected (outputs must be regular files). */
+  /** Symbolic links found where outputs are collected (recorded as links: docs/cache.md). */
   links: string[];
+  /** Input paths reached through a symbolic link that leaves the workspace (refused unless allowed). */
+  outside: string[];
 }
 
 export interface ExpandOptions {
@@ -35,6 +37,8 @@ export interface ExpandOptions {
    * run can tell without expanding again that the expansion would come out the same).
    */
   probe?: ExpansionProbe;
+  /** Inputs may be reached through links leaving the workspace (attest.yaml allow_outside_symlinks). */
+  allowOutsideSymlinks?: boolean;
 }
 
 /** `stat` / `lstat` of a path (undefined: missing), or `list` of a directory with its stat at that time. */
@@ -49,6 +53,25 @@ export function expandPatterns(workspace: string, patterns: readonly Pattern[], 
   const excluded = (rel: string) => (rel === STATE_DIR || (options.exclude ?? []).some((p) => coversPath(p, rel)));
   const abs = (rel: string) => path.join(workspace, rel);
   const probe = options.probe;
+  const outside: string[] = [];
+  let root: string | undefined;
+  /**
+   * Whether the input at `rel` (found through a link) resolves inside the workspace. ATTEST refuses input
+   * links that escape the workspace (SymlinkEscape); so does Evident, unless allowed.
+   */
+  const escapes = (rel: string): boolean => {
+    if (options.mode !== 'input' || options.allowOutsideSymlinks) return false;
+    root ??= fs.realpathSync.native(workspace);
+    let real: string;
+    try {
+      real = fs.realpathSync.native(abs(rel));
+    } catch {
+      return false; // broken: reported as missing
+    }
+    if (real === root || real.startsWith(root + path.sep)) return false;
+    outside.push(rel);
+    return true;
+  };
   const lstat = (rel: string) => {
     const st = fs.lstatSync(abs(rel), { throwIfNoEntry: false });
     probe?.('lstat', rel, st);
@@ -76,6 +99,7 @@ export function expandPatterns(workspace: string, patterns: readonly Pattern[], 
     if (!st) return;
     if (st.isSymbolicLink()) {
       if (options.mode === 'output') return void links.add(rel);
+      if (escapes(rel)) return;
       const target = stat(rel);
       if (!target) return void missing.push(`${rel} (a broken symbolic link)`);
       if (target.isFile()) return void found.set(rel, { rel, abs: abs(rel), stat: target });
@@ -128,10 +152,23 @@ export function expandPatterns(workspace: string, patterns: readonly Pattern[], 
       else if (options.mode === 'output') match(pattern, '', 0);
       else addTree(rel, true);
     } else if (!stat(rel) && !lstat(rel)) missing.push(pattern.source);
-    else addTree(rel, true);
+    else if (!linkedParentEscapes(rel)) addTree(rel, true);
+  }
+  /** A plain multi-segment input whose directories include a link: its real place must be inside. */
+  function linkedParentEscapes(rel: string): boolean {
+    if (options.mode !== 'input' || options.allowOutsideSymlinks) return false;
+    const parent = rel.slice(0, rel.lastIndexOf('/'));
+    root ??= fs.realpathSync.native(workspace);
+    let real: string;
+    try {
+      real = fs.realpathSync.native(abs(parent));
+    } catch {
+      return false;
+    }
+    return real !== path.join(root, parent) && escapes(rel);
   }
   const files = [...found.values()].sort((a, b) => compareBytes(a.rel, b.rel));
-  return { files, missing, links: [...links].sort(compareBytes) };
+  return { files, missing, links: [...links].sort(compareBytes), outside: [...new Set(outside)].sort(compareBytes) };
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;

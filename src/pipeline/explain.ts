@@ -9,7 +9,8 @@ import { compareBytes } from './expand.js';
 export type KeyChange =
   | { kind: 'command'; before: string; after: string }
   | { kind: 'env'; name: string; change: 'added' | 'removed' | 'changed'; before?: string; after?: string }
-  | { kind: 'input'; path: string; change: 'added' | 'removed' | 'content' | 'executable'; before?: FileDigest; after?: FileDigest }
+  | { kind: 'input' | 'global'; path: string; change: 'added' | 'removed' | 'content' | 'executable'; before?: FileDigest; after?: FileDigest }
+  | { kind: 'setting'; name: 'env_mode' | 'isolation'; before: string; after: string }
   | { kind: 'upstream'; step: string; change: 'added' | 'removed' | 'changed'; before?: string; after?: string }
   | { kind: 'outputs'; before: string[]; after: string[] };
 
@@ -28,15 +29,24 @@ export function diffKeyComponents(before: KeyComponents, after: KeyComponents): 
   const changes: KeyChange[] = [];
   if (before.command !== after.command) changes.push({ kind: 'command', before: before.command, after: after.command });
   for (const d of diffMaps(before.env, after.env)) changes.push({ kind: 'env', ...d, before: before.env[d.name], after: after.env[d.name] });
-  const old = new Map(before.inputs.map((f) => [f.path, f]));
-  const now = new Map(after.inputs.map((f) => [f.path, f]));
-  for (const p of [...new Set([...old.keys(), ...now.keys()])].sort(compareBytes)) {
-    const [b, a] = [old.get(p), now.get(p)];
-    if (!b) changes.push({ kind: 'input', path: p, change: 'added', after: a });
-    else if (!a) changes.push({ kind: 'input', path: p, change: 'removed', before: b });
-    else if (b.sha256 !== a.sha256) changes.push({ kind: 'input', path: p, change: 'content', before: b, after: a });
-    else if (b.executable !== a.executable) changes.push({ kind: 'input', path: p, change: 'executable', before: b, after: a });
-  }
+  const files = (kind: 'input' | 'global', before: FileDigest[], after: FileDigest[]) => {
+    const old = new Map(before.map((f) => [f.path, f]));
+    const now = new Map(after.map((f) => [f.path, f]));
+    for (const p of [...new Set([...old.keys(), ...now.keys()])].sort(compareBytes)) {
+      const [b, a] = [old.get(p), now.get(p)];
+      if (!b) changes.push({ kind, path: p, change: 'added', after: a });
+      else if (!a) changes.push({ kind, path: p, change: 'removed', before: b });
+      else if (b.sha256 !== a.sha256) changes.push({ kind, path: p, change: 'content', before: b, after: a });
+      else if (b.executable !== a.executable) changes.push({ kind, path: p, change: 'executable', before: b, after: a });
+    }
+  };
+  files('input', before.inputs, after.inputs);
+  // Histories written before global inputs existed have none: every default global then shows as added.
+  files('global', before.global ?? [], after.global ?? []);
+  const mode = (c: KeyComponents) => c.envMode ?? 'loose';
+  if (mode(before) !== mode(after)) changes.push({ kind: 'setting', name: 'env_mode', before: mode(before), after: mode(after) });
+  const iso = (c: KeyComponents) => c.isolation ?? 'process';
+  if (iso(before) !== iso(after)) changes.push({ kind: 'setting', name: 'isolation', before: iso(before), after: iso(after) });
   for (const d of diffMaps(before.needs, after.needs)) changes.push({ kind: 'upstream', step: d.name, change: d.change, before: before.needs[d.name], after: after.needs[d.name] });
   const [bo, ao] = [[...before.outputs].sort(compareBytes), [...after.outputs].sort(compareBytes)];
   if (bo.join('\0') !== ao.join('\0')) changes.push({ kind: 'outputs', before: before.outputs, after: after.outputs });
@@ -52,14 +62,20 @@ export function describeChange(c: KeyChange): string {
     case 'command':
       return `command: changed from ${q(c.before)} to ${q(c.after)}`;
     case 'env':
+      // A pass_env variable is recorded by digest (sha256:… or unset), never by value.
       if (c.change === 'added') return `env ${c.name}: added (${q(c.after)})`;
       if (c.change === 'removed') return `env ${c.name}: removed (was ${q(c.before)})`;
       return `env ${c.name}: changed from ${q(c.before)} to ${q(c.after)}`;
     case 'input':
-      if (c.change === 'added') return `input ${c.path}: added`;
-      if (c.change === 'removed') return `input ${c.path}: removed`;
-      if (c.change === 'content') return `input ${c.path}: content changed (sha256 ${short(c.before?.sha256)} -> ${short(c.after?.sha256)})`;
-      return `input ${c.path}: executable bit ${c.after?.executable ? 'set' : 'cleared'}`;
+    case 'global': {
+      const what = c.kind === 'global' ? 'global input' : 'input';
+      if (c.change === 'added') return `${what} ${c.path}: added`;
+      if (c.change === 'removed') return `${what} ${c.path}: removed`;
+      if (c.change === 'content') return `${what} ${c.path}: content changed (sha256 ${short(c.before?.sha256)} -> ${short(c.after?.sha256)})`;
+      return `${what} ${c.path}: executable bit ${c.after?.executable ? 'set' : 'cleared'}`;
+    }
+    case 'setting':
+      return `${c.name}: ${c.before} before, ${c.after} now`;
     case 'upstream':
       if (c.change === 'added') return `upstream ${c.step}: now needed`;
       if (c.change === 'removed') return `upstream ${c.step}: no longer needed`;
@@ -76,6 +92,8 @@ export function missReason(changes: KeyChange[]): string {
   if (has('command')) parts.push('command');
   if (has('env')) parts.push('env');
   if (has('input')) parts.push('inputs');
+  if (has('global')) parts.push(`global input ${changes.filter((c) => c.kind === 'global').map((c) => (c as { path: string }).path).join(', ')}`);
+  if (has('setting')) parts.push(changes.filter((c): c is Extract<KeyChange, { kind: 'setting' }> => c.kind === 'setting').map((c) => c.name).join(', '));
   if (has('outputs')) parts.push('outputs');
   const upstream = changes.filter((c): c is Extract<KeyChange, { kind: 'upstream' }> => c.kind === 'upstream').map((c) => c.step);
   if (upstream.length > 0) parts.push(`upstream ${upstream.join(', ')}`);

@@ -43,6 +43,8 @@ export type { KeySigner, PublicKeyInfo, TrustedKey } from './keys.js';
 export { RECEIPT_PAYLOAD_TYPE, buildReceipt, formatReceipt, parseReceiptText, receiptSigningBytes, signReceipt } from './receipt.js';
 export type { Receipt, ReceiptStep } from './receipt.js';
 export { verifyReceiptFile } from './receipt-verify.js';
+export { pruneReceipts } from './receipt-prune.js';
+export type { ReceiptPruneOptions } from './receipt-prune.js';
 export type { ReceiptCheck, ReceiptReport, VerifyReceiptOptions } from './receipt-verify.js';
 export { BUILDER_ID, artifactStatements, provenanceFile, stepClosure, writeDirectoryProvenance, writeStepProvenance } from './provenance.js';
 export { verifyAttestationFile } from './provenance-verify.js';

@@ -1,4 +1,5 @@
 import { STATE_DIR, coversPath, type Pattern } from './patterns.js';
+import { linkDigest } from './verify-files.js';
 
 // The manifest of one cache entry, `.evident/cache/metadata/entries/<key>.json`: the files a step wrote
 // (path, SHA-256, size, executable bit) and its log. A manifest is treated as attacker-controlled (a
@@ -15,6 +16,8 @@ export interface EntryFile {
   sha256: string;
   size: number;
   executable: boolean;
+  /** A symbolic link's target (then sha256 is linkDigest(link), size 0, no object). */
+  link?: string;
 }
 
 export interface EntryManifest {
@@ -61,6 +64,10 @@ export function checkManifest(value: unknown, key: string, outputs: readonly Pat
     if (unsafe) return { problem: `files[${i}].path ${JSON.stringify(f.path)} ${unsafe}` };
     if (typeof f.sha256 !== 'string' || !HEX64.test(f.sha256) || !size(f.size) || typeof f.executable !== 'boolean') {
       return { problem: `files[${i}] (${f.path}) lacks a valid sha256, size or executable` };
+    }
+    if (f.link !== undefined) {
+      if (typeof f.link !== 'string' || f.link === '' || f.link.length > 4096 || f.link.includes('\0')) return { problem: `files[${i}].link (${f.path}) is not a link target` };
+      if (f.sha256 !== linkDigest(f.link) || f.size !== 0 || f.executable) return { problem: `files[${i}] (${f.path}) is a link whose digest, size or executable bit is not a link's` };
     }
     if (paths.has(f.path)) return { problem: `files[${i}].path ${f.path} is listed twice` };
     paths.add(f.path);

@@ -77,7 +77,7 @@ async function checkSubjects(statement: Statement, workspace: string): Promise<A
       checks.push({ check: 'subject', ok: null, message: `Subject ${subject.name}: no sha256 digest, not checked` });
       continue;
     }
-    const found = await digestWorkspaceFile(workspace, subject.name);
+    const found = await digestWorkspaceFile(workspace, subject.name, { links: true });
     if (found.status === 'unsafe') checks.push({ check: 'subject', ok: false, message: `Subject ${JSON.stringify(subject.name)}: ${found.reason}` });
     else if (found.status === 'missing') checks.push({ check: 'subject', ok: null, message: `Subject ${subject.name}: not in the workspace, digest not checked` });
     else if (found.sha256 !== want) checks.push({ check: 'subject', ok: false, message: `Subject ${subject.name} does not match the file (statement sha256:${want}, file sha256:${found.sha256})` });

@@ -74,7 +74,7 @@ function dependencies(records: StepRecord[]): ResourceDescriptor[] {
 export function stepProvenance(step: StepRecord, ctx: ProvenanceContext): SlsaProvenance {
   const records = recordsFor(step, ctx);
   const internal: Record<string, unknown> = {
-    steps: records.map((r) => ({ name: r.name, cache: r.cache, cacheKey: r.key, exitCode: r.exitCode, startedOn: r.startedAt, finishedOn: r.finishedAt })),
+    steps: records.map((r) => ({ name: r.name, cache: r.cache, cacheKey: r.key, exitCode: r.exitCode, isolation: r.isolation ?? 'process', startedOn: r.startedAt, finishedOn: r.finishedAt })),
   };
   if (ctx.pipelineHash !== undefined) internal.pipelineHash = `sha256:${ctx.pipelineHash}`;
   const startedOn = records.map((r) => r.startedAt).sort()[0] ?? step.startedAt;

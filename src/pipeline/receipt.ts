@@ -29,8 +29,12 @@ export interface ReceiptStep {
   duration_secs: number;
   /** Added by Evident: hit, miss or disabled. */
   cache?: string;
-  /** Added by Evident: the step's declared environment. */
+  /** Added by Evident: the step's declared environment (pass_env variables by digest). */
   env?: Record<string, string>;
+  /** Added by Evident: the steps it needs, as declared (verify receipt compares them with attest.yaml). */
+  needs?: string[];
+  /** Added by Evident: `process` or `sandbox`. */
+  isolation?: string;
   inputs: ReceiptFile[];
   outputs: ReceiptFile[];
 }
@@ -43,7 +47,7 @@ export interface Receipt {
   total_duration_secs: number;
   /** The seed's field, kept for its readers: the version of the Evident that wrote the receipt. */
   attest_version: string;
-  /** Added by Evident: `succeeded` or `failed`. */
+  /** Added by Evident: `succeeded`, `failed` or `cancelled`. */
   status?: string;
   steps: ReceiptStep[];
   signature?: string;
@@ -53,7 +57,7 @@ export interface Receipt {
 const TOP_REQUIRED = ['pipeline_hash', 'timestamp', 'total_duration_secs', 'attest_version', 'steps'];
 const TOP_OPTIONAL = ['pipeline', 'status', 'signature', 'signer_public_key'];
 const STEP_REQUIRED = ['name', 'command', 'exit_code', 'duration_secs', 'inputs', 'outputs'];
-const STEP_OPTIONAL = ['cache', 'env'];
+const STEP_OPTIONAL = ['cache', 'env', 'needs', 'isolation'];
 const HASH = /^sha256:[0-9a-f]{64}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -75,12 +79,14 @@ export function buildReceipt(run: RunRecord, version: string): Receipt {
     timestamp: receiptTimestamp(run.startedAt),
     total_duration_secs: secs(run.totalDurationSecs),
     attest_version: version,
-    status: run.ok ? 'succeeded' : 'failed',
+    status: run.cancelled ? 'cancelled' : run.ok ? 'succeeded' : 'failed',
     steps: run.steps.map((s) => ({
       name: s.name, command: s.command, exit_code: s.exitCode, duration_secs: secs(s.durationSecs),
       // Optional fields only when the runner filled them: an undefined would make the receipt unsignable.
       ...(typeof s.cache === 'string' ? { cache: s.cache } : {}),
       ...(s.env ? { env: { ...s.env } } : {}),
+      ...(s.needs ? { needs: [...s.needs] } : {}),
+      ...(s.isolation ? { isolation: s.isolation } : {}),
       inputs: files(s.inputs ?? []), outputs: files(s.outputs ?? []),
     })),
   };
@@ -147,6 +153,8 @@ function stepProblems(step: unknown, at: string): ProblemDetail[] {
   if (!Number.isSafeInteger(step.exit_code)) problems.push({ path: `${at}/exit_code`, message: 'must be an integer' });
   if (typeof step.duration_secs !== 'number' || !(step.duration_secs >= 0)) problems.push({ path: `${at}/duration_secs`, message: 'must be a number >= 0' });
   if (step.cache !== undefined && typeof step.cache !== 'string') problems.push({ path: `${at}/cache`, message: 'must be a string' });
+  if (step.isolation !== undefined && typeof step.isolation !== 'string') problems.push({ path: `${at}/isolation`, message: 'must be a string' });
+  if (step.needs !== undefined && (!Array.isArray(step.needs) || !step.needs.every((n) => typeof n === 'string'))) problems.push({ path: `${at}/needs`, message: 'must be a list of step names' });
   if (step.env !== undefined && (!isObject(step.env) || !Object.values(step.env).every((v) => typeof v === 'string'))) {
     problems.push({ path: `${at}/env`, message: 'must map names to strings' });
   }

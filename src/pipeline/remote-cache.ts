@@ -1,5 +1,5 @@
 import { verify as verifySignature, createPublicKey } from 'node:crypto';
-import { canonicalJsonBytes } from '../formats/index.js';
+import { cacheEntrySigningBytes } from '../formats/index.js';
 import type { KeySigner, TrustedKey } from './keys.js';
 import { publicKeyInfo } from './keys.js';
 import { MANIFEST_VERSION, type EntryFile, type EntryManifest } from './manifest.js';
@@ -12,7 +12,6 @@ import { MANIFEST_VERSION, type EntryFile, type EntryManifest } from './manifest
 // implements with the HTTP client (the pipeline layer is below the client layer).
 
 export const REMOTE_ENTRY_VERSION = 1;
-const SIGNING_CONTEXT = 'evident-remote-cache-entry/v1\n';
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export interface RemoteEntry {
@@ -29,8 +28,11 @@ export interface RemoteEntry {
 
 /** The server's side of the remote cache, as the runner needs it. Errors are thrown (any kind). */
 export interface RemoteCacheStore {
-  /** Every entry stored under the key (one per producer key), or [] when there is none. */
-  entries(key: string): Promise<unknown[]>;
+  /**
+   * The entries stored under the key (one per producer key), or [] when there is none; with `keyIds`,
+   * only those of these producers (so that entries of others, however many, cannot hide them).
+   */
+  entries(key: string, keyIds?: readonly string[]): Promise<unknown[]>;
   putEntry(entry: RemoteEntry): Promise<void>;
   /** Which of these object digests the server already holds. */
   hasObjects(digests: readonly string[]): Promise<Set<string>>;
@@ -40,14 +42,9 @@ export interface RemoteCacheStore {
   putObjects(files: readonly { abs: string; name: string }[]): Promise<string[]>;
 }
 
+/** The bytes an entry's signature covers (formats/cache-entry-signature.ts, shared with the server). */
 export function remoteEntrySigningBytes(entry: Omit<RemoteEntry, 'signature'> & { signature?: string }): Uint8Array {
-  const { signature: _signature, ...body } = entry;
-  const canonical = canonicalJsonBytes(body);
-  const prefix = new TextEncoder().encode(SIGNING_CONTEXT);
-  const out = new Uint8Array(prefix.length + canonical.length);
-  out.set(prefix, 0);
-  out.set(canonical, prefix.length);
-  return out;
+  return cacheEntrySigningBytes(entry as unknown as Record<string, unknown>);
 }
 
 /** The remote form of a local manifest, signed by `signer`. */

@@ -6,7 +6,6 @@ import type { KeySigner, TrustedKey } from './keys.js';
 import { checkManifest, type EntryManifest } from './manifest.js';
 import { parsePattern } from './patterns.js';
 import { signRemoteEntry, verifyRemoteEntry, type RemoteCacheStore } from './remote-cache.js';
-import { writeFileAtomic } from './stat-memo.js';
 import type { StepSpec } from './types.js';
 
 // The remote tier of the cache (docs/cache.md, "The remote cache"), consulted only on a local miss so the
@@ -53,7 +52,12 @@ export class RemoteTier {
     if (this.disabled) return undefined;
     let list: unknown[];
     try {
-      list = await this.o.store.entries(key);
+      // Only the producers this runner trusts: the server keeps one entry per producer, and anyone with a
+      // token can add producers, so an unfiltered list (at most 20) could hide a trusted one. When none of
+      // them has an entry, the others are asked for only to say, on a miss, whose entries were there.
+      const trusted = this.o.trusted.map((t) => t.keyId);
+      list = trusted.length > 0 ? await this.o.store.entries(key, trusted) : [];
+      if (list.length === 0) list = await this.o.store.entries(key);
     } catch (err) {
       this.unreachable(err);
       return undefined;
@@ -77,7 +81,7 @@ export class RemoteTier {
         this.warn(`remote cache entry ${key.slice(0, 12)} of ${step.name} not used: ${problem}`);
         return { miss: problem };
       }
-      writeFileAtomic(this.cache.entryFile(key), JSON.stringify(checked.manifest));
+      this.cache.writeManifest(checked.manifest);
       this.cache.touch(checked.manifest);
       return { manifest: checked.manifest };
     }
@@ -89,7 +93,7 @@ export class RemoteTier {
   /** Fetches the objects the local cache lacks, each checked against its digest and size. */
   private async download(manifest: EntryManifest): Promise<string | undefined> {
     const wanted = new Map<string, number>();
-    for (const f of [...manifest.files, manifest.log]) if (!this.cache.objects.find(f.sha256)) wanted.set(f.sha256, f.size);
+    for (const f of [...manifest.files.filter((f) => f.link === undefined), manifest.log]) if (!this.cache.objects.find(f.sha256)) wanted.set(f.sha256, f.size);
     if (wanted.size === 0) return undefined;
     const tmpDir = path.join(this.workspace, '.evident', 'tmp');
     fs.mkdirSync(tmpDir, { recursive: true });

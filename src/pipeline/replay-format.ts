@@ -11,7 +11,8 @@ import type { FileDigest } from './types.js';
 // restoring. Like everything under .evident/, the file is treated as attacker-controlled: it is checked
 // field by field, and anything unexpected means "run normally".
 
-export const REPLAY_VERSION = 1;
+/** 2: sealed (seal.ts), with the digests of the process variables the keys depend on. */
+export const REPLAY_VERSION = 2;
 
 export function replayFile(cacheRoot: string): string {
   return path.join(cacheRoot, 'metadata', 'replay.json');
@@ -41,6 +42,8 @@ export interface ReplayData {
   /** Hex SHA-256 of the attest.yaml bytes the run was made from. */
   pipeline_hash: string;
   cache: { compression: Compression; maxBytes: number; retentionDays: number };
+  /** The process variables the keys depend on (pass_env, `${VAR}`), by passEnvDigest: a replay needs them unchanged. */
+  env: Record<string, string>;
   /** In plan order. */
   steps: ReplayStep[];
   probes: Probe[];
@@ -78,6 +81,7 @@ export function checkReplayData(value: unknown): ReplayData | undefined {
   if (typeof d !== 'object' || d === null || d.v !== REPLAY_VERSION || !isString(d.pipeline) || !isString(d.pipeline_hash)) return undefined;
   const c = d.cache;
   if (typeof c !== 'object' || c === null || !(COMPRESSIONS as readonly unknown[]).includes(c.compression) || !(c.maxBytes >= 0) || !(c.retentionDays >= 0)) return undefined;
+  if (!isStringRecord(d.env)) return undefined;
   if (!Array.isArray(d.steps) || d.steps.length === 0 || !d.steps.every(isStep)) return undefined;
   if (new Set(d.steps.map((s) => s.name)).size !== d.steps.length) return undefined;
   if (!Array.isArray(d.probes) || !d.probes.every(isProbe)) return undefined;

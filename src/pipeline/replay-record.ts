@@ -7,7 +7,8 @@ import { provenanceFile, provenanceVerdict } from './provenance.js';
 import { REPLAY_VERSION, fingerprint, replayFile, type Probe, type ProbeKind, type ReplayData, type ReplayStep } from './replay-format.js';
 import type { PipelineSpec } from './spec.js';
 import { writeFileAtomic } from './stat-memo.js';
-import { logPath } from './step-inputs.js';
+import { keyedProcessVariables, logPath } from './step-inputs.js';
+import { passEnvDigest } from './env-expand.js';
 import type { StepRecord } from './types.js';
 
 // Recording, during a full run, what the next run would have to see again to be a replay of it
@@ -138,9 +139,11 @@ export class ReplayRecorder {
       pipeline: spec.name,
       pipeline_hash: pipelineHash,
       cache: { compression, maxBytes, retentionDays },
+      env: Object.fromEntries(keyedProcessVariables(spec).map((n) => [n, passEnvDigest(process.env[n])])),
       steps: order.map((name) => this.steps.get(name)!),
       probes: [...this.probes.values()],
     };
-    writeFileAtomic(replayFile(this.cache.root), JSON.stringify(data));
+    // Sealed: a replay writes a receipt from this file without looking at the steps again (seal.ts).
+    writeFileAtomic(replayFile(this.cache.root), this.cache.sealer.seal('replay', JSON.stringify(data)));
   }
 }

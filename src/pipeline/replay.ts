@@ -5,6 +5,8 @@ import { LocalCache } from './cache.js';
 import { buildReceipt, writeReceipt } from './receipt.js';
 import { checkReplayData, fingerprint, replayFile, type Probe, type ReplayData } from './replay-format.js';
 import { acquireRunLock } from './run-lock.js';
+import { Sealer } from './seal.js';
+import { passEnvDigest } from './env-expand.js';
 import { RACY_MARGIN_MS } from './stat-memo.js';
 import type { RunRecord, StepRecord } from './types.js';
 
@@ -34,12 +36,21 @@ function probeProblem(workspace: string, probe: Probe): string | undefined {
   return undefined;
 }
 
-function readReplay(cacheRoot: string, pipelineHash: string): ReplayData | string {
-  let value: unknown;
+function readReplay(cacheRoot: string, pipelineHash: string, sealer: Sealer): ReplayData | string {
+  let text: string;
   try {
-    value = JSON.parse(fs.readFileSync(replayFile(cacheRoot), 'utf8'));
+    text = fs.readFileSync(replayFile(cacheRoot), 'utf8');
   } catch {
     return 'no replay file from the last run';
+  }
+  // Only a file this runner wrote: a planted one would put its steps, digests and commands in a receipt.
+  const body = sealer.open('replay', text);
+  if (body === undefined) return "the replay file's seal does not verify";
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return 'the replay file is malformed';
   }
   const data = checkReplayData(value);
   if (!data) return 'the replay file is malformed';
@@ -62,7 +73,14 @@ export function tryReplay(file: string, version: string): ReplayResult {
   }
   const pipelineHash = createHash('sha256').update(bytes).digest('hex');
   const cacheRoot = path.join(workspace, '.evident', 'cache');
-  const data = readReplay(cacheRoot, pipelineHash);
+  let sealer: Sealer | undefined;
+  try {
+    sealer = Sealer.forWorkspace(workspace, { create: false });
+  } catch (err) {
+    return no((err as Error).message);
+  }
+  if (!sealer) return no('no cache seal key');
+  const data = readReplay(cacheRoot, pipelineHash, sealer);
   if (typeof data === 'string') return no(data);
 
   let release: () => void;
@@ -72,11 +90,14 @@ export function tryReplay(file: string, version: string): ReplayResult {
     return no((err as Error).message);
   }
   try {
+    for (const [name, digest] of Object.entries(data.env)) {
+      if (passEnvDigest(process.env[name]) !== digest) return no(`the environment variable ${name} changed`);
+    }
     for (const probe of data.probes) {
       const problem = probeProblem(workspace, probe);
       if (problem) return no(problem);
     }
-    const cache = new LocalCache(cacheRoot, data.cache).open({ memo: false });
+    const cache = new LocalCache(cacheRoot, data.cache, sealer).open({ memo: false });
     for (const step of data.steps) {
       if (!cache.isIndexed(step.key) || cache.lastKey(step.name) !== step.key) return no(`the cache index no longer holds ${step.name}'s entry`);
     }
@@ -86,7 +107,7 @@ export function tryReplay(file: string, version: string): ReplayResult {
     const evicted = cache.prune(now).length;
     cache.close();
     const at = new Date(now).toISOString();
-    const steps: StepRecord[] = data.steps.map((s) => ({ ...s, exitCode: 0, startedAt: at, finishedAt: at, durationSecs: 0, cache: 'hit' }));
+    const steps: StepRecord[] = data.steps.map((s) => ({ ...s, exitCode: 0, startedAt: at, finishedAt: at, durationSecs: 0, cache: 'hit', isolation: 'process' }));
     const record: RunRecord = {
       pipeline: data.pipeline,
       pipelineHash,

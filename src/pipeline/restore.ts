@@ -19,7 +19,9 @@ interface Planned {
   sha256: string;
   size: number;
   executable: boolean;
-  /** 'write' the content, 'chmod' only, or nothing to do. */
+  /** A symbolic link's target: restored as a link (docs/cache.md "Symbolic links"). */
+  link?: string;
+  /** 'write' the content (or make the link), 'chmod' only, or nothing to do. */
   action: 'write' | 'chmod' | 'none';
 }
 
@@ -48,7 +50,7 @@ function parentProblem(workspace: string, rel: string, checked: Set<string>): st
   return undefined;
 }
 
-async function plan(workspace: string, cache: LocalCache, files: { rel: string; sha256: string; size: number; executable: boolean }[]): Promise<Planned[] | string> {
+async function plan(workspace: string, cache: LocalCache, files: { rel: string; sha256: string; size: number; executable: boolean; link?: string }[]): Promise<Planned[] | string> {
   const checked = new Set<string>();
   const out: Planned[] = [];
   for (const f of files) {
@@ -57,7 +59,11 @@ async function plan(workspace: string, cache: LocalCache, files: { rel: string; 
     const abs = path.join(workspace, f.rel);
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
     let action: Planned['action'] = 'write';
-    if (st?.isDirectory()) return `${f.rel} is a directory on disk, a file in the cache entry`;
+    if (st?.isDirectory()) return `${f.rel} is a directory on disk, a ${f.link === undefined ? 'file' : 'symbolic link'} in the cache entry`;
+    if (f.link !== undefined) {
+      out.push({ ...f, action: st?.isSymbolicLink() && fs.readlinkSync(abs) === f.link ? 'none' : 'write' });
+      continue;
+    }
     if (st?.isFile() && st.size === f.size && (await sameContent(cache, f.rel, abs, st, f.sha256))) {
       action = isExecutable(st) === f.executable ? 'none' : 'chmod';
     }
@@ -93,7 +99,7 @@ function moveInto(staged: string, abs: string): void {
  * checkManifest() for the step's declared outputs.
  */
 export async function restoreEntry(workspace: string, manifest: EntryManifest, cache: LocalCache, logRel: string): Promise<RestoreResult> {
-  const files = manifest.files.map((f) => ({ rel: f.path, sha256: f.sha256, size: f.size, executable: f.executable }));
+  const files = manifest.files.map((f) => ({ rel: f.path, sha256: f.sha256, size: f.size, executable: f.executable, ...(f.link !== undefined ? { link: f.link } : {}) }));
   files.push({ rel: logRel, sha256: manifest.log.sha256, size: manifest.log.size, executable: false });
   const planned = await plan(workspace, cache, files);
   if (typeof planned === 'string') return { ok: false, problem: planned };
@@ -104,6 +110,12 @@ export async function restoreEntry(workspace: string, manifest: EntryManifest, c
     if (writes.length > 0) fs.mkdirSync(staging, { recursive: true });
     for (const p of writes) {
       const tmp = path.join(staging, `${p.sha256.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
+      if (p.link !== undefined) {
+        // Made beside the others and renamed into place like them: rename replaces a file or link there.
+        fs.symlinkSync(p.link, tmp);
+        staged.set(p, tmp);
+        continue;
+      }
       const problem = await cache.objects.extract(p.sha256, p.size, tmp);
       if (problem) return { ok: false, problem, corruptObject: p.sha256 };
       staged.set(p, tmp);
@@ -115,6 +127,7 @@ export async function restoreEntry(workspace: string, manifest: EntryManifest, c
         moveInto(staged.get(p)!, abs);
         staged.delete(p);
       }
+      if (p.link !== undefined) continue;
       if (p.action !== 'none') fs.chmodSync(abs, p.executable ? 0o755 : 0o644);
       if (p.action === 'write') cache.memo.record(p.rel, fs.statSync(abs), p.sha256, Date.now());
     }

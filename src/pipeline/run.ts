@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EvidentError } from '../core/index.js';
 import { LocalCache } from './cache.js';
+import { Sealer } from './seal.js';
 import { Processes, schedule } from './executor.js';
 import { resultLine, type StepOutcome } from './lines.js';
 import { closureOf, planPipeline } from './plan.js';
@@ -58,6 +59,8 @@ export interface RunResult {
   skipped: Map<string, string>;
   /** Observer failures (a receipt or provenance that could not be written): the run is not ok. */
   observerErrors: string[];
+  /** SIGINT or SIGTERM stopped the run (the CLI exits 130 or 143; the receipt says cancelled). */
+  interrupted?: NodeJS.Signals;
   evicted: number;
 }
 
@@ -67,7 +70,8 @@ export function cacheRootOf(workspace: string): string {
 
 export function openCache(loaded: LoadedSpec): LocalCache {
   const { compression, maxSizeBytes, retentionDays } = loaded.spec.cache;
-  return new LocalCache(cacheRootOf(loaded.workspace), { compression, maxBytes: maxSizeBytes, retentionDays }).open();
+  const sealer = Sealer.forWorkspace(loaded.workspace, { create: true })!;
+  return new LocalCache(cacheRootOf(loaded.workspace), { compression, maxBytes: maxSizeBytes, retentionDays }, sealer).open();
 }
 
 export async function runPipeline(options: RunOptions): Promise<RunResult> {
@@ -99,6 +103,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted = signal;
     processes.signal(signal);
+    // Started now, so that a step whose shell ignores the signal is SIGKILLed after the grace period.
+    void processes.drain();
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
@@ -108,7 +114,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const observerErrors: string[] = [];
   const remote = options.remote ? new RemoteTier(options.remote, workspace, cache, (message) => emit({ type: 'warning', message })) : undefined;
   const runner: StepRunner = new StepRunner({
-    workspace, spec, cache, processes, remote, recorder,
+    workspace, spec, cache, processes, remote, recorder, attestFile: path.basename(loaded.file),
     noCache: options.noCache ?? false,
     isInterrupted: () => interrupted !== undefined,
     ...(deterministic ? { deterministic } : {}),
@@ -155,6 +161,8 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       outcomes.set(name, outcome);
       emit({ type: 'step-skipped', step: name, outcome, line: resultLine(name, outcome) });
     }
+    // Interrupted: nothing a step started outlives the run (SIGKILL after the grace period).
+    if (interrupted) await processes.drain();
     await remote?.flush();
     evicted = cache.prune().length;
     // Under the run lock, so that a run starting now forgets it rather than racing it.
@@ -181,6 +189,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     steps: completed,
     graph,
     ok,
+    ...(interrupted ? { cancelled: true } : {}),
   };
   for (const observer of observers) {
     try {
@@ -195,5 +204,5 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   if (recorder && !record.ok) forgetReplay(cache.root);
   events.emit('pipeline.completed', { ok: record.ok, total_duration_secs: record.totalDurationSecs, steps: record.steps.length, skipped: result.skipped.size });
   if (!options.events) await events.close();
-  return { record, outcomes, skipped: result.skipped, observerErrors, evicted };
+  return { record, outcomes, skipped: result.skipped, observerErrors, evicted, ...(interrupted ? { interrupted } : {}) };
 }

@@ -20,6 +20,8 @@ const EnvMap = Type.Record(
   { ...closed, description: 'Environment variables (numbers and booleans are written as text)' },
 );
 
+const PassEnv = Type.Array(Type.String({ pattern: ENV_NAME_PATTERN }), { description: 'Process environment variables passed to the step(s); their values are in the cache key (by digest)' });
+
 const Step = Type.Object(
   {
     run: text('The command, run with /bin/sh -c in the workspace'),
@@ -27,6 +29,8 @@ const Step = Type.Object(
     outputs: Type.Optional(paths('Files, directories and globs the step writes: cached, restored on a hit, attested')),
     needs: Type.Optional(Type.Array(Type.String({ pattern: STEP_NAME_PATTERN }), { description: 'Steps that must succeed first' })),
     env: Type.Optional(EnvMap),
+    pass_env: Type.Optional(PassEnv),
+    allow_outside_symlinks: Type.Optional(Type.Boolean({ description: 'Input symbolic links may point outside the workspace (refused by default)' })),
     cache: Type.Optional(Type.Boolean({ description: 'false: always run this step (default true)' })),
     attestation: Type.Optional(Type.Object({ reproducible: Type.Optional(Type.Boolean({ description: 'This step must be reproducible' })) }, closed)),
     isolation: Type.Optional(Type.Union(ISOLATIONS.map((i) => Type.Literal(i)), { description: 'process (default) or sandbox: bubblewrap, read-only file system except the outputs, no network' })),
@@ -59,6 +63,10 @@ export const AttestSchema: TSchema = Type.Object(
     version: Type.Literal('0.1', { description: 'Schema version: "0.1" (quoted)' }),
     name: text('Human-readable pipeline name'),
     env: Type.Optional(EnvMap),
+    pass_env: Type.Optional(PassEnv),
+    global_inputs: Type.Optional(paths('Files every step depends on (in every key); default: the lockfiles present and attest.yaml')),
+    env_mode: Type.Optional(Type.Union([Type.Literal('loose'), Type.Literal('strict')], { description: 'strict: steps see only declared variables (env, pass_env) and PATH, HOME, TMPDIR, USER, LOGNAME, SHELL; loose (default): the whole process environment' })),
+    allow_outside_symlinks: Type.Optional(Type.Boolean({ description: 'Input symbolic links may point outside the workspace, for every step (refused by default)' })),
     attestation: Type.Optional(
       Type.Object(
         {

@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvidentError } from '../core/index.js';
 import type { StepSpec } from './types.js';
-import { COMPRESSIONS, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, REMOTE_URL_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+import { COMPRESSIONS, ENV_NAME_PATTERN, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, REMOTE_URL_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
+import { envValueProblem } from './env-expand.js';
 import { Checker, describe, type Json } from './spec-checks.js';
 import { checkNeeds, cycleProblems, findCycles, outputOverlaps } from './spec-graph.js';
 import { joinPath, locate, parseYaml, type SpecProblem } from './spec-walk.js';
 import { patternProblem } from './patterns.js';
+import { Sealer } from './seal.js';
 
 // attest.yaml, exactly as seed 003 writes it (§2.1 the file, §3.4 cache, §6.2 reproducible, §10.2 event
 // handlers), validated once: every problem is collected with its path and line, unknown keys are errors.
@@ -20,7 +22,17 @@ export type EventHandlerSpec = { type: 'file'; path: string; events: EventType[]
 export interface PipelineSpec {
   version: '0.1';
   name: string;
+  /** As written: `${VAR}` references are expanded when a run starts (env-expand.ts). */
   env: Record<string, string>;
+  /** Process variables passed to every step whose values are keyed (by digest). */
+  passEnv: string[];
+  /**
+   * Files every step depends on (in every key). Undefined: the default set, DEFAULT_GLOBAL_INPUTS that
+   * exist plus attest.yaml itself.
+   */
+  globalInputs?: string[];
+  /** `strict`: steps see only declared variables (env, pass_env) and STRICT_BASE_ENV; `loose` (default): the whole process env. */
+  envMode: 'loose' | 'strict';
   attestation: { signAllSteps: boolean; verifyDependencies: boolean; requireReproducible: boolean };
   /** `remote`: the remote cache's URL (an Evident server), as `--remote-cache URL` gives it (the flag wins). */
   cache: { enabled: boolean; maxSize: string; maxSizeBytes: number; compression: Compression; retentionDays: number; remote?: string };
@@ -41,8 +53,27 @@ export interface LoadedSpec {
 
 export const DEFAULT_MAX_SIZE = '10GB';
 export const DEFAULT_RETENTION_DAYS = 30;
-const TOP_KEYS = ['version', 'name', 'env', 'attestation', 'cache', 'events', 'steps'] as const;
-const STEP_KEYS = ['run', 'inputs', 'outputs', 'needs', 'env', 'cache', 'attestation', 'isolation'] as const;
+const TOP_KEYS = ['version', 'name', 'env', 'pass_env', 'global_inputs', 'env_mode', 'allow_outside_symlinks', 'attestation', 'cache', 'events', 'steps'] as const;
+const STEP_KEYS = ['run', 'inputs', 'outputs', 'needs', 'env', 'pass_env', 'allow_outside_symlinks', 'cache', 'attestation', 'isolation'] as const;
+/** The lockfiles that, when present, are global inputs of every step by default (with attest.yaml itself). */
+export const DEFAULT_GLOBAL_INPUTS = [
+  'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb', 'Cargo.lock', 'go.sum',
+  'poetry.lock', 'uv.lock', 'Pipfile.lock', 'Gemfile.lock', 'composer.lock',
+] as const;
+
+/** `env` values with valid `${...}`, and pass_env names neither malformed, repeated nor also in `env`. */
+function checkEnvFields(c: Checker, env: Record<string, string>, passEnv: string[], at: string): void {
+  for (const [name, value] of Object.entries(env)) {
+    const problem = envValueProblem(value);
+    if (problem) c.add(joinPath(joinPath(at, 'env'), name), problem);
+  }
+  passEnv.forEach((name, i) => {
+    const where = joinPath(joinPath(at, 'pass_env'), i);
+    if (!new RegExp(ENV_NAME_PATTERN).test(name)) c.add(where, `"${name}" is not a valid environment variable name`);
+    else if (Object.hasOwn(env, name)) c.add(where, `"${name}" is also set in env: a variable is either set (env) or passed through (pass_env)`);
+    else if (passEnv.indexOf(name) !== i) c.add(where, `"${name}" is listed twice`);
+  });
+}
 const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
 
 /** "10GB" → 10e9; decimal units (KB = 1000), binary with an i (KiB = 1024); a bare number is bytes. */
@@ -71,6 +102,9 @@ function readStep(c: Checker, name: string, value: unknown, requireReproducible:
     });
   }
   const env = step.env === undefined ? {} : c.env(step.env, field('env'));
+  const passEnv = step.pass_env === undefined ? [] : c.strings(step.pass_env, field('pass_env')) ?? [];
+  checkEnvFields(c, env, passEnv, at);
+  const outside = step.allow_outside_symlinks === undefined ? undefined : c.boolean(step.allow_outside_symlinks, field('allow_outside_symlinks'));
   const cache = step.cache === undefined ? true : c.boolean(step.cache, field('cache'));
   let reproducible = requireReproducible;
   if (step.attestation !== undefined) {
@@ -84,7 +118,10 @@ function readStep(c: Checker, name: string, value: unknown, requireReproducible:
   }
   // Returned even when some field is wrong (the problem is recorded and no spec comes out), so that the
   // checks across steps — needs, cycles, overlapping outputs — still see this step.
-  return { name, run: run ?? '', inputs, outputs, needs, env, cache: cache ?? true, reproducible, ...(isolation ? { isolation } : {}) };
+  return {
+    name, run: run ?? '', inputs, outputs, needs, env, passEnv, cache: cache ?? true, reproducible, ...(isolation ? { isolation } : {}),
+    ...(outside !== undefined ? { allowOutsideSymlinks: outside } : {}),
+  };
 }
 
 function readEvents(c: Checker, value: unknown): EventHandlerSpec[] {
@@ -182,6 +219,22 @@ export function validateSpec(value: unknown): { spec?: PipelineSpec; problems: S
   else version = '0.1';
   const name = top.name === undefined ? (c.add('name', 'is required: the pipeline name'), undefined) : c.string(top.name, 'name', { nonEmpty: true });
   const env = top.env === undefined ? {} : c.env(top.env, 'env');
+  const passEnv = top.pass_env === undefined ? [] : c.strings(top.pass_env, 'pass_env') ?? [];
+  checkEnvFields(c, env, passEnv, '');
+  let globalInputs: string[] | undefined;
+  if (top.global_inputs !== undefined) {
+    globalInputs = c.strings(top.global_inputs, 'global_inputs') ?? [];
+    globalInputs.forEach((item, i) => {
+      const problem = patternProblem(item);
+      if (problem) c.add(joinPath('global_inputs', i), `"${item}" ${problem}`);
+    });
+  }
+  let envMode: PipelineSpec['envMode'] = 'loose';
+  if (top.env_mode !== undefined) {
+    if (top.env_mode === 'strict' || top.env_mode === 'loose') envMode = top.env_mode;
+    else c.add('env_mode', `must be loose or strict, not ${describe(top.env_mode)}`);
+  }
+  const allowOutside = top.allow_outside_symlinks === undefined ? false : c.boolean(top.allow_outside_symlinks, 'allow_outside_symlinks') ?? false;
   const attestation = { signAllSteps: false, verifyDependencies: false, requireReproducible: false };
   if (top.attestation !== undefined) {
     const a = c.mapping(top.attestation, 'attestation', ['sign_all_steps', 'verify_dependencies', 'require_reproducible']);
@@ -197,13 +250,13 @@ export function validateSpec(value: unknown): { spec?: PipelineSpec; problems: S
     if (declared && Object.keys(declared).length === 0) c.add('steps', 'must declare at least one step');
     for (const [stepName, stepValue] of Object.entries(declared ?? {})) {
       const step = readStep(c, stepName, stepValue, attestation.requireReproducible);
-      if (step) steps.set(stepName, step);
+      if (step) steps.set(stepName, { ...step, allowOutsideSymlinks: step.allowOutsideSymlinks ?? allowOutside });
     }
     const { problems, edges } = checkNeeds(steps, new Set(Object.keys(declared ?? {})));
     c.problems.push(...problems, ...cycleProblems(steps, findCycles([...steps.keys()], edges)), ...outputOverlaps(steps));
   }
   if (c.problems.length > 0 || !version || name === undefined) return { problems: c.problems };
-  return { spec: { version, name, env, attestation, cache, events, steps }, problems: [] };
+  return { spec: { version, name, env, passEnv, ...(globalInputs ? { globalInputs } : {}), envMode, attestation, cache, events, steps }, problems: [] };
 }
 
 /** Parses and validates attest.yaml text; problems carry lines and columns. */
@@ -230,9 +283,14 @@ function parsedCacheFile(workspace: string): string {
   return path.join(workspace, '.evident', 'cache', 'attest-parsed.json');
 }
 
-function readParsedCache(workspace: string, hash: string): unknown {
+function readParsedCache(workspace: string, hash: string, sealer: Sealer | undefined): unknown {
+  if (!sealer) return undefined;
   try {
-    const cached = JSON.parse(fs.readFileSync(parsedCacheFile(workspace), 'utf8')) as { v?: number; hash?: string; value?: unknown };
+    // Sealed (seal.ts): the file says which commands run; anyone who can write .evident/cache/ could
+    // otherwise run theirs, with or without --no-cache. The hash of attest.yaml's bytes is inside the seal.
+    const body = sealer.open('parsed-spec', fs.readFileSync(parsedCacheFile(workspace), 'utf8'));
+    if (body === undefined) return undefined;
+    const cached = JSON.parse(body) as { v?: number; hash?: string; value?: unknown };
     return cached.v === PARSED_CACHE_VERSION && cached.hash === hash ? cached.value : undefined;
   } catch {
     return undefined;
@@ -248,11 +306,11 @@ function jsonExact(value: unknown): boolean {
   return Object.entries(value as Record<string, unknown>).every(([k, v]) => k !== '__proto__' && jsonExact(v));
 }
 
-function writeParsedCache(workspace: string, hash: string, value: unknown): void {
-  if (!fs.existsSync(path.dirname(parsedCacheFile(workspace))) || !jsonExact(value)) return;
+function writeParsedCache(workspace: string, hash: string, value: unknown, sealer: Sealer | undefined): void {
+  if (!sealer || !fs.existsSync(path.dirname(parsedCacheFile(workspace))) || !jsonExact(value)) return;
   const temp = `${parsedCacheFile(workspace)}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(temp, JSON.stringify({ v: PARSED_CACHE_VERSION, hash, value }));
+    fs.writeFileSync(temp, sealer.seal('parsed-spec', JSON.stringify({ v: PARSED_CACHE_VERSION, hash, value })));
     fs.renameSync(temp, parsedCacheFile(workspace));
   } catch {
     fs.rmSync(temp, { force: true });
@@ -271,12 +329,28 @@ export function loadSpec(file: string): LoadedSpec {
   }
   const hash = createHash('sha256').update(bytes).digest('hex');
   const workspace = path.dirname(absolute);
-  const cached = readParsedCache(workspace, hash);
+  // The seal key exists once a run has made the cache (run.ts openCache); a key that cannot be used
+  // (wrong mode) only means parsing the file.
+  let sealer: Sealer | undefined;
+  try {
+    sealer = Sealer.forWorkspace(workspace, { create: false });
+  } catch {
+    sealer = undefined;
+  }
+  const cached = readParsedCache(workspace, hash, sealer);
   const fromCache = cached === undefined ? undefined : validateSpec(cached).spec;
   const { spec, problems, value } = fromCache ? { spec: fromCache, problems: [], value: undefined } : parseSpec(bytes.toString('utf8'));
   if (!spec) {
     throw new EvidentError('INVALID_ARGUMENT', `${file} is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { details: problems });
   }
-  if (value !== undefined) writeParsedCache(workspace, hash, value);
+  if (value !== undefined) writeParsedCache(workspace, hash, value, sealer);
   return { spec, file: absolute, workspace, hash };
+}
+
+/**
+ * The global inputs of a run: `global_inputs` as written (each must exist), or by default the lockfiles
+ * of DEFAULT_GLOBAL_INPUTS that exist and attest.yaml itself (`attestFile`, relative to the workspace).
+ */
+export function globalInputPatterns(spec: PipelineSpec, attestFile: string): { patterns: string[]; optional: boolean } {
+  return spec.globalInputs ? { patterns: spec.globalInputs, optional: false } : { patterns: [...DEFAULT_GLOBAL_INPUTS, attestFile], optional: true };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Sealer } from './seal.js';
 
 // A memo of file digests keyed by what stat says (size, mtime, ctime, inode), kept in
 // `.evident/cache/inputs/stat-memo.json` (seed 003 §3.2: "inputs/ # Hashed input files"), so that a warm run
@@ -22,11 +23,21 @@ export class StatMemo {
   private touched = new Set<string>();
   private dirty = false;
 
-  constructor(private readonly file: string) {}
+  /** `sealer`: the memo says which digest a file has without reading it, so it is sealed (seal.ts). */
+  constructor(
+    private readonly file: string,
+    private readonly sealer: Sealer,
+  ) {}
 
   load(): this {
     try {
-      const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { v?: number; files?: Record<string, Entry> };
+      const body = this.sealer.open('stat-memo', fs.readFileSync(this.file, 'utf8'));
+      // Unsealed or mis-sealed: every file is hashed again, and the memo rewritten.
+      if (body === undefined) {
+        this.dirty = fs.existsSync(this.file);
+        return this;
+      }
+      const data = JSON.parse(body) as { v?: number; files?: Record<string, Entry> };
       if (data.v === VERSION && data.files && typeof data.files === 'object') {
         for (const [rel, e] of Object.entries(data.files)) if (Array.isArray(e) && e.length === 6 && typeof e[4] === 'string') this.entries.set(rel, e);
       }
@@ -61,7 +72,7 @@ export class StatMemo {
     const files: Record<string, Entry> = {};
     const keepAll = this.entries.size < KEEP_UNTOUCHED_BELOW;
     for (const [rel, e] of this.entries) if (keepAll || this.touched.has(rel)) files[rel] = e;
-    writeFileAtomic(this.file, JSON.stringify({ v: VERSION, files }));
+    writeFileAtomic(this.file, this.sealer.seal('stat-memo', JSON.stringify({ v: VERSION, files })));
     this.dirty = false;
   }
 }

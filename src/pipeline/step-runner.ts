@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { LocalCache } from './cache.js';
 import { cacheKey, type KeyComponents } from './cache-key.js';
 import { Processes, type Slots, type TaskResult } from './executor.js';
-import { expandPatterns } from './expand.js';
+import { compareBytes, expandPatterns } from './expand.js';
+import { linkDigest } from './verify-files.js';
 import { diffKeyComponents, missReason } from './explain.js';
 import type { StepOutcome } from './lines.js';
 import type { EntryManifest } from './manifest.js';
@@ -13,7 +14,7 @@ import type { RemoteTier } from './remote-tier.js';
 import type { PipelineSpec } from './spec.js';
 import { digestWithMemo, hashFile, isExecutable } from './stat-memo.js';
 import { readStepHistory, writeStepHistory } from './step-history.js';
-import { MissingInputError, keyComponents, logPath } from './step-inputs.js';
+import { MissingInputError, OutsideSymlinkError, allInputs, commandEnv, digestGlobalInputs, keyComponents, logPath, stepEnv } from './step-inputs.js';
 import type { CacheStatus, FileDigest, StepRecord, StepSpec } from './types.js';
 import { sortedEnv, type Deterministic } from './deterministic.js';
 import { differingOutputs, notReproducible, removeOutputs } from './reproducible.js';
@@ -50,6 +51,8 @@ export interface StepRunnerOptions {
   remote?: RemoteTier;
   /** Records what a replay of this run would have to see again (replay-record.ts). */
   recorder?: ReplayRecorder;
+  /** attest.yaml's name in the workspace (a default global input). */
+  attestFile: string;
 }
 
 type Done = { record: StepRecord; outcome: StepOutcome };
@@ -66,6 +69,8 @@ export class StepRunner {
   /** Set once a step missed because something changed: later hits then say what did not (seed §3.3). */
   private changed = false;
   private decisions: Promise<unknown> = Promise.resolve();
+  /** The run's global inputs, digested once (step-inputs.ts digestGlobalInputs). */
+  private global: Promise<FileDigest[]> | undefined;
 
   constructor(private readonly o: StepRunnerOptions) {}
 
@@ -90,9 +95,14 @@ export class StepRunner {
   private async decide(step: StepSpec): Promise<Decision> {
     let components: KeyComponents;
     try {
-      components = await keyComponents(this.o.workspace, this.o.spec.env, step, this.o.cache.memo, this.keys, this.o.recorder?.expansionProbe);
+      const probe = this.o.recorder?.expansionProbe;
+      this.global ??= digestGlobalInputs(this.o.workspace, this.o.spec, this.o.attestFile, this.o.cache.memo, probe);
+      const global = await this.global;
+      components = await keyComponents(step, {
+        workspace: this.o.workspace, spec: this.o.spec, memo: this.o.cache.memo, needKeys: this.keys, global, ...(this.o.isolation ? { isolation: this.o.isolation } : {}), ...(probe ? { probe } : {}),
+      });
     } catch (err) {
-      return { kind: 'failed', detail: err instanceof MissingInputError ? err.message : `cannot hash inputs: ${(err as Error).message}` };
+      return { kind: 'failed', detail: err instanceof MissingInputError || err instanceof OutsideSymlinkError ? err.message : `cannot hash inputs: ${(err as Error).message}` };
     }
     const key = cacheKey(components);
     const indexedKey = this.o.cache.lastKey(step.name);
@@ -125,7 +135,10 @@ export class StepRunner {
     const record = (exitCode: number, cache: CacheStatus, key: string, c: KeyComponents | undefined, outputs: FileDigest[]): StepRecord => {
       const finished = Date.now();
       const env = c && this.o.deterministic ? sortedEnv(c.env, this.o.deterministic.vars) : c?.env ?? {};
-      return { ...base, env, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c?.inputs ?? [], outputs };
+      return {
+        ...base, env, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c ? allInputs(c) : [], outputs,
+        isolation: (step.isolation ?? this.o.isolation) === 'sandbox' ? 'sandbox' : 'process',
+      };
     };
     if (slots.isStopped || this.o.isInterrupted()) return 'not-started';
     const decision = await this.serial(() => this.decide(step));
@@ -207,20 +220,22 @@ export class StepRunner {
     const durationSecs = (Date.now() - started) / 1000;
     let stored: EntryManifest | undefined;
     if (mode === 'miss') {
-      if (collected.links.length > 0) this.o.events.warning(`${name} not cached: ${collected.links.join(', ')} ${collected.links.length === 1 ? 'is a symbolic link' : 'are symbolic links'} (outputs must be regular files)`);
-      else {
-        stored = await this.o.cache.store({ key, step: name, durationSecs, files: collected.files, log: collected.log });
-        this.o.remote?.upload(stored, collected.files, collected.log);
-      }
+      stored = await this.o.cache.store({ key, step: name, durationSecs, files: collected.files, log: collected.log });
+      // The remote entry format has no links: an entry with one stays in the local cache.
+      if (collected.files.some((f) => f.link !== undefined)) {
+        if (this.o.remote) this.o.events.warning(`${name} not uploaded to the remote cache: its outputs include symbolic links (kept in the local cache)`);
+      } else this.o.remote?.upload(stored, collected.files, collected.log);
     }
     this.remember(name, key, components, durationSecs);
-    const done = { record: record(0, mode, key, components, collected.files.map(({ path: p, sha256, executable }) => ({ path: p, sha256, executable }))), outcome: { status: 'ok' as const, detail: missDetail } };
+    const done = { record: record(0, mode, key, components, collected.files.map(({ path: p, sha256, executable, link }) => ({ path: p, sha256, executable, ...(link !== undefined ? { link } : {}) }))), outcome: { status: 'ok' as const, detail: missDetail } };
     return finish(await this.succeed(name, key, done, stored));
   }
 
   /** The step's command, once; its output to its log (`w` new, `a` appended for the second run). */
   private async exec(step: StepSpec, components: KeyComponents, logAbs: string, flags: 'w' | 'a') {
-    const env = this.o.deterministic ? sortedEnv(process.env, components.env, this.o.deterministic.vars) : { ...process.env, ...components.env };
+    const declared = stepEnv(this.o.spec.env, step);
+    const full = commandEnv(this.o.spec, step, declared, process.env, this.o.deterministic?.vars);
+    const env = this.o.deterministic ? sortedEnv(full) : full;
     const sandboxed = (step.isolation ?? this.o.isolation) === 'sandbox';
     const prefix = sandboxed ? sandboxPrefix(this.o.workspace, step) : undefined;
     const fd = fs.openSync(logAbs, flags);
@@ -234,7 +249,7 @@ export class StepRunner {
   /** A restored step. */
   private async hit(name: string, key: string, manifest: EntryManifest, annotate: boolean, record: (cache: CacheStatus, outputs: FileDigest[]) => StepRecord, remoteDetail?: string): Promise<Done> {
     this.o.cache.touch(manifest);
-    const outputs = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, executable: f.executable }));
+    const outputs = manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, executable: f.executable, ...(f.link !== undefined ? { link: f.link } : {}) }));
     const detail = remoteDetail ?? (annotate ? `cache hit (${name} inputs unchanged)` : 'cache hit');
     return this.succeed(name, key, { record: record('hit', outputs), outcome: { status: 'ok', detail } }, manifest);
   }
@@ -257,15 +272,22 @@ export class StepRunner {
   private async collectOutputs(step: StepSpec, logAbs: string, fresh = false) {
     const expansion = expandPatterns(this.o.workspace, step.outputs.map(parsePattern), { mode: 'output' });
     if (expansion.missing.length > 0) return `declared output ${expansion.missing.map((m) => JSON.stringify(m)).join(', ')} was not produced`;
-    const files = [];
+    const files: (FileDigest & { abs: string; size: number })[] = [];
     for (const f of expansion.files) {
       // fresh: the reproducibility check rewrote the file, maybe within the memo's time granularity.
       const sha256 = fresh ? await hashFile(f.abs, f.stat.size) : await digestWithMemo(this.o.cache.memo, f.rel, f.abs, f.stat);
       files.push({ path: f.rel, abs: f.abs, sha256, size: f.stat.size, executable: isExecutable(f.stat) });
     }
+    // An output that is a symbolic link is recorded as one: its target, never what it points to.
+    for (const rel of expansion.links) {
+      const abs = path.join(this.o.workspace, rel);
+      const link = fs.readlinkSync(abs);
+      files.push({ path: rel, abs, sha256: linkDigest(link), size: 0, executable: false, link });
+    }
+    files.sort((a, b) => compareBytes(a.path, b.path));
     const logStat = fs.statSync(logAbs);
     const log = { abs: logAbs, size: logStat.size, sha256: await hashFile(logAbs, logStat.size) };
-    return { files, log, links: expansion.links };
+    return { files, log };
   }
 
   /** verify_dependencies: the outputs of the needed steps are still what those steps produced. */
@@ -273,6 +295,11 @@ export class StepRunner {
     for (const need of step.needs) {
       for (const f of this.records.get(need)?.outputs ?? []) {
         const abs = path.join(this.o.workspace, f.path);
+        if (f.link !== undefined) {
+          const now = fs.lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() ? fs.readlinkSync(abs) : undefined;
+          if (now !== f.link) return `output ${f.path} of ${need} ${now === undefined ? 'disappeared' : 'changed'} after ${need} made it (attestation.verify_dependencies)`;
+          continue;
+        }
         const st = fs.statSync(abs, { throwIfNoEntry: false });
         const sha = st?.isFile() ? await digestWithMemo(this.o.cache.memo, f.path, abs, st) : undefined;
         if (sha !== f.sha256) return `output ${f.path} of ${need} ${sha ? 'changed' : 'disappeared'} after ${need} made it (attestation.verify_dependencies)`;

@@ -7,9 +7,11 @@ import type { StatMemo } from './stat-memo.js';
 /** One file a step read or wrote, relative to the workspace root with `/` separators. */
 export interface FileDigest {
   path: string;
-  /** Lower-case hex SHA-256 of the content. */
+  /** Lower-case hex SHA-256 of the content; of `symlink:<target>` for a link (verify-files.ts linkDigest). */
   sha256: string;
   executable: boolean;
+  /** Set for an output that is a symbolic link: its target, recorded and restored as a link. */
+  link?: string;
 }
 
 export type CacheStatus = 'hit' | 'miss' | 'disabled';
@@ -22,8 +24,12 @@ export interface StepSpec {
   outputs: string[];
   needs: string[];
   env: Record<string, string>;
+  /** Process variables passed to this step, keyed by digest (env-expand.ts passEnvDigest). */
+  passEnv?: string[];
   cache: boolean;
   reproducible: boolean;
+  /** Input symbolic links may point outside the workspace (refused otherwise: docs/runner.md "Symbolic links"). */
+  allowOutsideSymlinks?: boolean;
   /** Seed 003 §7: `process` (default) or `sandbox` (bubblewrap: read-only file system but the outputs, no network). */
   isolation?: 'process' | 'sandbox';
 }
@@ -43,8 +49,10 @@ export interface StepRecord {
   cache: CacheStatus;
   /** The cache key (hex SHA-256), also for uncached steps. */
   key: string;
-  /** Every input file (directories and globs expanded), sorted by path. */
+  /** Every input file (directories and globs expanded, global inputs included), sorted by path. */
   inputs: FileDigest[];
+  /** `process` or `sandbox` (in the key when sandbox). */
+  isolation?: 'process' | 'sandbox';
   /** Every output file written (directories expanded), sorted by path; empty when the step failed. */
   outputs: FileDigest[];
 }
@@ -63,6 +71,8 @@ export interface RunRecord {
   /** Every declared step (for graph reachability), by name. */
   graph: Record<string, StepSpec>;
   ok: boolean;
+  /** Stopped by SIGINT/SIGTERM (the receipt says `cancelled`). */
+  cancelled?: boolean;
 }
 
 /**

@@ -31,11 +31,34 @@ export function sha256File(file: string): Promise<string> {
   });
 }
 
-/** The SHA-256 of workspace file `rel`, or why it was not read. */
-export async function digestWorkspaceFile(workspace: string, rel: string): Promise<WorkspaceFileCheck> {
+/** The digest an output that is a symbolic link is recorded by (docs/cache.md "Symbolic links"). */
+export function linkDigest(target: string): string {
+  return createHash('sha256').update(`symlink:${target}`).digest('hex');
+}
+
+/**
+ * The SHA-256 of workspace file `rel`, or why it was not read. With `links`, a symbolic link at `rel`
+ * itself (its directories being real and inside) is not followed: it stands for linkDigest(its target),
+ * as `evident run` records link outputs.
+ */
+export async function digestWorkspaceFile(workspace: string, rel: string, options: { links?: boolean } = {}): Promise<WorkspaceFileCheck> {
   const problem = relativePathProblem(rel);
   if (problem) return { status: 'unsafe', reason: `path ${JSON.stringify(rel)} ${problem}` };
   const root = fs.realpathSync(workspace);
+  if (options.links) {
+    const st = fs.lstatSync(path.join(root, rel), { throwIfNoEntry: false });
+    if (st?.isSymbolicLink()) {
+      const parent = path.dirname(path.join(root, rel));
+      let realParent: string;
+      try {
+        realParent = fs.realpathSync(parent);
+      } catch {
+        return { status: 'missing' };
+      }
+      if (realParent !== root && !realParent.startsWith(root + path.sep)) return { status: 'unsafe', reason: `path ${JSON.stringify(rel)} leads out of the workspace through a symlink` };
+      return { status: 'ok', sha256: linkDigest(fs.readlinkSync(path.join(root, rel))) };
+    }
+  }
   let real: string;
   try {
     real = fs.realpathSync(path.join(root, rel));

@@ -29,7 +29,7 @@ export type {
   ArtifactType, DirFingerprintOptions, DockerOptions, FingerprintOptions, ImageReference, OciOptions, RegistryCredentials,
 } from './fingerprint/index.js';
 export { VaultService, DEFAULT_MAX_EVIDENCE_BYTES } from './vault.js';
-export { CacheService, CACHE_KEY_PATTERN, MAX_CACHE_ENTRY_BYTES, MAX_ENTRIES_PER_KEY } from './cache.js';
+export { CacheService, CACHE_KEY_PATTERN, MAX_CACHE_ENTRY_BYTES, MAX_ENTRIES_PER_KEY, MAX_KEY_IDS_PER_QUERY } from './cache.js';
 export type { CacheEntryInput, StoredCacheEntry } from './cache.js';
 export type { VaultOptions, EvidenceItem, EvidencePart, EvidenceDownload } from './vault.js';
 export { EnvironmentService, ENVIRONMENT_TYPES, parseSnapshotExpr } from './records/index.js';

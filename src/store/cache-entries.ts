@@ -24,8 +24,8 @@ export interface CacheEntryRecord {
 export interface CacheEntryStore {
   /** Stores the entry unless one with the same key and producer exists; returns the stored row and whether it is new. */
   put(row: CacheEntryRecord): Promise<{ row: CacheEntryRecord; created: boolean }>;
-  /** The entries of one cache key, oldest first, at most `limit`. */
-  list(orgId: number, cacheKey: string, limit: number): Promise<CacheEntryRecord[]>;
+  /** The entries of one cache key, oldest first, at most `limit`; with `keyIds`, only those producers'. */
+  list(orgId: number, cacheKey: string, limit: number, keyIds?: readonly string[]): Promise<CacheEntryRecord[]>;
 }
 
 function fromRow(r: CacheTables['cache_entries']): CacheEntryRecord {
@@ -55,13 +55,16 @@ export class SqlCacheEntryStore implements CacheEntryStore {
     });
   }
 
-  async list(orgId: number, cacheKey: string, limit: number): Promise<CacheEntryRecord[]> {
-    const rows = await this.db
+  async list(orgId: number, cacheKey: string, limit: number, keyIds?: readonly string[]): Promise<CacheEntryRecord[]> {
+    if (keyIds && keyIds.length === 0) return [];
+    let query = this.db
       .withTables<CacheTables>()
       .selectFrom('cache_entries')
       .selectAll()
       .where('org_id', '=', orgId)
-      .where('cache_key', '=', cacheKey)
+      .where('cache_key', '=', cacheKey);
+    if (keyIds) query = query.where('key_id', 'in', [...keyIds]);
+    const rows = await query
       .orderBy('created_at')
       .orderBy('key_id')
       .limit(limit)
@@ -86,6 +89,20 @@ export function cacheEntriesMigration(engine: Engine): Migration {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('cache_entries_pk', ['org_id', 'cache_key', 'key_id'])
         .execute();
+    },
+  };
+}
+
+/**
+ * Migration 0015_cache_entries_per_signer: from now on the server stores only entries whose signature
+ * verifies against the key id they claim (services/cache.ts). Rows stored before may be forgeries that
+ * occupy a genuine producer's (cache key, key id) slot for good, and SQL cannot check an Ed25519
+ * signature: they are dropped. The cache is a speed-up, not a record; the cost is one rebuild per key.
+ */
+export function cacheEntriesPerSignerMigration(): Migration {
+  return {
+    async up(db) {
+      await db.deleteFrom('cache_entries' as never).execute();
     },
   };
 }

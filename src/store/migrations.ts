@@ -3,7 +3,7 @@ import type { Engine } from './schema.js';
 import { addAppendOnlyTriggers, addForwardOnlyTriggers } from './append-only.js';
 import { blobsMigration } from './blob-migration.js';
 import { policiesMigration } from './policies-sql.js';
-import { cacheEntriesMigration } from './cache-entries.js';
+import { cacheEntriesMigration, cacheEntriesPerSignerMigration } from './cache-entries.js';
 import { flowDeploymentsMigration } from './flow-deployments.js';
 import { createFlowTagEntries } from './flow-tag-entries.js';
 import { logKeyMigration } from './log-key-record.js';
@@ -307,7 +307,8 @@ export function migrationProvider(engine: Engine): MigrationProvider {
     async getMigrations() {
       return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine), '0008_flow_tags': flowTags(), '0009_policies': policiesMigration(engine), '0010_cache_entries': cacheEntriesMigration(engine),
         '0011_artifact_commit_time': artifactCommitTime(), '0013_deployment_starts': deploymentStarts(),
-        '0014_projection_guards': projectionGuards(engine), '0016_hostile_log_key': logKeyMigration(), '0018_flow_deployments': flowDeploymentsMigration() };
+        '0014_projection_guards': projectionGuards(engine), '0015_cache_entries_per_signer': cacheEntriesPerSignerMigration(),
+        '0016_hostile_log_key': logKeyMigration(), '0018_flow_deployments': flowDeploymentsMigration() };
     },
   };
 }

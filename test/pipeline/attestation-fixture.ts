@@ -41,7 +41,11 @@ export function fixtureGraph(steps: FixtureStep[]): Record<string, StepSpec> {
 }
 
 export async function runFixture(workspace: string, pipeline: string, steps: FixtureStep[], observers: RunObserver[]): Promise<RunRecord> {
-  const attestYaml = `version: "0.1"\nname: ${pipeline}\nsteps:\n${steps.map((s) => `  ${s.name}: { run: ${JSON.stringify(s.run)} }`).join('\n')}\n`;
+  // The whole declaration, so that `verify receipt` finds the receipt's steps in it (receipt-steps.ts).
+  const list = (key: string, v: string[] | undefined) => (v && v.length > 0 ? `, ${key}: ${JSON.stringify(v)}` : '');
+  const attestYaml = `version: "0.1"\nname: ${pipeline}\nsteps:\n${steps
+    .map((s) => `  ${s.name}: { run: ${JSON.stringify(s.run)}${list('needs', s.needs)}${list('inputs', s.inputs)}${list('outputs', s.outputs)} }`)
+    .join('\n')}\n`;
   fs.writeFileSync(path.join(workspace, 'attest.yaml'), attestYaml);
   const pipelineHash = createHash('sha256').update(attestYaml).digest('hex');
   const graph = fixtureGraph(steps);

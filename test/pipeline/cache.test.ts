@@ -7,6 +7,7 @@ import { tempDir } from '../helpers/engines.js';
 import { LocalCache } from '../../src/pipeline/index.js';
 import type { EntryManifest } from '../../src/pipeline/manifest.js';
 import { parsePattern } from '../../src/pipeline/patterns.js';
+import { Sealer } from '../../src/pipeline/seal.js';
 
 // The local content-addressed cache (issue #6 item 3; docs/cache.md), through whole runs.
 
@@ -104,11 +105,13 @@ describe('cache hits and misses', () => {
     expect(entries()).toBe(before);
   });
 
-  it('a step whose outputs hold a symbolic link runs but is not cached', async () => {
+  it('a step whose outputs hold a symbolic link is cached, the link restored as a link (issue 14 finding 6)', async () => {
     const dir = workspace('version: "0.1"\nname: p\nsteps:\n  link: { run: "mkdir -p out && echo x > out/a && ln -sf a out/b", outputs: [out/] }\n');
     const first = await run(dir);
-    expect(first.warnings).toEqual(['link not cached: out/b is a symbolic link (outputs must be regular files)']);
-    expect((await run(dir)).detail.link).toBe('cache miss (not in the cache)');
+    expect(first.warnings).toEqual([]);
+    fs.rmSync(path.join(dir, 'out/b'));
+    expect((await run(dir)).detail.link).toBe('cache hit');
+    expect(fs.readlinkSync(path.join(dir, 'out/b'))).toBe('a');
   });
 
   it('cache.enabled: false turns the cache off for every step', async () => {
@@ -151,20 +154,54 @@ describe('a cache that lies is never believed', () => {
     expect(read(dir, 'dist/app')).toBe(app);
   });
 
-  const hostile = async (edit: (manifest: { files: { path: string }[] }) => void) => {
-    const dir = workspace(PIPELINE, FILES);
+  // `sealed`: the attacker also holds the seal key (the second line of defence, checkManifest); else the
+  // edit is made as anyone who can write .evident/cache/ can make it.
+  const hostile = async (edit: (manifest: { files: { path: string; sha256: string; size: number }[] }) => void, sealed = true, dir = workspace(PIPELINE, FILES)) => {
     await run(dir);
+    const sealer = Sealer.forWorkspace(dir, { create: false })!;
     const entries = path.join(dir, '.evident/cache/metadata/entries');
     for (const name of fs.readdirSync(entries)) {
       const file = path.join(entries, name);
-      const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+      const manifest = JSON.parse(sealer.open('manifest', fs.readFileSync(file, 'utf8'))!);
       if (manifest.step !== 'build') continue;
       edit(manifest);
-      fs.writeFileSync(file, JSON.stringify(manifest));
+      fs.writeFileSync(file, sealed ? sealer.seal('manifest', JSON.stringify(manifest)) : JSON.stringify(manifest));
     }
     fs.rmSync(path.join(dir, 'dist'), { recursive: true });
     return { dir, result: await run(dir) };
   };
+
+  it('a consistent substitution (a new object under its true digest, the manifest pointing to it) is refused: manifests are sealed', async () => {
+    const dir = workspace(PIPELINE, FILES);
+    const evil = 'EVIL-build-output\n';
+    const { result } = await hostile((m) => {
+      const object = path.join(dir, '.evident/cache/outputs', sha(evil).slice(0, 2), sha(evil));
+      fs.mkdirSync(path.dirname(object), { recursive: true });
+      fs.writeFileSync(object, evil);
+      Object.assign(m.files[0]!, { sha256: sha(evil), size: Buffer.byteLength(evil) });
+    }, false, dir);
+    expect(result.detail.build).toBe('cache miss (cache entry discarded)');
+    expect(result.warnings.join('\n')).toMatch(/seal does not verify/);
+    expect(read(dir, 'dist/app')).toBe('int a;\nint b;\n');
+    expect(result.record.steps.find((s) => s.name === 'build')!.outputs[0]!.sha256).toBe(sha('int a;\nint b;\n'));
+  });
+
+  it('an edited stat memo cannot vouch for an output changed on disk: the restore hashes it and puts the cached bytes back', async () => {
+    const dir = workspace(PIPELINE, FILES);
+    await run(dir);
+    // Same size, new bytes; then the memo is edited to say the file still has the recorded digest.
+    fs.writeFileSync(path.join(dir, 'dist/app'), 'int e;\nint f;\n');
+    const memoFile = path.join(dir, '.evident/cache/inputs/stat-memo.json');
+    const text = fs.readFileSync(memoFile, 'utf8');
+    const mark = text.lastIndexOf('\nevident-seal:');
+    const memo = JSON.parse(mark < 0 ? text : text.slice(0, mark)) as { v: number; files: Record<string, unknown[]> };
+    const st = fs.statSync(path.join(dir, 'dist/app'));
+    memo.files['dist/app'] = [st.size, st.mtimeMs, st.ctimeMs, st.ino, sha('int a;\nint b;\n'), Date.now() + 10_000];
+    fs.writeFileSync(memoFile, JSON.stringify(memo));
+    const r = await run(dir);
+    expect(r.detail.build).toBe('cache hit');
+    expect(read(dir, 'dist/app')).toBe('int a;\nint b;\n');
+  });
 
   it('a manifest with a ../ path is rejected and nothing is written outside the workspace', async () => {
     const { dir, result } = await hostile((m) => (m.files[0]!.path = '../escaped'));

@@ -47,11 +47,14 @@ describe('explainStep', () => {
       'input src/b.c: removed',
       'input src/c.c: added',
       'input tool.sh: executable bit set',
+      // attest.yaml is a default global input of every step (docs/cache.md "The key").
+      expect.stringMatching(/^global input attest\.yaml: content changed \(sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)$/),
       expect.stringMatching(/^upstream gen: its key changed \([0-9a-f]{12} -> [0-9a-f]{12}\); see `evident cache explain gen`$/),
     ]);
     expect((await explain(dir, 'gen')).lines).toEqual([
       'env BUILD_ENV: changed from "production" to "staging"',
       expect.stringMatching(/^input gen\.cfg: content changed/),
+      expect.stringMatching(/^global input attest\.yaml: content changed/),
     ]);
   });
 

