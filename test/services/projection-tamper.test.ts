@@ -96,12 +96,12 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
   });
   afterAll(async () => cleanup());
 
-  it('the database refuses edits of every projection; flows and environments move forward only with the log', async () => {
-    for (const table of ['trails', 'artifacts', 'attestations', 'expectations', 'flow_tag_entries', 'policies', 'policy_attachments', 'allowances', 'snapshots', 'snapshot_artifacts']) {
+  it('the database refuses edits of every projection; flows, trails and environments move forward only with the log', async () => {
+    for (const table of ['artifacts', 'attestations', 'expectations', 'flow_tag_entries', 'policies', 'policy_attachments', 'allowances', 'snapshots', 'snapshot_artifacts']) {
       await expect(sql.raw(`UPDATE ${table} SET org_id = org_id`).execute(store.db), table).rejects.toThrow(/append-only/);
       await expect(sql.raw(`DELETE FROM ${table}`).execute(store.db), table).rejects.toThrow(/append-only/);
     }
-    for (const table of ['flows', 'environments']) {
+    for (const table of ['flows', 'trails', 'environments']) {
       await expect(sql.raw(`UPDATE ${table} SET description = 'x'`).execute(store.db), table).rejects.toThrow(/moves forward only/);
       await expect(sql.raw(`DELETE FROM ${table}`).execute(store.db), table).rejects.toThrow(/append-only|moves forward only/);
     }
@@ -156,13 +156,29 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
     if (table === 'snapshot_artifacts') {
       await sql.raw(edit).execute(store.db);
       await expect(fresh().asserts.snapshot(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
-      // DORA's deployments are these rows too.
+      // DORA's deployments are these rows too, and so is what a release plan promotes.
       await expect(fresh().dora.metrics(org, { environment: 'production' })).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
+      await expect(fresh().releasePlans.plan(org, 'production', 'staging')).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
     } else {
       await expectCaught(edit, table);
     }
     await sql.raw(undo).execute(store.db);
     expect((await assertProd(fresh(), true)).compliant).toBe(false);
+  });
+
+  it('a release plan refuses an artifact whose flow or commit was edited behind the server, naming the entry', async () => {
+    const honest = await fresh().releasePlans.plan(org, 'production', 'staging');
+    expect(honest.items.map((i) => [i.incoming_flow, i.incoming_fingerprint])).toEqual([['app', FP]]);
+    await dropTriggers(store);
+    for (const [edit, undo] of [
+      [`UPDATE artifacts SET commit_url = 'https://github.com/evil/app/commit/${'0'.repeat(40)}'`, `UPDATE artifacts SET commit_url = NULL`],
+      [`UPDATE artifacts SET git_commit = '${'1'.repeat(40)}'`, `UPDATE artifacts SET git_commit = NULL`],
+    ]) {
+      await sql.raw(edit!).execute(store.db);
+      await expect(fresh().releasePlans.plan(org, 'production', 'staging')).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'artifacts' } });
+      await sql.raw(undo!).execute(store.db);
+    }
+    expect(await fresh().releasePlans.plan(org, 'production', 'staging')).toEqual(honest);
   });
 
   it('an edit that would add a passing row (a forged attestation) fails naming the entry it points at', async () => {

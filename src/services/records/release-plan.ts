@@ -1,6 +1,8 @@
 import { EvidentError } from '../../core/index.js';
 import type { OrgRecord, Store } from '../../store/index.js';
-import type { EnvironmentService } from './environments.js';
+import type { EnvironmentService, SnapshotView } from './environments.js';
+import { projectionCheck } from './projection-check.js';
+import { checkEnvironment, checkSnapshot } from './snapshot-check.js';
 import { describeSnapshots } from './snapshot-artifacts.js';
 
 /** What the planner needs of a running artifact: the fields of `get snapshot --output json`. */
@@ -203,8 +205,28 @@ export class ReleasePlanService {
       const env = await this.environments.get(org, name);
       return this.environments.snapshot(org, env.name);
     }));
+    // The plan gates a promotion: what runs where and which flow and commit each artifact came from are
+    // checked against their log entries first (docs/log.md "Projections"), so an edited row fails loudly.
+    await Promise.all(views.map((v) => this.checkView(org, v, 0)));
+    const reports = await this.store.records.latestReports(org.id, views.flatMap((v) => v.artifacts.map((a) => a.fingerprint)));
+    await projectionCheck(this.store).rows(org, [...reports.values()].map(({ flow, artifact }) => ({
+      table: 'artifacts', entryIndex: artifact.entryIndex, types: ['artifact.reported'],
+      fields: { flow, fingerprint: artifact.fingerprint, git_commit: artifact.gitCommit, commit_url: artifact.commitUrl },
+    })));
     const [from, to] = await describeSnapshots(this.store, org, views);
     const end = (s: typeof from) => ({ environment: s!.environment, snapshot: s!.index, timestamp: s!.timestamp });
     return { from: end(from), to: end(to), ...planRelease(from!, to!, options) };
+  }
+
+  /** A snapshot's running set against its entry; a logical environment's, through each environment it includes. */
+  private async checkView(org: OrgRecord, view: SnapshotView, depth: number): Promise<void> {
+    const check = projectionCheck(this.store);
+    await checkEnvironment(check, org, view.environment);
+    if (view.snapshot) {
+      await checkSnapshot(check, this.store, org, view.environment, view.snapshot, view.artifacts);
+      return;
+    }
+    if (view.environment.type !== 'logical' || depth > 0) return;
+    for (const name of view.environment.included ?? []) await this.checkView(org, await this.environments.snapshot(org, name), depth + 1);
   }
 }
