@@ -5,6 +5,7 @@ import { evident, startServerProcess, type ServerProcess } from '../helpers/cli.
 import { tempDir } from '../helpers/engines.js';
 import { testSigner } from '../helpers/keys.js';
 import { signVsa } from '../../src/services/index.js';
+import { formatCheckpoint, openCheckpoint, parseSignerKey, parseVerifierKey, renamedSigner, signNote } from '../../src/ledger/index.js';
 
 const GOOD = '9af401c4350b21e3f1df17d6ad808da43d9646e75b6da902cc7c492bcfb9c625';
 const STRAY = '76c442c04283c4ca1af22d882750eb960cf53c0aa041bbdb2db9df2f2c1282be';
@@ -14,12 +15,13 @@ describe('create policy, attach-policy, assert and a verifiable VSA through the 
   let server: ServerProcess;
   let env: Record<string, string>;
   const dir = tempDir('evident-policy-');
+  const dataDir = tempDir();
   const file = (name: string, text: string) => {
     fs.writeFileSync(path.join(dir, name), text);
     return path.join(dir, name);
   };
   beforeAll(async () => {
-    server = await startServerProcess(['--data-dir', tempDir()]);
+    server = await startServerProcess(['--data-dir', dataDir]);
     env = { HOME: tempDir('evident-home-'), EVIDENT_HOST: server.url, EVIDENT_ORG: 'default', EVIDENT_API_TOKEN: server.token! };
     const state = file('state.json', JSON.stringify({ artifacts: [{ name: 'runner', fingerprint: GOOD, instances: 1 }, { name: 'stray', fingerprint: STRAY, instances: 1 }] }));
     for (const args of [
@@ -77,5 +79,31 @@ describe('create policy, attach-policy, assert and a verifiable VSA through the 
     const bare = file('bare.json', JSON.stringify({ payload: envelope.payload, payloadType: envelope.payloadType, signatures: envelope.signatures }));
     expect((await evident(['verify', 'vsa', bare, '--key', key], offline)).code).toBe(1);
     expect((await evident(['verify', 'vsa', file('junk.json', '[1]'), '--key', key], offline)).code).toBe(2);
+  });
+
+  it('verify vsa remembers the checkpoint it saw, and refuses a VSA whose checkpoint forks the one seen before', async () => {
+    const snap = await evident(['assert', 'snapshot', 'prod', '--vsa', path.join(dir, 'fork.vsa.json'), '--output', 'json'], env);
+    const key = JSON.parse(snap.stdout).signed_by as string;
+    const vsa = path.join(dir, 'fork.vsa.json');
+    const home = tempDir('evident-home-');
+    const offline = { HOME: home, EVIDENT_HOST: 'http://127.0.0.1:9', EVIDENT_ORG: 'default' };
+    const first = await evident(['verify', 'vsa', vsa, '--key', key], offline);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/\[OK\] First checkpoint seen for .*: remembered/);
+    const note = JSON.parse(fs.readFileSync(vsa, 'utf8')).evidentLog.checkpoint as string;
+    const origin = note.split('\n')[0]!;
+    const saved = fs.readdirSync(path.join(home, '.evident', 'checkpoints'));
+    expect(saved).toHaveLength(1);
+    // The operator (who holds the log key) signs another tree of the same size and shows it to this client.
+    const signer = renamedSigner(parseSignerKey(fs.readFileSync(path.join(dataDir, 'log-key'), 'utf8').trim()), origin);
+    const cp = openCheckpoint(note, [parseVerifierKey(signer.verifierKey)]);
+    const fork = signNote(formatCheckpoint({ origin, size: cp.size, root: new Uint8Array(32).fill(7) }), [signer]);
+    fs.writeFileSync(path.join(home, '.evident', 'checkpoints', saved[0]!), fork);
+    const refused = await evident(['verify', 'vsa', vsa, '--key', key], offline);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/fork/i);
+    expect(refused.stdout).toContain(fork.split('\n')[2]!);
+    // What contradicts the remembered checkpoint is never saved over it.
+    expect(fs.readFileSync(path.join(home, '.evident', 'checkpoints', saved[0]!), 'utf8')).toBe(fork);
   });
 });

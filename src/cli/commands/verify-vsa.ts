@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { parseVerifierKey, verifierFromPublicKey, type NoteVerifier } from '../../ledger/index.js';
-import { recheckVsa } from '../../services/index.js';
+import { recheckVsa, type VsaRecheck } from '../../services/index.js';
 import { action, type Ctx } from '../context.js';
 import { trustedLogKey } from '../verify/pinned-key.js';
+import { checkRememberedCheckpoint, printConflict, type CheckpointConflict } from '../verify/remembered.js';
+import { VerifierState } from '../verify/state.js';
 
 // `evident verify vsa FILE`: re-derives a VSA's verdict offline from what it carries (docs/log.md "VSA"):
 // the DSSE signature, the checkpoint note, each named entry's digest, leaf hash and inclusion proof, then the
@@ -31,7 +33,43 @@ function keyOf(text: string, file: unknown): NoteVerifier {
   return verifierFromPublicKey('evident', pub);
 }
 
-async function verifyVsa(opts: { key?: string }, ctx: Ctx, [file]: string[]): Promise<void> {
+/** Each org's checkpoints are signed by the log key under the org's origin as key name (docs/log.md). */
+function checkpointVerifier(verifier: NoteVerifier, origin: string): NoteVerifier {
+  if (verifier.name === origin) return verifier;
+  const raw = Buffer.from(verifier.verifierKey.split('+').slice(2).join('+'), 'base64');
+  return verifierFromPublicKey(origin, raw.subarray(1));
+}
+
+/**
+ * The VSA's checkpoint against the one this client remembers for its log (as every verifier command does,
+ * docs/log.md "Every verifier command remembers checkpoints"): an older one must be a prefix of what was
+ * seen, a newer one extends it. Consistency proofs come from the host when one is given for this log.
+ */
+async function remembered(ctx: Ctx, opts: { offline?: boolean }, verifier: NoteVerifier, note: string, report: VsaRecheck): Promise<CheckpointConflict | null> {
+  const origin = report.checkpoint!.origin;
+  const cpVerifier = checkpointVerifier(verifier, origin);
+  let source: ReturnType<Ctx['client']> | undefined;
+  if (ctx.globals.hostGiven && !opts.offline) {
+    const client = ctx.client();
+    // Proofs only from the host that serves this very log: another log's proofs would look like a fork.
+    const served = await client.logKey().then((k) => k.origin, (err: unknown) => {
+      // The VSA is checked offline; a host that cannot be reached only means no proof for a newer size.
+      if (err instanceof EvidentError && err.code === 'UNAVAILABLE') return null;
+      throw err;
+    });
+    if (served === origin) source = client;
+    else ctx.printer.info(`Note: ${served === null ? `${ctx.globals.host} cannot be reached` : `${ctx.globals.host} serves another log than ${origin}`}; checking against the last checkpoint seen offline.`);
+  }
+  const seen = await checkRememberedCheckpoint({ state: new VerifierState(ctx.globals.stateDir), origin, verifier: cpVerifier, note, source, served: false });
+  report.checks.push(seen.check);
+  if (!seen.check.ok) {
+    report.ok = false;
+    if (seen.conflict) return seen.conflict;
+  }
+  return null;
+}
+
+async function verifyVsa(opts: { key?: string; offline?: boolean }, ctx: Ctx, [file]: string[]): Promise<void> {
   let text: string;
   try {
     if (fs.statSync(file!).size > MAX_FILE) throw new EvidentError('INVALID_ARGUMENT', `${file} is larger than ${MAX_FILE} bytes`);
@@ -46,11 +84,15 @@ async function verifyVsa(opts: { key?: string }, ctx: Ctx, [file]: string[]): Pr
   } catch (err) {
     throw new EvidentError('INVALID_ARGUMENT', `${file} is not JSON: ${(err as Error).message}`);
   }
-  const verifier = keyOf(opts.key ?? (await trustedLogKey(ctx)).keyText, value);
+  const keyText = opts.key ?? (await trustedLogKey(ctx)).keyText;
+  const verifier = keyOf(keyText, value);
   const report = recheckVsa(value, verifier);
-  ctx.printer.result(report, () => {
+  const note = (value as { evidentLog?: { checkpoint?: string } }).evidentLog?.checkpoint;
+  const conflict = report.ok && report.checkpoint && note ? await remembered(ctx, opts, verifier, note, report) : null;
+  ctx.printer.result({ ...report, conflict }, () => {
     for (const c of report.checks) ctx.printer.text(`${c.ok ? '[OK]' : '[FAIL]'} ${c.message}`);
     for (const s of report.subjects) ctx.printer.text(`  ${s.compliant ? 'COMPLIANT' : 'NON-COMPLIANT'}  ${s.name}  ${s.fingerprint}`);
+    if (conflict) printConflict(ctx.printer, keyText, conflict);
   });
   if (!report.ok) {
     const first = report.checks.find((c) => !c.ok);
@@ -64,6 +106,7 @@ export function registerVerifyVsa(verify: Command): void {
     .description('Re-check a VSA written by assert --vsa offline: signature, checkpoint, entries and proofs, and its verdict recomputed')
     .argument('<FILE>', 'the VSA file (DSSE envelope with its evidentLog), e.g. app.vsa.json')
     .option('--key <key>', 'the log key: a verifier key name+hash+base64 (as verify log --key) or ed25519:<hex> (as assert --vsa prints); default: EVIDENT_VERIFIER_KEY, else the key pinned for this server and org')
+    .option('--offline', 'do not ask the host for a consistency proof between the VSA\'s checkpoint and the last one this client saw')
     .addHelpText(
       'after',
       `
@@ -73,6 +116,9 @@ Checks, one line each:
   [OK] N input entries carried             each named entry is carried, matches its digest and leaf hash,
                                            and its inclusion proof leads to the checkpoint's root
   [OK] Verdict recomputed ...              the policies re-run over the entries give the signed verdict
+  [OK] ... checkpoint seen before          the VSA's checkpoint is consistent with the last one this client
+                                           saw for that log (~/.evident/checkpoints; a proof from the host
+                                           when one is given), else both signed notes are printed
 Exit status: 0 verified, 1 a check failed (an input left out, a proof or signature that does not check,
 a verdict that differs), 2 not a VSA file. The format: docs/log.md "VSA".
 
