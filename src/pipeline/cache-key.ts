@@ -74,6 +74,18 @@ class Encoder {
 
 const sortedKeys = (o: Record<string, string>) => Object.keys(o).sort(compareBytes);
 
+/** A labelled file list (step inputs, global inputs): path, content digest and executable bit, by path. */
+function encodeFiles(e: Encoder, label: string, files: readonly FileDigest[]): void {
+  const sorted = [...files].sort((a, b) => compareBytes(a.path, b.path));
+  e.str(label);
+  e.u32(sorted.length);
+  for (const f of sorted) {
+    e.str(f.path);
+    e.str(f.sha256);
+    e.str(f.executable ? 'x' : '-');
+  }
+}
+
 function encode(c: KeyComponents): string {
   const e = new Encoder();
   e.str(KEY_DOMAIN);
@@ -86,14 +98,7 @@ function encode(c: KeyComponents): string {
     e.str(name);
     e.str(c.env[name]!);
   }
-  const inputs = [...c.inputs].sort((a, b) => compareBytes(a.path, b.path));
-  e.str('inputs');
-  e.u32(inputs.length);
-  for (const f of inputs) {
-    e.str(f.path);
-    e.str(f.sha256);
-    e.str(f.executable ? 'x' : '-');
-  }
+  encodeFiles(e, 'inputs', c.inputs);
   const needs = sortedKeys(c.needs);
   e.str('needs');
   e.u32(needs.length);
@@ -105,16 +110,7 @@ function encode(c: KeyComponents): string {
   e.str('outputs');
   e.u32(outputs.length);
   for (const o of outputs) e.str(o);
-  if (c.global && c.global.length > 0) {
-    const global = [...c.global].sort((a, b) => compareBytes(a.path, b.path));
-    e.str('global');
-    e.u32(global.length);
-    for (const f of global) {
-      e.str(f.path);
-      e.str(f.sha256);
-      e.str(f.executable ? 'x' : '-');
-    }
-  }
+  if (c.global && c.global.length > 0) encodeFiles(e, 'global', c.global);
   if (c.envMode === 'strict') {
     e.str('env_mode');
     e.str('strict');

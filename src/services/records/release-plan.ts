@@ -213,7 +213,7 @@ export class ReleasePlanService {
       table: 'artifacts', entryIndex: artifact.entryIndex, types: ['artifact.reported'],
       fields: { flow, fingerprint: artifact.fingerprint, git_commit: artifact.gitCommit, commit_url: artifact.commitUrl },
     })));
-    const [from, to] = await describeSnapshots(this.store, org, views);
+    const [from, to] = await describeSnapshots(this.store, org, views, reports);
     const end = (s: typeof from) => ({ environment: s!.environment, snapshot: s!.index, timestamp: s!.timestamp });
     return { from: end(from), to: end(to), ...planRelease(from!, to!, options) };
   }

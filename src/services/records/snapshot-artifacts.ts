@@ -26,8 +26,11 @@ export interface DescribedSnapshot {
  * snapshots at once: one bulk lookup over the union of their fingerprints (a few queries whatever the
  * count). Shared by `get snapshot`, `diff snapshots`, drift and release plans so they all say the same thing.
  */
-export async function describeSnapshots(store: Store, org: OrgRecord, views: readonly SnapshotView[]): Promise<DescribedSnapshot[]> {
-  const known = await store.records.latestReports(org.id, views.flatMap((v) => v.artifacts.map((a) => a.fingerprint)));
+export async function describeSnapshots(
+  store: Store, org: OrgRecord, views: readonly SnapshotView[], reports?: Awaited<ReturnType<Store['records']['latestReports']>>,
+): Promise<DescribedSnapshot[]> {
+  // `reports`: the latest reports already read (and checked against their entries) by the caller.
+  const known = reports ?? await store.records.latestReports(org.id, views.flatMap((v) => v.artifacts.map((a) => a.fingerprint)));
   return views.map((v) => ({
     environment: v.environment.name, index: v.snapshot?.index ?? null, timestamp: v.snapshot?.createdAt ?? null, entry_index: v.snapshot?.entryIndex ?? null,
     artifacts: v.artifacts.map((a) => {
