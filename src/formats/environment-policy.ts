@@ -186,6 +186,31 @@ export function parseEnvironmentPolicy(text: string, source = 'policy.yml'): Com
   };
 }
 
+/**
+ * A policy from its definition (what `parseEnvironmentPolicy` returned as `definition`, after a round trip
+ * through a worker thread: compiled expressions hold closures and cannot cross it). Only the expressions are
+ * compiled here, which is linear in their length; the YAML itself was read by the worker.
+ */
+export function compilePolicyDefinition(definition: PolicyDefinition, source = 'policy.yml'): CompiledPolicy {
+  const booleanRule = (rule: BooleanRule, path: string): CompiledBooleanRule => ({
+    required: rule.required,
+    exceptions: rule.exceptions.map((e, i) => {
+      const at = joinPath(joinPath(joinPath(path, 'exceptions'), i), 'if');
+      return { path: at, expression: compileExpression(e.if, { source, path: at }) };
+    }),
+  });
+  const { artifacts } = definition;
+  return {
+    definition,
+    provenance: booleanRule(artifacts.provenance, 'artifacts.provenance'),
+    trailCompliance: booleanRule(artifacts['trail-compliance'], 'artifacts.trail-compliance'),
+    attestations: artifacts.attestations.map((rule, i) => {
+      const path = joinPath('artifacts.attestations', i);
+      return { path, rule, condition: rule.if === undefined ? null : compileExpression(rule.if, { source, path: joinPath(path, 'if') }) };
+    }),
+  };
+}
+
 const expression = { type: 'string', minLength: 1, description: 'A policy expression, usually written ${{ ... }}; its syntax is checked by the parser.' } as const;
 const booleanRule = {
   type: 'object',

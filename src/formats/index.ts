@@ -38,7 +38,7 @@ export {
   ATTESTATION_TYPES, EMPTY_FLOW_TEMPLATE, FLOW_TEMPLATE_SCHEMA, FLOW_TEMPLATE_SCHEMA_ID, attestationTypeProblem, parseFlowTemplate,
 } from './flow-template.js';
 export type { FlowTemplate, TemplateArtifact, TemplateAttestation } from './flow-template.js';
-export { ENVIRONMENT_POLICY_SCHEMA, ENVIRONMENT_POLICY_SCHEMA_ID, KOSLI_POLICY_SCHEMA_URL, parseEnvironmentPolicy } from './environment-policy.js';
+export { ENVIRONMENT_POLICY_SCHEMA, ENVIRONMENT_POLICY_SCHEMA_ID, KOSLI_POLICY_SCHEMA_URL, compilePolicyDefinition, parseEnvironmentPolicy } from './environment-policy.js';
 export type { AttestationRule, BooleanRule, CompiledBooleanRule, CompiledPolicy, PolicyDefinition, PolicyException } from './environment-policy.js';
 export {
   artifactCompliant, evaluateArtifactTemplate, evaluatePolicy, evaluateTrail, latestByName, snapshotCompliant, worstState,

@@ -47,13 +47,13 @@ export interface ServiceBundle {
 export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions; parsing?: ParsePoolOptions } = {}): ServiceBundle {
   const log = new LogService(store, signer, options);
   const parser = new ParsePool(options.parsing);
-  const trails = new TrailService(store, log);
+  const trails = new TrailService(store, log, parser);
   const vault = new VaultService(store, { clock: options.clock, ...options.evidence });
   const attestations = new AttestationService(store, log, trails, vault);
   const environments = new EnvironmentService(store, log, options.clock);
-  const policies = new PolicyService(store, log, environments);
+  const policies = new PolicyService(store, log, environments, parser);
   const allowances = new AllowanceService(store, log, environments);
-  const compliance = new ComplianceService(store, policies);
+  const compliance = new ComplianceService(store, policies, parser);
   return {
     policies,
     allowances,
@@ -64,7 +64,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     auth: new AuthService(store, options.clock),
     log,
     tiles: new LogTiles(store, log),
-    flows: new FlowService(store, log),
+    flows: new FlowService(store, log, parser),
     trails,
     artifacts: new ArtifactService(store, log, trails),
     attestations,

@@ -1,13 +1,22 @@
 import { EvidentError } from '../core/index.js';
 
 type ErrorOptions = NonNullable<ConstructorParameters<typeof EvidentError>[2]>;
-import { parseJUnit, parseProvenanceDocument, parseSarif, type JUnitReport, type ProvenanceDocument, type SarifReport } from '../formats/index.js';
+import {
+  parseEnvironmentPolicy, parseFlowTemplate, parseJUnit, parseProvenanceDocument, parseSarif,
+  type FlowTemplate, type JUnitReport, type PolicyDefinition, type ProvenanceDocument, type SarifReport,
+} from '../formats/index.js';
 
-/** The parsers of untrusted report files, run in worker threads by ParsePool (or in this thread). */
+/**
+ * The parsers of untrusted files (reports, flow templates, environment policies), run in worker threads by
+ * ParsePool (or in this thread). Each answer is plain data that survives a structured clone: a policy comes
+ * back as its definition, whose expressions the caller compiles (compilePolicyDefinition).
+ */
 export interface ParseResults {
   junit: JUnitReport;
   sarif: SarifReport;
   provenance: ProvenanceDocument;
+  template: FlowTemplate;
+  policy: PolicyDefinition;
 }
 export type ParseKind = keyof ParseResults;
 
@@ -19,6 +28,8 @@ export function runParse(kind: ParseKind, bytes: Uint8Array, source: string): Pa
   if (kind === 'junit') return parseJUnit(text, source);
   if (kind === 'sarif') return parseSarif(text, source);
   if (kind === 'provenance') return parseProvenanceDocument(text);
+  if (kind === 'template') return parseFlowTemplate(text, source);
+  if (kind === 'policy') return parseEnvironmentPolicy(text, source).definition;
   throw new EvidentError('INVALID_ARGUMENT', `unknown report kind ${JSON.stringify(kind)}`);
 }
 

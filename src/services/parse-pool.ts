@@ -93,7 +93,7 @@ export class ParsePool {
       clearTimeout(slot.idle);
       slot.worker.ref();
       slot.timer = setTimeout(() => {
-        void this.stop(slot!, new EvidentError('VERIFICATION_FAILED', `report ${job.source} took longer than ${this.timeoutMs} ms to parse (the limit): nothing was recorded`));
+        void this.stop(slot!, new EvidentError('VERIFICATION_FAILED', `${job.source} took longer than ${this.timeoutMs} ms to parse (the limit): nothing was recorded`));
       }, this.timeoutMs);
       slot.worker.postMessage({ id: job.id, kind: job.kind, bytes: job.bytes, source: job.source }, [job.bytes.buffer as ArrayBuffer]);
     }

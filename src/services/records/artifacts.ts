@@ -7,6 +7,7 @@ import { projectionCheck } from './projection-check.js';
 import { complianceOfArtifact } from './trail-compliance.js';
 import type { TrailService } from './trails.js';
 import * as v from './validate.js';
+import { prepareTemplates } from './templates.js';
 
 export interface ReportArtifactInput {
   flow: string;
@@ -143,6 +144,7 @@ export class ArtifactService {
     ]);
     // The state shown is a decision too: every row it rests on is checked against its entry.
     await projectionCheck(this.store).rows(org, trailContentClaims(flow!.name, trail!, [artifact], attestations));
+    await prepareTemplates(this.trails.parser, [trail!.template]);
     const compliance = complianceOfArtifact(trail!, artifact, attestations);
     const life = await this.lifeInEnvironments(artifact);
     // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".

@@ -1,8 +1,9 @@
-import { EMPTY_FLOW_TEMPLATE, parseFlowTemplate, type FlowTemplate } from '../../formats/index.js';
 import type { FactSources, OrgRecord, Store } from '../../store/index.js';
 import { factsFromSources, type ArtifactFacts } from './compliance-sources.js';
 import { factSourceClaims } from './fact-claims.js';
 import { checkFlowTags, projectionCheck, type ProjectionCheck } from './projection-check.js';
+import { IN_THREAD_PARSER, prepareTemplates, templateOf } from './templates.js';
+import type { ParsePool } from '../parse-pool.js';
 
 // What the records say about each running fingerprint, as the policy evaluator wants it (PolicyArtifactInput),
 // cached per org and kept current incrementally from the log itself.
@@ -43,14 +44,13 @@ const MAX_FACTS = 200_000;
 
 export class ComplianceFacts {
   private readonly orgs = new Map<number, OrgCache>();
-  private readonly templates = new Map<string, FlowTemplate>();
   /** Counters for the benchmark and the tests: how many facts were loaded and decisions computed. */
   readonly stats = { factsLoaded: 0, entriesRead: 0 };
 
   /** Every row the facts are made of is checked against its log entry when read (projection-check.ts). */
   readonly check: ProjectionCheck;
 
-  constructor(private readonly store: Store) {
+  constructor(private readonly store: Store, private readonly parser: ParsePool = IN_THREAD_PARSER) {
     this.check = projectionCheck(store);
   }
 
@@ -143,7 +143,8 @@ export class ComplianceFacts {
   async asOf(org: OrgRecord, artifacts: readonly { name: string; fingerprint: string }[], asOf: number, sources?: FactSources): Promise<Map<string, ArtifactFacts>> {
     const from = sources ?? (await this.sources(org, artifacts.map((a) => a.fingerprint)));
     this.stats.factsLoaded += artifacts.length;
-    return new Map(factsFromSources(from, artifacts, (t) => this.template(t), asOf).map((f) => [f.fingerprint, f]));
+    await prepareTemplates(this.parser, from.trails.map((t) => t.template));
+    return new Map(factsFromSources(from, artifacts, templateOf, asOf).map((f) => [f.fingerprint, f]));
   }
 
   /** Facts of many fingerprints in a few queries: latest reports (into `flowId` only, if given), their flows, trails and the trails' contents. */
@@ -157,7 +158,8 @@ export class ComplianceFacts {
     const unreported = artifacts.map((a) => a.fingerprint).filter((fp) => !sources.reports.has(fp));
     const attested = unreported.length > 0 ? (await this.provenanceAttested(org, unreported)).fingerprints : undefined;
     this.stats.factsLoaded += artifacts.length;
-    return factsFromSources(sources, artifacts, (t) => this.template(t), undefined, attested);
+    await prepareTemplates(this.parser, sources.trails.map((t) => t.template));
+    return factsFromSources(sources, artifacts, templateOf, undefined, attested);
   }
 
   /**
@@ -175,21 +177,6 @@ export class ComplianceFacts {
   /** Every row of `sources` checked against its log entry, and the flows' tags against their entries' replay. */
   private async verify(org: OrgRecord, sources: FactSources): Promise<void> {
     await Promise.all([this.check.rows(org, factSourceClaims(sources)), checkFlowTags(this.check, this.store, org, sources.flows)]);
-  }
-
-  private template(text: string | null): FlowTemplate {
-    if (!text) return EMPTY_FLOW_TEMPLATE;
-    let t = this.templates.get(text);
-    if (!t) {
-      try {
-        t = parseFlowTemplate(text);
-      } catch {
-        t = EMPTY_FLOW_TEMPLATE; // stored templates were checked when stored; an unreadable one asks for nothing
-      }
-      if (this.templates.size > 1000) this.templates.clear();
-      this.templates.set(text, t);
-    }
-    return t;
   }
 }
 

@@ -5,6 +5,7 @@ import type { AllowanceRecord, FactSources, OrgRecord, PolicyRecord, Store } fro
 import { ComplianceFacts, type ArtifactFacts, type OrgCache } from './compliance-facts.js';
 import type { SnapshotView } from './environments.js';
 import type { PolicyService } from './policies.js';
+import type { ParsePool } from '../parse-pool.js';
 
 /** A rule evaluation as shown: formats' RuleEvaluation, whose reason may also be `evaluation_error` (below). */
 export type ShownRuleEvaluation = Omit<RuleEvaluation, 'reason'> & { reason: RuleEvaluation['reason'] | 'evaluation_error' };
@@ -106,8 +107,8 @@ export class ComplianceService {
   /** Decisions computed (not taken from the cache), for the benchmark and the tests. */
   evaluations = 0;
 
-  constructor(private readonly store: Store, private readonly policies: PolicyService) {
-    this.facts = new ComplianceFacts(store);
+  constructor(private readonly store: Store, private readonly policies: PolicyService, parser?: ParsePool) {
+    this.facts = new ComplianceFacts(store, parser);
   }
 
   async evaluate(

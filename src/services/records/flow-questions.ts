@@ -4,6 +4,8 @@ import type { Deployment, FlowRecord, OrgRecord, Page, Store, TrailRecord } from
 import { trailContentClaims } from './fact-claims.js';
 import { projectionCheck } from './projection-check.js';
 import { complianceOfTrail } from './trail-compliance.js';
+import { IN_THREAD_PARSER, prepareTemplates } from './templates.js';
+import type { ParsePool } from '../parse-pool.js';
 
 // Seed 000's first two questions, answered by `evident list flows`: "which of our 32 pipelines last deployed,
 // where and when?" (each flow's last deployment, sortable) and "which pipelines don't have Snyk scanning?"
@@ -35,7 +37,7 @@ export interface FlowSummary {
 const WORST_FIRST: Record<string, number> = { 'NON-COMPLIANT': 0, INCOMPLETE: 1, COMPLIANT: 2, none: 3 };
 
 /** Summaries of the given flows: four queries (latest trails, their contents, deployments) for any number. */
-export async function summarize(store: Store, org: OrgRecord, flows: readonly FlowRecord[]): Promise<{ summaries: FlowSummary[]; types: Map<number, Set<string>> }> {
+export async function summarize(store: Store, org: OrgRecord, flows: readonly FlowRecord[], parser: ParsePool = IN_THREAD_PARSER): Promise<{ summaries: FlowSummary[]; types: Map<number, Set<string>> }> {
   const ids = flows.map((f) => f.id);
   const [trails, deployments] = await Promise.all([store.records.latestTrails(ids), store.records.lastDeployments(org.id, ids)]);
   const contents = await store.records.contentsOfTrails([...trails.values()].map((t) => t.id));
@@ -45,6 +47,7 @@ export async function summarize(store: Store, org: OrgRecord, flows: readonly Fl
   // Each latest trail's compliance is shown: its rows are checked against their entries first (one batched read).
   await projectionCheck(store).rows(org, [...trails.values()].flatMap((t) =>
     trailContentClaims(flowName.get(t.flowId) ?? '', t, artifactsOf.get(t.id) ?? [], attestationsOf.get(t.id) ?? [])));
+  await prepareTemplates(parser, [...trails.values()].map((t) => t.template));
   const types = new Map<number, Set<string>>();
   const summaries = flows.map((flow) => {
     const trail = trails.get(flow.id) ?? null;
@@ -70,7 +73,7 @@ function groupBy<T>(items: readonly T[], key: (item: T) => number): Map<number, 
   return out;
 }
 
-export async function flowOverview(store: Store, org: OrgRecord, query: FlowOverviewQuery): Promise<Page<FlowSummary>> {
+export async function flowOverview(store: Store, org: OrgRecord, query: FlowOverviewQuery, parser: ParsePool = IN_THREAD_PARSER): Promise<Page<FlowSummary>> {
   const limit = query.limit ?? 100;
   const missing = query.missingAttestationType;
   if (missing !== undefined) {
@@ -80,7 +83,7 @@ export async function flowOverview(store: Store, org: OrgRecord, query: FlowOver
   if (query.sort === undefined && missing === undefined) {
     // The plain listing stays keyset-paginated by id: only this page's flows are summarized.
     const page = await store.records.flows(org.id, query.cursor ?? null, limit, query.includeArchived ?? false);
-    return { items: (await summarize(store, org, page.items)).summaries, nextCursor: page.nextCursor };
+    return { items: (await summarize(store, org, page.items, parser)).summaries, nextCursor: page.nextCursor };
   }
   // A sort or filter needs every flow's summary (an org has tens to thousands of flows: still a few queries).
   const flows: FlowRecord[] = [];
@@ -90,7 +93,7 @@ export async function flowOverview(store: Store, org: OrgRecord, query: FlowOver
     flows.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
-  const { summaries, types } = await summarize(store, org, flows);
+  const { summaries, types } = await summarize(store, org, flows, parser);
   const selected = missing === undefined ? summaries : summaries.filter((s) => !types.get(s.flow.id)!.has(missing));
   selected.sort(comparator(query.sort ?? 'name'));
   const offset = decodeOffset(query.cursor ?? null);

@@ -1,10 +1,11 @@
 import { EvidentError } from '../../core/index.js';
-import { parseFlowTemplate } from '../../formats/index.js';
 import type { FlowRecord, OrgRecord, Page, Store } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import { flowOverview, type FlowOverviewQuery, type FlowSummary } from './flow-questions.js';
 import { mergeTags, checkTagChange, type TagChange } from './flow-tags.js';
 import * as v from './validate.js';
+import { IN_THREAD_PARSER, checkTemplate } from './templates.js';
+import type { ParsePool } from '../parse-pool.js';
 
 export interface CreateFlowInput {
   name: string;
@@ -18,7 +19,7 @@ export type Outcome = 'created' | 'updated' | 'unchanged';
 
 /** Flows: the sticky name of a value stream (DESIGN.md §1). Each change is one log entry. */
 export class FlowService {
-  constructor(private readonly store: Store, private readonly log: LogService) {}
+  constructor(private readonly store: Store, private readonly log: LogService, private readonly parser: ParsePool = IN_THREAD_PARSER) {}
 
   async create(org: OrgRecord, input: CreateFlowInput): Promise<FlowRecord> {
     const p = new v.Problems();
@@ -26,7 +27,7 @@ export class FlowService {
     const description = p.check('description', () => v.text(input.description ?? ''));
     p.throwIfAny('flow');
     // Refused with the line and column of every problem (details: {path, message, line, column}); nothing stored.
-    const template = input.template ? (parseFlowTemplate(input.template), input.template) : null;
+    const template = input.template ? (await checkTemplate(this.parser, input.template), input.template) : null;
     const { value } = await this.log.append(
       org, 'flow.created', { flow: name!, description: description!, template: template ?? null },
       (records, e) => records.insertFlow({
@@ -55,7 +56,7 @@ export class FlowService {
     const p = new v.Problems();
     const description = input.description === undefined ? existing.description : p.check('description', () => v.text(input.description!));
     p.throwIfAny('flow');
-    const template = input.template ? (parseFlowTemplate(input.template), input.template) : existing.template;
+    const template = input.template ? (await checkTemplate(this.parser, input.template), input.template) : existing.template;
     if (description === existing.description && template === existing.template) return { flow: existing, outcome: 'unchanged' };
     if (existing.archivedAt) throw new EvidentError('CONFLICT', `flow ${existing.name} is archived: it cannot be updated`);
     const { value } = await this.log.append(
@@ -99,7 +100,7 @@ export class FlowService {
 
   /** `list flows` with each flow's last deployment and latest trail's compliance, sortable and filterable (flow-questions.ts). */
   overview(org: OrgRecord, query: FlowOverviewQuery): Promise<Page<FlowSummary>> {
-    return flowOverview(this.store, org, query);
+    return flowOverview(this.store, org, query, this.parser);
   }
 
   async archive(org: OrgRecord, name: string): Promise<FlowRecord> {

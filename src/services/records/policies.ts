@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import { EvidentError } from '../../core/index.js';
-import { parseEnvironmentPolicy, type CompiledPolicy } from '../../formats/index.js';
+import { compilePolicyDefinition, parseEnvironmentPolicy, type CompiledPolicy } from '../../formats/index.js';
 import type { AllowanceRecord, EnvironmentRecord, OrgRecord, PolicyAttachmentRecord, PolicyRecord, SnapshotRecord, Store } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import type { EnvironmentService } from './environments.js';
 import { allowanceClaim, attachmentClaim, policyClaim } from './fact-claims.js';
 import { projectionCheck } from './projection-check.js';
 import * as v from './validate.js';
+import { IN_THREAD_PARSER } from './templates.js';
+import type { ParsePool } from '../parse-pool.js';
+
+/** Compiled policy versions kept per process (oldest dropped first). */
+const COMPILED_MAX = 1000;
 
 export interface CreatePolicyInput {
   name: string;
@@ -61,7 +66,10 @@ const sortedSet = (set: Map<string, number>) => [...set].sort(([a], [b]) => (a <
 export class PolicyService {
   private readonly compiled = new Map<number, CompiledPolicy>();
 
-  constructor(private readonly store: Store, private readonly log: LogService, private readonly environments: EnvironmentService) {}
+  constructor(
+    private readonly store: Store, private readonly log: LogService, private readonly environments: EnvironmentService,
+    private readonly parser: ParsePool = IN_THREAD_PARSER,
+  ) {}
 
   /** A new version, unless the source is the same as the latest version's (then nothing is logged). */
   async create(org: OrgRecord, input: CreatePolicyInput): Promise<{ policy: PolicyRecord; created: boolean }> {
@@ -70,20 +78,21 @@ export class PolicyService {
     const description = p.check('description', () => v.text(input.description ?? ''));
     if (typeof input.source !== 'string') p.add('source', 'must be the text of the policy');
     p.throwIfAny('policy');
-    // Refused with line:column before anything is stored (details carry every problem).
-    const policy = parseEnvironmentPolicy(input.source, `${name!}.yml`);
+    // Refused with line:column before anything is stored (details carry every problem). Up to 256 KiB of YAML:
+    // read in a parser worker, so a large policy does not stop the server while it is read (F4).
+    const definition = await this.parser.parse('policy', new TextEncoder().encode(input.source), `${name!}.yml`);
     const digest = `sha256:${createHash('sha256').update(input.source, 'utf8').digest('hex')}`;
     const same = (x: PolicyRecord | undefined) => x !== undefined && x.digest === digest && x.description === description;
     const latest = await this.store.policies.policy(org.id, name!);
     if (same(latest)) return { policy: latest!, created: false };
     try {
       const { value } = await this.log.append(
-        org, 'policy.created', { policy: name!, description: description!, digest, definition: policy.definition, source: input.source },
+        org, 'policy.created', { policy: name!, description: description!, digest, definition, source: input.source },
         async (records, e) => {
           const now = await records.policies.latestPolicy(org.id, name!);
           if (same(now)) throw new Unchanged(now!);
           return records.policies.insertPolicy({
-            orgId: org.id, name: name!, description: description!, definition: policy.definition, source: input.source, digest, createdAt: e.time, entryIndex: e.index,
+            orgId: org.id, name: name!, description: description!, definition, source: input.source, digest, createdAt: e.time, entryIndex: e.index,
           });
         },
       );
@@ -101,6 +110,7 @@ export class PolicyService {
     if (!found) throw new EvidentError('NOT_FOUND', `policy ${ref} does not exist in organisation ${org.name}`);
     // Every use of a policy version judges by its source: checked against its log entry first.
     await projectionCheck(this.store).rows(org, [policyClaim(found)]);
+    await this.prepare(found);
     return found;
   }
 
@@ -113,12 +123,24 @@ export class PolicyService {
 
   /** The policy's expressions compiled once per version (versions are immutable). */
   compile(policy: PolicyRecord): CompiledPolicy {
-    let c = this.compiled.get(policy.id);
-    if (!c) {
-      c = parseEnvironmentPolicy(policy.source, `${policy.name}.yml`);
-      this.compiled.set(policy.id, c);
-    }
-    return c;
+    return this.compiled.get(policy.id) ?? this.remember(policy.id, parseEnvironmentPolicy(policy.source, `${policy.name}.yml`));
+  }
+
+  /**
+   * Compiles a version before `compile` is asked for it: its YAML read in a parser worker (from its source,
+   * checked against its log entry by `get`), only its expressions compiled here.
+   */
+  private async prepare(policy: PolicyRecord): Promise<void> {
+    if (this.compiled.has(policy.id)) return;
+    const source = `${policy.name}.yml`;
+    const definition = await this.parser.parse('policy', new TextEncoder().encode(policy.source), source);
+    this.remember(policy.id, compilePolicyDefinition(definition, source));
+  }
+
+  private remember(id: number, policy: CompiledPolicy): CompiledPolicy {
+    if (this.compiled.size >= COMPILED_MAX) this.compiled.delete(this.compiled.keys().next().value!);
+    this.compiled.set(id, policy);
+    return policy;
   }
 
   /** The policy versions attached to an environment at a snapshot (null: now). */

@@ -1,7 +1,8 @@
 import {
-  EMPTY_FLOW_TEMPLATE, evaluateArtifactTemplate, evaluateTrail, parseFlowTemplate,
-  type ArtifactCompliance, type FlowTemplate, type RecordedAttestation, type TrailCompliance,
+  evaluateArtifactTemplate, evaluateTrail,
+  type ArtifactCompliance, type RecordedAttestation, type TrailCompliance,
 } from '../../formats/index.js';
+import { templateOf } from './templates.js';
 import type { ArtifactRecord, AttestationRecord, TrailRecord } from '../../store/index.js';
 
 // Compliance of stored trails and artifacts against the template each trail began with (docs/templates.md):
@@ -10,28 +11,6 @@ import type { ArtifactRecord, AttestationRecord, TrailRecord } from '../../store
 /** As the evaluator sees an attestation. Its id is its log entry index: what `get attestation` and proofs name. */
 export function recordedAttestation(a: AttestationRecord): RecordedAttestation {
   return { id: String(a.entryIndex), name: a.name, type: a.type, compliant: a.compliant };
-}
-
-const parsed = new Map<string, FlowTemplate>();
-
-/**
- * The template a trail began with. Templates are checked when stored; one stored before they were (by an
- * earlier version that only asked for a YAML mapping) and that no longer parses counts as the empty template
- * rather than making every read of its trail fail.
- */
-export function templateOf(text: string | null): FlowTemplate {
-  if (!text) return EMPTY_FLOW_TEMPLATE;
-  let template = parsed.get(text);
-  if (!template) {
-    try {
-      template = parseFlowTemplate(text);
-    } catch {
-      template = EMPTY_FLOW_TEMPLATE;
-    }
-    if (parsed.size >= 1000) parsed.clear();
-    parsed.set(text, template);
-  }
-  return template;
 }
 
 /** The rule of `attestationsOfArtifact`: bound by fingerprint, or by the artifact's name (reported before it existed). */

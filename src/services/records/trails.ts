@@ -1,5 +1,5 @@
 import { EvidentError } from '../../core/index.js';
-import { parseFlowTemplate, type TrailCompliance } from '../../formats/index.js';
+import type { TrailCompliance } from '../../formats/index.js';
 import type { FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import { canonicalJson } from '../../formats/index.js';
@@ -8,6 +8,8 @@ import { trailContentClaims } from './fact-claims.js';
 import { projectionCheck } from './projection-check.js';
 import { complianceOfTrail } from './trail-compliance.js';
 import * as v from './validate.js';
+import { IN_THREAD_PARSER, checkTemplate, prepareTemplates } from './templates.js';
+import type { ParsePool } from '../parse-pool.js';
 
 export interface BeginTrailInput {
   flow: string;
@@ -27,7 +29,7 @@ const USER_DATA_MAX = 64 * 1024;
 export class TrailService {
   private readonly found = new Map<string, { flow: FlowRecord; trail: TrailRecord }>();
 
-  constructor(private readonly store: Store, private readonly log: LogService) {}
+  constructor(private readonly store: Store, private readonly log: LogService, readonly parser: ParsePool = IN_THREAD_PARSER) {}
 
   async begin(org: OrgRecord, input: BeginTrailInput): Promise<TrailRecord> {
     const p = new v.Problems();
@@ -40,7 +42,7 @@ export class TrailService {
     if (input.userData !== undefined && JSON.stringify(input.userData).length > USER_DATA_MAX) p.add('user_data', 'larger than 64 KiB');
     p.throwIfAny('trail');
     // An override is refused with the line and column of each problem, and nothing is stored.
-    if (input.template) parseFlowTemplate(input.template);
+    if (input.template) await checkTemplate(this.parser, input.template);
     const flow = await this.flow(org, input.flow);
     if (flow.archivedAt) throw new EvidentError('CONFLICT', `flow ${flow.name} is archived: no new trails`);
     // The trail keeps its own copy: changing the flow's template later does not change what this trail is judged by.
@@ -85,7 +87,7 @@ export class TrailService {
     };
     if (input.userData !== undefined && JSON.stringify(input.userData).length > USER_DATA_MAX) p.add('user_data', 'larger than 64 KiB');
     p.throwIfAny('trail');
-    if (input.template) parseFlowTemplate(input.template);
+    if (input.template) await checkTemplate(this.parser, input.template);
     const same = next.description === existing.description && next.gitCommit === existing.gitCommit && next.commitUrl === existing.commitUrl
       && next.originUrl === existing.originUrl && next.template === existing.template
       && canonicalJson(next.userData ?? null) === canonicalJson(existing.userData ?? null);
@@ -128,6 +130,7 @@ export class TrailService {
   async compliance(org: OrgRecord, flow: string, trail: TrailRecord): Promise<TrailCompliance> {
     const { artifacts, attestations } = await this.store.records.contentsOfTrails([trail.id]);
     await projectionCheck(this.store).rows(org, trailContentClaims(flow, trail, artifacts, attestations));
+    await prepareTemplates(this.parser, [trail.template]);
     return complianceOfTrail(trail, artifacts, attestations);
   }
 
