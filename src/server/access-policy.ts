@@ -21,7 +21,12 @@ export interface AccessPolicy {
 export class FailedAuthLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(readonly perMinute = 60, private readonly now: () => number = Date.now) {}
+  constructor(readonly perMinute = 60, private readonly now: () => number = Date.now, private readonly maxKeys = 10_000) {}
+
+  /** Windows kept (for tests). */
+  get size(): number {
+    return this.windows.size;
+  }
 
   /** Throws RATE_LIMITED when `key` has used up its failures in this window. */
   check(key: string, what = key): void {
@@ -36,11 +41,33 @@ export class FailedAuthLimiter {
     const now = this.now();
     const w = this.windows.get(address);
     if (!w || now - w.start >= 60_000) {
-      if (this.windows.size >= 10_000) this.windows.clear(); // bounded memory under a flood of addresses
+      // Re-inserted, so the map stays in order of window start: the oldest (or expired) windows come first.
+      this.windows.delete(address);
+      if (this.windows.size >= this.maxKeys) this.makeRoom(now);
       this.windows.set(address, { start: now, count: 1 });
     } else {
       w.count++;
     }
+  }
+
+  /**
+   * Bounded memory under a flood of keys, without forgetting who is limited: expired windows go first, then
+   * the oldest window still under the limit. Clearing everything at the cap (as before) let a client reset its
+   * own limit by failing with 10,000 other token prefixes.
+   */
+  private makeRoom(now: number): void {
+    for (const [key, w] of this.windows) {
+      if (now - w.start < 60_000) break;
+      this.windows.delete(key);
+    }
+    if (this.windows.size < this.maxKeys) return;
+    for (const [key, w] of this.windows) {
+      if (w.count <= this.perMinute) {
+        this.windows.delete(key);
+        return;
+      }
+    }
+    this.windows.delete(this.windows.keys().next().value!); // every window is limited: the oldest ends soonest
   }
 }
 

@@ -59,6 +59,23 @@ describe('access policy', () => {
     expect(() => limiter.check('a')).not.toThrow();
   });
 
+  it('keeps a limited key when a flood of other keys fills its memory, and stays bounded', () => {
+    let now = 0;
+    const limiter = new FailedAuthLimiter(3, () => now, 100);
+    for (let k = 0; k < 5; k++) limiter.fail('evd_attacker\u00001.2.3.4');
+    expect(() => limiter.check('evd_attacker\u00001.2.3.4')).toThrow(/too many failed authentications/);
+    for (let k = 0; k < 1000; k++) {
+      now += 1;
+      limiter.fail(`evd_other${k}\u00001.2.3.4`);
+      expect(limiter.size).toBeLessThanOrEqual(100);
+    }
+    expect(() => limiter.check('evd_attacker\u00001.2.3.4')).toThrow(/too many failed authentications/);
+    now += 60_000;
+    limiter.fail('evd_late\u00001.2.3.4');
+    expect(limiter.size).toBeLessThanOrEqual(100);
+    expect(() => limiter.check('evd_attacker\u00001.2.3.4')).not.toThrow();
+  });
+
   it('--insecure-local: loopback requests without a token act as admin of the default org; tokens still rule otherwise', async () => {
     t = await testApp({ insecureLocal: true });
     const who = await t.app.inject({ url: '/api/v1/orgs/acme/tokens', remoteAddress: '127.0.0.1' });
