@@ -62,7 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, blobs: options.blobStore });
   try {
-    const recorded = await recordLogKey(store, key.signer.verifierKey, new Date().toISOString(), options.replaceLogKey ?? false);
+    const { key: recorded, unchecked } = await recordLogKey(store, key.signer.verifierKey, new Date().toISOString(), options.replaceLogKey ?? false);
     if (recorded !== key.signer.verifierKey) {
       throw new EvidentError('CONFLICT',
         `this database's checkpoints are signed with log key ${keyIdOf(recorded)}, but this server's log key is ${keyIdOf(key.signer.verifierKey)}: ` +
@@ -85,6 +85,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       services, insecureLocal: options.insecureLocal, defaultOrg: options.defaultOrg, logger: { level: options.logLevel ?? 'info', stream: process.stderr },
       trustProxy: options.trustProxy, failedAuthPerMinute: options.failedAuthPerMinute, limits: options.limits,
     });
+    if (unchecked) {
+      app.log.warn({ keyId: keyIdOf(recorded) },
+        `recorded log key ${keyIdOf(recorded)} for a database that already holds log entries (made before log keys were recorded, or --replace-log-key): ` +
+        'nothing stored shows which key signed its earlier checkpoints; clients that remember a checkpoint signed by another key will refuse the new ones');
+    }
     await app.listen({ port: options.port, host: options.bind });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { generateSignerKey, parseSignerKey } from '../../src/ledger/index.js';
 import { startServer } from '../../src/server/index.js';
-import { tempDir } from '../helpers/engines.js';
+import { recordLogKey } from '../../src/store/index.js';
+import { engines, tempDir } from '../helpers/engines.js';
+import { openServices } from '../helpers/services.js';
 
 const keyId = (signerKey: string) => parseSignerKey(signerKey).verifierKey.split('+').slice(0, 2).join('+');
 
@@ -27,5 +29,24 @@ describe('the log key of a shared database', () => {
     const replaced = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logKey: b, logLevel: 'silent', replaceLogKey: true });
     await replaced.close();
     await expect(startServer({ port: 0, bind: '127.0.0.1', dataDir, logKey: a, logLevel: 'silent' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+});
+
+describe.each(engines())('recording the log key on $name', (engine) => {
+  it('says when it records a key for a database that already holds entries (nothing stored shows the old key)', async () => {
+    const { services, org, cleanup } = await openServices(engine);
+    try {
+      const a = parseSignerKey(generateSignerKey('evident.test').signerKey).verifierKey;
+      const b = parseSignerKey(generateSignerKey('evident.test').signerKey).verifierKey;
+      const at = new Date().toISOString();
+      expect(await recordLogKey(services.store as never, a, at)).toEqual({ key: a, unchecked: false });
+      await services.flows.create(org, { name: 'web' });
+      expect(await recordLogKey(services.store as never, b, at)).toEqual({ key: a, unchecked: false });
+      // As a database made before 0016 would be on its first start after the upgrade.
+      expect(await recordLogKey(services.store as never, b, at, true)).toEqual({ key: b, unchecked: true });
+      expect(await recordLogKey(services.store as never, b, at)).toEqual({ key: b, unchecked: false });
+    } finally {
+      await cleanup();
+    }
   });
 });
