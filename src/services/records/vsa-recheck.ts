@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { fromHex } from '../../core/index.js';
 import {
-  ENVIRONMENT_POLICY_SCHEMA_ID, EMPTY_FLOW_TEMPLATE, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, parseEnvironmentPolicy, parseFlowTemplate, parseStatement, verifyEnvelope,
-  type CompiledPolicy, type FlowTemplate,
+  ENVIRONMENT_POLICY_SCHEMA_ID, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, parseEnvironmentPolicy, parseStatement, verifyEnvelope,
+  type CompiledPolicy,
 } from '../../formats/index.js';
 import { leafHash, openCheckpoint, verifierFromPublicKey, verifyInclusion, type NoteVerifier } from '../../ledger/index.js';
 import { decidePolicy } from './compliance.js';
 import { factsFromSources } from './compliance-sources.js';
+import { templateOf } from './templates.js';
 import { sourcesFromEntries, type LoggedEntry } from './vsa-entries.js';
 import { BUILT_IN_POLICY_URI, VSA_PREDICATE_TYPE, parseEvidentUri, type VsaLog, type VsaPredicate } from './vsa.js';
 
@@ -153,7 +154,7 @@ function policiesOf(p: VsaPredicate, bodies: Map<number, Record<string, unknown>
     if (body.type !== 'policy.created') continue;
     if (typeof body.source !== 'string' || body.digest !== `sha256:${sha256(body.source)}`) fail(`policy entry ${index}: its source does not match its digest`);
     try {
-      out.push({ compiled: parseEnvironmentPolicy(body.source as string, `${String(body.policy)}.yml`), label: `${String(body.policy)} (entry ${index})` });
+      out.push({ compiled: compiledPolicy(String(body.digest), body.source as string, `${String(body.policy)}.yml`), label: `${String(body.policy)} (entry ${index})` });
     } catch (err) {
       fail(`policy entry ${index} does not parse: ${(err as Error).message}`);
     }
@@ -164,13 +165,21 @@ function policiesOf(p: VsaPredicate, bodies: Map<number, Record<string, unknown>
   return out;
 }
 
-function template(text: string | null): FlowTemplate {
-  if (!text) return EMPTY_FLOW_TEMPLATE;
-  try {
-    return parseFlowTemplate(text);
-  } catch {
-    return EMPTY_FLOW_TEMPLATE; // as the server: a stored template was checked when stored; an unreadable one asks for nothing
+// As the server reads them (templates.ts): a stored template was checked when stored, and an unreadable one
+// asks for nothing. Shared with the server's cache, so re-checking a VSA it just decided parses nothing again.
+const template = templateOf;
+
+/** Policies re-checked recently, by digest (verified against the source above): up to 256 KiB of YAML each. */
+const compiledPolicies = new Map<string, CompiledPolicy>();
+
+function compiledPolicy(digest: string, source: string, file: string): CompiledPolicy {
+  let compiled = compiledPolicies.get(digest);
+  if (!compiled) {
+    compiled = parseEnvironmentPolicy(source, file);
+    if (compiledPolicies.size >= 100) compiledPolicies.delete(compiledPolicies.keys().next().value!);
+    compiledPolicies.set(digest, compiled);
   }
+  return compiled;
 }
 
 /**
