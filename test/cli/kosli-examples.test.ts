@@ -25,7 +25,7 @@ function fakeProviders(): Promise<{ url: string; close(): void }> {
     const json = (status: number, body: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
     if (req.url === `/gh/repos/cyber-dojo/runner/commits/${SHA}/pulls`) return req.headers.authorization === 'Bearer ghp_test' ? json(200, fixture('pr/github-commit-pulls.json')) : json(401, '{}');
     if (req.url === `/gl/projects/cyber-dojo%2Frunner/repository/commits/${SHA}/merge_requests`) return json(200, fixture('pr/gitlab-commit-mrs.json'));
-    if (req.url === `/bb/2.0/repositories/cyber-dojo/runner/commit/${SHA}/pullrequests`) return req.headers.authorization === 'Bearer bbtoken' ? json(200, fixture('pr/bitbucket-commit-pullrequests.json')) : json(401, '{}');
+    if (req.url?.startsWith(`/bb/2.0/repositories/cyber-dojo/runner/commit/${SHA}/pullrequests?`)) return req.headers.authorization === 'Bearer bbtoken' ? json(200, fixture('pr/bitbucket-commit-pullrequests.json')) : json(401, '{}');
     if (req.method === 'POST' && req.url?.startsWith('/az/cyber-dojo-org/cyber-dojo/_apis/git/repositories/runner/pullrequestquery?api-version=')) {
       return req.headers.authorization === `Basic ${Buffer.from(':aztoken').toString('base64')}` ? json(200, fixture('pr/azure-pullrequestquery.json')) : json(401, '{}');
     }

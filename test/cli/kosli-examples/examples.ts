@@ -170,7 +170,7 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'cyber-dojo live-snyk-scans: .artifacts[].flows[].flow_name': { command: `kosli get snapshot server-env --output=json ${AUTH} | jq -e '[.artifacts[].flows[].flow_name] | index("kosli-examples") != null'`, convention: true },
 
   // not yet run before (report section 1 rows the replay did not have)
-  'attest snyk --upload-results=false': { command: `kosli attest snyk --name snyk-no-upload --flow $FLOW --trail $TRAIL --scan-results snyk.sarif --upload-results=false ${AUTH}`, differs: 'results not uploaded' },
+  'attest snyk --upload-results=false': { command: `kosli attest snyk --name snyk-no-upload --flow $FLOW --trail $TRAIL --scan-results snyk.sarif --upload-results=false ${AUTH}`, differs: 'the server judges the results it parses' },
   'create attestation-type --summary': { command: `kosli create attestation-type person-summary --schema schema.json --summary Age=.age --summary Name=.name ${AUTH}`, differs: 'no summaries' },
   'create attestation-type --summary-json': { command: `kosli create attestation-type person-summary-json --schema schema.json --summary-json '[{"label":"Age","jq":".age"}]' ${AUTH}`, differs: 'no summaries' },
   'attest pullrequest bitbucket': { stdout: /1 pull request\(s\) found/, command: `kosli attest pullrequest bitbucket --name bb-pr --bitbucket-access-token bbtoken --bitbucket-workspace cyber-dojo --repository runner --commit $SHA --flow $FLOW --trail $TRAIL ${AUTH}` },
@@ -186,7 +186,7 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'list environments --sort': { command: `kosli list environments --sort last_changed_at --sort-direction desc ${AUTH}`, differs: 'no change-time index' },
   'list trails --fingerprint (all flows)': { command: `kosli list trails --fingerprint $FP --output json ${AUTH} | jq -e '.data[0].name'` },
   'list trails --flow-tag': { command: `kosli list trails --flow-tag key1=value1 ${AUTH}`, differs: 'flow required' },
-  'list artifacts --repo': { command: `kosli list artifacts --repo YourOrg/YourProject -o json ${AUTH} | jq -e 'length > 0 and all(.[]; .commit_url | test("YourOrg/YourProject/commit/"))'` },
+  'list artifacts --repo': { command: `kosli list artifacts --repo YourOrg/YourProject -o json ${AUTH} | jq -e 'length > 0 and all(.[]; .commit_url | test("/YourOrg/YourProject/(-/)?commits?/"))'` },
   'log environment --repo': { command: `kosli log environment $ENV --repo YourOrg/YourProject ${AUTH}` },
   'log environment --repo --repo': { command: `kosli log environment $ENV --repo YourOrg/YourProject --repo YourOrg/Other ${AUTH}` },
   'log environment --start 5': { command: `kosli log environment $ENV --start 5 ${AUTH}` },
