@@ -258,6 +258,6 @@ export const EXAMPLES: Record<string, KosliExample> = {
     env: { BITBUCKET_BUILD_NUMBER: '5', BITBUCKET_COMMIT: '${SHA}', BITBUCKET_WORKSPACE: 'YourOrg', BITBUCKET_REPO_SLUG: 'YourProject' }, convention: true,
   },
   'list flows --output json is an array': { command: `kosli list flows --output json ${AUTH} | jq -e '[.[].name] | index("kosli-examples") != null'`, convention: true },
-  'the kosli binary against an Evident server (/api/v2, /ready)': { command: 'curl -sSf "$KOSLI_HOST/ready"', convention: true, differs: 'CLI-level compatibility only' },
+  'the kosli binary against an Evident server (/api/v2, /ready)': { command: 'node -e \'fetch(process.env.KOSLI_HOST + "/ready").then((r) => { if (!r.ok) { console.error(`error: GET /ready: ${r.status}`); process.exit(1); } })\'', convention: true, differs: 'CLI-level compatibility only' },
   'exit status 1 on every error': { command: `kosli get flow no-such-flow ${AUTH}; test $? -eq 1 && kosli list flows --no-such-flag ${AUTH}; test $? -eq 1`, convention: true, differs: 'richer exit codes' },
 };
