@@ -41,9 +41,9 @@ function bash(command: string, cwd: string, env: Record<string, string>): Promis
     let stderr = '';
     // An example that hangs fails alone, with what it printed so far.
     const timer = setTimeout(() => {
-      stderr += `\nerror: timed out after 30 s`;
+      stderr += `\nerror: timed out after 120 s`;
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
-    }, 30_000);
+    }, 120_000);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
@@ -140,7 +140,7 @@ describe("Kosli's documented examples, run as written against Evident", () => {
     await Promise.all(Array.from({ length: 4 }, async () => {
       for (let next = reads.shift(); next; next = reads.shift()) await run(next);
     }));
-  }, 600_000);
+  }, 900_000);
 
   for (const [name, example] of Object.entries(EXAMPLES)) {
     const title = `${example.convention ? 'convention' : 'example'}: ${name}${example.differs ? ` (differs: ${example.differs})` : ''}`;
