@@ -4,8 +4,9 @@ import path from 'node:path';
 import { EvidentError, yamlLib } from '../core/index.js';
 
 /** `json` prints Kosli's shapes where Kosli has the command (docs/kosli.md); `json-evident` Evident's own. */
-export type OutputFormat = 'table' | 'json' | 'json-evident';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'json-evident'];
+export type OutputFormat = 'table' | 'json' | 'json-evident' | 'markdown';
+/** `markdown` is Kosli's `get trail --output markdown` (a GitHub job summary); other commands refuse it. */
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'json-evident', 'markdown'];
 
 /** The global options every command shares (DESIGN.md §6). */
 export interface GlobalOptions {

@@ -12,7 +12,7 @@ export interface Ctx {
 
 export function makeContext(flags: GlobalFlags): Ctx {
   const globals = resolveGlobals(flags);
-  const printer = createPrinter(globals.output, process.stdout, process.stderr, globals.quiet);
+  const printer = createPrinter(globals.output === 'markdown' ? 'table' : globals.output, process.stdout, process.stderr, globals.quiet);
   return {
     globals,
     printer,
@@ -46,6 +46,10 @@ export function action<O>(handler: (options: O, ctx: Ctx, args: string[]) => Pro
   return async function (this: Command) {
     const options = this.optsWithGlobals() as O & GlobalFlags & { httpProxy?: string };
     const ctx = makeContext(options);
+    // Checked before anything is sent: a write must not happen and then fail on its output format.
+    if (ctx.globals.output === 'markdown' && !(this.name() === 'trail' && this.parent?.name() === 'get')) {
+      throw new EvidentError('INVALID_ARGUMENT', '--output markdown is offered by get trail only (Kosli: a GitHub job summary); use table, json or json-evident');
+    }
     if (options.httpProxy) throw new EvidentError('INVALID_ARGUMENT', '--http-proxy is not supported: set the proxy in the network (docs/kosli.md)');
     try {
       await handler(options, ctx, this.args);

@@ -12,7 +12,7 @@ export function baseProgram(): Command {
     .option('-H, --host <url>', 'Evident server URL (env EVIDENT_HOST or KOSLI_HOST; default http://127.0.0.1:8080)')
     .option('--org <name>', 'organisation (env EVIDENT_ORG or KOSLI_ORG; default "default")')
     .option('-a, --api-token <token>', 'API token (env EVIDENT_API_TOKEN or KOSLI_API_TOKEN); DRY_RUN turns on --dry-run')
-    .addOption(new Option('--output <format>', 'output format: json is Kosli\'s shapes, json-evident Evident\'s (env EVIDENT_OUTPUT)').choices(['table', 'json', 'json-evident']))
+    .addOption(new Option('--output <format>', 'output format: json is Kosli\'s shapes, json-evident Evident\'s, markdown for get trail (env EVIDENT_OUTPUT)').choices(['table', 'json', 'json-evident', 'markdown']))
     .option('-D, --dry-run', 'show what would be sent without changing anything; errors exit 0 (env EVIDENT_DRY_RUN or KOSLI_DRY_RUN=true)')
     .option('--debug', 'print requests and stack traces on stderr')
     .option('-q, --quiet', 'print no warnings')

@@ -222,7 +222,7 @@ export type PullRequest = Static<typeof PullRequest>;
 export const PullRequestCreate = Type.Object(
   {
     name: Type.String({ maxLength: 130 }),
-    provider: Type.Union([Type.Literal('github'), Type.Literal('gitlab')]),
+    provider: Type.Union([Type.Literal('github'), Type.Literal('gitlab'), Type.Literal('bitbucket'), Type.Literal('azure')]),
     repository: Type.String({ maxLength: 256 }),
     pull_requests: Type.Array(PullRequest, { maxItems: 100 }),
     ...AttestationCommon,

@@ -23,7 +23,19 @@ export function junitFiles(dir: string): string[] {
   return files;
 }
 
-async function common(opts: ReportOptions, ctx: Ctx, pathArg: string | undefined, reportFiles: string[]) {
+/**
+ * Kosli's `--upload-results=false` keeps the results file out of Kosli and sends the CLI's own verdict. Evident's
+ * server reaches the verdict itself, by parsing the uploaded results: without them there would be nothing it
+ * checked, so the flag is refused (before anything is sent) rather than recording a verdict nobody verified.
+ */
+export function refuseUnuploadedResults(opts: { uploadResults?: string }): void {
+  if (opts.uploadResults === undefined || /^(true|1|yes)$/i.test(opts.uploadResults)) return;
+  if (!/^(false|0|no)$/i.test(opts.uploadResults)) throw new EvidentError('INVALID_ARGUMENT', `--upload-results must be true or false, not ${JSON.stringify(opts.uploadResults)}`);
+  throw new EvidentError('INVALID_ARGUMENT', '--upload-results=false is not offered: the server judges compliance by parsing the results, so they must be uploaded (docs/kosli.md, "Differences that remain")');
+}
+
+async function common(opts: ReportOptions & { uploadResults?: string }, ctx: Ctx, pathArg: string | undefined, reportFiles: string[]) {
+  refuseUnuploadedResults(opts);
   const fingerprint = opts.fingerprint || pathArg ? await resolveFingerprint(opts, pathArg) : undefined;
   if (ctx.globals.dryRun) {
     ctx.printer.info(`dry run: would upload ${reportFiles.join(', ')} and report ${opts.name}`);
@@ -97,11 +109,13 @@ export function registerAttestReports(attest: Command): void {
     .action(action(attestProvenance));
   attestationFlags(attest.command('junit [path]').description('Report JUnit XML test results: the files are uploaded and parsed by the server; compliant iff no failures and no errors'))
     .option('--results-dir <dir>', 'directory of JUnit XML files', '.')
+    .option('--upload-results <bool>', 'Kosli: only true is offered (the server parses the results to judge them)')
     .addHelpText('after', '\nUnderstands Maven Surefire, pytest, jest-junit, vitest, go-junit-report and JUnit 5 reports.\nExample:\n  evident attest junit --results-dir target/surefire-reports --name runner.unit-test --fingerprint $FP --flow runner --trail $GIT_SHA')
     .action(action(attestJUnit));
   for (const type of ['snyk', 'sarif'] as const) {
     attestationFlags(attest.command(`${type} [path]`).description(`Report ${type === 'snyk' ? 'Snyk' : 'any scanner\'s'} SARIF 2.1.0 results: uploaded and parsed by the server; compliant per the threshold`))
       .requiredOption('--scan-results <file>', 'the SARIF file')
+      .option('--upload-results <bool>', 'Kosli: only true is offered (the server parses the results to judge them)')
       .option('--threshold-level <level>', 'non-compliant if any result is at or above: error | warning | note (default: error)')
       .option('--threshold-severity <severity>', 'non-compliant if any result is at or above: critical | high | medium | low')
       .addHelpText('after', `\nExample:\n  evident attest ${type} --scan-results ${type}.sarif --threshold-severity high --name runner.${type}-scan --fingerprint $FP --flow runner --trail $GIT_SHA`)

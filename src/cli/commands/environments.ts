@@ -6,11 +6,12 @@ import { action, intFlag, makeContext, type Ctx } from '../context.js';
 import type { GlobalFlags } from '../config.js';
 import { collectNames, parseBool } from '../flags.js';
 import { ago } from '../time-format.js';
+import { registerLogEnvironment } from './log-environment.js';
 import { registerSnapshotPaths } from './snapshot-paths.js';
 import { registerContainerReporters } from './snapshot-containers.js';
 import { registerAwsReporters } from './snapshot-aws.js';
 import { sendSnapshot } from './snapshot-report.js';
-import { kosliEnvironment, kosliEnvironmentLog, kosliSnapshot, kosliSnapshotList, shaped } from '../kosli-json.js';
+import { kosliEnvironment, kosliSnapshot, kosliSnapshotList, shaped } from '../kosli-json.js';
 import { pageFlags, pageOf, type PageFlags } from '../paging.js';
 
 export interface CreateEnvironmentOptions {
@@ -98,18 +99,6 @@ export async function listSnapshots(opts: PageFlags, ctx: Ctx, [env]: string[]):
     ctx.printer.table(['SNAPSHOT', 'AT', 'LOG ENTRY'], page.items.map((s) => [`${env}#${s.index}`, s.timestamp, s.entry_index]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
   });
-}
-
-export async function logEnvironment(opts: { pageLimit?: number; page?: number }, ctx: Ctx, [env]: string[]): Promise<void> {
-  const { items: all } = await ctx.client().environmentEvents(env!);
-  // Kosli pages the newest events first (15 a page by default when it is asked for a page).
-  const items = opts.pageLimit === undefined && opts.page === undefined ? all
-    : [...all].reverse().slice(((opts.page ?? 1) - 1) * (opts.pageLimit ?? 15), (opts.page ?? 1) * (opts.pageLimit ?? 15)).reverse();
-  ctx.printer.result(shaped(ctx, items, kosliEnvironmentLog), () =>
-    ctx.printer.table(['SNAPSHOT', 'AT', 'EVENT', 'ARTIFACT', 'FINGERPRINT'], items.map((e) => [
-      `#${e.snapshot}`, e.timestamp, e.type === 'scaled' ? `scaled ${e.previous_instances} -> ${e.instances}` : e.type, e.name, e.fingerprint.slice(0, 12),
-    ])),
-  );
 }
 
 /** The environment type each reporter reports as (for Kosli's --auto-environment). */
@@ -240,8 +229,5 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
       ctx.printer.result(x, () => ctx.printer.text(`Deployment #${x.number} to ${x.environment} environment recorded (log entry ${x.entry_index})`));
     }));
   const log = program.commands.find((c) => c.name() === 'log');
-  log?.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment (oldest first; Kosli\'s --output json: newest first)')
-    .option('--page-limit <n>', 'the newest N events (Kosli)', intFlag('--page-limit', 1))
-    .option('--page <n>', 'with --page-limit: which page of N, newest first (Kosli)', intFlag('--page', 1))
-    .action(action(logEnvironment));
+  if (log) registerLogEnvironment(log);
 }

@@ -3,6 +3,7 @@ import { action, intFlag, type Ctx } from '../context.js';
 import { formatTime } from '../time-format.js';
 import { kosliArtifactList, kosliSearch, shaped } from '../kosli-json.js';
 import { pageFlags, pageOf, type PageFlags } from '../paging.js';
+import { collectRepo, repoMatcher } from '../repo-filter.js';
 
 /**
  * `evident search SHA-OR-FINGERPRINT`: where a commit or an artifact went, across every flow — seed 000's "is
@@ -23,8 +24,23 @@ export async function search(_opts: object, ctx: Ctx, [q]: string[]): Promise<vo
   });
 }
 
-export async function listArtifacts(opts: PageFlags & { flow?: string }, ctx: Ctx): Promise<void> {
-  const page = await pageOf(opts, (q) => ctx.client().listArtifacts({ ...q, flow: opts.flow }));
+/** With Kosli's --repo: every page is read and filtered (by the repository each commit URL names), then paged. */
+async function artifactsOfRepo(opts: PageFlags & { flow?: string; repo?: string[] }, ctx: Ctx) {
+  const matches = repoMatcher(opts.repo)!;
+  const all = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ctx.client().listArtifacts({ flow: opts.flow, limit: 1000, cursor });
+    all.push(...page.items.filter((a) => matches(a.commit_url)));
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  const size = opts.pageLimit ?? opts.limit;
+  const start = ((opts.page ?? 1) - 1) * size;
+  return { items: all.slice(start, start + size), next_cursor: null };
+}
+
+export async function listArtifacts(opts: PageFlags & { flow?: string; repo?: string[] }, ctx: Ctx): Promise<void> {
+  const page = opts.repo ? await artifactsOfRepo(opts, ctx) : await pageOf(opts, (q) => ctx.client().listArtifacts({ ...q, flow: opts.flow }));
   ctx.printer.result(shaped(ctx, page, (p) => kosliArtifactList(p.items)), () => {
     ctx.printer.table(['FLOW', 'TRAIL', 'ARTIFACT', 'FINGERPRINT', 'COMMIT', 'CREATED'],
       page.items.map((a) => [a.flow, a.trail, a.display_name, a.fingerprint, a.git_commit?.slice(0, 7), a.created_at]));
@@ -42,6 +58,7 @@ export function registerSearch(program: Command, list: Command): void {
     .command('artifacts')
     .description('List artifacts, oldest first')
     .option('--flow <name>', 'only this flow')
+    .option('--repo <owner/repo>', 'only artifacts built from this repository (named by their commit URL), repeatable (Kosli)', collectRepo)
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
     .option('--cursor <cursor>', 'the next page');
   pageFlags(list.commands.at(-1)!).action(action(listArtifacts));

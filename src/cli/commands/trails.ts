@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { recordSchemas } from '../../client/index.js';
+import { EvidentError } from '../../core/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { commitDefaults, readJsonFile } from '../flags.js';
 import { readTemplateFile } from './flows.js';
@@ -35,6 +36,10 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
 
 export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[]): Promise<void> {
   const t = await ctx.client().getTrail(opts.flow, name!);
+  if (ctx.globals.output === 'markdown') {
+    const { trailMarkdown } = await import('./trail-markdown.js');
+    return ctx.printer.text(trailMarkdown(t));
+  }
   ctx.printer.result(t, () => {
     ctx.printer.table(['FIELD', 'VALUE'], [
       ['Name', t.name], ['Flow', t.flow], ['Description', t.description], ['Git commit', t.git_commit ?? '-'], ['Commit URL', t.commit_url ?? '-'],
@@ -71,8 +76,29 @@ export function complianceRows(c: recordSchemas.TrailCompliance): string[][] {
   return out;
 }
 
-export async function listTrails(opts: PageFlags & { flow: string }, ctx: Ctx): Promise<void> {
-  const page = await pageOf(opts, (q) => ctx.client().listTrails(opts.flow, q));
+/**
+ * Kosli's `list trails --fingerprint FP`: the trails the artifact was reported in, across flows (or in --flow),
+ * found by `search`; one page, newest first.
+ */
+async function trailsOfArtifact(opts: PageFlags & { flow?: string; fingerprint: string }, ctx: Ctx): Promise<recordSchemas.TrailPage> {
+  const { items } = await ctx.client().search(opts.fingerprint);
+  const places = new Map<string, { flow: string; trail: string }>();
+  for (const a of items) if (a.fingerprint === opts.fingerprint && (!opts.flow || a.flow === opts.flow)) places.set(`${a.flow}\u0000${a.trail}`, a);
+  const trails: recordSchemas.Trail[] = [];
+  for (const p of places.values()) {
+    const { artifacts: _a, attestations: _b, compliance: _c, ...trail } = await ctx.client().getTrail(p.flow, p.trail);
+    trails.push(trail);
+  }
+  trails.sort((a, b) => b.entry_index - a.entry_index);
+  const size = opts.pageLimit ?? opts.limit;
+  const start = ((opts.page ?? 1) - 1) * size;
+  return { items: trails.slice(start, start + size), next_cursor: null };
+}
+
+export async function listTrails(opts: PageFlags & { flow?: string; fingerprint?: string }, ctx: Ctx): Promise<void> {
+  if (!opts.flow && !opts.fingerprint) throw new EvidentError('INVALID_ARGUMENT', 'give --flow F (its trails) or --fingerprint FP (the trails of an artifact, across flows)');
+  const page = opts.fingerprint ? await trailsOfArtifact({ ...opts, fingerprint: opts.fingerprint }, ctx)
+    : await pageOf(opts, (q) => ctx.client().listTrails(opts.flow!, q));
   ctx.printer.result(shaped(ctx, page, (p) => kosliTrailList(p, opts.page ?? 1, opts.pageLimit ?? opts.limit)), () => {
     ctx.printer.table(['NAME', 'COMMIT', 'CREATED'], page.items.map((t) => [t.name, t.git_commit?.slice(0, 7), t.created_at]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
@@ -92,11 +118,14 @@ export function registerTrailCommands(begin: Command, get: Command, list: Comman
     .option('--template-file <file>', "override the flow's template for this trail")
     .addHelpText('after', '\nExample:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA')
     .action(action(beginTrail));
-  get.command('trail <name>').description('Show a trail with its artifacts and attestations').requiredOption('--flow <name>', 'the flow').action(action(getTrail));
+  get.command('trail <name>').description('Show a trail with its artifacts and attestations (--output markdown: a GitHub job summary, as Kosli)').requiredOption('--flow <name>', 'the flow')
+    .addHelpText('after', '\nExample:\n  evident get trail $GIT_SHA --flow runner --output markdown >> "$GITHUB_STEP_SUMMARY"')
+    .action(action(getTrail));
   list
     .command('trails')
-    .description('List the trails of a flow, oldest first')
-    .requiredOption('--flow <name>', 'the flow')
+    .description('List the trails of a flow, oldest first; or of an artifact (--fingerprint), across flows')
+    .option('--flow <name>', 'the flow')
+    .option('--fingerprint <sha256>', 'the trails this artifact was reported in, in every flow (or in --flow), newest first (Kosli)')
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
     .option('--cursor <cursor>', 'the next page');
   pageFlags(list.commands.at(-1)!).action(action(listTrails));

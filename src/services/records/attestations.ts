@@ -81,12 +81,12 @@ export class AttestationService {
   }
 
   /**
-   * Pull/merge requests that contain the commit, as found by the reporter in GitHub or GitLab:
+   * Pull/merge requests that contain the commit, as found by the reporter in GitHub, GitLab, Bitbucket or Azure DevOps:
    * compliant iff there is at least one (Kosli's rule).
    */
   async pullRequest(org: OrgRecord, input: PullRequestInput): Promise<AttestationRecord> {
     const p = new v.Problems();
-    if (input.provider !== 'github' && input.provider !== 'gitlab') p.add('provider', 'must be github or gitlab');
+    if (!['github', 'gitlab', 'bitbucket', 'azure'].includes(input.provider)) p.add('provider', 'must be github, gitlab, bitbucket or azure');
     const repository = p.check('repository', () => v.text(input.repository, 256));
     if (!Array.isArray(input.pullRequests) || input.pullRequests.length > 100) p.add('pull_requests', 'must be a list of at most 100');
     const prs = (input.pullRequests ?? []).map((pr, i) => ({

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { EvidentError } from '../../core/index.js';
+import type { environmentSchemas } from '../../client/index.js';
+import { action, intFlag, type Ctx } from '../context.js';
+import { kosliEnvironmentLog, shaped } from '../kosli-json.js';
+import { collectRepo, repoMatcher } from '../repo-filter.js';
+
+type EnvEvent = environmentSchemas.EnvironmentEvents['items'][number];
+
+export interface LogEnvironmentOptions {
+  pageLimit?: number;
+  page?: number;
+  start?: string;
+  end?: string;
+  startTs?: string;
+  endTs?: string;
+  repo?: string[];
+}
+
+/** One end of a range: a snapshot number, or a moment (milliseconds since the epoch). */
+export type Bound = { snapshot: number } | { time: number };
+
+const UNITS: Record<string, number> = { s: 1e3, second: 1e3, m: 60e3, min: 60e3, minute: 60e3, h: 3600e3, hour: 3600e3, d: 86400e3, day: 86400e3, w: 604800e3, week: 604800e3 };
+
+/**
+ * Kosli's `log environment --start/--end`: a snapshot number (`5`), `~N` (N behind the latest), `NOW` (the latest),
+ * a time ago (`1hour`, `30minutes`, `2d`, `1w`) or an ISO-8601 time. `latest` is the environment's latest snapshot.
+ */
+export function parseBound(flag: string, value: string, latest: number, now = Date.now()): Bound {
+  const v = value.trim();
+  if (/^now$/i.test(v)) return { snapshot: latest };
+  if (/^\d{1,9}$/.test(v)) return { snapshot: Number(v) };
+  const behind = /^~(\d{1,9})$/.exec(v);
+  if (behind) return { snapshot: latest - Number(behind[1]) };
+  const ago = /^(\d{1,6})\s*([a-z]+?)s?(\.ago)?$/i.exec(v);
+  if (ago && UNITS[ago[2]!.toLowerCase()] !== undefined) return { time: now - Number(ago[1]) * UNITS[ago[2]!.toLowerCase()]! };
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v))) return { time: Date.parse(v) };
+  throw new EvidentError('INVALID_ARGUMENT', `${flag} ${JSON.stringify(value)}: give a snapshot number (5), ~N, NOW, a time ago (1hour, 2days, 30minutes) or an ISO-8601 time`);
+}
+
+/** `--start-ts/--end-ts`: Unix seconds, as Kosli prints its times. */
+export function parseUnixSeconds(flag: string, value: string): Bound {
+  if (!/^\d{1,12}(\.\d+)?$/.test(value.trim())) throw new EvidentError('INVALID_ARGUMENT', `${flag} ${JSON.stringify(value)}: give Unix seconds (e.g. 1735689600)`);
+  return { time: Number(value) * 1000 };
+}
+
+const after = (e: EnvEvent, b: Bound) => ('snapshot' in b ? e.snapshot >= b.snapshot : Date.parse(e.timestamp) >= b.time);
+const before = (e: EnvEvent, b: Bound) => ('snapshot' in b ? e.snapshot <= b.snapshot : Date.parse(e.timestamp) <= b.time);
+
+/** The events between the bounds, both included; the bounds' flags are exclusive in pairs (`--start` or `--start-ts`). */
+export function inRange(events: EnvEvent[], opts: LogEnvironmentOptions, now = Date.now()): EnvEvent[] {
+  if (opts.start !== undefined && opts.startTs !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --start or --start-ts, not both');
+  if (opts.end !== undefined && opts.endTs !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --end or --end-ts, not both');
+  const latest = events.reduce((m, e) => Math.max(m, e.snapshot), 0);
+  const start = opts.start !== undefined ? parseBound('--start', opts.start, latest, now) : opts.startTs !== undefined ? parseUnixSeconds('--start-ts', opts.startTs) : undefined;
+  const end = opts.end !== undefined ? parseBound('--end', opts.end, latest, now) : opts.endTs !== undefined ? parseUnixSeconds('--end-ts', opts.endTs) : undefined;
+  return events.filter((e) => (!start || after(e, start)) && (!end || before(e, end)));
+}
+
+/** Kosli's --repo: the events of artifacts whose commit URL names the repository (looked up once per fingerprint). */
+async function ofRepo(ctx: Ctx, events: EnvEvent[], repos: string[] | undefined): Promise<EnvEvent[]> {
+  const matches = repoMatcher(repos);
+  if (!matches) return events;
+  const keep = new Map<string, boolean>();
+  for (const fp of new Set(events.map((e) => e.fingerprint))) {
+    const { items } = await ctx.client().search(fp);
+    keep.set(fp, items.some((a) => a.fingerprint === fp && matches(a.commit_url)));
+  }
+  return events.filter((e) => keep.get(e.fingerprint));
+}
+
+export async function logEnvironment(opts: LogEnvironmentOptions, ctx: Ctx, [env]: string[]): Promise<void> {
+  const { items: all } = await ctx.client().environmentEvents(env!);
+  const ranged = await ofRepo(ctx, inRange(all, opts), opts.repo);
+  // Kosli pages the newest events first (15 a page by default when it is asked for a page).
+  const items = opts.pageLimit === undefined && opts.page === undefined ? ranged
+    : [...ranged].reverse().slice(((opts.page ?? 1) - 1) * (opts.pageLimit ?? 15), (opts.page ?? 1) * (opts.pageLimit ?? 15)).reverse();
+  ctx.printer.result(shaped(ctx, items, kosliEnvironmentLog), () =>
+    ctx.printer.table(['SNAPSHOT', 'AT', 'EVENT', 'ARTIFACT', 'FINGERPRINT'], items.map((e) => [
+      `#${e.snapshot}`, e.timestamp, e.type === 'scaled' ? `scaled ${e.previous_instances} -> ${e.instances}` : e.type, e.name, e.fingerprint.slice(0, 12),
+    ])),
+  );
+}
+
+export function registerLogEnvironment(log: Command): void {
+  log.command('environment <env>').description('What started, exited or scaled in each snapshot of an environment (oldest first; Kosli\'s --output json: newest first)')
+    .option('--page-limit <n>', 'the newest N events (Kosli)', intFlag('--page-limit', 1))
+    .option('--page <n>', 'with --page-limit: which page of N, newest first (Kosli)', intFlag('--page', 1))
+    .option('--start <from>', 'events from: a snapshot number, ~N, NOW, a time ago (1hour, 2days) or an ISO-8601 time (Kosli)')
+    .option('--end <to>', 'events up to (included): same forms as --start (Kosli)')
+    .option('--start-ts <unix>', 'events from this Unix time, in seconds (Kosli)')
+    .option('--end-ts <unix>', 'events up to this Unix time, in seconds (Kosli)')
+    .option('--repo <owner/repo>', 'only events of artifacts built from this repository (named by their commit URL), repeatable (Kosli)', collectRepo)
+    .addHelpText('after', '\nExample:\n  evident log environment aws-prod --start 1hour --end NOW')
+    .action(action(logEnvironment));
+}
