@@ -43,7 +43,7 @@ const JOB_BUNDLES = 8;
 
 export async function streamCheckLog(source: TileSource, cp: Checkpoint, options: StreamOptions): Promise<StreamCheck> {
   const tree = new StreamedTree(source, options.org, cp.size);
-  const hashers = new Hashers(options.threads ?? 2);
+  const hashers = new Hashers(options.threads ?? (Number(process.env.EVIDENT_HASH_THREADS ?? 2)));
   try {
     const problem = await tree.build(hashers, options);
     if (problem) return { ok: false, firstBad: problem.index, firstBadRange: [problem.index, problem.index], message: problem.message };
