@@ -31,7 +31,7 @@ export class Hashers {
     const script = threads > 0 ? workerScript() : undefined;
     if (!script) return;
     for (let i = 0; i < threads; i++) {
-      const slot: Slot = { worker: new Worker(script, { execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } }), busy: new Map() };
+      const slot: Slot = { worker: new Worker(script, { execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), busy: new Map() };
       slot.worker.on('message', (msg: { id: number; ok: boolean; result?: HashResult; message?: string }) => {
         const pending = slot.busy.get(msg.id);
         slot.busy.delete(msg.id);
