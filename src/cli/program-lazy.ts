@@ -11,7 +11,13 @@ type Group = (program: Command, verbs: () => Verbs) => Promise<void>;
 const groups: Record<string, Group> = {
   server: async (p) => (await import('./commands/server.js')).registerServer(p),
   admin: async (p) => (await import('./commands/admin-create-token.js')).registerAdmin(p),
-  log: async (p) => (await import('./commands/log.js')).registerLog(p),
+  // environments.ts adds `log environment` to the log command.
+  log: async (p, verbs) => {
+    const [log, environments] = await Promise.all([import('./commands/log.js'), import('./commands/environments.js')]);
+    log.registerLog(p);
+    const { create, get, list, archive } = verbs();
+    environments.registerEnvironmentCommands(p, create, get, list, archive);
+  },
   verify: async (p) => {
     const [v, prove, run, vsa] = await Promise.all([
       import('./commands/verify-log.js'), import('./commands/prove-artifact.js'), import('./commands/verify-run.js'), import('./commands/verify-vsa.js'),
@@ -45,6 +51,9 @@ const groups: Record<string, Group> = {
   metrics: async (p) => (await import('./commands/metrics.js')).registerMetricsCommands(p),
 };
 groups.export = groups.verify!;
+
+/** The command words that load only their own modules. */
+export const LAZY_WORDS: readonly string[] = Object.keys(groups);
 
 /** The program for `word` with only its own commands, or undefined when the word needs the whole program. */
 export async function programForWord(word: string | undefined, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Command | undefined> {
