@@ -41,12 +41,22 @@ const replayExternal = {
   },
 };
 
+// Packages bundled into our chunks rather than loaded from node_modules: TypeBox is ~700 ES modules that Node
+// would open, read and link one by one (a good part of every networked command's start-up, docs/performance.md
+// "CLI start-up"). It is pure ESM JavaScript with no files of its own (commander, CommonJS, stays external).
+const BUNDLED = /^typebox(\/|$)/;
+const externalPackages = {
+  name: 'external-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED.test(args.path) ? undefined : { path: args.path, external: true }));
+  },
+};
+
 const common = {
   bundle: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
   // One flat directory: modules that find files relative to import.meta.url (package.json, dist/web)
   // see the same depth from every chunk.
   outdir: outDir,
@@ -64,9 +74,11 @@ fs.rmSync(outDir, { recursive: true, force: true });
 // The server's report parser threads (src/services/parse-pool.ts) load `./parse-worker.js` beside the
 // chunk that starts them: a third bundle, on its own, so a worker does not load the CLI.
 const [main, replay] = await Promise.all([
-  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [replayExternal] }),
-  esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources] }),
-  esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources] }),
+  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [replayExternal, externalPackages] }),
+  esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources, externalPackages] }),
+  esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources, externalPackages] }),
+  // `verify log --full`'s hashing threads (src/cli/verify/log-hashers.ts): the same, for log-hash-worker.js.
+  esbuild.build({ ...common, entryPoints: { 'log-hash-worker': path.join(srcDir, 'cli/verify/log-hash-worker.ts') }, plugins: [pureSources, externalPackages] }),
 ]);
 
 const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js'));

@@ -28,3 +28,24 @@ export function baseProgram(): Command {
     .exitOverride()
     .addHelpText('after', '\nPrecedence: flag > environment variable > config file (~/.evident.yml keys: host, org, api_token, output, debug).\nEvery flag FLAG-NAME can also be set by EVIDENT_FLAG_NAME or, as in Kosli, KOSLI_FLAG_NAME (EVIDENT_ wins).\nExit status: 0 ok, 1 failed (not compliant, verification failed, not found), 2 usage, 3 server or network, 4 auth.');
 }
+
+/** Kosli's verb-noun command groups (evident create flow, evident get artifact, evident list trails...). */
+export interface Verbs {
+  create: Command;
+  get: Command;
+  list: Command;
+  begin: Command;
+  archive: Command;
+  tag: Command;
+}
+
+export function addVerbs(program: Command): Verbs {
+  return {
+    create: program.command('create').description('Create a flow or an attestation type'),
+    get: program.command('get').description('Show one flow, trail, artifact or attestation'),
+    list: program.command('list').description('List flows, trails or artifacts'),
+    begin: program.command('begin').description('Begin a trail'),
+    archive: program.command('archive').description('Archive a flow'),
+    tag: program.command('tag').description('Tag a flow'),
+  };
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { baseProgram } from './program-base.js';
+import { addVerbs, baseProgram } from './program-base.js';
 import { commandConfig } from './config.js';
 import { applyFlagTable } from './flag-table.js';
 import { registerServer } from './commands/server.js';
@@ -47,13 +47,9 @@ export function buildProgram(argv: readonly string[] = process.argv, env: NodeJS
   registerPipelineExport(program);
   registerAudit(program);
   // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
-  const create = program.command('create').description('Create a flow or an attestation type');
-  const get = program.command('get').description('Show one flow, trail, artifact or attestation');
-  const list = program.command('list').description('List flows, trails or artifacts');
-  const begin = program.command('begin').description('Begin a trail');
-  const archive = program.command('archive').description('Archive a flow');
+  const { create, get, list, begin, archive, tag } = addVerbs(program);
   registerFlowCommands(create, get, list, archive);
-  registerTagFlow(program.command('tag').description('Tag a flow'));
+  registerTagFlow(tag);
   registerTrailCommands(begin, get, list);
   registerGetArtifact(get);
   registerGetAttestation(get);

@@ -28,7 +28,7 @@ async function programFor(argv: string[]): Promise<Command> {
     registerRun(program);
     return program;
   }
-  return (await import('./program.js')).buildProgram();
+  return (await (await import('./program-lazy.js')).programForWord(commandWord(argv), argv, process.env)) ?? (await import('./program.js')).buildProgram();
 }
 
 /** Runs the CLI; the only place that turns errors into exit codes. */

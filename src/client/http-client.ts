@@ -51,6 +51,12 @@ export class EvidentClient extends PoliciesApi {
     return this.json(LogEntryPage, 'GET', this.orgPath('/log/entries'), { start, end });
   }
 
+  /** A C2SP tlog-tiles hash tile or entry bundle: `rest` is the path after `tile/`. Untrusted bytes. */
+  async logTile(rest: string): Promise<Uint8Array> {
+    const res = await this.request('GET', this.orgPath(`/log/tile/${rest}`));
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   inclusionProof(q: { index?: number; leafHash?: string; treeSize?: number }) {
     return this.json(InclusionProof, 'GET', this.orgPath('/log/proof/inclusion'), { index: q.index, leaf_hash: q.leafHash, tree_size: q.treeSize });
   }

@@ -2,6 +2,7 @@ import type { Static, TSchema } from 'typebox';
 import { Check, Errors } from 'typebox/value';
 import { EvidentError, type ErrorCode } from '../core/index.js';
 import { ErrorBody } from './schemas.js';
+import { send, type HttpAnswer } from './http-send.js';
 
 export interface ClientOptions {
   /** Base URL of the Evident server, e.g. http://127.0.0.1:8080 */
@@ -45,7 +46,7 @@ export class ClientTransport {
     return `/api/v1/orgs/${encodeURIComponent(this.options.org)}${suffix}`;
   }
 
-  protected async request(method: string, path: string, query?: Query, body?: unknown): Promise<Response> {
+  protected async request(method: string, path: string, query?: Query, body?: unknown): Promise<HttpAnswer> {
     const url = new URL(this.base + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json, text/plain' };
@@ -54,14 +55,9 @@ export class ClientTransport {
     const idempotent = method === 'GET' || method === 'HEAD';
     for (let attempt = 0; ; attempt++) {
       this.options.debug?.(`${method} ${url.toString()}${attempt > 0 ? ` (retry ${attempt})` : ''}`);
-      let res: Response;
+      let res: HttpAnswer;
       try {
-        res = await fetch(url, {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-        });
+        res = await send(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: this.options.timeoutMs ?? 30_000 });
       } catch (err) {
         if (attempt < (this.options.maxRetries ?? 0) && (idempotent || notSent(err))) {
           await backoff(attempt);
@@ -71,7 +67,6 @@ export class ClientTransport {
       }
       this.options.debug?.(`-> ${res.status}`);
       if (idempotent && RETRY_STATUS.has(res.status) && attempt < (this.options.maxRetries ?? 0)) {
-        await res.body?.cancel();
         await backoff(attempt);
         continue;
       }
@@ -130,7 +125,7 @@ function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5000)));
 }
 
-export async function errorFrom(res: Response): Promise<EvidentError> {
+export async function errorFrom(res: Pick<HttpAnswer, 'status' | 'statusText' | 'json'>): Promise<EvidentError> {
   let body: unknown;
   try {
     body = await res.json();

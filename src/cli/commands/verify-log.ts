@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { EvidentError, toHex } from '../../core/index.js';
+import { EvidentError, fromHex, toHex } from '../../core/index.js';
 import { trustedLogKey } from '../verify/pinned-key.js';
 import { action, type Ctx } from '../context.js';
 import { VerifierState } from '../verify/state.js';
-import { checkAllEntries, type VerifyLogReport } from '../verify/log-verifier.js';
+import type { VerifyLogReport } from '../verify/log-verifier.js';
+import { streamCheckLog } from '../verify/log-stream.js';
 import { checkRememberedCheckpoint, printConflict } from '../verify/remembered.js';
 
 export interface VerifyLogOptions {
@@ -33,9 +34,12 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
   };
 
   if (opts.full && !report.conflict) {
-    const progress = current.size > 10_000 ? (done: number, total: number) => printer.info(`re-derived ${done}/${total} entries`) : undefined;
-    const check = await checkAllEntries(client, current, globals.org, progress);
+    const previous = seen.previous && { origin, size: seen.previous.size, root: fromHex(seen.previous.root, 'root', 32), extensions: [] };
+    const progress = ttyProgress(current.size);
+    const check = await streamCheckLog(client, current, { org: globals.org, previous, progress: progress?.update });
+    progress?.end();
     report.checks.push({ ok: check.ok, message: check.message });
+    if (check.previousCheck) report.checks.push(check.previousCheck);
     report.first_bad_index = check.firstBad;
     report.first_bad_range = check.firstBadRange;
   }
@@ -50,6 +54,26 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
     const failed = report.checks.find((c) => !c.ok)!;
     throw new EvidentError('VERIFICATION_FAILED', failed.message);
   }
+}
+
+/** A progress line on stderr, redrawn at most 5 times a second, when stderr is a terminal. */
+function ttyProgress(total: number): { update(done: number): void; end(): void } | undefined {
+  if (!process.stderr.isTTY || total === 0) return undefined;
+  const started = performance.now();
+  let shown = 0;
+  return {
+    update(done) {
+      const now = performance.now();
+      if (now - shown < 200 && done < total) return;
+      shown = now;
+      const rate = done / Math.max(0.001, (now - started) / 1000);
+      const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+      process.stderr.write(`\rre-derived ${done}/${total} entries (${Math.round((100 * done) / total)}%, ${Math.round(rate)}/s, ${eta} s left)\x1b[K`);
+    },
+    end() {
+      process.stderr.write('\r\x1b[K');
+    },
+  };
 }
 
 export function registerVerify(program: Command): Command {

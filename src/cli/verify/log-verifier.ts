@@ -140,7 +140,13 @@ export async function checkAllEntries(source: LogSource, cp: Checkpoint, org: st
   }
   if (leaves.length !== cp.size) return bad(leaves.length, `the server returned ${leaves.length} entries for a tree of size ${cp.size}`);
   if (bytesEqual(builder.root(), cp.root)) return { ok: true, firstBad: null, firstBadRange: null, message: `All ${cp.size} entries re-derived: leaf hashes and root match the checkpoint` };
-  const [from, to] = await locateChange(source, leaves, cp);
+  const stored = new Map(appendLeaves(0, [], leaves).stored.map((x) => [x.index, x.hash] as const));
+  const derived: DerivedTree = { prefixRoot: async (m) => treeRoot(m, stored), leaf: async (j) => leaves[j]! };
+  return changedEntry(await locateChange(source, derived, cp));
+}
+
+/** The failed check naming the first changed entry, or the range it is in, as locateChange found it. */
+export function changedEntry([from, to]: [number, number]): FullCheck {
   const tail = ': it was changed after it was logged';
   if (from === to) return { ok: false, firstBad: from, firstBadRange: [from, to], message: `entry ${from} is not the entry the signed tree committed to${tail}` };
   const which = to === from + 1 ? `entry ${from} or ${to}` : `one of entries ${from} to ${to}`;
@@ -166,6 +172,14 @@ function entryProblem(text: string, org: string): string | undefined {
 
 type Verdict = 'unchanged' | 'changed' | 'unknown';
 
+/** The tree re-derived from the entry texts, as locateChange reads it: held in memory, or streamed (log-stream.ts). */
+export interface DerivedTree {
+  /** The root of the re-derived prefix [0, m). */
+  prefixRoot(m: number): Promise<Hash>;
+  /** The re-derived leaf hash of entry j. */
+  leaf(j: number): Promise<Hash>;
+}
+
 const isPowerOfTwo = (x: number): boolean => x > 0 && (x & (x - 1)) === 0;
 
 /**
@@ -180,10 +194,9 @@ const isPowerOfTwo = (x: number): boolean => x > 0 && (x & (x - 1)) === 0;
  * rewritten too (F8). When the hashes that separate two entries were both rewritten, no verifier can tell
  * which of them changed (the signed root commits to their pair only): the range names both.
  */
-async function locateChange(source: LogSource, leaves: Hash[], cp: Checkpoint): Promise<[number, number]> {
-  const stored = new Map(appendLeaves(0, [], leaves).stored.map((x) => [x.index, x.hash] as const));
+export async function locateChange(source: Pick<LogSource, 'consistencyProof' | 'inclusionProof'>, derived: DerivedTree, cp: Checkpoint): Promise<[number, number]> {
   const probe = async (m: number): Promise<Verdict> => {
-    const mine = treeRoot(m, stored);
+    const mine = await derived.prefixRoot(m);
     try {
       const proof = (await source.consistencyProof(m, cp.size)).hashes.map((h) => fromHex(h, 'hash', 32));
       try {
@@ -192,7 +205,7 @@ async function locateChange(source: LogSource, leaves: Hash[], cp: Checkpoint): 
       } catch {
         // not proven unchanged; perhaps proven changed
       }
-      if (isPowerOfTwo(m)) return await probeAligned(source, leaves, cp, m, mine);
+      if (isPowerOfTwo(m)) return await probeAligned(source, derived, cp, m, mine);
       const committed = prefixRootFromConsistencyProof(m, cp.size, proof, cp.root);
       return committed !== undefined && !bytesEqual(committed, mine) ? 'changed' : 'unknown';
     } catch (err) {
@@ -224,13 +237,13 @@ async function locateChange(source: LogSource, leaves: Hash[], cp: Checkpoint): 
  * changed exactly when it differs from ours. Tries the first two and the last leaf of [m, m + s): one of
  * them is unchanged unless the rewrite spans them all.
  */
-async function probeAligned(source: LogSource, leaves: Hash[], cp: Checkpoint, m: number, mine: Hash): Promise<Verdict> {
+async function probeAligned(source: Pick<LogSource, 'inclusionProof'>, derived: DerivedTree, cp: Checkpoint, m: number, mine: Hash): Promise<Verdict> {
   if (!source.inclusionProof || m >= cp.size) return 'unknown';
   const s = Math.min(m, cp.size - m);
   for (const j of new Set([m, m + 1, m + s - 1])) {
     if (j >= m + s) continue;
     const path = (await source.inclusionProof({ index: j, treeSize: cp.size })).hashes.map((h) => fromHex(h, 'hash', 32));
-    if (!bytesEqual(rootFromInclusionProof(j, cp.size, leaves[j]!, path), cp.root)) continue;
+    if (!bytesEqual(rootFromInclusionProof(j, cp.size, await derived.leaf(j), path), cp.root)) continue;
     const committed = path[pathLength(j - m, s)];
     if (committed !== undefined) return bytesEqual(committed, mine) ? 'unchanged' : 'changed';
   }

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { addVerbs, baseProgram, type Verbs } from './program-base.js';
+
+// `evident WORD ...` loads only the modules that register WORD (issue #21: every networked command paid
+// ~0.4 s to load all fifty command modules and what they import). A word not listed here (the Kosli verbs
+// create/get/list/begin/archive/tag, help, none) gets the whole program (program.ts). Each group registers
+// exactly what buildProgram registers for its words, so `evident WORD --help` and parsing are the same.
+
+type Group = (program: Command, verbs: () => Verbs) => Promise<void>;
+
+const groups: Record<string, Group> = {
+  server: async (p) => (await import('./commands/server.js')).registerServer(p),
+  admin: async (p) => (await import('./commands/admin-create-token.js')).registerAdmin(p),
+  // environments.ts adds `log environment` to the log command.
+  log: async (p, verbs) => {
+    const [log, environments] = await Promise.all([import('./commands/log.js'), import('./commands/environments.js')]);
+    log.registerLog(p);
+    const { create, get, list, archive } = verbs();
+    environments.registerEnvironmentCommands(p, create, get, list, archive);
+  },
+  verify: async (p) => {
+    const [v, prove, run, vsa] = await Promise.all([
+      import('./commands/verify-log.js'), import('./commands/prove-artifact.js'), import('./commands/verify-run.js'), import('./commands/verify-vsa.js'),
+    ]);
+    const verify = v.registerVerify(p);
+    prove.registerProveArtifact(verify, p);
+    run.registerVerifyRun(verify);
+    vsa.registerVerifyVsa(verify);
+  },
+  keys: async (p) => void (await import('./commands/keys.js')).registerKeys(p),
+  fingerprint: async (p) => (await import('./commands/fingerprint.js')).registerFingerprint(p),
+  pipeline: async (p) => {
+    const [pipeline, exporter] = await Promise.all([import('./commands/pipeline.js'), import('./commands/pipeline-export.js')]);
+    pipeline.registerPipeline(p);
+    exporter.registerPipelineExport(p);
+  },
+  cache: async (p) => (await import('./commands/cache.js')).registerCache(p),
+  audit: async (p) => (await import('./commands/audit.js')).registerAudit(p),
+  attest: async (p, verbs) => {
+    const [attest, types] = await Promise.all([import('./commands/attest.js'), import('./commands/attestation-types.js')]);
+    const { create, get, list } = verbs();
+    types.registerAttestationTypes(create, get, list, attest.registerAttest(p));
+  },
+  snapshot: async (p, verbs) => {
+    const { create, get, list, archive } = verbs();
+    (await import('./commands/environments.js')).registerEnvironmentCommands(p, create, get, list, archive);
+  },
+  search: async (p, verbs) => (await import('./commands/search.js')).registerSearch(p, verbs().list),
+  release: async (p) => (await import('./commands/release.js')).registerReleaseCommands(p),
+  assert: async (p) => (await import('./commands/assert.js')).registerAssertCommands(p),
+  metrics: async (p) => (await import('./commands/metrics.js')).registerMetricsCommands(p),
+};
+groups.export = groups.verify!;
+
+/** The command words that load only their own modules. */
+export const LAZY_WORDS: readonly string[] = Object.keys(groups);
+
+/** The program for `word` with only its own commands, or undefined when the word needs the whole program. */
+export async function programForWord(word: string | undefined, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Command | undefined> {
+  // `evident --version` needs no command at all.
+  if (word === undefined && (argv.includes('--version') || argv.includes('-V'))) return baseProgram();
+  const group = word === undefined ? undefined : groups[word];
+  if (!group) return undefined;
+  const program = baseProgram();
+  let verbs: Verbs | undefined;
+  const [, { applyFlagTable }, { commandConfig }] = await Promise.all([group(program, () => (verbs ??= addVerbs(program))), import('./flag-table.js'), import('./config.js')]);
+  return applyFlagTable(program, { env, argv, config: commandConfig(argv, env) });
+}

@@ -1,0 +1,152 @@
+import { createHash, hash } from 'node:crypto';
+import { canonicalJson } from '../../formats/index.js';
+
+// The CPU half of `verify log --full` (log-stream.ts): entry bundles in, hashes out. Pure and synchronous,
+// so it runs the same in a worker thread (log-hash-worker.ts) or, without one, in the calling thread.
+
+/** 256 entries to a full entry bundle (C2SP tlog-tiles), i.e. one complete subtree of height 8. */
+const BUNDLE = 256;
+
+/** A run of consecutive bundles: each a raw entry bundle, or entries read one by one (too long to bundle). */
+export interface HashJob {
+  /** The index of the first entry of the first bundle. */
+  start: number;
+  org: string;
+  bundles: (Uint8Array | Uint8Array[])[];
+  /** How many entries each bundle must hold (256, or fewer for the last one of the tree). */
+  widths: number[];
+}
+
+export interface HashResult {
+  /**
+   * Per bundle, in order: a full bundle's subtree hash (32 bytes, RFC 9162 §2.1.1 MTH of its 256 leaves);
+   * a shorter (the last, partial) bundle's leaf hashes, 32 bytes each.
+   */
+  hashes: Uint8Array;
+  /** The entries hashed (the sum of the bundles' widths, up to the first problem). */
+  count: number;
+  /** The first entry that is not a well-formed entry of this org's log, if any (hashing stops there). */
+  problem: { index: number; message: string } | null;
+}
+
+const LEAF_PREFIX = new Uint8Array([0]);
+const NODE_PREFIX = new Uint8Array([1]);
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Hashes every entry of the job's bundles. A bundle's uint16 length prefix is overwritten with the 0x00
+ * leaf prefix once read, so each leaf is one SHA-256 call over bytes already in place (the bundle is ours:
+ * it was transferred here, or is discarded after).
+ */
+export function runHashJob(job: HashJob): HashResult {
+  const out = new Uint8Array(job.bundles.length * BUNDLE * 32);
+  let at = 0;
+  let index = job.start;
+  const leaves = new Uint8Array(BUNDLE * 32);
+  for (const [b, bundle] of job.bundles.entries()) {
+    const expected = job.widths[b]!;
+    let width = 0;
+    const leaf = (bytes: Uint8Array, prefixed: boolean): string | undefined => {
+      if (width === expected) return `is beyond the ${expected} entries its entry bundle must hold`;
+      const body = prefixed ? bytes.subarray(1) : bytes;
+      let text: string;
+      try {
+        text = decoder.decode(body);
+      } catch {
+        return 'is not UTF-8 text';
+      }
+      const problem = entryProblem(text, job.org);
+      if (problem) return problem;
+      const digest = prefixed ? hash('sha256', bytes, 'buffer') : createHash('sha256').update(LEAF_PREFIX).update(bytes).digest();
+      leaves.set(digest, width * 32);
+      width++;
+      return undefined;
+    };
+    let problem: string | undefined;
+    if (Array.isArray(bundle)) {
+      for (const entry of bundle) if ((problem = leaf(entry, false))) break;
+    } else {
+      for (let p = 0; p < bundle.length && !problem; ) {
+        if (p + 2 > bundle.length) {
+          problem = 'is cut: the entry bundle ends inside a length prefix';
+          break;
+        }
+        const length = (bundle[p]! << 8) | bundle[p + 1]!;
+        if (p + 2 + length > bundle.length) {
+          problem = `is cut: the entry bundle ends inside it (it needs ${length} bytes)`;
+          break;
+        }
+        bundle[p + 1] = 0; // the leaf prefix, in place of the length's low byte (read above)
+        problem = leaf(bundle.subarray(p + 1, p + 2 + length), true);
+        p += 2 + length;
+      }
+    }
+    if (!problem && width < expected) problem = `is missing: its entry bundle holds ${width} entries, not ${expected}`;
+    if (problem) return { hashes: out.subarray(0, at), count: index + width - job.start, problem: { index: index + width, message: `entry ${index + width} ${problem}` } };
+    if (width === BUNDLE) {
+      out.set(subtreeRoot(leaves, BUNDLE), at);
+      at += 32;
+    } else {
+      out.set(leaves.subarray(0, width * 32), at);
+      at += width * 32;
+    }
+    index += width;
+  }
+  return { hashes: out.subarray(0, at), count: index - job.start, problem: null };
+}
+
+/** MTH of `n` (a power of two) leaf hashes packed in `leaves`; reduces in place. */
+export function subtreeRoot(leaves: Uint8Array, n: number): Uint8Array {
+  const level = leaves.slice(0, n * 32);
+  for (let width = n; width > 1; width /= 2) {
+    for (let i = 0; i < width / 2; i++) {
+      const h = createHash('sha256').update(NODE_PREFIX).update(level.subarray(64 * i, 64 * i + 64)).digest();
+      level.set(h, 32 * i);
+    }
+  }
+  return level.subarray(0, 32);
+}
+
+/**
+ * Why `text` is not an entry of `org`'s log, or undefined. Each entry is RFC 8785 canonical JSON: checked
+ * quickly when JSON.stringify writes the parsed value back byte for byte with every object's keys already in
+ * sorted order (RFC 8785 §3.2.2 serialises strings and numbers as JSON.stringify does), and otherwise by
+ * canonicalising it (escapes, -0, lone surrogates and integer-like keys take that way).
+ */
+export function entryProblem(text: string, org: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'is not JSON';
+  }
+  if (!(text.indexOf('\\u') === -1 && JSON.stringify(value) === text && keysSorted(value)) && !canonical(value, text)) return 'is not RFC 8785 canonical JSON';
+  const e = value as { org?: unknown; v?: unknown; type?: unknown };
+  if (e.org !== org) return `belongs to org ${JSON.stringify(e.org)}, not ${JSON.stringify(org)}`;
+  if (e.v !== 1 || typeof e.type !== 'string') return 'lacks the fields v and type';
+  return undefined;
+}
+
+function canonical(value: unknown, text: string): boolean {
+  try {
+    return canonicalJson(value) === text;
+  } catch {
+    return false;
+  }
+}
+
+/** Every object's own keys are in strictly increasing UTF-16 order (RFC 8785 §3.2.3), as parsed. */
+function keysSorted(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!keysSorted(item)) return false;
+    return true;
+  }
+  let previous: string | undefined;
+  for (const key of Object.keys(value)) {
+    if (previous !== undefined && !(previous < key)) return false;
+    if (!keysSorted((value as Record<string, unknown>)[key])) return false;
+    previous = key;
+  }
+  return true;
+}

@@ -1,0 +1,12 @@
+import { parentPort } from 'node:worker_threads';
+import { runHashJob, type HashJob } from './log-hash-job.js';
+
+// The entry point of a `verify log --full` hashing thread (log-hashers.ts): one job at a time, answered by id.
+parentPort?.on('message', (msg: { id: number; job: HashJob }) => {
+  try {
+    const result = runHashJob(msg.job);
+    parentPort!.postMessage({ id: msg.id, ok: true, result }, [result.hashes.buffer as ArrayBuffer]);
+  } catch (err) {
+    parentPort!.postMessage({ id: msg.id, ok: false, message: (err as Error).message });
+  }
+});

@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EvidentError, toHex } from '../../src/core/index.js';
+import { canonicalJson } from '../../src/formats/index.js';
+import {
+  appendLeaves, consistencyProof, encodeEntryBundle, inclusionProof, leafHash, parseTilePath, rootOfLeaves, type Checkpoint, type Hash,
+} from '../../src/ledger/index.js';
+import { streamCheckLog, type TileSource } from '../../src/cli/verify/log-stream.js';
+import { entryProblem } from '../../src/cli/verify/log-hash-job.js';
+
+const encoder = new TextEncoder();
+const text = (n: number, edited = false) => canonicalJson({ v: 1, type: 'test.record', org: 'acme', n, pad: 'x'.repeat(n % 7), ...(edited ? { x: 1 } : {}) });
+
+interface LogOptions {
+  /** An entry whose text is replaced after the checkpoint was signed. */
+  edit?: number;
+  /** Entries served as raw text instead of their canonical form. */
+  raw?: Map<number, string>;
+  /** Bundles the server refuses with 413 (entries too long to bundle), served from log/entries instead. */
+  tooLong?: Set<number>;
+  /** Serves a bundle's first read and a different one after (a server changing its answer). */
+  flip?: number;
+}
+
+function fakeLog(size: number, o: LogOptions = {}): { source: TileSource; cp: Checkpoint; texts: string[]; reads: string[] } {
+  const texts = Array.from({ length: size }, (_, i) => text(i));
+  const leaves = texts.map((t) => leafHash(encoder.encode(t)));
+  const cp: Checkpoint = { origin: 'evident.test/acme', size, root: rootOfLeaves(leaves), extensions: [] };
+  // The stored hashes (and so the server's proofs) are those of the signed tree: only entry texts are edited.
+  const stored = new Map(appendLeaves(0, [], leaves).stored.map((x) => [x.index, x.hash] as const));
+  if (o.edit !== undefined) texts[o.edit] = text(o.edit, true);
+  for (const [i, t] of o.raw ?? []) texts[i] = t;
+  const reads: string[] = [];
+  const source: TileSource = {
+    consistencyProof: async (from, to) => ({ hashes: consistencyProof(from, to ?? size, stored).map(toHex) }),
+    inclusionProof: async ({ index, treeSize }) => ({ hashes: inclusionProof(index, treeSize, stored).map(toHex) }),
+    logEntries: async (start, end) => ({
+      items: texts.slice(start, Math.min(end ?? size, start + 100)).map((entry, i) => ({ index: start + i, entry, leaf_hash: '' })),
+      next_cursor: null,
+    }),
+    logTile: async (rest) => {
+      reads.push(rest);
+      const tile = parseTilePath(rest);
+      if (o.tooLong?.has(tile.index)) throw new EvidentError('PAYLOAD_TOO_LARGE', 'too long');
+      const start = tile.index * 256;
+      const flipped = o.flip === tile.index && reads.filter((r) => r === rest).length > 1;
+      return encodeEntryBundle(texts.slice(start, start + tile.width).map((t, i) => ({ index: start + i, bytes: encoder.encode(flipped && i === 0 ? text(start, true) : t) })));
+    },
+  };
+  return { source, cp, texts, reads };
+}
+
+const checkpointOf = (texts: string[], size: number): Checkpoint => ({
+  origin: 'evident.test/acme', size, root: rootOfLeaves(texts.slice(0, size).map((t): Hash => leafHash(encoder.encode(t)))), extensions: [],
+});
+
+describe('verify log --full from entry bundles (log-stream.ts)', () => {
+  it('rebuilds the signed root at any size, across bundle boundaries, and proves the remembered prefix', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 1400 }).chain((size) => fc.tuple(fc.constant(size), fc.integer({ min: 0, max: size }))), async ([size, before]) => {
+        const { source, cp, texts } = fakeLog(size);
+        const res = await streamCheckLog(source, cp, { org: 'acme', threads: 0, previous: checkpointOf(texts, before) });
+        expect(res).toMatchObject({ ok: true, firstBad: null });
+        if (before > 0 && before < size) expect(res.previousCheck).toMatchObject({ ok: true });
+        else expect(res.previousCheck).toBeUndefined();
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('refuses a remembered checkpoint that is not a prefix of the rebuilt tree', async () => {
+    const { source, cp } = fakeLog(700);
+    const other = fakeLog(300, { edit: 3 });
+    const forged = checkpointOf(other.texts, 300);
+    const res = await streamCheckLog(source, cp, { org: 'acme', threads: 0, previous: forged });
+    expect(res.ok).toBe(true);
+    expect(res.previousCheck).toMatchObject({ ok: false });
+    expect(res.previousCheck!.message).toMatch(/first 300 entries have root .* the log was rewritten/);
+  });
+
+  it('names the edited entry from the signed root, whatever bundle it is in', async () => {
+    for (const [size, k] of [[600, 0], [600, 255], [600, 256], [600, 599], [513, 512], [3000, 1777]] as const) {
+      const { source, cp } = fakeLog(size, { edit: k });
+      const res = await streamCheckLog(source, cp, { org: 'acme', threads: 0 });
+      expect(res, `size ${size} K=${k}`).toMatchObject({ ok: false, firstBad: k, firstBadRange: [k, k] });
+      expect(res.message).toBe(`entry ${k} is not the entry the signed tree committed to: it was changed after it was logged`);
+    }
+  });
+
+  it('reads bundles refused as too long from log/entries, and checks them the same', async () => {
+    const { source, cp } = fakeLog(800, { tooLong: new Set([1, 3]) });
+    expect(await streamCheckLog(source, cp, { org: 'acme', threads: 0 })).toMatchObject({ ok: true });
+    const edited = fakeLog(800, { tooLong: new Set([1]), edit: 300 });
+    expect((await streamCheckLog(edited.source, edited.cp, { org: 'acme', threads: 0 })).firstBadRange).toEqual([300, 300]);
+  });
+
+  it('refuses entries that are not canonical JSON of this org, naming the index', async () => {
+    const cases: [string, RegExp][] = [
+      ['{"v":1, "type":"a","org":"acme"}', /not RFC 8785 canonical JSON/],
+      ['{"org":"acme","v":1,"type":"a"}', /not RFC 8785 canonical JSON/],
+      ['{"org":"other","type":"a","v":1}', /belongs to org "other"/],
+      ['not json', /is not JSON/],
+    ];
+    for (const [raw, why] of cases) {
+      const { source, cp } = fakeLog(300, { raw: new Map([[270, raw]]) });
+      const res = await streamCheckLog(source, cp, { org: 'acme', threads: 0 });
+      expect(res).toMatchObject({ ok: false, firstBad: 270, firstBadRange: [270, 270] });
+      expect(res.message).toMatch(why);
+    }
+  });
+
+  it('does not believe a server that serves a bundle differently the second time', async () => {
+    const { source, cp, texts } = fakeLog(700, { flip: 1 });
+    // The remembered prefix ends inside bundle 1, which is read again to compute it.
+    await expect(streamCheckLog(source, cp, { org: 'acme', threads: 0, previous: checkpointOf(texts, 300) })).rejects.toThrow(/entry bundle 1 with other contents/);
+  });
+
+  it('the quick canonical check agrees with canonicalising (RFC 8785), escapes and integer-like keys included', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.boolean(), (value, pretty) => {
+        const entry = { v: 1, type: 't', org: 'acme', value };
+        const canonical = canonicalJson(entry);
+        expect(entryProblem(canonical, 'acme')).toBeUndefined();
+        const other = pretty ? JSON.stringify(entry, null, 1) : JSON.stringify({ value, type: 't', org: 'acme', v: 1 });
+        if (other !== canonical) expect(entryProblem(other, 'acme')).toBe('is not RFC 8785 canonical JSON');
+      }),
+    );
+    expect(entryProblem('{"org":"acme","type":"t","v":1,"x":{"10":1,"9":2}}', 'acme')).toBeUndefined();
+    expect(entryProblem('{"org":"acme","type":"t","v":1,"x":{"9":2,"10":1}}', 'acme')).toBe('is not RFC 8785 canonical JSON');
+    expect(entryProblem('{"org":"acme","type":"t","v":1,"x":-0}', 'acme')).toBe('is not RFC 8785 canonical JSON');
+    expect(entryProblem('{"org":"acme","type":"t","v":1,"x":"\\ud800"}', 'acme')).toBe('is not RFC 8785 canonical JSON');
+    expect(entryProblem('{"org":"acme","type":"t","v":1,"x":"\\u0001"}', 'acme')).toBeUndefined();
+  });
+});
