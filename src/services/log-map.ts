@@ -31,10 +31,10 @@ export class LogMaps {
   }
 
   /**
-   * The verified map as of `head`. `readLeaves` reads the leaves moved at or after an index in the same
-   * view of the database as `head` (the append transaction, or a read after which the head is re-read).
+   * The verified map as of `head`. `reads` reads the leaves moved at or after an index, and entries, in the
+   * same view of the database as `head` (the append transaction, or a read after which the head is re-read).
    */
-  async at(orgId: number, head: LogHead, readLeaves: (from: number) => Promise<MapLeafRow[]>): Promise<MapState> {
+  async at(orgId: number, head: LogHead, reads: MapReads): Promise<MapState> {
     const cached = this.cache.get(orgId);
     if (head.mapRoot === null) {
       if (head.size === 0) return { size: 0, root: null, rebuilt: [] };
@@ -42,8 +42,8 @@ export class LogMaps {
     }
     if (cached && cached.size === head.size && bytesEqual(mapHashOf(cached.root), head.mapRoot)) return { ...cached, rebuilt: [] };
     const base = cached && cached.size <= head.size ? cached : { size: 0, root: null };
-    const moved = (await readLeaves(base.size)).filter((l) => l.index < head.size);
-    await this.checkLeaves(orgId, moved);
+    const moved = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
+    await checkLeaves(reads, moved);
     const root = updateMap(base.root, moved.map((l) => ({ key: l.key, index: l.index })));
     if (!bytesEqual(mapHashOf(root), head.mapRoot)) {
       throw new EvidentError('TAMPERED', `the subject map's rows do not make the map root committed at log size ${head.size} (${toHex(head.mapRoot)}): they were edited`);
@@ -52,25 +52,30 @@ export class LogMaps {
     return { size: head.size, root, rebuilt: [] };
   }
 
-  /** Each leaf's key is its subject's, and its entry is about that subject. */
-  private async checkLeaves(orgId: number, leaves: readonly MapLeafRow[]): Promise<void> {
-    for (let i = 0; i < leaves.length; i += PAGE) {
-      const chunk = leaves.slice(i, i + PAGE);
-      const entries = new Map((await this.store.log.entriesAt(orgId, chunk.map((l) => l.index))).map((e) => [e.index, e]));
-      for (const leaf of chunk) {
-        const entry = entries.get(leaf.index);
-        const about = entry ? subjectsOf(...typeAndFields(entry)).some((s) => s.key === leaf.subject) : false;
-        if (!bytesEqual(mapKey(leaf.subject), leaf.key) || !about) {
-          throw new EvidentError('TAMPERED', `the subject map row for ${leaf.subject} names entry ${leaf.index}, which is not about it: the row was edited`);
-        }
-      }
-    }
-  }
-
   /** The map recomputed from every entry below head.size (the only source of truth). */
   private async rebuild(orgId: number, head: LogHead): Promise<MapState> {
     const { root, leaves } = await mapFromLog((start, end) => this.store.log.entries(orgId, start, end), head.size);
     return { size: head.size, root, rebuilt: leaves };
+  }
+}
+
+export interface MapReads {
+  leaves(from: number): Promise<MapLeafRow[]>;
+  entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
+}
+
+/** Each leaf's key is its subject's, and its entry is about that subject. */
+async function checkLeaves(reads: MapReads, leaves: readonly MapLeafRow[]): Promise<void> {
+  for (let i = 0; i < leaves.length; i += PAGE) {
+    const chunk = leaves.slice(i, i + PAGE);
+    const entries = new Map((await reads.entriesAt(chunk.map((l) => l.index))).map((e) => [e.index, e]));
+    for (const leaf of chunk) {
+      const entry = entries.get(leaf.index);
+      const about = entry ? subjectsOf(...typeAndFields(entry)).some((s) => s.key === leaf.subject) : false;
+      if (!bytesEqual(mapKey(leaf.subject), leaf.key) || !about) {
+        throw new EvidentError('TAMPERED', `the subject map row for ${leaf.subject} names entry ${leaf.index}, which is not about it: the row was edited`);
+      }
+    }
   }
 }
 

@@ -184,7 +184,7 @@ export class LogService {
         const time = this.clock.now().toISOString();
         const envelopes = new Map<string, CanonicalMembers>();
         const frontier = await this.frontierOf(org.id, head, ctx);
-        const linker = new BatchLinker(await this.maps.at(org.id, head, (from) => ctx.readMapLeaves(from)));
+        const linker = new BatchLinker(await this.maps.at(org.id, head, { leaves: (from) => ctx.readMapLeaves(from), entriesAt: (ix) => ctx.entriesAt(ix) }));
         for (const pending of batch) {
           const index = head.size + kept.length;
           let value: unknown;
@@ -259,7 +259,9 @@ export class LogService {
       const head = await this.store.log.head(org.id);
       if (head.mapRoot === null) throw new EvidentError('NOT_FOUND', 'this log has no subject map yet: it is built at its next append');
       try {
-        const state = await this.maps.at(org.id, head, (from) => this.store.log.mapLeaves(org.id, from));
+        const state = await this.maps.at(org.id, head, {
+          leaves: (from) => this.store.log.mapLeaves(org.id, from), entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
+        });
         return { checkpoint: this.noteFor(org, head), size: head.size, proof: mapProofToJson(proveMap(state.root, mapKey(subject))) };
       } catch (err) {
         // Leaves read after the head may have moved on with a later append: read both again.

@@ -130,6 +130,21 @@ class SqlTokenStore implements TokenStore {
 /** Indexes per `IN (...)` list of entriesAt: well under both engines' parameter limits. */
 const ENTRIES_AT_CHUNK = 1000;
 
+async function entriesAtIn(db: Kysely<Database> | Transaction<Database>, orgId: number, indexes: readonly number[]): Promise<StoredEntry[]> {
+  const out: StoredEntry[] = [];
+  const wanted = [...new Set(indexes)].sort((a, b) => a - b);
+  for (let i = 0; i < wanted.length; i += ENTRIES_AT_CHUNK) {
+    const rows = await db
+      .selectFrom('log_entries')
+      .select(['idx', 'leaf_hash', 'entry'])
+      .where('org_id', '=', orgId)
+      .where('idx', 'in', wanted.slice(i, i + ENTRIES_AT_CHUNK))
+      .execute();
+    for (const r of rows) out.push({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry });
+  }
+  return out;
+}
+
 function headOf(row: { size: number; root: Uint8Array; map_root: Uint8Array | null }): LogHead {
   return { size: Number(row.size), root: new Uint8Array(row.root), mapRoot: row.map_root === null ? null : new Uint8Array(row.map_root) };
 }
@@ -159,6 +174,7 @@ class SqlLogStore implements LogStore {
       const batch = await build(head, {
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
         readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
+        entriesAt: (indexes) => entriesAtIn(tx, orgId, indexes),
         records,
         // SQL savepoints (SQLite and PostgreSQL alike) undo one entry's projections without the batch's.
         attempt: async (work) => {
@@ -216,19 +232,8 @@ class SqlLogStore implements LogStore {
     return rows.map((r) => ({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry }));
   }
 
-  async entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]> {
-    const out: StoredEntry[] = [];
-    const wanted = [...new Set(indexes)].sort((a, b) => a - b);
-    for (let i = 0; i < wanted.length; i += ENTRIES_AT_CHUNK) {
-      const rows = await this.store.db
-        .selectFrom('log_entries')
-        .select(['idx', 'leaf_hash', 'entry'])
-        .where('org_id', '=', orgId)
-        .where('idx', 'in', wanted.slice(i, i + ENTRIES_AT_CHUNK))
-        .execute();
-      for (const r of rows) out.push({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry });
-    }
-    return out;
+  entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]> {
+    return entriesAtIn(this.store.db, orgId, indexes);
   }
 
   async indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined> {

@@ -73,6 +73,8 @@ export interface AppendContext {
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** The subject map's leaves whose latest entry is at `from` or later, read in the transaction. */
   readMapLeaves(from: number): Promise<MapLeafRow[]>;
+  /** Entries at these indexes, read in the transaction (absent ones are left out). */
+  entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
   /** Projection writes in the transaction itself: a failure aborts the whole batch. */
   records: RecordWriter;
   /**
