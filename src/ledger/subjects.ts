@@ -1,3 +1,5 @@
+import { EvidentError } from '../core/index.js';
+
 // What each log entry is about (docs/log.md, "Subjects and prev links"). Pure: derived from the entry's
 // type and fields alone, so the server that links entries and a verifier that checks the links derive the
 // same subjects from the same text.
@@ -64,4 +66,32 @@ export function linksOf(entry: Record<string, unknown>, index: number): { subjec
     }
     return { subject, prev: p as number | null };
   });
+}
+
+const ARITY: Record<SubjectKind, number> = { artifact: 1, environment: 1, flow: 1, trail: 2 };
+
+/**
+ * Parses an untrusted subject key text (API input): a JSON array of a known kind and its names, written
+ * exactly as subjectKey writes it, each name 1-256 characters; a fingerprint 64 lower-case hex digits.
+ */
+export function parseSubjectKey(text: string): Subject {
+  const bad = (why: string) => new EvidentError('INVALID_ARGUMENT', `subject ${JSON.stringify(String(text).slice(0, 80))}: ${why}`, {
+    details: [{ path: 'subject', message: why }],
+  });
+  if (typeof text !== 'string' || text.length > 1100) throw bad('at most 1100 characters');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw bad('not JSON; expected e.g. ["artifact","<fingerprint>"] or ["trail","<flow>","<trail>"]');
+  }
+  if (!Array.isArray(value) || !value.every(str)) throw bad('not a JSON array of strings');
+  const [kind, ...names] = value as string[];
+  if (!(SUBJECT_KINDS as readonly string[]).includes(kind ?? '')) throw bad(`the kind must be one of ${SUBJECT_KINDS.join(', ')}`);
+  if (names.length !== ARITY[kind as SubjectKind]) throw bad(`a ${kind} subject has ${ARITY[kind as SubjectKind]} name(s)`);
+  if (names.some((n) => n.length === 0 || n.length > 256)) throw bad('each name is 1 to 256 characters');
+  if (kind === 'artifact' && !/^[0-9a-f]{64}$/.test(names[0]!)) throw bad('an artifact is named by its 64 lower-case hex fingerprint');
+  const key = subjectKey(kind as SubjectKind, ...names);
+  if (key !== text) throw bad(`not in canonical form (${key.slice(0, 80)})`);
+  return { kind: kind as SubjectKind, key };
 }
