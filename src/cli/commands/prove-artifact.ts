@@ -15,6 +15,9 @@ import { trustedLogKey } from '../verify/pinned-key.js';
 import { describeSubject, subjectKeyOf, type PackageSubject } from '../verify/completeness.js';
 import type { EvidencePackage } from '../verify/evidence-package.js';
 
+/** What results name as their subject: an artifact's fingerprint (as before trails and environments had packages). */
+const subjectLabel = (s: PackageSubject): string => (s.type === 'artifact' ? s.fingerprint : describeSubject(s));
+
 function report(ctx: Ctx, subject: string, checks: Check[]): void {
   const ok = checks.every((c) => c.ok);
   ctx.printer.result({ ok, subject, checks }, () => {
@@ -66,7 +69,7 @@ async function collect(ctx: Ctx, wanted: Wanted, key?: string) {
   }
   const state = new VerifierState(ctx.globals.stateDir);
   const seen = await checkRememberedCheckpoint({ state, origin, verifier, note, source: client, served: true });
-  refuseConflict(ctx, describeSubject(subject), keyText, seen);
+  refuseConflict(ctx, subjectLabel(subject), keyText, seen);
   const pkg = subject.type === 'artifact'
     ? await p.buildArtifactPackage(client, ctx.globals.org, subject.fingerprint, keyText, note, seen.checkpoint, mapProof)
     : await p.buildChainPackage(client, ctx.globals.org, subject, keyText, note, seen.checkpoint, mapProof);
@@ -76,7 +79,7 @@ async function collect(ctx: Ctx, wanted: Wanted, key?: string) {
 /** `evident verify artifact REF`: every entry about the artifact is proven included under the current checkpoint. */
 export async function verifyArtifact(opts: { key?: string }, ctx: Ctx, [ref]: string[]): Promise<void> {
   const { verifyPackage, verifier, pkg, seen } = await collect(ctx, { ref: ref! }, opts.key);
-  report(ctx, describeSubject(pkg.subject), withSeen(verifyPackage(pkg, verifier), seen));
+  report(ctx, subjectLabel(pkg.subject), withSeen(verifyPackage(pkg, verifier), seen));
 }
 
 /** `evident export artifact REF -o FILE`: the same proof, written as one file for offline checking. */
@@ -98,7 +101,7 @@ async function exportPackage(ctx: Ctx, wanted: Wanted, opts: { key?: string; out
   const { verifyPackage, verifier, pkg, seen } = await collect(ctx, wanted, opts.key);
   const what = describeSubject(pkg.subject);
   const checks = withSeen(verifyPackage(pkg, verifier), seen);
-  if (!checks.every((c) => c.ok)) report(ctx, what, checks);
+  if (!checks.every((c) => c.ok)) report(ctx, subjectLabel(pkg.subject), checks);
   fs.writeFileSync(opts.out, JSON.stringify(pkg, null, 2) + '\n', { flag: 'w' });
   ctx.printer.result({ file: opts.out, subject: pkg.subject, entries: pkg.entries.length }, () =>
     ctx.printer.text(`Wrote ${opts.out}: ${pkg.entries.length} entries about ${what}, proven against checkpoint size ${pkg.checkpoint.split('\n')[1]}`),
@@ -134,9 +137,9 @@ export async function verifyPackageFile(opts: { key?: string; offline?: boolean 
       else ctx.printer.info(`Note: ${ctx.globals.host} serves another log than ${origin}; checking against the last checkpoint seen offline.`);
     }
     seen = await checkRememberedCheckpoint({ state, origin, verifier, note: pkg.checkpoint, source, served: false });
-    refuseConflict(ctx, describeSubject(pkg.subject), explicit, seen);
+    refuseConflict(ctx, subjectLabel(pkg.subject), explicit, seen);
   }
-  report(ctx, describeSubject(pkg.subject), withSeen(checks, seen));
+  report(ctx, subjectLabel(pkg.subject), withSeen(checks, seen));
 }
 
 export function registerProveArtifact(verify: Command, program: Command): void {
