@@ -91,7 +91,7 @@ describe('complete packages: subject map proof and prev chains (issue #17)', () 
     const bare = structuredClone(pkg);
     delete bare.map_proof;
     expect((await verify(bare, 'no-proof.json')).out).toContain('has no map proof');
-    const forged = structuredClone(pkg) as { map_proof: { proof: { leaf: { index: number } } } };
+    const forged = structuredClone(pkg) as unknown as { map_proof: { proof: { leaf: { index: number } } } };
     forged.map_proof.proof.leaf.index -= 1;
     const res = await verify(forged, 'forged-proof.json');
     expect(res.code).toBe(1);
