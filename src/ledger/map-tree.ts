@@ -33,27 +33,29 @@ function join(left: MapNode | null, right: MapNode | null): MapNode | null {
 
 const compareKeys = (a: MapUpdate, b: MapUpdate) => Buffer.compare(a.key, b.key);
 
-/** Splits updates sorted by key at the first whose bit `depth` is 1. */
-function split(ups: MapUpdate[], depth: number): [MapUpdate[], MapUpdate[]] {
-  let i = 0;
-  while (i < ups.length && keyBit(ups[i]!.key, depth) === 0) i++;
-  return [ups.slice(0, i), ups.slice(i)];
+/** The first position in [lo, hi) of updates sorted by key whose bit `depth` is 1. */
+function splitAt(ups: readonly MapUpdate[], lo: number, hi: number, depth: number): number {
+  let i = lo;
+  while (i < hi && keyBit(ups[i]!.key, depth) === 0) i++;
+  return i;
 }
 
-function apply(node: MapNode | null, depth: number, ups: MapUpdate[]): MapNode | null {
-  if (ups.length === 0) return node;
+/** Applies ups[lo, hi) (sorted by key, distinct, all below this node's path) to the subtree `node`. */
+function apply(node: MapNode | null, depth: number, ups: readonly MapUpdate[], lo: number, hi: number): MapNode | null {
+  if (lo === hi) return node;
   if (node !== null && node.leaf) {
     const old = node;
-    if (ups.length === 1 && bytesEqual(ups[0]!.key, old.key)) return leafNode(old.key, ups[0]!.index);
-    // The leaf is pushed down with the new keys, unless one of them replaces it.
-    if (!ups.some((u) => bytesEqual(u.key, old.key))) ups = [...ups, { key: old.key, index: old.index }].sort(compareKeys);
-    node = null;
+    if (hi - lo === 1 && bytesEqual(ups[lo]!.key, old.key)) return leafNode(old.key, ups[lo]!.index);
+    // The leaf is pushed down with the new keys, unless one of them replaces it (rare: a fresh array).
+    let mine = ups.slice(lo, hi);
+    if (!mine.some((u) => bytesEqual(u.key, old.key))) mine = [...mine, { key: old.key, index: old.index }].sort(compareKeys);
+    return apply(null, depth, mine, 0, mine.length);
   }
-  if (node === null && ups.length === 1) return leafNode(ups[0]!.key, ups[0]!.index);
+  if (node === null && hi - lo === 1) return leafNode(ups[lo]!.key, ups[lo]!.index);
   if (depth >= MAP_DEPTH) throw new EvidentError('INTERNAL', 'two map updates with the same key');
-  const [l, r] = split(ups, depth);
+  const mid = splitAt(ups, lo, hi, depth);
   const inner = node as Extract<MapNode, { leaf: false }> | null;
-  return join(apply(inner?.left ?? null, depth + 1, l), apply(inner?.right ?? null, depth + 1, r));
+  return join(apply(inner?.left ?? null, depth + 1, ups, lo, mid), apply(inner?.right ?? null, depth + 1, ups, mid, hi));
 }
 
 /**
@@ -61,9 +63,10 @@ function apply(node: MapNode | null, depth: number, ups: MapUpdate[]): MapNode |
  * per batch: a node on the paths of many updates is hashed once.
  */
 export function updateMap(root: MapNode | null, updates: readonly MapUpdate[]): MapNode | null {
-  const last = new Map<string, MapUpdate>();
-  for (const u of updates) last.set(Buffer.from(u.key).toString('hex'), u);
-  return apply(root, 0, [...last.values()].sort(compareKeys));
+  // A stable sort keeps a repeated key's updates in order; the last of each run wins.
+  const sorted = [...updates].sort(compareKeys);
+  const ups = sorted.filter((u, i) => i + 1 === sorted.length || compareKeys(u, sorted[i + 1]!) !== 0);
+  return apply(root, 0, ups, 0, ups.length);
 }
 
 /** The latest index stored for a key, or undefined. */

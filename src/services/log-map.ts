@@ -161,7 +161,8 @@ export class BatchLinker {
 
   finish(): { root: MapNode | null; leaves: MapLeafRow[] } {
     const leaves = [...this.moved.values()];
-    const fresh = this.state.rebuilt.length > 0 ? leaves.filter((l) => !this.state.rebuilt.includes(l)) : leaves;
+    const rebuilt = new Set(this.state.rebuilt);
+    const fresh = rebuilt.size > 0 ? leaves.filter((l) => !rebuilt.has(l)) : leaves;
     // A rebuilt map's root already holds the rebuilt leaves; only this batch's moves are applied to it.
     return { root: updateMap(this.state.root, fresh), leaves };
   }
