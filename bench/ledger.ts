@@ -32,12 +32,18 @@ interface Options {
    * store wraps projections in (real records always have one). Off by default: plain appends.
    */
   projector: 'none' | 'noop';
+  /**
+   * `artifact`: each entry is an `attestation.reported` about a new artifact in one of 50 trails, so the
+   * log service links it (`prev`) and updates the subject map for two subjects per entry (docs/log.md, "The
+   * subject map"). `none` (default): entries about no subject, as before the map.
+   */
+  subjects: 'none' | 'artifact';
 }
 
 /** The store's own chunking (sql-store.ts INSERT_CHUNK), so the baseline issues the same statements. */
 const INSERT_CHUNK = 2000;
 const TARGET_PCT = 50;
-const ENTRY_TYPE = 'bench';
+let ENTRY_TYPE = 'bench';
 const encoder = new TextEncoder();
 
 function parseOptions(argv: string[]): Options {
@@ -51,12 +57,13 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string' },
       only: { type: 'string' },
       projector: { type: 'string', default: 'none' },
+      subjects: { type: 'string', default: 'none' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W] [--only log|raw] [--projector none|noop]');
+    console.log('usage: node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W] [--only log|raw] [--projector none|noop] [--subjects none|artifact]');
     process.exit(0);
   }
   const int = (name: string, text: string, min: number) => {
@@ -73,12 +80,16 @@ function parseOptions(argv: string[]): Options {
   const warmup = values.warmup === undefined ? Math.min(entries, Math.max(4 * concurrency, 1000)) : int('warmup', values.warmup, 0);
   if (values.only !== undefined && values.only !== 'log' && values.only !== 'raw') throw new Error('--only must be log or raw');
   if (values.projector !== 'none' && values.projector !== 'noop') throw new Error('--projector must be none or noop');
-  return { entries, concurrency, engines: engines as Engine[], rounds, warmup, only: values.only, projector: values.projector };
+  if (values.subjects !== 'none' && values.subjects !== 'artifact') throw new Error('--subjects must be none or artifact');
+  return { entries, concurrency, engines: engines as Engine[], rounds, warmup, only: values.only, projector: values.projector, subjects: values.subjects };
 }
 
 /** ~1 KB record, different for every entry so no layer (compression, dedup, caches) can profit from repeats. */
-function makeRecord(i: number, salt: string): Record<string, unknown> {
+function makeRecord(i: number, salt: string, subjects: Options['subjects']): Record<string, unknown> {
   const fingerprint = createHash('sha256').update(`${salt}:${i}`).digest('hex');
+  if (subjects === 'artifact') {
+    return { flow: 'bench', trail: `run-${i % 50}`, artifact_fingerprint: fingerprint, name: 'unit', payload: `${fingerprint.slice(0, 16)}/`.repeat(50) };
+  }
   return {
     artifact: { name: `service-${i % 97}`, fingerprint },
     payload: `${fingerprint.slice(0, 16)}/`.repeat(53), // 901 characters
@@ -301,7 +312,7 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
   const project: Projector<undefined> | undefined = opts.projector === 'noop' ? async () => undefined : undefined;
 
   const total = opts.warmup + opts.entries;
-  const records = Array.from({ length: total }, (_, i) => makeRecord(i, tag));
+  const records = Array.from({ length: total }, (_, i) => makeRecord(i, tag, opts.subjects));
   const plan = planRaw(rawOrg, records, at);
   const avgEntryBytes = mean(plan.entryRows.map((r) => Buffer.byteLength(r.entry)));
 
@@ -458,6 +469,7 @@ function printSummary(results: EngineResult[]): void {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.subjects === 'artifact') ENTRY_TYPE = 'attestation.reported';
   const machine = {
     nproc: os.availableParallelism(),
     cpu: os.cpus()[0]?.model ?? 'unknown',

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Check } from 'typebox/value';
 import { EvidentError, checkDigest } from '../core/index.js';
-import { ConsistencyProof, InclusionProof, LogEntryPage, LogKey, Org, TokenCreated, TokenPage, Token, WhoAmI, type TokenCreate } from './schemas.js';
+import { ConsistencyProof, InclusionProof, MapProof, LogEntryPage, LogKey, Org, TokenCreated, TokenPage, Token, WhoAmI, type TokenCreate } from './schemas.js';
 import { EvidenceUploaded, type EvidenceItem } from './evidence-schemas.js';
 import { expandEvidenceFiles, writeVerified, type EvidenceFile } from './evidence-files.js';
 import { PoliciesApi } from './policies-api.js';
@@ -63,6 +63,11 @@ export class EvidentClient extends PoliciesApi {
 
   consistencyProof(from: number, to?: number) {
     return this.json(ConsistencyProof, 'GET', this.orgPath('/log/proof/consistency'), { from, to });
+  }
+
+  /** The subject map's proof for a subject key, with the checkpoint it is proven against (not yet checked). */
+  mapProof(subject: string) {
+    return this.json(MapProof, 'GET', this.orgPath('/log/proof/map'), { subject });
   }
 
   /**

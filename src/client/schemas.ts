@@ -110,4 +110,22 @@ export const ConsistencyQuery = Type.Object({
 export const ConsistencyProof = Type.Object({ from: Type.Integer(), to: Type.Integer(), hashes: Type.Array(Hex32) });
 export type ConsistencyProof = Static<typeof ConsistencyProof>;
 
+export const MapProofQuery = Type.Object({
+  subject: Type.String({ minLength: 1, maxLength: 1100, description: 'The subject key: ["artifact","<fingerprint>"], ["trail","<flow>","<trail>"], ["environment","<name>"] or ["flow","<name>"]' }),
+  tree_size: Type.Optional(Type.Integer({ minimum: 0, description: 'Must be the current tree size: proofs are served at the latest checkpoint' })),
+});
+
+/** docs/log.md, "The subject map": the latest entry about a subject (or its absence) at a signed checkpoint. */
+export const MapProof = Type.Object({
+  subject: Type.String(),
+  tree_size: Type.Integer(),
+  checkpoint: Type.String({ description: 'The signed checkpoint whose map line the proof leads to' }),
+  proof: Type.Object({
+    key: Hex32,
+    siblings: Type.Array(Hex32, { maxItems: 256 }),
+    leaf: Type.Union([Type.Null(), Type.Object({ key: Hex32, index: Type.Integer({ minimum: 0 }) })]),
+  }),
+});
+export type MapProof = Static<typeof MapProof>;
+
 export const Health = Type.Object({ status: Type.String() });

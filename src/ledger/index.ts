@@ -25,3 +25,12 @@ export {
   encodeEntryBundle, decodeEntryBundle,
 } from './tiles.js';
 export type { TileRef } from './tiles.js';
+export {
+  MAP_EMPTY, MAP_DEPTH, MAP_EXTENSION, mapKey, mapLeafHash, mapNodeHash, keyBit, verifyMapProof, mapProofToJson, mapProofFromJson,
+  mapExtension, mapRootOf,
+} from './map-hash.js';
+export type { MapProof, MapProofJson } from './map-hash.js';
+export { updateMap, lookupMap, proveMap, mapLeaves, hashOf as mapHashOf } from './map-tree.js';
+export type { MapNode, MapUpdate } from './map-tree.js';
+export { SUBJECT_KINDS, subjectKey, subjectsOf, linksOf, parseSubjectKey } from './subjects.js';
+export type { Subject, SubjectKind, PrevLinks } from './subjects.js';

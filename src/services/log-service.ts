@@ -2,9 +2,10 @@ import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
 import { canonicalMembers, mergeCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
   appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
-  inclusionProofPlan, leafHash, renamedSigner, signNote, storedHashIndex, type Hash, type NoteSigner,
+  inclusionProofPlan, leafHash, mapExtension, mapHashOf, renamedSigner, signNote, storedHashIndex, type Hash, type NoteSigner, type MapNode, type PrevLinks, type MapProofJson, mapKey, mapProofToJson, proveMap,
 } from '../ledger/index.js';
-import type { AppendContext, OrgRecord, RecordWriter, Store } from '../store/index.js';
+import type { AppendContext, LogHead, OrgRecord, RecordWriter, Store } from '../store/index.js';
+import { BatchLinker, LogMaps, keyedSubjects, type KeyedSubject } from './log-map.js';
 import { systemClock, type Clock } from './clock.js';
 
 export interface AppendedEntry {
@@ -44,12 +45,14 @@ interface Pending {
   type: string;
   /** The record's members, serialised once when the caller hands them in. */
   members: CanonicalMembers;
+  /** What the entry is about: each gets a prev link (docs/log.md, "Subjects and prev links"). */
+  subjects: KeyedSubject[];
   project?: Projector<unknown>;
   resolve: (entry: AppendedEntry & { value: unknown }) => void;
   reject: (err: unknown) => void;
 }
 
-const RESERVED = ['v', 'type', 'org', 'time'];
+const RESERVED = ['v', 'type', 'org', 'time', 'prev'];
 const TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const encoder = new TextEncoder();
 
@@ -65,11 +68,14 @@ export class LogService {
   private readonly frontiers = new Map<number, CachedFrontier>();
   private readonly lastCheckpoint = new Map<number, { size: number; root: string; note: string }>();
   private readonly orgSigners = new Map<string, NoteSigner>();
+  /** The subject map of each org's log (services/log-map.ts). */
+  readonly maps: LogMaps;
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxRange = options.maxRange ?? 1000;
+    this.maps = new LogMaps(store);
   }
 
   /** C2SP tlog-checkpoint origin: the log key's name and the org, so each org's log is its own. */
@@ -106,13 +112,14 @@ export class LogService {
     if (clash.length > 0) throw new EvidentError('INVALID_ARGUMENT', `entry fields ${clash.join(', ')} are reserved`);
     // Serialised once, here: this also rejects what cannot be canonicalised before it can spoil a shared batch.
     const members = canonicalMembers(record);
+    const subjects = keyedSubjects(type, record);
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(org.id);
       if (!queue) {
         queue = { org, pending: [], running: false };
         this.queues.set(org.id, queue);
       }
-      queue.pending.push({ type, members, project, resolve: resolve as Pending['resolve'], reject });
+      queue.pending.push({ type, members, subjects, project, resolve: resolve as Pending['resolve'], reject });
       if (!queue.running) {
         queue.running = true;
         // Wait one turn of the event loop so that callers arriving together share the first transaction too.
@@ -154,36 +161,38 @@ export class LogService {
     return kept.map((k) => ({ pending: k.pending, entry: { index: k.index, leafHash: toHex(k.leaf), entry: k.entry, value: k.value } }));
   }
 
-  /** The batch's entries with the envelope `{v, type, org, time}` merged in, and their leaf hashes. */
-  private prepare(org: OrgRecord, batch: Pending[], time: string): Prepared[] {
-    const envelopes = new Map<string, CanonicalMembers>();
-    return batch.map((pending) => {
-      let envelope = envelopes.get(pending.type);
-      if (!envelope) envelopes.set(pending.type, (envelope = canonicalMembers({ v: 1, type: pending.type, org: org.name, time })));
-      const entry = mergeCanonicalMembers(pending.members, envelope);
-      return { pending, entry, leaf: leafHash(encoder.encode(entry)) };
-    });
+  /**
+   * The entry text: the record with the envelope `{v, type, org, time}` merged in, and `prev` (the links to
+   * the previous entries about its subjects) when it is about any.
+   */
+  private entryText(org: OrgRecord, pending: Pending, time: string, prev: PrevLinks | undefined, envelopes: Map<string, CanonicalMembers>): string {
+    if (prev) return mergeCanonicalMembers(pending.members, canonicalMembers({ v: 1, type: pending.type, org: org.name, time, prev }));
+    let envelope = envelopes.get(pending.type);
+    if (!envelope) envelopes.set(pending.type, (envelope = canonicalMembers({ v: 1, type: pending.type, org: org.name, time })));
+    return mergeCanonicalMembers(pending.members, envelope);
   }
 
   private async write(org: OrgRecord, batch: Pending[], isolate: boolean): Promise<Kept[]> {
     let kept: Kept[] = [];
     let tree: CachedFrontier | undefined;
+    let map: { size: number; root: MapNode | null } | undefined;
     const fallback = this.clock.now().toISOString();
     await this.store.log.append(
       org.id,
       async (head, ctx) => {
         kept = [];
         const time = this.clock.now().toISOString();
-        const prepared = this.prepare(org, batch, time);
+        const envelopes = new Map<string, CanonicalMembers>();
         const frontier = await this.frontierOf(org.id, head, ctx);
-        for (const item of prepared) {
+        const linker = new BatchLinker(await this.maps.at(org.id, head, { leaves: (from) => ctx.readMapLeaves(from), entriesAt: (ix) => ctx.entriesAt(ix) }));
+        for (const pending of batch) {
           const index = head.size + kept.length;
           let value: unknown;
-          const project = item.pending.project;
+          const project = pending.project;
           if (project && isolate) {
             const result = await ctx.attempt((records) => project(records, { index, time }));
             if (!result.ok) {
-              item.pending.reject(result.error);
+              pending.reject(result.error);
               continue;
             }
             value = result.value;
@@ -194,15 +203,22 @@ export class LogService {
               throw new ProjectionFailed(error);
             }
           }
-          kept.push({ ...item, index, value });
+          const entry = this.entryText(org, pending, time, linker.link(index, pending.subjects), envelopes);
+          kept.push({ pending, entry, leaf: leafHash(encoder.encode(entry)), index, value });
         }
         const next = appendLeaves(head.size, frontier, kept.map((k) => k.leaf));
         tree = { size: next.size, root: next.root, frontier: next.frontier };
-        return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time };
+        const linked = linker.finish();
+        map = { size: next.size, root: linked.root };
+        return {
+          entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time,
+          map: { root: mapHashOf(linked.root), leaves: linked.leaves },
+        };
       },
       fallback,
     );
     if (tree) this.frontiers.set(org.id, tree);
+    if (map) this.maps.remember(org.id, map.size, map.root);
     return kept;
   }
 
@@ -217,13 +233,42 @@ export class LogService {
 
   /** The signed note for the org's current tree head (C2SP tlog-checkpoint). */
   async checkpoint(org: OrgRecord): Promise<string> {
-    const head = await this.store.log.head(org.id);
-    const root = toHex(head.root);
+    return this.noteFor(org, await this.store.log.head(org.id));
+  }
+
+  /**
+   * The signed checkpoint of a head: the map root committed with it goes in an extension line (C2SP
+   * tlog-checkpoint allows extension lines after the root; Go's tlog.ParseTree ignores them).
+   */
+  noteFor(org: OrgRecord, head: LogHead): string {
+    const root = toHex(head.root) + (head.mapRoot ? toHex(head.mapRoot) : '');
     const cached = this.lastCheckpoint.get(org.id);
     if (cached && cached.size === head.size && cached.root === root) return cached.note;
-    const note = signNote(formatCheckpoint({ origin: this.origin(org), size: head.size, root: head.root }), [this.signerFor(org)]);
+    const extensions = head.mapRoot ? [mapExtension(head.mapRoot)] : [];
+    const note = signNote(formatCheckpoint({ origin: this.origin(org), size: head.size, root: head.root, extensions }), [this.signerFor(org)]);
     this.lastCheckpoint.set(org.id, { size: head.size, root, note });
     return note;
+  }
+
+  /**
+   * Proof of the latest entry about a subject (or its absence) in the subject map of the current head, with
+   * the signed checkpoint of that same head, whose map line the proof leads to.
+   */
+  async mapProof(org: OrgRecord, subject: string): Promise<{ checkpoint: string; size: number; proof: MapProofJson }> {
+    for (let attempt = 0; ; attempt++) {
+      const head = await this.store.log.head(org.id);
+      if (head.mapRoot === null) throw new EvidentError('NOT_FOUND', 'this log has no subject map yet: it is built at its next append');
+      try {
+        const state = await this.maps.at(org.id, head, {
+          leaves: (from) => this.store.log.mapLeaves(org.id, from), entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
+        });
+        return { checkpoint: this.noteFor(org, head), size: head.size, proof: mapProofToJson(proveMap(state.root, mapKey(subject))) };
+      } catch (err) {
+        // Leaves read after the head may have moved on with a later append: read both again.
+        const now = await this.store.log.head(org.id);
+        if (attempt >= 4 || now.size === head.size) throw err;
+      }
+    }
   }
 
   async size(org: OrgRecord): Promise<number> {
@@ -275,13 +320,10 @@ export class LogService {
   }
 }
 
-interface Prepared {
+interface Kept {
   pending: Pending;
   entry: string;
   leaf: Hash;
-}
-
-interface Kept extends Prepared {
   index: number;
   value: unknown;
 }

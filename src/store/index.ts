@@ -4,7 +4,7 @@ export { translateDbError } from './cursor.js';
 export type { ConnectOptions } from './connect.js';
 export type { Engine, Database } from './schema.js';
 export type {
-  Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext,
+  Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext, MapLeafRow,
 } from './types.js';
 export type { Deployment, ArtifactPlaces } from './types.js';
 export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, AttestationTypeRecord, EvidenceRef, RecordWriter, RecordReader } from './types.js';

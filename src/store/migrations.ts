@@ -7,6 +7,7 @@ import { cacheEntriesMigration, cacheEntriesPerSignerMigration } from './cache-e
 import { flowDeploymentsMigration } from './flow-deployments.js';
 import { createFlowTagEntries } from './flow-tag-entries.js';
 import { logKeyMigration } from './log-key-record.js';
+import { logMapMigration } from './log-map.js';
 
 /**
  * Migrations live in code (not files) so the compiled package carries them. Column types differ between
@@ -308,7 +309,8 @@ export function migrationProvider(engine: Engine): MigrationProvider {
       return { '0001_initial': initial(engine), '0002_records': records(engine), '0003_blobs': blobsMigration(engine), '0004_attestation_types': attestationTypes(engine), '0005_attestation_evidence': attestationEvidence(), '0006_environments': environments(engine), '0007_expectations': expectations(engine), '0008_flow_tags': flowTags(), '0009_policies': policiesMigration(engine), '0010_cache_entries': cacheEntriesMigration(engine),
         '0011_artifact_commit_time': artifactCommitTime(), '0013_deployment_starts': deploymentStarts(),
         '0014_projection_guards': projectionGuards(engine), '0015_cache_entries_per_signer': cacheEntriesPerSignerMigration(),
-        '0016_hostile_log_key': logKeyMigration(), '0018_flow_deployments': flowDeploymentsMigration() };
+        '0016_hostile_log_key': logKeyMigration(), '0018_flow_deployments': flowDeploymentsMigration(),
+        '0019_log_map': logMapMigration(engine) };
     },
   };
 }

@@ -38,6 +38,16 @@ export interface LogHeadsTable {
   size: number;
   root: Uint8Array;
   updated_at: ColumnType<string, string, string>;
+  /** The subject map's root after this head's entries (migration 0019); NULL until the map is built. */
+  map_root: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+}
+
+/** The subject map's leaves: the latest log entry about each subject (migration 0019, store/log-map.ts). */
+export interface LogMapLeavesTable {
+  org_id: number;
+  key_hash: Uint8Array;
+  subject: string;
+  entry_index: number;
 }
 
 /** Projections of log entries: each row names the entry it came from (entry_index). */
@@ -251,6 +261,7 @@ export interface Database {
   log_entries: LogEntriesTable;
   log_hashes: LogHashesTable;
   log_heads: LogHeadsTable;
+  log_map_leaves: LogMapLeavesTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';

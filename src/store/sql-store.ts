@@ -4,10 +4,11 @@ import { EvidentError } from '../core/index.js';
 import { EMPTY_ROOT } from '../ledger/index.js';
 import type { Database, Engine } from './schema.js';
 import type {
-  AppendBatch, AppendContext, EnvironmentReader, LogHead, LogStore, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
+  AppendBatch, AppendContext, EnvironmentReader, LogHead, LogStore, MapLeafRow, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
   TokenRecord, TokenStore,
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
+import { readMapLeavesIn, writeMapLeaves } from './log-map.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlRecordReader, SqlRecordWriter } from './records.js';
 import { SqlEnvironmentReader } from './environments-sql.js';
@@ -129,13 +130,32 @@ class SqlTokenStore implements TokenStore {
 /** Indexes per `IN (...)` list of entriesAt: well under both engines' parameter limits. */
 const ENTRIES_AT_CHUNK = 1000;
 
+async function entriesAtIn(db: Kysely<Database> | Transaction<Database>, orgId: number, indexes: readonly number[]): Promise<StoredEntry[]> {
+  const out: StoredEntry[] = [];
+  const wanted = [...new Set(indexes)].sort((a, b) => a - b);
+  for (let i = 0; i < wanted.length; i += ENTRIES_AT_CHUNK) {
+    const rows = await db
+      .selectFrom('log_entries')
+      .select(['idx', 'leaf_hash', 'entry'])
+      .where('org_id', '=', orgId)
+      .where('idx', 'in', wanted.slice(i, i + ENTRIES_AT_CHUNK))
+      .execute();
+    for (const r of rows) out.push({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry });
+  }
+  return out;
+}
+
+function headOf(row: { size: number; root: Uint8Array; map_root: Uint8Array | null }): LogHead {
+  return { size: Number(row.size), root: new Uint8Array(row.root), mapRoot: row.map_root === null ? null : new Uint8Array(row.map_root) };
+}
+
 class SqlLogStore implements LogStore {
   constructor(private readonly store: SqlStore) {}
 
   async head(orgId: number): Promise<LogHead> {
-    const row = await this.store.readDb.selectFrom('log_heads').select(['size', 'root']).where('org_id', '=', orgId).executeTakeFirst();
+    const row = await this.store.readDb.selectFrom('log_heads').select(['size', 'root', 'map_root']).where('org_id', '=', orgId).executeTakeFirst();
     if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
-    return { size: Number(row.size), root: new Uint8Array(row.root) };
+    return headOf(row);
   }
 
   async append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string): Promise<LogHead> {
@@ -143,16 +163,18 @@ class SqlLogStore implements LogStore {
     const after = await this.store.write(async (tx) => {
       // The row lock serialises sequencing per org across every server process (PostgreSQL);
       // SQLite's write transaction is already exclusive.
-      let q = tx.selectFrom('log_heads').select(['size', 'root']).where('org_id', '=', orgId);
+      let q = tx.selectFrom('log_heads').select(['size', 'root', 'map_root']).where('org_id', '=', orgId);
       if (this.store.engine === 'postgres') q = q.forUpdate();
       const row = await q.executeTakeFirst();
       if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
-      const head = { size: Number(row.size), root: new Uint8Array(row.root) };
+      const head = headOf(row);
       before.size = head.size;
       const records = new SqlRecordWriter(tx);
       let savepoints = 0;
       const batch = await build(head, {
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
+        readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
+        entriesAt: (indexes) => entriesAtIn(tx, orgId, indexes),
         records,
         // SQL savepoints (SQLite and PostgreSQL alike) undo one entry's projections without the batch's.
         attempt: async (work) => {
@@ -181,8 +203,10 @@ class SqlLogStore implements LogStore {
         const rows = batch.hashes.slice(i, i + INSERT_CHUNK).map((h) => ({ org_id: orgId, hidx: h.index, hash: h.hash }));
         await tx.insertInto('log_hashes').values(rows).execute();
       }
-      await tx.updateTable('log_heads').set({ size, root: batch.root, updated_at: batch.time ?? at }).where('org_id', '=', orgId).execute();
-      return { size, root: batch.root };
+      if (batch.map) await writeMapLeaves(tx, orgId, batch.map.leaves);
+      const mapRoot = batch.map?.root ?? head.mapRoot;
+      await tx.updateTable('log_heads').set({ size, root: batch.root, map_root: mapRoot, updated_at: batch.time ?? at }).where('org_id', '=', orgId).execute();
+      return { size, root: batch.root, mapRoot };
     });
     this.store.statistics.noteAppended(after.size - before.size);
     return after;
@@ -190,6 +214,10 @@ class SqlLogStore implements LogStore {
 
   readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
     return readHashesIn(this.store.readDb, orgId, indexes);
+  }
+
+  mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]> {
+    return readMapLeavesIn(this.store.readDb, orgId, from);
   }
 
   async entries(orgId: number, start: number, end: number): Promise<StoredEntry[]> {
@@ -204,19 +232,8 @@ class SqlLogStore implements LogStore {
     return rows.map((r) => ({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry }));
   }
 
-  async entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]> {
-    const out: StoredEntry[] = [];
-    const wanted = [...new Set(indexes)].sort((a, b) => a - b);
-    for (let i = 0; i < wanted.length; i += ENTRIES_AT_CHUNK) {
-      const rows = await this.store.db
-        .selectFrom('log_entries')
-        .select(['idx', 'leaf_hash', 'entry'])
-        .where('org_id', '=', orgId)
-        .where('idx', 'in', wanted.slice(i, i + ENTRIES_AT_CHUNK))
-        .execute();
-      for (const r of rows) out.push({ index: Number(r.idx), leafHash: new Uint8Array(r.leaf_hash), entry: r.entry });
-    }
-    return out;
+  entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]> {
+    return entriesAtIn(this.store.db, orgId, indexes);
   }
 
   async indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined> {

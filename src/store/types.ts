@@ -39,6 +39,16 @@ export interface Page<T> {
 export interface LogHead {
   size: number;
   root: Uint8Array;
+  /** The subject map's root committed with this head; null before the map was built (a log from before 0019). */
+  mapRoot: Uint8Array | null;
+}
+
+/** One leaf of the subject map: the latest entry about a subject (docs/log.md, "The subject map"). */
+export interface MapLeafRow {
+  /** SHA-256 of the subject key text. */
+  key: Uint8Array;
+  subject: string;
+  index: number;
 }
 
 export interface StoredEntry {
@@ -54,11 +64,17 @@ export interface AppendBatch {
   root: Uint8Array;
   /** When the batch was sequenced (taken under the lock); else the `at` given to append. */
   time?: string;
+  /** The subject map after the batch: its new root and the leaves the batch moved. */
+  map?: { root: Uint8Array; leaves: MapLeafRow[] };
 }
 
 /** Reads inside the append transaction, under the org's log lock. */
 export interface AppendContext {
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
+  /** The subject map's leaves whose latest entry is at `from` or later, read in the transaction. */
+  readMapLeaves(from: number): Promise<MapLeafRow[]>;
+  /** Entries at these indexes, read in the transaction (absent ones are left out). */
+  entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
   /** Projection writes in the transaction itself: a failure aborts the whole batch. */
   records: RecordWriter;
   /**
@@ -95,6 +111,8 @@ export interface LogStore {
   indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined>;
   /** The entries at these indexes (absent ones are left out), in any order: a few queries whatever the count. */
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
+  /** The subject map's leaves whose latest entry is at `from` or later. */
+  mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]>;
 }
 
 export interface Store {

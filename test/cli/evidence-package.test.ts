@@ -136,5 +136,5 @@ describe('proving an artifact: verify artifact, export artifact, verify package 
     } finally {
       await other.stop();
     }
-  }, 60_000);
+  }, 120_000);
 });

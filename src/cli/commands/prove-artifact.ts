@@ -9,8 +9,14 @@ import { checkRememberedCheckpoint, printConflict, type RememberedCheckpoint } f
 import { VerifierState } from '../verify/state.js';
 
 // The package code validates with TypeBox (hundreds of modules): loaded when a command runs, not at start-up.
-const packages = () => Promise.all([import('../verify/build-package.js'), import('../verify/evidence-package.js')]).then(([b, e]) => ({ ...b, ...e }));
+const packages = () => Promise.all([import('../verify/build-package.js'), import('../verify/evidence-package.js'), import('../verify/build-chain-package.js')])
+  .then(([b, e, c]) => ({ ...b, ...e, ...c }));
 import { trustedLogKey } from '../verify/pinned-key.js';
+import { describeSubject, subjectKeyOf, type PackageSubject } from '../verify/completeness.js';
+import type { EvidencePackage } from '../verify/evidence-package.js';
+
+/** What results name as their subject: an artifact's fingerprint (as before trails and environments had packages). */
+const subjectLabel = (s: PackageSubject): string => (s.type === 'artifact' ? s.fingerprint : describeSubject(s));
 
 function report(ctx: Ctx, subject: string, checks: Check[]): void {
   const ok = checks.every((c) => c.ok);
@@ -36,32 +42,69 @@ function refuseConflict(ctx: Ctx, subject: string, keyText: string, seen: Rememb
   throw new EvidentError('VERIFICATION_FAILED', seen.check.message);
 }
 
-async function collect(ctx: Ctx, ref: string, key?: string) {
+/** An artifact reference, or a trail or environment. */
+type Wanted = { ref: string } | Exclude<PackageSubject, { type: 'artifact' }>;
+
+/**
+ * Builds and checks a package: the checkpoint is the one the subject map proof comes with (or the latest,
+ * for a log without a map yet), checked against the last one seen before anything is read against it.
+ */
+async function collect(ctx: Ctx, wanted: Wanted, key?: string) {
   const { keyText, verifier, origin } = await trustedLogKey(ctx, key);
   const client = ctx.client();
-  const note = await client.checkpoint();
+  const p = await packages();
+  const subject: PackageSubject = 'ref' in wanted ? { type: 'artifact', fingerprint: await p.resolveArtifact(client, wanted.ref) } : wanted;
+  const subjectText = subjectKeyOf(subject);
+  let note: string;
+  let mapProof: EvidencePackage['map_proof'];
+  try {
+    const mp = await client.mapProof(subjectText);
+    note = mp.checkpoint;
+    mapProof = { subject: subjectText, proof: mp.proof };
+  } catch (err) {
+    // A log without a map yet (or a server without map proofs): the package is checked without one, and
+    // verify package refuses it if its checkpoint does commit to a map.
+    if (!(err instanceof EvidentError) || err.code !== 'NOT_FOUND') throw err;
+    note = await client.checkpoint();
+  }
   const state = new VerifierState(ctx.globals.stateDir);
   const seen = await checkRememberedCheckpoint({ state, origin, verifier, note, source: client, served: true });
-  refuseConflict(ctx, ref, keyText, seen);
-  const { buildArtifactPackage, verifyPackage } = await packages();
-  const pkg = await buildArtifactPackage(client, ctx.globals.org, ref, keyText, note, seen.checkpoint);
-  return { verifyPackage, verifier, pkg, seen };
+  refuseConflict(ctx, subjectLabel(subject), keyText, seen);
+  const pkg = subject.type === 'artifact'
+    ? await p.buildArtifactPackage(client, ctx.globals.org, subject.fingerprint, keyText, note, seen.checkpoint, mapProof)
+    : await p.buildChainPackage(client, ctx.globals.org, subject, keyText, note, seen.checkpoint, mapProof);
+  return { verifyPackage: p.verifyPackage, verifier, pkg, seen };
 }
 
 /** `evident verify artifact REF`: every entry about the artifact is proven included under the current checkpoint. */
 export async function verifyArtifact(opts: { key?: string }, ctx: Ctx, [ref]: string[]): Promise<void> {
-  const { verifyPackage, verifier, pkg, seen } = await collect(ctx, ref!, opts.key);
-  report(ctx, pkg.subject.fingerprint, withSeen(verifyPackage(pkg, verifier), seen));
+  const { verifyPackage, verifier, pkg, seen } = await collect(ctx, { ref: ref! }, opts.key);
+  report(ctx, subjectLabel(pkg.subject), withSeen(verifyPackage(pkg, verifier), seen));
 }
 
 /** `evident export artifact REF -o FILE`: the same proof, written as one file for offline checking. */
 export async function exportArtifact(opts: { key?: string; out: string }, ctx: Ctx, [ref]: string[]): Promise<void> {
-  const { verifyPackage, verifier, pkg, seen } = await collect(ctx, ref!, opts.key);
+  await exportPackage(ctx, { ref: ref! }, opts);
+}
+
+/** `evident export trail NAME --flow FLOW -o FILE`: the trail's chain of entries, complete as of the checkpoint. */
+export async function exportTrail(opts: { key?: string; out: string; flow: string }, ctx: Ctx, [trail]: string[]): Promise<void> {
+  await exportPackage(ctx, { type: 'trail', flow: opts.flow, trail: trail! }, opts);
+}
+
+/** `evident export environment NAME -o FILE`: the environment's chain (its snapshots, policies, expectations…). */
+export async function exportEnvironment(opts: { key?: string; out: string }, ctx: Ctx, [environment]: string[]): Promise<void> {
+  await exportPackage(ctx, { type: 'environment', environment: environment! }, opts);
+}
+
+async function exportPackage(ctx: Ctx, wanted: Wanted, opts: { key?: string; out: string }): Promise<void> {
+  const { verifyPackage, verifier, pkg, seen } = await collect(ctx, wanted, opts.key);
+  const what = describeSubject(pkg.subject);
   const checks = withSeen(verifyPackage(pkg, verifier), seen);
-  if (!checks.every((c) => c.ok)) report(ctx, pkg.subject.fingerprint, checks);
+  if (!checks.every((c) => c.ok)) report(ctx, subjectLabel(pkg.subject), checks);
   fs.writeFileSync(opts.out, JSON.stringify(pkg, null, 2) + '\n', { flag: 'w' });
   ctx.printer.result({ file: opts.out, subject: pkg.subject, entries: pkg.entries.length }, () =>
-    ctx.printer.text(`Wrote ${opts.out}: ${pkg.entries.length} entries about ${pkg.subject.fingerprint}, proven against checkpoint size ${pkg.checkpoint.split('\n')[1]}`),
+    ctx.printer.text(`Wrote ${opts.out}: ${pkg.entries.length} entries about ${what}, proven against checkpoint size ${pkg.checkpoint.split('\n')[1]}`),
   );
 }
 
@@ -94,9 +137,9 @@ export async function verifyPackageFile(opts: { key?: string; offline?: boolean 
       else ctx.printer.info(`Note: ${ctx.globals.host} serves another log than ${origin}; checking against the last checkpoint seen offline.`);
     }
     seen = await checkRememberedCheckpoint({ state, origin, verifier, note: pkg.checkpoint, source, served: false });
-    refuseConflict(ctx, pkg.subject.fingerprint, explicit, seen);
+    refuseConflict(ctx, subjectLabel(pkg.subject), explicit, seen);
   }
-  report(ctx, pkg.subject.fingerprint, withSeen(checks, seen));
+  report(ctx, subjectLabel(pkg.subject), withSeen(checks, seen));
 }
 
 export function registerProveArtifact(verify: Command, program: Command): void {
@@ -113,7 +156,7 @@ export function registerProveArtifact(verify: Command, program: Command): void {
     .action(action(verifyArtifact));
   verify
     .command('package <file>')
-    .description('Check an evidence package offline: checkpoint signature, inclusion proofs, evidence digests')
+    .description('Check an evidence package offline: checkpoint signature, inclusion proofs, completeness, evidence digests')
     .option('--key <verifier-key>', "the log's verifier key (env EVIDENT_VERIFIER_KEY); without it the package's own key is trusted, with a warning")
     .option('--offline', 'do not ask the host for a consistency proof with the last checkpoint seen, even when a host is given')
     .addHelpText(
@@ -121,6 +164,8 @@ export function registerProveArtifact(verify: Command, program: Command): void {
       '\nWith --key, the package\'s checkpoint is checked against the last one this client saw for the log\n' +
         '(~/.evident/checkpoints/): the same root at the same size offline, and, when a host is given and not\n' +
         '--offline, a consistency proof from the host. A fork or rollback prints both signed checkpoints.\n' +
+        'Completeness: the subject map proof must name the newest entry about the subject at the checkpoint, and\n' +
+        'the package must hold every entry of its chain of prev links back to the first; a missing entry is named.\n' +
         'Exit status: 0 verified, 1 verification failed (or forked log), 3 host unreachable.\nExample:\n  evident verify package runner.evidence.json --key "$(cat log.pub)"',
     )
     .action(action(verifyPackageFile));
@@ -132,4 +177,19 @@ export function registerProveArtifact(verify: Command, program: Command): void {
     .option('--key <verifier-key>', 'the log verifier key to trust (default: pinned on first use)')
     .addHelpText('after', '\nThe checkpoint must be consistent with the last one seen, as for verify log.\nExample:\n  evident export artifact 9af401c4 -o runner.evidence.json && evident verify package runner.evidence.json')
     .action(action(exportArtifact));
+  exp
+    .command('trail <name>')
+    .description('Write an evidence package for a trail: every entry about it (complete as of the checkpoint), proofs, evidence files')
+    .requiredOption('--flow <name>', 'the flow')
+    .requiredOption('-o, --out <file>', 'where to write the package (JSON)')
+    .option('--key <verifier-key>', 'the log verifier key to trust (default: pinned on first use)')
+    .addHelpText('after', '\nReads only the trail\'s chain of entries (subject map proof, then prev links).\nExample:\n  evident export trail 16d9990 --flow runner -o trail.evidence.json && evident verify package trail.evidence.json')
+    .action(action(exportTrail));
+  exp
+    .command('environment <name>')
+    .description('Write an evidence package for an environment: every entry about it (complete as of the checkpoint), proofs')
+    .requiredOption('-o, --out <file>', 'where to write the package (JSON)')
+    .option('--key <verifier-key>', 'the log verifier key to trust (default: pinned on first use)')
+    .addHelpText('after', '\nReads only the environment\'s chain of entries (subject map proof, then prev links).\nExample:\n  evident export environment aws-prod -o prod.evidence.json && evident verify package prod.evidence.json')
+    .action(action(exportEnvironment));
 }

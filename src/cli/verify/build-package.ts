@@ -1,6 +1,7 @@
 import { EvidentError, bytesEqual, toBase64, toHex } from '../../core/index.js';
 import type { EvidentClient } from '../../client/index.js';
 import { TreeBuilder, appendLeaves, inclusionProof, leafHash, type Checkpoint, type Hash } from '../../ledger/index.js';
+import { subjectKey, subjectsOf } from '../../ledger/index.js';
 import { selectAboutArtifact, summarizeEntry, type EntrySummary } from './artifact-scope.js';
 import { PACKAGE_FORMAT, type EvidencePackage } from './evidence-package.js';
 
@@ -13,6 +14,9 @@ const encoder = new TextEncoder();
  * Only each entry's leaf and the few fields the choice reads are kept, so memory stays small on a big log.
  */
 async function chooseFromSignedLog(client: EvidentClient, cp: Checkpoint, fingerprint: string): Promise<{ indexes: number[]; leaves: Hash[] }> {
+  const key = subjectKey('artifact', fingerprint);
+  // The artifact's own chain (every entry about it, docs/log.md "Subjects and prev links"), beside the context.
+  const chain: number[] = [];
   const leaves: Hash[] = [];
   const summaries: { index: number; f: EntrySummary }[] = [];
   const builder = new TreeBuilder();
@@ -24,6 +28,7 @@ async function chooseFromSignedLog(client: EvidentClient, cp: Checkpoint, finger
       const leaf = leafHash(encoder.encode(item.entry));
       const f = summarizeEntry(item.entry, fingerprint);
       if (f) summaries.push({ index: item.index, f });
+      if (f && subjectsOf(f.type, f as Record<string, unknown>).some((s) => s.key === key)) chain.push(item.index);
       leaves.push(leaf);
       builder.append(leaf);
     }
@@ -31,7 +36,8 @@ async function chooseFromSignedLog(client: EvidentClient, cp: Checkpoint, finger
   if (leaves.length !== cp.size || !bytesEqual(builder.root(), cp.root)) {
     throw new EvidentError('VERIFICATION_FAILED', `the log entries served are not the tree of the signed checkpoint (size ${cp.size}); run evident verify log --full`);
   }
-  return { indexes: selectAboutArtifact(summaries, fingerprint), leaves };
+  const indexes = [...new Set([...selectAboutArtifact(summaries, fingerprint), ...chain])].sort((a, b) => a - b);
+  return { indexes, leaves };
 }
 
 /** The texts of the chosen entries, read again a range at a time; each must be the text whose leaf was re-derived. */
@@ -59,14 +65,8 @@ async function chosenTexts(client: EvidentClient, indexes: number[], leaves: Has
  * files they reference. The result is checked again by verifyPackage().
  */
 export async function buildArtifactPackage(
-  client: EvidentClient, org: string, ref: string, verifierKey: string, note: string, cp: Checkpoint,
+  client: EvidentClient, org: string, fingerprint: string, verifierKey: string, note: string, cp: Checkpoint, mapProof?: EvidencePackage['map_proof'],
 ): Promise<EvidencePackage> {
-  const { items } = await client.getArtifacts(ref);
-  const fingerprints = [...new Set(items.map((a) => a.fingerprint))];
-  if (fingerprints.length !== 1) {
-    throw new EvidentError('INVALID_ARGUMENT', `${ref} names ${fingerprints.length} artifacts; give a longer fingerprint prefix`);
-  }
-  const fingerprint = fingerprints[0]!;
   const { indexes, leaves } = await chooseFromSignedLog(client, cp, fingerprint);
   const texts = await chosenTexts(client, indexes, leaves);
   const stored = new Map(appendLeaves(0, [], leaves).stored.map((x) => [x.index, x.hash] as const));
@@ -76,7 +76,25 @@ export async function buildArtifactPackage(
     entry: texts.get(index)!,
     inclusion_proof: inclusionProof(index, cp.size, stored).map(toHex),
   }));
-  // The evidence files the entries commit to travel with them, so the package checks offline.
+  const blobs = await collectBlobs(client, entries);
+  return {
+    format: PACKAGE_FORMAT, org, subject: { type: 'artifact', fingerprint }, verifier_key: verifierKey, checkpoint: note, entries, blobs,
+    ...(mapProof ? { map_proof: mapProof } : {}),
+  };
+}
+
+/** The one artifact a reference names (fingerprint, unique prefix or FLOW:COMMIT). */
+export async function resolveArtifact(client: EvidentClient, ref: string): Promise<string> {
+  const { items } = await client.getArtifacts(ref);
+  const fingerprints = [...new Set(items.map((a) => a.fingerprint))];
+  if (fingerprints.length !== 1) {
+    throw new EvidentError('INVALID_ARGUMENT', `${ref} names ${fingerprints.length} artifacts; give a longer fingerprint prefix`);
+  }
+  return fingerprints[0]!;
+}
+
+/** The evidence files the entries commit to travel with them, so the package checks offline. */
+export async function collectBlobs(client: EvidentClient, entries: readonly { entry: string }[]): Promise<EvidencePackage['blobs']> {
   const digests = new Set<string>();
   for (const e of entries) {
     const evidence = (JSON.parse(e.entry) as { evidence?: { digest?: unknown }[] }).evidence ?? [];
@@ -84,5 +102,5 @@ export async function buildArtifactPackage(
   }
   const blobs: EvidencePackage['blobs'] = [];
   for (const digest of [...digests].sort()) blobs.push({ digest, data_base64: toBase64(await client.evidenceBytes(digest)) });
-  return { format: PACKAGE_FORMAT, org, subject: { type: 'artifact', fingerprint }, verifier_key: verifierKey, checkpoint: note, entries, blobs };
+  return blobs;
 }

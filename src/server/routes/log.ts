@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { EvidentError } from '../../core/index.js';
-import { verifierKeyPem } from '../../ledger/index.js';
+import { parseSubjectKey, verifierKeyPem } from '../../ledger/index.js';
 import { schemas } from '../../client/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
@@ -90,6 +90,28 @@ export function logRoutes(services: Services) {
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         return services.log.consistencyProof(org, request.query.from, request.query.to);
+      },
+    );
+
+    app.get(
+      '/api/v1/orgs/:org/log/proof/map',
+      {
+        schema: {
+          tags: ['log'], summary: 'Subject map proof: the latest entry about a subject, or its absence, at the latest checkpoint',
+          params, querystring: schemas.MapProofQuery, response: { 200: schemas.MapProof, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const org = await access(services, request, 'read', request.params.org);
+        const subject = parseSubjectKey(request.query.subject);
+        const { checkpoint, size, proof } = await services.log.mapProof(org, subject.key);
+        const wanted = request.query.tree_size;
+        if (wanted !== undefined && wanted !== size) {
+          throw new EvidentError('NOT_FOUND', `map proofs are served at the latest checkpoint only (tree size ${size}, not ${wanted})`, {
+            details: [{ path: 'tree_size', message: `the latest is ${size}` }],
+          });
+        }
+        return { subject: subject.key, tree_size: size, checkpoint, proof };
       },
     );
   };

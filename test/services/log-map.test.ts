@@ -1,0 +1,116 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  EMPTY_ROOT, mapHashOf, mapKey, mapProofFromJson, mapRootOf, openCheckpoint, parseVerifierKey, subjectKey, verifyMapProof,
+} from '../../src/ledger/index.js';
+import { LogService } from '../../src/services/index.js';
+import { mapFromLog } from '../../src/services/log-map.js';
+import type { OrgRecord, SqlStore } from '../../src/store/index.js';
+import { engines } from '../helpers/engines.js';
+import { testSigner } from '../helpers/keys.js';
+
+const FP = (n: number) => n.toString(16).padStart(64, '0');
+const prevOf = (entry: string) => (JSON.parse(entry) as { prev?: Record<string, number | null> }).prev;
+
+describe.each(engines())('subject map on $name', (engine) => {
+  let store: SqlStore;
+  let cleanup: () => Promise<void>;
+  let log: LogService;
+  let org: OrgRecord;
+
+  beforeAll(async () => {
+    const opened = await engine.open();
+    store = opened.store;
+    cleanup = opened.cleanup;
+    log = new LogService(store, testSigner(), { maxBatch: 7 });
+    org = await store.orgs.create('acme', new Date().toISOString());
+  });
+  afterAll(async () => cleanup());
+
+  const verifier = () => parseVerifierKey(log.verifierKeyFor(org));
+
+  async function proven(subject: string): Promise<number | null> {
+    const { checkpoint, proof, size } = await log.mapProof(org, subject);
+    const cp = openCheckpoint(checkpoint, [verifier()]);
+    expect(cp.size).toBe(size);
+    const p = mapProofFromJson(proof);
+    expect(p.key).toEqual(mapKey(subject));
+    return verifyMapProof(mapRootOf(cp.extensions)!, p);
+  }
+
+  it('links each entry to the previous entry about each of its subjects, across batches', async () => {
+    const a = await log.append(org, 'flow.created', { flow: 'app', description: '' });
+    expect(prevOf(a.entry)).toEqual({ flow: null });
+    const t = await log.append(org, 'trail.begun', { flow: 'app', trail: 't1' });
+    expect(prevOf(t.entry)).toEqual({ trail: null });
+    // Concurrent appends share batches of 7: links inside a batch and across batches.
+    const reports = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      log.append(org, 'artifact.reported', { flow: 'app', trail: 't1', artifact: `a${i % 3}`, fingerprint: FP(i % 3) })));
+    const byIndex = [t, ...reports].sort((x, y) => x.index - y.index);
+    for (let i = 1; i < byIndex.length; i++) expect(prevOf(byIndex[i]!.entry)!.trail).toBe(byIndex[i - 1]!.index);
+    for (let k = 0; k < 3; k++) {
+      const mine = reports.filter((r) => JSON.parse(r.entry).fingerprint === FP(k)).sort((x, y) => x.index - y.index);
+      expect(prevOf(mine[0]!.entry)!.artifact).toBeNull();
+      for (let i = 1; i < mine.length; i++) expect(prevOf(mine[i]!.entry)!.artifact).toBe(mine[i - 1]!.index);
+    }
+    const unrelated = await log.append(org, 'note', { text: 'no subject' });
+    expect(prevOf(unrelated.entry)).toBeUndefined();
+  });
+
+  it('proves the latest entry of a subject, and the absence of an unknown one, against the signed map root', async () => {
+    const last = await log.append(org, 'attestation.reported', { flow: 'app', trail: 't1', artifact_fingerprint: FP(1), name: 'x' });
+    expect(await proven(subjectKey('artifact', FP(1)))).toBe(last.index);
+    expect(await proven(subjectKey('trail', 'app', 't1'))).toBe(last.index);
+    expect(await proven(subjectKey('artifact', FP(99)))).toBeNull();
+    expect(await proven(subjectKey('environment', 'prod'))).toBeNull();
+  });
+
+  it('is recomputable from the log: the same root, and every prev link checked', async () => {
+    const head = await store.log.head(org.id);
+    const { root, linked } = await mapFromLog((s, e) => store.log.entries(org.id, s, e), head.size);
+    expect(mapHashOf(root)).toEqual(head.mapRoot);
+    expect(linked).toBeGreaterThan(20);
+  });
+
+  it('refuses to append or prove when a map row was edited', async () => {
+    const other = await engine.open();
+    try {
+      const o = await other.store.orgs.create('acme', new Date().toISOString());
+      const first = new LogService(other.store, testSigner());
+      await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
+      await first.append(o, 'note', { text: 'later' });
+      // Point the artifact's leaf at a later entry that is not about it (moving forward passes the trigger).
+      await sql.raw(`UPDATE log_map_leaves SET entry_index = 1 WHERE subject = '["artifact","${FP(1)}"]'`).execute(other.store.db);
+      const fresh = new LogService(other.store, testSigner());
+      await expect(fresh.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) })).rejects.toMatchObject({ code: 'TAMPERED' });
+      await expect(fresh.mapProof(o, subjectKey('artifact', FP(1)))).rejects.toMatchObject({ code: 'TAMPERED' });
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('builds the map of a log written before it existed, and links new entries to the old ones', async () => {
+    const other = await engine.open();
+    try {
+      const o = await other.store.orgs.create('acme', new Date().toISOString());
+      // Entries without links and a head without a map root: a log from before migration 0019.
+      const old = '{"artifact":"a","fingerprint":"' + FP(5) + '","flow":"f","org":"acme","time":"2026-01-01T00:00:00.000Z","trail":"t","type":"artifact.reported","v":1}';
+      const { leafHash, appendLeaves } = await import('../../src/ledger/index.js');
+      const leaf = leafHash(new TextEncoder().encode(old));
+      const next = appendLeaves(0, [], [leaf]);
+      await other.store.log.append(o.id, () => ({ entries: [{ index: 0, leafHash: leaf, entry: old }], hashes: next.stored, root: next.root }), new Date().toISOString());
+      expect((await other.store.log.head(o.id)).mapRoot).toBeNull();
+      const svc = new LogService(other.store, testSigner());
+      await expect(svc.mapProof(o, subjectKey('artifact', FP(5)))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(openCheckpoint(await svc.checkpoint(o), [parseVerifierKey(svc.verifierKeyFor(o))]).extensions).toEqual([]);
+      const e = await svc.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(5) });
+      expect(prevOf(e.entry)).toEqual({ artifact: 0, trail: 0 });
+      const { checkpoint, proof } = await svc.mapProof(o, subjectKey('artifact', FP(5)));
+      const cp = openCheckpoint(checkpoint, [parseVerifierKey(svc.verifierKeyFor(o))]);
+      expect(verifyMapProof(mapRootOf(cp.extensions)!, mapProofFromJson(proof))).toBe(1);
+      expect(cp.root).not.toEqual(EMPTY_ROOT);
+    } finally {
+      await other.cleanup();
+    }
+  });
+});
