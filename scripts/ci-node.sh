@@ -35,6 +35,8 @@ fi
 # The headers are what makes the native build match this node: refuse rather than build against others.
 [ -f "$nodedir/include/node/node_version.h" ] || { echo "ci-node: $nodedir has no include/node headers" >&2; exit 1; }
 [ "$("$nodedir/bin/node" --version)" = "v$version" ] || { echo "ci-node: $nodedir/bin/node is not v$version" >&2; exit 1; }
+# EVIDENT_CI_NODE_FETCH_ONLY=1: only fetch the release into the cache (scripts/test-container.sh).
+[ "${EVIDENT_CI_NODE_FETCH_ONLY:-0}" != 1 ] || exit 0
 
 work="${EVIDENT_CI_NODE_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/evident-node$version-XXXXXX")}"
 cleanup() { [ "${EVIDENT_CI_NODE_KEEP:-0}" = 1 ] || rm -rf "$work"; }
