@@ -62,6 +62,13 @@ step "podman import"
 # npm_config_nodedir: native modules build against these headers (no download of them from nodejs.org).
 tar -C "$root" -c . | podman import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV npm_config_nodedir=/usr/local' - "$base" >/dev/null
 
+# Podman may be installed yet unable to run a container here (no user namespaces, no usable storage or
+# network): that is the one case this test skips, saying why.
+if ! podman run --rm --network host "$base" /bin/true >"$work/run-check.log" 2>&1; then
+  echo "container: SKIPPED: Podman cannot run a container here: $(tail -n 1 "$work/run-check.log")"
+  exit 0
+fi
+
 step "podman build"
 podman build --format docker --network host --build-arg "BUILD_IMAGE=$base" --build-arg "BASE_IMAGE=$base" -t "$image" "$src" >"$work/build.log" 2>&1 \
   || { tail -n 40 "$work/build.log" >&2; fail "podman build"; }
