@@ -31,6 +31,10 @@ if grep -qE '^package/(src|test|dist/src|dist/test)/' <<<"$listing"; then fail "
 [ ! -e "$src/npm-shrinkwrap.json" ] || fail "postpack left npm-shrinkwrap.json in the checkout"
 
 mkdir -p "$work/home" "$work/prefix" "$work/cwd"
+# The machine's npm configuration stays (registry, CA file, nodedir: where native modules find Node's
+# headers when they cannot be downloaded); its HOME and working directory do not.
+npm_config_userconfig="$(npm config get userconfig)"
+export npm_config_userconfig
 export HOME="$work/home"
 cd "$work/cwd"
 step "npm install -g into an empty prefix"
