@@ -53,14 +53,16 @@ step "evident server from the installed package"
 port_file="$work/server.json"
 evident --output json server --port 0 --data-dir "$work/data" --no-demo --log-level warn >"$port_file" 2>"$work/server.err" &
 server_pid=$!
-for _ in $(seq 1 120); do
-  jq -e .url "$port_file" >/dev/null 2>&1 && break
+url=""
+for _ in $(seq 1 240); do
+  # The report is one JSON document, complete once it parses (jq accepts an empty file: check the value).
+  url="$(jq -r '.url // empty' "$port_file" 2>/dev/null || true)"
+  [ -z "$url" ] || break
   kill -0 "$server_pid" 2>/dev/null || fail "the server exited"
   sleep 0.5
 done
-url="$(jq -r .url "$port_file")"
+[ -n "$url" ] || fail "no start-up report"
 token="$(jq -r .first_admin.token "$port_file")"
-[ -n "$url" ] && [ "$url" != null ] || fail "no start-up report"
 [ "$(curl -fsS "$url/healthz" | jq -r .status)" = ok ] || fail "/healthz"
 curl -fsS "$url/" | grep -q '<div id="app">' || fail "the web UI is not served"
 
