@@ -98,7 +98,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       app, store, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, verifierKey: services.log.verifierKeyFor({ name: options.defaultOrg ?? 'default' }),
       keyFile: key.file, keyCreated: key.created, bootstrap, demo,
       async close() {
+        // Stops accepting (new requests on kept-alive connections get 503) and waits for those in flight;
+        // then whatever they queued for the group commit is committed before the database is closed.
         await app.close();
+        await services.log.settled();
         await services.parser.close();
         await store.close();
       },

@@ -70,6 +70,8 @@ export class LogService {
   private readonly orgSigners = new Map<string, NoteSigner>();
   /** The subject map of each org's log (services/log-map.ts). */
   readonly maps: LogMaps;
+  /** Drains in progress: settled() waits for them (a graceful shutdown acknowledges what it accepted). */
+  private readonly draining = new Set<Promise<void>>();
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -123,9 +125,19 @@ export class LogService {
       if (!queue.running) {
         queue.running = true;
         // Wait one turn of the event loop so that callers arriving together share the first transaction too.
-        setImmediate(() => void this.drain(org.id));
+        const drained: Promise<void> = new Promise<void>((done) => setImmediate(() => void this.drain(org.id).finally(done)))
+          .finally(() => this.draining.delete(drained));
+        this.draining.add(drained);
       }
     });
+  }
+
+  /**
+   * Resolves once every append accepted so far is committed or rejected (the group commit is flushed):
+   * the server's shutdown waits for it before it closes the database.
+   */
+  async settled(): Promise<void> {
+    while (this.draining.size > 0) await Promise.all(this.draining);
   }
 
   private async drain(orgId: number): Promise<void> {

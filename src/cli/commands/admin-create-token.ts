@@ -37,6 +37,20 @@ export async function adminCreateToken(opts: CreateTokenOptions, ctx: Ctx): Prom
   }
 }
 
+export interface BackupOptions {
+  dataDir: string;
+  to: string;
+}
+
+/** A consistent copy of a SQLite data directory, taken while the server runs (docs/deploy.md "Backups"). */
+export async function adminBackup(opts: BackupOptions, ctx: Ctx): Promise<void> {
+  const { backupSqlite } = await import('../../store/index.js');
+  const done = await backupSqlite(opts.dataDir, opts.to);
+  ctx.printer.result({ to: opts.to, database_bytes: done.databaseBytes, blobs: done.blobs, log_key: done.logKey }, () =>
+    ctx.printer.text(`Backed up ${opts.dataDir} to ${opts.to}: database ${done.databaseBytes} bytes, ${done.blobs} evidence files${done.logKey ? ', the log key' : ''}. Restore: start the server with --data-dir ${opts.to}, then evident verify log --full.`),
+  );
+}
+
 export function registerAdmin(program: Command): void {
   const admin = program.command('admin').description('Administration directly on the store (no server needed)');
   admin
@@ -49,4 +63,11 @@ export function registerAdmin(program: Command): void {
     .option('--database-url <url>', 'postgres://… (env EVIDENT_DATABASE_URL)', process.env.EVIDENT_DATABASE_URL)
     .addHelpText('after', '\nThe organisation is the global --org (created if missing).\nExample:\n  export EVIDENT_API_TOKEN=$(evident admin create-token --org acme --role reporter)')
     .action(action<CreateTokenOptions>(adminCreateToken));
+  admin
+    .command('backup')
+    .description('Copy a SQLite data directory (database, evidence files, log key) consistently, while the server runs')
+    .requiredOption('--to <dir>', 'new or empty directory for the copy')
+    .option('--data-dir <dir>', 'embedded store directory (env EVIDENT_DATA_DIR)', process.env.EVIDENT_DATA_DIR ?? '.evident-data')
+    .addHelpText('after', '\nThe database is copied with SQLite\'s online backup API: one consistent moment, however many writes\nhappen meanwhile. PostgreSQL: use pg_dump. After a restore, run evident verify log --full.\nExample:\n  evident admin backup --data-dir /data --to /backups/evident-$(date +%F)')
+    .action(action<BackupOptions>(adminBackup));
 }

@@ -29,6 +29,7 @@ export interface ServerCommandOptions {
   parseQueue?: number;
   parseTimeoutMs?: number;
   parseHeapMb?: number;
+  shutdownTimeoutMs?: number;
 }
 
 /** The connection and request limits: flag, else environment variable (EVIDENT_ + the flag in upper case), else the default. */
@@ -109,11 +110,35 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
       out.text('Then try: evident list flows   evident release plan aws-beta aws-prod   evident assert snapshot aws-prod');
     }
   });
-  const stop = () => {
-    void server.close().then(() => process.exit(0));
+  handleShutdown(server, opts.shutdownTimeoutMs ?? envInt('--shutdown-timeout-ms', 1) ?? 25_000);
+}
+
+/**
+ * SIGTERM (what a container runtime, systemd or Kubernetes sends) and SIGINT (Ctrl-C) shut down gracefully:
+ * stop accepting, finish the requests in flight, commit what they queued, close the database, exit 0.
+ * Exit 1 if that fails or takes longer than `timeoutMs`; a second signal exits at once (130 / 143).
+ */
+function handleShutdown(server: { close(): Promise<void> }, timeoutMs: number): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stopping = true;
+    process.stderr.write(`evident server: ${signal}: finishing the requests in flight, then exiting (a second ${signal} exits at once)\n`);
+    const timer = setTimeout(() => {
+      process.stderr.write(`evident server: shutdown took longer than ${timeoutMs} ms; exiting without finishing\n`);
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`evident server: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 function envInt(flag: string, min: number): number | undefined {
@@ -138,6 +163,7 @@ export function registerServer(program: Command): void {
     .option('--replace-log-key', "make this server's log key the one the database's checkpoints are signed with (a deliberate key change: the servers sharing the database refuse to start with any other key)")
     .option('--trust-proxy <proxies>', 'take the client address from X-Forwarded-For when the request comes through these proxies: true (any), a hop count, or addresses/CIDRs separated by commas (env EVIDENT_TRUST_PROXY; default: false)')
     .option('--failed-auth-per-minute <n>', 'failed authentications per (token prefix, client address) per minute before 429 (env EVIDENT_FAILED_AUTH_PER_MINUTE; default 60)', intFlag('--failed-auth-per-minute', 1))
+    .option('--shutdown-timeout-ms <n>', 'on SIGTERM/SIGINT, how long the requests in flight get to finish before the server exits 1 (env EVIDENT_SHUTDOWN_TIMEOUT_MS; default 25000)', intFlag('--shutdown-timeout-ms', 1))
     .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
     .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once,\nand seeds the demo organisation cyber-dojo (unless --no-demo) with its own admin token.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
     .action(action<ServerCommandOptions>(serverCommand));
