@@ -35,6 +35,8 @@ export interface ReceiptStep {
   needs?: string[];
   /** Added by Evident: `process` or `sandbox`. */
   isolation?: string;
+  /** ATTEST's `attestation.type` of the step (`build`, `test`, …), when declared. */
+  attestation_type?: string;
   inputs: ReceiptFile[];
   outputs: ReceiptFile[];
 }
@@ -57,7 +59,7 @@ export interface Receipt {
 const TOP_REQUIRED = ['pipeline_hash', 'timestamp', 'total_duration_secs', 'attest_version', 'steps'];
 const TOP_OPTIONAL = ['pipeline', 'status', 'signature', 'signer_public_key'];
 const STEP_REQUIRED = ['name', 'command', 'exit_code', 'duration_secs', 'inputs', 'outputs'];
-const STEP_OPTIONAL = ['cache', 'env', 'needs', 'isolation'];
+const STEP_OPTIONAL = ['cache', 'env', 'needs', 'isolation', 'attestation_type'];
 const HASH = /^sha256:[0-9a-f]{64}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -87,6 +89,7 @@ export function buildReceipt(run: RunRecord, version: string): Receipt {
       ...(s.env ? { env: { ...s.env } } : {}),
       ...(s.needs ? { needs: [...s.needs] } : {}),
       ...(s.isolation ? { isolation: s.isolation } : {}),
+      ...(s.attestationType ? { attestation_type: s.attestationType } : {}),
       inputs: files(s.inputs ?? []), outputs: files(s.outputs ?? []),
     })),
   };
@@ -154,6 +157,7 @@ function stepProblems(step: unknown, at: string): ProblemDetail[] {
   if (typeof step.duration_secs !== 'number' || !(step.duration_secs >= 0)) problems.push({ path: `${at}/duration_secs`, message: 'must be a number >= 0' });
   if (step.cache !== undefined && typeof step.cache !== 'string') problems.push({ path: `${at}/cache`, message: 'must be a string' });
   if (step.isolation !== undefined && typeof step.isolation !== 'string') problems.push({ path: `${at}/isolation`, message: 'must be a string' });
+  if (step.attestation_type !== undefined && typeof step.attestation_type !== 'string') problems.push({ path: `${at}/attestation_type`, message: 'must be a string' });
   if (step.needs !== undefined && (!Array.isArray(step.needs) || !step.needs.every((n) => typeof n === 'string'))) problems.push({ path: `${at}/needs`, message: 'must be a list of step names' });
   if (step.env !== undefined && (!isObject(step.env) || !Object.values(step.env).every((v) => typeof v === 'string'))) {
     problems.push({ path: `${at}/env`, message: 'must map names to strings' });
