@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { turboRemoteVsLocal } from './runner-turbo-remote.js';
 
 // `npm run bench:runner` (issue #6 item 10): a generated 10-layer DAG of 200 trivial steps, each writing one
 // output file. Warm run (everything cached) of `evident run` through the real CLI process, side by side
@@ -76,7 +77,7 @@ function repeat(label: string, command: string, cwd: string, env?: NodeJS.Proces
   return row;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (!fs.existsSync(evidentBin)) throw new Error(`${evidentBin} missing: npm run build first`);
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-runner-'));
   const [ev, tu, mk] = ['evident', 'turbo', 'make'].map((d) => path.join(base, d)) as [string, string, string];
@@ -136,7 +137,8 @@ function main(): void {
     const per = (a: number, b: number, s: number) => ((a - b - s) / steps.length).toFixed(2);
     console.log(`per-step overhead over sh -c (start-up excluded): wall ${per(cold.wall, bare.wall, start.wall)} ms, cpu ${per(cold.cpu, bare.cpu, start.cpu)} ms  (target: < 10 ms)`);
   }
+  if (turboOk) await turboRemoteVsLocal(evidentBin, turboBin, tu, turboEnv, repeat, measure);
   fs.rmSync(base, { recursive: true, force: true });
 }
 
-main();
+await main();

@@ -15,6 +15,7 @@ import { registerPipeline } from './commands/pipeline.js';
 import { registerCache } from './commands/cache.js';
 import { registerAudit } from './commands/audit.js';
 import { registerPipelineExport } from './commands/pipeline-export.js';
+import { registerPipelineShow } from './commands/pipeline-show.js';
 import { registerFlowCommands, registerTagFlow } from './commands/flows.js';
 import { registerTrailCommands } from './commands/trails.js';
 import { registerAttest } from './commands/attest.js';
@@ -45,6 +46,7 @@ export function buildProgram(argv: readonly string[] = process.argv, env: NodeJS
   registerPipeline(program);
   registerCache(program);
   registerPipelineExport(program);
+  registerPipelineShow(program);
   registerAudit(program);
   // Kosli's verb-noun commands: evident create flow, evident get artifact, evident list trails...
   const { create, get, list, begin, archive, tag } = addVerbs(program);

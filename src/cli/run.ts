@@ -35,7 +35,7 @@ async function programFor(argv: string[]): Promise<Command> {
 export async function main(argv: string[]): Promise<number> {
   const program = await programFor(argv);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(attestAliases(program, argv));
     return EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -51,3 +51,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * ATTEST's spelling `attest verify receipt_….yaml` (seed 003 §5.3): `evident verify FILE`, where FILE is
+ * not one of verify's subcommands, is `evident verify receipt FILE`. Only right after the command name,
+ * so nothing else is reinterpreted.
+ */
+export function attestAliases(program: { commands: readonly { name(): string; commands: readonly { name(): string }[] }[] }, argv: string[]): string[] {
+  if (argv[2] !== 'verify' || argv[3] === undefined || argv[3].startsWith('-')) return argv;
+  const verify = program.commands.find((c) => c.name() === 'verify');
+  if (!verify || verify.commands.some((c) => c.name() === argv[3]) || argv[3] === 'help') return argv;
+  return [...argv.slice(0, 3), 'receipt', ...argv.slice(3)];
+}

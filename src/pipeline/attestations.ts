@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { removeStaleLinks, writeLayout, writeStepLink } from './in-toto.js';
 import { loadOrCreateWorkspaceSigner, loadSignerFromFile, type KeySigner } from './keys.js';
 import { provenanceFile, writeStepProvenance } from './provenance.js';
-import { buildReceipt, signReceipt, writeReceipt } from './receipt.js';
+import { buildReceipt, signReceipt, systemInfo, writeReceipt } from './receipt.js';
 import type { RunObserver } from './types.js';
 
 /** What `evident run` asks of the attestation writers (issue #6 items 5-7). */
@@ -96,7 +96,7 @@ export async function attestationObservers(options: AttestationOptions): Promise
 
   observers.push({
     runFinished(run) {
-      const receipt = buildReceipt(run, version);
+      const receipt = { ...buildReceipt(run, version), system: systemInfo(run) };
       const file = writeReceipt(workspace, signer ? signReceipt(receipt, signer) : receipt);
       log?.(`receipt: ${file}${signer ? ` (signed by ${signer.keyId})` : ' (unsigned)'}`);
     },

@@ -13,7 +13,8 @@ import { compareBytes } from './expand.js';
 //                  str("outputs") u32(n) { str(pattern) }                     sorted
 //                  [str("global") u32(n) { str(path) str(sha256) str(x|-) }]  sorted, when any
 //                  [str("env_mode") str("strict")]                            when strict
-//                  [str("isolation") str("sandbox")]                          when sandboxed )
+//                  [str("isolation") str("sandbox")]                          when sandboxed
+//                  [str("working_dir") str(dir)]                              when set (ATTEST) )
 //   str(s) = u32(byte length of UTF-8 s) ‖ UTF-8 s;  u32 = 4 bytes big-endian;  sorted = by UTF-8 bytes.
 //
 // Every string carries its length, so no two different component lists encode to the same bytes
@@ -42,6 +43,8 @@ export interface KeyComponents {
   envMode?: 'strict';
   /** `sandbox` when the step runs under bubblewrap: a different environment, a different result. */
   isolation?: 'sandbox';
+  /** ATTEST `working_dir`: the same command in another directory is another result. */
+  workingDir?: string;
 }
 
 /**
@@ -118,6 +121,10 @@ function encode(c: KeyComponents): string {
   if (c.isolation === 'sandbox') {
     e.str('isolation');
     e.str('sandbox');
+  }
+  if (c.workingDir !== undefined) {
+    e.str('working_dir');
+    e.str(c.workingDir);
   }
   return e.text;
 }

@@ -133,6 +133,8 @@ export interface CommandResult {
   signal?: NodeJS.Signals;
   /** Set when the process could not be started. */
   error?: string;
+  /** Killed after `timeoutMs` (ATTEST `timeout_secs`): exitCode is 124, as ATTEST and timeout(1) say. */
+  timedOut?: boolean;
 }
 
 /** How long the steps' process groups get after SIGINT/SIGTERM before SIGKILL (EVIDENT_KILL_GRACE_MS overrides). */
@@ -152,7 +154,7 @@ export class Processes {
   constructor(private readonly graceMs = Number(process.env.EVIDENT_KILL_GRACE_MS) > 0 ? Number(process.env.EVIDENT_KILL_GRACE_MS) : KILL_GRACE_MS) {}
 
   /** `/bin/sh -c command` with stdout and stderr both written to `logFd`; stdin is /dev/null. */
-  run(command: string, options: { cwd: string; env: NodeJS.ProcessEnv; logFd: number; prefix?: readonly string[] }): Promise<CommandResult> {
+  run(command: string, options: { cwd: string; env: NodeJS.ProcessEnv; logFd: number; prefix?: readonly string[]; timeoutMs?: number }): Promise<CommandResult> {
     return new Promise((resolve) => {
       let child: ChildProcess;
       // `prefix`: a wrapper that runs `/bin/sh -c command` itself (the sandbox, sandbox.ts).
@@ -165,9 +167,16 @@ export class Processes {
       this.children.add(child);
       if (child.pid !== undefined) this.groups.add(child.pid);
       let error: string | undefined;
+      let timedOut = false;
+      // The whole group, not only the shell: what the command started must not outlive its step.
+      const timer = options.timeoutMs !== undefined && child.pid !== undefined
+        ? setTimeout(() => { timedOut = true; killGroup(child.pid!, 'SIGKILL'); }, options.timeoutMs)
+        : undefined;
       child.once('error', (err) => (error = err.message));
       child.once('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
         this.children.delete(child);
+        if (timedOut) return resolve({ exitCode: 124, timedOut: true });
         // A group whose leader is gone may still hold processes (a background job): only an interrupt
         // needs them gone, and drain() then sees to it.
         if (child.pid !== undefined && !groupAlive(child.pid)) this.groups.delete(child.pid);

@@ -10,6 +10,7 @@ export type { SpecProblem } from './spec-walk.js';
 // the CLI's start-up do not pay for it (docs/performance.md).
 export const loadAttestSchema = (): Promise<typeof import('./schema.js')> => import('./schema.js');
 export { closureOf, dependentsOf, planPipeline } from './plan.js';
+export { pipelineDot, pipelineMermaid } from './graph-formats.js';
 export type { Bottleneck, CriticalPath, Plan, PlanInput } from './plan.js';
 export { cacheKey, encodeKeyComponents } from './cache-key.js';
 export type { KeyComponents } from './cache-key.js';

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createPublicKey, verify } from 'node:crypto';
@@ -35,8 +36,22 @@ export interface ReceiptStep {
   needs?: string[];
   /** Added by Evident: `process` or `sandbox`. */
   isolation?: string;
+  /** ATTEST's `attestation.type` of the step (`build`, `test`, …), when declared. */
+  attestation_type?: string;
   inputs: ReceiptFile[];
   outputs: ReceiptFile[];
+}
+
+export interface SystemInfo {
+  /** `os.platform()` and `os.release()`, e.g. `linux 6.1.0-18-amd64`. */
+  os: string;
+  arch: string;
+  /** The runtime that ran Evident, e.g. `node v20.20.2`. */
+  runtime: string;
+  /** The shell every step's command runs in. */
+  shell: string;
+  /** The isolation levels the run's steps used, e.g. `process` or `process, sandbox`. */
+  isolation: string;
 }
 
 export interface Receipt {
@@ -49,15 +64,22 @@ export interface Receipt {
   attest_version: string;
   /** Added by Evident: `succeeded`, `failed` or `cancelled`. */
   status?: string;
+  /**
+   * Added by Evident (seed 003 §5.1 "Environment: variables and system information"): where the run ran.
+   * Recorded, signed with the rest, and not in any cache key: the toolchain a step uses is keyed through
+   * its declared inputs (lockfiles, configs), isolation through the key's `isolation`; keying the OS or
+   * Node version would make every machine miss for steps whose outputs do not depend on them.
+   */
+  system?: SystemInfo;
   steps: ReceiptStep[];
   signature?: string;
   signer_public_key?: string;
 }
 
 const TOP_REQUIRED = ['pipeline_hash', 'timestamp', 'total_duration_secs', 'attest_version', 'steps'];
-const TOP_OPTIONAL = ['pipeline', 'status', 'signature', 'signer_public_key'];
+const TOP_OPTIONAL = ['pipeline', 'status', 'system', 'signature', 'signer_public_key'];
 const STEP_REQUIRED = ['name', 'command', 'exit_code', 'duration_secs', 'inputs', 'outputs'];
-const STEP_OPTIONAL = ['cache', 'env', 'needs', 'isolation'];
+const STEP_OPTIONAL = ['cache', 'env', 'needs', 'isolation', 'attestation_type'];
 const HASH = /^sha256:[0-9a-f]{64}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -87,6 +109,7 @@ export function buildReceipt(run: RunRecord, version: string): Receipt {
       ...(s.env ? { env: { ...s.env } } : {}),
       ...(s.needs ? { needs: [...s.needs] } : {}),
       ...(s.isolation ? { isolation: s.isolation } : {}),
+      ...(s.attestationType ? { attestation_type: s.attestationType } : {}),
       inputs: files(s.inputs ?? []), outputs: files(s.outputs ?? []),
     })),
   };
@@ -154,6 +177,7 @@ function stepProblems(step: unknown, at: string): ProblemDetail[] {
   if (typeof step.duration_secs !== 'number' || !(step.duration_secs >= 0)) problems.push({ path: `${at}/duration_secs`, message: 'must be a number >= 0' });
   if (step.cache !== undefined && typeof step.cache !== 'string') problems.push({ path: `${at}/cache`, message: 'must be a string' });
   if (step.isolation !== undefined && typeof step.isolation !== 'string') problems.push({ path: `${at}/isolation`, message: 'must be a string' });
+  if (step.attestation_type !== undefined && typeof step.attestation_type !== 'string') problems.push({ path: `${at}/attestation_type`, message: 'must be a string' });
   if (step.needs !== undefined && (!Array.isArray(step.needs) || !step.needs.every((n) => typeof n === 'string'))) problems.push({ path: `${at}/needs`, message: 'must be a list of step names' });
   if (step.env !== undefined && (!isObject(step.env) || !Object.values(step.env).every((v) => typeof v === 'string'))) {
     problems.push({ path: `${at}/env`, message: 'must map names to strings' });
@@ -171,6 +195,7 @@ export function receiptProblems(value: unknown): ProblemDetail[] {
   for (const k of ['attest_version', 'pipeline', 'status'] as const) {
     if (k in value && typeof value[k] !== 'string') problems.push({ path: `/${k}`, message: 'must be a string' });
   }
+  if ('system' in value && (!isObject(value.system) || Object.values(value.system).some((v) => typeof v !== 'string'))) problems.push({ path: '/system', message: 'must be a mapping of strings' });
   if (!Array.isArray(value.steps)) problems.push({ path: '/steps', message: 'must be a list' });
   else value.steps.forEach((s, i) => problems.push(...stepProblems(s, `/steps/${i}`)));
   const signed = ['signature', 'signer_public_key'].filter((k) => k in value);
@@ -219,4 +244,10 @@ export function writeReceipt(workspace: string, receipt: Receipt): string {
 export function receiptSigner(receipt: Receipt): ReturnType<typeof publicKeyInfo> | undefined {
   const m = /^ed25519:([0-9a-f]{64})$/.exec(receipt.signer_public_key ?? '');
   return m ? publicKeyInfo(m[1]!) : undefined;
+}
+
+/** What a receipt records of the machine and runtime (SystemInfo); `isolation` from the run's steps. */
+export function systemInfo(run: RunRecord): SystemInfo {
+  const levels = [...new Set(run.steps.map((s) => s.isolation ?? 'process'))].sort();
+  return { os: `${os.platform()} ${os.release()}`, arch: os.arch(), runtime: `node ${process.version}`, shell: '/bin/sh', isolation: levels.length > 0 ? levels.join(', ') : 'process' };
 }

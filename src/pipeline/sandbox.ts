@@ -59,7 +59,7 @@ export function sandboxPrefix(workspace: string, step: StepSpec, bwrap = findBwr
     fs.mkdirSync(dir, { recursive: true });
     args.push('--bind', dir, dir);
   }
-  args.push('--chdir', workspace);
+  args.push('--chdir', step.workingDir ? path.join(workspace, step.workingDir) : workspace);
   return args;
 }
 

@@ -32,8 +32,15 @@ const Step = Type.Object(
     pass_env: Type.Optional(PassEnv),
     allow_outside_symlinks: Type.Optional(Type.Boolean({ description: 'Input symbolic links may point outside the workspace (refused by default)' })),
     cache: Type.Optional(Type.Boolean({ description: 'false: always run this step (default true)' })),
-    attestation: Type.Optional(Type.Object({ reproducible: Type.Optional(Type.Boolean({ description: 'This step must be reproducible' })) }, closed)),
-    isolation: Type.Optional(Type.Union(ISOLATIONS.map((i) => Type.Literal(i)), { description: 'process (default) or sandbox: bubblewrap, read-only file system except the outputs, no network' })),
+    attestation: Type.Optional(Type.Object({
+      reproducible: Type.Optional(Type.Boolean({ description: 'This step must be reproducible' })),
+      type: Type.Optional(text('ATTEST: what the step attests (build, test, lint, …); recorded in the receipt')),
+      generate_slsa: Type.Optional(Type.Literal(true, { description: 'ATTEST: SLSA provenance for the outputs (Evident always writes it; false is refused)' })),
+      verify_chain: Type.Optional(Type.Boolean({ description: 'ATTEST: verify_dependencies for this step' })),
+    }, closed)),
+    isolation: Type.Optional(Type.Union(ISOLATIONS.map((i) => Type.Literal(i)), { description: 'process (default) or sandbox: bubblewrap, read-only file system except the outputs, no network (container and vm are refused)' })),
+    working_dir: Type.Optional(Type.String({ minLength: 1, pattern: '^[^*?\\[\\]\\\\]+$', description: 'ATTEST: directory (workspace-relative) the command runs in; inputs and outputs stay workspace-relative' })),
+    timeout_secs: Type.Optional(Type.Integer({ minimum: 1, description: 'ATTEST: kill the command (its whole process group) after this many seconds; the step fails with exit code 124' })),
   },
   closed,
 );
@@ -60,8 +67,9 @@ const WebhookHandler = Type.Object(
 
 export const AttestSchema: TSchema = Type.Object(
   {
-    version: Type.Literal('0.1', { description: 'Schema version: "0.1" (quoted)' }),
-    name: text('Human-readable pipeline name'),
+    schema_version: Type.Optional(Type.Literal(1, { description: "ATTEST's attest.yaml format version (absent: 1); with it, version is the pipeline's own version" })),
+    version: Type.String({ minLength: 1, description: 'Schema version: "0.1" (quoted); any pipeline version when schema_version is given' }),
+    name: Type.Optional(text('Human-readable pipeline name (default: the workspace directory name)')),
     env: Type.Optional(EnvMap),
     pass_env: Type.Optional(PassEnv),
     global_inputs: Type.Optional(paths('Files every step depends on (in every key); default: the lockfiles present and attest.yaml')),
@@ -92,7 +100,8 @@ export const AttestSchema: TSchema = Type.Object(
     events: Type.Optional(Type.Object({ handlers: Type.Array(Type.Union([FileHandler, WebhookHandler])) }, closed)),
     steps: Type.Record(Type.String({ pattern: STEP_NAME_PATTERN }), Step, { ...closed, minProperties: 1 }),
   },
-  closed,
+  // Without schema_version, version is the format version "0.1" (seed 003); with it, the user's (ATTEST).
+  { ...closed, if: { not: { required: ['schema_version'] } }, then: { properties: { version: { const: '0.1' } } } },
 );
 
 /** The schema as published: draft-07 (what editors support best), stable formatting. */

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvidentError } from '../core/index.js';
 import type { StepSpec } from './types.js';
-import { COMPRESSIONS, ENV_NAME_PATTERN, EVENT_TYPES, ISOLATIONS, MAX_SIZE_PATTERN, REMOTE_URL_PATTERN, STEP_NAME_PATTERN } from './spec-format.js';
-import { envValueProblem } from './env-expand.js';
+import { COMPRESSIONS, EVENT_TYPES, MAX_SIZE_PATTERN, REMOTE_URL_PATTERN } from './spec-format.js';
+import { checkEnvFields, readStep } from './spec-step.js';
 import { Checker, describe, type Json } from './spec-checks.js';
 import { checkNeeds, cycleProblems, findCycles, outputOverlaps } from './spec-graph.js';
 import { joinPath, locate, parseYaml, type SpecProblem } from './spec-walk.js';
@@ -20,7 +20,11 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export type EventHandlerSpec = { type: 'file'; path: string; events: EventType[] } | { type: 'webhook'; url: string; events: EventType[]; secretEnv?: string; retries?: number };
 
 export interface PipelineSpec {
-  version: '0.1';
+  /** `"0.1"`, or with `schema_version: 1` (ATTEST's later files) the pipeline's own version, any text. */
+  version: string;
+  /** ATTEST's attest.yaml format version (absent: 1). */
+  schemaVersion?: 1;
+  /** As written; when absent (ATTEST makes it optional) the workspace directory's name (loadSpec). */
   name: string;
   /** As written: `${VAR}` references are expanded when a run starts (env-expand.ts). */
   env: Record<string, string>;
@@ -53,27 +57,13 @@ export interface LoadedSpec {
 
 export const DEFAULT_MAX_SIZE = '10GB';
 export const DEFAULT_RETENTION_DAYS = 30;
-const TOP_KEYS = ['version', 'name', 'env', 'pass_env', 'global_inputs', 'env_mode', 'allow_outside_symlinks', 'attestation', 'cache', 'events', 'steps'] as const;
-const STEP_KEYS = ['run', 'inputs', 'outputs', 'needs', 'env', 'pass_env', 'allow_outside_symlinks', 'cache', 'attestation', 'isolation'] as const;
+const TOP_KEYS = ['schema_version', 'version', 'name', 'env', 'pass_env', 'global_inputs', 'env_mode', 'allow_outside_symlinks', 'attestation', 'cache', 'events', 'steps'] as const;
 /** The lockfiles that, when present, are global inputs of every step by default (with attest.yaml itself). */
 export const DEFAULT_GLOBAL_INPUTS = [
   'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lock', 'bun.lockb', 'Cargo.lock', 'go.sum',
   'poetry.lock', 'uv.lock', 'Pipfile.lock', 'Gemfile.lock', 'composer.lock',
 ] as const;
 
-/** `env` values with valid `${...}`, and pass_env names neither malformed, repeated nor also in `env`. */
-function checkEnvFields(c: Checker, env: Record<string, string>, passEnv: string[], at: string): void {
-  for (const [name, value] of Object.entries(env)) {
-    const problem = envValueProblem(value);
-    if (problem) c.add(joinPath(joinPath(at, 'env'), name), problem);
-  }
-  passEnv.forEach((name, i) => {
-    const where = joinPath(joinPath(at, 'pass_env'), i);
-    if (!new RegExp(ENV_NAME_PATTERN).test(name)) c.add(where, `"${name}" is not a valid environment variable name`);
-    else if (Object.hasOwn(env, name)) c.add(where, `"${name}" is also set in env: a variable is either set (env) or passed through (pass_env)`);
-    else if (passEnv.indexOf(name) !== i) c.add(where, `"${name}" is listed twice`);
-  });
-}
 const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
 
 /** "10GB" → 10e9; decimal units (KB = 1000), binary with an i (KiB = 1024); a bare number is bytes. */
@@ -81,47 +71,6 @@ export function parseSize(text: string): number | undefined {
   if (!new RegExp(MAX_SIZE_PATTERN).test(text)) return undefined;
   const m = /([0-9.]+)\s*([A-Za-z]*)/.exec(text.trim())!;
   return Math.floor(Number(m[1]) * UNITS[m[2] || 'B']!);
-}
-
-function readStep(c: Checker, name: string, value: unknown, requireReproducible: boolean): StepSpec | undefined {
-  const at = joinPath('steps', name);
-  if (!new RegExp(STEP_NAME_PATTERN).test(name)) c.add(at, 'is not a valid step name (letters, digits, _ . -; starting with a letter or digit; at most 100)');
-  const step = c.mapping(value, at, STEP_KEYS);
-  if (!step) return undefined;
-  const field = (key: string) => joinPath(at, key);
-  const run = step.run === undefined ? (c.add(field('run'), 'is required: the command to run'), undefined) : c.string(step.run, field('run'), { nonEmpty: true });
-  const list = (key: 'inputs' | 'outputs' | 'needs') => (step[key] === undefined ? [] : c.strings(step[key], field(key)) ?? []);
-  const inputs = list('inputs');
-  const outputs = list('outputs');
-  const needs = list('needs');
-  for (const key of ['inputs', 'outputs'] as const) {
-    if (!Array.isArray(step[key])) continue;
-    (step[key] as unknown[]).forEach((item, i) => {
-      const problem = typeof item === 'string' && item.trim() !== '' ? patternProblem(item) : undefined;
-      if (problem) c.add(joinPath(field(key), i), `"${item as string}" ${problem}`);
-    });
-  }
-  const env = step.env === undefined ? {} : c.env(step.env, field('env'));
-  const passEnv = step.pass_env === undefined ? [] : c.strings(step.pass_env, field('pass_env')) ?? [];
-  checkEnvFields(c, env, passEnv, at);
-  const outside = step.allow_outside_symlinks === undefined ? undefined : c.boolean(step.allow_outside_symlinks, field('allow_outside_symlinks'));
-  const cache = step.cache === undefined ? true : c.boolean(step.cache, field('cache'));
-  let reproducible = requireReproducible;
-  if (step.attestation !== undefined) {
-    const a = c.mapping(step.attestation, field('attestation'), ['reproducible']);
-    if (a?.reproducible !== undefined) reproducible = c.boolean(a.reproducible, joinPath(field('attestation'), 'reproducible')) ?? reproducible;
-  }
-  let isolation: StepSpec['isolation'];
-  if (step.isolation !== undefined) {
-    if ((ISOLATIONS as readonly unknown[]).includes(step.isolation)) isolation = step.isolation as StepSpec['isolation'];
-    else c.add(field('isolation'), `must be ${ISOLATIONS.join(' or ')}, not ${describe(step.isolation)}`);
-  }
-  // Returned even when some field is wrong (the problem is recorded and no spec comes out), so that the
-  // checks across steps — needs, cycles, overlapping outputs — still see this step.
-  return {
-    name, run: run ?? '', inputs, outputs, needs, env, passEnv, cache: cache ?? true, reproducible, ...(isolation ? { isolation } : {}),
-    ...(outside !== undefined ? { allowOutsideSymlinks: outside } : {}),
-  };
 }
 
 function readEvents(c: Checker, value: unknown): EventHandlerSpec[] {
@@ -208,16 +157,26 @@ function readCache(c: Checker, value: unknown): PipelineSpec['cache'] {
 }
 
 /** Validates a parsed document; returns the spec only when there is no problem at all. */
-export function validateSpec(value: unknown): { spec?: PipelineSpec; problems: SpecProblem[] } {
+export function validateSpec(value: unknown, defaultName = 'pipeline'): { spec?: PipelineSpec; problems: SpecProblem[] } {
   const c = new Checker();
   const top = c.mapping(value, '', TOP_KEYS);
   if (!top) return { problems: c.problems };
-  let version: '0.1' | undefined;
+  // ATTEST (src/pipeline/parser.rs): `schema_version` is the file format (absent = 1, newer refused with
+  // an upgrade message) and then `version` is the user's own pipeline version; without it, seed 003's
+  // `version: "0.1"` is the format version and must be exactly that.
+  let schemaVersion: 1 | undefined;
+  if (top.schema_version !== undefined) {
+    if (top.schema_version === 1) schemaVersion = 1;
+    else if (Number.isSafeInteger(top.schema_version) && (top.schema_version as number) > 1) c.add('schema_version', `is ${top.schema_version as number}, but this Evident reads attest.yaml schema_version 1: upgrade Evident to use this file`);
+    else c.add('schema_version', `must be the whole number 1, not ${describe(top.schema_version)}`);
+  }
+  let version: string | undefined;
   if (top.version === undefined) c.add('version', 'is required: version: "0.1"');
+  else if (schemaVersion !== undefined) version = c.string(top.version, 'version', { nonEmpty: true });
   else if (top.version === 0.1) c.add('version', 'must be the string "0.1": quote it (version: "0.1")');
-  else if (top.version !== '0.1') c.add('version', `unsupported version ${describe(top.version)}; supported: "0.1"`);
+  else if (top.version !== '0.1') c.add('version', `unsupported version ${describe(top.version)}; supported: "0.1" (or any pipeline version with schema_version: 1)`);
   else version = '0.1';
-  const name = top.name === undefined ? (c.add('name', 'is required: the pipeline name'), undefined) : c.string(top.name, 'name', { nonEmpty: true });
+  const name = top.name === undefined ? defaultName : c.string(top.name, 'name', { nonEmpty: true });
   const env = top.env === undefined ? {} : c.env(top.env, 'env');
   const passEnv = top.pass_env === undefined ? [] : c.strings(top.pass_env, 'pass_env') ?? [];
   checkEnvFields(c, env, passEnv, '');
@@ -256,14 +215,14 @@ export function validateSpec(value: unknown): { spec?: PipelineSpec; problems: S
     c.problems.push(...problems, ...cycleProblems(steps, findCycles([...steps.keys()], edges)), ...outputOverlaps(steps));
   }
   if (c.problems.length > 0 || !version || name === undefined) return { problems: c.problems };
-  return { spec: { version, name, env, passEnv, ...(globalInputs ? { globalInputs } : {}), envMode, attestation, cache, events, steps }, problems: [] };
+  return { spec: { version, ...(schemaVersion ? { schemaVersion } : {}), name, env, passEnv, ...(globalInputs ? { globalInputs } : {}), envMode, attestation, cache, events, steps }, problems: [] };
 }
 
 /** Parses and validates attest.yaml text; problems carry lines and columns. */
-export function parseSpec(text: string): { spec?: PipelineSpec; problems: SpecProblem[]; value?: unknown } {
+export function parseSpec(text: string, defaultName?: string): { spec?: PipelineSpec; problems: SpecProblem[]; value?: unknown } {
   const parsed = parseYaml(text);
   if (parsed.syntax.length > 0) return { problems: parsed.syntax };
-  const result = validateSpec(parsed.value);
+  const result = validateSpec(parsed.value, defaultName);
   // Top to bottom and left to right, as a reader goes through the file.
   if (result.problems.length === 0) return { ...result, value: parsed.value };
   const positions = parsed.positions();
@@ -338,8 +297,9 @@ export function loadSpec(file: string): LoadedSpec {
     sealer = undefined;
   }
   const cached = readParsedCache(workspace, hash, sealer);
-  const fromCache = cached === undefined ? undefined : validateSpec(cached).spec;
-  const { spec, problems, value } = fromCache ? { spec: fromCache, problems: [], value: undefined } : parseSpec(bytes.toString('utf8'));
+  const defaultName = path.basename(workspace);
+  const fromCache = cached === undefined ? undefined : validateSpec(cached, defaultName).spec;
+  const { spec, problems, value } = fromCache ? { spec: fromCache, problems: [], value: undefined } : parseSpec(bytes.toString('utf8'), defaultName);
   if (!spec) {
     throw new EvidentError('INVALID_ARGUMENT', `${file} is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { details: problems });
   }

@@ -136,6 +136,7 @@ export async function keyComponents(step: StepSpec, k: KeyContext): Promise<KeyC
     ...(global.length > 0 ? { global } : {}),
     ...(k.spec.envMode === 'strict' ? { envMode: 'strict' as const } : {}),
     ...(sandboxed ? { isolation: 'sandbox' as const } : {}),
+    ...(step.workingDir !== undefined ? { workingDir: step.workingDir } : {}),
   };
 }
 

@@ -6,7 +6,7 @@ import { Processes, type Slots, type TaskResult } from './executor.js';
 import { compareBytes, expandPatterns } from './expand.js';
 import { linkDigest } from './verify-files.js';
 import { diffKeyComponents, missReason } from './explain.js';
-import type { StepOutcome } from './lines.js';
+import { formatDuration, type StepOutcome } from './lines.js';
 import type { EntryManifest } from './manifest.js';
 import { parsePattern } from './patterns.js';
 import { restoreEntry } from './restore.js';
@@ -138,6 +138,7 @@ export class StepRunner {
       return {
         ...base, env, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c ? allInputs(c) : [], outputs,
         isolation: (step.isolation ?? this.o.isolation) === 'sandbox' ? 'sandbox' : 'process',
+        ...(step.attestationType !== undefined ? { attestationType: step.attestationType } : {}),
       };
     };
     if (slots.isStopped || this.o.isInterrupted()) return 'not-started';
@@ -187,7 +188,7 @@ export class StepRunner {
     let result;
     const logAbs = path.join(this.o.workspace, logPath(name));
     try {
-      const stale = this.o.spec.attestation.verifyDependencies ? await this.staleDependency(step) : undefined;
+      const stale = this.o.spec.attestation.verifyDependencies || step.verifyChain ? await this.staleDependency(step) : undefined;
       if (stale) return finish({ record: record(1, mode, key, components, []), outcome: { status: 'failed', detail: stale } });
       this.o.events.started(name);
       fs.mkdirSync(path.dirname(logAbs), { recursive: true });
@@ -211,7 +212,9 @@ export class StepRunner {
       release();
     }
     if (result.exitCode !== 0 || result.error) {
-      const detail = result.error ? `could not start /bin/sh: ${result.error}` : result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+      const detail = result.error ? `could not start /bin/sh: ${result.error}`
+        : result.timedOut ? `timed out after ${formatDuration(step.timeoutSecs!)} (timeout_secs), exit code 124`
+          : result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
       return finish({ record: record(result.exitCode, mode, key, components, []), outcome: { status: 'failed', detail } });
     }
     if (this.o.deterministic) setOutputTimes(this.o.workspace, step, this.o.deterministic.epoch);
@@ -238,9 +241,18 @@ export class StepRunner {
     const env = this.o.deterministic ? sortedEnv(full) : full;
     const sandboxed = (step.isolation ?? this.o.isolation) === 'sandbox';
     const prefix = sandboxed ? sandboxPrefix(this.o.workspace, step) : undefined;
+    // ATTEST working_dir: resolved against the workspace; it must already be a directory (ATTEST's rule),
+    // and may not be reached through a link leaving the workspace.
+    const cwd = step.workingDir === undefined ? this.o.workspace : path.join(this.o.workspace, step.workingDir);
+    if (step.workingDir !== undefined) {
+      const real = fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory() ? fs.realpathSync(cwd) : undefined;
+      if (real === undefined) throw new Error(`working_dir "${step.workingDir}" is not a directory`);
+      const root = fs.realpathSync(this.o.workspace);
+      if (real !== root && !real.startsWith(root + path.sep)) throw new Error(`working_dir "${step.workingDir}" leads outside the workspace`);
+    }
     const fd = fs.openSync(logAbs, flags);
     try {
-      return await this.o.processes.run(step.run, { cwd: this.o.workspace, env, logFd: fd, ...(prefix ? { prefix } : {}) });
+      return await this.o.processes.run(step.run, { cwd, env, logFd: fd, ...(prefix ? { prefix } : {}), ...(step.timeoutSecs !== undefined ? { timeoutMs: step.timeoutSecs * 1000 } : {}) });
     } finally {
       fs.closeSync(fd);
     }
@@ -292,17 +304,18 @@ export class StepRunner {
 
   /** verify_dependencies: the outputs of the needed steps are still what those steps produced. */
   private async staleDependency(step: StepSpec): Promise<string | undefined> {
+    const why = this.o.spec.attestation.verifyDependencies ? 'attestation.verify_dependencies' : `steps.${step.name}.attestation.verify_chain`;
     for (const need of step.needs) {
       for (const f of this.records.get(need)?.outputs ?? []) {
         const abs = path.join(this.o.workspace, f.path);
         if (f.link !== undefined) {
           const now = fs.lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() ? fs.readlinkSync(abs) : undefined;
-          if (now !== f.link) return `output ${f.path} of ${need} ${now === undefined ? 'disappeared' : 'changed'} after ${need} made it (attestation.verify_dependencies)`;
+          if (now !== f.link) return `output ${f.path} of ${need} ${now === undefined ? 'disappeared' : 'changed'} after ${need} made it (${why})`;
           continue;
         }
         const st = fs.statSync(abs, { throwIfNoEntry: false });
         const sha = st?.isFile() ? await digestWithMemo(this.o.cache.memo, f.path, abs, st) : undefined;
-        if (sha !== f.sha256) return `output ${f.path} of ${need} ${sha ? 'changed' : 'disappeared'} after ${need} made it (attestation.verify_dependencies)`;
+        if (sha !== f.sha256) return `output ${f.path} of ${need} ${sha ? 'changed' : 'disappeared'} after ${need} made it (${why})`;
       }
     }
     return undefined;

@@ -32,6 +32,14 @@ export interface StepSpec {
   allowOutsideSymlinks?: boolean;
   /** Seed 003 §7: `process` (default) or `sandbox` (bubblewrap: read-only file system but the outputs, no network). */
   isolation?: 'process' | 'sandbox';
+  /** ATTEST `working_dir`: the command runs there (workspace-relative); inputs and outputs stay workspace-relative. In the key. */
+  workingDir?: string;
+  /** ATTEST `timeout_secs`: the command's process group is killed after this long; the step fails with exit code 124. */
+  timeoutSecs?: number;
+  /** ATTEST `attestation.type` (e.g. `build`, `test`): recorded in the receipt and the provenance. */
+  attestationType?: string;
+  /** ATTEST `attestation.verify_chain`: `attestation.verify_dependencies` for this step. */
+  verifyChain?: boolean;
 }
 
 /** A step that finished (succeeded or failed) in a run. */
@@ -53,6 +61,8 @@ export interface StepRecord {
   inputs: FileDigest[];
   /** `process` or `sandbox` (in the key when sandbox). */
   isolation?: 'process' | 'sandbox';
+  /** ATTEST `attestation.type`, when the step declares one. */
+  attestationType?: string;
   /** Every output file written (directories expanded), sorted by path; empty when the step failed. */
   outputs: FileDigest[];
 }

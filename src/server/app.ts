@@ -27,6 +27,7 @@ import { policyRoutes } from './routes/policies.js';
 import { assertRoutes } from './routes/assert.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { cacheRoutes } from './routes/cache.js';
+import { turboRoutes } from './routes/turbo.js';
 import { webRoutes } from './routes/web.js';
 import { metricsRoutes } from './routes/metrics.js';
 
@@ -119,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(assertRoutes(services));
   await app.register(schemaRoutes(services));
   await app.register(cacheRoutes(services));
+  await app.register(turboRoutes(services));
   await app.register(webRoutes());
   await app.register(metricsRoutes(services));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());

@@ -6,6 +6,7 @@ import { LogService, type LogServiceOptions } from './log-service.js';
 import { LogTiles } from './log-tiles.js';
 import { VaultService, type VaultOptions } from './vault.js';
 import { CacheService } from './cache.js';
+import { TurboCacheService } from './turbo-cache.js';
 import { ParsePool, type ParsePoolOptions } from './parse-pool.js';
 import { ReleasePlanService } from './records/release-plan.js';
 import { DriftService } from './records/drift.js';
@@ -32,6 +33,8 @@ export interface ServiceBundle {
   evidenceAttestations: EvidenceAttestationService;
   vault: VaultService;
   cache: CacheService;
+  /** turbo's remote cache API (`/v8/artifacts`). */
+  turbo: TurboCacheService;
   environments: EnvironmentService;
   releasePlans: ReleasePlanService;
   drift: DriftService;
@@ -72,6 +75,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     evidenceAttestations: new EvidenceAttestationService(attestations, vault, parser),
     vault,
     cache: new CacheService(store, vault, { clock: options.clock }),
+    turbo: new TurboCacheService(store, vault, { clock: options.clock }),
     environments,
     releasePlans: new ReleasePlanService(store, environments),
     drift: new DriftService(store, environments),

@@ -141,7 +141,7 @@ describe('evident pipeline and evident cache', () => {
     expect(bad.stdout.trim().split('\n')).toEqual([
       `${file}:1:1: version: must be the string "0.1": quote it (version: "0.1")`,
       `${file}:4:24: steps.a.needs[0]: cycle: a -> a`,
-      `${file}:4:28: steps.a.colour: unknown key; known keys: run, inputs, outputs, needs, env, pass_env, allow_outside_symlinks, cache, attestation, isolation`,
+      `${file}:4:28: steps.a.colour: unknown key; known keys: run, inputs, outputs, needs, env, pass_env, allow_outside_symlinks, cache, attestation, isolation, working_dir, timeout_secs, image, capsule, vm_image`,
     ]);
     const good = setup();
     const ok = await evident(['pipeline', 'validate', '-f', good.file], env);

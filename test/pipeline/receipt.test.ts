@@ -39,7 +39,7 @@ describe('run receipts', () => {
     const { receipt, problems } = parseReceiptText(fs.readFileSync(file, 'utf8'));
     expect(problems).toEqual([]);
     const r = receipt!;
-    expect(Object.keys(r)).toEqual(['pipeline', 'pipeline_hash', 'timestamp', 'total_duration_secs', 'attest_version', 'status', 'steps', 'signature', 'signer_public_key']);
+    expect(Object.keys(r)).toEqual(['pipeline', 'pipeline_hash', 'timestamp', 'total_duration_secs', 'attest_version', 'status', 'steps', 'system', 'signature', 'signer_public_key']);
     expect(path.basename(file)).toBe(`receipt_${r.timestamp.replace(/[-:]/g, '').replace('T', '_').replace('Z', '')}.yaml`);
     expect(r.attest_version).toBe('9.9.9');
     expect(r.status).toBe('succeeded');

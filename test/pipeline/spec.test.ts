@@ -121,7 +121,7 @@ steps:
       '4:26 cache.compression: must be true, false, "gzip", "brotli" or "none", not the string "zstd"',
       '4:45 cache.retention_days: must be a whole number of days >= 1, not the number 0',
       '4:64 cache.remote: "ftp://x" is not an http:// or https:// URL',
-      '6:30 steps.lint.colour: unknown key; known keys: run, inputs, outputs, needs, env, pass_env, allow_outside_symlinks, cache, attestation, isolation',
+      '6:30 steps.lint.colour: unknown key; known keys: run, inputs, outputs, needs, env, pass_env, allow_outside_symlinks, cache, attestation, isolation, working_dir, timeout_secs, image, capsule, vm_image',
       '9:19 steps.build.needs[1]: unknown step "tset"',
       '10:20 steps.build.inputs[1]: "../x" leaves the workspace ("..")',
       '10:28 steps.build.inputs[2]: "/etc/passwd" is an absolute path: paths are relative to the workspace (the directory of attest.yaml)',

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { analyze, formatDuration, loadSpec, readReceipts, type LoadedSpec } from '../../pipeline/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG } from './pipeline.js';
+import { createPrinter } from '../output.js';
 
 // `evident audit analyze [--period N]` (seed 003 §8.2): performance figures from the receipts of past runs
 // (.evident/cache/receipts/), with the suggestions those receipts support (src/pipeline/audit.ts).
@@ -64,4 +65,17 @@ Examples:
   evident audit analyze --period 30
   evident audit analyze --output json`)
     .action(action(auditAnalyze));
+  // ATTEST's spelling (seed 003 §12.3: `attest audit report --format json | jq '.'`): the same report.
+  audit
+    .command('report')
+    .description('The report of `audit analyze` (ATTEST\'s spelling); --format json is --output json')
+    .option(...FILE_FLAG)
+    .option('--period <days>', 'receipts of the last N days', intFlag('--period', 1), 30)
+    .addOption(new Option('--format <format>', 'text (default) or json').choices(['text', 'json']).default('text'))
+    .addHelpText('after', `
+Examples:
+  evident audit report --format json | jq '.'`)
+    .action(action(async (opts: { file: string; period: number; format: 'text' | 'json' }, ctx: Ctx) => {
+      await auditAnalyze(opts, opts.format === 'json' ? { ...ctx, printer: createPrinter('json') } : ctx);
+    }));
 }
