@@ -15,3 +15,5 @@ export type { BlobStore, BlobStoreKind, BlobStoreOptions, BlobLimits, BlobInfo, 
 export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotState, RunningArtifact, RunStart, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';
 export type { PolicyRecord, PolicyAttachmentRecord, AllowanceRecord, PolicyReader, PolicyWriter, FactSources } from './types.js';
 export { recordLogKey } from './log-key-record.js';
+export { WitnessStore } from './witness-store.js';
+export type { WitnessedCheckpoint, CompareAndSet } from './witness-store.js';
