@@ -8,6 +8,8 @@ export { loadLogKey, loadWitnessKey } from './log-key.js';
 export type { LogKeyOptions, LoadedLogKey, LoadedWitnessKey } from './log-key.js';
 export { WitnessService, conflictSize } from './witness.js';
 export type { WitnessOptions } from './witness.js';
+export { WitnessSubmitter, parseWitnessEndpoint } from './witness-submitter.js';
+export type { WitnessEndpoint, WitnessSubmitterOptions } from './witness-submitter.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export {

@@ -65,11 +65,17 @@ export class LogService {
   private readonly frontiers = new Map<number, CachedFrontier>();
   private readonly lastCheckpoint = new Map<number, { size: number; root: string; note: string }>();
   private readonly orgSigners = new Map<string, NoteSigner>();
+  private readonly commitListeners: ((org: OrgRecord) => void)[] = [];
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxRange = options.maxRange ?? 1000;
+  }
+
+  /** Called after each commit that grew an org's log (e.g. to submit the new checkpoint to witnesses); must not throw. */
+  onCommit(listener: (org: OrgRecord) => void): void {
+    this.commitListeners.push(listener);
   }
 
   /** C2SP tlog-checkpoint origin: the log key's name and the org, so each org's log is its own. */
@@ -128,6 +134,7 @@ export class LogService {
       const batch = queue.pending.splice(0, this.maxBatch);
       try {
         for (const { pending, entry } of await this.commit(queue.org, batch)) pending.resolve(entry);
+        for (const listener of this.commitListeners) listener(queue.org);
       } catch (err) {
         batch.forEach((p) => p.reject(err));
       }

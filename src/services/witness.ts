@@ -94,6 +94,7 @@ export class WitnessService {
       if (proof.length > 0) throw new EvidentError('VERIFICATION_FAILED', 'a consistency proof between equal sizes must be empty');
       return;
     }
+    if (current.size === 0) return; // every tree extends the empty one (RFC 9162 §2.1.4 has no proof from 0)
     try {
       verifyConsistency(current.size, cp.size, proof, root, cp.root);
     } catch (err) {

@@ -29,7 +29,11 @@ export interface ServerCommandOptions {
   parseQueue?: number;
   parseTimeoutMs?: number;
   parseHeapMb?: number;
+  witness?: string[];
+  witnessTimeoutMs?: number;
 }
+
+const collectWitness = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(/[\s,]+/).filter((w) => w !== '')];
 
 /** The connection and request limits: flag, else environment variable (EVIDENT_ + the flag in upper case), else the default. */
 const LIMIT_FLAGS = [
@@ -70,6 +74,8 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
     maxEvidenceBytes: opts.maxEvidenceMb * 1024 * 1024, blobStore: opts.blobStore, insecureLocal: opts.insecureLocal,
     demo: opts.demo && process.env.EVIDENT_NO_DEMO !== '1',
     replaceLogKey: opts.replaceLogKey,
+    witnesses: opts.witness ?? collectWitness(process.env.EVIDENT_WITNESSES ?? '', []),
+    witnessTimeoutMs: opts.witnessTimeoutMs ?? envInt('--witness-timeout-ms', 1),
     trustProxy: parseTrustProxy(opts.trustProxy ?? process.env.EVIDENT_TRUST_PROXY),
     failedAuthPerMinute: opts.failedAuthPerMinute ?? envInt('--failed-auth-per-minute', 1),
     limits: Object.fromEntries(LIMIT_FLAGS.map(([key, flag, , min]) => [key, opts[key] ?? envInt(flag, min)])),
@@ -138,6 +144,8 @@ export function registerServer(program: Command): void {
     .option('--replace-log-key', "make this server's log key the one the database's checkpoints are signed with (a deliberate key change: the servers sharing the database refuse to start with any other key)")
     .option('--trust-proxy <proxies>', 'take the client address from X-Forwarded-For when the request comes through these proxies: true (any), a hop count, or addresses/CIDRs separated by commas (env EVIDENT_TRUST_PROXY; default: false)')
     .option('--failed-auth-per-minute <n>', 'failed authentications per (token prefix, client address) per minute before 429 (env EVIDENT_FAILED_AUTH_PER_MINUTE; default 60)', intFlag('--failed-auth-per-minute', 1))
+    .option('--witness <url=key>', 'a witness to submit each new checkpoint to, as URL=VERIFIER_KEY (repeatable; env EVIDENT_WITNESSES, separated by commas); the checkpoint served then carries their cosignatures', collectWitness)
+    .option('--witness-timeout-ms <n>', 'longest wait for one witness answer, in ms (env EVIDENT_WITNESS_TIMEOUT_MS; default 5000)', intFlag('--witness-timeout-ms', 1))
     .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
     .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once,\nand seeds the demo organisation cyber-dojo (unless --no-demo) with its own admin token.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
     .action(action<ServerCommandOptions>(serverCommand));
