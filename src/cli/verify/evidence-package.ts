@@ -25,6 +25,11 @@ export const EvidencePackage = Type.Object({
     { maxItems: 100_000 },
   ),
   blobs: Type.Array(Type.Object({ digest: Hex64, data_base64: Type.String() })),
+  /** The witness policy the package was made under (docs/log.md "Witnesses"); a verifier's own policy wins. */
+  witness_policy: Type.Optional(Type.Object({
+    threshold: Type.Integer({ minimum: 1, maximum: 100 }),
+    witnesses: Type.Array(Type.String({ maxLength: 1000 }), { minItems: 1, maxItems: 100 }),
+  })),
 });
 export type EvidencePackage = Static<typeof EvidencePackage>;
 
