@@ -66,7 +66,7 @@ describe('witnesses stop a forked log from fooling a first-time client (real pro
     witnesses = await Promise.all([1, 2, 3].map((n) => startWitnessProcess(`witness.test/w${n}`, logVerifierKey)));
     policyFlags = [...witnesses.flatMap((w) => ['--witness', w.verifierKey]), '--witness-threshold', '2', '--key', logVerifierKey];
     honest = await startServerProcess(['--data-dir', tempDir(), '--log-key', logKey, ...witnesses.flatMap((w) => ['--witness', `${w.url}=${w.verifierKey}`])]);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await honest?.stop();
     await Promise.all(witnesses.map((w) => w.stop()));
@@ -83,7 +83,7 @@ describe('witnesses stop a forked log from fooling a first-time client (real pro
     const ok = await evident(['verify', 'log', '--full', ...policyFlags], env);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/Witnessed: 3 valid witness cosignatures of 2 required/);
-  }, 120_000);
+  }, 240_000);
 
   it('refuses the forked log (same key, rewritten history): its checkpoint cannot gather 2 cosignatures', async () => {
     const fork = await startServerProcess(['--data-dir', tempDir(), '--log-key', logKey, ...witnesses.flatMap((w) => ['--witness', `${w.url}=${w.verifierKey}`])]);
@@ -119,5 +119,5 @@ describe('witnesses stop a forked log from fooling a first-time client (real pro
     await waitForCosigned(honest, makeWitnessPolicy(witnesses.map((w) => w.verifierKey), 2), 3);
     const ok = await evident(['verify', 'log', ...policyFlags], clientEnv(honest));
     expect(ok.code, ok.stderr).toBe(0);
-  }, 120_000);
+  }, 240_000);
 });
