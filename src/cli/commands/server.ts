@@ -91,6 +91,8 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
     out.text(`Evident is listening on ${server.url} (store: ${store})`);
     out.text(`Log verifier key of organisation ${opts.defaultOrg}: ${server.verifierKey}${server.keyCreated ? `  (new key written to ${server.keyFile})` : ''}`);
     out.text('(each organisation\'s log key is named after its checkpoint origin: evident log key --org ORG prints it)');
+    const witnesses = opts.witness ?? [];
+    if (witnesses.length > 0) out.text(`Submitting each new checkpoint to ${witnesses.length} witness${witnesses.length === 1 ? '' : 'es'}; GET log/checkpoint serves it with their cosignatures`);
     if (opts.insecureLocal) out.text('WARNING: --insecure-local: requests from this machine without a token act as admin.');
     if (server.bootstrap) {
       out.text('');
