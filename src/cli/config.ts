@@ -23,6 +23,9 @@ export interface GlobalOptions {
   maxApiRetries: number;
   /** Where `evident verify` keeps what it has seen (pinned keys, last checkpoints). */
   stateDir: string;
+  /** The config file's witness policy (`witnesses:` list of witness verifier keys, `witness_threshold:`); flags win. */
+  witnesses: string[];
+  witnessThreshold: number | undefined;
 }
 
 export interface GlobalFlags {
@@ -40,7 +43,7 @@ export interface GlobalFlags {
   configFile?: string;
 }
 
-const FILE_KEYS = ['host', 'org', 'api_token', 'output', 'debug'] as const;
+const FILE_KEYS = ['host', 'org', 'api_token', 'output', 'debug', 'witnesses', 'witness_threshold'] as const;
 
 /**
  * One setting from the environment: `EVIDENT_<NAME>`, else Kosli's `KOSLI_<NAME>` (so a Kosli pipeline's
@@ -150,6 +153,11 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+function list(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  return typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : [];
+}
+
 function bool(v: unknown): boolean | undefined {
   if (v === true || v === false) return v;
   if (typeof v !== 'string' || v === '') return undefined;
@@ -180,5 +188,7 @@ export function resolveGlobals(flags: GlobalFlags, env: NodeJS.ProcessEnv = proc
     quiet: !debug && (flags.quiet ?? bool(envValue(env, 'QUIET')) ?? bool(file.quiet) ?? false),
     maxApiRetries: Number(retries),
     stateDir: path.join(os.homedir(), '.evident'),
+    witnesses: list(file.witnesses),
+    witnessThreshold: file.witness_threshold === undefined ? undefined : Number(file.witness_threshold),
   };
 }

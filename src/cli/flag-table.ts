@@ -133,8 +133,8 @@ export function applyFlagTable(program: Command, options: FlagTableOptions = {})
   const env = options.env ?? process.env;
   const words = options.argv ? new Set(options.argv) : undefined;
   const walk = (cmd: Command): void => {
-    // The server's flags have their own variables (EVIDENT_PORT...) and no Kosli counterpart.
-    if (cmd.parent === program && cmd.name() === 'server') return;
+    // The server's and the witness's flags have their own variables (EVIDENT_PORT...) and no Kosli counterpart.
+    if (cmd.parent === program && (cmd.name() === 'server' || cmd.name() === 'witness')) return;
     if (cmd !== program) {
       addShortFlags(cmd, commandPath(cmd));
       bindEnvironment(cmd, env);

@@ -3,6 +3,7 @@ import { addVerbs, baseProgram } from './program-base.js';
 import { commandConfig } from './config.js';
 import { applyFlagTable } from './flag-table.js';
 import { registerServer } from './commands/server.js';
+import { registerWitness } from './commands/witness.js';
 import { registerAdmin } from './commands/admin-create-token.js';
 import { registerLog } from './commands/log.js';
 import { registerVerify } from './commands/verify-log.js';
@@ -34,6 +35,7 @@ import { registerMetricsCommands } from './commands/metrics.js';
 export function buildProgram(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Command {
   const program = baseProgram();
   registerServer(program);
+  registerWitness(program);
   registerAdmin(program);
   registerLog(program);
   const verify = registerVerify(program);

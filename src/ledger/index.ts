@@ -16,8 +16,8 @@ export {
   generateSignerKey, parseSignerKey, parseVerifierKey, verifierFromPublicKey, keyIdFor, renamedSigner, verifierKeyPem, publicKeyPem,
 } from './keys.js';
 export type { NoteSigner, NoteVerifier } from './keys.js';
-export { signNote, openNote } from './note.js';
-export type { OpenedNote } from './note.js';
+export { signNote, openNote, splitNote } from './note.js';
+export type { OpenedNote, SignatureLine } from './note.js';
 export { formatCheckpoint, parseCheckpoint, openCheckpoint } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';
 export {
@@ -34,3 +34,11 @@ export { updateMap, lookupMap, proveMap, mapLeaves, hashOf as mapHashOf } from '
 export type { MapNode, MapUpdate } from './map-tree.js';
 export { SUBJECT_KINDS, subjectKey, subjectsOf, linksOf, parseSubjectKey } from './subjects.js';
 export type { Subject, SubjectKind, PrevLinks } from './subjects.js';
+export {
+  ALG_COSIGNATURE_V1, cosignedMessage, generateCosignerKey, parseCosignerKey, parseCosignatureVerifierKey, checkCosignatures, validCosignatureLines,
+} from './cosignature.js';
+export type { Cosigner, CosignatureVerifier, CosignatureResult } from './cosignature.js';
+export { makeWitnessPolicy, witnessPolicyJson, describeWitnessPolicy, checkWitnessPolicy } from './witness-policy.js';
+export type { WitnessPolicy, WitnessPolicyJson, WitnessPolicyVerdict } from './witness-policy.js';
+export { MAX_PROOF_LINES, formatAddCheckpoint, parseAddCheckpoint, formatConflictSize, parseConflictSize } from './witness-protocol.js';
+export type { AddCheckpointRequest } from './witness-protocol.js';

@@ -44,25 +44,29 @@ function checkKeyName(name: string): void {
   }
 }
 
-/** C2SP signed-note key ID: SHA-256(name || 0x0A || 0x01 || public key)[:4] as a big-endian uint32. */
-export function keyIdFor(name: string, publicKey: Uint8Array): number {
-  const digest = createHash('sha256').update(name, 'utf8').update(new Uint8Array([0x0a, ALG_ED25519])).update(publicKey).digest();
+/** C2SP signed-note key ID: SHA-256(name || 0x0A || alg || public key)[:4] as a big-endian uint32 (alg 0x01; 0x04 for cosignatures). */
+export function keyIdFor(name: string, publicKey: Uint8Array, alg = ALG_ED25519): number {
+  const digest = createHash('sha256').update(name, 'utf8').update(new Uint8Array([0x0a, alg])).update(publicKey).digest();
   return digest.readUInt32BE(0);
 }
 
-function hex8(keyId: number): string {
+export function hex8(keyId: number): string {
   return keyId.toString(16).padStart(8, '0');
 }
 
-function formatKey(name: string, keyId: number, key: Uint8Array): string {
+/** `<name>+<hex8>+<base64(alg || key)>` (C2SP signed-note verifier key; also the seed form of signer keys). */
+export function formatKey(name: string, keyId: number, key: Uint8Array, alg = ALG_ED25519): string {
   const body = new Uint8Array(1 + key.length);
-  body[0] = ALG_ED25519;
+  body[0] = alg;
   body.set(key, 1);
   return `${name}+${hex8(keyId)}+${toBase64(body)}`;
 }
 
-/** Splits `<name>+<hex8>+<base64>` on its first two '+' (the base64 part may contain '+'). */
-function splitKey(text: string, what: string): { name: string; keyId: number; key: Uint8Array } {
+/**
+ * Splits `<name>+<hex8>+<base64(alg || 32-byte key)>` on its first two '+' (the base64 part may contain '+').
+ * `alg` is the signature type: 0x01 for note signatures, 0x04 for Ed25519 cosignatures (C2SP tlog-cosignature).
+ */
+export function splitKey(text: string, what: string, alg = ALG_ED25519): { name: string; keyId: number; key: Uint8Array } {
   const first = text.indexOf('+');
   const second = first < 0 ? -1 : text.indexOf('+', first + 1);
   if (second < 0) throw badKey(`malformed ${what}`);
@@ -78,13 +82,13 @@ function splitKey(text: string, what: string): { name: string; keyId: number; ke
   } catch {
     throw badKey(`malformed ${what}: the key is not standard base64`);
   }
-  if (body.length !== 33 || body[0] !== ALG_ED25519) {
-    throw badKey(`unsupported ${what}: only Ed25519 keys (type 0x01, 32 bytes) are supported`);
+  if (body.length !== 33 || body[0] !== alg) {
+    throw badKey(`unsupported ${what}: only Ed25519 keys (type 0x0${alg}, 32 bytes) are supported here`);
   }
   return { name, keyId: Number.parseInt(id, 16), key: body.subarray(1) };
 }
 
-function publicKeyObject(publicKey: Uint8Array): KeyObject {
+export function publicKeyObject(publicKey: Uint8Array): KeyObject {
   try {
     return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
   } catch (err) {
@@ -92,11 +96,11 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
   }
 }
 
-function privateKeyObject(seed: Uint8Array): KeyObject {
+export function privateKeyObject(seed: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
-function rawPublicKey(privateKey: KeyObject): Uint8Array {
+export function rawPublicKey(privateKey: KeyObject): Uint8Array {
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   return new Uint8Array(spki.subarray(SPKI_ED25519_PREFIX.length));
 }

@@ -47,11 +47,7 @@ export function signNote(text: string, signers: readonly NoteSigner[]): string {
   let lines = '';
   for (const signer of signers) {
     if (!isValidKeyName(signer.name)) throw new EvidentError('INVALID_ARGUMENT', `invalid signer name ${JSON.stringify(signer.name)}`);
-    const sig = signer.sign(message);
-    const body = new Uint8Array(4 + sig.length);
-    new DataView(body.buffer).setUint32(0, signer.keyId >>> 0);
-    body.set(sig, 4);
-    lines += `${SIG_PREFIX}${signer.name} ${toBase64(body)}\n`;
+    lines += formatSignatureLine(signer.name, signer.keyId, signer.sign(message));
   }
   return `${text}\n${lines}`;
 }
@@ -64,44 +60,74 @@ function findVerifier(verifiers: readonly NoteVerifier[], name: string, keyId: n
   return matches[0];
 }
 
+/** One signature line of a note, parsed but not verified. */
+export interface SignatureLine {
+  line: string;
+  name: string;
+  keyId: number;
+  /** The signature bytes after the 4-byte key ID. */
+  signature: Uint8Array;
+}
+
 /**
- * Opens a signed note: signatures by unknown keys (name and key ID not both known) are ignored and listed
- * unverified; a bad signature by a known key, or no verified known signature at all, is VERIFICATION_FAILED.
+ * Splits a note into its text (up to the last blank line, with its final newline) and its signature lines,
+ * checking their syntax only (C2SP signed-note: `— <name> <base64(key ID || signature)>`, canonical base64).
  */
-export function openNote(note: string | Uint8Array, verifiers: readonly NoteVerifier[]): OpenedNote {
+export function splitNote(note: string | Uint8Array): { text: string; lines: SignatureLine[] } {
   const msg = noteString(note);
   checkNoteChars(msg);
-  // The text ends at the last blank line; it includes its final newline.
   const split = msg.lastIndexOf('\n\n');
   if (split < 0) throw malformed('no blank line before the signatures');
   const text = msg.slice(0, split + 1);
   const block = msg.slice(split + 2);
   if (block === '' || !block.endsWith('\n')) throw malformed('the signature lines must end with a newline');
-  const lines = block.slice(0, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw malformed(`more than ${MAX_SIGNATURES} signatures`);
+  const raw = block.slice(0, -1).split('\n');
+  if (raw.length > MAX_SIGNATURES) throw malformed(`more than ${MAX_SIGNATURES} signatures`);
+  return { text, lines: raw.map(parseSignatureLine) };
+}
 
+/** Parses one signature line (without its newline). */
+export function parseSignatureLine(line: string): SignatureLine {
+  if (!line.startsWith(SIG_PREFIX)) throw malformed("a signature line must start with '\u2014 '");
+  const rest = line.slice(SIG_PREFIX.length);
+  const space = rest.indexOf(' ');
+  const name = space < 0 ? rest : rest.slice(0, space);
+  const b64 = space < 0 ? '' : rest.slice(space + 1);
+  let sig: Uint8Array;
+  try {
+    sig = fromBase64(b64);
+  } catch {
+    throw malformed(`the signature by ${JSON.stringify(name)} is not standard base64`);
+  }
+  // Canonical base64 only: otherwise unused padding bits would let one signature be written several ways.
+  if (!isValidKeyName(name) || b64 === '' || sig.length < 5 || toBase64(sig) !== b64) {
+    throw malformed('bad signature line');
+  }
+  const keyId = new DataView(sig.buffer, sig.byteOffset, sig.byteLength).getUint32(0);
+  return { line, name, keyId, signature: sig.subarray(4) };
+}
+
+/** A signature line `— <name> <base64(key ID || signature)>\n`. */
+export function formatSignatureLine(name: string, keyId: number, signature: Uint8Array): string {
+  if (!isValidKeyName(name)) throw new EvidentError('INVALID_ARGUMENT', `invalid signer name ${JSON.stringify(name)}`);
+  const body = new Uint8Array(4 + signature.length);
+  new DataView(body.buffer).setUint32(0, keyId >>> 0);
+  body.set(signature, 4);
+  return `${SIG_PREFIX}${name} ${toBase64(body)}\n`;
+}
+
+/**
+ * Opens a signed note: signatures by unknown keys (name and key ID not both known) are ignored and listed
+ * unverified; a bad signature by a known key, or no verified known signature at all, is VERIFICATION_FAILED.
+ */
+export function openNote(note: string | Uint8Array, verifiers: readonly NoteVerifier[]): OpenedNote {
+  const { text, lines } = splitNote(note);
   const message = encoder.encode(text);
   const signatures: OpenedNote['signatures'] = [];
   const seenKnown = new Set<string>();
   const seenUnknown = new Set<string>();
   let verified = 0;
-  for (const line of lines) {
-    if (!line.startsWith(SIG_PREFIX)) throw malformed("a signature line must start with '\u2014 '");
-    const rest = line.slice(SIG_PREFIX.length);
-    const space = rest.indexOf(' ');
-    const name = space < 0 ? rest : rest.slice(0, space);
-    const b64 = space < 0 ? '' : rest.slice(space + 1);
-    let sig: Uint8Array;
-    try {
-      sig = fromBase64(b64);
-    } catch {
-      throw malformed(`the signature by ${JSON.stringify(name)} is not standard base64`);
-    }
-    // Canonical base64 only: otherwise unused padding bits would let one signature be written several ways.
-    if (!isValidKeyName(name) || b64 === '' || sig.length < 5 || toBase64(sig) !== b64) {
-      throw malformed('bad signature line');
-    }
-    const keyId = new DataView(sig.buffer, sig.byteOffset, sig.byteLength).getUint32(0);
+  for (const { line, name, keyId, signature } of lines) {
     const verifier = findVerifier(verifiers, name, keyId);
     if (!verifier) {
       if (!seenUnknown.has(line)) signatures.push({ name, keyId, verified: false });
@@ -111,7 +137,7 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
     const id = `${name}+${keyId}`;
     if (seenKnown.has(id)) continue; // a repeated signature by one key counts once
     seenKnown.add(id);
-    if (!verifier.verify(message, sig.subarray(4))) {
+    if (!verifier.verify(message, signature)) {
       throw new EvidentError('VERIFICATION_FAILED', `the note's signature by ${name} does not verify`);
     }
     signatures.push({ name, keyId, verified: true });

@@ -1,7 +1,7 @@
 import { EvidentError } from '../core/index.js';
 import type { FastifyInstance } from 'fastify';
 import { openStore, recordLogKey, type BlobStoreKind, type Store } from '../store/index.js';
-import { DEMO_ORG, createServices, loadLogKey, seedDemo, type ParsePoolOptions } from '../services/index.js';
+import { DEMO_ORG, createServices, loadLogKey, parseWitnessEndpoint, seedDemo, type ParsePoolOptions } from '../services/index.js';
 import { buildApp } from './app.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 
@@ -33,6 +33,10 @@ export interface ServerOptions {
   parsing?: ParsePoolOptions;
   /** Make this server's log key the database's, replacing the recorded one (a deliberate key change). */
   replaceLogKey?: boolean;
+  /** Witnesses to submit each new checkpoint to, as `URL=VERIFIER_KEY` (docs/log.md "Witnesses"). */
+  witnesses?: string[];
+  /** Longest wait for one witness answer, in ms (default 5000). */
+  witnessTimeoutMs?: number;
 }
 
 /** `name+hexid` of a verifier key `name+hexid+base64` (C2SP signed-note key ID). */
@@ -59,6 +63,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new EvidentError('INVALID_ARGUMENT', `--insecure-local needs the server to listen on loopback only (--bind 127.0.0.1), not ${options.bind}`);
   }
   resolveLimits(options.limits); // bad limits are refused before anything is opened
+  const witnesses = (options.witnesses ?? []).map(parseWitnessEndpoint);
   const key = loadLogKey({ key: options.logKey, dataDir: options.dataDir });
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, blobs: options.blobStore });
   try {
@@ -68,7 +73,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         `this database's checkpoints are signed with log key ${keyIdOf(recorded)}, but this server's log key is ${keyIdOf(key.signer.verifierKey)}: ` +
         'every server sharing a database must use the same --log-key (to change the key on purpose, start one server with --replace-log-key; clients that remember the old key will then refuse the new checkpoints)');
     }
-    const services = createServices(store, key.signer, { evidence: { maxBytes: options.maxEvidenceBytes }, parsing: options.parsing });
+    const services = createServices(store, key.signer, {
+      evidence: { maxBytes: options.maxEvidenceBytes }, parsing: options.parsing, witnesses,
+      witnessing: { timeoutMs: options.witnessTimeoutMs, warn: (message) => process.stderr.write(`evident: ${message}\n`) },
+    });
     const { auth } = services;
     let bootstrap: RunningServer['bootstrap'];
     let demo: RunningServer['demo'];
@@ -98,10 +106,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       app, store, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, verifierKey: services.log.verifierKeyFor({ name: options.defaultOrg ?? 'default' }),
       keyFile: key.file, keyCreated: key.created, bootstrap, demo,
       async close() {
+        services.witnesses?.close();
         // Stops accepting (new requests on kept-alive connections get 503) and waits for those in flight;
         // then whatever they queued for the group commit is committed before the database is closed.
         await app.close();
         await services.log.settled();
+        await services.witnesses?.idle();
         await services.parser.close();
         await store.close();
       },

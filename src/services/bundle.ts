@@ -4,6 +4,7 @@ import { AuthService } from './auth.js';
 import type { Clock } from './clock.js';
 import { LogService, type LogServiceOptions } from './log-service.js';
 import { LogTiles } from './log-tiles.js';
+import { WitnessSubmitter, type WitnessEndpoint, type WitnessSubmitterOptions } from './witness-submitter.js';
 import { VaultService, type VaultOptions } from './vault.js';
 import { CacheService } from './cache.js';
 import { TurboCacheService } from './turbo-cache.js';
@@ -25,6 +26,8 @@ export interface ServiceBundle {
   auth: AuthService;
   log: LogService;
   tiles: LogTiles;
+  /** Set when witnesses are configured: submits new checkpoints and serves the cosigned ones. */
+  witnesses?: WitnessSubmitter;
   flows: FlowService;
   trails: TrailService;
   artifacts: ArtifactService;
@@ -47,8 +50,12 @@ export interface ServiceBundle {
   parser: ParsePool;
 }
 
-export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & { clock?: Clock; evidence?: VaultOptions; parsing?: ParsePoolOptions } = {}): ServiceBundle {
+export function createServices(store: Store, signer: NoteSigner, options: LogServiceOptions & {
+  clock?: Clock; evidence?: VaultOptions; parsing?: ParsePoolOptions; witnesses?: WitnessEndpoint[]; witnessing?: WitnessSubmitterOptions;
+} = {}): ServiceBundle {
   const log = new LogService(store, signer, options);
+  const witnesses = options.witnesses?.length ? new WitnessSubmitter(log, options.witnesses, options.witnessing) : undefined;
+  if (witnesses) log.onCommit((org) => witnesses.notify(org));
   const parser = new ParsePool(options.parsing);
   const trails = new TrailService(store, log, parser);
   const vault = new VaultService(store, { clock: options.clock, ...options.evidence });
@@ -67,6 +74,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     auth: new AuthService(store, options.clock),
     log,
     tiles: new LogTiles(store, log),
+    witnesses,
     flows: new FlowService(store, log, parser),
     trails,
     artifacts: new ArtifactService(store, log, trails),

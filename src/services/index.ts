@@ -4,8 +4,12 @@ export type { TileBytes } from './log-tiles.js';
 export type { AppendedEntry, InclusionProofResult, ConsistencyProofResult, LogServiceOptions } from './log-service.js';
 export { AuthService, authorize, hashSecret } from './auth.js';
 export type { Principal, Action, IssuedToken } from './auth.js';
-export { loadLogKey } from './log-key.js';
-export type { LogKeyOptions, LoadedLogKey } from './log-key.js';
+export { loadLogKey, loadWitnessKey } from './log-key.js';
+export type { LogKeyOptions, LoadedLogKey, LoadedWitnessKey } from './log-key.js';
+export { WitnessService, conflictSize } from './witness.js';
+export type { WitnessOptions } from './witness.js';
+export { WitnessSubmitter, parseWitnessEndpoint } from './witness-submitter.js';
+export type { WitnessEndpoint, WitnessSubmitterOptions } from './witness-submitter.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export {

@@ -72,12 +72,18 @@ export class LogService {
   readonly maps: LogMaps;
   /** Drains in progress: settled() waits for them (a graceful shutdown acknowledges what it accepted). */
   private readonly draining = new Set<Promise<void>>();
+  private readonly commitListeners: ((org: OrgRecord) => void)[] = [];
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxRange = options.maxRange ?? 1000;
     this.maps = new LogMaps(store);
+  }
+
+  /** Called after each commit that grew an org's log (e.g. to submit the new checkpoint to witnesses); must not throw. */
+  onCommit(listener: (org: OrgRecord) => void): void {
+    this.commitListeners.push(listener);
   }
 
   /** C2SP tlog-checkpoint origin: the log key's name and the org, so each org's log is its own. */
@@ -147,6 +153,7 @@ export class LogService {
       const batch = queue.pending.splice(0, this.maxBatch);
       try {
         for (const { pending, entry } of await this.commit(queue.org, batch)) pending.resolve(entry);
+        for (const listener of this.commitListeners) listener(queue.org);
       } catch (err) {
         batch.forEach((p) => p.reject(err));
       }

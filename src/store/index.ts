@@ -16,3 +16,5 @@ export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotStat
 export type { PolicyRecord, PolicyAttachmentRecord, AllowanceRecord, PolicyReader, PolicyWriter, FactSources } from './types.js';
 export { recordLogKey } from './log-key-record.js';
 export { backupSqlite, type SqliteBackup } from './backup.js';
+export { WitnessStore } from './witness-store.js';
+export type { WitnessedCheckpoint, CompareAndSet } from './witness-store.js';

@@ -30,7 +30,11 @@ export interface ServerCommandOptions {
   parseTimeoutMs?: number;
   parseHeapMb?: number;
   shutdownTimeoutMs?: number;
+  witness?: string[];
+  witnessTimeoutMs?: number;
 }
+
+const collectWitness = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(/[\s,]+/).filter((w) => w !== '')];
 
 /** The connection and request limits: flag, else environment variable (EVIDENT_ + the flag in upper case), else the default. */
 const LIMIT_FLAGS = [
@@ -71,6 +75,8 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
     maxEvidenceBytes: opts.maxEvidenceMb * 1024 * 1024, blobStore: opts.blobStore, insecureLocal: opts.insecureLocal,
     demo: opts.demo && process.env.EVIDENT_NO_DEMO !== '1',
     replaceLogKey: opts.replaceLogKey,
+    witnesses: opts.witness ?? collectWitness(process.env.EVIDENT_WITNESSES ?? '', []),
+    witnessTimeoutMs: opts.witnessTimeoutMs ?? envInt('--witness-timeout-ms', 1),
     trustProxy: parseTrustProxy(opts.trustProxy ?? process.env.EVIDENT_TRUST_PROXY),
     failedAuthPerMinute: opts.failedAuthPerMinute ?? envInt('--failed-auth-per-minute', 1),
     limits: Object.fromEntries(LIMIT_FLAGS.map(([key, flag, , min]) => [key, opts[key] ?? envInt(flag, min)])),
@@ -86,6 +92,8 @@ export async function serverCommand(opts: ServerCommandOptions, ctx: Ctx): Promi
     out.text(`Evident is listening on ${server.url} (store: ${store})`);
     out.text(`Log verifier key of organisation ${opts.defaultOrg}: ${server.verifierKey}${server.keyCreated ? `  (new key written to ${server.keyFile})` : ''}`);
     out.text('(each organisation\'s log key is named after its checkpoint origin: evident log key --org ORG prints it)');
+    const witnesses = opts.witness ?? [];
+    if (witnesses.length > 0) out.text(`Submitting each new checkpoint to ${witnesses.length} witness${witnesses.length === 1 ? '' : 'es'}; GET log/checkpoint serves it with their cosignatures`);
     if (opts.insecureLocal) out.text('WARNING: --insecure-local: requests from this machine without a token act as admin.');
     if (server.bootstrap) {
       out.text('');
@@ -164,6 +172,8 @@ export function registerServer(program: Command): void {
     .option('--trust-proxy <proxies>', 'take the client address from X-Forwarded-For when the request comes through these proxies: true (any), a hop count, or addresses/CIDRs separated by commas (env EVIDENT_TRUST_PROXY; default: false)')
     .option('--failed-auth-per-minute <n>', 'failed authentications per (token prefix, client address) per minute before 429 (env EVIDENT_FAILED_AUTH_PER_MINUTE; default 60)', intFlag('--failed-auth-per-minute', 1))
     .option('--shutdown-timeout-ms <n>', 'on SIGTERM/SIGINT, how long the requests in flight get to finish before the server exits 1 (env EVIDENT_SHUTDOWN_TIMEOUT_MS; default 25000)', intFlag('--shutdown-timeout-ms', 1))
+    .option('--witness <url=key>', 'a witness to submit each new checkpoint to, as URL=VERIFIER_KEY (repeatable; env EVIDENT_WITNESSES, separated by commas); the checkpoint served then carries their cosignatures', collectWitness)
+    .option('--witness-timeout-ms <n>', 'longest wait for one witness answer, in ms (env EVIDENT_WITNESS_TIMEOUT_MS; default 5000)', intFlag('--witness-timeout-ms', 1))
     .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
     .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once,\nand seeds the demo organisation cyber-dojo (unless --no-demo) with its own admin token.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
     .action(action<ServerCommandOptions>(serverCommand));

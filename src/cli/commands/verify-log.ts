@@ -6,8 +6,10 @@ import { VerifierState } from '../verify/state.js';
 import type { VerifyLogReport } from '../verify/log-verifier.js';
 import { streamCheckLog } from '../verify/log-stream.js';
 import { checkRememberedCheckpoint, printConflict } from '../verify/remembered.js';
+import { addWitnessOptions, chooseWitnessPolicy, type WitnessPolicyFlags } from '../verify/witness-policy.js';
+import { checkWitnessed } from '../verify/witnessed.js';
 
-export interface VerifyLogOptions {
+export interface VerifyLogOptions extends WitnessPolicyFlags {
   full?: boolean;
   key?: string;
 }
@@ -22,14 +24,19 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
   const client = ctx.client();
   const state = new VerifierState(globals.stateDir);
   const { keyText, verifier, origin } = await trustedLogKey(ctx, opts.key);
+  const chosen = chooseWitnessPolicy(opts, globals);
 
   const note = await client.checkpoint();
-  const seen = await checkRememberedCheckpoint({ state, origin, verifier, note, source: client, served: true });
+  const witnessed = (checkpoint: Parameters<typeof checkWitnessed>[0]['checkpoint']) => checkWitnessed({ chosen, note, checkpoint, verifier, origin });
+  const seen = await checkRememberedCheckpoint({ state, origin, verifier, note, source: client, served: true, witnessed });
   const current = seen.checkpoint;
   const report: VerifyLogReport = {
     ok: true, origin, size: current.size, root: toHex(current.root),
     previous: seen.previous && { size: seen.previous.size, root: seen.previous.root },
-    checks: [{ ok: true, message: `Checkpoint signature valid (${verifier.name}+${verifier.keyId.toString(16).padStart(8, '0')})` }, seen.check],
+    checks: [
+      { ok: true, message: `Checkpoint signature valid (${verifier.name}+${verifier.keyId.toString(16).padStart(8, '0')})` },
+      ...(seen.witness ? [seen.witness] : []), seen.check,
+    ],
     conflict: seen.conflict, first_bad_index: null, first_bad_range: null,
   };
 
@@ -78,16 +85,17 @@ function ttyProgress(total: number): { update(done: number): void; end(): void }
 
 export function registerVerify(program: Command): Command {
   const verify = program.command('verify').description('Verify what the server says, with proofs');
-  verify
+  const log = verify
     .command('log')
     .description("Verify the org's log: checkpoint signature, consistency with the last checkpoint seen, and (--full) every entry")
     .option('--full', 're-derive every leaf hash and the root from the entries, naming the first index that does not match')
     .option('--key <verifier-key>', 'the log verifier key to trust (env EVIDENT_VERIFIER_KEY); default: pinned on first use under ~/.evident/')
     .addHelpText(
       'after',
-      '\nThe last checkpoint seen per log is kept under ~/.evident/checkpoints/. Exit status: 0 verified,\n1 verification failed (bad signature, rollback, fork, tampered entry), 3 server unreachable.\n' +
-        'Example:\n  evident verify log --full',
-    )
-    .action(action<VerifyLogOptions>(verifyLog));
+      '\nThe last checkpoint seen per log is kept under ~/.evident/checkpoints/. Exit status: 0 verified,\n1 verification failed (bad signature, rollback, fork, tampered entry, too few witness cosignatures), 3 server unreachable.\n' +
+        'With a witness policy (--witness KEY, repeated, and --witness-threshold K; or EVIDENT_WITNESS and\nEVIDENT_WITNESS_THRESHOLD; or witnesses: and witness_threshold: in ~/.evident.yml) the checkpoint must carry\nvalid cosignatures by at least K of those witnesses, so even a first-time client cannot be shown a forked log.\n' +
+        'Examples:\n  evident verify log --full\n  evident verify log --witness "$W1" --witness "$W2" --witness "$W3" --witness-threshold 2',
+    );
+  addWitnessOptions(log).action(action<VerifyLogOptions>(verifyLog));
   return verify;
 }

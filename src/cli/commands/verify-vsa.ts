@@ -7,6 +7,8 @@ import { action, type Ctx } from '../context.js';
 import { trustedLogKey } from '../verify/pinned-key.js';
 import { checkRememberedCheckpoint, printConflict, type CheckpointConflict } from '../verify/remembered.js';
 import { VerifierState } from '../verify/state.js';
+import { addWitnessOptions, chooseWitnessPolicy, type WitnessPolicyFlags } from '../verify/witness-policy.js';
+import { checkWitnessed } from '../verify/witnessed.js';
 
 // `evident verify vsa FILE`: re-derives a VSA's verdict offline from what it carries (docs/log.md "VSA"):
 // the DSSE signature, the checkpoint note, each named entry's digest, leaf hash and inclusion proof, then the
@@ -45,7 +47,7 @@ function checkpointVerifier(verifier: NoteVerifier, origin: string): NoteVerifie
  * docs/log.md "Every verifier command remembers checkpoints"): an older one must be a prefix of what was
  * seen, a newer one extends it. Consistency proofs come from the host when one is given for this log.
  */
-async function remembered(ctx: Ctx, opts: { offline?: boolean }, verifier: NoteVerifier, note: string, report: VsaRecheck): Promise<CheckpointConflict | null> {
+async function remembered(ctx: Ctx, opts: WitnessPolicyFlags & { offline?: boolean }, verifier: NoteVerifier, note: string, report: VsaRecheck): Promise<CheckpointConflict | null> {
   const origin = report.checkpoint!.origin;
   const cpVerifier = checkpointVerifier(verifier, origin);
   let source: ReturnType<Ctx['client']> | undefined;
@@ -60,7 +62,12 @@ async function remembered(ctx: Ctx, opts: { offline?: boolean }, verifier: NoteV
     if (served === origin) source = client;
     else ctx.printer.info(`Note: ${served === null ? `${ctx.globals.host} cannot be reached` : `${ctx.globals.host} serves another log than ${origin}`}; checking against the last checkpoint seen offline.`);
   }
-  const seen = await checkRememberedCheckpoint({ state: new VerifierState(ctx.globals.stateDir), origin, verifier: cpVerifier, note, source, served: false });
+  const chosen = chooseWitnessPolicy(opts, ctx.globals);
+  // A VSA carries the checkpoint it was decided at, which witnesses may not have cosigned yet: with a host, the
+  // host's witnessed checkpoint stands in for it once it is proven a prefix of it (witnessed.ts).
+  const witnessed = (checkpoint: Parameters<typeof checkWitnessed>[0]['checkpoint']) => checkWitnessed({ chosen, note, checkpoint, verifier: cpVerifier, origin, source });
+  const seen = await checkRememberedCheckpoint({ state: new VerifierState(ctx.globals.stateDir), origin, verifier: cpVerifier, note, source, served: false, witnessed });
+  if (seen.witness) report.checks.push(seen.witness);
   report.checks.push(seen.check);
   if (!seen.check.ok) {
     report.ok = false;
@@ -69,7 +76,7 @@ async function remembered(ctx: Ctx, opts: { offline?: boolean }, verifier: NoteV
   return null;
 }
 
-async function verifyVsa(opts: { key?: string; offline?: boolean }, ctx: Ctx, [file]: string[]): Promise<void> {
+async function verifyVsa(opts: WitnessPolicyFlags & { key?: string; offline?: boolean }, ctx: Ctx, [file]: string[]): Promise<void> {
   let text: string;
   try {
     if (fs.statSync(file!).size > MAX_FILE) throw new EvidentError('INVALID_ARGUMENT', `${file} is larger than ${MAX_FILE} bytes`);
@@ -101,7 +108,7 @@ async function verifyVsa(opts: { key?: string; offline?: boolean }, ctx: Ctx, [f
 }
 
 export function registerVerifyVsa(verify: Command): void {
-  verify
+  const vsa = verify
     .command('vsa')
     .description('Re-check a VSA written by assert --vsa offline: signature, checkpoint, entries and proofs, and its verdict recomputed')
     .argument('<FILE>', 'the VSA file (DSSE envelope with its evidentLog), e.g. app.vsa.json')
@@ -119,12 +126,15 @@ Checks, one line each:
   [OK] ... checkpoint seen before          the VSA's checkpoint is consistent with the last one this client
                                            saw for that log (~/.evident/checkpoints; a proof from the host
                                            when one is given), else both signed notes are printed
+  [OK] Witnessed: ...                      with a witness policy (--witness KEY repeated, --witness-threshold K,
+                                           or EVIDENT_WITNESS / the config file): the checkpoint, or the host's
+                                           witnessed checkpoint that proves it a prefix, has k valid cosignatures
 Exit status: 0 verified, 1 a check failed (an input left out, a proof or signature that does not check,
-a verdict that differs), 2 not a VSA file. The format: docs/log.md "VSA".
+a verdict that differs, too few witness cosignatures), 2 not a VSA file. The format: docs/log.md "VSA".
 
 Examples:
   evident assert artifact --fingerprint $FP --environment production --vsa app.vsa.json
   evident verify vsa app.vsa.json --key ed25519:3b6a27bc...`,
-    )
-    .action(action(verifyVsa));
+    );
+  addWitnessOptions(vsa).action(action(verifyVsa));
 }

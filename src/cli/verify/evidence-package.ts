@@ -41,6 +41,11 @@ export const EvidencePackage = Type.Object({
       leaf: Type.Union([Type.Null(), Type.Object({ key: Hex64, index: Type.Integer({ minimum: 0 }) })]),
     }),
   })),
+  /** The witness policy the package was made under (docs/log.md "Witnesses"); a verifier's own policy wins. */
+  witness_policy: Type.Optional(Type.Object({
+    threshold: Type.Integer({ minimum: 1, maximum: 100 }),
+    witnesses: Type.Array(Type.String({ maxLength: 1000 }), { minItems: 1, maxItems: 100 }),
+  })),
 });
 export type EvidencePackage = Static<typeof EvidencePackage>;
 

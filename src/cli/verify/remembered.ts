@@ -28,6 +28,11 @@ export interface RememberedCheckpointInput {
    * this client saw since: it must then be proven a prefix of the remembered tree.
    */
   served: boolean;
+  /**
+   * The witness policy check (witnessed.ts), run on the signed checkpoint before it is compared or
+   * remembered: a checkpoint refused for too few cosignatures is never saved as seen.
+   */
+  witnessed?: (checkpoint: Checkpoint) => Promise<Check | undefined>;
 }
 
 export interface RememberedCheckpoint {
@@ -41,6 +46,8 @@ export interface RememberedCheckpoint {
   conflict: CheckpointConflict | null;
   /** Whether `note` was saved as the newest checkpoint seen for `origin`. */
   saved: boolean;
+  /** The witness policy's verdict, when a policy applies. */
+  witness: Check | null;
 }
 
 /**
@@ -53,10 +60,11 @@ export interface RememberedCheckpoint {
 export async function checkRememberedCheckpoint(input: RememberedCheckpointInput): Promise<RememberedCheckpoint> {
   const { state, origin, verifier, note, source, served } = input;
   const checkpoint = checkCheckpoint(note, verifier, origin);
+  const witness = (await input.witnessed?.(checkpoint)) ?? null;
   const previousNote = state.latestCheckpoint(origin);
   if (previousNote === undefined) {
     state.saveCheckpoint(origin, note);
-    return { checkpoint, previous: null, conflict: null, saved: true, check: { ok: true, message: `First checkpoint seen for ${origin}: remembered for next time` } };
+    return { checkpoint, previous: null, conflict: null, saved: true, witness, check: { ok: true, message: `First checkpoint seen for ${origin}: remembered for next time` } };
   }
   let previous: Checkpoint;
   try {
@@ -73,7 +81,7 @@ export async function checkRememberedCheckpoint(input: RememberedCheckpointInput
     const conflict = check.kind ? { kind: check.kind, previous: previousNote, current: note } : null;
     const saved = save && check.ok && conflict === null;
     if (saved) state.saveCheckpoint(origin, note);
-    return { checkpoint, previous: prev, check: { ok: check.ok, message: check.message }, conflict, saved };
+    return { checkpoint, previous: prev, check: { ok: check.ok, message: check.message }, conflict, saved, witness };
   };
 
   if (checkpoint.size >= previous.size || served) {

@@ -25,14 +25,15 @@ export function logRoutes(services: Services) {
       '/api/v1/orgs/:org/log/checkpoint',
       {
         schema: {
-          tags: ['log'], summary: 'The latest checkpoint: a C2SP signed note (text/plain)', params,
+          tags: ['log'], summary: 'The latest checkpoint: a C2SP signed note (text/plain), with witness cosignature lines when witnesses are configured', params,
           produces: ['text/plain'], response: { 200: Type.String({ description: 'origin, size and base64 root, then the signature line' }), ...errorResponses },
         },
       },
       async (request, reply) => {
         const org = await access(services, request, 'read', request.params.org);
         void reply.type('text/plain; charset=utf-8');
-        return services.log.checkpoint(org);
+        // With witnesses: the checkpoint with their cosignature lines (docs/log.md "Witnesses").
+        return services.witnesses ? services.witnesses.served(org) : services.log.checkpoint(org);
       },
     );
 

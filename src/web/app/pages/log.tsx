@@ -4,20 +4,39 @@ import { Async, CliCommand, ErrorMessage, PageTitle, useApi, useAsync } from '..
 import { fromHex, toBase64, toHex } from '../verify/bytes.js';
 import { leafHash, verifyInclusion } from '../verify/merkle.js';
 import { parseCheckpointText, parseVerifierKey, verifyNote, type Checkpoint } from '../verify/note.js';
+import { checkWitnessPolicy, parseWitnessPolicy, type WitnessVerdict } from '../verify/witness.js';
+import { WitnessPolicyForm, savedWitnessPolicy } from './witness-policy.js';
 
 interface CheckpointState {
   note: string;
   verifierKey: string;
   checkpoint: Checkpoint;
   signature: { verified: boolean; reason?: string };
+  /** Set when the user saved a witness policy in this browser (docs/log.md "Witnesses"). */
+  witnesses?: WitnessVerdict | { error: string };
 }
 
-/** Fetches the key and the checkpoint and checks the signature here, in the browser. */
+/** Fetches the key and the checkpoint and checks the signature (and the witness policy, if any) here, in the browser. */
 async function loadCheckpoint(api: Api): Promise<CheckpointState> {
   const [{ verifier_key }, note] = await Promise.all([api.logKey(), api.checkpoint()]);
   const key = await parseVerifierKey(verifier_key);
   const opened = await verifyNote(note, key);
-  return { note, verifierKey: verifier_key, checkpoint: parseCheckpointText(opened.text), signature: { verified: opened.verified, reason: opened.reason } };
+  const saved = savedWitnessPolicy();
+  let witnesses: CheckpointState['witnesses'];
+  if (saved) {
+    try {
+      witnesses = await checkWitnessPolicy(note, await parseWitnessPolicy(saved.keys, saved.threshold));
+    } catch (err) {
+      witnesses = { error: (err as Error).message };
+    }
+  }
+  return { note, verifierKey: verifier_key, checkpoint: parseCheckpointText(opened.text), signature: { verified: opened.verified, reason: opened.reason }, witnesses };
+}
+
+function witnessLine(w: NonNullable<CheckpointState['witnesses']>): { ok: boolean; text: string } {
+  if ('error' in w) return { ok: false, text: `Witness policy unusable: ${w.error}` };
+  const who = w.results.map((r) => `${r.name}: ${r.status}`).join(', ');
+  return { ok: w.ok, text: `${w.valid} valid witness cosignature${w.valid === 1 ? '' : 's'} of ${w.required} required (${who})` };
 }
 
 interface Step {
@@ -52,6 +71,10 @@ async function checkInclusion(api: Api, cp: CheckpointState, index: number, tamp
     detail: `tree size ${size}, root ${toHex(cp.checkpoint.root)}`,
   });
   steps.push({ label: 'The checkpoint’s signature verifies with the log’s key', ok: cp.signature.verified, detail: cp.signature.reason });
+  if (cp.witnesses) {
+    const w = witnessLine(cp.witnesses);
+    steps.push({ label: 'The checkpoint is cosigned by enough of your witnesses', ok: w.ok, detail: w.text });
+  }
   return { index, entry: item.entry, steps, verified: steps.every((s) => s.ok) };
 }
 
@@ -141,6 +164,11 @@ export function LogPage({ index }: { index: string | null }) {
               <p class={cp.signature.verified ? 'ok-box' : 'error'} role="status" id="signature-status">
                 {cp.signature.verified ? 'Signature verified in your browser with the log’s Ed25519 key.' : `Signature NOT verified: ${cp.signature.reason ?? 'unknown reason'}.`}
               </p>
+              {cp.witnesses && (
+                <p class={witnessLine(cp.witnesses).ok ? 'ok-box' : 'error'} role="status" id="witness-status">
+                  {witnessLine(cp.witnesses).ok ? 'Witnessed: ' : 'NOT witnessed: '}{witnessLine(cp.witnesses).text}
+                </p>
+              )}
               <dl class="facts">
                 <dt>Origin</dt>
                 <dd>{cp.checkpoint.origin}</dd>
@@ -156,6 +184,7 @@ export function LogPage({ index }: { index: string | null }) {
                 <pre class="source">{cp.note}</pre>
               </details>
             </section>
+            <WitnessPolicyForm />
             {cp.checkpoint.size > 0 && <InclusionCheck key={index ?? ""} cp={cp} initial={index !== null && /^\d+$/.test(index) ? Number(index) : cp.checkpoint.size - 1} />}
           </>
         )}

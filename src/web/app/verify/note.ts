@@ -11,8 +11,11 @@ export interface VerifierKey {
   publicKey: Uint8Array;
 }
 
-/** signed-note §"Verifier keys": `<name>+<8 hex key ID>+<base64(0x01 || 32-byte key)>`, its ID checked. */
-export async function parseVerifierKey(text: string): Promise<VerifierKey> {
+/**
+ * signed-note §"Verifier keys": `<name>+<8 hex key ID>+<base64(alg || 32-byte key)>`, its ID checked; alg 0x01 for
+ * note keys, 0x04 for witness (cosignature/v1) keys.
+ */
+export async function parseVerifierKey(text: string, alg = ALG_ED25519): Promise<VerifierKey> {
   const first = text.indexOf('+');
   const second = first < 0 ? -1 : text.indexOf('+', first + 1);
   if (first <= 0 || second < 0) throw new Error('a verifier key is NAME+KEYID+KEY');
@@ -20,16 +23,16 @@ export async function parseVerifierKey(text: string): Promise<VerifierKey> {
   const idHex = text.slice(first + 1, second);
   if (!/^[0-9a-f]{8}$/.test(idHex)) throw new Error('the key ID is not 8 hex digits');
   const body = fromBase64(text.slice(second + 1));
-  if (body.length !== 33 || body[0] !== ALG_ED25519) throw new Error('not an Ed25519 key (0x01 and 32 bytes)');
+  if (body.length !== 33 || body[0] !== alg) throw new Error(`not an Ed25519 key (0x0${alg} and 32 bytes)`);
   const publicKey = body.slice(1);
-  const keyId = await keyIdFor(name, publicKey);
+  const keyId = await keyIdFor(name, publicKey, alg);
   if (keyId !== parseInt(idHex, 16)) throw new Error(`the key ID ${idHex} does not match the key`);
   return { name, keyId, publicKey };
 }
 
-/** signed-note: key ID = the first 4 bytes (big-endian) of SHA-256(name || 0x0A || 0x01 || public key). */
-export async function keyIdFor(name: string, publicKey: Uint8Array): Promise<number> {
-  const digest = await sha256(concat(new TextEncoder().encode(name), new Uint8Array([0x0a, ALG_ED25519]), publicKey));
+/** signed-note: key ID = the first 4 bytes (big-endian) of SHA-256(name || 0x0A || alg || public key). */
+export async function keyIdFor(name: string, publicKey: Uint8Array, alg = ALG_ED25519): Promise<number> {
+  const digest = await sha256(concat(new TextEncoder().encode(name), new Uint8Array([0x0a, alg]), publicKey));
   return new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0);
 }
 
@@ -71,7 +74,7 @@ export async function verifyNote(note: string, key: VerifierKey): Promise<NoteCh
   return { text, verified: false, reason: seen ? `the signature by ${key.name} does not verify` : `no signature by ${key.name}` };
 }
 
-async function ed25519Verify(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+export async function ed25519Verify(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
   if (signature.length !== 64) return false;
   const key = await crypto.subtle.importKey('raw', publicKey as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']);
   return crypto.subtle.verify({ name: 'Ed25519' }, key, signature as Uint8Array<ArrayBuffer>, message as Uint8Array<ArrayBuffer>);

@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildWitnessApp } from '../../src/server/index.js';
+import { WitnessService, parseWitnessEndpoint } from '../../src/services/index.js';
+import { WitnessStore, type OrgRecord } from '../../src/store/index.js';
+import {
+  checkWitnessPolicy, formatAddCheckpoint, formatCheckpoint, generateCosignerKey, generateSignerKey, makeWitnessPolicy, parseCosignerKey, parseSignerKey,
+  signNote, EMPTY_ROOT,
+} from '../../src/ledger/index.js';
+import { createServices, type ServiceBundle } from '../../src/services/index.js';
+import { engines, tempDir } from '../helpers/engines.js';
+
+const sqlite = engines().find((e) => e.name === 'sqlite')!;
+const logSigner = parseSignerKey(generateSignerKey('test.evident/log').signerKey);
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function startWitness(n: number, logKey: string) {
+  const keys = generateCosignerKey(`witness.test/w${n}`);
+  const store = new WitnessStore(path.join(tempDir(), 'witness.sqlite'));
+  const service = new WitnessService({ store, cosigner: parseCosignerKey(keys.signerKey), logs: [logKey] });
+  const app = buildWitnessApp(service);
+  cleanups.push(() => store.close(), () => app.close());
+  const url = `http://witness-${n}.test`;
+  return { keys, store, service, app, url };
+}
+
+type Witness = ReturnType<typeof startWitness>;
+
+/** A fetch that delivers requests for the witnesses' URLs to their apps in-process. */
+function routedFetch(witnesses: Witness[]): typeof fetch {
+  return (async (input: string, init: RequestInit) => {
+    const w = witnesses.find((x) => input.startsWith(x.url))!;
+    const res = await w.app.inject({ method: 'POST', url: input.slice(w.url.length), payload: String(init.body), headers: { 'content-type': 'text/plain' } });
+    return new Response(res.body, { status: res.statusCode, headers: { 'content-type': String(res.headers['content-type']) } });
+  }) as unknown as typeof fetch;
+}
+
+async function logServer(witnesses: Witness[]): Promise<{ services: ServiceBundle; org: OrgRecord }> {
+  const opened = await sqlite.open();
+  const endpoints = witnesses.map((w) => parseWitnessEndpoint(`${w.url}=${w.keys.verifierKey}`));
+  const services = createServices(opened.store, logSigner, { witnesses: endpoints, witnessing: { fetch: routedFetch(witnesses) } });
+  cleanups.push(opened.cleanup);
+  const org = (await services.auth.ensureOrg('acme')).org;
+  return { services, org };
+}
+
+describe('the server submits checkpoints to its witnesses', () => {
+  it('serves the checkpoint with a cosignature from each witness, and follows the log as it grows', async () => {
+    const probe = await sqlite.open();
+    const key = createServices(probe.store, logSigner).log.verifierKeyFor({ name: 'acme' });
+    await probe.cleanup();
+    const witnesses = [1, 2, 3].map((n) => startWitness(n, key));
+    const { services, org } = await logServer(witnesses);
+    const policy = makeWitnessPolicy(witnesses.map((w) => w.keys.verifierKey), 3);
+    for (let round = 1; round <= 3; round++) {
+      await services.log.append(org, 'test.entry', { n: round });
+      await services.witnesses!.idle();
+      const note = await services.witnesses!.served(org);
+      expect(checkWitnessPolicy(note, policy).valid).toBe(3);
+      expect(note.startsWith(await services.log.checkpoint(org))).toBe(true);
+    }
+    expect(witnesses[0]!.store.latest('test.evident/log/acme', key)!.size).toBe(await services.log.size(org));
+  });
+
+  it('a forked log (same key, other history) gathers no cosignature from witnesses that saw the honest one', async () => {
+    const probe = await sqlite.open();
+    const key = createServices(probe.store, logSigner).log.verifierKeyFor({ name: 'acme' });
+    await probe.cleanup();
+    const witnesses = [1, 2, 3].map((n) => startWitness(n, key));
+    const honest = await logServer(witnesses);
+    for (let i = 0; i < 5; i++) await honest.services.log.append(honest.org, 'test.entry', { i });
+    await honest.services.witnesses!.idle();
+    const fork = await logServer(witnesses);
+    for (let i = 0; i < 7; i++) await fork.services.log.append(fork.org, 'test.entry', { i, forked: true });
+    await fork.services.witnesses!.idle();
+    const note = await fork.services.witnesses!.served(fork.org);
+    const policy = makeWitnessPolicy(witnesses.map((w) => w.keys.verifierKey), 2);
+    expect(() => checkWitnessPolicy(note, policy)).toThrow(/0 valid witness cosignatures of 2 required/);
+    // The witnesses kept the fork's signed checkpoint as evidence.
+    expect(witnesses[0]!.store.refusals('test.evident/log/acme').length).toBeGreaterThan(0);
+  });
+});
+
+describe('add-checkpoint answers (C2SP tlog-witness)', () => {
+  const origin = 'test.evident/log/acme';
+  const signer = parseSignerKey(generateSignerKey(origin).signerKey);
+  const root = (n: number) => new Uint8Array(32).fill(n);
+  const note = (size: number, r: Uint8Array, s = signer) => signNote(formatCheckpoint({ origin, size, root: r }), [s]);
+  const post = (w: Witness, body: string) => w.app.inject({ method: 'POST', url: '/add-checkpoint', payload: body, headers: { 'content-type': 'text/plain' } });
+
+  it('cosigns the first checkpoint, then answers 409 with its size to a stale old size', async () => {
+    const w = startWitness(1, signer.verifierKey);
+    const first = await post(w, formatAddCheckpoint({ oldSize: 0, proof: [], note: note(4, root(1)) }));
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toMatch(/^\u2014 witness\.test\/w1 [A-Za-z0-9+/=]+\n$/);
+    const stale = await post(w, formatAddCheckpoint({ oldSize: 0, proof: [], note: note(5, root(2)) }));
+    expect(stale.statusCode).toBe(409);
+    expect(stale.headers['content-type']).toBe('text/x.tlog.size');
+    expect(stale.body).toBe('4\n');
+  });
+
+  it('404 for an unknown origin, 403 for a signature by another key, 400 for old > size or a bad body, 422 for a bad proof, 409 for another root at the same size', async () => {
+    const w = startWitness(1, signer.verifierKey);
+    const stranger = parseSignerKey(generateSignerKey('other.log/acme').signerKey);
+    expect((await post(w, formatAddCheckpoint({ oldSize: 0, proof: [], note: signNote(formatCheckpoint({ origin: 'other.log/acme', size: 1, root: root(1) }), [stranger]) }))).statusCode).toBe(404);
+    const impostor = parseSignerKey(generateSignerKey(origin).signerKey);
+    expect((await post(w, formatAddCheckpoint({ oldSize: 0, proof: [], note: note(1, root(1), impostor) }))).statusCode).toBe(403);
+    expect((await post(w, formatAddCheckpoint({ oldSize: 0, proof: [], note: note(0, EMPTY_ROOT) }))).statusCode).toBe(200);
+    expect((await post(w, formatAddCheckpoint({ oldSize: 0, proof: [], note: note(3, root(3)) }))).statusCode).toBe(200);
+    expect((await post(w, formatAddCheckpoint({ oldSize: 4, proof: [], note: note(3, root(3)) }))).statusCode).toBe(400);
+    expect((await post(w, 'old 01\n\n' + note(3, root(3)))).statusCode).toBe(400);
+    expect((await post(w, formatAddCheckpoint({ oldSize: 3, proof: [root(9)], note: note(5, root(5)) }))).statusCode).toBe(422);
+    expect((await post(w, formatAddCheckpoint({ oldSize: 3, proof: [], note: note(3, root(4)) }))).statusCode).toBe(409);
+    expect(w.store.latest(origin, signer.verifierKey)!.size).toBe(3);
+  });
+});
