@@ -142,7 +142,7 @@ export class ArtifactService {
       this.store.records.attestationsOfArtifact(artifact),
     ]);
     // The state shown is a decision too: every row it rests on is checked against its entry.
-    await projectionCheck(this.store).rows(org, trailContentClaims(flow!.name, trail!, [artifact], attestations));
+    await projectionCheck(this.store).rows(org, trailContentClaims(flow!.name, trail!, [artifact], attestations, true));
     const compliance = complianceOfArtifact(trail!, artifact, attestations);
     const life = await this.lifeInEnvironments(artifact);
     // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".
