@@ -45,3 +45,8 @@ export function ComplianceReasons({ compliance, label, hasTemplate }: { complian
     </div>
   );
 }
+
+/** An environment no policy judges: its compliance is unknown, never a green "compliant" (Kosli says Unknown). */
+export function NoPolicy() {
+  return <span class="badge none" title="No policy is attached to this environment, so nothing judges what runs in it">no policy</span>;
+}

@@ -99,7 +99,7 @@ export function LogPage({ index }: { index: string | null }) {
                 <dt>Tree size</dt>
                 <dd id="tree-size">{cp.checkpoint.size} entries</dd>
                 <dt>Root hash</dt>
-                <dd><code class="wrap">{toHex(cp.checkpoint.root)}</code> <span class="small muted">(base64 {toBase64(cp.checkpoint.root)})</span></dd>
+                <dd><code class="wrap">{toHex(cp.checkpoint.root)}</code> <span class="small muted wrap">(base64 {toBase64(cp.checkpoint.root)})</span></dd>
                 <dt>Verifier key</dt>
                 <dd><code class="wrap">{cp.verifierKey}</code></dd>
               </dl>

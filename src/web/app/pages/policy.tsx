@@ -1,5 +1,8 @@
+import { Copy } from '../copy.js';
+import { EntryLink } from '../entry-link.js';
+import { Time } from '../time.js';
 import { Async, CliCommand, PageTitle, useApi, useAsync } from '../components.js';
-import { shellArg, short, when } from '../format.js';
+import { shellArg } from '../format.js';
 import { href } from '../router.js';
 
 /** A policy (NAME or NAME@VERSION) with its source and links to every version (`evident get policy`). */
@@ -22,9 +25,9 @@ export function PolicyPage({ policyRef }: { policyRef: string }) {
               <dt>Version</dt>
               <dd>{p.version}</dd>
               <dt>Created</dt>
-              <dd>{when(p.created_at)} (log entry <a href={href(['log'], { index: p.entry_index })}>{p.entry_index}</a>)</dd>
+              <dd><Time iso={p.created_at} /> · <EntryLink index={p.entry_index} /></dd>
               <dt>Digest</dt>
-              <dd><code>sha256:{short(p.digest, 16)}</code></dd>
+              <dd><code class="wrap" title={p.digest}>{p.digest.startsWith('sha256:') ? p.digest : `sha256:${p.digest}`}</code> <Copy text={p.digest} label="digest" /></dd>
               {p.description && (
                 <>
                   <dt>Description</dt>
