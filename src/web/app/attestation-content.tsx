@@ -169,7 +169,7 @@ export function DataFacts({ label, value }: { label: string; value: unknown }) {
   const entries = Object.entries(o);
   const flat = entries.length > 0 && entries.length <= 30 && entries.every(([, v]) => v === null || typeof v !== 'object');
   if (!flat) return <JsonBlock label={label} value={value} />;
-  return (
+  const facts = (
     <dl class="facts small" aria-label={label}>
       {entries.map(([k, v]) => (
         <>
@@ -179,6 +179,7 @@ export function DataFacts({ label, value }: { label: string; value: unknown }) {
       ))}
     </dl>
   );
+  return entries.length <= 4 ? facts : <details><summary>{label} ({entries.length} fields)</summary>{facts}</details>;
 }
 
 /** JSON shown as text in a focusable, scrollable block. */

@@ -49,6 +49,40 @@ function Timeline({ history }: { history: ArtifactDetail['history'] }) {
   );
 }
 
+/** Its trail's own attestations (the pull request that reviewed the commit, for one): part of its story too. */
+function TrailLevel({ a }: { a: ArtifactDetail }) {
+  const { api } = useApi();
+  const state = useAsync(() => api.trail(a.flow, a.trail), [api, a.flow, a.trail]);
+  const items = state.data?.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name) ?? [];
+  if (items.length === 0) return null;
+  return (
+    <section aria-label="Attestations of its trail">
+      <h3>Of its trail <a href={href(['flows', a.flow, 'trails', a.trail])}><TrailName name={a.trail} /></a></h3>
+      <AttestationList items={items} showTarget={false} />
+    </section>
+  );
+}
+
+/** Other trails that name this artifact — a release that promoted it, with that release's approval — linked both ways. */
+function Related({ a }: { a: ArtifactDetail }) {
+  const rows = a.related_attestations ?? [];
+  if (rows.length === 0) return null;
+  const trails = [...new Map(rows.map((x) => [`${x.flow}/${x.trail}`, { flow: x.flow, trail: x.trail }])).values()];
+  return (
+    <section aria-labelledby={`related-${a.fingerprint}`}>
+      <h3 id={`related-${a.fingerprint}`}>Releases and approvals that name it</h3>
+      {trails.map((t) => (
+        <div key={`${t.flow}/${t.trail}`} class="related">
+          <h4>
+            <a href={href(['flows', t.flow, 'trails', t.trail])}>{t.flow} / <TrailName name={t.trail} /></a>
+          </h4>
+          <AttestationList items={rows.filter((x) => x.flow === t.flow && x.trail === t.trail)} />
+        </div>
+      ))}
+    </section>
+  );
+}
+
 function ArtifactView({ a }: { a: ArtifactDetail }) {
   return (
     <article class="card" aria-label={`${a.flow} ${a.display_name || a.name}`}>
@@ -96,10 +130,12 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
           )}
         </section>
       </div>
+      <Related a={a} />
       <h3>Compliance</h3>
       <ComplianceReasons compliance={a.compliance} label={`Attestations required of ${a.name}`} hasTemplate={a.compliance.attestations.length > 0 ? true : undefined} />
       <h3>Attestations: what each says, and its evidence</h3>
       <AttestationList items={a.attestations} showTarget={false} />
+      <TrailLevel a={a} />
       <h3>Timeline ({a.history.length} events)</h3>
       <Timeline history={a.history} />
     </article>

@@ -1,3 +1,4 @@
+import { AttachedTo, useAttachments } from '../attached.js';
 import { Copy } from '../copy.js';
 import { EntryLink } from '../entry-link.js';
 import { Time } from '../time.js';
@@ -11,6 +12,7 @@ export function PolicyPage({ policyRef }: { policyRef: string }) {
   const name = policyRef.split('@')[0] ?? policyRef;
   const state = useAsync(() => api.policy(policyRef), [api, policyRef]);
   const latest = useAsync(() => api.policy(name), [api, name]);
+  const attached = useAttachments(api);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -26,6 +28,8 @@ export function PolicyPage({ policyRef }: { policyRef: string }) {
               <dd>{p.version}</dd>
               <dt>Created</dt>
               <dd><Time iso={p.created_at} /> · <EntryLink index={p.entry_index} /></dd>
+              <dt>Attached to</dt>
+              <dd>{attached.data ? <AttachedTo list={attached.data.get(p.name)} /> : <span class="muted">…</span>}</dd>
               <dt>Digest</dt>
               <dd><code class="wrap" title={p.digest}>{p.digest.startsWith('sha256:') ? p.digest : `sha256:${p.digest}`}</code> <Copy text={p.digest} label="digest" /></dd>
               {p.description && (
