@@ -94,7 +94,9 @@ describe('attestation contents in the web UI', () => {
 
   it('shows the same contents on the artifact page', async () => {
     await page.goto(`${server.url}/#/artifacts/evil@${FP}`);
-    await expect.poll(() => page.locator('li.attestation').count()).toBe(2);
+    // Its own two (tests, scan), then its trail's three (approval, PR, notes) under "Of its trail".
+    await expect.poll(() => page.locator('li.attestation').count()).toBe(5);
+    expect(await page.getByRole('region', { name: 'Attestations of its trail' }).locator('li.attestation').count()).toBe(3);
     expect(await page.locator('main').textContent()).toContain(`vulnerable openssl ${XSS}`);
     await noInjection();
   });
