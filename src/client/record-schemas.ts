@@ -168,6 +168,7 @@ export const ArtifactDetail = Type.Object({
   state: Type.String({ description: 'COMPLIANT, NON-COMPLIANT or INCOMPLETE: compliance.state' }),
   compliance: Compliance,
   attestations: Type.Array(Attestation),
+  related_attestations: Type.Optional(Type.Array(Attestation, { description: "other trails' attestations that name it (a release's promotion), with those trails' own attestations (its approval)" })),
   history: Type.Array(Type.Object({ event: Type.String(), timestamp: Type.String() })),
   running: Type.Array(Type.String()),
   exited: Type.Array(Type.String()),

@@ -312,6 +312,18 @@ export class SqlRecordReader implements RecordReader {
     return out;
   }
 
+  async attestationsAboutFingerprint(orgId: number, fingerprint: string, excludeTrailId: number, limit: number) {
+    const trails = await this.db.selectFrom('attestations').select('trail_id').distinct()
+      .where('org_id', '=', orgId).where('artifact_fingerprint', '=', fingerprint).where('trail_id', '!=', excludeTrailId)
+      .orderBy('trail_id').limit(limit).execute();
+    if (trails.length === 0) return [];
+    const rows = await this.db.selectFrom('attestations').selectAll()
+      .where('trail_id', 'in', trails.map((t) => t.trail_id))
+      .where((eb) => eb.or([eb('artifact_fingerprint', '=', fingerprint), eb.and([eb('artifact_fingerprint', 'is', null), eb('artifact_name', 'is', null)])]))
+      .orderBy('id').execute();
+    return rows.map(toAttestation);
+  }
+
   async attestationsOfArtifact(a: ArtifactRecord) {
     const rows = await this.db.selectFrom('attestations').selectAll()
       .where('trail_id', '=', a.trailId)

@@ -267,6 +267,8 @@ export interface RecordReader {
   searchArtifacts(orgId: number, prefix: string, limit: number): Promise<ArtifactRecord[]>;
   /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */
   attestationsOfArtifact(artifact: ArtifactRecord): Promise<AttestationRecord[]>;
+  /** Attestations in other trails (releases, promotions) that name this fingerprint, with the trail-level attestations of those trails, oldest first, at most `limit` trails. */
+  attestationsAboutFingerprint(orgId: number, fingerprint: string, excludeTrailId: number, limit: number): Promise<AttestationRecord[]>;
   fingerprintsAttestedAs(orgId: number, fingerprints: readonly string[], type: string): Promise<Set<string>>;
   /** The attestations of `type` bound to these fingerprints (by fingerprint, in any trail), with their log entries. */
   attestedAs(orgId: number, fingerprints: readonly string[], type: string): Promise<{ fingerprint: string; entryIndex: number }[]>;

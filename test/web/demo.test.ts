@@ -57,14 +57,14 @@ describe('the web UI on the demo organisation', () => {
     await visit('flow', '#/flows/runner', /Trails/);
     await shotAndAxe('flow');
     const trails = await api<{ items: { name: string }[] }>('/flows/runner/trails?limit=1');
-    await visit('trail', `#/flows/runner/trails/${trails.items[0]!.name}`, /Compliance of the trail/);
+    await visit('trail', `#/flows/runner/trails/${trails.items[0]!.name}`, /Checklist/);
     const first = page.locator('ul.evidence li').first();
     const digest = (await first.locator('.digest').getAttribute('title'))!.replace(/^sha256:/, '');
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
     const [download] = await Promise.all([page.waitForEvent('download'), first.getByRole('button').click()]);
     const bytes = fs.readFileSync((await download.path())!);
     expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(digest);
-    await expect.poll(() => first.locator('xpath=ancestor::td').getByRole('status').textContent()).toMatch(/^Downloaded /);
+    await expect.poll(() => first.locator('xpath=ancestor::div[contains(@class,"attestation-evidence")]').getByRole('status').textContent()).toMatch(/^Downloaded /);
     await shotAndAxe('trail');
   });
 

@@ -112,7 +112,7 @@ describe('the web UI in Chromium', () => {
       ['environments', '#/environments', /aws-prod/],
       ['environment', '#/environments/aws-prod', /Running now/],
       ['snapshot', '#/snapshots/aws-prod%232', /svc-06/],
-      ['trail', '#/flows/svc-04/trails/t2', /Compliance of the trail/],
+      ['trail', '#/flows/svc-04/trails/t2', /Checklist/],
       ['flow', '#/flows/svc-04', /Trails/],
       ['policies', '#/policies', /Policies/],
       ['dora', '#/dora?environment=aws-prod', /DORA metrics/],

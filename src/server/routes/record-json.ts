@@ -35,6 +35,7 @@ export function artifactDetailJson(v: ArtifactView) {
     state: v.state,
     compliance: complianceJson(v.compliance.state, v.compliance.attestations_statuses),
     attestations: v.attestations.map((a) => attestationJson(a, v.flow.name, v.trail.name)),
+    related_attestations: v.related.map((r) => attestationJson(r.attestation, r.flow, r.trail)),
     history: v.history,
     running: v.running,
     exited: v.exited,

@@ -35,14 +35,11 @@ export function trailRoutes(services: Services) {
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         const { flow, trail } = await services.trails.get(org, request.params.flow, request.params.trail);
-        const [artifacts, attestations, compliance] = await Promise.all([
-          services.artifacts.list(org, { trailId: trail.id }, null, 1000),
-          services.store.records.attestationsOfTrail(trail.id),
-          services.trails.compliance(org, flow.name, trail),
-        ]);
+        // One read of the trail's rows, each shown field checked against its log entry (services/records/trails.ts).
+        const { artifacts, attestations, compliance } = await services.trails.detail(org, flow.name, trail);
         return {
           ...trailJson(trail, flow.name),
-          artifacts: artifacts.items.map((a) => artifactJson(a, flow.name, trail.name)),
+          artifacts: artifacts.map((a) => artifactJson(a, flow.name, trail.name)),
           attestations: attestations.map((a) => attestationJson(a, flow.name, trail.name)),
           compliance: trailComplianceJson(compliance),
         };

@@ -31,6 +31,8 @@ export interface ArtifactView {
   flow: FlowRecord;
   trail: TrailRecord;
   attestations: AttestationRecord[];
+  /** Attestations of other trails about it (a release's promotion, with that trail's approval), each with its flow and trail name. */
+  related: { flow: string; trail: string; attestation: AttestationRecord }[];
   /** `compliance.state`: against its trail's template, from the latest attestation of each name. */
   state: ComplianceState;
   compliance: ArtifactCompliance;
@@ -143,9 +145,10 @@ export class ArtifactService {
       this.store.records.attestationsOfArtifact(artifact),
     ]);
     // The state shown is a decision too: every row it rests on is checked against its entry.
-    await projectionCheck(this.store).rows(org, trailContentClaims(flow!.name, trail!, [artifact], attestations));
+    await projectionCheck(this.store).rows(org, trailContentClaims(flow!.name, trail!, [artifact], attestations, true));
     await prepareTemplates(this.trails.parser, [trail!.template]);
     const compliance = complianceOfArtifact(trail!, artifact, attestations);
+    const related = await this.related(org, artifact);
     const life = await this.lifeInEnvironments(artifact);
     // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".
     const history = [
@@ -153,7 +156,30 @@ export class ArtifactService {
       ...attestations.map((a) => ({ event: `${a.name} evidence received`, timestamp: a.createdAt })),
       ...life.events,
     ].sort((x, y) => x.timestamp.localeCompare(y.timestamp));
-    return { artifact, flow: flow!, trail: trail!, attestations, state: compliance.state, compliance, history, running: life.running, exited: life.exited };
+    return { artifact, flow: flow!, trail: trail!, attestations, related, state: compliance.state, compliance, history, running: life.running, exited: life.exited };
+  }
+
+  /** Other trails' attestations about the artifact, each row checked against its entry like the artifact's own (shown fields too). */
+  private async related(org: OrgRecord, artifact: ArtifactRecord): Promise<ArtifactView['related']> {
+    const rows = await this.store.records.attestationsAboutFingerprint(org.id, artifact.fingerprint, artifact.trailId, 20);
+    const trailIds = [...new Set(rows.map((r) => r.trailId))];
+    const trails = new Map<number, TrailRecord>();
+    const flows = new Map<number, string>();
+    for (const id of trailIds) {
+      const t = await this.store.records.trailById(id);
+      if (!t) continue;
+      trails.set(id, t);
+      if (!flows.has(t.flowId)) flows.set(t.flowId, (await this.store.records.flowById(t.flowId))?.name ?? '');
+    }
+    const claims = trailIds.flatMap((id) => {
+      const t = trails.get(id);
+      return t ? trailContentClaims(flows.get(t.flowId) ?? '', t, [], rows.filter((r) => r.trailId === id), true) : [];
+    });
+    await projectionCheck(this.store).rows(org, claims);
+    return rows.flatMap((r) => {
+      const t = trails.get(r.trailId);
+      return t ? [{ flow: flows.get(t.flowId) ?? '', trail: t.name, attestation: r }] : [];
+    });
   }
 
   /**

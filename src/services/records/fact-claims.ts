@@ -58,15 +58,27 @@ export function allowanceClaim(environment: string, a: AllowanceRecord): RowClai
   return { table: 'allowances', entryIndex: a.entryIndex, types: ['artifact.allowed'], fields: { environment, fingerprint: a.fingerprint, reason: a.reason, allowed_by: a.createdBy } };
 }
 
-/** A trail shown with its compliance (`get trail`, `get artifact`, `list flows`): the trail, its artifacts and attestations. */
-export function trailContentClaims(flow: string, trail: TrailRecord, artifacts: readonly ArtifactRecord[], attestations: readonly AttestationRecord[]): RowClaim[] {
+/**
+ * A trail shown with its compliance (`get trail`, `get artifact`, `list flows`): the trail, its artifacts and
+ * attestations. With `shown`, also every field a page prints as fact — an attestation's summary (the PRs, test
+ * results, findings, approver), description, user data, annotations and evidence; a trail's commit, URLs and
+ * description; an artifact's commit and URLs — so what the web UI shows is what the log says.
+ */
+export function trailContentClaims(flow: string, trail: TrailRecord, artifacts: readonly ArtifactRecord[], attestations: readonly AttestationRecord[], shown = false): RowClaim[] {
   const at = { flow, trail: trail.name };
+  const trailShown = shown ? { description: trail.description, git_commit: trail.gitCommit, commit_url: trail.commitUrl, origin_url: trail.originUrl, user_data: trail.userData } : {};
   return [
-    { table: 'trails', entryIndex: trail.entryIndex, types: TRAIL_ENTRIES, fields: { ...at, template: trail.template } },
-    ...artifacts.map((a) => ({ table: 'artifacts', entryIndex: a.entryIndex, types: ['artifact.reported'], fields: { ...at, artifact: a.name, fingerprint: a.fingerprint } })),
+    { table: 'trails', entryIndex: trail.entryIndex, types: TRAIL_ENTRIES, fields: { ...at, template: trail.template, ...trailShown } },
+    ...artifacts.map((a) => ({
+      table: 'artifacts', entryIndex: a.entryIndex, types: ['artifact.reported'],
+      fields: { ...at, artifact: a.name, fingerprint: a.fingerprint, ...(shown ? { git_commit: a.gitCommit, commit_url: a.commitUrl, build_url: a.buildUrl, annotations: a.annotations } : {}) },
+    })),
     ...attestations.map((x) => ({
       table: 'attestations', entryIndex: x.entryIndex, types: ['attestation.reported'],
-      fields: { ...at, attestation: x.name, attestation_type: x.type, artifact_name: x.artifactName, artifact_fingerprint: x.artifactFingerprint, compliant: x.compliant },
+      fields: {
+        ...at, attestation: x.name, attestation_type: x.type, artifact_name: x.artifactName, artifact_fingerprint: x.artifactFingerprint, compliant: x.compliant,
+        ...(shown ? { summary: x.summary, description: x.description, user_data: x.userData, annotations: x.annotations, evidence: x.evidence, git_commit: x.gitCommit } : {}),
+      },
     })),
   ];
 }

@@ -1,6 +1,6 @@
 import { EvidentError } from '../../core/index.js';
 import type { TrailCompliance } from '../../formats/index.js';
-import type { FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
+import type { ArtifactRecord, AttestationRecord, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import { canonicalJson } from '../../formats/index.js';
 import type { Outcome } from './flows.js';
@@ -132,6 +132,19 @@ export class TrailService {
     await projectionCheck(this.store).rows(org, trailContentClaims(flow, trail, artifacts, attestations));
     await prepareTemplates(this.parser, [trail.template]);
     return complianceOfTrail(trail, artifacts, attestations);
+  }
+
+  /**
+   * A trail as a page shows it: its attestations and compliance, every shown field of every row checked
+   * against its log entry first (a TAMPERED error names an edited row), so the page never prints a row the
+   * log does not say.
+   */
+  async detail(org: OrgRecord, flow: string, trail: TrailRecord): Promise<{ artifacts: ArtifactRecord[]; attestations: AttestationRecord[]; compliance: TrailCompliance }> {
+    const { artifacts, attestations } = await this.store.records.contentsOfTrails([trail.id]);
+    await projectionCheck(this.store).rows(org, trailContentClaims(flow, trail, artifacts, attestations, true));
+    await prepareTemplates(this.parser, [trail.template]);
+    const byEntry = <T extends { entryIndex: number }>(xs: readonly T[]) => [...xs].sort((a, b) => a.entryIndex - b.entryIndex);
+    return { artifacts: byEntry(artifacts), attestations: byEntry(attestations), compliance: complianceOfTrail(trail, artifacts, attestations) };
   }
 
   async list(org: OrgRecord, flowName: string, cursor: string | null, limit: number): Promise<Page<TrailRecord>> {

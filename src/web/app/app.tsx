@@ -1,5 +1,6 @@
 // The shell: sign-in gate, skip link, header with navigation and search, the current page, sign out.
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { watchCardLabels } from './card-labels.js';
 import { apiFor, type Session } from './api.js';
 import { SessionContext } from './components.js';
 import { href, navigate, useRoute, type Route } from './router.js';
@@ -75,9 +76,9 @@ function SearchBox({ initial }: { initial: string }) {
       }}
     >
       <label for="search-q" class="sr-only">
-        Search a commit or fingerprint
+        Search a commit or fingerprint (or name:commit)
       </label>
-      <input id="search-q" type="search" placeholder="Commit or fingerprint" value={q} onInput={(e) => setQ(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
+      <input id="search-q" type="search" placeholder="Commit, fingerprint or name:commit" value={q} onInput={(e) => setQ(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
       <button type="submit">Search</button>
     </form>
   );
@@ -87,6 +88,10 @@ export function App() {
   const [session, setSession] = useState<Session | null>(() => loadSession());
   const route = useRoute();
   const api = useMemo(() => (session ? apiFor(session) : null), [session]);
+  useEffect(() => {
+    const main = document.getElementById('main');
+    return main ? watchCardLabels(main) : undefined;
+  }, [session]);
   if (!session || !api) {
     return (
       <SignInPage

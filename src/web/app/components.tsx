@@ -61,7 +61,7 @@ export function Async<T>({ state, children }: { state: AsyncState<T>; children: 
 }
 
 /** The command that prints the same thing, with a copy button (every view has one). */
-export function CliCommand({ command }: { command: string | string[] }) {
+export function CliCommand({ command, label = 'The same from the command line' }: { command: string | string[]; label?: string }) {
   const commands = [command].flat();
   const [status, setStatus] = useState('');
   const copy = async () => {
@@ -75,9 +75,10 @@ export function CliCommand({ command }: { command: string | string[] }) {
     setTimeout(() => setStatus(''), 2500);
   };
   return (
-    <aside class="cli" aria-label="The same from the command line">
+    <aside class="cli" aria-label={label}>
       <span class="cli-label">CLI</span>
-      <pre>
+      {/* Focusable so a keyboard can scroll a long command (axe: scrollable-region-focusable). */}
+      <pre tabIndex={0} aria-label="Command">
         <code>{commands.map((c) => `$ ${c}`).join('\n')}</code>
       </pre>
       <button type="button" class="secondary" onClick={() => void copy()}>

@@ -71,7 +71,7 @@ export function DriftSection({ env }: { env: string }) {
   return (
     <section aria-labelledby="drift-h">
       <h2 id="drift-h">Expected against running</h2>
-      <CliCommand command={`evident get environment ${shellArg(env)} --expected`} />
+      <CliCommand command={`evident get environment ${shellArg(env)} --expected`} label="Drift from the command line" />
       <Async state={state}>{(d) => <Table d={d} />}</Async>
     </section>
   );

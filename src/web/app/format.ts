@@ -51,3 +51,14 @@ export function bytes(n: number): string {
 export function shellArg(s: string): string {
   return /^[A-Za-z0-9@%+=:,./_#~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** An http(s) URL to put in an href, else null: reported URLs are attacker text, and `javascript:` must never be a link. */
+export function safeHref(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}

@@ -2,12 +2,30 @@ import type { ComponentChildren } from 'preact';
 import type { ArtifactDetail } from '../api.js';
 import { ArtifactName, Async, CliCommand, ComplianceBadge, Empty, PageTitle, TrailName, useApi, useAsync, usePages } from '../components.js';
 import { ComplianceReasons } from '../compliance.js';
-import { EvidenceLinks } from '../evidence.js';
-import { shellArg, when } from '../format.js';
+import { AttestationList } from '../attestation-list.js';
+import { MaybeLink } from '../attestation-content.js';
+import { Copy } from '../copy.js';
+import { EntryLink } from '../entry-link.js';
+import { shellArg } from '../format.js';
+import { Time } from '../time.js';
 import { href } from '../router.js';
 
-/** ENV#N in an event's text becomes a link to that snapshot. */
+/**
+ * ENV#N in an event's text becomes a link to that snapshot. "Deployment #N to ENV environment" (Kosli's
+ * wording) is a deployment expectation — CI said it would deploy the artifact (`evident expect deployment`) —
+ * numbered per environment: said so, and linked to the environment's expected-against-running list.
+ */
 function linkSnapshots(text: string): ComponentChildren {
+  const expected = /^Deployment #(\d+) to (\S+) environment$/.exec(text);
+  if (expected) {
+    const [, n, env] = expected;
+    return (
+      <>
+        Deployment #{n} to <a href={href(['environments', env!])}>{env}</a> expected{' '}
+        <span class="muted small">(CI announced it would deploy this artifact: <code>evident expect deployment</code>; the snapshots show when it ran)</span>
+      </>
+    );
+  }
   const parts = text.split(/(\S+#\d+)/);
   return parts.map((p, i) => (i % 2 === 1 ? <a key={i} href={href(['snapshots', p])}>{p}</a> : p));
 }
@@ -21,13 +39,47 @@ function Timeline({ history }: { history: ArtifactDetail['history'] }) {
       <ol class="timeline" aria-label="Events, newest first">
         {page.map((e, i) => (
           <li key={`${e.timestamp}-${i}`}>
-            <time dateTime={e.timestamp}>{when(e.timestamp)}</time>
+            <Time iso={e.timestamp} relative={false} />
             <span>{linkSnapshots(e.event)}</span>
           </li>
         ))}
       </ol>
       {pager}
     </>
+  );
+}
+
+/** Its trail's own attestations (the pull request that reviewed the commit, for one): part of its story too. */
+function TrailLevel({ a }: { a: ArtifactDetail }) {
+  const { api } = useApi();
+  const state = useAsync(() => api.trail(a.flow, a.trail), [api, a.flow, a.trail]);
+  const items = state.data?.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name) ?? [];
+  if (items.length === 0) return null;
+  return (
+    <section aria-label="Attestations of its trail">
+      <h3>Of its trail <a href={href(['flows', a.flow, 'trails', a.trail])}><TrailName name={a.trail} /></a></h3>
+      <AttestationList items={items} showTarget={false} />
+    </section>
+  );
+}
+
+/** Other trails that name this artifact — a release that promoted it, with that release's approval — linked both ways. */
+function Related({ a }: { a: ArtifactDetail }) {
+  const rows = a.related_attestations ?? [];
+  if (rows.length === 0) return null;
+  const trails = [...new Map(rows.map((x) => [`${x.flow}/${x.trail}`, { flow: x.flow, trail: x.trail }])).values()];
+  return (
+    <section aria-labelledby={`related-${a.fingerprint}`}>
+      <h3 id={`related-${a.fingerprint}`}>Releases and approvals that name it</h3>
+      {trails.map((t) => (
+        <div key={`${t.flow}/${t.trail}`} class="related">
+          <h4>
+            <a href={href(['flows', t.flow, 'trails', t.trail])}>{t.flow} / <TrailName name={t.trail} /></a>
+          </h4>
+          <AttestationList items={rows.filter((x) => x.flow === t.flow && x.trail === t.trail)} />
+        </div>
+      ))}
+    </section>
   );
 }
 
@@ -39,19 +91,20 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
       </h2>
       <dl class="facts">
         <dt>Fingerprint</dt>
-        <dd><code class="wrap">sha256:{a.fingerprint}</code></dd>
+        <dd><code class="wrap">sha256:{a.fingerprint}</code> <Copy text={a.fingerprint} label="fingerprint" /></dd>
         <dt>Flow and trail</dt>
         <dd>
           <a href={href(['flows', a.flow])}>{a.flow}</a> / <a href={href(['flows', a.flow, 'trails', a.trail])}><TrailName name={a.trail} /></a>
         </dd>
         <dt>Commit</dt>
         <dd>
-          {a.git_commit ? <code>{a.git_commit}</code> : '—'} {a.commit_url && <a href={a.commit_url} rel="noopener noreferrer">(commit)</a>}
+          {a.git_commit ? <><a href={href(['search'], { q: a.git_commit })}><code class="wrap">{a.git_commit}</code></a> <Copy text={a.git_commit} label="commit" /></> : '—'}{' '}
+          {a.commit_url && <MaybeLink url={a.commit_url}>(at the forge)</MaybeLink>}
         </dd>
         <dt>Build</dt>
-        <dd>{a.build_url ? <a href={a.build_url} rel="noopener noreferrer">{a.build_url}</a> : '—'}</dd>
+        <dd class="wrap">{a.build_url ? <MaybeLink url={a.build_url} /> : '—'}</dd>
         <dt>Reported</dt>
-        <dd>{when(a.created_at)} (log entry <a href={href(['log'], { index: a.entry_index })}>{a.entry_index}</a>)</dd>
+        <dd><Time iso={a.created_at} /> · <EntryLink index={a.entry_index} /></dd>
         {a.annotations && Object.keys(a.annotations).length > 0 && (
           <>
             <dt>Annotations</dt>
@@ -77,38 +130,12 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
           )}
         </section>
       </div>
+      <Related a={a} />
       <h3>Compliance</h3>
-      <ComplianceReasons compliance={a.compliance} label={`Attestations required of ${a.name}`} />
-      <h3>Provenance: attestations</h3>
-      {a.attestations.length === 0 ? (
-        <p class="muted">None.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="compact">
-            <caption class="sr-only">Attestations of this artifact</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Result</th>
-                <th scope="col">Evidence</th>
-                <th scope="col">Recorded</th>
-              </tr>
-            </thead>
-            <tbody>
-              {a.attestations.map((x) => (
-                <tr key={x.entry_index}>
-                  <th scope="row">{x.name}</th>
-                  <td>{x.type}</td>
-                  <td><ComplianceBadge state={x.compliant} /></td>
-                  <td><EvidenceLinks evidence={x.evidence} /></td>
-                  <td>{when(x.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ComplianceReasons compliance={a.compliance} label={`Attestations required of ${a.name}`} hasTemplate={a.compliance.attestations.length > 0 ? true : undefined} />
+      <h3>Attestations: what each says, and its evidence</h3>
+      <AttestationList items={a.attestations} showTarget={false} />
+      <TrailLevel a={a} />
       <h3>Timeline ({a.history.length} events)</h3>
       <Timeline history={a.history} />
     </article>

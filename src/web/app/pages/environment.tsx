@@ -1,3 +1,4 @@
+import { NoPolicy } from '../compliance.js';
 import type { Snapshot } from '../api.js';
 import { ArtifactName, Async, CliCommand, ComplianceBadge, PageTitle, useApi, useAsync, useCursorList } from '../components.js';
 import { DriftSection } from '../drift.js';
@@ -17,7 +18,7 @@ function PolicyCompliance({ s, env }: { s: Snapshot; env: string }) {
     <section aria-labelledby="policies-h">
       <h2 id="policies-h">Policies and compliance</h2>
       {policies.length === 0 ? (
-        <p class="muted">No policy attached: nothing judges what runs here (`evident attach-policy NAME --environment {env}`).</p>
+        <p class="muted">No policy attached: nothing judges what runs here, so its compliance is unknown (attach one with <code>evident attach-policy NAME --environment {env}</code>).</p>
       ) : (
         <>
           <p>
@@ -69,7 +70,7 @@ export function EnvironmentPage({ env }: { env: string }) {
             <dd>{e.type}</dd>
             <dt>Compliance now</dt>
             <dd>
-              <ComplianceBadge state={e.compliant} />{' '}
+              {e.policies && e.policies.length > 0 ? <ComplianceBadge state={e.compliant} /> : <NoPolicy />}{' '}
               {e.policies && e.policies.length > 0 ? (
                 <span class="small">
                   against{' '}
@@ -81,7 +82,7 @@ export function EnvironmentPage({ env }: { env: string }) {
                   ))}
                 </span>
               ) : (
-                <span class="small muted">no policy attached</span>
+                <span class="small muted">nothing judges what runs here</span>
               )}
             </dd>
             <dt>Latest snapshot</dt>
@@ -95,6 +96,9 @@ export function EnvironmentPage({ env }: { env: string }) {
           </dl>
         )}
       </Async>
+      {/* An unknown environment is said once, by the facts above, not by every section. */}
+      {state.error === undefined && (
+        <>
       <Async state={latest}>{(s) => <PolicyCompliance s={s} env={env} />}</Async>
       <DriftSection env={env} />
       <div class="layout-side">
@@ -135,6 +139,8 @@ export function EnvironmentPage({ env }: { env: string }) {
           {snaps.more}
         </section>
       </div>
+        </>
+      )}
     </>
   );
 }

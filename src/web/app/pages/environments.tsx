@@ -1,3 +1,4 @@
+import { NoPolicy } from '../compliance.js';
 import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useAsync } from '../components.js';
 import { when } from '../format.js';
 import { href } from '../router.js';
@@ -9,7 +10,7 @@ function EnvCompliance({ env }: { env: string }) {
   if (state.loading) return <span class="muted">…</span>;
   if (state.error !== undefined || !state.data) return <span class="muted">unknown</span>;
   const e = state.data;
-  if (!e.policies || e.policies.length === 0) return <span class="muted small">no policy attached</span>;
+  if (!e.policies || e.policies.length === 0) return <NoPolicy />;
   return (
     <>
       <ComplianceBadge state={e.compliant} /> <span class="small nowrap">against {e.policies.map((p) => `${p.name}@${p.version}`).join(', ')}</span>

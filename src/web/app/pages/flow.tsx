@@ -1,3 +1,5 @@
+import { EntryLink } from '../entry-link.js';
+import { Time } from '../time.js';
 import { Async, CliCommand, Empty, PageTitle, useApi, useAsync, TrailName, useCursorList } from '../components.js';
 import { short, shellArg, when } from '../format.js';
 import { href } from '../router.js';
@@ -22,7 +24,7 @@ export function FlowPage({ flow }: { flow: string }) {
             <dt>Template</dt>
             <dd>{f.template ? <pre class="source">{f.template}</pre> : <span class="muted">none (every trail is compliant when its attestations are)</span>}</dd>
             <dt>Created</dt>
-            <dd>{when(f.created_at)} (log entry <a href={href(['log'], { index: f.entry_index })}>{f.entry_index}</a>)</dd>
+            <dd><Time iso={f.created_at} /> · <EntryLink index={f.entry_index} /></dd>
             {f.archived_at && (
               <>
                 <dt>Archived</dt>
@@ -34,11 +36,13 @@ export function FlowPage({ flow }: { flow: string }) {
           </dl>
         )}
       </Async>
+      {state.error === undefined && (
+        <>
       <h2>Trails</h2>
       {!trails.loading && trails.items.length === 0 && trails.error === undefined ? (
         <Empty>No trails yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap cards">
           <table>
             <caption class="sr-only">Trails of {flow}</caption>
             <thead>
@@ -55,9 +59,9 @@ export function FlowPage({ flow }: { flow: string }) {
                   <th scope="row">
                     <a href={href(['flows', flow, 'trails', t.name])}><TrailName name={t.name} /></a>
                   </th>
-                  <td>{t.git_commit ? <a href={href(['search'], { q: t.git_commit })}><code>{short(t.git_commit, 10)}</code></a> : '—'}</td>
-                  <td>{when(t.created_at)}</td>
-                  <td>{t.description}</td>
+                  <td data-label="Commit">{t.git_commit ? <a href={href(['search'], { q: t.git_commit })}><code>{short(t.git_commit, 10)}</code></a> : '—'}</td>
+                  <td data-label="Began"><Time iso={t.created_at} /></td>
+                  <td data-label="Description">{t.description}</td>
                 </tr>
               ))}
             </tbody>
@@ -65,6 +69,8 @@ export function FlowPage({ flow }: { flow: string }) {
         </div>
       )}
       {trails.more}
+        </>
+      )}
     </>
   );
 }

@@ -1,11 +1,13 @@
 import { Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
-import { when } from '../format.js';
+import { AttachedTo, useAttachments } from '../attached.js';
+import { Time } from '../time.js';
 import { href } from '../router.js';
 
 /** The latest version of every environment policy (`evident list policies`). */
 export function PoliciesPage() {
   const { api } = useApi();
   const state = useAsync(() => api.policies(), [api]);
+  const attached = useAttachments(api);
   return (
     <>
       <PageTitle title="Policies">Policies</PageTitle>
@@ -23,7 +25,8 @@ export function PoliciesPage() {
                     <th scope="col">Policy</th>
                     <th scope="col">Latest version</th>
                     <th scope="col">Versions</th>
-                    <th scope="col">Created</th>
+                    <th scope="col">Attached to</th>
+                    <th scope="col">Latest version created</th>
                     <th scope="col">Description</th>
                   </tr>
                 </thead>
@@ -33,7 +36,8 @@ export function PoliciesPage() {
                       <th scope="row"><a href={href(['policies', p.name])}>{p.name}</a></th>
                       <td class="num">{p.version}</td>
                       <td class="num">{p.versions ?? p.version}</td>
-                      <td>{when(p.created_at)}</td>
+                      <td>{attached.data ? <AttachedTo list={attached.data.get(p.name)} /> : <span class="muted">…</span>}</td>
+                      <td><Time iso={p.created_at} /></td>
                       <td>{p.description}</td>
                     </tr>
                   ))}

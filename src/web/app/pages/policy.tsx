@@ -1,5 +1,9 @@
+import { AttachedTo, useAttachments } from '../attached.js';
+import { Copy } from '../copy.js';
+import { EntryLink } from '../entry-link.js';
+import { Time } from '../time.js';
 import { Async, CliCommand, PageTitle, useApi, useAsync } from '../components.js';
-import { shellArg, short, when } from '../format.js';
+import { shellArg } from '../format.js';
 import { href } from '../router.js';
 
 /** A policy (NAME or NAME@VERSION) with its source and links to every version (`evident get policy`). */
@@ -8,6 +12,7 @@ export function PolicyPage({ policyRef }: { policyRef: string }) {
   const name = policyRef.split('@')[0] ?? policyRef;
   const state = useAsync(() => api.policy(policyRef), [api, policyRef]);
   const latest = useAsync(() => api.policy(name), [api, name]);
+  const attached = useAttachments(api);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -22,9 +27,11 @@ export function PolicyPage({ policyRef }: { policyRef: string }) {
               <dt>Version</dt>
               <dd>{p.version}</dd>
               <dt>Created</dt>
-              <dd>{when(p.created_at)} (log entry <a href={href(['log'], { index: p.entry_index })}>{p.entry_index}</a>)</dd>
+              <dd><Time iso={p.created_at} /> · <EntryLink index={p.entry_index} /></dd>
+              <dt>Attached to</dt>
+              <dd>{attached.data ? <AttachedTo list={attached.data.get(p.name)} /> : <span class="muted">…</span>}</dd>
               <dt>Digest</dt>
-              <dd><code>sha256:{short(p.digest, 16)}</code></dd>
+              <dd><code class="wrap" title={p.digest}>{p.digest.startsWith('sha256:') ? p.digest : `sha256:${p.digest}`}</code> <Copy text={p.digest} label="digest" /></dd>
               {p.description && (
                 <>
                   <dt>Description</dt>

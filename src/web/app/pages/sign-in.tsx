@@ -57,7 +57,7 @@ export function SignInPage({ onSignIn }: { onSignIn: (s: Session) => void }) {
         </button>
         <div aria-live="assertive">{error !== undefined && <ErrorMessage error={error} />}</div>
       </form>
-      <CliCommand command={["export EVIDENT_HOST=" + location.origin + " EVIDENT_API_TOKEN=evd_…", "evident list flows"]} />
+      <CliCommand command={[`export EVIDENT_HOST=${location.origin} EVIDENT_API_TOKEN=evd_… EVIDENT_ORG=ORG`, 'evident list flows']} />
     </main>
   );
 }

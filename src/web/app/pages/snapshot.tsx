@@ -1,5 +1,8 @@
 import { Async, CliCommand, ComplianceBadge, PageTitle, useApi, useAsync } from '../components.js';
-import { shellArg, when } from '../format.js';
+import { shellArg } from '../format.js';
+import { NoPolicy } from '../compliance.js';
+import { EntryLink } from '../entry-link.js';
+import { Time } from '../time.js';
 import { href } from '../router.js';
 import { SnapshotArtifacts } from '../snapshot-table.js';
 
@@ -8,6 +11,8 @@ export function SnapshotPage({ expr }: { expr: string }) {
   const { api } = useApi();
   const state = useAsync(() => api.snapshot(expr), [api, expr]);
   const env = /^[^#~@]+/.exec(expr)?.[0] ?? expr;
+  const latest = useAsync(() => api.environment(env), [api, env]);
+  const last = latest.data?.latest_snapshot ?? null;
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -22,18 +27,35 @@ export function SnapshotPage({ expr }: { expr: string }) {
               <dt>Snapshot</dt>
               <dd>{s.environment}#{s.index ?? '—'}</dd>
               <dt>Taken</dt>
-              <dd>{when(s.timestamp)}{s.entry_index !== null && <> (log entry <a href={href(['log'], { index: s.entry_index })}>{s.entry_index}</a>)</>}</dd>
+              <dd><Time iso={s.timestamp} />{s.entry_index !== null && <> · <EntryLink index={s.entry_index} /></>}</dd>
               <dt>Compliance</dt>
               <dd>
-                <ComplianceBadge state={s.compliant ?? null} />{' '}
-                {s.policies && s.policies.length > 0 ? <span class="small">against {s.policies.map((p) => `${p.name}@${p.version}`).join(', ')}</span> : <span class="small muted">no policy in force</span>}
+                {s.policies && s.policies.length > 0 ? (
+                  <>
+                    <ComplianceBadge state={s.compliant ?? null} />{' '}
+                    <span class="small">against {s.policies.map((p, i) => <span key={p.name}>{i > 0 && ', '}<a href={href(['policies', `${p.name}@${p.version}`])}>{p.name}@{p.version}</a></span>)}</span>
+                  </>
+                ) : (
+                  <><NoPolicy /> <span class="small muted">no policy in force: nothing judged it</span></>
+                )}
               </dd>
-              {s.index !== null && s.index > 1 && (
+              {s.index !== null && (s.index > 1 || (last !== null && s.index < last)) && (
                 <>
-                  <dt>Compare</dt>
+                  <dt>Browse</dt>
                   <dd>
-                    <a href={href(['snapshots', `${s.environment}#${s.index - 1}`])}>previous</a> ·{' '}
-                    <a href={href(['diff'], { a: `${s.environment}#${s.index - 1}`, b: `${s.environment}#${s.index}` })}>diff with previous</a>
+                    {s.index > 1 && (
+                      <>
+                        <a href={href(['snapshots', `${s.environment}#${s.index - 1}`])} rel="prev">← #{s.index - 1}</a> ·{' '}
+                        <a href={href(['diff'], { a: `${s.environment}#${s.index - 1}`, b: `${s.environment}#${s.index}` })}>diff with #{s.index - 1}</a>
+                      </>
+                    )}
+                    {last !== null && s.index < last && (
+                      <>
+                        {s.index > 1 && ' · '}
+                        <a href={href(['snapshots', `${s.environment}#${s.index + 1}`])} rel="next">#{s.index + 1} →</a> ·{' '}
+                        <a href={href(['snapshots', `${s.environment}#${last}`])}>latest (#{last})</a>
+                      </>
+                    )}
                   </dd>
                 </>
               )}
