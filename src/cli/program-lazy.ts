@@ -10,6 +10,7 @@ type Group = (program: Command, verbs: () => Verbs) => Promise<void>;
 
 const groups: Record<string, Group> = {
   server: async (p) => (await import('./commands/server.js')).registerServer(p),
+  witness: async (p) => (await import('./commands/witness.js')).registerWitness(p),
   admin: async (p) => (await import('./commands/admin-create-token.js')).registerAdmin(p),
   // environments.ts adds `log environment` to the log command.
   log: async (p, verbs) => {
@@ -30,9 +31,10 @@ const groups: Record<string, Group> = {
   keys: async (p) => void (await import('./commands/keys.js')).registerKeys(p),
   fingerprint: async (p) => (await import('./commands/fingerprint.js')).registerFingerprint(p),
   pipeline: async (p) => {
-    const [pipeline, exporter] = await Promise.all([import('./commands/pipeline.js'), import('./commands/pipeline-export.js')]);
+    const [pipeline, exporter, show] = await Promise.all([import('./commands/pipeline.js'), import('./commands/pipeline-export.js'), import('./commands/pipeline-show.js')]);
     pipeline.registerPipeline(p);
     exporter.registerPipelineExport(p);
+    show.registerPipelineShow(p);
   },
   cache: async (p) => (await import('./commands/cache.js')).registerCache(p),
   audit: async (p) => (await import('./commands/audit.js')).registerAudit(p),
