@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import * as workerThreads from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
+
+/** Node 21+; on Node 20 an untransferable buffer in a transfer list is copied rather than refused. */
+const isMarkedAsUntransferable = (workerThreads as { isMarkedAsUntransferable?: (o: object) => boolean }).isMarkedAsUntransferable;
 import { EvidentError } from '../core/index.js';
 import { fromWire, runParse, type ParseKind, type ParseResults, type WireError } from './parse-jobs.js';
 
@@ -68,8 +72,12 @@ export class ParsePool {
     if (busy >= this.workers && this.queue.length >= this.maxQueue) {
       return Promise.reject(new EvidentError('UNAVAILABLE', `the report parsers are busy (${this.maxQueue} reports waiting, the limit): try again shortly`, { details: { retry_after_secs: 5 } }));
     }
-    // Transferred, not copied: a slice of Buffer's shared pool must be copied out first.
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
+    // Transferred, not copied, when the bytes own their whole buffer; otherwise copied into a fresh one first
+    // (`new Uint8Array(view)` copies; Buffer#slice would not). Node marks Buffer's shared pool, and buffers it
+    // allocates itself, untransferable: Node 21+ refuses them in a transfer list (DataCloneError, issue #20).
+    const exclusive = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)
+      && !isMarkedAsUntransferable?.(bytes.buffer);
+    const own = exclusive ? bytes : new Uint8Array(bytes);
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, kind, bytes: own, source, resolve: resolve as Job['resolve'], reject });
       this.dispatch();

@@ -56,6 +56,16 @@ describe('report parsing in worker threads', () => {
     await expect(pool.parse('junit', bigJUnit(400_000), 'huge.xml')).rejects.toMatchObject({ code: 'VERIFICATION_FAILED', message: expect.stringMatching(/huge\.xml needs more than 16 MiB/) });
   }, 60_000);
 
+  it('parses bytes that share Buffer\'s pool (untransferable on Node 21+), leaving them intact', async () => {
+    pool = new ParsePool({ script, workers: 1 });
+    const small = Buffer.from('<testsuite name="s" tests="1"><testcase name="a"/></testsuite>');
+    const text = small.toString('utf8');
+    expect((await pool.parse('junit', small, 'pooled.xml')).totals).toMatchObject({ tests: 1 });
+    expect(small.toString('utf8')).toBe(text);
+    const view = Buffer.concat([Buffer.alloc(16), bigJUnit(3)]).subarray(16);
+    expect((await pool.parse('junit', view, 'view.xml')).totals).toMatchObject({ tests: 3 });
+  });
+
   it('parses in this thread when it has no workers', async () => {
     pool = new ParsePool({ workers: 0 });
     expect((await pool.parse('junit', bigJUnit(2), 'x.xml')).totals).toMatchObject({ tests: 2 });

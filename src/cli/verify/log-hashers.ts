@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EvidentError } from '../../core/index.js';
 import { runHashJob, type HashJob, type HashResult } from './log-hash-job.js';
+import * as workerThreads from 'node:worker_threads';
+
+const isMarkedAsUntransferable = (workerThreads as { isMarkedAsUntransferable?: (o: object) => boolean }).isMarkedAsUntransferable;
 
 // Hashing threads for `verify log --full` (log-stream.ts): SHA-256 and the canonical-JSON check of every
 // entry cost ~12 µs each, several times what fetching a bundle costs, so they run beside the thread that
@@ -77,7 +80,8 @@ function uniqueWhole(buffers: ArrayBuffer[], job: HashJob): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();
   return buffers.filter((buf, i) => {
     const view = job.bundles.filter((b) => !Array.isArray(b))[i] as Uint8Array;
-    if (seen.has(buf) || view.byteOffset !== 0 || view.byteLength !== buf.byteLength) return false;
+    // Node 21+ refuses a buffer it marked untransferable (Buffer's pool) in a transfer list: that one is copied.
+    if (seen.has(buf) || view.byteOffset !== 0 || view.byteLength !== buf.byteLength || isMarkedAsUntransferable?.(buf)) return false;
     seen.add(buf);
     return true;
   });
