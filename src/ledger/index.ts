@@ -13,7 +13,7 @@ export {
 export { verifyInclusion, rootFromInclusionProof, verifyConsistency, prefixRootFromConsistencyProof } from './verify.js';
 export { verifySubtreeInclusion, verifySubtreeConsistency } from './subtree.js';
 export {
-  generateSignerKey, parseSignerKey, parseVerifierKey, verifierFromPublicKey, keyIdFor, renamedSigner, verifierKeyPem, publicKeyPem,
+  generateSignerKey, parseSignerKey, parseVerifierKey, verifierFromPublicKey, keyIdFor, renamedSigner, renamedVerifier, verifierKeyPem, publicKeyPem,
 } from './keys.js';
 export type { NoteSigner, NoteVerifier } from './keys.js';
 export { signNote, openNote, splitNote } from './note.js';

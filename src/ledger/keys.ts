@@ -129,6 +129,15 @@ export function verifierFromPublicKey(name: string, publicKey: Uint8Array): Note
   };
 }
 
+/**
+ * The same public key under another key name (which gives it another key ID: signed-note key IDs hash the
+ * name with the key). A signature is over the note text only, so it verifies under any name of its key.
+ */
+export function renamedVerifier(verifier: NoteVerifier, name: string): NoteVerifier {
+  if (name === verifier.name) return verifier;
+  return verifierFromPublicKey(name, splitKey(verifier.verifierKey, 'verifier key').key);
+}
+
 /** Parses a verifier key string; its key ID must match the name and key. */
 export function parseVerifierKey(verifierKey: string): NoteVerifier {
   if (typeof verifierKey !== 'string') throw badKey('a verifier key must be a string');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/index.js';
 import {
-  appendLeaves, consistencyProof, formatCheckpoint, generateSignerKey, leafHash, parseSignerKey, parseVerifierKey, renamedSigner, rootOfLeaves, signNote, type Hash,
+  appendLeaves, consistencyProof, formatCheckpoint, generateSignerKey, leafHash, parseSignerKey, parseVerifierKey, renamedSigner, rootOfLeaves, signNote, splitNote, type Hash,
 } from '../../src/ledger/index.js';
 import { checkCheckpoint } from '../../src/cli/verify/log-verifier.js';
 import { checkRememberedCheckpoint } from '../../src/cli/verify/remembered.js';
@@ -72,10 +72,19 @@ describe('checkRememberedCheckpoint: the checkpoint memory every verifier comman
     await expect(checkRememberedCheckpoint({ state, origin: ORIGIN, verifier, note: l.note(4), served: true })).rejects.toThrow(/remembered for evident.test\/acme/);
   });
 
-  it('tells a user whose pinned key predates per-org key names what changed', () => {
-    const legacy = parseVerifierKey(renamedSigner(signer, 'evident.test').verifierKey);
+  it('accepts a key pinned before per-org key names, and a checkpoint it remembered then: the same public key (docs/deploy.md, Upgrades)', async () => {
+    const legacySigner = renamedSigner(signer, 'evident.test');
+    const legacy = parseVerifierKey(legacySigner.verifierKey);
     const l = log(3);
-    expect(() => checkCheckpoint(l.note(3), legacy, ORIGIN)).toThrow(/signs with the key named after its origin evident\.test\/acme/);
+    expect(checkCheckpoint(l.note(3), legacy, ORIGIN).size).toBe(3);
     expect(checkCheckpoint(l.note(3), verifier, ORIGIN).size).toBe(3);
+    // What a client of the previous release remembers: signed under the host name only.
+    const state = new VerifierState(tempDir());
+    state.saveCheckpoint(ORIGIN, signNote(splitNote(l.note(3)).text, [legacySigner]));
+    const seen = await checkRememberedCheckpoint({ state, origin: ORIGIN, verifier, note: l.note(3), served: true });
+    expect(seen.check).toMatchObject({ ok: true, message: expect.stringContaining('Same tree') });
+    // Another key under the old name is not the log's key: refused, saying what changed.
+    const other = parseVerifierKey(renamedSigner(parseSignerKey(generateSignerKey(ORIGIN).signerKey), 'evident.test').verifierKey);
+    expect(() => checkCheckpoint(l.note(3), other, ORIGIN)).toThrow(/signs with the key named after its origin evident\.test\/acme/);
   });
 });

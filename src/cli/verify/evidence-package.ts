@@ -4,7 +4,7 @@ import { Check as isValid, Errors } from 'typebox/value';
 import { EvidentError, fromBase64, fromHex, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
 import { leafHash, openCheckpoint, verifyInclusion, type NoteVerifier } from '../../ledger/index.js';
-import { logOrigin, type Check } from './log-verifier.js';
+import { logOrigin, logVerifiers, type Check } from './log-verifier.js';
 import { checkCompleteness, describeSubject } from './completeness.js';
 
 /**
@@ -85,7 +85,7 @@ export function verifyPackage(pkg: EvidencePackage, verifier: NoteVerifier): Che
   const origin = logOrigin(verifier, pkg.org);
   let cp;
   try {
-    cp = openCheckpoint(pkg.checkpoint, [verifier]);
+    cp = openCheckpoint(pkg.checkpoint, logVerifiers(verifier, origin));
     if (cp.origin !== origin) throw new EvidentError('VERIFICATION_FAILED', `checkpoint origin is ${JSON.stringify(cp.origin)}, expected ${JSON.stringify(origin)}`);
   } catch (err) {
     return [{ ok: false, message: `Checkpoint: ${(err as Error).message}` }];

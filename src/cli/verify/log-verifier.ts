@@ -1,7 +1,7 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
 import {
-  EMPTY_ROOT, TreeBuilder, appendLeaves, leafHash, openCheckpoint, prefixRootFromConsistencyProof, rootFromInclusionProof, treeRoot, verifyConsistency,
+  EMPTY_ROOT, TreeBuilder, appendLeaves, leafHash, openCheckpoint, prefixRootFromConsistencyProof, renamedVerifier, rootFromInclusionProof, treeRoot, verifyConsistency,
   type Checkpoint, type Hash, type NoteVerifier,
 } from '../../ledger/index.js';
 
@@ -45,11 +45,29 @@ export function logOrigin(verifier: NoteVerifier, org: string): string {
   return verifier.name.endsWith(`/${org}`) ? verifier.name : `${verifier.name}/${org}`;
 }
 
+/**
+ * The names under which the trusted log key may have signed `origin`'s checkpoints: the origin itself
+ * (servers since 2026-12) and the host part `evident.<host>` (the releases before, one name for every org's
+ * log). Both are the same public key, so accepting either trusts nothing new; it is what lets a key pinned,
+ * a checkpoint remembered or a package exported before an upgrade still verify after it. A key under any
+ * other name is used as given.
+ */
+export function logVerifiers(verifier: NoteVerifier, origin: string): NoteVerifier[] {
+  const slash = origin.lastIndexOf('/');
+  const host = slash > 0 ? origin.slice(0, slash) : origin;
+  if (verifier.name !== origin && verifier.name !== host) return [verifier];
+  try {
+    return [...new Set([origin, host])].map((name) => renamedVerifier(verifier, name));
+  } catch {
+    return [verifier]; // the origin is not a valid key name: only the key as given can have signed it
+  }
+}
+
 /** Step 1: the checkpoint must be signed by the pinned key and be for the expected origin. */
 export function checkCheckpoint(note: string, verifier: NoteVerifier, expectedOrigin: string): Checkpoint {
   let cp: Checkpoint;
   try {
-    cp = openCheckpoint(note, [verifier]);
+    cp = openCheckpoint(note, logVerifiers(verifier, expectedOrigin));
   } catch (err) {
     // A key pinned from a server before 2026-12 is named without the org; the log now signs as its origin.
     if (verifier.name !== expectedOrigin && note.includes(`\n\u2014 ${expectedOrigin} `)) {

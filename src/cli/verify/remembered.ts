@@ -1,7 +1,7 @@
 import { EvidentError, fromHex, toHex } from '../../core/index.js';
 import { openCheckpoint, verifyConsistency, type Checkpoint, type NoteVerifier } from '../../ledger/index.js';
 import type { Printer } from '../output.js';
-import { checkAgainstPrevious, checkCheckpoint, type Check, type LogSource } from './log-verifier.js';
+import { checkAgainstPrevious, checkCheckpoint, logVerifiers, type Check, type LogSource } from './log-verifier.js';
 import type { VerifierState } from './state.js';
 
 /** Two checkpoints signed by the same key that cannot both be true: the proof of a rollback or a fork. */
@@ -68,7 +68,7 @@ export async function checkRememberedCheckpoint(input: RememberedCheckpointInput
   }
   let previous: Checkpoint;
   try {
-    previous = openCheckpoint(previousNote, [verifier]);
+    previous = openCheckpoint(previousNote, logVerifiers(verifier, origin));
   } catch (err) {
     throw new EvidentError(
       'VERIFICATION_FAILED',

@@ -4,7 +4,7 @@ import {
   ENVIRONMENT_POLICY_SCHEMA_ID, IN_TOTO_PAYLOAD_TYPE, parseEnvelope, parseEnvironmentPolicy, parseStatement, verifyEnvelope,
   type CompiledPolicy,
 } from '../../formats/index.js';
-import { leafHash, openCheckpoint, verifierFromPublicKey, verifyInclusion, type NoteVerifier } from '../../ledger/index.js';
+import { leafHash, openCheckpoint, renamedVerifier, verifyInclusion, type NoteVerifier } from '../../ledger/index.js';
 import { decidePolicy } from './compliance.js';
 import { factsFromSources } from './compliance-sources.js';
 import { templateOf } from './templates.js';
@@ -188,10 +188,9 @@ function compiledPolicy(digest: string, source: string, file: string): CompiledP
  */
 function sameKeyNamedForOrigin(verifier: NoteVerifier, note: string): NoteVerifier[] {
   const origin = note.split('\n', 1)[0] ?? '';
-  const raw = Buffer.from(verifier.verifierKey.split('+').slice(2).join('+'), 'base64');
-  if (origin === verifier.name || raw.length !== 33) return [];
+  if (origin === verifier.name) return [];
   try {
-    return [verifierFromPublicKey(origin, raw.subarray(1))];
+    return [renamedVerifier(verifier, origin)];
   } catch {
     return []; // not a valid key name: only the key as given can have signed it
   }
