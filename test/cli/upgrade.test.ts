@@ -14,7 +14,7 @@ import { PG_URL, tempDir } from '../helpers/engines.js';
 
 const FIXTURES = path.resolve('test/fixtures/upgrade');
 const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'fixture.json'), 'utf8')) as {
-  sqlite: { verifier_key: string; tokens: Record<string, string>; sizes: Record<string, number> };
+  sqlite: { verifier_key: string; vsa_key: string; tokens: Record<string, string>; sizes: Record<string, number> };
   postgres: { verifier_key: string; tokens: Record<string, string>; sizes: Record<string, number> };
   artifact: string;
 };
@@ -84,6 +84,13 @@ describe('upgrading from the previous release (0.1.0)', () => {
     const server = await startServerProcess(['--data-dir', dataDir]);
     try {
       await checkUpgraded(server, 'sqlite');
+      // An evidence package and a VSA the previous release handed out, checked by today's CLI.
+      const run0 = cli(server, clientHome('sqlite', ['default']), 'sqlite', 'default');
+      const oldPkg = await run0('verify', 'package', path.join(FIXTURES, 'sqlite-artifact.evidence.json'), '--key', fixture.sqlite.verifier_key);
+      expect(oldPkg.code, oldPkg.stderr + oldPkg.stdout).toBe(0);
+      expect(oldPkg.stdout).toContain('Completeness not proven: the checkpoint (size 8) has no subject map line');
+      const oldVsa = await run0('verify', 'attestation', path.join(FIXTURES, 'sqlite-artifact.vsa.json'), '--key', fixture.sqlite.vsa_key);
+      expect(oldVsa.code, oldVsa.stderr + oldVsa.stdout).toBe(0);
       // The demo organisation it seeded: a client that remembers its checkpoint, and its release plan.
       const run = cli(server, clientHome('sqlite', ['cyber-dojo']), 'sqlite', 'cyber-dojo');
       const log = await run('verify', 'log', '--full', '--key', fixture.sqlite.verifier_key);
