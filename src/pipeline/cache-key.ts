@@ -14,6 +14,7 @@ import { compareBytes } from './expand.js';
 //                  [str("global") u32(n) { str(path) str(sha256) str(x|-) }]  sorted, when any
 //                  [str("env_mode") str("strict")]                            when strict
 //                  [str("isolation") str("sandbox")]                          when sandboxed
+//                  [str("isolation") str("container") str("image") str(id)]   in a container: its image ID
 //                  [str("working_dir") str(dir)]                              when set (ATTEST) )
 //   str(s) = u32(byte length of UTF-8 s) ‖ UTF-8 s;  u32 = 4 bytes big-endian;  sorted = by UTF-8 bytes.
 //
@@ -41,8 +42,10 @@ export interface KeyComponents {
   global?: FileDigest[];
   /** `strict` when only declared variables reach the step (env_mode: strict). */
   envMode?: 'strict';
-  /** `sandbox` when the step runs under bubblewrap: a different environment, a different result. */
-  isolation?: 'sandbox';
+  /** `sandbox` (bubblewrap) or `container` (Podman): a different environment, a different result. */
+  isolation?: 'sandbox' | 'container';
+  /** A container step's image ID (`sha256:…`): another image is another result, whatever its tag. */
+  image?: string;
   /** ATTEST `working_dir`: the same command in another directory is another result. */
   workingDir?: string;
 }
@@ -121,6 +124,12 @@ function encode(c: KeyComponents): string {
   if (c.isolation === 'sandbox') {
     e.str('isolation');
     e.str('sandbox');
+  }
+  if (c.isolation === 'container') {
+    e.str('isolation');
+    e.str('container');
+    e.str('image');
+    e.str(c.image ?? '');
   }
   if (c.workingDir !== undefined) {
     e.str('working_dir');

@@ -10,7 +10,7 @@ export type KeyChange =
   | { kind: 'command'; before: string; after: string }
   | { kind: 'env'; name: string; change: 'added' | 'removed' | 'changed'; before?: string; after?: string }
   | { kind: 'input' | 'global'; path: string; change: 'added' | 'removed' | 'content' | 'executable'; before?: FileDigest; after?: FileDigest }
-  | { kind: 'setting'; name: 'env_mode' | 'isolation' | 'working_dir'; before: string; after: string }
+  | { kind: 'setting'; name: 'env_mode' | 'isolation' | 'image' | 'working_dir'; before: string; after: string }
   | { kind: 'upstream'; step: string; change: 'added' | 'removed' | 'changed'; before?: string; after?: string }
   | { kind: 'outputs'; before: string[]; after: string[] };
 
@@ -47,6 +47,7 @@ export function diffKeyComponents(before: KeyComponents, after: KeyComponents): 
   if (mode(before) !== mode(after)) changes.push({ kind: 'setting', name: 'env_mode', before: mode(before), after: mode(after) });
   const iso = (c: KeyComponents) => c.isolation ?? 'process';
   if (iso(before) !== iso(after)) changes.push({ kind: 'setting', name: 'isolation', before: iso(before), after: iso(after) });
+  else if (before.image !== after.image) changes.push({ kind: 'setting', name: 'image', before: before.image ?? '-', after: after.image ?? '-' });
   const dir = (c: KeyComponents) => c.workingDir ?? '.';
   if (dir(before) !== dir(after)) changes.push({ kind: 'setting', name: 'working_dir', before: dir(before), after: dir(after) });
   for (const d of diffMaps(before.needs, after.needs)) changes.push({ kind: 'upstream', step: d.name, change: d.change, before: before.needs[d.name], after: after.needs[d.name] });

@@ -63,4 +63,4 @@ export type { AuditReport, StepFigures } from './audit.js';
 export { EXPORT_FORMATS, exportPipeline, jobId } from './export.js';
 export type { ExportFormat } from './export.js';
 export { NO_BWRAP, findBwrap, sandboxPrefix, sandboxUsable, writableDirs } from './sandbox.js';
-export { ISOLATIONS } from './spec-format.js';
+export { ISOLATIONS, RUN_ISOLATIONS } from './spec-format.js';

@@ -67,6 +67,12 @@ function recordsFor(step: StepRecord, ctx: ProvenanceContext): StepRecord[] {
 function dependencies(records: StepRecord[]): ResourceDescriptor[] {
   const seen = new Map<string, ResourceDescriptor>();
   for (const r of records) for (const f of r.inputs) seen.set(`${f.path}\0${f.sha256}`, { name: f.path, digest: { sha256: f.sha256 } });
+  // A container step's image is a dependency like its inputs (SLSA v1: "the build environment … resolved"),
+  // named as written and identified by its image ID.
+  for (const r of records) {
+    const at = r.image?.lastIndexOf('@sha256:') ?? -1;
+    if (r.image !== undefined && at > 0) seen.set(`\0image\0${r.image}`, { name: r.image.slice(0, at), digest: { sha256: r.image.slice(at + 8) } });
+  }
   return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
@@ -74,7 +80,7 @@ function dependencies(records: StepRecord[]): ResourceDescriptor[] {
 export function stepProvenance(step: StepRecord, ctx: ProvenanceContext): SlsaProvenance {
   const records = recordsFor(step, ctx);
   const internal: Record<string, unknown> = {
-    steps: records.map((r) => ({ name: r.name, cache: r.cache, cacheKey: r.key, exitCode: r.exitCode, isolation: r.isolation ?? 'process', startedOn: r.startedAt, finishedOn: r.finishedAt })),
+    steps: records.map((r) => ({ name: r.name, cache: r.cache, cacheKey: r.key, exitCode: r.exitCode, isolation: r.isolation ?? 'process', ...(r.image ? { image: r.image } : {}), startedOn: r.startedAt, finishedOn: r.finishedAt })),
   };
   if (ctx.pipelineHash !== undefined) internal.pipelineHash = `sha256:${ctx.pipelineHash}`;
   const startedOn = records.map((r) => r.startedAt).sort()[0] ?? step.startedAt;

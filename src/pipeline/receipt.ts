@@ -34,8 +34,10 @@ export interface ReceiptStep {
   env?: Record<string, string>;
   /** Added by Evident: the steps it needs, as declared (verify receipt compares them with attest.yaml). */
   needs?: string[];
-  /** Added by Evident: `process` or `sandbox`. */
+  /** Added by Evident: `process`, `sandbox` or `container`. */
   isolation?: string;
+  /** Added by Evident: a container step's image, `NAME@sha256:ID` (the image ID that ran). */
+  image?: string;
   /** ATTEST's `attestation.type` of the step (`build`, `test`, …), when declared. */
   attestation_type?: string;
   inputs: ReceiptFile[];
@@ -79,7 +81,7 @@ export interface Receipt {
 const TOP_REQUIRED = ['pipeline_hash', 'timestamp', 'total_duration_secs', 'attest_version', 'steps'];
 const TOP_OPTIONAL = ['pipeline', 'status', 'system', 'signature', 'signer_public_key'];
 const STEP_REQUIRED = ['name', 'command', 'exit_code', 'duration_secs', 'inputs', 'outputs'];
-const STEP_OPTIONAL = ['cache', 'env', 'needs', 'isolation', 'attestation_type'];
+const STEP_OPTIONAL = ['cache', 'env', 'needs', 'isolation', 'image', 'attestation_type'];
 const HASH = /^sha256:[0-9a-f]{64}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -109,6 +111,7 @@ export function buildReceipt(run: RunRecord, version: string): Receipt {
       ...(s.env ? { env: { ...s.env } } : {}),
       ...(s.needs ? { needs: [...s.needs] } : {}),
       ...(s.isolation ? { isolation: s.isolation } : {}),
+      ...(s.image ? { image: s.image } : {}),
       ...(s.attestationType ? { attestation_type: s.attestationType } : {}),
       inputs: files(s.inputs ?? []), outputs: files(s.outputs ?? []),
     })),
@@ -177,6 +180,7 @@ function stepProblems(step: unknown, at: string): ProblemDetail[] {
   if (typeof step.duration_secs !== 'number' || !(step.duration_secs >= 0)) problems.push({ path: `${at}/duration_secs`, message: 'must be a number >= 0' });
   if (step.cache !== undefined && typeof step.cache !== 'string') problems.push({ path: `${at}/cache`, message: 'must be a string' });
   if (step.isolation !== undefined && typeof step.isolation !== 'string') problems.push({ path: `${at}/isolation`, message: 'must be a string' });
+  if (step.image !== undefined && (typeof step.image !== 'string' || !/@sha256:[0-9a-f]{64}$/.test(step.image))) problems.push({ path: `${at}/image`, message: 'must be NAME@sha256:<64 hex>' });
   if (step.attestation_type !== undefined && typeof step.attestation_type !== 'string') problems.push({ path: `${at}/attestation_type`, message: 'must be a string' });
   if (step.needs !== undefined && (!Array.isArray(step.needs) || !step.needs.every((n) => typeof n === 'string'))) problems.push({ path: `${at}/needs`, message: 'must be a list of step names' });
   if (step.env !== undefined && (!isObject(step.env) || !Object.values(step.env).every((v) => typeof v === 'string'))) {

@@ -40,6 +40,8 @@ export function replayBlocker(spec: PipelineSpec, o: ReplayConditions): string |
     if (!step.cache) return `${step.name} has cache: false`;
     // A sandboxed step makes a run check for bubblewrap first, which a replay would not.
     if (step.isolation === 'sandbox') return `${step.name} is sandboxed`;
+    // A container step's image is resolved each run: a tag moved to another image must be seen.
+    if (step.isolation === 'container') return `${step.name} runs in a container`;
   }
   return undefined;
 }

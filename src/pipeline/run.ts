@@ -15,6 +15,7 @@ import type { RunObserver, RunRecord, StepRecord, StepSpec } from './types.js';
 import { deterministicEnv } from './deterministic.js';
 import { EventDispatcher } from './events.js';
 import { NO_BWRAP, findBwrap } from './sandbox.js';
+import { resolveImages } from './container.js';
 import { ReplayRecorder, forgetReplay, replayBlocker } from './replay-record.js';
 
 // `evident run` as a function (issue #6 item 5): spec → plan → executor → cache, with the observers that
@@ -88,6 +89,9 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   const plan = planPipeline(steps);
   // A sandbox that cannot be made is a clear error before anything runs, never an unsandboxed run.
   if ((options.isolation === 'sandbox' || steps.some((s) => s.isolation === 'sandbox')) && !findBwrap()) throw new EvidentError('INVALID_ARGUMENT', NO_BWRAP);
+  // Likewise Podman and every image, resolved to its ID before any step runs (container.ts).
+  const imageNames = steps.flatMap((s) => (s.isolation === 'container' && s.image !== undefined ? [s.image] : []));
+  const images = imageNames.length > 0 ? await resolveImages(imageNames) : undefined;
   const events = options.events ?? new EventDispatcher(spec.events, { workspace, pipeline: spec.name, warn: (message) => emit({ type: 'warning', message }) });
   const deterministic = options.deterministic ? deterministicEnv(workspace) : undefined;
   if (deterministic?.warning) emit({ type: 'warning', message: deterministic.warning });
@@ -119,6 +123,7 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
     isInterrupted: () => interrupted !== undefined,
     ...(deterministic ? { deterministic } : {}),
     ...(options.isolation ? { isolation: options.isolation } : {}),
+    ...(images ? { images } : {}),
     verified: (step, check) => events.emit('verification.completed', { step, ...check }),
     events: {
       started: (step) => {

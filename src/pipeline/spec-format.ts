@@ -10,7 +10,12 @@ export const EVENT_TYPES = [
   'cache.hit', 'cache.miss', 'signature.created', 'verification.completed', '*',
 ] as const;
 export const COMPRESSIONS = ['none', 'gzip', 'brotli'] as const;
-/** Seed 003 §7 isolation levels: `process` (the default) and Evident's `sandbox` (bubblewrap, docs/runner.md). */
-export const ISOLATIONS = ['process', 'sandbox'] as const;
+/**
+ * Seed 003 §7 isolation levels a step may name: `process` (the default), Evident's `sandbox` (bubblewrap)
+ * and `container` (Podman, with `image:`; docs/runner.md). `vm` is refused.
+ */
+export const ISOLATIONS = ['process', 'sandbox', 'container'] as const;
+/** What `run --isolation` applies to every step (a container needs each step's own image). */
+export const RUN_ISOLATIONS = ['process', 'sandbox'] as const;
 /** `cache.remote`: an Evident server, as `--remote-cache URL` takes it. */
 export const REMOTE_URL_PATTERN = '^https?://[^/\\s]+\\S*$';

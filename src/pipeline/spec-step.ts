@@ -4,6 +4,7 @@ import { Checker, describe } from './spec-checks.js';
 import { joinPath } from './spec-walk.js';
 import { patternProblem } from './patterns.js';
 import { envValueProblem } from './env-expand.js';
+import { imageProblem } from './container.js';
 
 // One step of attest.yaml. Its keys are Evident's and every field of ATTEST's `Step` struct
 // (Alien6-Studio/continuum-attest src/pipeline/step.rs: run, inputs, outputs, needs, env, working_dir,
@@ -20,10 +21,8 @@ const ATTESTATION_KEYS = ['type', 'reproducible', 'generate_slsa', 'verify_chain
 
 /** The reasons ATTEST fields are refused, shared with docs/runner.md "ATTEST's files". */
 export const REFUSED = {
-  image: 'runs the step in a container image (isolation: container), which this Evident cannot do yet: Podman support is issue #19 item 4. Remove image to run on the host, or use isolation: sandbox (bubblewrap)',
   capsule: "names an ATTEST hermetic capsule (.attest/capsules/<name>), which Evident has no equivalent for: its manifest format is ATTEST's own. Use isolation: sandbox (bubblewrap) for a read-only, network-less step",
   vm_image: 'is for VM isolation (seed 003 §7.3, ATTEST Enterprise), which Evident does not provide',
-  container: 'container isolation (seed 003 §7.2) is not available in this Evident yet (Podman support is issue #19 item 4); use sandbox (bubblewrap: read-only file system but the outputs, no network)',
   vm: 'VM isolation (seed 003 §7.3, ATTEST Enterprise) is not provided by Evident; use sandbox',
   generateSlsaFalse: 'cannot be false: Evident writes SLSA provenance for every output of every step that succeeds, and does not withhold it per step (remove the key, or set it to true)',
 } as const;
@@ -51,6 +50,20 @@ function readWorkingDir(c: Checker, value: unknown, at: string): string | undefi
   }
   const clean = dir.replace(/\/+$/, '').replace(/^\.\//, '');
   return clean === '' || clean === '.' ? undefined : clean;
+}
+
+/** ATTEST `image`: implies isolation: container; container without an image, or an image with another level, is a problem. */
+function readImage(c: Checker, value: unknown, at: string, isolation: StepSpec['isolation'], isolationAt: string): string | undefined {
+  if (value === undefined) {
+    if (isolation === 'container') c.add(isolationAt, 'container needs the image to run in: add image (e.g. image: debian:bookworm)');
+    return undefined;
+  }
+  const image = c.string(value, at, { nonEmpty: true });
+  if (image === undefined) return undefined;
+  const problem = imageProblem(image);
+  if (problem) return (c.add(at, `"${image}" ${problem}`), undefined);
+  if (isolation !== undefined && isolation !== 'container') return (c.add(at, `runs the step in a container, but isolation is ${isolation}: remove one of them`), undefined);
+  return image;
 }
 
 function readAttestation(c: Checker, value: unknown, at: string, requireReproducible: boolean): { reproducible: boolean; type?: string; verifyChain?: boolean } {
@@ -95,12 +108,14 @@ export function readStep(c: Checker, name: string, value: unknown, requireReprod
   const cache = step.cache === undefined ? true : c.boolean(step.cache, field('cache'));
   const attestation = step.attestation === undefined ? { reproducible: requireReproducible } : readAttestation(c, step.attestation, field('attestation'), requireReproducible);
   let isolation: StepSpec['isolation'];
-  if (step.isolation === 'container' || step.isolation === 'vm') c.add(field('isolation'), REFUSED[step.isolation]);
+  if (step.isolation === 'vm') c.add(field('isolation'), REFUSED.vm);
   else if (step.isolation !== undefined) {
     if ((ISOLATIONS as readonly unknown[]).includes(step.isolation)) isolation = step.isolation as StepSpec['isolation'];
-    else c.add(field('isolation'), `must be ${ISOLATIONS.join(' or ')}, not ${describe(step.isolation)}`);
+    else c.add(field('isolation'), `must be ${ISOLATIONS.join(', ')} or (refused) vm, not ${describe(step.isolation)}`);
   }
-  for (const key of ['image', 'capsule', 'vm_image'] as const) if (step[key] !== undefined) c.add(field(key), REFUSED[key]);
+  const image = readImage(c, step.image, field('image'), isolation, field('isolation'));
+  if (image !== undefined) isolation = 'container';
+  for (const key of ['capsule', 'vm_image'] as const) if (step[key] !== undefined) c.add(field(key), REFUSED[key]);
   const workingDir = step.working_dir === undefined ? undefined : readWorkingDir(c, step.working_dir, field('working_dir'));
   let timeoutSecs: number | undefined;
   if (step.timeout_secs !== undefined) {
@@ -112,6 +127,7 @@ export function readStep(c: Checker, name: string, value: unknown, requireReprod
   // checks across steps — needs, cycles, overlapping outputs — still see this step.
   return {
     name, run: run ?? '', inputs, outputs, needs, env, passEnv, cache: cache ?? true, reproducible: attestation.reproducible, ...(isolation ? { isolation } : {}),
+    ...(image !== undefined ? { image } : {}),
     ...(outside !== undefined ? { allowOutsideSymlinks: outside } : {}),
     ...(workingDir !== undefined ? { workingDir } : {}),
     ...(timeoutSecs !== undefined ? { timeoutSecs } : {}),

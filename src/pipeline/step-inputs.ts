@@ -111,6 +111,8 @@ export interface KeyContext {
   global: readonly FileDigest[];
   /** --isolation sandbox for every step. */
   isolation?: 'process' | 'sandbox';
+  /** The image ID of each container step's image, resolved once per run (container.ts resolveImages). */
+  images?: ReadonlyMap<string, string>;
   processEnv?: NodeJS.ProcessEnv;
   probe?: ExpansionProbe;
 }
@@ -130,12 +132,18 @@ export async function keyComponents(step: StepSpec, k: KeyContext): Promise<KeyC
   const outputs = step.outputs.map(parsePattern);
   // A global input that is one of the step's outputs (npm install writing package-lock.json) is not its input.
   const global = k.global.filter((f) => !outputs.some((o) => coversPath(o, f.path)));
-  const sandboxed = (step.isolation ?? k.isolation) === 'sandbox';
+  const isolation = step.isolation ?? k.isolation;
+  let image: string | undefined;
+  if (isolation === 'container') {
+    image = step.image === undefined ? undefined : k.images?.get(step.image);
+    if (image === undefined) throw new Error(`the image of ${step.name} was not resolved before its key`);
+  }
   return {
     command: step.run, env: sortedEnvMap, inputs: await digestInputs(k.workspace, step, k.memo, k.probe), needs, outputs: [...step.outputs],
     ...(global.length > 0 ? { global } : {}),
     ...(k.spec.envMode === 'strict' ? { envMode: 'strict' as const } : {}),
-    ...(sandboxed ? { isolation: 'sandbox' as const } : {}),
+    ...(isolation === 'sandbox' ? { isolation: 'sandbox' as const } : {}),
+    ...(isolation === 'container' ? { isolation: 'container' as const, image } : {}),
     ...(step.workingDir !== undefined ? { workingDir: step.workingDir } : {}),
   };
 }

@@ -19,6 +19,7 @@ import type { CacheStatus, FileDigest, StepRecord, StepSpec } from './types.js';
 import { sortedEnv, type Deterministic } from './deterministic.js';
 import { differingOutputs, notReproducible, removeOutputs } from './reproducible.js';
 import { sandboxPrefix } from './sandbox.js';
+import { containerPrefix } from './container.js';
 import type { ReplayRecorder } from './replay-record.js';
 
 // One step of a run: work out its key, restore it from the cache or run its command, store what it made.
@@ -45,6 +46,8 @@ export interface StepRunnerOptions {
   deterministic?: Deterministic;
   /** --isolation sandbox: every step sandboxed (sandbox.ts). */
   isolation?: 'process' | 'sandbox';
+  /** The image ID of each container step's image (container.ts resolveImages). */
+  images?: ReadonlyMap<string, string>;
   /** A reproducibility check finished (the verification.completed event). */
   verified?(step: string, result: { check: 'reproducible'; ok: boolean; differing: string[] }): void;
   /** The remote cache, asked on a local miss and filled after a run (remote-tier.ts). */
@@ -99,7 +102,7 @@ export class StepRunner {
       this.global ??= digestGlobalInputs(this.o.workspace, this.o.spec, this.o.attestFile, this.o.cache.memo, probe);
       const global = await this.global;
       components = await keyComponents(step, {
-        workspace: this.o.workspace, spec: this.o.spec, memo: this.o.cache.memo, needKeys: this.keys, global, ...(this.o.isolation ? { isolation: this.o.isolation } : {}), ...(probe ? { probe } : {}),
+        workspace: this.o.workspace, spec: this.o.spec, memo: this.o.cache.memo, needKeys: this.keys, global, ...(this.o.isolation ? { isolation: this.o.isolation } : {}), ...(this.o.images ? { images: this.o.images } : {}), ...(probe ? { probe } : {}),
       });
     } catch (err) {
       return { kind: 'failed', detail: err instanceof MissingInputError || err instanceof OutsideSymlinkError ? err.message : `cannot hash inputs: ${(err as Error).message}` };
@@ -137,7 +140,8 @@ export class StepRunner {
       const env = c && this.o.deterministic ? sortedEnv(c.env, this.o.deterministic.vars) : c?.env ?? {};
       return {
         ...base, env, exitCode, finishedAt: new Date(finished).toISOString(), durationSecs: (finished - started) / 1000, cache, key, inputs: c ? allInputs(c) : [], outputs,
-        isolation: (step.isolation ?? this.o.isolation) === 'sandbox' ? 'sandbox' : 'process',
+        isolation: step.isolation === 'container' ? 'container' : (step.isolation ?? this.o.isolation) === 'sandbox' ? 'sandbox' : 'process',
+        ...(step.isolation === 'container' && step.image !== undefined ? { image: `${step.image}@${this.o.images?.get(step.image) ?? '?'}` } : {}),
         ...(step.attestationType !== undefined ? { attestationType: step.attestationType } : {}),
       };
     };
@@ -239,8 +243,10 @@ export class StepRunner {
     const declared = stepEnv(this.o.spec.env, step);
     const full = commandEnv(this.o.spec, step, declared, process.env, this.o.deterministic?.vars);
     const env = this.o.deterministic ? sortedEnv(full) : full;
-    const sandboxed = (step.isolation ?? this.o.isolation) === 'sandbox';
-    const prefix = sandboxed ? sandboxPrefix(this.o.workspace, step) : undefined;
+    const isolation = step.isolation ?? this.o.isolation;
+    // A container runs exactly the image ID its key was computed with (components.image), never the tag again.
+    const prefix = isolation === 'container' ? containerPrefix(this.o.workspace, step, components.image!, Object.keys(env))
+      : isolation === 'sandbox' ? sandboxPrefix(this.o.workspace, step) : undefined;
     // ATTEST working_dir: resolved against the workspace; it must already be a directory (ATTEST's rule),
     // and may not be reached through a link leaving the workspace.
     const cwd = step.workingDir === undefined ? this.o.workspace : path.join(this.o.workspace, step.workingDir);

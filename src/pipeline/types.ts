@@ -30,8 +30,10 @@ export interface StepSpec {
   reproducible: boolean;
   /** Input symbolic links may point outside the workspace (refused otherwise: docs/runner.md "Symbolic links"). */
   allowOutsideSymlinks?: boolean;
-  /** Seed 003 §7: `process` (default) or `sandbox` (bubblewrap: read-only file system but the outputs, no network). */
-  isolation?: 'process' | 'sandbox';
+  /** Seed 003 §7: `process` (default), `sandbox` (bubblewrap: read-only file system but the outputs, no network) or `container` (the same under Podman, in `image`). */
+  isolation?: 'process' | 'sandbox' | 'container';
+  /** ATTEST `image`: the container image of a `container` step, as written (resolved per run to its ID). */
+  image?: string;
   /** ATTEST `working_dir`: the command runs there (workspace-relative); inputs and outputs stay workspace-relative. In the key. */
   workingDir?: string;
   /** ATTEST `timeout_secs`: the command's process group is killed after this long; the step fails with exit code 124. */
@@ -59,8 +61,10 @@ export interface StepRecord {
   key: string;
   /** Every input file (directories and globs expanded, global inputs included), sorted by path. */
   inputs: FileDigest[];
-  /** `process` or `sandbox` (in the key when sandbox). */
-  isolation?: 'process' | 'sandbox';
+  /** `process`, `sandbox` or `container` (in the key unless process). */
+  isolation?: 'process' | 'sandbox' | 'container';
+  /** A container step's image, `NAME@sha256:ID` (the image ID that ran, in the key). */
+  image?: string;
   /** ATTEST `attestation.type`, when the step declares one. */
   attestationType?: string;
   /** Every output file written (directories expanded), sorted by path; empty when the step failed. */

@@ -37,7 +37,7 @@ steps:
     expect(spec!.steps.get('fmt')).toMatchObject({ workingDir: 'crates/core', timeoutSecs: 600, attestationType: 'format-check', verifyChain: true, outputs: [] });
   });
 
-  it('refuses what Evident cannot honour, naming the field and why', () => {
+  it('refuses what Evident cannot honour, naming the field and why (image: runs under Podman, test/pipeline/container.test.ts)', () => {
     const text = `version: "0.1"
 name: x
 steps:
@@ -49,9 +49,8 @@ steps:
 `;
     const found = problems(text);
     expect(found).toEqual([
-      expect.stringMatching(/^steps\.a\.image: runs the step in a container image \(isolation: container\), which this Evident cannot do yet/),
       expect.stringMatching(/^steps\.b\.capsule: names an ATTEST hermetic capsule/),
-      expect.stringMatching(/^steps\.c\.isolation: container isolation \(seed 003 §7\.2\) is not available/),
+      expect.stringMatching(/^steps\.c\.isolation: container needs the image to run in/),
       expect.stringMatching(/^steps\.d\.isolation: VM isolation/),
       expect.stringMatching(/^steps\.d\.vm_image: is for VM isolation/),
       expect.stringMatching(/^steps\.e\.attestation\.generate_slsa: cannot be false/),

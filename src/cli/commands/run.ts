@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { ProgressDisplay, attestationObservers, closureOf, planPipeline, runPipeline, runSummary, type RunEvent, type RunResult } from '../../pipeline/index.js';
-import { EventDispatcher, ISOLATIONS, signatureObserver } from '../../pipeline/index.js';
+import { EventDispatcher, RUN_ISOLATIONS, signatureObserver } from '../../pipeline/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
 import { remoteCacheOptions } from './run-remote.js';
@@ -162,7 +162,7 @@ export function registerRun(program: Command): void {
     .option('--in-toto <dir>', 'write in-toto links (one per step), owner.pub and root.layout into DIR')
     .option('--layout-key <file>', 'with --in-toto: the key that signs root.layout')
     .option('--deterministic', 'SOURCE_DATE_EPOCH from the commit, TZ=UTC, LC_ALL=C, sorted environment (seed 003 §6.1)')
-    .addOption(new Option('--isolation <level>', 'process (default) or sandbox: every step under bubblewrap, read-only but its outputs, no network').choices([...ISOLATIONS]))
+    .addOption(new Option('--isolation <level>', 'process (default) or sandbox: every step under bubblewrap, read-only but its outputs, no network (a step with its own isolation, e.g. container, keeps it)').choices([...RUN_ISOLATIONS]))
     .addOption(new Option('--remote-cache <url>', 'share the cache through the Evident server at URL (--org, --api-token); entries must be signed by a trusted key').env('EVIDENT_REMOTE_CACHE'))
     .option('--report', 'record the run on the Evident server (--host): flow, trail, artifacts with provenance, one attestation per step')
     .option('--commit <sha>', 'with --report: the trail (default: git rev-parse HEAD in the workspace)')
