@@ -43,7 +43,7 @@ cleanup() { [ "${EVIDENT_CI_NODE_KEEP:-0}" = 1 ] || rm -rf "$work"; }
 trap cleanup EXIT
 mkdir -p "$work"
 # The checkout without what a build or an install makes: the copy installs and builds its own.
-tar -C "$src" --exclude=./node_modules --exclude=./dist --exclude='./*.tgz' -cf - . | tar -C "$work" -xf -
+tar -C "$src" --exclude=./node_modules --exclude=./dist --no-wildcards-match-slash --exclude='./*.tgz' -cf - . | tar -C "$work" -xf -
 
 export PATH="$nodedir/bin:$PATH"
 export npm_config_nodedir="$nodedir"

@@ -9,7 +9,8 @@
 # BUILD_IMAGE and BASE_IMAGE. Skipped, saying so, only where Podman cannot run containers here.
 #
 # Environment: EVIDENT_CONTAINER_NODE (default 24.22.3), EVIDENT_NODE_CACHE (as ci-node.sh),
-# DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# DEBIAN_MIRROR (default http://deb.debian.org/debian), EVIDENT_CONTAINER_CA_BUNDLE (default this machine's
+# /etc/ssl/certs/ca-certificates.crt, copied into the base image).
 set -euo pipefail
 
 src="$(cd "$(dirname "$0")/.." && pwd)"
@@ -45,9 +46,24 @@ mkdir -p "$probe/bin"
 cp /bin/true "$probe/bin/true"
 for lib in $(ldd /bin/true | grep -o '/[^ ]*' | sort -u); do mkdir -p "$probe$(dirname "$lib")"; cp "$lib" "$probe$lib"; done
 tar -C "$probe" -c . | podman import - "$base" >/dev/null
+# pm: podman with what this machine needs. Where crun cannot run a container (seen here: it may not set the
+# default rlimits above this shell's hard limits, and refuses cgroups v1+v2 "hybrid" hosts), runc can, given
+# rlimits it may set: containers then get those instead of Podman's defaults.
+PODMAN_GLOBAL=()
+LIMITS=()
+pm() { podman "${PODMAN_GLOBAL[@]}" "$@"; }
 if ! podman run --rm --network host "$base" /bin/true >"$work/run-check.log" 2>&1; then
-  echo "container: SKIPPED: Podman cannot run a container here: $(tail -n 1 "$work/run-check.log")"
-  exit 0
+  # Seen here: nofile up to this shell's hard limit, and nproc 32768, are allowed; nproc at the shell's own
+  # hard limit (96367) is not. 4096 processes are plenty for a server and an npm build.
+  nofile="$(ulimit -Hn)"; { [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; } && nofile=65536
+  LIMITS=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=4096:4096")
+  if command -v runc >/dev/null && podman --runtime runc run --rm --network host "${LIMITS[@]}" "$base" /bin/true >>"$work/run-check.log" 2>&1; then
+    PODMAN_GLOBAL=(--runtime runc)
+    echo "container: Podman's default runtime cannot run here ($(head -n 1 "$work/run-check.log")): using runc with rlimits it may set"
+  else
+    echo "container: SKIPPED: Podman cannot run a container here: $(tail -n 1 "$work/run-check.log")"
+    exit 0
+  fi
 fi
 podman rmi -f "$base" >/dev/null
 
@@ -56,6 +72,10 @@ root="$work/rootfs"
 debootstrap --variant=minbase --include=ca-certificates,g++,make,python3 bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
   || { tail -n 20 "$work/debootstrap.log" >&2; fail "debootstrap"; }
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+# The CAs this machine trusts (where its egress goes through a TLS-inspecting proxy, that proxy's CA too), so
+# that npm in the build reaches the registry as it does here; Node reads them through NODE_EXTRA_CA_CERTS.
+ca_bundle="${EVIDENT_CONTAINER_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+[ ! -f "$ca_bundle" ] || cp "$ca_bundle" "$root/etc/ssl/certs/ca-certificates.crt"
 
 step "Node $node_version and npm $(npm --version) from the npm registry"
 nodedir="${EVIDENT_NODE_CACHE:-$HOME/.cache/evident-node}/$node_version"
@@ -74,25 +94,25 @@ ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
 
 step "podman import"
 # npm_config_nodedir: native modules build against these headers (no download of them from nodejs.org).
-tar -C "$root" -c . | podman import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV npm_config_nodedir=/usr/local' - "$base" >/dev/null
+tar -C "$root" -c . | podman import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' --change 'ENV npm_config_nodedir=/usr/local' --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' - "$base" >/dev/null
 
 step "podman build"
-podman build --format docker --network host --build-arg "BUILD_IMAGE=$base" --build-arg "BASE_IMAGE=$base" -t "$image" "$src" >"$work/build.log" 2>&1 \
+pm build "${LIMITS[@]}" --format docker --network host --build-arg "BUILD_IMAGE=$base" --build-arg "BASE_IMAGE=$base" -t "$image" "$src" >"$work/build.log" 2>&1 \
   || { tail -n 40 "$work/build.log" >&2; fail "podman build"; }
 
 port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 step "podman run on port $port"
 podman volume create "$volume" >/dev/null
-podman run -d --name "$name" --network host -e "EVIDENT_PORT=$port" -v "$volume:/data" "$image" >/dev/null
+pm run "${LIMITS[@]}" -d --name "$name" --network host -e "EVIDENT_PORT=$port" -v "$volume:/data" "$image" >/dev/null
 healthy=""
 for _ in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then healthy=1; break; fi
-  [ "$(podman inspect -f '{{.State.Running}}' "$name")" = true ] || fail "the container exited"
+  [ "$(pm inspect -f '{{.State.Running}}' "$name")" = true ] || fail "the container exited"
   sleep 1
 done
 [ -n "$healthy" ] || fail "/healthz did not answer"
-podman healthcheck run "$name" || fail "the image's HEALTHCHECK failed"
-[ "$(podman exec "$name" id -u)" != 0 ] || fail "the server runs as root"
+pm healthcheck run "$name" || fail "the image's HEALTHCHECK failed"
+[ "$(pm exec "$name" id -u)" != 0 ] || fail "the server runs as root"
 podman logs "$name" 2>/dev/null | grep -q 'First start' || fail "no first-start report in the logs"
 token="$(podman logs "$name" 2>/dev/null | sed -n 's/.*EVIDENT_API_TOKEN=\(evd_[A-Za-z0-9_-]*\).*/\1/p' | head -n 1)"
 [ -n "$token" ] || fail "no admin token in the first-start report"
@@ -100,9 +120,9 @@ curl -fsS -X POST -H "authorization: Bearer $token" -H 'content-type: applicatio
   -d '{"name":"in-the-volume"}' "http://127.0.0.1:$port/api/v1/orgs/default/flows" >/dev/null || fail "create a flow"
 
 step "podman stop (SIGTERM) and start again on the same volume"
-podman stop -t 30 "$name" >/dev/null
+pm stop -t 30 "$name" >/dev/null
 [ "$(podman inspect -f '{{.State.ExitCode}}' "$name")" = 0 ] || fail "the server exited $(podman inspect -f '{{.State.ExitCode}}' "$name") on SIGTERM"
-podman start "$name" >/dev/null
+pm start "$name" >/dev/null
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 1; done
 curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/orgs/default/flows" | grep -q '"in-the-volume"' || fail "the flow is not in the volume after a restart"
 step "ok (image $(podman image inspect -f '{{.Size}}' "$image" | awk '{printf "%d MB", $1/1e6}'))"
