@@ -47,6 +47,7 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
     progress?.end();
     report.checks.push({ ok: check.ok, message: check.message });
     if (check.previousCheck) report.checks.push(check.previousCheck);
+    if (check.mapCheck) report.checks.push(check.mapCheck);
     report.first_bad_index = check.firstBad;
     report.first_bad_range = check.firstBadRange;
   }
