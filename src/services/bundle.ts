@@ -68,7 +68,9 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     policies,
     allowances,
     compliance,
-    asserts: new AssertService(store, environments, policies, compliance, allowances, signer, log, options.clock),
+    asserts: new AssertService(
+      store, environments, policies, compliance, allowances, signer, log, options.clock, witnesses && ((org, note) => witnesses.cosignedNote(org, note)),
+    ),
     dora: new DoraService(store, environments, policies, compliance, options.clock),
     store,
     auth: new AuthService(store, options.clock),

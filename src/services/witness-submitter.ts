@@ -119,6 +119,30 @@ export class WitnessSubmitter {
     return st.cosigned?.note ?? head;
   }
 
+  /**
+   * `note` (a checkpoint of this log, as LogService signs it) with the witnesses' cosignatures of exactly that
+   * checkpoint: submitted now if it was not, waiting at most the witness timeout for the round. The note as
+   * given when no witness cosigned it in time (or the log moved on and the round cosigned a newer one).
+   */
+  async cosignedNote(org: OrgRecord, note: string): Promise<string> {
+    const cp = parseCheckpoint(splitNote(note).text);
+    const st = this.state(org);
+    const mine = () => st.cosigned !== undefined && st.cosigned.size === cp.size && bytesEqual(st.cosigned.root, cp.root) && st.cosigned.note.startsWith(note);
+    if (mine()) return st.cosigned!.note;
+    if (this.witnesses.length === 0) return note;
+    this.notify(org);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs + 1000)));
+    try {
+      while (st.running && !mine()) await Promise.race([st.running, timeout.then(() => Promise.reject(new Error('timeout')))]);
+    } catch {
+      // the witnesses did not answer in time: the note goes uncosigned
+    } finally {
+      clearTimeout(timer);
+    }
+    return mine() ? st.cosigned!.note : note;
+  }
+
   private async rounds(org: OrgRecord, st: OrgState): Promise<void> {
     do {
       st.again = false;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildWitnessApp } from '../../src/server/index.js';
@@ -63,6 +64,28 @@ describe('the server submits checkpoints to its witnesses', () => {
       expect(note.startsWith(await services.log.checkpoint(org))).toBe(true);
     }
     expect(witnesses[0]!.store.latest('test.evident/log/acme', key)!.size).toBe(await services.log.size(org));
+  });
+
+  it('a VSA carries its checkpoint cosigned by the witnesses, and the cosignatures are part of the digest it cites', async () => {
+    const probe = await sqlite.open();
+    const key = createServices(probe.store, logSigner).log.verifierKeyFor({ name: 'acme' });
+    await probe.cleanup();
+    const witnesses = [1, 2].map((n) => startWitness(n, key));
+    const { services, org } = await logServer(witnesses);
+    const fp = 'd'.repeat(64);
+    await services.flows.create(org, { name: 'app' });
+    await services.trails.begin(org, { flow: 'app', name: 'r1' });
+    await services.artifacts.report(org, { flow: 'app', trail: 'r1', name: 'app', fingerprint: fp });
+    const result = await services.asserts.artifact(org, { fingerprint: fp, flow: 'app' }, { vsa: true });
+    const note = result.vsa!.evidentLog.checkpoint;
+    expect(checkWitnessPolicy(note, makeWitnessPolicy(witnesses.map((w) => w.keys.verifierKey), 2)).valid).toBe(2);
+    const statement = JSON.parse(Buffer.from(result.vsa!.payload, 'base64').toString('utf8'));
+    expect(statement.predicate.inputAttestations[0].digest.sha256).toBe(createHash('sha256').update(note).digest('hex'));
+    // Witnesses that do not answer: the VSA is still signed, with the checkpoint alone.
+    const alone = restarted(services, witnesses);
+    await services.artifacts.report(org, { flow: 'app', trail: 'r1', name: 'app', fingerprint: fp });
+    const later = await alone.asserts.artifact(org, { fingerprint: fp, flow: 'app' }, { vsa: true });
+    expect(later.vsa!.evidentLog.checkpoint).toBe(await alone.log.checkpoint(org));
   });
 
   it('a forked log (same key, other history) gathers no cosignature from witnesses that saw the honest one', async () => {
