@@ -38,6 +38,12 @@ interface Options {
    * subject map"). `none` (default): entries about no subject, as before the map.
    */
   subjects: 'none' | 'artifact';
+  /**
+   * With `--subjects artifact`: also append the same records as entries about no subject (type `bench`, so
+   * no prev links and no map update) to a third org, alternating with the mapped ones in every round, and
+   * report mapped / unmapped: the map's cost measured side by side in one process.
+   */
+  compareMap: boolean;
 }
 
 /** The store's own chunking (sql-store.ts INSERT_CHUNK), so the baseline issues the same statements. */
@@ -58,12 +64,13 @@ function parseOptions(argv: string[]): Options {
       only: { type: 'string' },
       projector: { type: 'string', default: 'none' },
       subjects: { type: 'string', default: 'none' },
+      'compare-map': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W] [--only log|raw] [--projector none|noop] [--subjects none|artifact]');
+    console.log('usage: node dist/bench/ledger.js [--entries N] [--concurrency C] [--engines sqlite,postgres] [--rounds R] [--warmup W] [--only log|raw] [--projector none|noop] [--subjects none|artifact] [--compare-map]');
     process.exit(0);
   }
   const int = (name: string, text: string, min: number) => {
@@ -81,7 +88,11 @@ function parseOptions(argv: string[]): Options {
   if (values.only !== undefined && values.only !== 'log' && values.only !== 'raw') throw new Error('--only must be log or raw');
   if (values.projector !== 'none' && values.projector !== 'noop') throw new Error('--projector must be none or noop');
   if (values.subjects !== 'none' && values.subjects !== 'artifact') throw new Error('--subjects must be none or artifact');
-  return { entries, concurrency, engines: engines as Engine[], rounds, warmup, only: values.only, projector: values.projector, subjects: values.subjects };
+  if (values['compare-map'] && values.subjects !== 'artifact') throw new Error('--compare-map needs --subjects artifact');
+  return {
+    entries, concurrency, engines: engines as Engine[], rounds, warmup, only: values.only, projector: values.projector, subjects: values.subjects,
+    compareMap: values['compare-map'],
+  };
 }
 
 /** ~1 KB record, different for every entry so no layer (compression, dedup, caches) can profit from repeats. */
@@ -175,7 +186,7 @@ interface LogRun {
 /** `concurrency` callers, each appending its next record as soon as its previous append is acknowledged. */
 async function runLog(
   service: LogService, org: OrgRecord, records: readonly Record<string, unknown>[], concurrency: number,
-  probe: { take(): TxnSample[] }, project: Projector<undefined> | undefined,
+  probe: { take(): TxnSample[] }, project: Projector<undefined> | undefined, type = ENTRY_TYPE,
 ): Promise<LogRun> {
   probe.take();
   const latenciesMs = new Float64Array(records.length);
@@ -183,7 +194,7 @@ async function runLog(
   const caller = async () => {
     for (let i = next++; i < records.length; i = next++) {
       const t0 = performance.now();
-      await service.append(org, ENTRY_TYPE, records[i]!, project);
+      await service.append(org, type, records[i]!, project);
       latenciesMs[i] = performance.now() - t0;
     }
   };
@@ -285,6 +296,8 @@ interface EngineResult {
   ratioPct: number;
   targetPct: number;
   meetsTarget: boolean;
+  /** --compare-map: the same records logged about no subject, alternating with the mapped ones. */
+  unmapped?: { appendsPerSec: number; cpuUsPerEntry: number; perRound: number[]; mappedPct: number };
 }
 
 function splitEven(total: number, parts: number): number[] {
@@ -307,6 +320,8 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
   // Two orgs with names of equal length: equal entry sizes, and the raw rows never collide with the service's keys.
   const logOrg = await store.orgs.create(`bench-log-${tag}`, at);
   const rawOrg = await store.orgs.create(`bench-raw-${tag}`, at);
+  const nomOrg = opts.compareMap ? await store.orgs.create(`bench-nom-${tag}`, at) : undefined;
+  const unmappedRuns: LogRun[] = [];
   const service = new LogService(store, signer);
   const probe = instrumentAppends(store);
   const project: Projector<undefined> | undefined = opts.projector === 'noop' ? async () => undefined : undefined;
@@ -323,6 +338,7 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
     const w = await runLog(service, logOrg, records.slice(0, opts.warmup), opts.concurrency, probe, project);
     lastBatches = w.txns.map((t) => t.entries);
     await runRaw(store, plan, 0, opts.warmup, lastBatches);
+    if (nomOrg) await runLog(service, nomOrg, records.slice(0, opts.warmup), opts.concurrency, probe, project, 'bench');
     cursor = opts.warmup;
   }
 
@@ -341,6 +357,8 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
     // Raw replays the batch sizes of the latest log run (the warm-up's, in the first round).
     const doRaw = async () => {
       rawRuns.push(await runRaw(store, plan, start, n, lastBatches));
+      // The unmapped log runs next to raw, so it sits before the mapped log in even rounds and after it in odd ones.
+      if (nomOrg) unmappedRuns.push(await runLog(service, nomOrg, records.slice(start, start + n), opts.concurrency, probe, project, 'bench'));
     };
     if (opts.only === 'log') await doLog();
     else if (opts.only === 'raw') await doRaw();
@@ -375,7 +393,17 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
   const appendsPerSec = opts.entries / logSeconds;
   const entriesPerSec = opts.entries / rawSeconds;
   const ratioPct = (100 * appendsPerSec) / entriesPerSec;
+  const unmappedPerSec = opts.entries / sum(unmappedRuns.map((r) => r.seconds));
+  const unmapped = nomOrg
+    ? {
+      appendsPerSec: round(unmappedPerSec, 0),
+      cpuUsPerEntry: round((1000 * sum(unmappedRuns.map((r) => r.cpuMs))) / opts.entries),
+      perRound: unmappedRuns.map((r) => round(r.entries / r.seconds, 0)),
+      mappedPct: round((100 * appendsPerSec) / unmappedPerSec),
+    }
+    : undefined;
   return {
+    unmapped,
     engine: bs.engine,
     settings: bs.settings,
     entries: opts.entries,
@@ -445,6 +473,13 @@ function printEngine(r: EngineResult): void {
     ),
   );
   console.log(`log/raw: ${r.ratioPct.toFixed(1)}%   (target >= ${r.targetPct}%: ${r.meetsTarget ? 'met' : 'NOT met'})`);
+  if (r.unmapped) {
+    console.log(
+      `subject map: mapped ${r.log.appendsPerSec} appends/s (${r.log.cpuUsPerEntry.toFixed(1)} CPU µs/entry, rounds ${r.log.perRound.join(' / ')}), ` +
+        `same records about no subject ${r.unmapped.appendsPerSec}/s (${r.unmapped.cpuUsPerEntry.toFixed(1)} CPU µs/entry, rounds ${r.unmapped.perRound.join(' / ')}): ` +
+        `mapped/unmapped ${r.unmapped.mappedPct.toFixed(1)}% (target >= 80%)`,
+    );
+  }
   console.log(`append latency: p50 ${r.log.p50Ms.toFixed(2)} ms, p99 ${r.log.p99Ms.toFixed(2)} ms, max ${r.log.maxMs.toFixed(2)} ms`);
   console.log(
     `log writer: inside a transaction ${r.log.writerBusyPct.toFixed(1)}% of the wall time; of transaction time, ` +

@@ -54,7 +54,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
   clock?: Clock; evidence?: VaultOptions; parsing?: ParsePoolOptions; witnesses?: WitnessEndpoint[]; witnessing?: WitnessSubmitterOptions;
 } = {}): ServiceBundle {
   const log = new LogService(store, signer, options);
-  const witnesses = options.witnesses?.length ? new WitnessSubmitter(log, options.witnesses, options.witnessing) : undefined;
+  const witnesses = options.witnesses?.length ? new WitnessSubmitter(log, store, options.witnesses, options.witnessing) : undefined;
   if (witnesses) log.onCommit((org) => witnesses.notify(org));
   const parser = new ParsePool(options.parsing);
   const trails = new TrailService(store, log, parser);
@@ -68,7 +68,9 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     policies,
     allowances,
     compliance,
-    asserts: new AssertService(store, environments, policies, compliance, allowances, signer, log, options.clock),
+    asserts: new AssertService(
+      store, environments, policies, compliance, allowances, signer, log, options.clock, witnesses && ((org, note) => witnesses.cosignedNote(org, note)),
+    ),
     dora: new DoraService(store, environments, policies, compliance, options.clock),
     store,
     auth: new AuthService(store, options.clock),

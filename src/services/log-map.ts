@@ -132,8 +132,20 @@ export interface KeyedSubject extends Subject {
   hash: Uint8Array;
 }
 
+// Map keys of recent subjects: a trail, flow or environment is the subject of many entries in a row, and
+// its key is a SHA-256 each time. Bounded: cleared when full (the keys are derived, never trusted state).
+const recentKeys = new Map<string, Uint8Array>();
+const RECENT_KEYS = 4096;
+
 export function keyedSubjects(type: string, record: Record<string, unknown>): KeyedSubject[] {
-  return subjectsOf(type, record).map((s) => ({ ...s, hash: mapKey(s.key) }));
+  return subjectsOf(type, record).map((s) => {
+    let hash = recentKeys.get(s.key);
+    if (!hash) {
+      if (recentKeys.size >= RECENT_KEYS) recentKeys.clear();
+      recentKeys.set(s.key, (hash = mapKey(s.key)));
+    }
+    return { ...s, hash };
+  });
 }
 
 /**

@@ -1,9 +1,9 @@
 import { EvidentError, bytesEqual, fromHex } from '../core/index.js';
 import {
-  formatAddCheckpoint, parseCheckpoint, parseConflictSize, parseCosignatureVerifierKey, splitNote, validCosignatureLines, type Checkpoint,
-  type CosignatureVerifier,
+  formatAddCheckpoint, parseCheckpoint, parseConflictSize, parseCosignatureVerifierKey, parseVerifierKey, splitNote, validCosignatureLines,
+  verifyConsistency, EMPTY_ROOT, type Checkpoint, type CosignatureVerifier,
 } from '../ledger/index.js';
-import type { OrgRecord } from '../store/index.js';
+import type { LogHead, OrgRecord, Store } from '../store/index.js';
 import type { LogService } from './log-service.js';
 
 /** A witness the server asks for cosignatures: its submission prefix and its verifier key. */
@@ -45,6 +45,8 @@ interface OrgState {
   cosigned?: Cosigned;
   /** The last head submitted and how many cosignatures it gathered. */
   attempted?: { size: number; root: Uint8Array; cosignatures: number };
+  /** The head size at which the recorded cosigned checkpoint (migration 0023) was last read. */
+  restoredAt?: number;
 }
 
 /**
@@ -59,7 +61,9 @@ export class WitnessSubmitter {
   private readonly warn: (message: string) => void;
   private closed = false;
 
-  constructor(private readonly log: LogService, readonly witnesses: readonly WitnessEndpoint[], options: WitnessSubmitterOptions = {}) {
+  constructor(
+    private readonly log: LogService, private readonly store: Store, readonly witnesses: readonly WitnessEndpoint[], options: WitnessSubmitterOptions = {},
+  ) {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.fetch = options.fetch ?? globalThis.fetch;
     this.warn = options.warn ?? (() => undefined);
@@ -96,15 +100,47 @@ export class WitnessSubmitter {
    * newest cosigned checkpoint (a prefix of the head), unless the witnesses gave nothing for the head.
    */
   async served(org: OrgRecord): Promise<string> {
-    const head = await this.log.checkpoint(org);
+    const logHead = await this.store.log.head(org.id);
+    const head = this.log.noteFor(org, logHead);
     if (this.witnesses.length === 0) return head;
     const cp = parseCheckpoint(splitNote(head).text);
     const st = this.state(org);
-    if (st.cosigned && st.cosigned.size === cp.size && bytesEqual(st.cosigned.root, cp.root)) return st.cosigned.note;
+    const atHead = () => st.cosigned !== undefined && st.cosigned.size === cp.size && bytesEqual(st.cosigned.root, cp.root);
+    if (atHead()) return st.cosigned!.note;
+    if (st.restoredAt !== cp.size) {
+      // After a restart, or written by another server on the same database: the recorded one, once verified.
+      st.restoredAt = cp.size;
+      await this.restore(org, st, logHead, head);
+      if (atHead()) return st.cosigned!.note;
+    }
     const tried = st.attempted && st.attempted.size === cp.size && bytesEqual(st.attempted.root, cp.root);
     if (!tried) this.notify(org); // after a restart, or on a server that did not write the entries itself
     if (tried && st.attempted!.cosignatures === 0) return head;
     return st.cosigned?.note ?? head;
+  }
+
+  /**
+   * `note` (a checkpoint of this log, as LogService signs it) with the witnesses' cosignatures of exactly that
+   * checkpoint: submitted now if it was not, waiting at most the witness timeout for the round. The note as
+   * given when no witness cosigned it in time (or the log moved on and the round cosigned a newer one).
+   */
+  async cosignedNote(org: OrgRecord, note: string): Promise<string> {
+    const cp = parseCheckpoint(splitNote(note).text);
+    const st = this.state(org);
+    const mine = () => st.cosigned !== undefined && st.cosigned.size === cp.size && bytesEqual(st.cosigned.root, cp.root) && st.cosigned.note.startsWith(note);
+    if (mine()) return st.cosigned!.note;
+    if (this.witnesses.length === 0) return note;
+    this.notify(org);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs + 1000)));
+    try {
+      while (st.running && !mine()) await Promise.race([st.running, timeout.then(() => Promise.reject(new Error('timeout')))]);
+    } catch {
+      // the witnesses did not answer in time: the note goes uncosigned
+    } finally {
+      clearTimeout(timer);
+    }
+    return mine() ? st.cosigned!.note : note;
   }
 
   private async rounds(org: OrgRecord, st: OrgState): Promise<void> {
@@ -125,7 +161,59 @@ export class WitnessSubmitter {
     if (st.cosigned && st.cosigned.size === cp.size && bytesEqual(st.cosigned.root, cp.root)) return;
     const lines = (await Promise.all(this.witnesses.map((w) => this.submit(org, st, w, note, text, cp)))).flat();
     st.attempted = { size: cp.size, root: cp.root, cosignatures: lines.length };
-    if (lines.length > 0 && (!st.cosigned || st.cosigned.size <= cp.size)) st.cosigned = { size: cp.size, root: cp.root, note: note + lines.join('') };
+    if (lines.length > 0 && (!st.cosigned || st.cosigned.size <= cp.size)) {
+      st.cosigned = { size: cp.size, root: cp.root, note: note + lines.join('') };
+      try {
+        await this.store.log.saveCosigned(org.id, cp.size, st.cosigned.note, new Date().toISOString());
+      } catch (err) {
+        this.warn(`recording ${org.name}'s cosigned checkpoint failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Takes the recorded cosigned checkpoint (migration 0023) when it verifies and is newer than the one in memory. */
+  private async restore(org: OrgRecord, st: OrgState, head: LogHead, headNote: string): Promise<void> {
+    let row;
+    try {
+      row = await this.store.log.cosigned(org.id);
+    } catch (err) {
+      this.warn(`reading ${org.name}'s recorded cosigned checkpoint failed: ${(err as Error).message}`);
+      return;
+    }
+    if (!row || (st.cosigned && st.cosigned.size >= row.size)) return;
+    try {
+      st.cosigned = await this.verifyRecorded(org, head, headNote, row.note);
+    } catch (err) {
+      this.warn(`the recorded cosigned checkpoint of ${org.name} is not served: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * A recorded note is served only as verified here (signed means verified): the log's own signature on its
+   * text, the text a prefix of the current head (the head's own text at the same size; else a consistency
+   * proof to the head's root), and only the cosignature lines that verify under the configured witness keys.
+   */
+  private async verifyRecorded(org: OrgRecord, head: LogHead, headNote: string, note: string): Promise<Cosigned> {
+    const { text, lines } = splitNote(note);
+    const cp = parseCheckpoint(text);
+    if (cp.origin !== this.log.origin(org)) throw new EvidentError('TAMPERED', `its origin is ${cp.origin}, not ${this.log.origin(org)}`);
+    const signer = this.log.signerFor(org);
+    const verifier = parseVerifierKey(signer.verifierKey);
+    const message = new TextEncoder().encode(text);
+    const own = lines.find((l) => l.name === signer.name && l.keyId === signer.keyId && verifier.verify(message, l.signature));
+    if (!own) throw new EvidentError('TAMPERED', 'it carries no valid signature by this log\'s key');
+    if (cp.size > head.size) throw new EvidentError('TAMPERED', `its size ${cp.size} is beyond the log's ${head.size}`);
+    if (cp.size === head.size) {
+      if (text !== splitNote(headNote).text) throw new EvidentError('TAMPERED', `it is not the log's checkpoint at size ${cp.size}`);
+    } else if (cp.size === 0) {
+      if (!bytesEqual(cp.root, EMPTY_ROOT)) throw new EvidentError('TAMPERED', 'its size is 0 but its root is not the empty tree\'s');
+    } else {
+      const proof = await this.log.consistencyProof(org, cp.size, head.size);
+      verifyConsistency(cp.size, head.size, proof.hashes.map((h) => fromHex(h)), cp.root, head.root);
+    }
+    const cosignatures = this.witnesses.flatMap((w) => validCosignatureLines(text, lines.map((l) => l.line), w.verifier).slice(0, 1));
+    if (cosignatures.length === 0) throw new EvidentError('TAMPERED', 'no cosignature in it verifies under a configured witness key');
+    return { size: cp.size, root: cp.root, note: `${text}\n${own.line}\n${cosignatures.join('')}` };
   }
 
   /** One witness: from the size it is believed to have; on 409, once more from the size it reports. */

@@ -9,6 +9,7 @@ import type {
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
 import { readMapLeavesIn, writeMapLeaves } from './log-map.js';
+import { readCosigned, writeCosigned, type StoredCosigned } from './log-cosigned.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlRecordReader, SqlRecordWriter } from './records.js';
 import { SqlEnvironmentReader } from './environments-sql.js';
@@ -218,6 +219,14 @@ class SqlLogStore implements LogStore {
 
   mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]> {
     return readMapLeavesIn(this.store.readDb, orgId, from);
+  }
+
+  cosigned(orgId: number): Promise<StoredCosigned | undefined> {
+    return readCosigned(this.store.readDb, orgId);
+  }
+
+  saveCosigned(orgId: number, size: number, note: string, at: string): Promise<void> {
+    return this.store.write((tx) => writeCosigned(tx, orgId, size, note, at));
   }
 
   async entries(orgId: number, start: number, end: number): Promise<StoredEntry[]> {

@@ -113,6 +113,10 @@ export interface LogStore {
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
   /** The subject map's leaves whose latest entry is at `from` or later. */
   mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]>;
+  /** The newest cosigned checkpoint recorded for the org (unverified: a hint the witness submitter checks). */
+  cosigned(orgId: number): Promise<{ size: number; note: string } | undefined>;
+  /** Records the org's cosigned checkpoint note, unless one of a larger size is recorded. */
+  saveCosigned(orgId: number, size: number, note: string, at: string): Promise<void>;
 }
 
 export interface Store {

@@ -105,6 +105,8 @@ describe('evident log and evident verify log against a real server', () => {
     expect(second.code, second.stderr).toBe(0);
     const report = JSON.parse(second.stdout);
     expect(report).toMatchObject({ ok: true, size: 14, previous: { size: 12 }, conflict: null, first_bad_index: null });
+    // The checkpoint's map line is checked against the map recomputed from the entries (here: no subjects yet).
+    expect(report.checks.map((c: { message: string }) => c.message)).toContainEqual(expect.stringMatching(/subject map/));
   });
 
   it('names the tampered index when an entry row is edited behind the server\'s back', async () => {

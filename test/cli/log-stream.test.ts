@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { EvidentError, toHex } from '../../src/core/index.js';
 import { canonicalJson } from '../../src/formats/index.js';
 import {
-  appendLeaves, consistencyProof, encodeEntryBundle, inclusionProof, leafHash, parseTilePath, rootOfLeaves, type Checkpoint, type Hash,
+  appendLeaves, consistencyProof, encodeEntryBundle, inclusionProof, leafHash, mapExtension, mapHashOf, mapKey, parseTilePath, rootOfLeaves, updateMap,
+  type Checkpoint, type Hash,
 } from '../../src/ledger/index.js';
 import { streamCheckLog, type TileSource } from '../../src/cli/verify/log-stream.js';
 import { entryProblem } from '../../src/cli/verify/log-hash-job.js';
@@ -130,5 +131,65 @@ describe('verify log --full from entry bundles (log-stream.ts)', () => {
     expect(entryProblem('{"org":"acme","type":"t","v":1,"x":-0}', 'acme')).toBe('is not RFC 8785 canonical JSON');
     expect(entryProblem('{"org":"acme","type":"t","v":1,"x":"\\ud800"}', 'acme')).toBe('is not RFC 8785 canonical JSON');
     expect(entryProblem('{"org":"acme","type":"t","v":1,"x":"\\u0001"}', 'acme')).toBeUndefined();
+  });
+});
+
+describe('verify log --full recomputes the subject map', () => {
+  // Entries about three trails (and some about nothing), each linked to the previous entry about its trail.
+  function trailLog(size: number, wrongLinkAt?: number): string[] {
+    const latest = new Map<string, number>();
+    return Array.from({ length: size }, (_, i) => {
+      if (i % 5 === 4) return text(i);
+      const trail = `t${i % 3}`;
+      const before = latest.get(trail) ?? null;
+      latest.set(trail, i);
+      const prev = i === wrongLinkAt ? (before === null ? 0 : before - 1) : before;
+      return canonicalJson({ v: 1, type: 'trail.updated', org: 'acme', flow: 'app', trail, prev: { trail: prev }, n: i });
+    });
+  }
+  const mapLine = (texts: string[]) => {
+    const updates = texts.flatMap((t, index) => {
+      const e = JSON.parse(t) as { trail?: string };
+      return e.trail ? [{ key: mapKey(JSON.stringify(['trail', 'app', e.trail])), index }] : [];
+    });
+    return mapExtension(mapHashOf(updateMap(null, updates)));
+  };
+  function served(texts: string[], extensions: string[]): { source: TileSource; cp: Checkpoint } {
+    const cp: Checkpoint = { origin: 'evident.test/acme', size: texts.length, root: rootOfLeaves(texts.map((t) => leafHash(encoder.encode(t)))), extensions };
+    const source = {
+      logTile: async (rest: string) => {
+        const tile = parseTilePath(rest);
+        const start = tile.index * 256;
+        return encodeEntryBundle(texts.slice(start, start + tile.width).map((t, i) => ({ index: start + i, bytes: encoder.encode(t) })));
+      },
+    } as unknown as TileSource;
+    return { source, cp };
+  }
+
+  it("passes when the checkpoint's map line is the map of its entries, across jobs of bundles", async () => {
+    const texts = trailLog(2600);
+    const { source, cp } = served(texts, [mapLine(texts)]);
+    const res = await streamCheckLog(source, cp, { org: 'acme', threads: 0 });
+    expect(res.ok).toBe(true);
+    expect(res.mapCheck).toEqual({ ok: true, message: expect.stringMatching(/matches the checkpoint's map line/) });
+  });
+
+  it('fails when the map line commits to another map (an entry left out of it), and says so without a map line', async () => {
+    const texts = trailLog(700);
+    const { source, cp } = served(texts, [mapLine(texts.slice(0, 698))]);
+    const res = await streamCheckLog(source, cp, { org: 'acme', threads: 0 });
+    expect(res.mapCheck?.ok).toBe(false);
+    expect(res.mapCheck?.message).toMatch(/is not the map of its entries/);
+    const none = served(texts, []);
+    expect((await streamCheckLog(none.source, none.cp, { org: 'acme', threads: 0 })).mapCheck).toEqual({ ok: true, message: expect.stringMatching(/no subject map line/) });
+  });
+
+  it('fails at an entry whose prev link is not the previous entry about its subject', async () => {
+    const texts = trailLog(700, 301);
+    const { source, cp } = served(texts, [mapLine(texts)]);
+    const res = await streamCheckLog(source, cp, { org: 'acme', threads: 0 });
+    expect(res.ok).toBe(false);
+    expect(res.firstBad).toBe(301);
+    expect(res.message).toMatch(/entry 301 links \["trail","app","t1"\] to entry 297, but the previous entry about it is 298/);
   });
 });

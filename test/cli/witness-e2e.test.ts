@@ -60,16 +60,18 @@ describe('witnesses stop a forked log from fooling a first-time client (real pro
   const logVerifierKey = renamedSigner(parseSignerKey(logKey), 'evident.test/default').verifierKey;
   let witnesses: WitnessProcess[] = [];
   let honest: ServerProcess;
+  let honestDir: string;
   let policyFlags: string[];
 
   beforeAll(async () => {
     witnesses = await Promise.all([1, 2, 3].map((n) => startWitnessProcess(`witness.test/w${n}`, logVerifierKey)));
     policyFlags = [...witnesses.flatMap((w) => ['--witness', w.verifierKey]), '--witness-threshold', '2', '--key', logVerifierKey];
-    honest = await startServerProcess(['--data-dir', tempDir(), '--log-key', logKey, ...witnesses.flatMap((w) => ['--witness', `${w.url}=${w.verifierKey}`])]);
+    honestDir = tempDir();
+    honest = await startServerProcess(['--data-dir', honestDir, '--log-key', logKey, ...witnesses.flatMap((w) => ['--witness', `${w.url}=${w.verifierKey}`])]);
   }, 180_000);
   afterAll(async () => {
     await honest?.stop();
-    await Promise.all(witnesses.map((w) => w.stop()));
+    await Promise.all(witnesses.filter((w) => w.child.exitCode === null && w.child.signalCode === null).map((w) => w.stop()));
   });
 
   it('serves the honest checkpoint cosigned by all three witnesses, and a fresh client with a 2-of-3 policy accepts it', async () => {
@@ -119,5 +121,30 @@ describe('witnesses stop a forked log from fooling a first-time client (real pro
     await waitForCosigned(honest, makeWitnessPolicy(witnesses.map((w) => w.verifierKey), 2), 3);
     const ok = await evident(['verify', 'log', ...policyFlags], clientEnv(honest));
     expect(ok.code, ok.stderr).toBe(0);
+  }, 240_000);
+
+  it('a VSA carries the cosigned checkpoint (verified offline under the policy); a restarted server serves the recorded cosignatures while every witness is down', async () => {
+    const env = clientEnv(honest);
+    const fp = 'e'.repeat(64);
+    for (const args of [['begin', 'trail', 't1', '--flow', 'runner'], ['attest', 'artifact', '--fingerprint', fp, '--name', 'app', '--flow', 'runner', '--trail', 't1']]) {
+      const res = await evident(args, env);
+      expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
+    }
+    const vsa = `${tempDir('evident-vsa-')}/app.vsa.json`;
+    const asserted = await evident(['assert', 'artifact', '--fingerprint', fp, '--flow', 'runner', '--vsa', vsa], env);
+    expect(asserted.code, asserted.stderr).toBe(0);
+    const offline = await evident(['verify', 'vsa', vsa, '--offline', ...policyFlags], env);
+    expect(offline.code, offline.stderr + offline.stdout).toBe(0);
+
+    const policy = makeWitnessPolicy(witnesses.map((w) => w.verifierKey), 2);
+    const cosigned = await waitForCosigned(honest, policy, 3);
+    const token = honest.token;
+    await honest.stop();
+    await Promise.all(witnesses.map((w) => w.stop()));
+    honest = await startServerProcess(['--data-dir', honestDir, '--log-key', logKey, '--witness-timeout-ms', '500', ...witnesses.flatMap((w) => ['--witness', `${w.url}=${w.verifierKey}`])]);
+    honest.token = token; // the first admin token is printed once, on the first start
+    expect(await checkpointOf(honest)).toBe(cosigned);
+    const fresh = await evident(['verify', 'log', ...policyFlags], clientEnv(honest));
+    expect(fresh.code, fresh.stderr).toBe(0);
   }, 240_000);
 });

@@ -173,7 +173,7 @@ export function registerServer(program: Command): void {
     .option('--failed-auth-per-minute <n>', 'failed authentications per (token prefix, client address) per minute before 429 (env EVIDENT_FAILED_AUTH_PER_MINUTE; default 60)', intFlag('--failed-auth-per-minute', 1))
     .option('--shutdown-timeout-ms <n>', 'on SIGTERM/SIGINT, how long the requests in flight get to finish before the server exits 1 (env EVIDENT_SHUTDOWN_TIMEOUT_MS; default 25000)', intFlag('--shutdown-timeout-ms', 1))
     .option('--witness <url=key>', 'a witness to submit each new checkpoint to, as URL=VERIFIER_KEY (repeatable; env EVIDENT_WITNESSES, separated by commas); the checkpoint served then carries their cosignatures', collectWitness)
-    .option('--witness-timeout-ms <n>', 'longest wait for one witness answer, in ms (env EVIDENT_WITNESS_TIMEOUT_MS; default 5000)', intFlag('--witness-timeout-ms', 1))
+    .option('--witness-timeout-ms <n>', 'longest wait for one witness answer, in ms; a VSA waits at most this + 1 s for its checkpoint\'s cosignatures (env EVIDENT_WITNESS_TIMEOUT_MS; default 5000)', intFlag('--witness-timeout-ms', 1))
     .addOption(new Option('--blob-store <kind>', 'where evidence files are kept (default: filesystem with SQLite, database with PostgreSQL)').choices(['filesystem', 'database']))
     .addHelpText('after', '\nOn first start it creates the default organisation and prints its first admin API token once,\nand seeds the demo organisation cyber-dojo (unless --no-demo) with its own admin token.\nExample:\n  evident server --port 8080 --data-dir ./.evident-data')
     .action(action<ServerCommandOptions>(serverCommand));

@@ -47,6 +47,7 @@ export async function verifyLog(opts: VerifyLogOptions, ctx: Ctx): Promise<void>
     progress?.end();
     report.checks.push({ ok: check.ok, message: check.message });
     if (check.previousCheck) report.checks.push(check.previousCheck);
+    if (check.mapCheck) report.checks.push(check.mapCheck);
     report.first_bad_index = check.firstBad;
     report.first_bad_range = check.firstBadRange;
   }
@@ -88,7 +89,7 @@ export function registerVerify(program: Command): Command {
   const log = verify
     .command('log')
     .description("Verify the org's log: checkpoint signature, consistency with the last checkpoint seen, and (--full) every entry")
-    .option('--full', 're-derive every leaf hash and the root from the entries, naming the first index that does not match')
+    .option('--full', 're-derive every leaf hash and the root from the entries, naming the first index that does not match; recompute the subject map and check the checkpoint\'s map line and every prev link')
     .option('--key <verifier-key>', 'the log verifier key to trust (env EVIDENT_VERIFIER_KEY); default: pinned on first use under ~/.evident/')
     .addHelpText(
       'after',

@@ -1,5 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { canonicalJson } from '../../formats/index.js';
+import { linksOf, subjectsOf } from '../../ledger/index.js';
 
 // The CPU half of `verify log --full` (log-stream.ts): entry bundles in, hashes out. Pure and synchronous,
 // so it runs the same in a worker thread (log-hash-worker.ts) or, without one, in the calling thread.
@@ -27,6 +28,17 @@ export interface HashResult {
   count: number;
   /** The first entry that is not a well-formed entry of this org's log, if any (hashing stops there). */
   problem: { index: number; message: string } | null;
+  /**
+   * For the subject map (docs/log.md, "The subject map"), in index order: each subject each entry is about,
+   * with the `prev` link the entry states for it (undefined: the entry has no links, it predates them).
+   */
+  moves: SubjectMove[];
+}
+
+export interface SubjectMove {
+  index: number;
+  subject: string;
+  prev?: number | null;
 }
 
 const LEAF_PREFIX = new Uint8Array([0]);
@@ -43,6 +55,7 @@ export function runHashJob(job: HashJob): HashResult {
   let at = 0;
   let index = job.start;
   const leaves = new Uint8Array(BUNDLE * 32);
+  const moves: SubjectMove[] = [];
   for (const [b, bundle] of job.bundles.entries()) {
     const expected = job.widths[b]!;
     let width = 0;
@@ -55,7 +68,9 @@ export function runHashJob(job: HashJob): HashResult {
       } catch {
         return 'is not UTF-8 text';
       }
-      const problem = entryProblem(text, job.org);
+      const parsed = parseEntry(text, job.org);
+      if (typeof parsed === 'string') return parsed;
+      const problem = subjectMoves(parsed, index + width, moves);
       if (problem) return problem;
       const digest = prefixed ? hash('sha256', bytes, 'buffer') : createHash('sha256').update(LEAF_PREFIX).update(bytes).digest();
       leaves.set(digest, width * 32);
@@ -82,7 +97,7 @@ export function runHashJob(job: HashJob): HashResult {
       }
     }
     if (!problem && width < expected) problem = `is missing: its entry bundle holds ${width} entries, not ${expected}`;
-    if (problem) return { hashes: out.subarray(0, at), count: index + width - job.start, problem: { index: index + width, message: `entry ${index + width} ${problem}` } };
+    if (problem) return { hashes: out.subarray(0, at), count: index + width - job.start, problem: { index: index + width, message: `entry ${index + width} ${problem}` }, moves };
     if (width === BUNDLE) {
       out.set(subtreeRoot(leaves, BUNDLE), at);
       at += 32;
@@ -92,7 +107,21 @@ export function runHashJob(job: HashJob): HashResult {
     }
     index += width;
   }
-  return { hashes: out.subarray(0, at), count: index - job.start, problem: null };
+  return { hashes: out.subarray(0, at), count: index - job.start, problem: null, moves };
+}
+
+/** The entry's subjects and stated links, added to `moves`; or why its links are malformed. */
+function subjectMoves(entry: Record<string, unknown>, index: number, moves: SubjectMove[]): string | undefined {
+  const subjects = subjectsOf(entry.type, entry);
+  if (subjects.length === 0 && !('prev' in entry)) return undefined;
+  let links;
+  try {
+    links = linksOf(entry, index);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  for (const s of subjects) moves.push({ index, subject: s.key, prev: links?.find((l) => l.subject.key === s.key)?.prev });
+  return undefined;
 }
 
 /** MTH of `n` (a power of two) leaf hashes packed in `leaves`; reduces in place. */
@@ -114,6 +143,12 @@ export function subtreeRoot(leaves: Uint8Array, n: number): Uint8Array {
  * canonicalising it (escapes, -0, lone surrogates and integer-like keys take that way).
  */
 export function entryProblem(text: string, org: string): string | undefined {
+  const parsed = parseEntry(text, org);
+  return typeof parsed === 'string' ? parsed : undefined;
+}
+
+/** The entry's parsed object, or why `text` is not an entry of `org`'s log. */
+function parseEntry(text: string, org: string): Record<string, unknown> | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -124,7 +159,7 @@ export function entryProblem(text: string, org: string): string | undefined {
   const e = value as { org?: unknown; v?: unknown; type?: unknown };
   if (e.org !== org) return `belongs to org ${JSON.stringify(e.org)}, not ${JSON.stringify(org)}`;
   if (e.v !== 1 || typeof e.type !== 'string') return 'lacks the fields v and type';
-  return undefined;
+  return value as Record<string, unknown>;
 }
 
 function canonical(value: unknown, text: string): boolean {

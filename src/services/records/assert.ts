@@ -65,6 +65,8 @@ export class AssertService {
     private readonly signer: NoteSigner,
     private readonly log: LogService,
     private readonly clock: Clock = systemClock,
+    /** With witnesses configured: a VSA carries its checkpoint cosigned when they answer in time. */
+    private readonly cosign?: (org: OrgRecord, note: string) => Promise<string>,
   ) {}
 
   async artifact(org: OrgRecord, input: AssertArtifactInput, options: { vsa?: boolean } = {}): Promise<AssertResult> {
@@ -135,7 +137,7 @@ export class AssertService {
     };
     if (!vsa) return result;
     const file = await signRecheckedVsa(
-      { store: this.store, log: this.log, facts: this.compliance.facts, signer: this.signer, clock: this.clock }, org,
+      { store: this.store, log: this.log, facts: this.compliance.facts, signer: this.signer, clock: this.clock, cosign: this.cosign }, org,
       {
         subject: artifacts.map((a) => ({ name: a.name, digest: { sha256: a.fingerprint } })), resourceUri: resource, policies,
         builtIn: policies.length === 1 && policies[0] === FLOW_POLICY, passed: result.compliant, scope: vsaScope,

@@ -30,6 +30,11 @@ export interface VsaDeps {
   facts: ComplianceFacts;
   signer: NoteSigner;
   clock: Clock;
+  /**
+   * With witnesses configured: the checkpoint note with the witnesses' cosignatures of exactly that
+   * checkpoint (waiting for them a bounded time), or the note as given when they do not cosign it in time.
+   */
+  cosign?: (org: OrgRecord, note: string) => Promise<string>;
 }
 
 export type VsaFile = DsseEnvelope & { evidentLog: VsaLog };
@@ -57,7 +62,8 @@ export async function signRecheckedVsa(
   for (const a of input.scope.allowances) if (wanted.has(a.fingerprint)) indexes.add(a.entryIndex);
   if (indexes.size > MAX_INPUTS) throw new EvidentError('INVALID_ARGUMENT', `the decision rests on ${indexes.size} log entries, more than a VSA carries (${MAX_INPUTS})`);
 
-  const note = await deps.log.checkpoint(org);
+  const head = await deps.log.checkpoint(org);
+  const note = deps.cosign ? await deps.cosign(org, head) : head;
   const verifier = parseVerifierKey(deps.log.verifierKeyFor(org));
   const cp = openCheckpoint(note, [verifier]);
   const sorted = [...indexes].sort((a, b) => a - b);
