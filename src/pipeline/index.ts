@@ -13,6 +13,8 @@ export { closureOf, dependentsOf, planPipeline } from './plan.js';
 export { gitChangedFiles, parseFilter, selectSteps, stepsChangedSince } from './select.js';
 export type { Filter, Selection, SelectOptions } from './select.js';
 export { dryRun } from './dry-run.js';
+export { WORKSPACE_CONFIG_KEYS, configFlag, parseConfigValue, readWorkspaceConfig, updateWorkspaceConfig, workspaceConfigPath } from './workspace-config.js';
+export type { WorkspaceConfig } from './workspace-config.js';
 export type { DryPlan, DryStep } from './dry-run.js';
 export { pipelineDot, pipelineMermaid } from './graph-formats.js';
 export type { Bottleneck, CriticalPath, Plan, PlanInput } from './plan.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { ProgressDisplay, attestationObservers, closureOf, planPipeline, runPipeline, runSummary, type RunEvent, type RunResult } from '../../pipeline/index.js';
-import { EventDispatcher, ISOLATIONS, signatureObserver } from '../../pipeline/index.js';
+import { EventDispatcher, ISOLATIONS, readWorkspaceConfig, signatureObserver, workspaceConfigPath } from '../../pipeline/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
 import { remoteCacheOptions } from './run-remote.js';
@@ -77,9 +77,29 @@ function summaryJson(result: RunResult) {
   };
 }
 
-export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
-  const loaded = loadPipeline(opts.file, ctx);
+/** `evident config set` defaults (.evident/config.yaml) for the flags not given; says which it used. */
+function withWorkspaceConfig(opts: RunCmdOptions, workspace: string, ctx: Ctx): RunCmdOptions {
+  const c = readWorkspaceConfig(workspace);
+  const used: string[] = [];
+  const take = <K extends keyof RunCmdOptions>(key: K, value: RunCmdOptions[K] | undefined, name: string) => {
+    if (value === undefined || opts[key] !== undefined) return;
+    opts = { ...opts, [key]: value };
+    used.push(`${name}=${String(value)}`);
+  };
+  take('deterministic', c.deterministic, 'deterministic');
+  take('isolation', c.isolation, 'isolation');
+  take('jobs', c.jobs, 'jobs');
+  take('keepGoing', c.keep_going, 'keep_going');
+  take('sign', c.sign, 'sign');
+  take('outputLogs', c.output_logs, 'output_logs');
+  if (used.length > 0) ctx.printer.info(`config: ${used.join(', ')} (${path.relative(process.cwd(), workspaceConfigPath(workspace)) || workspaceConfigPath(workspace)})`);
+  return opts;
+}
+
+export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> {
+  const loaded = loadPipeline(given.file, ctx);
   const { spec, workspace } = loaded;
+  const opts = withWorkspaceConfig(given, workspace, ctx);
   if (ctx.globals.dryRun && opts.report) return describeReport(loaded, opts, ctx);
   const picked = selection(loaded, opts);
   const dry = dryFormat(opts.dry);
