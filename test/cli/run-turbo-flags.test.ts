@@ -48,6 +48,9 @@ describe('evident run with turbo flags', () => {
     const r = await run(['--filter', 'test-*', '--filter', '!test-e2e']);
     expect(r.code, r.stderr).toBe(0);
     expect(lines(r.stdout)).toEqual([expect.stringMatching(/^\[OK\] lint /), expect.stringMatching(/^\[OK\] build /), expect.stringMatching(/^\[OK\] test-unit /)]);
+    // A filtered run is never replayed as the whole pipeline by the next plain run.
+    const plain = await run([]);
+    expect(lines(plain.stdout).map((l) => l.split(' ')[1]).sort()).toEqual(['build', 'docs', 'lint', 'test-e2e', 'test-unit']);
     const deps = await run(['--filter', 'build^...']);
     expect(lines(deps.stdout).map((l) => l.split(' ')[1]).sort()).toEqual(['build', 'lint', 'test-e2e', 'test-unit']);
     const bad = await run(['--filter', 'tset']);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFilter, parseSpec, selectSteps, stepsChangedSince } from '../../src/pipeline/index.js';
+import { replayBlocker } from '../../src/pipeline/replay-record.js';
 
 // turbo's --filter and --affected over steps (issue #19 item 3): src/pipeline/select.ts.
 
@@ -78,5 +79,12 @@ describe('--affected and [REF]', () => {
     expect(pick(['[v1]'], { v1: ['src/b.c'] }).targets).toEqual(['build']);
     expect(pick(['[v1]...'], { v1: ['src/b.c'] }).targets).toEqual(['build', 'test-unit', 'test-e2e', 'deploy']);
     expect(pick(['[v1]'], {}).targets).toEqual([]);
+  });
+});
+
+describe('a selected run and the replay fast path', () => {
+  it('is never recorded for replay: the next plain run must run the whole pipeline', () => {
+    expect(replayBlocker(spec, { select: ['lint', 'build'] })).toBe('--filter / --affected');
+    expect(replayBlocker(spec, {})).toBeUndefined();
   });
 });
