@@ -13,6 +13,7 @@ export { closureOf, dependentsOf, planPipeline } from './plan.js';
 export { gitChangedFiles, parseFilter, selectSteps, stepsChangedSince } from './select.js';
 export type { Filter, Selection, SelectOptions } from './select.js';
 export { dryRun } from './dry-run.js';
+export { missingDeclaredInputs, verifyingSpec } from './run-verify.js';
 export { WORKSPACE_CONFIG_KEYS, configFlag, parseConfigValue, readWorkspaceConfig, updateWorkspaceConfig, workspaceConfigPath } from './workspace-config.js';
 export type { WorkspaceConfig } from './workspace-config.js';
 export type { DryPlan, DryStep } from './dry-run.js';

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { ProgressDisplay, attestationObservers, closureOf, planPipeline, runPipeline, runSummary, type RunEvent, type RunResult } from '../../pipeline/index.js';
-import { EventDispatcher, ISOLATIONS, readWorkspaceConfig, signatureObserver, workspaceConfigPath } from '../../pipeline/index.js';
+import { EventDispatcher, ISOLATIONS, readWorkspaceConfig, signatureObserver, verifyingSpec, workspaceConfigPath } from '../../pipeline/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
 import { remoteCacheOptions } from './run-remote.js';
 import { ExitStatusError } from '../exit.js';
 import { describeReport, reportRun } from './run-report.js';
+import { verifyAfterRun, verifyBeforeRun } from './run-verify.js';
 import { OUTPUT_LOGS, affectedBase, dryFormat, logLinesFor, printDryRun, selection, writeSummary, type TurboRunOptions } from './run-turbo.js';
 
 // `evident run` (issue #6 items 2 and 6): runs attest.yaml with the local cache; prints seed 003's result
@@ -17,6 +18,8 @@ import { OUTPUT_LOGS, affectedBase, dryFormat, logLinesFor, printDryRun, selecti
 
 export interface RunCmdOptions extends TurboRunOptions {
   file: string;
+  /** --verify: inputs checked first, verify_dependencies for every step, the receipt verified after (run-verify.ts). */
+  verify?: boolean;
   jobs?: number;
   keepGoing?: boolean;
   /** commander's --no-cache. */
@@ -114,17 +117,20 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
     ctx.printer.result({ dry_run: true, groups: plan.groups }, () => plan.groups.forEach((g, i) => ctx.printer.text(`group ${i + 1}: ${g.join(', ')}`)));
     return;
   }
+  if (opts.verify) verifyBeforeRun(loaded, picked?.steps ?? (opts.only && spec.steps.has(opts.only) ? [...closureOf([...spec.steps.values()], opts.only)] : undefined));
   const json = ctx.globals.output === 'json';
   // Result lines are the result on a terminal; with --output json they are progress, on stderr.
   const say = (line: string) => (json ? ctx.printer.info(line) : ctx.printer.text(line));
   const progress = process.stderr.isTTY ? new ProgressDisplay(process.stderr, picked ? picked.steps.length : opts.only && spec.steps.has(opts.only) ? closureOf([...spec.steps.values()], opts.only).size : spec.steps.size) : undefined;
   const above = (print: () => void) => (progress ? progress.above(print) : print());
+  let receiptFile: string | undefined;
   const observers = await attestationObservers({
     workspace,
     sign: Boolean(opts.sign) || spec.attestation.signAllSteps,
     provenance: true,
     ...(opts.inToto ? { inToto: { dir: path.resolve(opts.inToto), ...(opts.layoutKey ? { layoutKey: opts.layoutKey } : {}) } } : {}),
     log: (line) => above(() => ctx.printer.info(line)),
+    receiptWritten: (file) => void (receiptFile = file),
   });
   // attest.yaml `events` handlers; the CLI holds them so that signature.created follows the signed receipt.
   const events = new EventDispatcher(spec.events, { workspace, pipeline: spec.name, warn: (m) => above(() => ctx.printer.info(`warning: ${m}`)) });
@@ -155,7 +161,7 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
     const remote = remoteUrl && opts.cache ? await remoteCacheOptions(remoteUrl, ctx, workspace, (line) => above(() => ctx.printer.info(line))) : undefined;
     // The next plain `evident run` may replay this one when its observers were a plain run's (run-replay.ts).
     const recordReplay = !opts.sign && !opts.inToto;
-    result = await runPipeline({ loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, ...(picked ? { select: picked.steps } : {}), observers, onEvent, remote, events, deterministic: opts.deterministic, isolation: opts.isolation, recordReplay });
+    result = await runPipeline({ loaded: opts.verify ? verifyingSpec(loaded) : loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, ...(picked ? { select: picked.steps } : {}), observers, onEvent, remote, events, deterministic: opts.deterministic, isolation: opts.isolation, recordReplay });
   } finally {
     progress?.stop();
     await events.close();
@@ -166,6 +172,7 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
   ctx.printer.info(runSummary({ steps: r.steps.length, hits, failed, skipped: result.skipped.size, totalSecs: r.totalDurationSecs, evicted: result.evicted }));
   if (json) ctx.printer.json(summaryJson(result));
   if (opts.summarize) ctx.printer.info(`summary: ${path.relative(process.cwd(), writeSummary(workspace, summaryJson(result), result, picked, opts))}`);
+  if (opts.verify && r.ok) await verifyAfterRun(loaded, receiptFile, Boolean(opts.sign) || spec.attestation.signAllSteps, ctx);
   // Reporting comes after the run's own result; its failure exits 3 (or the run's failure wins).
   const reported = opts.report ? await reportRun(loaded, result, opts, ctx) : undefined;
   if (result.interrupted) {
@@ -197,6 +204,7 @@ export function registerRun(program: Command): void {
     .option('--sign', 'sign the receipt and provenance (also when attestation.sign_all_steps is true)')
     .option('--in-toto <dir>', 'write in-toto links (one per step), owner.pub and root.layout into DIR')
     .option('--layout-key <file>', 'with --in-toto: the key that signs root.layout')
+    .option('--verify', 'verify as it goes (seed 003 §9): declared inputs exist before any step, every step re-checks the outputs it needs, the receipt is verified after the run')
     .option('--deterministic', 'SOURCE_DATE_EPOCH from the commit, TZ=UTC, LC_ALL=C, sorted environment (seed 003 §6.1)')
     .addOption(new Option('--isolation <level>', 'process (default) or sandbox: every step under bubblewrap, read-only but its outputs, no network').choices([...ISOLATIONS]))
     .addOption(new Option('--remote-cache <url>', 'share the cache through the Evident server at URL (--org, --api-token); entries must be signed by a trusted key').env('EVIDENT_REMOTE_CACHE'))
