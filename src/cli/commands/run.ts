@@ -196,7 +196,7 @@ export function registerRun(program: Command): void {
     .option('--no-cache', 'neither use nor fill the cache: run every step')
     .option('--only <step>', 'run this step and the steps it needs (those come from the cache when already built)')
     .option('--filter <selector>', "turbo's --filter over steps: NAME, GLOB, ...NAME (with what it needs), NAME... (with what needs it), ...^NAME, NAME^..., [REF] (inputs changed since REF), !NAME; repeatable", (v: string, prev: string[] = []) => [...prev, v])
-    .option('--affected [ref]', 'only the steps whose inputs changed since REF (default TURBO_SCM_BASE or main; merge base, working tree and untracked files) and the steps that need them')
+    .option('--affected [ref]', 'only the steps whose inputs changed since REF (default EVIDENT_SCM_BASE, TURBO_SCM_BASE or main; merge base, working tree and untracked files) and the steps that need them')
     .option('--dry [format]', 'print what would run — each step, its cache key now and whether the local cache has it — and run nothing: text (default) or json')
     .option('--summarize', 'also write the run summary (as --output json prints it, with the selection) to .evident/runs/<started-at>.json')
     .addOption(new Option('--output-logs <mode>', 'logs under the result lines: full, new-only (steps that ran), errors-only (failed steps, whole), hash-only (each step\'s key), none; default: the last lines of a failure').choices([...OUTPUT_LOGS]))
