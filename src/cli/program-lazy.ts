@@ -38,6 +38,7 @@ const groups: Record<string, Group> = {
   },
   cache: async (p) => (await import('./commands/cache.js')).registerCache(p),
   audit: async (p) => (await import('./commands/audit.js')).registerAudit(p),
+  config: async (p) => (await import('./commands/workspace-config.js')).registerConfig(p),
   attest: async (p, verbs) => {
     const [attest, types] = await Promise.all([import('./commands/attest.js'), import('./commands/attestation-types.js')]);
     const { create, get, list } = verbs();

@@ -12,6 +12,7 @@ import { registerVerifyVsa } from './commands/verify-vsa.js';
 import { registerKeys } from './commands/keys.js';
 import { registerFingerprint } from './commands/fingerprint.js';
 import { registerRun } from './commands/run.js';
+import { registerConfig } from './commands/workspace-config.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerCache } from './commands/cache.js';
 import { registerAudit } from './commands/audit.js';
@@ -45,6 +46,7 @@ export function buildProgram(argv: readonly string[] = process.argv, env: NodeJS
   registerKeys(program);
   registerFingerprint(program);
   registerRun(program);
+  registerConfig(program);
   registerPipeline(program);
   registerCache(program);
   registerPipelineExport(program);

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { evidentVersion, resultLine, runSummary, tryReplay } from '../pipeline/index.js';
 import { configPath } from './config.js';
 import { EXIT } from './exit.js';
 
 // `evident run` with nothing changed since the last run: replayed before the command-line parser and the
 // runner are even loaded (pipeline/replay.ts says what a replay checks and does). Only the plain forms
-// qualify — `run` with -f/--file, -j/--jobs, -k/--keep-going and no global options, no config file, no
+// qualify — `run` with -f/--file, -j/--jobs, -k/--keep-going and no global options, no config file (nor a
+// workspace .evident/config.yaml), no
 // EVIDENT_OUTPUT=json, EVIDENT_DEBUG or EVIDENT_REMOTE_CACHE — because everything else changes what a run
 // prints or does; those, and every run the replay turns down, go through the full CLI. The output is the
 // full run's: one result line per step on stdout, the receipt and summary lines on stderr.
@@ -44,6 +46,8 @@ function plainEnvironment(env: NodeJS.ProcessEnv): boolean {
 export function replayRun(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number | undefined {
   const args = replayableArgs(argv.slice(2));
   if (!args || !plainEnvironment(env)) return undefined;
+  // `evident config set` defaults (.evident/config.yaml) change what a run does: the full CLI reads them.
+  if (fs.existsSync(path.join(path.dirname(path.resolve(args.file)), '.evident', 'config.yaml'))) return undefined;
   let result;
   try {
     result = tryReplay(args.file, evidentVersion());

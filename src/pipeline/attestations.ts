@@ -22,6 +22,8 @@ export interface AttestationOptions {
   log?: (line: string) => void;
   /** The Evident version recorded in receipts and provenance; default: read from package.json. */
   version?: string;
+  /** Told the receipt's path once it is written (`run --verify` verifies it). */
+  receiptWritten?: (file: string) => void;
 }
 
 let cachedVersion: string | undefined;
@@ -99,6 +101,7 @@ export async function attestationObservers(options: AttestationOptions): Promise
       const receipt = { ...buildReceipt(run, version), system: systemInfo(run) };
       const file = writeReceipt(workspace, signer ? signReceipt(receipt, signer) : receipt);
       log?.(`receipt: ${file}${signer ? ` (signed by ${signer.keyId})` : ' (unsigned)'}`);
+      options.receiptWritten?.(file);
     },
   });
   return observers;

@@ -10,6 +10,13 @@ export type { SpecProblem } from './spec-walk.js';
 // the CLI's start-up do not pay for it (docs/performance.md).
 export const loadAttestSchema = (): Promise<typeof import('./schema.js')> => import('./schema.js');
 export { closureOf, dependentsOf, planPipeline } from './plan.js';
+export { gitChangedFiles, parseFilter, selectSteps, stepsChangedSince } from './select.js';
+export type { Filter, Selection, SelectOptions } from './select.js';
+export { dryRun } from './dry-run.js';
+export { missingDeclaredInputs, verifyingSpec } from './run-verify.js';
+export { WORKSPACE_CONFIG_KEYS, configFlag, parseConfigValue, readWorkspaceConfig, updateWorkspaceConfig, workspaceConfigPath } from './workspace-config.js';
+export type { WorkspaceConfig } from './workspace-config.js';
+export type { DryPlan, DryStep } from './dry-run.js';
 export { pipelineDot, pipelineMermaid } from './graph-formats.js';
 export type { Bottleneck, CriticalPath, Plan, PlanInput } from './plan.js';
 export { cacheKey, encodeKeyComponents } from './cache-key.js';

@@ -20,6 +20,8 @@ import type { StepRecord } from './types.js';
 
 export interface ReplayConditions {
   only?: string;
+  /** --filter / --affected: a subset of the steps ran, which a plain run must not replay as the whole. */
+  select?: readonly string[];
   noCache?: boolean;
   deterministic?: boolean;
   isolation?: string;
@@ -29,6 +31,7 @@ export interface ReplayConditions {
 /** Why a run of `spec` with these options could not be replayed by a plain `evident run`, if it could not. */
 export function replayBlocker(spec: PipelineSpec, o: ReplayConditions): string | undefined {
   if (o.only !== undefined) return '--only';
+  if (o.select !== undefined) return '--filter / --affected';
   if (o.noCache) return '--no-cache';
   if (o.deterministic) return '--deterministic';
   if (o.isolation !== undefined) return '--isolation';

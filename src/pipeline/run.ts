@@ -36,6 +36,8 @@ export interface RunOptions {
   noCache?: boolean;
   /** Run this step and the steps it needs (which hit the cache when already built). */
   only?: string;
+  /** --filter / --affected: exactly these steps (closed under `needs`: select.ts). */
+  select?: readonly string[];
   observers?: RunObserver[];
   onEvent?: (event: RunEvent) => void;
   /** --deterministic: SOURCE_DATE_EPOCH, TZ=UTC, LC_ALL=C, sorted env (deterministic.ts). */
@@ -84,6 +86,11 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
   if (options.only !== undefined) {
     if (!spec.steps.has(options.only)) throw new EvidentError('INVALID_ARGUMENT', `--only ${options.only}: no such step (steps: ${[...spec.steps.keys()].join(', ')})`);
     const keep = closureOf(steps, options.only);
+    steps = steps.filter((s) => keep.has(s.name));
+  }
+  if (options.select !== undefined) {
+    // --filter / --affected (select.ts): the set is closed under needs already.
+    const keep = new Set(options.select);
     steps = steps.filter((s) => keep.has(s.name));
   }
   const plan = planPipeline(steps);

@@ -85,7 +85,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     evidenceAttestations: new EvidenceAttestationService(attestations, vault, parser),
     vault,
     cache: new CacheService(store, vault, { clock: options.clock }),
-    turbo: new TurboCacheService(store, vault, { clock: options.clock }),
+    turbo: new TurboCacheService(store, log, vault, { clock: options.clock }),
     environments,
     releasePlans: new ReleasePlanService(store, environments),
     drift: new DriftService(store, environments),

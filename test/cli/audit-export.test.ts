@@ -71,7 +71,7 @@ describe('evident pipeline export', () => {
   });
 
   it('writes a GitHub Actions workflow that parses, one job per step, needs kept (with job ids for odd names)', async () => {
-    const r = await evident(['pipeline', 'export', '--format', 'github-actions', '-f', file]);
+    const r = await evident(['pipeline', 'export', '--format', 'github-actions', '--evident-repo', 'acme/evident', '-f', file]);
     expect(r.code, r.stderr).toBe(0);
     const doc = parse(r.stdout) as { name: string; on: Record<string, unknown>; jobs: Record<string, { name: string; needs?: string[]; steps: { run?: string }[] }> };
     expect(doc.name).toBe('shapes');
@@ -82,11 +82,24 @@ describe('evident pipeline export', () => {
     expect(doc.jobs.lint!.needs).toBeUndefined();
     expect(doc.jobs.unit_test!.name).toBe('unit.test');
     expect(doc.jobs.unit_test!.steps.at(-1)!.run).toMatch(/^evident run --only unit\.test( -f \S+)?$/);
+    expect(doc.jobs.unit_test!.steps[1]).toMatchObject({ uses: 'acme/evident@v0.1.0' });
+    // A lockfile in the workspace: each job installs the project's dependencies first.
+    fs.writeFileSync(path.join(path.dirname(file), 'package-lock.json'), '{}');
+    const withLock = await evident(['pipeline', 'export', '--format', 'github-actions', '--evident-repo', 'acme/evident', '--evident-ref', 'main', '-f', file]);
+    fs.rmSync(path.join(path.dirname(file), 'package-lock.json'));
+    const steps = (parse(withLock.stdout) as typeof doc).jobs.lint!.steps as { uses?: string; run?: string }[];
+    expect(steps.map((s) => s.uses ?? s.run)).toEqual(['actions/checkout@v4', 'acme/evident@main', expect.stringMatching(/npm ci$/), expect.stringMatching(/^evident run --only lint/)]);
+    const missing = await evident(['pipeline', 'export', '--format', 'github-actions', '-f', file]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('--evident-repo');
+    const bad = await evident(['pipeline', 'export', '--format', 'github-actions', '--evident-repo', 'acme/evident', '--evident-ref', '-x;y', '-f', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--evident-ref must be a tag, branch or commit');
   });
 
   it('writes a GitLab CI file that parses: stages are the parallel groups, needs kept; -o writes a file', async () => {
     const out = path.join(tempDir('evident-export-out-'), 'ci', '.gitlab-ci.yml');
-    const r = await evident(['pipeline', 'export', '--format', 'gitlab-ci', '-f', file, '-o', out]);
+    const r = await evident(['pipeline', 'export', '--format', 'gitlab-ci', '-f', file, '-o', out], { EVIDENT_EXPORT_REPO: 'acme/evident' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`wrote ${out} (gitlab-ci, 4 jobs)`);

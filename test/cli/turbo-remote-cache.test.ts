@@ -104,6 +104,10 @@ describe.skipIf(!turboRuns)('turbo with its remote cache at an Evident server', 
     expect(got.status).toBe(200);
     expect(Buffer.from(await got.arrayBuffer())).toEqual(bytes);
     expect(got.headers.get('x-artifact-duration')).toBe('42');
+    // The upload is an entry of the org's log (issue #19), naming the token that made it.
+    const log = (await (await fetch(`${server.url}/api/v1/orgs/default/log/entries`, { headers: as(reader) })).json()) as { items: { entry: string }[] };
+    const logged = log.items.map((i) => JSON.parse(i.entry) as Record<string, unknown>).filter((e) => e.type === 'turbo.artifact' && e.hash === 'abc123');
+    expect(logged).toEqual([expect.objectContaining({ size: bytes.length, duration_ms: 42, team: 'default', uploaded_by: expect.stringMatching(/^token member \(/) })]);
     expect((await fetch(url('/abc123'), { method: 'HEAD', headers: as(reader) })).status).toBe(200);
     expect((await fetch(url('/nope'), { method: 'HEAD', headers: as(reader) })).status).toBe(404);
     const query = await fetch(url(''), { method: 'POST', headers: as(reader, { 'content-type': 'application/json' }), body: JSON.stringify({ hashes: ['abc123', 'nope'] }) });

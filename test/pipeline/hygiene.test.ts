@@ -69,7 +69,7 @@ describe('evidence hygiene', () => {
     expect(pruned.stdout).toMatch(/^removed 2 receipt\(s\)/);
     expect(fs.readdirSync(path.join(dir, '.evident/cache/receipts'))).toHaveLength(1);
     expect((await evident(['cache', 'prune', '-f', path.join(dir, 'attest.yaml'), '--keep-receipts', 'x'], env)).code).toBe(2);
-    expect((await evident(['run', '--verify'], env)).code).toBe(2);
+    expect((await evident(['run', '--no-such-flag'], env)).code).toBe(2);
     expect((await evident(['nonsense'], env)).code).toBe(2);
   });
 });

@@ -5,6 +5,8 @@ import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { Ajv } from 'ajv';
+import { VERSION } from '../../src/core/index.js';
 import {
   EventDispatcher, analyze, exportPipeline, findBwrap, loadSpec, parseSpec, readReceipts, sandboxUsable, signatureOf, writableDirs,
 } from '../../src/pipeline/index.js';
@@ -201,27 +203,55 @@ describe('audit analyze', () => {
 
 describe('pipeline export', () => {
   const spec = parseSpec(pipeline('  lint: { run: "npm run lint" }\n  test: { run: "npm test" }\n  build.app: { run: "make", needs: [lint, test] }\n  deploy: { run: "./deploy.sh", needs: [build.app] }\n')).spec!;
+  const workflowSchema = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(JSON.parse(fs.readFileSync('test/fixtures/schemastore/github-workflow.json', 'utf8')));
 
-  it('github-actions: one job per step, needs kept, each running evident run --only STEP', () => {
-    const doc = parse(exportPipeline(spec, 'github-actions')) as { on: object; jobs: Record<string, { needs?: string[]; steps: { uses?: string; run?: string }[] }> };
+  it('github-actions: one job per step, needs kept, Evident installed with the repository\'s action, each running evident run --only STEP', () => {
+    const text = exportPipeline(spec, 'github-actions', 'attest.yaml', { repo: 'acme/evident', ref: 'v1.2.3', npmCi: true });
+    const doc = parse(text) as { on: object; jobs: Record<string, { needs?: string[]; steps: { uses?: string; run?: string; with?: Record<string, string> }[] }> };
+    expect(workflowSchema(doc), JSON.stringify(workflowSchema.errors)).toBe(true);
     expect(Object.keys(doc.jobs)).toEqual(['lint', 'test', 'build_app', 'deploy']);
     expect(doc.jobs.build_app!.needs).toEqual(['lint', 'test']);
     expect(doc.jobs.deploy!.needs).toEqual(['build_app']);
     expect(doc.jobs.lint!.needs).toBeUndefined();
+    expect(text).not.toContain('npm install -g evident');
+    // The action's real inputs (action.yml).
+    const inputs = Object.keys((parse(fs.readFileSync('action.yml', 'utf8')) as { inputs: object }).inputs);
     for (const [id, job] of Object.entries(doc.jobs)) {
       expect(job.steps[0]!.uses).toBe('actions/checkout@v4');
-      expect(job.steps.some((s) => s.run === 'npm install -g evident')).toBe(true);
+      expect(job.steps[1]).toMatchObject({ uses: 'acme/evident@v1.2.3', with: { 'node-version': '24', token: '${{ secrets.EVIDENT_API_TOKEN }}' } });
+      for (const input of Object.keys(job.steps[1]!.with!)) expect(inputs).toContain(input);
+      expect(job.steps[2]!.run).toBe('npm ci');
       expect(job.steps.at(-1)!.run).toBe(`evident run --only ${id === 'build_app' ? 'build.app' : id}`);
     }
     expect(doc.on).toBeDefined();
+    // Without a lockfile no npm ci; the default ref is this version's tag.
+    const plain = parse(exportPipeline(spec, 'github-actions', 'attest.yaml', { repo: 'acme/evident' })) as typeof doc;
+    expect(plain.jobs.lint!.steps.map((s) => s.uses ?? s.run)).toEqual(['actions/checkout@v4', `acme/evident@v${VERSION}`, 'evident run --only lint']);
+    expect(workflowSchema(plain)).toBe(true);
   });
 
-  it('gitlab-ci: stages from the parallel groups, needs kept', () => {
-    const doc = parse(exportPipeline(spec, 'gitlab-ci', 'ci/attest.yaml')) as Record<string, { stage: string; needs: string[]; script: string[] }> & { stages: string[] };
+  it('gitlab-ci: stages from the parallel groups, needs kept, Evident packed from its repository at the ref', () => {
+    const doc = parse(exportPipeline(spec, 'gitlab-ci', 'ci/attest.yaml', { repo: 'acme/evident', ref: 'main', npmCi: true, dir: 'ci' })) as Record<string, { stage: string; needs: string[]; script: string[] }> & {
+      stages: string[]; variables: Record<string, string>; default: { image: string; before_script: string[] };
+    };
     expect(doc.stages).toEqual(['group-1', 'group-2', 'group-3']);
+    expect(doc.variables).toEqual({ EVIDENT_REPO: 'https://github.com/acme/evident.git', EVIDENT_REF: 'main' });
+    expect(doc.default.image).toBe('node:24');
+    expect(doc.default.before_script.join('\n')).toMatch(/git -C \/tmp\/evident-src checkout --quiet "\$EVIDENT_REF"[\s\S]*npm pack[\s\S]*npm install -g .*\/tmp\/evident-\*\.tgz[\s\S]*\(cd ci && npm ci\)$/);
+    expect(JSON.stringify(doc)).not.toContain('npm install -g evident');
     expect(doc.lint).toMatchObject({ stage: 'group-1', needs: [] });
     expect(doc.build_app).toMatchObject({ stage: 'group-2', needs: ['lint', 'test'], script: ['evident run --only build.app -f ci/attest.yaml'] });
     expect(doc.deploy!.stage).toBe('group-3');
+    const url = parse(exportPipeline(spec, 'gitlab-ci', 'attest.yaml', { repo: 'https://gitlab.example.com/tools/evident.git' })) as typeof doc;
+    expect(url.variables.EVIDENT_REPO).toBe('https://gitlab.example.com/tools/evident.git');
+  });
+
+  it('refuses a repository, ref or Node version that would not work, or could inject', () => {
+    expect(() => exportPipeline(spec, 'github-actions', 'attest.yaml', { repo: 'https://github.com/acme/evident' })).toThrow(/--evident-repo must be OWNER\/REPO/);
+    expect(() => exportPipeline(spec, 'gitlab-ci', 'attest.yaml', { repo: 'acme/evident; rm -rf /' })).toThrow(/--evident-repo/);
+    expect(() => exportPipeline(spec, 'github-actions', 'attest.yaml', { repo: 'acme/evident', ref: '-x' })).toThrow(/--evident-ref must be a tag/);
+    expect(() => exportPipeline(spec, 'gitlab-ci', 'attest.yaml', { repo: 'acme/evident', ref: 'a"b' })).toThrow(/--evident-ref/);
+    expect(() => exportPipeline(spec, 'github-actions', 'attest.yaml', { repo: 'acme/evident', nodeVersion: 'lts' })).toThrow(/--node-version/);
   });
 });
 

@@ -4,18 +4,22 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { ProgressDisplay, attestationObservers, closureOf, planPipeline, runPipeline, runSummary, type RunEvent, type RunResult } from '../../pipeline/index.js';
-import { EventDispatcher, RUN_ISOLATIONS, signatureObserver } from '../../pipeline/index.js';
+import { EventDispatcher, RUN_ISOLATIONS, readWorkspaceConfig, signatureObserver, verifyingSpec, workspaceConfigPath } from '../../pipeline/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { FILE_FLAG, loadPipeline } from './pipeline.js';
 import { remoteCacheOptions } from './run-remote.js';
 import { ExitStatusError } from '../exit.js';
 import { describeReport, reportRun } from './run-report.js';
+import { verifyAfterRun, verifyBeforeRun } from './run-verify.js';
+import { OUTPUT_LOGS, affectedBase, dryFormat, logLinesFor, printDryRun, selection, writeSummary, type TurboRunOptions } from './run-turbo.js';
 
 // `evident run` (issue #6 items 2 and 6): runs attest.yaml with the local cache; prints seed 003's result
 // lines (`[OK] build (45s) - cache miss`); on a terminal, a live status line on stderr.
 
-export interface RunCmdOptions {
+export interface RunCmdOptions extends TurboRunOptions {
   file: string;
+  /** --verify: inputs checked first, verify_dependencies for every step, the receipt verified after (run-verify.ts). */
+  verify?: boolean;
   jobs?: number;
   keepGoing?: boolean;
   /** commander's --no-cache. */
@@ -76,26 +80,57 @@ function summaryJson(result: RunResult) {
   };
 }
 
-export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
-  const loaded = loadPipeline(opts.file, ctx);
+/** `evident config set` defaults (.evident/config.yaml) for the flags not given; says which it used. */
+function withWorkspaceConfig(opts: RunCmdOptions, workspace: string, ctx: Ctx): RunCmdOptions {
+  const c = readWorkspaceConfig(workspace);
+  const used: string[] = [];
+  const take = <K extends keyof RunCmdOptions>(key: K, value: RunCmdOptions[K] | undefined, name: string) => {
+    if (value === undefined || opts[key] !== undefined) return;
+    opts = { ...opts, [key]: value };
+    used.push(`${name}=${String(value)}`);
+  };
+  take('deterministic', c.deterministic, 'deterministic');
+  take('isolation', c.isolation, 'isolation');
+  take('jobs', c.jobs, 'jobs');
+  take('keepGoing', c.keep_going, 'keep_going');
+  take('sign', c.sign, 'sign');
+  take('outputLogs', c.output_logs, 'output_logs');
+  if (used.length > 0) ctx.printer.info(`config: ${used.join(', ')} (${path.relative(process.cwd(), workspaceConfigPath(workspace)) || workspaceConfigPath(workspace)})`);
+  return opts;
+}
+
+export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> {
+  const loaded = loadPipeline(given.file, ctx);
   const { spec, workspace } = loaded;
+  const opts = withWorkspaceConfig(given, workspace, ctx);
   if (ctx.globals.dryRun && opts.report) return describeReport(loaded, opts, ctx);
+  const picked = selection(loaded, opts);
+  const dry = dryFormat(opts.dry);
+  if (dry) return printDryRun(loaded, picked, dry, opts.isolation, ctx);
+  if (picked && picked.steps.length === 0) {
+    const why = affectedBase(opts) !== undefined ? `no step's inputs changed since ${affectedBase(opts)}` : 'the filters pick no step';
+    ctx.printer.info(`nothing to run: ${why}`);
+    return;
+  }
   if (ctx.globals.dryRun) {
     const plan = planPipeline([...spec.steps.values()]);
     ctx.printer.result({ dry_run: true, groups: plan.groups }, () => plan.groups.forEach((g, i) => ctx.printer.text(`group ${i + 1}: ${g.join(', ')}`)));
     return;
   }
+  if (opts.verify) verifyBeforeRun(loaded, picked?.steps ?? (opts.only && spec.steps.has(opts.only) ? [...closureOf([...spec.steps.values()], opts.only)] : undefined));
   const json = ctx.globals.output === 'json';
   // Result lines are the result on a terminal; with --output json they are progress, on stderr.
   const say = (line: string) => (json ? ctx.printer.info(line) : ctx.printer.text(line));
-  const progress = process.stderr.isTTY ? new ProgressDisplay(process.stderr, opts.only && spec.steps.has(opts.only) ? closureOf([...spec.steps.values()], opts.only).size : spec.steps.size) : undefined;
+  const progress = process.stderr.isTTY ? new ProgressDisplay(process.stderr, picked ? picked.steps.length : opts.only && spec.steps.has(opts.only) ? closureOf([...spec.steps.values()], opts.only).size : spec.steps.size) : undefined;
   const above = (print: () => void) => (progress ? progress.above(print) : print());
+  let receiptFile: string | undefined;
   const observers = await attestationObservers({
     workspace,
     sign: Boolean(opts.sign) || spec.attestation.signAllSteps,
     provenance: true,
     ...(opts.inToto ? { inToto: { dir: path.resolve(opts.inToto), ...(opts.layoutKey ? { layoutKey: opts.layoutKey } : {}) } } : {}),
     log: (line) => above(() => ctx.printer.info(line)),
+    receiptWritten: (file) => void (receiptFile = file),
   });
   // attest.yaml `events` handlers; the CLI holds them so that signature.created follows the signed receipt.
   const events = new EventDispatcher(spec.events, { workspace, pipeline: spec.name, warn: (m) => above(() => ctx.printer.info(`warning: ${m}`)) });
@@ -107,10 +142,11 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
     else {
       const print = () => {
         say(e.line);
-        const failed = e.outcome.status === 'failed';
-        if (opts.showLogs || failed) {
-          const lines = tail(e.log, opts.showLogs ? Number.MAX_SAFE_INTEGER : TAIL_LINES);
-          if (failed && lines.length > 0 && !opts.showLogs) ctx.printer.info(`  last lines of ${path.relative(process.cwd(), e.log) || e.log}:`);
+        const shown = logLinesFor(opts.outputLogs, Boolean(opts.showLogs), e.outcome.status, e.record.cache);
+        if (shown === 'key') ctx.printer.info(`  ${e.step} | key ${e.record.key}`);
+        else if (shown !== 'none') {
+          const lines = tail(e.log, shown === 'all' ? Number.MAX_SAFE_INTEGER : TAIL_LINES);
+          if (shown === 'tail' && lines.length > 0) ctx.printer.info(`  last lines of ${path.relative(process.cwd(), e.log) || e.log}:`);
           for (const l of lines) ctx.printer.info(`  ${e.step} | ${l}`);
         }
       };
@@ -125,7 +161,7 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
     const remote = remoteUrl && opts.cache ? await remoteCacheOptions(remoteUrl, ctx, workspace, (line) => above(() => ctx.printer.info(line))) : undefined;
     // The next plain `evident run` may replay this one when its observers were a plain run's (run-replay.ts).
     const recordReplay = !opts.sign && !opts.inToto;
-    result = await runPipeline({ loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, observers, onEvent, remote, events, deterministic: opts.deterministic, isolation: opts.isolation, recordReplay });
+    result = await runPipeline({ loaded: opts.verify ? verifyingSpec(loaded) : loaded, jobs: opts.jobs, keepGoing: opts.keepGoing, noCache: !opts.cache, only: opts.only, ...(picked ? { select: picked.steps } : {}), observers, onEvent, remote, events, deterministic: opts.deterministic, isolation: opts.isolation, recordReplay });
   } finally {
     progress?.stop();
     await events.close();
@@ -135,6 +171,8 @@ export async function runCommand(opts: RunCmdOptions, ctx: Ctx): Promise<void> {
   const failed = r.steps.filter((s) => result.outcomes.get(s.name)?.status === 'failed').length;
   ctx.printer.info(runSummary({ steps: r.steps.length, hits, failed, skipped: result.skipped.size, totalSecs: r.totalDurationSecs, evicted: result.evicted }));
   if (json) ctx.printer.json(summaryJson(result));
+  if (opts.summarize) ctx.printer.info(`summary: ${path.relative(process.cwd(), writeSummary(workspace, summaryJson(result), result, picked, opts))}`);
+  if (opts.verify && r.ok) await verifyAfterRun(loaded, receiptFile, Boolean(opts.sign) || spec.attestation.signAllSteps, ctx);
   // Reporting comes after the run's own result; its failure exits 3 (or the run's failure wins).
   const reported = opts.report ? await reportRun(loaded, result, opts, ctx) : undefined;
   if (result.interrupted) {
@@ -157,10 +195,16 @@ export function registerRun(program: Command): void {
     .option('-k, --keep-going', 'after a failure, still run every step that does not need the failed one')
     .option('--no-cache', 'neither use nor fill the cache: run every step')
     .option('--only <step>', 'run this step and the steps it needs (those come from the cache when already built)')
-    .option('--show-logs', "print every step's output (from the run, or replayed from the cache) under its result line")
+    .option('--filter <selector>', "turbo's --filter over steps: NAME, GLOB, ...NAME (with what it needs), NAME... (with what needs it), ...^NAME, NAME^..., [REF] (inputs changed since REF), !NAME; repeatable", (v: string, prev: string[] = []) => [...prev, v])
+    .option('--affected [ref]', 'only the steps whose inputs changed since REF (default EVIDENT_SCM_BASE, TURBO_SCM_BASE or main; merge base, working tree and untracked files) and the steps that need them')
+    .option('--dry [format]', 'print what would run — each step, its cache key now and whether the local cache has it — and run nothing: text (default) or json')
+    .option('--summarize', 'also write the run summary (as --output json prints it, with the selection) to .evident/runs/<started-at>.json')
+    .addOption(new Option('--output-logs <mode>', 'logs under the result lines: full, new-only (steps that ran), errors-only (failed steps, whole), hash-only (each step\'s key), none; default: the last lines of a failure').choices([...OUTPUT_LOGS]))
+    .option('--show-logs', "print every step's output (from the run, or replayed from the cache) under its result line (= --output-logs full)")
     .option('--sign', 'sign the receipt and provenance (also when attestation.sign_all_steps is true)')
     .option('--in-toto <dir>', 'write in-toto links (one per step), owner.pub and root.layout into DIR')
     .option('--layout-key <file>', 'with --in-toto: the key that signs root.layout')
+    .option('--verify', 'verify as it goes (seed 003 §9): declared inputs exist before any step, every step re-checks the outputs it needs, the receipt is verified after the run')
     .option('--deterministic', 'SOURCE_DATE_EPOCH from the commit, TZ=UTC, LC_ALL=C, sorted environment (seed 003 §6.1)')
     .addOption(new Option('--isolation <level>', 'process (default) or sandbox: every step under bubblewrap, read-only but its outputs, no network (a step with its own isolation, e.g. container, keeps it)').choices([...RUN_ISOLATIONS]))
     .addOption(new Option('--remote-cache <url>', 'share the cache through the Evident server at URL (--org, --api-token); entries must be signed by a trusted key').env('EVIDENT_REMOTE_CACHE'))
@@ -191,8 +235,16 @@ receipt, LRU times updated, without parsing, hashing or restoring. EVIDENT_NO_RE
 Exit status: 0 every step succeeded, 1 a step failed (or was skipped because of one), 2 attest.yaml is
 invalid or a flag is wrong, 130 / 143 cancelled by SIGINT / SIGTERM.
 
+turbo's run flags (docs/runner.md "turbo's run flags"): --filter picks target steps by name, glob,
+dependencies (...NAME), dependents (NAME...) or changed inputs ([REF]); --affected runs what changed since a
+git ref and what needs it; a step's needs always run too (from the cache when built). --dry=json prints the
+plan with each step's key and cache status without running; --summarize writes .evident/runs/*.json.
+
 Examples:
   evident run
+  evident run --filter 'test*' --filter '!test-slow'
+  evident run --filter build... --output-logs new-only
+  evident run --affected origin/main --dry=json
   evident run -f ci/attest.yaml --jobs 4 --keep-going
   evident run --only test --show-logs
   evident run --no-cache --output json > run.json

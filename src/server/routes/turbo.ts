@@ -52,7 +52,7 @@ export function turboRoutes(services: Services) {
     });
     app.put('/v8/artifacts/:hash', {
       schema: {
-        tags: ['turbo'], summary: 'turbo: upload an artifact (first writer wins; signed artifacts are refused, 422, as the server cannot check their tags)',
+        tags: ['turbo'], summary: 'turbo: upload an artifact, recorded as a turbo.artifact log entry (first writer wins; signed artifacts are refused, 422, as the server cannot check their tags)',
         params: HashParams, querystring: Team, headers: ArtifactHeaders, consumes: ['application/octet-stream'],
         response: { 202: Type.Object({ urls: Type.Array(Type.String()) }), ...errorResponses, 413: schemas.ErrorBody, 422: schemas.ErrorBody },
       },
@@ -62,14 +62,18 @@ export function turboRoutes(services: Services) {
       if (!body || typeof (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] !== 'function') throw new EvidentError('INVALID_ARGUMENT', 'the artifact must be sent as application/octet-stream');
       const duration = request.headers['x-artifact-duration'];
       const tag = request.headers['x-artifact-tag'];
-      await services.turbo.put(org, request.params.hash, body, { ...(tag ? { tag } : {}), ...(duration ? { durationMs: Number(duration) } : {}) });
+      const { teamId, slug } = request.query as { teamId?: string; slug?: string };
+      const principal = request.principal!;
+      await services.turbo.put(org, request.params.hash, body, { ...(tag ? { tag } : {}), ...(duration ? { durationMs: Number(duration) } : {}) }, {
+        team: slug ?? teamId ?? null, uploadedBy: `token ${principal.tokenName} (${principal.tokenId})`,
+      });
       void reply.status(202);
       return { urls: [`${request.protocol}://${request.host}/v8/artifacts/${request.params.hash}`] };
     });
     app.get('/v8/artifacts/:hash', {
       // HEAD is its own route below: it must not read (and verify) the bytes.
       exposeHeadRoute: false,
-      schema: { tags: ['turbo'], summary: 'turbo: download an artifact (its bytes checked against their SHA-256 as they stream)', params: HashParams, querystring: Team, produces: ['application/octet-stream'], response: { 200: Binary as never, ...errorResponses } },
+      schema: { tags: ['turbo'], summary: 'turbo: download an artifact (its row checked against its log entry, its bytes against the logged SHA-256 as they stream; 500 TAMPERED otherwise)', params: HashParams, querystring: Team, produces: ['application/octet-stream'], response: { 200: Binary as never, ...errorResponses } },
     }, async (request, reply) => {
       const org = await orgOf(services, request, 'read');
       const { artifact, body } = await services.turbo.get(org, request.params.hash);
