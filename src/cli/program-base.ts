@@ -46,6 +46,6 @@ export function addVerbs(program: Command): Verbs {
     list: program.command('list').description('List flows, trails or artifacts'),
     begin: program.command('begin').description('Begin a trail'),
     archive: program.command('archive').description('Archive a flow'),
-    tag: program.command('tag').description('Tag a flow'),
+    tag: program.command('tag').description('Tag a flow, environment, control or repository (key=value labels, each change a log entry)'),
   };
 }

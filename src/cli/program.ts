@@ -18,6 +18,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerPipelineExport } from './commands/pipeline-export.js';
 import { registerPipelineShow } from './commands/pipeline-show.js';
 import { registerFlowCommands, registerTagFlow } from './commands/flows.js';
+import { registerTagCommands } from './commands/tags.js';
 import { registerTrailCommands } from './commands/trails.js';
 import { registerAttest } from './commands/attest.js';
 import { registerGetArtifact } from './commands/get-artifact.js';
@@ -54,6 +55,7 @@ export function buildProgram(argv: readonly string[] = process.argv, env: NodeJS
   const { create, get, list, begin, archive, tag } = addVerbs(program);
   registerFlowCommands(create, get, list, archive);
   registerTagFlow(tag);
+  registerTagCommands(tag);
   registerTrailCommands(begin, get, list);
   registerGetArtifact(get);
   registerGetAttestation(get);

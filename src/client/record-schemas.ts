@@ -238,6 +238,8 @@ export const AttestationType = Type.Object({
   description: Type.String(),
   schema: Type.Unknown(),
   jq_rules: Type.Array(Type.String()),
+  /** Kosli's summary: named jq expressions shown for each attestation of the type (from its signed entry). */
+  summary: Type.Optional(Type.Array(Type.Object({ name: Type.String(), expression: Type.String() }))),
   created_at: Type.String(),
   entry_index: Type.Integer(),
 });
@@ -251,6 +253,7 @@ export const AttestationTypeCreate = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     schema: Type.Record(Type.String(), Type.Unknown()),
     jq_rules: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 50 })),
+    summary: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), expression: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }), { maxItems: 50 })),
   },
   { additionalProperties: false },
 );
@@ -323,3 +326,22 @@ export const FlowTagChange = Type.Object(
   { additionalProperties: false },
 );
 export type FlowTagChange = Static<typeof FlowTagChange>;
+
+/** Kosli's `tag env|control|repo NAME`: what to change (flows have their own route). */
+export const TagRequest = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('environment'), Type.Literal('control'), Type.Literal('repo')]),
+    name: Type.String({ minLength: 1, maxLength: 512 }),
+    set: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }))),
+    unset: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type TagRequest = Static<typeof TagRequest>;
+/** A subject's tags after a change; entry_index null when the change changed nothing (no entry appended). */
+export const TagResult = Type.Object({
+  kind: Type.String(), name: Type.String(), tags: Type.Record(Type.String(), Type.String()), entry_index: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type TagResult = Static<typeof TagResult>;
+export const TagList = Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), tags: Type.Record(Type.String(), Type.String()) })) });
+export type TagList = Static<typeof TagList>;

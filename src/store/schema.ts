@@ -241,8 +241,17 @@ export interface FlowTagEntriesTable {
   entry_index: number;
 }
 
+/** Migration 0021: the entries tagging each environment, control or repository (tag-entries.ts). */
+export interface TagEntriesTable {
+  org_id: number;
+  kind: string;
+  subject: string;
+  entry_index: number;
+}
+
 export interface Database {
   flow_tag_entries: FlowTagEntriesTable;
+  tag_entries: TagEntriesTable;
   policies: PoliciesTable;
   policy_attachments: PolicyAttachmentsTable;
   allowances: AllowancesTable;

@@ -7,6 +7,7 @@ import { readTextFile } from '../flags.js';
 import { formatTime } from '../time-format.js';
 import { kosliFlowList, shaped } from '../kosli-json.js';
 import { pageFlags, pageOf, type PageFlags } from '../paging.js';
+import { parseTagFlags } from './tags.js';
 
 type Flow = recordSchemas.Flow;
 
@@ -82,12 +83,7 @@ export interface TagFlowOptions {
 }
 
 export async function tagFlow(opts: TagFlowOptions, ctx: Ctx, [name]: string[]): Promise<void> {
-  const set = Object.fromEntries(opts.set.map((pair) => {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `--set ${JSON.stringify(pair)}: write KEY=VALUE`);
-    return [pair.slice(0, eq), pair.slice(eq + 1)];
-  }));
-  const change = { set, unset: opts.unset };
+  const change = parseTagFlags(opts);
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would tag flow ${name}: ${JSON.stringify(change)}`);
   printFlow(ctx, await ctx.client().tagFlow(name!, change));
 }

@@ -95,10 +95,40 @@ async function trailsOfArtifact(opts: PageFlags & { flow?: string; fingerprint: 
   return { items: trails.slice(start, start + size), next_cursor: null };
 }
 
-export async function listTrails(opts: PageFlags & { flow?: string; fingerprint?: string }, ctx: Ctx): Promise<void> {
-  if (!opts.flow && !opts.fingerprint) throw new EvidentError('INVALID_ARGUMENT', 'give --flow F (its trails) or --fingerprint FP (the trails of an artifact, across flows)');
+/** Every page of a cursor-paged list. */
+async function allPages<T>(get: (cursor?: string) => Promise<{ items: T[]; next_cursor: string | null }>): Promise<T[]> {
+  const out: T[] = [];
+  for (let cursor: string | undefined; ;) {
+    const page = await get(cursor);
+    out.push(...page.items);
+    if (!page.next_cursor) return out;
+    cursor = page.next_cursor;
+  }
+}
+
+/**
+ * Kosli's `list trails --flow-tag KEY=VALUE`: the trails of every flow carrying that tag (or of --flow, if it
+ * does), newest first; a flow's tags are those `tag flow` recorded.
+ */
+async function trailsOfTaggedFlows(opts: PageFlags & { flow?: string; flowTag: string }, ctx: Ctx): Promise<recordSchemas.TrailPage> {
+  const eq = opts.flowTag.indexOf('=');
+  if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', "flag '--flow-tag' must be in the format of key=value");
+  const [key, value] = [opts.flowTag.slice(0, eq), opts.flowTag.slice(eq + 1)];
+  const flows = (await allPages((cursor) => ctx.client().listFlows({ cursor, limit: 1000 })))
+    .filter((f) => f.tags[key] === value && (!opts.flow || f.name === opts.flow));
+  const trails = (await Promise.all(flows.map((f) => allPages((cursor) => ctx.client().listTrails(f.name, { cursor, limit: 1000 }))))).flat();
+  trails.sort((a, b) => b.entry_index - a.entry_index);
+  const size = opts.pageLimit ?? opts.limit;
+  const start = ((opts.page ?? 1) - 1) * size;
+  return { items: trails.slice(start, start + size), next_cursor: null };
+}
+
+export async function listTrails(opts: PageFlags & { flow?: string; fingerprint?: string; flowTag?: string }, ctx: Ctx): Promise<void> {
+  if (!opts.flow && !opts.fingerprint && !opts.flowTag) throw new EvidentError('INVALID_ARGUMENT', 'give --flow F (its trails), --fingerprint FP (the trails of an artifact, across flows) or --flow-tag K=V (the trails of the flows so tagged)');
+  if (opts.fingerprint && opts.flowTag) throw new EvidentError('INVALID_ARGUMENT', 'give --fingerprint or --flow-tag, not both');
   const page = opts.fingerprint ? await trailsOfArtifact({ ...opts, fingerprint: opts.fingerprint }, ctx)
-    : await pageOf(opts, (q) => ctx.client().listTrails(opts.flow!, q));
+    : opts.flowTag ? await trailsOfTaggedFlows({ ...opts, flowTag: opts.flowTag }, ctx)
+      : await pageOf(opts, (q) => ctx.client().listTrails(opts.flow!, q));
   ctx.printer.result(shaped(ctx, page, (p) => kosliTrailList(p, opts.page ?? 1, opts.pageLimit ?? opts.limit)), () => {
     ctx.printer.table(['NAME', 'COMMIT', 'CREATED'], page.items.map((t) => [t.name, t.git_commit?.slice(0, 7), t.created_at]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
@@ -126,6 +156,7 @@ export function registerTrailCommands(begin: Command, get: Command, list: Comman
     .description('List the trails of a flow, oldest first; or of an artifact (--fingerprint), across flows')
     .option('--flow <name>', 'the flow')
     .option('--fingerprint <sha256>', 'the trails this artifact was reported in, in every flow (or in --flow), newest first (Kosli)')
+    .option('--flow-tag <key=value>', 'the trails of every flow with this tag (tag flow), newest first (Kosli)')
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
     .option('--cursor <cursor>', 'the next page');
   pageFlags(list.commands.at(-1)!).action(action(listTrails));
