@@ -40,8 +40,8 @@ const groups: Record<string, Group> = {
   audit: async (p) => (await import('./commands/audit.js')).registerAudit(p),
   attest: async (p, verbs) => {
     const [attest, types] = await Promise.all([import('./commands/attest.js'), import('./commands/attestation-types.js')]);
-    const { create, get, list } = verbs();
-    types.registerAttestationTypes(create, get, list, attest.registerAttest(p));
+    const { create, get, list, archive } = verbs();
+    types.registerAttestationTypes(create, get, list, attest.registerAttest(p), archive);
   },
   snapshot: async (p, verbs) => {
     const { create, get, list, archive } = verbs();

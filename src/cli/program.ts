@@ -62,7 +62,7 @@ export function buildProgram(argv: readonly string[] = process.argv, env: NodeJS
   registerSearch(program, list);
   registerEnvironmentCommands(program, create, get, list, archive);
   const attest = registerAttest(program);
-  registerAttestationTypes(create, get, list, attest);
+  registerAttestationTypes(create, get, list, attest, archive);
   registerReleaseCommands(program);
   registerPolicyCommands(program, create, get, list);
   registerAllowCommands(program, list);

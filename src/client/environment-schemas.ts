@@ -31,7 +31,7 @@ export type EnvironmentList = Static<typeof EnvironmentList>;
 export const EnvironmentCreate = Type.Object(
   {
     name: Type.String({ maxLength: 64 }),
-    type: Type.Union(['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'].map((t) => Type.Literal(t))),
+    type: Type.Union(['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'azure-apps', 'logical'].map((t) => Type.Literal(t))),
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     included_environments: Type.Optional(Type.Array(Type.String({ pattern: NAME }), { maxItems: 100 })),
     include_scaling: Type.Optional(Type.Boolean()),

@@ -53,6 +53,8 @@ export const TrailCreate = Type.Object(
     origin_url: Type.Optional(Nullable(Type.String())),
     user_data: Type.Optional(Type.Unknown()),
     template: Type.Optional(Nullable(Type.String())),
+    /** Kosli's `--external-url LABEL=URL`, kept in the trail's entry. */
+    external_urls: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 2048 }), { maxProperties: 50 })),
   },
   { additionalProperties: false },
 );
@@ -177,7 +179,9 @@ export type ArtifactDetail = Static<typeof ArtifactDetail>;
 export const ArtifactDetails = Type.Object({ items: Type.Array(ArtifactDetail) });
 export type ArtifactDetails = Static<typeof ArtifactDetails>;
 
-export const TrailDetail = Type.Object({ ...Trail.properties, artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation), compliance: TrailCompliance });
+export const TrailDetail = Type.Object({
+  ...Trail.properties, external_urls: Type.Optional(Type.Record(Type.String(), Type.String())), artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation), compliance: TrailCompliance,
+});
 export type TrailDetail = Static<typeof TrailDetail>;
 
 export const ApprovalCreate = Type.Object(
@@ -241,6 +245,8 @@ export const AttestationType = Type.Object({
   /** Kosli's summary: named jq expressions shown for each attestation of the type (from its signed entry). */
   summary: Type.Optional(Type.Array(Type.Object({ name: Type.String(), expression: Type.String() }))),
   created_at: Type.String(),
+  /** When `archive attestation-type` archived it (every version), from its verified entry; null if not archived. */
+  archived_at: Type.Optional(Nullable(Type.String())),
   entry_index: Type.Integer(),
 });
 export type AttestationType = Static<typeof AttestationType>;

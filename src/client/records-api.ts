@@ -72,6 +72,10 @@ export class RecordsApi extends ClientTransport {
     return this.json(AttestationType, 'POST', this.orgPath('/attestation-types'), undefined, input);
   }
 
+  archiveAttestationType(name: string) {
+    return this.json(AttestationType, 'POST', this.orgPath(`/attestation-types/${encodeURIComponent(name)}/archive`), undefined, {});
+  }
+
   getAttestationType(ref: string) {
     return this.json(AttestationType, 'GET', this.orgPath(`/attestation-types/${encodeURIComponent(ref)}`));
   }

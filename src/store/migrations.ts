@@ -7,6 +7,7 @@ import { cacheEntriesMigration, cacheEntriesPerSignerMigration } from './cache-e
 import { flowDeploymentsMigration } from './flow-deployments.js';
 import { createFlowTagEntries } from './flow-tag-entries.js';
 import { createTagEntries } from './tag-entries.js';
+import { createTypeArchives } from './type-archives.js';
 import { logKeyMigration } from './log-key-record.js';
 import { logMapMigration } from './log-map.js';
 
@@ -311,7 +312,10 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0011_artifact_commit_time': artifactCommitTime(), '0013_deployment_starts': deploymentStarts(),
         '0014_projection_guards': projectionGuards(engine), '0015_cache_entries_per_signer': cacheEntriesPerSignerMigration(),
         '0016_hostile_log_key': logKeyMigration(), '0018_flow_deployments': flowDeploymentsMigration(),
-        '0019_log_map': logMapMigration(engine), '0021_tag_entries': { up: (db) => createTagEntries(db, engine) } };
+        '0019_log_map': logMapMigration(engine), '0021_tag_entries': { up: async (db) => {
+          await createTagEntries(db, engine);
+          await createTypeArchives(db, engine);
+        } } };
     },
   };
 }

@@ -249,8 +249,16 @@ export interface TagEntriesTable {
   entry_index: number;
 }
 
+/** Migration 0021: the entry that archived each custom attestation type (type-archives.ts). */
+export interface AttestationTypeArchivesTable {
+  org_id: number;
+  name: string;
+  entry_index: number;
+}
+
 export interface Database {
   flow_tag_entries: FlowTagEntriesTable;
+  attestation_type_archives: AttestationTypeArchivesTable;
   tag_entries: TagEntriesTable;
   policies: PoliciesTable;
   policy_attachments: PolicyAttachmentsTable;

@@ -238,6 +238,8 @@ export interface RecordWriter {
   setFlowTags(flowId: number, tags: Record<string, string>, entryIndex: number): Promise<void>;
   /** Records that log entry `entryIndex` tagged an environment, control or repository (migration 0021). */
   insertTagEntry(orgId: number, kind: TagKind, subject: string, entryIndex: number): Promise<void>;
+  /** Records that log entry `entryIndex` archived the custom attestation type `name` (migration 0021). */
+  insertTypeArchive(orgId: number, name: string, entryIndex: number): Promise<void>;
   insertTrail(row: NewRow<TrailRecord>): Promise<TrailRecord>;
   /**
    * Create-or-update (Kosli's `create flow`/`begin trail` run again): the row takes the changed fields and the
@@ -286,6 +288,8 @@ export interface RecordReader {
   flowTagEntries(flowIds: readonly number[]): Promise<Map<number, number[]>>;
   /** The entries tagging each subject of a kind, in log order (never tagged: left out); every subject when none named. */
   tagEntries(orgId: number, kind: TagKind, subjects?: readonly string[]): Promise<Map<string, number[]>>;
+  /** The entry that archived each archived custom attestation type, by name. */
+  typeArchives(orgId: number): Promise<Map<string, number>>;
   /** Flows by name (absent names are left out), in one query. */
   flowsByName(orgId: number, names: readonly string[]): Promise<FlowRecord[]>;
   /** The latest trail (last begun) of each flow, by flow id. */

@@ -92,6 +92,8 @@ describe("Kosli's documented examples, run as written against Evident", () => {
     fs.copyFileSync(path.resolve('test/fixtures/policies/kosli-prod-policy.yaml'), path.join(work, 'prod-policy.yml'));
     file('schema.json', '{"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"]}');
     file('person.json', '{"name": "Ada", "age": 36}');
+    file('scan-schema.json', '{"type": "object", "required": ["critical_count"], "properties": {"critical_count": {"type": "integer"}, "scanner": {"type": "object"}}}');
+    file('scan.json', '{"critical_count": 3, "scanner": {"name": "snyk"}}');
     file('paths.yml', 'version: 1\nartifacts:\n  backend:\n    path: app.tgz\n  docs:\n    path: mydir\n    exclude: ["logs"]\n');
     file('kosli.yml', `ORG: default\nAPI_TOKEN: ${server.token}\nHOST: ${server.url}\n`);
     const fp = (await bash('kosli fingerprint --artifact-type file app.tgz', work, { PATH: `${bin}:${process.env.PATH}` })).stdout.trim();

@@ -10,6 +10,7 @@ import { registerLogEnvironment } from './log-environment.js';
 import { registerSnapshotPaths } from './snapshot-paths.js';
 import { registerContainerReporters } from './snapshot-containers.js';
 import { registerAwsReporters } from './snapshot-aws.js';
+import { registerSnapshotAzure } from './snapshot-azure.js';
 import { sendSnapshot } from './snapshot-report.js';
 import { kosliEnvironment, kosliSnapshot, kosliSnapshotList, shaped } from '../kosli-json.js';
 import { pageFlags, pageOf, type PageFlags } from '../paging.js';
@@ -32,7 +33,7 @@ function sortEnvironments<T extends environmentSchemas.Environment>(items: T[], 
   return direction === 'desc' ? sorted.reverse() : sorted;
 }
 
-const TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'];
+const TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'azure-apps', 'logical'];
 
 export async function createEnvironment(opts: CreateEnvironmentOptions, ctx: Ctx, [name]: string[]): Promise<void> {
   if (!TYPES.includes(opts.type.toLowerCase())) throw new EvidentError('INVALID_ARGUMENT', `--type must be one of ${TYPES.join(', ')} (any case), not ${JSON.stringify(opts.type)}`);
@@ -142,7 +143,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
   create
     .command('environment <name>')
     .description('Create an environment where artifacts run, or update its description, scaling or included environments (run again)')
-    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | logical (any case: K8S as in Kosli)')
+    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | azure-apps | logical (any case: K8S as in Kosli); azure-apps is reported by `snapshot artifacts`')
     .option('--description <text>', 'what it is')
     .option('--included-environments <a,b>', 'for a logical environment: the environments it unites')
     .option('--include-scaling <bool>', 'record instance-count changes as new snapshots (default true)', parseBool('--include-scaling'))
@@ -208,6 +209,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
   registerSnapshotPaths(snapshot);
   registerContainerReporters(snapshot);
   registerAwsReporters(snapshot);
+  registerSnapshotAzure(snapshot);
   autoEnvironment(snapshot);
   program
     .command('diff')

@@ -15,6 +15,7 @@ export interface BeginTrailOptions {
   originUrl?: string;
   userData?: string;
   templateFile?: string;
+  externalUrl?: Record<string, string>;
 }
 
 export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: string[]): Promise<void> {
@@ -28,6 +29,7 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
     origin_url: opts.originUrl ?? ci.buildUrl,
     user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
     template: opts.templateFile ? readTemplateFile(opts.templateFile) : undefined,
+    external_urls: opts.externalUrl,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would begin trail ${name} in flow ${opts.flow}: ${JSON.stringify(body)}`);
   const trail = await ctx.client().beginTrail(opts.flow, body);
@@ -45,6 +47,7 @@ export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[
       ['Name', t.name], ['Flow', t.flow], ['Description', t.description], ['Git commit', t.git_commit ?? '-'], ['Commit URL', t.commit_url ?? '-'],
       ['Created', t.created_at], ['Artifacts', t.artifacts.length], ['Attestations', t.attestations.length],
       ['Template', t.template ? 'own copy' : 'none (nothing required)'], ['Compliance', t.compliance.state],
+      ...Object.entries(t.external_urls ?? {}).map(([label, url]) => [`External URL ${label}`, url]),
     ]);
     ctx.printer.text('');
     ctx.printer.table(['FOR', 'ATTESTATION', 'TYPE', 'STATUS', 'COMPLIANT', 'REQUIRED'], complianceRows(t.compliance));
@@ -146,7 +149,12 @@ export function registerTrailCommands(begin: Command, get: Command, list: Comman
     .option('--origin-url <url>', 'link to where the trail comes from (PR, pipeline)')
     .option('--user-data <file>', 'a JSON file of your own data to keep with the trail')
     .option('--template-file <file>', "override the flow's template for this trail")
-    .addHelpText('after', '\nExample:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA')
+    .option('--external-url <label=url>', 'a labelled link to an external resource (Jira ticket, PR), kept in the trail\'s log entry; repeatable (Kosli)', (v: string, p: Record<string, string> = {}) => {
+      const eq = v.indexOf('=');
+      if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `--external-url ${JSON.stringify(v)}: write LABEL=URL`);
+      return { ...p, [v.slice(0, eq)]: v.slice(eq + 1) };
+    })
+    .addHelpText('after', '\nExamples:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA\n  evident begin trail $GIT_SHA --flow runner --external-url jira=https://jira.example.com/PROJ-1')
     .action(action(beginTrail));
   get.command('trail <name>').description('Show a trail with its artifacts and attestations (--output markdown: a GitHub job summary, as Kosli)').requiredOption('--flow <name>', 'the flow')
     .addHelpText('after', '\nExample:\n  evident get trail $GIT_SHA --flow runner --output markdown >> "$GITHUB_STEP_SUMMARY"')

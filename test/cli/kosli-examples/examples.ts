@@ -171,12 +171,20 @@ export const EXAMPLES: Record<string, KosliExample> = {
 
   // not yet run before (report section 1 rows the replay did not have)
   'attest snyk --upload-results=false': { command: `kosli attest snyk --name snyk-no-upload --flow $FLOW --trail $TRAIL --scan-results snyk.sarif --upload-results=false ${AUTH}`, differs: 'the server judges the results it parses' },
-  'create attestation-type --summary': { command: `kosli create attestation-type person-summary --schema schema.json --summary Age=.age --summary Name=.name ${AUTH}`, differs: 'no summaries' },
-  'create attestation-type --summary-json': { command: `kosli create attestation-type person-summary-json --schema schema.json --summary-json '[{"label":"Age","jq":".age"}]' ${AUTH}`, differs: 'no summaries' },
+  'create attestation-type --summary': {
+    command: `kosli create attestation-type scan-summary --schema scan-schema.json --summary "Critical=.critical_count" --summary "Tool=.scanner.name" ${AUTH} && kosli attest custom --type scan-summary --name scan --attestation-data scan.json --flow $FLOW --trail $TRAIL ${AUTH}`,
+    stdout: /summary: Critical = \.critical_count\nsummary: Tool = \.scanner\.name[\s\S]*Critical: 3\n\s*Tool: snyk/,
+  },
+  'create attestation-type --summary-json': {
+    command: `kosli create attestation-type scan-summary-json --schema scan-schema.json --summary-json '[{"name":"Critical","expression":".critical_count"},{"name":"Tool","expression":".scanner.name"}]' ${AUTH}`,
+    stdout: /summary: Critical = \.critical_count\nsummary: Tool = \.scanner\.name/,
+  },
   'attest pullrequest bitbucket': { stdout: /1 pull request\(s\) found/, command: `kosli attest pullrequest bitbucket --name bb-pr --bitbucket-access-token bbtoken --bitbucket-workspace cyber-dojo --repository runner --commit $SHA --flow $FLOW --trail $TRAIL ${AUTH}` },
   'attest pullrequest azure': { stdout: /1 pull request\(s\) found/, command: `kosli attest pullrequest azure --name az-pr --azure-token aztoken --azure-org-url "$AZURE_ORG_URL" --project cyber-dojo --repository runner --commit $SHA --flow $FLOW --trail $TRAIL ${AUTH}` },
-  'begin trail --external-url': { command: `kosli begin trail trail-ext --flow $FLOW --external-url jira=https://jira.example.com/PROJ-1 ${AUTH}`, differs: 'no trail annotations' },
-  'create environment --type azure-apps': { command: `kosli create environment azure-env --type azure-apps --description "azure apps" ${AUTH}`, differs: 'no azure reporter' },
+  'begin trail --external-url': {
+    command: `kosli begin trail trail-ext --flow $FLOW --external-url jira=https://jira.example.com/PROJ-1 ${AUTH} && kosli get trail trail-ext --flow $FLOW -o json ${AUTH} | jq -e '.external_urls.jira == "https://jira.example.com/PROJ-1"'`,
+  },
+  'create environment --type azure-apps': { command: `kosli create environment azure-env --type azure-apps --description "azure apps" ${AUTH}`, stdout: /Environment azure-env \(azure-apps\) recorded/ },
   'get snapshot ENV@{ISO time}': { command: `kosli get snapshot "$ENV@{2023-02-14T12:00:00}" ${AUTH}`, code: 1 },
   'get snapshot ENV@{3.weeks.ago}': { command: `kosli get snapshot "$ENV@{3.weeks.ago}" ${AUTH}`, code: 1 },
   'get attestation NAME --flow --fingerprint': { command: `kosli get attestation unit-tests --flow $FLOW --fingerprint $FP ${AUTH}`, stdout: /unit-tests/ },
@@ -206,7 +214,10 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'tag repo --set (2)': { command: `kosli tag repo YourOrg/YourProject --set team=backend --set tier=1 ${AUTH}` },
   'tag repo --unset': { command: `kosli tag repo YourOrg/YourProject --unset team ${AUTH}`, stdout: /Tags: key1=value1, tier=1 \(log entry/ },
   'archive flow': { command: `kosli create flow flow-to-archive ${AUTH} && kosli archive flow flow-to-archive ${AUTH}` },
-  'archive attestation-type': { command: `kosli archive attestation-type person-min ${AUTH}`, differs: 'names are signed' },
+  'archive attestation-type': {
+    command: `kosli archive attestation-type person-min ${AUTH} && ! kosli attest custom --type person-min --name archived-type --attestation-data person.json --flow $FLOW --trail $TRAIL ${AUTH}`,
+    stdout: /Attestation type person-min archived at /,
+  },
   'rename flow': { command: `kosli rename flow $FLOW new-flow-name ${AUTH}`, differs: 'names are signed' },
   'join environment': { command: `kosli join environment --physical server-env --logical logical-env ${AUTH}`, differs: 'names are signed' },
   'report approval (removed from Kosli)': { command: `kosli report approval --fingerprint $FP --environment $ENV --approver me --flow $FLOW ${AUTH}`, differs: 'removed from Kosli' },
