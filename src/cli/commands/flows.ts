@@ -93,6 +93,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function registerTagFlow(tag: Command): void {
   tag
     .command('flow <name>')
+    .alias('flows')
     .description("Set or remove a flow's tags (key/value labels that environment policies can test as flow.tags.<key>)")
     .option('--set <key=value>', 'set a tag (repeatable); key: 1-64 letters, digits, _ . -; value: at most 256 characters', collect, [])
     .option('--unset <key>', 'remove a tag (repeatable)', collect, [])

@@ -255,7 +255,7 @@ export const EXAMPLES: Record<string, KosliExample> = {
   '-r (retries)': { command: `kosli list flows -r 3 ${AUTH}`, convention: true },
   '~/.kosli.yml': { command: 'cp kosli.yml "$HOME/.kosli.yml" && kosli list flows', env: { NO_EVIDENT_VARS: '1' }, convention: true, stdout: /kosli-examples/ },
   '-q, -H, -a': { command: `kosli list flows -q -H "$KOSLI_HOST" -a "$PROD_TOKEN" --org default`, convention: true },
-  '--http-proxy': { command: `kosli list flows --http-proxy "$PROXY_URL" ${AUTH}`, convention: true, differs: 'no proxy' },
+  '--http-proxy': { command: `kosli list flows --http-proxy "$PROXY_URL" ${AUTH}`, convention: true, stdout: /kosli-examples/ },
   'CI defaults: GitHub Actions': {
     command: `kosli attest artifact ci-gh.txt --artifact-type file --name backend --flow $FLOW --trail $TRAIL ${AUTH} && kosli get artifact $FLOW@$(kosli fingerprint -t file ci-gh.txt) -o json ${AUTH} | jq -e '(if type == "array" then .[0] else . end) | .build_url == "https://github.com/YourOrg/YourProject/actions/runs/42"'`,
     env: { GITHUB_RUN_NUMBER: '7', GITHUB_ACTIONS: 'true', GITHUB_SHA: '${SHA}', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'YourOrg/YourProject', GITHUB_RUN_ID: '42' }, convention: true,
