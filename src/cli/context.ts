@@ -22,6 +22,8 @@ export function makeContext(flags: GlobalFlags): Ctx {
         org: globals.org,
         apiToken: globals.apiToken,
         maxRetries: globals.maxApiRetries,
+        // Kosli's --http-proxy (KOSLI_HTTP_PROXY / EVIDENT_HTTP_PROXY through the flag table): checked by the client.
+        proxy: (flags as { httpProxy?: string }).httpProxy || undefined,
         debug: globals.debug ? (line) => printer.info(`[debug] ${line}`) : undefined,
       }),
   };
@@ -44,13 +46,12 @@ function lazyClient(options: ConstructorParameters<typeof EvidentClient>[0]): Ev
 /** Wraps a command's handler: resolves the global options and hands it its own typed options. */
 export function action<O>(handler: (options: O, ctx: Ctx, args: string[]) => Promise<void>) {
   return async function (this: Command) {
-    const options = this.optsWithGlobals() as O & GlobalFlags & { httpProxy?: string };
+    const options = this.optsWithGlobals() as O & GlobalFlags;
     const ctx = makeContext(options);
     // Checked before anything is sent: a write must not happen and then fail on its output format.
     if (ctx.globals.output === 'markdown' && !(this.name() === 'trail' && this.parent?.name() === 'get')) {
       throw new EvidentError('INVALID_ARGUMENT', '--output markdown is offered by get trail only (Kosli: a GitHub job summary); use table, json or json-evident');
     }
-    if (options.httpProxy) throw new EvidentError('INVALID_ARGUMENT', '--http-proxy is not supported: set the proxy in the network (docs/kosli.md)');
     try {
       await handler(options, ctx, this.args);
     } catch (err) {

@@ -94,7 +94,10 @@ export function kosliSearch<T extends { matched: string; fingerprint: string; gi
   };
 }
 
-/** `get environment` / `list environments`: Kosli's upper-case types. */
-export function kosliEnvironment<T extends { type: string }>(e: T) {
-  return { ...e, type: kosliEnvType(e.type) };
+/** `get environment` / `list environments`: Kosli's upper-case types, and its time keys in Unix seconds. */
+export function kosliEnvironment<T extends { type: string; last_modified_at?: string; last_changed_at?: string | null }>(e: T) {
+  return {
+    ...e, type: kosliEnvType(e.type),
+    ...('last_modified_at' in e ? { last_modified_at: unix(e.last_modified_at) } : {}), ...('last_changed_at' in e ? { last_changed_at: unix(e.last_changed_at) } : {}),
+  };
 }

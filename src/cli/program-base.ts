@@ -20,7 +20,7 @@ export function baseProgram(): Command {
       if (!/^\d{1,2}$/.test(v)) throw new InvalidArgumentError('an integer 0-99');
       return Number(v);
     })
-    .option('--http-proxy <url>', 'not supported (Kosli flag): refused with a message')
+    .option('--http-proxy <url>', 'send every request through this HTTP proxy, e.g. http://proxy:3128 (https:// servers through a CONNECT tunnel; env EVIDENT_HTTP_PROXY or KOSLI_HTTP_PROXY)')
     .option('--config <file>', 'config file (env EVIDENT_CONFIG; default ~/.evident.yml, else ~/.kosli.yml)')
     .option('-c, --config-file <file>', "a config file in Kosli's format (env KOSLI_CONFIG_FILE): ORG:, API_TOKEN:, HOST:, any flag")
     .showHelpAfterError()
@@ -46,6 +46,6 @@ export function addVerbs(program: Command): Verbs {
     list: program.command('list').description('List flows, trails or artifacts'),
     begin: program.command('begin').description('Begin a trail'),
     archive: program.command('archive').description('Archive a flow'),
-    tag: program.command('tag').description('Tag a flow'),
+    tag: program.command('tag').description('Tag a flow, environment, control or repository (key=value labels, each change a log entry)'),
   };
 }

@@ -41,8 +41,8 @@ const groups: Record<string, Group> = {
   config: async (p) => (await import('./commands/workspace-config.js')).registerConfig(p),
   attest: async (p, verbs) => {
     const [attest, types] = await Promise.all([import('./commands/attest.js'), import('./commands/attestation-types.js')]);
-    const { create, get, list } = verbs();
-    types.registerAttestationTypes(create, get, list, attest.registerAttest(p));
+    const { create, get, list, archive } = verbs();
+    types.registerAttestationTypes(create, get, list, attest.registerAttest(p), archive);
   },
   snapshot: async (p, verbs) => {
     const { create, get, list, archive } = verbs();

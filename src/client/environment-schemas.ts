@@ -15,6 +15,11 @@ export const Environment = Type.Object({
   entry_index: Type.Integer(),
   latest_snapshot: Type.Union([Type.Integer(), Type.Null()]),
   archived_at: Type.Union([Type.String(), Type.Null()]),
+  /** Its tags (Kosli's `tag env`), replayed from its verified `environment.tagged` log entries. */
+  tags: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** Kosli's: the time of the latest log entry about the environment itself, and of its latest snapshot. */
+  last_modified_at: Type.Optional(Type.String()),
+  last_changed_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   /** `get environment` only: the latest snapshot's compliance against the policies attached now (null: never reported). */
   compliant: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   policies: Type.Optional(PolicySet),
@@ -26,7 +31,7 @@ export type EnvironmentList = Static<typeof EnvironmentList>;
 export const EnvironmentCreate = Type.Object(
   {
     name: Type.String({ maxLength: 64 }),
-    type: Type.Union(['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'].map((t) => Type.Literal(t))),
+    type: Type.Union(['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'azure-apps', 'logical'].map((t) => Type.Literal(t))),
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     included_environments: Type.Optional(Type.Array(Type.String({ pattern: NAME }), { maxItems: 100 })),
     include_scaling: Type.Optional(Type.Boolean()),

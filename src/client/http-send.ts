@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import { openRequest } from './http-proxy.js';
 
 // One HTTP request on node:http, for the client's JSON and tile calls. Not fetch: on Node 20 the first fetch
 // loads and compiles undici (~0.3 s of CPU and ~40 MB, more than the rest of a networked command's start-up:
@@ -20,14 +19,16 @@ export interface SendOptions {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** Kosli's --http-proxy (http-proxy.ts). */
+  proxy?: URL;
 }
 
 /** Rejects with an Error whose `cause` is the socket's error (as fetch's "fetch failed" does), so callers can tell a refused connection. */
 export function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
-  const lib = url.protocol === 'https:' ? https : http;
   const headers = { ...options.headers, ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }) };
   return new Promise((resolve, reject) => {
-    const req = lib.request(url, { method: options.method, headers, signal: AbortSignal.timeout(options.timeoutMs) }, (res) => {
+    const fail = (err: Error) => reject(new Error(err.name === 'AbortError' ? 'timed out' : 'request failed', { cause: err.name === 'AbortError' ? 'the request timed out' : err }));
+    void openRequest(url, options.proxy, { method: options.method, headers, signal: AbortSignal.timeout(options.timeoutMs) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (err) => reject(new Error('the answer was cut', { cause: err })));
@@ -43,8 +44,9 @@ export function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
           arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
         });
       });
-    });
-    req.on('error', (err) => reject(new Error(err.name === 'AbortError' ? 'timed out' : 'request failed', { cause: err.name === 'AbortError' ? 'the request timed out' : err })));
-    req.end(options.body);
+    }).then((req) => {
+      req.on('error', fail);
+      req.end(options.body);
+    }, fail);
   });
 }

@@ -53,6 +53,8 @@ export const TrailCreate = Type.Object(
     origin_url: Type.Optional(Nullable(Type.String())),
     user_data: Type.Optional(Type.Unknown()),
     template: Type.Optional(Nullable(Type.String())),
+    /** Kosli's `--external-url LABEL=URL`, kept in the trail's entry. */
+    external_urls: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 2048 }), { maxProperties: 50 })),
   },
   { additionalProperties: false },
 );
@@ -177,7 +179,9 @@ export type ArtifactDetail = Static<typeof ArtifactDetail>;
 export const ArtifactDetails = Type.Object({ items: Type.Array(ArtifactDetail) });
 export type ArtifactDetails = Static<typeof ArtifactDetails>;
 
-export const TrailDetail = Type.Object({ ...Trail.properties, artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation), compliance: TrailCompliance });
+export const TrailDetail = Type.Object({
+  ...Trail.properties, external_urls: Type.Optional(Type.Record(Type.String(), Type.String())), artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation), compliance: TrailCompliance,
+});
 export type TrailDetail = Static<typeof TrailDetail>;
 
 export const ApprovalCreate = Type.Object(
@@ -238,7 +242,11 @@ export const AttestationType = Type.Object({
   description: Type.String(),
   schema: Type.Unknown(),
   jq_rules: Type.Array(Type.String()),
+  /** Kosli's summary: named jq expressions shown for each attestation of the type (from its signed entry). */
+  summary: Type.Optional(Type.Array(Type.Object({ name: Type.String(), expression: Type.String() }))),
   created_at: Type.String(),
+  /** When `archive attestation-type` archived it (every version), from its verified entry; null if not archived. */
+  archived_at: Type.Optional(Nullable(Type.String())),
   entry_index: Type.Integer(),
 });
 export type AttestationType = Static<typeof AttestationType>;
@@ -251,6 +259,7 @@ export const AttestationTypeCreate = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4096 })),
     schema: Type.Record(Type.String(), Type.Unknown()),
     jq_rules: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 50 })),
+    summary: Type.Optional(Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), expression: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }), { maxItems: 50 })),
   },
   { additionalProperties: false },
 );
@@ -323,3 +332,22 @@ export const FlowTagChange = Type.Object(
   { additionalProperties: false },
 );
 export type FlowTagChange = Static<typeof FlowTagChange>;
+
+/** Kosli's `tag env|control|repo NAME`: what to change (flows have their own route). */
+export const TagRequest = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('environment'), Type.Literal('control'), Type.Literal('repo')]),
+    name: Type.String({ minLength: 1, maxLength: 512 }),
+    set: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }))),
+    unset: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type TagRequest = Static<typeof TagRequest>;
+/** A subject's tags after a change; entry_index null when the change changed nothing (no entry appended). */
+export const TagResult = Type.Object({
+  kind: Type.String(), name: Type.String(), tags: Type.Record(Type.String(), Type.String()), entry_index: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type TagResult = Static<typeof TagResult>;
+export const TagList = Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), tags: Type.Record(Type.String(), Type.String()) })) });
+export type TagList = Static<typeof TagList>;

@@ -22,6 +22,16 @@ export class RecordsApi extends ClientTransport {
     return this.json(Flow, 'POST', this.orgPath(`/flows/${encodeURIComponent(name)}/tags`), undefined, change);
   }
 
+  /** Kosli's `tag env|control|repo`: one log entry (none when nothing changes). */
+  tag(input: recordSchemas.TagRequest) {
+    return this.json(recordSchemas.TagResult, 'POST', this.orgPath('/tags'), undefined, input);
+  }
+
+  /** The tags of every tagged subject of a kind (or of the one named). */
+  tags(kind: recordSchemas.TagRequest['kind'], name?: string) {
+    return this.json(recordSchemas.TagList, 'GET', this.orgPath(`/tags/${kind}`), { name });
+  }
+
   getFlow(name: string) {
     return this.json(Flow, 'GET', this.orgPath(`/flows/${encodeURIComponent(name)}`));
   }
@@ -60,6 +70,10 @@ export class RecordsApi extends ClientTransport {
 
   createAttestationType(input: AttestationTypeCreate) {
     return this.json(AttestationType, 'POST', this.orgPath('/attestation-types'), undefined, input);
+  }
+
+  archiveAttestationType(name: string) {
+    return this.json(AttestationType, 'POST', this.orgPath(`/attestation-types/${encodeURIComponent(name)}/archive`), undefined, {});
   }
 
   getAttestationType(ref: string) {

@@ -3,6 +3,7 @@ import { Check, Errors } from 'typebox/value';
 import { EvidentError, type ErrorCode } from '../core/index.js';
 import { ErrorBody } from './schemas.js';
 import { send, type HttpAnswer } from './http-send.js';
+import { parseProxy, transferVia } from './http-proxy.js';
 
 export interface ClientOptions {
   /** Base URL of the Evident server, e.g. http://127.0.0.1:8080 */
@@ -12,6 +13,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** How often a request that could not reach the server is tried again, with backoff (default 0). */
   maxRetries?: number;
+  /** Kosli's --http-proxy: an http:// proxy URL every request goes through (http-proxy.ts). */
+  proxy?: string;
   /** Called with each request, for --debug. */
   debug?: (line: string) => void;
 }
@@ -30,6 +33,7 @@ type Query = Record<string, string | number | undefined>;
  */
 export class ClientTransport {
   protected readonly base: string;
+  private readonly proxy: URL | undefined;
 
   constructor(protected readonly options: ClientOptions) {
     let url: URL;
@@ -40,6 +44,11 @@ export class ClientTransport {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EvidentError('INVALID_ARGUMENT', `--host must use http or https`);
     this.base = url.toString().replace(/\/$/, '');
+    try {
+      this.proxy = options.proxy ? parseProxy(options.proxy) : undefined;
+    } catch (err) {
+      throw new EvidentError('INVALID_ARGUMENT', (err as Error).message);
+    }
   }
 
   protected orgPath(suffix: string): string {
@@ -57,7 +66,7 @@ export class ClientTransport {
       this.options.debug?.(`${method} ${url.toString()}${attempt > 0 ? ` (retry ${attempt})` : ''}`);
       let res: HttpAnswer;
       try {
-        res = await send(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: this.options.timeoutMs ?? 30_000 });
+        res = await send(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: this.options.timeoutMs ?? 30_000, proxy: this.proxy });
       } catch (err) {
         if (attempt < (this.options.maxRetries ?? 0) && (idempotent || notSent(err))) {
           await backoff(attempt);
@@ -98,7 +107,8 @@ export class ClientTransport {
     this.options.debug?.(`${method} ${url.toString()}`);
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 0, 60 * 60_000)) });
+      const signal = AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 0, 60 * 60_000));
+      res = this.proxy ? await transferVia(url, this.proxy, { method, headers, signal }, body) : await fetch(url, { method, headers, body, signal });
     } catch (err) {
       throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
     }

@@ -16,7 +16,7 @@ export interface Subject {
 const FLOW = new Set(['flow.created', 'flow.updated', 'flow.tagged', 'flow.archived']);
 const TRAIL = new Set(['trail.begun', 'trail.updated', 'artifact.reported', 'attestation.reported']);
 const ENVIRONMENT = new Set([
-  'environment.created', 'environment.updated', 'environment.archived', 'snapshot.created', 'policy.attached', 'policy.detached',
+  'environment.created', 'environment.updated', 'environment.tagged', 'environment.archived', 'snapshot.created', 'policy.attached', 'policy.detached',
   'deployment.expected', 'artifact.allowed',
 ]);
 /** The field naming the artifact's fingerprint, per entry type. */

@@ -20,6 +20,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { attestationRoutes } from './routes/attestations.js';
 import { attestationTypeRoutes } from './routes/attestation-types.js';
 import { environmentRoutes } from './routes/environments.js';
+import { tagRoutes } from './routes/tags.js';
 import { diffRoutes } from './routes/diff.js';
 import { releasePlanRoutes } from './routes/release-plan.js';
 import { evidenceRoutes } from './routes/evidence.js';
@@ -113,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(attestationRoutes(services));
   await app.register(attestationTypeRoutes(services));
   await app.register(environmentRoutes(services));
+  await app.register(tagRoutes(services));
   await app.register(diffRoutes(services));
   await app.register(releasePlanRoutes(services));
   await app.register(evidenceRoutes(services));

@@ -17,7 +17,7 @@ import { ComplianceService } from './records/compliance.js';
 import { AssertService } from './records/assert.js';
 import { DoraService } from './records/dora.js';
 import {
-  ArtifactService, AttestationService, AttestationTypeService, EnvironmentService, EvidenceAttestationService, FlowService, TrailService,
+  ArtifactService, AttestationService, AttestationTypeService, EnvironmentService, TagService, EvidenceAttestationService, FlowService, TrailService,
 } from './records/index.js';
 
 /** Every service over one store, wired once (for the server, the CLI's direct commands and tests). */
@@ -39,6 +39,8 @@ export interface ServiceBundle {
   /** turbo's remote cache API (`/v8/artifacts`). */
   turbo: TurboCacheService;
   environments: EnvironmentService;
+  /** Tags of environments, controls and repositories (Kosli's `tag`; flows: FlowService.tag). */
+  tags: TagService;
   releasePlans: ReleasePlanService;
   drift: DriftService;
   policies: PolicyService;
@@ -87,6 +89,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     cache: new CacheService(store, vault, { clock: options.clock }),
     turbo: new TurboCacheService(store, log, vault, { clock: options.clock }),
     environments,
+    tags: new TagService(store, log),
     releasePlans: new ReleasePlanService(store, environments),
     drift: new DriftService(store, environments),
     parser,

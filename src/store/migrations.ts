@@ -6,6 +6,8 @@ import { policiesMigration } from './policies-sql.js';
 import { cacheEntriesMigration, cacheEntriesPerSignerMigration } from './cache-entries.js';
 import { flowDeploymentsMigration } from './flow-deployments.js';
 import { createFlowTagEntries } from './flow-tag-entries.js';
+import { createTagEntries } from './tag-entries.js';
+import { createTypeArchives } from './type-archives.js';
 import { logKeyMigration } from './log-key-record.js';
 import { logMapMigration } from './log-map.js';
 import { logCosignedMigration } from './log-cosigned.js';
@@ -311,7 +313,10 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0011_artifact_commit_time': artifactCommitTime(), '0013_deployment_starts': deploymentStarts(),
         '0014_projection_guards': projectionGuards(engine), '0015_cache_entries_per_signer': cacheEntriesPerSignerMigration(),
         '0016_hostile_log_key': logKeyMigration(), '0018_flow_deployments': flowDeploymentsMigration(),
-        '0019_log_map': logMapMigration(engine), '0023_log_cosigned': logCosignedMigration(engine) };
+        '0019_log_map': logMapMigration(engine), '0021_tag_entries': { up: async (db) => {
+          await createTagEntries(db, engine);
+          await createTypeArchives(db, engine);
+        } }, '0023_log_cosigned': logCosignedMigration(engine) };
     },
   };
 }

@@ -9,6 +9,8 @@ import { SqlPolicyWriter } from './policies-sql.js';
 import * as bulk from './records-bulk.js';
 import { lastDeployments, recordArtifactStarts } from './flow-deployments.js';
 import { flowTagEntries, insertFlowTagEntry } from './flow-tag-entries.js';
+import { insertTagEntry, tagEntries, type TagKind } from './tag-entries.js';
+import { insertTypeArchive, typeArchives } from './type-archives.js';
 import { json, parse, toArtifact, toAttestation, toFlow, toTrail } from './record-rows.js';
 
 // The row mappers moved to record-rows.ts; still exported here for the readers that import them from this file.
@@ -83,6 +85,14 @@ export class SqlRecordWriter implements RecordWriter {
     await this.tx.updateTable('flows').set({ tags: Object.keys(tags).length === 0 ? null : canonicalJson(tags), entry_index: entryIndex }).where('id', '=', flowId).execute();
   }
 
+  async insertTagEntry(orgId: number, kind: TagKind, subject: string, entryIndex: number) {
+    await insertTagEntry(this.tx, orgId, kind, subject, entryIndex);
+  }
+
+  async insertTypeArchive(orgId: number, name: string, entryIndex: number) {
+    await insertTypeArchive(this.tx, orgId, name, entryIndex);
+  }
+
   async insertTrail(t: Omit<TrailRecord, 'id'>) {
     const r = await guard(
       () => this.tx.insertInto('trails').values({
@@ -145,6 +155,14 @@ export class SqlRecordReader implements RecordReader {
 
   flowTagEntries(flowIds: readonly number[]) {
     return flowTagEntries(this.db, flowIds);
+  }
+
+  tagEntries(orgId: number, kind: TagKind, subjects?: readonly string[]) {
+    return tagEntries(this.db, orgId, kind, subjects);
+  }
+
+  typeArchives(orgId: number) {
+    return typeArchives(this.db, orgId);
   }
 
   flowsByName(orgId: number, names: readonly string[]) {

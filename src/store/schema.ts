@@ -241,8 +241,25 @@ export interface FlowTagEntriesTable {
   entry_index: number;
 }
 
+/** Migration 0021: the entries tagging each environment, control or repository (tag-entries.ts). */
+export interface TagEntriesTable {
+  org_id: number;
+  kind: string;
+  subject: string;
+  entry_index: number;
+}
+
+/** Migration 0021: the entry that archived each custom attestation type (type-archives.ts). */
+export interface AttestationTypeArchivesTable {
+  org_id: number;
+  name: string;
+  entry_index: number;
+}
+
 export interface Database {
   flow_tag_entries: FlowTagEntriesTable;
+  attestation_type_archives: AttestationTypeArchivesTable;
+  tag_entries: TagEntriesTable;
   policies: PoliciesTable;
   policy_attachments: PolicyAttachmentsTable;
   allowances: AllowancesTable;

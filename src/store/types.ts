@@ -1,3 +1,4 @@
+import type { TagKind } from './tag-entries.js';
 import type { Engine } from './schema.js';
 import type { BlobStore, OrgBlobStore } from './blob-types.js';
 import type { CacheEntryStore } from './cache-entries.js';
@@ -239,6 +240,10 @@ export interface RecordWriter {
   archiveFlow(flowId: number, at: string, entryIndex: number): Promise<void>;
   /** Replaces the flow's tags (the service merged --set/--unset into the full map). */
   setFlowTags(flowId: number, tags: Record<string, string>, entryIndex: number): Promise<void>;
+  /** Records that log entry `entryIndex` tagged an environment, control or repository (migration 0021). */
+  insertTagEntry(orgId: number, kind: TagKind, subject: string, entryIndex: number): Promise<void>;
+  /** Records that log entry `entryIndex` archived the custom attestation type `name` (migration 0021). */
+  insertTypeArchive(orgId: number, name: string, entryIndex: number): Promise<void>;
   insertTrail(row: NewRow<TrailRecord>): Promise<TrailRecord>;
   /**
    * Create-or-update (Kosli's `create flow`/`begin trail` run again): the row takes the changed fields and the
@@ -285,6 +290,10 @@ export interface RecordReader {
   trailById(id: number): Promise<TrailRecord | undefined>;
   /** The `flow.tagged` log entries of each flow, in log order (never tagged: left out). */
   flowTagEntries(flowIds: readonly number[]): Promise<Map<number, number[]>>;
+  /** The entries tagging each subject of a kind, in log order (never tagged: left out); every subject when none named. */
+  tagEntries(orgId: number, kind: TagKind, subjects?: readonly string[]): Promise<Map<string, number[]>>;
+  /** The entry that archived each archived custom attestation type, by name. */
+  typeArchives(orgId: number): Promise<Map<string, number>>;
   /** Flows by name (absent names are left out), in one query. */
   flowsByName(orgId: number, names: readonly string[]): Promise<FlowRecord[]>;
   /** The latest trail (last begun) of each flow, by flow id. */

@@ -19,9 +19,22 @@ import { EXAMPLES, type KosliExample } from './kosli-examples/examples.js';
 const SHA = '16d9990ad23a40eecaf087abac2a58a2d2a4b3f4';
 const fixture = (f: string) => fs.readFileSync(path.resolve('test/fixtures', f), 'utf8');
 
-/** GitHub (REST, as GITHUB_API_URL) and GitLab (CI_API_V4_URL) answering with the recorded responses. */
-function fakeProviders(): Promise<{ url: string; close(): void }> {
+/**
+ * GitHub (REST, as GITHUB_API_URL) and GitLab (CI_API_V4_URL) answering with the recorded responses; and an HTTP
+ * proxy (--http-proxy): a request in absolute form is forwarded to its target and counted.
+ */
+function fakeProviders(): Promise<{ url: string; proxied: string[]; close(): void }> {
+  const proxied: string[] = [];
   const server = http.createServer((req, res) => {
+    if (req.url?.startsWith('http://')) {
+      proxied.push(`${req.method} ${req.url}`);
+      const forward = http.request(req.url, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => res.writeHead(502).end());
+      return void req.pipe(forward);
+    }
     const json = (status: number, body: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
     if (req.url === `/gh/repos/cyber-dojo/runner/commits/${SHA}/pulls`) return req.headers.authorization === 'Bearer ghp_test' ? json(200, fixture('pr/github-commit-pulls.json')) : json(401, '{}');
     if (req.url === `/gl/projects/cyber-dojo%2Frunner/repository/commits/${SHA}/merge_requests`) return json(200, fixture('pr/gitlab-commit-mrs.json'));
@@ -31,7 +44,7 @@ function fakeProviders(): Promise<{ url: string; close(): void }> {
     }
     json(404, '{"message":"Not Found"}');
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, proxied, close: () => server.close() })));
 }
 
 function bash(command: string, cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -92,6 +105,8 @@ describe("Kosli's documented examples, run as written against Evident", () => {
     fs.copyFileSync(path.resolve('test/fixtures/policies/kosli-prod-policy.yaml'), path.join(work, 'prod-policy.yml'));
     file('schema.json', '{"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"]}');
     file('person.json', '{"name": "Ada", "age": 36}');
+    file('scan-schema.json', '{"type": "object", "required": ["critical_count"], "properties": {"critical_count": {"type": "integer"}, "scanner": {"type": "object"}}}');
+    file('scan.json', '{"critical_count": 3, "scanner": {"name": "snyk"}}');
     file('paths.yml', 'version: 1\nartifacts:\n  backend:\n    path: app.tgz\n  docs:\n    path: mydir\n    exclude: ["logs"]\n');
     file('kosli.yml', `ORG: default\nAPI_TOKEN: ${server.token}\nHOST: ${server.url}\n`);
     const fp = (await bash('kosli fingerprint --artifact-type file app.tgz', work, { PATH: `${bin}:${process.env.PATH}` })).stdout.trim();
@@ -157,6 +172,10 @@ describe("Kosli's documented examples, run as written against Evident", () => {
       if (example.stdout) expect(res.stdout, why).toMatch(example.stdout);
     });
   }
+
+  it('--http-proxy: the requests went through the proxy', () => {
+    expect(providers.proxied.some((r) => r.startsWith(`GET ${server.url}/api/v1/orgs/default/flows`))).toBe(true);
+  });
 
   it('asserts every convention of the report (section 2: 25 rows)', () => {
     expect(Object.values(EXAMPLES).filter((e) => e.convention).length).toBeGreaterThanOrEqual(25);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import type { environmentSchemas } from '../../client/index.js';
 import { action, intFlag, makeContext, type Ctx } from '../context.js';
@@ -10,6 +10,7 @@ import { registerLogEnvironment } from './log-environment.js';
 import { registerSnapshotPaths } from './snapshot-paths.js';
 import { registerContainerReporters } from './snapshot-containers.js';
 import { registerAwsReporters } from './snapshot-aws.js';
+import { registerSnapshotAzure } from './snapshot-azure.js';
 import { sendSnapshot } from './snapshot-report.js';
 import { kosliEnvironment, kosliSnapshot, kosliSnapshotList, shaped } from '../kosli-json.js';
 import { pageFlags, pageOf, type PageFlags } from '../paging.js';
@@ -21,7 +22,18 @@ export interface CreateEnvironmentOptions {
   includeScaling?: boolean;
 }
 
-const TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'];
+const ENV_SORTS = ['name', 'last_modified_at', 'last_changed_at'] as const;
+type EnvSort = (typeof ENV_SORTS)[number];
+const tagsText = (tags: Record<string, string> | undefined) => Object.entries(tags ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '-';
+
+/** Kosli's --sort/--sort-direction; an environment never reported (no last_changed_at) sorts first ascending. */
+function sortEnvironments<T extends environmentSchemas.Environment>(items: T[], field: EnvSort, direction: 'asc' | 'desc'): T[] {
+  const key = (e: T) => (field === 'name' ? e.name : (e[field] ?? ''));
+  const sorted = [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.name < b.name ? -1 : 1));
+  return direction === 'desc' ? sorted.reverse() : sorted;
+}
+
+const TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'azure-apps', 'logical'];
 
 export async function createEnvironment(opts: CreateEnvironmentOptions, ctx: Ctx, [name]: string[]): Promise<void> {
   if (!TYPES.includes(opts.type.toLowerCase())) throw new EvidentError('INVALID_ARGUMENT', `--type must be one of ${TYPES.join(', ')} (any case), not ${JSON.stringify(opts.type)}`);
@@ -73,6 +85,7 @@ export async function getEnvironment(opts: { expected?: boolean }, ctx: Ctx, [na
   ctx.printer.result(shaped(ctx, e, kosliEnvironment), () => ctx.printer.table(['FIELD', 'VALUE'], [
     ['Name', e.name], ['Type', e.type], ['Description', e.description], ['Latest snapshot', e.latest_snapshot ?? '-'],
     ['Includes', e.included_environments?.join(', ') ?? '-'], ['Scaling recorded', String(e.include_scaling)], ['Archived', e.archived_at ?? '-'],
+    ['Tags', tagsText(e.tags)], ['Last modified', e.last_modified_at ?? '-'], ['Last changed', e.last_changed_at ?? '-'],
     ['Policies', e.policies?.map((p) => `${p.name}@${p.version}`).join(', ') || '-'], ['Compliant', e.compliant === undefined || e.compliant === null ? '-' : String(e.compliant)],
   ]));
 }
@@ -130,7 +143,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
   create
     .command('environment <name>')
     .description('Create an environment where artifacts run, or update its description, scaling or included environments (run again)')
-    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | logical (any case: K8S as in Kosli)')
+    .requiredOption('--type <type>', 'k8s | ecs | docker | lambda | s3 | server | azure-apps | logical (any case: K8S as in Kosli); azure-apps is reported by `snapshot artifacts`')
     .option('--description <text>', 'what it is')
     .option('--included-environments <a,b>', 'for a logical environment: the environments it unites')
     .option('--include-scaling <bool>', 'record instance-count changes as new snapshots (default true)', parseBool('--include-scaling'))
@@ -150,13 +163,22 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
     .option('--type <type>', 'only environments of this type, repeatable or a,b (Kosli; any case)', collectNames)
     .option('--page-limit <n>', 'page size (Kosli)', intFlag('--page-limit', 1))
     .option('--page <n>', 'which page of --page-limit (Kosli)', intFlag('--page', 1))
-    .action(action<{ includeArchived?: boolean; name?: string; type?: string[]; pageLimit?: number; page?: number }>(async (o, ctx) => {
+    .option('--tag <key[:value]>', 'only environments with this tag (KEY, KEY:VALUE or KEY=VALUE); repeatable: every tag given must match (Kosli)', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(new Option('--sort <field>', 'sort by (Kosli): name, last_modified_at (its own latest log entry: created, updated, tagged), last_changed_at (its latest snapshot)').choices(ENV_SORTS))
+    .addOption(new Option('--sort-direction <dir>', 'asc (default) or desc').choices(['asc', 'desc']))
+    .addHelpText('after', '\nExamples:\n  evident list environments --type K8S --type ECS --tag team:platform\n  evident list environments --sort last_changed_at --sort-direction desc')
+    .action(action<{ includeArchived?: boolean; name?: string; type?: string[]; pageLimit?: number; page?: number; tag?: string[]; sort?: EnvSort; sortDirection?: 'asc' | 'desc' }>(async (o, ctx) => {
       const { items: all } = await ctx.client().listEnvironments({ includeArchived: o.includeArchived });
       const types = o.type?.map((t) => t.toLowerCase());
-      const matching = all.filter((e) => (o.name === undefined || e.name.includes(o.name)) && (types === undefined || types.includes(e.type)));
+      const tags = (o.tag ?? []).map((t) => /^([^:=]+)(?:[:=](.*))?$/.exec(t)).map((m, i) => {
+        if (!m) throw new EvidentError('INVALID_ARGUMENT', `--tag ${JSON.stringify(o.tag![i])}: write KEY or KEY:VALUE`);
+        return { key: m[1]!, value: m[2] };
+      });
+      const matching = sortEnvironments(all.filter((e) => (o.name === undefined || e.name.includes(o.name)) && (types === undefined || types.includes(e.type))
+        && tags.every((t) => e.tags?.[t.key] !== undefined && (t.value === undefined || e.tags[t.key] === t.value))), o.sort ?? 'name', o.sortDirection ?? 'asc');
       const size = o.pageLimit ?? (o.page === undefined ? matching.length : 20);
       const items = o.pageLimit === undefined && o.page === undefined ? matching : matching.slice(((o.page ?? 1) - 1) * size, (o.page ?? 1) * size);
-      ctx.printer.result(shaped(ctx, items, (l) => l.map(kosliEnvironment)), () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION', 'ARCHIVED'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description, e.archived_at ?? ''])));
+      ctx.printer.result(shaped(ctx, items, (l) => l.map(kosliEnvironment)), () => ctx.printer.table(['NAME', 'TYPE', 'LATEST', 'DESCRIPTION', 'TAGS', 'ARCHIVED'], items.map((e) => [e.name, e.type, e.latest_snapshot ?? '-', e.description, tagsText(e.tags), e.archived_at ?? ''])));
     }));
   archive
     .command('environment <name>')
@@ -187,6 +209,7 @@ export function registerEnvironmentCommands(program: Command, create: Command, g
   registerSnapshotPaths(snapshot);
   registerContainerReporters(snapshot);
   registerAwsReporters(snapshot);
+  registerSnapshotAzure(snapshot);
   autoEnvironment(snapshot);
   program
     .command('diff')

@@ -7,6 +7,7 @@ import { readTextFile } from '../flags.js';
 import { formatTime } from '../time-format.js';
 import { kosliFlowList, shaped } from '../kosli-json.js';
 import { pageFlags, pageOf, type PageFlags } from '../paging.js';
+import { parseTagFlags } from './tags.js';
 
 type Flow = recordSchemas.Flow;
 
@@ -82,12 +83,7 @@ export interface TagFlowOptions {
 }
 
 export async function tagFlow(opts: TagFlowOptions, ctx: Ctx, [name]: string[]): Promise<void> {
-  const set = Object.fromEntries(opts.set.map((pair) => {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `--set ${JSON.stringify(pair)}: write KEY=VALUE`);
-    return [pair.slice(0, eq), pair.slice(eq + 1)];
-  }));
-  const change = { set, unset: opts.unset };
+  const change = parseTagFlags(opts);
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would tag flow ${name}: ${JSON.stringify(change)}`);
   printFlow(ctx, await ctx.client().tagFlow(name!, change));
 }
@@ -97,6 +93,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function registerTagFlow(tag: Command): void {
   tag
     .command('flow <name>')
+    .alias('flows')
     .description("Set or remove a flow's tags (key/value labels that environment policies can test as flow.tags.<key>)")
     .option('--set <key=value>', 'set a tag (repeatable); key: 1-64 letters, digits, _ . -; value: at most 256 characters', collect, [])
     .option('--unset <key>', 'remove a tag (repeatable)', collect, [])

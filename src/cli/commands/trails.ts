@@ -15,6 +15,7 @@ export interface BeginTrailOptions {
   originUrl?: string;
   userData?: string;
   templateFile?: string;
+  externalUrl?: Record<string, string>;
 }
 
 export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: string[]): Promise<void> {
@@ -28,6 +29,7 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
     origin_url: opts.originUrl ?? ci.buildUrl,
     user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
     template: opts.templateFile ? readTemplateFile(opts.templateFile) : undefined,
+    external_urls: opts.externalUrl,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would begin trail ${name} in flow ${opts.flow}: ${JSON.stringify(body)}`);
   const trail = await ctx.client().beginTrail(opts.flow, body);
@@ -45,6 +47,7 @@ export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[
       ['Name', t.name], ['Flow', t.flow], ['Description', t.description], ['Git commit', t.git_commit ?? '-'], ['Commit URL', t.commit_url ?? '-'],
       ['Created', t.created_at], ['Artifacts', t.artifacts.length], ['Attestations', t.attestations.length],
       ['Template', t.template ? 'own copy' : 'none (nothing required)'], ['Compliance', t.compliance.state],
+      ...Object.entries(t.external_urls ?? {}).map(([label, url]) => [`External URL ${label}`, url]),
     ]);
     ctx.printer.text('');
     ctx.printer.table(['FOR', 'ATTESTATION', 'TYPE', 'STATUS', 'COMPLIANT', 'REQUIRED'], complianceRows(t.compliance));
@@ -95,10 +98,40 @@ async function trailsOfArtifact(opts: PageFlags & { flow?: string; fingerprint: 
   return { items: trails.slice(start, start + size), next_cursor: null };
 }
 
-export async function listTrails(opts: PageFlags & { flow?: string; fingerprint?: string }, ctx: Ctx): Promise<void> {
-  if (!opts.flow && !opts.fingerprint) throw new EvidentError('INVALID_ARGUMENT', 'give --flow F (its trails) or --fingerprint FP (the trails of an artifact, across flows)');
+/** Every page of a cursor-paged list. */
+async function allPages<T>(get: (cursor?: string) => Promise<{ items: T[]; next_cursor: string | null }>): Promise<T[]> {
+  const out: T[] = [];
+  for (let cursor: string | undefined; ;) {
+    const page = await get(cursor);
+    out.push(...page.items);
+    if (!page.next_cursor) return out;
+    cursor = page.next_cursor;
+  }
+}
+
+/**
+ * Kosli's `list trails --flow-tag KEY=VALUE`: the trails of every flow carrying that tag (or of --flow, if it
+ * does), newest first; a flow's tags are those `tag flow` recorded.
+ */
+async function trailsOfTaggedFlows(opts: PageFlags & { flow?: string; flowTag: string }, ctx: Ctx): Promise<recordSchemas.TrailPage> {
+  const eq = opts.flowTag.indexOf('=');
+  if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', "flag '--flow-tag' must be in the format of key=value");
+  const [key, value] = [opts.flowTag.slice(0, eq), opts.flowTag.slice(eq + 1)];
+  const flows = (await allPages((cursor) => ctx.client().listFlows({ cursor, limit: 1000 })))
+    .filter((f) => f.tags[key] === value && (!opts.flow || f.name === opts.flow));
+  const trails = (await Promise.all(flows.map((f) => allPages((cursor) => ctx.client().listTrails(f.name, { cursor, limit: 1000 }))))).flat();
+  trails.sort((a, b) => b.entry_index - a.entry_index);
+  const size = opts.pageLimit ?? opts.limit;
+  const start = ((opts.page ?? 1) - 1) * size;
+  return { items: trails.slice(start, start + size), next_cursor: null };
+}
+
+export async function listTrails(opts: PageFlags & { flow?: string; fingerprint?: string; flowTag?: string }, ctx: Ctx): Promise<void> {
+  if (!opts.flow && !opts.fingerprint && !opts.flowTag) throw new EvidentError('INVALID_ARGUMENT', 'give --flow F (its trails), --fingerprint FP (the trails of an artifact, across flows) or --flow-tag K=V (the trails of the flows so tagged)');
+  if (opts.fingerprint && opts.flowTag) throw new EvidentError('INVALID_ARGUMENT', 'give --fingerprint or --flow-tag, not both');
   const page = opts.fingerprint ? await trailsOfArtifact({ ...opts, fingerprint: opts.fingerprint }, ctx)
-    : await pageOf(opts, (q) => ctx.client().listTrails(opts.flow!, q));
+    : opts.flowTag ? await trailsOfTaggedFlows({ ...opts, flowTag: opts.flowTag }, ctx)
+      : await pageOf(opts, (q) => ctx.client().listTrails(opts.flow!, q));
   ctx.printer.result(shaped(ctx, page, (p) => kosliTrailList(p, opts.page ?? 1, opts.pageLimit ?? opts.limit)), () => {
     ctx.printer.table(['NAME', 'COMMIT', 'CREATED'], page.items.map((t) => [t.name, t.git_commit?.slice(0, 7), t.created_at]));
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
@@ -116,7 +149,12 @@ export function registerTrailCommands(begin: Command, get: Command, list: Comman
     .option('--origin-url <url>', 'link to where the trail comes from (PR, pipeline)')
     .option('--user-data <file>', 'a JSON file of your own data to keep with the trail')
     .option('--template-file <file>', "override the flow's template for this trail")
-    .addHelpText('after', '\nExample:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA')
+    .option('--external-url <label=url>', 'a labelled link to an external resource (Jira ticket, PR), kept in the trail\'s log entry; repeatable (Kosli)', (v: string, p: Record<string, string> = {}) => {
+      const eq = v.indexOf('=');
+      if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `--external-url ${JSON.stringify(v)}: write LABEL=URL`);
+      return { ...p, [v.slice(0, eq)]: v.slice(eq + 1) };
+    })
+    .addHelpText('after', '\nExamples:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA\n  evident begin trail $GIT_SHA --flow runner --external-url jira=https://jira.example.com/PROJ-1')
     .action(action(beginTrail));
   get.command('trail <name>').description('Show a trail with its artifacts and attestations (--output markdown: a GitHub job summary, as Kosli)').requiredOption('--flow <name>', 'the flow')
     .addHelpText('after', '\nExample:\n  evident get trail $GIT_SHA --flow runner --output markdown >> "$GITHUB_STEP_SUMMARY"')
@@ -126,6 +164,7 @@ export function registerTrailCommands(begin: Command, get: Command, list: Comman
     .description('List the trails of a flow, oldest first; or of an artifact (--fingerprint), across flows')
     .option('--flow <name>', 'the flow')
     .option('--fingerprint <sha256>', 'the trails this artifact was reported in, in every flow (or in --flow), newest first (Kosli)')
+    .option('--flow-tag <key=value>', 'the trails of every flow with this tag (tag flow), newest first (Kosli)')
     .option('--limit <n>', 'page size (1-1000)', intFlag('--limit', 1), 100)
     .option('--cursor <cursor>', 'the next page');
   pageFlags(list.commands.at(-1)!).action(action(listTrails));

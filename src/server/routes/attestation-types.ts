@@ -4,8 +4,12 @@ import { recordSchemas as rs, schemas } from '../../client/index.js';
 import type { AttestationTypeRecord } from '../../store/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
-export function attestationTypeJson(t: AttestationTypeRecord) {
-  return { name: t.name, version: t.version, description: t.description, schema: t.schema, jq_rules: t.rules, created_at: t.createdAt, entry_index: t.entryIndex };
+export function attestationTypeJson(t: AttestationTypeRecord, summaries?: Map<number, { name: string; expression: string }[]>, archived?: Map<string, string>) {
+  const summary = summaries?.get(t.entryIndex);
+  return {
+    name: t.name, version: t.version, description: t.description, schema: t.schema, jq_rules: t.rules, ...(summary ? { summary } : {}), created_at: t.createdAt,
+    entry_index: t.entryIndex, archived_at: archived?.get(t.name) ?? null,
+  };
 }
 
 /** Custom attestation types: a JSON Schema plus jq rules; each definition is a new immutable version. */
@@ -18,9 +22,9 @@ export function attestationTypeRoutes(services: Services) {
       async (request, reply) => {
         const org = await access(services, request, 'write', request.params.org);
         const b = request.body;
-        const type = await services.attestationTypes.create(org, { name: b.name, description: b.description, schema: b.schema, rules: b.jq_rules });
+        const type = await services.attestationTypes.create(org, { name: b.name, description: b.description, schema: b.schema, rules: b.jq_rules, summary: b.summary });
         void reply.status(201);
-        return attestationTypeJson(type);
+        return attestationTypeJson(type, await services.attestationTypes.summaries(org, [type]));
       },
     );
     app.get(
@@ -28,7 +32,9 @@ export function attestationTypeRoutes(services: Services) {
       { schema: { tags: ['attestation types'], summary: 'Every version of every custom attestation type', params: schemas.OrgParams, response: { 200: rs.AttestationTypeList, ...errorResponses } } },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        return { items: (await services.attestationTypes.list(org)).map(attestationTypeJson) };
+        const types = await services.attestationTypes.list(org);
+        const [summaries, archived] = await Promise.all([services.attestationTypes.summaries(org, types), services.attestationTypes.archived(org)]);
+        return { items: types.map((t) => attestationTypeJson(t, summaries, archived)) };
       },
     );
     app.get(
@@ -41,7 +47,23 @@ export function attestationTypeRoutes(services: Services) {
       },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        return attestationTypeJson(await services.attestationTypes.get(org, request.params.ref));
+        const type = await services.attestationTypes.get(org, request.params.ref);
+        return attestationTypeJson(type, await services.attestationTypes.summaries(org, [type]), await services.attestationTypes.archived(org));
+      },
+    );
+    app.post(
+      '/api/v1/orgs/:org/attestation-types/:ref/archive',
+      {
+        schema: {
+          tags: ['attestation types'], summary: "Archive a custom attestation type (Kosli): one log entry; it keeps its history and takes no new attestations or versions",
+          params: Type.Object({ org: schemas.OrgParams.properties.org, ref: Type.String({ maxLength: 80 }) }), response: { 200: rs.AttestationType, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const org = await access(services, request, 'write', request.params.org);
+        await services.attestationTypes.archive(org, request.params.ref);
+        const type = await services.attestationTypes.get(org, request.params.ref);
+        return attestationTypeJson(type, await services.attestationTypes.summaries(org, [type]), await services.attestationTypes.archived(org));
       },
     );
   };

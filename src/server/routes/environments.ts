@@ -5,11 +5,18 @@ import { describeSnapshot, type DescribedSnapshot, type SnapshotCompliance, type
 import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Store } from '../../store/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
-async function envJson(store: Store, e: EnvironmentRecord) {
+async function envJson(services: Services, org: OrgRecord, e: EnvironmentRecord, tags?: Map<string, Record<string, string>>) {
+  const store = services.store;
   const latest = e.type === 'logical' ? undefined : await store.environments.latestSnapshot(e.id);
+  // Tags are the replay of verified `environment.tagged` entries (services/records/tags.ts), never a column.
+  const own = (tags ?? await services.tags.tags(org, 'environment', [e.name])).get(e.name) ?? {};
+  // Kosli's last_modified_at: the latest entry about the environment itself (created, updated, tagged,
+  // archived); last_changed_at: its latest snapshot (what runs there changed).
+  const modified = await services.tags.modifiedAt(org, 'environment', e.name, e.entryIndex);
   return {
     name: e.name, type: e.type, description: e.description, included_environments: e.included, include_scaling: e.includeScaling,
     created_at: e.createdAt, entry_index: e.entryIndex, latest_snapshot: latest?.index ?? null, archived_at: e.archivedAt,
+    tags: own, last_modified_at: modified, last_changed_at: latest?.createdAt ?? null,
   };
 }
 
@@ -40,7 +47,7 @@ export function environmentRoutes(services: Services) {
         const b = request.body;
         const { environment: env, outcome } = await services.environments.createOrUpdate(org, { name: b.name, type: b.type, description: b.description, includedEnvironments: b.included_environments, includeScaling: b.include_scaling });
         void reply.status(outcome === 'created' ? 201 : 200);
-        return envJson(services.store, env);
+        return envJson(services, org, env);
       },
     );
     app.get(
@@ -54,7 +61,8 @@ export function environmentRoutes(services: Services) {
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         const envs = await services.environments.list(org, request.query.include_archived ?? false);
-        return { items: await Promise.all(envs.map((e) => envJson(services.store, e))) };
+        const tags = await services.tags.tags(org, 'environment');
+        return { items: await Promise.all(envs.map((e) => envJson(services, org, e, tags))) };
       },
     );
     app.get(
@@ -65,7 +73,7 @@ export function environmentRoutes(services: Services) {
         const env = await services.environments.get(org, request.params.env);
         const view = await services.environments.snapshot(org, env.name);
         const compliance = await services.compliance.snapshot(org, view);
-        return { ...(await envJson(services.store, env)), compliant: view.snapshot || env.type === 'logical' ? compliance.compliant : null, policies: compliance.policies };
+        return { ...(await envJson(services, org, env)), compliant: view.snapshot || env.type === 'logical' ? compliance.compliant : null, policies: compliance.policies };
       },
     );
     app.post(
@@ -73,7 +81,7 @@ export function environmentRoutes(services: Services) {
       { schema: { tags: ['environments'], summary: 'Archive an environment: it keeps its snapshots and takes no new reports', params: es.EnvParams, response: { 200: es.Environment, ...errorResponses } } },
       async (request) => {
         const org = await access(services, request, 'write', request.params.org);
-        return envJson(services.store, await services.environments.archive(org, request.params.env));
+        return envJson(services, org, await services.environments.archive(org, request.params.env));
       },
     );
     app.get(

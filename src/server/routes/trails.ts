@@ -14,7 +14,7 @@ export function trailRoutes(services: Services) {
         const b = request.body;
         const { trail, outcome } = await services.trails.beginOrUpdate(org, {
           flow: request.params.flow, name: b.name, description: b.description, gitCommit: b.git_commit, commitUrl: b.commit_url,
-          originUrl: b.origin_url, userData: b.user_data, template: b.template,
+          originUrl: b.origin_url, userData: b.user_data, template: b.template, externalUrls: b.external_urls,
         });
         void reply.status(outcome === 'created' ? 201 : 200);
         return trailJson(trail, request.params.flow);
@@ -39,6 +39,7 @@ export function trailRoutes(services: Services) {
         const { artifacts, attestations, compliance } = await services.trails.detail(org, flow.name, trail);
         return {
           ...trailJson(trail, flow.name),
+          external_urls: await services.trails.externalUrls(org, trail),
           artifacts: artifacts.map((a) => artifactJson(a, flow.name, trail.name)),
           attestations: attestations.map((a) => attestationJson(a, flow.name, trail.name)),
           compliance: trailComplianceJson(compliance),

@@ -109,8 +109,13 @@ export class AttestationService {
   async custom(org: OrgRecord, input: CustomAttestationInput, types: AttestationTypeService): Promise<AttestationRecord> {
     if (JSON.stringify(input.data ?? null).length > 256 * 1024) throw new EvidentError('INVALID_ARGUMENT', 'attestation data is larger than 256 KiB');
     const type = await types.get(org, input.type);
-    const evaluation = await types.evaluate(type, input.data);
-    const summary = { attestation_type: type.name, version: type.version, data: input.data ?? null, schema_errors: evaluation.schema_errors, rules: evaluation.rules };
+    const archivedAt = (await types.archived(org)).get(type.name);
+    if (archivedAt) throw new EvidentError('CONFLICT', `attestation type ${type.name} was archived at ${archivedAt}: it takes no new attestations`);
+    const evaluation = await types.evaluate(type, input.data, (await types.summaries(org, [type])).get(type.entryIndex));
+    const summary = {
+      attestation_type: type.name, version: type.version, data: input.data ?? null, schema_errors: evaluation.schema_errors, rules: evaluation.rules,
+      ...(evaluation.summary ? { summary: evaluation.summary } : {}),
+    };
     return this.report(org, `custom:${type.name}`, input, evaluation.compliant, summary);
   }
 

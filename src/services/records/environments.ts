@@ -8,7 +8,7 @@ import { checkEnvironment, checkSnapshot } from './snapshot-check.js';
 import * as v from './validate.js';
 import type { Outcome } from './flows.js';
 
-export const ENVIRONMENT_TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'logical'] as const;
+export const ENVIRONMENT_TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'azure-apps', 'logical'] as const;
 
 export interface CreateEnvironmentInput {
   name: string;

@@ -38,7 +38,7 @@ export function checkTagChange(change: TagChange): { set: Record<string, string>
 export function mergeTags(current: Record<string, string>, change: { set: Record<string, string>; unset: readonly string[] }): Record<string, string> {
   const next = new Map([...Object.entries(current), ...Object.entries(change.set)]);
   for (const key of change.unset) next.delete(key);
-  if (next.size > TAGS_MAX) throw new EvidentError('INVALID_ARGUMENT', `a flow has at most ${TAGS_MAX} tags`);
+  if (next.size > TAGS_MAX) throw new EvidentError('INVALID_ARGUMENT', `a flow, environment, control or repository has at most ${TAGS_MAX} tags`);
   return sortedTags([...next]);
 }
 

@@ -17,6 +17,7 @@ export type { CreateAttestationTypeInput, CustomEvaluation } from './attestation
 export { EvidenceAttestationService } from './evidence-attestations.js';
 export type { EvidenceAttestationInput, SarifAttestationInput } from './evidence-attestations.js';
 export { EnvironmentService, ENVIRONMENT_TYPES } from './environments.js';
+export { TagService, TAG_KINDS } from './tags.js';
 export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, SnapshotView } from './environments.js';
 export { parseSnapshotExpr } from './snapshot-expr.js';
 export type { SnapshotExpr } from './snapshot-expr.js';

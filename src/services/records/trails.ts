@@ -21,6 +21,21 @@ export interface BeginTrailInput {
   userData?: unknown;
   /** Overrides the flow's template for this trail. */
   template?: string | null;
+  /** Kosli's `begin trail --external-url LABEL=URL`: links kept in the trail's entry (a re-run adds or replaces labels). */
+  externalUrls?: Record<string, string>;
+}
+
+const LABEL = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Checked labels and URLs, keys sorted (canonical entry); at most 50. */
+function checkExternalUrls(p: v.Problems, urls: Record<string, string> | undefined): Record<string, string> {
+  const entries = Object.entries(urls ?? {});
+  if (entries.length > 50) p.add('external_urls', 'at most 50');
+  for (const [label, url] of entries) {
+    if (!LABEL.test(label)) p.add(`external_urls.${label}`, "a label is 1-64 letters, digits, '_', '.' or '-'");
+    p.check(`external_urls.${label}`, () => v.url(url));
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 const USER_DATA_MAX = 64 * 1024;
@@ -39,6 +54,7 @@ export class TrailService {
     const gitCommit = p.check('git_commit', () => v.optional(input.gitCommit, v.commit));
     const commitUrl = p.check('commit_url', () => v.optional(input.commitUrl, v.url));
     const originUrl = p.check('origin_url', () => v.optional(input.originUrl, v.url));
+    const externalUrls = checkExternalUrls(p, input.externalUrls);
     if (input.userData !== undefined && JSON.stringify(input.userData).length > USER_DATA_MAX) p.add('user_data', 'larger than 64 KiB');
     p.throwIfAny('trail');
     // An override is refused with the line and column of each problem, and nothing is stored.
@@ -50,7 +66,9 @@ export class TrailService {
     const { value } = await this.log.append(
       org, 'trail.begun',
       { flow: flow.name, trail: name!, description: description!, git_commit: gitCommit ?? null, commit_url: commitUrl ?? null,
-        origin_url: originUrl ?? null, user_data: input.userData ?? null, template: template ?? null },
+        origin_url: originUrl ?? null, user_data: input.userData ?? null, template: template ?? null,
+        // Only when given: entries without links keep their exact earlier shape.
+        ...(Object.keys(externalUrls).length ? { external_urls: externalUrls } : {}) },
       (records, e) => records.insertTrail({
         orgId: org.id, flowId: flow.id, name: name!, description: description!, gitCommit: gitCommit ?? null, commitUrl: commitUrl ?? null,
         originUrl: originUrl ?? null, userData: input.userData ?? null, template: template ?? null, createdAt: e.time, entryIndex: e.index,
@@ -86,9 +104,13 @@ export class TrailService {
       template: input.template ? input.template : existing.template,
     };
     if (input.userData !== undefined && JSON.stringify(input.userData).length > USER_DATA_MAX) p.add('user_data', 'larger than 64 KiB');
+    const given = checkExternalUrls(p, input.externalUrls);
     p.throwIfAny('trail');
     if (input.template) await checkTemplate(this.parser, input.template);
-    const same = next.description === existing.description && next.gitCommit === existing.gitCommit && next.commitUrl === existing.commitUrl
+    // The trail's links are in its latest entry (begun or updated: each carries the whole state), read verified.
+    const current = await this.externalUrls(org, existing);
+    const externalUrls = checkExternalUrls(p, { ...current, ...given });
+    const same = canonicalJson(externalUrls) === canonicalJson(current) && next.description === existing.description && next.gitCommit === existing.gitCommit && next.commitUrl === existing.commitUrl
       && next.originUrl === existing.originUrl && next.template === existing.template
       && canonicalJson(next.userData ?? null) === canonicalJson(existing.userData ?? null);
     if (same) return { trail: existing, outcome: 'unchanged' };
@@ -96,12 +118,22 @@ export class TrailService {
     const { value } = await this.log.append(
       org, 'trail.updated',
       { flow: flow.name, trail: existing.name, description: next.description, git_commit: next.gitCommit, commit_url: next.commitUrl,
-        origin_url: next.originUrl, user_data: next.userData ?? null, template: next.template ?? null },
+        origin_url: next.originUrl, user_data: next.userData ?? null, template: next.template ?? null,
+        ...(Object.keys(externalUrls).length ? { external_urls: externalUrls } : {}) },
       (records, e) => records.updateTrail(existing.id, { ...next, userData: next.userData ?? null }, e.index),
     );
     // The remembered (flow, trail) pair of get() is stale now.
     this.found.delete(`${org.id}\u0000${flow.name}\u0000${existing.name}`);
     return { trail: value, outcome: 'updated' };
+  }
+
+  /** Kosli's external URLs of a trail: from its latest entry (trail.begun or trail.updated), verified against the log. */
+  async externalUrls(org: OrgRecord, trail: TrailRecord): Promise<Record<string, string>> {
+    const entry = (await projectionCheck(this.store).entries(org, [trail.entryIndex])).get(trail.entryIndex)!.body;
+    if ((entry.type !== 'trail.begun' && entry.type !== 'trail.updated') || entry.trail !== trail.name) {
+      throw new EvidentError('TAMPERED', `the trails row of ${trail.name} names log entry ${trail.entryIndex}, which is a ${String(entry.type)} about ${JSON.stringify(entry.trail)}`, { details: { table: 'trails', entry_index: trail.entryIndex } });
+    }
+    return (entry.external_urls ?? {}) as Record<string, string>;
   }
 
   async flow(org: OrgRecord, name: string): Promise<FlowRecord> {
