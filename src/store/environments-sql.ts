@@ -171,12 +171,14 @@ export class SqlEnvironmentReader implements EnvironmentReader {
   }
 
   async runStarts(envId: number, from: string, to: string): Promise<RunStart[]> {
-    // `since_idx = idx` is the predicate of the partial index snapshot_artifacts_starts (migration 0013):
-    // only the rows where a run began are read, not every snapshot's running set.
-    const rows = await this.db.selectFrom('snapshot_artifacts as sa').innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
+    // O(snapshots in the window + their run starts): the window's snapshots by snapshots_env_time (0020), then
+    // each one's starts by the partial index snapshot_artifacts_starts (0013; `since_idx = idx` is its predicate),
+    // not every run start the environment ever had.
+    const rows = await this.db.selectFrom('snapshots as s')
+      .innerJoin('snapshot_artifacts as sa', (j) => j.onRef('sa.env_id', '=', 's.env_id').onRef('sa.idx', '=', 's.idx'))
       .select(['sa.idx', 's.created_at', 's.entry_index', 'sa.fingerprint', 'sa.name'])
-      .where('sa.env_id', '=', envId).whereRef('sa.since_idx', '=', 'sa.idx')
-      .where('s.created_at', '>=', from).where('s.created_at', '<', to)
+      .where('s.env_id', '=', envId).where('s.created_at', '>=', from).where('s.created_at', '<', to)
+      .whereRef('sa.since_idx', '=', 'sa.idx')
       .orderBy('sa.idx').orderBy('sa.fingerprint').execute();
     return rows.map((r) => ({ index: r.idx, createdAt: r.created_at, entryIndex: Number(r.entry_index), fingerprint: r.fingerprint, name: r.name }));
   }

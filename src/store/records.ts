@@ -151,6 +151,10 @@ export class SqlRecordReader implements RecordReader {
     return bulk.flowsByName(this.db, orgId, names);
   }
 
+  trailNames(trailIds: readonly number[]) {
+    return bulk.trailNames(this.db, trailIds);
+  }
+
   latestTrails(flowIds: readonly number[]) {
     return bulk.latestTrails(this.db, flowIds);
   }

@@ -279,6 +279,8 @@ export interface RecordReader {
   /** The flow, and its trail when it exists, in one query. */
   flowAndTrail(orgId: number, flowName: string, trailName: string): Promise<{ flow?: FlowRecord; trail?: TrailRecord }>;
   trailById(id: number): Promise<TrailRecord | undefined>;
+  /** The names of these trails and of their flows, by trail id, in one query (absent ids are left out). */
+  trailNames(trailIds: readonly number[]): Promise<Map<number, { flow: string; trail: string }>>;
   /** The `flow.tagged` log entries of each flow, in log order (never tagged: left out). */
   flowTagEntries(flowIds: readonly number[]): Promise<Map<number, number[]>>;
   /** Flows by name (absent names are left out), in one query. */
