@@ -11,8 +11,9 @@ export function pageIndexesMigration(): Migration {
       // DORA: an environment's snapshots in a time window (then their run starts by (env_id, idx)). Snapshot
       // times come from the clock at append, which may step back, so idx order is not assumed to be time order.
       await db.schema.createIndex('snapshots_env_time').on('snapshots').columns(['env_id', 'created_at']).execute();
-      // `list artifacts` (oldest first, keyset on id), of the org or of one flow: a page reads a page of rows.
-      await db.schema.createIndex('artifacts_org_id').on('artifacts').columns(['org_id', 'id']).execute();
+      // `list artifacts --flow` (oldest first, keyset on id): a page reads a page of the flow's rows. (Not
+      // (org_id, id) for the org-wide list: with it both planners chose it for `search` and the fingerprint
+      // lookups, to skip a sort, and read every artifact of the org; the org-wide page walks the primary key.)
       await db.schema.createIndex('artifacts_flow_id').on('artifacts').columns(['flow_id', 'id']).execute();
     },
   };
