@@ -108,6 +108,8 @@ export interface LogStore {
   readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** Entries with start <= index < end, ascending. */
   entries(orgId: number, start: number, end: number): Promise<StoredEntry[]>;
+  /** The UTF-8 bytes of the entries with start <= index < end, ascending (entry bundles: no string round trip). */
+  entryBytes(orgId: number, start: number, end: number): Promise<Uint8Array[]>;
   indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined>;
   /** The entries at these indexes (absent ones are left out), in any order: a few queries whatever the count. */
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
