@@ -1,7 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
-
-// One HTTP request on node:http, for the client's JSON and tile calls. Not fetch: on Node 20 the first fetch
+// One HTTP request on node:http, for the client's JSON and tile calls (and the CLI's `log checkpoint`, which
+// sends it without loading the client: src/cli/fast-checkpoint.ts). Not fetch: on Node 20 the first fetch
 // loads and compiles undici (~0.3 s of CPU and ~40 MB, more than the rest of a networked command's start-up:
 // docs/performance.md "CLI start-up"). Uploads and downloads of evidence files still use fetch (transfer()).
 
@@ -23,8 +21,9 @@ export interface SendOptions {
 }
 
 /** Rejects with an Error whose `cause` is the socket's error (as fetch's "fetch failed" does), so callers can tell a refused connection. */
-export function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
-  const lib = url.protocol === 'https:' ? https : http;
+export async function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
+  // Loaded here, not at the top: every module that imports core would otherwise load node:http and node:https.
+  const lib = url.protocol === 'https:' ? (await import('node:https')).default : (await import('node:http')).default;
   const headers = { ...options.headers, ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }) };
   return new Promise((resolve, reject) => {
     const req = lib.request(url, { method: options.method, headers, signal: AbortSignal.timeout(options.timeoutMs) }, (res) => {
