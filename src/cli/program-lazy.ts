@@ -12,12 +12,11 @@ const groups: Record<string, Group> = {
   server: async (p) => (await import('./commands/server.js')).registerServer(p),
   witness: async (p) => (await import('./commands/witness.js')).registerWitness(p),
   admin: async (p) => (await import('./commands/admin-create-token.js')).registerAdmin(p),
-  // environments.ts adds `log environment` to the log command.
-  log: async (p, verbs) => {
-    const [log, environments] = await Promise.all([import('./commands/log.js'), import('./commands/environments.js')]);
-    log.registerLog(p);
-    const { create, get, list, archive } = verbs();
-    environments.registerEnvironmentCommands(p, create, get, list, archive);
+  // The whole program's environments.ts adds `log environment` to the log command; here only that command
+  // is loaded (the environment commands and their modules are not, issue #21).
+  log: async (p) => {
+    const [log, logEnvironment] = await Promise.all([import('./commands/log.js'), import('./commands/log-environment.js')]);
+    logEnvironment.registerLogEnvironment(log.registerLog(p));
   },
   verify: async (p) => {
     const [v, prove, run, vsa] = await Promise.all([

@@ -90,6 +90,8 @@ export const EnvironmentEvents = Type.Object({
     snapshot: Type.Integer(), timestamp: Type.String(), type: Type.String(), name: Type.String(), fingerprint: Type.String(),
     instances: Type.Integer(), previous_instances: Type.Optional(Type.Integer()),
   })),
+  /** The next (older) page of snapshots' events; null at the first snapshot. Absent from servers before keyset pages. */
+  next_cursor: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 export type EnvironmentEvents = Static<typeof EnvironmentEvents>;
 

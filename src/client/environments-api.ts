@@ -46,8 +46,9 @@ export class EnvironmentsApi extends RecordsApi {
     return this.json(envs.SnapshotDiff, 'GET', this.orgPath('/diff/snapshots'), { a, b, show_unchanged: options.showUnchanged ? 'true' : undefined });
   }
 
-  environmentEvents(env: string) {
-    return this.json(envs.EnvironmentEvents, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/events`));
+  /** A page of `limit` snapshots' events (newest page first; events oldest first within it). */
+  environmentEvents(env: string, q: { cursor?: string; limit?: number } = {}) {
+    return this.json(envs.EnvironmentEvents, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/events`), { cursor: q.cursor, limit: q.limit });
   }
 
   /** Seed 001's release plan between the latest snapshots of two environments. */

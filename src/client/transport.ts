@@ -1,9 +1,7 @@
 import type { Static, TSchema } from 'typebox';
 import { Check, Errors } from 'typebox/value';
-import { EvidentError, type ErrorCode } from '../core/index.js';
+import { EvidentError, parseProxy, send, transferVia, type ErrorCode, type HttpAnswer } from '../core/index.js';
 import { ErrorBody } from './schemas.js';
-import { send, type HttpAnswer } from './http-send.js';
-import { parseProxy, transferVia } from './http-proxy.js';
 
 export interface ClientOptions {
   /** Base URL of the Evident server, e.g. http://127.0.0.1:8080 */

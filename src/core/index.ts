@@ -6,3 +6,5 @@ export { toHex, fromHex, toBase64, fromBase64, bytesEqual } from './encoding.js'
 export { DIGEST_PATTERN, isDigest, checkDigest, sanitiseEvidenceName } from './evidence.js';
 export { VERSION } from './version.js';
 export { xmlLib, yamlLib } from './lazy-modules.js';
+export { parseProxy, send, transferVia } from './http-send.js';
+export type { HttpAnswer, SendOptions } from './http-send.js';

@@ -46,10 +46,10 @@ export class LogTiles {
 
   private async entryBundle(org: OrgRecord, tile: TileRef): Promise<Uint8Array> {
     const start = tile.index * TILE_WIDTH;
-    const rows = await this.store.log.entries(org.id, start, start + tile.width);
+    const rows = await this.store.log.entryBytes(org.id, start, start + tile.width);
     if (rows.length !== tile.width) throw new EvidentError('TAMPERED', `entries ${start}–${start + tile.width - 1} of ${org.name}'s log are incomplete`);
     try {
-      return encodeEntryBundle(rows.map((r) => ({ index: r.index, bytes: Buffer.from(r.entry, 'utf8') })));
+      return encodeEntryBundle(rows.map((bytes, i) => ({ index: start + i, bytes })));
     } catch (err) {
       // An entry too long for the bundle's uint16 frame: the client is told where to read it instead.
       throw new EvidentError('PAYLOAD_TOO_LARGE', (err as Error).message, { cause: err });

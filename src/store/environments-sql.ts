@@ -171,13 +171,23 @@ export class SqlEnvironmentReader implements EnvironmentReader {
   }
 
   async runStarts(envId: number, from: string, to: string): Promise<RunStart[]> {
-    // `since_idx = idx` is the predicate of the partial index snapshot_artifacts_starts (migration 0013):
-    // only the rows where a run began are read, not every snapshot's running set.
-    const rows = await this.db.selectFrom('snapshot_artifacts as sa').innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
-      .select(['sa.idx', 's.created_at', 's.entry_index', 'sa.fingerprint', 'sa.name'])
-      .where('sa.env_id', '=', envId).whereRef('sa.since_idx', '=', 'sa.idx')
-      .where('s.created_at', '>=', from).where('s.created_at', '<', to)
-      .orderBy('sa.idx').orderBy('sa.fingerprint').execute();
-    return rows.map((r) => ({ index: r.idx, createdAt: r.created_at, entryIndex: Number(r.entry_index), fingerprint: r.fingerprint, name: r.name }));
+    // O(snapshots in the window + their run starts), by plans no statistics can change (issue #21): the
+    // window's snapshots by snapshots_env_time (0020), then the starts in their idx range by the partial index
+    // snapshot_artifacts_starts (0013; `since_idx = idx` is its predicate). A clock that stepped back could put
+    // a snapshot of another time inside that range: only the window's own snapshots are kept.
+    const snaps = await this.db.selectFrom('snapshots').select(['idx', 'created_at', 'entry_index'])
+      .where('env_id', '=', envId).where('created_at', '>=', from).where('created_at', '<', to).execute();
+    if (snaps.length === 0) return [];
+    const byIdx = new Map(snaps.map((s) => [s.idx, s]));
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const idx of byIdx.keys()) [lo, hi] = [Math.min(lo, idx), Math.max(hi, idx)];
+    const rows = await this.db.selectFrom('snapshot_artifacts').select(['idx', 'fingerprint', 'name'])
+      .where('env_id', '=', envId).whereRef('since_idx', '=', 'idx').where('idx', '>=', lo).where('idx', '<=', hi)
+      .orderBy('idx').orderBy('fingerprint').execute();
+    return rows.filter((r) => byIdx.has(r.idx)).map((r) => {
+      const s = byIdx.get(r.idx)!;
+      return { index: r.idx, createdAt: s.created_at, entryIndex: Number(s.entry_index), fingerprint: r.fingerprint, name: r.name };
+    });
   }
 }

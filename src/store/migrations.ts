@@ -11,6 +11,7 @@ import { createTypeArchives } from './type-archives.js';
 import { logKeyMigration } from './log-key-record.js';
 import { logMapMigration } from './log-map.js';
 import { logCosignedMigration } from './log-cosigned.js';
+import { pageIndexesMigration } from './page-indexes.js';
 
 /**
  * Migrations live in code (not files) so the compiled package carries them. Column types differ between
@@ -313,7 +314,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0011_artifact_commit_time': artifactCommitTime(), '0013_deployment_starts': deploymentStarts(),
         '0014_projection_guards': projectionGuards(engine), '0015_cache_entries_per_signer': cacheEntriesPerSignerMigration(),
         '0016_hostile_log_key': logKeyMigration(), '0018_flow_deployments': flowDeploymentsMigration(),
-        '0019_log_map': logMapMigration(engine), '0021_tag_entries': { up: async (db) => {
+        '0019_log_map': logMapMigration(engine), '0020_page_indexes': pageIndexesMigration(), '0021_tag_entries': { up: async (db) => {
           await createTagEntries(db, engine);
           await createTypeArchives(db, engine);
         } }, '0023_log_cosigned': logCosignedMigration(engine) };

@@ -25,6 +25,17 @@ export async function flowsByName(db: Kysely<Database>, orgId: number, names: re
   return out;
 }
 
+/** The names of these trails and of their flows, by trail id, in one query per chunk (a page of artifacts). */
+export async function trailNames(db: Kysely<Database>, trailIds: readonly number[]): Promise<Map<number, { flow: string; trail: string }>> {
+  const out = new Map<number, { flow: string; trail: string }>();
+  for (const part of chunks(trailIds)) {
+    const rows = await db.selectFrom('trails').innerJoin('flows', 'flows.id', 'trails.flow_id')
+      .select(['trails.id', 'trails.name as trail', 'flows.name as flow']).where('trails.id', 'in', part).execute();
+    for (const r of rows) out.set(r.id, { flow: r.flow, trail: r.trail });
+  }
+  return out;
+}
+
 /** The last-begun trail of each flow (the highest id: ids grow in log order). */
 export async function latestTrails(db: Kysely<Database>, flowIds: readonly number[]): Promise<Map<number, TrailRecord>> {
   const out = new Map<number, TrailRecord>();

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import { canonicalJson } from '../formats/index.js';
 import type { AttestationTypesTable, Database } from './schema.js';
@@ -169,6 +169,10 @@ export class SqlRecordReader implements RecordReader {
     return bulk.flowsByName(this.db, orgId, names);
   }
 
+  trailNames(trailIds: readonly number[]) {
+    return bulk.trailNames(this.db, trailIds);
+  }
+
   latestTrails(flowIds: readonly number[]) {
     return bulk.latestTrails(this.db, flowIds);
   }
@@ -285,7 +289,10 @@ export class SqlRecordReader implements RecordReader {
   }
 
   async artifacts(orgId: number, filter: { flowId?: number; trailId?: number }, cursor: string | null, limit: number) {
-    let q = this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId).where('id', '>', afterId(cursor));
+    // `+org_id` keeps both planners off the (org_id, …) indexes, which they chose to read every artifact of the
+    // org and sort it for one page: the org-wide page walks the primary key from the cursor, a flow's page
+    // artifacts_flow_id (0020), a trail's artifacts_trail (issue #21; test/store/query-plans.test.ts).
+    let q = this.db.selectFrom('artifacts').selectAll().where(sql<number>`+org_id`, '=', orgId).where('id', '>', afterId(cursor));
     if (filter.flowId !== undefined) q = q.where('flow_id', '=', filter.flowId);
     if (filter.trailId !== undefined) q = q.where('trail_id', '=', filter.trailId);
     return page((await q.orderBy('id').limit(limit + 1).execute()).map(toArtifact), limit);

@@ -109,6 +109,8 @@ export interface LogStore {
   readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** Entries with start <= index < end, ascending. */
   entries(orgId: number, start: number, end: number): Promise<StoredEntry[]>;
+  /** The UTF-8 bytes of the entries with start <= index < end, ascending (entry bundles: no string round trip). */
+  entryBytes(orgId: number, start: number, end: number): Promise<Uint8Array[]>;
   indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined>;
   /** The entries at these indexes (absent ones are left out), in any order: a few queries whatever the count. */
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
@@ -288,6 +290,8 @@ export interface RecordReader {
   /** The flow, and its trail when it exists, in one query. */
   flowAndTrail(orgId: number, flowName: string, trailName: string): Promise<{ flow?: FlowRecord; trail?: TrailRecord }>;
   trailById(id: number): Promise<TrailRecord | undefined>;
+  /** The names of these trails and of their flows, by trail id, in one query (absent ids are left out). */
+  trailNames(trailIds: readonly number[]): Promise<Map<number, { flow: string; trail: string }>>;
   /** The `flow.tagged` log entries of each flow, in log order (never tagged: left out). */
   flowTagEntries(flowIds: readonly number[]): Promise<Map<number, number[]>>;
   /** The entries tagging each subject of a kind, in log order (never tagged: left out); every subject when none named. */

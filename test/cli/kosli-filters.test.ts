@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPullRequests, fromAzure, fromBitbucket } from '../../src/cli/pr-providers.js';
 import { repoMatcher, repositoryOf } from '../../src/cli/repo-filter.js';
-import { inRange, parseBound, parseUnixSeconds } from '../../src/cli/commands/log-environment.js';
+import { inRange, parseBound, parseUnixSeconds, readEvents } from '../../src/cli/commands/log-environment.js';
+import type { Ctx } from '../../src/cli/context.js';
 import { cell, trailMarkdown } from '../../src/cli/commands/trail-markdown.js';
 
 // The pieces behind Kosli's remaining flags: Bitbucket and Azure DevOps pull requests (recorded answers on a
@@ -119,6 +120,48 @@ describe('log environment --start/--end/--start-ts/--end-ts', () => {
         expect((err as Error).message).toMatch(/^--start /);
       }
     }));
+  });
+});
+
+describe('log environment reads pages of snapshots from the newest back (issue #21)', () => {
+  // A fake server of 350 snapshots, one event each, an hour apart, ending at `now`; pages of `limit` snapshots.
+  const now = Date.parse('2026-12-06T12:00:00Z');
+  const total = 350;
+  const at = (n: number) => new Date(now - (total - n) * 3600e3).toISOString();
+  const fake = () => {
+    const asked: (string | undefined)[] = [];
+    const client = {
+      async environmentEvents(_env: string, q: { cursor?: string; limit?: number }) {
+        asked.push(q.cursor);
+        const top = q.cursor === undefined ? total : Number(q.cursor) - 1;
+        const low = Math.max(1, top - q.limit! + 1);
+        const items = Array.from({ length: top - low + 1 }, (_, i) => ({ snapshot: low + i, timestamp: at(low + i), type: 'started', name: 'a', fingerprint: 'f'.repeat(64), instances: 1 }));
+        return { items, next_cursor: low > 1 ? String(low) : null };
+      },
+    };
+    return { asked, ctx: { client: () => client } as unknown as Ctx };
+  };
+
+  it('without bounds: the latest 1,000 snapshots at most (here all 350, in four requests), oldest first', async () => {
+    const { asked, ctx } = fake();
+    const events = await readEvents(ctx, 'prod', {}, now);
+    expect(events.map((e) => e.snapshot)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(asked).toEqual([undefined, '251', '151', '51']);
+  });
+
+  it('stops once --start is passed, or once the newest page of --page-limit events is in hand', async () => {
+    let f = fake();
+    expect(inRange(await readEvents(f.ctx, 'prod', { start: '300' }, now), { start: '300' }, now).map((e) => e.snapshot)[0]).toBe(300);
+    expect(f.asked).toHaveLength(1);
+    f = fake();
+    expect(inRange(await readEvents(f.ctx, 'prod', { start: '~120' }, now), { start: '~120' }, now)).toHaveLength(121);
+    expect(f.asked).toHaveLength(2);
+    f = fake();
+    expect(inRange(await readEvents(f.ctx, 'prod', { start: '200hours' }, now), { start: '200hours' }, now)).toHaveLength(201);
+    expect(f.asked).toHaveLength(3);
+    f = fake();
+    await readEvents(f.ctx, 'prod', { pageLimit: 30, page: 5 }, now);
+    expect(f.asked).toHaveLength(2);
   });
 });
 

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRequest, parseProxy, transferVia } from '../../src/client/http-proxy.js';
-import { send } from '../../src/client/http-send.js';
+import { openRequest } from '../../src/core/http-proxy.js';
+import { parseProxy, send, transferVia } from '../../src/core/index.js';
 import { tempDir } from '../helpers/engines.js';
 
 // Kosli's --http-proxy (src/client/http-proxy.ts): http:// targets in absolute form, https:// through CONNECT.

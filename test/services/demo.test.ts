@@ -61,7 +61,7 @@ describe.each(engines())('the demo organisation on $name', (engine) => {
     expect(beta.length).toBeGreaterThan(40);
     expect(prod.length).toBeGreaterThan(20);
     expect(Date.parse(prod[0]!.createdAt)).toBeLessThan(NOW.getTime() - 40 * DAY);
-    const started = (await s.environments.events(org, 'aws-prod')).filter((e) => e.type === 'started');
+    const started = (await s.environments.events(org, 'aws-prod')).items.filter((e) => e.type === 'started');
     expect(started.length).toBeGreaterThan(6 * 4);
   });
 
@@ -120,7 +120,7 @@ describe.each(engines())('the demo organisation on $name', (engine) => {
   });
 
   it('records the scaling fix and scaling events: runner from 1 to 3 tasks, old runner scaled down from 3 to 1', async () => {
-    const events = await s.environments.events(org, 'aws-prod');
+    const events = (await s.environments.events(org, 'aws-prod')).items;
     expect(events.find((e) => e.type === 'started' && e.fingerprint === RUNNER_FIX)).toMatchObject({ instances: 3 });
     expect(events.find((e) => e.type === 'scaled' && e.fingerprint === RUNNER_FIX)).toMatchObject({ previous_instances: 3, instances: 1 });
     expect(events.filter((e) => e.type === 'scaled' && e.name.includes('/web:')).map((e) => e.instances)).toEqual([4, 2]);

@@ -69,7 +69,7 @@ describe.each(engines())('policies, compliance and gates on $name', (engine) => 
     expect((await services.compliance.snapshot(org, await services.environments.snapshot(org, 'prod#1'))).policies).toEqual([]);
     expect((await services.compliance.snapshot(org, s2)).policies.map((p) => `${p.name}@${p.version}`)).toEqual(['strict@1']);
     // Events of `log environment` are about running artifacts: a policy snapshot adds none.
-    expect((await services.environments.events(org, 'prod')).filter((e) => e.snapshot === 2)).toEqual([]);
+    expect((await services.environments.events(org, 'prod')).items.filter((e) => e.snapshot === 2)).toEqual([]);
   });
 
   it('gives each reason: no_provenance, missing_attestation, non_compliant_attestation, non_compliant_in_trail, rule_not_applicable', async () => {

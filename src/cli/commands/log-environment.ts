@@ -47,14 +47,55 @@ export function parseUnixSeconds(flag: string, value: string): Bound {
 const after = (e: EnvEvent, b: Bound) => ('snapshot' in b ? e.snapshot >= b.snapshot : Date.parse(e.timestamp) >= b.time);
 const before = (e: EnvEvent, b: Bound) => ('snapshot' in b ? e.snapshot <= b.snapshot : Date.parse(e.timestamp) <= b.time);
 
-/** The events between the bounds, both included; the bounds' flags are exclusive in pairs (`--start` or `--start-ts`). */
-export function inRange(events: EnvEvent[], opts: LogEnvironmentOptions, now = Date.now()): EnvEvent[] {
+/** The bounds given, if any; `latest` is the latest snapshot that has events. */
+function bounds(opts: LogEnvironmentOptions, latest: number, now: number): { start?: Bound; end?: Bound } {
   if (opts.start !== undefined && opts.startTs !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --start or --start-ts, not both');
   if (opts.end !== undefined && opts.endTs !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --end or --end-ts, not both');
-  const latest = events.reduce((m, e) => Math.max(m, e.snapshot), 0);
   const start = opts.start !== undefined ? parseBound('--start', opts.start, latest, now) : opts.startTs !== undefined ? parseUnixSeconds('--start-ts', opts.startTs) : undefined;
   const end = opts.end !== undefined ? parseBound('--end', opts.end, latest, now) : opts.endTs !== undefined ? parseUnixSeconds('--end-ts', opts.endTs) : undefined;
+  return { start, end };
+}
+
+/** The events between the bounds, both included; the bounds' flags are exclusive in pairs (`--start` or `--start-ts`). */
+export function inRange(events: EnvEvent[], opts: LogEnvironmentOptions, now = Date.now()): EnvEvent[] {
+  const { start, end } = bounds(opts, events.reduce((m, e) => Math.max(m, e.snapshot), 0), now);
   return events.filter((e) => (!start || after(e, start)) && (!end || before(e, end)));
+}
+
+/** Snapshots per request, and how far back the log goes when no --start bounds it (the server's former cap). */
+const PAGE_SNAPSHOTS = 100;
+const UNBOUNDED_SNAPSHOTS = 1000;
+
+/**
+ * The events the options can show, oldest first, read a page of snapshots at a time from the newest back
+ * (issue #21: each request costs one page, whatever the history): until --start is passed, else until the
+ * newest page*page-limit events are in hand (without --repo, which filters later), else 1,000 snapshots.
+ */
+export async function readEvents(ctx: Ctx, env: string, opts: LogEnvironmentOptions, now: number): Promise<EnvEvent[]> {
+  const pages: EnvEvent[][] = [];
+  let cursor: string | undefined;
+  let snapshots = 0;
+  let latest = 0;
+  for (;;) {
+    const page = await ctx.client().environmentEvents(env, { cursor, limit: PAGE_SNAPSHOTS });
+    pages.unshift(page.items);
+    snapshots += PAGE_SNAPSHOTS;
+    if (latest === 0) latest = page.items.reduce((m, e) => Math.max(m, e.snapshot), 0);
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+    if (opts.start !== undefined || opts.startTs !== undefined) {
+      if (latest === 0) continue; // no event seen yet: ~N and NOW have nothing to count from
+      const oldest = page.items[0];
+      if (oldest && !after(oldest, bounds(opts, latest, now).start!)) break;
+      continue;
+    }
+    if (opts.pageLimit !== undefined || opts.page !== undefined) {
+      const wanted = (opts.page ?? 1) * (opts.pageLimit ?? 15);
+      if (opts.repo === undefined && inRange(pages.flat(), opts, now).length >= wanted) break;
+    }
+    if (snapshots >= UNBOUNDED_SNAPSHOTS) break;
+  }
+  return pages.flat();
 }
 
 /** Kosli's --repo: the events of artifacts whose commit URL names the repository (looked up once per fingerprint). */
@@ -70,8 +111,9 @@ async function ofRepo(ctx: Ctx, events: EnvEvent[], repos: string[] | undefined)
 }
 
 export async function logEnvironment(opts: LogEnvironmentOptions, ctx: Ctx, [env]: string[]): Promise<void> {
-  const { items: all } = await ctx.client().environmentEvents(env!);
-  const ranged = await ofRepo(ctx, inRange(all, opts), opts.repo);
+  const now = Date.now();
+  const all = await readEvents(ctx, env!, opts, now);
+  const ranged = await ofRepo(ctx, inRange(all, opts, now), opts.repo);
   // Kosli pages the newest events first (15 a page by default when it is asked for a page).
   const items = opts.pageLimit === undefined && opts.page === undefined ? ranged
     : [...ranged].reverse().slice(((opts.page ?? 1) - 1) * (opts.pageLimit ?? 15), (opts.page ?? 1) * (opts.pageLimit ?? 15)).reverse();

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
-import { verifierKeyPem } from '../../ledger/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 
 /** `evident log key [--pem]`: the org's verifier key; the PEM is derived here from it, not taken from the server. */
 export async function logKey(opts: { pem?: boolean }, ctx: Ctx): Promise<void> {
-  const key = await ctx.client().logKey();
+  // The ledger module is loaded here, not with the command: `log checkpoint` and the proofs do not need it.
+  const [key, { verifierKeyPem }] = await Promise.all([ctx.client().logKey(), import('../../ledger/index.js')]);
   const pem = verifierKeyPem(key.verifier_key);
   ctx.printer.result({ verifier_key: key.verifier_key, origin: key.origin, public_key_pem: pem }, () => ctx.printer.text(opts.pem ? pem : key.verifier_key));
 }
@@ -72,7 +72,8 @@ export async function logProofConsistency(opts: ConsistencyOptions, ctx: Ctx): P
   });
 }
 
-export function registerLog(program: Command): void {
+/** Registers `log` and its subcommands; returns the `log` command (`log environment` is added to it elsewhere). */
+export function registerLog(program: Command): Command {
   const log = program
     .command('log')
     .description("Read the org's tamper-evident log: key, checkpoint, entries and proofs (for scripts and outside verifiers)");
@@ -104,4 +105,5 @@ export function registerLog(program: Command): void {
     .requiredOption('--from <n>', 'older tree size', intFlag('--from'))
     .option('--to <n>', 'newer tree size (default: the current size)', intFlag('--to'))
     .action(action<ConsistencyOptions>(logProofConsistency));
+  return log;
 }

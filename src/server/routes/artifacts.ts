@@ -49,15 +49,9 @@ export function artifactRoutes(services: Services) {
         const org = await access(services, request, 'read', request.params.org);
         const flow = request.query.flow === undefined ? undefined : await services.flows.get(org, request.query.flow);
         const page = await services.artifacts.list(org, { flowId: flow?.id }, request.query.cursor ?? null, request.query.limit ?? 100);
-        // A page has few distinct flows and trails: look each up once.
-        const flows = new Map<number, string>();
-        const trails = new Map<number, string>();
-        const items = [];
-        for (const a of page.items) {
-          if (!flows.has(a.flowId)) flows.set(a.flowId, (await services.store.records.flowById(a.flowId))!.name);
-          if (!trails.has(a.trailId)) trails.set(a.trailId, (await services.store.records.trailById(a.trailId))!.name);
-          items.push(artifactJson(a, flows.get(a.flowId)!, trails.get(a.trailId)!));
-        }
+        // The page's trail and flow names in one query, not one per row (issue #21).
+        const names = await services.store.records.trailNames(page.items.map((a) => a.trailId));
+        const items = page.items.map((a) => artifactJson(a, names.get(a.trailId)!.flow, names.get(a.trailId)!.trail));
         return { items, next_cursor: page.nextCursor };
       },
     );

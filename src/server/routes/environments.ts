@@ -127,10 +127,16 @@ export function environmentRoutes(services: Services) {
     );
     app.get(
       '/api/v1/orgs/:org/environments/:env/events',
-      { schema: { tags: ['environments'], summary: 'What started, exited or scaled in each snapshot, oldest first', params: es.EnvParams, response: { 200: es.EnvironmentEvents, ...errorResponses } } },
+      {
+        schema: {
+          tags: ['environments'], summary: 'What started, exited or scaled in each snapshot: pages of `limit` snapshots, newest page first, events oldest first within a page',
+          params: es.EnvParams, querystring: schemas.PageQuery, response: { 200: es.EnvironmentEvents, ...errorResponses },
+        },
+      },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        return { items: await services.environments.events(org, request.params.env) };
+        const page = await services.environments.events(org, request.params.env, request.query.cursor ?? null, request.query.limit ?? 100);
+        return { items: page.items, next_cursor: page.nextCursor };
       },
     );
     const expectationJson = (x: ExpectationRecord) => ({

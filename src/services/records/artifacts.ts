@@ -124,13 +124,12 @@ export class ArtifactService {
       throw new EvidentError('INVALID_ARGUMENT', `search for 5 to 64 lower-case hex characters of a commit or a fingerprint, not ${JSON.stringify(prefix)}`);
     }
     const found = await this.store.records.searchArtifacts(org.id, prefix, limit);
-    const places = await this.store.records.placesOf(org.id, found.map((a) => a.fingerprint));
-    return Promise.all(found.map(async (artifact) => {
-      const [flow, trail] = await Promise.all([this.store.records.flowById(artifact.flowId), this.store.records.trailById(artifact.trailId)]);
-      return {
-        artifact, flow: flow!.name, trail: trail!.name, matched: artifact.fingerprint.startsWith(prefix) ? 'fingerprint' as const : 'commit' as const,
-        places: places.get(artifact.fingerprint)!,
-      };
+    const [places, names] = await Promise.all([
+      this.store.records.placesOf(org.id, found.map((a) => a.fingerprint)), this.store.records.trailNames(found.map((a) => a.trailId)),
+    ]);
+    return found.map((artifact) => ({
+      artifact, flow: names.get(artifact.trailId)!.flow, trail: names.get(artifact.trailId)!.trail,
+      matched: artifact.fingerprint.startsWith(prefix) ? 'fingerprint' as const : 'commit' as const, places: places.get(artifact.fingerprint)!,
     }));
   }
 

@@ -1,6 +1,6 @@
-import { openRequest } from './http-proxy.js';
-
-// One HTTP request on node:http, for the client's JSON and tile calls. Not fetch: on Node 20 the first fetch
+// One HTTP request on node:http, for the client's JSON and tile calls (and the CLI's `log checkpoint`, which
+// sends it without loading the client: src/cli/fast-checkpoint.ts), directly or through --http-proxy
+// (http-proxy.ts). Not fetch: on Node 20 the first fetch
 // loads and compiles undici (~0.3 s of CPU and ~40 MB, more than the rest of a networked command's start-up:
 // docs/performance.md "CLI start-up"). Uploads and downloads of evidence files still use fetch (transfer()).
 
@@ -24,7 +24,9 @@ export interface SendOptions {
 }
 
 /** Rejects with an Error whose `cause` is the socket's error (as fetch's "fetch failed" does), so callers can tell a refused connection. */
-export function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
+export async function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
+  // Loaded here, not at the top: every module that imports core would otherwise load node:http, https and tls.
+  const { openRequest } = await import('./http-proxy.js');
   const headers = { ...options.headers, ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }) };
   return new Promise((resolve, reject) => {
     const fail = (err: Error) => reject(new Error(err.name === 'AbortError' ? 'timed out' : 'request failed', { cause: err.name === 'AbortError' ? 'the request timed out' : err }));
@@ -49,4 +51,21 @@ export function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
       req.end(options.body);
     }, fail);
   });
+}
+
+/** Checks a --http-proxy value: an http:// URL (a TLS proxy is not offered). Pure: loads no network module. */
+export function parseProxy(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`--http-proxy must be a URL like http://proxy.example.com:3128, not ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:') throw new Error(`--http-proxy must be an http:// proxy URL, not ${url.protocol}`);
+  return url;
+}
+
+/** An evidence upload or download through the proxy (http-proxy.ts transferVia), loading it on first use. */
+export async function transferVia(url: URL, proxy: URL, options: { method: string; headers: Record<string, string>; signal?: AbortSignal }, body?: FormData): Promise<Response> {
+  return (await import('./http-proxy.js')).transferVia(url, proxy, options, body);
 }

@@ -16,18 +16,6 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Checks a --http-proxy value: an http:// URL (a TLS proxy is not offered). */
-export function parseProxy(value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`--http-proxy must be a URL like http://proxy.example.com:3128, not ${JSON.stringify(value)}`);
-  }
-  if (url.protocol !== 'http:') throw new Error(`--http-proxy must be an http:// proxy URL, not ${url.protocol}`);
-  return url;
-}
-
 function proxyAuth(proxy: URL): Record<string, string> {
   if (!proxy.username) return {};
   const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
