@@ -1,4 +1,4 @@
-import { EvidentError, send } from '../core/index.js';
+import { EvidentError, parseProxy, send } from '../core/index.js';
 import type { ClientOptions } from '../client/index.js';
 
 // `evident log checkpoint` without loading the client (issue #21, docs/performance.md "CLI start-up"): the
@@ -17,12 +17,19 @@ export async function fastCheckpoint(options: ClientOptions): Promise<string | u
   } catch {
     return undefined; // the client names the bad --host
   }
+  let proxy: URL | undefined;
+  try {
+    // Through --http-proxy like every other request (a proxy may be the only way out).
+    proxy = options.proxy ? parseProxy(options.proxy) : undefined;
+  } catch {
+    return undefined; // the client names the bad --http-proxy
+  }
   const url = new URL(`${base}/api/v1/orgs/${encodeURIComponent(options.org)}/log/checkpoint`);
   const headers: Record<string, string> = { accept: 'application/json, text/plain' };
   if (options.apiToken) headers.authorization = `Bearer ${options.apiToken}`;
   options.debug?.(`GET ${url.toString()}`);
   try {
-    const res = await send(url, { method: 'GET', headers, timeoutMs: options.timeoutMs ?? 30_000 });
+    const res = await send(url, { method: 'GET', headers, timeoutMs: options.timeoutMs ?? 30_000, proxy });
     options.debug?.(`-> ${res.status}`);
     return res.ok ? await res.text() : undefined;
   } catch (err) {

@@ -38,6 +38,14 @@ describe('log checkpoint without the client', () => {
     expect(await fastCheckpoint({ host: 'ftp://127.0.0.1', org: 'a' })).toBeUndefined();
   });
 
+  it('goes through --http-proxy like every other request (the server here doubles as the forward proxy)', async () => {
+    // A forward proxy is asked in absolute form (RFC 9112 §3.2.2): the target's whole URL as the request target.
+    const target = 'http://evident.invalid:1/';
+    expect(await fastCheckpoint({ host: target, org: 'a', apiToken: 'good', proxy: host })).toBe('example.org/log\n7\nroot=\n\n— sig\n');
+    expect(seen.at(-1)).toEqual({ url: 'http://evident.invalid:1/api/v1/orgs/a/log/checkpoint', auth: 'Bearer good' });
+    expect(await fastCheckpoint({ host: target, org: 'a', proxy: 'ftp://x' })).toBeUndefined();
+  });
+
   it('says it cannot reach the server as the client does (and leaves retries to it)', async () => {
     const closed = await new Promise<number>((r) => {
       const s = http.createServer().listen(0, '127.0.0.1', () => {
