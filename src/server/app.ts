@@ -12,6 +12,7 @@ import type { Services } from './context.js';
 import { healthRoutes } from './routes/health.js';
 import { orgRoutes } from './routes/orgs.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { sessionRoutes } from './routes/session.js';
 import { logRoutes } from './routes/log.js';
 import { tileRoutes } from './routes/tiles.js';
 import { flowRoutes } from './routes/flows.js';
@@ -105,6 +106,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes(services));
   await app.register(orgRoutes(services));
   await app.register(tokenRoutes(services));
+  await app.register(sessionRoutes(services));
   await app.register(logRoutes(services));
   await app.register(tileRoutes(services));
   await app.register(flowRoutes(services));

@@ -8,6 +8,7 @@ import { flowDeploymentsMigration } from './flow-deployments.js';
 import { createFlowTagEntries } from './flow-tag-entries.js';
 import { logKeyMigration } from './log-key-record.js';
 import { logMapMigration } from './log-map.js';
+import { webSessionsMigration } from './web-sessions.js';
 
 /**
  * Migrations live in code (not files) so the compiled package carries them. Column types differ between
@@ -310,7 +311,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0011_artifact_commit_time': artifactCommitTime(), '0013_deployment_starts': deploymentStarts(),
         '0014_projection_guards': projectionGuards(engine), '0015_cache_entries_per_signer': cacheEntriesPerSignerMigration(),
         '0016_hostile_log_key': logKeyMigration(), '0018_flow_deployments': flowDeploymentsMigration(),
-        '0019_log_map': logMapMigration(engine) };
+        '0019_log_map': logMapMigration(engine), '0025_web_sessions': webSessionsMigration() };
     },
   };
 }

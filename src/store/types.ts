@@ -1,3 +1,4 @@
+import type { WebSessionStore } from './web-sessions.js';
 import type { Engine } from './schema.js';
 import type { BlobStore, OrgBlobStore } from './blob-types.js';
 import type { CacheEntryStore } from './cache-entries.js';
@@ -122,6 +123,8 @@ export interface Store {
   readonly policies: PolicyReader;
   readonly orgs: OrgStore;
   readonly tokens: TokenStore;
+  /** The web UI's sign-in sessions (web-sessions.ts). */
+  readonly webSessions: WebSessionStore;
   readonly log: LogStore;
   /** Evidence bytes, content-addressed (filesystem or database). */
   readonly blobs: BlobStore;
