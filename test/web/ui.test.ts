@@ -48,6 +48,19 @@ describe('the web UI in Chromium', () => {
     await screenshot(page, 'fixture/flows');
   });
 
+  it('signs a new tab in by the session cookie, which page script cannot read', async () => {
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'evident_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/v1' });
+    expect(await page.evaluate('document.cookie')).not.toContain('evident_session');
+    expect(await page.evaluate('JSON.stringify(sessionStorage) + JSON.stringify(localStorage)')).not.toContain('evd_');
+    const tab = await context.newPage();
+    await tab.goto(`${server.url}/#/environments/aws-prod`);
+    await tab.getByRole('heading', { name: 'aws-prod', level: 1 }).waitFor();
+    expect(await tab.getByLabel('API token').count()).toBe(0);
+    await tab.close();
+  });
+
   it('follows an artifact from search to its timeline', async () => {
     const search = page.getByRole('searchbox', { name: /commit or fingerprint/i });
     await search.fill(commit(4, 1).slice(0, 7));
@@ -136,6 +149,9 @@ describe('the web UI in Chromium', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'fixture/flows-phone');
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    // The session ended on the server: a reload (or another tab) is signed out too.
+    await page.reload();
     await page.getByLabel('API token').waitFor();
   });
 });

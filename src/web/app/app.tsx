@@ -1,10 +1,9 @@
 // The shell: sign-in gate, skip link, header with navigation and search, the current page, sign out.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { watchCardLabels } from './card-labels.js';
-import { apiFor, type Session } from './api.js';
+import { apiFor, currentSession, signOut, SIGNED_OUT_EVENT, type Session } from './api.js';
 import { SessionContext } from './components.js';
 import { href, navigate, useRoute, type Route } from './router.js';
-import { clearSession, loadSession, saveSession } from './session.js';
 import { SignInPage } from './pages/sign-in.js';
 import { FlowsPage } from './pages/flows.js';
 import { FlowPage } from './pages/flow.js';
@@ -85,23 +84,29 @@ function SearchBox({ initial }: { initial: string }) {
 }
 
 export function App() {
-  const [session, setSession] = useState<Session | null>(() => loadSession());
+  // undefined: still asking the server whether this browser is signed in (GET /api/v1/session).
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [signingOut, setSigningOut] = useState(false);
   const route = useRoute();
   const api = useMemo(() => (session ? apiFor(session) : null), [session]);
+  useEffect(() => {
+    currentSession().then(setSession, () => setSession(null));
+    const out = () => setSession(null);
+    window.addEventListener(SIGNED_OUT_EVENT, out);
+    return () => window.removeEventListener(SIGNED_OUT_EVENT, out);
+  }, []);
   useEffect(() => {
     const main = document.getElementById('main');
     return main ? watchCardLabels(main) : undefined;
   }, [session]);
-  if (!session || !api) {
+  if (session === undefined) {
     return (
-      <SignInPage
-        onSignIn={(s) => {
-          saveSession(s);
-          setSession(s);
-        }}
-      />
+      <main id="main" class="signin">
+        <p class="loading">Loading…</p>
+      </main>
     );
   }
+  if (!session || !api) return <SignInPage onSignIn={setSession} />;
   const section = route.parts[0] ?? 'flows';
   const current = section === 'snapshots' ? 'environments' : section;
   return (
@@ -133,9 +138,14 @@ export function App() {
           <button
             type="button"
             class="secondary"
+            disabled={signingOut}
             onClick={() => {
-              clearSession();
-              setSession(null);
+              setSigningOut(true);
+              // Signed out locally whatever the server says: a failed request must not keep the page open.
+              signOut(session).finally(() => {
+                setSigningOut(false);
+                setSession(null);
+              });
             }}
           >
             Sign out
