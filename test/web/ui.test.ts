@@ -61,6 +61,24 @@ describe('the web UI in Chromium', () => {
     await tab.close();
   });
 
+  it('updates an open environment page when a new snapshot is reported, without a reload', async () => {
+    // An environment of its own, so the fixture's aws-beta and aws-prod stay as the later tests expect.
+    const auth = { authorization: `Bearer ${server.token}` };
+    await server.t.app.inject({ method: 'POST', url: '/api/v1/orgs/acme/environments', headers: auth, payload: { name: 'live-test', type: 'k8s' } });
+    await page.goto(`${server.url}/#/environments/live-test`);
+    await page.getByRole('heading', { name: 'live-test', level: 1 }).waitFor();
+    await page.locator('.live[data-state="open"]').waitFor();
+    const marker = await page.evaluate('window.__notReloaded = true');
+    expect(marker).toBe(true);
+    const res = await server.t.app.inject({
+      method: 'PUT', url: '/api/v1/orgs/acme/environments/live-test/snapshot', headers: auth,
+      payload: { artifacts: [{ name: 'live-svc', fingerprint: 'f'.repeat(64), instances: 1 }] },
+    });
+    expect(res.statusCode, res.body).toBeLessThan(300);
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toContain('live-svc');
+    expect(await page.evaluate('window.__notReloaded')).toBe(true);
+  });
+
   it('follows an artifact from search to its timeline', async () => {
     const search = page.getByRole('searchbox', { name: /commit or fingerprint/i });
     await search.fill(commit(4, 1).slice(0, 7));

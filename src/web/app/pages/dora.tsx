@@ -100,7 +100,7 @@ function Report({ r }: { r: DoraReport }) {
 
 function Metrics({ q }: { q: { environment: string; since?: string; flow?: string; bucket?: 'day' | 'week' } }) {
   const { api } = useApi();
-  const state = useAsync(() => api.dora(q), [api, q.environment, q.since, q.flow, q.bucket]);
+  const state = useAsync(() => api.dora(q), [api, q.environment, q.since, q.flow, q.bucket], (e) => e.type === 'snapshot.created' && e.environment === q.environment);
   // The server's 404 for a route it does not have says "no route …"; an unknown environment is another 404.
   if (state.error instanceof ApiError && state.error.status === 404 && state.error.message.startsWith('no route ')) {
     return <p class="empty" role="status">This server has no DORA metrics yet.</p>;

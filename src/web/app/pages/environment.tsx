@@ -53,9 +53,9 @@ function PolicyCompliance({ s, env }: { s: Snapshot; env: string }) {
 /** An environment: its compliance, its latest snapshot, and every snapshot as a timeline (`evident get environment`). */
 export function EnvironmentPage({ env }: { env: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.environment(env), [api, env]);
-  const latest = useAsync(() => api.snapshot(env), [api, env]);
-  const snaps = useCursorList((cursor) => api.snapshots(env, cursor, 50), [api, env]);
+  const state = useAsync(() => api.environment(env), [api, env], (e) => e.environment === env);
+  const latest = useAsync(() => api.snapshot(env), [api, env], (e) => e.environment === env);
+  const snaps = useCursorList((cursor) => api.snapshots(env, cursor, 50), [api, env], (e) => e.environment === env);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">

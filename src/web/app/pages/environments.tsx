@@ -6,7 +6,7 @@ import { href } from '../router.js';
 /** An environment's compliance now (the list does not carry it: one `get environment` each). */
 function EnvCompliance({ env }: { env: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.environment(env), [api, env]);
+  const state = useAsync(() => api.environment(env), [api, env], (e) => e.environment === env);
   if (state.loading) return <span class="muted">…</span>;
   if (state.error !== undefined || !state.data) return <span class="muted">unknown</span>;
   const e = state.data;
@@ -21,7 +21,7 @@ function EnvCompliance({ env }: { env: string }) {
 /** Every environment with its latest snapshot (`evident list environments`). */
 export function EnvironmentsPage() {
   const { api } = useApi();
-  const state = useAsync(() => api.environments(), [api]);
+  const state = useAsync(() => api.environments(), [api], (e) => e.environment !== undefined);
   return (
     <>
       <PageTitle title="Environments">Environments</PageTitle>

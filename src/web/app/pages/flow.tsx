@@ -7,8 +7,8 @@ import { href } from '../router.js';
 /** One flow and its trails, oldest first (`evident get flow F`, `evident list trails --flow F`). */
 export function FlowPage({ flow }: { flow: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.flow(flow), [api, flow]);
-  const trails = useCursorList((cursor) => api.trails(flow, cursor, 100), [api, flow]);
+  const state = useAsync(() => api.flow(flow), [api, flow], (e) => e.flow === flow);
+  const trails = useCursorList((cursor) => api.trails(flow, cursor, 100), [api, flow], (e) => e.flow === flow);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
