@@ -20,6 +20,7 @@ export type Snapshot = environmentSchemas.Snapshot;
 export type SnapshotPage = environmentSchemas.SnapshotPage;
 export type SnapshotDiff = environmentSchemas.SnapshotDiff;
 export type EnvironmentEvents = environmentSchemas.EnvironmentEvents;
+export type Expectation = environmentSchemas.Expectation;
 export type Drift = environmentSchemas.Drift;
 export type ReleasePlan = releaseSchemas.ReleasePlan;
 export type Policy = policySchemas.Policy;
@@ -126,6 +127,7 @@ export function apiFor(s: Session) {
     snapshots: (env: string, cursor?: string | null, limit = 50) => get<SnapshotPage>(`/environments/${enc(env)}/snapshots`, { cursor, limit }),
     drift: (env: string) => get<Drift>(`/environments/${enc(env)}/drift`),
     events: (env: string) => get<EnvironmentEvents>(`/environments/${enc(env)}/events`),
+    expectations: (env: string) => get<{ items: Expectation[] }>(`/environments/${enc(env)}/expectations`),
     snapshot: (expr: string) => get<Snapshot>(`/snapshots/${enc(expr)}`),
     diff: (a: string, b: string, showUnchanged = false) => get<SnapshotDiff>('/diff/snapshots', { a, b, show_unchanged: showUnchanged }),
     releasePlan: (from: string, to: string, allowInProgress = false) => get<ReleasePlan>('/release-plan', { from, to, allow_in_progress: allowInProgress }),

@@ -45,7 +45,7 @@ function pageFor(route: Route) {
     case 'search':
       return <SearchPage q={q.get('q') ?? ''} />;
     case 'environments':
-      return a ? <EnvironmentPage env={a} /> : <EnvironmentsPage />;
+      return a ? <EnvironmentPage env={a} tab={q.get('tab')} /> : <EnvironmentsPage />;
     case 'snapshots':
       return a ? <SnapshotPage expr={a} /> : <NotFoundPage />;
     case 'diff':
