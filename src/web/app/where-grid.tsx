@@ -12,6 +12,8 @@ type Running = Snapshot['artifacts'][number];
 
 export interface Grid {
   envs: string[];
+  /** Whether a policy judges the environment's snapshot: without one, no compliance is shown (it is unknown). */
+  judged: boolean[];
   rows: { flow: string; cells: (Running[] | undefined)[]; mismatch: boolean }[];
 }
 
@@ -32,7 +34,7 @@ export function buildGrid(snapshots: { env: string; snapshot: Snapshot | null }[
       const versions = new Set(cells.filter((c) => c !== undefined).map((c) => c!.map((a) => a.fingerprint).sort().join(',')));
       return { flow, cells, mismatch: versions.size > 1 || cells.some((c) => c === undefined) };
     });
-  return { envs, rows };
+  return { envs, judged: snapshots.map((s) => (s.snapshot?.policies ?? []).length > 0), rows };
 }
 
 /** The short version of an artifact: its image tag, else the fingerprint's first 7. */
@@ -41,7 +43,7 @@ function version(a: Running): string {
   return tag ?? a.fingerprint.slice(0, 7);
 }
 
-function Cell({ running }: { running: Running[] | undefined }) {
+function Cell({ running, judged }: { running: Running[] | undefined; judged: boolean }) {
   if (!running) return <span class="muted">—</span>;
   return (
     <>
@@ -50,7 +52,7 @@ function Cell({ running }: { running: Running[] | undefined }) {
           <a href={href(['artifacts', a.flow ? `${a.flow}@${a.fingerprint}` : a.fingerprint])} title={a.name}>
             <code>{version(a)}</code>
           </a>{' '}
-          {a.compliance ? <ComplianceBadge state={a.compliance.allowed ? 'ALLOWED' : a.compliance.compliant} /> : null}
+          {judged && a.compliance ? <ComplianceBadge state={a.compliance.allowed ? 'ALLOWED' : a.compliance.compliant} /> : null}
           {a.instances > 1 && <span class="small muted"> ×{a.instances}</span>}
         </div>
       ))}
@@ -86,6 +88,7 @@ export function WhereGrid({ environments }: { environments: Environment[] }) {
                   {g.envs.map((env) => (
                     <th scope="col" key={env}>
                       <a href={href(['environments', env])}>{env}</a>
+                      {!g.judged[g.envs.indexOf(env)] && <div class="small muted">no policy: compliance unknown</div>}
                     </th>
                   ))}
                 </tr>
@@ -99,7 +102,7 @@ export function WhereGrid({ environments }: { environments: Environment[] }) {
                     </th>
                     {r.cells.map((c, i) => (
                       <td key={g.envs[i]} data-label={g.envs[i]}>
-                        <Cell running={c} />
+                        <Cell running={c} judged={g.judged[i]!} />
                       </td>
                     ))}
                   </tr>
