@@ -1,5 +1,6 @@
 // Sortable table columns (issue 18): a header is a button that sorts the rows already on the page by that
-// column, again to reverse; aria-sort says which column and which way, for screen readers.
+// column, again to reverse; aria-sort says which column and which way, for screen readers. The arrows are
+// CSS (styles.css), so they stay out of the header's text (phone cards label cells with it).
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 
@@ -46,7 +47,6 @@ function SortHeader({ column, state, onSort, children }: { column: string; state
     <th scope="col" aria-sort={sort}>
       <button type="button" class="sort" onClick={() => onSort(column)}>
         {children}
-        <span aria-hidden="true">{active ? (state.descending ? ' ▼' : ' ▲') : ' ↕'}</span>
       </button>
     </th>
   );
