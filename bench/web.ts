@@ -46,7 +46,9 @@ console.log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 const browser = await chromium.launch({ executablePath: process.env.EVIDENT_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
 const context = await browser.newContext();
-await context.addInitScript(`sessionStorage.setItem('evident.session', ${JSON.stringify(JSON.stringify({ org: 'bench', token, role: 'admin', tokenName: 'bench' }))})`);
+// Signed in as the page does it: the token exchanged once for the session cookie (context.request shares the context's cookies).
+const signedIn = await context.request.post(`${server.url}/api/v1/session`, { headers: { authorization: `Bearer ${token}` } });
+if (signedIn.status() !== 201) throw new Error(`sign-in failed: ${signedIn.status()} ${await signedIn.text()}`);
 const page = await context.newPage();
 
 async function timeTo(hash: string, ready: string): Promise<number> {

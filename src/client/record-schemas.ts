@@ -39,6 +39,8 @@ export const Trail = Type.Object({
   template: Nullable(Type.String()),
   created_at: Type.String(),
   entry_index: Type.Integer(),
+  /** In a flow's trail list: COMPLIANT, NON-COMPLIANT or INCOMPLETE against the template the trail began with. */
+  compliance: Type.Optional(Type.String()),
 });
 export type Trail = Static<typeof Trail>;
 export const TrailPage = PageOf(Trail);

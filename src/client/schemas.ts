@@ -36,6 +36,14 @@ export type Org = Static<typeof Org>;
 export const WhoAmI = Type.Object({ org: Type.String(), role: Type.String(), token_id: Type.String(), token_name: Type.String() });
 export type WhoAmI = Static<typeof WhoAmI>;
 
+/** The web UI's signed-in session (POST/GET /api/v1/session); the secret itself is only in the HttpOnly cookie. */
+export const WebSession = Type.Object({
+  org: Type.String(), role: Type.String(), token_id: Type.String(), token_name: Type.String(),
+  expires_at: Type.String({ description: 'When the session ends (never after its token)' }),
+  csrf: Type.String({ description: 'Send back as X-Evident-CSRF on state-changing requests made with the cookie' }),
+});
+export type WebSession = Static<typeof WebSession>;
+
 export const Role = Type.Union([Type.Literal('admin'), Type.Literal('member'), Type.Literal('reporter'), Type.Literal('reader')]);
 
 export const Token = Type.Object({

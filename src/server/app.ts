@@ -12,6 +12,7 @@ import type { Services } from './context.js';
 import { healthRoutes } from './routes/health.js';
 import { orgRoutes } from './routes/orgs.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { sessionRoutes } from './routes/session.js';
 import { logRoutes } from './routes/log.js';
 import { tileRoutes } from './routes/tiles.js';
 import { flowRoutes } from './routes/flows.js';
@@ -31,6 +32,8 @@ import { cacheRoutes } from './routes/cache.js';
 import { turboRoutes } from './routes/turbo.js';
 import { webRoutes } from './routes/web.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { liveRoutes } from './routes/live.js';
+import { DEFAULT_LIVE_LIMITS, LiveEvents, type LiveEventLimits } from './live-events.js';
 
 export interface AppOptions {
   services: Services;
@@ -49,6 +52,8 @@ export interface AppOptions {
    * false (default), true (any proxy), a hop count, or a list of proxy addresses/CIDRs.
    */
   trustProxy?: boolean | number | string;
+  /** Bounds and heartbeat of the web UI's live-update streams (default DEFAULT_LIVE_LIMITS). */
+  liveEvents?: Partial<LiveEventLimits>;
 }
 
 export { VERSION };
@@ -56,6 +61,7 @@ export { VERSION };
 declare module 'fastify' {
   interface FastifyInstance {
     routeTable: { method: string; url: string }[];
+    liveEvents: LiveEvents;
   }
 }
 
@@ -106,6 +112,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes(services));
   await app.register(orgRoutes(services));
   await app.register(tokenRoutes(services));
+  await app.register(sessionRoutes(services));
   await app.register(logRoutes(services));
   await app.register(tileRoutes(services));
   await app.register(flowRoutes(services));
@@ -125,6 +132,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(turboRoutes(services));
   await app.register(webRoutes());
   await app.register(metricsRoutes(services));
+  const live = new LiveEvents({ ...DEFAULT_LIVE_LIMITS, ...options.liveEvents });
+  services.log.onCommit((org, entries) => live.publish(org.id, entries));
+  app.decorate('liveEvents', live);
+  // Held streams would keep close() waiting: end them first.
+  app.addHook('preClose', async () => live.closeAll());
+  await app.register(liveRoutes(services, live));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document', security: [] } }, async () => app.swagger());
   return app;
 }

@@ -5,6 +5,7 @@ import type { OrgRecord } from '../store/index.js';
 import { isEvidentError } from '../core/index.js';
 import { failureKey, isLoopback, type AccessPolicy } from './access-policy.js';
 import { schemas } from '../client/index.js';
+import { authenticateSession, sessionCookie } from './web-session.js';
 
 export type Services = ServiceBundle;
 
@@ -59,6 +60,26 @@ export async function authenticateBearer(services: Services, request: FastifyReq
   }
 }
 
+/**
+ * Authenticates the caller: a bearer token, or else the web UI's session cookie (web-session.ts), whose
+ * failures count against the same limiter. A request with both is the token's.
+ */
+export async function authenticateCaller(services: Services, request: FastifyRequest): Promise<Principal> {
+  const cookie = request.headers.authorization === undefined ? sessionCookie(request) : undefined;
+  if (cookie === undefined) return authenticateBearer(services, request);
+  try {
+    return await authenticateSession(services, request, cookie);
+  } catch (err) {
+    if (isEvidentError(err, 'UNAUTHENTICATED')) {
+      const policy = request.server.accessPolicy;
+      const { key, what } = failureKey(cookie, request.ip);
+      policy.failures.fail(key);
+      policy.failures.check(key, what);
+    }
+    throw err;
+  }
+}
+
 /** Authenticates the caller and checks the role and org for one action; returns the org to act on. */
 export async function access(services: Services, request: FastifyRequest, action: Action, orgName?: string): Promise<OrgRecord> {
   const policy = request.server.accessPolicy;
@@ -68,7 +89,7 @@ export async function access(services: Services, request: FastifyRequest, action
     return org;
   }
   // Requests with a body were authenticated before it was read (early-auth.ts).
-  const principal = request.principal ?? (await authenticateBearer(services, request));
+  const principal = request.principal ?? (await authenticateCaller(services, request));
   request.principal = principal;
   authorize(principal, action, orgName);
   // authorize() has checked the name is the token's own org: no need to look it up again.

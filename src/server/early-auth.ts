@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { hasBody, type ServerLimits } from './limits.js';
-import { authenticateBearer, insecureLocalRequest, type Services } from './context.js';
+import { authenticateCaller, insecureLocalRequest, type Services } from './context.js';
 
 /**
  * Every route that takes a body needs a token, so the token is checked as soon as the headers are in,
@@ -20,7 +20,7 @@ export function authenticateEarly(app: FastifyInstance, services: Services, limi
     if (!hasBody(request.headers)) return;
     if (!insecureLocalRequest(request)) {
       try {
-        request.principal = await authenticateBearer(services, request);
+        request.principal = await authenticateCaller(services, request);
       } catch (err) {
         // The unread body is not drained: the connection is closed once the answer is written.
         void reply.header('connection', 'close');

@@ -7,3 +7,5 @@ export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export type { ServerLimits } from './limits.js';
 export { buildWitnessApp, startWitness } from './witness-app.js';
 export type { WitnessServerOptions, RunningWitness } from './witness-app.js';
+export { DEFAULT_LIVE_LIMITS } from './live-events.js';
+export type { LiveEventLimits, LiveEntry } from './live-events.js';

@@ -9,6 +9,8 @@ export interface Principal {
   tokenName: string;
   org: OrgRecord;
   role: Role;
+  /** When the token stops working (null: never; absent: not a token, e.g. insecure-local). */
+  tokenExpiresAt?: string | null;
 }
 
 export type Action = 'read' | 'write' | 'admin';
@@ -106,6 +108,11 @@ export class AuthService {
     const hash = secret.startsWith(PREFIX) ? hashSecret(secret) : undefined;
     const token = hash === undefined ? undefined : await this.lookup(hash);
     if (!token) throw new EvidentError('UNAUTHENTICATED', 'unknown API token');
+    return this.principalOf(token);
+  }
+
+  /** The caller a token makes, if it is neither revoked nor expired (also for web sessions, which stand for one). */
+  principalOf(token: TokenRecord): Principal {
     if (token.revokedAt) throw new EvidentError('UNAUTHENTICATED', 'this API token was revoked');
     if (token.expiresAt && new Date(token.expiresAt) <= this.clock.now()) throw new EvidentError('UNAUTHENTICATED', 'this API token has expired');
     return {
@@ -113,6 +120,7 @@ export class AuthService {
       tokenName: token.name,
       role: checkRole(token.role),
       org: { id: token.orgId, name: token.orgName, createdAt: '' },
+      tokenExpiresAt: token.expiresAt,
     };
   }
 

@@ -1,6 +1,7 @@
 import type { NoteSigner } from '../ledger/index.js';
 import type { Store } from '../store/index.js';
 import { AuthService } from './auth.js';
+import { WebSessionService } from './web-sessions.js';
 import type { Clock } from './clock.js';
 import { LogService, type LogServiceOptions } from './log-service.js';
 import { LogTiles } from './log-tiles.js';
@@ -24,6 +25,8 @@ import {
 export interface ServiceBundle {
   store: Store;
   auth: AuthService;
+  /** The web UI's cookie sessions, each standing for one API token. */
+  webSessions: WebSessionService;
   log: LogService;
   tiles: LogTiles;
   /** Set when witnesses are configured: submits new checkpoints and serves the cosigned ones. */
@@ -66,6 +69,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
   const policies = new PolicyService(store, log, environments, parser);
   const allowances = new AllowanceService(store, log, environments);
   const compliance = new ComplianceService(store, policies, parser);
+  const auth = new AuthService(store, options.clock);
   return {
     policies,
     allowances,
@@ -75,7 +79,8 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     ),
     dora: new DoraService(store, environments, policies, compliance, options.clock),
     store,
-    auth: new AuthService(store, options.clock),
+    auth,
+    webSessions: new WebSessionService(store, auth, options.clock),
     log,
     tiles: new LogTiles(store, log),
     witnesses,

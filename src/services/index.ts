@@ -3,6 +3,8 @@ export { LogTiles } from './log-tiles.js';
 export type { TileBytes } from './log-tiles.js';
 export type { AppendedEntry, InclusionProofResult, ConsistencyProofResult, LogServiceOptions } from './log-service.js';
 export { AuthService, authorize, hashSecret } from './auth.js';
+export { WebSessionService, WEB_SESSION_TTL_MS, WEB_SESSIONS_PER_TOKEN, csrfMatches } from './web-sessions.js';
+export type { WebSessionInfo, StartedWebSession } from './web-sessions.js';
 export type { Principal, Action, IssuedToken } from './auth.js';
 export { loadLogKey, loadWitnessKey } from './log-key.js';
 export type { LogKeyOptions, LoadedLogKey, LoadedWitnessKey } from './log-key.js';

@@ -72,7 +72,7 @@ export class LogService {
   readonly maps: LogMaps;
   /** Drains in progress: settled() waits for them (a graceful shutdown acknowledges what it accepted). */
   private readonly draining = new Set<Promise<void>>();
-  private readonly commitListeners: ((org: OrgRecord) => void)[] = [];
+  private readonly commitListeners: ((org: OrgRecord, entries: readonly AppendedEntry[]) => void)[] = [];
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -81,8 +81,11 @@ export class LogService {
     this.maps = new LogMaps(store);
   }
 
-  /** Called after each commit that grew an org's log (e.g. to submit the new checkpoint to witnesses); must not throw. */
-  onCommit(listener: (org: OrgRecord) => void): void {
+  /**
+   * Called after each commit that grew an org's log, with the entries it added (e.g. to submit the new
+   * checkpoint to witnesses, or tell the web UI's live pages); must not throw.
+   */
+  onCommit(listener: (org: OrgRecord, entries: readonly AppendedEntry[]) => void): void {
     this.commitListeners.push(listener);
   }
 
@@ -152,8 +155,10 @@ export class LogService {
     while (queue.pending.length > 0) {
       const batch = queue.pending.splice(0, this.maxBatch);
       try {
-        for (const { pending, entry } of await this.commit(queue.org, batch)) pending.resolve(entry);
-        for (const listener of this.commitListeners) listener(queue.org);
+        const committed = await this.commit(queue.org, batch);
+        for (const { pending, entry } of committed) pending.resolve(entry);
+        const entries = committed.map((c) => c.entry);
+        for (const listener of this.commitListeners) listener(queue.org, entries);
       } catch (err) {
         batch.forEach((p) => p.reject(err));
       }

@@ -11,6 +11,7 @@ export type { TagKind } from './tag-entries.js';
 export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, AttestationTypeRecord, EvidenceRef, RecordWriter, RecordReader } from './types.js';
 export { FilesystemBlobStore } from './blob-fs.js';
 export type { CacheEntryRecord, CacheEntryStore } from './cache-entries.js';
+export type { WebSessionRecord, WebSessionStore } from './web-sessions.js';
 export { DatabaseBlobStore, SqlOrgBlobStore, BLOB_CHUNK_BYTES } from './blob-sql.js';
 export type { BlobStore, BlobStoreKind, BlobStoreOptions, BlobLimits, BlobInfo, BlobRead, PutResult, OrgBlobStore, OrgBlobRecord } from './blob-types.js';
 export type { EnvironmentRecord, ExpectationRecord, SnapshotRecord, SnapshotState, RunningArtifact, RunStart, Appearance, EnvironmentWriter, EnvironmentReader } from './types.js';

@@ -19,6 +19,7 @@ import { DatabaseBlobStore, SqlOrgBlobStore } from './blob-sql.js';
 import { SqlCacheEntryStore, type CacheEntryStore } from './cache-entries.js';
 import { FilesystemBlobStore } from './blob-fs.js';
 import { StatisticsKeeper } from './statistics.js';
+import { SqlWebSessionStore, type WebSessionStore } from './web-sessions.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -277,6 +278,7 @@ export class SqlStore implements Store {
   readonly blobs: BlobStore;
   readonly orgBlobs: OrgBlobStore;
   readonly cacheEntries: CacheEntryStore;
+  readonly webSessions: WebSessionStore;
   readonly statistics: StatisticsKeeper;
 
   /**
@@ -292,6 +294,7 @@ export class SqlStore implements Store {
     this.blobs = blobs ?? new DatabaseBlobStore(db, (work) => this.write(work));
     this.orgBlobs = new SqlOrgBlobStore(db, (work) => this.write(work));
     this.cacheEntries = new SqlCacheEntryStore(db, (work) => this.write(work));
+    this.webSessions = new SqlWebSessionStore(db, readDb);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { TagKind } from './tag-entries.js';
+import type { WebSessionStore } from './web-sessions.js';
 import type { Engine } from './schema.js';
 import type { BlobStore, OrgBlobStore } from './blob-types.js';
 import type { CacheEntryStore } from './cache-entries.js';
@@ -129,6 +130,8 @@ export interface Store {
   readonly policies: PolicyReader;
   readonly orgs: OrgStore;
   readonly tokens: TokenStore;
+  /** The web UI's sign-in sessions (web-sessions.ts). */
+  readonly webSessions: WebSessionStore;
   readonly log: LogStore;
   /** Evidence bytes, content-addressed (filesystem or database). */
   readonly blobs: BlobStore;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type ServerLimits } from '../../src/server/index.js';
+import { buildApp, type LiveEventLimits, type ServerLimits } from '../../src/server/index.js';
 import { createServices, type AuthService, type Clock, type LogService, type ServiceBundle, type VaultOptions } from '../../src/services/index.js';
 import type { NoteSigner } from '../../src/ledger/index.js';
 import { openStore, type SqlStore } from '../../src/store/index.js';
@@ -19,7 +19,7 @@ export interface TestApp {
 
 /** A server on a fresh embedded store, with org `acme` and an admin token. */
 export async function testApp(
-  options: { clock?: Clock; signer?: NoteSigner; bodyLimit?: number; evidence?: VaultOptions; insecureLocal?: boolean; failedAuthPerMinute?: number; trustProxy?: boolean | number | string; limits?: Partial<ServerLimits> } = {},
+  options: { clock?: Clock; signer?: NoteSigner; bodyLimit?: number; evidence?: VaultOptions; insecureLocal?: boolean; failedAuthPerMinute?: number; trustProxy?: boolean | number | string; limits?: Partial<ServerLimits>; liveEvents?: Partial<LiveEventLimits> } = {},
 ): Promise<TestApp> {
   const dataDir = tempDir();
   const store = await openStore({ dataDir });
@@ -29,7 +29,7 @@ export async function testApp(
   const { secret } = await auth.issue(org, { name: 'admin', role: 'admin' });
   const app = await buildApp({
     services, bodyLimit: options.bodyLimit, insecureLocal: options.insecureLocal, defaultOrg: 'acme', failedAuthPerMinute: options.failedAuthPerMinute,
-    trustProxy: options.trustProxy, limits: options.limits,
+    trustProxy: options.trustProxy, limits: options.limits, liveEvents: options.liveEvents,
   });
   return {
     app, store, auth, log, services, adminToken: secret,

@@ -41,6 +41,10 @@ describe('templates, tags, compliance and the questions over HTTP', () => {
   it('shows a trail and an artifact with their compliance, requirements and unexpected attestations', async () => {
     const trail = (await get('/flows/svc-01/trails/t1')).json();
     expect(trail.compliance.state).toBe('INCOMPLETE');
+    // A flow's trail list says each trail's state too (the flow page's compliance column).
+    const list = (await get('/flows/svc-01/trails')).json().items;
+    expect(list.find((x: { name: string }) => x.name === 't1').compliance).toBe('INCOMPLETE');
+    expect(list.every((x: { compliance?: string }) => ['COMPLIANT', 'NON-COMPLIANT', 'INCOMPLETE'].includes(x.compliance ?? ''))).toBe(true);
     expect(trail.compliance.artifacts).toEqual([expect.objectContaining({
       name: 'svc-01', fingerprint: fp(1, 1), status: 'COMPLETE', expected: true, state: 'INCOMPLETE',
       attestations: [

@@ -117,6 +117,45 @@ describe('the seed questions, clicked through on the demo organisation', () => {
     expect(clicks).toBeLessThanOrEqual(3);
   });
 
+  it('the environment log, what runs where, trails by compliance and a DORA period (issue 18)', async () => {
+    await front();
+    // What runs where: one click from the front page; differ and saver run other versions in beta than in prod.
+    await click(page.getByRole('link', { name: 'Environments' }));
+    const grid = page.getByRole('table', { name: /Flows by environment/ });
+    await expect.poll(() => grid.locator('tbody tr').count()).toBeGreaterThan(5);
+    expect(await grid.locator('thead').textContent()).toMatch(/aws-beta.*aws-prod/s);
+    for (const flow of ['differ', 'saver']) {
+      const row = grid.locator('tbody tr').filter({ has: page.getByRole('link', { name: flow, exact: true }) });
+      expect(await row.getAttribute('class'), flow).toContain('mismatch');
+    }
+    // Sorting the environments by name, descending: aws-prod first.
+    const envTable = page.getByRole('table', { name: 'Environments', exact: true });
+    await envTable.getByRole('button', { name: /Environment/ }).click();
+    await envTable.getByRole('button', { name: /Environment/ }).click();
+    expect(await envTable.locator('thead th').first().getAttribute('aria-sort')).toBe('descending');
+    expect(await envTable.locator('tbody th').first().textContent()).toContain('aws-prod');
+    // The Log tab: aws-prod's changes, newest first, with + and − lines.
+    await click(page.getByRole('link', { name: 'aws-prod', exact: true }).first());
+    await click(page.getByRole('link', { name: 'Log', exact: true }).last());
+    const log = page.getByRole('list', { name: 'Changes and deployments, newest first' });
+    await expect.poll(() => log.locator(':scope > li').count()).toBe(25);
+    expect(await log.textContent()).toMatch(/Started .*runner/);
+    expect(await log.textContent()).toMatch(/Deployment expected/);
+    expect(await page.getByRole('navigation', { name: 'Pages' }).count()).toBe(1);
+    // The flow page's trails with a compliance column, sorted worst first: the failed run comes to the top.
+    await page.goto(`${server.url}/#/flows/languages-start-points`);
+    const trails = page.getByRole('table', { name: /Trails of/ });
+    await expect.poll(() => trails.locator('tbody tr').count()).toBeGreaterThan(1);
+    await trails.getByRole('button', { name: /Compliance/ }).click();
+    expect(await trails.locator('tbody tr').first().textContent()).toMatch(/non-compliant|incomplete/);
+    // DORA: the last 7 days as a period link; the window shows in the URL and the CLI line.
+    await page.goto(`${server.url}/#/dora?environment=aws-prod`);
+    await page.getByRole('link', { name: '7 days' }).click();
+    await expect.poll(() => page.url()).toMatch(/since=\d{4}-\d{2}-\d{2}/);
+    await expect.poll(() => page.locator('.cli code').first().textContent()).toMatch(/--since \d{4}-\d{2}-\d{2}/);
+    await expect.poll(() => page.locator('main .loading').count()).toBe(0);
+  });
+
   it('every page at desktop and phone width: a screenshot, no sideways scroll on the phone, no serious axe finding', async () => {
     const dir = process.env.EVIDENT_DOCS_SCREENSHOTS === '1' ? path.resolve('docs/web') : path.join(SCREENSHOTS, 'web2');
     fs.mkdirSync(dir, { recursive: true });
@@ -131,6 +170,7 @@ describe('the seed questions, clicked through on the demo organisation', () => {
       ['environments', '#/environments'],
       ['env-prod', '#/environments/aws-prod'],
       ['env-beta', '#/environments/aws-beta'],
+      ['env-prod-log', '#/environments/aws-prod?tab=log'],
       ['snapshot', '#/snapshots/aws-prod%2310'],
       ['diff', '#/diff?a=aws-beta&b=aws-prod'],
       ['release-plan', '#/release-plan?from=aws-beta&to=aws-prod'],

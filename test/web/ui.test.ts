@@ -48,6 +48,37 @@ describe('the web UI in Chromium', () => {
     await screenshot(page, 'fixture/flows');
   });
 
+  it('signs a new tab in by the session cookie, which page script cannot read', async () => {
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'evident_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/v1' });
+    expect(await page.evaluate('document.cookie')).not.toContain('evident_session');
+    expect(await page.evaluate('JSON.stringify(sessionStorage) + JSON.stringify(localStorage)')).not.toContain('evd_');
+    const tab = await context.newPage();
+    await tab.goto(`${server.url}/#/environments/aws-prod`);
+    await tab.getByRole('heading', { name: 'aws-prod', level: 1 }).waitFor();
+    expect(await tab.getByLabel('API token').count()).toBe(0);
+    await tab.close();
+  });
+
+  it('updates an open environment page when a new snapshot is reported, without a reload', async () => {
+    // An environment of its own, so the fixture's aws-beta and aws-prod stay as the later tests expect.
+    const auth = { authorization: `Bearer ${server.token}` };
+    await server.t.app.inject({ method: 'POST', url: '/api/v1/orgs/acme/environments', headers: auth, payload: { name: 'live-test', type: 'k8s' } });
+    await page.goto(`${server.url}/#/environments/live-test`);
+    await page.getByRole('heading', { name: 'live-test', level: 1 }).waitFor();
+    await page.locator('.live[data-state="open"]').waitFor();
+    const marker = await page.evaluate('window.__notReloaded = true');
+    expect(marker).toBe(true);
+    const res = await server.t.app.inject({
+      method: 'PUT', url: '/api/v1/orgs/acme/environments/live-test/snapshot', headers: auth,
+      payload: { artifacts: [{ name: 'live-svc', fingerprint: 'f'.repeat(64), instances: 1 }] },
+    });
+    expect(res.statusCode, res.body).toBeLessThan(300);
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toContain('live-svc');
+    expect(await page.evaluate('window.__notReloaded')).toBe(true);
+  });
+
   it('follows an artifact from search to its timeline', async () => {
     const search = page.getByRole('searchbox', { name: /commit or fingerprint/i });
     await search.fill(commit(4, 1).slice(0, 7));
@@ -136,6 +167,9 @@ describe('the web UI in Chromium', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'fixture/flows-phone');
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    // The session ended on the server: a reload (or another tab) is signed out too.
+    await page.reload();
     await page.getByLabel('API token').waitFor();
   });
 });

@@ -22,11 +22,12 @@ export function trailRoutes(services: Services) {
     );
     app.get(
       '/api/v1/orgs/:org/flows/:flow/trails',
-      { schema: { tags: ['trails'], summary: 'List the trails of a flow, oldest first', params: rs.FlowParams, querystring: schemas.PageQuery, response: { 200: rs.TrailPage, ...errorResponses } } },
+      { schema: { tags: ['trails'], summary: 'List the trails of a flow, oldest first, each with its compliance', params: rs.FlowParams, querystring: schemas.PageQuery, response: { 200: rs.TrailPage, ...errorResponses } } },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         const page = await services.trails.list(org, request.params.flow, request.query.cursor ?? null, request.query.limit ?? 100);
-        return { items: page.items.map((t) => trailJson(t, request.params.flow)), next_cursor: page.nextCursor };
+        const states = await services.trails.complianceStates(org, request.params.flow, page.items);
+        return { items: page.items.map((t) => ({ ...trailJson(t, request.params.flow), compliance: states.get(t.id) })), next_cursor: page.nextCursor };
       },
     );
     app.get(

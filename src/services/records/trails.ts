@@ -183,4 +183,19 @@ export class TrailService {
     const flow = await this.flow(org, flowName);
     return this.store.records.trails(flow.id, cursor, limit);
   }
+
+  /**
+   * Each trail's compliance state (a flow page's trail list): one read of all their rows, checked against
+   * their log entries first, as for the flows list's latest trails.
+   */
+  async complianceStates(org: OrgRecord, flow: string, trails: readonly TrailRecord[]): Promise<Map<number, string>> {
+    const { artifacts, attestations } = await this.store.records.contentsOfTrails(trails.map((t) => t.id));
+    const artifactsOf = new Map<number, ArtifactRecord[]>();
+    const attestationsOf = new Map<number, AttestationRecord[]>();
+    for (const a of artifacts) artifactsOf.set(a.trailId, artifactsOf.get(a.trailId) ?? []).get(a.trailId)!.push(a);
+    for (const a of attestations) attestationsOf.set(a.trailId, attestationsOf.get(a.trailId) ?? []).get(a.trailId)!.push(a);
+    await projectionCheck(this.store).rows(org, trails.flatMap((t) => trailContentClaims(flow, t, artifactsOf.get(t.id) ?? [], attestationsOf.get(t.id) ?? [])));
+    await prepareTemplates(this.parser, trails.map((t) => t.template));
+    return new Map(trails.map((t) => [t.id, complianceOfTrail(t, artifactsOf.get(t.id) ?? [], attestationsOf.get(t.id) ?? []).state]));
+  }
 }

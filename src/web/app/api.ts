@@ -1,4 +1,5 @@
-// The UI's only way to the records: the public HTTP API (/api/v1), with the signed-in token as a bearer.
+// The UI's only way to the records: the public HTTP API (/api/v1), signed in by the session cookie the
+// server set when the token was exchanged (docs/web.md "Signing in"): page script never holds the token.
 // Types come from src/client's schemas (erased at build time); no Node code reaches the browser.
 import type { environmentSchemas, policySchemas, recordSchemas, releaseSchemas, schemas } from '../../client/index.js';
 import type { DoraReport } from './dora-types.js';
@@ -19,6 +20,7 @@ export type Snapshot = environmentSchemas.Snapshot;
 export type SnapshotPage = environmentSchemas.SnapshotPage;
 export type SnapshotDiff = environmentSchemas.SnapshotDiff;
 export type EnvironmentEvents = environmentSchemas.EnvironmentEvents;
+export type Expectation = environmentSchemas.Expectation;
 export type Drift = environmentSchemas.Drift;
 export type ReleasePlan = releaseSchemas.ReleasePlan;
 export type Policy = policySchemas.Policy;
@@ -44,10 +46,15 @@ export class ApiError extends Error {
 
 export interface Session {
   org: string;
-  token: string;
   role: string;
   tokenName: string;
+  expiresAt: string;
+  /** Echoed in X-Evident-CSRF on state-changing requests (the server refuses them without it). */
+  csrf: string;
 }
+
+/** Fired on window when the server no longer knows the session (expired, signed out elsewhere, token revoked). */
+export const SIGNED_OUT_EVENT = 'evident:signed-out';
 
 type Query = Record<string, string | number | boolean | null | undefined>;
 
@@ -58,10 +65,10 @@ function url(path: string, query?: Query): string {
   return qs ? `${path}?${qs}` : path;
 }
 
-async function request(token: string, path: string, query?: Query, accept = 'application/json'): Promise<Response> {
+async function request(path: string, query?: Query, accept = 'application/json', init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url(path, query), { headers: { authorization: `Bearer ${token}`, accept } });
+    res = await fetch(url(path, query), { ...init, credentials: 'same-origin', headers: { accept, ...(init.headers as Record<string, string> | undefined) } });
   } catch (err) {
     throw new ApiError(0, 'NETWORK', `the server did not answer: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -72,20 +79,41 @@ async function request(token: string, path: string, query?: Query, accept = 'app
   } catch {
     // not JSON: keep the status line
   }
+  // Past the sign-in, a 401 means the session is gone: the shell goes back to the sign-in page.
+  if (res.status === 401 && !path.startsWith('/api/v1/session')) window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
   throw new ApiError(res.status, body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? `${res.status} ${res.statusText}`, body.error?.details);
 }
 
 const enc = encodeURIComponent;
 
-/** Checks a token and tells whose it is (GET /api/v1/whoami). */
-export async function whoami(token: string): Promise<WhoAmI> {
-  return (await (await request(token, '/api/v1/whoami')).json()) as WhoAmI;
+type SessionBody = { org: string; role: string; token_name: string; expires_at: string; csrf: string };
+const toSession = (b: SessionBody): Session => ({ org: b.org, role: b.role, tokenName: b.token_name, expiresAt: b.expires_at, csrf: b.csrf });
+
+/** Exchanges an API token for the session cookie (POST /api/v1/session): the only request that carries the token. */
+export async function signIn(token: string): Promise<Session> {
+  const res = await request('/api/v1/session', undefined, 'application/json', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  return toSession((await res.json()) as SessionBody);
+}
+
+/** This browser's session, if it has one (any tab): null when not signed in. */
+export async function currentSession(): Promise<Session | null> {
+  try {
+    return toSession((await (await request('/api/v1/session')).json()) as SessionBody);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+/** Ends the session on the server (every tab of this browser is signed out). */
+export async function signOut(s: Session): Promise<void> {
+  await request('/api/v1/session', undefined, 'application/json', { method: 'DELETE', headers: { 'x-evident-csrf': s.csrf } });
 }
 
 /** The typed calls the pages make, bound to a session. */
 export function apiFor(s: Session) {
   const o = `/api/v1/orgs/${enc(s.org)}`;
-  const get = async <T>(path: string, query?: Query): Promise<T> => (await (await request(s.token, o + path, query)).json()) as T;
+  const get = async <T>(path: string, query?: Query): Promise<T> => (await (await request(o + path, query)).json()) as T;
   return {
     flows: (q: { cursor?: string | null; limit?: number; sort?: string; include_archived?: boolean; missing_attestation_type?: string }) =>
       get<Page<FlowSummary>>('/flows', q),
@@ -99,18 +127,19 @@ export function apiFor(s: Session) {
     snapshots: (env: string, cursor?: string | null, limit = 50) => get<SnapshotPage>(`/environments/${enc(env)}/snapshots`, { cursor, limit }),
     drift: (env: string) => get<Drift>(`/environments/${enc(env)}/drift`),
     events: (env: string) => get<EnvironmentEvents>(`/environments/${enc(env)}/events`),
+    expectations: (env: string) => get<{ items: Expectation[] }>(`/environments/${enc(env)}/expectations`),
     snapshot: (expr: string) => get<Snapshot>(`/snapshots/${enc(expr)}`),
     diff: (a: string, b: string, showUnchanged = false) => get<SnapshotDiff>('/diff/snapshots', { a, b, show_unchanged: showUnchanged }),
     releasePlan: (from: string, to: string, allowInProgress = false) => get<ReleasePlan>('/release-plan', { from, to, allow_in_progress: allowInProgress }),
     policies: () => get<{ items: Policy[] }>('/policies'),
     policy: (ref: string) => get<Policy>(`/policies/${enc(ref)}`),
     logKey: () => get<LogKey>('/log/key'),
-    checkpoint: async () => (await request(s.token, `${o}/log/checkpoint`, undefined, 'text/plain')).text(),
+    checkpoint: async () => (await request(`${o}/log/checkpoint`, undefined, 'text/plain')).text(),
     logEntries: (start: number, end: number) => get<Page<{ index: number; leaf_hash: string; entry: string }>>('/log/entries', { start, end }),
     inclusionProof: (index: number, treeSize: number) => get<InclusionProof>('/log/proof/inclusion', { index, tree_size: treeSize }),
     dora: (q: { environment: string; since?: string; until?: string; flow?: string; bucket?: 'day' | 'week' }) => get<DoraReport>('/metrics/dora', q),
-    /** An evidence file's bytes, fetched with the token (a plain link could not send it). */
-    evidence: async (digest: string) => (await request(s.token, `${o}/evidence/${enc(digest)}`, undefined, 'application/octet-stream')).blob(),
+    /** An evidence file's bytes, fetched with the session (the cookie is limited to /api/v1, which this is). */
+    evidence: async (digest: string) => (await request(`${o}/evidence/${enc(digest)}`, undefined, 'application/octet-stream')).blob(),
   };
 }
 

@@ -1,10 +1,10 @@
 // The shell: sign-in gate, skip link, header with navigation and search, the current page, sign out.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { watchCardLabels } from './card-labels.js';
-import { apiFor, type Session } from './api.js';
+import { apiFor, currentSession, signOut, SIGNED_OUT_EVENT, type Session } from './api.js';
 import { SessionContext } from './components.js';
+import { LiveContext, LiveFeed, useLiveState } from './live.js';
 import { href, navigate, useRoute, type Route } from './router.js';
-import { clearSession, loadSession, saveSession } from './session.js';
 import { SignInPage } from './pages/sign-in.js';
 import { FlowsPage } from './pages/flows.js';
 import { FlowPage } from './pages/flow.js';
@@ -45,7 +45,7 @@ function pageFor(route: Route) {
     case 'search':
       return <SearchPage q={q.get('q') ?? ''} />;
     case 'environments':
-      return a ? <EnvironmentPage env={a} /> : <EnvironmentsPage />;
+      return a ? <EnvironmentPage env={a} tab={q.get('tab')} /> : <EnvironmentsPage />;
     case 'snapshots':
       return a ? <SnapshotPage expr={a} /> : <NotFoundPage />;
     case 'diff':
@@ -84,28 +84,53 @@ function SearchBox({ initial }: { initial: string }) {
   );
 }
 
+const LIVE_LABEL = { open: 'Live: pages update by themselves', connecting: 'Live updates: connecting', closed: 'Live updates off: reload to see new records' } as const;
+
+/** A dot in the header: whether new records show up without a reload. */
+function LiveIndicator() {
+  const state = useLiveState();
+  return (
+    <span class="live" data-state={state} title={LIVE_LABEL[state]}>
+      <span class="sr-only">{LIVE_LABEL[state]}</span>
+    </span>
+  );
+}
+
 export function App() {
-  const [session, setSession] = useState<Session | null>(() => loadSession());
+  // undefined: still asking the server whether this browser is signed in (GET /api/v1/session).
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [signingOut, setSigningOut] = useState(false);
   const route = useRoute();
   const api = useMemo(() => (session ? apiFor(session) : null), [session]);
+  // One live-update stream per tab while signed in (docs/web.md "Live updates").
+  const feed = useMemo(() => (session ? new LiveFeed(session.org) : null), [session]);
+  useEffect(() => {
+    feed?.start();
+    return () => feed?.stop();
+  }, [feed]);
+  useEffect(() => {
+    currentSession().then(setSession, () => setSession(null));
+    const out = () => setSession(null);
+    window.addEventListener(SIGNED_OUT_EVENT, out);
+    return () => window.removeEventListener(SIGNED_OUT_EVENT, out);
+  }, []);
   useEffect(() => {
     const main = document.getElementById('main');
     return main ? watchCardLabels(main) : undefined;
   }, [session]);
-  if (!session || !api) {
+  if (session === undefined) {
     return (
-      <SignInPage
-        onSignIn={(s) => {
-          saveSession(s);
-          setSession(s);
-        }}
-      />
+      <main id="main" class="signin">
+        <p class="loading">Loading…</p>
+      </main>
     );
   }
+  if (!session || !api) return <SignInPage onSignIn={setSession} />;
   const section = route.parts[0] ?? 'flows';
   const current = section === 'snapshots' ? 'environments' : section;
   return (
     <SessionContext.Provider value={{ session, api }}>
+      <LiveContext.Provider value={feed}>
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
         Skip to content
       </a>
@@ -126,6 +151,7 @@ export function App() {
         </nav>
         <SearchBox key={route.query.get('q') ?? ''} initial={route.parts[0] === 'search' ? route.query.get('q') ?? '' : ''} />
         <div class="who">
+          <LiveIndicator />
           <span>
             <span class="sr-only">Signed in to </span>
             <strong>{session.org}</strong> <span class="muted">as {session.role}</span>
@@ -133,9 +159,14 @@ export function App() {
           <button
             type="button"
             class="secondary"
+            disabled={signingOut}
             onClick={() => {
-              clearSession();
-              setSession(null);
+              setSigningOut(true);
+              // Signed out locally whatever the server says: a failed request must not keep the page open.
+              signOut(session).finally(() => {
+                setSigningOut(false);
+                setSession(null);
+              });
             }}
           >
             Sign out
@@ -150,6 +181,7 @@ export function App() {
           Evident · every view shows the CLI command that prints the same · <a href="/api/v1/openapi.json">API (OpenAPI)</a>
         </p>
       </footer>
+      </LiveContext.Provider>
     </SessionContext.Provider>
   );
 }

@@ -3,6 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Api, type Session } from './api.js';
+import { useLiveRevision, type LiveFilter } from './live.js';
 
 export const SessionContext = createContext<{ session: Session; api: Api } | null>(null);
 
@@ -18,20 +19,33 @@ export interface AsyncState<T> {
   loading: boolean;
 }
 
-/** Runs `load` when `deps` change; a late answer for old deps is dropped. */
-export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): AsyncState<T> {
+/**
+ * Runs `load` when `deps` change; a late answer for old deps is dropped. With `live`, new log entries it
+ * matches reload the data in place (the old data stays shown meanwhile, and on a failed reload).
+ */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[], live?: LiveFilter): AsyncState<T> {
   const [state, setState] = useState<AsyncState<T>>({ loading: true });
+  const revision = useLiveRevision(live);
+  const generation = useRef(0);
   useEffect(() => {
-    let live = true;
+    const gen = ++generation.current;
     setState({ loading: true });
     load().then(
-      (data) => live && setState({ data, loading: false }),
-      (error: unknown) => live && setState({ error, loading: false }),
+      (data) => gen === generation.current && setState({ data, loading: false }),
+      (error: unknown) => gen === generation.current && setState({ error, loading: false }),
     );
     return () => {
-      live = false;
+      generation.current++;
     };
   }, deps);
+  useEffect(() => {
+    if (revision === 0) return;
+    const gen = generation.current;
+    load().then(
+      (data) => gen === generation.current && setState({ data, loading: false }),
+      () => undefined,
+    );
+  }, [revision]);
   return state;
 }
 
@@ -141,7 +155,9 @@ export function usePages<T>(items: T[], pageSize: number): { page: T[]; pager: C
 }
 
 /** Server-side pages (cursor convention: pass next_cursor back until it is null), appended with "Load more". */
-export function useCursorList<T>(load: (cursor: string | null) => Promise<{ items: T[]; next_cursor: string | null }>, deps: unknown[]) {
+export function useCursorList<T>(load: (cursor: string | null) => Promise<{ items: T[]; next_cursor: string | null }>, deps: unknown[], live?: LiveFilter) {
+  const revision = useLiveRevision(live);
+  const pagesLoaded = useRef(0);
   const [items, setItems] = useState<T[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -155,6 +171,7 @@ export function useCursorList<T>(load: (cursor: string | null) => Promise<{ item
       (page) => {
         if (gen !== generation.current) return;
         setItems((old) => (reset ? page.items : [...old, ...page.items]));
+        pagesLoaded.current = reset ? 1 : pagesLoaded.current + 1;
         setNext(page.next_cursor);
         setLoading(false);
       },
@@ -169,6 +186,19 @@ export function useCursorList<T>(load: (cursor: string | null) => Promise<{ item
     setItems([]);
     fetchPage(null, true);
   }, deps);
+  // New entries reload the first page in place, unless more pages were loaded (that would drop the reader's place).
+  useEffect(() => {
+    if (revision === 0 || pagesLoaded.current > 1) return;
+    const gen = ++generation.current;
+    load(null).then(
+      (page) => {
+        if (gen !== generation.current) return;
+        setItems(page.items);
+        setNext(page.next_cursor);
+      },
+      () => undefined,
+    );
+  }, [revision]);
   const more = (
     <div class="more">
       {error !== undefined && <ErrorMessage error={error} />}

@@ -67,7 +67,7 @@ function Table({ d }: { d: Drift }) {
 
 export function DriftSection({ env }: { env: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.drift(env), [api, env]);
+  const state = useAsync(() => api.drift(env), [api, env], (e) => e.environment === env);
   return (
     <section aria-labelledby="drift-h">
       <h2 id="drift-h">Expected against running</h2>

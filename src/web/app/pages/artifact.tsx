@@ -145,7 +145,7 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
 /** An artifact by FLOW@FINGERPRINT, FLOW:COMMIT or fingerprint prefix (`evident get artifact REF`). */
 export function ArtifactPage({ artifactRef: ref }: { artifactRef: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.artifacts(ref), [api, ref]);
+  const state = useAsync(() => api.artifacts(ref), [api, ref], (e) => e.artifact !== undefined || e.type === 'snapshot.created');
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">

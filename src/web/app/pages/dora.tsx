@@ -98,15 +98,20 @@ function Report({ r }: { r: DoraReport }) {
   );
 }
 
-function Metrics({ q }: { q: { environment: string; since?: string; flow?: string; bucket?: 'day' | 'week' } }) {
+function Metrics({ q }: { q: { environment: string; since?: string; until?: string; flow?: string; bucket?: 'day' | 'week' } }) {
   const { api } = useApi();
-  const state = useAsync(() => api.dora(q), [api, q.environment, q.since, q.flow, q.bucket]);
+  const state = useAsync(() => api.dora(q), [api, q.environment, q.since, q.until, q.flow, q.bucket], (e) => e.type === 'snapshot.created' && e.environment === q.environment);
   // The server's 404 for a route it does not have says "no route …"; an unknown environment is another 404.
   if (state.error instanceof ApiError && state.error.status === 404 && state.error.message.startsWith('no route ')) {
     return <p class="empty" role="status">This server has no DORA metrics yet.</p>;
   }
   if (state.error !== undefined) return <ErrorMessage error={state.error} />;
   return <Async state={state}>{(r) => <Report r={r} />}</Async>;
+}
+
+/** The UTC date `days` before today (YYYY-MM-DD), a period's start. */
+function daysAgo(days: number): string {
+  return new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
 }
 
 function defaultEnvironment(items: Environment[] | undefined): string {
@@ -119,6 +124,7 @@ export function DoraPage({ query }: { query: URLSearchParams }) {
   const { api } = useApi();
   const environment = query.get('environment') ?? '';
   const since = query.get('since') ?? '';
+  const until = query.get('until') ?? '';
   const flow = query.get('flow') ?? '';
   const bucket = query.get('bucket') === 'week' ? 'week' : 'day';
   const envs = useAsync(() => api.environments(), [api]);
@@ -127,17 +133,30 @@ export function DoraPage({ query }: { query: URLSearchParams }) {
   const [env, setEnv] = useState(chosen);
   useEffect(() => setEnv(chosen), [chosen]);
   const [b, setB] = useState<'day' | 'week'>(bucket);
-  const cli = ['evident metrics dora', `--environment ${shellArg(chosen || 'ENV')}`, since && `--since ${shellArg(since)}`, flow && `--flow ${shellArg(flow)}`, bucket === 'week' && '--bucket week'].filter(Boolean).join(' ');
+  const [from, setFrom] = useState(since.slice(0, 10));
+  const [to, setTo] = useState(until.slice(0, 10));
+  useEffect(() => setFrom(since.slice(0, 10)), [since]);
+  useEffect(() => setTo(until.slice(0, 10)), [until]);
+  const period = (days: number) => href(['dora'], { environment: chosen, flow, since: daysAgo(days), bucket: days > 31 ? 'week' : undefined });
+  const cli = ['evident metrics dora', `--environment ${shellArg(chosen || 'ENV')}`, since && `--since ${shellArg(since)}`, until && `--until ${shellArg(until)}`, flow && `--flow ${shellArg(flow)}`, bucket === 'week' && '--bucket week'].filter(Boolean).join(' ');
   return (
     <>
       <PageTitle title="DORA metrics">DORA metrics</PageTitle>
       <CliCommand command={cli} />
-      <form class="filters" aria-label="Metrics to show" onSubmit={(e) => { e.preventDefault(); navigate(href(['dora'], { environment: env || chosen, flow, since, bucket: b === 'week' ? 'week' : undefined })); }}>
+      <form class="filters" aria-label="Metrics to show" onSubmit={(e) => { e.preventDefault(); navigate(href(['dora'], { environment: env || chosen, flow, since: from, until: to, bucket: b === 'week' ? 'week' : undefined })); }}>
         <label>
           Environment
           <select value={env} onChange={(e) => setEnv(e.currentTarget.value)}>
             {(envs.data?.items ?? []).map((e) => <option key={e.name} value={e.name}>{e.name}</option>)}
           </select>
+        </label>
+        <label>
+          From
+          <input type="date" value={from} max={to || undefined} onInput={(e) => setFrom(e.currentTarget.value)} />
+        </label>
+        <label>
+          Until (not included)
+          <input type="date" value={to} min={from || undefined} onInput={(e) => setTo(e.currentTarget.value)} />
         </label>
         <label>
           Per
@@ -147,10 +166,16 @@ export function DoraPage({ query }: { query: URLSearchParams }) {
           </select>
         </label>
         <button type="submit">Show</button>
-        {flow && <span class="small">only flow <strong>{flow}</strong> · <a href={href(['dora'], { environment: chosen, since, bucket: bucket === 'week' ? 'week' : undefined })}>all flows</a></span>}
+        <span class="small periods">
+          Last{' '}
+          {[7, 14, 28, 90].map((d, i) => (
+            <span key={d}>{i > 0 && ' · '}<a href={period(d)}>{d} days</a></span>
+          ))}
+        </span>
+        {flow && <span class="small">only flow <strong>{flow}</strong> · <a href={href(['dora'], { environment: chosen, since, until, bucket: bucket === 'week' ? 'week' : undefined })}>all flows</a></span>}
       </form>
       {chosen ? (
-        <Metrics q={{ environment: chosen, since: since || undefined, flow: flow || undefined, bucket }} />
+        <Metrics q={{ environment: chosen, since: since || undefined, until: until || undefined, flow: flow || undefined, bucket }} />
       ) : envs.loading ? (
         <p class="loading" role="status" aria-live="polite">Loading…</p>
       ) : envs.error !== undefined ? (

@@ -2,6 +2,7 @@ import { NoPolicy } from '../compliance.js';
 import type { Snapshot } from '../api.js';
 import { ArtifactName, Async, CliCommand, ComplianceBadge, PageTitle, useApi, useAsync, useCursorList } from '../components.js';
 import { DriftSection } from '../drift.js';
+import { EnvironmentLog } from '../env-log.js';
 import { ago, shellArg, when } from '../format.js';
 import { href } from '../router.js';
 import { Reasons, SnapshotArtifacts } from '../snapshot-table.js';
@@ -51,11 +52,11 @@ function PolicyCompliance({ s, env }: { s: Snapshot; env: string }) {
 }
 
 /** An environment: its compliance, its latest snapshot, and every snapshot as a timeline (`evident get environment`). */
-export function EnvironmentPage({ env }: { env: string }) {
+export function EnvironmentPage({ env, tab }: { env: string; tab: string | null }) {
   const { api } = useApi();
-  const state = useAsync(() => api.environment(env), [api, env]);
-  const latest = useAsync(() => api.snapshot(env), [api, env]);
-  const snaps = useCursorList((cursor) => api.snapshots(env, cursor, 50), [api, env]);
+  const state = useAsync(() => api.environment(env), [api, env], (e) => e.environment === env);
+  const latest = useAsync(() => api.snapshot(env), [api, env], (e) => e.environment === env);
+  const snaps = useCursorList((cursor) => api.snapshots(env, cursor, 50), [api, env], (e) => e.environment === env);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -96,8 +97,13 @@ export function EnvironmentPage({ env }: { env: string }) {
           </dl>
         )}
       </Async>
+      <nav class="tabs" aria-label="Environment views">
+        <a href={href(['environments', env])} aria-current={tab !== 'log' ? 'page' : undefined}>Overview</a>
+        <a href={href(['environments', env], { tab: 'log' })} aria-current={tab === 'log' ? 'page' : undefined}>Log</a>
+      </nav>
+      {state.error === undefined && tab === 'log' && <EnvironmentLog env={env} />}
       {/* An unknown environment is said once, by the facts above, not by every section. */}
-      {state.error === undefined && (
+      {state.error === undefined && tab !== 'log' && (
         <>
       <Async state={latest}>{(s) => <PolicyCompliance s={s} env={env} />}</Async>
       <DriftSection env={env} />

@@ -2,11 +2,14 @@ import { NoPolicy } from '../compliance.js';
 import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useAsync } from '../components.js';
 import { when } from '../format.js';
 import { href } from '../router.js';
+import { useSort } from '../sort.js';
+import { WhereGrid } from '../where-grid.js';
+import type { Environment } from '../api.js';
 
 /** An environment's compliance now (the list does not carry it: one `get environment` each). */
 function EnvCompliance({ env }: { env: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.environment(env), [api, env]);
+  const state = useAsync(() => api.environment(env), [api, env], (e) => e.environment === env);
   if (state.loading) return <span class="muted">…</span>;
   if (state.error !== undefined || !state.data) return <span class="muted">unknown</span>;
   const e = state.data;
@@ -21,7 +24,7 @@ function EnvCompliance({ env }: { env: string }) {
 /** Every environment with its latest snapshot (`evident list environments`). */
 export function EnvironmentsPage() {
   const { api } = useApi();
-  const state = useAsync(() => api.environments(), [api]);
+  const state = useAsync(() => api.environments(), [api], (e) => e.environment !== undefined);
   return (
     <>
       <PageTitle title="Environments">Environments</PageTitle>
@@ -31,36 +34,10 @@ export function EnvironmentsPage() {
           r.items.length === 0 ? (
             <Empty>No environments yet.</Empty>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <caption class="sr-only">Environments</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Environment</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Latest snapshot</th>
-                    <th scope="col">Compliance now</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Description</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {r.items.map((e) => (
-                    <tr key={e.name}>
-                      <th scope="row">
-                        <a href={href(['environments', e.name])}>{e.name}</a>
-                        {e.archived_at && <span class="muted"> (archived)</span>}
-                      </th>
-                      <td>{e.type}{e.included_environments?.length ? ` of ${e.included_environments.join(', ')}` : ''}</td>
-                      <td>{e.latest_snapshot !== null ? <a href={href(['snapshots', `${e.name}#${e.latest_snapshot}`])}>#{e.latest_snapshot}</a> : <span class="muted">none</span>}</td>
-                      <td><EnvCompliance env={e.name} /></td>
-                      <td class="nowrap">{when(e.created_at)}</td>
-                      <td>{e.description}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <>
+              <EnvironmentTable items={r.items} />
+              <WhereGrid environments={r.items} />
+            </>
           )
         }
       </Async>
@@ -68,5 +45,43 @@ export function EnvironmentsPage() {
         Compare two snapshots on the <a href={href(['diff'])}>diff</a> page, or plan a promotion on the <a href={href(['release-plan'])}>release plan</a> page.
       </p>
     </>
+  );
+}
+
+function EnvironmentTable({ items }: { items: Environment[] }) {
+  const sorted = useSort(items, {
+    name: (e) => e.name, type: (e) => e.type, latest: (e) => e.latest_snapshot, created: (e) => e.created_at, description: (e) => e.description,
+  });
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption class="sr-only">Environments</caption>
+        <thead>
+          <tr>
+            {sorted.header('name', 'Environment')}
+            {sorted.header('type', 'Type')}
+            {sorted.header('latest', 'Latest snapshot')}
+            <th scope="col">Compliance now</th>
+            {sorted.header('created', 'Created')}
+            {sorted.header('description', 'Description')}
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.rows.map((e) => (
+            <tr key={e.name}>
+              <th scope="row">
+                <a href={href(['environments', e.name])}>{e.name}</a>
+                {e.archived_at && <span class="muted"> (archived)</span>}
+              </th>
+              <td>{e.type}{e.included_environments?.length ? ` of ${e.included_environments.join(', ')}` : ''}</td>
+              <td>{e.latest_snapshot !== null ? <a href={href(['snapshots', `${e.name}#${e.latest_snapshot}`])}>#{e.latest_snapshot}</a> : <span class="muted">none</span>}</td>
+              <td><EnvCompliance env={e.name} /></td>
+              <td class="nowrap">{when(e.created_at)}</td>
+              <td>{e.description}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

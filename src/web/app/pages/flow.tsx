@@ -1,14 +1,21 @@
 import { EntryLink } from '../entry-link.js';
 import { Time } from '../time.js';
-import { Async, CliCommand, Empty, PageTitle, useApi, useAsync, TrailName, useCursorList } from '../components.js';
+import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useAsync, TrailName, useCursorList } from '../components.js';
+import { useSort } from '../sort.js';
 import { short, shellArg, when } from '../format.js';
 import { href } from '../router.js';
+
+/** Worst first when sorted by compliance. */
+const COMPLIANCE_ORDER: Record<string, number> = { 'NON-COMPLIANT': 0, INCOMPLETE: 1, COMPLIANT: 2 };
 
 /** One flow and its trails, oldest first (`evident get flow F`, `evident list trails --flow F`). */
 export function FlowPage({ flow }: { flow: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.flow(flow), [api, flow]);
-  const trails = useCursorList((cursor) => api.trails(flow, cursor, 100), [api, flow]);
+  const state = useAsync(() => api.flow(flow), [api, flow], (e) => e.flow === flow);
+  const trails = useCursorList((cursor) => api.trails(flow, cursor, 100), [api, flow], (e) => e.flow === flow);
+  const sorted = useSort(trails.items, {
+    trail: (t) => t.name, compliance: (t) => COMPLIANCE_ORDER[t.compliance ?? ''] ?? null, commit: (t) => t.git_commit, began: (t) => t.created_at, description: (t) => t.description,
+  });
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -47,18 +54,20 @@ export function FlowPage({ flow }: { flow: string }) {
             <caption class="sr-only">Trails of {flow}</caption>
             <thead>
               <tr>
-                <th scope="col">Trail</th>
-                <th scope="col">Commit</th>
-                <th scope="col">Began</th>
-                <th scope="col">Description</th>
+                {sorted.header('trail', 'Trail')}
+                {sorted.header('compliance', 'Compliance')}
+                {sorted.header('commit', 'Commit')}
+                {sorted.header('began', 'Began')}
+                {sorted.header('description', 'Description')}
               </tr>
             </thead>
             <tbody>
-              {trails.items.map((t) => (
+              {sorted.rows.map((t) => (
                 <tr key={t.name}>
                   <th scope="row">
                     <a href={href(['flows', flow, 'trails', t.name])}><TrailName name={t.name} /></a>
                   </th>
+                  <td data-label="Compliance"><ComplianceBadge state={t.compliance} /></td>
                   <td data-label="Commit">{t.git_commit ? <a href={href(['search'], { q: t.git_commit })}><code>{short(t.git_commit, 10)}</code></a> : '—'}</td>
                   <td data-label="Began"><Time iso={t.created_at} /></td>
                   <td data-label="Description">{t.description}</td>

@@ -21,6 +21,8 @@ export function FlowsPage({ query }: { query: URLSearchParams }) {
   const list = useCursorList(
     (cursor) => api.flows({ cursor, limit: 100, sort: sort || undefined, include_archived: archived, missing_attestation_type: missing || undefined }),
     [api, sort, missing, archived],
+    // Latest trail and compliance (flow and trail entries) and last deployment (snapshots).
+    (e) => e.flow !== undefined || e.type === 'snapshot.created',
   );
   const set = (change: Record<string, string | boolean>) =>
     navigate(href(['flows'], { sort, missing, archived, ...change }));

@@ -81,7 +81,7 @@ function prettyJson(text: string): string {
 /** The log: its current checkpoint, verifier key, and in-browser checks (`evident log checkpoint`, `evident verify log`). */
 export function LogPage({ index }: { index: string | null }) {
   const { api } = useApi();
-  const state = useAsync(() => loadCheckpoint(api), [api]);
+  const state = useAsync(() => loadCheckpoint(api), [api], () => true);
   return (
     <>
       <PageTitle title="Log">The log</PageTitle>

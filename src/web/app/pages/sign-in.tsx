@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, whoami, type Session } from '../api.js';
+import { ApiError, signIn, type Session } from '../api.js';
 import { CliCommand, ErrorMessage } from '../components.js';
 
-/** Paste an API token; GET /api/v1/whoami says which org and role it has. */
+/** Paste an API token once: POST /api/v1/session exchanges it for this browser's session cookie. */
 export function SignInPage({ onSignIn }: { onSignIn: (s: Session) => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<unknown>(undefined);
@@ -22,8 +22,9 @@ export function SignInPage({ onSignIn }: { onSignIn: (s: Session) => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      const who = await whoami(t);
-      onSignIn({ org: who.org, token: t, role: who.role, tokenName: who.token_name });
+      const session = await signIn(t);
+      setToken('');
+      onSignIn(session);
     } catch (err) {
       setError(err);
     } finally {
@@ -50,7 +51,8 @@ export function SignInPage({ onSignIn }: { onSignIn: (s: Session) => void }) {
         />
         <p id="token-help" class="muted">
           The server prints its first admin token on first start. Make a read-only one for browsing, for example with{' '}
-          <code>evident admin create-token --org ORG --role reader</code>. The token stays in this tab only (sessionStorage).
+          <code>evident admin create-token --org ORG --role reader</code>. The token is sent once: this browser then
+          keeps a session cookie (12 hours at most, never longer than the token) that every tab uses until you sign out.
         </p>
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}

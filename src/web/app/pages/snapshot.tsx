@@ -11,7 +11,7 @@ export function SnapshotPage({ expr }: { expr: string }) {
   const { api } = useApi();
   const state = useAsync(() => api.snapshot(expr), [api, expr]);
   const env = /^[^#~@]+/.exec(expr)?.[0] ?? expr;
-  const latest = useAsync(() => api.environment(env), [api, env]);
+  const latest = useAsync(() => api.environment(env), [api, env], (e) => e.environment === env);
   const last = latest.data?.latest_snapshot ?? null;
   return (
     <>

@@ -10,7 +10,7 @@ import { Time } from '../time.js';
 /** A trail: its artifacts, attestations (what each says, with evidence files) and compliance with reasons (`evident get trail`). */
 export function TrailPage({ flow, trail }: { flow: string; trail: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.trail(flow, trail), [api, flow, trail]);
+  const state = useAsync(() => api.trail(flow, trail), [api, flow, trail], (e) => e.flow === flow && e.trail === trail);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
