@@ -137,6 +137,7 @@ export function apiFor(s: Session) {
     checkpoint: async () => (await request(`${o}/log/checkpoint`, undefined, 'text/plain')).text(),
     logEntries: (start: number, end: number) => get<Page<{ index: number; leaf_hash: string; entry: string }>>('/log/entries', { start, end }),
     inclusionProof: (index: number, treeSize: number) => get<InclusionProof>('/log/proof/inclusion', { index, tree_size: treeSize }),
+    consistencyProof: (from: number, to: number) => get<{ hashes: string[] }>('/log/proof/consistency', { from, to }),
     dora: (q: { environment: string; since?: string; until?: string; flow?: string; bucket?: 'day' | 'week' }) => get<DoraReport>('/metrics/dora', q),
     /** An evidence file's bytes, fetched with the session (the cookie is limited to /api/v1, which this is). */
     evidence: async (digest: string) => (await request(`${o}/evidence/${enc(digest)}`, undefined, 'application/octet-stream')).blob(),

@@ -3,6 +3,34 @@ import { Async, CliCommand, ErrorMessage, PageTitle, useApi, useAsync } from '..
 import { toBase64, toHex } from '../verify/bytes.js';
 import { checkInclusion, loadCheckpoint, witnessLine, type CheckpointState, type InclusionResult } from '../proof.js';
 import { WitnessPolicyForm } from './witness-policy.js';
+import { checkRemembered, forgetSeen, rememberedLine, type RememberedCheck } from '../remembered.js';
+
+/** Whether the log only grew since this browser last saw it (remembered.ts); a button forgets it. */
+function RememberedStatus({ cp }: { cp: CheckpointState }) {
+  const { api } = useApi();
+  const [result, setResult] = useState<RememberedCheck | null>(null);
+  const [round, setRound] = useState(0);
+  const storage = globalThis.localStorage;
+  useEffect(() => {
+    if (!storage) return;
+    const current = { note: cp.note, verifierKey: cp.verifierKey, verified: cp.signature.verified, origin: cp.checkpoint.origin, size: cp.checkpoint.size, root: cp.checkpoint.root };
+    void checkRemembered(api, current, storage).then(setResult, (err: unknown) => setResult({ kind: 'corrupt', previous: { note: '', verifierKey: '', size: 0, at: new Date().toISOString() }, reason: String(err) }));
+  }, [cp, round]);
+  if (!storage || !result) return null;
+  const line = rememberedLine(result);
+  const conflict = result.kind === 'rollback' || result.kind === 'fork' || result.kind === 'key-changed' || result.kind === 'corrupt';
+  return (
+    <p class={line.ok ? 'ok-box' : 'error'} role="status" id="consistency-status">
+      {line.text}
+      {conflict && (
+        <>
+          {' '}
+          <button type="button" class="link" onClick={() => (forgetSeen(storage, cp.checkpoint.origin), setResult(null), setRound(round + 1))}>Forget what this browser saw</button>
+        </>
+      )}
+    </p>
+  );
+}
 
 function InclusionCheck({ cp, initial, autorun }: { cp: CheckpointState; initial: number; autorun: boolean }) {
   const { api } = useApi();
@@ -94,6 +122,7 @@ export function LogPage({ index }: { index: string | null }) {
               <p class={cp.signature.verified ? 'ok-box' : 'error'} role="status" id="signature-status">
                 {cp.signature.verified ? 'Signature verified in your browser with the log’s Ed25519 key.' : `Signature NOT verified: ${cp.signature.reason ?? 'unknown reason'}.`}
               </p>
+              <RememberedStatus cp={cp} />
               {cp.witnesses && (
                 <p class={witnessLine(cp.witnesses).ok ? 'ok-box' : 'error'} role="status" id="witness-status">
                   {witnessLine(cp.witnesses).ok ? 'Witnessed: ' : 'NOT witnessed: '}{witnessLine(cp.witnesses).text}

@@ -62,3 +62,47 @@ export async function verifyInclusion(index: number, treeSize: number, leaf: Uin
     throw err;
   }
 }
+
+const isOdd = (x: number): boolean => x % 2 === 1;
+const half = (x: number): number => Math.floor(x / 2);
+const isPowerOfTwo = (x: number): boolean => x > 0 && 2 ** Math.round(Math.log2(x)) === x;
+
+/**
+ * RFC 9162 §2.1.4.2 in the browser: true iff `proof` shows that the tree of `size1` leaves with `root1` is a
+ * prefix of the tree of `size2` leaves with `root2`. A proof that cannot be one is false, never an exception.
+ */
+export async function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): Promise<boolean> {
+  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 1 || size1 > size2) return false;
+  if (proof.some((p) => p.length !== HASH_SIZE) || root1.length !== HASH_SIZE || root2.length !== HASH_SIZE) return false;
+  if (size1 === size2) return proof.length === 0 && equalBytes(root1, root2);
+  if (proof.length === 0) return false;
+  // Step 2: when size1 is an exact power of two the proof omits its root; it starts the path.
+  const path = isPowerOfTwo(size1) ? [root1, ...proof] : [...proof];
+  // Steps 3-4.
+  let fn = size1 - 1;
+  let sn = size2 - 1;
+  while (isOdd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  // Steps 5-6.
+  let fr = path[0]!;
+  let sr = path[0]!;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (isOdd(fn) || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  // Step 7.
+  return sn === 0 && equalBytes(fr, root1) && equalBytes(sr, root2);
+}
