@@ -138,6 +138,24 @@ describe('the web UI in Chromium', () => {
     await expect.poll(() => page.locator('#inclusion-result').textContent()).toContain('Not verified: entry 5');
   });
 
+  it('remembers the checkpoint this browser saw and proves the log only grew; an edited memory is flagged, and forgotten on request', async () => {
+    await page.goto(`${server.url}/#/log`);
+    await expect.poll(() => page.locator('#consistency-status').textContent()).toMatch(/First visit of this browser|Same tree as this browser saw|only grew since this browser/);
+    await page.reload();
+    await expect.poll(() => page.locator('#consistency-status').textContent()).toMatch(/Same tree as this browser saw|only grew since this browser/);
+    // Whoever can edit this browser's storage cannot make it remember a checkpoint the log never signed.
+    await page.evaluate(() => {
+      const all = JSON.parse(localStorage.getItem('evident.seen-checkpoints.v1')!) as Record<string, { note: string }>;
+      for (const seen of Object.values(all)) seen.note = seen.note.replace(/\n(\d+)\n/, (_m, n: string) => `\n${Number(n) + 1}\n`);
+      localStorage.setItem('evident.seen-checkpoints.v1', JSON.stringify(all));
+    });
+    await page.reload();
+    await expect.poll(() => page.locator('#consistency-status').textContent()).toContain('does not verify');
+    await page.getByRole('button', { name: 'Forget what this browser saw' }).click();
+    await expect.poll(() => page.locator('#consistency-status').textContent()).toContain('First visit of this browser');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  });
+
   it('shows environments, a snapshot, a trail, policies and DORA without serious accessibility violations', async () => {
     const pages: [string, string, RegExp][] = [
       ['environments', '#/environments', /aws-prod/],
