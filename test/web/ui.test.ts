@@ -145,9 +145,10 @@ describe('the web UI in Chromium', () => {
     await expect.poll(() => page.locator('#consistency-status').textContent()).toMatch(/Same tree as this browser saw|only grew since this browser/);
     // Whoever can edit this browser's storage cannot make it remember a checkpoint the log never signed.
     await page.evaluate(() => {
-      const all = JSON.parse(localStorage.getItem('evident.seen-checkpoints.v1')!) as Record<string, { note: string }>;
+      const storage = (globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void } }).localStorage;
+      const all = JSON.parse(storage.getItem('evident.seen-checkpoints.v1')!) as Record<string, { note: string }>;
       for (const seen of Object.values(all)) seen.note = seen.note.replace(/\n(\d+)\n/, (_m, n: string) => `\n${Number(n) + 1}\n`);
-      localStorage.setItem('evident.seen-checkpoints.v1', JSON.stringify(all));
+      storage.setItem('evident.seen-checkpoints.v1', JSON.stringify(all));
     });
     await page.reload();
     await expect.poll(() => page.locator('#consistency-status').textContent()).toContain('does not verify');
