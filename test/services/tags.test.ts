@@ -54,6 +54,12 @@ describe.each(engines())('tags and attestation type archives on $name', (engine)
     await sql`INSERT INTO tag_entries (org_id, kind, subject, entry_index) VALUES (${org.id}, 'environment', 'stage', 0)`.execute(store.db);
     await expect(services.tags.tags(org, 'environment', ['stage'])).rejects.toMatchObject({ code: 'TAMPERED' });
     await expect(sql`DELETE FROM tag_entries`.execute(store.db)).rejects.toThrow(/append-only/);
+    // last_modified_at reads only each subject's newest entry: a row naming a later, unrelated entry is
+    // TAMPERED there too, never a later time.
+    const later = await services.tags.tag(org, 'control', 'later-control', { set: { a: 'b' } });
+    await sql`INSERT INTO tag_entries (org_id, kind, subject, entry_index) VALUES (${org.id}, 'environment', 'stage', ${later.entry_index})`.execute(store.db);
+    const stage = (await services.store.environments.environment(org.id, 'stage'))!;
+    await expect(services.tags.modifiedAtMany(org, 'environment', [{ name: 'stage', entryIndex: stage.entryIndex }])).rejects.toMatchObject({ code: 'TAMPERED' });
   });
 
   it('archives an attestation type: one entry, idempotent; no new attestations or versions', async () => {

@@ -5,14 +5,14 @@ import { describeSnapshot, type DescribedSnapshot, type SnapshotCompliance, type
 import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Store } from '../../store/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
-async function envJson(services: Services, org: OrgRecord, e: EnvironmentRecord, tags?: Map<string, Record<string, string>>) {
+async function envJson(services: Services, org: OrgRecord, e: EnvironmentRecord, tags?: Map<string, Record<string, string>>, modifiedAt?: Map<string, string>) {
   const store = services.store;
   const latest = e.type === 'logical' ? undefined : await store.environments.latestSnapshot(e.id);
   // Tags are the replay of verified `environment.tagged` entries (services/records/tags.ts), never a column.
   const own = (tags ?? await services.tags.tags(org, 'environment', [e.name])).get(e.name) ?? {};
   // Kosli's last_modified_at: the latest entry about the environment itself (created, updated, tagged,
   // archived); last_changed_at: its latest snapshot (what runs there changed).
-  const modified = await services.tags.modifiedAt(org, 'environment', e.name, e.entryIndex);
+  const modified = modifiedAt?.get(e.name) ?? await services.tags.modifiedAt(org, 'environment', e.name, e.entryIndex);
   return {
     name: e.name, type: e.type, description: e.description, included_environments: e.included, include_scaling: e.includeScaling,
     created_at: e.createdAt, entry_index: e.entryIndex, latest_snapshot: latest?.index ?? null, archived_at: e.archivedAt,
@@ -62,7 +62,8 @@ export function environmentRoutes(services: Services) {
         const org = await access(services, request, 'read', request.params.org);
         const envs = await services.environments.list(org, request.query.include_archived ?? false);
         const tags = await services.tags.tags(org, 'environment');
-        return { items: await Promise.all(envs.map((e) => envJson(services, org, e, tags))) };
+        const modified = await services.tags.modifiedAtMany(org, 'environment', envs.map((e) => ({ name: e.name, entryIndex: e.entryIndex })));
+        return { items: await Promise.all(envs.map((e) => envJson(services, org, e, tags, modified))) };
       },
     );
     app.get(
