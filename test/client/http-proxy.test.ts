@@ -71,13 +71,10 @@ describe('--http-proxy', () => {
     expect(seen).toContain(`POST http://${targetHost}/upload Basic ${Buffer.from('user:p@ss').toString('base64')}`);
   });
 
-  it('tunnels an https:// server through CONNECT, TLS checked end to end (a self-signed server is refused)', async (ctx) => {
+  it('tunnels an https:// server through CONNECT, TLS checked end to end (a self-signed server is refused)', async () => {
     const dir = tempDir('evident-proxy-tls-');
-    try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-    } catch {
-      return ctx.skip();
-    }
+    // The server's certificate from the openssl command line (.ci/run installs it): Node cannot make one.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
     const tlsServer = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => res.end('{}'));
     const host = await listen(tlsServer);
     try {
