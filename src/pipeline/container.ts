@@ -90,6 +90,8 @@ function lastLine(err: unknown): string {
  */
 export function containerPrefix(workspace: string, step: StepSpec, imageId: string, envNames: readonly string[], podman = findPodman()): string[] {
   if (!podman) throw new EvidentError('INVALID_ARGUMENT', NO_PODMAN);
+  // --volume SRC:DST:OPTIONS: a ':' in a path would be read as the next field (and ',' in the options).
+  if (/[:,]/.test(workspace)) throw new EvidentError('INVALID_ARGUMENT', `the workspace ${JSON.stringify(workspace)} cannot be mounted in a container: its path holds ':' or ','`);
   const { uid, gid } = os.userInfo();
   const args = [
     podman, 'run', '--rm', '--init', '--pull', 'never', '--network', 'none', '--read-only', '--tmpfs', '/tmp',

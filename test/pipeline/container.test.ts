@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSpec } from '../../src/pipeline/index.js';
+import { containerPrefix } from '../../src/pipeline/container.js';
 import { removeImage, testImage } from '../helpers/podman.js';
 import { read, run, workspace, write } from './runner-helpers.js';
 
@@ -12,6 +13,11 @@ import { read, run, workspace, write } from './runner-helpers.js';
 const problems = (yaml: string): string[] => parseSpec(yaml, 'attest.yaml').problems.map((p) => `${p.path}: ${p.message}`);
 
 describe('attest.yaml: image and isolation: container', () => {
+  it('refuses a workspace whose path Podman\'s --volume would misread, before running anything', () => {
+    const step = { name: 's', run: 'true', inputs: [], outputs: [], needs: [], env: {}, cache: true, reproducible: false, isolation: 'container' as const, image: 'x' };
+    expect(() => containerPrefix('/tmp/a:b', step, 'sha256:' + 'a'.repeat(64), [], '/usr/bin/podman')).toThrow(/cannot be mounted in a container/);
+  });
+
   it('image implies container; container needs an image; image with another level, a bad reference and vm are refused by name', () => {
     expect(problems('version: "0.1"\nsteps:\n  b:\n    run: make\n    image: debian:bookworm\n')).toEqual([]);
     expect(problems('version: "0.1"\nsteps:\n  b:\n    run: make\n    isolation: container\n    image: localhost/build@sha256:' + 'a'.repeat(64) + '\n')).toEqual([]);
