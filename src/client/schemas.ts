@@ -44,6 +44,16 @@ export const WebSession = Type.Object({
 });
 export type WebSession = Static<typeof WebSession>;
 
+/** One new log entry as a live event (GET /api/v1/orgs/{org}/events, server-sent) describes it: what happened, and to which subjects. */
+export interface LiveEntry {
+  index: number;
+  type: string;
+  artifact?: string;
+  environment?: string;
+  flow?: string;
+  trail?: string;
+}
+
 export const Role = Type.Union([Type.Literal('admin'), Type.Literal('member'), Type.Literal('reporter'), Type.Literal('reader')]);
 
 export const Token = Type.Object({

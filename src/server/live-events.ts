@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { EvidentError } from '../core/index.js';
 import { subjectsOf } from '../ledger/index.js';
+import type { schemas } from '../client/index.js';
 
 // Live updates for the web UI (docs/web.md "Live updates"): Server-Sent Events of an org's new log entries,
 // so an open page refreshes when a snapshot or an attestation arrives. Every stream is a held connection, so
@@ -26,15 +27,8 @@ export const DEFAULT_LIVE_LIMITS: LiveEventLimits = { perClient: 8, perToken: 32
 /** Entries described per event at most; a bigger commit says how many more there were. */
 const MAX_ENTRIES_PER_EVENT = 100;
 
-/** One new log entry as a live event describes it: what happened, and to which subjects. */
-export interface LiveEntry {
-  index: number;
-  type: string;
-  artifact?: string;
-  environment?: string;
-  flow?: string;
-  trail?: string;
-}
+/** One new log entry as a live event describes it (the shape is the client's: src/client/schemas.ts). */
+export type LiveEntry = schemas.LiveEntry;
 
 interface Stream {
   orgId: number;

@@ -4,16 +4,9 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { SIGNED_OUT_EVENT } from './api.js';
+import type { schemas } from '../../client/index.js';
 
-/** One new log entry: what happened and to which subjects (src/server/live-events.ts). */
-export interface LiveEntry {
-  index: number;
-  type: string;
-  artifact?: string;
-  environment?: string;
-  flow?: string;
-  trail?: string;
-}
+export type LiveEntry = schemas.LiveEntry;
 
 export type LiveFilter = (e: LiveEntry) => boolean;
 export type LiveState = 'connecting' | 'open' | 'closed';
