@@ -79,6 +79,8 @@ const [main, replay] = await Promise.all([
   esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources, externalPackages] }),
   // `verify log --full`'s hashing threads (src/cli/verify/log-hashers.ts): the same, for log-hash-worker.js.
   esbuild.build({ ...common, entryPoints: { 'log-hash-worker': path.join(srcDir, 'cli/verify/log-hash-worker.ts') }, plugins: [pureSources, externalPackages] }),
+  // The subject map's thread (src/services/map-thread.ts): the same, for map-worker.js.
+  esbuild.build({ ...common, entryPoints: { 'map-worker': path.join(srcDir, 'services/map-worker.ts') }, plugins: [pureSources, externalPackages] }),
 ]);
 
 const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js'));

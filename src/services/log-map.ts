@@ -1,33 +1,52 @@
 import { EvidentError, bytesEqual, toHex } from '../core/index.js';
 import {
-  linksOf, lookupMap, mapHashOf, mapKey, subjectsOf, updateMap, type MapNode, type MapUpdate, type PrevLinks, type Subject,
+  MAP_EMPTY, linksOf, mapHashOf, mapKey, subjectsOf, updateMap, type MapNode, type MapProof, type MapUpdate, type PrevLinks, type Subject,
 } from '../ledger/index.js';
 import type { LogHead, MapLeafRow, Store, StoredEntry } from '../store/index.js';
+import { mapEngine, type MapEngine } from './map-thread.js';
+import type { TreeUpdates } from './map-trees.js';
 
-/** The map as of a head: the tree of the first `size` entries, and the leaves to write if it was just rebuilt. */
+/**
+ * The map as of a head: the latest entry index of each subject in the first `size` entries (checked against
+ * the map root committed with the head), and the leaves to write if it was just rebuilt.
+ */
 export interface MapState {
   size: number;
-  root: MapNode | null;
+  /** The map root of that tree (as committed with the head, or recomputed for a log from before the map). */
+  root: Uint8Array;
+  /** Subject key text → latest entry index: what the writer's prev links are read from. */
+  latest: Map<string, number>;
   /** Leaves recomputed from the log (a log from before the map existed): the next append writes them. */
   rebuilt: MapLeafRow[];
 }
 
+type Verified = Pick<MapState, 'size' | 'root' | 'latest'>;
+
 const PAGE = 1000;
 
 /**
- * The subject map of each org's log, kept in memory (docs/log.md, "The subject map"). What is read from the
- * database is never taken on trust: leaves moved by another process are re-read, each must name an entry
- * that is about its subject, and the tree they make must have the map root committed with the head; else
- * the log refuses to go on (TAMPERED). A log from before the map is rebuilt from its entries.
+ * The subject map of each org's log, kept in memory (docs/log.md, "The subject map"): the subjects' latest
+ * indexes here, for the writer's links, and the trees in the map thread (map-thread.ts), which hashes each
+ * batch's update while the writer inserts its rows. What is read from the database is never taken on trust:
+ * leaves moved by another process are re-read, each must name an entry that is about its subject, and the
+ * tree they make must have the map root committed with the head; else the log refuses to go on (TAMPERED).
+ * A log from before the map is rebuilt from its entries.
  */
 export class LogMaps {
-  private readonly cache = new Map<number, { size: number; root: MapNode | null }>();
+  private readonly cache = new Map<number, { size: number; root: Uint8Array; latest: Map<string, number> }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, readonly engine: MapEngine = mapEngine()) {}
 
-  /** Remembers the map this process committed with a head. */
-  remember(orgId: number, size: number, root: MapNode | null): void {
-    this.cache.set(orgId, { size, root });
+  /** Remembers the map this process committed with a head: the state it started from, with `moved` applied. */
+  remember(orgId: number, size: number, root: Uint8Array, state: MapState, moved: readonly MapLeafRow[]): void {
+    for (const l of moved) state.latest.set(l.subject, l.index);
+    this.cache.set(orgId, { size, root, latest: state.latest });
+  }
+
+  /** Forgets an org's map (its next use reads and checks the leaves again). */
+  forget(orgId: number): void {
+    this.cache.delete(orgId);
+    this.engine.drop(orgId);
   }
 
   /**
@@ -37,25 +56,74 @@ export class LogMaps {
   async at(orgId: number, head: LogHead, reads: MapReads): Promise<MapState> {
     const cached = this.cache.get(orgId);
     if (head.mapRoot === null) {
-      if (head.size === 0) return { size: 0, root: null, rebuilt: [] };
+      if (head.size === 0) return { size: 0, root: MAP_EMPTY, latest: new Map(), rebuilt: [] };
       return this.rebuild(orgId, head);
     }
-    if (cached && cached.size === head.size && bytesEqual(mapHashOf(cached.root), head.mapRoot)) return { ...cached, rebuilt: [] };
-    const base = cached && cached.size <= head.size ? cached : { size: 0, root: null };
+    if (cached && cached.size === head.size && bytesEqual(cached.root, head.mapRoot)) return { size: cached.size, root: cached.root, latest: cached.latest, rebuilt: [] };
+    this.cache.delete(orgId);
+    const base = cached && cached.size <= head.size ? cached : { size: 0, root: MAP_EMPTY, latest: new Map<string, number>() };
     const moved = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
     await checkLeaves(reads, moved);
-    const root = updateMap(base.root, moved.map((l) => ({ key: l.key, index: l.index })));
-    if (!bytesEqual(mapHashOf(root), head.mapRoot)) {
+    const { root } = await this.applyFrom(orgId, base, head.size, moved);
+    if (!bytesEqual(root, head.mapRoot)) {
       throw new EvidentError('TAMPERED', `the subject map's rows do not make the map root committed at log size ${head.size} (${toHex(head.mapRoot)}): they were edited`);
     }
-    this.cache.set(orgId, { size: head.size, root });
-    return { size: head.size, root, rebuilt: [] };
+    for (const l of moved) base.latest.set(l.subject, l.index);
+    this.cache.set(orgId, { size: head.size, root, latest: base.latest });
+    return { size: head.size, root, latest: base.latest, rebuilt: [] };
+  }
+
+  /**
+   * The map after a batch: the state's tree with the batch's moved leaves (from BatchLinker), hashed in the
+   * map thread; the leaves to write get their map keys from it.
+   */
+  async update(orgId: number, state: MapState, next: number, moved: readonly MapLeafRow[]): Promise<{ root: Uint8Array; leaves: MapLeafRow[] }> {
+    const { keys, root } = await this.applyFrom(orgId, state, next, moved);
+    const leaves = moved.map((l, i) => ({ ...l, key: keys.subarray(32 * i, 32 * i + 32) }));
+    if (state.rebuilt.length === 0) return { root, leaves };
+    const mine = new Set(moved.map((l) => l.subject));
+    return { root, leaves: [...state.rebuilt.filter((l) => !mine.has(l.subject)), ...leaves] };
+  }
+
+  /** The proof of a subject's latest entry in the verified map `state`. */
+  async prove(orgId: number, state: MapState, subject: string): Promise<MapProof> {
+    try {
+      return await this.engine.prove(orgId, state.size, mapKey(subject));
+    } catch (err) {
+      if (!(err instanceof EvidentError && err.code === 'CONFLICT')) throw err;
+      await this.reload(orgId, state);
+      return this.engine.prove(orgId, state.size, mapKey(subject));
+    }
+  }
+
+  /** Applies `moved` to the tree of `base` (reloaded from its verified subjects if the map thread lost it). */
+  private async applyFrom(orgId: number, base: Verified, next: number, moved: readonly MapLeafRow[]) {
+    // Keys of rows read from the database were checked (checkLeaves); the batch's new leaves have none yet.
+    const keys = moved.every((l) => l.key.length === 32) ? moved.map((l) => l.key) : undefined;
+    const updates: TreeUpdates = { subjects: moved.map((l) => l.subject), indexes: moved.map((l) => l.index), ...(keys ? { keys } : {}) };
+    try {
+      return await this.engine.apply(orgId, base.size, next, updates);
+    } catch (err) {
+      if (!(err instanceof EvidentError && err.code === 'CONFLICT')) throw err;
+      await this.reload(orgId, base);
+      return this.engine.apply(orgId, base.size, next, updates);
+    }
+  }
+
+  /** Builds the tree of a verified state again in the map thread (after the thread was restarted). */
+  private async reload(orgId: number, state: Verified): Promise<void> {
+    const made = await this.engine.apply(orgId, 0, state.size, { subjects: [...state.latest.keys()], indexes: [...state.latest.values()] });
+    // The subjects may have moved on since (a later commit updates the cached subjects in place): then the
+    // caller reads the head again.
+    if (!bytesEqual(made.root, state.root)) throw new EvidentError('CONFLICT', 'the subject map moved on while it was read');
   }
 
   /** The map recomputed from every entry below head.size (the only source of truth). */
   private async rebuild(orgId: number, head: LogHead): Promise<MapState> {
     const { root, leaves } = await mapFromLog((start, end) => this.store.log.entries(orgId, start, end), head.size);
-    return { size: head.size, root, rebuilt: leaves };
+    const made = await this.engine.apply(orgId, 0, head.size, { subjects: leaves.map((l) => l.subject), indexes: leaves.map((l) => l.index), keys: leaves.map((l) => l.key) });
+    if (!bytesEqual(made.root, mapHashOf(root))) throw new EvidentError('INTERNAL', 'the subject map thread computed another root');
+    return { size: head.size, root: made.root, latest: new Map(leaves.map((l) => [l.subject, l.index])), rebuilt: leaves };
   }
 }
 
@@ -127,55 +195,29 @@ export async function mapFromLog(
   return { root, leaves: [...latest.values()], linked };
 }
 
-/** A subject an appended entry is about, with its map key (hashed before the lock). */
-export interface KeyedSubject extends Subject {
-  hash: Uint8Array;
-}
-
-// Map keys of recent subjects: a trail, flow or environment is the subject of many entries in a row, and
-// its key is a SHA-256 each time. Bounded: cleared when full (the keys are derived, never trusted state).
-const recentKeys = new Map<string, Uint8Array>();
-const RECENT_KEYS = 4096;
-
-export function keyedSubjects(type: string, record: Record<string, unknown>): KeyedSubject[] {
-  return subjectsOf(type, record).map((s) => {
-    let hash = recentKeys.get(s.key);
-    if (!hash) {
-      if (recentKeys.size >= RECENT_KEYS) recentKeys.clear();
-      recentKeys.set(s.key, (hash = mapKey(s.key)));
-    }
-    return { ...s, hash };
-  });
-}
-
 /**
  * Links the entries of one batch as they are sequenced: each entry's prev links come from the verified map
- * and the batch's earlier entries; `finish` gives the map after the batch and the leaves to write.
+ * and the batch's earlier entries; `moved` is the leaves the batch moves (keys filled in by LogMaps.update).
  */
 export class BatchLinker {
-  private readonly moved = new Map<string, MapLeafRow>();
+  private readonly last = new Map<string, MapLeafRow>();
 
-  constructor(private readonly state: MapState) {
-    for (const l of state.rebuilt) this.moved.set(l.subject, l);
-  }
+  constructor(private readonly state: MapState) {}
 
   /** The prev links of the entry at `index` about `subjects`, recorded as the latest about each. */
-  link(index: number, subjects: readonly KeyedSubject[]): PrevLinks | undefined {
+  link(index: number, subjects: readonly Subject[]): PrevLinks | undefined {
     if (subjects.length === 0) return undefined;
     const prev: PrevLinks = {};
     for (const s of subjects) {
-      const before = this.moved.get(s.key)?.index ?? lookupMap(this.state.root, s.hash) ?? null;
-      prev[s.kind] = before;
-      this.moved.set(s.key, { key: s.hash, subject: s.key, index });
+      prev[s.kind] = this.last.get(s.key)?.index ?? this.state.latest.get(s.key) ?? null;
+      this.last.set(s.key, { key: NO_KEY, subject: s.key, index });
     }
     return prev;
   }
 
-  finish(): { root: MapNode | null; leaves: MapLeafRow[] } {
-    const leaves = [...this.moved.values()];
-    const rebuilt = new Set(this.state.rebuilt);
-    const fresh = rebuilt.size > 0 ? leaves.filter((l) => !rebuilt.has(l)) : leaves;
-    // A rebuilt map's root already holds the rebuilt leaves; only this batch's moves are applied to it.
-    return { root: updateMap(this.state.root, fresh), leaves };
+  get moved(): MapLeafRow[] {
+    return [...this.last.values()];
   }
 }
+
+const NO_KEY = new Uint8Array(0);

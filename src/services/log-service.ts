@@ -2,10 +2,11 @@ import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
 import { canonicalMembers, mergeCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
   appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
-  inclusionProofPlan, leafHash, mapExtension, mapHashOf, renamedSigner, signNote, storedHashIndex, type Hash, type NoteSigner, type MapNode, type PrevLinks, type MapProofJson, mapKey, mapProofToJson, proveMap,
+  inclusionProofPlan, leafHash, mapExtension, renamedSigner, signNote, storedHashIndex, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
+  type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
-import type { AppendContext, LogHead, OrgRecord, RecordWriter, Store } from '../store/index.js';
-import { BatchLinker, LogMaps, keyedSubjects, type KeyedSubject } from './log-map.js';
+import type { AppendContext, LogHead, MapLeafRow, OrgRecord, RecordWriter, Store } from '../store/index.js';
+import { BatchLinker, LogMaps, type MapState } from './log-map.js';
 import { systemClock, type Clock } from './clock.js';
 
 export interface AppendedEntry {
@@ -46,7 +47,7 @@ interface Pending {
   /** The record's members, serialised once when the caller hands them in. */
   members: CanonicalMembers;
   /** What the entry is about: each gets a prev link (docs/log.md, "Subjects and prev links"). */
-  subjects: KeyedSubject[];
+  subjects: Subject[];
   project?: Projector<unknown>;
   resolve: (entry: AppendedEntry & { value: unknown }) => void;
   reject: (err: unknown) => void;
@@ -123,7 +124,7 @@ export class LogService {
     if (clash.length > 0) throw new EvidentError('INVALID_ARGUMENT', `entry fields ${clash.join(', ')} are reserved`);
     // Serialised once, here: this also rejects what cannot be canonicalised before it can spoil a shared batch.
     const members = canonicalMembers(record);
-    const subjects = keyedSubjects(type, record);
+    const subjects = subjectsOf(type, record);
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(org.id);
       if (!queue) {
@@ -199,7 +200,7 @@ export class LogService {
   private async write(org: OrgRecord, batch: Pending[], isolate: boolean): Promise<Kept[]> {
     let kept: Kept[] = [];
     let tree: CachedFrontier | undefined;
-    let map: { size: number; root: MapNode | null } | undefined;
+    let map: { size: number; state: MapState; moved: MapLeafRow[]; after: Promise<{ root: Uint8Array }> } | undefined;
     const fallback = this.clock.now().toISOString();
     await this.store.log.append(
       org.id,
@@ -208,7 +209,9 @@ export class LogService {
         const time = this.clock.now().toISOString();
         const envelopes = new Map<string, CanonicalMembers>();
         const frontier = await this.frontierOf(org.id, head, ctx);
-        const linker = new BatchLinker(await this.maps.at(org.id, head, { leaves: (from) => ctx.readMapLeaves(from), entriesAt: (ix) => ctx.entriesAt(ix) }));
+        map = undefined;
+        const state = await this.maps.at(org.id, head, { leaves: (from) => ctx.readMapLeaves(from), entriesAt: (ix) => ctx.entriesAt(ix) });
+        const linker = new BatchLinker(state);
         for (const pending of batch) {
           const index = head.size + kept.length;
           let value: unknown;
@@ -232,17 +235,18 @@ export class LogService {
         }
         const next = appendLeaves(head.size, frontier, kept.map((k) => k.leaf));
         tree = { size: next.size, root: next.root, frontier: next.frontier };
-        const linked = linker.finish();
-        map = { size: next.size, root: linked.root };
-        return {
-          entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time,
-          map: { root: mapHashOf(linked.root), leaves: linked.leaves },
-        };
+        // The map thread hashes the batch's tree update while the store inserts the entries and hashes; the
+        // store awaits it before it writes the leaves and the head (which commits to the map root).
+        const moved = linker.moved;
+        const after = this.maps.update(org.id, state, next.size, moved);
+        after.catch(() => undefined); // the store awaits it, unless the transaction failed before
+        map = { size: next.size, state, moved, after };
+        return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time, map: after };
       },
       fallback,
     );
     if (tree) this.frontiers.set(org.id, tree);
-    if (map) this.maps.remember(org.id, map.size, map.root);
+    if (map) this.maps.remember(org.id, map.size, (await map.after).root, map.state, map.moved);
     return kept;
   }
 
@@ -286,7 +290,7 @@ export class LogService {
         const state = await this.maps.at(org.id, head, {
           leaves: (from) => this.store.log.mapLeaves(org.id, from), entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
         });
-        return { checkpoint: this.noteFor(org, head), size: head.size, proof: mapProofToJson(proveMap(state.root, mapKey(subject))) };
+        return { checkpoint: this.noteFor(org, head), size: head.size, proof: mapProofToJson(await this.maps.prove(org.id, state, subject)) };
       } catch (err) {
         // Leaves read after the head may have moved on with a later append: read both again.
         const now = await this.store.log.head(org.id);

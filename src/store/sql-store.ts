@@ -205,8 +205,9 @@ class SqlLogStore implements LogStore {
         const rows = batch.hashes.slice(i, i + INSERT_CHUNK).map((h) => ({ org_id: orgId, hidx: h.index, hash: h.hash }));
         await tx.insertInto('log_hashes').values(rows).execute();
       }
-      if (batch.map) await writeMapLeaves(tx, orgId, batch.map.leaves);
-      const mapRoot = batch.map?.root ?? head.mapRoot;
+      const map = await batch.map;
+      if (map) await writeMapLeaves(tx, orgId, map.leaves);
+      const mapRoot = map?.root ?? head.mapRoot;
       await tx.updateTable('log_heads').set({ size, root: batch.root, map_root: mapRoot, updated_at: batch.time ?? at }).where('org_id', '=', orgId).execute();
       return { size, root: batch.root, mapRoot };
     });

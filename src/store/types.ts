@@ -59,6 +59,11 @@ export interface StoredEntry {
   entry: string;
 }
 
+export interface MapAfterBatch {
+  root: Uint8Array;
+  leaves: MapLeafRow[];
+}
+
 /** What one append transaction writes, computed by the caller from the head it was given. */
 export interface AppendBatch {
   entries: StoredEntry[];
@@ -66,8 +71,11 @@ export interface AppendBatch {
   root: Uint8Array;
   /** When the batch was sequenced (taken under the lock); else the `at` given to append. */
   time?: string;
-  /** The subject map after the batch: its new root and the leaves the batch moved. */
-  map?: { root: Uint8Array; leaves: MapLeafRow[] };
+  /**
+   * The subject map after the batch: its new root and the leaves the batch moved. A promise is awaited
+   * after the entries and hashes are inserted (the map is hashed in another thread meanwhile).
+   */
+  map?: MapAfterBatch | Promise<MapAfterBatch>;
 }
 
 /** Reads inside the append transaction, under the org's log lock. */

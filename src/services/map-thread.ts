@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { EvidentError, type ErrorCode } from '../core/index.js';
+import type { Hash, MapProof } from '../ledger/index.js';
+import { MapTrees, type TreeResult, type TreeUpdates } from './map-trees.js';
+
+// Where the subject map's trees live (map-trees.ts): in a thread of their own when the worker script is
+// built (dist/src, or the CLI bundle's dist/cli), so that a batch's tree update (~11 SHA-256 per entry)
+// runs while the writer inserts the batch's rows; in this thread otherwise (the unit tests run the sources).
+// The answers are the same either way: the thread runs the same MapTrees.
+
+export interface MapEngine {
+  apply(org: number, base: number, next: number, updates: TreeUpdates): Promise<TreeResult>;
+  prove(org: number, size: number, key: Hash): Promise<MapProof>;
+  drop(org: number): void;
+}
+
+function workerScript(): URL | undefined {
+  const url = new URL('./map-worker.js', import.meta.url);
+  try {
+    return fs.existsSync(fileURLToPath(url)) ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The trees in this thread: each call answers on a later turn, as the thread would. */
+class InThread implements MapEngine {
+  private readonly trees = new MapTrees();
+  apply(org: number, base: number, next: number, updates: TreeUpdates): Promise<TreeResult> {
+    return Promise.resolve().then(() => this.trees.apply(org, base, next, updates));
+  }
+  prove(org: number, size: number, key: Hash): Promise<MapProof> {
+    return Promise.resolve().then(() => this.trees.prove(org, size, key));
+  }
+  drop(org: number): void {
+    this.trees.drop(org);
+  }
+}
+
+interface Reply { id: number; ok: boolean; value?: unknown; code?: ErrorCode; message?: string }
+
+/**
+ * The trees in a worker thread. If the thread stops, pending calls fail and the next call starts a new one:
+ * it holds no tree, so the log service rebuilds the map from its verified rows (a CONFLICT answer).
+ */
+class Threaded implements MapEngine {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private nextId = 1;
+
+  constructor(private readonly script: URL) {}
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.script, { execArgv: [] });
+    worker.on('message', (r: Reply) => {
+      const p = this.pending.get(r.id);
+      this.pending.delete(r.id);
+      if (this.pending.size === 0) worker.unref();
+      if (r.ok) p?.resolve(r.value);
+      else p?.reject(new EvidentError(r.code ?? 'INTERNAL', `subject map thread: ${r.message}`));
+    });
+    const fail = (err: Error) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      const failure = new EvidentError('INTERNAL', `subject map thread stopped: ${err.message}`, { cause: err });
+      for (const p of this.pending.values()) p.reject(failure);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    // Idle, the thread must not keep a finished process alive (it has nothing to flush); a call refs it
+    // until answered. (Adding a 'message' listener refs a worker, so this comes after the listeners.)
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private call<T>(msg: Record<string, unknown>): Promise<T> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ ...msg, id });
+    });
+  }
+
+  apply(org: number, base: number, next: number, updates: TreeUpdates): Promise<TreeResult> {
+    return this.call({ op: 'apply', org, base, next, subjects: updates.subjects, indexes: updates.indexes, keys: updates.keys });
+  }
+  prove(org: number, size: number, key: Hash): Promise<MapProof> {
+    return this.call({ op: 'prove', org, size, key });
+  }
+  drop(org: number): void {
+    if (this.worker) void this.call({ op: 'drop', org }).catch(() => undefined);
+  }
+}
+
+/** `thread` false (or no built worker script) keeps the trees in this thread. */
+export function mapEngine(thread = true): MapEngine {
+  const script = thread ? workerScript() : undefined;
+  return script ? new Threaded(script) : new InThread();
+}
