@@ -5,6 +5,7 @@
 //   node --cpu-prof dist/bench/ledger.js --only log|raw ...   (one side alone, for profiling)
 //
 // Prints a report per engine and, last, one `BENCH_JSON {...}` line for machines.
+import fs from 'node:fs';
 import os from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -175,9 +176,26 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1000;
 }
 
+/**
+ * CPU time of this process's main thread alone, in ms (Linux: /proc/self/task/<pid>/stat, user + system
+ * clock ticks of 10 ms); undefined elsewhere. With the subject map hashed in its own thread, the writer's
+ * thread is what bounds the append rate when that thread has a core, and process CPU counts both.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 interface LogRun {
   entries: number;
   seconds: number;
+  /** The main (writer) thread's CPU; NaN where it cannot be read. */
+  mainCpuMs: number;
   cpuMs: number;
   latenciesMs: Float64Array;
   txns: TxnSample[];
@@ -199,10 +217,13 @@ async function runLog(
     }
   };
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, records.length) }, caller));
   const seconds = (performance.now() - t0) / 1000;
-  return { entries: records.length, seconds, cpuMs: cpuMsSince(cpu0), latenciesMs, txns: probe.take() };
+  const main1 = mainThreadCpuMs();
+  const mainCpuMs = main0 === undefined || main1 === undefined ? NaN : main1 - main0;
+  return { entries: records.length, seconds, cpuMs: cpuMsSince(cpu0), mainCpuMs, latenciesMs, txns: probe.take() };
 }
 
 /** Every row the raw baseline will insert, built before any timing: the baseline times storage only. */
@@ -297,7 +318,19 @@ interface EngineResult {
   targetPct: number;
   meetsTarget: boolean;
   /** --compare-map: the same records logged about no subject, alternating with the mapped ones. */
-  unmapped?: { appendsPerSec: number; cpuUsPerEntry: number; perRound: number[]; mappedPct: number };
+  unmapped?: {
+    appendsPerSec: number; cpuUsPerEntry: number; perRound: number[]; mappedPct: number;
+    /** The writer thread's CPU µs per entry, mapped and unmapped, and unmapped / mapped (null off Linux). */
+    writerUsPerEntry: number | null; mappedWriterUsPerEntry: number | null; writerPct: number | null;
+  };
+}
+
+/** The writer thread's CPU per entry on both sides, and their ratio (null where it cannot be read). */
+function writerShare(mapped: readonly LogRun[], unmapped: readonly LogRun[], entries: number) {
+  const mappedUs = (1000 * sum(mapped.map((r) => r.mainCpuMs))) / entries;
+  const unmappedUs = (1000 * sum(unmapped.map((r) => r.mainCpuMs))) / entries;
+  if (!Number.isFinite(mappedUs) || !Number.isFinite(unmappedUs) || mappedUs <= 0) return { writerUsPerEntry: null, mappedWriterUsPerEntry: null, writerPct: null };
+  return { writerUsPerEntry: round(unmappedUs), mappedWriterUsPerEntry: round(mappedUs), writerPct: round((100 * unmappedUs) / mappedUs) };
 }
 
 function splitEven(total: number, parts: number): number[] {
@@ -400,6 +433,7 @@ async function benchEngine(bs: BenchStore, signer: NoteSigner, opts: Options): P
       cpuUsPerEntry: round((1000 * sum(unmappedRuns.map((r) => r.cpuMs))) / opts.entries),
       perRound: unmappedRuns.map((r) => round(r.entries / r.seconds, 0)),
       mappedPct: round((100 * appendsPerSec) / unmappedPerSec),
+      ...writerShare(logRuns, unmappedRuns, opts.entries),
     }
     : undefined;
   return {
@@ -479,6 +513,13 @@ function printEngine(r: EngineResult): void {
         `same records about no subject ${r.unmapped.appendsPerSec}/s (${r.unmapped.cpuUsPerEntry.toFixed(1)} CPU µs/entry, rounds ${r.unmapped.perRound.join(' / ')}): ` +
         `mapped/unmapped ${r.unmapped.mappedPct.toFixed(1)}% (target >= 80%)`,
     );
+    const u = r.unmapped;
+    if (u.writerPct !== null) {
+      console.log(
+        `subject map, writer thread alone: mapped ${u.mappedWriterUsPerEntry!.toFixed(1)} CPU µs/entry, unmapped ${u.writerUsPerEntry!.toFixed(1)}: ` +
+          `unmapped/mapped ${u.writerPct.toFixed(1)}% (the rate ratio when the map thread has a core of its own)`,
+      );
+    }
   }
   console.log(`append latency: p50 ${r.log.p50Ms.toFixed(2)} ms, p99 ${r.log.p99Ms.toFixed(2)} ms, max ${r.log.maxMs.toFixed(2)} ms`);
   console.log(
