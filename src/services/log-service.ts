@@ -230,6 +230,14 @@ export class LogService {
           const entry = this.entryText(org, pending, time, linker.link(index, pending.subjects), envelopes);
           kept.push({ pending, entry, leaf: leafHash(encoder.encode(entry)), index, value });
         }
+        if (!isolate) {
+          // Rows a projection deferred (PostgreSQL's attestations) go in now; if one fails, so did its projection.
+          try {
+            await ctx.settle();
+          } catch (error) {
+            throw new ProjectionFailed(error);
+          }
+        }
         const next = appendLeaves(head.size, frontier, kept.map((k) => k.leaf));
         tree = { size: next.size, root: next.root, frontier: next.frontier };
         const linked = linker.finish();
