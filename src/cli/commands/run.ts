@@ -106,7 +106,12 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
   if (ctx.globals.dryRun && opts.report) return describeReport(loaded, opts, ctx);
   const picked = selection(loaded, opts);
   const dry = dryFormat(opts.dry);
-  if (dry) return printDryRun(loaded, picked, dry, opts.isolation, ctx);
+  // --remote-cache (or EVIDENT_REMOTE_CACHE) wins over attest.yaml's cache.remote.
+  const remoteUrl = opts.remoteCache ?? spec.cache.remote;
+  if (dry) {
+    const remote = remoteUrl && opts.cache ? await remoteCacheOptions(remoteUrl, ctx, workspace, (line) => ctx.printer.info(line), true) : undefined;
+    return printDryRun(loaded, picked, dry, opts.isolation, ctx, remote);
+  }
   if (picked && picked.steps.length === 0) {
     const why = affectedBase(opts) !== undefined ? `no step's inputs changed since ${affectedBase(opts)}` : 'the filters pick no step';
     ctx.printer.info(`nothing to run: ${why}`);
@@ -156,8 +161,6 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
   };
   let result: RunResult;
   try {
-    // --remote-cache (or EVIDENT_REMOTE_CACHE) wins over attest.yaml's cache.remote.
-    const remoteUrl = opts.remoteCache ?? spec.cache.remote;
     const remote = remoteUrl && opts.cache ? await remoteCacheOptions(remoteUrl, ctx, workspace, (line) => above(() => ctx.printer.info(line))) : undefined;
     // The next plain `evident run` may replay this one when its observers were a plain run's (run-replay.ts).
     const recordReplay = !opts.sign && !opts.inToto;
@@ -197,7 +200,7 @@ export function registerRun(program: Command): void {
     .option('--only <step>', 'run this step and the steps it needs (those come from the cache when already built)')
     .option('--filter <selector>', "turbo's --filter over steps: NAME, GLOB, ...NAME (with what it needs), NAME... (with what needs it), ...^NAME, NAME^..., [REF] (inputs changed since REF), !NAME; repeatable", (v: string, prev: string[] = []) => [...prev, v])
     .option('--affected [ref]', 'only the steps whose inputs changed since REF (default EVIDENT_SCM_BASE, TURBO_SCM_BASE or main; merge base, working tree and untracked files) and the steps that need them')
-    .option('--dry [format]', 'print what would run — each step, its cache key now and whether the local cache has it — and run nothing: text (default) or json')
+    .option('--dry [format]', 'print what would run — each step, its cache key now and whether the local cache (or the remote cache, checked but not downloaded) has it — and run nothing: text (default) or json')
     .option('--summarize', 'also write the run summary (as --output json prints it, with the selection) to .evident/runs/<started-at>.json')
     .addOption(new Option('--output-logs <mode>', 'logs under the result lines: full, new-only (steps that ran), errors-only (failed steps, whole), hash-only (each step\'s key), none; default: the last lines of a failure').choices([...OUTPUT_LOGS]))
     .option('--show-logs', "print every step's output (from the run, or replayed from the cache) under its result line (= --output-logs full)")
