@@ -83,9 +83,12 @@ describe("Kosli's documented examples, run as written against Evident", () => {
       startServerProcess(['--data-dir', tempDir()]), startFakeDockerEngine(), startFakeKubeApi('k8s/pods-all-namespaces.json'), fakeProviders(),
       startFakeAws({ ecs: { prod: awsFixture('ecs/describe-tasks.json').tasks! }, lambda: awsFixture('lambda/list-functions.json').Functions!, s3: { web: { 'site/index.html': '<h1>hi</h1>', 'site/css/a.css': 'body{}', 'config.json': '{}' } } }),
     ]);
-    // `kosli` is Evident: the only translation.
+    // `kosli` is Evident: the only translation. Started under the name kosli (a symlink to the CLI), as a user
+    // installs it: Kosli's exit statuses (1 on every error).
     const bin = tempDir('evident-kosli-bin-');
-    fs.writeFileSync(path.join(bin, 'kosli'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+    fs.mkdirSync(path.join(bin, 'cli'));
+    fs.symlinkSync(CLI, path.join(bin, 'cli', 'kosli'));
+    fs.writeFileSync(path.join(bin, 'kosli'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(bin, 'cli', 'kosli')}" "$@"\n`, { mode: 0o755 });
     const file = (name: string, text: string) => fs.writeFileSync(path.join(work, name), text);
     file('template.yml', 'version: 1\ntrail:\n  attestations:\n  - name: jira-ticket\n    type: generic\n  artifacts:\n  - name: backend\n    attestations:\n    - name: unit-tests\n      type: junit\n');
     file('user-data.json', '{"pr": 12}');
