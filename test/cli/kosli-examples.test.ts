@@ -117,7 +117,7 @@ describe("Kosli's documented examples, run as written against Evident", () => {
       PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: tempDir('evident-kosli-home-'), FLOW: 'kosli-examples', TRAIL: 'trail-1', ENV: 'k8s-env',
       FP: fp, SHA, PROD_TOKEN: server.token!, KUBECONFIG_FILE: kube.kubeconfig(), DOCKER_HOST: `unix://${engine.socketPath}`,
       GITHUB_API_URL: `${providers.url}/gh`, CI_API_V4_URL: `${providers.url}/gl`, BITBUCKET_API_URL: `${providers.url}/bb/2.0`,
-      AZURE_ORG_URL: `${providers.url}/az/cyber-dojo-org`, PROXY_URL: providers.url, AWS_ENDPOINT_URL: aws.url, ...fakeAwsEnv(),
+      AZURE_ORG_URL: `${providers.url}/az/cyber-dojo-org`, PROXY_URL: providers.url, KOSLI_V2_REQUESTS: path.resolve('test/cli/kosli-examples/kosli-binary-requests.mjs'), AWS_ENDPOINT_URL: aws.url, ...fakeAwsEnv(),
     };
   }, 60_000);
 

@@ -281,7 +281,12 @@ export const EXAMPLES: Record<string, KosliExample> = {
     env: { BITBUCKET_BUILD_NUMBER: '5', BITBUCKET_COMMIT: '${SHA}', BITBUCKET_WORKSPACE: 'YourOrg', BITBUCKET_REPO_SLUG: 'YourProject' }, convention: true,
   },
   'list flows --output json is an array': { command: `kosli list flows --output json ${AUTH} | jq -e '[.[].name] | index("kosli-examples") != null'`, convention: true },
-  'the kosli binary against an Evident server (/api/v2, /ready)': { command: 'node -e \'fetch(process.env.KOSLI_HOST + "/ready").then((r) => { if (!r.ok) { console.error(`error: GET /ready: ${r.status}`); process.exit(1); } })\'', convention: true, differs: 'CLI-level compatibility only' },
+  // Kosli's API v2 subset (src/server/routes/kosli-v2.ts): the requests the binary sends, then read back with Evident's CLI.
+  'the kosli binary against an Evident server (/api/v2, /ready)': {
+    command: `node "$KOSLI_V2_REQUESTS" && kosli get trail trail-v2 --flow $FLOW-v2 -o json | jq -e --arg fp $FP '.external_fingerprints.app == $fp and .artifacts[0].fingerprint == $fp and (.attestations | length) == 1'`,
+    env: { USE_KOSLI_VARS: '1' },
+    convention: true,
+  },
   // `kosli` on PATH is Evident started under the name kosli: Kosli's 1 on every error (docs/kosli.md "Exit status").
   'exit status 1 on every error': {
     command: `kosli get flow no-such-flow ${AUTH}; test $? -eq 1 && { kosli list flows --no-such-flag ${AUTH}; test $? -eq 1; } && { kosli list flows --api-token wrong-token --org default; test $? -eq 1; }`
