@@ -114,8 +114,11 @@ describe("Kosli's API v2 (the subset the kosli binary's pipeline steps call)", (
       send('PUT', '/api/v2/trails/acme/backend', goForm({ name: 't3' }), 'evd_not_a_token'),
       send('PUT', '/api/v2/trails/globex/backend', goForm({ name: 't3' })),
       t.app.inject({ method: 'PUT', url: '/api/v2/trails/acme/backend', headers: { ...bearer(token), 'content-type': 'multipart/form-data; boundary=x' }, payload: '--x\r\nContent-Disposition: form-data; name="data_json"\r\n\r\n{not json\r\n--x--\r\n' }),
+      // Larger than a part may be (256 KiB): refused as too large, never parsed cut short.
+      send('PUT', '/api/v2/trails/acme/backend', goForm({ name: 't4', user_data: { big: 'x'.repeat(300 * 1024) } })),
+      send('PUT', '/api/v2/flows/acme/template_file', goForm({ name: 'big' }, { template_file: ['template.yml', `version: 1\n# ${'x'.repeat(300 * 1024)}\n`] })),
     ]);
-    expect(cases.map((r) => r.statusCode)).toEqual([400, 400, 400, 404, 400, 401, 403, 400]);
+    expect(cases.map((r) => r.statusCode)).toEqual([400, 400, 400, 404, 400, 401, 403, 400, 413, 413]);
     for (const r of cases) expect(typeof r.json().message, r.body).toBe('string');
     expect(cases[0]!.json().message).toMatch(/is_compliant must be true or false/);
     expect(cases[1]!.json().message).toMatch(/attachments are not taken on Kosli's API/);

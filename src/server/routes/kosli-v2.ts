@@ -50,6 +50,7 @@ async function readForm(request: FastifyRequest): Promise<{ data: Record<string,
   let template: string | undefined;
   try {
     for await (const part of request.parts({ limits: { fileSize: PART_MAX, fieldSize: PART_MAX, files: 2, fields: 4 } })) {
+      if (part.type === 'field' && part.valueTruncated) throw new EvidentError('PAYLOAD_TOO_LARGE', `the form field ${part.fieldname} is larger than ${PART_MAX / 1024} KiB`);
       if (part.type === 'field' && part.fieldname === 'data_json') json = String(part.value);
       else if (part.type === 'file' && part.fieldname === 'template_file') template = (await part.toBuffer()).toString('utf8');
       else if (part.type === 'file' && part.fieldname === 'attachment_file') {
@@ -59,6 +60,7 @@ async function readForm(request: FastifyRequest): Promise<{ data: Record<string,
     }
   } catch (err) {
     if (err instanceof EvidentError) throw err;
+    if ((err as { statusCode?: number }).statusCode === 413) throw new EvidentError('PAYLOAD_TOO_LARGE', `a form part is larger than ${PART_MAX / 1024} KiB, or the form has too many parts`);
     throw new EvidentError('INVALID_ARGUMENT', `malformed multipart/form-data body: ${(err as Error).message}`, { cause: err });
   }
   if (json === undefined) throw new EvidentError('INVALID_ARGUMENT', 'the form has no data_json field');
