@@ -103,6 +103,29 @@ describe("Kosli's API v2 (the subset the kosli binary's pipeline steps call)", (
     expect(trail.attestations.map((a: { name: string; compliant: boolean }) => [a.name, a.compliant])).toEqual(expect.arrayContaining([['jira-ticket', true], ['lint', false]]));
   });
 
+  it('kosli tag flow|env|repo: one log entry per change; a repository resolved by name to its id (OWNER/REPO) first, as the binary does', async () => {
+    await t.services.environments.create(await t.auth.org('acme'), { name: 'prod', type: 'k8s' });
+    const before = await size();
+    const patch = (url: string, body: unknown) => t.app.inject({ method: 'PATCH', url, headers: { ...KOSLI_HEADERS, ...bearer(token), 'content-type': 'application/json; charset=utf-8' }, payload: JSON.stringify(body) });
+    const flow = await patch('/api/v2/tags/acme/flow/backend', { set_tags: { team: 'core', tier: '1' }, remove_tags: [] });
+    expect([flow.statusCode, flow.json().tags]).toEqual([200, { team: 'core', tier: '1' }]);
+    const env = await patch('/api/v2/tags/acme/env/prod', { set_tags: { key1: 'value1', key2: 'value2' }, remove_tags: [] });
+    expect(env.json().tags).toEqual({ key1: 'value1', key2: 'value2' });
+    // Kosli's documented `--unset key1=value1`.
+    expect((await patch('/api/v2/tags/acme/environment/prod', { set_tags: {}, remove_tags: ['key1=value1'] })).json().tags).toEqual({ key2: 'value2' });
+    const repo = await t.app.inject({ method: 'GET', url: '/api/v2/repos/acme/YourOrg/YourProject?provider=github', headers: { ...KOSLI_HEADERS, ...bearer(token) } });
+    expect(repo.json()).toEqual({ id: 'YourOrg/YourProject', name: 'YourOrg/YourProject', provider: 'github', tags: {} });
+    const tagged = await patch(`/api/v2/tags/acme/repo/${repo.json().id}`, { set_tags: { key1: 'value1' }, remove_tags: [] });
+    expect([tagged.statusCode, tagged.json().tags]).toEqual([200, { key1: 'value1' }]);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v2/repos/acme/x?id=YourOrg/YourProject', headers: bearer(token) })).json().tags).toEqual({ key1: 'value1' });
+    // The same change again appends nothing.
+    expect((await patch('/api/v2/tags/acme/repos/YourOrg/YourProject', { set_tags: { key1: 'value1' } })).json().entry_index).toBeNull();
+    expect(await size()).toBe(before + 4);
+    const wrong = await patch('/api/v2/tags/acme/artifact/x', { set_tags: { a: 'b' } });
+    expect([wrong.statusCode, wrong.json().message]).toEqual([400, expect.stringMatching(/^artifact is not a valid resource type/)]);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v2/repos/acme/not%20a%20repo', headers: bearer(token) })).statusCode).toBe(400);
+  });
+
   it("refuses with Kosli's `message` (what its CLI prints) and records nothing", async () => {
     const before = await size();
     const cases = await Promise.all([

@@ -30,6 +30,16 @@ const ArtifactPost = Type.Object(
   },
   { additionalProperties: true },
 );
+/** `kosli tag TYPE ID`: Kosli's resource words (cmd/kosli/tag.go validTagResourceTypes) and Evident's kinds. */
+const TAG_KINDS: Readonly<Record<string, 'flow' | 'environment' | 'control' | 'repo'>> = {
+  flow: 'flow', flows: 'flow', env: 'environment', environment: 'environment', environments: 'environment', control: 'control', controls: 'control', repo: 'repo', repos: 'repo',
+};
+const TagPatch = Type.Object({ set_tags: Type.Optional(Type.Record(Type.String(), Type.String())), remove_tags: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: true });
+const TagParams = Type.Object({ org: Type.String({ maxLength: 64 }), type: Type.String({ maxLength: 32 }), '*': Type.String({ maxLength: 512 }) });
+const Tagged = Type.Object({ name: Type.String(), tags: Type.Record(Type.String(), Type.String()) }, { additionalProperties: true });
+/** A repository as its commit URLs name it (OWNER/REPO, GitLab GROUP/SUBGROUP/PROJECT), as services/records/tags.ts checks it. */
+const REPO = /^[A-Za-z0-9_.-]{1,100}(\/[A-Za-z0-9_.-]{1,100}){0,4}$/;
+const Repo = Type.Object({ id: Type.String(), name: Type.String(), provider: Type.Union([Type.String(), Type.Null()]), tags: Type.Record(Type.String(), Type.String()) });
 const OrgOnly = Type.Object({ org: Type.String({ maxLength: 64 }) });
 const OrgFlow = Type.Object({ org: Type.String({ maxLength: 64 }), flow: Type.String({ maxLength: 64 }) });
 const OrgFlowTrail = Type.Object({ org: Type.String({ maxLength: 64 }), flow: Type.String({ maxLength: 64 }), trail: Type.String({ maxLength: 64 }) });
@@ -154,6 +164,29 @@ export function kosliV2Routes(services: Services) {
       });
       void reply.status(outcome === 'created' ? 201 : 200);
       return { name: trail.name, entry_index: outcome === 'unchanged' ? null : trail.entryIndex };
+    });
+
+    // `kosli tag TYPE ID --set k=v --unset k`. A repository's id in Evident is its OWNER/REPO (it has no records of
+    // its own: services/records/tags.ts), so the id is the rest of the path, and `GET /api/v2/repos/ORG/NAME` (which
+    // the binary asks first, to resolve a repository's name to its id) answers with the name as the id.
+    app.patch('/api/v2/tags/:org/:type/*', { schema: { tags, summary: 'Kosli: set and unset the tags of a flow, environment, control or repository (one log entry; none if nothing changes)', params: TagParams, body: TagPatch, response: { 200: Tagged, ...errorResponses } } }, async (request) => {
+      const org = await access(services, request, 'write', request.params.org);
+      const kind = TAG_KINDS[request.params.type];
+      if (!kind) throw new EvidentError('INVALID_ARGUMENT', `${request.params.type} is not a valid resource type. Valid resource types are: ${Object.keys(TAG_KINDS).join(', ')}`);
+      // Kosli documents `--unset key1=value1`: a key never contains '=', so the value is dropped (as Evident's CLI does).
+      const change = { set: request.body.set_tags ?? {}, unset: (request.body.remove_tags ?? []).map((k) => k.split('=')[0]!) };
+      const id = request.params['*'];
+      if (kind === 'flow') {
+        const flow = await services.flows.tag(org, id, change);
+        return { name: flow.name, tags: flow.tags };
+      }
+      return services.tags.tag(org, kind, id, change);
+    });
+    app.get('/api/v2/repos/:org/*', { schema: { tags, summary: "Kosli: a repository, by OWNER/REPO (its id in Evident), with its tags", params: Type.Object({ org: Type.String({ maxLength: 64 }), '*': Type.String({ maxLength: 512 }) }), querystring: Type.Object({ provider: Type.Optional(Type.String({ maxLength: 32 })), id: Type.Optional(Type.String({ maxLength: 512 })) }), response: { 200: Repo, ...errorResponses } } }, async (request) => {
+      const org = await access(services, request, 'read', request.params.org);
+      const name = request.query.id ?? request.params['*'];
+      if (!REPO.test(name)) throw new EvidentError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a repository: give OWNER/REPO`);
+      return { id: name, name, provider: request.query.provider ?? null, tags: (await services.tags.tags(org, 'repo', [name])).get(name) ?? {} };
     });
 
     // `kosli attest artifact`: the artifact into its trail.
