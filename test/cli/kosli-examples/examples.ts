@@ -283,7 +283,8 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'list flows --output json is an array': { command: `kosli list flows --output json ${AUTH} | jq -e '[.[].name] | index("kosli-examples") != null'`, convention: true },
   // Kosli's API v2 subset (src/server/routes/kosli-v2.ts): the requests the binary sends, then read back with Evident's CLI.
   'the kosli binary against an Evident server (/api/v2, /ready)': {
-    command: `node "$KOSLI_V2_REQUESTS" && kosli get trail trail-v2 --flow $FLOW-v2 -o json | jq -e '.external_fingerprints.app == .artifacts[0].fingerprint and .artifacts[0].git_commit == env.SHA and (.attestations | length) == 1'`,
+    command: `node "$KOSLI_V2_REQUESTS" && kosli get trail trail-v2 --flow $FLOW-v2 -o json | jq -e '.external_fingerprints.app == .artifacts[0].fingerprint and .artifacts[0].git_commit == env.SHA and (.attestations | length) == 1'`
+      + ` && kosli get flow $FLOW-v2 -o json | jq -e '.tags.team == "v2"'`,
     env: { USE_KOSLI_VARS: '1' },
     convention: true,
   },
