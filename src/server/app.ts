@@ -17,6 +17,7 @@ import { logRoutes } from './routes/log.js';
 import { tileRoutes } from './routes/tiles.js';
 import { flowRoutes } from './routes/flows.js';
 import { trailRoutes } from './routes/trails.js';
+import { kosliV2Routes } from './routes/kosli-v2.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { attestationRoutes } from './routes/attestations.js';
 import { attestationTypeRoutes } from './routes/attestation-types.js';
@@ -117,6 +118,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(tileRoutes(services));
   await app.register(flowRoutes(services));
   await app.register(trailRoutes(services));
+  // Kosli's API v2, the subset its CLI's pipeline steps call (docs/kosli.md).
+  await app.register(kosliV2Routes(services));
   await app.register(artifactRoutes(services));
   await app.register(attestationRoutes(services));
   await app.register(attestationTypeRoutes(services));
