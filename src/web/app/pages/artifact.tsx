@@ -1,10 +1,11 @@
 import type { ComponentChildren } from 'preact';
-import type { ArtifactDetail } from '../api.js';
+import type { ArtifactDetail, Attestation } from '../api.js';
 import { ArtifactName, Async, CliCommand, ComplianceBadge, Empty, PageTitle, TrailName, useApi, useAsync, usePages } from '../components.js';
 import { ComplianceReasons } from '../compliance.js';
 import { AttestationList } from '../attestation-list.js';
 import { MaybeLink } from '../attestation-content.js';
 import { Copy } from '../copy.js';
+import { Journey } from '../journey.js';
 import { EntryLink } from '../entry-link.js';
 import { shellArg } from '../format.js';
 import { Time } from '../time.js';
@@ -50,10 +51,7 @@ function Timeline({ history }: { history: ArtifactDetail['history'] }) {
 }
 
 /** Its trail's own attestations (the pull request that reviewed the commit, for one): part of its story too. */
-function TrailLevel({ a }: { a: ArtifactDetail }) {
-  const { api } = useApi();
-  const state = useAsync(() => api.trail(a.flow, a.trail), [api, a.flow, a.trail]);
-  const items = state.data?.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name) ?? [];
+function TrailLevel({ a, items }: { a: ArtifactDetail; items: Attestation[] }) {
   if (items.length === 0) return null;
   return (
     <section aria-label="Attestations of its trail">
@@ -84,6 +82,9 @@ function Related({ a }: { a: ArtifactDetail }) {
 }
 
 function ArtifactView({ a }: { a: ArtifactDetail }) {
+  const { api } = useApi();
+  const trail = useAsync(() => api.trail(a.flow, a.trail), [api, a.flow, a.trail]);
+  const trailLevel = trail.data?.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name) ?? [];
   return (
     <article class="card" aria-label={`${a.flow} ${a.display_name || a.name}`}>
       <h2>
@@ -112,6 +113,7 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
           </>
         )}
       </dl>
+      <Journey a={a} trailLevel={trailLevel} />
       <div class="two">
         <section aria-label="Runs now">
           <h3>Runs now in</h3>
@@ -135,7 +137,7 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
       <ComplianceReasons compliance={a.compliance} label={`Attestations required of ${a.name}`} hasTemplate={a.compliance.attestations.length > 0 ? true : undefined} />
       <h3>Attestations: what each says, and its evidence</h3>
       <AttestationList items={a.attestations} showTarget={false} />
-      <TrailLevel a={a} />
+      <TrailLevel a={a} items={trailLevel} />
       <h3>Timeline ({a.history.length} events)</h3>
       <Timeline history={a.history} />
     </article>
