@@ -87,11 +87,13 @@ function Related({ a }: { a: ArtifactDetail }) {
  * approvals that name it, its trail's beginning, and the snapshots where each run started and ended (`evident export artifact` also
  * adds its flows, trails and policies, chosen from the whole log).
  */
-async function artifactContext(api: Api, a: ArtifactDetail, trailLevel: Attestation[], trailBegun: number | undefined): Promise<number[]> {
+async function artifactContext(api: Api, a: ArtifactDetail): Promise<number[]> {
+  // Read here, not from what the page has rendered so far: a click before the trail has loaded gets it all too.
+  const trail = await api.trail(a.flow, a.trail);
+  const trailLevel = trail.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name);
   const snapshots = spansOf(a.history).flatMap((s) => [s.start.snapshot, ...(s.end ? [s.end.snapshot] : [])]);
   const indexes = await Promise.all(snapshots.map((x) => api.snapshot(x).then((s) => s.entry_index, () => null)));
-  const begun = trailBegun === undefined ? [] : [trailBegun];
-  return [...trailLevel, ...(a.related_attestations ?? [])].map((x) => x.entry_index).concat(begun, indexes.filter((i): i is number => i !== null));
+  return [trail.entry_index, ...[...trailLevel, ...(a.related_attestations ?? [])].map((x) => x.entry_index), ...indexes.filter((i): i is number => i !== null)];
 }
 
 function ArtifactView({ a }: { a: ArtifactDetail }) {
@@ -146,7 +148,7 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
         </section>
       </div>
       <Related a={a} />
-      <PackageDownload subject={{ type: 'artifact', fingerprint: a.fingerprint }} context={() => artifactContext(api, a, trailLevel, trail.data?.entry_index)} />
+      <PackageDownload subject={{ type: 'artifact', fingerprint: a.fingerprint }} context={() => artifactContext(api, a)} />
       <h3>Compliance</h3>
       <ComplianceReasons compliance={a.compliance} label={`Attestations required of ${a.name}`} hasTemplate={a.compliance.attestations.length > 0 ? true : undefined} />
       <h3>Attestations: what each says, and its evidence</h3>

@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { EvidentClient } from '../../src/client/index.js';
+import { parseCheckpoint, parseVerifierKey, splitNote } from '../../src/ledger/index.js';
+import { buildChainPackage } from '../../src/cli/verify/build-chain-package.js';
+import { parsePackage, verifyPackage } from '../../src/cli/verify/evidence-package.js';
+import { launchBrowser, seriousAxeViolations, signIn, startWebServer, SCREENSHOTS, type WebServer } from '../helpers/web.js';
+
+// Issue 18: an artifact's journey (commit → build → attestations → approvals → each environment it ran in,
+// since when, compliant then) and the evidence package download with its offline check, on the demo org.
+
+const RUNNER = 'runner@9af401c4350b21e3f1df17d6ad808da43d9646e75b6da902cc7c492bcfb9c625';
+const FP = RUNNER.split('@')[1]!;
+const COMMIT = '16d9990ad23a40eecaf087abac2a58a2d2a4b3f4';
+
+describe('the artifact journey and the evidence package download', () => {
+  let server: WebServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let client: EvidentClient;
+  const shots = process.env.EVIDENT_DOCS_SCREENSHOTS === '1' ? path.resolve('docs/web') : path.join(SCREENSHOTS, 'web4');
+  const settled = async (p: Page = page) => expect.poll(() => p.locator('main .loading').count(), { timeout: 10_000 }).toBe(0);
+
+  /** Clicks the download button and returns the file's text and the status line. */
+  const download = async (): Promise<{ text: string; name: string; status: string }> => {
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Download evidence package' }).click()]);
+    const file = await d.path();
+    const status = page.getByRole('region', { name: 'Evidence package' }).locator('p [role=status]');
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toMatch(/^Downloaded/);
+    return { text: fs.readFileSync(file, 'utf8'), name: d.suggestedFilename(), status: (await status.textContent()) ?? '' };
+  };
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startWebServer({ seed: false, demo: true }), launchBrowser()]);
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    await signIn(page, server);
+    client = new EvidentClient({ host: server.url, org: 'cyber-dojo', apiToken: server.token });
+    fs.mkdirSync(shots, { recursive: true });
+  }, 90_000);
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.close();
+  }, 30_000);
+
+  it('answers "is commit 16d9990 in production, since when, was it compliant" in the journey', async () => {
+    await page.goto(`${server.url}/#/artifacts/${RUNNER}`);
+    const journey = page.getByRole('list', { name: 'Journey from commit to environments' });
+    await journey.waitFor();
+    await settled();
+    const steps = journey.locator(':scope > li');
+    expect(await steps.locator('h4').allTextContents()).toEqual(['Commit', 'Build', 'Attestations', 'Approvals', 'Environments']);
+    expect(await steps.nth(0).textContent()).toContain(COMMIT.slice(0, 7));
+    expect(await steps.nth(2).textContent()).toMatch(/unit-tests.*snyk-scan.*pull-request/s);
+    expect(await steps.nth(3).textContent()).toMatch(/release-9.*approved by sami-alajrami/s);
+    const runs = page.getByRole('list', { name: 'Runs in environments' }).locator(':scope > li');
+    const prod = runs.filter({ has: page.getByRole('link', { name: 'aws-prod', exact: true }) });
+    // Since aws-prod#10 until aws-prod#21, judged compliant in #10 under the policy attached then.
+    await expect.poll(() => prod.textContent()).toMatch(/since .*aws-prod#10.*until .*aws-prod#21/s);
+    await expect.poll(() => prod.locator('.verdict').textContent()).toMatch(/^compliant then, under cyber-dojo-prod@2$/);
+    expect(await prod.getByRole('link', { name: 'cyber-dojo-prod@2' }).getAttribute('href')).toMatch(/^#\/policies\/cyber-dojo-prod(@|%40)2$/);
+    // aws-beta has no policy: said so, not "compliant".
+    const beta = runs.filter({ has: page.getByRole('link', { name: 'aws-beta', exact: true }) });
+    await expect.poll(() => beta.locator('.verdict').textContent()).toMatch(/no policy/);
+    expect(await beta.locator('.verdict').textContent()).not.toMatch(/compliant/);
+    // The step's marker follows the facts: it runs nowhere now, so the environments step is not green.
+    expect(await steps.nth(4).getAttribute('class')).not.toContain('ok');
+    await journey.screenshot({ path: path.join(shots, 'artifact-journey-desktop.png') });
+  });
+
+  it('the journey fits the phone and has no serious axe finding there', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await ctx.newPage();
+    await signIn(p, server);
+    await p.goto(`${server.url}/#/artifacts/${RUNNER}`);
+    const journey = p.getByRole('list', { name: 'Journey from commit to environments' });
+    await journey.waitFor();
+    await settled(p);
+    await expect.poll(() => p.locator('.verdict').count()).toBe(2);
+    await journey.screenshot({ path: path.join(shots, 'artifact-journey-phone.png') });
+    expect(await p.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await seriousAxeViolations(p)).toEqual([]);
+    await ctx.close();
+  }, 60_000);
+
+  it('downloads a trail\'s package that is byte for byte the one `evident export trail` writes, and it verifies offline', async () => {
+    await page.goto(`${server.url}/#/flows/runner/trails/${COMMIT}`);
+    await settled();
+    const region = page.getByRole('region', { name: 'Evidence package' });
+    expect(await region.locator('.cli code').textContent()).toContain(`evident verify package runner-16d9990ad23a.evidence.json --key "$(cat log.vkey)"`);
+    const { text, name, status } = await download();
+    expect(name).toBe('runner-16d9990ad23a.evidence.json');
+    expect(status).toMatch(/5 entries and 3 evidence files/);
+    const pkg = parsePackage(text, name);
+    // The CLI's package at the same checkpoint, built through the typed client.
+    const key = (await client.logKey()).verifier_key;
+    const verifier = parseVerifierKey(key);
+    const cp = parseCheckpoint(splitNote(pkg.checkpoint).text);
+    const cli = await buildChainPackage(client, 'cyber-dojo', { type: 'trail', flow: 'runner', trail: COMMIT }, key, pkg.checkpoint, cp, pkg.map_proof);
+    expect(text).toBe(JSON.stringify(cli, null, 2) + '\n');
+    const checks = verifyPackage(pkg, verifier);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.map((c) => c.message).join('\n')).toMatch(/Complete as of checkpoint size \d+/);
+    await region.screenshot({ path: path.join(shots, 'package-desktop.png') });
+  }, 90_000);
+
+  it('downloads an environment\'s package and an artifact\'s, each complete and verified offline', async () => {
+    const verifier = parseVerifierKey((await client.logKey()).verifier_key);
+    await page.goto(`${server.url}/#/environments/aws-prod`);
+    await settled();
+    const env = await download();
+    expect(env.name).toBe('aws-prod.evidence.json');
+    const envPkg = parsePackage(env.text, env.name);
+    expect(envPkg.subject).toEqual({ type: 'environment', environment: 'aws-prod' });
+    expect(verifyPackage(envPkg, verifier).filter((c) => !c.ok)).toEqual([]);
+
+    await page.goto(`${server.url}/#/artifacts/${RUNNER}`);
+    const art = await download();
+    const pkg = parsePackage(art.text, art.name);
+    expect(pkg.subject).toEqual({ type: 'artifact', fingerprint: FP });
+    const checks = verifyPackage(pkg, verifier);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    // Beside the artifact's chain: the release's approval and the snapshots where its runs started.
+    const types = pkg.entries.map((e) => (JSON.parse(e.entry) as { type: string }).type);
+    expect(types).toContain('artifact.reported');
+    expect(types).toContain('snapshot.created');
+    const names = pkg.entries.map((e) => (JSON.parse(e.entry) as { attestation?: string }).attestation);
+    expect(names).toContain('release-approval');
+    // Its trail's own pull request, even when the button is pressed before the page has loaded the trail.
+    expect(names).toContain('pull-request');
+    expect(types).toContain('trail.begun');
+    expect(pkg.entries.map((e) => e.index)).toEqual([...pkg.entries.map((e) => e.index)].sort((a, b) => a - b));
+  }, 120_000);
+
+  it('refuses to build a package from a tampered inclusion proof or a map proof for another subject', async () => {
+    await page.goto(`${server.url}/#/flows/runner/trails/${COMMIT}`);
+    await settled();
+    const status = page.getByRole('region', { name: 'Evidence package' }).locator('p [role=status]');
+    // A server that lies about one inclusion proof: the browser's check catches it; nothing is downloaded.
+    await page.route('**/log/proof/inclusion?*', async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { hashes: string[] };
+      body.hashes[0] = body.hashes[0]!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+      await route.fulfill({ response: res, json: body });
+    });
+    let downloads = 0;
+    page.on('download', () => downloads++);
+    await page.getByRole('button', { name: 'Download evidence package' }).click();
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/Could not build the package: log entry \d+ is not included in the signed checkpoint/);
+    await page.unroute('**/log/proof/inclusion?*');
+    // A map proof for another trail's key (a server hiding this trail's newest entries): refused too.
+    await page.route('**/log/proof/map?*', async (route) => {
+      const other = encodeURIComponent(JSON.stringify(['trail', 'runner', 'not-this-one']));
+      const res = await route.fetch({ url: route.request().url().replace(/subject=[^&]+/, `subject=${other}`) });
+      await route.fulfill({ response: res });
+    });
+    await page.getByRole('button', { name: 'Download evidence package' }).click();
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/Could not build the package: map proof: it is for another key/);
+    await page.unroute('**/log/proof/map?*');
+    expect(downloads).toBe(0);
+  }, 90_000);
+});
