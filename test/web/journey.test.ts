@@ -163,4 +163,44 @@ describe('the artifact journey and the evidence package download', () => {
     await page.unroute('**/log/proof/map?*');
     expect(downloads).toBe(0);
   }, 90_000);
+
+  it('diffs side by side: one row per flow, A and B aligned, at desktop and phone width', async () => {
+    await page.goto(`${server.url}/#/diff?a=aws-beta&b=aws-prod`);
+    const table = page.getByRole('table', { name: /side by side, one row per flow/ });
+    await table.waitFor();
+    const rows = table.locator('tbody tr');
+    // differ and saver run other versions in beta than in prod: each one row, beta's on the left, prod's on the right.
+    expect(await rows.locator('th').allTextContents()).toEqual(['differ', 'saver']);
+    for (const r of await rows.all()) {
+      const [a, b] = await r.locator('td.side').allTextContents();
+      expect(a).toMatch(/(^|\/)(differ|saver):\w+ [0-9a-f]{12} ×\d+$/);
+      expect(b).toMatch(/(^|\/)(differ|saver):\w+ [0-9a-f]{12} ×\d+$/);
+      expect(a).not.toBe(b);
+      expect(await r.locator('td').last().textContent()).toBe('other version');
+    }
+    await table.screenshot({ path: path.join(shots, 'diff-side-by-side-desktop.png') });
+    // With unchanged rows: the same artifact on both sides, sorted by flow with the changes.
+    await page.goto(`${server.url}/#/diff?a=aws-beta&b=aws-prod&unchanged=true`);
+    await expect.poll(() => rows.filter({ hasText: 'unchanged' }).count()).toBeGreaterThan(3);
+    const same = rows.filter({ hasText: 'unchanged' }).first();
+    const [a, b] = await same.locator('td.side').allTextContents();
+    expect(a).toBe(b);
+    const flows = await rows.locator('th').allTextContents();
+    expect(flows).toEqual([...flows].sort((x, y) => x.localeCompare(y)));
+
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await ctx.newPage();
+    await signIn(p, server);
+    await p.goto(`${server.url}/#/diff?a=aws-beta&b=aws-prod`);
+    const phone = p.getByRole('table', { name: /side by side/ });
+    await phone.waitFor();
+    // Still side by side on the phone: the A and B cells of a row share one line.
+    const [boxA, boxB] = await Promise.all([phone.locator('tbody tr td.side').nth(0).boundingBox(), phone.locator('tbody tr td.side').nth(1).boundingBox()]);
+    expect(Math.abs(boxA!.y - boxB!.y)).toBeLessThan(2);
+    expect(boxA!.x).toBeLessThan(boxB!.x);
+    await phone.screenshot({ path: path.join(shots, 'diff-side-by-side-phone.png') });
+    expect(await p.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await seriousAxeViolations(p)).toEqual([]);
+    await ctx.close();
+  }, 90_000);
 });
