@@ -203,4 +203,65 @@ describe('the artifact journey and the evidence package download', () => {
     expect(await seriousAxeViolations(p)).toEqual([]);
     await ctx.close();
   }, 90_000);
+
+  it('sorts the snapshot, policy and DORA tables by their headers, and at phone width by the sort control', async () => {
+    const numbers = async (cells: ReturnType<Page['locator']>) => (await cells.allTextContents()).map((t) => Number(t.trim()));
+    const nonIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! >= x);
+    // The snapshot's running artifacts by instances, most first.
+    await page.goto(`${server.url}/#/snapshots/aws-prod%2310`);
+    const running = page.getByRole('table', { name: 'Running artifacts' });
+    await running.waitFor();
+    await running.getByRole('button', { name: 'Instances' }).click();
+    await running.getByRole('button', { name: 'Instances' }).click();
+    expect(await running.locator('thead th').nth(3).getAttribute('aria-sort')).toBe('descending');
+    const instances = await numbers(running.locator('tbody td.num'));
+    expect(instances.length).toBeGreaterThan(5);
+    expect(nonIncreasing(instances)).toBe(true);
+    expect(new Set(instances).size).toBeGreaterThan(1);
+    // Policies by name, descending.
+    await page.goto(`${server.url}/#/policies`);
+    const policies = page.getByRole('table', { name: 'Policies' });
+    await policies.waitFor();
+    const names = async () => policies.locator('tbody th').allTextContents();
+    const before = await names();
+    await policies.getByRole('button', { name: 'Policy' }).click();
+    await policies.getByRole('button', { name: 'Policy' }).click();
+    expect(await names()).toEqual([...before].sort((a, b) => b.localeCompare(a)));
+    // DORA's per-flow table by deployments, most first; its deployments by lead time.
+    await page.goto(`${server.url}/#/dora?environment=aws-prod`);
+    const flows = page.getByRole('table', { name: 'DORA figures per flow' });
+    await flows.waitFor();
+    await flows.getByRole('button', { name: 'Deployments' }).click();
+    await flows.getByRole('button', { name: 'Deployments' }).click();
+    const counts = await numbers(flows.locator('tbody tr td:nth-of-type(1)'));
+    expect(counts.length).toBeGreaterThan(1);
+    expect(nonIncreasing(counts)).toBe(true);
+    const deployments = page.getByRole('table', { name: 'Deployments in the period' });
+    await deployments.getByRole('button', { name: 'Deployed' }).click();
+    const times = await deployments.locator('tbody tr td:first-child').allTextContents();
+    expect(times.length).toBeGreaterThan(1);
+    expect(await deployments.locator('thead th').first().getAttribute('aria-sort')).toBe('ascending');
+
+    // At phone width the header row is hidden; the sort control does the same.
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await ctx.newPage();
+    await signIn(p, server);
+    await p.goto(`${server.url}/#/snapshots/aws-prod%2310`);
+    await p.getByRole('table', { name: 'Running artifacts' }).waitFor();
+    expect(await p.getByRole('button', { name: 'Instances' }).isVisible()).toBe(false);
+    await p.getByLabel('Sort artifacts by').selectOption({ label: 'Instances' });
+    await p.getByRole('button', { name: 'ascending' }).click();
+    const phoneInstances = await numbers(p.getByRole('table', { name: 'Running artifacts' }).locator('tbody td.num'));
+    expect(phoneInstances).toEqual(instances);
+    await p.screenshot({ path: path.join(shots, 'sort-phone.png') });
+    expect(await seriousAxeViolations(p)).toEqual([]);
+    await p.goto(`${server.url}/#/dora?environment=aws-prod`);
+    await p.getByRole('table', { name: 'DORA figures per flow' }).waitFor();
+    await p.getByLabel('Sort flows by').selectOption({ label: 'Deployments' });
+    await p.getByRole('button', { name: 'ascending' }).first().click();
+    expect(nonIncreasing(await numbers(p.getByRole('table', { name: 'DORA figures per flow' }).locator('tbody tr td:nth-of-type(1)')))).toBe(true);
+    expect(await p.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await seriousAxeViolations(p)).toEqual([]);
+    await ctx.close();
+  }, 120_000);
 });
