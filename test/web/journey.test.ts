@@ -264,4 +264,33 @@ describe('the artifact journey and the evidence package download', () => {
     expect(await seriousAxeViolations(p)).toEqual([]);
     await ctx.close();
   }, 120_000);
+
+  it('draws each environment\'s deployments as swimlanes: one lane per image, a bar per version, those running now open-ended', async () => {
+    const res = await fetch(`${server.url}/api/v1/orgs/cyber-dojo/snapshots/aws-prod`, { headers: { authorization: `Bearer ${server.token}` } });
+    const latest = (await res.json()) as { artifacts: { fingerprint: string }[] };
+    await page.goto(`${server.url}/#/environments/aws-prod?tab=log`);
+    const figure = page.locator('figure.swimlanes');
+    await figure.waitFor();
+    expect(await figure.locator('.lane-label').allTextContents()).toContain('runner');
+    await figure.getByText('The runs as a list').click();
+    const runs = page.getByRole('list', { name: 'Runs in aws-prod' }).locator(':scope > li');
+    // runner 16d9990 ran from aws-prod#10 to #21 (the journey's span); everything in the latest snapshot is still running.
+    const runner = runs.filter({ hasText: 'runner 16d9990' });
+    expect(await runner.count()).toBe(1);
+    expect(await runner.textContent()).toMatch(/from .* to /);
+    expect(await runs.filter({ hasText: 'still running' }).count()).toBe(latest.artifacts.length);
+    expect(await figure.locator('rect.bar.running').count()).toBe(latest.artifacts.length);
+    await figure.screenshot({ path: path.join(shots, 'env-prod-swimlanes-desktop.png') });
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await ctx.newPage();
+    await signIn(p, server);
+    await p.goto(`${server.url}/#/environments/aws-prod?tab=log`);
+    await p.locator('figure.swimlanes').waitFor();
+    // Scrolled to the newest end; the page itself does not scroll sideways.
+    await expect.poll(() => p.locator('.swim-scroll').evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+    expect(await p.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await p.locator('figure.swimlanes').screenshot({ path: path.join(shots, 'env-prod-swimlanes-phone.png') });
+    expect(await seriousAxeViolations(p)).toEqual([]);
+    await ctx.close();
+  }, 90_000);
 });
