@@ -72,6 +72,18 @@ describe('the artifact journey and the evidence package download', () => {
     await journey.screenshot({ path: path.join(shots, 'artifact-journey-desktop.png') });
   });
 
+  it('seed question 4 in one click from the front page: search runner:16d9990, open the artifact, read the journey', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Flows', level: 1 }).waitFor();
+    const search = page.getByRole('searchbox', { name: /commit or fingerprint/i });
+    await search.fill('runner:16d9990');
+    await search.press('Enter');
+    await page.locator('.results li').first().getByRole('link', { name: /runner/ }).first().click();
+    const prod = page.getByRole('list', { name: 'Runs in environments' }).locator(':scope > li').filter({ has: page.getByRole('link', { name: 'aws-prod', exact: true }) });
+    // In production? It ran there (not now); since when: aws-prod#10; compliant then: yes, under cyber-dojo-prod@2.
+    await expect.poll(() => prod.textContent()).toMatch(/aws-prod\s*ran\s*since .*\(aws-prod#10\) until .*\(aws-prod#21\).*compliant then, under cyber-dojo-prod@2/s);
+  });
+
   it('the journey fits the phone and has no serious axe finding there', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const p = await ctx.newPage();
