@@ -103,7 +103,7 @@ describe('the artifact journey and the evidence package download', () => {
     await page.goto(`${server.url}/#/flows/runner/trails/${COMMIT}`);
     await settled();
     const region = page.getByRole('region', { name: 'Evidence package' });
-    expect(await region.locator('.cli code').textContent()).toContain(`evident verify package runner-16d9990ad23a.evidence.json --key "$(cat log.vkey)"`);
+    expect(await region.locator('.cli-verify code').textContent()).toContain(`evident verify package runner-16d9990ad23a.evidence.json --key "$(cat log.vkey)"`);
     const { text, name, status } = await download();
     expect(name).toBe('runner-16d9990ad23a.evidence.json');
     expect(status).toMatch(/5 entries and 3 evidence files/);

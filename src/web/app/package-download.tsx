@@ -63,6 +63,7 @@ export function PackageDownload({ subject, context }: { subject: PackageSubject;
       </p>
       <CliCommand
         label="Verify the package offline"
+        box="cli-verify"
         command={[`evident verify package ${shellArg(file)} --key "$(cat log.vkey)"`, subject.type === 'artifact'
           ? `# from the CLI, with its flow, trail and policy entries too: ${exportCommand(subject, file)}`
           : `# the same package from the CLI: ${exportCommand(subject, file)}`]}
