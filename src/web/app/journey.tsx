@@ -43,6 +43,17 @@ export function spansOf(history: ArtifactDetail['history']): Span[] {
   return spans;
 }
 
+/** Runs shown per environment: the newest; an artifact that came and went 500 times lists the rest in its timeline. */
+export const RUNS_PER_ENVIRONMENT = 3;
+
+/** The newest runs of each environment (oldest first within it), and how many earlier ones are left out. */
+export function recentSpans(spans: Span[], perEnvironment = RUNS_PER_ENVIRONMENT): { shown: Span[]; earlier: number } {
+  const byEnv = new Map<string, Span[]>();
+  for (const s of spans) byEnv.set(s.environment, [...(byEnv.get(s.environment) ?? []), s]);
+  const shown = [...byEnv.values()].flatMap((list) => list.slice(-perEnvironment));
+  return { shown, earlier: spans.length - shown.length };
+}
+
 const seconds = (from: string, to: string | null) => Math.max(0, ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000);
 
 /** Whether the snapshot where the run started judged this artifact compliant, and under which policy. */
@@ -132,9 +143,12 @@ function Approvals({ a }: { a: ArtifactDetail }) {
 
 function Runs({ a, spans }: { a: ArtifactDetail; spans: Span[] }) {
   if (spans.length === 0) return <p class="muted">Never seen running in an environment's snapshot.</p>;
+  // Each run shown reads its starting snapshot for the verdict: a bounded number of them.
+  const { shown, earlier } = recentSpans(spans);
   return (
+    <>
     <ul class="runs" aria-label="Runs in environments">
-      {spans.map((s) => (
+      {shown.map((s) => (
         <li key={s.start.snapshot} class={s.end ? 'ended' : 'running'}>
           <strong><a href={href(['environments', s.environment])}>{s.environment}</a></strong>{' '}
           {s.end ? <span class="badge none">ran</span> : <span class="badge ok">running now</span>}{' '}
@@ -149,6 +163,8 @@ function Runs({ a, spans }: { a: ArtifactDetail; spans: Span[] }) {
         </li>
       ))}
     </ul>
+    {earlier > 0 && <p class="small muted">{earlier} earlier run{earlier === 1 ? '' : 's'} (at most {RUNS_PER_ENVIRONMENT} newest are shown per environment): see the timeline below.</p>}
+    </>
   );
 }
 

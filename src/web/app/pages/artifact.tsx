@@ -5,7 +5,7 @@ import { ComplianceReasons } from '../compliance.js';
 import { AttestationList } from '../attestation-list.js';
 import { MaybeLink } from '../attestation-content.js';
 import { Copy } from '../copy.js';
-import { Journey, spansOf } from '../journey.js';
+import { Journey, recentSpans, spansOf } from '../journey.js';
 import { PackageDownload } from '../package-download.js';
 import { EntryLink } from '../entry-link.js';
 import { shellArg } from '../format.js';
@@ -91,7 +91,8 @@ async function artifactContext(api: Api, a: ArtifactDetail): Promise<number[]> {
   // Read here, not from what the page has rendered so far: a click before the trail has loaded gets it all too.
   const trail = await api.trail(a.flow, a.trail);
   const trailLevel = trail.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name);
-  const snapshots = spansOf(a.history).flatMap((s) => [s.start.snapshot, ...(s.end ? [s.end.snapshot] : [])]);
+  // The runs the journey shows (the newest per environment), not every one of an artifact that ran 500 times.
+  const snapshots = recentSpans(spansOf(a.history)).shown.flatMap((s) => [s.start.snapshot, ...(s.end ? [s.end.snapshot] : [])]);
   const indexes = await Promise.all(snapshots.map((x) => api.snapshot(x).then((s) => s.entry_index, () => null)));
   return [trail.entry_index, ...[...trailLevel, ...(a.related_attestations ?? [])].map((x) => x.entry_index), ...indexes.filter((i): i is number => i !== null)];
 }
