@@ -107,6 +107,8 @@ describe('the artifact journey and the evidence package download', () => {
     const { text, name, status } = await download();
     expect(name).toBe('runner-16d9990ad23a.evidence.json');
     expect(status).toMatch(/5 entries and 3 evidence files/);
+    // Compared with the checkpoint this browser saw before (the journey's page checks left one, or this is the first).
+    expect(status).toMatch(/First visit of this browser to this log|Same tree as this browser saw|The log only grew since this browser saw it/);
     const pkg = parsePackage(text, name);
     // The CLI's package at the same checkpoint, built through the typed client.
     const key = (await client.logKey()).verifier_key;
@@ -173,6 +175,18 @@ describe('the artifact journey and the evidence package download', () => {
     await page.getByRole('button', { name: 'Download evidence package' }).click();
     await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/Could not build the package: map proof: it is for another key/);
     await page.unroute('**/log/proof/map?*');
+    // The checkpoint this browser remembered (a download remembers it, as the log page does), edited in
+    // storage: the memory no longer verifies, and the download stops, as `evident export` would.
+    const KEY = 'evident.seen-checkpoints.v1';
+    await expect.poll(() => page.evaluate((k) => globalThis.localStorage.getItem(k), KEY)).not.toBeNull();
+    await page.evaluate((k) => {
+      const all = JSON.parse(globalThis.localStorage.getItem(k)!) as Record<string, { note: string }>;
+      for (const seen of Object.values(all)) seen.note = seen.note.replace(/\n(\d+)\n/, (_, n: string) => `\n${Number(n) + 1}\n`);
+      globalThis.localStorage.setItem(k, JSON.stringify(all));
+    }, KEY);
+    await page.getByRole('button', { name: 'Download evidence package' }).click();
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/Could not build the package: the checkpoint remembered here does not verify/);
+    await page.evaluate((k) => globalThis.localStorage.removeItem(k), KEY);
     expect(downloads).toBe(0);
   }, 90_000);
 

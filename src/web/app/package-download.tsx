@@ -33,7 +33,7 @@ export function PackageDownload({ subject, context }: { subject: PackageSubject;
     setBusy(true);
     setStatus('Building the package…');
     try {
-      const built = await buildPackage(api, session.org, subject, context ? await context() : [], setStatus);
+      const built = await buildPackage(api, session.org, subject, context ? await context() : [], setStatus, globalThis.localStorage ?? undefined);
       const url = URL.createObjectURL(new Blob([built.text], { type: 'application/json' }));
       const a = document.createElement('a');
       a.href = url;
@@ -43,7 +43,7 @@ export function PackageDownload({ subject, context }: { subject: PackageSubject;
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       const size = built.pkg.checkpoint.split('\n')[1];
-      setStatus(`Downloaded ${file} (${bytes(built.size)}): ${built.pkg.entries.length} entries and ${built.pkg.blobs.length} evidence files, proven against checkpoint size ${size}`);
+      setStatus(`Downloaded ${file} (${bytes(built.size)}): ${built.pkg.entries.length} entries and ${built.pkg.blobs.length} evidence files, proven against checkpoint size ${size}. ${built.remembered}`);
     } catch (err) {
       setStatus(`Could not build the package: ${err instanceof Error ? err.message : String(err)}`);
     } finally {

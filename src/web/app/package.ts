@@ -3,8 +3,10 @@
 // (src/cli/verify/evidence-package.ts) — for people who have no CLI at hand, to be checked offline with
 // `evident verify package`. Every part is checked here as it is read, as the CLI does: the checkpoint's
 // signature with the log's key, the subject map proof against the checkpoint's map root, each entry's
-// inclusion proof, each `prev` link, each evidence file's digest. No DOM here.
+// inclusion proof, each `prev` link, each evidence file's digest — and, as `evident export` does, that the
+// checkpoint is consistent with the last one this browser saw of the log (remembered.ts). No DOM here.
 import type { Api } from './api.js';
+import { checkRemembered, rememberedLine, type SeenStorage } from './remembered.js';
 import { fromHex, sha256, toBase64, toHex } from './verify/bytes.js';
 import { mapRootOf, verifyMapProof, type MapProofJson } from './verify/map.js';
 import { leafHash, verifyInclusion } from './verify/merkle.js';
@@ -78,6 +80,8 @@ function previous(entry: string, index: number, kind: string): number | null | u
 
 export interface Built {
   pkg: EvidencePackage;
+  /** Whether the log only grew since this browser last saw it (the remembered-checkpoint line). */
+  remembered: string;
   /** The file's text, as the CLI writes it (two-space JSON and a newline). */
   text: string;
   size: number;
@@ -88,13 +92,23 @@ export interface Built {
  * `prev` links lead back to the first; `context` adds entries the page showed beside it (an artifact's
  * trail-level attestations, its release's approval, the snapshots it ran in), each proven included.
  */
-export async function buildPackage(api: Api, org: string, subject: PackageSubject, context: number[] = [], progress?: (text: string) => void): Promise<Built> {
+export async function buildPackage(
+  api: Api, org: string, subject: PackageSubject, context: number[] = [], progress?: (text: string) => void, storage?: SeenStorage,
+): Promise<Built> {
   const key = subjectKeyOf(subject);
   const what = describeSubject(subject);
   const [{ verifier_key }, mp] = await Promise.all([api.logKey(), api.mapProof(key)]);
   const opened = await verifyNote(mp.checkpoint, await parseVerifierKey(verifier_key));
   if (!opened.verified) throw new PackageError(`the checkpoint's signature does not verify: ${opened.reason ?? 'unknown reason'}`);
   const cp = parseCheckpointText(opened.text);
+  // A rolled-back or forked log signs checkpoints that verify alone: only the memory of an earlier one
+  // catches it, so a conflict stops the download, as it stops `evident export`.
+  let remembered = 'Not compared with an earlier checkpoint (this browser keeps none).';
+  if (storage) {
+    const line = rememberedLine(await checkRemembered(api, { note: mp.checkpoint, verifierKey: verifier_key, verified: true, origin: cp.origin, size: cp.size, root: cp.root }, storage));
+    if (!line.ok) throw new PackageError(line.text);
+    remembered = line.text;
+  }
   const root = mapRootOf(cp.extensions);
   if (root === undefined) throw new PackageError(`the log has no subject map at checkpoint size ${cp.size} yet: a package cannot be proven complete`);
   let idx: number | null | undefined = await verifyMapProof(root, key, mp.proof);
@@ -127,5 +141,5 @@ export async function buildPackage(api: Api, org: string, subject: PackageSubjec
     format: PACKAGE_FORMAT, org, subject, verifier_key, checkpoint: mp.checkpoint, entries: sorted, blobs, map_proof: { subject: key, proof: mp.proof },
   };
   const text = JSON.stringify(pkg, null, 2) + '\n';
-  return { pkg, text, size: new TextEncoder().encode(text).length };
+  return { pkg, remembered, text, size: new TextEncoder().encode(text).length };
 }
