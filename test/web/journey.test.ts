@@ -178,15 +178,15 @@ describe('the artifact journey and the evidence package download', () => {
     // The checkpoint this browser remembered (a download remembers it, as the log page does), edited in
     // storage: the memory no longer verifies, and the download stops, as `evident export` would.
     const KEY = 'evident.seen-checkpoints.v1';
-    await expect.poll(() => page.evaluate((k) => globalThis.localStorage.getItem(k), KEY)).not.toBeNull();
+    await expect.poll(() => page.evaluate((k) => (globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void; removeItem(k: string): void } }).localStorage.getItem(k), KEY)).not.toBeNull();
     await page.evaluate((k) => {
-      const all = JSON.parse(globalThis.localStorage.getItem(k)!) as Record<string, { note: string }>;
+      const all = JSON.parse((globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void; removeItem(k: string): void } }).localStorage.getItem(k)!) as Record<string, { note: string }>;
       for (const seen of Object.values(all)) seen.note = seen.note.replace(/\n(\d+)\n/, (_, n: string) => `\n${Number(n) + 1}\n`);
-      globalThis.localStorage.setItem(k, JSON.stringify(all));
+      (globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void; removeItem(k: string): void } }).localStorage.setItem(k, JSON.stringify(all));
     }, KEY);
     await page.getByRole('button', { name: 'Download evidence package' }).click();
     await expect.poll(() => status.textContent(), { timeout: 20_000 }).toMatch(/Could not build the package: the checkpoint remembered here does not verify/);
-    await page.evaluate((k) => globalThis.localStorage.removeItem(k), KEY);
+    await page.evaluate((k) => (globalThis as unknown as { localStorage: { getItem(k: string): string | null; setItem(k: string, v: string): void; removeItem(k: string): void } }).localStorage.removeItem(k), KEY);
     expect(downloads).toBe(0);
   }, 90_000);
 
