@@ -20,6 +20,15 @@ declare module 'fastify' {
   interface FastifyInstance {
     accessPolicy: AccessPolicy;
   }
+  interface FastifyContextConfig {
+    /**
+     * The route also takes the token as the password of `Authorization: Basic` (RFC 7617): Bazel's HTTP
+     * cache sends the credentials of its cache URL that way. Only such routes: a browser replays Basic
+     * credentials on its own, which would let another site act with them (the API's other routes take
+     * bearer tokens and the session cookie, whose requests carry a CSRF check).
+     */
+    basicAuth?: boolean;
+  }
 }
 
 /** Error responses every authenticated route documents. */
@@ -36,6 +45,15 @@ export function bearerSecret(header: string | undefined): string | undefined {
   return match ? match[1] : undefined;
 }
 
+/** The password of `Authorization: Basic base64(user:password)` (RFC 7617 §2); the user is ignored. */
+export function basicPassword(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 || colon === decoded.length - 1 ? undefined : decoded.slice(colon + 1);
+}
+
 /** True when the request comes in under `--insecure-local` (no token, from loopback). */
 export function insecureLocalRequest(request: FastifyRequest): boolean {
   return request.headers.authorization === undefined && request.server.accessPolicy.insecureLocal && isLoopback(request.ip) && isLoopback(request.socket.remoteAddress);
@@ -47,7 +65,8 @@ export function insecureLocalRequest(request: FastifyRequest): boolean {
  */
 export async function authenticateBearer(services: Services, request: FastifyRequest): Promise<Principal> {
   const policy = request.server.accessPolicy;
-  const secret = bearerSecret(request.headers.authorization);
+  const header = request.headers.authorization;
+  const secret = bearerSecret(header) ?? (request.routeOptions.config.basicAuth === true ? basicPassword(header) : undefined);
   try {
     return await services.auth.authenticate(secret);
   } catch (err) {
