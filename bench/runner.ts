@@ -77,8 +77,21 @@ function repeat(label: string, command: string, cwd: string, env?: NodeJS.Proces
   return row;
 }
 
+/** `BENCH_ONLY=turbo-remote`: only the turbo section (remote cache at Evident vs turbo's local cache). */
+async function turboRemoteOnly(): Promise<void> {
+  const tu = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-turbo-'));
+  writeTurbo(tu);
+  const turboEnv = { TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', TURBO_NO_UPDATE_NOTIFIER: '1' };
+  console.log(`turbo only: ${steps.length} packages; ${os.availableParallelism()} CPUs, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  if (!measure(`${turboBin} run build --output-logs=none`, tu, turboEnv).ok) throw new Error('the first turbo run failed');
+  await turboRemoteVsLocal(evidentBin, turboBin, tu, turboEnv, repeat, measure);
+  console.log(`load after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  fs.rmSync(tu, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(evidentBin)) throw new Error(`${evidentBin} missing: npm run build first`);
+  if (process.env.BENCH_ONLY === 'turbo-remote') return turboRemoteOnly();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-runner-'));
   const [ev, tu, mk] = ['evident', 'turbo', 'make'].map((d) => path.join(base, d)) as [string, string, string];
   for (const d of [ev, tu, mk]) fs.mkdirSync(d);
