@@ -31,6 +31,7 @@ import { assertRoutes } from './routes/assert.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { cacheRoutes } from './routes/cache.js';
 import { turboRoutes } from './routes/turbo.js';
+import { bazelRoutes } from './routes/bazel.js';
 import { webRoutes } from './routes/web.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { liveRoutes } from './routes/live.js';
@@ -133,6 +134,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(schemaRoutes(services));
   await app.register(cacheRoutes(services));
   await app.register(turboRoutes(services));
+  await app.register(bazelRoutes(services));
   await app.register(webRoutes());
   await app.register(metricsRoutes(services));
   const live = new LiveEvents({ ...DEFAULT_LIVE_LIMITS, ...options.liveEvents });

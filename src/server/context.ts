@@ -20,6 +20,15 @@ declare module 'fastify' {
   interface FastifyInstance {
     accessPolicy: AccessPolicy;
   }
+  interface FastifyContextConfig {
+    /**
+     * The route also takes the token as the password of `Authorization: Basic` (RFC 7617): Bazel's HTTP
+     * cache sends the credentials of its cache URL that way. Only such routes: a browser replays Basic
+     * credentials on its own, which would let another site act with them (the API's other routes take
+     * bearer tokens and the session cookie, whose requests carry a CSRF check).
+     */
+    basicAuth?: boolean;
+  }
 }
 
 /** Error responses every authenticated route documents. */
@@ -34,6 +43,15 @@ export const errorResponses = {
 export function bearerSecret(header: string | undefined): string | undefined {
   const match = header === undefined ? null : /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   return match ? match[1] : undefined;
+}
+
+/** The password of `Authorization: Basic base64(user:password)` (RFC 7617 §2); the user is ignored. */
+export function basicPassword(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 || colon === decoded.length - 1 ? undefined : decoded.slice(colon + 1);
 }
 
 /**
@@ -71,7 +89,8 @@ function isLoopbackHost(host: string | undefined): boolean {
  */
 export async function authenticateBearer(services: Services, request: FastifyRequest): Promise<Principal> {
   const policy = request.server.accessPolicy;
-  const secret = bearerSecret(request.headers.authorization);
+  const header = request.headers.authorization;
+  const secret = bearerSecret(header) ?? (request.routeOptions.config.basicAuth === true ? basicPassword(header) : undefined);
   try {
     return await services.auth.authenticate(secret);
   } catch (err) {

@@ -11,6 +11,7 @@ import { remoteCacheOptions } from './run-remote.js';
 import { ExitStatusError } from '../exit.js';
 import { describeReport, reportRun } from './run-report.js';
 import { verifyAfterRun, verifyBeforeRun } from './run-verify.js';
+import { checkPolicyBeforeRun, loadRunPolicy } from './run-policy.js';
 import { OUTPUT_LOGS, affectedBase, dryFormat, logLinesFor, printDryRun, selection, writeSummary, type TurboRunOptions } from './run-turbo.js';
 
 // `evident run` (issue #6 items 2 and 6): runs attest.yaml with the local cache; prints seed 003's result
@@ -20,6 +21,10 @@ export interface RunCmdOptions extends TurboRunOptions {
   file: string;
   /** --verify: inputs checked first, verify_dependencies for every step, the receipt verified after (run-verify.ts). */
   verify?: boolean;
+  /** --strict (seed 003 §9.2): --verify, refusing what it tolerates (run-policy.ts). */
+  strict?: boolean;
+  /** --policy FILE|NAME (seed 003 §9.2): --verify, and the rules of a run policy file (run-policy.ts). */
+  policy?: string;
   jobs?: number;
   keepGoing?: boolean;
   /** commander's --no-cache. */
@@ -122,7 +127,13 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
     ctx.printer.result({ dry_run: true, groups: plan.groups }, () => plan.groups.forEach((g, i) => ctx.printer.text(`group ${i + 1}: ${g.join(', ')}`)));
     return;
   }
-  if (opts.verify) verifyBeforeRun(loaded, picked?.steps ?? (opts.only && spec.steps.has(opts.only) ? [...closureOf([...spec.steps.values()], opts.only)] : undefined));
+  const toRun = picked?.steps ?? (opts.only && spec.steps.has(opts.only) ? [...closureOf([...spec.steps.values()], opts.only)] : undefined);
+  if (opts.strict || opts.policy !== undefined) {
+    const policy = opts.policy !== undefined ? loadRunPolicy(opts.policy, workspace) : undefined;
+    checkPolicyBeforeRun(loaded, { steps: toRun ?? [...spec.steps.keys()], signed: Boolean(opts.sign) || spec.attestation.signAllSteps, isolation: opts.isolation, noCache: !opts.cache }, Boolean(opts.strict), policy);
+    opts.verify = true;
+  }
+  if (opts.verify) verifyBeforeRun(loaded, toRun);
   const json = ctx.globals.output === 'json';
   // Result lines are the result on a terminal; with --output json they are progress, on stderr.
   const say = (line: string) => (json ? ctx.printer.info(line) : ctx.printer.text(line));
@@ -208,6 +219,8 @@ export function registerRun(program: Command): void {
     .option('--in-toto <dir>', 'write in-toto links (one per step), owner.pub and root.layout into DIR')
     .option('--layout-key <file>', 'with --in-toto: the key that signs root.layout')
     .option('--verify', 'verify as it goes (seed 003 §9): declared inputs exist before any step, every step re-checks the outputs it needs, the receipt is verified after the run')
+    .option('--strict', 'verify strictly (seed 003 §9.2; implies --verify): refuse to start unless the receipt is signed, env_mode is strict and every cached step declares its inputs')
+    .option('--policy <file|name>', 'verify against a run policy (seed 003 §9.2; implies --verify): a YAML file, or NAME for .evident/policies/NAME.yaml, with strict, signed, env_mode, isolation, required_steps')
     .option('--deterministic', 'SOURCE_DATE_EPOCH from the commit, TZ=UTC, LC_ALL=C, sorted environment (seed 003 §6.1)')
     .addOption(new Option('--isolation <level>', 'process (default) or sandbox: every step under bubblewrap, read-only but its outputs, no network (a step with its own isolation, e.g. container, keeps it)').choices([...RUN_ISOLATIONS]))
     .addOption(new Option('--remote-cache <url>', 'share the cache through the Evident server at URL (--org, --api-token); entries must be signed by a trusted key').env('EVIDENT_REMOTE_CACHE'))
