@@ -1,6 +1,8 @@
 // Durable log appends through HTTP: `evident attest generic` requests (~1 KB each) from autocannon with
 // 50 connections against a real `evident server` process, on SQLite and on PostgreSQL.
 // Target (issue #2): >= 5,000 durable appends/s over HTTP on SQLite on a 2-core machine.
+// `--servers N` (PostgreSQL): also N server processes on one database, each driven by its own autocannon
+// with the same connections, against one server (issue #21: two servers >= 1.6x one).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,9 +20,10 @@ const flag = (name: string, dflt: string) => {
 const seconds = Number(flag('--seconds', '10'));
 const connections = Number(flag('--connections', '50'));
 const engines = flag('--engines', 'sqlite,postgres').split(',');
+const servers = Number(flag('--servers', '1'));
 const pgUrl = process.env.EVIDENT_BENCH_DATABASE_URL ?? process.env.EVIDENT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-interface Server { url: string; token: string; stop(): Promise<void> }
+interface Server { url: string; token?: string; stop(): Promise<void> }
 
 function startServer(extra: string[]): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -30,7 +33,8 @@ function startServer(extra: string[]): Promise<Server> {
       buffer += line + '\n';
       try {
         const info = JSON.parse(buffer);
-        resolve({ url: info.url, token: info.first_admin.token, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
+        // Only the server that creates the database prints a first admin token.
+        resolve({ url: info.url, token: info.first_admin?.token, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
       } catch {
         // not complete yet
       }
@@ -40,7 +44,7 @@ function startServer(extra: string[]): Promise<Server> {
 }
 
 async function api(server: Server, method: string, url: string, body: unknown): Promise<void> {
-  const res = await fetch(server.url + url, { method, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(server.url + url, { method, headers: { authorization: `Bearer ${server.token!}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
 }
 
@@ -54,29 +58,36 @@ async function pgQuery(text: string): Promise<void> {
   }
 }
 
-async function measure(engine: string): Promise<Record<string, number | string>> {
+/** Appends through `count` servers on one database at once (count > 1: PostgreSQL only), each driven by its own autocannon. */
+async function measure(engine: string, count = 1): Promise<Record<string, number | string>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-http-'));
   const schema = `bench_http_${process.pid}`;
   const extra = ['--data-dir', dataDir];
   if (engine === 'postgres') await pgQuery(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   if (engine === 'postgres') extra.push('--database-url', `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`);
-  const server = await startServer(extra);
+  const started: Server[] = [];
   try {
-    await api(server, 'POST', '/api/v1/orgs/default/flows', { name: 'bench' });
-    await api(server, 'POST', '/api/v1/orgs/default/flows/bench/trails', { name: 'run-1' });
+    const first = await startServer(extra);
+    started.push(first);
+    // The others share the database and the log key (same data directory).
+    for (let i = 1; i < count; i++) started.push(await startServer(extra));
+    const token = first.token!;
+    await api(first, 'POST', '/api/v1/orgs/default/flows', { name: 'bench' });
+    await api(first, 'POST', '/api/v1/orgs/default/flows/bench/trails', { name: 'run-1' });
     const body = JSON.stringify({ name: 'unit-test', compliant: true, description: 'x'.repeat(900) });
-    const result = await autocannon({
+    const results = await Promise.all(started.map((server) => autocannon({
       url: `${server.url}/api/v1/orgs/default/flows/bench/trails/run-1/attestations/generic`,
       method: 'POST', connections, duration: seconds, body,
-      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    });
-    const ok = result['2xx'];
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    })));
+    const ok = results.reduce((n, r) => n + r['2xx'], 0);
     return {
-      engine, connections, seconds, requests_2xx: ok, non_2xx: result.non2xx, errors: result.errors,
-      appends_per_s: Math.round(ok / seconds), p50_ms: result.latency.p50, p99_ms: result.latency.p99,
+      engine, servers: count, connections: connections * count, seconds, requests_2xx: ok,
+      non_2xx: results.reduce((n, r) => n + r.non2xx, 0), errors: results.reduce((n, r) => n + r.errors, 0),
+      appends_per_s: Math.round(ok / seconds), p50_ms: Math.max(...results.map((r) => r.latency.p50)), p99_ms: Math.max(...results.map((r) => r.latency.p99)),
     };
   } finally {
-    await server.stop();
+    await Promise.all(started.map((s) => s.stop()));
     fs.rmSync(dataDir, { recursive: true, force: true });
     if (engine === 'postgres') await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   }
@@ -86,6 +97,7 @@ const rows: Record<string, number | string>[] = [];
 for (const engine of engines) {
   try {
     rows.push(await measure(engine));
+    if (engine === 'postgres' && servers > 1) rows.push(await measure(engine, servers));
   } catch (err) {
     console.error(`${engine}: skipped (${(err as Error).message})`);
   }
@@ -94,5 +106,12 @@ console.log(`\nHTTP appends (POST attestations/generic, ~1 KB, ${connections} co
 console.table(rows);
 for (const r of rows) {
   if (r.engine === 'sqlite') console.log(`SQLite: ${r.appends_per_s} durable appends/s over HTTP — target >= 5000: ${Number(r.appends_per_s) >= 5000 ? 'met' : 'NOT met'}`);
+  if (r.engine === 'postgres' && r.servers === 1) console.log(`PostgreSQL, one server: ${r.appends_per_s} durable appends/s over HTTP — target >= 5000: ${Number(r.appends_per_s) >= 5000 ? 'met' : 'NOT met'}`);
+}
+const pgOne = rows.find((r) => r.engine === 'postgres' && r.servers === 1);
+const pgMany = rows.find((r) => r.engine === 'postgres' && Number(r.servers) > 1);
+if (pgOne && pgMany) {
+  const ratio = Number(pgMany.appends_per_s) / Number(pgOne.appends_per_s);
+  console.log(`PostgreSQL, ${servers} servers / one: ${ratio.toFixed(2)}x — target >= 1.6x: ${ratio >= 1.6 ? 'met' : 'NOT met'} (${os.cpus().length} cores for the servers, autocannon and PostgreSQL together)`);
 }
 console.log(`BENCH_JSON ${JSON.stringify({ http: rows })}`);

@@ -42,6 +42,14 @@ function writeTurbo(dir: string): void {
     lock[`node_modules/${s.name}`] = { resolved: `packages/${s.name}`, link: true };
   }
   fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({ name: 'bench', lockfileVersion: 3, requires: true, packages: lock }, null, 2));
+  // A git repository ignoring outputs and turbo's logs, as a real one is: otherwise turbo hashes every
+  // file of a package, so each run's packages/*/.turbo/turbo-build.log changes the next run's task
+  // hashes, and a "warm" run misses.
+  fs.writeFileSync(path.join(dir, '.gitignore'), 'out.txt\n.turbo\nnode_modules\n');
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q', '.');
+  git('add', '-A');
+  git('-c', 'user.email=bench@example.com', '-c', 'user.name=bench', 'commit', '-qm', 'bench');
 }
 
 function writeMake(dir: string): void {
@@ -77,8 +85,21 @@ function repeat(label: string, command: string, cwd: string, env?: NodeJS.Proces
   return row;
 }
 
+/** `BENCH_ONLY=turbo-remote`: only the turbo section (remote cache at Evident vs turbo's local cache). */
+async function turboRemoteOnly(): Promise<void> {
+  const tu = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-turbo-'));
+  writeTurbo(tu);
+  const turboEnv = { TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', TURBO_NO_UPDATE_NOTIFIER: '1' };
+  console.log(`turbo only: ${steps.length} packages; ${os.availableParallelism()} CPUs, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  // No separate cold run: the section's own first run (--force, remote on) fills both caches.
+  await turboRemoteVsLocal(evidentBin, turboBin, tu, turboEnv, repeat, measure);
+  console.log(`load after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  fs.rmSync(tu, { recursive: true, force: true });
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(evidentBin)) throw new Error(`${evidentBin} missing: npm run build first`);
+  if (process.env.BENCH_ONLY === 'turbo-remote') return turboRemoteOnly();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-runner-'));
   const [ev, tu, mk] = ['evident', 'turbo', 'make'].map((d) => path.join(base, d)) as [string, string, string];
   for (const d of [ev, tu, mk]) fs.mkdirSync(d);

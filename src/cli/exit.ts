@@ -27,8 +27,34 @@ export class ExitStatusError extends EvidentError {
   }
 }
 
-export function exitCodeFor(err: unknown): number {
+/**
+ * Which exit statuses a run uses. Evident's (the default, `evident --help`): 1 failed or not found, 2 usage,
+ * 3 server or network, 4 authentication, so that a script can tell "not compliant" from "could not ask".
+ * Kosli's (docs/kosli.md "Exit status"): 1 for every error, as `kosli` does, for the scripts that test
+ * `[ $? -eq 1 ]`.
+ */
+export type ExitCodes = 'evident' | 'kosli';
+
+/**
+ * Kosli's statuses when asked for by `EVIDENT_EXIT_CODES=kosli` (`evident` asks for Evident's whatever the name),
+ * else when the CLI was started under the name `kosli` (a symlink or a copy named `kosli` on PATH: a script
+ * written for Kosli, run unchanged). Node keeps the name a script was started by in argv[1] (a symlink is not
+ * resolved there). Not from KOSLI_* variables: Evident's own scripts set them during a migration too.
+ */
+export function exitCodesOf(argv: readonly string[], env: NodeJS.ProcessEnv): ExitCodes {
+  const chosen = env.EVIDENT_EXIT_CODES?.trim().toLowerCase();
+  if (chosen) {
+    if (chosen === 'kosli' || chosen === 'evident') return chosen;
+    throw new EvidentError('INVALID_ARGUMENT', `EVIDENT_EXIT_CODES=${JSON.stringify(env.EVIDENT_EXIT_CODES)}: give kosli (1 on every error) or evident (1 failed, 2 usage, 3 server or network, 4 authentication)`);
+  }
+  const script = (argv[1] ?? '').split(/[\\/]/).pop() ?? '';
+  return /^kosli(\.(exe|cmd|[cm]?js))?$/i.test(script) ? 'kosli' : 'evident';
+}
+
+export function exitCodeFor(err: unknown, codes: ExitCodes = 'evident'): number {
+  // A run stopped by a signal keeps 128 + the signal number under both conventions (a shell's own convention).
   if (err instanceof ExitStatusError) return err.status;
+  if (codes === 'kosli') return EXIT.FAILED;
   return err instanceof EvidentError ? BY_CODE[err.code] : EXIT.UNAVAILABLE;
 }
 

@@ -26,7 +26,7 @@ export function baseProgram(): Command {
     .showHelpAfterError()
     // Set before the commands are added so that every subcommand inherits it: main() decides exit codes.
     .exitOverride()
-    .addHelpText('after', '\nPrecedence: flag > environment variable > config file (~/.evident.yml keys: host, org, api_token, output, debug).\nEvery flag FLAG-NAME can also be set by EVIDENT_FLAG_NAME or, as in Kosli, KOSLI_FLAG_NAME (EVIDENT_ wins).\nExit status: 0 ok, 1 failed (not compliant, verification failed, not found), 2 usage, 3 server or network, 4 auth.');
+    .addHelpText('after', '\nPrecedence: flag > environment variable > config file (~/.evident.yml keys: host, org, api_token, output, debug).\nEvery flag FLAG-NAME can also be set by EVIDENT_FLAG_NAME or, as in Kosli, KOSLI_FLAG_NAME (EVIDENT_ wins).\nExit status: 0 ok, 1 failed (not compliant, verification failed, not found), 2 usage, 3 server or network, 4 auth;\nKosli\'s 1 on every error when started as `kosli` (a symlink) or with EVIDENT_EXIT_CODES=kosli.');
 }
 
 /** Kosli's verb-noun command groups (evident create flow, evident get artifact, evident list trails...). */

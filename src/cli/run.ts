@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { EvidentError } from '../core/index.js';
 import type { Command } from 'commander';
 import { baseProgram } from './program-base.js';
-import { EXIT, describeError, exitCodeFor } from './exit.js';
+import { EXIT, describeError, exitCodeFor, exitCodesOf, type ExitCodes } from './exit.js';
 
 /** Global options that take a value (program-base.ts): the word after one is not the command. */
 const GLOBAL_WITH_VALUE = new Set(['--host', '--org', '--api-token', '--output', '--config']);
@@ -31,8 +31,18 @@ async function programFor(argv: string[]): Promise<Command> {
   return (await (await import('./program-lazy.js')).programForWord(commandWord(argv), argv, process.env)) ?? (await import('./program.js')).buildProgram();
 }
 
-/** Runs the CLI; the only place that turns errors into exit codes. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI; the only place that turns errors into exit codes: Evident's, or Kosli's 1 on every error when
+ * started as `kosli` or with EVIDENT_EXIT_CODES=kosli (exit.ts).
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let codes: ExitCodes = 'evident';
+  try {
+    codes = exitCodesOf(argv, env);
+  } catch (err) {
+    process.stderr.write(describeError(err, false) + '\n');
+    return EXIT.USAGE;
+  }
   const program = await programFor(argv);
   try {
     await program.parseAsync(attestAliases(program, argv));
@@ -40,14 +50,14 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // help and version exit 0; usage mistakes have already been printed by commander
-      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      return err.exitCode === 0 ? EXIT.OK : codes === 'kosli' ? EXIT.FAILED : EXIT.USAGE;
     }
     const debug = argv.includes('--debug') || process.env.EVIDENT_DEBUG === 'true';
     process.stderr.write(describeError(err, debug) + '\n');
     if (err instanceof EvidentError && Array.isArray(err.details)) {
       for (const d of err.details as { path: string; message: string }[]) process.stderr.write(`  ${d.path}: ${d.message}\n`);
     }
-    return exitCodeFor(err);
+    return exitCodeFor(err, codes);
   }
 }
 

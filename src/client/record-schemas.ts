@@ -57,6 +57,8 @@ export const TrailCreate = Type.Object(
     template: Type.Optional(Nullable(Type.String())),
     /** Kosli's `--external-url LABEL=URL`, kept in the trail's entry. */
     external_urls: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 2048 }), { maxProperties: 50 })),
+    /** Kosli's `--external-fingerprint LABEL=SHA256`: the digest of what the link of that label points at. */
+    external_fingerprints: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 64 }), { maxProperties: 50 })),
   },
   { additionalProperties: false },
 );
@@ -182,7 +184,7 @@ export const ArtifactDetails = Type.Object({ items: Type.Array(ArtifactDetail) }
 export type ArtifactDetails = Static<typeof ArtifactDetails>;
 
 export const TrailDetail = Type.Object({
-  ...Trail.properties, external_urls: Type.Optional(Type.Record(Type.String(), Type.String())), artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation), compliance: TrailCompliance,
+  ...Trail.properties, external_urls: Type.Optional(Type.Record(Type.String(), Type.String())), external_fingerprints: Type.Optional(Type.Record(Type.String(), Type.String())), artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation), compliance: TrailCompliance,
 });
 export type TrailDetail = Static<typeof TrailDetail>;
 

@@ -2,14 +2,16 @@ import path from 'node:path';
 import { cacheKey } from './cache-key.js';
 import { planPipeline } from './plan.js';
 import { parsePattern } from './patterns.js';
+import { RemoteTier, type RemoteCacheOptions } from './remote-tier.js';
 import { openCache } from './run.js';
 import type { LoadedSpec } from './spec.js';
 import { allInputs, digestGlobalInputs, keyComponents } from './step-inputs.js';
 
 // `evident run --dry` / `--dry=json` (turbo's `--dry-run`, issue #19 item 3): what the run would do,
 // without running anything — per step its command, needs, inputs and outputs, its cache key as the
-// workspace is now and whether that key is in the local cache. Read-only: nothing is written to the cache
-// but the stat memo the key computation shares with `evident cache explain`.
+// workspace is now and whether that key is in the local cache or, with a remote cache, on the server
+// (turbo's dry run reports both). Read-only: nothing is written to the cache but the stat memo the key
+// computation shares with `evident cache explain`, and nothing is downloaded.
 
 export interface DryStep {
   name: string;
@@ -23,10 +25,15 @@ export interface DryStep {
   group: number;
   /** The cache key now; null when it cannot be worked out (a missing input: the run would fail the step). */
   key: string | null;
-  /** hit: restored from the local cache; miss: would run; disabled: `cache: false` or cache.enabled false. */
-  cache: 'hit' | 'miss' | 'disabled' | 'unknown';
+  /**
+   * hit: restored from the local cache; remote: from the remote cache (a trusted entry that passes every
+   * check, its objects on the server); miss: would run; disabled: `cache: false` or cache.enabled false.
+   */
+  cache: 'hit' | 'remote' | 'miss' | 'disabled' | 'unknown';
   /** Why the key is unknown. */
   problem?: string;
+  /** Why the remote cache's entry for this key would not be used (a loud miss in the run). */
+  remote_miss?: string;
   /**
    * A step it needs is not a hit: that step runs first and may rewrite this one's input files, so the
    * key shown (from the files as they are now) may not be the one the run uses.
@@ -42,9 +49,14 @@ export interface DryPlan {
   targets: string[];
   groups: string[][];
   steps: DryStep[];
+  /** The remote cache asked, when one is configured. */
+  remote_cache?: string;
+  warnings: string[];
 }
 
-export async function dryRun(loaded: LoadedSpec, selected: readonly string[], targets: readonly string[], isolation?: 'process' | 'sandbox'): Promise<DryPlan> {
+export async function dryRun(
+  loaded: LoadedSpec, selected: readonly string[], targets: readonly string[], isolation?: 'process' | 'sandbox', remoteOptions?: RemoteCacheOptions,
+): Promise<DryPlan> {
   const { spec, workspace } = loaded;
   const keep = new Set(selected);
   const steps = [...spec.steps.values()].filter((s) => keep.has(s.name));
@@ -54,6 +66,8 @@ export async function dryRun(loaded: LoadedSpec, selected: readonly string[], ta
   const keys = new Map<string, string>();
   const status = new Map<string, string>();
   const out: DryStep[] = [];
+  const warnings: string[] = [];
+  const remote = remoteOptions ? new RemoteTier(remoteOptions, workspace, cache, (message) => warnings.push(message)) : undefined;
   try {
     let global: Awaited<ReturnType<typeof digestGlobalInputs>> | undefined;
     let globalProblem: string | undefined;
@@ -79,10 +93,19 @@ export async function dryRun(loaded: LoadedSpec, selected: readonly string[], ta
         keys.set(name, key);
         const enabled = spec.cache.enabled && step.cache;
         const found = enabled ? cache.lookup(key, step.outputs.map(parsePattern)) : undefined;
-        const provisional = step.needs.some((n) => status.get(n) !== 'hit');
-        const cacheStatus = !enabled ? 'disabled' : found !== undefined && 'manifest' in found ? 'hit' : 'miss';
-        status.set(name, provisional && cacheStatus === 'hit' ? 'provisional' : cacheStatus);
-        out.push({ ...base, key, cache: cacheStatus, input_files: allInputs(components).length, ...(provisional ? { provisional: true as const } : {}) });
+        const provisional = step.needs.some((n) => status.get(n) !== 'hit' && status.get(n) !== 'remote');
+        let cacheStatus: DryStep['cache'] = !enabled ? 'disabled' : found !== undefined && 'manifest' in found ? 'hit' : 'miss';
+        let remoteMiss: string | undefined;
+        if (cacheStatus === 'miss' && remote) {
+          const peeked = await remote.peek(step, key);
+          if (peeked?.hit) cacheStatus = 'remote';
+          else if (peeked) remoteMiss = peeked.reason;
+        }
+        status.set(name, provisional && cacheStatus !== 'miss' && cacheStatus !== 'disabled' ? 'provisional' : cacheStatus);
+        out.push({
+          ...base, key, cache: cacheStatus, input_files: allInputs(components).length, ...(provisional ? { provisional: true as const } : {}),
+          ...(remoteMiss ? { remote_miss: remoteMiss } : {}),
+        });
       } catch (err) {
         out.push({ ...base, key: null, cache: 'unknown', problem: (err as Error).message });
       }
@@ -90,5 +113,5 @@ export async function dryRun(loaded: LoadedSpec, selected: readonly string[], ta
   } finally {
     cache.close();
   }
-  return { pipeline: spec.name, targets: [...targets], groups: plan.groups, steps: out };
+  return { pipeline: spec.name, targets: [...targets], groups: plan.groups, steps: out, ...(remoteOptions ? { remote_cache: remoteOptions.label } : {}), warnings };
 }

@@ -90,6 +90,40 @@ export class RemoteTier {
     return { miss: why };
   }
 
+  /**
+   * What fetch() would find, without downloading or writing anything (`run --dry`): 'hit' when a trusted
+   * entry that passes every check exists and the server holds every object it needs that the local cache
+   * lacks; else the reason a run would miss, or undefined when the server has no entry (or is unreachable).
+   */
+  async peek(step: StepSpec, key: string): Promise<{ hit: true } | { hit: false; reason: string } | undefined> {
+    if (this.disabled) return undefined;
+    try {
+      const trusted = this.o.trusted.map((t) => t.keyId);
+      let list = trusted.length > 0 ? await this.o.store.entries(key, trusted) : [];
+      if (list.length === 0) list = await this.o.store.entries(key);
+      if (list.length === 0) return undefined;
+      const outputs = step.outputs.map(parsePattern);
+      let reason: string | undefined;
+      for (const value of list) {
+        const verdict = verifyRemoteEntry(value, key, this.o.trusted);
+        const checked = verdict.ok ? checkManifest({ ...verdict.manifest, step: step.name }, key, outputs) : undefined;
+        if (!verdict.ok || checked === undefined || 'problem' in checked) {
+          reason ??= !verdict.ok ? verdict.reason : `remote entry rejected: ${(checked as { problem: string }).problem}`;
+          continue;
+        }
+        const needed = [...checked.manifest.files.filter((f) => f.link === undefined), checked.manifest.log].map((f) => f.sha256).filter((sha) => !this.cache.objects.find(sha));
+        const present = needed.length === 0 ? new Set<string>() : await this.o.store.hasObjects([...new Set(needed)]);
+        const missing = needed.find((sha) => !present.has(sha));
+        if (missing === undefined) return { hit: true };
+        reason ??= `remote object ${missing.slice(0, 12)} is not on the server`;
+      }
+      return { hit: false, reason: reason ?? 'remote entry unusable' };
+    } catch (err) {
+      this.unreachable(err);
+      return undefined;
+    }
+  }
+
   /** Fetches the objects the local cache lacks, each checked against its digest and size. */
   private async download(manifest: EntryManifest): Promise<string | undefined> {
     const wanted = new Map<string, number>();

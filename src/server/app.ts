@@ -17,6 +17,7 @@ import { logRoutes } from './routes/log.js';
 import { tileRoutes } from './routes/tiles.js';
 import { flowRoutes } from './routes/flows.js';
 import { trailRoutes } from './routes/trails.js';
+import { kosliV2Routes } from './routes/kosli-v2.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { attestationRoutes } from './routes/attestations.js';
 import { attestationTypeRoutes } from './routes/attestation-types.js';
@@ -30,6 +31,7 @@ import { assertRoutes } from './routes/assert.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { cacheRoutes } from './routes/cache.js';
 import { turboRoutes } from './routes/turbo.js';
+import { bazelRoutes } from './routes/bazel.js';
 import { webRoutes } from './routes/web.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { liveRoutes } from './routes/live.js';
@@ -117,6 +119,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(tileRoutes(services));
   await app.register(flowRoutes(services));
   await app.register(trailRoutes(services));
+  // Kosli's API v2, the subset its CLI's pipeline steps call (docs/kosli.md).
+  await app.register(kosliV2Routes(services));
   await app.register(artifactRoutes(services));
   await app.register(attestationRoutes(services));
   await app.register(attestationTypeRoutes(services));
@@ -130,6 +134,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(schemaRoutes(services));
   await app.register(cacheRoutes(services));
   await app.register(turboRoutes(services));
+  await app.register(bazelRoutes(services));
   await app.register(webRoutes());
   await app.register(metricsRoutes(services));
   const live = new LiveEvents({ ...DEFAULT_LIVE_LIMITS, ...options.liveEvents });

@@ -16,7 +16,8 @@ const STATUS: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
 };
 
-function fromFastify(err: FastifyError): EvidentError {
+/** A Fastify error (validation, limits) as the typed error the API answers with. */
+export function fromFastify(err: FastifyError): EvidentError {
   if (err.validation) {
     const where = err.validationContext ?? 'request';
     const details = err.validation.map((v) => {

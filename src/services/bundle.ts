@@ -9,6 +9,7 @@ import { WitnessSubmitter, type WitnessEndpoint, type WitnessSubmitterOptions } 
 import { VaultService, type VaultOptions } from './vault.js';
 import { CacheService } from './cache.js';
 import { TurboCacheService } from './turbo-cache.js';
+import { BazelCacheService } from './bazel-cache.js';
 import { ParsePool, type ParsePoolOptions } from './parse-pool.js';
 import { ReleasePlanService } from './records/release-plan.js';
 import { DriftService } from './records/drift.js';
@@ -41,6 +42,8 @@ export interface ServiceBundle {
   cache: CacheService;
   /** turbo's remote cache API (`/v8/artifacts`). */
   turbo: TurboCacheService;
+  /** Bazel's HTTP remote cache (`/ac/`, `/cas/`). */
+  bazel: BazelCacheService;
   environments: EnvironmentService;
   /** Tags of environments, controls and repositories (Kosli's `tag`; flows: FlowService.tag). */
   tags: TagService;
@@ -93,6 +96,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     vault,
     cache: new CacheService(store, vault, { clock: options.clock }),
     turbo: new TurboCacheService(store, log, vault, { clock: options.clock }),
+    bazel: new BazelCacheService(store, log, vault, { clock: options.clock }),
     environments,
     tags: new TagService(store, log),
     releasePlans: new ReleasePlanService(store, environments),

@@ -37,8 +37,10 @@ export type {
 export { VaultService, DEFAULT_MAX_EVIDENCE_BYTES } from './vault.js';
 export { CacheService, CACHE_KEY_PATTERN, MAX_CACHE_ENTRY_BYTES, MAX_ENTRIES_PER_KEY, MAX_KEY_IDS_PER_QUERY } from './cache.js';
 export type { CacheEntryInput, StoredCacheEntry } from './cache.js';
-export { TurboCacheService, TURBO_HASH_PATTERN, MAX_TURBO_QUERY_HASHES } from './turbo-cache.js';
+export { TurboCacheService, TURBO_HASH_PATTERN, TURBO_TAG_PATTERN, MAX_TURBO_QUERY_HASHES } from './turbo-cache.js';
 export type { TurboArtifact } from './turbo-cache.js';
+export { BazelCacheService, BAZEL_DIGEST_PATTERN } from './bazel-cache.js';
+export type { BazelActionResult } from './bazel-cache.js';
 export type { VaultOptions, EvidenceItem, EvidencePart, EvidenceDownload } from './vault.js';
 export { EnvironmentService, ENVIRONMENT_TYPES, parseSnapshotExpr } from './records/index.js';
 export type { CreateEnvironmentInput, EnvironmentEvent, ReportedArtifact, SnapshotView, SnapshotExpr } from './records/index.js';

@@ -233,6 +233,14 @@ export class LogService {
           const entry = this.entryText(org, pending, time, linker.link(index, pending.subjects), envelopes);
           kept.push({ pending, entry, leaf: leafHash(encoder.encode(entry)), index, value });
         }
+        if (!isolate) {
+          // Rows a projection deferred (PostgreSQL's attestations) go in now; if one fails, so did its projection.
+          try {
+            await ctx.settle();
+          } catch (error) {
+            throw new ProjectionFailed(error);
+          }
+        }
         const next = appendLeaves(head.size, frontier, kept.map((k) => k.leaf));
         tree = { size: next.size, root: next.root, frontier: next.frontier };
         // The map thread hashes the batch's tree update while the store inserts the entries and hashes; the

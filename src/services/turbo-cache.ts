@@ -15,15 +15,22 @@ import type { VaultService } from './vault.js';
 // used: a swapped row or blob is TAMPERED (500), never other bytes. First writer wins per hash, as for
 // Evident's entries; a later upload of a known hash is neither stored nor logged.
 //
-// Signatures (turbo's `remoteCache.signature`, key TURBO_REMOTE_CACHE_SIGNATURE_KEY, tag in
-// `x-artifact-tag`): refused. The server must check a tag before it stores or serves the artifact ("signed
-// means verified"), and the HMAC scheme of turbo's published sources (hash ‖ teamId ‖ bytes, and the older
-// JSON-metadata form) does not reproduce the tags turbo 2.11.11 sends, measured against the real binary
-// (docs/cache.md "turbo's remote cache"). Until it does, a signed upload is a 422 that says so, and turbo
-// goes on with its local cache. Unsigned artifacts are checked by their SHA-256 whenever they are read.
+// Signatures (turbo's `remoteCache.signature`, key TURBO_REMOTE_CACHE_SIGNATURE_KEY): turbo sends a tag in
+// `x-artifact-tag`, base64 of HMAC-SHA256(key, hash ‖ teamId ‖ artifact bytes) (vercel/turborepo,
+// crates/turborepo-cache/src/signature_authentication.rs), and on download checks the tag the server
+// returns against the bytes with its own key, refusing the artifact when it does not verify (http.rs
+// `fetch`). The key is a secret shared by turbo users only: the server never has it, so it cannot and
+// does not check the tag. It keeps the tag as sent, logs it in the `turbo.artifact` entry with the
+// artifact's SHA-256, and serves it back only after the row that holds it was checked against that
+// entry: the server vouches for "this uploader sent these bytes with this tag", the turbo client for "the
+// tag is one of ours". A signed upload of a hash first stored unsigned (or with another key) is dropped
+// like any second upload (first writer wins), so turbo with signing on treats that hash as a miss.
 
 export const TURBO_HASH_PATTERN = '^[0-9A-Za-z_-]{1,128}$';
 const HASH = new RegExp(TURBO_HASH_PATTERN);
+/** A tag as turbo writes it: standard base64, padded or not (turbo's versions differ), at most 200 characters. */
+export const TURBO_TAG_PATTERN = '^[A-Za-z0-9+/]{4,198}={0,2}$';
+const TAG = new RegExp(TURBO_TAG_PATTERN);
 /** Most hashes one `POST /v8/artifacts` query may ask about. */
 export const MAX_TURBO_QUERY_HASHES = 1000;
 /**
@@ -38,6 +45,8 @@ export interface TurboArtifact {
   sha256: string;
   size: number;
   durationMs: number;
+  /** turbo's `x-artifact-tag` as uploaded (null: unsigned); checked by turbo, not by the server. */
+  tag: string | null;
   createdAt: string;
   /** The `turbo.artifact` entry that recorded the upload. */
   entryIndex: number;
@@ -49,6 +58,8 @@ interface LoggedFields {
   sha256: string;
   size: number;
   duration_ms: number;
+  /** Absent in rows and entries written before tags were kept: read as null (unsigned). */
+  tag?: string | null;
 }
 
 interface StoredRow extends LoggedFields {
@@ -81,11 +92,11 @@ export class TurboCacheService {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Stores the bytes as they stream in; a signed artifact is refused before a byte is read. */
+  /** Stores the bytes as they stream in, with turbo's tag when it signed them (kept, logged, not checked: above). */
   async put(org: OrgRecord, hash: string, body: AsyncIterable<Uint8Array>, meta: { tag?: string; durationMs?: number }, by: TurboUploader): Promise<{ created: boolean; entryIndex?: number }> {
     checkHash(hash);
-    if (meta.tag !== undefined) {
-      throw new EvidentError('VERIFICATION_FAILED', "the artifact is signed (x-artifact-tag), and this server cannot check turbo's signatures yet: it stores nothing it cannot verify. Turn remoteCache.signature off to share unsigned artifacts (their SHA-256 is checked on every read)");
+    if (meta.tag !== undefined && !TAG.test(meta.tag)) {
+      throw new EvidentError('INVALID_ARGUMENT', 'x-artifact-tag must be standard base64 (what turbo sends when remoteCache.signature is on)', { details: [{ path: 'x-artifact-tag', message: 'invalid' }] });
     }
     const duration = meta.durationMs ?? 0;
     if (!Number.isSafeInteger(duration) || duration < 0) throw new EvidentError('INVALID_ARGUMENT', 'x-artifact-duration must be a whole number of milliseconds');
@@ -95,7 +106,7 @@ export class TurboCacheService {
       return { created: false };
     }
     const item = await this.vault.put(org, body, {});
-    const fields: LoggedFields = { hash, sha256: item.digest, size: item.size, duration_ms: duration };
+    const fields: LoggedFields = { hash, sha256: item.digest, size: item.size, duration_ms: duration, tag: meta.tag ?? null };
     // Logged before the row exists: a row never points at an entry that is not there. A crash between the
     // two leaves an entry and no row (a miss; the next upload logs again).
     const entry = await this.log.append(org, ENTRY_TYPE, { ...fields, team: by.team, uploaded_by: by.uploadedBy });
@@ -127,14 +138,16 @@ export class TurboCacheService {
     if (parsed === null || typeof parsed !== 'object' || parsed.kind !== 'turbo' || !Number.isSafeInteger(parsed.entry_index) || parsed.entry_index < 0) {
       throw tampered(org, hash, 'its row does not name the log entry that recorded it');
     }
-    const fields: LoggedFields = { hash, sha256: parsed.sha256, size: parsed.size, duration_ms: parsed.duration_ms };
+    const tag = parsed.tag ?? null;
+    // The tag is compared like every other field: a row whose tag was edited (or removed) is TAMPERED.
+    const fields: LoggedFields = { hash, sha256: parsed.sha256, size: parsed.size, duration_ms: parsed.duration_ms, tag };
     try {
       await projectionCheck(this.store).rows(org, [{ table: 'cache_entries', entryIndex: parsed.entry_index, types: [ENTRY_TYPE], fields: { ...fields } }]);
     } catch (err) {
       if (err instanceof EvidentError && err.code === 'TAMPERED') throw tampered(org, hash, err.message.replace(/^decision refused: /, ''), err);
       throw err;
     }
-    return { hash, sha256: parsed.sha256, size: parsed.size, durationMs: parsed.duration_ms, createdAt: row.createdAt, entryIndex: parsed.entry_index };
+    return { hash, sha256: parsed.sha256, size: parsed.size, durationMs: parsed.duration_ms, tag, createdAt: row.createdAt, entryIndex: parsed.entry_index };
   }
 
   /** The bytes to serve: the vault checks them against the logged SHA-256 as they stream (TAMPERED otherwise). */

@@ -45,8 +45,11 @@ export class VaultService {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Stores one file and grants it to `org`. */
-  async put(org: OrgRecord, stream: AsyncIterable<Uint8Array>, options: { maxBytes?: number; name?: string | null } = {}): Promise<EvidenceItem> {
+  /**
+   * Stores one file and grants it to `org`. With `expectDigest` (a content-addressed upload: Bazel's CAS)
+   * bytes that hash to anything else are refused and granted to no one.
+   */
+  async put(org: OrgRecord, stream: AsyncIterable<Uint8Array>, options: { maxBytes?: number; name?: string | null; expectDigest?: string } = {}): Promise<EvidenceItem> {
     const [item] = await this.upload(org, once({ name: options.name, stream }), options);
     return item!;
   }
@@ -56,13 +59,16 @@ export class VaultService {
    * (too large, broken stream) the org is granted none: bytes already stored stay unreachable until an
    * upload that succeeds, so a failed request leaves nothing anyone can see.
    */
-  async upload(org: OrgRecord, parts: AsyncIterable<EvidencePart>, options: { maxBytes?: number } = {}): Promise<EvidenceItem[]> {
+  async upload(org: OrgRecord, parts: AsyncIterable<EvidencePart>, options: { maxBytes?: number; expectDigest?: string } = {}): Promise<EvidenceItem[]> {
     const maxBytes = options.maxBytes ?? this.maxBytes;
     const items: EvidenceItem[] = [];
     for await (const part of parts) {
       const name = sanitiseEvidenceName(part.name);
       try {
         const { digest, size } = await this.store.blobs.put(part.stream, { maxBytes });
+        if (options.expectDigest !== undefined && digest !== options.expectDigest) {
+          throw new EvidentError('INVALID_ARGUMENT', `the body hashes to sha256:${digest}, not the sha256:${options.expectDigest} it was uploaded as; nothing was recorded`, { details: [{ path: 'body', message: 'digest mismatch' }] });
+        }
         items.push({ digest, size, name });
       } catch (err) {
         throw explain(err, name, items.length);

@@ -1,7 +1,7 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import { canonicalJson } from '../formats/index.js';
-import type { AttestationTypesTable, Database } from './schema.js';
+import type { AttestationTypesTable, AttestationsTable, Database } from './schema.js';
 import type { ArtifactRecord, AttestationRecord, AttestationTypeRecord, FlowRecord, Page, RecordReader, RecordWriter, TrailRecord } from './types.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlEnvironmentWriter } from './environments-sql.js';
@@ -45,13 +45,50 @@ function toType(r: Selectable<AttestationTypesTable>): AttestationTypeRecord {
   };
 }
 
+/** Most attestation rows deferred to one multi-row INSERT (bound parameters stay under PostgreSQL's 65,535). */
+const DEFERRED_CHUNK = 1000;
+
 export class SqlRecordWriter implements RecordWriter {
   readonly environments: SqlEnvironmentWriter;
   readonly policies: SqlPolicyWriter;
+  /** Attestation rows made but not yet written (`defer` only): nothing in a write transaction reads attestations before flush(). */
+  private deferred: Insertable<AttestationsTable>[] = [];
+  /** Attestation ids taken from the table's sequence, not yet used (ids keep growing in log order: the org's log lock is held). */
+  private ids: number[] = [];
+  private reserve = 8;
 
-  constructor(private readonly tx: Db) {
+  /**
+   * `defer`: attestation rows are written by flush(), in one INSERT per batch rather than a round trip
+   * per row (PostgreSQL, where a round trip costs more than the row); their ids are taken from the
+   * sequence up front, a few at a time, so the record returned is the one written.
+   */
+  constructor(private readonly tx: Db, private readonly defer = false) {
     this.environments = new SqlEnvironmentWriter(tx);
     this.policies = new SqlPolicyWriter(tx);
+  }
+
+  /** Writes the deferred attestation rows. */
+  async flush(): Promise<void> {
+    while (this.deferred.length > 0) {
+      const rows = this.deferred.splice(0, DEFERRED_CHUNK);
+      await this.tx.insertInto('attestations').values(rows).execute();
+    }
+  }
+
+  /** Forgets the deferred rows (their entry's projection failed and is being undone). */
+  discard(): void {
+    this.deferred = [];
+  }
+
+  /** The next attestation id from the sequence; ids are reserved in growing runs (8, 16, … 256), so a batch costs a few round trips. */
+  private async nextAttestationId(): Promise<number> {
+    if (this.ids.length === 0) {
+      const n = this.reserve;
+      this.reserve = Math.min(256, this.reserve * 2);
+      const r = await sql<{ id: string | number }>`SELECT nextval(pg_get_serial_sequence('attestations', 'id')) AS id FROM generate_series(1, ${n})`.execute(this.tx);
+      this.ids = r.rows.map((x) => Number(x.id)).sort((a, b) => a - b);
+    }
+    return this.ids.shift()!;
   }
 
   async flow(orgId: number, name: string) {
@@ -140,13 +177,18 @@ export class SqlRecordWriter implements RecordWriter {
   }
 
   async insertAttestation(a: Omit<AttestationRecord, 'id'>) {
-    const r = await this.tx.insertInto('attestations').values({
+    const values = {
       org_id: a.orgId, flow_id: a.flowId, trail_id: a.trailId, name: a.name, type: a.type,
       artifact_fingerprint: a.artifactFingerprint, artifact_name: a.artifactName, git_commit: a.gitCommit,
       compliant: a.compliant ? 1 : 0, summary: json(a.summary), description: a.description, user_data: json(a.userData),
       annotations: json(a.annotations), evidence: a.evidence.length === 0 ? null : json(a.evidence), created_at: a.createdAt, entry_index: a.entryIndex,
-    }).returningAll().executeTakeFirstOrThrow();
-    return toAttestation(r);
+    };
+    if (this.defer) {
+      const row = { id: await this.nextAttestationId(), ...values };
+      this.deferred.push(row);
+      return toAttestation(row);
+    }
+    return toAttestation(await this.tx.insertInto('attestations').values(values).returningAll().executeTakeFirstOrThrow());
   }
 }
 

@@ -171,28 +171,35 @@ class SqlLogStore implements LogStore {
       if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
       const head = headOf(row);
       before.size = head.size;
-      const records = new SqlRecordWriter(tx);
+      // On PostgreSQL every statement is a round trip: attestation rows are deferred to one INSERT per batch.
+      const records = new SqlRecordWriter(tx, this.store.engine === 'postgres');
       let savepoints = 0;
       const batch = await build(head, {
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
         readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
         entriesAt: (indexes) => entriesAtIn(tx, orgId, indexes),
         records,
+        settle: () => records.flush(),
         // SQL savepoints (SQLite and PostgreSQL alike) undo one entry's projections without the batch's.
         attempt: async (work) => {
           const name = sql.raw(`entry_${++savepoints}`);
           await sql`SAVEPOINT ${name}`.execute(tx);
           try {
             const value = await work(records);
+            // The entry's deferred rows go in under its own savepoint, so a failing one undoes only this entry.
+            await records.flush();
             await sql`RELEASE SAVEPOINT ${name}`.execute(tx);
             return { ok: true as const, value };
           } catch (error) {
+            records.discard();
             await sql`ROLLBACK TO SAVEPOINT ${name}`.execute(tx);
             await sql`RELEASE SAVEPOINT ${name}`.execute(tx);
             return { ok: false as const, error: translateDbError(error) };
           }
         },
       });
+      // Whatever the builder left unsettled goes in before the entries that commit to it.
+      await records.flush();
       const size = head.size + batch.entries.length;
       batch.entries.forEach((e, i) => {
         if (e.index !== head.size + i) throw new EvidentError('INTERNAL', `append out of sequence at ${e.index}`);

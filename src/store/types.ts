@@ -85,8 +85,14 @@ export interface AppendContext {
   readMapLeaves(from: number): Promise<MapLeafRow[]>;
   /** Entries at these indexes, read in the transaction (absent ones are left out). */
   entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
-  /** Projection writes in the transaction itself: a failure aborts the whole batch. */
+  /**
+   * Projection writes in the transaction itself: a failure aborts the whole batch. Some rows may be
+   * written later than the call that made them (PostgreSQL: attestations, in one multi-row INSERT per
+   * batch instead of a round trip each); `settle()` writes them.
+   */
   records: RecordWriter;
+  /** Writes the rows projections deferred; a failure here is a projection's failure (the batch is then written again, entry by entry). */
+  settle(): Promise<void>;
   /**
    * Runs one entry's projection writes under a savepoint: if they fail, only they are undone and the
    * rest of the batch goes on.

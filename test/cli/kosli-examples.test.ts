@@ -83,9 +83,12 @@ describe("Kosli's documented examples, run as written against Evident", () => {
       startServerProcess(['--data-dir', tempDir()]), startFakeDockerEngine(), startFakeKubeApi('k8s/pods-all-namespaces.json'), fakeProviders(),
       startFakeAws({ ecs: { prod: awsFixture('ecs/describe-tasks.json').tasks! }, lambda: awsFixture('lambda/list-functions.json').Functions!, s3: { web: { 'site/index.html': '<h1>hi</h1>', 'site/css/a.css': 'body{}', 'config.json': '{}' } } }),
     ]);
-    // `kosli` is Evident: the only translation.
+    // `kosli` is Evident: the only translation. Started under the name kosli (a symlink to the CLI), as a user
+    // installs it: Kosli's exit statuses (1 on every error).
     const bin = tempDir('evident-kosli-bin-');
-    fs.writeFileSync(path.join(bin, 'kosli'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+    fs.mkdirSync(path.join(bin, 'cli'));
+    fs.symlinkSync(CLI, path.join(bin, 'cli', 'kosli'));
+    fs.writeFileSync(path.join(bin, 'kosli'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(bin, 'cli', 'kosli')}" "$@"\n`, { mode: 0o755 });
     const file = (name: string, text: string) => fs.writeFileSync(path.join(work, name), text);
     file('template.yml', 'version: 1\ntrail:\n  attestations:\n  - name: jira-ticket\n    type: generic\n  artifacts:\n  - name: backend\n    attestations:\n    - name: unit-tests\n      type: junit\n');
     file('user-data.json', '{"pr": 12}');
@@ -114,7 +117,7 @@ describe("Kosli's documented examples, run as written against Evident", () => {
       PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: tempDir('evident-kosli-home-'), FLOW: 'kosli-examples', TRAIL: 'trail-1', ENV: 'k8s-env',
       FP: fp, SHA, PROD_TOKEN: server.token!, KUBECONFIG_FILE: kube.kubeconfig(), DOCKER_HOST: `unix://${engine.socketPath}`,
       GITHUB_API_URL: `${providers.url}/gh`, CI_API_V4_URL: `${providers.url}/gl`, BITBUCKET_API_URL: `${providers.url}/bb/2.0`,
-      AZURE_ORG_URL: `${providers.url}/az/cyber-dojo-org`, PROXY_URL: providers.url, AWS_ENDPOINT_URL: aws.url, ...fakeAwsEnv(),
+      AZURE_ORG_URL: `${providers.url}/az/cyber-dojo-org`, PROXY_URL: providers.url, KOSLI_V2_REQUESTS: path.resolve('test/cli/kosli-examples/kosli-binary-requests.mjs'), AWS_ENDPOINT_URL: aws.url, ...fakeAwsEnv(),
     };
   }, 60_000);
 

@@ -51,6 +51,19 @@ describe('evident run --remote-cache / --report', () => {
     const b = checkout();
     const trust = await evident(['keys', 'trust', path.join(a, '.evident', 'keys', 'public.key'), '--name', 'ci-a', '--workspace', b], env);
     expect(trust.code, trust.stderr).toBe(0);
+    // A dry run says what the run will take from the server, and downloads and writes nothing.
+    const dry = await evident(['run', '-f', path.join(b, 'attest.yaml'), '--remote-cache', server.url, '--dry=json'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout) as { remote_cache: string; steps: { name: string; cache: string; provisional?: boolean }[] };
+    expect(plan.steps.map((s) => [s.name, s.cache, s.provisional ?? false])).toEqual([['build', 'remote', false], ['test', 'remote', false]]);
+    expect(plan.remote_cache).toBe(`${server.url} (org default)`);
+    expect(fs.existsSync(path.join(b, 'out'))).toBe(false);
+    expect(fs.existsSync(path.join(b, '.evident', 'keys', 'private.key'))).toBe(false);
+    const dryUntrusting = await evident(['run', '-f', path.join(untrusting, 'attest.yaml'), '--remote-cache', server.url, '--dry'], env);
+    expect(dryUntrusting.stdout).toMatch(/^build +1 +hit/m);
+    const fresh = checkout();
+    const dryFresh = await evident(['run', '-f', path.join(fresh, 'attest.yaml'), '--remote-cache', server.url, '--dry'], env);
+    expect(dryFresh.stdout).toMatch(/^build +1 +miss .*\(remote: remote entry signed by untrusted key [0-9a-f]{8}\)/m);
     const second = await evident(['run', '-f', path.join(b, 'attest.yaml'), '--remote-cache', server.url], env);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/^\[OK\] build \([\d.]+s\) - remote cache hit\n\[OK\] test \([\d.]+s\) - remote cache hit\n$/);

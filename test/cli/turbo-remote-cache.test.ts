@@ -20,12 +20,12 @@ const turboRuns = (() => {
 })();
 if (!turboRuns) console.warn(`skipping the turbo remote cache test: ${TURBO} does not run here`);
 
-function origin(): string {
+function origin(turboJson: Record<string, unknown> = {}): string {
   const dir = tempDir('evident-turbo-origin-');
   const files: Record<string, string> = {
     'package.json': JSON.stringify({ name: 'turbo-demo', version: '1.0.0', private: true, packageManager: 'npm@10.0.0', workspaces: [], scripts: { build: 'mkdir -p dist && cat src/a.txt src/b.txt > dist/out.txt && echo built', test: 'test -s dist/out.txt && echo tested > test.log' } }),
     'package-lock.json': JSON.stringify({ name: 'turbo-demo', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'turbo-demo', version: '1.0.0' } } }),
-    'turbo.json': JSON.stringify({ tasks: { build: { outputs: ['dist/**'] }, test: { dependsOn: ['build'], outputs: ['test.log'] } } }),
+    'turbo.json': JSON.stringify({ tasks: { build: { outputs: ['dist/**'] }, test: { dependsOn: ['build'], outputs: ['test.log'] } }, ...turboJson }),
     '.gitignore': 'dist\n.turbo\nnode_modules\ntest.log\n',
     'src/a.txt': 'alpha\n',
     'src/b.txt': 'beta\n',
@@ -92,6 +92,73 @@ describe.skipIf(!turboRuns)('turbo with its remote cache at an Evident server', 
     expect(asReader.out).toContain('role reader may not write');
   }, 240_000);
 
+  it('with signing on: full hits for the same key; turbo refuses another key and a tampered tag', async () => {
+    const repo = origin({ remoteCache: { signature: true } });
+    const clone = (name: string) => {
+      const dir = path.join(tempDir('evident-turbo-signed-'), name);
+      execFileSync('git', ['clone', '-q', repo, dir], { stdio: 'pipe' });
+      return dir;
+    };
+    const args = ['test', `--api=${server.url}`, `--token=${member}`, '--team=default'];
+    // turbo 2.11 warns below 32 bytes of key.
+    const KEY = { TURBO_REMOTE_CACHE_SIGNATURE_KEY: 'the team secret, shared by turbo users only' };
+    const first = await turbo(clone('a'), args, KEY);
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain('Cached:    0 cached, 2 total');
+    expect(first.out).not.toMatch(/too short|failed to contact remote cache|error/i);
+    // Both uploads were logged with the tag turbo sent.
+    const log = (await (await fetch(`${server.url}/api/v1/orgs/default/log/entries?limit=1000`, { headers: { authorization: `Bearer ${reader}` } })).json()) as { items: { entry: string }[] };
+    const tagged = log.items.map((i) => JSON.parse(i.entry) as Record<string, unknown>).filter((e) => e.type === 'turbo.artifact' && typeof e.tag === 'string');
+    expect(tagged).toHaveLength(2);
+    for (const e of tagged) expect(e.tag).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+
+    const b = clone('b');
+    const second = await turbo(b, args, KEY);
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toContain('Cached:    2 cached, 2 total');
+    expect(second.out).toContain('FULL TURBO');
+    expect(fs.readFileSync(path.join(b, 'dist/out.txt'), 'utf8')).toBe('alpha\nbeta\n');
+
+    // Another key: turbo refuses the artifacts (their tags do not verify) and builds itself.
+    const c = clone('c');
+    const otherKey = await turbo(c, args, { TURBO_REMOTE_CACHE_SIGNATURE_KEY: 'a different secret, not the one the uploads used' });
+    expect(otherKey.code, otherKey.out).toBe(0);
+    expect(otherKey.out).toContain('Cached:    0 cached, 2 total');
+    expect(fs.readFileSync(path.join(c, 'dist/out.txt'), 'utf8')).toBe('alpha\nbeta\n');
+
+    // A writer without the key uploads genuine bytes of new task hashes under a forged tag, before turbo
+    // does: the server keeps them (it cannot check tags), turbo with the key refuses them.
+    const changed = (name: string) => {
+      const dir = clone(name);
+      fs.writeFileSync(path.join(dir, 'src/b.txt'), 'gamma\n');
+      return dir;
+    };
+    const d = changed('d');
+    const local = await turbo(d, ['test', '--cache=local:rw'], KEY);
+    expect(local.code, local.out).toBe(0);
+    const cacheDir = path.join(d, '.turbo/cache');
+    const archives = fs.readdirSync(cacheDir).filter((f) => /^[0-9a-f]+\.tar\.zst$/.test(f));
+    expect(archives).toHaveLength(2);
+    for (const file of archives) {
+      const hash = file.replace(/\.tar\.zst$/, '');
+      const forged = Buffer.alloc(32, 7).toString('base64');
+      const res = await fetch(`${server.url}/v8/artifacts/${hash}?slug=default`, {
+        method: 'PUT', headers: { authorization: `Bearer ${member}`, 'content-type': 'application/octet-stream', 'x-artifact-tag': forged }, body: fs.readFileSync(path.join(cacheDir, file)),
+      });
+      expect(res.status).toBe(202);
+    }
+    const e = changed('e');
+    const refused = await turbo(e, args, KEY);
+    expect(refused.code, refused.out).toBe(0);
+    expect(refused.out).toContain('Cached:    0 cached, 2 total');
+    expect(fs.readFileSync(path.join(e, 'dist/out.txt'), 'utf8')).toBe('alpha\ngamma\n');
+    // What turbo refused was the tag: the server served the genuine bytes, with the forged tag it was given.
+    const [file] = archives;
+    const served = await fetch(`${server.url}/v8/artifacts/${file!.replace(/\.tar\.zst$/, '')}?slug=default`, { headers: { authorization: `Bearer ${reader}` } });
+    expect(served.headers.get('x-artifact-tag')).toBe(Buffer.alloc(32, 7).toString('base64'));
+    expect(Buffer.from(await served.arrayBuffer())).toEqual(fs.readFileSync(path.join(cacheDir, file!)));
+  }, 300_000);
+
   it('refuses what it cannot check, the wrong team or role, and bad input', async () => {
     const url = (p: string, q = 'slug=default') => `${server.url}/v8/artifacts${p}${q ? `?${q}` : ''}`;
     const as = (token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, ...extra });
@@ -115,10 +182,16 @@ describe.skipIf(!turboRuns)('turbo with its remote cache at an Evident server', 
     expect(await (await fetch(url('/status'), { headers: as(reader) })).json()).toEqual({ status: 'enabled' });
     expect(await (await fetch(url('/status', 'teamId=team_default'), { headers: as(reader) })).json()).toEqual({ status: 'enabled' });
 
-    const signed = await put('def456', member, { 'x-artifact-tag': 'EBSgi/WG3rGOUtMIj9wfjJXC9USaEiseTe8Imxu8Cbg=' });
-    expect(signed.status).toBe(422);
-    expect(((await signed.json()) as { error: { message: string } }).error.message).toMatch(/signed \(x-artifact-tag\), and this server cannot check turbo's signatures/);
-    expect((await fetch(url('/def456'), { method: 'HEAD', headers: as(reader) })).status).toBe(404);
+    // A signed upload keeps its tag (turbo checks it; the server has no key) and serves it back.
+    const TAG = 'EBSgi/WG3rGOUtMIj9wfjJXC9USaEiseTe8Imxu8Cbg=';
+    expect((await put('def456', member, { 'x-artifact-tag': TAG })).status).toBe(202);
+    const signedGot = await fetch(url('/def456'), { headers: as(reader) });
+    expect(signedGot.headers.get('x-artifact-tag')).toBe(TAG);
+    expect(Buffer.from(await signedGot.arrayBuffer())).toEqual(bytes);
+    expect(got.headers.get('x-artifact-tag')).toBeNull();
+    const badTag = await put('def457', member, { 'x-artifact-tag': 'not base64!' });
+    expect(badTag.status).toBe(400);
+    expect((await fetch(url('/def457'), { method: 'HEAD', headers: as(reader) })).status).toBe(404);
 
     expect((await put('ghi789', reader)).status).toBe(403);
     expect((await put('ghi789', member, {}, 'slug=other-org')).status).toBe(403);

@@ -90,6 +90,32 @@ describe('access policy', () => {
     }
   });
 
+  it('--insecure-local: a page of another site, or a DNS-rebound name, gets no admin rights from a browser on this machine', async () => {
+    t = await testApp({ insecureLocal: true });
+    const local = (headers: Record<string, string>, method: 'GET' | 'POST' = 'GET') =>
+      t!.app.inject({ method, url: '/api/v1/orgs/acme/tokens', remoteAddress: '127.0.0.1', headers, ...(method === 'POST' ? { payload: { name: 'x', role: 'admin' } } : {}) });
+    // This server's own pages (and curl, which sends no Origin): admin, as before.
+    expect((await local({ host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080', 'sec-fetch-site': 'same-origin' })).statusCode).toBe(200);
+    expect((await local({ host: 'localhost:8080' })).statusCode).toBe(200);
+    expect((await local({ host: '[::1]:8080' })).statusCode).toBe(200);
+    // A form or fetch from another site: refused, and nothing is created.
+    const forged = await local({ host: '127.0.0.1:8080', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, 'POST');
+    expect(forged.statusCode).toBe(403);
+    expect(forged.json().error.message).toMatch(/cross-origin/);
+    expect((await local({ host: '127.0.0.1:8080', 'sec-fetch-site': 'cross-site' }, 'POST')).statusCode).toBe(403);
+    // Another local port (same site, other origin): refused too.
+    expect((await local({ host: 'localhost:8080', origin: 'http://localhost:3000' }, 'POST')).statusCode).toBe(403);
+    // DNS rebinding: evil.example resolved to 127.0.0.1, so the browser calls it same-origin.
+    const rebound = await local({ host: 'evil.example:8080', origin: 'http://evil.example:8080', 'sec-fetch-site': 'same-origin' });
+    expect(rebound.statusCode).toBe(403);
+    expect(rebound.json().error.message).toMatch(/loopback name/);
+    const names = async () => ((await local({ host: 'localhost' })).json() as { items: { name: string }[] }).items.map((x) => x.name);
+    expect(await names()).not.toContain('x');
+    // The same POST from this server's own page is carried out.
+    expect((await local({ host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' }, 'POST')).statusCode).toBe(201);
+    expect(await names()).toContain('x');
+  });
+
   it('refuses --insecure-local unless the server listens on loopback', async () => {
     await expect(startServer({ port: 0, bind: '0.0.0.0', dataDir: tempDir(), insecureLocal: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });

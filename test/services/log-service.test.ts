@@ -123,6 +123,35 @@ describe.each(engines())('log service on $name', (engine) => {
     expect(p3?.entryIndex).toBe(start + 2);
   });
 
+  it('attestation rows (deferred to one INSERT per batch on PostgreSQL) are the records returned, in log order; a bad one fails only its caller', async () => {
+    const flow = (await log.append(org, 'flow.created', { name: 'att' }, (records, e) =>
+      records.insertFlow({ orgId: org.id, name: 'att', description: '', template: null, createdAt: e.time, archivedAt: null, entryIndex: e.index }))).value;
+    const trail = (await log.append(org, 'trail.begun', { name: 't' }, (records, e) => records.insertTrail({
+      orgId: org.id, flowId: flow.id, name: 't', description: '', gitCommit: null, commitUrl: null, originUrl: null, userData: null, template: null,
+      createdAt: e.time, entryIndex: e.index,
+    }))).value;
+    const attest = (name: string, trailId: number) => log.append(org, 'attestation.reported', { name }, (records, e) => records.insertAttestation({
+      orgId: org.id, flowId: flow.id, trailId, name, type: 'generic', artifactFingerprint: null, artifactName: null, gitCommit: null,
+      compliant: name !== 'bad-but-valid', summary: { n: name }, description: `d-${name}`, userData: { u: 1 }, annotations: null, evidence: [],
+      createdAt: e.time, entryIndex: e.index,
+    }));
+    const names = Array.from({ length: 40 }, (_, i) => `a${i}`);
+    // One of them names a trail that does not exist: its row cannot be written (foreign key), on either engine.
+    const results = await Promise.allSettled([...names.slice(0, 20).map((n) => attest(n, trail.id)), attest('orphan', 999_999), ...names.slice(20).map((n) => attest(n, trail.id))]);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect((results[20] as PromiseRejectedResult).reason).toBeDefined();
+    const ok = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ index: number; value: { id: number; name: string; entryIndex: number } }>).value);
+    expect(ok.map((r) => r.value.name)).toEqual(names);
+    const stored = await store.records.attestationsOfTrail(trail.id);
+    // What each caller was given is the row stored, ids and entry indexes both growing in log order.
+    expect(stored.map((a) => ({ id: a.id, name: a.name, entryIndex: a.entryIndex }))).toEqual(ok.map((r) => ({ id: r.value.id, name: r.value.name, entryIndex: r.index })));
+    expect(stored.map((a) => a.id)).toEqual([...stored.map((a) => a.id)].sort((x, y) => x - y));
+    expect(stored[3]).toMatchObject({ summary: { n: 'a3' }, description: 'd-a3', userData: { u: 1 }, compliant: true, evidence: [] });
+    // A later batch takes later ids: none is reused.
+    const later = await attest('later', trail.id);
+    expect(later.value.id).toBeGreaterThan(Math.max(...stored.map((a) => a.id)));
+  });
+
   it('keeps each org in its own log', async () => {
     const other = await store.orgs.create('globex', fixed.toISOString());
     await log.append(other, 'test', { hello: 'globex' });

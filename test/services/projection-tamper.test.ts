@@ -156,6 +156,8 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
     if (table === 'snapshot_artifacts') {
       await sql.raw(edit).execute(store.db);
       await expect(fresh().asserts.snapshot(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
+      // What the environment's log (and the web UI's Log tab) says started is those rows too.
+      await expect(fresh().environments.events(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
       // DORA's deployments are these rows too, and so is what a release plan promotes.
       await expect(fresh().dora.metrics(org, { environment: 'production' })).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
       await expect(fresh().releasePlans.plan(org, 'production', 'staging')).rejects.toMatchObject({ code: 'TAMPERED', details: { table } });
@@ -164,6 +166,7 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
     }
     await sql.raw(undo).execute(store.db);
     expect((await assertProd(fresh(), true)).compliant).toBe(false);
+    expect((await fresh().environments.events(org, 'production')).items.map((e) => [e.type, e.fingerprint])).toEqual([['started', FP]]);
   });
 
   it('a release plan refuses an artifact whose flow or commit was edited behind the server, naming the entry', async () => {

@@ -96,6 +96,37 @@ describe.each(engines())('turbo artifacts recorded in the log on $name', (engine
     expect(await readAll((await services.turbo.get(org, 'good')).body)).toBe('the real build');
   });
 
+  it("keeps turbo's signature tag: logged, served back, and an edited or removed tag in the row is TAMPERED", async () => {
+    const TAG = 'KhwSNYHBv8g+TCB0B74dhMWKPYVJCmWP+BJeDlOQWhQ=';
+    const put = await services.turbo.put(org, 'signed1', bytes('signed artifact'), { tag: TAG, durationMs: 3 }, BY);
+    const { items } = await services.log.entries(org, put.entryIndex!, put.entryIndex! + 1);
+    expect(JSON.parse(items[0]!.entry)).toMatchObject({ type: 'turbo.artifact', hash: 'signed1', tag: TAG });
+    expect((await services.turbo.get(org, 'signed1')).artifact.tag).toBe(TAG);
+    // Unsigned uploads log a null tag and serve none.
+    const unsigned = await services.turbo.put(org, 'plain1', bytes('plain artifact'), {}, BY);
+    const plainEntry = await services.log.entries(org, unsigned.entryIndex!, unsigned.entryIndex! + 1);
+    expect(JSON.parse(plainEntry.items[0]!.entry)).toMatchObject({ hash: 'plain1', tag: null });
+    expect((await services.turbo.find(org, 'plain1'))!.tag).toBeNull();
+    // Whoever holds the database swaps the tag (to one made with their own key), removes it, or adds one.
+    const row = await rowOf('signed1');
+    await setRow('signed1', { ...row, tag: 'AAAA' + TAG.slice(4) });
+    await expect(services.turbo.get(org, 'signed1')).rejects.toMatchObject({ code: 'TAMPERED', message: expect.stringMatching(/its tag is "AAAA.*the entry says "KhwS/) });
+    const { tag: _, ...untagged } = row;
+    await setRow('signed1', untagged);
+    await expect(services.turbo.find(org, 'signed1')).rejects.toMatchObject({ code: 'TAMPERED', message: expect.stringMatching(/its tag is null/) });
+    const plainRow = await rowOf('plain1');
+    await setRow('plain1', { ...plainRow, tag: TAG });
+    await expect(services.turbo.find(org, 'plain1')).rejects.toMatchObject({ code: 'TAMPERED', message: expect.stringMatching(/the entry says null/) });
+    await setRow('signed1', row);
+    await setRow('plain1', plainRow);
+    expect((await services.turbo.find(org, 'signed1'))!.tag).toBe(TAG);
+    // A tag that is not base64 is refused before a byte is stored or logged.
+    const size = await services.log.size(org);
+    await expect(services.turbo.put(org, 'signed2', bytes('x'), { tag: 'not base64!' }, BY)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/x-artifact-tag/) });
+    expect(await services.log.size(org)).toBe(size);
+    expect(await services.turbo.find(org, 'signed2')).toBeUndefined();
+  });
+
   it.skipIf(engine.name !== 'sqlite')('refuses a blob edited on disk (the bytes no longer hash to the logged digest)', async () => {
     await services.turbo.put(org, 'disk', bytes('bytes on the disk'), {}, BY);
     const row = await rowOf('disk');

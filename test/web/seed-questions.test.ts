@@ -82,7 +82,8 @@ describe('the seed questions, clicked through on the demo organisation', () => {
     await click(card.getByRole('link', { name: /runner/ }).first());
     await page.getByRole('heading', { name: /Timeline/ }).waitFor();
     // Since when: the timeline says the snapshot it started in; that snapshot says whether it was compliant then.
-    await click(page.getByRole('link', { name: 'aws-prod#10' }));
+    // (The journey names aws-prod#10 too: the timeline's link is the one this question follows.)
+    await click(page.getByRole('list', { name: 'Events, newest first' }).getByRole('link', { name: 'aws-prod#10' }));
     await settled();
     expect(await page.locator('main dl.facts').textContent()).toMatch(/against cyber-dojo-prod@/);
     const row = page.locator('tbody tr').filter({ hasText: `runner:${COMMIT}` });

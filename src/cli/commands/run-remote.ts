@@ -7,7 +7,7 @@ import type { Ctx } from '../context.js';
  * and accepted only when signed by a key under .evident/keys/trusted/. The client module is loaded only
  * here, so runs without a remote cache do not pay for it.
  */
-export async function remoteCacheOptions(url: string, ctx: Ctx, workspace: string, log: (line: string) => void): Promise<RemoteCacheOptions> {
+export async function remoteCacheOptions(url: string, ctx: Ctx, workspace: string, log: (line: string) => void, readOnly = false): Promise<RemoteCacheOptions> {
   const { CacheClient } = await import('../../client/index.js');
   const store = new CacheClient({
     host: url,
@@ -16,6 +16,9 @@ export async function remoteCacheOptions(url: string, ctx: Ctx, workspace: strin
     timeoutMs: 30_000,
     debug: ctx.globals.debug ? (line) => log(`[debug] ${line}`) : undefined,
   });
+  const label = `${url} (org ${ctx.globals.org})`;
+  // A dry run uploads nothing, so it needs no signing key (and must not create one).
+  if (readOnly) return { store, trusted: trustedKeys(workspace), label };
   const signer = loadOrCreateWorkspaceSigner(workspace, log);
-  return { store, signer, trusted: trustedKeys(workspace), label: `${url} (org ${ctx.globals.org})` };
+  return { store, signer, trusted: trustedKeys(workspace), label };
 }

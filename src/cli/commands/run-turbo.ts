@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EvidentError } from '../../core/index.js';
-import { dryRun, selectSteps, type LoadedSpec, type RunResult, type Selection } from '../../pipeline/index.js';
+import { dryRun, selectSteps, type LoadedSpec, type RemoteCacheOptions, type RunResult, type Selection } from '../../pipeline/index.js';
 import type { Ctx } from '../context.js';
 
 // turbo's `run` flags on `evident run` (issue #19 item 3; docs/runner.md "turbo's run flags"): --filter,
@@ -40,10 +40,13 @@ export function dryFormat(dry: TurboRunOptions['dry']): 'text' | 'json' | undefi
   throw new EvidentError('INVALID_ARGUMENT', `--dry takes text or json (--dry=json), not ${JSON.stringify(dry)}`);
 }
 
-/** `--dry[=json]`: the plan, each step's key and whether the local cache has it; nothing runs. */
-export async function printDryRun(loaded: LoadedSpec, picked: Selection | undefined, format: 'text' | 'json', isolation: 'process' | 'sandbox' | undefined, ctx: Ctx): Promise<void> {
+/** `--dry[=json]`: the plan, each step's key and whether the local (or remote) cache has it; nothing runs. */
+export async function printDryRun(
+  loaded: LoadedSpec, picked: Selection | undefined, format: 'text' | 'json', isolation: 'process' | 'sandbox' | undefined, ctx: Ctx, remote?: RemoteCacheOptions,
+): Promise<void> {
   const all = [...loaded.spec.steps.keys()];
-  const plan = await dryRun(loaded, picked?.steps ?? all, picked?.targets ?? all, isolation);
+  const plan = await dryRun(loaded, picked?.steps ?? all, picked?.targets ?? all, isolation, remote);
+  for (const w of plan.warnings) ctx.printer.info(`warning: ${w}`);
   const changed = picked ? Object.fromEntries([...picked.changed].map(([ref, steps]) => [ref, steps])) : {};
   if (format === 'json' || ctx.globals.output === 'json') {
     process.stdout.write(JSON.stringify({ dry_run: true, ...plan, ...(picked && picked.changed.size > 0 ? { changed_since: changed } : {}) }, null, 2) + '\n');
@@ -54,9 +57,11 @@ export async function printDryRun(loaded: LoadedSpec, picked: Selection | undefi
   lines.push(`${'STEP'.padEnd(width)}  GROUP  CACHE     KEY           NEEDS`);
   for (const s of plan.steps) {
     const key = s.key ? `${s.key.slice(0, 12)}${s.provisional ? '*' : ''}` : '-';
-    lines.push(`${s.name.padEnd(width)}  ${String(s.group).padEnd(5)}  ${s.cache.padEnd(8)}  ${key.padEnd(12)}  ${s.needs.join(', ') || '-'}${s.problem ? `  (${s.problem})` : ''}`);
+    const note = s.problem ?? (s.remote_miss ? `remote: ${s.remote_miss}` : undefined);
+    lines.push(`${s.name.padEnd(width)}  ${String(s.group).padEnd(5)}  ${s.cache.padEnd(8)}  ${key.padEnd(12)}  ${s.needs.join(', ') || '-'}${note ? `  (${note})` : ''}`);
   }
   if (plan.steps.some((s) => s.provisional)) lines.push('', '* a step it needs is not a cache hit: once that runs, this key may change');
+  if (plan.remote_cache) lines.push('', `Remote cache: ${plan.remote_cache} (remote: a trusted entry whose objects are all on the server)`);
   for (const [ref, steps] of Object.entries(changed)) lines.push('', `Inputs changed since ${ref}: ${steps.join(', ') || 'none'}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -11,6 +11,7 @@ import { remoteCacheOptions } from './run-remote.js';
 import { ExitStatusError } from '../exit.js';
 import { describeReport, reportRun } from './run-report.js';
 import { verifyAfterRun, verifyBeforeRun } from './run-verify.js';
+import { checkPolicyBeforeRun, loadRunPolicy } from './run-policy.js';
 import { OUTPUT_LOGS, affectedBase, dryFormat, logLinesFor, printDryRun, selection, writeSummary, type TurboRunOptions } from './run-turbo.js';
 
 // `evident run` (issue #6 items 2 and 6): runs attest.yaml with the local cache; prints seed 003's result
@@ -20,6 +21,10 @@ export interface RunCmdOptions extends TurboRunOptions {
   file: string;
   /** --verify: inputs checked first, verify_dependencies for every step, the receipt verified after (run-verify.ts). */
   verify?: boolean;
+  /** --strict (seed 003 §9.2): --verify, refusing what it tolerates (run-policy.ts). */
+  strict?: boolean;
+  /** --policy FILE|NAME (seed 003 §9.2): --verify, and the rules of a run policy file (run-policy.ts). */
+  policy?: string;
   jobs?: number;
   keepGoing?: boolean;
   /** commander's --no-cache. */
@@ -106,7 +111,12 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
   if (ctx.globals.dryRun && opts.report) return describeReport(loaded, opts, ctx);
   const picked = selection(loaded, opts);
   const dry = dryFormat(opts.dry);
-  if (dry) return printDryRun(loaded, picked, dry, opts.isolation, ctx);
+  // --remote-cache (or EVIDENT_REMOTE_CACHE) wins over attest.yaml's cache.remote.
+  const remoteUrl = opts.remoteCache ?? spec.cache.remote;
+  if (dry) {
+    const remote = remoteUrl && opts.cache ? await remoteCacheOptions(remoteUrl, ctx, workspace, (line) => ctx.printer.info(line), true) : undefined;
+    return printDryRun(loaded, picked, dry, opts.isolation, ctx, remote);
+  }
   if (picked && picked.steps.length === 0) {
     const why = affectedBase(opts) !== undefined ? `no step's inputs changed since ${affectedBase(opts)}` : 'the filters pick no step';
     ctx.printer.info(`nothing to run: ${why}`);
@@ -117,7 +127,13 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
     ctx.printer.result({ dry_run: true, groups: plan.groups }, () => plan.groups.forEach((g, i) => ctx.printer.text(`group ${i + 1}: ${g.join(', ')}`)));
     return;
   }
-  if (opts.verify) verifyBeforeRun(loaded, picked?.steps ?? (opts.only && spec.steps.has(opts.only) ? [...closureOf([...spec.steps.values()], opts.only)] : undefined));
+  const toRun = picked?.steps ?? (opts.only && spec.steps.has(opts.only) ? [...closureOf([...spec.steps.values()], opts.only)] : undefined);
+  if (opts.strict || opts.policy !== undefined) {
+    const policy = opts.policy !== undefined ? loadRunPolicy(opts.policy, workspace) : undefined;
+    checkPolicyBeforeRun(loaded, { steps: toRun ?? [...spec.steps.keys()], signed: Boolean(opts.sign) || spec.attestation.signAllSteps, isolation: opts.isolation, noCache: !opts.cache }, Boolean(opts.strict), policy);
+    opts.verify = true;
+  }
+  if (opts.verify) verifyBeforeRun(loaded, toRun);
   const json = ctx.globals.output === 'json';
   // Result lines are the result on a terminal; with --output json they are progress, on stderr.
   const say = (line: string) => (json ? ctx.printer.info(line) : ctx.printer.text(line));
@@ -156,8 +172,6 @@ export async function runCommand(given: RunCmdOptions, ctx: Ctx): Promise<void> 
   };
   let result: RunResult;
   try {
-    // --remote-cache (or EVIDENT_REMOTE_CACHE) wins over attest.yaml's cache.remote.
-    const remoteUrl = opts.remoteCache ?? spec.cache.remote;
     const remote = remoteUrl && opts.cache ? await remoteCacheOptions(remoteUrl, ctx, workspace, (line) => above(() => ctx.printer.info(line))) : undefined;
     // The next plain `evident run` may replay this one when its observers were a plain run's (run-replay.ts).
     const recordReplay = !opts.sign && !opts.inToto;
@@ -197,7 +211,7 @@ export function registerRun(program: Command): void {
     .option('--only <step>', 'run this step and the steps it needs (those come from the cache when already built)')
     .option('--filter <selector>', "turbo's --filter over steps: NAME, GLOB, ...NAME (with what it needs), NAME... (with what needs it), ...^NAME, NAME^..., [REF] (inputs changed since REF), !NAME; repeatable", (v: string, prev: string[] = []) => [...prev, v])
     .option('--affected [ref]', 'only the steps whose inputs changed since REF (default EVIDENT_SCM_BASE, TURBO_SCM_BASE or main; merge base, working tree and untracked files) and the steps that need them')
-    .option('--dry [format]', 'print what would run — each step, its cache key now and whether the local cache has it — and run nothing: text (default) or json')
+    .option('--dry [format]', 'print what would run — each step, its cache key now and whether the local cache (or the remote cache, checked but not downloaded) has it — and run nothing: text (default) or json')
     .option('--summarize', 'also write the run summary (as --output json prints it, with the selection) to .evident/runs/<started-at>.json')
     .addOption(new Option('--output-logs <mode>', 'logs under the result lines: full, new-only (steps that ran), errors-only (failed steps, whole), hash-only (each step\'s key), none; default: the last lines of a failure').choices([...OUTPUT_LOGS]))
     .option('--show-logs', "print every step's output (from the run, or replayed from the cache) under its result line (= --output-logs full)")
@@ -205,6 +219,8 @@ export function registerRun(program: Command): void {
     .option('--in-toto <dir>', 'write in-toto links (one per step), owner.pub and root.layout into DIR')
     .option('--layout-key <file>', 'with --in-toto: the key that signs root.layout')
     .option('--verify', 'verify as it goes (seed 003 §9): declared inputs exist before any step, every step re-checks the outputs it needs, the receipt is verified after the run')
+    .option('--strict', 'verify strictly (seed 003 §9.2; implies --verify): refuse to start unless the receipt is signed, env_mode is strict and every cached step declares its inputs')
+    .option('--policy <file|name>', 'verify against a run policy (seed 003 §9.2; implies --verify): a YAML file, or NAME for .evident/policies/NAME.yaml, with strict, signed, env_mode, isolation, required_steps')
     .option('--deterministic', 'SOURCE_DATE_EPOCH from the commit, TZ=UTC, LC_ALL=C, sorted environment (seed 003 §6.1)')
     .addOption(new Option('--isolation <level>', 'process (default) or sandbox: every step under bubblewrap, read-only but its outputs, no network (a step with its own isolation, e.g. container, keeps it)').choices([...RUN_ISOLATIONS]))
     .addOption(new Option('--remote-cache <url>', 'share the cache through the Evident server at URL (--org, --api-token); entries must be signed by a trusted key').env('EVIDENT_REMOTE_CACHE'))

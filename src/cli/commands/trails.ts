@@ -16,6 +16,7 @@ export interface BeginTrailOptions {
   userData?: string;
   templateFile?: string;
   externalUrl?: Record<string, string>;
+  externalFingerprint?: Record<string, string>;
 }
 
 export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: string[]): Promise<void> {
@@ -30,6 +31,7 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
     user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
     template: opts.templateFile ? readTemplateFile(opts.templateFile) : undefined,
     external_urls: opts.externalUrl,
+    external_fingerprints: opts.externalFingerprint,
   };
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would begin trail ${name} in flow ${opts.flow}: ${JSON.stringify(body)}`);
   const trail = await ctx.client().beginTrail(opts.flow, body);
@@ -47,7 +49,7 @@ export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[
       ['Name', t.name], ['Flow', t.flow], ['Description', t.description], ['Git commit', t.git_commit ?? '-'], ['Commit URL', t.commit_url ?? '-'],
       ['Created', t.created_at], ['Artifacts', t.artifacts.length], ['Attestations', t.attestations.length],
       ['Template', t.template ? 'own copy' : 'none (nothing required)'], ['Compliance', t.compliance.state],
-      ...Object.entries(t.external_urls ?? {}).map(([label, url]) => [`External URL ${label}`, url]),
+      ...Object.entries(t.external_urls ?? {}).map(([label, url]) => [`External URL ${label}`, t.external_fingerprints?.[label] ? `${url} (sha256 ${t.external_fingerprints[label]})` : url]),
     ]);
     ctx.printer.text('');
     ctx.printer.table(['FOR', 'ATTESTATION', 'TYPE', 'STATUS', 'COMPLIANT', 'REQUIRED'], complianceRows(t.compliance));
@@ -138,6 +140,13 @@ export async function listTrails(opts: PageFlags & { flow?: string; fingerprint?
   });
 }
 
+/** A repeatable LABEL=VALUE flag (Kosli's string-to-string flags). */
+const labelled = (flag: string, form: string) => (v: string, p: Record<string, string> = {}) => {
+  const eq = v.indexOf('=');
+  if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `${flag} ${JSON.stringify(v)}: write ${form}`);
+  return { ...p, [v.slice(0, eq)]: v.slice(eq + 1) };
+};
+
 export function registerTrailCommands(begin: Command, get: Command, list: Command): void {
   begin
     .command('trail <name>')
@@ -149,12 +158,9 @@ export function registerTrailCommands(begin: Command, get: Command, list: Comman
     .option('--origin-url <url>', 'link to where the trail comes from (PR, pipeline)')
     .option('--user-data <file>', 'a JSON file of your own data to keep with the trail')
     .option('--template-file <file>', "override the flow's template for this trail")
-    .option('--external-url <label=url>', 'a labelled link to an external resource (Jira ticket, PR), kept in the trail\'s log entry; repeatable (Kosli)', (v: string, p: Record<string, string> = {}) => {
-      const eq = v.indexOf('=');
-      if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `--external-url ${JSON.stringify(v)}: write LABEL=URL`);
-      return { ...p, [v.slice(0, eq)]: v.slice(eq + 1) };
-    })
-    .addHelpText('after', '\nExamples:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA\n  evident begin trail $GIT_SHA --flow runner --external-url jira=https://jira.example.com/PROJ-1')
+    .option('--external-url <label=url>', 'a labelled link to an external resource (Jira ticket, PR), kept in the trail\'s log entry; repeatable (Kosli)', labelled('--external-url', 'LABEL=URL'))
+    .option('--external-fingerprint <label=sha256>', 'the SHA-256 of what the --external-url of that label points at, kept beside it; repeatable (Kosli)', labelled('--external-fingerprint', 'LABEL=SHA256'))
+    .addHelpText('after', '\nExamples:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA\n  evident begin trail $GIT_SHA --flow runner --external-url jira=https://jira.example.com/PROJ-1\n  evident begin trail $GIT_SHA --flow runner --external-url sbom=https://example.com/sbom.json --external-fingerprint sbom=$SBOM_SHA256')
     .action(action(beginTrail));
   get.command('trail <name>').description('Show a trail with its artifacts and attestations (--output markdown: a GitHub job summary, as Kosli)').requiredOption('--flow <name>', 'the flow')
     .addHelpText('after', '\nExample:\n  evident get trail $GIT_SHA --flow runner --output markdown >> "$GITHUB_STEP_SUMMARY"')

@@ -3,6 +3,12 @@ import { recordSchemas as rs, schemas } from '../../client/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 import { artifactJson, attestationJson, trailComplianceJson, trailJson } from './record-json.js';
 
+/** A trail's links as `get trail` shows them: `external_urls`, and `external_fingerprints` when it has any. */
+async function links(services: Services, org: Parameters<Services['trails']['externalLinks']>[0], trail: Parameters<Services['trails']['externalLinks']>[1]) {
+  const { urls, fingerprints } = await services.trails.externalLinks(org, trail);
+  return { external_urls: urls, ...(Object.keys(fingerprints).length ? { external_fingerprints: fingerprints } : {}) };
+}
+
 export function trailRoutes(services: Services) {
   return async (fastify: FastifyInstance) => {
     const app = typed(fastify);
@@ -14,7 +20,7 @@ export function trailRoutes(services: Services) {
         const b = request.body;
         const { trail, outcome } = await services.trails.beginOrUpdate(org, {
           flow: request.params.flow, name: b.name, description: b.description, gitCommit: b.git_commit, commitUrl: b.commit_url,
-          originUrl: b.origin_url, userData: b.user_data, template: b.template, externalUrls: b.external_urls,
+          originUrl: b.origin_url, userData: b.user_data, template: b.template, externalUrls: b.external_urls, externalFingerprints: b.external_fingerprints,
         });
         void reply.status(outcome === 'created' ? 201 : 200);
         return trailJson(trail, request.params.flow);
@@ -40,7 +46,7 @@ export function trailRoutes(services: Services) {
         const { artifacts, attestations, compliance } = await services.trails.detail(org, flow.name, trail);
         return {
           ...trailJson(trail, flow.name),
-          external_urls: await services.trails.externalUrls(org, trail),
+          ...(await links(services, org, trail)),
           artifacts: artifacts.map((a) => artifactJson(a, flow.name, trail.name)),
           attestations: attestations.map((a) => attestationJson(a, flow.name, trail.name)),
           compliance: trailComplianceJson(compliance),

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { schemas } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
-import { MAX_TURBO_QUERY_HASHES, TURBO_HASH_PATTERN, type Action } from '../../services/index.js';
+import { MAX_TURBO_QUERY_HASHES, TURBO_HASH_PATTERN, TURBO_TAG_PATTERN, type Action } from '../../services/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
 // turbo's remote cache HTTP API (Vercel's `/v8/artifacts`, what `turbo run --api URL --token T --team T`
@@ -14,7 +14,7 @@ const Team = Type.Object({ teamId: Type.Optional(Type.String({ maxLength: 200 })
 const HashParams = Type.Object({ hash: Type.String({ pattern: TURBO_HASH_PATTERN }) });
 const ArtifactHeaders = Type.Object({
   'x-artifact-duration': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
-  'x-artifact-tag': Type.Optional(Type.String({ maxLength: 200 })),
+  'x-artifact-tag': Type.Optional(Type.String({ pattern: TURBO_TAG_PATTERN })),
 });
 const Binary = { description: 'The artifact (turbo writes a tar.zst / tar.gz)', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } };
 const Event = Type.Object({
@@ -36,7 +36,7 @@ export function turboRoutes(services: Services) {
   return async (fastify: FastifyInstance) => {
     // Only here: the artifact body is streamed to the vault as it arrives, never parsed nor buffered.
     fastify.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
-    // An upload refused before its body was read (a signed artifact, a wrong team): discard the unread
+    // An upload refused before its body was read (a malformed tag, a wrong team): discard the unread
     // bytes, or the client, still sending, never reads the answer.
     const parent = fastify.errorHandler;
     fastify.setErrorHandler(function (error, request, reply) {
@@ -52,9 +52,9 @@ export function turboRoutes(services: Services) {
     });
     app.put('/v8/artifacts/:hash', {
       schema: {
-        tags: ['turbo'], summary: 'turbo: upload an artifact, recorded as a turbo.artifact log entry (first writer wins; signed artifacts are refused, 422, as the server cannot check their tags)',
+        tags: ['turbo'], summary: 'turbo: upload an artifact, recorded as a turbo.artifact log entry with its x-artifact-tag when turbo signs (kept and served back for turbo to check: the server has no key); first writer wins',
         params: HashParams, querystring: Team, headers: ArtifactHeaders, consumes: ['application/octet-stream'],
-        response: { 202: Type.Object({ urls: Type.Array(Type.String()) }), ...errorResponses, 413: schemas.ErrorBody, 422: schemas.ErrorBody },
+        response: { 202: Type.Object({ urls: Type.Array(Type.String()) }), ...errorResponses, 413: schemas.ErrorBody },
       },
     }, async (request, reply) => {
       const org = await orgOf(services, request, 'write');
@@ -73,11 +73,14 @@ export function turboRoutes(services: Services) {
     app.get('/v8/artifacts/:hash', {
       // HEAD is its own route below: it must not read (and verify) the bytes.
       exposeHeadRoute: false,
-      schema: { tags: ['turbo'], summary: 'turbo: download an artifact (its row checked against its log entry, its bytes against the logged SHA-256 as they stream; 500 TAMPERED otherwise)', params: HashParams, querystring: Team, produces: ['application/octet-stream'], response: { 200: Binary as never, ...errorResponses } },
+      schema: { tags: ['turbo'], summary: 'turbo: download an artifact with its x-artifact-tag when it was signed (its row checked against its log entry, its bytes against the logged SHA-256 as they stream; 500 TAMPERED otherwise)', params: HashParams, querystring: Team, produces: ['application/octet-stream'], response: { 200: Binary as never, ...errorResponses } },
     }, async (request, reply) => {
       const org = await orgOf(services, request, 'read');
       const { artifact, body } = await services.turbo.get(org, request.params.hash);
       void reply.type('application/octet-stream').header('content-length', String(artifact.size)).header('x-artifact-duration', String(artifact.durationMs));
+      // turbo with remoteCache.signature checks this tag against the bytes with its key, and refuses both
+      // when it does not verify (the tag itself was checked against its log entry in find()).
+      if (artifact.tag !== null) void reply.header('x-artifact-tag', artifact.tag);
       return reply.send(body);
     });
     app.head('/v8/artifacts/:hash', {

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { LogService } from '../log-service.js';
 import { parseSnapshotExpr } from './snapshot-expr.js';
 import { projectionCheck } from './projection-check.js';
-import { checkEnvironment, checkSnapshot } from './snapshot-check.js';
+import { checkEnvironment, checkSnapshot, checkSnapshots } from './snapshot-check.js';
 import * as v from './validate.js';
 import type { Outcome } from './flows.js';
 
@@ -188,7 +188,8 @@ export class EnvironmentService {
    * `evident log environment`: what started, stopped or scaled in each snapshot, from comparing each snapshot
    * with the one before. Keyset pages of `limit` snapshots, newest page first (`cursor`: the page's oldest
    * snapshot, from `nextCursor`); events oldest first within a page. A page costs its snapshots' running sets
-   * and the one before them, whatever the length of the history (issue #21).
+   * and the one before them, whatever the length of the history (issue #21), and their log entries (one
+   * batched read): a row edited on disk is TAMPERED, not an event.
    */
   async events(org: OrgRecord, envName: string, cursor: string | null = null, limit = 100): Promise<Page<EnvironmentEvent>> {
     const env = await this.get(org, envName);
@@ -200,6 +201,8 @@ export class EnvironmentService {
     const prev = snaps[0] && snaps[0].index > 1 ? await reader.snapshotByIndex(env.id, snaps[0].index - 1) : undefined;
     // Every running set of the page in a few queries, not one per snapshot.
     const running = await reader.runningInSnapshots([...(prev ? [prev.id] : []), ...snaps.map((s) => s.id)]);
+    // What is shown as having started or stopped rests on the snapshots' log entries, not on their rows alone.
+    await checkSnapshots(projectionCheck(this.store), this.store, org, env, [...(prev ? [prev] : []), ...snaps], running);
     if (prev) before = new Map(running.get(prev.id)!.map((a) => [a.fingerprint, a]));
     for (const snap of snaps) {
       const now = new Map(running.get(snap.id)!.map((a) => [a.fingerprint, a]));

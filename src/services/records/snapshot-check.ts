@@ -30,13 +30,51 @@ export async function checkSnapshot(check: ProjectionCheck, store: Store, org: O
     at = before;
     body = (await check.rows(org, [{ table: 'snapshots', entryIndex: at.entryIndex, types, fields: { environment: env.name } }])).get(at.entryIndex)!.body;
   }
-  const logged = Array.isArray(body.artifacts) ? (body.artifacts as { fingerprint: unknown; name: unknown; instances: unknown }[]) : [];
-  const key = (a: { fingerprint: unknown; name: unknown; instances: unknown }) => `${String(a.fingerprint)} ${String(a.instances)} ${String(a.name)}`;
-  const want = logged.map(key).sort();
-  const have = running.map(key).sort();
-  if (want.length !== have.length || want.some((k, i) => k !== have[i])) {
+  if (!sameRunningSet(loggedArtifacts(body), running)) {
     throw tampered(snap, `the snapshot_artifacts rows of ${env.name}#${snap.index} are not the running set its log entry ${at.entryIndex} records`);
   }
+}
+
+/**
+ * A run of consecutive snapshots (ascending index, as `evident log environment` pages them) checked in one
+ * batched read of their entries: a report's running set against its entry, a policy change's against the
+ * snapshot before it (checked just before, or walked back to by checkSnapshot for the first of the run).
+ */
+export async function checkSnapshots(
+  check: ProjectionCheck, store: Store, org: OrgRecord, env: EnvironmentRecord, snaps: readonly SnapshotRecord[], running: ReadonlyMap<number, readonly RunningArtifact[]>,
+): Promise<void> {
+  const types = ['snapshot.created', 'policy.attached', 'policy.detached'];
+  const entries = await check.rows(org, snaps.map((s) => ({ table: 'snapshots', entryIndex: s.entryIndex, types, fields: { environment: env.name } })));
+  let before: SnapshotRecord | undefined;
+  for (const snap of snaps) {
+    const set = running.get(snap.id) ?? [];
+    const body = entries.get(snap.entryIndex)!.body;
+    if (body.type === 'snapshot.created') {
+      if (!sameRunningSet(loggedArtifacts(body), set)) {
+        throw tampered(snap, `the snapshot_artifacts rows of ${env.name}#${snap.index} are not the running set its log entry ${snap.entryIndex} records`);
+      }
+    } else if (before && before.index === snap.index - 1) {
+      if (!sameRunningSet(running.get(before.id) ?? [], set)) {
+        throw tampered(snap, `the snapshot_artifacts rows of ${env.name}#${snap.index} (a policy change, entry ${snap.entryIndex}) are not the running set of #${before.index}`);
+      }
+    } else {
+      await checkSnapshot(check, store, org, env, snap, set);
+    }
+    before = snap;
+  }
+}
+
+type ArtifactLike = { fingerprint: unknown; name: unknown; instances: unknown };
+
+function loggedArtifacts(body: Record<string, unknown>): ArtifactLike[] {
+  return Array.isArray(body.artifacts) ? (body.artifacts as ArtifactLike[]) : [];
+}
+
+function sameRunningSet(a: readonly ArtifactLike[], b: readonly ArtifactLike[]): boolean {
+  const key = (x: ArtifactLike) => `${String(x.fingerprint)} ${String(x.instances)} ${String(x.name)}`;
+  const want = a.map(key).sort();
+  const have = b.map(key).sort();
+  return want.length === have.length && want.every((k, i) => k === have[i]);
 }
 
 function tampered(snap: SnapshotRecord, message: string): EvidentError {

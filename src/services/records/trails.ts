@@ -23,6 +23,17 @@ export interface BeginTrailInput {
   template?: string | null;
   /** Kosli's `begin trail --external-url LABEL=URL`: links kept in the trail's entry (a re-run adds or replaces labels). */
   externalUrls?: Record<string, string>;
+  /**
+   * Kosli's `begin trail --external-fingerprint LABEL=SHA256`: the digest of what a link of this run points at
+   * (Kosli: "there must be an external url with a matching label for each external fingerprint").
+   */
+  externalFingerprints?: Record<string, string>;
+}
+
+/** A trail's links and the digests of what they point at, as its latest entry records them. */
+export interface ExternalLinks {
+  urls: Record<string, string>;
+  fingerprints: Record<string, string>;
 }
 
 const LABEL = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -36,6 +47,24 @@ function checkExternalUrls(p: v.Problems, urls: Record<string, string> | undefin
     p.check(`external_urls.${label}`, () => v.url(url));
   }
   return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Checked digests (sha256, lower-case), keys sorted; each label must be one of `urlLabels`, the links given with it. */
+function checkExternalFingerprints(p: v.Problems, fingerprints: Record<string, string> | undefined, urlLabels: Record<string, string> | undefined): Record<string, string> {
+  const entries = Object.entries(fingerprints ?? {});
+  for (const [label, fp] of entries) {
+    if (!urlLabels || !Object.hasOwn(urlLabels, label)) p.add(`external_fingerprints.${label}`, `${JSON.stringify(label)} has no link: give --external-url ${label}=URL with it (Kosli)`);
+    p.check(`external_fingerprints.${label}`, () => v.fingerprint(fp.toLowerCase()));
+  }
+  return Object.fromEntries(entries.map(([label, fp]) => [label, fp.toLowerCase()]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+}
+
+/** The entry fields of a trail's links: only those it has, so that entries without links keep their earlier shape. */
+function linkFields(links: ExternalLinks): Record<string, Record<string, string>> {
+  return {
+    ...(Object.keys(links.urls).length ? { external_urls: links.urls } : {}),
+    ...(Object.keys(links.fingerprints).length ? { external_fingerprints: links.fingerprints } : {}),
+  };
 }
 
 const USER_DATA_MAX = 64 * 1024;
@@ -55,6 +84,7 @@ export class TrailService {
     const commitUrl = p.check('commit_url', () => v.optional(input.commitUrl, v.url));
     const originUrl = p.check('origin_url', () => v.optional(input.originUrl, v.url));
     const externalUrls = checkExternalUrls(p, input.externalUrls);
+    const externalFingerprints = checkExternalFingerprints(p, input.externalFingerprints, input.externalUrls);
     if (input.userData !== undefined && JSON.stringify(input.userData).length > USER_DATA_MAX) p.add('user_data', 'larger than 64 KiB');
     p.throwIfAny('trail');
     // An override is refused with the line and column of each problem, and nothing is stored.
@@ -68,7 +98,7 @@ export class TrailService {
       { flow: flow.name, trail: name!, description: description!, git_commit: gitCommit ?? null, commit_url: commitUrl ?? null,
         origin_url: originUrl ?? null, user_data: input.userData ?? null, template: template ?? null,
         // Only when given: entries without links keep their exact earlier shape.
-        ...(Object.keys(externalUrls).length ? { external_urls: externalUrls } : {}) },
+        ...linkFields({ urls: externalUrls, fingerprints: externalFingerprints }) },
       (records, e) => records.insertTrail({
         orgId: org.id, flowId: flow.id, name: name!, description: description!, gitCommit: gitCommit ?? null, commitUrl: commitUrl ?? null,
         originUrl: originUrl ?? null, userData: input.userData ?? null, template: template ?? null, createdAt: e.time, entryIndex: e.index,
@@ -105,12 +135,17 @@ export class TrailService {
     };
     if (input.userData !== undefined && JSON.stringify(input.userData).length > USER_DATA_MAX) p.add('user_data', 'larger than 64 KiB');
     const given = checkExternalUrls(p, input.externalUrls);
+    const givenFingerprints = checkExternalFingerprints(p, input.externalFingerprints, input.externalUrls);
     p.throwIfAny('trail');
     if (input.template) await checkTemplate(this.parser, input.template);
     // The trail's links are in its latest entry (begun or updated: each carries the whole state), read verified.
-    const current = await this.externalUrls(org, existing);
-    const externalUrls = checkExternalUrls(p, { ...current, ...given });
-    const same = canonicalJson(externalUrls) === canonicalJson(current) && next.description === existing.description && next.gitCommit === existing.gitCommit && next.commitUrl === existing.commitUrl
+    // A link that now points somewhere else loses its old digest unless one is given with it.
+    const current = await this.externalLinks(org, existing);
+    const links: ExternalLinks = {
+      urls: checkExternalUrls(p, { ...current.urls, ...given }),
+      fingerprints: checkExternalFingerprints(p, { ...Object.fromEntries(Object.entries(current.fingerprints).filter(([label]) => !Object.hasOwn(given, label) || given[label] === current.urls[label])), ...givenFingerprints }, { ...current.urls, ...given }),
+    };
+    const same = canonicalJson(links) === canonicalJson(current) && next.description === existing.description && next.gitCommit === existing.gitCommit && next.commitUrl === existing.commitUrl
       && next.originUrl === existing.originUrl && next.template === existing.template
       && canonicalJson(next.userData ?? null) === canonicalJson(existing.userData ?? null);
     if (same) return { trail: existing, outcome: 'unchanged' };
@@ -119,7 +154,7 @@ export class TrailService {
       org, 'trail.updated',
       { flow: flow.name, trail: existing.name, description: next.description, git_commit: next.gitCommit, commit_url: next.commitUrl,
         origin_url: next.originUrl, user_data: next.userData ?? null, template: next.template ?? null,
-        ...(Object.keys(externalUrls).length ? { external_urls: externalUrls } : {}) },
+        ...linkFields(links) },
       (records, e) => records.updateTrail(existing.id, { ...next, userData: next.userData ?? null }, e.index),
     );
     // The remembered (flow, trail) pair of get() is stale now.
@@ -129,11 +164,16 @@ export class TrailService {
 
   /** Kosli's external URLs of a trail: from its latest entry (trail.begun or trail.updated), verified against the log. */
   async externalUrls(org: OrgRecord, trail: TrailRecord): Promise<Record<string, string>> {
+    return (await this.externalLinks(org, trail)).urls;
+  }
+
+  /** A trail's external URLs and the digests given with them, from its latest entry, verified against the log. */
+  async externalLinks(org: OrgRecord, trail: TrailRecord): Promise<ExternalLinks> {
     const entry = (await projectionCheck(this.store).entries(org, [trail.entryIndex])).get(trail.entryIndex)!.body;
     if ((entry.type !== 'trail.begun' && entry.type !== 'trail.updated') || entry.trail !== trail.name) {
       throw new EvidentError('TAMPERED', `the trails row of ${trail.name} names log entry ${trail.entryIndex}, which is a ${String(entry.type)} about ${JSON.stringify(entry.trail)}`, { details: { table: 'trails', entry_index: trail.entryIndex } });
     }
-    return (entry.external_urls ?? {}) as Record<string, string>;
+    return { urls: (entry.external_urls ?? {}) as Record<string, string>, fingerprints: (entry.external_fingerprints ?? {}) as Record<string, string> };
   }
 
   async flow(org: OrgRecord, name: string): Promise<FlowRecord> {

@@ -7,6 +7,7 @@ import type { DoraReport } from './dora-types.js';
 export type WhoAmI = schemas.WhoAmI;
 export type LogKey = schemas.LogKey;
 export type InclusionProof = schemas.InclusionProof;
+export type MapProof = schemas.MapProof;
 export type FlowSummary = recordSchemas.FlowSummary;
 export type Flow = recordSchemas.Flow;
 export type Trail = recordSchemas.Trail;
@@ -137,6 +138,8 @@ export function apiFor(s: Session) {
     checkpoint: async () => (await request(`${o}/log/checkpoint`, undefined, 'text/plain')).text(),
     logEntries: (start: number, end: number) => get<Page<{ index: number; leaf_hash: string; entry: string }>>('/log/entries', { start, end }),
     inclusionProof: (index: number, treeSize: number) => get<InclusionProof>('/log/proof/inclusion', { index, tree_size: treeSize }),
+    /** The subject map proof at the latest checkpoint, with that checkpoint (docs/log.md "The subject map"). */
+    mapProof: (subject: string) => get<MapProof>('/log/proof/map', { subject }),
     consistencyProof: (from: number, to: number) => get<{ hashes: string[] }>('/log/proof/consistency', { from, to }),
     dora: (q: { environment: string; since?: string; until?: string; flow?: string; bucket?: 'day' | 'week' }) => get<DoraReport>('/metrics/dora', q),
     /** An evidence file's bytes, fetched with the session (the cookie is limited to /api/v1, which this is). */

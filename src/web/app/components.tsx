@@ -75,7 +75,11 @@ export function Async<T>({ state, children }: { state: AsyncState<T>; children: 
 }
 
 /** The command that prints the same thing, with a copy button (every view has one). */
-export function CliCommand({ command, label = 'The same from the command line' }: { command: string | string[]; label?: string }) {
+/**
+ * A command box. `box` is its class: `cli` for the page's own command (one a page, which tests find by it),
+ * `cli-verify` for a second box looking the same (the evidence package's offline check).
+ */
+export function CliCommand({ command, label = 'The same from the command line', box = 'cli' }: { command: string | string[]; label?: string; box?: 'cli' | 'cli-verify' }) {
   const commands = [command].flat();
   const [status, setStatus] = useState('');
   const copy = async () => {
@@ -89,7 +93,7 @@ export function CliCommand({ command, label = 'The same from the command line' }
     setTimeout(() => setStatus(''), 2500);
   };
   return (
-    <aside class="cli" aria-label={label}>
+    <aside class={box} aria-label={label}>
       <span class="cli-label">CLI</span>
       {/* Focusable so a keyboard can scroll a long command (axe: scrollable-region-focusable). */}
       <pre tabIndex={0} aria-label="Command">

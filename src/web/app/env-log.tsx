@@ -5,6 +5,7 @@ import type { EnvironmentEvents, Expectation } from './api.js';
 import { ArtifactName, Async, CliCommand, Empty, useApi, useAsync, usePages } from './components.js';
 import { ago, shellArg, when } from './format.js';
 import { href } from './router.js';
+import { Swimlanes } from './swimlanes.js';
 
 type Event = EnvironmentEvents['items'][number];
 
@@ -44,7 +45,7 @@ export function EnvironmentLog({ env }: { env: string }) {
   const state = useAsync(
     async () => {
       const [events, expectations] = await Promise.all([api.events(env), api.expectations(env)]);
-      return logRows(events.items, expectations.items);
+      return { rows: logRows(events.items, expectations.items), events: events.items };
     },
     [api, env],
     (e) => e.environment === env,
@@ -53,7 +54,14 @@ export function EnvironmentLog({ env }: { env: string }) {
     <section aria-labelledby="log-h">
       <h2 id="log-h">Log</h2>
       <CliCommand command={`evident log environment ${shellArg(env)}`} />
-      <Async state={state}>{(rows) => <LogList env={env} rows={rows} />}</Async>
+      <Async state={state}>
+        {(d) => (
+          <>
+            <Swimlanes env={env} events={d.events} />
+            <LogList env={env} rows={d.rows} />
+          </>
+        )}
+      </Async>
     </section>
   );
 }

@@ -3,6 +3,7 @@ import type { Snapshot } from './api.js';
 import { ArtifactName, ComplianceBadge, Empty, usePages } from './components.js';
 import { short, when } from './format.js';
 import { href } from './router.js';
+import { useSort } from './sort.js';
 
 type Running = Snapshot['artifacts'][number];
 
@@ -28,7 +29,12 @@ export function SnapshotArtifacts({ snapshot }: { snapshot: Snapshot }) {
   const rows = snapshot.artifacts.filter(
     (a) => (!t || a.name.toLowerCase().includes(t) || (a.flow ?? '').toLowerCase().includes(t) || a.fingerprint.startsWith(t)) && (!onlyBad || a.compliance?.compliant === false),
   );
-  const { page, pager } = usePages(rows, 100);
+  // Sorted before paging, so the first page is the top of the whole snapshot (non-compliant first, say).
+  const sorted = useSort(rows, {
+    artifact: (a) => a.name, flow: (a) => a.flow, fingerprint: (a) => a.fingerprint, instances: (a) => a.instances, since: (a) => a.running_since,
+    compliance: (a) => (a.compliance ? (a.compliance.allowed ? 1 : a.compliance.compliant ? 2 : 0) : null),
+  }, { artifact: 'Artifact', flow: 'Flow', fingerprint: 'Fingerprint', instances: 'Instances', since: 'Running since', compliance: 'Compliance (worst first)' }, 'artifacts');
+  const { page, pager } = usePages(sorted.rows, 100);
   if (snapshot.artifacts.length === 0) return <Empty>Nothing runs in this snapshot.</Empty>;
   return (
     <>
@@ -44,17 +50,18 @@ export function SnapshotArtifacts({ snapshot }: { snapshot: Snapshot }) {
           {rows.length} of {snapshot.artifacts.length} artifacts
         </span>
       </form>
+      {sorted.control}
       <div class="table-wrap">
         <table>
           <caption class="sr-only">Running artifacts</caption>
           <thead>
             <tr>
-              <th scope="col">Artifact</th>
-              <th scope="col">Flow</th>
-              <th scope="col">Fingerprint</th>
-              <th scope="col">Instances</th>
-              <th scope="col">Running since</th>
-              <th scope="col">Compliance</th>
+              {sorted.header('artifact', 'Artifact')}
+              {sorted.header('flow', 'Flow')}
+              {sorted.header('fingerprint', 'Fingerprint')}
+              {sorted.header('instances', 'Instances')}
+              {sorted.header('since', 'Running since')}
+              {sorted.header('compliance', 'Compliance')}
             </tr>
           </thead>
           <tbody>

@@ -184,6 +184,13 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'begin trail --external-url': {
     command: `kosli begin trail trail-ext --flow $FLOW --external-url jira=https://jira.example.com/PROJ-1 ${AUTH} && kosli get trail trail-ext --flow $FLOW -o json ${AUTH} | jq -e '.external_urls.jira == "https://jira.example.com/PROJ-1"'`,
   },
+  'begin trail --external-fingerprint': {
+    command: `kosli begin trail trail-ext-fp --flow $FLOW --external-url app=https://example.com/app.tgz --external-fingerprint app=$FP ${AUTH} && kosli get trail trail-ext-fp --flow $FLOW -o json ${AUTH} | jq -e --arg fp $FP '.external_urls.app == "https://example.com/app.tgz" and .external_fingerprints.app == $fp'`,
+  },
+  // Kosli's rule: a fingerprint needs a link of its label; refused, and no trail begun.
+  'begin trail --external-fingerprint without its --external-url': {
+    command: `kosli begin trail trail-ext-nolink --flow $FLOW --external-fingerprint app=$FP ${AUTH}; test $? -eq 1 && ! kosli get trail trail-ext-nolink --flow $FLOW ${AUTH}`,
+  },
   'create environment --type azure-apps': { command: `kosli create environment azure-env --type azure-apps --description "azure apps" ${AUTH}`, stdout: /Environment azure-env \(azure-apps\) recorded/ },
   'get snapshot ENV@{ISO time}': { command: `kosli get snapshot "$ENV@{2023-02-14T12:00:00}" ${AUTH}`, code: 1 },
   'get snapshot ENV@{3.weeks.ago}': { command: `kosli get snapshot "$ENV@{3.weeks.ago}" ${AUTH}`, code: 1 },
@@ -213,6 +220,11 @@ export const EXAMPLES: Record<string, KosliExample> = {
   'tag repo --set': { command: `kosli tag repo YourOrg/YourProject --set key1=value1 ${AUTH}`, stdout: /Tags: key1=value1 / },
   'tag repo --set (2)': { command: `kosli tag repo YourOrg/YourProject --set team=backend --set tier=1 ${AUTH}` },
   'tag repo --unset': { command: `kosli tag repo YourOrg/YourProject --unset team ${AUTH}`, stdout: /Tags: key1=value1, tier=1 \(log entry/ },
+  // Kosli's `tag repo` examples with --provider and --repo-id: in Evident a repository's id is its OWNER/REPO, and the
+  // provider names the same subject (docs/kosli.md).
+  'tag repo --provider': { command: `kosli tag repo YourOrg/YourProject --provider github --set key3=value3 ${AUTH}`, stdout: /Tag\(s\) \[key3\] added for repo 'YourOrg\/YourProject'\nTags: key1=value1, key3=value3, tier=1 \(log entry/ },
+  'tag repo --repo-id': { command: `kosli tag repo --repo-id YourOrg/YourProject --set key1=value1 ${AUTH}`, stdout: /Tags: key1=value1, key3=value3, tier=1 \(unchanged: nothing logged\)/ },
+  'tag env --provider (refused, as in Kosli)': { command: `kosli tag env server-env --provider github --set key1=value1 ${AUTH}`, code: 1 },
   'archive flow': { command: `kosli create flow flow-to-archive ${AUTH} && kosli archive flow flow-to-archive ${AUTH}` },
   'archive attestation-type': {
     command: `kosli archive attestation-type person-min ${AUTH} && ! kosli attest custom --type person-min --name archived-type --attestation-data person.json --flow $FLOW --trail $TRAIL ${AUTH}`,
@@ -269,6 +281,17 @@ export const EXAMPLES: Record<string, KosliExample> = {
     env: { BITBUCKET_BUILD_NUMBER: '5', BITBUCKET_COMMIT: '${SHA}', BITBUCKET_WORKSPACE: 'YourOrg', BITBUCKET_REPO_SLUG: 'YourProject' }, convention: true,
   },
   'list flows --output json is an array': { command: `kosli list flows --output json ${AUTH} | jq -e '[.[].name] | index("kosli-examples") != null'`, convention: true },
-  'the kosli binary against an Evident server (/api/v2, /ready)': { command: 'node -e \'fetch(process.env.KOSLI_HOST + "/ready").then((r) => { if (!r.ok) { console.error(`error: GET /ready: ${r.status}`); process.exit(1); } })\'', convention: true, differs: 'CLI-level compatibility only' },
-  'exit status 1 on every error': { command: `kosli get flow no-such-flow ${AUTH}; test $? -eq 1 && kosli list flows --no-such-flag ${AUTH}; test $? -eq 1`, convention: true, differs: 'richer exit codes' },
+  // Kosli's API v2 subset (src/server/routes/kosli-v2.ts): the requests the binary sends, then read back with Evident's CLI.
+  'the kosli binary against an Evident server (/api/v2, /ready)': {
+    command: `node "$KOSLI_V2_REQUESTS" && kosli get trail trail-v2 --flow $FLOW-v2 -o json | jq -e '.external_fingerprints.app == .artifacts[0].fingerprint and .artifacts[0].git_commit == env.SHA and (.attestations | length) == 1'`
+      + ` && kosli get flow $FLOW-v2 -o json | jq -e '.tags.team == "v2"'`,
+    env: { USE_KOSLI_VARS: '1' },
+    convention: true,
+  },
+  // `kosli` on PATH is Evident started under the name kosli: Kosli's 1 on every error (docs/kosli.md "Exit status").
+  'exit status 1 on every error': {
+    command: `kosli get flow no-such-flow ${AUTH}; test $? -eq 1 && { kosli list flows --no-such-flag ${AUTH}; test $? -eq 1; } && { kosli list flows --api-token wrong-token --org default; test $? -eq 1; }`
+      + ` && { kosli list flows ${AUTH} --host http://127.0.0.1:1 --max-api-retries 0; test $? -eq 1; }`,
+    convention: true,
+  },
 };

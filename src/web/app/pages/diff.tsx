@@ -3,6 +3,7 @@ import type { SnapshotDiff } from '../api.js';
 import { ArtifactName, Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
 import { shellArg, short, when } from '../format.js';
 import { href, navigate } from '../router.js';
+import { SideBySide } from '../diff-sides.js';
 
 type DiffArtifact = SnapshotDiff['changed']['artifacts'][number];
 
@@ -61,6 +62,7 @@ function DiffResult({ a, b, showUnchanged }: { a: string; b: string; showUnchang
             <a href={href(['snapshots', d.snappish1.snapshot_id])}>{d.snappish1.snapshot_id}</a> → <a href={href(['snapshots', d.snappish2.snapshot_id])}>{d.snappish2.snapshot_id}</a>:{' '}
             {d.snappish1.artifacts.length} only in A, {d.snappish2.artifacts.length} only in B, {d.changed.artifacts.length} scaled.
           </p>
+          <SideBySide d={d} showUnchanged={showUnchanged} />
           <DiffTable title={`Only in A (${d.snappish1.snapshot_id})`} rows={d.snappish1.artifacts} />
           <DiffTable title={`Only in B (${d.snappish2.snapshot_id})`} rows={d.snappish2.artifacts} />
           <DiffTable title="Instance count changed" rows={d.changed.artifacts} counts />

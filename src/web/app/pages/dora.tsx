@@ -1,15 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type DoraReport, type Environment } from '../api.js';
-import { Async, ArtifactName, CliCommand, Empty, ErrorMessage, PageTitle, useApi, useAsync } from '../components.js';
+import { Async, CliCommand, Empty, ErrorMessage, PageTitle, useApi, useAsync } from '../components.js';
 import { DeploymentsByFlow, LeadTimeByFlow } from '../dora-flows.js';
-import { duration, shellArg, short, when } from '../format.js';
+import { DoraDeployments, DoraFlowTable, pct } from '../dora-tables.js';
+import { duration, shellArg, when } from '../format.js';
 import { href, navigate } from '../router.js';
 
 type Figures = DoraReport['overall'];
 
-function pct(rate: number | null): string {
-  return rate === null ? '—' : `${Math.round(rate * 1000) / 10}%`;
-}
 
 function FigureCards({ f }: { f: Figures }) {
   return (
@@ -31,69 +29,9 @@ function Report({ r }: { r: DoraReport }) {
       <h2>Lead time for changes</h2>
       <LeadTimeByFlow r={r} />
       <h2>By flow</h2>
-      {r.flows.length === 0 ? (
-        <Empty>No deployments in this period.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <caption class="sr-only">DORA figures per flow</caption>
-            <thead>
-              <tr>
-                <th scope="col">Flow</th>
-                <th scope="col">Deployments</th>
-                <th scope="col">Per day</th>
-                <th scope="col">Lead time median</th>
-                <th scope="col">Lead time p90</th>
-                <th scope="col">Change failure rate</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.flows.map((f) => (
-                <tr key={f.flow}>
-                  <th scope="row"><a href={href(['dora'], { environment: r.environment, flow: f.flow })}>{f.flow}</a></th>
-                  <td class="num">{f.deployments}</td>
-                  <td class="num">{f.deployments_per_day.toFixed(2)}</td>
-                  <td>{duration(f.lead_time_seconds.median)}</td>
-                  <td>{duration(f.lead_time_seconds.p90)}</td>
-                  <td>{pct(f.change_failure_rate.rate)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DoraFlowTable r={r} />
       <h2>Deployments</h2>
-      {r.deployments.length === 0 ? (
-        <Empty>None.</Empty>
-      ) : (
-        <div class="table-wrap">
-          <table class="compact">
-            <caption class="sr-only">Deployments in the period</caption>
-            <thead>
-              <tr>
-                <th scope="col">Deployed</th>
-                <th scope="col">Flow</th>
-                <th scope="col">Artifact</th>
-                <th scope="col">Commit</th>
-                <th scope="col">Lead time</th>
-                <th scope="col">Compliant</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.deployments.slice(0, 500).map((d) => (
-                <tr key={`${d.snapshot}-${d.fingerprint}`}>
-                  <td><a href={href(['snapshots', `${r.environment}#${d.snapshot}`])}>{when(d.deployed_at)}</a></td>
-                  <th scope="row">{d.flow ?? <span class="muted">unknown</span>}</th>
-                  <td><a href={href(['artifacts', d.flow ? `${d.flow}@${d.fingerprint}` : d.fingerprint])}><ArtifactName name={d.artifact} /></a></td>
-                  <td><code>{short(d.git_commit, 10)}</code></td>
-                  <td>{duration(d.lead_time_seconds)}</td>
-                  <td>{d.compliant === null ? '—' : d.compliant ? 'yes' : 'no'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DoraDeployments r={r} />
     </>
   );
 }

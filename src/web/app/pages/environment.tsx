@@ -1,5 +1,6 @@
 import { NoPolicy } from '../compliance.js';
 import type { Snapshot } from '../api.js';
+import { PackageDownload } from '../package-download.js';
 import { ArtifactName, Async, CliCommand, ComplianceBadge, PageTitle, useApi, useAsync, useCursorList } from '../components.js';
 import { DriftSection } from '../drift.js';
 import { EnvironmentLog } from '../env-log.js';
@@ -145,6 +146,7 @@ export function EnvironmentPage({ env, tab }: { env: string; tab: string | null 
           {snaps.more}
         </section>
       </div>
+      <PackageDownload subject={{ type: 'environment', environment: env }} />
         </>
       )}
     </>

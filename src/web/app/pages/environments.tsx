@@ -51,8 +51,10 @@ export function EnvironmentsPage() {
 function EnvironmentTable({ items }: { items: Environment[] }) {
   const sorted = useSort(items, {
     name: (e) => e.name, type: (e) => e.type, latest: (e) => e.latest_snapshot, created: (e) => e.created_at, description: (e) => e.description,
-  });
+  }, { name: 'Environment', type: 'Type', latest: 'Latest snapshot', created: 'Created', description: 'Description' }, 'environments');
   return (
+    <>
+    {sorted.control}
     <div class="table-wrap">
       <table>
         <caption class="sr-only">Environments</caption>
@@ -83,5 +85,6 @@ function EnvironmentTable({ items }: { items: Environment[] }) {
         </tbody>
       </table>
     </div>
+    </>
   );
 }

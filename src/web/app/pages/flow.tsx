@@ -15,7 +15,7 @@ export function FlowPage({ flow }: { flow: string }) {
   const trails = useCursorList((cursor) => api.trails(flow, cursor, 100), [api, flow], (e) => e.flow === flow);
   const sorted = useSort(trails.items, {
     trail: (t) => t.name, compliance: (t) => COMPLIANCE_ORDER[t.compliance ?? ''] ?? null, commit: (t) => t.git_commit, began: (t) => t.created_at, description: (t) => t.description,
-  });
+  }, { trail: 'Trail', compliance: 'Compliance (worst first)', commit: 'Commit', began: 'Began', description: 'Description' }, 'trails');
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -49,6 +49,8 @@ export function FlowPage({ flow }: { flow: string }) {
       {!trails.loading && trails.items.length === 0 && trails.error === undefined ? (
         <Empty>No trails yet.</Empty>
       ) : (
+        <>
+        {sorted.control}
         <div class="table-wrap cards">
           <table>
             <caption class="sr-only">Trails of {flow}</caption>
@@ -76,6 +78,7 @@ export function FlowPage({ flow }: { flow: string }) {
             </tbody>
           </table>
         </div>
+        </>
       )}
       {trails.more}
         </>

@@ -6,6 +6,7 @@ import { Copy } from '../copy.js';
 import { safeHref, shellArg } from '../format.js';
 import { href } from '../router.js';
 import { Time } from '../time.js';
+import { PackageDownload } from '../package-download.js';
 
 /** A trail: its artifacts, attestations (what each says, with evidence files) and compliance with reasons (`evident get trail`). */
 export function TrailPage({ flow, trail }: { flow: string; trail: string }) {
@@ -70,6 +71,7 @@ export function TrailPage({ flow, trail }: { flow: string; trail: string }) {
               )}
               <h2>Attestations: what each says, and its evidence</h2>
               <AttestationList items={t.attestations} />
+              <PackageDownload subject={{ type: 'trail', flow, trail }} />
             </>
           );
         }}
