@@ -1,9 +1,7 @@
 import http from 'node:http';
-import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebStream } from 'node:stream/web';
-import tls from 'node:tls';
 
 // Kosli's `--http-proxy URL`: every request of the client goes through an HTTP proxy. Plain node:http (no
 // undici, which Node 20 does not expose): an http:// target is asked of the proxy in absolute form (RFC 9112
@@ -36,9 +34,13 @@ function tunnel(url: URL, proxy: URL, signal?: AbortSignal): Promise<Socket> {
   });
 }
 
-/** A request to `url`, directly or through `proxy`; the caller writes the body and ends it. */
+/**
+ * A request to `url`, directly or through `proxy`; the caller writes the body and ends it. node:https and
+ * node:tls are loaded only for an https:// target: a command talking to an http:// server (a local one, or
+ * behind a TLS-terminating proxy) does not pay for them at start-up (docs/performance.md "CLI start-up").
+ */
 export async function openRequest(url: URL, proxy: URL | undefined, options: RequestOptions, onResponse: (res: http.IncomingMessage) => void): Promise<http.ClientRequest> {
-  if (!proxy) return (url.protocol === 'https:' ? https : http).request(url, options, onResponse);
+  if (!proxy) return (url.protocol === 'https:' ? (await import('node:https')).default : http).request(url, options, onResponse);
   if (url.protocol === 'http:') {
     return http.request({
       host: proxy.hostname, port: proxy.port || 80, method: options.method, path: url.href, signal: options.signal,
@@ -46,6 +48,7 @@ export async function openRequest(url: URL, proxy: URL | undefined, options: Req
     }, onResponse);
   }
   const socket = await tunnel(url, proxy, options.signal);
+  const [{ default: https }, { default: tls }] = await Promise.all([import('node:https'), import('node:tls')]);
   return https.request(url, { ...options, createConnection: () => tls.connect({ socket, ...(isIP(url.hostname) ? {} : { servername: url.hostname }) }) }, onResponse);
 }
 
