@@ -4,14 +4,19 @@
 // every read route the CLI and the web UI use, so how each grows is visible as a table.
 //
 //   node dist/bench/scale.js [--size 1000000] [--steps 10000,100000] [--engines sqlite,postgres] [--samples 40]
+//                            [--throughput-seconds 10] [--connections 32]
 //
-// Target (issue #21): no read route above 50 ms p99 at 1M entries. Prints one `BENCH_JSON {...}` line last.
+// Targets (issue #21): no read route above 50 ms p99 at 1M entries; at the final size, reads ≥ writes for
+// inclusion proofs and `get artifact`: autocannon (in its own worker thread, over the real socket) measures
+// durable appends/s, random `get artifact`/s and random inclusion proofs/s one after the other, and the bench
+// prints each read rate ÷ the write rate. Prints one `BENCH_JSON {...}` line last.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
 import pg from 'pg';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { postgresReachable, postgresUrl } from './engines.js';
@@ -23,8 +28,12 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '10000,100000' },
     engines: { type: 'string', default: 'sqlite,postgres' },
     samples: { type: 'string', default: '40' },
+    'throughput-seconds': { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
   },
 });
+const throughputSeconds = Number(values['throughput-seconds']);
+const connections = Number(values.connections);
 const size = Number(values.size);
 const steps = [...new Set([...values.steps.split(',').map(Number).filter((n) => n > 0 && n < size), size])].sort((a, b) => a - b);
 const samples = Number(values.samples);
@@ -129,7 +138,45 @@ function routes(f: Filler): [string, string][] {
   ];
 }
 
-async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, Record<string, { p50: number; p99: number }>>> {
+type Rates = Record<string, { p50: number; p99: number }>;
+
+/** A random sample of `n` request paths: autocannon cycles through them, one after the other, per connection. */
+const sample = (n: number, pathOf: (i: number) => string) => Array.from({ length: n }, (_, i) => ({ method: 'GET' as const, path: pathOf(i) }));
+
+/**
+ * Durable appends/s, then random `get artifact`/s and inclusion proofs/s at the final size, over the real
+ * socket. autocannon runs in a worker thread so that it does not share the server's event loop; the rates
+ * are in the table's p50/p99 slots as { p50: requests/s, p99: latency p99 ms }.
+ */
+async function throughput(f: Filler): Promise<Rates> {
+  const headers = { authorization: `Bearer ${f.token}`, 'content-type': 'application/json' };
+  const a = f.latest.get(7) ?? f.latest.values().next().value!;
+  const base = `/api/v1/orgs/${ORG}`;
+  const rnd = (n: number) => Math.floor(Math.random() * n);
+  const runs: [string, Parameters<typeof autocannon>[0]][] = [
+    ['appends (attest generic)', {
+      url: `${f.server.url}${base}/flows/svc-7/trails/${a.trail}/attestations/generic`, method: 'POST', headers,
+      body: JSON.stringify({ name: 'load-test', compliant: true, user_data: { note: 'x'.repeat(800) } }),
+    }],
+    ['get artifact (random)', { url: f.server.url, headers, requests: sample(2000, () => `${base}/artifacts/${hex(`a${rnd(f.trails)}`)}`) }],
+    ['inclusion proof (random)', { url: f.server.url, headers, requests: sample(2000, () => `${base}/log/proof/inclusion?index=${rnd(f.entries)}`) }],
+  ];
+  const rates: Rates = {};
+  for (const [label, opts] of runs) {
+    const r = await autocannon({ ...opts, connections, duration: throughputSeconds, workers: 1 });
+    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    rates[label] = { p50: Math.round(r.requests.average), p99: r.latency.p99 };
+    console.log(`    ${label.padEnd(34)} ${rates[label].p50.toLocaleString()} req/s  p99 ${r.latency.p99} ms  (${connections} connections, ${throughputSeconds} s)`);
+  }
+  const writes = rates['appends (attest generic)']!.p50;
+  for (const label of ['get artifact (random)', 'inclusion proof (random)']) {
+    const ratio = rates[label]!.p50 / writes;
+    console.log(`  ${label} ÷ appends: ${ratio.toFixed(2)}× (target ≥ 1: ${ratio >= 1 ? 'met' : 'NOT met'})`);
+  }
+  return rates;
+}
+
+async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, Rates>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-scale-'));
   let databaseUrl: string | undefined;
   let schema: string | undefined;
@@ -145,7 +192,7 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, 
   }
   const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, databaseUrl, defaultOrg: ORG, logLevel: 'warn', demo: false });
   const f: Filler = { server, token: server.bootstrap!.token, entries: 0, trails: 0, latest: new Map(), deployed: 0 };
-  const out: Record<string, Record<string, { p50: number; p99: number }>> = {};
+  const out: Record<string, Rates> = {};
   try {
     for (let i = 0; i < FLOWS; i++) await call(f, 'POST', '/flows', { name: `svc-${i}`, description: `service ${i}` });
     for (const env of ['prod', 'beta']) await call(f, 'POST', '/environments', { name: env, type: 'k8s' });
@@ -161,6 +208,7 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, 
       }
       out[String(f.entries)] = figures;
     }
+    if (throughputSeconds > 0) out.throughput = await throughput(f);
   } finally {
     await server.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -171,7 +219,7 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, 
       await client.end();
     }
   }
-  const sizes = Object.keys(out);
+  const sizes = Object.keys(out).filter((k) => k !== 'throughput');
   const labels = Object.keys(out[sizes[0]!]!);
   console.log(table(['route (ms p50 / p99)', ...sizes.map((s) => `${Number(s).toLocaleString()} entries`)],
     labels.map((l) => [l, ...sizes.map((s) => `${round(out[s]![l]!.p50, 1)} / ${round(out[s]![l]!.p99, 1)}`)])));
