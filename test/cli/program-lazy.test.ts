@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
-import { LAZY_WORDS, programForWord } from '../../src/cli/program-lazy.js';
+import { commandWord } from '../../src/cli/command-word.js';
+import { LAZY_NOUNS, LAZY_WORDS, programForWord } from '../../src/cli/program-lazy.js';
 
 /** Every command under `cmd`, by path, with its help text (options, arguments, descriptions, flag-table aliases). */
 function tree(cmd: Command, prefix = ''): Map<string, string> {
@@ -25,6 +26,39 @@ describe('a command word loads only its own modules (program-lazy.ts)', () => {
       expect([...mine.keys()], word).toEqual([...theirs.keys()]);
       for (const [k, v] of theirs) expect(mine.get(k), k).toBe(v);
     }
+  });
+
+  it('registers each VERB NOUN exactly as the whole program does, and names every noun of every verb', async () => {
+    const full = buildProgram(['node', 'evident'], {});
+    const named: string[] = [];
+    for (const verb of ['create', 'get', 'list', 'begin', 'archive', 'tag']) {
+      for (const sub of full.commands.find((c) => c.name() === verb)!.commands) named.push(...[sub.name(), ...sub.aliases()].map((n) => `${verb} ${n}`));
+    }
+    expect([...LAZY_NOUNS].sort()).toEqual(named.sort());
+    for (const pair of LAZY_NOUNS) {
+      const [verb, noun] = pair.split(' ') as [string, string];
+      const argv = ['node', 'evident', verb, noun, '--org', 'x'];
+      const lazy = (await programForWord(verb, argv, {}))!;
+      expect(lazy, pair).toBeDefined();
+      const find = (p: Command) => p.commands.find((c) => c.name() === verb)!.commands.find((c) => c.name() === noun || c.aliases().includes(noun))!;
+      const mine = find(lazy);
+      const theirs = find(buildProgram(argv, {}));
+      expect(mine.helpInformation(), pair).toBe(theirs.helpInformation());
+      expect([...tree(mine).entries()], pair).toEqual([...tree(theirs).entries()]);
+    }
+  });
+
+  it('takes the noun only right after the verb: an option between them, or an unknown noun, gets the whole program', async () => {
+    expect(await programForWord('list', ['node', 'evident', 'list', '--org', 'x', 'flows'], {})).toBeUndefined();
+    expect(await programForWord('list', ['node', 'evident', 'list', 'flowz'], {})).toBeUndefined();
+    expect(await programForWord('list', ['node', 'evident', 'list'], {})).toBeUndefined();
+    expect(await programForWord('list', ['node', 'evident', '-H', 'http://h', 'list', 'flows'], {})).toBeDefined();
+  });
+
+  it('finds the command word after global options and their values', () => {
+    expect(commandWord(['node', 'evident', '-H', 'http://h', '-a', 't', '-c', 'f', '-r', '2', '--http-proxy', 'p', 'list', 'flows'])).toBe('list');
+    expect(commandWord(['node', 'evident', '--org', 'o', '--dry-run', 'get', 'artifact'])).toBe('get');
+    expect(commandWord(['node', 'evident', '--version'])).toBeUndefined();
   });
 
   it('leaves the Kosli verbs, help and no command to the whole program', async () => {
