@@ -5,7 +5,7 @@
 // command / its bare request (both pay node's start-up and one request; the difference is the CLI's own).
 // Commands: `log checkpoint`, `list flows` and `get artifact` (a flow, a trail and an artifact are made first).
 //
-//   node dist/bench/cli.js [--runs 15] [--baseline OTHER/dist/cli/evident.js]
+//   node dist/bench/cli.js [--runs 15] [--baseline OTHER/dist/cli/evident.js] [--node OTHER-NODE]
 //
 // --baseline runs another build's CLI (e.g. the previous commit's, built in a detached worktree) interleaved
 // with this one, against the same server, for a before/after on the same load.
@@ -20,7 +20,9 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { mean, percentile, round, table } from './stats.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string' }, node: { type: 'string' } } });
+// The node that runs the timed commands (another version's binary); the server runs on this one (native modules).
+const NODE = values.node ? path.resolve(values.node) : process.execPath;
 const runs = Number(values.runs);
 const BASELINE = values.baseline ? path.resolve(values.baseline) : undefined;
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/evident.js');
@@ -50,8 +52,8 @@ interface Sample { wallMs: number; cpuMs: number; rssMb: number }
 
 function once(args: string[], env: Record<string, string>): Sample {
   const started = performance.now();
-  const cmd = TIME ? TIME : process.execPath;
-  const argv = TIME ? ['-f', 'BENCH_TIME %U %S %M', process.execPath, ...args] : args;
+  const cmd = TIME ? TIME : NODE;
+  const argv = TIME ? ['-f', 'BENCH_TIME %U %S %M', NODE, ...args] : args;
   const res = spawnSync(cmd, argv, { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
   const wallMs = performance.now() - started;
   if (res.status !== 0) throw new Error(`${args.join(' ')} exited ${res.status}: ${res.stderr}`);
@@ -83,6 +85,7 @@ for (const [label, cli] of [['', CLI], ...(BASELINE ? [['baseline ', BASELINE]] 
   cases.push({ name: `${label}evident --version`, args: [cli, '--version'] });
   for (const [name, args] of NETWORKED) cases.push({ name: `${label}evident ${name}`, args: [cli, ...args], bare: `bare GET (${name})` });
 }
+const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
 const samples = new Map<string, Sample[]>(cases.map(({ name }) => [name, []]));
 try {
   for (const { args } of cases) once(args, env); // warm the page cache; every case must succeed
@@ -108,5 +111,5 @@ for (const c of cases.filter((x) => x.bare)) {
   ratios[c.name] = { wall: round(wall, 2), cpu: round(cpu, 2) };
   console.log(`${c.name} / (node -e 0 + the request): ${wall.toFixed(2)}× wall (medians), ${cpu.toFixed(2)}× CPU (means) (target ≤ ${TARGET}×)`);
 }
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${os.availableParallelism()} CPUs, node ${process.version}`);
-console.log(`BENCH_JSON ${JSON.stringify({ bench: 'cli', runs, node: process.version, medians: Object.fromEntries(cases.map(({ name: n }) => [n, { wall_ms: round(med(n, 'wallMs')), cpu_ms: round(med(n, 'cpuMs')), cpu_mean_ms: round(avg(n, 'cpuMs')), rss_mb: round(med(n, 'rssMb')) }])), ratios })}`);
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${os.availableParallelism()} CPUs, node ${nodeVersion}`);
+console.log(`BENCH_JSON ${JSON.stringify({ bench: 'cli', runs, node: nodeVersion, medians: Object.fromEntries(cases.map(({ name: n }) => [n, { wall_ms: round(med(n, 'wallMs')), cpu_ms: round(med(n, 'cpuMs')), cpu_mean_ms: round(avg(n, 'cpuMs')), rss_mb: round(med(n, 'rssMb')) }])), ratios })}`);
