@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { commandIndex } from './command-word.js';
+import { commandConfig } from './config.js';
+import { applyFlagTable } from './flag-table.js';
 import { addVerbs, baseProgram, type Verbs } from './program-base.js';
 
 // `evident WORD ...` loads only the modules that register WORD (issue #21: every networked command paid
@@ -117,6 +119,6 @@ export async function programForWord(word: string | undefined, argv: readonly st
   if (!group) return undefined;
   const program = baseProgram();
   let verbs: Verbs | undefined;
-  const [, { applyFlagTable }, { commandConfig }] = await Promise.all([group(program, () => (verbs ??= addVerbs(program))), import('./flag-table.js'), import('./config.js')]);
+  await group(program, () => (verbs ??= addVerbs(program)));
   return applyFlagTable(program, { env, argv, config: commandConfig(argv, env) });
 }

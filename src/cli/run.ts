@@ -3,6 +3,7 @@ import { EvidentError } from '../core/index.js';
 import type { Command } from 'commander';
 import { baseProgram } from './program-base.js';
 import { commandWord } from './command-word.js';
+import { programForWord } from './program-lazy.js';
 import { EXIT, describeError, exitCodeFor, exitCodesOf, type ExitCodes } from './exit.js';
 
 /**
@@ -16,7 +17,7 @@ async function programFor(argv: string[]): Promise<Command> {
     registerRun(program);
     return program;
   }
-  return (await (await import('./program-lazy.js')).programForWord(commandWord(argv), argv, process.env)) ?? (await import('./program.js')).buildProgram();
+  return (await programForWord(commandWord(argv), argv, process.env)) ?? (await import('./program.js')).buildProgram();
 }
 
 /**
