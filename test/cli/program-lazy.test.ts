@@ -69,3 +69,45 @@ describe('a command word loads only its own modules (program-lazy.ts)', () => {
     expect(version?.commands).toEqual([]);
   });
 });
+
+/** What parsing `args` prints on stdout and stderr and how it ends, with the writes captured. */
+async function outcome(program: Command, args: string[]): Promise<string> {
+  const out: string[] = [];
+  const write = (name: string) => (chunk: string | Uint8Array): boolean => out.push(`${name}:${String(chunk)}`) > 0;
+  const saved = [process.stdout.write, process.stderr.write];
+  process.stdout.write = write('out') as typeof process.stdout.write;
+  process.stderr.write = write('err') as typeof process.stderr.write;
+  try {
+    // No action may run: every case below stops in commander (help or a usage error).
+    await program.parseAsync(['node', 'evident', ...args]);
+    out.push('parsed');
+  } catch (err) {
+    out.push(`threw ${(err as { code?: string }).code} ${(err as { exitCode?: number }).exitCode}`);
+  } finally {
+    [process.stdout.write, process.stderr.write] = saved as [typeof process.stdout.write, typeof process.stderr.write];
+  }
+  return out.join('');
+}
+
+describe('a lazy VERB NOUN program prints what the whole program prints', () => {
+  it('for help, unknown options, missing arguments and bad choices', async () => {
+    const cases = [
+      ['list', 'flows', '--help'],
+      ['list', 'flows', '--bogus'],
+      ['list', 'flows', '--sort', 'nope'],
+      ['get', 'artifact'],
+      ['get', 'artifact', '--help'],
+      ['tag', 'repos', '--bogus'],
+      ['create', 'policy', 'p'],
+    ];
+    for (const args of cases) {
+      const argv = ['node', 'evident', ...args];
+      const lazy = (await programForWord(args[0], argv, {}))!;
+      expect(lazy, args.join(' ')).toBeDefined();
+      const mine = await outcome(lazy, args);
+      expect(mine, args.join(' ')).toMatch(/threw commander\.\S+ [01]/);
+      expect(mine, args.join(' ')).toMatch(args.includes('--help') ? /^out:Usage: evident / : /^err:error: /);
+      expect(mine, args.join(' ')).toBe(await outcome(buildProgram(argv, {}), args));
+    }
+  });
+});
