@@ -1,23 +1,30 @@
 // `npm run bench:cli` (issue #21): what a networked CLI command costs to start, side by side with
-// `node -e 0` and `evident --version`, against a real server process on a temp data dir. Target: `evident
-// log checkpoint` within 1.3× of `node -e 0` plus the request itself. The request itself is timed as a bare
-// node:http GET of the same URL from a fresh process (`node -e <get>`), so the ratio is
-// checkpoint / bare-request (both pay node's start-up and one request; the difference is the CLI's own).
+// `node -e 0` and `evident --version`, against a real server process on a temp data dir (loopback). Target: a
+// networked command within 1.3× of `node -e 0` plus the request itself. The request itself is timed as a
+// bare node:http GET of the same URL from a fresh process (`node -e <get>`), so each ratio is
+// command / its bare request (both pay node's start-up and one request; the difference is the CLI's own).
+// Commands: `log checkpoint`, `list flows` and `get artifact` (a flow, a trail and an artifact are made first).
 //
-//   node dist/bench/cli.js [--runs 15]
+//   node dist/bench/cli.js [--runs 15] [--baseline OTHER/dist/cli/evident.js] [--node OTHER-NODE]
 //
-// Each figure: median and p90 of wall time, and median CPU (user + system, from /usr/bin/time when present:
-// on a shared machine CPU time is steadier than wall time). Prints `BENCH_JSON {...}` last.
+// --baseline runs another build's CLI (e.g. the previous commit's, built in a detached worktree) interleaved
+// with this one, against the same server, for a before/after on the same load.
+// Each figure: median and p90 of wall time, and median and mean CPU (user + system, from /usr/bin/time when
+// present: on a shared machine CPU time is steadier than wall time; it is counted in 10 ms ticks, so the mean
+// says more than the median). Prints `BENCH_JSON {...}` last.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { percentile, round, table } from './stats.js';
+import { mean, percentile, round, table } from './stats.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string' }, node: { type: 'string' } } });
+// The node that runs the timed commands (another version's binary); the server runs on this one (native modules).
+const NODE = values.node ? path.resolve(values.node) : process.execPath;
 const runs = Number(values.runs);
+const BASELINE = values.baseline ? path.resolve(values.baseline) : undefined;
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/evident.js');
 const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const TARGET = 1.3;
@@ -45,8 +52,8 @@ interface Sample { wallMs: number; cpuMs: number; rssMb: number }
 
 function once(args: string[], env: Record<string, string>): Sample {
   const started = performance.now();
-  const cmd = TIME ? TIME : process.execPath;
-  const argv = TIME ? ['-f', 'BENCH_TIME %U %S %M', process.execPath, ...args] : args;
+  const cmd = TIME ? TIME : NODE;
+  const argv = TIME ? ['-f', 'BENCH_TIME %U %S %M', NODE, ...args] : args;
   const res = spawnSync(cmd, argv, { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
   const wallMs = performance.now() - started;
   if (res.status !== 0) throw new Error(`${args.join(' ')} exited ${res.status}: ${res.stderr}`);
@@ -58,18 +65,32 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-cli-'));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-cli-home-'));
 const server = await startServer(dataDir);
 const env = { HOME: home, EVIDENT_HOST: server.url, EVIDENT_ORG: 'default', EVIDENT_API_TOKEN: server.token };
-const get = `require('node:http').get(process.env.EVIDENT_HOST+'/api/v1/orgs/default/log/checkpoint',{headers:{authorization:'Bearer '+process.env.EVIDENT_API_TOKEN}},(r)=>{r.resume();r.on('end',()=>{})})`;
-const cases: [string, string[]][] = [
-  ['node -e 0', ['-e', '0']],
-  ['bare request (node -e http.get)', ['-e', get]],
-  ['evident --version', [CLI, '--version']],
-  ['evident log checkpoint', [CLI, 'log', 'checkpoint']],
+const FP = 'b'.repeat(64);
+for (const args of [['create', 'flow', 'bench'], ['begin', 'trail', 't1', '--flow', 'bench'], ['attest', 'artifact', '--fingerprint', FP, '--name', 'app', '--flow', 'bench', '--trail', 't1']]) {
+  once([CLI, ...args], env);
+}
+/** A bare GET of what a command asks for: node's start-up plus the request itself. */
+const bare = (route: string) => ['-e', `require('node:http').get(process.env.EVIDENT_HOST+'/api/v1/orgs/default/${route}',{headers:{authorization:'Bearer '+process.env.EVIDENT_API_TOKEN}},(r)=>{r.resume();r.on('end',()=>{})})`];
+interface Case { name: string; args: string[]; bare?: string }
+const NETWORKED: [string, string[], string][] = [
+  ['log checkpoint', ['log', 'checkpoint'], 'log/checkpoint'],
+  ['list flows', ['list', 'flows'], 'flows?limit=100'],
+  ['get artifact', ['get', 'artifact', `bench@${FP}`], `artifacts/bench%40${FP}`],
 ];
-const samples = new Map<string, Sample[]>(cases.map(([name]) => [name, []]));
+const cases: Case[] = [
+  { name: 'node -e 0', args: ['-e', '0'] },
+  ...NETWORKED.map(([name, , route]) => ({ name: `bare GET (${name})`, args: bare(route) })),
+];
+for (const [label, cli] of [['', CLI], ...(BASELINE ? [['baseline ', BASELINE]] : [])] as [string, string][]) {
+  cases.push({ name: `${label}evident --version`, args: [cli, '--version'] });
+  for (const [name, args] of NETWORKED) cases.push({ name: `${label}evident ${name}`, args: [cli, ...args], bare: `bare GET (${name})` });
+}
+const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+const samples = new Map<string, Sample[]>(cases.map(({ name }) => [name, []]));
 try {
-  for (const [, args] of cases) once(args, env); // warm the page cache
+  for (const { args } of cases) once(args, env); // warm the page cache; every case must succeed
   // Interleaved, so that load on a shared machine falls on every case alike.
-  for (let r = 0; r < runs; r++) for (const [name, args] of cases) samples.get(name)!.push(once(args, env));
+  for (let r = 0; r < runs; r++) for (const { name, args } of cases) samples.get(name)!.push(once(args, env));
 } finally {
   await server.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -77,13 +98,18 @@ try {
 }
 
 const med = (name: string, key: keyof Sample) => percentile(samples.get(name)!.map((s) => s[key]), 50);
-const rows = cases.map(([name]) => {
+const avg = (name: string, key: keyof Sample) => mean(samples.get(name)!.map((s) => s[key]));
+const rows = cases.map(({ name }) => {
   const s = samples.get(name)!;
-  return [name, String(round(med(name, 'wallMs'))), String(round(percentile(s.map((x) => x.wallMs), 90))), String(round(med(name, 'cpuMs'))), String(round(med(name, 'rssMb')))];
+  return [name, String(round(med(name, 'wallMs'))), String(round(percentile(s.map((x) => x.wallMs), 90))), String(round(med(name, 'cpuMs'))), String(round(avg(name, 'cpuMs'))), String(round(med(name, 'rssMb')))];
 });
-console.log(table(['command', 'wall p50 ms', 'wall p90 ms', 'CPU p50 ms', 'RSS p50 MB'], rows));
-const wallRatio = med('evident log checkpoint', 'wallMs') / med('bare request (node -e http.get)', 'wallMs');
-const cpuRatio = med('evident log checkpoint', 'cpuMs') / med('bare request (node -e http.get)', 'cpuMs');
-console.log(`evident log checkpoint / (node -e 0 + the request): ${wallRatio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× CPU (target ≤ ${TARGET}×)`);
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${os.availableParallelism()} CPUs`);
-console.log(`BENCH_JSON ${JSON.stringify({ bench: 'cli', runs, medians: Object.fromEntries(cases.map(([n]) => [n, { wall_ms: round(med(n, 'wallMs')), cpu_ms: round(med(n, 'cpuMs')), rss_mb: round(med(n, 'rssMb')) }])), wall_ratio: round(wallRatio, 2), cpu_ratio: round(cpuRatio, 2) })}`);
+console.log(table(['command', 'wall p50 ms', 'wall p90 ms', 'CPU p50 ms', 'CPU mean ms', 'RSS p50 MB'], rows));
+const ratios: Record<string, { wall: number; cpu: number }> = {};
+for (const c of cases.filter((x) => x.bare)) {
+  const wall = med(c.name, 'wallMs') / med(c.bare!, 'wallMs');
+  const cpu = avg(c.name, 'cpuMs') / avg(c.bare!, 'cpuMs');
+  ratios[c.name] = { wall: round(wall, 2), cpu: round(cpu, 2) };
+  console.log(`${c.name} / (node -e 0 + the request): ${wall.toFixed(2)}× wall (medians), ${cpu.toFixed(2)}× CPU (means) (target ≤ ${TARGET}×)`);
+}
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${os.availableParallelism()} CPUs, node ${nodeVersion}`);
+console.log(`BENCH_JSON ${JSON.stringify({ bench: 'cli', runs, node: nodeVersion, medians: Object.fromEntries(cases.map(({ name: n }) => [n, { wall_ms: round(med(n, 'wallMs')), cpu_ms: round(med(n, 'cpuMs')), cpu_mean_ms: round(avg(n, 'cpuMs')), rss_mb: round(med(n, 'rssMb')) }])), ratios })}`);

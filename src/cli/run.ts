@@ -2,20 +2,9 @@ import { CommanderError } from 'commander';
 import { EvidentError } from '../core/index.js';
 import type { Command } from 'commander';
 import { baseProgram } from './program-base.js';
+import { commandWord } from './command-word.js';
+import { programForWord } from './program-lazy.js';
 import { EXIT, describeError, exitCodeFor, exitCodesOf, type ExitCodes } from './exit.js';
-
-/** Global options that take a value (program-base.ts): the word after one is not the command. */
-const GLOBAL_WITH_VALUE = new Set(['--host', '--org', '--api-token', '--output', '--config']);
-
-/** The command word of `argv` (node, script, then global options and the command). */
-export function commandWord(argv: string[]): string | undefined {
-  for (let i = 2; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (GLOBAL_WITH_VALUE.has(arg)) i++;
-    else if (!arg.startsWith('-')) return arg;
-  }
-  return undefined;
-}
 
 /**
  * `evident run` gets a program with only its own command: its warm run is measured against turbo's
@@ -28,7 +17,7 @@ async function programFor(argv: string[]): Promise<Command> {
     registerRun(program);
     return program;
   }
-  return (await (await import('./program-lazy.js')).programForWord(commandWord(argv), argv, process.env)) ?? (await import('./program.js')).buildProgram();
+  return (await programForWord(commandWord(argv), argv, process.env)) ?? (await import('./program.js')).buildProgram();
 }
 
 /**

@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { recordSchemas } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
-import { parseFlowTemplate } from '../../formats/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { readTextFile } from '../flags.js';
 import { formatTime } from '../time-format.js';
@@ -27,16 +26,20 @@ export interface CreateFlowOptions {
 
 const tagsText = (tags: Record<string, string>) => Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') || '-';
 
-/** Reads a template file and checks it here, so its problems name the file (`flow.yml:3:7: …`) and nothing is sent. */
-export function readTemplateFile(file: string): string {
+/**
+ * Reads a template file and checks it here, so its problems name the file (`flow.yml:3:7: …`) and nothing is sent.
+ * The template parser (formats/, ~95 KB) loads here, not with the module: `list flows` and `get flow` never
+ * need it (issue #21).
+ */
+export async function readTemplateFile(file: string): Promise<string> {
   const text = readTextFile('--template-file', file);
-  parseFlowTemplate(text, file);
+  (await import('../../formats/index.js')).parseFlowTemplate(text, file);
   return text;
 }
 
 export async function createFlow(opts: CreateFlowOptions & { useEmptyTemplate?: boolean }, ctx: Ctx, [name]: string[]): Promise<void> {
   if (opts.useEmptyTemplate && opts.template) throw new EvidentError('INVALID_ARGUMENT', 'give --template-file or --use-empty-template, not both');
-  const template = opts.template ? readTemplateFile(opts.template) : undefined;
+  const template = opts.template ? await readTemplateFile(opts.template) : undefined;
   if (ctx.globals.dryRun) return ctx.printer.info(`dry run: would create flow ${name}`);
   printFlow(ctx, await ctx.client().createFlow({ name: name!, description: opts.description, template }));
 }

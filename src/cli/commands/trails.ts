@@ -29,7 +29,7 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
     // Kosli defaults a trail's origin to the CI build.
     origin_url: opts.originUrl ?? ci.buildUrl,
     user_data: opts.userData ? readJsonFile('--user-data', opts.userData) : undefined,
-    template: opts.templateFile ? readTemplateFile(opts.templateFile) : undefined,
+    template: opts.templateFile ? await readTemplateFile(opts.templateFile) : undefined,
     external_urls: opts.externalUrl,
     external_fingerprints: opts.externalFingerprint,
   };
