@@ -5,7 +5,7 @@ import {
   inclusionProofPlan, leafHash, mapExtension, renamedSigner, signNote, storedHashIndex, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
   type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
-import type { AppendContext, LogHead, MapLeafRow, OrgRecord, RecordWriter, Store } from '../store/index.js';
+import { DeferredRowsRefused, type AppendContext, type LogHead, type MapLeafRow, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
 import { BatchLinker, LogMaps, type MapState } from './log-map.js';
 import { systemClock, type Clock } from './clock.js';
 
@@ -180,7 +180,8 @@ export class LogService {
     try {
       kept = await this.write(org, batch, false);
     } catch (err) {
-      if (!(err instanceof ProjectionFailed)) throw err;
+      // DeferredRowsRefused: a projection's deferred row was refused when the store wrote the batch (PostgreSQL).
+      if (!(err instanceof ProjectionFailed) && !(err instanceof DeferredRowsRefused)) throw err;
       kept = await this.write(org, batch, true);
     }
     return kept.map((k) => ({ pending: k.pending, entry: { index: k.index, leafHash: toHex(k.leaf), entry: k.entry, value: k.value } }));
@@ -252,6 +253,7 @@ export class LogService {
         return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time, map: after };
       },
       fallback,
+      batch.length,
     );
     if (tree) this.frontiers.set(org.id, tree);
     if (map) this.maps.remember(org.id, map.size, (await map.after).root, map.state, map.moved);

@@ -119,8 +119,9 @@ export interface LogStore {
   /**
    * One all-or-nothing write transaction holding the org's log lock (a row lock on PostgreSQL, the
    * database write lock on SQLite): `build` sees the committed head and returns the rows to add.
+   * `expected`: about how many entries the batch carries (sizes the first run of reserved ids).
    */
-  append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string): Promise<LogHead>;
+  append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string, expected?: number): Promise<LogHead>;
   readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** Entries with start <= index < end, ascending. */
   entries(orgId: number, start: number, end: number): Promise<StoredEntry[]>;
