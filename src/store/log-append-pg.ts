@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { EvidentError } from '../core/index.js';
 import type { AttestationsTable, Database } from './schema.js';
-import type { AppendBatch, AppendContext, LogHead, MapLeafRow, StoredEntry } from './types.js';
+import type { AppendBatch, AppendContext, AppendOptions, LogHead, MapLeafRow, StoredEntry } from './types.js';
 import { readMapLeavesIn } from './log-map.js';
 import { SqlRecordWriter } from './records.js';
 import { translateDbError } from './cursor.js';
@@ -70,14 +70,14 @@ export class PgLogAppender {
     return db;
   }
 
-  /** One all-or-nothing append transaction under the org's log_heads row lock; `expected` hints how many entries it carries. */
-  async append(orgId: number, build: Build, at: string, expected: number): Promise<{ before: number; after: LogHead }> {
+  /** One all-or-nothing append transaction under the org's log_heads row lock. */
+  async append(orgId: number, build: Build, at: string, options: AppendOptions): Promise<{ before: number; after: LogHead }> {
     if (!Number.isSafeInteger(orgId)) throw new EvidentError('INVALID_ARGUMENT', `invalid organisation id ${orgId}`);
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       try {
-        return await this.transaction(client, orgId, build, at, expected);
+        return await this.transaction(client, orgId, build, at, options);
       } catch (err) {
         // Also after a failed BEGIN-and-lock: the transaction may be open and aborted.
         await client.query('ROLLBACK').catch((e: Error) => (broken = e));
@@ -88,14 +88,14 @@ export class PgLogAppender {
     }
   }
 
-  private async transaction(client: pg.PoolClient, orgId: number, build: Build, at: string, expected: number): Promise<{ before: number; after: LogHead }> {
+  private async transaction(client: pg.PoolClient, orgId: number, build: Build, at: string, options: AppendOptions): Promise<{ before: number; after: LogHead }> {
     // One round trip: a simple query may carry several statements (orgId is a checked integer, no parameter needed).
     const opened = (await client.query(`BEGIN; SELECT size, root, map_root FROM log_heads WHERE org_id = ${orgId} FOR UPDATE`)) as unknown as pg.QueryResult[];
     const row = opened[1]?.rows[0] as { size: number | string; root: Uint8Array; map_root: Uint8Array | null } | undefined;
     if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
     const head: LogHead = { size: Number(row.size), root: new Uint8Array(row.root), mapRoot: row.map_root === null ? null : new Uint8Array(row.map_root) };
     const tx = this.kyselyOn(client);
-    const records = new SqlRecordWriter(tx, true, expected);
+    const records = new SqlRecordWriter(tx, true, options.expected);
     let savepoints = 0;
     const batch = await build(head, {
       readHashes: (indexes) => readHashesOn(tx, orgId, indexes),
@@ -133,6 +133,7 @@ export class PgLogAppender {
     } catch (err) {
       throw deferred.length > 0 ? new DeferredRowsRefused(translateDbError(err)) : translateDbError(err);
     }
+    options.written?.();
     await client.query('COMMIT');
     return { before: head.size, after: { size, root: batch.root, mapRoot } };
   }

@@ -5,7 +5,7 @@ import { EvidentError } from '../core/index.js';
 import { EMPTY_ROOT } from '../ledger/index.js';
 import type { Database, Engine } from './schema.js';
 import type {
-  AppendBatch, AppendContext, EnvironmentReader, LogHead, LogStore, MapLeafRow, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
+  AppendBatch, AppendContext, AppendOptions, EnvironmentReader, LogHead, LogStore, MapLeafRow, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
   TokenRecord, TokenStore,
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
@@ -162,9 +162,9 @@ class SqlLogStore implements LogStore {
     return headOf(row);
   }
 
-  async append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string, expected = 1): Promise<LogHead> {
+  async append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string, options: AppendOptions = {}): Promise<LogHead> {
     if (this.store.appender) {
-      const { before, after } = await this.store.appender.append(orgId, build, at, expected);
+      const { before, after } = await this.store.appender.append(orgId, build, at, options);
       this.store.statistics.noteAppended(after.size - before);
       return after;
     }
