@@ -170,7 +170,8 @@ export class LogService {
       await Promise.race([ready, settled]);
       if (queue.pending.length === 0) await settled;
     }
-    await previous;
+    // Every batch is settled here (the loop ends only after awaiting the last one). No await may come
+    // between the empty queue above and this line: an append arriving then would be left in the queue.
     queue.running = false;
   }
 

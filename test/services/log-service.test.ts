@@ -203,6 +203,22 @@ describe.each(engines())('log service on $name', (engine) => {
     }
   });
 
+  it('answers appends made one after the other, each as soon as the one before is answered (none is left in the queue)', async () => {
+    const before = await log.size(org);
+    // Each caller appends again from its answer, while the queue's drain is finishing: the new entry must start a drain.
+    // A few turns of the microtask queue between an answer and the next append (as a service's awaits add).
+    const later = async (hops: number): Promise<void> => {
+      for (let h = 0; h < hops; h++) await null;
+    };
+    for (let i = 0; i < 24; i++) {
+      await later(i % 6);
+      const done = await log.append(org, 'test.sequential', { i }, async (records) => {
+        await records.flow(org.id, 'att');
+      });
+      expect(done.index).toBe(before + i);
+    }
+  });
+
   it('keeps each org in its own log', async () => {
     const other = await store.orgs.create('globex', fixed.toISOString());
     await log.append(other, 'test', { hello: 'globex' });
