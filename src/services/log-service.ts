@@ -5,7 +5,7 @@ import {
   inclusionProofPlan, leafHash, mapExtension, renamedSigner, signNote, storedHashIndex, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
   type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
-import type { AppendContext, LogHead, MapLeafRow, OrgRecord, RecordWriter, Store } from '../store/index.js';
+import { DeferredRowsRefused, type AppendContext, type LogHead, type MapLeafRow, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
 import { BatchLinker, LogMaps, type MapState } from './log-map.js';
 import { systemClock, type Clock } from './clock.js';
 
@@ -150,21 +150,41 @@ export class LogService {
     while (this.draining.size > 0) await Promise.all(this.draining);
   }
 
+  /**
+   * Commits the org's queue batch after batch. On PostgreSQL the next batch does not wait for the COMMIT
+   * of the one before: once that batch's rows are written (only its COMMIT is left, which cannot make it be
+   * written again), the next one takes a connection and queues for the org's lock, so its BEGIN overlaps the
+   * COMMIT; it then waits for the batch before to be settled before it builds on the head it finds. Waiting
+   * any earlier could deadlock: a batch written again entry by entry needs the lock the next one holds.
+   */
   private async drain(orgId: number): Promise<void> {
     const queue = this.queues.get(orgId);
     if (!queue) return;
+    let previous: Promise<void> = Promise.resolve();
     while (queue.pending.length > 0) {
       const batch = queue.pending.splice(0, this.maxBatch);
-      try {
-        const committed = await this.commit(queue.org, batch);
-        for (const { pending, entry } of committed) pending.resolve(entry);
-        const entries = committed.map((c) => c.entry);
-        for (const listener of this.commitListeners) listener(queue.org, entries);
-      } catch (err) {
-        batch.forEach((p) => p.reject(err));
-      }
+      let written!: () => void;
+      const ready = new Promise<void>((resolve) => (written = resolve));
+      const settled = this.settle(queue.org, batch, previous, written);
+      previous = settled;
+      await Promise.race([ready, settled]);
+      if (queue.pending.length === 0) await settled;
     }
+    // Every batch is settled here (the loop ends only after awaiting the last one). No await may come
+    // between the empty queue above and this line: an append arriving then would be left in the queue.
     queue.running = false;
+  }
+
+  /** Commits one batch and answers its callers; never rejects. `prior`: the batch before, settled first. */
+  private async settle(org: OrgRecord, batch: Pending[], prior: Promise<void>, written: () => void): Promise<void> {
+    try {
+      const committed = await this.commit(org, batch, prior, written);
+      for (const { pending, entry } of committed) pending.resolve(entry);
+      const entries = committed.map((c) => c.entry);
+      for (const listener of this.commitListeners) listener(org, entries);
+    } catch (err) {
+      batch.forEach((p) => p.reject(err));
+    }
   }
 
   /**
@@ -175,13 +195,14 @@ export class LogService {
    * fails, the batch is rolled back and written again with a savepoint per entry, so that only the failing
    * caller fails.
    */
-  private async commit(org: OrgRecord, batch: Pending[]): Promise<{ pending: Pending; entry: AppendedEntry & { value: unknown } }[]> {
+  private async commit(org: OrgRecord, batch: Pending[], prior: Promise<void>, written: () => void): Promise<{ pending: Pending; entry: AppendedEntry & { value: unknown } }[]> {
     let kept: Kept[];
     try {
-      kept = await this.write(org, batch, false);
+      kept = await this.write(org, batch, false, prior, written);
     } catch (err) {
-      if (!(err instanceof ProjectionFailed)) throw err;
-      kept = await this.write(org, batch, true);
+      // DeferredRowsRefused: a projection's deferred row was refused when the store wrote the batch (PostgreSQL).
+      if (!(err instanceof ProjectionFailed) && !(err instanceof DeferredRowsRefused)) throw err;
+      kept = await this.write(org, batch, true, prior, written);
     }
     return kept.map((k) => ({ pending: k.pending, entry: { index: k.index, leafHash: toHex(k.leaf), entry: k.entry, value: k.value } }));
   }
@@ -197,7 +218,7 @@ export class LogService {
     return mergeCanonicalMembers(pending.members, envelope);
   }
 
-  private async write(org: OrgRecord, batch: Pending[], isolate: boolean): Promise<Kept[]> {
+  private async write(org: OrgRecord, batch: Pending[], isolate: boolean, prior: Promise<void>, written: () => void): Promise<Kept[]> {
     let kept: Kept[] = [];
     let tree: CachedFrontier | undefined;
     let map: { size: number; state: MapState; moved: MapLeafRow[]; after: Promise<{ root: Uint8Array }> } | undefined;
@@ -205,6 +226,8 @@ export class LogService {
     await this.store.log.append(
       org.id,
       async (head, ctx) => {
+        // The batch before may still be acknowledging its COMMIT: its frontier and map are remembered then.
+        await prior;
         kept = [];
         const time = this.clock.now().toISOString();
         const envelopes = new Map<string, CanonicalMembers>();
@@ -252,6 +275,7 @@ export class LogService {
         return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time, map: after };
       },
       fallback,
+      { expected: batch.length, written },
     );
     if (tree) this.frontiers.set(org.id, tree);
     if (map) this.maps.remember(org.id, map.size, (await map.after).root, map.state, map.moved);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, sql, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type SqliteDatabase } from 'kysely';
 import { EvidentError } from '../core/index.js';
 import type { Database, Engine } from './schema.js';
 import { migrationProvider } from './migrations.js';
@@ -28,6 +28,8 @@ export interface Connection {
    * for the writer (WAL); on PostgreSQL the same pool as `db`.
    */
   readDb: Kysely<Database>;
+  /** The PostgreSQL pool under `db`: the append path takes its connections directly (log-append-pg.ts). */
+  pool?: pg.Pool;
   /** Opens readDb once the schema is migrated (SQLite); a no-op on PostgreSQL. */
   openReader?: () => void;
 }
@@ -84,15 +86,13 @@ function connectPostgres(url: string, schema: string | undefined, poolSize: numb
   // int8 columns (sizes, indexes) come back as JS numbers; they stay below 2^53 by construction.
   const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: types as pg.CustomTypesConfig });
-  const dialect = new PostgresDialect({
-    pool,
-    onCreateConnection: async (conn) => {
-      // Setting a search_path to a schema that does not exist yet is allowed; connect() creates it.
-      if (schema !== undefined) await conn.executeQuery(CompiledQuery.raw(`SET search_path TO "${schema}"`));
-    },
-  });
+  // Set on every new pooled connection, also those the append path takes without Kysely (log-append-pg.ts):
+  // node-pg runs a client's queries in order, so this goes first. Setting a search_path to a schema that does
+  // not exist yet is allowed; connect() creates it.
+  if (schema !== undefined) pool.on('connect', (client) => void client.query(`SET search_path TO "${schema}"`).catch(() => undefined));
+  const dialect = new PostgresDialect({ pool });
   const db = new Kysely<Database>({ dialect });
-  return { engine: 'postgres', db, readDb: db };
+  return { engine: 'postgres', db, readDb: db, pool };
 }
 
 export async function connect(options: ConnectOptions): Promise<Connection> {

@@ -1,10 +1,11 @@
 export { openStore, SqlStore } from './sql-store.js';
 export { StatisticsKeeper } from './statistics.js';
 export { translateDbError } from './cursor.js';
+export { DeferredRowsRefused } from './log-append-pg.js';
 export type { ConnectOptions } from './connect.js';
 export type { Engine, Database } from './schema.js';
 export type {
-  Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext, MapLeafRow,
+  Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext, AppendOptions, MapLeafRow,
 } from './types.js';
 export type { Deployment, ArtifactPlaces } from './types.js';
 export type { TagKind } from './tag-entries.js';

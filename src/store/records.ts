@@ -62,7 +62,9 @@ export class SqlRecordWriter implements RecordWriter {
    * per row (PostgreSQL, where a round trip costs more than the row); their ids are taken from the
    * sequence up front, a few at a time, so the record returned is the one written.
    */
-  constructor(private readonly tx: Db, private readonly defer = false) {
+  constructor(private readonly tx: Db, private readonly defer = false, expected = 8) {
+    // The first run of ids covers the batch when each entry is one attestation (the common case), in one round trip.
+    this.reserve = Math.max(8, Math.min(256, expected));
     this.environments = new SqlEnvironmentWriter(tx);
     this.policies = new SqlPolicyWriter(tx);
   }
@@ -73,6 +75,13 @@ export class SqlRecordWriter implements RecordWriter {
       const rows = this.deferred.splice(0, DEFERRED_CHUNK);
       await this.tx.insertInto('attestations').values(rows).execute();
     }
+  }
+
+  /** Hands over the deferred rows for the caller to write (PostgreSQL: with the batch's entries, in one statement). */
+  take(): Insertable<AttestationsTable>[] {
+    const rows = this.deferred;
+    this.deferred = [];
+    return rows;
   }
 
   /** Forgets the deferred rows (their entry's projection failed and is being undone). */

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import type pg from 'pg';
 import { EvidentError } from '../core/index.js';
 import { EMPTY_ROOT } from '../ledger/index.js';
 import type { Database, Engine } from './schema.js';
 import type {
-  AppendBatch, AppendContext, EnvironmentReader, LogHead, LogStore, MapLeafRow, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
+  AppendBatch, AppendContext, AppendOptions, EnvironmentReader, LogHead, LogStore, MapLeafRow, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
   TokenRecord, TokenStore,
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
@@ -20,6 +21,7 @@ import { SqlCacheEntryStore, type CacheEntryStore } from './cache-entries.js';
 import { FilesystemBlobStore } from './blob-fs.js';
 import { StatisticsKeeper } from './statistics.js';
 import { SqlWebSessionStore, type WebSessionStore } from './web-sessions.js';
+import { PgLogAppender } from './log-append-pg.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -160,7 +162,12 @@ class SqlLogStore implements LogStore {
     return headOf(row);
   }
 
-  async append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string): Promise<LogHead> {
+  async append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string, options: AppendOptions = {}): Promise<LogHead> {
+    if (this.store.appender) {
+      const { before, after } = await this.store.appender.append(orgId, build, at, options);
+      this.store.statistics.noteAppended(after.size - before);
+      return after;
+    }
     const before = { size: 0 };
     const after = await this.store.write(async (tx) => {
       // The row lock serialises sequencing per org across every server process (PostgreSQL);
@@ -294,7 +301,11 @@ export class SqlStore implements Store {
    * serves single-statement reads outside transactions (connect.ts): on SQLite a read-only connection that
    * never queues behind the writer.
    */
-  constructor(readonly engine: Engine, readonly db: Kysely<Database>, blobs?: BlobStore, readonly readDb: Kysely<Database> = db) {
+  /** PostgreSQL: appends take pooled connections directly, four round trips a batch (log-append-pg.ts). */
+  readonly appender: PgLogAppender | undefined;
+
+  constructor(readonly engine: Engine, readonly db: Kysely<Database>, blobs?: BlobStore, readonly readDb: Kysely<Database> = db, pool?: pg.Pool) {
+    this.appender = engine === 'postgres' && pool ? new PgLogAppender(pool) : undefined;
     this.statistics = new StatisticsKeeper(engine, db);
     this.records = new SqlRecordReader(readDb);
     this.environments = new SqlEnvironmentReader(readDb);
@@ -338,13 +349,13 @@ export class SqlStore implements Store {
 }
 
 export async function openStore(options: ConnectOptions & BlobStoreOptions): Promise<SqlStore> {
-  const { engine, db, readDb } = await connect(options);
+  const { engine, db, readDb, pool } = await connect(options);
   // Filesystem by default on SQLite; on PostgreSQL the database, so that every server process sees every blob.
   const kind = options.blobs ?? (engine === 'sqlite' ? 'filesystem' : 'database');
   try {
     const store = kind === 'database'
-      ? new SqlStore(engine, db, undefined, readDb)
-      : new SqlStore(engine, db, new FilesystemBlobStore(options.blobDir ?? path.join(options.dataDir ?? '.evident-data', 'blobs')), readDb);
+      ? new SqlStore(engine, db, undefined, readDb, pool)
+      : new SqlStore(engine, db, new FilesystemBlobStore(options.blobDir ?? path.join(options.dataDir ?? '.evident-data', 'blobs')), readDb, pool);
     await store.statistics.refresh();
     return store;
   } catch (err) {

@@ -65,6 +65,16 @@ export interface MapAfterBatch {
 }
 
 /** What one append transaction writes, computed by the caller from the head it was given. */
+export interface AppendOptions {
+  /** About how many entries the batch carries (sizes the first run of reserved attestation ids). */
+  expected?: number;
+  /**
+   * Called once the batch's rows are all written and only COMMIT is left (PostgreSQL), so the next batch
+   * can queue for the lock meanwhile; a failure after it is not a projection's (the batch is not written again).
+   */
+  written?: () => void;
+}
+
 export interface AppendBatch {
   entries: StoredEntry[];
   hashes: { index: number; hash: Uint8Array }[];
@@ -120,7 +130,7 @@ export interface LogStore {
    * One all-or-nothing write transaction holding the org's log lock (a row lock on PostgreSQL, the
    * database write lock on SQLite): `build` sees the committed head and returns the rows to add.
    */
-  append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string): Promise<LogHead>;
+  append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string, options?: AppendOptions): Promise<LogHead>;
   readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** Entries with start <= index < end, ascending. */
   entries(orgId: number, start: number, end: number): Promise<StoredEntry[]>;
