@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, seriousAxeViolations, signIn, startWebServer, SCREENSHOTS, type WebServer } from '../helpers/web.js';
+
+// Issue 18: the deployment swimlanes mark each span by the verdict the server gave the artifact in those
+// snapshots (GET …/environments/E/events), in the picture (hatched red, a legend) and in the list's words;
+// "no policy" looks unlike "compliant". On the demo: dashboard dc87d57 fails cyber-dojo-prod@2 (a critical
+// openssl finding), saver 65827d7 is allowed by an exemption, and aws-beta has no policy at all.
+
+describe('swimlanes marked by verdict', () => {
+  let server: WebServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const shots = process.env.EVIDENT_DOCS_SCREENSHOTS === '1' ? path.resolve('docs/web') : path.join(SCREENSHOTS, 'web5');
+  const runs = (p: Page, env: string) => p.getByRole('list', { name: `Runs in ${env}` }).locator(':scope > li');
+  const width = (p: Page) => p.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startWebServer({ seed: false, demo: true }), launchBrowser()]);
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    await signIn(page, server);
+    fs.mkdirSync(shots, { recursive: true });
+  }, 90_000);
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.close();
+  }, 30_000);
+
+  it('marks the non-compliant span of aws-prod hatched red, says it in the list, and keeps allowed and compliant apart', async () => {
+    await page.goto(`${server.url}/#/environments/aws-prod?tab=log`);
+    const figure = page.locator('figure.swimlanes');
+    await figure.waitFor();
+    // The legend names every kind of span.
+    expect(await figure.getByRole('list', { name: 'Legend' }).textContent()).toMatch(/compliant.*non-compliant.*allowed by an exemption.*no policy: compliance unknown.*still running/s);
+    // Exactly dashboard's run is non-compliant in the picture: a hatched span with a red edge.
+    const bad = figure.locator('.swim-scroll rect.bar.v-non-compliant');
+    expect(await bad.count()).toBe(1);
+    expect(await bad.getAttribute('fill')).toBe('url(#swim-hatch)');
+    expect(await bad.evaluate((el) => getComputedStyle(el).stroke)).toBe('rgb(209, 36, 47)');
+    // ...in dashboard's lane (its run is the one with the red span).
+    const lanes = await figure.locator('.lane-label').allTextContents();
+    const laneY = (lane: string) => lanes.indexOf(lane) * 26 + 4;
+    expect(Number(await bad.getAttribute('y'))).toBe(laneY('dashboard'));
+    // A compliant span is drawn in its version's colour, not a pattern; aws-prod has a policy, so no "unknown" span.
+    const good = figure.locator('.swim-scroll rect.bar.v-compliant');
+    expect(await good.count()).toBeGreaterThan(10);
+    expect(await good.first().getAttribute('fill')).toMatch(/^#[0-9a-f]{6}$/);
+    expect(await figure.locator('.swim-scroll rect.bar.v-no-policy').count()).toBe(0);
+    expect(await figure.locator('.swim-scroll rect.bar.v-allowed').count()).toBe(1);
+    // The list says it in words (opened, since a run is non-compliant), to anyone who cannot see the colours.
+    const list = runs(page, 'aws-prod');
+    await list.first().waitFor();
+    expect(await list.filter({ hasText: 'dashboard dc87d57' }).textContent()).toMatch(/still running — non-compliant$/);
+    expect(await list.filter({ hasText: 'saver 65827d7' }).textContent()).toMatch(/allowed by an exemption$/);
+    expect(await list.filter({ hasText: 'runner 16d9990' }).textContent()).toMatch(/ — compliant$/);
+    expect(await list.filter({ hasText: 'non-compliant' }).count()).toBe(1);
+    expect(await figure.locator('figcaption').textContent()).toMatch(/1 with a non-compliant span/);
+    // The log list beside it gives each start its verdict, and shows the snapshot made by attaching a policy.
+    const log = page.getByRole('list', { name: 'Changes and deployments, newest first' });
+    expect(await log.locator('li.log-started', { hasText: 'dashboard:dc87d57' }).locator('.badge').textContent()).toBe('non-compliant');
+    await figure.screenshot({ path: path.join(shots, 'env-prod-swimlanes-desktop.png') });
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('draws aws-beta (no policy) as unknown, never as compliant', async () => {
+    await page.goto(`${server.url}/#/environments/aws-beta?tab=log`);
+    const figure = page.locator('figure.swimlanes');
+    await figure.waitFor();
+    expect(await figure.locator('.swim-scroll rect.bar.v-no-policy').count()).toBeGreaterThan(5);
+    expect(await figure.locator('.swim-scroll rect.bar.v-compliant, .swim-scroll rect.bar.v-non-compliant').count()).toBe(0);
+    expect(await figure.locator('.swim-scroll rect.bar.v-no-policy').first().getAttribute('fill')).toBe('url(#swim-unknown)');
+    await figure.getByText(/The runs as a list/).click();
+    const list = runs(page, 'aws-beta');
+    await list.first().waitFor();
+    const texts = await list.allTextContents();
+    expect(texts.every((t) => /no policy: compliance unknown$/.test(t))).toBe(true);
+    expect(texts.some((t) => / compliant$/.test(t))).toBe(false);
+  }, 60_000);
+
+  it('keeps the marks, the legend and axe clean at phone width, without sideways scrolling', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await ctx.newPage();
+    await signIn(p, server);
+    await p.goto(`${server.url}/#/environments/aws-prod?tab=log`);
+    const figure = p.locator('figure.swimlanes');
+    await figure.waitFor();
+    expect(await figure.locator('.swim-scroll rect.bar.v-non-compliant').count()).toBe(1);
+    expect(await figure.getByRole('list', { name: 'Legend' }).isVisible()).toBe(true);
+    await expect.poll(() => p.locator('.swim-scroll').evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+    expect(await width(p)).toBeLessThanOrEqual(390);
+    await figure.screenshot({ path: path.join(shots, 'env-prod-swimlanes-phone.png') });
+    expect(await seriousAxeViolations(p)).toEqual([]);
+    await ctx.close();
+  }, 60_000);
+});
