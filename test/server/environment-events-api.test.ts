@@ -101,6 +101,25 @@ describe.each(engines())('GET …/environments/E/events: verdicts per snapshot o
     expect(second.snapshots.map((s) => [s.index, s.compliant])).toEqual([[2, true], [3, false]]);
   });
 
+  it("gives an artifact's history structured fields beside the server's wording", async () => {
+    await call('POST', '/environments/prod/expectations', { fingerprint: fp('1'), description: 'deploy' });
+    const [a] = (await call('GET', `/artifacts/web@${fp('1')}`)).json().items as { history: Record<string, unknown>[] }[];
+    const pick = (h: Record<string, unknown>) => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'timestamp' && k !== 'entry_index'));
+    expect(a!.history.map(pick)).toEqual([
+      { event: 'Artifact created', kind: 'created' },
+      { event: 'Started running in prod#1 environment', kind: 'started', environment: 'prod', snapshot: 1, instances: 1 },
+      { event: 'Deployment #1 to prod environment', kind: 'expected', environment: 'prod', expectation: 1 },
+    ]);
+    expect(a!.history.filter((h) => h.kind !== 'started').every((h) => Number.isInteger(h.entry_index))).toBe(true);
+    // An artifact that stopped: the exit names the first snapshot without it, and how many ran before.
+    await call('POST', '/flows/web/trails/t1/artifacts', { name: 'img-2', fingerprint: fp('2') });
+    const [b] = (await call('GET', `/artifacts/web@${fp('2')}`)).json().items as { history: Record<string, unknown>[] }[];
+    expect(b!.history.filter((h) => h.kind === 'started' || h.kind === 'exited').map(pick)).toEqual([
+      { event: 'Started running in prod#3 environment', kind: 'started', environment: 'prod', snapshot: 3, instances: 1 },
+      { event: 'No longer running in prod#5 environment', kind: 'exited', environment: 'prod', snapshot: 5, instances: 0, previous_instances: 1 },
+    ]);
+  });
+
   it('refuses an exemption row edited behind the server instead of judging by it', async () => {
     await dropTriggers(store);
     // The attacker moves the exemption from 3 to 2, which would make 2 look allowed.

@@ -13,23 +13,26 @@ import { Time } from '../time.js';
 import { href } from '../router.js';
 
 /**
- * ENV#N in an event's text becomes a link to that snapshot. "Deployment #N to ENV environment" (Kosli's
- * wording) is a deployment expectation — CI said it would deploy the artifact (`evident expect deployment`) —
- * numbered per environment: said so, and linked to the environment's expected-against-running list.
+ * An event as the server words it, with its environment and snapshot (from the event's structured fields)
+ * as links. "Deployment #N to ENV environment" (Kosli's wording) is a deployment expectation — CI said it
+ * would deploy the artifact (`evident expect deployment`) — numbered per environment: said so, and linked to
+ * the environment's expected-against-running list.
  */
-function linkSnapshots(text: string): ComponentChildren {
-  const expected = /^Deployment #(\d+) to (\S+) environment$/.exec(text);
-  if (expected) {
-    const [, n, env] = expected;
+function EventText({ e }: { e: ArtifactDetail['history'][number] }): ComponentChildren {
+  if (e.kind === 'expected' && e.environment !== undefined) {
     return (
       <>
-        Deployment #{n} to <a href={href(['environments', env!])}>{env}</a> expected{' '}
+        Deployment #{e.expectation} to <a href={href(['environments', e.environment])}>{e.environment}</a> expected{' '}
         <span class="muted small">(CI announced it would deploy this artifact: <code>evident expect deployment</code>; the snapshots show when it ran)</span>
       </>
     );
   }
-  const parts = text.split(/(\S+#\d+)/);
-  return parts.map((p, i) => (i % 2 === 1 ? <a key={i} href={href(['snapshots', p])}>{p}</a> : p));
+  if (e.environment === undefined || e.snapshot === undefined) return e.event;
+  // The server's words, with its snapshot made a link where they name it.
+  const snapshot = `${e.environment}#${e.snapshot}`;
+  const at = e.event.indexOf(snapshot);
+  if (at < 0) return <>{e.event} (<a href={href(['snapshots', snapshot])}>{snapshot}</a>)</>;
+  return <>{e.event.slice(0, at)}<a href={href(['snapshots', snapshot])}>{snapshot}</a>{e.event.slice(at + snapshot.length)}</>;
 }
 
 function Timeline({ history }: { history: ArtifactDetail['history'] }) {
@@ -42,7 +45,7 @@ function Timeline({ history }: { history: ArtifactDetail['history'] }) {
         {page.map((e, i) => (
           <li key={`${e.timestamp}-${i}`}>
             <Time iso={e.timestamp} relative={false} />
-            <span>{linkSnapshots(e.event)}</span>
+            <span><EventText e={e} /></span>
           </li>
         ))}
       </ol>

@@ -9,7 +9,7 @@ import { launchBrowser, seriousAxeViolations, signIn, startWebServer, SCREENSHOT
 // "no policy" looks unlike "compliant". On the demo: dashboard dc87d57 fails cyber-dojo-prod@2 (a critical
 // openssl finding), saver 65827d7 is allowed by an exemption, and aws-beta has no policy at all.
 
-describe('swimlanes marked by verdict', () => {
+describe('swimlanes marked by verdict, the journey from structured fields, the artifact package as the CLI exports it', () => {
   let server: WebServer;
   let browser: Browser;
   let context: BrowserContext;
@@ -41,7 +41,7 @@ describe('swimlanes marked by verdict', () => {
     const bad = figure.locator('.swim-scroll rect.bar.v-non-compliant');
     expect(await bad.count()).toBe(1);
     expect(await bad.getAttribute('fill')).toBe('url(#swim-hatch)');
-    expect(await bad.evaluate((el) => getComputedStyle(el).stroke)).toBe('rgb(209, 36, 47)');
+    expect(await bad.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { stroke: string } }).getComputedStyle(el).stroke)).toBe('rgb(209, 36, 47)');
     // ...in dashboard's lane (its run is the one with the red span).
     const lanes = await figure.locator('.lane-label').allTextContents();
     const laneY = (lane: string) => lanes.indexOf(lane) * 26 + 4;
@@ -52,7 +52,9 @@ describe('swimlanes marked by verdict', () => {
     expect(await good.first().getAttribute('fill')).toMatch(/^#[0-9a-f]{6}$/);
     expect(await figure.locator('.swim-scroll rect.bar.v-no-policy').count()).toBe(0);
     expect(await figure.locator('.swim-scroll rect.bar.v-allowed').count()).toBe(1);
-    // The list says it in words (opened, since a run is non-compliant), to anyone who cannot see the colours.
+    // The list says it in words, to anyone who cannot see the colours; its summary counts the non-compliant runs.
+    expect(await figure.locator('summary').textContent()).toBe('The runs as a list (1 non-compliant)');
+    await figure.locator('summary').click();
     const list = runs(page, 'aws-prod');
     await list.first().waitFor();
     expect(await list.filter({ hasText: 'dashboard dc87d57' }).textContent()).toMatch(/still running — non-compliant$/);
@@ -80,6 +82,28 @@ describe('swimlanes marked by verdict', () => {
     const texts = await list.allTextContents();
     expect(texts.every((t) => /no policy: compliance unknown$/.test(t))).toBe(true);
     expect(texts.some((t) => / compliant$/.test(t))).toBe(false);
+  }, 60_000);
+
+  it("reads the journey's runs from the API's structured fields, not from the server's wording", async () => {
+    // The server's words for people, changed in flight (a translation, a rewording): the journey must not care.
+    await page.route('**/api/v1/orgs/cyber-dojo/artifacts/*', async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { items: { history: { event: string }[] }[] };
+      for (const a of body.items) for (const h of a.history) h.event = `Ereignis: ${h.event.split('').reverse().join('')}`;
+      await route.fulfill({ response: res, json: body });
+    });
+    try {
+      await page.goto(`${server.url}/#/artifacts/runner@9af401c4350b21e3f1df17d6ad808da43d9646e75b6da902cc7c492bcfb9c625`);
+      const prod = page.getByRole('list', { name: 'Runs in environments' }).locator(':scope > li').filter({ has: page.getByRole('link', { name: 'aws-prod', exact: true }) });
+      await expect.poll(() => prod.textContent(), { timeout: 10_000 }).toMatch(/since .*\(aws-prod#10\) until .*\(aws-prod#21\).*compliant then, under cyber-dojo-prod@2/s);
+      // The timeline still links each snapshot (from the fields) and shows the server's (here reworded) text.
+      const timeline = page.getByRole('list', { name: 'Events, newest first' });
+      expect(await timeline.getByRole('link', { name: 'aws-prod#10', exact: true }).count()).toBe(1);
+      expect(await timeline.textContent()).toContain('Ereignis: ');
+      expect(await timeline.textContent()).toMatch(/Deployment #\d+ to aws-prod expected/);
+    } finally {
+      await page.unroute('**/api/v1/orgs/cyber-dojo/artifacts/*');
+    }
   }, 60_000);
 
   it('keeps the marks, the legend and axe clean at phone width, without sideways scrolling', async () => {
