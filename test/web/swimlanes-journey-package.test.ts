@@ -2,6 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { EvidentClient } from '../../src/client/index.js';
+import { parseCheckpoint, parseVerifierKey, splitNote } from '../../src/ledger/index.js';
+import { buildArtifactPackage } from '../../src/cli/verify/build-package.js';
+import { parsePackage, verifyPackage } from '../../src/cli/verify/evidence-package.js';
 import { launchBrowser, seriousAxeViolations, signIn, startWebServer, SCREENSHOTS, type WebServer } from '../helpers/web.js';
 
 // Issue 18: the deployment swimlanes mark each span by the verdict the server gave the artifact in those
@@ -105,6 +109,42 @@ describe('swimlanes marked by verdict, the journey from structured fields, the a
       await page.unroute('**/api/v1/orgs/cyber-dojo/artifacts/*');
     }
   }, 60_000);
+
+  it("downloads an artifact's package byte for byte the one `evident export artifact` writes at the same checkpoint", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    const p = await ctx.newPage();
+    await signIn(p, server);
+    await p.goto(`${server.url}/#/artifacts/runner@9af401c4350b21e3f1df17d6ad808da43d9646e75b6da902cc7c492bcfb9c625`);
+    const region = p.getByRole('region', { name: 'Evidence package' });
+    await region.waitFor();
+    expect(await region.locator('.cli-verify').textContent()).toContain('# the same package from the CLI: evident export artifact 9af401c4');
+    const [d] = await Promise.all([p.waitForEvent('download', { timeout: 60_000 }), region.getByRole('button', { name: 'Download evidence package' }).click()]);
+    const text = fs.readFileSync((await d.path())!, 'utf8');
+    const status = region.locator('p [role=status]');
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toMatch(/^Downloaded/);
+    const pkg = parsePackage(text, d.suggestedFilename());
+    const client = new EvidentClient({ host: server.url, org: 'cyber-dojo', apiToken: server.token });
+    const key = (await client.logKey()).verifier_key;
+    const cp = parseCheckpoint(splitNote(pkg.checkpoint).text);
+    const cli = await buildArtifactPackage(client, 'cyber-dojo', pkg.subject.type === 'artifact' ? pkg.subject.fingerprint : '', key, pkg.checkpoint, cp, pkg.map_proof);
+    expect(pkg.entries.length).toBeGreaterThan(40);
+    expect(text).toBe(JSON.stringify(cli, null, 2) + '\n');
+    expect(await status.textContent()).toContain(`${cli.entries.length} entries`);
+    expect(verifyPackage(pkg, parseVerifierKey(key)).filter((c) => !c.ok)).toEqual([]);
+    // A server that serves one entry's text changed while the whole log is read: the tree is not the signed one.
+    await p.route('**/log/entries?*', async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { items: { index: number; entry: string }[] };
+      for (const item of body.items) if (item.index === 3) item.entry = item.entry.replace('"', '"x');
+      await route.fulfill({ response: res, json: body });
+    });
+    let downloads = 0;
+    p.on('download', () => downloads++);
+    await region.getByRole('button', { name: 'Download evidence package' }).click();
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/Could not build the package: the log entries served are not the tree of the signed checkpoint/);
+    expect(downloads).toBe(0);
+    await ctx.close();
+  }, 120_000);
 
   it('keeps the marks, the legend and axe clean at phone width, without sideways scrolling', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

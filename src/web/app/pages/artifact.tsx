@@ -1,11 +1,11 @@
 import type { ComponentChildren } from 'preact';
-import type { Api, ArtifactDetail, Attestation } from '../api.js';
+import type { ArtifactDetail, Attestation } from '../api.js';
 import { ArtifactName, Async, CliCommand, ComplianceBadge, Empty, PageTitle, TrailName, useApi, useAsync, usePages } from '../components.js';
 import { ComplianceReasons } from '../compliance.js';
 import { AttestationList } from '../attestation-list.js';
 import { MaybeLink } from '../attestation-content.js';
 import { Copy } from '../copy.js';
-import { Journey, recentSpans, spansOf } from '../journey.js';
+import { Journey } from '../journey.js';
 import { PackageDownload } from '../package-download.js';
 import { EntryLink } from '../entry-link.js';
 import { shellArg } from '../format.js';
@@ -85,21 +85,6 @@ function Related({ a }: { a: ArtifactDetail }) {
   );
 }
 
-/**
- * Beside the artifact's own chain, the entries its page shows: its trail's own attestations, the releases and
- * approvals that name it, its trail's beginning, and the snapshots where each run started and ended (`evident export artifact` also
- * adds its flows, trails and policies, chosen from the whole log).
- */
-async function artifactContext(api: Api, a: ArtifactDetail): Promise<number[]> {
-  // Read here, not from what the page has rendered so far: a click before the trail has loaded gets it all too.
-  const trail = await api.trail(a.flow, a.trail);
-  const trailLevel = trail.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name);
-  // The runs the journey shows (the newest per environment), not every one of an artifact that ran 500 times.
-  const snapshots = recentSpans(spansOf(a.history)).shown.flatMap((s) => [s.start.snapshot, ...(s.end ? [s.end.snapshot] : [])]);
-  const indexes = await Promise.all(snapshots.map((x) => api.snapshot(x).then((s) => s.entry_index, () => null)));
-  return [trail.entry_index, ...[...trailLevel, ...(a.related_attestations ?? [])].map((x) => x.entry_index), ...indexes.filter((i): i is number => i !== null)];
-}
-
 function ArtifactView({ a }: { a: ArtifactDetail }) {
   const { api } = useApi();
   const trail = useAsync(() => api.trail(a.flow, a.trail), [api, a.flow, a.trail]);
@@ -152,7 +137,7 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
         </section>
       </div>
       <Related a={a} />
-      <PackageDownload subject={{ type: 'artifact', fingerprint: a.fingerprint }} context={() => artifactContext(api, a)} />
+      <PackageDownload subject={{ type: 'artifact', fingerprint: a.fingerprint }} />
       <h3>Compliance</h3>
       <ComplianceReasons compliance={a.compliance} label={`Attestations required of ${a.name}`} hasTemplate={a.compliance.attestations.length > 0 ? true : undefined} />
       <h3>Attestations: what each says, and its evidence</h3>
