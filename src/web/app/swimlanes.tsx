@@ -166,7 +166,7 @@ export function Swimlanes({ env, events, snapshots }: { env: string; events: Eve
       {judged && (
         <ul class="swim-legend" aria-label="Legend">
           {(['compliant', 'non-compliant', 'allowed', 'no-policy'] as const).map((v) => <li key={v}><Swatch verdict={v} /> {VERDICT_LABEL[v]}</li>)}
-          <li><svg width="28" height="14" aria-hidden="true" focusable="false"><rect x="1" y="1" width="26" height="12" rx="3" fill="none" class="bar running" /></svg> outlined: still running</li>
+          <li><svg width="28" height="14" aria-hidden="true" focusable="false"><rect x="1" y="1" width="26" height="12" rx="3" fill="none" class="legend-running" /></svg> outlined: still running</li>
         </ul>
       )}
       <div class="swim-scroll" ref={scroller} tabIndex={0} role="group" aria-label={`Deployment timeline of ${env}, scrollable`}>
