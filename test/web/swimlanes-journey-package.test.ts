@@ -146,6 +146,23 @@ describe('swimlanes marked by verdict, the journey from structured fields, the a
     await ctx.close();
   }, 120_000);
 
+  it('environments list: last change per environment and a filter; the diff form offers the snapshots to pick', async () => {
+    await page.goto(`${server.url}/#/environments`);
+    const table = page.getByRole('table', { name: 'Environments' });
+    await table.waitFor();
+    expect(await table.getByRole('button', { name: 'Last change' }).count()).toBe(1);
+    const prod = table.locator('tbody tr').filter({ has: page.getByRole('link', { name: 'aws-prod', exact: true }) });
+    expect(await prod.locator('time').first().getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await page.getByLabel('Filter environments').fill('beta');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    expect(await table.locator('tbody th').textContent()).toBe('aws-beta');
+    expect(await page.getByRole('status').filter({ hasText: 'of 2' }).textContent()).toBe('1 of 2');
+    await page.goto(`${server.url}/#/diff`);
+    await expect.poll(() => page.locator('#diff-choices option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value)))
+      .toEqual(expect.arrayContaining(['aws-beta', 'aws-prod', 'aws-prod~1']));
+    expect(await page.locator('#diff-a').getAttribute('list')).toBe('diff-choices');
+  }, 60_000);
+
   it('keeps the marks, the legend and axe clean at phone width, without sideways scrolling', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const p = await ctx.newPage();
