@@ -2,7 +2,6 @@ import { NoPolicy } from '../compliance.js';
 import { useState } from 'preact/hooks';
 import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useAsync } from '../components.js';
 import { Time } from '../time.js';
-import { when } from '../format.js';
 import { href } from '../router.js';
 import { useSort } from '../sort.js';
 import { WhereGrid } from '../where-grid.js';
@@ -93,7 +92,7 @@ function EnvironmentTable({ items }: { items: Environment[] }) {
               <td>{e.latest_snapshot !== null ? <a href={href(['snapshots', `${e.name}#${e.latest_snapshot}`])}>#{e.latest_snapshot}</a> : <span class="muted">none</span>}</td>
               <td title="its latest snapshot: a reporter that sends the same running set again adds none"><Time iso={e.last_changed_at ?? null} /></td>
               <td><EnvCompliance env={e.name} /></td>
-              <td class="nowrap">{when(e.created_at)}</td>
+              <td><Time iso={e.created_at} relative={false} /></td>
               <td>{e.description}</td>
             </tr>
           ))}
