@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import type { SnapshotDiff } from '../api.js';
 import { ArtifactName, Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
-import { shellArg, short, when } from '../format.js';
+import { shellArg, short } from '../format.js';
 import { href, navigate } from '../router.js';
 import { SideBySide } from '../diff-sides.js';
+import { Time } from '../time.js';
 
 type DiffArtifact = SnapshotDiff['changed']['artifacts'][number];
 
@@ -39,7 +40,7 @@ function DiffTable({ title, rows, counts }: { title: string; rows: DiffArtifact[
                     </a>
                   </td>
                   <td class="num">{counts ? `${a.instance_count_1 ?? '?'} → ${a.instance_count_2 ?? '?'}` : a.instance_count}</td>
-                  <td>{when(a.most_recent_timestamp)}</td>
+                  <td><Time iso={a.most_recent_timestamp} relative={false} /></td>
                 </tr>
               ))}
             </tbody>
