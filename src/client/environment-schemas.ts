@@ -85,11 +85,31 @@ export const SnapshotPage = Type.Object({
 });
 export type SnapshotPage = Static<typeof SnapshotPage>;
 
+/**
+ * An artifact's verdict in one snapshot, as `get snapshot ENV#N` gives it: against the policies attached at
+ * that snapshot (`no-policy` when none was), `allowed` when an exemption makes it compliant.
+ */
+export const SnapshotVerdict = Type.Union([Type.Literal('compliant'), Type.Literal('non-compliant'), Type.Literal('allowed'), Type.Literal('no-policy')]);
+export type SnapshotVerdict = Static<typeof SnapshotVerdict>;
+
 export const EnvironmentEvents = Type.Object({
   items: Type.Array(Type.Object({
     snapshot: Type.Integer(), timestamp: Type.String(), type: Type.String(), name: Type.String(), fingerprint: Type.String(),
     instances: Type.Integer(), previous_instances: Type.Optional(Type.Integer()),
+    /** The artifact's verdict in this snapshot (started, scaled); null for an exit (it no longer runs there). Absent from older servers. */
+    compliance: Type.Optional(Type.Union([SnapshotVerdict, Type.Null()])),
   })),
+  /**
+   * Each snapshot of the page, oldest first, with the policies attached at it and the artifacts running in
+   * it that are not compliant (`non_compliant`) or are compliant only by an exemption (`allowed`); every
+   * other artifact running in it is compliant, or has no policy when `policies` is empty. Absent from older servers.
+   */
+  snapshots: Type.Optional(Type.Array(Type.Object({
+    index: Type.Integer(), timestamp: Type.String(), entry_index: Type.Integer(),
+    policies: Type.Array(Type.Object({ name: Type.String(), version: Type.Integer() })),
+    compliant: Type.Union([Type.Boolean(), Type.Null()]),
+    non_compliant: Type.Array(Type.String()), allowed: Type.Array(Type.String()),
+  }))),
   /** The next (older) page of snapshots' events; null at the first snapshot. Absent from servers before keyset pages. */
   next_cursor: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });

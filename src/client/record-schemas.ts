@@ -175,7 +175,21 @@ export const ArtifactDetail = Type.Object({
   compliance: Compliance,
   attestations: Type.Array(Attestation),
   related_attestations: Type.Optional(Type.Array(Attestation, { description: "other trails' attestations that name it (a release's promotion), with those trails' own attestations (its approval)" })),
-  history: Type.Array(Type.Object({ event: Type.String(), timestamp: Type.String() })),
+  history: Type.Array(Type.Object({
+    event: Type.String({ description: "the server's wording, for people (seed 002's)" }),
+    timestamp: Type.String(),
+    // The same event for programs (absent from older servers).
+    kind: Type.Optional(Type.Union([
+      Type.Literal('created'), Type.Literal('attestation'), Type.Literal('expected'), Type.Literal('started'), Type.Literal('scaled'), Type.Literal('exited'),
+    ])),
+    environment: Type.Optional(Type.String()),
+    snapshot: Type.Optional(Type.Integer({ description: 'started, scaled: the snapshot; exited: the first snapshot without it' })),
+    instances: Type.Optional(Type.Integer()),
+    previous_instances: Type.Optional(Type.Integer()),
+    attestation: Type.Optional(Type.String()),
+    expectation: Type.Optional(Type.Integer({ description: 'the deployment expectation\'s number (Deployment #N)' })),
+    entry_index: Type.Optional(Type.Integer({ description: 'the log entry: the report, the attestation or the expectation' })),
+  })),
   running: Type.Array(Type.String()),
   exited: Type.Array(Type.String()),
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { environmentSchemas as es, schemas } from '../../client/index.js';
 import { describeSnapshot, type DescribedSnapshot, type SnapshotCompliance, type SnapshotView } from '../../services/index.js';
-import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Store } from '../../store/index.js';
+import type { EnvironmentRecord, ExpectationRecord, OrgRecord, SnapshotRecord, Store } from '../../store/index.js';
 import { access, errorResponses, typed, type Services } from '../context.js';
 
 async function envJson(services: Services, org: OrgRecord, e: EnvironmentRecord, tags?: Map<string, Record<string, string>>, modifiedAt?: Map<string, string>) {
@@ -33,6 +33,27 @@ function withCompliance(d: DescribedSnapshot, c: SnapshotCompliance) {
       const r = c.artifacts.get(a.fingerprint);
       return r ? { ...a, compliance: { compliant: r.compliant, allowed: r.allowed, policies: r.policies } } : a;
     }),
+  };
+}
+
+type Judged = Awaited<ReturnType<Services['compliance']['snapshotsOf']>> extends Map<number, infer J> ? J : never;
+
+/** One artifact's verdict in a judged snapshot (null: not judged there). */
+function verdictOf(j: Judged | undefined, fingerprint: string): 'compliant' | 'non-compliant' | 'allowed' | 'no-policy' | null {
+  const r = j?.artifacts.get(fingerprint);
+  if (!j || !r) return null;
+  if (j.policies.length === 0) return 'no-policy';
+  return r.allowed ? 'allowed' : r.compliant ? 'compliant' : 'non-compliant';
+}
+
+function snapshotVerdicts(s: SnapshotRecord, j: Judged | undefined) {
+  const results = [...(j?.artifacts.values() ?? [])];
+  const judged = j !== undefined && j.policies.length > 0;
+  return {
+    index: s.index, timestamp: s.createdAt, entry_index: s.entryIndex, policies: j?.policies ?? [],
+    compliant: judged ? results.every((r) => r.compliant) : null,
+    non_compliant: judged ? results.filter((r) => !r.compliant).map((r) => r.fingerprint) : [],
+    allowed: judged ? results.filter((r) => r.allowed).map((r) => r.fingerprint) : [],
   };
 }
 
@@ -136,8 +157,10 @@ export function environmentRoutes(services: Services) {
       },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
-        const page = await services.environments.events(org, request.params.env, request.query.cursor ?? null, request.query.limit ?? 100);
-        return { items: page.items, next_cursor: page.nextCursor };
+        const page = await services.environments.eventPage(org, request.params.env, request.query.cursor ?? null, request.query.limit ?? 100);
+        // Each snapshot's verdicts, as `get snapshot ENV#N` gives them, from the running sets checked above.
+        const judged = await services.compliance.snapshotsOf(org, page.environment, page.snapshots);
+        return { items: page.items.map((e) => ({ ...e, compliance: e.type === 'exited' ? null : verdictOf(judged.get(e.snapshot), e.fingerprint) })), next_cursor: page.nextCursor, snapshots: page.snapshots.map(({ snapshot }) => snapshotVerdicts(snapshot, judged.get(snapshot.index))) };
       },
     );
     const expectationJson = (x: ExpectationRecord) => ({

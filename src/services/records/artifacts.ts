@@ -26,6 +26,25 @@ export interface ReportArtifactInput {
 
 export type { ComplianceState };
 
+/**
+ * One event of an artifact's history: `event` is the server's wording for people (seed 002's, which the CLI
+ * prints), the other fields say the same for programs (the web UI's journey reads these, not the wording).
+ */
+export interface HistoryEvent {
+  event: string;
+  timestamp: string;
+  kind: 'created' | 'attestation' | 'expected' | 'started' | 'scaled' | 'exited';
+  environment?: string;
+  /** The snapshot it started, scaled or stopped running in (an exit: the first snapshot without it). */
+  snapshot?: number;
+  instances?: number;
+  previous_instances?: number;
+  /** The attestation's name; the expectation's number (`Deployment #N`). */
+  attestation?: string;
+  expectation?: number;
+  entry_index?: number;
+}
+
 export interface ArtifactView {
   artifact: ArtifactRecord;
   flow: FlowRecord;
@@ -36,7 +55,7 @@ export interface ArtifactView {
   /** `compliance.state`: against its trail's template, from the latest attestation of each name. */
   state: ComplianceState;
   compliance: ArtifactCompliance;
-  history: { event: string; timestamp: string }[];
+  history: HistoryEvent[];
   /** `env#N`: the latest snapshot of each environment it runs in. */
   running: string[];
   /** `env#N`: the snapshot where it stopped, in environments it no longer runs in. */
@@ -150,9 +169,9 @@ export class ArtifactService {
     const related = await this.related(org, artifact);
     const life = await this.lifeInEnvironments(artifact);
     // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".
-    const history = [
-      { event: 'Artifact created', timestamp: artifact.createdAt },
-      ...attestations.map((a) => ({ event: `${a.name} evidence received`, timestamp: a.createdAt })),
+    const history: HistoryEvent[] = [
+      { event: 'Artifact created', timestamp: artifact.createdAt, kind: 'created' as const, entry_index: artifact.entryIndex },
+      ...attestations.map((a) => ({ event: `${a.name} evidence received`, timestamp: a.createdAt, kind: 'attestation' as const, attestation: a.name, entry_index: a.entryIndex })),
       ...life.events,
     ].sort((x, y) => x.timestamp.localeCompare(y.timestamp));
     return { artifact, flow: flow!, trail: trail!, attestations, related, state: compliance.state, compliance, history, running: life.running, exited: life.exited };
@@ -190,7 +209,9 @@ export class ArtifactService {
     const envs = this.store.environments;
     const seen = await envs.appearances(artifact.orgId, artifact.fingerprint);
     const expected = await envs.expectations(artifact.orgId, { fingerprint: artifact.fingerprint });
-    const events: { event: string; timestamp: string }[] = expected.map((x) => ({ event: `Deployment #${x.number} to ${x.envName} environment`, timestamp: x.createdAt }));
+    const events: HistoryEvent[] = expected.map((x) => ({
+      event: `Deployment #${x.number} to ${x.envName} environment`, timestamp: x.createdAt, kind: 'expected', environment: x.envName, expectation: x.number, entry_index: x.entryIndex,
+    }));
     const running: string[] = [];
     const exited: string[] = [];
     const byEnv = new Map<number, typeof seen>();
@@ -200,16 +221,20 @@ export class ArtifactService {
       for (let i = 0; i < list.length; i++) {
         const a = list[i]!;
         const prev = list[i - 1];
-        if (!prev || prev.index !== a.index - 1) events.push({ event: `Started running in ${env}#${a.index} environment`, timestamp: a.createdAt });
+        const at = { environment: env, snapshot: a.index, timestamp: a.createdAt, instances: a.instances };
+        if (!prev || prev.index !== a.index - 1) events.push({ ...at, event: `Started running in ${env}#${a.index} environment`, kind: 'started' });
         else if (prev.instances !== a.instances) {
           const dir = a.instances < prev.instances ? 'down' : 'up';
-          events.push({ event: `Scaled ${dir} from ${prev.instances} to ${a.instances} in ${env}#${a.index} environment`, timestamp: a.createdAt });
+          events.push({ ...at, event: `Scaled ${dir} from ${prev.instances} to ${a.instances} in ${env}#${a.index} environment`, kind: 'scaled', previous_instances: prev.instances });
         }
         const next = list[i + 1];
         if (!next || next.index !== a.index + 1) {
           const after = await envs.snapshotByIndex(envId, a.index + 1);
           if (after) {
-            events.push({ event: `No longer running in ${env}#${after.index} environment`, timestamp: after.createdAt });
+            events.push({
+              event: `No longer running in ${env}#${after.index} environment`, timestamp: after.createdAt, kind: 'exited', environment: env, snapshot: after.index,
+              instances: 0, previous_instances: a.instances,
+            });
             if (!next) exited.push(`${env}#${after.index}`);
           } else {
             running.push(`${env}#${a.index}`);

@@ -1,10 +1,10 @@
 import {
   ExpressionEvaluationError, evaluatePolicy, type CompiledExpression, type CompiledPolicy, type PolicyDecision, type RuleEvaluation,
 } from '../../formats/index.js';
-import type { AllowanceRecord, FactSources, OrgRecord, PolicyRecord, Store } from '../../store/index.js';
+import type { AllowanceRecord, EnvironmentRecord, FactSources, OrgRecord, PolicyRecord, SnapshotRecord, Store } from '../../store/index.js';
 import { ComplianceFacts, type ArtifactFacts, type OrgCache } from './compliance-facts.js';
 import type { SnapshotView } from './environments.js';
-import type { PolicyService } from './policies.js';
+import { policiesAt, type PolicyService } from './policies.js';
 import type { ParsePool } from '../parse-pool.js';
 
 /** A rule evaluation as shown: formats' RuleEvaluation, whose reason may also be `evaluation_error` (below). */
@@ -166,6 +166,42 @@ export class ComplianceService {
     let compliant = true;
     for (const r of artifacts.values()) if (!r.compliant) compliant = false;
     return { compliant, policies: policies.map((p) => ({ name: p.name, version: p.version, digest: p.digest })), artifacts };
+  }
+
+  /**
+   * Several snapshots of one environment (a page of `evident log environment`), each artifact judged as
+   * `snapshot` judges it — the policies attached at that snapshot, the environment's exemptions, the
+   * artifact's facts as the log records them now, every row checked against its entry — but evaluated once
+   * per distinct policy set, not once per snapshot, and not memoised (a page of 100 snapshots of 5,000
+   * artifacts would fill the memos). `running` must be the snapshots' checked running sets.
+   */
+  async snapshotsOf(
+    org: OrgRecord, env: EnvironmentRecord, snapshots: readonly { snapshot: SnapshotRecord; running: readonly { name: string; fingerprint: string }[] }[],
+  ): Promise<Map<number, { policies: { name: string; version: number }[]; artifacts: Map<string, ArtifactComplianceResult> }>> {
+    const out = new Map<number, { policies: { name: string; version: number }[]; artifacts: Map<string, ArtifactComplianceResult> }>();
+    if (snapshots.length === 0 || env.type === 'logical') return out;
+    // Rules read after the catch-up (see rulesAndFacts).
+    const cache = await this.facts.current(org);
+    const [attachments, list] = await Promise.all([this.policies.attachments(org, env), this.policies.allowances(org, env)]);
+    const allowances = new Map(list.map((a) => [a.fingerprint, a]));
+    const groups = new Map<string, { refs: [string, number][]; members: typeof snapshots[number][] }>();
+    for (const s of snapshots) {
+      const refs = [...policiesAt(attachments, s.snapshot.index)].sort(([a], [b]) => (a < b ? -1 : 1));
+      const key = refs.map(([n, v]) => `${n}@${v}`).join(',');
+      const group = groups.get(key) ?? { refs, members: [] };
+      group.members.push(s);
+      groups.set(key, group);
+    }
+    for (const group of groups.values()) {
+      const policies = await Promise.all(group.refs.map(([n, v]) => this.policies.get(org, `${n}@${v}`)));
+      const distinct = [...new Map(group.members.flatMap((m) => m.running.map((a) => [`${a.fingerprint} ${a.name}`, a] as const))).values()];
+      const results = new Map((await this.evaluate(org, distinct, policies, allowances, cache)).map((r) => [`${r.fingerprint} ${r.name}`, r]));
+      const shown = policies.map((p) => ({ name: p.name, version: p.version }));
+      for (const m of group.members) {
+        out.set(m.snapshot.index, { policies: shown, artifacts: new Map(m.running.map((a) => [a.fingerprint, results.get(`${a.fingerprint} ${a.name}`)!])) });
+      }
+    }
+    return out;
   }
 
   /**

@@ -192,6 +192,17 @@ export class EnvironmentService {
    * batched read): a row edited on disk is TAMPERED, not an event.
    */
   async events(org: OrgRecord, envName: string, cursor: string | null = null, limit = 100): Promise<Page<EnvironmentEvent>> {
+    const { items, nextCursor } = await this.eventPage(org, envName, cursor, limit);
+    return { items, nextCursor };
+  }
+
+  /**
+   * events(), with what it read: the environment and the page's snapshots (oldest first) with their running
+   * sets, each checked against its log entry — what a verdict per snapshot is then computed from.
+   */
+  async eventPage(org: OrgRecord, envName: string, cursor: string | null = null, limit = 100): Promise<Page<EnvironmentEvent> & {
+    environment: EnvironmentRecord; snapshots: { snapshot: SnapshotRecord; running: RunningArtifact[] }[];
+  }> {
     const env = await this.get(org, envName);
     const reader = this.store.environments;
     const page = await reader.snapshots(env.id, cursor, limit);
@@ -215,7 +226,7 @@ export class EnvironmentService {
       for (const [fp, a] of before) if (!now.has(fp)) events.push({ ...at, type: 'exited', name: a.name, fingerprint: fp, instances: 0, previous_instances: a.instances });
       before = now;
     }
-    return { items: events, nextCursor: page.nextCursor };
+    return { items: events, nextCursor: page.nextCursor, environment: env, snapshots: snaps.map((snapshot) => ({ snapshot, running: running.get(snapshot.id)! })) };
   }
 
   /** Resolves `env`, `env#N`, `env~N`, `env@{time}` to one snapshot with what ran in it. */

@@ -5,7 +5,8 @@
 // it: it is rendered as text (Preact escapes it) and links only ever get http(s) URLs (safeHref).
 import type { ComponentChildren } from 'preact';
 import type { Attestation } from './api.js';
-import { safeHref, when, withoutRegistries } from './format.js';
+import { safeHref, withoutRegistries } from './format.js';
+import { Time } from './time.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -29,7 +30,7 @@ function PullRequests({ s }: { s: Obj }) {
           {prs.map((pr, i) => (
             <li key={i}>
               <MaybeLink url={pr.url}>#{str(pr.number)}</MaybeLink> {str(pr.title)}
-              <span class="muted small"> · by {str(pr.author) || 'unknown'}{pr.state ? ` · ${str(pr.state)}` : ''}{pr.merged_at ? ` · merged ${when(str(pr.merged_at))}` : ''}</span>
+              <span class="muted small"> · by {str(pr.author) || 'unknown'}{pr.state ? ` · ${str(pr.state)}` : ''}{pr.merged_at ? <> · merged <Time iso={str(pr.merged_at)} relative={false} /></> : ''}</span>
             </li>
           ))}
         </ul>

@@ -2,9 +2,10 @@
 // phone's sort control above each, as the other sortable tables have.
 import type { DoraReport } from './api.js';
 import { ArtifactName, Empty } from './components.js';
-import { duration, short, when } from './format.js';
+import { duration, short } from './format.js';
 import { href } from './router.js';
 import { useSort } from './sort.js';
+import { Time } from './time.js';
 
 export function pct(rate: number | null): string {
   return rate === null ? '—' : `${Math.round(rate * 1000) / 10}%`;
@@ -75,7 +76,7 @@ export function DoraDeployments({ r }: { r: DoraReport }) {
           <tbody>
             {sorted.rows.slice(0, 500).map((d) => (
               <tr key={`${d.snapshot}-${d.fingerprint}`}>
-                <td><a href={href(['snapshots', `${r.environment}#${d.snapshot}`])}>{when(d.deployed_at)}</a></td>
+                <td><a href={href(['snapshots', `${r.environment}#${d.snapshot}`])}><Time iso={d.deployed_at} relative={false} /></a></td>
                 <th scope="row">{d.flow ?? <span class="muted">unknown</span>}</th>
                 <td><a href={href(['artifacts', d.flow ? `${d.flow}@${d.fingerprint}` : d.fingerprint])}><ArtifactName name={d.artifact} /></a></td>
                 <td><code>{short(d.git_commit, 10)}</code></td>

@@ -3,8 +3,9 @@
 import type { Drift } from './api.js';
 import { useMemo } from 'preact/hooks';
 import { ArtifactName, Async, CliCommand, Empty, useApi, useAsync, usePages } from './components.js';
-import { shellArg, short, when, withoutRegistries } from './format.js';
+import { shellArg, short, withoutRegistries } from './format.js';
 import { href } from './router.js';
+import { Time } from './time.js';
 
 type State = Drift['items'][number]['state'];
 
@@ -54,7 +55,7 @@ function Table({ d }: { d: Drift }) {
                   <div class="small"><code>{short(i.fingerprint)}</code></div>
                 </td>
                 <td class="num">{i.instances}</td>
-                <td>{i.expectation ? <>#{i.expectation.number} · {when(i.expectation.expected_at)}{i.expectation.description && <div class="small muted" title={i.expectation.description}>{withoutRegistries(i.expectation.description)}</div>}</> : <span class="muted">none</span>}</td>
+                <td>{i.expectation ? <>#{i.expectation.number} · <Time iso={i.expectation.expected_at} relative={false} />{i.expectation.description && <div class="small muted" title={i.expectation.description}>{withoutRegistries(i.expectation.description)}</div>}</> : <span class="muted">none</span>}</td>
               </tr>
             ))}
           </tbody>

@@ -10,11 +10,13 @@ import { Swimlanes } from './swimlanes.js';
 type Event = EnvironmentEvents['items'][number];
 
 /** One line of the log: a snapshot's changes, or a deployment expectation. */
-type Row = { kind: 'snapshot'; snapshot: number; timestamp: string; events: Event[] } | { kind: 'expected'; timestamp: string; x: Expectation };
+type Verdicts = NonNullable<EnvironmentEvents['snapshots']>[number];
+type Row = { kind: 'snapshot'; snapshot: number; timestamp: string; events: Event[]; verdicts?: Verdicts } | { kind: 'expected'; timestamp: string; x: Expectation };
 
-/** Snapshots (with their changes) and expectations, newest first. */
-export function logRows(events: Event[], expectations: Expectation[]): Row[] {
+/** Snapshots (with their changes and verdicts; a policy change changes nothing that runs) and expectations, newest first. */
+export function logRows(events: Event[], expectations: Expectation[], snapshots: readonly Verdicts[] = []): Row[] {
   const bySnapshot = new Map<number, Row & { kind: 'snapshot' }>();
+  for (const v of snapshots) bySnapshot.set(v.index, { kind: 'snapshot', snapshot: v.index, timestamp: v.timestamp, events: [], verdicts: v });
   for (const e of events) {
     let row = bySnapshot.get(e.snapshot);
     if (!row) bySnapshot.set(e.snapshot, (row = { kind: 'snapshot', snapshot: e.snapshot, timestamp: e.timestamp, events: [] }));
@@ -29,15 +31,22 @@ const PAGE = 25;
 
 const artifactLink = (fingerprint: string) => href(['artifacts', fingerprint]);
 
+/** An artifact's verdict in that snapshot, in words (the server's, as `get snapshot` gives it). */
+function VerdictBadge({ v }: { v: NonNullable<Event['compliance']> }) {
+  const cls = v === 'compliant' ? 'ok' : v === 'non-compliant' ? 'bad' : v === 'allowed' ? 'warn' : 'none';
+  return <span class={`badge ${cls}`}>{v === 'no-policy' ? 'no policy' : v === 'allowed' ? 'allowed (exemption)' : v}</span>;
+}
+
 function Change({ e }: { e: Event }) {
   const name = (
     <a href={artifactLink(e.fingerprint)} title={e.fingerprint}>
       <ArtifactName name={e.name} />
     </a>
   );
-  if (e.type === 'started') return <li class="log-started"><span aria-hidden="true">+ </span><span class="sr-only">Started </span>{name} ×{e.instances}</li>;
+  const verdict = e.compliance ? <> <VerdictBadge v={e.compliance} /></> : null;
+  if (e.type === 'started') return <li class="log-started"><span aria-hidden="true">+ </span><span class="sr-only">Started </span>{name} ×{e.instances}{verdict}</li>;
   if (e.type === 'exited') return <li class="log-exited"><span aria-hidden="true">− </span><span class="sr-only">Exited </span>{name}</li>;
-  return <li class="log-scaled"><span aria-hidden="true">~ </span>{name} scaled {e.previous_instances ?? '?'} → {e.instances}</li>;
+  return <li class="log-scaled"><span aria-hidden="true">~ </span>{name} scaled {e.previous_instances ?? '?'} → {e.instances}{verdict}</li>;
 }
 
 export function EnvironmentLog({ env }: { env: string }) {
@@ -45,7 +54,7 @@ export function EnvironmentLog({ env }: { env: string }) {
   const state = useAsync(
     async () => {
       const [events, expectations] = await Promise.all([api.events(env), api.expectations(env)]);
-      return { rows: logRows(events.items, expectations.items), events: events.items };
+      return { rows: logRows(events.items, expectations.items, events.snapshots), events: events.items, snapshots: events.snapshots };
     },
     [api, env],
     (e) => e.environment === env,
@@ -57,7 +66,7 @@ export function EnvironmentLog({ env }: { env: string }) {
       <Async state={state}>
         {(d) => (
           <>
-            <Swimlanes env={env} events={d.events} />
+            <Swimlanes env={env} events={d.events} snapshots={d.snapshots} />
             <LogList env={env} rows={d.rows} />
           </>
         )}
@@ -83,9 +92,16 @@ function LogList({ env, rows }: { env: string; rows: Row[] }) {
                     {' '}· <a href={href(['diff'], { a: `${env}#${r.snapshot - 1}`, b: `${env}#${r.snapshot}` })}>diff with #{r.snapshot - 1}</a>
                   </>
                 )}
-                <ul class="changes">
-                  {r.events.map((e) => <Change key={`${e.type}-${e.fingerprint}`} e={e} />)}
-                </ul>
+                {r.events.length === 0 && r.verdicts && (
+                  <span class="muted">
+                    {' '}· nothing started or stopped; judged by {r.verdicts.policies.length === 0 ? 'no policy' : r.verdicts.policies.map((p) => `${p.name}@${p.version}`).join(', ')}
+                  </span>
+                )}
+                {r.events.length > 0 && (
+                  <ul class="changes">
+                    {r.events.map((e) => <Change key={`${e.type}-${e.fingerprint}`} e={e} />)}
+                  </ul>
+                )}
               </div>
             ) : (
               <div>

@@ -19,25 +19,24 @@ export interface Span {
   end: { snapshot: string; at: string } | null;
 }
 
-// The server's wording for the events of a run (services/records/artifacts.ts, after seed 002).
-const STARTED = /^Started running in (\S+)#(\d+) environment$/;
-const STOPPED = /^No longer running in (\S+)#(\d+) environment$/;
-
-/** The runs in each environment, oldest first, read from the artifact's timeline. */
+/**
+ * The runs in each environment, oldest first, read from the artifact's timeline: the structured fields the
+ * server gives each event (`kind`, `environment`, `snapshot`), never its wording, which is for people.
+ */
 export function spansOf(history: ArtifactDetail['history']): Span[] {
   const open = new Map<string, Span>();
   const spans: Span[] = [];
   for (const e of [...history].sort((x, y) => x.timestamp.localeCompare(y.timestamp))) {
-    const started = STARTED.exec(e.event);
-    const stopped = STOPPED.exec(e.event);
-    if (started) {
-      const span: Span = { environment: started[1]!, start: { snapshot: `${started[1]}#${started[2]}`, at: e.timestamp }, end: null };
+    if (e.environment === undefined || e.snapshot === undefined) continue;
+    const at = { snapshot: `${e.environment}#${e.snapshot}`, at: e.timestamp };
+    if (e.kind === 'started') {
+      const span: Span = { environment: e.environment, start: at, end: null };
       open.set(span.environment, span);
       spans.push(span);
-    } else if (stopped) {
-      const span = open.get(stopped[1]!);
-      if (span) span.end = { snapshot: `${stopped[1]}#${stopped[2]}`, at: e.timestamp };
-      open.delete(stopped[1]!);
+    } else if (e.kind === 'exited') {
+      const span = open.get(e.environment);
+      if (span) span.end = at;
+      open.delete(e.environment);
     }
   }
   return spans;

@@ -56,6 +56,7 @@ export function PackageDownload({ subject, context }: { subject: PackageSubject;
       <p class="small">
         Every log entry about {describeSubject(subject).replace(/^artifact [0-9a-f]{64}$/, 'this artifact')}, each with its inclusion proof, the signed
         checkpoint, the subject map proof that none is left out, and the evidence files: one file to check offline, without this server.
+        {subject.type === 'artifact' && ' Its context (flows, trails, approvals, snapshots, policies) is chosen as evident export chooses it, by reading the whole log up to the checkpoint in this browser and checking its tree against the signed root: on a large log that takes a while.'}
       </p>
       <p>
         <button type="button" onClick={() => void download()} disabled={busy}>Download evidence package</button>{' '}
@@ -64,9 +65,7 @@ export function PackageDownload({ subject, context }: { subject: PackageSubject;
       <CliCommand
         label="Verify the package offline"
         box="cli-verify"
-        command={[`evident verify package ${shellArg(file)} --key "$(cat log.vkey)"`, subject.type === 'artifact'
-          ? `# from the CLI, with its flow, trail and policy entries too: ${exportCommand(subject, file)}`
-          : `# the same package from the CLI: ${exportCommand(subject, file)}`]}
+        command={[`evident verify package ${shellArg(file)} --key "$(cat log.vkey)"`, `# the same package from the CLI: ${exportCommand(subject, file)}`]}
       />
       <p class="small muted">
         <code>log.vkey</code> is the log's verifier key, from your administrator or saved once with <code>evident log key &gt; log.vkey</code>; without

@@ -6,6 +6,7 @@
 // inclusion proof, each `prev` link, each evidence file's digest — and, as `evident export` does, that the
 // checkpoint is consistent with the last one this browser saw of the log (remembered.ts). No DOM here.
 import type { Api } from './api.js';
+import { artifactEntries } from './artifact-package.js';
 import { checkRemembered, rememberedLine, type SeenStorage } from './remembered.js';
 import { fromHex, sha256, toBase64, toHex } from './verify/bytes.js';
 import { mapRootOf, verifyMapProof, type MapProofJson } from './verify/map.js';
@@ -88,9 +89,10 @@ export interface Built {
 }
 
 /**
- * Builds the package of `subject`: the map proof names the newest entry about it at the checkpoint; the
- * `prev` links lead back to the first; `context` adds entries the page showed beside it (an artifact's
- * trail-level attestations, its release's approval, the snapshots it ran in), each proven included.
+ * Builds the package of `subject`, the file `evident export` writes: for a trail or an environment, the map
+ * proof names the newest entry about it at the checkpoint and the `prev` links lead back to the first; an
+ * artifact's entries and their context are chosen from the whole signed log (artifact-package.ts). `context`
+ * adds further entries, each proven included (none, for the packages the pages offer).
  */
 export async function buildPackage(
   api: Api, org: string, subject: PackageSubject, context: number[] = [], progress?: (text: string) => void, storage?: SeenStorage,
@@ -114,6 +116,12 @@ export async function buildPackage(
   let idx: number | null | undefined = await verifyMapProof(root, key, mp.proof);
   if (idx === null) throw new PackageError(`the log has no entry about ${what} at checkpoint size ${cp.size}`);
   const entries = new Map<number, PackageEntry>();
+  // An artifact's package holds its context too, chosen from the whole signed log as the CLI chooses it.
+  if (subject.type === 'artifact') {
+    for (const e of await artifactEntries(api, cp, subject.fingerprint, progress)) entries.set(e.index, e);
+    idx = undefined;
+    context = [];
+  }
   while (idx !== null && idx !== undefined) {
     progress?.(`Reading entry ${idx} (${entries.size + 1} so far)…`);
     const e = await provenEntry(api, cp, idx);

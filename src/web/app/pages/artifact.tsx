@@ -1,11 +1,11 @@
 import type { ComponentChildren } from 'preact';
-import type { Api, ArtifactDetail, Attestation } from '../api.js';
+import type { ArtifactDetail, Attestation } from '../api.js';
 import { ArtifactName, Async, CliCommand, ComplianceBadge, Empty, PageTitle, TrailName, useApi, useAsync, usePages } from '../components.js';
 import { ComplianceReasons } from '../compliance.js';
 import { AttestationList } from '../attestation-list.js';
 import { MaybeLink } from '../attestation-content.js';
 import { Copy } from '../copy.js';
-import { Journey, recentSpans, spansOf } from '../journey.js';
+import { Journey } from '../journey.js';
 import { PackageDownload } from '../package-download.js';
 import { EntryLink } from '../entry-link.js';
 import { shellArg } from '../format.js';
@@ -13,23 +13,26 @@ import { Time } from '../time.js';
 import { href } from '../router.js';
 
 /**
- * ENV#N in an event's text becomes a link to that snapshot. "Deployment #N to ENV environment" (Kosli's
- * wording) is a deployment expectation — CI said it would deploy the artifact (`evident expect deployment`) —
- * numbered per environment: said so, and linked to the environment's expected-against-running list.
+ * An event as the server words it, with its environment and snapshot (from the event's structured fields)
+ * as links. "Deployment #N to ENV environment" (Kosli's wording) is a deployment expectation — CI said it
+ * would deploy the artifact (`evident expect deployment`) — numbered per environment: said so, and linked to
+ * the environment's expected-against-running list.
  */
-function linkSnapshots(text: string): ComponentChildren {
-  const expected = /^Deployment #(\d+) to (\S+) environment$/.exec(text);
-  if (expected) {
-    const [, n, env] = expected;
+function EventText({ e }: { e: ArtifactDetail['history'][number] }): ComponentChildren {
+  if (e.kind === 'expected' && e.environment !== undefined) {
     return (
       <>
-        Deployment #{n} to <a href={href(['environments', env!])}>{env}</a> expected{' '}
+        Deployment #{e.expectation} to <a href={href(['environments', e.environment])}>{e.environment}</a> expected{' '}
         <span class="muted small">(CI announced it would deploy this artifact: <code>evident expect deployment</code>; the snapshots show when it ran)</span>
       </>
     );
   }
-  const parts = text.split(/(\S+#\d+)/);
-  return parts.map((p, i) => (i % 2 === 1 ? <a key={i} href={href(['snapshots', p])}>{p}</a> : p));
+  if (e.environment === undefined || e.snapshot === undefined) return e.event;
+  // The server's words, with its snapshot made a link where they name it.
+  const snapshot = `${e.environment}#${e.snapshot}`;
+  const at = e.event.indexOf(snapshot);
+  if (at < 0) return <>{e.event} (<a href={href(['snapshots', snapshot])}>{snapshot}</a>)</>;
+  return <>{e.event.slice(0, at)}<a href={href(['snapshots', snapshot])}>{snapshot}</a>{e.event.slice(at + snapshot.length)}</>;
 }
 
 function Timeline({ history }: { history: ArtifactDetail['history'] }) {
@@ -42,7 +45,7 @@ function Timeline({ history }: { history: ArtifactDetail['history'] }) {
         {page.map((e, i) => (
           <li key={`${e.timestamp}-${i}`}>
             <Time iso={e.timestamp} relative={false} />
-            <span>{linkSnapshots(e.event)}</span>
+            <span><EventText e={e} /></span>
           </li>
         ))}
       </ol>
@@ -80,21 +83,6 @@ function Related({ a }: { a: ArtifactDetail }) {
       ))}
     </section>
   );
-}
-
-/**
- * Beside the artifact's own chain, the entries its page shows: its trail's own attestations, the releases and
- * approvals that name it, its trail's beginning, and the snapshots where each run started and ended (`evident export artifact` also
- * adds its flows, trails and policies, chosen from the whole log).
- */
-async function artifactContext(api: Api, a: ArtifactDetail): Promise<number[]> {
-  // Read here, not from what the page has rendered so far: a click before the trail has loaded gets it all too.
-  const trail = await api.trail(a.flow, a.trail);
-  const trailLevel = trail.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name);
-  // The runs the journey shows (the newest per environment), not every one of an artifact that ran 500 times.
-  const snapshots = recentSpans(spansOf(a.history)).shown.flatMap((s) => [s.start.snapshot, ...(s.end ? [s.end.snapshot] : [])]);
-  const indexes = await Promise.all(snapshots.map((x) => api.snapshot(x).then((s) => s.entry_index, () => null)));
-  return [trail.entry_index, ...[...trailLevel, ...(a.related_attestations ?? [])].map((x) => x.entry_index), ...indexes.filter((i): i is number => i !== null)];
 }
 
 function ArtifactView({ a }: { a: ArtifactDetail }) {
@@ -149,7 +137,7 @@ function ArtifactView({ a }: { a: ArtifactDetail }) {
         </section>
       </div>
       <Related a={a} />
-      <PackageDownload subject={{ type: 'artifact', fingerprint: a.fingerprint }} context={() => artifactContext(api, a)} />
+      <PackageDownload subject={{ type: 'artifact', fingerprint: a.fingerprint }} />
       <h3>Compliance</h3>
       <ComplianceReasons compliance={a.compliance} label={`Attestations required of ${a.name}`} hasTemplate={a.compliance.attestations.length > 0 ? true : undefined} />
       <h3>Attestations: what each says, and its evidence</h3>

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import type { SnapshotDiff } from '../api.js';
 import { ArtifactName, Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
-import { shellArg, short, when } from '../format.js';
+import { shellArg, short } from '../format.js';
 import { href, navigate } from '../router.js';
 import { SideBySide } from '../diff-sides.js';
+import { Time } from '../time.js';
 
 type DiffArtifact = SnapshotDiff['changed']['artifacts'][number];
 
@@ -39,7 +40,7 @@ function DiffTable({ title, rows, counts }: { title: string; rows: DiffArtifact[
                     </a>
                   </td>
                   <td class="num">{counts ? `${a.instance_count_1 ?? '?'} → ${a.instance_count_2 ?? '?'}` : a.instance_count}</td>
-                  <td>{when(a.most_recent_timestamp)}</td>
+                  <td><Time iso={a.most_recent_timestamp} relative={false} /></td>
                 </tr>
               ))}
             </tbody>
@@ -75,9 +76,13 @@ function DiffResult({ a, b, showUnchanged }: { a: string; b: string; showUnchang
 
 /** The difference between any two snapshots, also of different environments (`evident diff snapshots A B`). */
 export function DiffPage({ a, b, showUnchanged }: { a: string; b: string; showUnchanged: boolean }) {
+  const { api } = useApi();
   const [fa, setA] = useState(a);
   const [fb, setB] = useState(b);
   const [fu, setU] = useState(showUnchanged);
+  // A picker, not only a blank box: each environment's latest snapshot and the one before it.
+  const envs = useAsync(() => api.environments(), [api]);
+  const choices = (envs.data?.items ?? []).filter((e) => e.latest_snapshot !== null).flatMap((e) => [e.name, `${e.name}~1`]);
   return (
     <>
       <PageTitle title="Diff snapshots">Diff two snapshots</PageTitle>
@@ -92,16 +97,17 @@ export function DiffPage({ a, b, showUnchanged }: { a: string; b: string; showUn
       >
         <label>
           Snapshot A
-          <input id="diff-a" type="text" required value={fa} placeholder="aws-beta or aws-prod#12" onInput={(e) => setA(e.currentTarget.value)} />
+          <input id="diff-a" type="text" list="diff-choices" required value={fa} placeholder="aws-beta or aws-prod#12" onInput={(e) => setA(e.currentTarget.value)} />
         </label>
         <label>
           Snapshot B
-          <input id="diff-b" type="text" required value={fb} placeholder="aws-prod" onInput={(e) => setB(e.currentTarget.value)} />
+          <input id="diff-b" type="text" list="diff-choices" required value={fb} placeholder="aws-prod" onInput={(e) => setB(e.currentTarget.value)} />
         </label>
         <label class="check">
           <input type="checkbox" checked={fu} onChange={(e) => setU(e.currentTarget.checked)} /> show unchanged
         </label>
         <button type="submit">Compare</button>
+        <datalist id="diff-choices">{choices.map((n) => <option key={n} value={n} />)}</datalist>
       </form>
       <p class="small muted">A snapshot is ENV (the latest), ENV#N, ENV~N (N before the latest) or ENV@{'{'}2024-03-01T12:00:00Z{'}'}.</p>
       {a && b ? <DiffResult a={a} b={b} showUnchanged={showUnchanged} /> : <Empty>Choose two snapshots to compare.</Empty>}

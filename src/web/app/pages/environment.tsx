@@ -7,6 +7,7 @@ import { EnvironmentLog } from '../env-log.js';
 import { ago, shellArg, when } from '../format.js';
 import { href } from '../router.js';
 import { Reasons, SnapshotArtifacts } from '../snapshot-table.js';
+import { Time } from '../time.js';
 
 /** Failing and allowed artifacts listed with their reasons; the rest are a filter away in the running list. */
 const LISTED = 25;
@@ -115,7 +116,7 @@ export function EnvironmentPage({ env, tab }: { env: string; tab: string | null 
             {(s) => (
               <>
                 <p class="small">
-                  Snapshot #{s.index ?? '—'} · {when(s.timestamp)} · {s.artifacts.length} artifacts
+                  Snapshot #{s.index ?? '—'} · <Time iso={s.timestamp} relative={false} /> · {s.artifacts.length} artifacts
                 </p>
                 <SnapshotArtifacts snapshot={s} />
               </>

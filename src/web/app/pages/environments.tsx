@@ -1,6 +1,7 @@
 import { NoPolicy } from '../compliance.js';
+import { useState } from 'preact/hooks';
 import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useAsync } from '../components.js';
-import { when } from '../format.js';
+import { Time } from '../time.js';
 import { href } from '../router.js';
 import { useSort } from '../sort.js';
 import { WhereGrid } from '../where-grid.js';
@@ -49,11 +50,22 @@ export function EnvironmentsPage() {
 }
 
 function EnvironmentTable({ items }: { items: Environment[] }) {
-  const sorted = useSort(items, {
-    name: (e) => e.name, type: (e) => e.type, latest: (e) => e.latest_snapshot, created: (e) => e.created_at, description: (e) => e.description,
-  }, { name: 'Environment', type: 'Type', latest: 'Latest snapshot', created: 'Created', description: 'Description' }, 'environments');
+  const [filter, setFilter] = useState('');
+  const wanted = filter.trim().toLowerCase();
+  const shown = wanted ? items.filter((e) => `${e.name} ${e.type} ${e.description}`.toLowerCase().includes(wanted)) : items;
+  const sorted = useSort(shown, {
+    name: (e) => e.name, type: (e) => e.type, latest: (e) => e.latest_snapshot, changed: (e) => e.last_changed_at ?? null, created: (e) => e.created_at, description: (e) => e.description,
+  }, { name: 'Environment', type: 'Type', latest: 'Latest snapshot', changed: 'Last change', created: 'Created', description: 'Description' }, 'environments');
   return (
     <>
+    {items.length > 1 && (
+      <p class="filters">
+        <label>
+          Filter environments <input type="search" value={filter} placeholder="name, type or description" onInput={(e) => setFilter(e.currentTarget.value)} />
+        </label>{' '}
+        {wanted && <span class="small muted" role="status">{shown.length} of {items.length}</span>}
+      </p>
+    )}
     {sorted.control}
     <div class="table-wrap">
       <table>
@@ -63,6 +75,7 @@ function EnvironmentTable({ items }: { items: Environment[] }) {
             {sorted.header('name', 'Environment')}
             {sorted.header('type', 'Type')}
             {sorted.header('latest', 'Latest snapshot')}
+            {sorted.header('changed', 'Last change')}
             <th scope="col">Compliance now</th>
             {sorted.header('created', 'Created')}
             {sorted.header('description', 'Description')}
@@ -77,8 +90,9 @@ function EnvironmentTable({ items }: { items: Environment[] }) {
               </th>
               <td>{e.type}{e.included_environments?.length ? ` of ${e.included_environments.join(', ')}` : ''}</td>
               <td>{e.latest_snapshot !== null ? <a href={href(['snapshots', `${e.name}#${e.latest_snapshot}`])}>#{e.latest_snapshot}</a> : <span class="muted">none</span>}</td>
+              <td title="its latest snapshot: a reporter that sends the same running set again adds none"><Time iso={e.last_changed_at ?? null} /></td>
               <td><EnvCompliance env={e.name} /></td>
-              <td class="nowrap">{when(e.created_at)}</td>
+              <td><Time iso={e.created_at} relative={false} /></td>
               <td>{e.description}</td>
             </tr>
           ))}

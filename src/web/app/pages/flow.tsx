@@ -2,7 +2,7 @@ import { EntryLink } from '../entry-link.js';
 import { Time } from '../time.js';
 import { Async, CliCommand, ComplianceBadge, Empty, PageTitle, useApi, useAsync, TrailName, useCursorList } from '../components.js';
 import { useSort } from '../sort.js';
-import { short, shellArg, when } from '../format.js';
+import { short, shellArg } from '../format.js';
 import { href } from '../router.js';
 
 /** Worst first when sorted by compliance. */
@@ -35,7 +35,7 @@ export function FlowPage({ flow }: { flow: string }) {
             {f.archived_at && (
               <>
                 <dt>Archived</dt>
-                <dd>{when(f.archived_at)}</dd>
+                <dd><Time iso={f.archived_at} relative={false} /></dd>
               </>
             )}
             <dt>Tags</dt>

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { ArtifactName, Async, CliCommand, Empty, PageTitle, useApi, useAsync } from '../components.js';
-import { shellArg, short, when } from '../format.js';
+import { shellArg, short } from '../format.js';
 import { href, navigate } from '../router.js';
+import { Time } from '../time.js';
 
 function Plan({ from, to, allowInProgress }: { from: string; to: string; allowInProgress: boolean }) {
   const { api } = useApi();
@@ -11,8 +12,8 @@ function Plan({ from, to, allowInProgress }: { from: string; to: string; allowIn
       {(p) => (
         <>
           <p role="status">
-            From <a href={href(['snapshots', `${p.from.environment}#${p.from.snapshot ?? ''}`])}>{p.from.environment}#{p.from.snapshot ?? '—'}</a> ({when(p.from.timestamp)}) to{' '}
-            <a href={href(['snapshots', `${p.to.environment}#${p.to.snapshot ?? ''}`])}>{p.to.environment}#{p.to.snapshot ?? '—'}</a> ({when(p.to.timestamp)}):{' '}
+            From <a href={href(['snapshots', `${p.from.environment}#${p.from.snapshot ?? ''}`])}>{p.from.environment}#{p.from.snapshot ?? '—'}</a> (<Time iso={p.from.timestamp} relative={false} />) to{' '}
+            <a href={href(['snapshots', `${p.to.environment}#${p.to.snapshot ?? ''}`])}>{p.to.environment}#{p.to.snapshot ?? '—'}</a> (<Time iso={p.to.timestamp} relative={false} />):{' '}
             <strong>{p.items.length}</strong> to promote, {p.unchanged.length} unchanged, {p.in_progress.length} in progress, {p.unmatched.length} unmatched.
           </p>
           <h2>To promote</h2>
