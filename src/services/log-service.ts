@@ -1,5 +1,5 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
-import { canonicalMembers, mergeCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
+import { canonicalMembers, mergeCanonicalMembers, unionCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
   appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
   inclusionProofPlan, leafHash, mapExtension, renamedSigner, signNote, storedHashIndex, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
@@ -191,9 +191,10 @@ export class LogService {
    * the previous entries about its subjects) when it is about any.
    */
   private entryText(org: OrgRecord, pending: Pending, time: string, prev: PrevLinks | undefined, envelopes: Map<string, CanonicalMembers>): string {
-    if (prev) return mergeCanonicalMembers(pending.members, canonicalMembers({ v: 1, type: pending.type, org: org.name, time, prev }));
     let envelope = envelopes.get(pending.type);
     if (!envelope) envelopes.set(pending.type, (envelope = canonicalMembers({ v: 1, type: pending.type, org: org.name, time })));
+    // Only `prev` differs per entry: it alone is serialised here, and merged into the batch's envelope.
+    if (prev) envelope = unionCanonicalMembers(envelope, canonicalMembers({ prev }));
     return mergeCanonicalMembers(pending.members, envelope);
   }
 

@@ -213,7 +213,7 @@ class SqlLogStore implements LogStore {
         await tx.insertInto('log_hashes').values(rows).execute();
       }
       const map = await batch.map;
-      if (map) await writeMapLeaves(tx, orgId, map.leaves);
+      if (map) await writeMapLeaves(tx, this.store.engine, orgId, map.leaves);
       const mapRoot = map?.root ?? head.mapRoot;
       await tx.updateTable('log_heads').set({ size, root: batch.root, map_root: mapRoot, updated_at: batch.time ?? at }).where('org_id', '=', orgId).execute();
       return { size, root: batch.root, mapRoot };
