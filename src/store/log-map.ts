@@ -47,6 +47,16 @@ export async function readMapLeavesIn(db: Db, orgId: number, from: number): Prom
 }
 
 /**
+ * The entry index of the latest leaf written (null: none). The table lags the log by design (the writer
+ * writes leaves every few thousand moves, services/log-map.ts): every subject moved at or after this index
+ * + 1 is found from the entries themselves.
+ */
+export async function lastMapLeafIndexIn(db: Db, orgId: number): Promise<number | null> {
+  const row = await db.selectFrom('log_map_leaves').select((eb) => eb.fn.max('entry_index').as('last')).where('org_id', '=', orgId).executeTakeFirst();
+  return row?.last === null || row?.last === undefined ? null : Number(row.last);
+}
+
+/**
  * Inserts or moves forward each leaf (one row per subject), in one statement per CHUNK whatever the engine:
  * the rows go in as one JSON text (SQLite's json_each) or three arrays (PostgreSQL's unnest) instead of four
  * bound parameters per row, because building and binding a ~300-row VALUES list was most of the cost of

@@ -8,7 +8,7 @@ import type {
   TokenRecord, TokenStore,
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
-import { readMapLeavesIn, writeMapLeaves } from './log-map.js';
+import { lastMapLeafIndexIn, readMapLeavesIn, writeMapLeaves } from './log-map.js';
 import { readCosigned, writeCosigned, type StoredCosigned } from './log-cosigned.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlRecordReader, SqlRecordWriter } from './records.js';
@@ -177,6 +177,7 @@ class SqlLogStore implements LogStore {
       const batch = await build(head, {
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
         readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
+        lastMapLeafIndex: () => lastMapLeafIndexIn(tx, orgId),
         entriesAt: (indexes) => entriesAtIn(tx, orgId, indexes),
         records,
         settle: () => records.flush(),
@@ -228,6 +229,10 @@ class SqlLogStore implements LogStore {
 
   mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]> {
     return readMapLeavesIn(this.store.readDb, orgId, from);
+  }
+
+  lastMapLeafIndex(orgId: number): Promise<number | null> {
+    return lastMapLeafIndexIn(this.store.readDb, orgId);
   }
 
   cosigned(orgId: number): Promise<StoredCosigned | undefined> {
