@@ -1,6 +1,6 @@
 import { EvidentError, bytesEqual, fromBase64, fromHex, toBase64 } from '../core/index.js';
 import { HASH_SIZE, type Hash } from './hash.js';
-import { sha256Js } from './sha256.js';
+import { sha256Js, sha256JsBinary } from './sha256.js';
 
 // The subject map (docs/log.md, "The subject map"): a compressed sparse Merkle tree over 256-bit keys
 // whose leaves say "the latest log entry about subject K is entry I". Its hashes are domain-separated from
@@ -51,6 +51,31 @@ export function mapNodeHash(left: Hash, right: Hash): Hash {
   nodeInput.set(left, 1);
   nodeInput.set(right, 1 + HASH_SIZE);
   return sha256Js(nodeInput);
+}
+
+/** A binary-string hash (sha256.ts sha256JsBinary) as bytes. */
+export function binaryToHash(h: string): Hash {
+  const out = new Uint8Array(HASH_SIZE);
+  for (let i = 0; i < HASH_SIZE; i++) out[i] = h.charCodeAt(i);
+  return out;
+}
+
+/** mapLeafHash as a binary string (the in-memory tree's form, map-tree.ts). */
+export function mapLeafHashBinary(key: Hash, index: number): string {
+  if (!Number.isSafeInteger(index) || index < 0) throw new EvidentError('INVALID_ARGUMENT', `map index must be a non-negative integer, not ${index}`);
+  leafInput.set(key, 1);
+  leafView.setUint32(1 + HASH_SIZE, Math.floor(index / 2 ** 32));
+  leafView.setUint32(1 + HASH_SIZE + 4, index >>> 0);
+  return sha256JsBinary(leafInput);
+}
+
+/** mapNodeHash of binary-string hashes (null: an empty subtree, 32 zero bytes), as a binary string. */
+export function mapNodeHashBinary(left: string | null, right: string | null): string {
+  if (left === null) nodeInput.fill(0, 1, 1 + HASH_SIZE);
+  else for (let i = 0; i < HASH_SIZE; i++) nodeInput[1 + i] = left.charCodeAt(i);
+  if (right === null) nodeInput.fill(0, 1 + HASH_SIZE);
+  else for (let i = 0; i < HASH_SIZE; i++) nodeInput[1 + HASH_SIZE + i] = right.charCodeAt(i);
+  return sha256JsBinary(nodeInput);
 }
 
 /** Bit `depth` of a key, most significant bit of byte 0 first: 0 goes left, 1 right. */

@@ -58,8 +58,7 @@ function compress(buf: Uint8Array, off: number): void {
   H[7] = (H[7]! + h) | 0;
 }
 
-/** SHA-256 of `data[0, length)`: a new 32-byte array. */
-export function sha256Js(data: Uint8Array, length = data.length): Uint8Array {
+function digest(data: Uint8Array, length: number): void {
   // Padding: 0x80, zeros, then the length in bits as a 64-bit big-endian integer, to a multiple of 64 bytes.
   const blocks = Math.floor((length + 8) / 64) + 1;
   const size = blocks * 64;
@@ -79,6 +78,11 @@ export function sha256Js(data: Uint8Array, length = data.length): Uint8Array {
   block[size - 1] = bits;
   H.set(IV);
   for (let i = 0; i < blocks; i++) compress(block, 64 * i);
+}
+
+/** SHA-256 of `data[0, length)`: a new 32-byte array. */
+export function sha256Js(data: Uint8Array, length = data.length): Uint8Array {
+  digest(data, length);
   const out = new Uint8Array(32);
   for (let i = 0; i < 8; i++) {
     const v = H[i]!;
@@ -88,4 +92,22 @@ export function sha256Js(data: Uint8Array, length = data.length): Uint8Array {
     out[4 * i + 3] = v;
   }
   return out;
+}
+
+const b = (w: number, shift: number) => (w >>> shift) & 0xff;
+
+/**
+ * SHA-256 of `data[0, length)` as a 32-character string, one character per byte (0–255). The subject
+ * map's tree keeps its node hashes this way: a string is one small object for the garbage collector,
+ * where a 32-byte Uint8Array is three (and an array-buffer record it must sweep).
+ */
+export function sha256JsBinary(data: Uint8Array, length = data.length): string {
+  digest(data, length);
+  const h0 = H[0]!, h1 = H[1]!, h2 = H[2]!, h3 = H[3]!, h4 = H[4]!, h5 = H[5]!, h6 = H[6]!, h7 = H[7]!;
+  return String.fromCharCode(
+    b(h0, 24), b(h0, 16), b(h0, 8), b(h0, 0), b(h1, 24), b(h1, 16), b(h1, 8), b(h1, 0),
+    b(h2, 24), b(h2, 16), b(h2, 8), b(h2, 0), b(h3, 24), b(h3, 16), b(h3, 8), b(h3, 0),
+    b(h4, 24), b(h4, 16), b(h4, 8), b(h4, 0), b(h5, 24), b(h5, 16), b(h5, 8), b(h5, 0),
+    b(h6, 24), b(h6, 16), b(h6, 8), b(h6, 0), b(h7, 24), b(h7, 16), b(h7, 8), b(h7, 0),
+  );
 }
