@@ -112,6 +112,24 @@ export function canonicalMembers(value: Record<string, unknown>): CanonicalMembe
   return { keys, members };
 }
 
+/** The union of two member sets (their keys must differ), still in RFC 8785 order, for a further merge. */
+export function unionCanonicalMembers(a: CanonicalMembers, b: CanonicalMembers): CanonicalMembers {
+  const keys: string[] = [];
+  const members: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.keys.length || j < b.keys.length) {
+    if (j >= b.keys.length || (i < a.keys.length && a.keys[i]! < b.keys[j]!)) {
+      keys.push(a.keys[i]!);
+      members.push(a.members[i++]!);
+    } else if (i >= a.keys.length || b.keys[j]! < a.keys[i]!) {
+      keys.push(b.keys[j]!);
+      members.push(b.members[j++]!);
+    } else throw refuse(`/${a.keys[i]}`, 'the same member twice');
+  }
+  return { keys, members };
+}
+
 /** The canonical text of the union of two member sets (their keys must differ), merged in RFC 8785 order. */
 export function mergeCanonicalMembers(a: CanonicalMembers, b: CanonicalMembers): string {
   const out: string[] = [];

@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import { EvidentError, bytesEqual, fromBase64, fromHex, toBase64 } from '../core/index.js';
 import { HASH_SIZE, type Hash } from './hash.js';
+import { sha256Js, sha256JsBinary } from './sha256.js';
 
 // The subject map (docs/log.md, "The subject map"): a compressed sparse Merkle tree over 256-bit keys
 // whose leaves say "the latest log entry about subject K is entry I". Its hashes are domain-separated from
@@ -16,16 +16,17 @@ export const MAP_EXTENSION = 'evident-map/v1';
 const LEAF = 0x02;
 const NODE = 0x03;
 
-// Copied into a plain Uint8Array: a 32-byte typed array lives on V8's heap, a Buffer from crypto has its own
-// backing store, and the map keeps every node's hash for the life of the process (measured: the copy costs
-// nothing noticeable). Node before 20.12 has no crypto.hash.
-const sha256: (data: Uint8Array) => Hash = crypto.hash
-  ? (data) => new Uint8Array(crypto.hash('sha256', data, 'buffer'))
-  : (data) => new Uint8Array(crypto.createHash('sha256').update(data).digest());
+// The map's hashes run on a plain-JavaScript SHA-256 (sha256.ts): byte-identical to node:crypto, but
+// without its per-call overhead and its Buffer per digest (issue #17, docs/performance.md).
+const encoder = new TextEncoder();
+let keyInput = new Uint8Array(256);
 
 /** The map key of a subject key text (e.g. `["artifact","<fp>"]`): SHA-256 of its UTF-8 bytes. */
 export function mapKey(subject: string): Hash {
-  return sha256(Buffer.from(subject, 'utf8'));
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+  if (keyInput.length < 3 * subject.length) keyInput = new Uint8Array(3 * subject.length);
+  const { written } = encoder.encodeInto(subject, keyInput);
+  return sha256Js(keyInput, written);
 }
 
 // The inputs are assembled in two buffers reused by every call: hashing is synchronous, and a batch update
@@ -42,14 +43,39 @@ export function mapLeafHash(key: Hash, index: number): Hash {
   leafInput.set(key, 1);
   leafView.setUint32(1 + HASH_SIZE, Math.floor(index / 2 ** 32));
   leafView.setUint32(1 + HASH_SIZE + 4, index >>> 0);
-  return sha256(leafInput);
+  return sha256Js(leafInput);
 }
 
 /** SHA-256(0x03 || left || right): a subtree holding two or more leaves. */
 export function mapNodeHash(left: Hash, right: Hash): Hash {
   nodeInput.set(left, 1);
   nodeInput.set(right, 1 + HASH_SIZE);
-  return sha256(nodeInput);
+  return sha256Js(nodeInput);
+}
+
+/** A binary-string hash (sha256.ts sha256JsBinary) as bytes. */
+export function binaryToHash(h: string): Hash {
+  const out = new Uint8Array(HASH_SIZE);
+  for (let i = 0; i < HASH_SIZE; i++) out[i] = h.charCodeAt(i);
+  return out;
+}
+
+/** mapLeafHash as a binary string (the in-memory tree's form, map-tree.ts). */
+export function mapLeafHashBinary(key: Hash, index: number): string {
+  if (!Number.isSafeInteger(index) || index < 0) throw new EvidentError('INVALID_ARGUMENT', `map index must be a non-negative integer, not ${index}`);
+  leafInput.set(key, 1);
+  leafView.setUint32(1 + HASH_SIZE, Math.floor(index / 2 ** 32));
+  leafView.setUint32(1 + HASH_SIZE + 4, index >>> 0);
+  return sha256JsBinary(leafInput);
+}
+
+/** mapNodeHash of binary-string hashes (null: an empty subtree, 32 zero bytes), as a binary string. */
+export function mapNodeHashBinary(left: string | null, right: string | null): string {
+  if (left === null) nodeInput.fill(0, 1, 1 + HASH_SIZE);
+  else for (let i = 0; i < HASH_SIZE; i++) nodeInput[1 + i] = left.charCodeAt(i);
+  if (right === null) nodeInput.fill(0, 1 + HASH_SIZE);
+  else for (let i = 0; i < HASH_SIZE; i++) nodeInput[1 + HASH_SIZE + i] = right.charCodeAt(i);
+  return sha256JsBinary(nodeInput);
 }
 
 /** Bit `depth` of a key, most significant bit of byte 0 first: 0 goes left, 1 right. */

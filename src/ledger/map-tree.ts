@@ -1,6 +1,6 @@
 import { EvidentError, bytesEqual } from '../core/index.js';
 import type { Hash } from './hash.js';
-import { MAP_DEPTH, MAP_EMPTY, keyBit, mapLeafHash, mapNodeHash, type MapProof } from './map-hash.js';
+import { MAP_DEPTH, MAP_EMPTY, binaryToHash, keyBit, mapLeafHashBinary, mapNodeHashBinary, type MapProof } from './map-hash.js';
 
 // The subject map's tree (docs/log.md, "The subject map"), kept compressed: an empty subtree is no node, a
 // subtree with one leaf is that leaf (hashed as a leaf whatever its height), and only subtrees with two or
@@ -8,27 +8,30 @@ import { MAP_DEPTH, MAP_EMPTY, keyBit, mapLeafHash, mapNodeHash, type MapProof }
 // that many nodes, not 256. Nodes are immutable: an update returns a new root sharing the untouched
 // subtrees, so a batch that is rolled back leaves the previous tree intact.
 
+// A node's hash is kept as a 32-character binary string (map-hash.ts mapNodeHashBinary), not a Uint8Array:
+// the tree holds one per node for the life of the process and a batch adds ~11 per entry, and a string is
+// one small object for the garbage collector where a typed array is three (docs/performance.md, issue #17).
 export type MapNode =
-  | { readonly leaf: true; readonly key: Hash; readonly index: number; readonly hash: Hash }
-  | { readonly leaf: false; readonly left: MapNode | null; readonly right: MapNode | null; readonly hash: Hash };
+  | { readonly leaf: true; readonly key: Hash; readonly index: number; readonly hash: string }
+  | { readonly leaf: false; readonly left: MapNode | null; readonly right: MapNode | null; readonly hash: string };
 
 export interface MapUpdate {
   key: Hash;
   index: number;
 }
 
-export const hashOf = (n: MapNode | null): Hash => (n === null ? MAP_EMPTY : n.hash);
+export const hashOf = (n: MapNode | null): Hash => (n === null ? MAP_EMPTY : binaryToHash(n.hash));
 
 function leafNode(key: Hash, index: number): MapNode {
   if (!Number.isSafeInteger(index) || index < 0) throw new EvidentError('INVALID_ARGUMENT', `map index must be a non-negative integer, not ${index}`);
-  return { leaf: true, key, index, hash: mapLeafHash(key, index) };
+  return { leaf: true, key, index, hash: mapLeafHashBinary(key, index) };
 }
 
 /** Joins two subtrees: a single leaf moves up (its hash is the same at every height), empty stays empty. */
 function join(left: MapNode | null, right: MapNode | null): MapNode | null {
   if (left === null && (right === null || right.leaf)) return right;
   if (right === null && left!.leaf) return left;
-  return { leaf: false, left, right, hash: mapNodeHash(hashOf(left), hashOf(right)) };
+  return { leaf: false, left, right, hash: mapNodeHashBinary(left?.hash ?? null, right?.hash ?? null) };
 }
 
 const compareKeys = (a: MapUpdate, b: MapUpdate) => Buffer.compare(a.key, b.key);

@@ -8,7 +8,7 @@ import type { TreeUpdates } from './map-trees.js';
 
 /**
  * The map as of a head: the latest entry index of each subject in the first `size` entries (checked against
- * the map root committed with the head), and the leaves to write if it was just rebuilt.
+ * the map root committed with the head), and the leaves the table does not hold yet.
  */
 export interface MapState {
   size: number;
@@ -16,31 +16,76 @@ export interface MapState {
   root: Uint8Array;
   /** Subject key text → latest entry index: what the writer's prev links are read from. */
   latest: Map<string, number>;
-  /** Leaves recomputed from the log (a log from before the map existed): the next append writes them. */
-  rebuilt: MapLeafRow[];
+  /**
+   * Subject → leaf, for the leaves that `log_map_leaves` lags behind: moved since the last write of leaves,
+   * or recomputed from the entries after it. Written all at once at the next flush.
+   */
+  unwritten: Map<string, MapLeafRow>;
+  /** The lowest entry index among `unwritten` when it became non-empty (null: empty). */
+  unwrittenFrom: number | null;
 }
 
 type Verified = Pick<MapState, 'size' | 'root' | 'latest'>;
 
 const PAGE = 1000;
 
+/** When the writer writes the leaves it has moved (LogMaps.shouldFlush). */
+export interface MapFlushPolicy {
+  /** Write once this many subjects are unwritten. */
+  rows: number;
+  /** Or once the oldest unwritten leaf is this many entries behind the head. */
+  entries: number;
+}
+
+// ~13 batches of 250 entries in the bench's worst case (a new artifact and a trail per entry): the leaves
+// table's random-key index is then dirtied once per ~4,000 rows instead of once per batch (performance.md).
+// A process that starts, or finds that another one appended, reads at most about this many entries again.
+export const DEFAULT_MAP_FLUSH: MapFlushPolicy = { rows: 4096, entries: 16384 };
+
 /**
  * The subject map of each org's log, kept in memory (docs/log.md, "The subject map"): the subjects' latest
  * indexes here, for the writer's links, and the trees in the map thread (map-thread.ts), which hashes each
- * batch's update while the writer inserts its rows. What is read from the database is never taken on trust:
- * leaves moved by another process are re-read, each must name an entry that is about its subject, and the
- * tree they make must have the map root committed with the head; else the log refuses to go on (TAMPERED).
- * A log from before the map is rebuilt from its entries.
+ * batch's update while the writer inserts its rows. `log_map_leaves` is written every few thousand moved
+ * subjects, not every batch: it always holds, for every subject whose latest entry is at or below its
+ * highest `entry_index` L, that entry, and the subjects moved after L are found from entries L+1 onwards.
+ * What is read from the database is never taken on trust: leaves moved by another process are re-read, each
+ * must name an entry that is about its subject, and the tree they make with the subjects of the later
+ * entries must have the map root committed with the head; else the log refuses to go on (TAMPERED). A log
+ * from before the map is rebuilt from its entries.
  */
 export class LogMaps {
-  private readonly cache = new Map<number, { size: number; root: Uint8Array; latest: Map<string, number> }>();
+  private readonly cache = new Map<number, MapState>();
 
-  constructor(private readonly store: Store, readonly engine: MapEngine = mapEngine()) {}
+  constructor(
+    private readonly store: Store,
+    readonly engine: MapEngine = mapEngine(),
+    private readonly flush: MapFlushPolicy = DEFAULT_MAP_FLUSH,
+  ) {}
 
-  /** Remembers the map this process committed with a head: the state it started from, with `moved` applied. */
-  remember(orgId: number, size: number, root: Uint8Array, state: MapState, moved: readonly MapLeafRow[]): void {
+  /** Whether the batch that moves `moved` subjects, up to log size `next`, also writes the unwritten leaves. */
+  shouldFlush(state: MapState, moved: number, next: number): boolean {
+    if (state.unwritten.size + moved >= this.flush.rows) return true;
+    return state.unwrittenFrom !== null && next - state.unwrittenFrom >= this.flush.entries;
+  }
+
+  /**
+   * Remembers the map this process committed with a head: the state it started from with `moved` (keyed,
+   * from `update`) applied; `flushed` says the batch wrote every unwritten leaf.
+   */
+  remember(orgId: number, size: number, root: Uint8Array, state: MapState, moved: readonly MapLeafRow[], flushed: boolean): void {
     for (const l of moved) state.latest.set(l.subject, l.index);
-    this.cache.set(orgId, { size, root, latest: state.latest });
+    let unwritten = state.unwritten;
+    let from = state.unwrittenFrom;
+    if (flushed) {
+      unwritten = new Map();
+      from = null;
+    } else {
+      for (const l of moved) {
+        unwritten.set(l.subject, l);
+        if (from === null || l.index < from) from = l.index;
+      }
+    }
+    this.cache.set(orgId, { size, root, latest: state.latest, unwritten, unwrittenFrom: from });
   }
 
   /** Forgets an org's map (its next use reads and checks the leaves again). */
@@ -56,33 +101,42 @@ export class LogMaps {
   async at(orgId: number, head: LogHead, reads: MapReads): Promise<MapState> {
     const cached = this.cache.get(orgId);
     if (head.mapRoot === null) {
-      if (head.size === 0) return { size: 0, root: MAP_EMPTY, latest: new Map(), rebuilt: [] };
+      if (head.size === 0) return { size: 0, root: MAP_EMPTY, latest: new Map(), unwritten: new Map(), unwrittenFrom: null };
       return this.rebuild(orgId, head);
     }
-    if (cached && cached.size === head.size && bytesEqual(cached.root, head.mapRoot)) return { size: cached.size, root: cached.root, latest: cached.latest, rebuilt: [] };
+    if (cached && cached.size === head.size && bytesEqual(cached.root, head.mapRoot)) return cached;
     this.cache.delete(orgId);
     const base = cached && cached.size <= head.size ? cached : { size: 0, root: MAP_EMPTY, latest: new Map<string, number>() };
-    const moved = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
-    await checkLeaves(reads, moved);
+    // The table holds every leaf up to its highest index; the subjects moved after it are in the entries.
+    const last = await reads.last();
+    const from = Math.min(last === null ? 0 : last + 1, head.size);
+    const written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
+    await checkLeaves(reads, written);
+    const later = await leavesOfEntries(reads, from, head.size);
+    // Later entries' leaves last: a subject in both ends at its later entry.
+    const moved = [...written, ...later.values()];
     const { root } = await this.applyFrom(orgId, base, head.size, moved);
     if (!bytesEqual(root, head.mapRoot)) {
       throw new EvidentError('TAMPERED', `the subject map's rows do not make the map root committed at log size ${head.size} (${toHex(head.mapRoot)}): they were edited`);
     }
     for (const l of moved) base.latest.set(l.subject, l.index);
-    this.cache.set(orgId, { size: head.size, root, latest: base.latest });
-    return { size: head.size, root, latest: base.latest, rebuilt: [] };
+    const state: MapState = { size: head.size, root, latest: base.latest, unwritten: later, unwrittenFrom: later.size > 0 ? from : null };
+    this.cache.set(orgId, state);
+    return state;
   }
 
   /**
    * The map after a batch: the state's tree with the batch's moved leaves (from BatchLinker), hashed in the
-   * map thread; the leaves to write get their map keys from it.
+   * map thread. `moved` comes back with the map keys filled in; `leaves` is what the batch writes: nothing,
+   * or (flush) every unwritten leaf and the batch's.
    */
-  async update(orgId: number, state: MapState, next: number, moved: readonly MapLeafRow[]): Promise<{ root: Uint8Array; leaves: MapLeafRow[] }> {
+  async update(orgId: number, state: MapState, next: number, moved: readonly MapLeafRow[], flush: boolean): Promise<{ root: Uint8Array; leaves: MapLeafRow[]; moved: MapLeafRow[] }> {
     const { keys, root } = await this.applyFrom(orgId, state, next, moved);
-    const leaves = moved.map((l, i) => ({ ...l, key: keys.subarray(32 * i, 32 * i + 32) }));
-    if (state.rebuilt.length === 0) return { root, leaves };
+    const keyed = moved.map((l, i) => ({ ...l, key: keys.subarray(32 * i, 32 * i + 32) }));
+    if (!flush) return { root, leaves: [], moved: keyed };
+    if (state.unwritten.size === 0) return { root, leaves: keyed, moved: keyed };
     const mine = new Set(moved.map((l) => l.subject));
-    return { root, leaves: [...state.rebuilt.filter((l) => !mine.has(l.subject)), ...leaves] };
+    return { root, leaves: [...[...state.unwritten.values()].filter((l) => !mine.has(l.subject)), ...keyed], moved: keyed };
   }
 
   /** The proof of a subject's latest entry in the verified map `state`. */
@@ -123,12 +177,15 @@ export class LogMaps {
     const { root, leaves } = await mapFromLog((start, end) => this.store.log.entries(orgId, start, end), head.size);
     const made = await this.engine.apply(orgId, 0, head.size, { subjects: leaves.map((l) => l.subject), indexes: leaves.map((l) => l.index), keys: leaves.map((l) => l.key) });
     if (!bytesEqual(made.root, mapHashOf(root))) throw new EvidentError('INTERNAL', 'the subject map thread computed another root');
-    return { size: head.size, root: made.root, latest: new Map(leaves.map((l) => [l.subject, l.index])), rebuilt: leaves };
+    const unwritten = new Map(leaves.map((l) => [l.subject, l]));
+    return { size: head.size, root: made.root, latest: new Map(leaves.map((l) => [l.subject, l.index])), unwritten, unwrittenFrom: leaves.length > 0 ? 0 : null };
   }
 }
 
 export interface MapReads {
   leaves(from: number): Promise<MapLeafRow[]>;
+  /** The highest entry index in the leaves table (null: no leaf written). */
+  last(): Promise<number | null>;
   entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
 }
 
@@ -145,6 +202,23 @@ async function checkLeaves(reads: MapReads, leaves: readonly MapLeafRow[]): Prom
       }
     }
   }
+}
+
+/** The leaves the entries [start, end) move, each subject at its latest entry, in the order first moved. */
+async function leavesOfEntries(reads: MapReads, start: number, end: number): Promise<Map<string, MapLeafRow>> {
+  const out = new Map<string, MapLeafRow>();
+  for (let i = start; i < end; i += PAGE) {
+    const want = Array.from({ length: Math.min(PAGE, end - i) }, (_, k) => i + k);
+    const page = (await reads.entriesAt(want)).sort((x, y) => x.index - y.index);
+    if (page.length !== want.length) throw new EvidentError('TAMPERED', `log entries ${i}–${i + want.length - 1} are not all stored below the head: rows were deleted`);
+    for (const e of page) {
+      for (const s of subjectsOf(...typeAndFields(e))) {
+        const had = out.get(s.key);
+        out.set(s.key, { key: had?.key ?? mapKey(s.key), subject: s.key, index: e.index });
+      }
+    }
+  }
+  return out;
 }
 
 function typeAndFields(e: StoredEntry): [unknown, Record<string, unknown>] {

@@ -1,12 +1,12 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
-import { canonicalMembers, mergeCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
+import { canonicalMembers, mergeCanonicalMembers, unionCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
   appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
   inclusionProofPlan, leafHash, mapExtension, renamedSigner, signNote, storedHashIndex, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
   type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
 import { DeferredRowsRefused, type AppendContext, type LogHead, type MapLeafRow, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
-import { BatchLinker, LogMaps, type MapState } from './log-map.js';
+import { BatchLinker, LogMaps, type MapFlushPolicy, type MapState } from './log-map.js';
 import { systemClock, type Clock } from './clock.js';
 
 export interface AppendedEntry {
@@ -34,6 +34,8 @@ export interface LogServiceOptions {
   maxBatch?: number;
   /** Most entries one `entries` call returns. */
   maxRange?: number;
+  /** When the subject map's leaves are written (services/log-map.ts); tests write them every batch. */
+  mapFlush?: MapFlushPolicy;
 }
 
 /**
@@ -79,7 +81,7 @@ export class LogService {
     this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxRange = options.maxRange ?? 1000;
-    this.maps = new LogMaps(store);
+    this.maps = new LogMaps(store, undefined, options.mapFlush);
   }
 
   /**
@@ -212,16 +214,17 @@ export class LogService {
    * the previous entries about its subjects) when it is about any.
    */
   private entryText(org: OrgRecord, pending: Pending, time: string, prev: PrevLinks | undefined, envelopes: Map<string, CanonicalMembers>): string {
-    if (prev) return mergeCanonicalMembers(pending.members, canonicalMembers({ v: 1, type: pending.type, org: org.name, time, prev }));
     let envelope = envelopes.get(pending.type);
     if (!envelope) envelopes.set(pending.type, (envelope = canonicalMembers({ v: 1, type: pending.type, org: org.name, time })));
+    // Only `prev` differs per entry: it alone is serialised here, and merged into the batch's envelope.
+    if (prev) envelope = unionCanonicalMembers(envelope, canonicalMembers({ prev }));
     return mergeCanonicalMembers(pending.members, envelope);
   }
 
   private async write(org: OrgRecord, batch: Pending[], isolate: boolean, prior: Promise<void>, written: () => void): Promise<Kept[]> {
     let kept: Kept[] = [];
     let tree: CachedFrontier | undefined;
-    let map: { size: number; state: MapState; moved: MapLeafRow[]; after: Promise<{ root: Uint8Array }> } | undefined;
+    let map: { size: number; state: MapState; flush: boolean; after: Promise<{ root: Uint8Array; moved: MapLeafRow[] }> } | undefined;
     const fallback = this.clock.now().toISOString();
     await this.store.log.append(
       org.id,
@@ -233,7 +236,9 @@ export class LogService {
         const envelopes = new Map<string, CanonicalMembers>();
         const frontier = await this.frontierOf(org.id, head, ctx);
         map = undefined;
-        const state = await this.maps.at(org.id, head, { leaves: (from) => ctx.readMapLeaves(from), entriesAt: (ix) => ctx.entriesAt(ix) });
+        const state = await this.maps.at(org.id, head, {
+          leaves: (from) => ctx.readMapLeaves(from), last: () => ctx.lastMapLeafIndex(), entriesAt: (ix) => ctx.entriesAt(ix),
+        });
         const linker = new BatchLinker(state);
         for (const pending of batch) {
           const index = head.size + kept.length;
@@ -267,18 +272,23 @@ export class LogService {
         const next = appendLeaves(head.size, frontier, kept.map((k) => k.leaf));
         tree = { size: next.size, root: next.root, frontier: next.frontier };
         // The map thread hashes the batch's tree update while the store inserts the entries and hashes; the
-        // store awaits it before it writes the leaves and the head (which commits to the map root).
+        // store awaits it before it writes the leaves (every few thousand moves: LogMaps) and the head
+        // (which commits to the map root).
         const moved = linker.moved;
-        const after = this.maps.update(org.id, state, next.size, moved);
+        const flush = this.maps.shouldFlush(state, moved.length, next.size);
+        const after = this.maps.update(org.id, state, next.size, moved, flush);
         after.catch(() => undefined); // the store awaits it, unless the transaction failed before
-        map = { size: next.size, state, moved, after };
+        map = { size: next.size, state, flush, after };
         return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time, map: after };
       },
       fallback,
       { expected: batch.length, written },
     );
     if (tree) this.frontiers.set(org.id, tree);
-    if (map) this.maps.remember(org.id, map.size, (await map.after).root, map.state, map.moved);
+    if (map) {
+      const { root, moved } = await map.after;
+      this.maps.remember(org.id, map.size, root, map.state, moved, map.flush);
+    }
     return kept;
   }
 
@@ -320,7 +330,8 @@ export class LogService {
       if (head.mapRoot === null) throw new EvidentError('NOT_FOUND', 'this log has no subject map yet: it is built at its next append');
       try {
         const state = await this.maps.at(org.id, head, {
-          leaves: (from) => this.store.log.mapLeaves(org.id, from), entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
+          leaves: (from) => this.store.log.mapLeaves(org.id, from), last: () => this.store.log.lastMapLeafIndex(org.id),
+          entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
         });
         return { checkpoint: this.noteFor(org, head), size: head.size, proof: mapProofToJson(await this.maps.prove(org.id, state, subject)) };
       } catch (err) {

@@ -7,14 +7,18 @@ import { MapTrees } from './map-trees.js';
 const trees = new MapTrees();
 
 type Request =
-  | { id: number; op: 'apply'; org: number; base: number; next: number; subjects: string[]; indexes: number[]; keys?: Uint8Array[] }
+  | { id: number; op: 'apply'; org: number; base: number; next: number; subjects: string; count: number; indexes: Float64Array; keys?: Uint8Array }
   | { id: number; op: 'prove'; org: number; size: number; key: Uint8Array }
   | { id: number; op: 'drop'; org: number };
 
 parentPort?.on('message', (r: Request) => {
   try {
     if (r.op === 'apply') {
-      const result = trees.apply(r.org, r.base, r.next, { subjects: r.subjects, indexes: r.indexes, keys: r.keys });
+      // As map-thread.ts sends them: the subjects joined by newlines, the keys (if known) 32 bytes each.
+      const subjects = r.count === 0 ? [] : r.subjects.split('\n');
+      if (subjects.length !== r.count) throw new EvidentError('INTERNAL', 'a subject key with a newline');
+      const keys = r.keys && Array.from({ length: r.count }, (_, i) => r.keys!.subarray(32 * i, 32 * i + 32));
+      const result = trees.apply(r.org, r.base, r.next, { subjects, indexes: Array.from(r.indexes), ...(keys ? { keys } : {}) });
       parentPort!.postMessage({ id: r.id, ok: true, value: result }, [result.keys.buffer as ArrayBuffer]);
     } else if (r.op === 'prove') {
       parentPort!.postMessage({ id: r.id, ok: true, value: trees.prove(r.org, r.size, r.key) });

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { EvidentError } from '../core/index.js';
 import type { AttestationsTable, Database } from './schema.js';
 import type { AppendBatch, AppendContext, AppendOptions, LogHead, MapLeafRow, StoredEntry } from './types.js';
-import { readMapLeavesIn } from './log-map.js';
+import { lastMapLeafIndexIn, readMapLeavesIn } from './log-map.js';
 import { SqlRecordWriter } from './records.js';
 import { translateDbError } from './cursor.js';
 
@@ -100,6 +100,7 @@ export class PgLogAppender {
     const batch = await build(head, {
       readHashes: (indexes) => readHashesOn(tx, orgId, indexes),
       readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
+      lastMapLeafIndex: () => lastMapLeafIndexIn(tx, orgId),
       entriesAt: (indexes) => entriesAtOn(tx, orgId, indexes),
       records,
       // The deferred rows go in with the batch's one statement; a refusal there is DeferredRowsRefused.

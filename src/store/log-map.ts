@@ -1,4 +1,5 @@
-import type { Kysely, Migration, Transaction } from 'kysely';
+import { sql, type Kysely, type Migration, type Transaction } from 'kysely';
+import { toHex } from '../core/index.js';
 import { addForwardOnlyTriggers } from './append-only.js';
 import type { Database, Engine } from './schema.js';
 import type { MapLeafRow } from './types.js';
@@ -45,14 +46,37 @@ export async function readMapLeavesIn(db: Db, orgId: number, from: number): Prom
   return rows.map((r) => ({ key: new Uint8Array(r.key_hash), subject: r.subject, index: Number(r.entry_index) }));
 }
 
-/** Inserts or moves forward each leaf (one row per subject). */
-export async function writeMapLeaves(tx: Db, orgId: number, leaves: readonly MapLeafRow[]): Promise<void> {
+/**
+ * The entry index of the latest leaf written (null: none). The table lags the log by design (the writer
+ * writes leaves every few thousand moves, services/log-map.ts): every subject moved at or after this index
+ * + 1 is found from the entries themselves.
+ */
+export async function lastMapLeafIndexIn(db: Db, orgId: number): Promise<number | null> {
+  const row = await db.selectFrom('log_map_leaves').select((eb) => eb.fn.max('entry_index').as('last')).where('org_id', '=', orgId).executeTakeFirst();
+  return row?.last === null || row?.last === undefined ? null : Number(row.last);
+}
+
+/**
+ * Inserts or moves forward each leaf (one row per subject), in one statement per CHUNK whatever the engine:
+ * the rows go in as one JSON text (SQLite's json_each) or three arrays (PostgreSQL's unnest) instead of four
+ * bound parameters per row, because building and binding a ~300-row VALUES list was most of the cost of
+ * this write on the single writer (docs/performance.md, issue #17).
+ */
+export async function writeMapLeaves(tx: Db, engine: Engine, orgId: number, leaves: readonly MapLeafRow[]): Promise<void> {
   for (let i = 0; i < leaves.length; i += CHUNK) {
-    const rows = leaves.slice(i, i + CHUNK).map((l) => ({ org_id: orgId, key_hash: l.key, subject: l.subject, entry_index: l.index }));
-    await tx
-      .insertInto('log_map_leaves')
-      .values(rows)
-      .onConflict((oc) => oc.columns(['org_id', 'key_hash']).doUpdateSet((eb) => ({ entry_index: eb.ref('excluded.entry_index') })))
-      .execute();
+    const chunk = leaves.slice(i, i + CHUNK);
+    if (engine === 'sqlite') {
+      // The keys as one blob, 32 bytes per leaf in order: json_each's `key` is the element's position.
+      const keys = new Uint8Array(32 * chunk.length);
+      chunk.forEach((l, j) => keys.set(l.key, 32 * j));
+      const rows = JSON.stringify(chunk.map((l) => [l.subject, l.index]));
+      await sql`INSERT INTO log_map_leaves (org_id, key_hash, subject, entry_index)
+        SELECT ${orgId}, substr(${keys}, 32 * key + 1, 32), value ->> 0, value ->> 1 FROM json_each(${rows}) WHERE true
+        ON CONFLICT (org_id, key_hash) DO UPDATE SET entry_index = excluded.entry_index`.execute(tx);
+    } else {
+      await sql`INSERT INTO log_map_leaves (org_id, key_hash, subject, entry_index)
+        SELECT ${orgId}, decode(k, 'hex'), s, i FROM unnest(${chunk.map((l) => toHex(l.key))}::text[], ${chunk.map((l) => l.subject)}::text[], ${chunk.map((l) => l.index)}::bigint[]) AS t(k, s, i)
+        ON CONFLICT (org_id, key_hash) DO UPDATE SET entry_index = excluded.entry_index`.execute(tx);
+    }
   }
 }

@@ -9,7 +9,7 @@ import type {
   TokenRecord, TokenStore,
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
-import { readMapLeavesIn, writeMapLeaves } from './log-map.js';
+import { lastMapLeafIndexIn, readMapLeavesIn, writeMapLeaves } from './log-map.js';
 import { readCosigned, writeCosigned, type StoredCosigned } from './log-cosigned.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlRecordReader, SqlRecordWriter } from './records.js';
@@ -184,6 +184,7 @@ class SqlLogStore implements LogStore {
       const batch = await build(head, {
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
         readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
+        lastMapLeafIndex: () => lastMapLeafIndexIn(tx, orgId),
         entriesAt: (indexes) => entriesAtIn(tx, orgId, indexes),
         records,
         settle: () => records.flush(),
@@ -220,7 +221,7 @@ class SqlLogStore implements LogStore {
         await tx.insertInto('log_hashes').values(rows).execute();
       }
       const map = await batch.map;
-      if (map) await writeMapLeaves(tx, orgId, map.leaves);
+      if (map) await writeMapLeaves(tx, this.store.engine, orgId, map.leaves);
       const mapRoot = map?.root ?? head.mapRoot;
       await tx.updateTable('log_heads').set({ size, root: batch.root, map_root: mapRoot, updated_at: batch.time ?? at }).where('org_id', '=', orgId).execute();
       return { size, root: batch.root, mapRoot };
@@ -235,6 +236,10 @@ class SqlLogStore implements LogStore {
 
   mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]> {
     return readMapLeavesIn(this.store.readDb, orgId, from);
+  }
+
+  lastMapLeafIndex(orgId: number): Promise<number | null> {
+    return lastMapLeafIndexIn(this.store.readDb, orgId);
   }
 
   cosigned(orgId: number): Promise<StoredCosigned | undefined> {

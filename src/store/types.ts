@@ -93,6 +93,8 @@ export interface AppendContext {
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** The subject map's leaves whose latest entry is at `from` or later, read in the transaction. */
   readMapLeaves(from: number): Promise<MapLeafRow[]>;
+  /** The entry index of the latest leaf written (null: none), read in the transaction. */
+  lastMapLeafIndex(): Promise<number | null>;
   /** Entries at these indexes, read in the transaction (absent ones are left out). */
   entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
   /**
@@ -141,6 +143,8 @@ export interface LogStore {
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
   /** The subject map's leaves whose latest entry is at `from` or later. */
   mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]>;
+  /** The entry index of the latest leaf written (null: none): the leaves lag the log (services/log-map.ts). */
+  lastMapLeafIndex(orgId: number): Promise<number | null>;
   /** The newest cosigned checkpoint recorded for the org (unverified: a hint the witness submitter checks). */
   cosigned(orgId: number): Promise<{ size: number; note: string } | undefined>;
   /** Records the org's cosigned checkpoint note, unless one of a larger size is recorded. */

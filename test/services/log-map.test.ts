@@ -76,7 +76,7 @@ describe.each(engines())('subject map on $name', (engine) => {
     const other = await engine.open();
     try {
       const o = await other.store.orgs.create('acme', new Date().toISOString());
-      const first = new LogService(other.store, testSigner());
+      const first = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
       await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
       await first.append(o, 'note', { text: 'later' });
       // Point the artifact's leaf at a later entry that is not about it (moving forward passes the trigger).
@@ -84,6 +84,57 @@ describe.each(engines())('subject map on $name', (engine) => {
       const fresh = new LogService(other.store, testSigner());
       await expect(fresh.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) })).rejects.toMatchObject({ code: 'TAMPERED' });
       await expect(fresh.mapProof(o, subjectKey('artifact', FP(1)))).rejects.toMatchObject({ code: 'TAMPERED' });
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('lets the leaves table lag the log: another process finds the later subjects from the entries, and a flush writes them all', async () => {
+    const other = await engine.open();
+    try {
+      const o = await other.store.orgs.create('acme', new Date().toISOString());
+      const lagging = new LogService(other.store, testSigner());
+      await lagging.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
+      await lagging.append(o, 'attestation.reported', { flow: 'f', trail: 't', artifact_fingerprint: FP(1), name: 'x' });
+      await lagging.append(o, 'note', { text: 'about nothing' });
+      // Nothing written yet (the default writes every few thousand moved subjects)...
+      expect(await other.store.log.lastMapLeafIndex(o.id)).toBeNull();
+      expect(await other.store.log.mapLeaves(o.id, 0)).toEqual([]);
+      // ...yet another process links to the right entries and proves the right latest index.
+      const second = new LogService(other.store, testSigner());
+      const e = await second.append(o, 'artifact.reported', { flow: 'f', trail: 't2', artifact: 'a', fingerprint: FP(1) });
+      expect(prevOf(e.entry)).toEqual({ artifact: 1, trail: null });
+      const { checkpoint, proof } = await second.mapProof(o, subjectKey('artifact', FP(1)));
+      const cp = openCheckpoint(checkpoint, [parseVerifierKey(second.verifierKeyFor(o))]);
+      expect(verifyMapProof(mapRootOf(cp.extensions)!, mapProofFromJson(proof))).toBe(3);
+      // The first process, whose cached map is now behind, catches up the same way.
+      const again = await lagging.append(o, 'attestation.reported', { flow: 'f', trail: 't2', artifact_fingerprint: FP(1), name: 'y' });
+      expect(prevOf(again.entry)).toEqual({ artifact: 3, trail: 3 });
+      // A flush writes every leaf not yet written, the ones moved by the other process included.
+      const flushing = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+      await flushing.append(o, 'note', { text: 'flush' });
+      const head = await other.store.log.head(o.id);
+      const { leaves } = await mapFromLog((s, e2) => other.store.log.entries(o.id, s, e2), head.size);
+      const table = await other.store.log.mapLeaves(o.id, 0);
+      const asMap = (rows: { subject: string; index: number; key: Uint8Array }[]) => new Map(rows.map((l) => [l.subject, [l.index, Buffer.from(l.key).toString('hex')]]));
+      expect(asMap(table)).toEqual(asMap(leaves));
+      expect(await other.store.log.lastMapLeafIndex(o.id)).toBe(4);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('writes the leaves once the oldest unwritten one is far enough behind, even with few subjects', async () => {
+    const other = await engine.open();
+    try {
+      const o = await other.store.orgs.create('acme', new Date().toISOString());
+      const svc = new LogService(other.store, testSigner(), { mapFlush: { rows: 1000, entries: 3 } });
+      await svc.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
+      await svc.append(o, 'note', { text: '1' });
+      expect(await other.store.log.lastMapLeafIndex(o.id)).toBeNull();
+      await svc.append(o, 'note', { text: '2' });
+      expect(await other.store.log.lastMapLeafIndex(o.id)).toBe(0);
+      expect((await other.store.log.mapLeaves(o.id, 0)).map((l) => l.subject).sort()).toEqual([subjectKey('artifact', FP(1)), subjectKey('trail', 'f', 't')].sort());
     } finally {
       await other.cleanup();
     }
