@@ -163,8 +163,15 @@ async function throughput(f: Filler): Promise<Rates> {
   ];
   const rates: Rates = {};
   for (const [label, opts] of runs) {
-    const r = await autocannon({ ...opts, connections, duration: throughputSeconds, workers: 1 });
-    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    // reconnectRate: the server ends a keep-alive socket after 1,000 requests (limits.ts maxRequestsPerSocket)
+    // and answers 503 to what a client sends on it after that; autocannon would keep sending.
+    const r = await autocannon({ ...opts, connections, duration: throughputSeconds, workers: 1, reconnectRate: 900 });
+    if (r.non2xx > 0 || r.errors > 0) {
+      // Say what the server answered: one of the requests again, through inject().
+      const first = opts.requests?.[0];
+      const probe = first ? await f.server.app.inject({ method: 'GET', url: first.path!, headers: { authorization: headers.authorization } }) : undefined;
+      throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors${probe ? ` (e.g. GET ${first!.path}: ${probe.statusCode} ${probe.body.slice(0, 200)})` : ''}`);
+    }
     rates[label] = { p50: Math.round(r.requests.average), p99: r.latency.p99 };
     console.log(`    ${label.padEnd(34)} ${rates[label].p50.toLocaleString()} req/s  p99 ${r.latency.p99} ms  (${connections} connections, ${throughputSeconds} s)`);
   }
