@@ -24,6 +24,11 @@ export const DoraStats = Type.Object({
   change_failure_rate: Type.Object({
     non_compliant: Type.Integer(), judged: Type.Integer({ description: 'deployments into a snapshot with at least one policy attached' }), rate: Nullable(Type.Number()),
   }),
+  time_to_restore_seconds: Type.Object({
+    median: Nullable(Type.Number()), p90: Nullable(Type.Number()),
+    count: Type.Integer({ description: 'change failures followed, in a later snapshot of the window, by a compliant deployment of the same flow' }),
+    unrestored: Type.Integer({ description: 'change failures with no compliant deployment of their flow after them in the window' }),
+  }, { description: 'from each deployment that started non-compliant to the next one of the same flow that started compliant (docs/metrics.md)' }),
 });
 export type DoraStats = Static<typeof DoraStats>;
 

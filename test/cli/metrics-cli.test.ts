@@ -49,10 +49,12 @@ describe('evident metrics dora', () => {
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toBe('DORA metrics of aws-prod from 2024-03-01T00:00:00.000Z to 2024-03-08T00:00:00.000Z');
-    expect(lines[1]).toMatch(/^FLOW\s+DEPLOYMENTS\s+PER DAY\s+LEAD TIME MEDIAN\s+LEAD TIME P90\s+CHANGE FAILURE RATE$/);
-    expect(lines.find((l) => l.startsWith('svc-05'))).toMatch(/^svc-05\s+2\s+0\.29\s+(\d+[dhm] ?)+\s+(\d+[dhm] ?)+\s+100% \(1\/1\)$/);
-    expect(lines.find((l) => l.startsWith('svc-07'))).toMatch(/^svc-07\s+1\s+0\.14\s+-\s+-\s+not judged$/);
-    expect(lines.at(-1)).toMatch(/^OVERALL\s+15\s+2\.14\s+\S.*60% \(3\/5\)$/);
+    expect(lines[1]).toMatch(/^FLOW\s+DEPLOYMENTS\s+PER DAY\s+LEAD TIME MEDIAN\s+LEAD TIME P90\s+CHANGE FAILURE RATE\s+TIME TO RESTORE$/);
+    expect(lines.find((l) => l.startsWith('svc-05'))).toMatch(/^svc-05\s+2\s+0\.29\s+(\d+[dhm] ?)+\s+(\d+[dhm] ?)+\s+100% \(1\/1\)\s+- \(1 unrestored\)$/);
+    expect(lines.find((l) => l.startsWith('svc-07'))).toMatch(/^svc-07\s+1\s+0\.14\s+-\s+-\s+not judged\s*$/);
+    expect(lines.at(-1)).toMatch(/^OVERALL\s+15\s+2\.14\s+\S.*60% \(3\/5\)\s+\S.*$/);
+    // Each of the 3 change failures is restored or not.
+    expect(body.overall.time_to_restore_seconds.count + body.overall.time_to_restore_seconds.unrestored).toBe(3);
     expect(table.stderr).toContain('1 deployment(s) without a commit time: left out of lead time');
 
     expect(JSON.parse(oneFlow.stdout)).toMatchObject({ overall: { deployments: 2 }, flows: [{ flow: 'svc-05' }] });

@@ -88,11 +88,13 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
       deployments: 5, deployments_per_day: 5 / 3,
       lead_time_seconds: { median: 20 * H, p90: 50 * H, count: 3, invalid: 0 },
       change_failure_rate: { non_compliant: 1, judged: 3, rate: 1 / 3 },
+      // web2 started non-compliant in #6 and no compliant web deployment came after it.
+      time_to_restore_seconds: { median: null, p90: null, count: 0, unrestored: 1 },
     });
     // The stray artifact counts overall only.
     expect(r.flows).toEqual([
-      { flow: 'api', deployments: 1, deployments_per_day: 1 / 3, lead_time_seconds: { median: null, p90: null, count: 0, invalid: 0 }, change_failure_rate: { non_compliant: 0, judged: 1, rate: 0 } },
-      { flow: 'web', deployments: 3, deployments_per_day: 1, lead_time_seconds: { median: 20 * H, p90: 50 * H, count: 3, invalid: 0 }, change_failure_rate: { non_compliant: 1, judged: 2, rate: 0.5 } },
+      { flow: 'api', deployments: 1, deployments_per_day: 1 / 3, lead_time_seconds: { median: null, p90: null, count: 0, invalid: 0 }, change_failure_rate: { non_compliant: 0, judged: 1, rate: 0 }, time_to_restore_seconds: { median: null, p90: null, count: 0, unrestored: 0 } },
+      { flow: 'web', deployments: 3, deployments_per_day: 1, lead_time_seconds: { median: 20 * H, p90: 50 * H, count: 3, invalid: 0 }, change_failure_rate: { non_compliant: 1, judged: 2, rate: 0.5 }, time_to_restore_seconds: { median: null, p90: null, count: 0, unrestored: 1 } },
     ]);
   });
 
@@ -211,6 +213,34 @@ describe('DORA figures (property)', () => {
       expect(sum((s) => s.change_failure_rate.judged)).toBe(list.filter((d) => d.flow !== null && d.compliant !== null).length);
       expect(r.series.reduce((n, b) => n + b.deployments, 0)).toBe(r.overall.deployments);
       for (const b of r.series) expect(Object.values(b.by_flow).reduce((n, c) => n + c, 0)).toBe(b.deployments - list.filter((d) => d.flow === null && d.deployed_at >= b.start && d.deployed_at < b.end).length);
+      // Every change failure is either restored or not, per flow and overall.
+      for (const s of [r.overall, ...r.flows]) {
+        expect(s.time_to_restore_seconds.count + s.time_to_restore_seconds.unrestored).toBe(s.change_failure_rate.non_compliant);
+        if (s.time_to_restore_seconds.count > 0) expect(s.time_to_restore_seconds.median!).toBeLessThanOrEqual(s.time_to_restore_seconds.p90!);
+      }
     }));
+  });
+
+  it('time to restore: each failure to the next compliant deployment of its flow in a later snapshot; not judged neither fails nor restores', () => {
+    const at = (h: number) => new Date(window.since.getTime() + h * 3_600_000).toISOString();
+    const d = (snapshot: number, flow: string | null, artifact: string, h: number, compliant: boolean | null): DoraDeployment => ({
+      flow, artifact, fingerprint: fp(artifact), git_commit: null, commit_time: null, deployed_at: at(h), snapshot, lead_time_seconds: null, compliant,
+    });
+    const r = aggregateDora([
+      d(1, 'a', 'a1', 0, false), // restored by a3 (#3): 5 h
+      d(2, 'a', 'a2', 2, false), // restored by a3 (#3): 3 h
+      d(2, 'b', 'b1', 2, false), // b2 is in the same snapshot: not after it; b4 restores it (#5): 10 h
+      d(2, 'b', 'b2', 2, true),
+      d(3, 'a', 'a3', 5, true),
+      d(4, 'a', 'a4', 6, null), // not judged: restores nothing
+      d(4, null, 'x1', 6, false), // unreported: restored by the same artifact name only
+      d(5, 'b', 'b4', 12, true),
+      d(6, 'a', 'a5', 20, false), // nothing after it: unrestored
+    ], window);
+    expect(r.overall.time_to_restore_seconds).toEqual({ median: 5 * 3600, p90: 10 * 3600, count: 3, unrestored: 2 });
+    expect(r.flows.map((f) => [f.flow, f.time_to_restore_seconds])).toEqual([
+      ['a', { median: 3 * 3600, p90: 5 * 3600, count: 2, unrestored: 1 }],
+      ['b', { median: 10 * 3600, p90: 10 * 3600, count: 1, unrestored: 0 }],
+    ]);
   });
 });

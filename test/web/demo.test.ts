@@ -123,6 +123,11 @@ describe('the web UI on the demo organisation', () => {
     await visit('dora', '#/dora', /Deployment frequency/);
     expect(await page.getByLabel('Environment').inputValue()).toBe('aws-prod');
     expect(await page.locator('.cli code').textContent()).toBe('$ evident metrics dora --environment aws-prod');
+    // The fourth DORA figure: time to restore, with the server's counts.
+    const restore = report.overall.time_to_restore_seconds;
+    const card = page.locator('.figure', { hasText: 'Time to restore' });
+    await expect.poll(() => card.textContent()).toContain(`${restore.count} restored`);
+    if (restore.unrestored > 0) expect(await card.textContent()).toContain(`${restore.unrestored} not yet`);
     // Bars: one segment per flow and day with deployments; every deployment is in one.
     const segments = page.locator('svg.chart rect.seg');
     expect(await segments.count()).toBeGreaterThanOrEqual(report.series.filter((s) => s.deployments > 0).length);

@@ -44,8 +44,14 @@ const rate = (s: Stats) => {
   return c.rate === null ? 'not judged' : `${Math.round(c.rate * 1000) / 10}% (${c.non_compliant}/${c.judged})`;
 };
 
+const restore = (s: Stats) => {
+  const r = s.time_to_restore_seconds;
+  if (r === undefined || r.count + r.unrestored === 0) return '';
+  return `${duration(r.median)}${r.unrestored > 0 ? ` (${r.unrestored} unrestored)` : ''}`;
+};
+
 const row = (name: string, s: Stats) => [
-  name, s.deployments, s.deployments_per_day.toFixed(2), duration(s.lead_time_seconds.median), duration(s.lead_time_seconds.p90), rate(s),
+  name, s.deployments, s.deployments_per_day.toFixed(2), duration(s.lead_time_seconds.median), duration(s.lead_time_seconds.p90), rate(s), restore(s),
 ];
 
 export async function doraMetrics(opts: DoraOptions, ctx: Ctx): Promise<void> {
@@ -57,9 +63,9 @@ export async function doraMetrics(opts: DoraOptions, ctx: Ctx): Promise<void> {
     ctx.printer.text(`DORA metrics of ${report.environment} from ${report.since} to ${report.until}`);
     const unreported = report.deployments.filter((d) => d.flow === null);
     const rows = report.flows.map((f) => row(f.flow, f));
-    if (unreported.length > 0 && opts.flow === undefined) rows.push(['(unreported)', unreported.length, '', '', '', '']);
+    if (unreported.length > 0 && opts.flow === undefined) rows.push(['(unreported)', unreported.length, '', '', '', '', '']);
     rows.push(row('OVERALL', report.overall));
-    ctx.printer.table(['FLOW', 'DEPLOYMENTS', 'PER DAY', 'LEAD TIME MEDIAN', 'LEAD TIME P90', 'CHANGE FAILURE RATE'], rows);
+    ctx.printer.table(['FLOW', 'DEPLOYMENTS', 'PER DAY', 'LEAD TIME MEDIAN', 'LEAD TIME P90', 'CHANGE FAILURE RATE', 'TIME TO RESTORE'], rows);
     const { count, invalid } = report.overall.lead_time_seconds;
     const missing = report.overall.deployments - count - invalid;
     if (missing > 0) ctx.printer.info(`${missing} deployment(s) without a commit time: left out of lead time`);
@@ -76,7 +82,7 @@ export function registerMetricsCommands(program: Command): void {
   const metrics = program.command('metrics').description('Delivery metrics computed from the record');
   metrics
     .command('dora')
-    .description('DORA metrics of an environment: deployment frequency, lead time for changes and change failure rate, per flow and overall')
+    .description('DORA metrics of an environment: deployment frequency, lead time for changes, change failure rate and time to restore, per flow and overall')
     .requiredOption('--environment <name>', 'the environment deployed into')
     .option('--since <when>', 'start of the window (inclusive): YYYY-MM-DD (midnight UTC), an RFC 3339 date-time, or 30d / 12w back from now (default: 30 days before --until)')
     .option('--until <when>', 'end of the window (exclusive), in the same forms (default: now)')
@@ -96,6 +102,9 @@ export function registerMetricsCommands(program: Command): void {
       '  change failure rate   non-compliant deployments / judged deployments: the artifact in the snapshot it started in,',
       '               against the policies attached then, on the evidence recorded by then (attestations up to that',
       '               snapshot, exemptions before it: what came later changes nothing); not judged when no policy was attached.',
+      '  time to restore   from each change failure (a deployment that started non-compliant) to the next deployment of',
+      '               the same flow that started compliant, in a later snapshot of the window (median; "unrestored":',
+      '               failures with none yet). Evident records no incidents: a failure here is a non-compliant start.',
       '',
       'Examples:',
       '  evident metrics dora --environment aws-prod',

@@ -8,6 +8,12 @@ export interface DoraStats {
   /** Over `count` deployments; `invalid` ones had a commit time later than the deployment (bad data), left out. */
   lead_time_seconds: { median: number | null; p90: number | null; count: number; invalid: number };
   change_failure_rate: { non_compliant: number; judged: number; rate: number | null };
+  /**
+   * From each change failure (a deployment that started non-compliant) to the next deployment of the same
+   * flow (the same artifact name when unreported) that started compliant, in a later snapshot of the window;
+   * `unrestored`: failures with none yet.
+   */
+  time_to_restore_seconds: { median: number | null; p90: number | null; count: number; unrestored: number };
 }
 
 export interface DoraDeployment {
@@ -57,10 +63,43 @@ function leadTimes(deployments: readonly DoraDeployment[]): number[] {
   return deployments.map((d) => d.lead_time_seconds).filter((t): t is number => t !== null && t >= 0).sort((a, b) => a - b);
 }
 
+/**
+ * Time to restore from the deployments alone (DORA's "failed deployment recovery time"): Evident records no
+ * incidents, but it knows which deployments started non-compliant and when a compliant version of the same
+ * flow replaced them. Each failure counts from its own deployment; several failures before one compliant
+ * deployment are all restored by it. Ordered by snapshot (log order), not by clock.
+ */
+function restoreTimes(deployments: readonly DoraDeployment[]): { times: number[]; unrestored: number } {
+  const byFlow = new Map<string, DoraDeployment[]>();
+  for (const d of deployments) {
+    const key = d.flow === null ? `artifact ${d.artifact}` : `flow ${d.flow}`;
+    const list = byFlow.get(key);
+    if (list) list.push(d);
+    else byFlow.set(key, [d]);
+  }
+  const times: number[] = [];
+  let unrestored = 0;
+  for (const list of byFlow.values()) {
+    let pending: DoraDeployment[] = [];
+    for (const d of [...list].sort((a, b) => a.snapshot - b.snapshot)) {
+      if (d.compliant === true) {
+        const later = pending.filter((f) => f.snapshot < d.snapshot);
+        for (const f of later) times.push(Math.max(0, Math.round((Date.parse(d.deployed_at) - Date.parse(f.deployed_at)) / 1000)));
+        pending = pending.filter((f) => f.snapshot >= d.snapshot);
+      } else if (d.compliant === false) {
+        pending.push(d);
+      }
+    }
+    unrestored += pending.length;
+  }
+  return { times: times.sort((a, b) => a - b), unrestored };
+}
+
 function stats(deployments: readonly DoraDeployment[], span: number): DoraStats {
   const lead = leadTimes(deployments);
   const judged = deployments.filter((d) => d.compliant !== null);
   const nonCompliant = judged.filter((d) => d.compliant === false).length;
+  const restore = restoreTimes(deployments);
   return {
     deployments: deployments.length,
     deployments_per_day: deployments.length / span,
@@ -69,6 +108,7 @@ function stats(deployments: readonly DoraDeployment[], span: number): DoraStats 
       invalid: deployments.filter((d) => d.lead_time_seconds !== null && d.lead_time_seconds < 0).length,
     },
     change_failure_rate: { non_compliant: nonCompliant, judged: judged.length, rate: judged.length === 0 ? null : nonCompliant / judged.length },
+    time_to_restore_seconds: { median: nearestRank(restore.times, 50), p90: nearestRank(restore.times, 90), count: restore.times.length, unrestored: restore.unrestored },
   };
 }
 

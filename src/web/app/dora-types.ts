@@ -5,6 +5,8 @@ export interface DoraFigures {
   deployments_per_day: number;
   lead_time_seconds: { median: number | null; p90: number | null; count: number; /** commit times after the deployment (left out); newer servers only */ invalid?: number };
   change_failure_rate: { non_compliant: number; judged: number; rate: number | null };
+  /** Newer servers only. */
+  time_to_restore_seconds?: { median: number | null; p90: number | null; count: number; unrestored: number };
 }
 
 export interface DoraReport {

@@ -15,6 +15,12 @@ function FigureCards({ f }: { f: Figures }) {
       <div class="figure"><span class="small muted">Deployments</span><strong>{f.deployments}</strong><span class="small">{f.deployments_per_day.toFixed(2)} a day</span></div>
       <div class="figure"><span class="small muted">Lead time (median)</span><strong>{duration(f.lead_time_seconds.median)}</strong><span class="small">p90 {duration(f.lead_time_seconds.p90)} · {f.lead_time_seconds.count} measured{f.lead_time_seconds.invalid ? ` · ${f.lead_time_seconds.invalid} invalid` : ''}</span></div>
       <div class="figure"><span class="small muted">Change failure rate</span><strong>{pct(f.change_failure_rate.rate)}</strong><span class="small">{f.change_failure_rate.non_compliant} non-compliant of {f.change_failure_rate.judged}</span></div>
+      {f.time_to_restore_seconds && (
+        <div class="figure" title="From each deployment that started non-compliant to the next deployment of the same flow that started compliant">
+          <span class="small muted">Time to restore (median)</span><strong>{f.time_to_restore_seconds.count > 0 ? duration(f.time_to_restore_seconds.median) : '–'}</strong>
+          <span class="small">{f.time_to_restore_seconds.count} restored{f.time_to_restore_seconds.unrestored ? ` · ${f.time_to_restore_seconds.unrestored} not yet` : ''}</span>
+        </div>
+      )}
     </div>
   );
 }
