@@ -5,6 +5,7 @@ import type { AttestationsTable, Database } from './schema.js';
 import type { AppendBatch, AppendContext, AppendOptions, LogHead, MapLeafRow, StoredEntry } from './types.js';
 import { lastMapLeafIndexIn, readMapLeavesIn } from './log-map.js';
 import { SqlRecordWriter } from './records.js';
+import { savepointAttempts } from './savepoints.js';
 import { translateDbError } from './cursor.js';
 
 // The PostgreSQL append path (issue #21, fifth round). Every statement is a round trip to the server, and
@@ -96,7 +97,6 @@ export class PgLogAppender {
     const head: LogHead = { size: Number(row.size), root: new Uint8Array(row.root), mapRoot: row.map_root === null ? null : new Uint8Array(row.map_root) };
     const tx = this.kyselyOn(client);
     const records = new SqlRecordWriter(tx, true, options.expected);
-    let savepoints = 0;
     const batch = await build(head, {
       readHashes: (indexes) => readHashesOn(tx, orgId, indexes),
       readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
@@ -105,22 +105,7 @@ export class PgLogAppender {
       records,
       // The deferred rows go in with the batch's one statement; a refusal there is DeferredRowsRefused.
       settle: async () => undefined,
-      attempt: async (work) => {
-        const name = sql.raw(`entry_${++savepoints}`);
-        await sql`SAVEPOINT ${name}`.execute(tx);
-        try {
-          const value = await work(records);
-          // The entry's deferred rows go in under its own savepoint, so a failing one undoes only this entry.
-          await records.flush();
-          await sql`RELEASE SAVEPOINT ${name}`.execute(tx);
-          return { ok: true as const, value };
-        } catch (error) {
-          records.discard();
-          await sql`ROLLBACK TO SAVEPOINT ${name}`.execute(tx);
-          await sql`RELEASE SAVEPOINT ${name}`.execute(tx);
-          return { ok: false as const, error: translateDbError(error) };
-        }
-      },
+      attempt: savepointAttempts(tx, records),
     });
     batch.entries.forEach((e, i) => {
       if (e.index !== head.size + i) throw new EvidentError('INTERNAL', `append out of sequence at ${e.index}`);

@@ -13,6 +13,7 @@ import { lastMapLeafIndexIn, readMapLeavesIn, writeMapLeaves } from './log-map.j
 import { readCosigned, writeCosigned, type StoredCosigned } from './log-cosigned.js';
 import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlRecordReader, SqlRecordWriter } from './records.js';
+import { savepointAttempts } from './savepoints.js';
 import { SqlEnvironmentReader } from './environments-sql.js';
 import { SqlPolicyReader } from './policies-sql.js';
 import type { BlobStore, BlobStoreOptions, OrgBlobStore } from './blob-types.js';
@@ -180,7 +181,6 @@ class SqlLogStore implements LogStore {
       before.size = head.size;
       // On PostgreSQL every statement is a round trip: attestation rows are deferred to one INSERT per batch.
       const records = new SqlRecordWriter(tx, this.store.engine === 'postgres');
-      let savepoints = 0;
       const batch = await build(head, {
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
         readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
@@ -189,22 +189,7 @@ class SqlLogStore implements LogStore {
         records,
         settle: () => records.flush(),
         // SQL savepoints (SQLite and PostgreSQL alike) undo one entry's projections without the batch's.
-        attempt: async (work) => {
-          const name = sql.raw(`entry_${++savepoints}`);
-          await sql`SAVEPOINT ${name}`.execute(tx);
-          try {
-            const value = await work(records);
-            // The entry's deferred rows go in under its own savepoint, so a failing one undoes only this entry.
-            await records.flush();
-            await sql`RELEASE SAVEPOINT ${name}`.execute(tx);
-            return { ok: true as const, value };
-          } catch (error) {
-            records.discard();
-            await sql`ROLLBACK TO SAVEPOINT ${name}`.execute(tx);
-            await sql`RELEASE SAVEPOINT ${name}`.execute(tx);
-            return { ok: false as const, error: translateDbError(error) };
-          }
-        },
+        attempt: savepointAttempts(tx, records),
       });
       // Whatever the builder left unsettled goes in before the entries that commit to it.
       await records.flush();
