@@ -85,11 +85,14 @@ function connectPostgres(url: string, schema: string | undefined, poolSize: numb
   }
   // int8 columns (sizes, indexes) come back as JS numbers; they stay below 2^53 by construction.
   const types = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) };
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: types as pg.CustomTypesConfig });
-  // Set on every new pooled connection, also those the append path takes without Kysely (log-append-pg.ts):
-  // node-pg runs a client's queries in order, so this goes first. Setting a search_path to a schema that does
-  // not exist yet is allowed; connect() creates it.
-  if (schema !== undefined) pool.on('connect', (client) => void client.query(`SET search_path TO "${schema}"`).catch(() => undefined));
+  // The schema goes in each connection's startup packet (`options`), so every pooled connection has it before
+  // its first query, also those the append path takes without Kysely (log-append-pg.ts), and a connection
+  // can never run with the default search_path. A search_path naming a schema that does not exist yet is
+  // allowed; connect() creates it. (SCHEMA_NAME above keeps the name to plain identifier characters.)
+  const pool = new pg.Pool({
+    connectionString: url, max: poolSize, types: types as pg.CustomTypesConfig,
+    ...(schema === undefined ? {} : { options: `-c search_path="${schema}"` }),
+  });
   const dialect = new PostgresDialect({ pool });
   const db = new Kysely<Database>({ dialect });
   return { engine: 'postgres', db, readDb: db, pool };
