@@ -113,8 +113,12 @@ done
 [ -n "$healthy" ] || fail "/healthz did not answer"
 pm healthcheck run "$name" || fail "the image's HEALTHCHECK failed"
 [ "$(pm exec "$name" id -u)" != 0 ] || fail "the server runs as root"
-podman logs "$name" 2>/dev/null | grep -q 'First start' || fail "no first-start report in the logs"
-token="$(podman logs "$name" 2>/dev/null | sed -n 's/.*EVIDENT_API_TOKEN=\(evd_[A-Za-z0-9_-]*\).*/\1/p' | head -n 1)"
+# Read once into a variable: `podman logs … | grep -q` fails under pipefail whenever grep exits at its match
+# before podman has written the rest (SIGPIPE), as it did once in CI with the report right there in the logs.
+logs="$(podman logs "$name" 2>&1 || true)"
+grep -q 'First start' <<<"$logs" || fail "no first-start report in the logs"
+token="$(sed -n 's/.*EVIDENT_API_TOKEN=\(evd_[A-Za-z0-9_-]*\).*/\1/p' <<<"$logs")"
+token="${token%%$'\n'*}"
 [ -n "$token" ] || fail "no admin token in the first-start report"
 curl -fsS -X POST -H "authorization: Bearer $token" -H 'content-type: application/json' \
   -d '{"name":"in-the-volume"}' "http://127.0.0.1:$port/api/v1/orgs/default/flows" >/dev/null || fail "create a flow"
@@ -124,5 +128,6 @@ pm stop -t 30 "$name" >/dev/null
 [ "$(podman inspect -f '{{.State.ExitCode}}' "$name")" = 0 ] || fail "the server exited $(podman inspect -f '{{.State.ExitCode}}' "$name") on SIGTERM"
 pm start "$name" >/dev/null
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 1; done
-curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/orgs/default/flows" | grep -q '"in-the-volume"' || fail "the flow is not in the volume after a restart"
+flows="$(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/orgs/default/flows")" || fail "list flows after a restart"
+grep -q '"in-the-volume"' <<<"$flows" || fail "the flow is not in the volume after a restart"
 step "ok (image $(podman image inspect -f '{{.Size}}' "$image" | awk '{printf "%d MB", $1/1e6}'))"

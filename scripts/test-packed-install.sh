@@ -46,7 +46,8 @@ done
 export PATH="$work/prefix/bin:$PATH"
 [ "$(command -v evident)" = "$work/prefix/bin/evident" ] || fail "evident is not the installed one"
 
-evident --help | grep -q 'server' || fail "evident --help does not list server"
+help="$(evident --help)" || fail "evident --help"
+grep -q 'server' <<<"$help" || fail "evident --help does not list server"
 [ "$(evident --version)" = "$version" ] || fail "evident --version is not $version"
 
 step "evident server from the installed package"
@@ -64,12 +65,14 @@ done
 [ -n "$url" ] || fail "no start-up report"
 token="$(jq -r .first_admin.token "$port_file")"
 [ "$(curl -fsS "$url/healthz" | jq -r .status)" = ok ] || fail "/healthz"
-curl -fsS "$url/" | grep -q '<div id="app">' || fail "the web UI is not served"
+page="$(curl -fsS "$url/")" || fail "the web UI is not served"
+grep -q '<div id="app">' <<<"$page" || fail "the web UI is not served"
 
 export EVIDENT_HOST="$url" EVIDENT_ORG=default EVIDENT_API_TOKEN="$token"
 step "CLI commands against it"
 evident create flow packed >/dev/null || fail "create flow"
-evident list flows --output json | grep -q '"packed"' || fail "list flows"
+flows="$(evident list flows --output json)" || fail "list flows"
+grep -q '"packed"' <<<"$flows" || fail "list flows"
 
 mkdir -p "$work/checkout/src" && cd "$work/checkout"
 printf 'int main;\n' >src/main.c
