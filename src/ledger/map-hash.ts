@@ -37,12 +37,17 @@ leafInput[0] = LEAF;
 const nodeInput = new Uint8Array(1 + 2 * HASH_SIZE);
 nodeInput[0] = NODE;
 
-/** SHA-256(0x02 || key || uint64 big-endian index): a subtree holding the single leaf (key → index). */
-export function mapLeafHash(key: Hash, index: number): Hash {
+/** Fills leafInput with 0x02 || key || uint64 big-endian index. */
+function leafBytes(key: Hash, index: number): void {
   if (!Number.isSafeInteger(index) || index < 0) throw new EvidentError('INVALID_ARGUMENT', `map index must be a non-negative integer, not ${index}`);
   leafInput.set(key, 1);
   leafView.setUint32(1 + HASH_SIZE, Math.floor(index / 2 ** 32));
   leafView.setUint32(1 + HASH_SIZE + 4, index >>> 0);
+}
+
+/** SHA-256(0x02 || key || uint64 big-endian index): a subtree holding the single leaf (key → index). */
+export function mapLeafHash(key: Hash, index: number): Hash {
+  leafBytes(key, index);
   return sha256Js(leafInput);
 }
 
@@ -62,10 +67,7 @@ export function binaryToHash(h: string): Hash {
 
 /** mapLeafHash as a binary string (the in-memory tree's form, map-tree.ts). */
 export function mapLeafHashBinary(key: Hash, index: number): string {
-  if (!Number.isSafeInteger(index) || index < 0) throw new EvidentError('INVALID_ARGUMENT', `map index must be a non-negative integer, not ${index}`);
-  leafInput.set(key, 1);
-  leafView.setUint32(1 + HASH_SIZE, Math.floor(index / 2 ** 32));
-  leafView.setUint32(1 + HASH_SIZE + 4, index >>> 0);
+  leafBytes(key, index);
   return sha256JsBinary(leafInput);
 }
 
