@@ -4,6 +4,7 @@
 // `--servers N` (PostgreSQL): also N server processes on one database, each driven by its own autocannon
 // with the same connections, against one server (issue #21: two servers >= 1.6x one).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,13 +22,22 @@ const seconds = Number(flag('--seconds', '10'));
 const connections = Number(flag('--connections', '50'));
 const engines = flag('--engines', 'sqlite,postgres').split(',');
 const servers = Number(flag('--servers', '1'));
+// `--subjects artifact`: each request attests a new artifact (a random fingerprint), so every entry also
+// moves a new leaf of the subject map (docs/log.md): the map's worst case. Default `trail`: every entry is
+// about the one trail only.
+const subjects = flag('--subjects', 'trail');
+if (subjects !== 'trail' && subjects !== 'artifact') throw new Error('--subjects is trail or artifact');
 const pgUrl = process.env.EVIDENT_BENCH_DATABASE_URL ?? process.env.EVIDENT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+// Extra Node options for the server processes, e.g. `BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'`
+// to profile them (profiles are written when a server exits on SIGTERM).
+const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Server { url: string; token?: string; stop(): Promise<void> }
 
 function startServer(extra: string[]): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--output', 'json', 'server', '--port', '0', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeArgs, CLI, '--output', 'json', 'server', '--port', '0', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buffer = '';
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       buffer += line + '\n';
@@ -75,9 +85,12 @@ async function measure(engine: string, count = 1): Promise<Record<string, number
     await api(first, 'POST', '/api/v1/orgs/default/flows', { name: 'bench' });
     await api(first, 'POST', '/api/v1/orgs/default/flows/bench/trails', { name: 'run-1' });
     const body = JSON.stringify({ name: 'unit-test', compliant: true, description: 'x'.repeat(900) });
+    const perRequest = subjects === 'artifact'
+      ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ name: 'unit-test', compliant: true, fingerprint: randomBytes(32).toString('hex'), description: 'x'.repeat(836) }) }) }] }
+      : { body };
     const results = await Promise.all(started.map((server) => autocannon({
       url: `${server.url}/api/v1/orgs/default/flows/bench/trails/run-1/attestations/generic`,
-      method: 'POST', connections, duration: seconds, body,
+      method: 'POST', connections, duration: seconds, ...perRequest,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     })));
     const ok = results.reduce((n, r) => n + r['2xx'], 0);
@@ -102,7 +115,7 @@ for (const engine of engines) {
     console.error(`${engine}: skipped (${(err as Error).message})`);
   }
 }
-console.log(`\nHTTP appends (POST attestations/generic, ~1 KB, ${connections} connections, ${seconds} s, ${os.cpus().length} cores, Node ${process.version})`);
+console.log(`\nHTTP appends (POST attestations/generic, ~1 KB, about ${subjects === 'artifact' ? 'a new artifact each' : 'one trail'}, ${connections} connections, ${seconds} s, ${os.cpus().length} cores, Node ${process.version})`);
 console.table(rows);
 for (const r of rows) {
   if (r.engine === 'sqlite') console.log(`SQLite: ${r.appends_per_s} durable appends/s over HTTP — target >= 5000: ${Number(r.appends_per_s) >= 5000 ? 'met' : 'NOT met'}`);

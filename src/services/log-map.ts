@@ -106,10 +106,16 @@ export class LogMaps {
     }
     if (cached && cached.size === head.size && bytesEqual(cached.root, head.mapRoot)) return cached;
     this.cache.delete(orgId);
-    const base = cached && cached.size <= head.size ? cached : { size: 0, root: MAP_EMPTY, latest: new Map<string, number>() };
+    const known = cached && cached.size <= head.size ? cached : undefined;
+    const base = known ?? { size: 0, root: MAP_EMPTY, latest: new Map<string, number>(), unwritten: new Map<string, MapLeafRow>() };
     // The table holds every leaf up to its highest index; the subjects moved after it are in the entries.
     const last = await reads.last();
-    const from = Math.min(last === null ? 0 : last + 1, head.size);
+    const tableEnd = last === null ? 0 : last + 1;
+    // A state this process verified at base.size already knows every subject moved before it: of the entries
+    // past the table, only those from base.size on are new to it. Without this, a server that shares the
+    // database with another (which made the last commit) read every entry since the table's last write,
+    // up to DEFAULT_MAP_FLUSH.entries of them, before each of its batches.
+    const from = Math.min(Math.max(tableEnd, base.size), head.size);
     const written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
     await checkLeaves(reads, written);
     const later = await leavesOfEntries(reads, from, head.size);
@@ -120,7 +126,14 @@ export class LogMaps {
       throw new EvidentError('TAMPERED', `the subject map's rows do not make the map root committed at log size ${head.size} (${toHex(head.mapRoot)}): they were edited`);
     }
     for (const l of moved) base.latest.set(l.subject, l.index);
-    const state: MapState = { size: head.size, root, latest: base.latest, unwritten: later, unwrittenFrom: later.size > 0 ? from : null };
+    // Unwritten: every subject whose latest entry is past the table. Those moved before base.size are the
+    // known state's own unwritten leaves (still past the table unless another process wrote them since).
+    const unwritten = new Map<string, MapLeafRow>();
+    for (const l of base.unwritten.values()) if (l.index >= tableEnd && !later.has(l.subject)) unwritten.set(l.subject, l);
+    for (const [subject, l] of later) unwritten.set(subject, l);
+    let unwrittenFrom: number | null = null;
+    for (const l of unwritten.values()) if (unwrittenFrom === null || l.index < unwrittenFrom) unwrittenFrom = l.index;
+    const state: MapState = { size: head.size, root, latest: base.latest, unwritten, unwrittenFrom };
     this.cache.set(orgId, state);
     return state;
   }
