@@ -2,7 +2,10 @@
 // given on the command line, printing the verifier's peak RSS and entries per second against the targets
 // (≤ 256 MB RSS at any size, ≥ 100,000 entries/s).
 //
-//   node dist/bench/verify.js [--size 1000000] [--data-dir DIR] [--runs 1]
+//   node dist/bench/verify.js [--size 1000000] [--data-dir DIR] [--runs 1] [--subjects none|artifact]
+//
+// `--subjects artifact`: every entry reports a new artifact in one of 50 trails, so the verifier recomputes a
+// subject map with one leaf per entry (its worst case for memory); `none` (default): entries about nothing.
 //
 // The log is filled once through the LogService (the server's own append path, ~1 KB entries) into DIR and
 // reused by later runs with the same DIR (a larger --size appends the difference). Prints `BENCH_JSON {...}` last.
@@ -16,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { LogService, loadLogKey } from '../src/services/index.js';
 import { openStore } from '../src/store/index.js';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '1000000' }, 'data-dir': { type: 'string' }, runs: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { size: { type: 'string', default: '1000000' }, 'data-dir': { type: 'string' }, runs: { type: 'string', default: '1' }, subjects: { type: 'string', default: 'none' } } });
+if (values.subjects !== 'none' && values.subjects !== 'artifact') throw new Error('--subjects is none or artifact');
 const size = Number(values.size);
 const dataDir = values['data-dir'] ?? fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-verify-'));
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/evident.js');
@@ -63,6 +67,9 @@ async function fill(): Promise<number> {
       await Promise.all(Array.from({ length: batch }, (_, i) => {
         const n = have + i;
         const fingerprint = createHash('sha256').update(`verify:${n}`).digest('hex');
+        if (values.subjects === 'artifact') {
+          return log.append(org, 'artifact.reported', { flow: 'bench', trail: `t${n % 50}`, artifact: `service-${n % 97}`, fingerprint, payload: `${fingerprint.slice(0, 16)}/`.repeat(50) });
+        }
         return log.append(org, 'bench.record', { artifact: { name: `service-${n % 97}`, fingerprint }, payload: `${fingerprint.slice(0, 16)}/`.repeat(53) });
       }));
       have += batch;

@@ -1,6 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { canonicalJson } from '../../formats/index.js';
-import { linksOf, subjectsOf } from '../../ledger/index.js';
+import { linksOf, mapKey, subjectsOf } from '../../ledger/index.js';
 import { scanCanonicalEntry } from './canonical-scan.js';
 
 // The CPU half of `verify log --full` (log-stream.ts): entry bundles in, hashes out. Pure and synchronous,
@@ -29,17 +29,44 @@ export interface HashResult {
   count: number;
   /** The first entry that is not a well-formed entry of this org's log, if any (hashing stops there). */
   problem: { index: number; message: string } | null;
-  /**
-   * For the subject map (docs/log.md, "The subject map"), in index order: each subject each entry is about,
-   * with the `prev` link the entry states for it (undefined: the entry has no links, it predates them).
-   */
-  moves: SubjectMove[];
+  /** For the subject map (docs/log.md, "The subject map"): each subject each entry is about, in index order. */
+  moves: SubjectMoves;
 }
 
-export interface SubjectMove {
-  index: number;
-  subject: string;
-  prev?: number | null;
+/**
+ * Subject moves, packed for the trip from a hashing thread (one string and three typed arrays instead of an
+ * object per move). Move i: entry `indexes[i]` is about the subject with map key `keys[32i, 32i + 32)`
+ * (SHA-256 of its key text, the i-th line of `subjects`), and states `prevs[i]` as its link for it: an
+ * entry index, NO_PREV (null: the first entry about it) or UNSTATED (the entry predates links).
+ */
+export interface SubjectMoves {
+  count: number;
+  indexes: Float64Array;
+  prevs: Float64Array;
+  keys: Uint8Array;
+  subjects: string;
+}
+
+export const NO_PREV = -1;
+export const UNSTATED = -2;
+
+class MoveList {
+  private indexes: number[] = [];
+  private prevs: number[] = [];
+  private subjects: string[] = [];
+
+  push(index: number, subject: string, prev: number | null | undefined): void {
+    this.indexes.push(index);
+    this.prevs.push(prev === undefined ? UNSTATED : prev === null ? NO_PREV : prev);
+    this.subjects.push(subject);
+  }
+
+  packed(): SubjectMoves {
+    const count = this.indexes.length;
+    const keys = new Uint8Array(32 * count);
+    this.subjects.forEach((s, i) => keys.set(mapKey(s), 32 * i));
+    return { count, indexes: Float64Array.from(this.indexes), prevs: Float64Array.from(this.prevs), keys, subjects: this.subjects.join('\n') };
+  }
 }
 
 const LEAF_PREFIX = new Uint8Array([0]);
@@ -58,7 +85,7 @@ export function runHashJob(job: HashJob): HashResult {
   let at = 0;
   let index = job.start;
   const leaves = new Uint8Array(BUNDLE * 32);
-  const moves: SubjectMove[] = [];
+  const moves = new MoveList();
   for (const [b, bundle] of job.bundles.entries()) {
     const expected = job.widths[b]!;
     let width = 0;
@@ -96,7 +123,7 @@ export function runHashJob(job: HashJob): HashResult {
       }
     }
     if (!problem && width < expected) problem = `is missing: its entry bundle holds ${width} entries, not ${expected}`;
-    if (problem) return { hashes: out.subarray(0, at), count: index + width - job.start, problem: { index: index + width, message: `entry ${index + width} ${problem}` }, moves };
+    if (problem) return { hashes: out.subarray(0, at), count: index + width - job.start, problem: { index: index + width, message: `entry ${index + width} ${problem}` }, moves: moves.packed() };
     if (width === BUNDLE) {
       out.set(subtreeRoot(leaves, BUNDLE), at);
       at += 32;
@@ -106,11 +133,11 @@ export function runHashJob(job: HashJob): HashResult {
     }
     index += width;
   }
-  return { hashes: out.subarray(0, at), count: index - job.start, problem: null, moves };
+  return { hashes: out.subarray(0, at), count: index - job.start, problem: null, moves: moves.packed() };
 }
 
 /** The entry's subjects and stated links, added to `moves`; or why its links are malformed. */
-function subjectMoves(entry: Record<string, unknown>, index: number, moves: SubjectMove[]): string | undefined {
+function subjectMoves(entry: Record<string, unknown>, index: number, moves: MoveList): string | undefined {
   const subjects = subjectsOf(entry.type, entry);
   if (subjects.length === 0 && !('prev' in entry)) return undefined;
   let links;
@@ -119,7 +146,7 @@ function subjectMoves(entry: Record<string, unknown>, index: number, moves: Subj
   } catch (err) {
     return (err as Error).message;
   }
-  for (const s of subjects) moves.push({ index, subject: s.key, prev: links?.find((l) => l.subject.key === s.key)?.prev });
+  for (const s of subjects) moves.push(index, s.key, links?.find((l) => l.subject.key === s.key)?.prev);
   return undefined;
 }
 

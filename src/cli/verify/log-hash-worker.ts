@@ -5,7 +5,8 @@ import { runHashJob, type HashJob } from './log-hash-job.js';
 parentPort?.on('message', (msg: { id: number; job: HashJob }) => {
   try {
     const result = runHashJob(msg.job);
-    parentPort!.postMessage({ id: msg.id, ok: true, result }, [result.hashes.buffer as ArrayBuffer]);
+    const { hashes, moves } = result;
+    parentPort!.postMessage({ id: msg.id, ok: true, result }, [hashes.buffer, moves.indexes.buffer, moves.prevs.buffer, moves.keys.buffer] as ArrayBuffer[]);
   } catch (err) {
     parentPort!.postMessage({ id: msg.id, ok: false, message: (err as Error).message });
   }

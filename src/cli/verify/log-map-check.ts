@@ -1,30 +1,30 @@
 import { toBase64 } from '../../core/index.js';
-import { mapHashOf, mapKey, mapRootOf, updateMap, type Checkpoint, type MapNode, type MapUpdate } from '../../ledger/index.js';
-import type { SubjectMove } from './log-hash-job.js';
+import { MapLeafTable, mapRootOf, type Checkpoint } from '../../ledger/index.js';
+import { NO_PREV, UNSTATED, type SubjectMoves } from './log-hash-job.js';
 import type { Check } from './log-verifier.js';
 
 // `verify log --full` also recomputes the subject map (docs/log.md, "The subject map") from the entries it
 // streams: the map is a function of the entries' subjects alone, so the checkpoint's `evident-map/v1` line
 // is checked against the entries, not against anything the server computed. Each entry's stated `prev`
 // links are checked on the way, as the server's own rebuild does (services/log-map.ts mapFromLog). Memory:
-// one (subject, latest index) pair per subject, and the tree over them.
+// one (map key, latest index) pair per subject in flat arrays (ledger/map-table.ts, ~40–60 bytes a
+// subject); the root is computed once, when the checkpoint is checked.
 
 export class MapRecompute {
-  private readonly latest = new Map<string, number>();
-  private root: MapNode | null = null;
+  private readonly latest = new MapLeafTable();
 
   /** One hashing job's moves, in index order; the first wrong `prev` link, if any. */
-  absorb(moves: readonly SubjectMove[]): { index: number; message: string } | null {
-    const updates: MapUpdate[] = [];
-    for (const m of moves) {
-      const before = this.latest.get(m.subject) ?? null;
-      if (m.prev !== undefined && m.prev !== before) {
-        return { index: m.index, message: `entry ${m.index} links ${m.subject} to entry ${m.prev ?? 'none'}, but the previous entry about it is ${before ?? 'none'}` };
+  absorb(moves: SubjectMoves): { index: number; message: string } | null {
+    for (let i = 0; i < moves.count; i++) {
+      const index = moves.indexes[i]!;
+      const before = this.latest.get(moves.keys, 32 * i);
+      const stated = moves.prevs[i]!;
+      if (stated !== UNSTATED && stated !== (before ?? NO_PREV)) {
+        const subject = moves.subjects.split('\n')[i];
+        return { index, message: `entry ${index} links ${subject} to entry ${stated === NO_PREV ? 'none' : stated}, but the previous entry about it is ${before ?? 'none'}` };
       }
-      this.latest.set(m.subject, m.index);
-      updates.push({ key: mapKey(m.subject), index: m.index });
+      this.latest.set(moves.keys, 32 * i, index);
     }
-    this.root = updateMap(this.root, updates);
     return null;
   }
 
@@ -36,10 +36,10 @@ export class MapRecompute {
     } catch (err) {
       return { ok: false, message: `the checkpoint's map line is malformed: ${(err as Error).message}` };
     }
-    const mine = mapHashOf(this.root);
     if (signed === undefined) {
       return { ok: true, message: `The checkpoint has no subject map line (a log not appended to since the map was introduced): no map to check` };
     }
+    const mine = this.latest.root();
     if (toBase64(mine) !== toBase64(signed)) {
       return {
         ok: false,
