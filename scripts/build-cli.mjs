@@ -57,15 +57,22 @@ const externalPackages = {
 
 // Commander `require`s node:events, node:child_process, node:path, node:fs and node:process. In an ES bundle
 // esbuild turns a require of an external module into a call that throws ("Dynamic require ... is not
-// supported"), so each is answered by a small module of the bundle: an ES re-export of the builtin's named
-// exports (what commander reads: EventEmitter, spawn, resolve, existsSync ...), and for node:process the
-// process object itself (commander sets process.exitCode on it).
+// supported"), so each is answered by a small module of the bundle: the builtin itself, from
+// `process.getBuiltinModule` (Node ≥ 20.16, as package.json's engines ask), and for node:process the process
+// object (commander sets process.exitCode on it). node:child_process (for executable subcommands, which we do
+// not use) is loaded only if a property of it is read: loading it at start-up cost every command ~3 ms of
+// CPU on Node 20 (it is not in Node's start-up snapshot), and an ES re-export (`export *`) made the bundle
+// copy every export of each builtin into a CommonJS object (docs/performance.md "Scale, sixth round").
 const requiredBuiltins = {
   name: 'required-builtins',
   setup(build) {
     build.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' ? { path: args.path, namespace: 'required-builtin' } : undefined));
     build.onLoad({ filter: /.*/, namespace: 'required-builtin' }, (args) => ({
-      contents: args.path === 'node:process' ? 'module.exports = process;' : `export * from ${JSON.stringify(args.path)};`,
+      contents: args.path === 'node:process'
+        ? 'module.exports = process;'
+        : args.path === 'node:child_process'
+          ? `let m; module.exports = new Proxy({}, { get: (_t, key) => (m ??= process.getBuiltinModule('node:child_process'))[key] });`
+          : `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
       loader: 'js',
     }));
   },

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EvidentError, checkDigest } from '../core/index.js';
@@ -111,7 +110,8 @@ export class EvidentClient extends PoliciesApi {
     }
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (bytes.length > maxBytes) throw new EvidentError('PAYLOAD_TOO_LARGE', `evidence sha256:${digest} is larger than ${maxBytes} bytes`);
-    if (createHash('sha256').update(bytes).digest('hex') !== digest) throw new EvidentError('VERIFICATION_FAILED', `the server sent other bytes than evidence sha256:${digest}`);
+    // node:crypto on first use, as in evidence-files.ts.
+    if (process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex') !== digest) throw new EvidentError('VERIFICATION_FAILED', `the server sent other bytes than evidence sha256:${digest}`);
     return bytes;
   }
 }
