@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { answerChecksModule } from './answer-checks.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist/cli');
@@ -56,17 +57,56 @@ const externalPackages = {
 
 // Commander `require`s node:events, node:child_process, node:path, node:fs and node:process. In an ES bundle
 // esbuild turns a require of an external module into a call that throws ("Dynamic require ... is not
-// supported"), so each is answered by a small module of the bundle: an ES re-export of the builtin's named
-// exports (what commander reads: EventEmitter, spawn, resolve, existsSync ...), and for node:process the
-// process object itself (commander sets process.exitCode on it).
+// supported"), so each is answered by a small module of the bundle: the builtin itself, from
+// `process.getBuiltinModule` (Node ≥ 20.16, as package.json's engines ask), and for node:process the process
+// object (commander sets process.exitCode on it). node:child_process (for executable subcommands, which we do
+// not use) is loaded only if a property of it is read: loading it at start-up cost every command ~3 ms of
+// CPU on Node 20 (it is not in Node's start-up snapshot), and an ES re-export (`export *`) made the bundle
+// copy every export of each builtin into a CommonJS object (docs/performance.md "Scale, sixth round").
 const requiredBuiltins = {
   name: 'required-builtins',
   setup(build) {
     build.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' ? { path: args.path, namespace: 'required-builtin' } : undefined));
     build.onLoad({ filter: /.*/, namespace: 'required-builtin' }, (args) => ({
-      contents: args.path === 'node:process' ? 'module.exports = process;' : `export * from ${JSON.stringify(args.path)};`,
+      contents: args.path === 'node:process'
+        ? 'module.exports = process;'
+        : args.path === 'node:child_process'
+          ? `let m; module.exports = new Proxy({}, { get: (_t, key) => (m ??= process.getBuiltinModule('node:child_process'))[key] });`
+          : `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
       loader: 'js',
     }));
+  },
+};
+
+// A networked command checks the server's answers without TypeBox (docs/performance.md "Scale, sixth round"):
+// - src/client/answer-check.ts, which checks with TypeBox at run time, is replaced by checks generated now
+//   from the same schemas (scripts/answer-checks.mjs; the table is read from tsc's output, built first);
+// - the CLI's commands see the client's index without its schema namespaces (`schemas`, `recordSchemas`
+//   ...): they import those for types only, and a namespace re-exported by a module the CLI loads would
+//   be built, TypeBox with it. A command that used one as a value would fail this build ("No matching
+//   export"), not run without it. The server's routes (which need the schemas) import the whole index.
+const leanClient = {
+  name: 'lean-client',
+  setup(build) {
+    const clientDir = path.join(srcDir, 'client');
+    const checkFile = path.join(clientDir, 'answer-check.ts');
+    build.onLoad({ filter: /[\\/]client[\\/]answer-check\.ts$/ }, async (args) => {
+      if (args.path !== checkFile) return undefined;
+      const tables = path.join(root, 'dist/src/client/answers.js');
+      if (!fs.existsSync(tables)) throw new Error(`${tables} is missing: run tsc first (npm run build)`);
+      const { ANSWERS } = await import(tables);
+      return { contents: answerChecksModule(ANSWERS), loader: 'js', resolveDir: clientDir };
+    });
+    build.onResolve({ filter: /client\/index\.js$/ }, (args) => {
+      if (!args.importer.startsWith(path.join(srcDir, 'cli') + path.sep)) return undefined;
+      if (path.resolve(args.resolveDir, args.path) !== path.join(clientDir, 'index.js')) return undefined;
+      return { path: path.join(clientDir, 'index.ts'), namespace: 'lean-client' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lean-client' }, () => {
+      const lines = fs.readFileSync(path.join(clientDir, 'index.ts'), 'utf8').split('\n');
+      const kept = lines.filter((l) => /^export \{[^}]*\} from '\.\/[\w-]+\.js';$/.test(l));
+      return { contents: kept.join('\n'), loader: 'ts', resolveDir: clientDir };
+    });
   },
 };
 
@@ -92,7 +132,7 @@ fs.rmSync(outDir, { recursive: true, force: true });
 // The server's report parser threads (src/services/parse-pool.ts) load `./parse-worker.js` beside the
 // chunk that starts them: a third bundle, on its own, so a worker does not load the CLI.
 const [main, replay] = await Promise.all([
-  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [replayExternal, requiredBuiltins, externalPackages] }),
+  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [leanClient, replayExternal, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   // `verify log --full`'s hashing threads (src/cli/verify/log-hashers.ts): the same, for log-hash-worker.js.

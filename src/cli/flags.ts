@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { EvidentError } from '../core/index.js';
 
@@ -129,9 +128,11 @@ export function ciWarning(given: { commit?: string; buildUrl?: string }, env: No
     : `no CI system detected (GitHub, GitLab, Bitbucket, Azure, CircleCI, TeamCity, CodeBuild, Jenkins) and ${missing} not given: the record has none`;
 }
 
+// node:child_process is loaded here, when git is asked, not with this module: every networked command loads
+// flags.ts, and on Node 20 loading child_process costs ~3 ms of CPU (docs/performance.md "Scale, sixth round").
 function git(args: string[], cwd: string): string | undefined {
   try {
-    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString('utf8').trim() || undefined;
+    return process.getBuiltinModule('node:child_process').execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString('utf8').trim() || undefined;
   } catch {
     return undefined; // not a git repository, or no git: the flags must say
   }

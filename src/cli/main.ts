@@ -22,7 +22,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 const replayed = process.argv[2] === 'run' ? (await import('./run-replay.js')).replayRun(process.argv) : undefined;
 if (replayed !== undefined) process.exitCode = replayed;
 else {
-  const [{ main }, { EXIT }] = await Promise.all([import('./run.js'), import('./exit.js')]);
+  // EXIT comes through run.js: a second import here would be one more file (a re-export chunk) at every start.
+  const { main, EXIT } = await import('./run.js');
   const code = await main(process.argv);
   // `evident server` keeps running; every other command ends here.
   if (code !== EXIT.OK || !process.argv.includes('server')) process.exitCode = code;

@@ -6,6 +6,8 @@ import { commandWord } from './command-word.js';
 import { programForWord } from './program-lazy.js';
 import { EXIT, describeError, exitCodeFor, exitCodesOf, type ExitCodes } from './exit.js';
 
+export { EXIT };
+
 /**
  * `evident run` gets a program with only its own command: its warm run is measured against turbo's
  * (docs/performance.md "The runner"), and the other commands' modules cost it ~90 ms to load.

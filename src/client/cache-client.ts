@@ -1,6 +1,7 @@
-import { Check } from 'typebox/value';
 import { EvidentError, checkDigest } from '../core/index.js';
-import { CacheEntryList, type CacheEntry } from './cache-schemas.js';
+import type { CacheEntry } from './cache-schemas.js';
+import { isAnswer } from './answer-check.js';
+import type { Answer } from './answers.js';
 import { EvidentClient } from './http-client.js';
 import { errorFrom, type ClientOptions } from './transport.js';
 
@@ -52,8 +53,8 @@ export class CacheClient {
       return [];
     }
     const value: unknown = await res.json().catch(() => undefined);
-    if (!Check(CacheEntryList, value)) throw new EvidentError('VERIFICATION_FAILED', `the server's cache entries for ${key.slice(0, 12)} do not have the expected shape`);
-    return value.entries.map((e) => e.entry);
+    if (!(await isAnswer('CacheEntryList', value))) throw new EvidentError('VERIFICATION_FAILED', `the server's cache entries for ${key.slice(0, 12)} do not have the expected shape`);
+    return (value as Answer<'CacheEntryList'>).entries.map((e) => e.entry);
   }
 
   async putEntry(entry: CacheEntry): Promise<void> {

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EvidentError, checkDigest, sanitiseEvidenceName } from '../core/index.js';
@@ -85,6 +84,9 @@ export async function writeVerified(
   if (realParent !== realRoot && !inside(realRoot, realParent)) {
     throw new EvidentError('INVALID_ARGUMENT', `refusing to write ${destFile}: a symbolic link leads outside ${root}`);
   }
+  // node:crypto on first use (not in Node 20's start-up snapshot: loading it costs every command that loads
+  // the client a few ms of CPU, docs/performance.md "Scale, sixth round").
+  const { createHash, randomBytes } = process.getBuiltinModule('node:crypto');
   const temp = path.join(path.dirname(dest), `.evident-download-${randomBytes(8).toString('hex')}`);
   const file = await fsp.open(temp, 'wx', 0o600);
   const hash = createHash('sha256');

@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { Check } from 'typebox/value';
 import { EvidentError, checkDigest } from '../core/index.js';
-import { ConsistencyProof, InclusionProof, MapProof, LogEntryPage, LogKey, Org, TokenCreated, TokenPage, Token, WhoAmI, type TokenCreate } from './schemas.js';
-import { EvidenceUploaded, type EvidenceItem } from './evidence-schemas.js';
+import type { TokenCreate } from './schemas.js';
+import type { EvidenceItem } from './evidence-schemas.js';
+import { isAnswer } from './answer-check.js';
+import { badAnswer } from './answer-errors.js';
+import type { Answer } from './answers.js';
 import { expandEvidenceFiles, writeVerified, type EvidenceFile } from './evidence-files.js';
 import { PoliciesApi } from './policies-api.js';
 
@@ -18,27 +19,27 @@ export { errorFrom } from './transport.js';
  */
 export class EvidentClient extends PoliciesApi {
   whoami() {
-    return this.json(WhoAmI, 'GET', '/api/v1/whoami');
+    return this.json('WhoAmI', 'GET', '/api/v1/whoami');
   }
 
   org() {
-    return this.json(Org, 'GET', this.orgPath(''));
+    return this.json('Org', 'GET', this.orgPath(''));
   }
 
   listTokens(cursor?: string, limit?: number) {
-    return this.json(TokenPage, 'GET', this.orgPath('/tokens'), { cursor, limit });
+    return this.json('TokenPage', 'GET', this.orgPath('/tokens'), { cursor, limit });
   }
 
   createToken(input: TokenCreate) {
-    return this.json(TokenCreated, 'POST', this.orgPath('/tokens'), undefined, input);
+    return this.json('TokenCreated', 'POST', this.orgPath('/tokens'), undefined, input);
   }
 
   revokeToken(id: string) {
-    return this.json(Token, 'DELETE', this.orgPath(`/tokens/${encodeURIComponent(id)}`));
+    return this.json('Token', 'DELETE', this.orgPath(`/tokens/${encodeURIComponent(id)}`));
   }
 
   logKey() {
-    return this.json(LogKey, 'GET', this.orgPath('/log/key'));
+    return this.json('LogKey', 'GET', this.orgPath('/log/key'));
   }
 
   /** The signed note, verbatim. */
@@ -48,7 +49,7 @@ export class EvidentClient extends PoliciesApi {
   }
 
   logEntries(start: number, end?: number) {
-    return this.json(LogEntryPage, 'GET', this.orgPath('/log/entries'), { start, end });
+    return this.json('LogEntryPage', 'GET', this.orgPath('/log/entries'), { start, end });
   }
 
   /** A C2SP tlog-tiles hash tile or entry bundle: `rest` is the path after `tile/`. Untrusted bytes. */
@@ -58,16 +59,16 @@ export class EvidentClient extends PoliciesApi {
   }
 
   inclusionProof(q: { index?: number; leafHash?: string; treeSize?: number }) {
-    return this.json(InclusionProof, 'GET', this.orgPath('/log/proof/inclusion'), { index: q.index, leaf_hash: q.leafHash, tree_size: q.treeSize });
+    return this.json('InclusionProof', 'GET', this.orgPath('/log/proof/inclusion'), { index: q.index, leaf_hash: q.leafHash, tree_size: q.treeSize });
   }
 
   consistencyProof(from: number, to?: number) {
-    return this.json(ConsistencyProof, 'GET', this.orgPath('/log/proof/consistency'), { from, to });
+    return this.json('ConsistencyProof', 'GET', this.orgPath('/log/proof/consistency'), { from, to });
   }
 
   /** The subject map's proof for a subject key, with the checkpoint it is proven against (not yet checked). */
   mapProof(subject: string) {
-    return this.json(MapProof, 'GET', this.orgPath('/log/proof/map'), { subject });
+    return this.json('MapProof', 'GET', this.orgPath('/log/proof/map'), { subject });
   }
 
   /**
@@ -86,8 +87,8 @@ export class EvidentClient extends PoliciesApi {
     } catch (err) {
       throw new EvidentError('VERIFICATION_FAILED', `${path}: the server sent a body that is not JSON`, { cause: err });
     }
-    if (!Check(EvidenceUploaded, value)) throw new EvidentError('VERIFICATION_FAILED', `${path}: the server's answer does not have the expected shape`);
-    return value.items;
+    if (!(await isAnswer('EvidenceUploaded', value))) throw await badAnswer('EvidenceUploaded', value, `${path}: the server's answer does not have the expected shape`);
+    return (value as Answer<'EvidenceUploaded'>).items;
   }
 
   /**
@@ -109,7 +110,8 @@ export class EvidentClient extends PoliciesApi {
     }
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (bytes.length > maxBytes) throw new EvidentError('PAYLOAD_TOO_LARGE', `evidence sha256:${digest} is larger than ${maxBytes} bytes`);
-    if (createHash('sha256').update(bytes).digest('hex') !== digest) throw new EvidentError('VERIFICATION_FAILED', `the server sent other bytes than evidence sha256:${digest}`);
+    // node:crypto on first use, as in evidence-files.ts.
+    if (process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex') !== digest) throw new EvidentError('VERIFICATION_FAILED', `the server sent other bytes than evidence sha256:${digest}`);
     return bytes;
   }
 }

@@ -1,42 +1,42 @@
-import * as pols from './policy-schemas.js';
+import type * as pols from './policy-schemas.js';
 import { EnvironmentsApi } from './environments-api.js';
 
 /** Deciding: policies, their attachments, exemptions and assert gates (docs/policies.md). */
 export class PoliciesApi extends EnvironmentsApi {
   createPolicy(input: pols.PolicyCreate) {
-    return this.json(pols.Policy, 'POST', this.orgPath('/policies'), undefined, input);
+    return this.json('Policy', 'POST', this.orgPath('/policies'), undefined, input);
   }
 
   /** NAME (latest version) or NAME@VERSION. */
   getPolicy(ref: string) {
-    return this.json(pols.Policy, 'GET', this.orgPath(`/policies/${encodeURIComponent(ref)}`));
+    return this.json('Policy', 'GET', this.orgPath(`/policies/${encodeURIComponent(ref)}`));
   }
 
   listPolicies() {
-    return this.json(pols.PolicyList, 'GET', this.orgPath('/policies'));
+    return this.json('PolicyList', 'GET', this.orgPath('/policies'));
   }
 
   attachPolicy(env: string, policy: string) {
-    return this.json(pols.AttachResult, 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/policies`), undefined, { policy });
+    return this.json('AttachResult', 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/policies`), undefined, { policy });
   }
 
   detachPolicy(env: string, policy: string) {
-    return this.json(pols.AttachResult, 'DELETE', this.orgPath(`/environments/${encodeURIComponent(env)}/policies/${encodeURIComponent(policy)}`));
+    return this.json('AttachResult', 'DELETE', this.orgPath(`/environments/${encodeURIComponent(env)}/policies/${encodeURIComponent(policy)}`));
   }
 
   allowArtifact(env: string, input: { fingerprint: string; reason: string }) {
-    return this.json(pols.Allowance, 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/allowances`), undefined, input);
+    return this.json('Allowance', 'POST', this.orgPath(`/environments/${encodeURIComponent(env)}/allowances`), undefined, input);
   }
 
   listAllowances(env: string) {
-    return this.json(pols.AllowanceList, 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/allowances`));
+    return this.json('AllowanceList', 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/allowances`));
   }
 
   assertArtifact(input: pols.AssertArtifact) {
-    return this.json(pols.AssertResult, 'POST', this.orgPath('/assert/artifact'), undefined, input);
+    return this.json('AssertResult', 'POST', this.orgPath('/assert/artifact'), undefined, input);
   }
 
   assertSnapshot(input: pols.AssertSnapshot) {
-    return this.json(pols.AssertResult, 'POST', this.orgPath('/assert/snapshot'), undefined, input);
+    return this.json('AssertResult', 'POST', this.orgPath('/assert/snapshot'), undefined, input);
   }
 }

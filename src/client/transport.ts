@@ -1,7 +1,7 @@
-import type { Static, TSchema } from 'typebox';
-import { Check, Errors } from 'typebox/value';
 import { EvidentError, parseProxy, send, transferVia, type ErrorCode, type HttpAnswer } from '../core/index.js';
-import { ErrorBody } from './schemas.js';
+import { isAnswer } from './answer-check.js';
+import { badAnswer } from './answer-errors.js';
+import type { Answer, AnswerName } from './answers.js';
 
 export interface ClientOptions {
   /** Base URL of the Evident server, e.g. http://127.0.0.1:8080 */
@@ -82,7 +82,8 @@ export class ClientTransport {
     }
   }
 
-  protected async json<T extends TSchema>(schema: T, method: string, path: string, query?: Query, body?: unknown): Promise<Static<T>> {
+  /** A JSON answer, checked against the shape named `answer` (answers.ts) before it is returned. */
+  protected async json<K extends AnswerName>(answer: K, method: string, path: string, query?: Query, body?: unknown): Promise<Answer<K>> {
     const res = await this.request(method, path, query, body);
     let value: unknown;
     try {
@@ -90,11 +91,8 @@ export class ClientTransport {
     } catch (err) {
       throw new EvidentError('VERIFICATION_FAILED', `${path}: the server sent a body that is not JSON`, { cause: err });
     }
-    if (!Check(schema, value)) {
-      const details = [...Errors(schema, value)].slice(0, 10).map((e) => ({ path: e.instancePath || '/', message: e.message }));
-      throw new EvidentError('VERIFICATION_FAILED', `${path}: the server's answer does not have the expected shape`, { details });
-    }
-    return value as Static<T>;
+    if (!(await isAnswer(answer, value))) throw await badAnswer(answer, value, `${path}: the server's answer does not have the expected shape`);
+    return value as Answer<K>;
   }
 
   /** A request with a streamed body or answer: evidence files can be large, so it may take up to an hour. */
@@ -140,8 +138,8 @@ export async function errorFrom(res: Pick<HttpAnswer, 'status' | 'statusText' | 
   } catch {
     body = undefined;
   }
-  if (Check(ErrorBody, body)) {
-    const { code, message, details } = (body as ErrorBody).error;
+  if (await isAnswer('ErrorBody', body)) {
+    const { code, message, details } = (body as Answer<'ErrorBody'>).error;
     const known = (CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'INTERNAL';
     return new EvidentError(known, message, { details: details as Record<string, unknown> | undefined });
   }
