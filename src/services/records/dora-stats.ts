@@ -47,7 +47,10 @@ export interface DoraReport {
   overall: DoraStats;
   flows: (DoraStats & { flow: string })[];
   series: DoraSeriesPoint[];
+  /** A page of the window's deployments, newest first (dora-page.ts); the figures above cover the whole window. */
   deployments: DoraDeployment[];
+  /** Where the next page starts (`cursor`); null on the last page. */
+  next_cursor: string | null;
 }
 
 /**
@@ -116,7 +119,7 @@ function stats(deployments: readonly DoraDeployment[], span: number): DoraStats 
  * Overall, per flow (deployments of never-reported artifacts count overall only) and per bucket. The
  * deployments must lie in the window.
  */
-export function aggregate(deployments: readonly DoraDeployment[], window: DoraWindow): Pick<DoraReport, 'overall' | 'flows' | 'series' | 'deployments'> {
+export function aggregate(deployments: readonly DoraDeployment[], window: DoraWindow): Pick<DoraReport, 'overall' | 'flows' | 'series'> & { deployments: DoraDeployment[] } {
   const span = days(window);
   const flows = [...new Set(deployments.map((d) => d.flow).filter((f): f is string => f !== null))].sort();
   const list = buckets(window);
