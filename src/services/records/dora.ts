@@ -33,10 +33,10 @@ export interface DoraQuery {
 /** Snapshots read, verified and judged per step of an extension (bounds one step's queries and memory). */
 const STEP_SNAPSHOTS = 500;
 /**
- * Deployments kept over all ledgers of the process (~150 bytes each, docs/performance.md): past this, the
+ * Deployments kept over all ledgers of the process (~85 bytes each and ~250 per distinct fingerprint, docs/performance.md): past this, the
  * largest ledger drops its oldest quarter, and windows reaching back there are computed from the rows.
  */
-const MAX_DEPLOYMENTS = 2_000_000;
+const MAX_DEPLOYMENTS = 1_000_000;
 
 export class DoraService {
   private readonly ledgers = new Map<number, DoraLedger>();
