@@ -3,7 +3,7 @@ import type { EnvironmentRecord, OrgRecord, PolicyRecord, RunStart, Store } from
 import { systemClock, type Clock } from '../clock.js';
 import type { ComplianceService } from './compliance.js';
 import { DoraLedger, toDeployment } from './dora-ledger.js';
-import { pageDeployments } from './dora-page.js';
+import { compareDeployments, pageDeployments } from './dora-page.js';
 import { aggregate, type DoraDeployment, type DoraReport } from './dora-stats.js';
 import { doraWindow, type DoraWindow } from './dora-window.js';
 import type { EnvironmentService } from './environments.js';
@@ -37,6 +37,9 @@ const STEP_SNAPSHOTS = 500;
  * largest ledger drops its oldest quarter, and windows reaching back there are computed from the rows.
  */
 const MAX_DEPLOYMENTS = 1_000_000;
+
+/** Starts in the list's order (dora-page.ts): the database orders names by its collation, which may not be JavaScript's. */
+const sorted = (starts: RunStart[]) => starts.sort((a, b) => compareDeployments({ snapshot: a.index, fingerprint: a.fingerprint, artifact: a.name }, { snapshot: b.index, fingerprint: b.fingerprint, artifact: b.name }));
 
 export class DoraService {
   private readonly ledgers = new Map<number, DoraLedger>();
@@ -79,7 +82,7 @@ export class DoraService {
   }
 
   private async fromRows(org: OrgRecord, env: EnvironmentRecord, window: DoraWindow, flow: string | undefined): Promise<DoraDeployment[]> {
-    const starts = await this.store.environments.runStarts(env.id, window.since.toISOString(), window.until.toISOString());
+    const starts = sorted(await this.store.environments.runStarts(env.id, window.since.toISOString(), window.until.toISOString()));
     await checkRunStarts(projectionCheck(this.store), org, env, starts);
     const reports = await this.store.records.latestReports(org.id, starts.map((s) => s.fingerprint));
     const chosen = flow === undefined ? starts : starts.filter((s) => reports.get(s.fingerprint)?.flow === flow);
@@ -111,8 +114,10 @@ export class DoraService {
       }
       l.reportsAsOf = size;
       for (;;) {
-        const { starts, through } = await this.store.environments.runStartsAfter(env.id, l.through, STEP_SNAPSHOTS);
-        if (through === l.through) break;
+        const read = await this.store.environments.runStartsAfter(env.id, l.through, STEP_SNAPSHOTS);
+        if (read.through === l.through) break;
+        const { through } = read;
+        const starts = sorted(read.starts);
         await checkRunStarts(projectionCheck(this.store), org, env, starts);
         const verdicts = await this.judge(org, env, starts);
         // Read after `size`: at least as new as anything reportsBetween would bring next time (applied again then).
