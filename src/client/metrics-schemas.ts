@@ -10,6 +10,8 @@ export const DoraQuery = Type.Object({
   until: Type.Optional(Type.String({ maxLength: 64, description: 'end of the window (exclusive): RFC 3339 or YYYY-MM-DD; default now' })),
   flow: Type.Optional(Type.String({ pattern: NAME, description: 'only deployments of artifacts reported into this flow' })),
   bucket: Type.Optional(Type.String({ maxLength: 8, description: 'day or week (UTC days, ISO weeks); default day for a window of at most 31 days, else week' })),
+  cursor: Type.Optional(Type.String({ maxLength: 1000, description: 'next_cursor of the page before: the deployments list is paged, newest first' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'deployments per page (default 100); the figures always cover the whole window' })),
 });
 export type DoraQuery = Static<typeof DoraQuery>;
 
@@ -56,6 +58,8 @@ export const DoraReport = Type.Object({
     start: Type.String(), end: Type.String(), deployments: Type.Integer(), lead_time_median_seconds: Nullable(Type.Number()),
     by_flow: Type.Record(Type.String(), Type.Integer()),
   })),
-  deployments: Type.Array(DoraDeployment),
+  deployments: Type.Array(DoraDeployment, { description: "a page of the window's deployments, newest first (by snapshot, then fingerprint and artifact name, descending); the figures cover them all" }),
+  // Optional for clients of servers from before the list was paged (they sent every deployment).
+  next_cursor: Type.Optional(Nullable(Type.String({ description: 'cursor of the next (older) page of deployments; null on the last page' }))),
 });
 export type DoraReport = Static<typeof DoraReport>;

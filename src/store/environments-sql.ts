@@ -190,4 +190,25 @@ export class SqlEnvironmentReader implements EnvironmentReader {
       return { index: r.idx, createdAt: s.created_at, entryIndex: Number(s.entry_index), fingerprint: r.fingerprint, name: r.name };
     });
   }
+
+  async runStartsAfter(envId: number, after: number, maxSnapshots: number): Promise<{ starts: RunStart[]; through: number }> {
+    // By the (env_id, idx) unique key, then the partial index snapshot_artifacts_starts: O(snapshots read + their starts).
+    const snaps = await this.db.selectFrom('snapshots').select(['idx', 'created_at', 'entry_index'])
+      .where('env_id', '=', envId).where('idx', '>', after).orderBy('idx').limit(maxSnapshots).execute();
+    let through = after;
+    for (const s of snaps) {
+      if (s.idx !== through + 1) break;
+      through = s.idx;
+    }
+    if (through === after) return { starts: [], through };
+    const byIdx = new Map(snaps.filter((s) => s.idx <= through).map((s) => [s.idx, s]));
+    const rows = await this.db.selectFrom('snapshot_artifacts').select(['idx', 'fingerprint', 'name'])
+      .where('env_id', '=', envId).whereRef('since_idx', '=', 'idx').where('idx', '>', after).where('idx', '<=', through)
+      .orderBy('idx').orderBy('fingerprint').execute();
+    const starts = rows.map((r) => {
+      const s = byIdx.get(r.idx)!;
+      return { index: r.idx, createdAt: s.created_at, entryIndex: Number(s.entry_index), fingerprint: r.fingerprint, name: r.name };
+    });
+    return { starts, through };
+  }
 }

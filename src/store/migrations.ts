@@ -318,7 +318,11 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0019_log_map': logMapMigration(engine), '0020_page_indexes': pageIndexesMigration(), '0021_tag_entries': { up: async (db) => {
           await createTagEntries(db, engine);
           await createTypeArchives(db, engine);
-        } }, '0023_log_cosigned': logCosignedMigration(engine), '0025_web_sessions': webSessionsMigration() };
+        } }, '0023_log_cosigned': logCosignedMigration(engine), '0025_web_sessions': webSessionsMigration(),
+        // DORA's ledger re-attributes the artifacts reported since the log index it last read (issue #21).
+        '0026_artifacts_entry': { up: async (db) => {
+          await db.schema.createIndex('artifacts_entry').on('artifacts').columns(['org_id', 'entry_index']).execute();
+        } } };
     },
   };
 }

@@ -319,6 +319,15 @@ export class SqlRecordReader implements RecordReader {
     return out;
   }
 
+  async reportsBetween(orgId: number, from: number, to: number) {
+    // By artifacts_entry (0026): O(reports in the range).
+    const rows = await this.db.selectFrom('artifacts').innerJoin('flows', 'flows.id', 'artifacts.flow_id')
+      .select(['artifacts.entry_index', 'artifacts.fingerprint', 'artifacts.git_commit', 'artifacts.commit_time', 'flows.name as flow_name'])
+      .where('artifacts.org_id', '=', orgId).where('artifacts.entry_index', '>=', from).where('artifacts.entry_index', '<', to)
+      .orderBy('artifacts.entry_index').orderBy('artifacts.id').execute();
+    return rows.map((r) => ({ entryIndex: Number(r.entry_index), fingerprint: r.fingerprint, flow: r.flow_name, gitCommit: r.git_commit, commitTime: r.commit_time ?? null }));
+  }
+
   async artifactsByFingerprint(orgId: number, fingerprint: string) {
     const rows = await this.db.selectFrom('artifacts').selectAll().where('org_id', '=', orgId).where('fingerprint', '=', fingerprint).orderBy('id').execute();
     return rows.map(toArtifact);

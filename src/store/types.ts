@@ -299,6 +299,11 @@ export interface RecordReader {
   artifactsByFingerprint(orgId: number, fingerprint: string): Promise<ArtifactRecord[]>;
   /** For each fingerprint, its latest report with its flow's name, in a few queries whatever the count. */
   latestReports(orgId: number, fingerprints: readonly string[]): Promise<Map<string, { artifact: ArtifactRecord; flow: string }>>;
+  /**
+   * The reports of log entries `from` ≤ index < `to`, by entry: what DORA's ledger re-attributes (issue #21).
+   * `to` is a committed log size, so every report below it is visible (written with its entry).
+   */
+  reportsBetween(orgId: number, from: number, to: number): Promise<{ entryIndex: number; fingerprint: string; flow: string; gitCommit: string | null; commitTime: string | null }[]>;
   /** Distinct fingerprints starting with `prefix` (at most `limit`). */
   fingerprintsWithPrefix(orgId: number, prefix: string, limit: number): Promise<string[]>;
   /** Artifacts of a flow whose git commit starts with `gitCommit`. */
@@ -445,6 +450,12 @@ export interface EnvironmentReader {
    * at `from` or later and before `to` (ISO-8601), by snapshot then fingerprint.
    */
   runStarts(envId: number, from: string, to: string): Promise<RunStart[]>;
+  /**
+   * The run starts of the snapshots after index `after`, at most `maxSnapshots` of them, in index order (then
+   * fingerprint): DORA's ledger extended by snapshot index (issue #21). `through` is the last index read of
+   * an unbroken run after `after` (a missing index stops the read there), `after` when there is none.
+   */
+  runStartsAfter(envId: number, after: number, maxSnapshots: number): Promise<{ starts: RunStart[]; through: number }>;
 }
 
 export interface RunStart {

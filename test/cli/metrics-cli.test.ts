@@ -58,6 +58,14 @@ describe('evident metrics dora', () => {
     expect(table.stderr).toContain('1 deployment(s) without a commit time: left out of lead time');
 
     expect(JSON.parse(oneFlow.stdout)).toMatchObject({ overall: { deployments: 2 }, flows: [{ flow: 'svc-05' }] });
+    // The list is paged newest first (default 100: all 15 here); --limit and --cursor walk it, the figures stay whole.
+    expect(body.deployments).toHaveLength(15);
+    expect(body.next_cursor).toBeNull();
+    const first = JSON.parse((await run([...WINDOW, '--output', 'json', '--limit', '10'])).stdout);
+    expect([first.deployments.length, first.overall]).toEqual([10, body.overall]);
+    const rest = JSON.parse((await run([...WINDOW, '--output', 'json', '--limit', '10', '--cursor', first.next_cursor])).stdout);
+    expect([...first.deployments, ...rest.deployments]).toEqual(body.deployments);
+    expect(rest.next_cursor).toBeNull();
     // 12 weeks back from now: a window of 84 days (by week), with none of the fixture's 2024 deployments.
     const recent = JSON.parse(relative.stdout);
     expect(Date.parse(recent.until) - Date.parse(recent.since)).toBeCloseTo(84 * 86_400_000, -5);

@@ -40,10 +40,16 @@ describe('GET /api/v1/orgs/:org/metrics/dora', () => {
         { start: '2026-11-02T00:00:00.000Z', end: '2026-11-03T00:00:00.000Z', deployments: 2, lead_time_median_seconds: 3600, by_flow: { runner: 1 } },
       ],
     });
-    expect(body.deployments).toEqual([
-      { flow: 'runner', artifact: 'runner', fingerprint: fp('1'), git_commit: 'b'.repeat(40), commit_time: '2026-11-02T09:00:00.000Z', deployed_at: '2026-11-02T10:00:00.000Z', snapshot: 1, lead_time_seconds: 3600, compliant: null },
-      { flow: null, artifact: 'db', fingerprint: fp('2'), git_commit: null, commit_time: null, deployed_at: '2026-11-02T10:00:00.000Z', snapshot: 1, lead_time_seconds: null, compliant: null },
-    ]);
+    // Newest first (snapshot, then fingerprint, descending), one page: next_cursor null.
+    const runner = { flow: 'runner', artifact: 'runner', fingerprint: fp('1'), git_commit: 'b'.repeat(40), commit_time: '2026-11-02T09:00:00.000Z', deployed_at: '2026-11-02T10:00:00.000Z', snapshot: 1, lead_time_seconds: 3600, compliant: null };
+    const db = { flow: null, artifact: 'db', fingerprint: fp('2'), git_commit: null, commit_time: null, deployed_at: '2026-11-02T10:00:00.000Z', snapshot: 1, lead_time_seconds: null, compliant: null };
+    expect(body.deployments).toEqual([db, runner]);
+    expect(body.next_cursor).toBeNull();
+    // Paged: the same figures on each page, the list continued by the cursor.
+    const first = (await get('environment=aws-prod&since=2026-11-01&until=2026-11-03T00:00:00Z&limit=1')).json();
+    expect([first.deployments, first.overall]).toEqual([[db], body.overall]);
+    const second = (await get(`environment=aws-prod&since=2026-11-01&until=2026-11-03T00:00:00Z&limit=1&cursor=${first.next_cursor}`)).json();
+    expect([second.deployments, second.next_cursor, second.series]).toEqual([[runner], null, body.series]);
     // Defaults: the 30 days before now, by day; with a flow only its deployments.
     const defaults = await get('environment=aws-prod&flow=runner&bucket=week');
     expect(defaults.json()).toMatchObject({ since: '2026-10-04T00:00:00.000Z', until: '2026-11-03T00:00:00.000Z', bucket: 'week', overall: { deployments: 1 } });
@@ -56,6 +62,8 @@ describe('GET /api/v1/orgs/:org/metrics/dora', () => {
     const bad = await get('environment=aws-prod&since=last-tuesday&bucket=month');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details.map((d: { path: string }) => d.path)).toEqual(['since', 'bucket']);
+    expect((await get('environment=aws-prod&limit=1001')).statusCode).toBe(400);
+    expect((await get('environment=aws-prod&cursor=abc')).json().error).toMatchObject({ code: 'INVALID_ARGUMENT', details: [{ path: 'cursor' }] });
     expect((await get('since=2026-11-01')).statusCode).toBe(400);
     const unknown = await get('environment=aws-dev');
     expect([unknown.statusCode, unknown.json().error.message]).toEqual([404, expect.stringContaining('aws-dev')]);

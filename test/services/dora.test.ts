@@ -37,6 +37,8 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
   let cleanup: () => Promise<void>;
   const clock = new SetClock();
   const run = (...list: [string, string, number?][]) => list.map(([fingerprint, name, instances]) => ({ fingerprint, name, instances: instances ?? 1 }));
+  /** The deployments page comes newest first; these assertions read it in log order. */
+  const oldestFirst = (r: { deployments: DoraDeployment[] }) => [...r.deployments].reverse();
   const metrics = (q: Partial<Parameters<ServiceBundle['dora']['metrics']>[1]> = {}) =>
     services.dora.metrics(org, { environment: 'prod', since: '2026-11-02', until: '2026-11-05', ...q });
 
@@ -73,14 +75,14 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
   it('counts a fingerprint that starts running, again after it stopped, not a scale change or a policy change; judges against the policies then', async () => {
     const r = await metrics();
     expect([r.since, r.until, r.bucket]).toEqual(['2026-11-02T00:00:00.000Z', '2026-11-05T00:00:00.000Z', 'day']);
-    expect(r.deployments.map((d) => [d.snapshot, d.artifact, d.flow, d.lead_time_seconds, d.compliant])).toEqual([
+    expect(oldestFirst(r).map((d) => [d.snapshot, d.artifact, d.flow, d.lead_time_seconds, d.compliant])).toEqual([
       [1, 'web', 'web', 2 * H, null],
       [1, 'stray', null, null, null],
       [4, 'api', 'api', null, true],
       [5, 'web', 'web', 50 * H, true],
       [6, 'web2', 'web', 20 * H, false],
     ]);
-    expect(r.deployments[0]).toEqual({
+    expect(oldestFirst(r)[0]).toEqual({
       flow: 'web', artifact: 'web', fingerprint: W1, git_commit: 'a'.repeat(40), commit_time: '2026-11-01T22:00:00.000Z',
       deployed_at: '2026-11-02T00:00:00.000Z', snapshot: 1, lead_time_seconds: 7200, compliant: null,
     });
@@ -106,9 +108,9 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
       { start: '2026-11-04T00:00:00.000Z', end: '2026-11-05T00:00:00.000Z', deployments: 2, lead_time_median_seconds: 20 * H, by_flow: { web: 2 } },
     ]);
     const upToMidnight = await metrics({ until: '2026-11-04T00:00:00Z' });
-    expect(upToMidnight.deployments.map((d) => d.snapshot)).toEqual([1, 1, 4]);
+    expect(oldestFirst(upToMidnight).map((d) => d.snapshot)).toEqual([1, 1, 4]);
     const fromMidnight = await metrics({ since: '2026-11-04T00:00:00.000Z' });
-    expect(fromMidnight.deployments.map((d) => d.snapshot)).toEqual([5, 6]);
+    expect(oldestFirst(fromMidnight).map((d) => d.snapshot)).toEqual([5, 6]);
     const weeks = await metrics({ since: '2026-11-01T12:00:00Z', until: '2026-11-10', bucket: 'week' });
     expect(weeks.series.map((b) => [b.start, b.end, b.deployments])).toEqual([
       ['2026-11-01T12:00:00.000Z', '2026-11-02T00:00:00.000Z', 0],
@@ -123,7 +125,7 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
 
   it('keeps one flow with --flow: its deployments, nothing else', async () => {
     const r = await metrics({ flow: 'web' });
-    expect(r.deployments.map((d) => d.artifact)).toEqual(['web', 'web', 'web2']);
+    expect(oldestFirst(r).map((d) => d.artifact)).toEqual(['web', 'web', 'web2']);
     expect(r.flows.map((f) => f.flow)).toEqual(['web']);
     expect(r.overall.deployments).toBe(3);
     expect(r.series.map((b) => b.deployments)).toEqual([1, 0, 2]);
@@ -160,14 +162,14 @@ describe.each(engines())('DORA metrics on $name', (engine) => {
     clock.at('2026-11-10T00:00:00Z');
 
     const r = await metrics({ environment: 'stage', since: '2026-11-06', until: '2026-11-07' });
-    expect(r.deployments.map((d) => [d.artifact, d.compliant])).toEqual([['l1', false], ['l2', false], ['l3', true], ['l4', true], ['l5', false]]);
+    expect(oldestFirst(r).map((d) => [d.artifact, d.compliant])).toEqual([['l1', false], ['l2', false], ['l3', true], ['l4', true], ['l5', false]]);
     expect(r.overall.change_failure_rate).toEqual({ non_compliant: 3, judged: 5, rate: 0.6 });
     // Today's evidence says otherwise for L1, L2 and L4: the deployments are judged as they started.
     const now = await services.compliance.evaluate(org, [[L1, 'l1'], [L2, 'l2'], [L4, 'l4']].map(([fingerprint, name]) => ({ fingerprint: fingerprint!, name: name! })),
       [await services.policies.get(org, 'tests')], await services.allowances.byFingerprint(org, await services.environments.get(org, 'stage')));
     expect(now.map((x) => x.compliant)).toEqual([true, true, false]);
     // L5's commit time is 2026-11-09, after its deployment: left out of the lead time figures, counted as invalid.
-    expect(r.deployments[4]!.lead_time_seconds).toBeLessThan(0);
+    expect(oldestFirst(r)[4]!.lead_time_seconds).toBeLessThan(0);
     expect(r.overall.lead_time_seconds).toEqual({ median: 25 * H, p90: 27 * H, count: 4, invalid: 1 });
     expect(r.series[0]!.lead_time_median_seconds).toBe(25 * H);
   });

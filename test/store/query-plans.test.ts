@@ -106,12 +106,24 @@ describe.each(engines())('the plans of paged reads on $name', (engine) => {
     await check('events, next page', () => services.environments.events(org, 'prod', first.nextCursor, 2), { ...snapshots, ...running });
   });
 
-  it('DORA metrics of a window', async () => {
+  it('DORA metrics of a window: from the rows, and the ledger built then extended (issue #21)', async () => {
     const until = new Date(Date.now() + 3600e3).toISOString();
-    await check('dora', () => services.dora.metrics(org, { environment: 'prod', since: '2026-01-01', until }), {
+    const fingerprints = { '"fingerprint" in': /SEARCH artifacts USING INDEX artifacts_fp \(org_id=\? AND fingerprint=\?\)/ };
+    await check('dora from the rows', () => services.dora.recomputed(org, { environment: 'prod', since: '2026-01-01', until }), {
       'from "snapshots" where "env_id" = ? and "created_at" >= ?': /SEARCH snapshots USING INDEX snapshots_env_time \(env_id=\? AND created_at>\? AND created_at<\?\)/,
       'from "snapshot_artifacts" where "env_id" = ?': /SEARCH snapshot_artifacts USING INDEX snapshot_artifacts_starts \(env_id=\? AND idx>\? AND idx<\?\)/,
-      '"fingerprint" in': /SEARCH artifacts USING INDEX artifacts_fp \(org_id=\? AND fingerprint=\?\)/,
+      ...fingerprints,
+    });
+    const ledger = {
+      'from "snapshots" where "env_id" = ? and "idx" > ?': /SEARCH snapshots USING INDEX \w+ \(env_id=\? AND idx>\?\)/,
+      'from "snapshot_artifacts" where "env_id" = ?': /SEARCH snapshot_artifacts USING INDEX snapshot_artifacts_starts \(env_id=\? AND idx>\? AND idx<\?\)/,
+    };
+    await check('dora ledger, built', () => services.dora.metrics(org, { environment: 'prod', since: '2026-01-01', until }), { ...ledger, ...fingerprints });
+    // After more entries: the reports appended since, by artifacts_entry (0026), and the snapshots after the last read.
+    await services.artifacts.report(org, { flow: 'api', trail: (await opened.store.records.trails((await services.flows.get(org, 'api')).id, null, 1)).items[0]!.name, name: 'again', fingerprint: 'e'.repeat(64) });
+    await check('dora ledger, extended', () => services.dora.metrics(org, { environment: 'prod', since: '2026-01-01', until }), {
+      'from "snapshots" where "env_id" = ? and "idx" > ?': ledger['from "snapshots" where "env_id" = ? and "idx" > ?'],
+      '"entry_index" >= ?': /SEARCH artifacts USING INDEX artifacts_entry \(org_id=\? AND entry_index>\? AND entry_index<\?\)/,
     });
   });
 

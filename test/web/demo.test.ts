@@ -118,7 +118,7 @@ describe('the web UI on the demo organisation', () => {
   });
 
   it('shows DORA for aws-prod at once, by flow, with a table and flow filters', async () => {
-    const report = await api<metricsSchemas.DoraReport>('/metrics/dora?environment=aws-prod');
+    const report = await api<metricsSchemas.DoraReport>('/metrics/dora?environment=aws-prod&limit=500');
     expect(report.overall.deployments).toBeGreaterThan(0);
     await visit('dora', '#/dora', /Deployment frequency/);
     expect(await page.getByLabel('Environment').inputValue()).toBe('aws-prod');
@@ -133,6 +133,7 @@ describe('the web UI on the demo organisation', () => {
     expect(await segments.count()).toBeGreaterThanOrEqual(report.series.filter((s) => s.deployments > 0).length);
     const segTotal = (await segments.locator('title').allTextContents()).reduce((n, t) => n + Number(/: (\d+)$/.exec(t)![1]), 0);
     expect(segTotal).toBe(report.overall.deployments);
+    // One dot per listed deployment with a lead time: the page lists the newest 500, as `report` above does.
     expect(await page.locator('svg.chart circle.dot').count()).toBe(report.deployments.filter((d) => d.lead_time_seconds !== null).length);
     // The per-flow table: one row per flow deployed, with its count.
     const byFlow = page.getByRole('table', { name: 'DORA figures per flow' }).locator('tbody tr');

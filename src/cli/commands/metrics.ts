@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { metricsSchemas } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
-import { action, type Ctx } from '../context.js';
+import { action, intFlag, type Ctx } from '../context.js';
 
 type Stats = metricsSchemas.DoraStats;
 
@@ -11,6 +11,8 @@ interface DoraOptions {
   until?: string;
   flow?: string;
   bucket?: string;
+  limit?: number;
+  cursor?: string;
 }
 
 const RELATIVE = /^(\d{1,5})([dw])$/;
@@ -58,12 +60,14 @@ export async function doraMetrics(opts: DoraOptions, ctx: Ctx): Promise<void> {
   const report = await ctx.client().doraMetrics({
     environment: opts.environment, since: opts.since === undefined ? undefined : sinceFlag(opts.since),
     until: opts.until === undefined ? undefined : sinceFlag(opts.until), flow: opts.flow, bucket: opts.bucket,
+    limit: opts.limit, cursor: opts.cursor,
   });
   ctx.printer.result(report, () => {
     ctx.printer.text(`DORA metrics of ${report.environment} from ${report.since} to ${report.until}`);
-    const unreported = report.deployments.filter((d) => d.flow === null);
+    // Every deployment is of one flow or unreported: the count holds whatever page of the list came back.
+    const unreported = report.overall.deployments - report.flows.reduce((n, f) => n + f.deployments, 0);
     const rows = report.flows.map((f) => row(f.flow, f));
-    if (unreported.length > 0 && opts.flow === undefined) rows.push(['(unreported)', unreported.length, '', '', '', '', '']);
+    if (unreported > 0 && opts.flow === undefined) rows.push(['(unreported)', unreported, '', '', '', '', '']);
     rows.push(row('OVERALL', report.overall));
     ctx.printer.table(['FLOW', 'DEPLOYMENTS', 'PER DAY', 'LEAD TIME MEDIAN', 'LEAD TIME P90', 'CHANGE FAILURE RATE', 'TIME TO RESTORE'], rows);
     const { count, invalid } = report.overall.lead_time_seconds;
@@ -88,6 +92,8 @@ export function registerMetricsCommands(program: Command): void {
     .option('--until <when>', 'end of the window (exclusive), in the same forms (default: now)')
     .option('--flow <name>', 'only deployments of artifacts reported into this flow')
     .option('--bucket <size>', 'series buckets in --output json: day or week (default: day for a window of at most 31 days, else week)', checkBucket)
+    .option('--limit <n>', 'deployments listed in --output json, newest first (1-1000, default 100); the figures cover the whole window', intFlag('--limit', 1))
+    .option('--cursor <cursor>', "the next page of --output json's deployments: its next_cursor")
     .addHelpText('after', [
       '',
       'Definitions (docs/metrics.md):',

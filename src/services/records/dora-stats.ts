@@ -47,7 +47,10 @@ export interface DoraReport {
   overall: DoraStats;
   flows: (DoraStats & { flow: string })[];
   series: DoraSeriesPoint[];
+  /** A page of the window's deployments, newest first (dora-page.ts); the figures above cover the whole window. */
   deployments: DoraDeployment[];
+  /** Where the next page starts (`cursor`); null on the last page. */
+  next_cursor: string | null;
 }
 
 /**
@@ -69,7 +72,7 @@ function leadTimes(deployments: readonly DoraDeployment[]): number[] {
  * flow replaced them. Each failure counts from its own deployment; several failures before one compliant
  * deployment are all restored by it. Ordered by snapshot (log order), not by clock.
  */
-function restoreTimes(deployments: readonly DoraDeployment[]): { times: number[]; unrestored: number } {
+function restoreTimes(deployments: readonly DoraDeployment[], time: (iso: string) => number): { times: number[]; unrestored: number } {
   const byFlow = new Map<string, DoraDeployment[]>();
   for (const d of deployments) {
     const key = d.flow === null ? `artifact ${d.artifact}` : `flow ${d.flow}`;
@@ -80,12 +83,16 @@ function restoreTimes(deployments: readonly DoraDeployment[]): { times: number[]
   const times: number[] = [];
   let unrestored = 0;
   for (const list of byFlow.values()) {
+    // Failures wait in snapshot order (they are met in it): the ones before a compliant deployment's snapshot
+    // are a prefix, restored by it; those of its own snapshot stay.
     let pending: DoraDeployment[] = [];
     for (const d of [...list].sort((a, b) => a.snapshot - b.snapshot)) {
       if (d.compliant === true) {
-        const later = pending.filter((f) => f.snapshot < d.snapshot);
-        for (const f of later) times.push(Math.max(0, Math.round((Date.parse(d.deployed_at) - Date.parse(f.deployed_at)) / 1000)));
-        pending = pending.filter((f) => f.snapshot >= d.snapshot);
+        let n = 0;
+        while (n < pending.length && pending[n]!.snapshot < d.snapshot) n++;
+        if (n === 0) continue;
+        for (let i = 0; i < n; i++) times.push(Math.max(0, Math.round((time(d.deployed_at) - time(pending[i]!.deployed_at)) / 1000)));
+        pending = pending.slice(n);
       } else if (d.compliant === false) {
         pending.push(d);
       }
@@ -95,11 +102,21 @@ function restoreTimes(deployments: readonly DoraDeployment[]): { times: number[]
   return { times: times.sort((a, b) => a - b), unrestored };
 }
 
-function stats(deployments: readonly DoraDeployment[], span: number): DoraStats {
+/** Date.parse, remembered: a snapshot's deployments share its time (issue #21: a window can hold 100,000). */
+function timeParser(): (iso: string) => number {
+  const known = new Map<string, number>();
+  return (iso) => {
+    let t = known.get(iso);
+    if (t === undefined) known.set(iso, (t = Date.parse(iso)));
+    return t;
+  };
+}
+
+function stats(deployments: readonly DoraDeployment[], span: number, time: (iso: string) => number): DoraStats {
   const lead = leadTimes(deployments);
   const judged = deployments.filter((d) => d.compliant !== null);
   const nonCompliant = judged.filter((d) => d.compliant === false).length;
-  const restore = restoreTimes(deployments);
+  const restore = restoreTimes(deployments, time);
   return {
     deployments: deployments.length,
     deployments_per_day: deployments.length / span,
@@ -116,15 +133,16 @@ function stats(deployments: readonly DoraDeployment[], span: number): DoraStats 
  * Overall, per flow (deployments of never-reported artifacts count overall only) and per bucket. The
  * deployments must lie in the window.
  */
-export function aggregate(deployments: readonly DoraDeployment[], window: DoraWindow): Pick<DoraReport, 'overall' | 'flows' | 'series' | 'deployments'> {
+export function aggregate(deployments: readonly DoraDeployment[], window: DoraWindow): Pick<DoraReport, 'overall' | 'flows' | 'series'> & { deployments: DoraDeployment[] } {
   const span = days(window);
+  const time = timeParser();
   const flows = [...new Set(deployments.map((d) => d.flow).filter((f): f is string => f !== null))].sort();
   const list = buckets(window);
   const perBucket = list.map(() => [] as DoraDeployment[]);
-  for (const d of deployments) perBucket[bucketOf(list, Date.parse(d.deployed_at))]!.push(d);
+  for (const d of deployments) perBucket[bucketOf(list, time(d.deployed_at))]!.push(d);
   return {
-    overall: stats(deployments, span),
-    flows: flows.map((f) => ({ flow: f, ...stats(deployments.filter((d) => d.flow === f), span) })),
+    overall: stats(deployments, span, time),
+    flows: flows.map((f) => ({ flow: f, ...stats(deployments.filter((d) => d.flow === f), span, time) })),
     series: list.map((b, i) => {
       const these = perBucket[i]!;
       const byFlow: Record<string, number> = {};

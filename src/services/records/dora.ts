@@ -2,8 +2,10 @@ import { EvidentError } from '../../core/index.js';
 import type { EnvironmentRecord, OrgRecord, PolicyRecord, RunStart, Store } from '../../store/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { ComplianceService } from './compliance.js';
+import { DoraLedger, toDeployment } from './dora-ledger.js';
+import { compareDeployments, pageDeployments } from './dora-page.js';
 import { aggregate, type DoraDeployment, type DoraReport } from './dora-stats.js';
-import { doraWindow } from './dora-window.js';
+import { doraWindow, type DoraWindow } from './dora-window.js';
 import type { EnvironmentService } from './environments.js';
 import { policiesAt, type PolicyService } from './policies.js';
 import { projectionCheck } from './projection-check.js';
@@ -14,7 +16,9 @@ import * as v from './validate.js';
 // changes and change failure rate, per flow and overall, from the snapshots alone. A deployment is a
 // fingerprint that starts running: in a snapshot's running set and not in the one before (a re-deploy after
 // it stopped counts again; a scale change does not). The store keeps exactly those rows apart (`since_idx =
-// idx`), so a window costs one query for the deployments, one for their reports, and the compliance reads.
+// idx`). Each start is verified against its snapshot's entry and judged once per process, into the
+// environment's ledger (dora-ledger.ts, issue #21); a request extends it from the last snapshot it read, then
+// computes the window's figures in memory and returns a page of its deployments.
 
 export interface DoraQuery {
   environment: string;
@@ -22,36 +26,123 @@ export interface DoraQuery {
   until?: string;
   flow?: string;
   bucket?: string;
+  cursor?: string;
+  limit?: number;
 }
 
+/** Snapshots read, verified and judged per step of an extension (bounds one step's queries and memory). */
+const STEP_SNAPSHOTS = 500;
+/**
+ * Deployments kept over all ledgers of the process (~85 bytes each and ~250 per distinct fingerprint, docs/performance.md): past this, the
+ * largest ledger drops its oldest quarter, and windows reaching back there are computed from the rows.
+ */
+const MAX_DEPLOYMENTS = 1_000_000;
+
+/** Starts in the list's order (dora-page.ts): the database orders names by its collation, which may not be JavaScript's. */
+const sorted = (starts: RunStart[]) => starts.sort((a, b) => compareDeployments({ snapshot: a.index, fingerprint: a.fingerprint, artifact: a.name }, { snapshot: b.index, fingerprint: b.fingerprint, artifact: b.name }));
+
 export class DoraService {
+  private readonly ledgers = new Map<number, DoraLedger>();
+
   constructor(
     private readonly store: Store, private readonly environments: EnvironmentService, private readonly policies: PolicyService,
     private readonly compliance: ComplianceService, private readonly clock: Clock = systemClock,
   ) {}
 
   async metrics(org: OrgRecord, query: DoraQuery): Promise<DoraReport> {
+    const { window, flow, env } = await this.resolve(org, query);
+    const ledger = await this.extended(org, env);
+    const deployments = ledger.covers(window.since.getTime())
+      ? ledger.window(window.since.getTime(), window.until.getTime(), flow)
+      : await this.fromRows(org, env, window, flow);
+    return this.report(env, window, deployments, query);
+  }
+
+  /**
+   * The same report computed from the rows alone, without the ledger (as before issue #21): what windows the
+   * ledger has dropped are computed by, and the reference the ledger is tested against.
+   */
+  async recomputed(org: OrgRecord, query: DoraQuery): Promise<DoraReport> {
+    const { window, flow, env } = await this.resolve(org, query);
+    return this.report(env, window, await this.fromRows(org, env, window, flow), query);
+  }
+
+  private async resolve(org: OrgRecord, query: DoraQuery): Promise<{ window: DoraWindow; flow: string | undefined; env: EnvironmentRecord }> {
     const window = doraWindow(query, this.clock.now());
     const flow = query.flow === undefined ? undefined : v.name('flow', query.flow);
     const env = await this.environments.get(org, query.environment);
     if (env.type === 'logical') throw new EvidentError('INVALID_ARGUMENT', `${env.name} is a logical environment: it has no snapshots of its own; ask about the environments it includes`);
     if (flow !== undefined && !(await this.store.records.flow(org.id, flow))) throw new EvidentError('NOT_FOUND', `flow ${JSON.stringify(flow)} does not exist in organisation ${org.name}`);
-    const starts = await this.store.environments.runStarts(env.id, window.since.toISOString(), window.until.toISOString());
+    return { window, flow, env };
+  }
+
+  private report(env: EnvironmentRecord, window: DoraWindow, deployments: DoraDeployment[], query: DoraQuery): DoraReport {
+    const page = pageDeployments(deployments, query.cursor, query.limit);
+    return { environment: env.name, since: window.since.toISOString(), until: window.until.toISOString(), bucket: window.bucket, ...aggregate(deployments, window), ...page };
+  }
+
+  private async fromRows(org: OrgRecord, env: EnvironmentRecord, window: DoraWindow, flow: string | undefined): Promise<DoraDeployment[]> {
+    const starts = sorted(await this.store.environments.runStarts(env.id, window.since.toISOString(), window.until.toISOString()));
     await checkRunStarts(projectionCheck(this.store), org, env, starts);
     const reports = await this.store.records.latestReports(org.id, starts.map((s) => s.fingerprint));
     const chosen = flow === undefined ? starts : starts.filter((s) => reports.get(s.fingerprint)?.flow === flow);
     const compliant = await this.judge(org, env, chosen);
-    const deployments = chosen.map((s, i): DoraDeployment => {
-      const report = reports.get(s.fingerprint);
-      const commitTime = report?.artifact.commitTime ?? null;
-      return {
-        flow: report?.flow ?? null, artifact: s.name, fingerprint: s.fingerprint, git_commit: report?.artifact.gitCommit ?? null, commit_time: commitTime,
-        deployed_at: s.createdAt, snapshot: s.index,
-        lead_time_seconds: commitTime === null ? null : Math.round((Date.parse(s.createdAt) - Date.parse(commitTime)) / 1000),
-        compliant: compliant[i]!,
-      };
+    return chosen.map((s, i) => {
+      const r = reports.get(s.fingerprint);
+      const a = r ? { flow: r.flow, gitCommit: r.artifact.gitCommit, commitTime: r.artifact.commitTime ?? null } : null;
+      return toDeployment({ snapshot: s.index, at: Date.parse(s.createdAt), deployedAt: s.createdAt, fingerprint: s.fingerprint, name: s.name, compliant: compliant[i]! }, a);
     });
-    return { environment: env.name, since: window.since.toISOString(), until: window.until.toISOString(), bucket: window.bucket, ...aggregate(deployments, window) };
+  }
+
+  /**
+   * The environment's ledger brought up to the log as it is now: first the attributions of every fingerprint
+   * reported since it last looked (an artifact reported again, into another flow, moves its deployments), then
+   * the snapshots after the last one it read, a step at a time, each step's starts verified against their
+   * entries and judged before any of them is kept.
+   */
+  private async extended(org: OrgRecord, env: EnvironmentRecord): Promise<DoraLedger> {
+    let ledger = this.ledgers.get(env.id);
+    if (!ledger) this.ledgers.set(env.id, (ledger = new DoraLedger()));
+    const l = ledger;
+    await l.exclusive(async () => {
+      // A committed size: every report of an entry below it is visible, written with its entry.
+      const size = (await this.store.log.head(org.id)).size;
+      if (l.reportsAsOf > 0 && size > l.reportsAsOf) {
+        for (const r of await this.store.records.reportsBetween(org.id, l.reportsAsOf, size)) {
+          if (l.attribution.has(r.fingerprint)) l.attribute(r.fingerprint, { flow: r.flow, gitCommit: r.gitCommit, commitTime: r.commitTime });
+        }
+      }
+      l.reportsAsOf = size;
+      for (;;) {
+        const read = await this.store.environments.runStartsAfter(env.id, l.through, STEP_SNAPSHOTS);
+        if (read.through === l.through) break;
+        const { through } = read;
+        const starts = sorted(read.starts);
+        await checkRunStarts(projectionCheck(this.store), org, env, starts);
+        const verdicts = await this.judge(org, env, starts);
+        // Read after `size`: at least as new as anything reportsBetween would bring next time (applied again then).
+        const reports = await this.store.records.latestReports(org.id, l.unattributed(starts));
+        for (const f of l.unattributed(starts)) {
+          const r = reports.get(f);
+          l.attribute(f, r ? { flow: r.flow, gitCommit: r.artifact.gitCommit, commitTime: r.artifact.commitTime ?? null } : null);
+        }
+        l.append(starts, verdicts, through);
+      }
+    });
+    this.bound();
+    return l;
+  }
+
+  /** Keeps the process's ledgers within MAX_DEPLOYMENTS. */
+  private bound(): void {
+    const all = [...this.ledgers.values()];
+    let total = all.reduce((n, l) => n + l.deployments.length, 0);
+    while (total > MAX_DEPLOYMENTS) {
+      const largest = all.reduce((a, b) => (b.deployments.length > a.deployments.length ? b : a));
+      const n = Math.ceil(largest.deployments.length / 4);
+      largest.dropOldest(n);
+      total -= n;
+    }
   }
 
   /**

@@ -141,7 +141,8 @@ export function apiFor(s: Session) {
     /** The subject map proof at the latest checkpoint, with that checkpoint (docs/log.md "The subject map"). */
     mapProof: (subject: string) => get<MapProof>('/log/proof/map', { subject }),
     consistencyProof: (from: number, to: number) => get<{ hashes: string[] }>('/log/proof/consistency', { from, to }),
-    dora: (q: { environment: string; since?: string; until?: string; flow?: string; bucket?: 'day' | 'week' }) => get<DoraReport>('/metrics/dora', q),
+    /** The figures over the whole window, and the newest 500 deployments (the page shows no more; servers before issue #21 send all). */
+    dora: (q: { environment: string; since?: string; until?: string; flow?: string; bucket?: 'day' | 'week' }) => get<DoraReport>('/metrics/dora', { ...q, limit: 500 }),
     /** An evidence file's bytes, fetched with the session (the cookie is limited to /api/v1, which this is). */
     evidence: async (digest: string) => (await request(`${o}/evidence/${enc(digest)}`, undefined, 'application/octet-stream')).blob(),
   };

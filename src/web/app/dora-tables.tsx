@@ -88,6 +88,9 @@ export function DoraDeployments({ r }: { r: DoraReport }) {
         </table>
       </div>
       {r.deployments.length > 500 && <p class="muted">The first 500 of {r.deployments.length} (as sorted) are shown; the CLI prints all.</p>}
+      {r.deployments.length < r.overall.deployments && r.deployments.length <= 500 && (
+        <p class="muted">The newest {r.deployments.length} of {r.overall.deployments} deployments are listed; the figures above count them all (`evident metrics dora --output json --cursor …` pages through the rest).</p>
+      )}
     </>
   );
 }

@@ -28,4 +28,6 @@ export interface DoraReport {
     lead_time_seconds: number | null;
     compliant: boolean | null;
   }[];
+  /** Newer servers: `deployments` is a page, newest first; this continues it (null on the last page). */
+  next_cursor?: string | null;
 }
