@@ -130,6 +130,12 @@ describe.each(engines())('the plans of paged reads on $name', (engine) => {
     });
   });
 
+  it('a page of list flows: each flow\'s latest trail by one descent of its trails, not all of them', async () => {
+    await check('list flows', () => services.flows.overview(org, { limit: 10 }), {
+      'from "flows" as "f"': /SEARCH t USING COVERING INDEX trails_flow_id \(flow_id=\?\)/,
+    });
+  });
+
   it('search and FLOW:COMMIT keep their own indexes beside the new ones', async () => {
     const ranges = /MULTI-INDEX OR\nINDEX 1\nSEARCH artifacts USING INDEX artifacts_fp \(org_id=\? AND fingerprint>\? AND fingerprint<\?\)\nINDEX 2\nSEARCH artifacts USING INDEX artifacts_commit/;
     await check('search, hits', () => services.artifacts.search(org, '111111'), { 'from "artifacts"': ranges, 'from "trails"': /rowid=/ });
