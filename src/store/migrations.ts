@@ -11,7 +11,7 @@ import { createTypeArchives } from './type-archives.js';
 import { logKeyMigration } from './log-key-record.js';
 import { logMapMigration } from './log-map.js';
 import { logCosignedMigration } from './log-cosigned.js';
-import { latestTrailIndexMigration, pageIndexesMigration } from './page-indexes.js';
+import { pageIndexesMigration } from './page-indexes.js';
 import { webSessionsMigration } from './web-sessions.js';
 
 /**
@@ -318,7 +318,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         '0019_log_map': logMapMigration(engine), '0020_page_indexes': pageIndexesMigration(), '0021_tag_entries': { up: async (db) => {
           await createTagEntries(db, engine);
           await createTypeArchives(db, engine);
-        } }, '0022_latest_trail_index': latestTrailIndexMigration(), '0023_log_cosigned': logCosignedMigration(engine), '0025_web_sessions': webSessionsMigration() };
+        } }, '0023_log_cosigned': logCosignedMigration(engine), '0025_web_sessions': webSessionsMigration() };
     },
   };
 }

@@ -18,15 +18,3 @@ export function pageIndexesMigration(): Migration {
     },
   };
 }
-
-/**
- * 0022: each flow's latest trail by a descent of its own trails. `list flows` took the highest trail id per
- * flow with a GROUP BY over the (flow_id, name) index: every trail of the page's flows, O(log) (issue #21).
- */
-export function latestTrailIndexMigration(): Migration {
-  return {
-    async up(db) {
-      await db.schema.createIndex('trails_flow_id').on('trails').columns(['flow_id', 'id']).execute();
-    },
-  };
-}

@@ -37,8 +37,9 @@ export async function trailNames(db: Kysely<Database>, trailIds: readonly number
 }
 
 /**
- * The last-begun trail of each flow (the highest id: ids grow in log order). One descent of trails_flow_id
- * (0022) per flow, O(flows · log n): a GROUP BY max(id) reads every trail of the flows on both engines.
+ * The last-begun trail of each flow (the highest id: ids grow in log order). One descent of trails_flow
+ * (flow_id, id; 0018) per flow, O(flows · log n): the GROUP BY max(id) it replaces read every trail of the
+ * flows on both engines (issue #21).
  */
 export async function latestTrails(db: Kysely<Database>, flowIds: readonly number[]): Promise<Map<number, TrailRecord>> {
   const out = new Map<number, TrailRecord>();
