@@ -15,6 +15,7 @@ export interface LogEnvironmentOptions {
   startTs?: string;
   endTs?: string;
   repo?: string[];
+  reverse?: boolean;
 }
 
 /** One end of a range: a snapshot number, or a moment (milliseconds since the epoch). */
@@ -119,8 +120,10 @@ export async function logEnvironment(opts: LogEnvironmentOptions, ctx: Ctx, [env
   const all = await readEvents(ctx, env!, opts, now);
   const ranged = await ofRepo(ctx, inRange(all, opts, now), opts.repo);
   // Kosli pages the newest events first (15 a page by default when it is asked for a page).
-  const items = opts.pageLimit === undefined && opts.page === undefined ? ranged
+  const paged = opts.pageLimit === undefined && opts.page === undefined ? ranged
     : [...ranged].reverse().slice(((opts.page ?? 1) - 1) * (opts.pageLimit ?? 15), (opts.page ?? 1) * (opts.pageLimit ?? 15)).reverse();
+  // Kosli's --reverse turns the printed order round (the page chosen stays the same).
+  const items = opts.reverse ? [...paged].reverse() : paged;
   ctx.printer.result(shaped(ctx, items, kosliEnvironmentLog), () =>
     ctx.printer.table(['SNAPSHOT', 'AT', 'EVENT', 'ARTIFACT', 'FINGERPRINT'], items.map((e) => [
       `#${e.snapshot}`, e.timestamp, e.type === 'scaled' ? `scaled ${e.previous_instances} -> ${e.instances}` : e.type, e.name, e.fingerprint.slice(0, 12),
@@ -136,6 +139,7 @@ export function registerLogEnvironment(log: Command): void {
     .option('--end <to>', 'events up to (included): same forms as --start (Kosli)')
     .option('--start-ts <unix>', 'events from this Unix time, in seconds (Kosli)')
     .option('--end-ts <unix>', 'events up to this Unix time, in seconds (Kosli)')
+    .option('--reverse', 'the other order: the table newest first, --output json oldest first (Kosli)')
     .option('--repo <owner/repo>', 'only events of artifacts built from this repository (named by their commit URL), repeatable (Kosli)', collectRepo)
     .addHelpText('after', '\nExample:\n  evident log environment aws-prod --start 1hour --end NOW')
     .action(action(logEnvironment));
