@@ -39,16 +39,20 @@ export async function trailNames(db: Kysely<Database>, trailIds: readonly number
 /**
  * The last-begun trail of each flow (the highest id: ids grow in log order). One descent of trails_flow
  * (flow_id, id; 0018) per flow, O(flows · log n): the GROUP BY max(id) it replaces read every trail of the
- * flows on both engines (issue #21).
+ * flows on both engines (issue #21). The descent asks for the greatest (flow_id, id) at or below the flow,
+ * an order only trails_flow has: with `flow_id = ?` and `ORDER BY id DESC` PostgreSQL may walk the primary
+ * key backwards instead, filtering (a flow idle for a year: every trail since). For a flow without trails
+ * that finds another flow's trail, dropped here.
  */
 export async function latestTrails(db: Kysely<Database>, flowIds: readonly number[]): Promise<Map<number, TrailRecord>> {
   const out = new Map<number, TrailRecord>();
   for (const part of chunks(flowIds)) {
+    const wanted = new Set(part);
     const rows = await db.selectFrom('trails').selectAll()
       .where('id', 'in', (eb) => eb.selectFrom('flows as f').where('f.id', 'in', part)
-        .select((e) => e.selectFrom('trails as t').select('t.id').whereRef('t.flow_id', '=', 'f.id').orderBy('t.id', 'desc').limit(1).as('latest')))
+        .select((e) => e.selectFrom('trails as t').select('t.id').whereRef('t.flow_id', '<=', 'f.id').orderBy('t.flow_id', 'desc').orderBy('t.id', 'desc').limit(1).as('latest')))
       .execute();
-    for (const r of rows) out.set(r.flow_id, toTrail(r));
+    for (const r of rows) if (wanted.has(r.flow_id)) out.set(r.flow_id, toTrail(r));
   }
   return out;
 }

@@ -42,6 +42,17 @@ describe.each(engines())('environment service on $name', (engine) => {
     expect([...third.items, ...second.items, ...first.items]).toEqual(all);
   });
 
+  it("list flows: each flow's latest trail, none for a flow without trails (whose descent lands on another flow's)", async () => {
+    for (const [flow, trails] of [['lt-a', ['a1', 'a2']], ['lt-b', []], ['lt-c', ['c1']]] as const) {
+      await services.flows.create(org, { name: flow });
+      for (const t of trails) await services.trails.begin(org, { flow, name: t });
+    }
+    await services.trails.begin(org, { flow: 'lt-a', name: 'a3' });
+    const page = await services.flows.overview(org, { limit: 1000 });
+    const latest = new Map(page.items.map((s) => [s.flow.name, s.latestTrail?.name ?? null]));
+    expect([latest.get('lt-a'), latest.get('lt-b'), latest.get('lt-c')]).toEqual(['a3', null, 'c1']);
+  });
+
   it('archives an environment: kept and readable, out of the default list, refusing reports, one log entry', async () => {
     await services.environments.create(org, { name: 'old', type: 'server' });
     await services.environments.report(org, 'old', [{ name: 'a', fingerprint: fp('a'), instances: 1 }]);
