@@ -4,7 +4,13 @@
 // every read route the CLI and the web UI use, so how each grows is visible as a table.
 //
 //   node dist/bench/scale.js [--size 1000000] [--steps 10000,100000] [--engines sqlite,postgres] [--samples 40]
-//                            [--throughput-seconds 10] [--connections 32]
+//                            [--throughput-seconds 10] [--connections 32] [--routes 'list flows,search'] [--keep]
+//   node dist/bench/scale.js --reuse DIR [--schema NAME] [--routes ...]
+//
+// --keep leaves the filled database (SQLite: the data directory; PostgreSQL: the schema) and what the filler
+// knows in DIR/bench-scale-state.json, and prints where; --reuse DIR times the routes again on it without
+// filling (with --schema for PostgreSQL): before and after a change on the same data, or EXPLAIN on it.
+// --routes times only the routes whose label contains one of the words.
 //
 // Targets (issue #21): no read route above 50 ms p99 at 1M entries; at the final size, reads ≥ writes for
 // inclusion proofs and `get artifact`: autocannon (in its own worker thread, over the real socket) measures
@@ -30,8 +36,13 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '40' },
     'throughput-seconds': { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
+    routes: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'string' },
+    schema: { type: 'string' },
   },
 });
+const routeWords = values.routes?.split(',').map((w) => w.trim()).filter(Boolean);
 const throughputSeconds = Number(values['throughput-seconds']);
 const connections = Number(values.connections);
 const size = Number(values.size);
@@ -115,7 +126,7 @@ async function timeRoute(f: Filler, url: string): Promise<{ p50: number; p99: nu
 function routes(f: Filler): [string, string][] {
   const a = f.latest.get(7) ?? f.latest.values().next().value!;
   const mid = Math.floor(f.entries / 2);
-  return [
+  const all: [string, string][] = [
     ['list flows', '/flows?limit=100'],
     ['list flows --sort last-deployment', '/flows?limit=100&sort=last-deployment'],
     ['list flows --sort compliance', '/flows?limit=100&sort=compliance'],
@@ -138,6 +149,7 @@ function routes(f: Filler): [string, string][] {
     ['consistency proof', `/log/proof/consistency?from=${mid}&to=${f.entries}`],
     ['log entries (100)', `/log/entries?start=${mid}&end=${mid + 100}`],
   ];
+  return routeWords ? all.filter(([label]) => routeWords.some((w) => label.includes(w))) : all;
 }
 
 type Rates = Record<string, { p50: number; p99: number }>;
@@ -186,23 +198,37 @@ async function throughput(f: Filler): Promise<Rates> {
 }
 
 async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, Rates>> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-scale-'));
+  const dataDir = values.reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-scale-'));
+  const stateFile = path.join(dataDir, 'bench-scale-state.json');
   let databaseUrl: string | undefined;
   let schema: string | undefined;
   if (engine === 'postgres') {
-    schema = `bench_scale_${randomBytes(4).toString('hex')}`;
+    schema = values.schema ?? `bench_scale_${randomBytes(4).toString('hex')}`;
     const client = new pg.Client({ connectionString: postgresUrl() });
     await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
+    if (!values.reuse) await client.query(`CREATE SCHEMA ${schema}`);
     await client.end();
     const url = new URL(postgresUrl());
     url.searchParams.set('options', `-c search_path=${schema}`);
     databaseUrl = url.toString();
   }
   const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, databaseUrl, defaultOrg: ORG, logLevel: 'warn', demo: false });
-  const f: Filler = { server, token: server.bootstrap!.token, entries: 0, trails: 0, latest: new Map(), deployed: 0 };
+  const f: Filler = { server, token: server.bootstrap?.token ?? '', entries: 0, trails: 0, latest: new Map(), deployed: 0 };
   const out: Record<string, Rates> = {};
+  if (values.reuse) {
+    const saved = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Omit<Filler, 'server' | 'latest'> & { latest: [number, Filler['latest'] extends Map<number, infer V> ? V : never][] };
+    Object.assign(f, { ...saved, latest: new Map(saved.latest) });
+  }
   try {
+    if (values.reuse) {
+      console.log(`\n${engine} (reused, ${f.entries.toLocaleString()} entries):`);
+      const figures: Rates = {};
+      for (const [label, url] of routes(f)) {
+        figures[label] = await timeRoute(f, url);
+        console.log(`    ${f.entries.toLocaleString()} entries  ${label.padEnd(34)} p50 ${round(figures[label].p50, 1)} ms  p99 ${round(figures[label].p99, 1)} ms`);
+      }
+      return { [String(f.entries)]: figures };
+    }
     for (let i = 0; i < FLOWS; i++) await call(f, 'POST', '/flows', { name: `svc-${i}`, description: `service ${i}` });
     for (const env of ['prod', 'beta']) await call(f, 'POST', '/environments', { name: env, type: 'k8s' });
     f.entries += FLOWS + 2;
@@ -220,6 +246,12 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, 
     if (throughputSeconds > 0) out.throughput = await throughput(f);
   } finally {
     await server.close();
+    if (values.keep && !values.reuse) {
+      fs.writeFileSync(stateFile, JSON.stringify({ token: f.token, entries: f.entries, trails: f.trails, deployed: f.deployed, latest: [...f.latest] }));
+      console.log(`  kept: ${dataDir}${schema ? ` (schema ${schema})` : ''}; again with --reuse ${dataDir}${schema ? ` --schema ${schema}` : ''}`);
+    }
+  }
+  if (!values.keep && !values.reuse) {
     fs.rmSync(dataDir, { recursive: true, force: true });
     if (schema) {
       const client = new pg.Client({ connectionString: postgresUrl() });

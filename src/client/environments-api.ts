@@ -45,7 +45,7 @@ export class EnvironmentsApi extends RecordsApi {
     return this.json('SnapshotDiff', 'GET', this.orgPath('/diff/snapshots'), { a, b, show_unchanged: options.showUnchanged ? 'true' : undefined });
   }
 
-  /** A page of `limit` snapshots' events (newest page first; events oldest first within it). */
+  /** A page of at most `limit` events, whole snapshots (newest page first; events oldest first within it). */
   environmentEvents(env: string, q: { cursor?: string; limit?: number } = {}) {
     return this.json('EnvironmentEvents', 'GET', this.orgPath(`/environments/${encodeURIComponent(env)}/events`), { cursor: q.cursor, limit: q.limit });
   }

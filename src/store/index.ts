@@ -1,6 +1,6 @@
 export { openStore, SqlStore } from './sql-store.js';
 export { StatisticsKeeper } from './statistics.js';
-export { translateDbError } from './cursor.js';
+export { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 export { DeferredRowsRefused } from './log-append-pg.js';
 export type { ConnectOptions } from './connect.js';
 export type { Engine, Database } from './schema.js';

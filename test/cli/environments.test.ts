@@ -86,6 +86,9 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
   it('logs what started, scaled and exited, and tells the artifact\'s life in seed 002\'s words', async () => {
     const events = JSON.parse((await evident(['log', 'environment', 'aws-prod', '--output', 'json-evident'], env)).stdout);
     expect(events.filter((e: { fingerprint: string }) => e.fingerprint === RUNNER).map((e: { snapshot: number; type: string }) => `${e.snapshot}:${e.type}`)).toEqual(['1:started', '2:scaled', '3:exited']);
+    // Kosli's --reverse: the same events the other way round.
+    const reversed = JSON.parse((await evident(['log', 'environment', 'aws-prod', '--reverse', '--output', 'json-evident'], env)).stdout);
+    expect(reversed).toEqual([...events].reverse());
     const art = JSON.parse((await evident(['get', 'artifact', RUNNER, '--output', 'json'], env)).stdout);
     expect(art.history.map((h: { event: string }) => h.event)).toEqual([
       'Artifact created',

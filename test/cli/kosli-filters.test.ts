@@ -123,45 +123,52 @@ describe('log environment --start/--end/--start-ts/--end-ts', () => {
   });
 });
 
-describe('log environment reads pages of snapshots from the newest back (issue #21)', () => {
-  // A fake server of 350 snapshots, one event each, an hour apart, ending at `now`; pages of `limit` snapshots.
+describe('log environment reads pages of events from the newest back (issue #21)', () => {
+  // A fake server of 1,200 snapshots, one event each, an hour apart, ending at `now`; pages of `limit` events.
   const now = Date.parse('2026-12-06T12:00:00Z');
-  const total = 350;
+  const total = 1200;
   const at = (n: number) => new Date(now - (total - n) * 3600e3).toISOString();
   const fake = () => {
     const asked: (string | undefined)[] = [];
+    const limits: (number | undefined)[] = [];
     const client = {
       async environmentEvents(_env: string, q: { cursor?: string; limit?: number }) {
         asked.push(q.cursor);
+        limits.push(q.limit);
         const top = q.cursor === undefined ? total : Number(q.cursor) - 1;
         const low = Math.max(1, top - q.limit! + 1);
         const items = Array.from({ length: top - low + 1 }, (_, i) => ({ snapshot: low + i, timestamp: at(low + i), type: 'started', name: 'a', fingerprint: 'f'.repeat(64), instances: 1 }));
         return { items, next_cursor: low > 1 ? String(low) : null };
       },
     };
-    return { asked, ctx: { client: () => client } as unknown as Ctx };
+    return { asked, limits, ctx: { client: () => client } as unknown as Ctx };
   };
 
-  it('without bounds: the latest 1,000 snapshots at most (here all 350, in four requests), oldest first', async () => {
-    const { asked, ctx } = fake();
+  it('without bounds: the latest 5,000 events at most (here all 1,200, in three requests of 500), oldest first', async () => {
+    const { asked, limits, ctx } = fake();
     const events = await readEvents(ctx, 'prod', {}, now);
     expect(events.map((e) => e.snapshot)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    expect(asked).toEqual([undefined, '251', '151', '51']);
+    expect(asked).toEqual([undefined, '701', '201']);
+    expect(limits).toEqual([500, 500, 500]);
   });
 
   it('stops once --start is passed, or once the newest page of --page-limit events is in hand', async () => {
     let f = fake();
-    expect(inRange(await readEvents(f.ctx, 'prod', { start: '300' }, now), { start: '300' }, now).map((e) => e.snapshot)[0]).toBe(300);
+    expect(inRange(await readEvents(f.ctx, 'prod', { start: '1000' }, now), { start: '1000' }, now).map((e) => e.snapshot)[0]).toBe(1000);
     expect(f.asked).toHaveLength(1);
     f = fake();
-    expect(inRange(await readEvents(f.ctx, 'prod', { start: '~120' }, now), { start: '~120' }, now)).toHaveLength(121);
+    expect(inRange(await readEvents(f.ctx, 'prod', { start: '~620' }, now), { start: '~620' }, now)).toHaveLength(621);
     expect(f.asked).toHaveLength(2);
     f = fake();
-    expect(inRange(await readEvents(f.ctx, 'prod', { start: '200hours' }, now), { start: '200hours' }, now)).toHaveLength(201);
+    expect(inRange(await readEvents(f.ctx, 'prod', { start: '1100hours' }, now), { start: '1100hours' }, now)).toHaveLength(1101);
     expect(f.asked).toHaveLength(3);
+    // Kosli's pages: the newest page*page-limit events, asked for as such.
     f = fake();
     await readEvents(f.ctx, 'prod', { pageLimit: 30, page: 5 }, now);
-    expect(f.asked).toHaveLength(2);
+    expect([f.asked, f.limits]).toEqual([[undefined], [150]]);
+    f = fake();
+    await readEvents(f.ctx, 'prod', { pageLimit: 300, page: 3 }, now);
+    expect([f.asked, f.limits]).toEqual([[undefined, '701'], [500, 500]]);
   });
 });
 

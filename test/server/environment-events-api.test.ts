@@ -94,11 +94,34 @@ describe.each(engines())('GET …/environments/E/events: verdicts per snapshot o
   });
 
   it('judges only the page it returns', async () => {
-    const first = (await call('GET', '/environments/prod/events?limit=2')).json() as { snapshots: { index: number }[]; next_cursor: string; items: { snapshot: number }[] };
+    // limit counts events: #5 has two, #4 one.
+    const first = (await call('GET', '/environments/prod/events?limit=3')).json() as { snapshots: { index: number }[]; next_cursor: string; items: { snapshot: number }[] };
     expect(first.snapshots.map((s) => s.index)).toEqual([4, 5]);
     expect([...new Set(first.items.map((e) => e.snapshot))]).toEqual([4, 5]);
     const second = (await call('GET', `/environments/prod/events?limit=2&cursor=${encodeURIComponent(first.next_cursor)}`)).json() as { snapshots: { index: number; compliant: boolean | null }[] };
+    // #2 (a policy attached) changes nothing that runs: it counts as one.
     expect(second.snapshots.map((s) => [s.index, s.compliant])).toEqual([[2, true], [3, false]]);
+  });
+
+  it('splits only a snapshot that alone has more events than the limit, newest events first', async () => {
+    const first = (await call('GET', '/environments/prod/events?limit=1')).json() as { snapshots: { index: number }[]; next_cursor: string; items: { snapshot: number; type: string }[] };
+    expect([first.snapshots.map((s) => s.index), first.items.map((e) => [e.snapshot, e.type])]).toEqual([[5], [[5, 'exited']]]);
+    const second = (await call('GET', `/environments/prod/events?limit=1&cursor=${encodeURIComponent(first.next_cursor)}`)).json() as typeof first;
+    expect([second.snapshots.map((s) => s.index), second.items.map((e) => [e.snapshot, e.type])]).toEqual([[5], [[5, 'scaled']]]);
+    const third = (await call('GET', `/environments/prod/events?limit=1&cursor=${encodeURIComponent(second.next_cursor)}`)).json() as typeof first;
+    expect(third.snapshots.map((s) => s.index)).toEqual([4]);
+  });
+
+  it('refuses a cursor it did not issue with 400 and says why', async () => {
+    const c = (parts: unknown) => encodeURIComponent(Buffer.from(JSON.stringify(parts)).toString('base64url'));
+    const cases = ['not-base64!', c(['x', '']), c(['0', '']), c(['-3', '']), c(['2.5', '']), c(['5', 'y']), c(['5', '0']), c(['5', '2']), c(['5', '9']), c(['99', '']), c(['99', '1']), c(['5']), c([5, ''])];
+    for (const cursor of cases) {
+      const res = await call('GET', `/environments/prod/events?cursor=${cursor}`);
+      expect([cursor, res.statusCode]).toEqual([cursor, 400]);
+      expect(res.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT', message: 'invalid cursor', details: [{ path: 'cursor' }] } });
+    }
+    // The cursor of a whole snapshot that a page ended before is still good.
+    expect((await call('GET', `/environments/prod/events?cursor=${c(['5', ''])}`)).statusCode).toBe(200);
   });
 
   it("gives an artifact's history structured fields beside the server's wording", async () => {

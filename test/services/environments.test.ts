@@ -27,18 +27,30 @@ describe.each(engines())('environment service on $name', (engine) => {
     expect(page.items.map((s) => s.index)).toEqual([2, 1]);
   });
 
-  it('pages environment events by snapshot, newest page first, each page compared with the snapshot before it', async () => {
+  it('pages environment events by events, whole snapshots, newest page first, each page compared with the snapshot before it', async () => {
     await services.environments.create(org, { name: 'paged', type: 'k8s' });
     const states = [[['a', 1]], [['a', 2]], [['a', 2], ['b', 1]], [['b', 1]], [['c', 1]]] as const;
     for (const s of states) await services.environments.report(org, 'paged', s.map(([n, i]) => ({ name: n, fingerprint: fp(n), instances: i })));
     const all = (await services.environments.events(org, 'paged')).items;
     const first = await services.environments.events(org, 'paged', null, 2);
-    expect(first.items.map((e) => [e.snapshot, e.type, e.name])).toEqual([[4, 'exited', 'a'], [5, 'started', 'c'], [5, 'exited', 'b']]);
+    expect(first.items.map((e) => [e.snapshot, e.type, e.name])).toEqual([[5, 'started', 'c'], [5, 'exited', 'b']]);
     const second = await services.environments.events(org, 'paged', first.nextCursor, 2);
-    expect(second.items.map((e) => [e.snapshot, e.type, e.name])).toEqual([[2, 'scaled', 'a'], [3, 'started', 'b']]);
+    expect(second.items.map((e) => [e.snapshot, e.type, e.name])).toEqual([[3, 'started', 'b'], [4, 'exited', 'a']]);
     const third = await services.environments.events(org, 'paged', second.nextCursor, 2);
+    expect(third.items.map((e) => [e.snapshot, e.type, e.name])).toEqual([[1, 'started', 'a'], [2, 'scaled', 'a']]);
     expect(third.nextCursor).toBeNull();
     expect([...third.items, ...second.items, ...first.items]).toEqual(all);
+  });
+
+  it("list flows: each flow's latest trail, none for a flow without trails (whose descent lands on another flow's)", async () => {
+    for (const [flow, trails] of [['lt-a', ['a1', 'a2']], ['lt-b', []], ['lt-c', ['c1']]] as const) {
+      await services.flows.create(org, { name: flow });
+      for (const t of trails) await services.trails.begin(org, { flow, name: t });
+    }
+    await services.trails.begin(org, { flow: 'lt-a', name: 'a3' });
+    const page = await services.flows.overview(org, { limit: 1000 });
+    const latest = new Map(page.items.map((s) => [s.flow.name, s.latestTrail?.name ?? null]));
+    expect([latest.get('lt-a'), latest.get('lt-b'), latest.get('lt-c')]).toEqual(['a3', null, 'c1']);
   });
 
   it('archives an environment: kept and readable, out of the default list, refusing reports, one log entry', async () => {

@@ -142,9 +142,28 @@ describe.each(engines())('the plans of paged reads on $name', (engine) => {
     });
   });
 
+  it('a page of list flows: each flow\'s latest trail by one descent of its trails, not all of them', async () => {
+    await check('list flows', () => services.flows.overview(org, { limit: 10 }), {
+      'from "flows" as "f"': /SEARCH t USING COVERING INDEX trails_flow \(flow_id<\?\)/,
+    });
+  });
+
   it('search and FLOW:COMMIT keep their own indexes beside the new ones', async () => {
     const ranges = /MULTI-INDEX OR\nINDEX 1\nSEARCH artifacts USING INDEX artifacts_fp \(org_id=\? AND fingerprint>\? AND fingerprint<\?\)\nINDEX 2\nSEARCH artifacts USING INDEX artifacts_commit/;
-    await check('search, hits', () => services.artifacts.search(org, '111111'), { 'from "artifacts"': ranges, 'from "trails"': /rowid=/ });
+    // Where the hits run: each maximum a descent by environment (the GROUP BY it replaced read every snapshot
+    // and every appearance of the fingerprint), the latest snapshots' rows by point lookups.
+    await services.environments.report(org, 'prod', [{ name: 'web', fingerprint: fp('3'), instances: 1 }]);
+    await check('search, a hit that ran and stopped', () => services.artifacts.search(org, '111111'), {
+      'from "artifacts"': ranges, 'from "trails"': /rowid=/,
+      'max("s"."idx")': /CORRELATED SCALAR SUBQUERY 1\nSEARCH s USING COVERING INDEX \w+ \(env_id=\?\)/,
+      'max("sa"."idx")': /SEARCH sa USING COVERING INDEX snapshot_artifacts_fp \(org_id=\? AND fingerprint=\? AND env_id=\?\)/,
+    });
+    await check('search, a hit that runs', () => services.artifacts.search(org, '333333'), {
+      'from "artifacts"': ranges, 'from "trails"': /rowid=/,
+      'max("s"."idx")': /SEARCH e USING (COVERING )?INDEX \w+ \(org_id=\?\)\nCORRELATED SCALAR SUBQUERY 1\nSEARCH s USING COVERING INDEX \w+ \(env_id=\?\)/,
+      'max("sa"."idx")': /SEARCH sa USING COVERING INDEX snapshot_artifacts_fp \(org_id=\? AND fingerprint=\? AND env_id=\?\)/,
+      '"since_idx", "instances" from "snapshot_artifacts"': /SEARCH snapshot_artifacts USING INDEX snapshot_artifacts_fp \(org_id=\? AND fingerprint=\? AND env_id=\? AND idx=\?\)/,
+    });
     await check('search, no hit', () => services.artifacts.search(org, 'cdcdcd'), { 'from "artifacts"': ranges });
     await check('FLOW:COMMIT', () => services.artifacts.find(org, 'web:1111111'), {
       '"git_commit" >= ?': /SEARCH artifacts USING INDEX artifacts_commit \(org_id=\? AND git_commit>\? AND git_commit<\?\)/,

@@ -15,6 +15,7 @@ export interface LogEnvironmentOptions {
   startTs?: string;
   endTs?: string;
   repo?: string[];
+  reverse?: boolean;
 }
 
 /** One end of a range: a snapshot number, or a moment (milliseconds since the epoch). */
@@ -62,38 +63,42 @@ export function inRange(events: EnvEvent[], opts: LogEnvironmentOptions, now = D
   return events.filter((e) => (!start || after(e, start)) && (!end || before(e, end)));
 }
 
-/** Snapshots per request, and how far back the log goes when no --start bounds it (the server's former cap). */
-const PAGE_SNAPSHOTS = 100;
-const UNBOUNDED_SNAPSHOTS = 1000;
+/**
+ * Events per request (the server pages by events, whole snapshots at a time: issue #21), and how far back the
+ * log goes when nothing bounds it.
+ */
+const PAGE_EVENTS = 500;
+const UNBOUNDED_EVENTS = 5000;
 
 /**
- * The events the options can show, oldest first, read a page of snapshots at a time from the newest back
- * (issue #21: each request costs one page, whatever the history): until --start is passed, else until the
- * newest page*page-limit events are in hand (without --repo, which filters later), else 1,000 snapshots.
+ * The events the options can show, oldest first, read a page at a time from the newest back (issue #21: each
+ * request costs one page, whatever the history): until --start is passed, else until the newest
+ * page*page-limit events are in hand (without --repo, which filters later; then each request asks for no
+ * more than that), else 5,000 events.
  */
 export async function readEvents(ctx: Ctx, env: string, opts: LogEnvironmentOptions, now: number): Promise<EnvEvent[]> {
   const pages: EnvEvent[][] = [];
   let cursor: string | undefined;
-  let snapshots = 0;
+  let events = 0;
   let latest = 0;
+  const bounded = opts.start !== undefined || opts.startTs !== undefined;
+  const wanted = opts.pageLimit !== undefined || opts.page !== undefined ? (opts.page ?? 1) * (opts.pageLimit ?? 15) : undefined;
+  const limit = wanted !== undefined && !bounded && opts.repo === undefined ? Math.min(PAGE_EVENTS, wanted) : PAGE_EVENTS;
   for (;;) {
-    const page = await ctx.client().environmentEvents(env, { cursor, limit: PAGE_SNAPSHOTS });
+    const page = await ctx.client().environmentEvents(env, { cursor, limit });
     pages.unshift(page.items);
-    snapshots += PAGE_SNAPSHOTS;
+    events += page.items.length;
     if (latest === 0) latest = page.items.reduce((m, e) => Math.max(m, e.snapshot), 0);
     if (!page.next_cursor) break;
     cursor = page.next_cursor;
-    if (opts.start !== undefined || opts.startTs !== undefined) {
+    if (bounded) {
       if (latest === 0) continue; // no event seen yet: ~N and NOW have nothing to count from
       const oldest = page.items[0];
       if (oldest && !after(oldest, bounds(opts, latest, now).start!)) break;
       continue;
     }
-    if (opts.pageLimit !== undefined || opts.page !== undefined) {
-      const wanted = (opts.page ?? 1) * (opts.pageLimit ?? 15);
-      if (opts.repo === undefined && inRange(pages.flat(), opts, now).length >= wanted) break;
-    }
-    if (snapshots >= UNBOUNDED_SNAPSHOTS) break;
+    if (wanted !== undefined && opts.repo === undefined && inRange(pages.flat(), opts, now).length >= wanted) break;
+    if (events >= UNBOUNDED_EVENTS) break;
   }
   return pages.flat();
 }
@@ -115,8 +120,10 @@ export async function logEnvironment(opts: LogEnvironmentOptions, ctx: Ctx, [env
   const all = await readEvents(ctx, env!, opts, now);
   const ranged = await ofRepo(ctx, inRange(all, opts, now), opts.repo);
   // Kosli pages the newest events first (15 a page by default when it is asked for a page).
-  const items = opts.pageLimit === undefined && opts.page === undefined ? ranged
+  const paged = opts.pageLimit === undefined && opts.page === undefined ? ranged
     : [...ranged].reverse().slice(((opts.page ?? 1) - 1) * (opts.pageLimit ?? 15), (opts.page ?? 1) * (opts.pageLimit ?? 15)).reverse();
+  // Kosli's --reverse turns the printed order round (the page chosen stays the same).
+  const items = opts.reverse ? [...paged].reverse() : paged;
   ctx.printer.result(shaped(ctx, items, kosliEnvironmentLog), () =>
     ctx.printer.table(['SNAPSHOT', 'AT', 'EVENT', 'ARTIFACT', 'FINGERPRINT'], items.map((e) => [
       `#${e.snapshot}`, e.timestamp, e.type === 'scaled' ? `scaled ${e.previous_instances} -> ${e.instances}` : e.type, e.name, e.fingerprint.slice(0, 12),
@@ -132,6 +139,7 @@ export function registerLogEnvironment(log: Command): void {
     .option('--end <to>', 'events up to (included): same forms as --start (Kosli)')
     .option('--start-ts <unix>', 'events from this Unix time, in seconds (Kosli)')
     .option('--end-ts <unix>', 'events up to this Unix time, in seconds (Kosli)')
+    .option('--reverse', 'the other order: the table newest first, --output json oldest first (Kosli)')
     .option('--repo <owner/repo>', 'only events of artifacts built from this repository (named by their commit URL), repeatable (Kosli)', collectRepo)
     .addHelpText('after', '\nExample:\n  evident log environment aws-prod --start 1hour --end NOW')
     .action(action(logEnvironment));

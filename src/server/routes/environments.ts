@@ -151,7 +151,7 @@ export function environmentRoutes(services: Services) {
       '/api/v1/orgs/:org/environments/:env/events',
       {
         schema: {
-          tags: ['environments'], summary: 'What started, exited or scaled in each snapshot: pages of `limit` snapshots, newest page first, events oldest first within a page',
+          tags: ['environments'], summary: 'What started, exited or scaled in each snapshot: pages of at most `limit` events (whole snapshots; one with more than `limit` events alone is split across pages, its last events first), newest page first, events oldest first within a page; a cursor this server did not issue is a 400',
           params: es.EnvParams, querystring: schemas.PageQuery, response: { 200: es.EnvironmentEvents, ...errorResponses },
         },
       },

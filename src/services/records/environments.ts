@@ -3,10 +3,13 @@ import type { EnvironmentRecord, ExpectationRecord, OrgRecord, Page, RunningArti
 import { systemClock, type Clock } from '../clock.js';
 import type { LogService } from '../log-service.js';
 import { parseSnapshotExpr } from './snapshot-expr.js';
+import { belowCursor, parseEventCursor, planEventPage, type EnvironmentEvent } from './environment-events.js';
 import { projectionCheck } from './projection-check.js';
 import { checkEnvironment, checkSnapshot, checkSnapshots } from './snapshot-check.js';
 import * as v from './validate.js';
 import type { Outcome } from './flows.js';
+
+export type { EnvironmentEvent } from './environment-events.js';
 
 export const ENVIRONMENT_TYPES = ['k8s', 'ecs', 'docker', 'lambda', 's3', 'server', 'azure-apps', 'logical'] as const;
 
@@ -29,16 +32,6 @@ export interface SnapshotView {
   /** Null for a logical environment (a union has no number of its own) or an environment never reported. */
   snapshot: SnapshotRecord | null;
   artifacts: (RunningArtifact & { runningSince: string })[];
-}
-
-export interface EnvironmentEvent {
-  snapshot: number;
-  timestamp: string;
-  type: 'started' | 'exited' | 'scaled';
-  name: string;
-  fingerprint: string;
-  instances: number;
-  previous_instances?: number;
 }
 
 const MAX_ARTIFACTS = 100_000;
@@ -186,9 +179,9 @@ export class EnvironmentService {
 
   /**
    * `evident log environment`: what started, stopped or scaled in each snapshot, from comparing each snapshot
-   * with the one before. Keyset pages of `limit` snapshots, newest page first (`cursor`: the page's oldest
-   * snapshot, from `nextCursor`); events oldest first within a page. A page costs its snapshots' running sets
-   * and the one before them, whatever the length of the history (issue #21), and their log entries (one
+   * with the one before. Pages of at most `limit` events, newest page first, whole snapshots at a time (see
+   * planEventPage for the one split), events oldest first within a page. A page costs its snapshots' running
+   * sets and the one before them, whatever the length of the history (issue #21), and their log entries (one
    * batched read): a row edited on disk is TAMPERED, not an event.
    */
   async events(org: OrgRecord, envName: string, cursor: string | null = null, limit = 100): Promise<Page<EnvironmentEvent>> {
@@ -198,35 +191,30 @@ export class EnvironmentService {
 
   /**
    * events(), with what it read: the environment and the page's snapshots (oldest first) with their running
-   * sets, each checked against its log entry — what a verdict per snapshot is then computed from.
+   * sets, each checked against its log entry — what a verdict per snapshot is then computed from. Snapshots
+   * read past the page only to find where it ends are neither checked nor shown.
    */
   async eventPage(org: OrgRecord, envName: string, cursor: string | null = null, limit = 100): Promise<Page<EnvironmentEvent> & {
     environment: EnvironmentRecord; snapshots: { snapshot: SnapshotRecord; running: RunningArtifact[] }[];
   }> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new EvidentError('INVALID_ARGUMENT', 'limit must be a whole number >= 1');
+    const position = parseEventCursor(cursor);
     const env = await this.get(org, envName);
     const reader = this.store.environments;
-    const page = await reader.snapshots(env.id, cursor, limit);
-    const snaps = [...page.items].reverse();
-    const events: EnvironmentEvent[] = [];
-    let before = new Map<string, RunningArtifact>();
-    const prev = snaps[0] && snaps[0].index > 1 ? await reader.snapshotByIndex(env.id, snaps[0].index - 1) : undefined;
-    // Every running set of the page in a few queries, not one per snapshot.
-    const running = await reader.runningInSnapshots([...(prev ? [prev.id] : []), ...snaps.map((s) => s.id)]);
+    const plan = await planEventPage({
+      read: async (top, count) => {
+        const snaps = (await reader.snapshots(env.id, top === null ? null : belowCursor(top + 1), count)).items;
+        const running = await reader.runningInSnapshots(snaps.map((s) => s.id));
+        return snaps.map((snapshot) => ({ snapshot, running: running.get(snapshot.id)! }));
+      },
+    }, position, limit);
+    const shown = [...(plan.previous ? [plan.previous] : []), ...plan.snapshots];
     // What is shown as having started or stopped rests on the snapshots' log entries, not on their rows alone.
-    await checkSnapshots(projectionCheck(this.store), this.store, org, env, [...(prev ? [prev] : []), ...snaps], running);
-    if (prev) before = new Map(running.get(prev.id)!.map((a) => [a.fingerprint, a]));
-    for (const snap of snaps) {
-      const now = new Map(running.get(snap.id)!.map((a) => [a.fingerprint, a]));
-      const at = { snapshot: snap.index, timestamp: snap.createdAt };
-      for (const [fp, a] of now) {
-        const was = before.get(fp);
-        if (!was) events.push({ ...at, type: 'started', name: a.name, fingerprint: fp, instances: a.instances });
-        else if (was.instances !== a.instances) events.push({ ...at, type: 'scaled', name: a.name, fingerprint: fp, instances: a.instances, previous_instances: was.instances });
-      }
-      for (const [fp, a] of before) if (!now.has(fp)) events.push({ ...at, type: 'exited', name: a.name, fingerprint: fp, instances: 0, previous_instances: a.instances });
-      before = now;
-    }
-    return { items: events, nextCursor: page.nextCursor, environment: env, snapshots: snaps.map((snapshot) => ({ snapshot, running: running.get(snapshot.id)! })) };
+    await checkSnapshots(projectionCheck(this.store), this.store, org, env, shown.map((s) => s.snapshot), new Map(shown.map((s) => [s.snapshot.id, s.running])));
+    return {
+      items: plan.snapshots.flatMap((s) => s.events), nextCursor: plan.nextCursor, environment: env,
+      snapshots: plan.snapshots.map(({ snapshot, running }) => ({ snapshot, running })),
+    };
   }
 
   /** Resolves `env`, `env#N`, `env~N`, `env@{time}` to one snapshot with what ran in it. */
