@@ -170,16 +170,17 @@ export class ArtifactService {
   }
 
   private async records(org: OrgRecord, artifact: ArtifactRecord): Promise<ArtifactRecords> {
-    const [flow, trail, attestations] = await Promise.all([
+    // Independent reads at once: on PostgreSQL each is a round trip (`related` checks its own rows).
+    const [flow, trail, attestations, related] = await Promise.all([
       this.store.records.flowById(artifact.flowId),
       this.store.records.trailById(artifact.trailId),
       this.store.records.attestationsOfArtifact(artifact),
+      this.related(org, artifact),
     ]);
     // The state shown is a decision too: every row it rests on is checked against its entry.
     await projectionCheck(this.store).rows(org, trailContentClaims(flow!.name, trail!, [artifact], attestations, true));
     await prepareTemplates(this.trails.parser, [trail!.template]);
     const compliance = complianceOfArtifact(trail!, artifact, attestations);
-    const related = await this.related(org, artifact);
     return { artifact, flow: flow!, trail: trail!, attestations, related, state: compliance.state, compliance };
   }
 
@@ -226,8 +227,9 @@ export class ArtifactService {
    */
   private async lifeInEnvironments(artifact: ArtifactRecord) {
     const envs = this.store.environments;
-    const seen = await envs.appearances(artifact.orgId, artifact.fingerprint);
-    const expected = await envs.expectations(artifact.orgId, { fingerprint: artifact.fingerprint });
+    const [seen, expected] = await Promise.all([
+      envs.appearances(artifact.orgId, artifact.fingerprint), envs.expectations(artifact.orgId, { fingerprint: artifact.fingerprint }),
+    ]);
     const events: HistoryEvent[] = expected.map((x) => ({
       event: `Deployment #${x.number} to ${x.envName} environment`, timestamp: x.createdAt, kind: 'expected', environment: x.envName, expectation: x.number, entry_index: x.entryIndex,
     }));
