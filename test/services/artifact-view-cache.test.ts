@@ -72,6 +72,14 @@ describe.each(engines())('get artifact kept per fingerprint on $name', (engine) 
     expect(scans(await services.artifacts.find(org, FP)).map(([name]) => name)).toEqual(['scan', 'tests', 'review']);
   });
 
+  it('readers of a fingerprint that is being read wait for that one read', async () => {
+    const s = fresh();
+    const all = await Promise.all(Array.from({ length: 8 }, () => s.artifacts.find(org, FP)));
+    expect(s.artifacts.views.stats.recordsReads).toBe(1);
+    expect(new Set(all).size).toBe(1);
+    expect(scans(all[0]!)[0]).toEqual(['scan', false]);
+  });
+
   it('an edit behind the server: caught fresh at once; the warm view stays the verified one until it reads the row again, then TAMPERED', async () => {
     await services.artifacts.find(org, FP);
     await dropTriggers(store);

@@ -41,6 +41,7 @@ const MAX_FINGERPRINTS = 10_000;
 /** Each fingerprint's `get artifact` views, kept while the subject map says nothing new is about them. */
 export class ArtifactViewCache<V> {
   private readonly byKey = new Map<string, Cached<V>>();
+  private readonly building = new Map<string, Promise<V[]>>();
   readonly stats = { hits: 0, recordsReads: 0, placesReads: 0 };
 
   constructor(
@@ -53,11 +54,15 @@ export class ArtifactViewCache<V> {
 
   async views(org: OrgRecord, fingerprint: string): Promise<V[]> {
     const key = `${org.id}:${fingerprint}`;
+    // Readers of a fingerprint being read wait for that read, then check it like any kept view (so a reader
+    // never gets a view older than an append it saw finish): 32 clients asking for one new fingerprint at
+    // once make one read, not 32.
+    const building = this.building.get(key);
+    if (building) await building.catch(() => undefined);
     const cached = this.byKey.get(key);
-    let size: number;
+    let size: number | undefined;
     if (cached) {
       const now = await this.log.movedSince(org, cached.size, cached.subjects);
-      size = now.size;
       if (now.moved === false) {
         cached.size = Math.max(cached.size, now.size);
         if (now.size === cached.viewsSize) {
@@ -69,11 +74,23 @@ export class ArtifactViewCache<V> {
         if (now.size > cached.viewsSize) Object.assign(cached, { views, viewsSize: now.size });
         return views;
       }
-      this.byKey.delete(key);
-    } else {
-      size = await this.log.size(org);
+      if (this.byKey.get(key) === cached) this.byKey.delete(key);
+      size = now.size;
     }
+    // Another reader started reading it meanwhile: wait for that read and check it.
+    if (this.building.has(key)) return this.views(org, fingerprint);
+    const built = this.build(org, fingerprint, key, size);
+    this.building.set(key, built);
+    try {
+      return await built;
+    } finally {
+      if (this.building.get(key) === built) this.building.delete(key);
+    }
+  }
+
+  private async build(org: OrgRecord, fingerprint: string, key: string, known: number | undefined): Promise<V[]> {
     // The size is read before the rows: rows newer than it only make the next check more cautious.
+    const size = known ?? await this.log.size(org);
     this.stats.recordsReads++;
     const records = await this.read(org, fingerprint);
     const views = await Promise.all(records.map(this.place));
