@@ -29,8 +29,8 @@ interface Cached<V> {
   views: V[];
 }
 
-/** Fingerprints remembered per process (a forgotten one is read and checked again). */
-const MAX_FINGERPRINTS = 10_000;
+/** Fingerprints remembered per process, oldest dropped first (a forgotten one is read and checked again): a bench view and its answer are an estimated 10–20 KB (not measured), so this stays near ProjectionCheck's 64 MB. */
+const MAX_FINGERPRINTS = 4_096;
 
 // Why a cache is allowed here (DESIGN.md §2.1): the log is append-only, so rows verified against their
 // entries stay the truth about their subjects until a later entry is about one of those subjects, which the
