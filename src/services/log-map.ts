@@ -88,6 +88,15 @@ export class LogMaps {
     this.cache.set(orgId, { size, root, latest: state.latest, unwritten, unwrittenFrom: from });
   }
 
+  /**
+   * The map this process holds as of exactly `head` (made by its own commits, or verified by `at`), without
+   * reading anything: null when it holds another size (another process appended, or a commit is settling).
+   */
+  held(orgId: number, head: LogHead): MapState | null {
+    const cached = this.cache.get(orgId);
+    return cached && head.mapRoot !== null && cached.size === head.size && bytesEqual(cached.root, head.mapRoot) ? cached : null;
+  }
+
   /** Forgets an org's map (its next use reads and checks the leaves again). */
   forget(orgId: number): void {
     this.cache.delete(orgId);

@@ -342,6 +342,20 @@ export class LogService {
     }
   }
 
+  /**
+   * The head's size, and whether an entry at index `since` or later is about one of `subjects` (subject key
+   * texts), from the subject map this process holds at that head: `moved` is null when it holds none (another
+   * process appended, or a commit is settling), and the caller must read its rows again. A cached view of
+   * rows verified as of `since` stays true while nothing about its subjects was appended after it.
+   */
+  async movedSince(org: OrgRecord, since: number, subjects: readonly string[]): Promise<{ size: number; moved: boolean | null }> {
+    const head = await this.store.log.head(org.id);
+    if (head.size === since) return { size: head.size, moved: false };
+    const state = head.size > since ? this.maps.held(org.id, head) : null;
+    if (!state) return { size: head.size, moved: null };
+    return { size: head.size, moved: subjects.some((s) => (state.latest.get(s) ?? -1) >= since) };
+  }
+
   async size(org: OrgRecord): Promise<number> {
     return (await this.store.log.head(org.id)).size;
   }

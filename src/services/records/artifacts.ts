@@ -2,6 +2,7 @@ import { EvidentError } from '../../core/index.js';
 import type { ArtifactCompliance, ComplianceState } from '../../formats/index.js';
 import type { ArtifactPlaces, ArtifactRecord, AttestationRecord, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
+import { ArtifactViewCache, type ArtifactRecords } from './artifact-views.js';
 import { trailContentClaims } from './fact-claims.js';
 import { projectionCheck } from './projection-check.js';
 import { complianceOfArtifact } from './trail-compliance.js';
@@ -75,7 +76,12 @@ const PREFIX = /^[0-9a-f]{5,64}$/;
 
 /** Artifacts, by fingerprint, reported into a trail (DESIGN.md §1). */
 export class ArtifactService {
-  constructor(private readonly store: Store, private readonly log: LogService, private readonly trails: TrailService) {}
+  /** `get artifact`'s views by fingerprint, kept while nothing new is logged about them (artifact-views.ts). */
+  readonly views: ArtifactViewCache<ArtifactView>;
+
+  constructor(private readonly store: Store, private readonly log: LogService, private readonly trails: TrailService) {
+    this.views = new ArtifactViewCache(log, (org, fp) => this.recordsOf(org, fp), (r) => this.place(r));
+  }
 
   async report(org: OrgRecord, input: ReportArtifactInput): Promise<ArtifactRecord> {
     const p = new v.Problems();
@@ -108,23 +114,24 @@ export class ArtifactService {
    * characters; an ambiguous prefix is an error listing the candidates.
    */
   async find(org: OrgRecord, ref: string): Promise<ArtifactView[]> {
-    let found: ArtifactRecord[];
+    let found: ArtifactView[];
     if (ref.includes('@')) {
       const [flowName, fp] = ref.split('@', 2) as [string, string];
       const flow = await this.trails.flow(org, flowName);
-      found = (await this.byFingerprint(org, fp)).filter((a) => a.flowId === flow.id);
+      found = (await this.byFingerprint(org, fp)).filter((x) => x.artifact.flowId === flow.id);
     } else if (ref.includes(':')) {
       const [flowName, commit] = ref.split(':', 2) as [string, string];
       const flow = await this.trails.flow(org, flowName);
-      found = await this.store.records.artifactsByCommit(org.id, flow.id, v.commit(commit));
+      const rows = await this.store.records.artifactsByCommit(org.id, flow.id, v.commit(commit));
+      found = await Promise.all(rows.map(async (a) => this.place(await this.records(org, a))));
     } else {
       found = await this.byFingerprint(org, ref);
     }
     if (found.length === 0) throw new EvidentError('NOT_FOUND', `no artifact matches ${JSON.stringify(ref)} in organisation ${org.name}`);
-    return Promise.all(found.map((a) => this.view(org, a)));
+    return found;
   }
 
-  private async byFingerprint(org: OrgRecord, prefix: string): Promise<ArtifactRecord[]> {
+  private async byFingerprint(org: OrgRecord, prefix: string): Promise<ArtifactView[]> {
     if (!PREFIX.test(prefix)) {
       throw new EvidentError('INVALID_ARGUMENT', `a fingerprint or prefix is 5 to 64 lower-case hex characters, not ${JSON.stringify(prefix)}`);
     }
@@ -134,7 +141,13 @@ export class ArtifactService {
         details: { candidates: candidates.slice(0, 10) },
       });
     }
-    return candidates.length === 0 ? [] : this.store.records.artifactsByFingerprint(org.id, candidates[0]!);
+    return candidates.length === 0 ? [] : this.views.views(org, candidates[0]!);
+  }
+
+  /** Every artifact row of the fingerprint with what it rests on, each row checked against its entry. */
+  private async recordsOf(org: OrgRecord, fingerprint: string): Promise<ArtifactRecords[]> {
+    const rows = await this.store.records.artifactsByFingerprint(org.id, fingerprint);
+    return Promise.all(rows.map((a) => this.records(org, a)));
   }
 
   /** `evident search`: a commit SHA or fingerprint prefix (>= 5 hex), across all flows. */
@@ -156,17 +169,24 @@ export class ArtifactService {
     return this.store.records.artifacts(org.id, filter, cursor, limit);
   }
 
-  async view(org: OrgRecord, artifact: ArtifactRecord): Promise<ArtifactView> {
-    const [flow, trail, attestations] = await Promise.all([
+  private async records(org: OrgRecord, artifact: ArtifactRecord): Promise<ArtifactRecords> {
+    // Independent reads at once: on PostgreSQL each is a round trip (`related` checks its own rows).
+    const [flow, trail, attestations, related] = await Promise.all([
       this.store.records.flowById(artifact.flowId),
       this.store.records.trailById(artifact.trailId),
       this.store.records.attestationsOfArtifact(artifact),
+      this.related(org, artifact),
     ]);
     // The state shown is a decision too: every row it rests on is checked against its entry.
     await projectionCheck(this.store).rows(org, trailContentClaims(flow!.name, trail!, [artifact], attestations, true));
     await prepareTemplates(this.trails.parser, [trail!.template]);
     const compliance = complianceOfArtifact(trail!, artifact, attestations);
-    const related = await this.related(org, artifact);
+    return { artifact, flow: flow!, trail: trail!, attestations, related, state: compliance.state, compliance };
+  }
+
+  /** The records with where the artifact runs and its history. */
+  private async place(r: ArtifactRecords): Promise<ArtifactView> {
+    const { artifact, attestations } = r;
     const life = await this.lifeInEnvironments(artifact);
     // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".
     const history: HistoryEvent[] = [
@@ -174,7 +194,7 @@ export class ArtifactService {
       ...attestations.map((a) => ({ event: `${a.name} evidence received`, timestamp: a.createdAt, kind: 'attestation' as const, attestation: a.name, entry_index: a.entryIndex })),
       ...life.events,
     ].sort((x, y) => x.timestamp.localeCompare(y.timestamp));
-    return { artifact, flow: flow!, trail: trail!, attestations, related, state: compliance.state, compliance, history, running: life.running, exited: life.exited };
+    return { ...r, history, running: life.running, exited: life.exited };
   }
 
   /** Other trails' attestations about the artifact, each row checked against its entry like the artifact's own (shown fields too). */
@@ -207,8 +227,9 @@ export class ArtifactService {
    */
   private async lifeInEnvironments(artifact: ArtifactRecord) {
     const envs = this.store.environments;
-    const seen = await envs.appearances(artifact.orgId, artifact.fingerprint);
-    const expected = await envs.expectations(artifact.orgId, { fingerprint: artifact.fingerprint });
+    const [seen, expected] = await Promise.all([
+      envs.appearances(artifact.orgId, artifact.fingerprint), envs.expectations(artifact.orgId, { fingerprint: artifact.fingerprint }),
+    ]);
     const events: HistoryEvent[] = expected.map((x) => ({
       event: `Deployment #${x.number} to ${x.envName} environment`, timestamp: x.createdAt, kind: 'expected', environment: x.envName, expectation: x.number, entry_index: x.entryIndex,
     }));
