@@ -23,6 +23,12 @@ export interface MapState {
   unwritten: Map<string, MapLeafRow>;
   /** The lowest entry index among `unwritten` when it became non-empty (null: empty). */
   unwrittenFrom: number | null;
+  /**
+   * Subjects whose latest index came from a row of `log_map_leaves` whose entry has not been read yet: the
+   * tree of the rows made the committed root, but that the entry is about the subject is checked when the
+   * subject is first linked to or proved (LogMaps.checkUsed), not for every subject when the map is loaded.
+   */
+  unchecked: Set<string>;
 }
 
 type Verified = Pick<MapState, 'size' | 'root' | 'latest'>;
@@ -85,7 +91,9 @@ export class LogMaps {
         if (from === null || l.index < from) from = l.index;
       }
     }
-    this.cache.set(orgId, { size, root, latest: state.latest, unwritten, unwrittenFrom: from });
+    // Moved by entries this process wrote: their latest entries are those entries.
+    for (const l of moved) state.unchecked.delete(l.subject);
+    this.cache.set(orgId, { size, root, latest: state.latest, unwritten, unwrittenFrom: from, unchecked: state.unchecked });
   }
 
   /**
@@ -110,13 +118,13 @@ export class LogMaps {
   async at(orgId: number, head: LogHead, reads: MapReads): Promise<MapState> {
     const cached = this.cache.get(orgId);
     if (head.mapRoot === null) {
-      if (head.size === 0) return { size: 0, root: MAP_EMPTY, latest: new Map(), unwritten: new Map(), unwrittenFrom: null };
+      if (head.size === 0) return { size: 0, root: MAP_EMPTY, latest: new Map(), unwritten: new Map(), unwrittenFrom: null, unchecked: new Set() };
       return this.rebuild(orgId, head);
     }
     if (cached && cached.size === head.size && bytesEqual(cached.root, head.mapRoot)) return cached;
     this.cache.delete(orgId);
     const known = cached && cached.size <= head.size ? cached : undefined;
-    const base = known ?? { size: 0, root: MAP_EMPTY, latest: new Map<string, number>(), unwritten: new Map<string, MapLeafRow>() };
+    const base = known ?? { size: 0, root: MAP_EMPTY, latest: new Map<string, number>(), unwritten: new Map<string, MapLeafRow>(), unchecked: new Set<string>() };
     // The table holds every leaf up to its highest index; the subjects moved after it are in the entries.
     const last = await reads.last();
     const tableEnd = last === null ? 0 : last + 1;
@@ -125,9 +133,22 @@ export class LogMaps {
     // database with another (which made the last commit) read every entry since the table's last write,
     // up to DEFAULT_MAP_FLUSH.entries of them, before each of its batches.
     const from = Math.min(Math.max(tableEnd, base.size), head.size);
-    const written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
-    await checkLeaves(reads, written);
+    let written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
+    const unchecked = new Set(base.unchecked);
+    if (known) {
+      // A few rows another process wrote since: checked now, each against its entry.
+      await checkLeaves(reads, written);
+      for (const l of written) unchecked.delete(l.subject);
+    } else {
+      // Loading the whole table (a process that starts): one entry read per row would cost O(subjects) before
+      // the first append (15 s at 530,000 subjects, performance.md). The keys are derived from the subject
+      // texts in the map thread instead of taken from the rows, so the root check below binds each text to
+      // its index; that each row's entry is about its subject is checked when the subject is first used.
+      written = written.map((l) => ({ ...l, key: NO_KEY }));
+      for (const l of written) unchecked.add(l.subject);
+    }
     const later = await leavesOfEntries(reads, from, head.size);
+    for (const subject of later.keys()) unchecked.delete(subject);
     // Later entries' leaves last: a subject in both ends at its later entry.
     const moved = [...written, ...later.values()];
     const { root } = await this.applyFrom(orgId, base, head.size, moved);
@@ -142,9 +163,25 @@ export class LogMaps {
     for (const [subject, l] of later) unwritten.set(subject, l);
     let unwrittenFrom: number | null = null;
     for (const l of unwritten.values()) if (unwrittenFrom === null || l.index < unwrittenFrom) unwrittenFrom = l.index;
-    const state: MapState = { size: head.size, root, latest: base.latest, unwritten, unwrittenFrom };
+    const state: MapState = { size: head.size, root, latest: base.latest, unwritten, unwrittenFrom, unchecked };
     this.cache.set(orgId, state);
     return state;
+  }
+
+  /**
+   * Checks, before they are linked to or proved, that the latest entries of these subjects that came from
+   * unchecked rows are about them (TAMPERED otherwise): one read of those entries.
+   */
+  async checkUsed(state: MapState, subjects: Iterable<string>, entriesAt: MapReads['entriesAt']): Promise<void> {
+    if (state.unchecked.size === 0) return;
+    const rows: MapLeafRow[] = [];
+    for (const subject of new Set(subjects)) {
+      const index = state.unchecked.has(subject) ? state.latest.get(subject) : undefined;
+      if (index !== undefined) rows.push({ subject, index, key: mapKey(subject) });
+    }
+    if (rows.length === 0) return;
+    await checkLeaves({ entriesAt }, rows);
+    for (const l of rows) state.unchecked.delete(l.subject);
   }
 
   /**
@@ -163,6 +200,7 @@ export class LogMaps {
 
   /** The proof of a subject's latest entry in the verified map `state`. */
   async prove(orgId: number, state: MapState, subject: string): Promise<MapProof> {
+    await this.checkUsed(state, [subject], (ix) => this.store.log.entriesAt(orgId, ix));
     try {
       return await this.engine.prove(orgId, state.size, mapKey(subject));
     } catch (err) {
@@ -174,7 +212,8 @@ export class LogMaps {
 
   /** Applies `moved` to the tree of `base` (reloaded from its verified subjects if the map thread lost it). */
   private async applyFrom(orgId: number, base: Verified, next: number, moved: readonly MapLeafRow[]) {
-    // Keys of rows read from the database were checked (checkLeaves); the batch's new leaves have none yet.
+    // Keys of rows read from the database were checked (checkLeaves); a table loaded whole and the batch's new
+    // leaves have none: the map thread derives them from the subject texts.
     const keys = moved.every((l) => l.key.length === 32) ? moved.map((l) => l.key) : undefined;
     const updates: TreeUpdates = { subjects: moved.map((l) => l.subject), indexes: moved.map((l) => l.index), ...(keys ? { keys } : {}) };
     try {
@@ -200,7 +239,7 @@ export class LogMaps {
     const made = await this.engine.apply(orgId, 0, head.size, { subjects: leaves.map((l) => l.subject), indexes: leaves.map((l) => l.index), keys: leaves.map((l) => l.key) });
     if (!bytesEqual(made.root, mapHashOf(root))) throw new EvidentError('INTERNAL', 'the subject map thread computed another root');
     const unwritten = new Map(leaves.map((l) => [l.subject, l]));
-    return { size: head.size, root: made.root, latest: new Map(leaves.map((l) => [l.subject, l.index])), unwritten, unwrittenFrom: leaves.length > 0 ? 0 : null };
+    return { size: head.size, root: made.root, latest: new Map(leaves.map((l) => [l.subject, l.index])), unwritten, unwrittenFrom: leaves.length > 0 ? 0 : null, unchecked: new Set() };
   }
 }
 
@@ -212,7 +251,7 @@ export interface MapReads {
 }
 
 /** Each leaf's key is its subject's, and its entry is about that subject. */
-async function checkLeaves(reads: MapReads, leaves: readonly MapLeafRow[]): Promise<void> {
+async function checkLeaves(reads: Pick<MapReads, 'entriesAt'>, leaves: readonly MapLeafRow[]): Promise<void> {
   for (let i = 0; i < leaves.length; i += PAGE) {
     const chunk = leaves.slice(i, i + PAGE);
     const entries = new Map((await reads.entriesAt(chunk.map((l) => l.index))).map((e) => [e.index, e]));

@@ -239,6 +239,8 @@ export class LogService {
         const state = await this.maps.at(org.id, head, {
           leaves: (from) => ctx.readMapLeaves(from), last: () => ctx.lastMapLeafIndex(), entriesAt: (ix) => ctx.entriesAt(ix),
         });
+        // Latest entries loaded from unchecked rows are read before anything links to them.
+        await this.maps.checkUsed(state, batch.flatMap((p) => p.subjects.map((s) => s.key)), (ix) => ctx.entriesAt(ix));
         const linker = new BatchLinker(state);
         for (const pending of batch) {
           const index = head.size + kept.length;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  EMPTY_ROOT, mapHashOf, mapKey, mapProofFromJson, mapRootOf, openCheckpoint, parseVerifierKey, subjectKey, verifyMapProof,
+  EMPTY_ROOT, mapHashOf, mapKey, mapProofFromJson, mapRootOf, openCheckpoint, parseVerifierKey, subjectKey, updateMap, verifyMapProof,
 } from '../../src/ledger/index.js';
 import { LogService } from '../../src/services/index.js';
 import { mapFromLog } from '../../src/services/log-map.js';
@@ -84,6 +84,37 @@ describe.each(engines())('subject map on $name', (engine) => {
       const fresh = new LogService(other.store, testSigner());
       await expect(fresh.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) })).rejects.toMatchObject({ code: 'TAMPERED' });
       await expect(fresh.mapProof(o, subjectKey('artifact', FP(1)))).rejects.toMatchObject({ code: 'TAMPERED' });
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('loads the table without reading every entry, and refuses a row edited with the head when its subject is first used', async () => {
+    const other = await engine.open();
+    try {
+      const o = await other.store.orgs.create('acme', new Date().toISOString());
+      const first = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+      await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
+      await first.append(o, 'artifact.reported', { flow: 'f', trail: 't2', artifact: 'b', fingerprint: FP(2) });
+      await first.append(o, 'note', { text: 'later' });
+      // Point FP(1)'s row at entry 1 (about FP(2)) and commit the head to the map those rows make.
+      await sql.raw(`UPDATE log_map_leaves SET entry_index = 1 WHERE subject = '["artifact","${FP(1)}"]'`).execute(other.store.db);
+      const rows = await other.store.log.mapLeaves(o.id, 0);
+      const forged = mapHashOf(updateMap(null, rows.map((l) => ({ key: mapKey(l.subject), index: l.index }))));
+      await sql`UPDATE log_heads SET map_root = ${Buffer.from(forged)} WHERE org_id = ${o.id}`.execute(other.store.db);
+      const fresh = new LogService(other.store, testSigner());
+      const read = vi.spyOn(other.store.log, 'entriesAt');
+      // Another subject: its row is read and used, FP(1)'s entry is not read.
+      const e = await fresh.append(o, 'artifact.reported', { flow: 'f', trail: 't3', artifact: 'c', fingerprint: FP(3) });
+      expect(prevOf(e.entry)).toEqual({ artifact: null, trail: null });
+      expect(read.mock.calls.flatMap(([, ix]) => [...ix])).not.toContain(1);
+      read.mockRestore();
+      // FP(1) itself: its row names an entry that is not about it.
+      await expect(fresh.append(o, 'attestation.reported', { flow: 'f', trail: 't', artifact_fingerprint: FP(1), name: 'x' })).rejects.toMatchObject({ code: 'TAMPERED' });
+      await expect(fresh.mapProof(o, subjectKey('artifact', FP(1)))).rejects.toMatchObject({ code: 'TAMPERED' });
+      // FP(2)'s row is true: it links and proves.
+      const ok = await fresh.append(o, 'attestation.reported', { flow: 'f', trail: 't2', artifact_fingerprint: FP(2), name: 'y' });
+      expect(prevOf(ok.entry)).toEqual({ artifact: 1, trail: 1 });
     } finally {
       await other.cleanup();
     }
