@@ -7,25 +7,13 @@ import type { SqlStore } from '../../src/store/index.js';
 import { bearer } from '../helpers/app.js';
 import { engines } from '../helpers/engines.js';
 import { testSigner } from '../helpers/keys.js';
+import { dropTriggers } from '../helpers/tamper.js';
 
 // Issue 18: the events of `evident log environment` carry each artifact's verdict in that snapshot, and the
 // page lists each of its snapshots' verdicts, the same as `get snapshot ENV#N` (what the swimlanes mark).
 
 const fp = (c: string) => c.repeat(64);
 const POLICY = '_schema: https://docs.kosli.com/schemas/policy/v1\nartifacts:\n  provenance:\n    required: true\n';
-
-/** Every trigger an attacker drops first (both engines), as in test/services/projection-tamper.test.ts. */
-async function dropTriggers(store: SqlStore): Promise<void> {
-  if (store.engine === 'sqlite') {
-    const rows = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'trigger'`.execute(store.db);
-    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.name}`).execute(store.db);
-  } else {
-    const rows = await sql<{ tgname: string; relname: string }>`
-      SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-      WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace`.execute(store.db);
-    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.tgname} ON ${r.relname}`).execute(store.db);
-  }
-}
 
 describe.each(engines())('GET …/environments/E/events: verdicts per snapshot on $name', (engine) => {
   let store: SqlStore;

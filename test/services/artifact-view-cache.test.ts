@@ -4,6 +4,7 @@ import { createServices, type ServiceBundle } from '../../src/services/index.js'
 import type { OrgRecord, SqlStore } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
 import { testSigner } from '../helpers/keys.js';
+import { dropTriggers } from '../helpers/tamper.js';
 
 // `get artifact` keeps each fingerprint's view while the subject map says nothing new is about it
 // (src/services/records/artifact-views.ts). What it shows must still be only rows checked against the log:
@@ -12,18 +13,6 @@ import { testSigner } from '../helpers/keys.js';
 
 const FP = 'c'.repeat(64);
 const OTHER = 'd'.repeat(64);
-
-async function dropTriggers(store: SqlStore): Promise<void> {
-  if (store.engine === 'sqlite') {
-    const rows = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'trigger'`.execute(store.db);
-    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.name}`).execute(store.db);
-  } else {
-    const rows = await sql<{ tgname: string; relname: string }>`
-      SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-      WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace`.execute(store.db);
-    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.tgname} ON ${r.relname}`).execute(store.db);
-  }
-}
 
 describe.each(engines())('get artifact kept per fingerprint on $name', (engine) => {
   let store: SqlStore;

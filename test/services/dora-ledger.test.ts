@@ -5,6 +5,7 @@ import { createServices, type Clock, type ServiceBundle } from '../../src/servic
 import type { OrgRecord, SqlStore } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
 import { testSigner } from '../helpers/keys.js';
+import { dropTriggers } from '../helpers/tamper.js';
 
 // DORA from the ledger (issue #21): each deployment verified and judged once per process, extended by snapshot
 // index, attributions following later reports, the list paged — and always the figures a computation from the
@@ -17,18 +18,6 @@ class SetClock implements Clock {
   t = Date.parse('2026-11-01T00:00:00Z');
   now(): Date {
     return new Date(this.t);
-  }
-}
-
-async function dropTriggers(store: SqlStore): Promise<void> {
-  if (store.engine === 'sqlite') {
-    const rows = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'trigger'`.execute(store.db);
-    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.name}`).execute(store.db);
-  } else {
-    const rows = await sql<{ tgname: string; relname: string }>`
-      SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-      WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace`.execute(store.db);
-    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.tgname} ON ${r.relname}`).execute(store.db);
   }
 }
 

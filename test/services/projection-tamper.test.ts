@@ -5,6 +5,7 @@ import { parseVerifierKey, type NoteSigner } from '../../src/ledger/index.js';
 import type { OrgRecord, SqlStore } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
 import { testSigner } from '../helpers/keys.js';
+import { dropTriggers } from '../helpers/tamper.js';
 
 // Reliability report F1: an attacker who can write the database drops the triggers and edits a projection row
 // behind the server. Every decision (assert, compliance, the signed VSA) must then either stay right or fail
@@ -24,19 +25,6 @@ artifacts:
       if: \${{ flow.tags.risk == "high" }}
 `;
 const TEMPLATE = 'version: 1\ntrail:\n  attestations:\n    - name: smoke\n      type: generic\n';
-
-/** Every trigger an attacker drops first (both engines). */
-async function dropTriggers(store: SqlStore): Promise<void> {
-  if (store.engine === 'sqlite') {
-    const rows = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'trigger'`.execute(store.db);
-    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.name}`).execute(store.db);
-  } else {
-    const rows = await sql<{ tgname: string; relname: string }>`
-      SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-      WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace`.execute(store.db);
-    for (const r of rows.rows) await sql.raw(`DROP TRIGGER ${r.tgname} ON ${r.relname}`).execute(store.db);
-  }
-}
 
 function statementOf(vsa: { payload: string }) {
   return JSON.parse(Buffer.from(vsa.payload, 'base64').toString('utf8'));
