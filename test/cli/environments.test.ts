@@ -89,6 +89,17 @@ describe('environments, snapshots and artifact history (seed 002)', () => {
     // Kosli's --reverse: the same events the other way round.
     const reversed = JSON.parse((await evident(['log', 'environment', 'aws-prod', '--reverse', '--output', 'json-evident'], env)).stdout);
     expect(reversed).toEqual([...events].reverse());
+    // Kosli's --interval/-i: two snapshot expressions, either end defaulting to NOW, in either order.
+    const snaps = async (...args: string[]) => JSON.parse((await evident(['log', 'environment', 'aws-prod', ...args, '--output', 'json-evident'], env)).stdout)
+      .map((e: { snapshot: number }) => e.snapshot);
+    expect(await snaps('--interval', '2..3')).toEqual(events.filter((e: { snapshot: number }) => e.snapshot >= 2).map((e: { snapshot: number }) => e.snapshot));
+    expect(await snaps('-i', '~1..')).toEqual(await snaps('--start', '2', '--end', 'NOW'));
+    expect(await snaps('-i', 'NOW..2')).toEqual(await snaps('-i', '2..NOW'));
+    expect(await snaps('-i', '1..1')).toEqual(events.filter((e: { snapshot: number }) => e.snapshot === 1).map((e: { snapshot: number }) => e.snapshot));
+    const lone = await evident(['log', 'environment', 'aws-prod', '-i', '2'], env);
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toMatch(/--interval "2": give two snapshot expressions joined by "\.\."/);
+    expect((await evident(['log', 'environment', 'aws-prod', '-i', '1..2', '--start', '1'], env)).stderr).toMatch(/not both/);
     const art = JSON.parse((await evident(['get', 'artifact', RUNNER, '--output', 'json'], env)).stdout);
     expect(art.history.map((h: { event: string }) => h.event)).toEqual([
       'Artifact created',

@@ -16,6 +16,7 @@ export interface LogEnvironmentOptions {
   endTs?: string;
   repo?: string[];
   reverse?: boolean;
+  interval?: string;
 }
 
 /** One end of a range: a snapshot number, or a moment (milliseconds since the epoch). */
@@ -45,6 +46,23 @@ export function parseUnixSeconds(flag: string, value: string): Bound {
   return { time: Number(value) * 1000 };
 }
 
+/**
+ * Kosli's `--interval`/`-i`: `[expr]..[expr]`, each of `~N`, `N` or `NOW` (or what --start accepts), either one
+ * omitted meaning NOW; turned into --start/--end. A lone expression without `..` is refused rather than guessed.
+ */
+export function withInterval(opts: LogEnvironmentOptions): LogEnvironmentOptions {
+  if (opts.interval === undefined) return opts;
+  if (opts.start !== undefined || opts.end !== undefined || opts.startTs !== undefined || opts.endTs !== undefined) {
+    throw new EvidentError('INVALID_ARGUMENT', 'give --interval or --start/--end/--start-ts/--end-ts, not both');
+  }
+  const parts = opts.interval.split('..');
+  if (parts.length !== 2) {
+    throw new EvidentError('INVALID_ARGUMENT', `--interval ${JSON.stringify(opts.interval)}: give two snapshot expressions joined by "..", each ~N, N or NOW, either omitted for NOW (e.g. ~5..NOW, 10..12, 3..)`);
+  }
+  const [from, to] = parts.map((p) => p.trim() || 'NOW') as [string, string];
+  return { ...opts, interval: undefined, start: from, end: to };
+}
+
 const after = (e: EnvEvent, b: Bound) => ('snapshot' in b ? e.snapshot >= b.snapshot : Date.parse(e.timestamp) >= b.time);
 const before = (e: EnvEvent, b: Bound) => ('snapshot' in b ? e.snapshot <= b.snapshot : Date.parse(e.timestamp) <= b.time);
 
@@ -54,6 +72,8 @@ function bounds(opts: LogEnvironmentOptions, latest: number, now: number): { sta
   if (opts.end !== undefined && opts.endTs !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --end or --end-ts, not both');
   const start = opts.start !== undefined ? parseBound('--start', opts.start, latest, now) : opts.startTs !== undefined ? parseUnixSeconds('--start-ts', opts.startTs) : undefined;
   const end = opts.end !== undefined ? parseBound('--end', opts.end, latest, now) : opts.endTs !== undefined ? parseUnixSeconds('--end-ts', opts.endTs) : undefined;
+  // Kosli's intervals may name the later snapshot first (NOW..5): the range is the same.
+  if (start && end && 'snapshot' in start && 'snapshot' in end && start.snapshot > end.snapshot) return { start: end, end: start };
   return { start, end };
 }
 
@@ -115,7 +135,8 @@ async function ofRepo(ctx: Ctx, events: EnvEvent[], repos: string[] | undefined)
   return events.filter((e) => keep.get(e.fingerprint));
 }
 
-export async function logEnvironment(opts: LogEnvironmentOptions, ctx: Ctx, [env]: string[]): Promise<void> {
+export async function logEnvironment(given: LogEnvironmentOptions, ctx: Ctx, [env]: string[]): Promise<void> {
+  const opts = withInterval(given);
   const now = Date.now();
   const all = await readEvents(ctx, env!, opts, now);
   const ranged = await ofRepo(ctx, inRange(all, opts, now), opts.repo);
@@ -139,8 +160,9 @@ export function registerLogEnvironment(log: Command): void {
     .option('--end <to>', 'events up to (included): same forms as --start (Kosli)')
     .option('--start-ts <unix>', 'events from this Unix time, in seconds (Kosli)')
     .option('--end-ts <unix>', 'events up to this Unix time, in seconds (Kosli)')
+    .option('--interval <expr..expr>', 'events of the snapshots in this interval, both included: two of ~N, N, NOW joined by "..", either omitted for NOW (Kosli)')
     .option('--reverse', 'the other order: the table newest first, --output json oldest first (Kosli)')
     .option('--repo <owner/repo>', 'only events of artifacts built from this repository (named by their commit URL), repeatable (Kosli)', collectRepo)
-    .addHelpText('after', '\nExample:\n  evident log environment aws-prod --start 1hour --end NOW')
+    .addHelpText('after', '\nExamples:\n  evident log environment aws-prod --start 1hour --end NOW\n  evident log environment aws-prod --interval ~5..NOW')
     .action(action(logEnvironment));
 }
