@@ -134,7 +134,9 @@ export class LogMaps {
     // up to DEFAULT_MAP_FLUSH.entries of them, before each of its batches.
     const from = Math.min(Math.max(tableEnd, base.size), head.size);
     let written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
-    const unchecked = new Set(base.unchecked);
+    // Updated in place (a copy would cost O(subjects) at every catch-up): only verified subjects leave it, and
+    // the state it belonged to is no longer cached.
+    const unchecked = base.unchecked;
     if (known) {
       // A few rows another process wrote since: checked now, each against its entry.
       await checkLeaves(reads, written);
