@@ -138,7 +138,9 @@ describe('the seed questions, clicked through on the demo organisation', () => {
     expect(await envTable.locator('tbody th').first().textContent()).toContain('aws-prod');
     // The Log tab: aws-prod's changes, newest first, with + and − lines.
     await click(page.getByRole('link', { name: 'aws-prod', exact: true }).first());
-    await click(page.getByRole('link', { name: 'Log', exact: true }).last());
+    // The environment's own Log tab: `.last()` of every Log link picked the site's Log page whenever the tabs
+    // were not drawn yet (a CI run on a loaded machine).
+    await click(page.getByRole('navigation', { name: 'Environment views' }).getByRole('link', { name: 'Log', exact: true }));
     const log = page.getByRole('list', { name: 'Changes and deployments, newest first' });
     await expect.poll(() => log.locator(':scope > li').count()).toBe(25);
     expect(await log.textContent()).toMatch(/Started .*runner/);
