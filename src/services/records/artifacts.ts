@@ -1,6 +1,6 @@
 import { EvidentError } from '../../core/index.js';
-import type { ArtifactCompliance, ComplianceState } from '../../formats/index.js';
-import type { ArtifactPlaces, ArtifactRecord, AttestationRecord, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
+import type { ComplianceState } from '../../formats/index.js';
+import type { ArtifactPlaces, ArtifactRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import { ArtifactViewCache, type ArtifactRecords } from './artifact-views.js';
 import { trailContentClaims } from './fact-claims.js';
@@ -46,16 +46,12 @@ export interface HistoryEvent {
   entry_index?: number;
 }
 
-export interface ArtifactView {
-  artifact: ArtifactRecord;
-  flow: FlowRecord;
-  trail: TrailRecord;
-  attestations: AttestationRecord[];
-  /** Attestations of other trails about it (a release's promotion, with that trail's approval), each with its flow and trail name. */
-  related: { flow: string; trail: string; attestation: AttestationRecord }[];
-  /** `compliance.state`: against its trail's template, from the latest attestation of each name. */
-  state: ComplianceState;
-  compliance: ArtifactCompliance;
+/**
+ * One artifact row as `get artifact` shows it: its records (artifact-views.ts: `related` holds attestations of
+ * other trails about it, such as a release's promotion with that trail's approval; `state` is
+ * `compliance.state`, against its trail's template from the latest attestation of each name), and then:
+ */
+export interface ArtifactView extends ArtifactRecords {
   history: HistoryEvent[];
   /** `env#N`: the latest snapshot of each environment it runs in. */
   running: string[];
