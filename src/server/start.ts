@@ -37,7 +37,19 @@ export interface ServerOptions {
   witnesses?: string[];
   /** Longest wait for one witness answer, in ms (default 5000). */
   witnessTimeoutMs?: number;
+  /**
+   * Logs of at least this many entries have their subject map loaded and verified right after the server
+   * starts listening, rather than at their first append (default PRELOAD_MAPS_FROM).
+   */
+  preloadMapsFrom?: number;
 }
+
+/**
+ * Loading a log's subject map is O(subjects) (docs/performance.md, issue #21: seconds at hundreds of thousands);
+ * below this many entries it is quick enough for the first append to pay, and a server with small logs (every
+ * test) starts no map thread before it is needed.
+ */
+export const PRELOAD_MAPS_FROM = 50_000;
 
 /** `name+hexid` of a verifier key `name+hexid+base64` (C2SP signed-note key ID). */
 const keyIdOf = (verifierKey: string) => verifierKey.split('+').slice(0, 2).join('+');
@@ -99,6 +111,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         'nothing stored shows which key signed its earlier checkpoints; clients that remember a checkpoint signed by another key will refuse the new ones');
     }
     await app.listen({ port: options.port, host: options.bind });
+    // In the background: reads are served meanwhile, and an append to an org being loaded waits for its load.
+    void services.log.preloadMaps(options.preloadMapsFrom ?? PRELOAD_MAPS_FROM, (org, err) => {
+      app.log.warn({ org: org.name, err }, `the subject map of ${org.name}'s log could not be loaded at start (its next append will say why): ${(err as Error).message}`);
+    }).catch((err: unknown) => app.log.warn({ err }, `loading the subject maps at start failed: ${(err as Error).message}`));
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;

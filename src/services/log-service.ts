@@ -76,6 +76,9 @@ export class LogService {
   /** Drains in progress: settled() waits for them (a graceful shutdown acknowledges what it accepted). */
   private readonly draining = new Set<Promise<void>>();
   private readonly commitListeners: ((org: OrgRecord, entries: readonly AppendedEntry[]) => void)[] = [];
+  /** Subject maps being loaded by preloadMaps: an append to the org waits for its load (never rejects). */
+  private readonly preloads = new Map<number, Promise<void>>();
+  private readonly preloadRuns = new Set<Promise<void>>();
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -149,7 +152,32 @@ export class LogService {
    * the server's shutdown waits for it before it closes the database.
    */
   async settled(): Promise<void> {
-    while (this.draining.size > 0) await Promise.all(this.draining);
+    // A preload run reads the database: it ends before the server closes it.
+    while (this.draining.size > 0 || this.preloadRuns.size > 0) await Promise.allSettled([...this.draining, ...this.preloadRuns]);
+  }
+
+  /**
+   * Loads and verifies the subject map of each org whose log holds at least `minEntries` entries, one org
+   * after another, as the first append would (LogMaps.at: O(subjects), seconds for a log with hundreds of
+   * thousands of subjects, docs/performance.md): a server calls it when it starts, so that its first append
+   * does not wait for the whole load. An append to an org being loaded waits for that load, not for a second
+   * one. A failure (rows edited: TAMPERED) goes to `warn`, and the first append meets it again.
+   */
+  preloadMaps(minEntries: number, warn: (org: OrgRecord, err: unknown) => void): Promise<void> {
+    const run: Promise<void> = this.preloadEach(minEntries, warn).finally(() => this.preloadRuns.delete(run));
+    this.preloadRuns.add(run);
+    return run;
+  }
+
+  private async preloadEach(minEntries: number, warn: (org: OrgRecord, err: unknown) => void): Promise<void> {
+    for (const org of await this.store.orgs.list()) {
+      const head = await this.store.log.head(org.id);
+      if (head.size < minEntries || head.mapRoot === null || this.maps.held(org.id, head)) continue;
+      const load = this.verifiedMap(org, async () => undefined).then(() => undefined, (err: unknown) => warn(org, err));
+      this.preloads.set(org.id, load);
+      await load;
+      this.preloads.delete(org.id);
+    }
   }
 
   /**
@@ -226,6 +254,7 @@ export class LogService {
     let tree: CachedFrontier | undefined;
     let map: { size: number; state: MapState; flush: boolean; after: Promise<{ root: Uint8Array; moved: MapLeafRow[] }> } | undefined;
     const fallback = this.clock.now().toISOString();
+    await this.preloads.get(org.id);
     await this.store.log.append(
       org.id,
       async (head, ctx) => {
@@ -327,6 +356,13 @@ export class LogService {
    * the signed checkpoint of that same head, whose map line the proof leads to.
    */
   async mapProof(org: OrgRecord, subject: string): Promise<{ checkpoint: string; size: number; proof: MapProofJson }> {
+    return this.verifiedMap(org, async (head, state) => (
+      { checkpoint: this.noteFor(org, head), size: head.size, proof: mapProofToJson(await this.maps.prove(org.id, state, subject)) }
+    ));
+  }
+
+  /** The verified map of the current head (read outside a transaction), and what `use` makes of it. */
+  private async verifiedMap<T>(org: OrgRecord, use: (head: LogHead, state: MapState) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const head = await this.store.log.head(org.id);
       if (head.mapRoot === null) throw new EvidentError('NOT_FOUND', 'this log has no subject map yet: it is built at its next append');
@@ -335,7 +371,7 @@ export class LogService {
           leaves: (from) => this.store.log.mapLeaves(org.id, from), last: () => this.store.log.lastMapLeafIndex(org.id),
           entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
         });
-        return { checkpoint: this.noteFor(org, head), size: head.size, proof: mapProofToJson(await this.maps.prove(org.id, state, subject)) };
+        return await use(head, state);
       } catch (err) {
         // Leaves read after the head may have moved on with a later append: read both again.
         const now = await this.store.log.head(org.id);

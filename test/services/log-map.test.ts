@@ -120,6 +120,67 @@ describe.each(engines())('subject map on $name', (engine) => {
     }
   });
 
+  it('loads the map before the first append when asked (a server at start), and the append waits for that load instead of making its own', async () => {
+    const other = await engine.open();
+    try {
+      const o = await other.store.orgs.create('acme', new Date().toISOString());
+      const first = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+      for (let i = 1; i <= 5; i++) await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(i) });
+      const head = await other.store.log.head(o.id);
+      const fresh = new LogService(other.store, testSigner());
+      const warn = vi.fn();
+      // Logs below the threshold are left to their first append.
+      await fresh.preloadMaps(head.size + 1, warn);
+      expect(fresh.maps.held(o.id, head)).toBeNull();
+      const apply = vi.spyOn(fresh.maps.engine, 'apply');
+      // The load is held at its read of the leaves until the append has had every chance to start its own.
+      let release!: () => void;
+      let reached!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const atLeaves = new Promise<void>((resolve) => (reached = resolve));
+      const mapLeaves = other.store.log.mapLeaves.bind(other.store.log);
+      vi.spyOn(other.store.log, 'mapLeaves').mockImplementation(async (id, from) => {
+        reached();
+        await gate;
+        return mapLeaves(id, from);
+      });
+      const loading = fresh.preloadMaps(head.size, warn);
+      await atLeaves;
+      const appending = fresh.append(o, 'attestation.reported', { flow: 'f', trail: 't', artifact_fingerprint: FP(3), name: 'x' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      const e = await appending;
+      await loading;
+      expect(warn).not.toHaveBeenCalled();
+      expect(prevOf(e.entry)).toEqual({ artifact: 2, trail: 4 });
+      // One load from nothing (the preload's), then the append's batch on top of it.
+      expect(apply.mock.calls.map(([, base]) => base)).toEqual([0, head.size]);
+      expect(fresh.maps.held(o.id, await other.store.log.head(o.id))).not.toBeNull();
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('reports edited rows found by a load at start, and the first append refuses them', async () => {
+    const other = await engine.open();
+    try {
+      const o = await other.store.orgs.create('acme', new Date().toISOString());
+      const first = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+      await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
+      await first.append(o, 'note', { text: 'later' });
+      await sql.raw(`UPDATE log_map_leaves SET entry_index = 1 WHERE subject = '["artifact","${FP(1)}"]'`).execute(other.store.db);
+      const fresh = new LogService(other.store, testSigner());
+      const warn = vi.fn();
+      await fresh.preloadMaps(0, warn);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatchObject({ name: 'acme' });
+      expect(warn.mock.calls[0]![1]).toMatchObject({ code: 'TAMPERED' });
+      await expect(fresh.append(o, 'note', { text: 'after' })).rejects.toMatchObject({ code: 'TAMPERED' });
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   it('lets the leaves table lag the log: another process finds the later subjects from the entries, and a flush writes them all', async () => {
     const other = await engine.open();
     try {
