@@ -132,7 +132,12 @@ export class LogMaps {
     // database with another (which made the last commit) read every entry since the table's last write,
     // up to DEFAULT_MAP_FLUSH.entries of them, before each of its batches.
     const from = Math.min(Math.max(tableEnd, base.size), head.size);
-    let written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
+    // Loading the whole table (a process that starts): one entry read per row would cost O(subjects) before
+    // the first append (15 s at 530,000 subjects, performance.md). The keys are derived from the subject
+    // texts in the map thread instead of taken from the rows (so they are not read), and the root check below
+    // binds each text to its index; that each row's entry is about its subject is checked when the subject is
+    // first used.
+    const written = (await reads.leaves(base.size, known !== undefined)).filter((l) => l.index < head.size);
     // Updated in place (a copy would cost O(subjects) at every catch-up): only verified subjects leave it, and
     // the state it belonged to is no longer cached.
     const unchecked = base.unchecked;
@@ -141,11 +146,6 @@ export class LogMaps {
       await checkLeaves(reads, written);
       for (const l of written) unchecked.delete(l.subject);
     } else {
-      // Loading the whole table (a process that starts): one entry read per row would cost O(subjects) before
-      // the first append (15 s at 530,000 subjects, performance.md). The keys are derived from the subject
-      // texts in the map thread instead of taken from the rows, so the root check below binds each text to
-      // its index; that each row's entry is about its subject is checked when the subject is first used.
-      written = written.map((l) => ({ ...l, key: NO_KEY }));
       for (const l of written) unchecked.add(l.subject);
     }
     const later = await leavesOfEntries(reads, from, head.size);
@@ -251,7 +251,8 @@ export class LogMaps {
 }
 
 export interface MapReads {
-  leaves(from: number): Promise<MapLeafRow[]>;
+  /** `keys` false: without the key hashes (each key empty). */
+  leaves(from: number, keys?: boolean): Promise<MapLeafRow[]>;
   /** The highest entry index in the leaves table (null: no leaf written). */
   last(): Promise<number | null>;
   entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;

@@ -46,8 +46,10 @@ export class MapTrees {
     const n = updates.subjects.length;
     const keys = new Uint8Array(32 * n);
     const ups = new Array<{ key: Hash; index: number }>(n);
+    // A whole table loaded at start-up (hundreds of thousands of distinct subjects) would only churn the cache.
+    const derive = n > RECENT_KEYS ? mapKey : keyOf;
     for (let i = 0; i < n; i++) {
-      const key = updates.keys?.[i] ?? keyOf(updates.subjects[i]!);
+      const key = updates.keys?.[i] ?? derive(updates.subjects[i]!);
       keys.set(key, 32 * i);
       ups[i] = { key, index: updates.indexes[i]! };
     }

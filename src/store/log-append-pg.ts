@@ -99,7 +99,7 @@ export class PgLogAppender {
     const records = new SqlRecordWriter(tx, true, options.expected);
     const batch = await build(head, {
       readHashes: (indexes) => readHashesOn(tx, orgId, indexes),
-      readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
+      readMapLeaves: (from, keys) => readMapLeavesIn(tx, orgId, from, keys),
       lastMapLeafIndex: () => lastMapLeafIndexIn(tx, orgId),
       entriesAt: (indexes) => entriesAtOn(tx, orgId, indexes),
       records,

@@ -35,8 +35,19 @@ export function logMapMigration(engine: Engine): Migration {
   };
 }
 
-/** The leaves whose latest entry is at `from` or later (all of them with from = 0). */
-export async function readMapLeavesIn(db: Db, orgId: number, from: number): Promise<MapLeafRow[]> {
+const NO_KEY = new Uint8Array(0);
+
+/**
+ * The leaves whose latest entry is at `from` or later (all of them with from = 0). `keys` false leaves the key
+ * hashes out (each row's key is then empty): a process loading the whole table derives every key from its
+ * subject text, and a blob column comes back as a Buffer per row with its own backing store, which at
+ * hundreds of thousands of rows cost the load more in garbage collection than the read itself (issue #21).
+ */
+export async function readMapLeavesIn(db: Db, orgId: number, from: number, keys = true): Promise<MapLeafRow[]> {
+  if (!keys) {
+    const rows = await db.selectFrom('log_map_leaves').select(['subject', 'entry_index']).where('org_id', '=', orgId).where('entry_index', '>=', from).execute();
+    return rows.map((r) => ({ key: NO_KEY, subject: r.subject, index: Number(r.entry_index) }));
+  }
   const rows = await db
     .selectFrom('log_map_leaves')
     .select(['key_hash', 'subject', 'entry_index'])

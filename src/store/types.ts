@@ -92,7 +92,8 @@ export interface AppendBatch {
 export interface AppendContext {
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** The subject map's leaves whose latest entry is at `from` or later, read in the transaction. */
-  readMapLeaves(from: number): Promise<MapLeafRow[]>;
+  /** `keys` false: the rows without their key hashes (key empty), for a caller that derives them. */
+  readMapLeaves(from: number, keys?: boolean): Promise<MapLeafRow[]>;
   /** The entry index of the latest leaf written (null: none), read in the transaction. */
   lastMapLeafIndex(): Promise<number | null>;
   /** Entries at these indexes, read in the transaction (absent ones are left out). */
@@ -142,7 +143,7 @@ export interface LogStore {
   /** The entries at these indexes (absent ones are left out), in any order: a few queries whatever the count. */
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
   /** The subject map's leaves whose latest entry is at `from` or later. */
-  mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]>;
+  mapLeaves(orgId: number, from: number, keys?: boolean): Promise<MapLeafRow[]>;
   /** The entry index of the latest leaf written (null: none): the leaves lag the log (services/log-map.ts). */
   lastMapLeafIndex(orgId: number): Promise<number | null>;
   /** The newest cosigned checkpoint recorded for the org (unverified: a hint the witness submitter checks). */
