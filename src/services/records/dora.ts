@@ -52,10 +52,11 @@ export class DoraService {
   async metrics(org: OrgRecord, query: DoraQuery): Promise<DoraReport> {
     const { window, flow, env } = await this.resolve(org, query);
     const ledger = await this.extended(org, env);
-    const deployments = ledger.covers(window.since.getTime())
-      ? ledger.window(window.since.getTime(), window.until.getTime(), flow)
-      : await this.fromRows(org, env, window, flow);
-    return this.report(env, window, deployments, query);
+    if (!ledger.covers(window.since.getTime())) return this.report(env, window, await this.fromRows(org, env, window, flow), query);
+    // O(log n) a figure from the ledger's index (issue #21, seventh round); the pass over the window when it keeps none.
+    const indexed = ledger.report(window, flow, query.cursor, query.limit);
+    if (indexed) return { environment: env.name, since: window.since.toISOString(), until: window.until.toISOString(), bucket: window.bucket, ...indexed };
+    return this.report(env, window, ledger.window(window.since.getTime(), window.until.getTime(), flow), query);
   }
 
   /**
