@@ -62,15 +62,15 @@ const step = fc.record({
   verdict: fc.array(fc.constantFrom(true, false, null), { minLength: 8, maxLength: 8 }),
 });
 
-const change = fc.record({ after: fc.nat({ max: 40 }), fp: fc.nat({ max: 7 }), to: attribution });
+const change = fc.record({ after: fc.nat({ max: 30 }), fp: fc.nat({ max: 3 }), to: attribution });
 
 const query = fc.record({ from: fc.integer({ min: -10, max: 600 }), span: fc.integer({ min: 1, max: 700 }), flow: fc.constantFrom(undefined, 'f1', 'f2', 'f3', 'f9'), bucket: fc.constantFrom('day' as const, 'week' as const), limit: fc.integer({ min: 1, max: 6 }) });
 
 describe('DoraLedger report (indexed) against the pass over the window', () => {
   it('equals aggregate + pageDeployments for random histories, re-attributions and windows (property)', () => {
     fc.assert(fc.property(
-      fc.array(step, { minLength: 1, maxLength: 40 }), fc.array(attribution, { minLength: 8, maxLength: 8 }), fc.array(change, { maxLength: 6 }),
-      fc.array(query, { minLength: 1, maxLength: 4 }), fc.array(fc.nat({ max: 40 }), { maxLength: 4 }),
+      fc.array(step, { minLength: 1, maxLength: 40 }), fc.array(attribution, { minLength: 8, maxLength: 8 }), fc.array(change, { maxLength: 16 }),
+      fc.array(query, { minLength: 1, maxLength: 4 }), fc.array(fc.nat({ max: 30 }), { maxLength: 6 }),
       (steps, attrs, changes, queries, askAt) => {
         const ledger = new DoraLedger();
         const fp = (i: number) => i.toString(16).padStart(64, '0');
@@ -97,6 +97,8 @@ describe('DoraLedger report (indexed) against the pass over the window', () => {
           if (askAt.includes(i)) check();
         });
         check();
+        // Built once; re-attributions refresh what they touch, appends extend it.
+        expect(ledger.builds).toBe(1);
       },
     ), { numRuns: 400 });
   });
@@ -116,11 +118,19 @@ describe('DoraLedger report (indexed) against the pass over the window', () => {
     // The same flow and commit time again (another git commit): nothing the index holds changes.
     ledger.attribute('a', { flow: 'f1', gitCommit: 'd'.repeat(40), commitTime: new Date(T0 - H).toISOString() });
     expect(ledger.report(window, undefined, undefined, 10)!.deployments.map((d) => d.git_commit)).toEqual([null, 'd'.repeat(40)]);
-    expect(ledger.builds).toBe(1);
+    expect([ledger.builds, ledger.refreshes]).toEqual([1, 0]);
     // Into another flow: its failure is no longer restored by f1's deployment.
     ledger.attribute('a', { flow: 'f2', gitCommit: null, commitTime: new Date(T0 - H).toISOString() });
     const moved = ledger.report(window, undefined, undefined, 10)!;
-    expect(ledger.builds).toBe(2);
+    expect([ledger.builds, ledger.refreshes]).toEqual([1, 1]);
     expect(moved.flows.map((f) => [f.flow, f.time_to_restore_seconds.unrestored])).toEqual([['f1', 0], ['f2', 1]]);
+    // Moved twice between two requests, deployed again in between (indexed under the flow it had then): that flow
+    // is refreshed too.
+    ledger.attribute('a', { flow: 'f3', gitCommit: null, commitTime: new Date(T0 - H).toISOString() });
+    ledger.append([start(3, 'a')], [false], 3);
+    ledger.attribute('a', { flow: 'f4', gitCommit: null, commitTime: new Date(T0 - H).toISOString() });
+    const twice = ledger.report(window, undefined, undefined, 10)!;
+    expect(twice.flows.map((f) => [f.flow, f.deployments])).toEqual([['f1', 1], ['f4', 2]]);
+    expect([ledger.builds, ledger.refreshes]).toEqual([1, 2]);
   });
 });

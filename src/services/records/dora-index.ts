@@ -174,8 +174,18 @@ export function leadOf(d: Indexed, a: Attribution | null): number | null {
   return Math.round((d.at - ms) / 1000);
 }
 
+/** A failure's key: its flow, or its artifact's name when unreported (dora-stats.ts restoreTimes). */
+const keyOf = (a: Attribution | null, name: string) => (a === null ? `artifact ${name}` : `flow ${a.flow}`);
+
+/** What a (re)build covers: every group, or only some flows, keys and perhaps the all-deployments group. */
+interface Scope {
+  all: boolean;
+  flows: ReadonlySet<string> | null;
+  keys: ReadonlySet<string> | null;
+}
+
 export class DoraIndex {
-  readonly all: Group;
+  all: Group;
   readonly flows = new Map<string, Group>();
   readonly keys = new Map<string, Failures>();
   /** False once a value past MAX_VALUE was met: requests then take the pass over the window. */
@@ -189,24 +199,62 @@ export class DoraIndex {
   static build(list: readonly Indexed[], attribution: (fingerprint: string) => Attribution | null): DoraIndex {
     const index = new DoraIndex(true);
     list.forEach((d, p) => index.add(p, d, attribution(d.fingerprint)));
-    index.bulk = false;
-    index.all.lead.seal();
-    for (const g of index.flows.values()) g.lead.seal();
-    for (const k of index.keys.values()) k.times.seal();
+    index.seal();
     return index;
   }
 
-  /** Appends the deployment at ledger position `p` (positions ascending), attributed as `a`. */
-  add(p: number, d: Indexed, a: Attribution | null): void {
+  private seal(): void {
+    this.bulk = false;
+    this.all.lead.seal();
+    for (const g of this.flows.values()) g.lead.seal();
+    for (const k of this.keys.values()) k.times.seal();
+  }
+
+  /**
+   * After re-attributions (`changed`: each fingerprint with every attribution it had since the last build or refresh): rebuilds
+   * only what they touch — the flows they left and joined, the failure keys of their deployments before and
+   * after, and the all-deployments group only when a commit time changed (its lead times) — in two passes over
+   * the ledger, instead of building every group again.
+   */
+  refresh(list: readonly Indexed[], attribution: (fingerprint: string) => Attribution | null, changed: ReadonlyMap<string, readonly (Attribution | null)[]>): void {
+    const flows = new Set<string>();
+    const keys = new Set<string>();
+    let all = false;
+    for (const [f, had] of changed) {
+      const now = attribution(f);
+      for (const before of had) {
+        if ((before?.commitTime ?? null) !== (now?.commitTime ?? null)) all = true;
+        if (before) flows.add(before.flow);
+      }
+      if (now) flows.add(now.flow);
+    }
+    for (const d of list) {
+      const had = changed.get(d.fingerprint);
+      if (had === undefined || d.compliant === null) continue;
+      for (const before of had) keys.add(keyOf(before, d.name));
+      keys.add(keyOf(attribution(d.fingerprint), d.name));
+    }
+    this.bulk = true;
+    if (all) this.all = new Group(true);
+    for (const f of flows) this.flows.delete(f);
+    for (const k of keys) this.keys.delete(k);
+    const scope = { all, flows, keys };
+    list.forEach((d, p) => this.add(p, d, attribution(d.fingerprint), scope));
+    this.seal();
+  }
+
+  /** Appends the deployment at ledger position `p` (positions ascending), attributed as `a`, to the groups in `scope`. */
+  add(p: number, d: Indexed, a: Attribution | null, scope: Scope = { all: true, flows: null, keys: null }): void {
     const lead = leadOf(d, a);
-    if (!this.all.add(p, d.compliant, lead)) this.usable = false;
-    if (a !== null) {
+    if (scope.all && !this.all.add(p, d.compliant, lead)) this.usable = false;
+    if (a !== null && (scope.flows === null || scope.flows.has(a.flow))) {
       let g = this.flows.get(a.flow);
       if (!g) this.flows.set(a.flow, (g = new Group(this.bulk)));
-      g.add(p, d.compliant, lead);
+      if (!g.add(p, d.compliant, lead)) this.usable = false;
     }
     if (d.compliant === null) return;
-    const key = a === null ? `artifact ${d.name}` : `flow ${a.flow}`;
+    const key = keyOf(a, d.name);
+    if (scope.keys !== null && !scope.keys.has(key)) return;
     let k = this.keys.get(key);
     if (d.compliant === false) {
       if (!k) this.keys.set(key, (k = new Failures(this.bulk)));

@@ -57,8 +57,11 @@ export class DoraLedger {
   private readonly names = new Map<string, string>();
   /** Null until a request needs it, after a change of attribution that counts, or after a drop. */
   private index: DoraIndex | null = null;
-  /** Builds of the index (tests: re-attribution rebuilds it, appends extend it). */
+  /** Fingerprints re-attributed since the index was built or refreshed, with every attribution they had since. */
+  private readonly changed = new Map<string, (Attribution | null)[]>();
+  /** Builds and refreshes of the index (tests: appends extend it, a re-attribution refreshes it). */
   builds = 0;
+  refreshes = 0;
   /** Serialises extensions: one request extends, the others wait for it. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -92,8 +95,14 @@ export class DoraLedger {
 
   attribute(fingerprint: string, a: Attribution | null): void {
     const before = this.attribution.get(fingerprint);
-    // What the index holds per deployment depends on the flow and the commit time only (git_commit is read at paging).
-    if (before !== undefined && (before?.flow !== a?.flow || before?.commitTime !== a?.commitTime)) this.index = null;
+    // What the index holds per deployment depends on the flow and the commit time only (git_commit is read at
+    // paging). The index is refreshed at the next request, from what it was built with for this fingerprint.
+    // Every attribution it had since then counts: deployments appended in between were indexed under it.
+    if (this.index && before !== undefined && (before?.flow !== a?.flow || before?.commitTime !== a?.commitTime)) {
+      const had = this.changed.get(fingerprint);
+      if (had) had.push(before);
+      else this.changed.set(fingerprint, [before]);
+    }
     this.attribution.set(this.fingerprint(fingerprint), a);
   }
 
@@ -134,10 +143,15 @@ export class DoraLedger {
    */
   report(window: DoraWindow, flow: string | undefined, cursor: string | undefined, limit: number | undefined): Pick<DoraReport, 'overall' | 'flows' | 'series' | 'deployments' | 'next_cursor'> | null {
     if (!this.monotonic) return null;
+    const attribution = (f: string) => this.attribution.get(f) ?? null;
     if (!this.index) {
-      this.index = DoraIndex.build(this.deployments, (f) => this.attribution.get(f) ?? null);
+      this.index = DoraIndex.build(this.deployments, attribution);
       this.builds++;
+    } else if (this.changed.size > 0) {
+      this.index.refresh(this.deployments, attribution, this.changed);
+      this.refreshes++;
     }
+    this.changed.clear();
     if (!this.index.usable) return null;
     const { group, lo, hi, ...rest } = figures(this.index, this.deployments, window, flow);
     const [a, b] = group.range(lo, hi);
