@@ -175,7 +175,18 @@ export function leadOf(d: Indexed, a: Attribution | null): number | null {
 }
 
 /** A failure's key: its flow, or its artifact's name when unreported (dora-stats.ts restoreTimes). */
-const keyOf = (a: Attribution | null, name: string) => (a === null ? `artifact ${name}` : `flow ${a.flow}`);
+function keyOf(a: Attribution | null, name: string): string {
+  const prefix = a === null ? 'artifact ' : 'flow ';
+  const of = a === null ? name : a.flow;
+  let key = keyCache.get(prefix)!.get(of);
+  if (key === undefined) {
+    key = prefix + of;
+    // Bounded: flows and unreported artifacts' names; past that a key is made each time.
+    if (keyCache.get(prefix)!.size < 10_000) keyCache.get(prefix)!.set(of, key);
+  }
+  return key;
+}
+const keyCache = new Map([['artifact ', new Map<string, string>()], ['flow ', new Map<string, string>()]]);
 
 /** What a (re)build covers: every group, or only some flows, keys and perhaps the all-deployments group. */
 interface Scope {
