@@ -18,7 +18,8 @@ import * as v from './validate.js';
 // it stopped counts again; a scale change does not). The store keeps exactly those rows apart (`since_idx =
 // idx`). Each start is verified against its snapshot's entry and judged once per process, into the
 // environment's ledger (dora-ledger.ts, issue #21); a request extends it from the last snapshot it read, then
-// computes the window's figures in memory and returns a page of its deployments.
+// reads the window's figures from the ledger's index in O(log n) each (dora-index.ts, seventh round) and returns
+// a page of its deployments.
 
 export interface DoraQuery {
   environment: string;
