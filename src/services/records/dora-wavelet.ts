@@ -23,36 +23,43 @@ const bitLength = (v: number) => (v === 0 ? 0 : 32 - Math.clz32(v));
 /** A static wavelet matrix over `values` (each in [0, MAX_VALUE]), `width` levels: the bit length of the largest. */
 export class WaveletMatrix {
   readonly width: number;
-  private readonly words: Uint32Array[] = [];
-  /** Ones before each word, per level. */
-  private readonly ones: Uint32Array[] = [];
-  private readonly zeros: number[] = [];
+  /** Words per level; every level's bits in one array, and its rank directory in another (few objects a block). */
+  private readonly stride: number;
+  private readonly words: Uint32Array;
+  /** Ones before each word of each level. */
+  private readonly ones: Uint32Array;
+  private readonly zeros: Uint32Array;
 
   constructor(readonly raw: Uint32Array) {
     const n = raw.length;
     let max = 0;
     for (let i = 0; i < n; i++) if (raw[i]! > max) max = raw[i]!;
     this.width = bitLength(max);
-    let cur = raw;
+    this.stride = (n >>> 5) + 1;
+    this.words = new Uint32Array(this.width * this.stride);
+    this.ones = new Uint32Array(this.width * (this.stride + 1));
+    this.zeros = new Uint32Array(this.width);
+    let cur: Uint32Array = raw;
+    let next: Uint32Array = new Uint32Array(n);
     for (let level = 0; level < this.width; level++) {
       const bit = this.width - 1 - level;
-      const words = new Uint32Array((n >>> 5) + 1);
-      const next = new Uint32Array(n);
+      const base = level * this.stride;
       let z = 0;
       for (let i = 0; i < n; i++) if (((cur[i]! >>> bit) & 1) === 0) next[z++] = cur[i]!;
       let o = z;
       for (let i = 0; i < n; i++) {
         if (((cur[i]! >>> bit) & 1) === 1) {
-          words[i >>> 5]! |= 1 << (i & 31);
+          this.words[base + (i >>> 5)]! |= 1 << (i & 31);
           next[o++] = cur[i]!;
         }
       }
-      const ones = new Uint32Array(words.length + 1);
-      for (let w = 0; w < words.length; w++) ones[w + 1] = ones[w]! + popcount(words[w]!);
-      this.words.push(words);
-      this.ones.push(ones);
-      this.zeros.push(z);
-      cur = next;
+      const ranks = level * (this.stride + 1);
+      for (let w = 0; w < this.stride; w++) this.ones[ranks + w + 1] = this.ones[ranks + w]! + popcount(this.words[base + w]!);
+      this.zeros[level] = z;
+      if (cur === raw) {
+        cur = next;
+        next = new Uint32Array(n);
+      } else [cur, next] = [next, cur];
     }
   }
 
@@ -64,7 +71,7 @@ export class WaveletMatrix {
   rank0(level: number, i: number): number {
     const w = i >>> 5;
     const r = i & 31;
-    const ones = this.ones[level]![w]! + (r === 0 ? 0 : popcount(this.words[level]![w]! & ((1 << r) - 1) >>> 0));
+    const ones = this.ones[level * (this.stride + 1) + w]! + (r === 0 ? 0 : popcount(this.words[level * this.stride + w]! & (((1 << r) - 1) >>> 0)));
     return i - ones;
   }
 
@@ -74,7 +81,7 @@ export class WaveletMatrix {
 
   /** Bytes held (for the memory figures). */
   bytes(): number {
-    return this.raw.byteLength + this.words.reduce((n, w) => n + w.byteLength, 0) + this.ones.reduce((n, w) => n + w.byteLength, 0);
+    return this.raw.byteLength + this.words.byteLength + this.ones.byteLength;
   }
 }
 
