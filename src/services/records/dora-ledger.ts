@@ -17,9 +17,10 @@ import type { DoraWindow } from './dora-window.js';
 // edit of a row the ledger already holds changes nothing here: the process verified the row when it read it
 // and keeps what it verified (a fresh process reads and checks the rows again, and refuses an edited one).
 //
-// A request's figures come from an index over the ledger (dora-index.ts, issue #21 seventh round), extended
-// with each append and built again, lazily at the next request, when an attribution that counts changes (a
-// fingerprint's flow or commit time) or the oldest deployments are dropped. A ledger whose clock stepped back
+// A request's figures come from an index over the ledger (dora-index.ts, issue #21 seventh round), built at the
+// first request, extended with each append, refreshed at the next request where an attribution that counts
+// changed (a fingerprint's flow or commit time: only the groups it touches), built again after the oldest
+// deployments are dropped. A ledger whose clock stepped back
 // (times not in snapshot order) keeps no index: its windows are not ranges of positions, and take the pass.
 
 /** One deployment as kept: the strings are shared (a snapshot's time by its starts, names and fingerprints interned). */
