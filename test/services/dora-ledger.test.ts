@@ -9,7 +9,8 @@ import { dropTriggers } from '../helpers/tamper.js';
 
 // DORA from the ledger (issue #21): each deployment verified and judged once per process, extended by snapshot
 // index, attributions following later reports, the list paged — and always the figures a computation from the
-// rows alone gives (DoraService.recomputed).
+// rows alone gives (DoraService.recomputed). The figures come from the ledger's index (dora-index.ts, seventh
+// round): test/services/dora-index.test.ts checks it against the pass over the window without a database.
 
 const TESTS_POLICY = '_schema: https://docs.kosli.com/schemas/policy/v1\nartifacts:\n  attestations:\n    - name: unit-tests\n      type: junit\n';
 const H = 3_600_000;
@@ -147,6 +148,11 @@ describe.each(engines())('DORA ledger on $name', (engine) => {
       const check = async (from: number, span: number, flow: string | null, bucket: 'day' | 'week') => {
         const q = { environment: env, since: new Date(start + from * H).toISOString(), until: new Date(start + (from + span) * H).toISOString(), bucket, limit: 1000, ...(flow ? { flow } : {}) };
         expect(await services.dora.metrics(org, q)).toEqual(await services.dora.recomputed(org, q));
+        // A small page and the next one (the indexed report pages by position in the flow's or all deployments, issue #21 seventh round).
+        const small = { ...q, limit: 2 };
+        const page = await services.dora.metrics(org, small);
+        expect(page).toEqual(await services.dora.recomputed(org, small));
+        if (page.next_cursor) expect(await services.dora.metrics(org, { ...small, cursor: page.next_cursor })).toEqual(await services.dora.recomputed(org, { ...small, cursor: page.next_cursor }));
       };
       for (const o of ops) {
         if (o.op === 'snap') await snap(env, fp.filter((_, i) => (o.set >> i) & 1));

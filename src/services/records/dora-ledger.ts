@@ -1,5 +1,9 @@
 import type { RunStart } from '../../store/index.js';
-import type { DoraDeployment } from './dora-stats.js';
+import { figures } from './dora-figures.js';
+import { DoraIndex } from './dora-index.js';
+import { pageOf } from './dora-page.js';
+import type { DoraDeployment, DoraReport } from './dora-stats.js';
+import type { DoraWindow } from './dora-window.js';
 
 // DORA's ledger of one environment (issue #21, docs/performance.md "Scale, sixth round"): every deployment
 // (run start) judged once per process, in snapshot order, extended by snapshot index. The log is append-only
@@ -12,6 +16,12 @@ import type { DoraDeployment } from './dora-stats.js';
 // entry (checkRunStarts) and its verdict came from rows checked against theirs (the compliance reads). An
 // edit of a row the ledger already holds changes nothing here: the process verified the row when it read it
 // and keeps what it verified (a fresh process reads and checks the rows again, and refuses an edited one).
+//
+// A request's figures come from an index over the ledger (dora-index.ts, issue #21 seventh round), built at the
+// first request, extended with each append, refreshed at the next request where an attribution that counts
+// changed (a fingerprint's flow or commit time: only the groups it touches), built again after the oldest
+// deployments are dropped. A ledger whose clock stepped back
+// (times not in snapshot order) keeps no index: its windows are not ranges of positions, and take the pass.
 
 /** One deployment as kept: the strings are shared (a snapshot's time by its starts, names and fingerprints interned). */
 export class LedgerDeployment {
@@ -46,6 +56,13 @@ export class DoraLedger {
   private monotonic = true;
   readonly attribution = new Map<string, Attribution | null>();
   private readonly names = new Map<string, string>();
+  /** Null until a request needs it, after a change of attribution that counts, or after a drop. */
+  private index: DoraIndex | null = null;
+  /** Fingerprints re-attributed since the index was built or refreshed, with every attribution they had since. */
+  private readonly changed = new Map<string, (Attribution | null)[]>();
+  /** Builds and refreshes of the index (tests: appends extend it, a re-attribution refreshes it). */
+  builds = 0;
+  refreshes = 0;
   /** Serialises extensions: one request extends, the others wait for it. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -64,8 +81,11 @@ export class DoraLedger {
       if (time?.[0] !== s.createdAt) time = [s.createdAt, Date.parse(s.createdAt)];
       if (time[1] < last) this.monotonic = false;
       last = time[1];
-      this.deployments.push(new LedgerDeployment(s.index, time[1], time[0], this.fingerprint(s.fingerprint), this.name(s.name), verdicts[i]!));
+      const d = new LedgerDeployment(s.index, time[1], time[0], this.fingerprint(s.fingerprint), this.name(s.name), verdicts[i]!);
+      this.deployments.push(d);
+      this.index?.add(this.deployments.length - 1, d, this.attribution.get(d.fingerprint) ?? null);
     });
+    if (!this.monotonic) this.index = null;
     this.through = through;
   }
 
@@ -75,6 +95,15 @@ export class DoraLedger {
   }
 
   attribute(fingerprint: string, a: Attribution | null): void {
+    const before = this.attribution.get(fingerprint);
+    // What the index holds per deployment depends on the flow and the commit time only (git_commit is read at
+    // paging). The index is refreshed at the next request, from what it was built with for this fingerprint.
+    // Every attribution it had since then counts: deployments appended in between were indexed under it.
+    if (this.index && before !== undefined && (before?.flow !== a?.flow || before?.commitTime !== a?.commitTime)) {
+      const had = this.changed.get(fingerprint);
+      if (had) had.push(before);
+      else this.changed.set(fingerprint, [before]);
+    }
     this.attribution.set(this.fingerprint(fingerprint), a);
   }
 
@@ -86,6 +115,7 @@ export class DoraLedger {
   /** Drops the oldest `n` deployments (memory bound); their windows are recomputed from the rows. */
   dropOldest(n: number): void {
     const gone = this.deployments.splice(0, n);
+    this.index = null;
     this.dropped += gone.length;
     this.droppedUntil = Math.max(this.droppedUntil, ...gone.slice(-1).map((d) => d.at));
   }
@@ -106,6 +136,37 @@ export class DoraLedger {
       out.push(toDeployment(d, a));
     }
     return out;
+  }
+
+  /**
+   * The report's figures and page from the index (built first if it is not there), or null when the ledger keeps
+   * none (its clock stepped back, or a value past what the index holds): the caller then takes the pass.
+   */
+  report(window: DoraWindow, flow: string | undefined, cursor: string | undefined, limit: number | undefined): Pick<DoraReport, 'overall' | 'flows' | 'series' | 'deployments' | 'next_cursor'> | null {
+    if (!this.monotonic) return null;
+    const attribution = (f: string) => this.attribution.get(f) ?? null;
+    if (!this.index) {
+      this.index = DoraIndex.build(this.deployments, attribution);
+      this.builds++;
+    } else if (this.changed.size > 0) {
+      this.index.refresh(this.deployments, attribution, this.changed);
+      this.refreshes++;
+    }
+    this.changed.clear();
+    if (!this.index.usable) return null;
+    const { group, lo, hi, ...rest } = figures(this.index, this.deployments, window, flow);
+    const [a, b] = group.range(lo, hi);
+    const at = (i: number) => this.deployments[group.pos.get(a + i)]!;
+    const page = pageOf(b - a, at, (i) => {
+      const d = at(i);
+      return toDeployment(d, this.attribution.get(d.fingerprint) ?? null);
+    }, cursor, limit);
+    return { ...rest, deployments: page.deployments, next_cursor: page.next_cursor };
+  }
+
+  /** Bytes the index holds (the memory figures of docs/performance.md). */
+  indexBytes(): number {
+    return this.index?.bytes() ?? 0;
   }
 
   private fingerprint(f: string): string {

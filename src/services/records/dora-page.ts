@@ -39,25 +39,37 @@ function decode(cursor: string): Key {
 
 /** Newest first (compareDeployments, descending) from a list ascending in that order. */
 export function pageDeployments(ascending: readonly DoraDeployment[], cursor: string | undefined, limit: number | undefined): { deployments: DoraDeployment[]; next_cursor: string | null } {
+  return pageOf(ascending.length, (i) => ascending[i]!, (i) => ascending[i]!, cursor, limit);
+}
+
+/**
+ * The same page from a list given by position (0 … length-1, ascending): `keyAt` gives what the order needs,
+ * `make` the deployment as shown — only the page's are made (the ledger's index, issue #21).
+ */
+export function pageOf(
+  length: number, keyAt: (i: number) => { snapshot: number; fingerprint: string; artifact?: string; name?: string },
+  make: (i: number) => DoraDeployment, cursor: string | undefined, limit: number | undefined,
+): { deployments: DoraDeployment[]; next_cursor: string | null } {
   const n = limit ?? DORA_PAGE_DEFAULT;
   if (!Number.isInteger(n) || n < 1 || n > DORA_PAGE_MAX) {
     throw new EvidentError('INVALID_ARGUMENT', `limit must be an integer from 1 to ${DORA_PAGE_MAX}`, { details: [{ path: 'limit', message: `not 1..${DORA_PAGE_MAX}` }] });
   }
-  let end = ascending.length;
+  let end = length;
   if (cursor !== undefined) {
     const key = decode(cursor);
     // The first position at or after the cursor's key: everything before it is older.
     let lo = 0;
-    let hi = ascending.length;
+    let hi = length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const d = ascending[mid]!;
-      if (compareKeys([d.snapshot, d.fingerprint, d.artifact], key) < 0) lo = mid + 1;
+      const d = keyAt(mid);
+      if (compareKeys([d.snapshot, d.fingerprint, (d.artifact ?? d.name)!], key) < 0) lo = mid + 1;
       else hi = mid;
     }
     end = lo;
   }
   const start = Math.max(0, end - n);
-  const deployments = ascending.slice(start, end).reverse();
+  const deployments: DoraDeployment[] = [];
+  for (let i = end - 1; i >= start; i--) deployments.push(make(i));
   return { deployments, next_cursor: start > 0 ? encode(deployments.at(-1)!) : null };
 }
