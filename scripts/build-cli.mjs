@@ -205,5 +205,4 @@ const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith(
 const size = (files) => Math.round(files.reduce((sum, f) => sum + fs.statSync(path.resolve(root, f)).size, 0) / 1024);
 fs.chmodSync(path.join(outDir, 'evident.js'), 0o755);
 fs.chmodSync(path.join(outDir, 'evident.cjs'), 0o755);
-if (process.env.CLI_META) fs.writeFileSync(process.env.CLI_META, JSON.stringify(fast.metafile));
 console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB); dist/cli/evident.cjs (${size(outputs(launcher))} KiB) and evident-fast.cjs (${size(outputs(fast))} KiB)`);
