@@ -159,9 +159,12 @@ const NARROW = [
   { importer: 'cli/commands/log.ts', path: '../../ledger/index.js', name: 'verifierKeyPem', from: 'ledger/keys.ts' },
 ];
 
-// In CommonJS, `import.meta.url` (createRequire, worker files beside the chunk) is this file's URL.
+// In CommonJS, `import.meta.url` (createRequire, worker files beside the chunk) is this file's URL, and `import()`
+// of what stays outside the bundle (answer-explain.cjs, node:https) is a `require`: both are CommonJS, and an
+// `import()` would start the ES module loader for them.
 const commonJs = {
   format: 'cjs',
+  supported: { 'dynamic-import': false },
   banner: { js: 'const __evidentImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { 'import.meta.url': '__evidentImportMetaUrl' },
 };
