@@ -5,6 +5,10 @@
 // modules one by one (docs/performance.md "The runner"); a handful of chunks load in a fraction of that.
 // dist/src (tsc output) stays for the unit tests and the benches that import modules directly.
 //
+// The package's bin is not this bundle's entry but a CommonJS launcher, dist/cli/evident.cjs (src/cli/launcher.ts):
+// it runs the common networked commands from a CommonJS bundle of their own, dist/cli/evident-fast.cjs (no ES
+// module loader, one file: `fastOnly` below), and imports this bundle's entry, dist/cli/evident.js, for the rest.
+//
 // The run replay (src/cli/run-replay.ts, loaded first by every `evident run`) is a second, separate
 // bundle, dist/cli/run-replay.js: esbuild assigns whole files to chunks by which entry points import
 // them, through barrels too, so inside the split bundle the replay shared one chunk with the whole runner
