@@ -9,9 +9,11 @@
 //
 // --baseline runs another build's CLI (e.g. the previous commit's, built in a detached worktree) interleaved
 // with this one, against the same server, for a before/after on the same load.
-// Each figure: median and p90 of wall time, and median and mean CPU (user + system, from /usr/bin/time when
-// present: on a shared machine CPU time is steadier than wall time; it is counted in 10 ms ticks, so the mean
-// says more than the median). Prints `BENCH_JSON {...}` last.
+// Each figure: median and p90 of wall time, and median and mean CPU (user + system; on a shared machine CPU time
+// is steadier than wall time). CPU is the child's rusage from wait4 at µs resolution, through python3 when
+// present (the bench's ratios divide by a bare GET of 20–90 ms, so /usr/bin/time's 10 ms ticks moved them by a
+// tenth to a third); else /usr/bin/time's, in 10 ms ticks (then the mean says more than the median). Prints
+// `BENCH_JSON {...}` last.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,8 +27,20 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' 
 const NODE = values.node ? path.resolve(values.node) : process.execPath;
 const runs = Number(values.runs);
 const BASELINE = values.baseline ? path.resolve(values.baseline) : undefined;
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/evident.js');
+// The bin (package.json): the CommonJS launcher (src/cli/launcher.ts).
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli/evident.cjs');
 const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+// Runs argv[1:] and reports its wall time and rusage (wait4: µs CPU, max RSS in KiB) as `BENCH_TIME` on stderr.
+const WAIT4 = [
+  'import os, sys, time',
+  't = time.perf_counter()',
+  'pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], dict(os.environ))',
+  '_, status, ru = os.wait4(pid, 0)',
+  'wall = time.perf_counter() - t',
+  "sys.stderr.write('BENCH_TIME %.6f %.6f %d %.6f\\n' % (ru.ru_utime, ru.ru_stime, ru.ru_maxrss, wall))",
+  'sys.exit(os.waitstatus_to_exitcode(status))',
+].join('\n');
+const PYTHON = spawnSync('python3', ['-c', 'import os; os.wait4; os.posix_spawnp'], { stdio: 'ignore' }).status === 0 ? 'python3' : undefined;
 const TARGET = 1.3;
 
 function startServer(dataDir: string): Promise<{ url: string; token: string; stop(): Promise<void> }> {
@@ -52,12 +66,12 @@ interface Sample { wallMs: number; cpuMs: number; rssMb: number }
 
 function once(args: string[], env: Record<string, string>): Sample {
   const started = performance.now();
-  const cmd = TIME ? TIME : NODE;
-  const argv = TIME ? ['-f', 'BENCH_TIME %U %S %M', NODE, ...args] : args;
+  const [cmd, argv] = PYTHON ? [PYTHON, ['-c', WAIT4, NODE, ...args]] : TIME ? [TIME, ['-f', 'BENCH_TIME %U %S %M', NODE, ...args]] : [NODE, args];
   const res = spawnSync(cmd, argv, { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
-  const wallMs = performance.now() - started;
+  const m = /BENCH_TIME ([\d.]+) ([\d.]+) (\d+)(?: ([\d.]+))?/.exec(res.stderr);
+  // Through python3, wall time is the child's alone (python's own start-up is not the command's).
+  const wallMs = m?.[4] !== undefined ? Number(m[4]) * 1000 : performance.now() - started;
   if (res.status !== 0) throw new Error(`${args.join(' ')} exited ${res.status}: ${res.stderr}`);
-  const m = /BENCH_TIME ([\d.]+) ([\d.]+) (\d+)/.exec(res.stderr);
   return { wallMs, cpuMs: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, rssMb: m ? Number(m[3]) / 1024 : NaN };
 }
 
@@ -111,5 +125,5 @@ for (const c of cases.filter((x) => x.bare)) {
   ratios[c.name] = { wall: round(wall, 2), cpu: round(cpu, 2) };
   console.log(`${c.name} / (node -e 0 + the request): ${wall.toFixed(2)}× wall (medians), ${cpu.toFixed(2)}× CPU (means) (target ≤ ${TARGET}×)`);
 }
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${os.availableParallelism()} CPUs, node ${nodeVersion}`);
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${os.availableParallelism()} CPUs, node ${nodeVersion}, CPU from ${PYTHON ? 'wait4 (µs)' : TIME ? '/usr/bin/time (10 ms ticks)' : 'nowhere'}`);
 console.log(`BENCH_JSON ${JSON.stringify({ bench: 'cli', runs, node: nodeVersion, medians: Object.fromEntries(cases.map(({ name: n }) => [n, { wall_ms: round(med(n, 'wallMs')), cpu_ms: round(med(n, 'cpuMs')), cpu_mean_ms: round(avg(n, 'cpuMs')), rss_mb: round(med(n, 'rssMb')) }])), ratios })}`);

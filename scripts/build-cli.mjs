@@ -5,6 +5,10 @@
 // modules one by one (docs/performance.md "The runner"); a handful of chunks load in a fraction of that.
 // dist/src (tsc output) stays for the unit tests and the benches that import modules directly.
 //
+// The package's bin is not this bundle's entry but a CommonJS launcher, dist/cli/evident.cjs (src/cli/launcher.ts):
+// it runs the common networked commands from a CommonJS bundle of their own, dist/cli/evident-fast.cjs (no ES
+// module loader, one file: `fastOnly` below), and imports this bundle's entry, dist/cli/evident.js, for the rest.
+//
 // The run replay (src/cli/run-replay.ts, loaded first by every `evident run`) is a second, separate
 // bundle, dist/cli/run-replay.js: esbuild assigns whole files to chunks by which entry points import
 // them, through barrels too, so inside the split bundle the replay shared one chunk with the whole runner
@@ -110,6 +114,65 @@ const leanClient = {
   },
 };
 
+// The CommonJS bundle of the common networked commands, dist/cli/evident-fast.cjs (src/cli/fast-route.ts,
+// docs/performance.md "Scale, seventh round"): esbuild does not split CommonJS, so this bundle holds everything
+// its entry can reach, but of program-lazy.ts's dynamic imports only the groups fast-route.ts sends here, and of
+// run.ts's none (`evident run` and the whole program are the ES entry's). Any other is replaced by a module that
+// throws when loaded: a word sent here by mistake fails with this message, it does not run something else.
+async function fastOnly() {
+  const routes = path.join(root, 'dist/src/cli/fast-route.js');
+  if (!fs.existsSync(routes)) throw new Error(`${routes} is missing: run tsc first (npm run build)`);
+  const { FAST_GROUP_MODULES } = await import(routes);
+  const lazy = path.join(srcDir, 'cli', 'program-lazy.ts');
+  const run = path.join(srcDir, 'cli', 'run.ts');
+  return {
+    name: 'fast-only',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind !== 'dynamic-import' || (args.importer !== lazy && args.importer !== run)) return undefined;
+        if (args.importer === lazy && FAST_GROUP_MODULES.includes(args.path)) return undefined;
+        return { path: args.path, namespace: 'not-in-fast-bundle' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'not-in-fast-bundle' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`internal: ${args.path} is not in dist/cli/evident-fast.cjs (src/cli/fast-route.ts sent this command line there)`)});`,
+        loader: 'js',
+      }));
+      // A barrel imported dynamically for one function: in the bundle, that function's module only (a barrel is
+      // held whole: formats/ ~100 KB, ledger/ ~50 KB, parsed at every start). The re-export fails the build if the
+      // function moves; a command that took another name from the same import would find it undefined, and
+      // its tests (which run the bin) fail.
+      build.onResolve({ filter: /\/index\.js$/ }, (args) => {
+        const narrow = NARROW.find((n) => args.kind === 'dynamic-import' && args.importer === path.join(srcDir, n.importer) && args.path === n.path);
+        return narrow ? { path: `${narrow.path}#${narrow.name}`, namespace: 'narrow-barrel', pluginData: narrow } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'narrow-barrel' }, (args) => ({
+        contents: `export { ${args.pluginData.name} } from ${JSON.stringify(path.join(srcDir, args.pluginData.from))};`,
+        loader: 'ts',
+        resolveDir: srcDir,
+      }));
+      // TypeBox and the answer schemas (~300 KB) explain a bad answer only: a CommonJS file of their own, beside.
+      build.onResolve({ filter: /^\.\/answer-explain\.js$/ }, () => ({ path: './answer-explain.cjs', external: true }));
+    },
+  };
+}
+
+// The barrels the fast bundle's commands import dynamically for one function (create flow's template check,
+// log key's PEM): that function and the module that defines it (fastOnly).
+const NARROW = [
+  { importer: 'cli/commands/flows.ts', path: '../../formats/index.js', name: 'parseFlowTemplate', from: 'formats/flow-template.ts' },
+  { importer: 'cli/commands/log.ts', path: '../../ledger/index.js', name: 'verifierKeyPem', from: 'ledger/keys.ts' },
+];
+
+// In CommonJS, `import.meta.url` (createRequire, worker files beside the chunk) is this file's URL, and `import()`
+// of what stays outside the bundle (answer-explain.cjs, node:https) is a `require`: both are CommonJS, and an
+// `import()` would start the ES module loader for them.
+const commonJs = {
+  format: 'cjs',
+  supported: { 'dynamic-import': false },
+  banner: { js: 'const __evidentImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': '__evidentImportMetaUrl' },
+};
+
 const common = {
   bundle: true,
   format: 'esm',
@@ -131,17 +194,22 @@ const common = {
 fs.rmSync(outDir, { recursive: true, force: true });
 // The server's report parser threads (src/services/parse-pool.ts) load `./parse-worker.js` beside the
 // chunk that starts them: a third bundle, on its own, so a worker does not load the CLI.
-const [main, replay] = await Promise.all([
+const [main, replay, , , launcher, fast] = await Promise.all([
   esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [leanClient, replayExternal, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   // `verify log --full`'s hashing threads (src/cli/verify/log-hashers.ts): the same, for log-hash-worker.js.
   esbuild.build({ ...common, entryPoints: { 'log-hash-worker': path.join(srcDir, 'cli/verify/log-hash-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
+  // The bin (package.json), dist/cli/evident.cjs: sends a command line to the fast bundle or to the ES entry.
+  esbuild.build({ ...common, format: 'cjs', entryPoints: { evident: path.join(srcDir, 'cli/launcher.ts') }, outExtension: { '.js': '.cjs' }, plugins: [externalPackages] }),
+  esbuild.build({ ...common, ...commonJs, entryPoints: { 'evident-fast': path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(), leanClient, requiredBuiltins, externalPackages] }),
+  esbuild.build({ ...common, ...commonJs, entryPoints: { 'answer-explain': path.join(srcDir, 'client/answer-explain.ts') }, outExtension: { '.js': '.cjs' }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   // The subject map's thread (src/services/map-thread.ts): the same, for map-worker.js.
   esbuild.build({ ...common, entryPoints: { 'map-worker': path.join(srcDir, 'services/map-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
 ]);
 
-const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js'));
+const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js') || f.endsWith('.cjs'));
 const size = (files) => Math.round(files.reduce((sum, f) => sum + fs.statSync(path.resolve(root, f)).size, 0) / 1024);
 fs.chmodSync(path.join(outDir, 'evident.js'), 0o755);
-console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB)`);
+fs.chmodSync(path.join(outDir, 'evident.cjs'), 0o755);
+console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB); dist/cli/evident.cjs (${size(outputs(launcher))} KiB) and evident-fast.cjs (${size(outputs(fast))} KiB)`);

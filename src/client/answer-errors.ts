@@ -6,7 +6,6 @@ import type { AnswerName } from './answers.js';
  * path is TypeBox loaded (the checks themselves need none in the CLI's bundle: answer-check.ts).
  */
 export async function badAnswer(name: AnswerName, value: unknown, message: string): Promise<EvidentError> {
-  const [{ ANSWERS }, { Errors }] = await Promise.all([import('./answers.js'), import('typebox/value')]);
-  const details = [...Errors(ANSWERS[name], value)].slice(0, 10).map((e) => ({ path: e.instancePath || '/', message: e.message }));
-  return new EvidentError('VERIFICATION_FAILED', message, { details });
+  const { answerProblems } = await import('./answer-explain.js');
+  return new EvidentError('VERIFICATION_FAILED', message, { details: answerProblems(name, value) });
 }

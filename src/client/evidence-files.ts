@@ -1,9 +1,13 @@
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EvidentError, checkDigest, sanitiseEvidenceName } from '../core/index.js';
+
+// fs/promises is taken from `fs.promises` when used, not imported: outside Node 20's start-up snapshot, loading it
+// cost every command that loads the client ~3 ms of CPU in the CLI's CommonJS bundle (docs/performance.md "Scale,
+// seventh round"), while only evidence uploads and downloads use it.
+const fsp = (): typeof fs.promises => fs.promises;
 
 export interface EvidenceFile {
   /** A file, or a directory: each file under it is uploaded on its own. */
@@ -24,7 +28,7 @@ export async function expandEvidenceFiles(files: readonly EvidenceFile[]): Promi
     const full = path.resolve(f.path);
     let st: fs.Stats;
     try {
-      st = await fsp.stat(full);
+      st = await fsp().stat(full);
     } catch (err) {
       throw new EvidentError('INVALID_ARGUMENT', `cannot read attachment ${f.path}: ${(err as Error).message}`, { cause: err });
     }
@@ -37,14 +41,14 @@ export async function expandEvidenceFiles(files: readonly EvidenceFile[]): Promi
 }
 
 async function walk(dir: string, prefix: string, out: { path: string; name: string }[]): Promise<void> {
-  const entries = (await fsp.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = (await fsp().readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const full = path.join(dir, e.name);
     const name = `${prefix}/${e.name}`;
     if (e.isDirectory()) await walk(full, name, out);
     else if (e.isFile()) out.push({ path: full, name });
     else if (e.isSymbolicLink()) {
-      const target = await fsp.stat(full).catch(() => undefined);
+      const target = await fsp().stat(full).catch(() => undefined);
       if (target?.isFile()) out.push({ path: full, name });
     }
   }
@@ -79,8 +83,8 @@ export async function writeVerified(
   const dest = path.resolve(destFile);
   const root = path.resolve(dir ?? path.dirname(dest));
   if (!inside(root, dest)) throw new EvidentError('INVALID_ARGUMENT', `refusing to write ${destFile}: it is outside ${root}`);
-  await fsp.mkdir(path.dirname(dest), { recursive: true });
-  const [realRoot, realParent] = await Promise.all([fsp.realpath(root), fsp.realpath(path.dirname(dest))]);
+  await fsp().mkdir(path.dirname(dest), { recursive: true });
+  const [realRoot, realParent] = await Promise.all([fsp().realpath(root), fsp().realpath(path.dirname(dest))]);
   if (realParent !== realRoot && !inside(realRoot, realParent)) {
     throw new EvidentError('INVALID_ARGUMENT', `refusing to write ${destFile}: a symbolic link leads outside ${root}`);
   }
@@ -88,7 +92,7 @@ export async function writeVerified(
   // the client a few ms of CPU, docs/performance.md "Scale, sixth round").
   const { createHash, randomBytes } = process.getBuiltinModule('node:crypto');
   const temp = path.join(path.dirname(dest), `.evident-download-${randomBytes(8).toString('hex')}`);
-  const file = await fsp.open(temp, 'wx', 0o600);
+  const file = await fsp().open(temp, 'wx', 0o600);
   const hash = createHash('sha256');
   let size = 0;
   let done = false;
@@ -114,10 +118,10 @@ export async function writeVerified(
     if (actual !== digest || (expectedSize !== undefined && size !== expectedSize)) {
       throw new EvidentError('VERIFICATION_FAILED', `the server sent ${size} bytes hashing to ${actual}, not sha256:${digest}; nothing was written`);
     }
-    await fsp.rename(temp, dest);
+    await fsp().rename(temp, dest);
     return { digest, size, path: dest };
   } finally {
     if (!done) await file.close().catch(() => undefined);
-    await fsp.rm(temp, { force: true });
+    await fsp().rm(temp, { force: true });
   }
 }

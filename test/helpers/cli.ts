@@ -2,8 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 
-/** The shipped CLI (package.json `bin`): the esbuild bundle, so that the tests run what ships. */
-export const CLI = path.resolve('dist/cli/evident.js');
+/**
+ * The shipped CLI (package.json `bin`): the CommonJS launcher of the esbuild bundles, so that the tests run what
+ * ships (the common networked commands from its CommonJS bundle, the rest from the ES entry: src/cli/fast-route.ts).
+ */
+export const CLI = path.resolve('dist/cli/evident.cjs');
 
 export interface CliResult {
   code: number;

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FAST_NOUNS, FAST_WORDS, isFastRoute } from '../../src/cli/fast-route.js';
+import { LAZY_NOUNS, LAZY_WORDS } from '../../src/cli/program-lazy.js';
+import { CLI } from '../helpers/cli.js';
+
+// The bin (dist/cli/evident.cjs) sends the common networked commands to a CommonJS bundle and everything else to
+// the ES entry (src/cli/launcher.ts, fast-route.ts; docs/performance.md "Scale, seventh round").
+
+const argv = (...words: string[]) => ['node', 'evident', ...words];
+
+describe('which command lines start from the CommonJS bundle (fast-route.ts)', () => {
+  it('reads the command line as program-lazy.ts does: the word, or the noun right after its verb', () => {
+    expect(isFastRoute(argv('--version'))).toBe(true);
+    expect(isFastRoute(argv('-V'))).toBe(true);
+    expect(isFastRoute(argv('log', 'checkpoint'))).toBe(true);
+    expect(isFastRoute(argv('-H', 'http://x', '--org', 'o', 'log', 'checkpoint'))).toBe(true);
+    expect(isFastRoute(argv('list', 'flows', '--output', 'json'))).toBe(true);
+    expect(isFastRoute(argv('--output', 'json', 'get', 'artifact', 'f@x'))).toBe(true);
+    expect(isFastRoute(argv('create', 'flow', 'f', '--template-file', 'x.yml'))).toBe(true);
+    // the whole program's, as in program-lazy.ts: an option between verb and noun, a verb alone, help, none
+    expect(isFastRoute(argv('list', '--output', 'json', 'flows'))).toBe(false);
+    expect(isFastRoute(argv('list'))).toBe(false);
+    expect(isFastRoute(argv('--help'))).toBe(false);
+    expect(isFastRoute(argv())).toBe(false);
+    // other groups and `evident run` (its replay) are the ES entry's
+    expect(isFastRoute(argv('list', 'trails'))).toBe(false);
+    expect(isFastRoute(argv('run'))).toBe(false);
+    expect(isFastRoute(argv('server'))).toBe(false);
+    expect(isFastRoute(argv('verify', 'log'))).toBe(false);
+    // the --host value is not the command word
+    expect(isFastRoute(argv('-H', 'log', 'server'))).toBe(false);
+  });
+
+  it('names only words and nouns that program-lazy.ts loads on their own', () => {
+    for (const word of FAST_WORDS) expect(LAZY_WORDS, word).toContain(word);
+    for (const noun of FAST_NOUNS) expect(LAZY_NOUNS, noun).toContain(noun);
+  });
+});
+
+describe('the built bin', () => {
+  const ES_ENTRY = path.join(path.dirname(CLI), 'evident.js');
+  const run = (file: string, args: string[]) => spawnSync(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent' }, encoding: 'utf8' });
+
+  it('prints what the ES entry prints for every command line sent to the bundle (its help, --version): each group is in it', () => {
+    const lines = [['--version'], ['-V'], ...FAST_WORDS.map((w) => [w, '--help']), ['log', 'checkpoint', '--help'], ['log', 'key', '--help'], ...FAST_NOUNS.map((n) => [...n.split(' '), '--help'])];
+    for (const args of lines) {
+      const bin = run(CLI, args);
+      const es = run(ES_ENTRY, args);
+      expect(bin.stdout, args.join(' ')).toBe(es.stdout);
+      expect(bin.stderr, args.join(' ')).toBe(es.stderr);
+      expect(bin.status, args.join(' ')).toBe(es.status);
+      expect(bin.status, args.join(' ')).toBe(0);
+    }
+  });
+
+  it('gives a usage error the same text and exit status from the bundle as from the ES entry', () => {
+    for (const args of [['list', 'flows', '--no-such-flag'], ['get', 'artifact'], ['log', 'no-such-subcommand']]) {
+      const bin = run(CLI, args);
+      const es = run(ES_ENTRY, args);
+      expect(bin.status, args.join(' ')).toBe(2);
+      expect([bin.status, bin.stdout, bin.stderr], args.join(' ')).toEqual([es.status, es.stdout, es.stderr]);
+    }
+  });
+});
