@@ -34,7 +34,7 @@ export class Hashers {
     const script = threads > 0 ? workerScript() : undefined;
     if (!script) return;
     for (let i = 0; i < threads; i++) {
-      const slot: Slot = { worker: new Worker(script, { execArgv: process.env.EVIDENT_WORKER_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.EVIDENT_WORKER_PROF] : [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), busy: new Map() };
+      const slot: Slot = { worker: new Worker(script, { execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), busy: new Map() };
       slot.worker.on('message', (msg: { id: number; ok: boolean; result?: HashResult; message?: string }) => {
         const pending = slot.busy.get(msg.id);
         slot.busy.delete(msg.id);
