@@ -27,7 +27,6 @@ const ARTIFACT: Record<string, string> = {
 const str = (v: unknown): v is string => typeof v === 'string';
 
 /** The characters JSON.stringify writes escaped in a string (and every surrogate: lone ones are escaped). */
-// eslint-disable-next-line no-control-regex
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** The subject key text of a subject (JSON of strings: the same bytes as RFC 8785 would give). */
