@@ -259,8 +259,8 @@ class SqlLogStore implements LogStore {
   async entryBundle(orgId: number, start: number, end: number): Promise<{ count: number; longest: number; bytes: Uint8Array }> {
     if (this.store.engine !== 'sqlite') return bundleOf(await this.entryBytes(orgId, start, end));
     // SQLite frames the bundle itself: one blob per bundle instead of a Buffer and a row object per entry,
-    // then a copy of each into the bundle (~40 % of the server's CPU per entry served, verify log --full,
-    // issue #21). group_concat is binary-safe over blobs. The order is the subquery's, read along the primary
+    // then a copy of each into the bundle (the server's CPU per entry served fell by a third: verify log
+    // --full, issue #21, docs/performance.md "Scale, seventh round"). group_concat is binary-safe over blobs. The order is the subquery's, read along the primary
     // key: SQLite does not flatten a subquery with ORDER BY into an aggregate (its flattening rule 16), and an
     // ORDER BY inside group_concat would sort through a temporary b-tree (more CPU than the rows themselves).
     // An entry longer than 0xffff gets a 5-digit prefix that unhex refuses (NULL, left out): the caller sees

@@ -26,7 +26,7 @@ function release(job: HashJob): void {
     try {
       structuredClone(b.buffer, { transfer: [b.buffer as ArrayBuffer] });
     } catch {
-      // not transferable (a copy that came in a pool): the GC frees it as before
+      // not transferable here: left to the GC, as before
     }
   }
 }
