@@ -4,6 +4,8 @@
 //
 //   node dist/bench/verify.js [--size 1000000] [--data-dir DIR] [--runs 1] [--subjects none|artifact]
 //
+// `--runs 0` fills and stops (a mixed log: fill to one size with `--subjects artifact`, then to a larger one
+// with `none`, in the same DIR).
 // `--subjects artifact`: every entry reports a new artifact in one of 50 trails, so the verifier recomputes a
 // subject map with one leaf per entry (its worst case for memory); `none` (default): entries about nothing.
 //
@@ -140,6 +142,7 @@ try {
 } finally {
   await server.stop();
 }
+if (results.length === 0) process.exit(0); // --runs 0: fill only
 const best = results.reduce((a, b) => (b.rate > a.rate ? b : a));
 console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${os.availableParallelism()} CPUs`);
 console.log(`BENCH_JSON ${JSON.stringify({ bench: 'verify', entries, runs: results, best_rate: Math.round(best.rate), peak_rss_mb: Math.round(Math.max(...results.map((r) => r.rssMb))) })}`);

@@ -26,9 +26,21 @@ const ARTIFACT: Record<string, string> = {
 
 const str = (v: unknown): v is string => typeof v === 'string';
 
+/** The characters JSON.stringify writes escaped in a string (and every surrogate: lone ones are escaped). */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /** The subject key text of a subject (JSON of strings: the same bytes as RFC 8785 would give). */
 export function subjectKey(kind: SubjectKind, ...names: string[]): string {
-  return JSON.stringify([kind, ...names]);
+  // Names without a character JSON.stringify escapes (`"`, `\`, controls, lone surrogates: any surrogate
+  // here, to keep the test simple) are written as they are: the same text, without building an array and
+  // serialising it (it is derived for every entry a verifier streams, issue #21). test/ledger/subjects.test.ts
+  // compares the two on arbitrary strings.
+  let out = `["${kind}"`;
+  for (const name of names) {
+    if (ESCAPED.test(name)) return JSON.stringify([kind, ...names]);
+    out += `,"${name}"`;
+  }
+  return `${out}]`;
 }
 
 /** The subjects an entry of `type` with these fields is about, at most one per kind, in kind order. */
@@ -49,10 +61,11 @@ export type PrevLinks = Partial<Record<SubjectKind, number | null>>;
 /**
  * The links an entry states, checked against the subjects derived from it: undefined for an entry without
  * `prev` (logged before links existed); throws a message when `prev` names other kinds than the entry's
- * subjects, or an index that is not below the entry's own.
+ * subjects, or an index that is not below the entry's own. `subjects`: the entry's, when the caller has them.
  */
-export function linksOf(entry: Record<string, unknown>, index: number): { subject: Subject; prev: number | null }[] | undefined {
-  const subjects = subjectsOf(entry.type, entry);
+export function linksOf(
+  entry: Record<string, unknown>, index: number, subjects: Subject[] = subjectsOf(entry.type, entry),
+): { subject: Subject; prev: number | null }[] | undefined {
   if (!('prev' in entry)) return undefined;
   const prev = entry.prev as Record<string, unknown> | null;
   if (prev === null || typeof prev !== 'object' || Array.isArray(prev)) throw new Error('its prev links are not an object');

@@ -1,6 +1,6 @@
 import { EvidentError } from '../core/index.js';
 import {
-  HASH_SIZE, TILE_WIDTH, encodeEntryBundle, parseTilePath, tileHashIndexes, tilePath, tileWidthAt, type TileRef,
+  HASH_SIZE, MAX_BUNDLED_ENTRY_BYTES, TILE_WIDTH, encodeEntryBundle, parseTilePath, tileHashIndexes, tilePath, tileWidthAt, type TileRef,
 } from '../ledger/index.js';
 import type { OrgRecord, Store } from '../store/index.js';
 import type { LogService } from './log-service.js';
@@ -46,6 +46,10 @@ export class LogTiles {
 
   private async entryBundle(org: OrgRecord, tile: TileRef): Promise<Uint8Array> {
     const start = tile.index * TILE_WIDTH;
+    const bundle = await this.store.log.entryBundle(org.id, start, start + tile.width);
+    if (bundle.count !== tile.width) throw new EvidentError('TAMPERED', `entries ${start}–${start + tile.width - 1} of ${org.name}'s log are incomplete`);
+    if (bundle.longest <= MAX_BUNDLED_ENTRY_BYTES) return bundle.bytes;
+    // An entry too long to bundle: the rows again, so the answer names it (encodeEntryBundle refuses it).
     const rows = await this.store.log.entryBytes(org.id, start, start + tile.width);
     if (rows.length !== tile.width) throw new EvidentError('TAMPERED', `entries ${start}–${start + tile.width - 1} of ${org.name}'s log are incomplete`);
     try {

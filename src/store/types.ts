@@ -139,6 +139,12 @@ export interface LogStore {
   entries(orgId: number, start: number, end: number): Promise<StoredEntry[]>;
   /** The UTF-8 bytes of the entries with start <= index < end, ascending (entry bundles: no string round trip). */
   entryBytes(orgId: number, start: number, end: number): Promise<Uint8Array[]>;
+  /**
+   * The entries with start <= index < end framed as one C2SP entry bundle (a uint16 length before each), built
+   * by the database where it can (SQLite); with how many entries it holds and the longest one's length. When
+   * `longest` exceeds a uint16, `bytes` is not a bundle (the caller refuses it: log/entries serves those).
+   */
+  entryBundle(orgId: number, start: number, end: number): Promise<{ count: number; longest: number; bytes: Uint8Array }>;
   indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined>;
   /** The entries at these indexes (absent ones are left out), in any order: a few queries whatever the count. */
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;

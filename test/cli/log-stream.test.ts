@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EvidentError, toHex } from '../../src/core/index.js';
 import { canonicalJson } from '../../src/formats/index.js';
@@ -86,6 +88,21 @@ describe('verify log --full from entry bundles (log-stream.ts)', () => {
       expect(res, `size ${size} K=${k}`).toMatchObject({ ok: false, firstBad: k, firstBadRange: [k, k] });
       expect(res.message).toBe(`entry ${k} is not the entry the signed tree committed to: it was changed after it was logged`);
     }
+  });
+
+  // The hashing threads need the worker script built beside the module: the tsc build (dist/src), as the CLI
+  // bundle has it beside itself. Each thread frees a job's bundles when done (log-hash-worker.ts release).
+  const built = path.resolve('dist/src/cli/verify/log-stream.js');
+  it.skipIf(!fs.existsSync(built))('hashes in worker threads as in this thread, bundle after bundle, and finds the same edited entry', async () => {
+    const threaded = (await import(built)) as { streamCheckLog: typeof streamCheckLog };
+    for (const size of [1, 2300, 4097]) {
+      const { source, cp } = fakeLog(size);
+      expect(await threaded.streamCheckLog(source, cp, { org: 'acme', threads: 2 }), `size ${size}`).toMatchObject({ ok: true });
+    }
+    const edited = fakeLog(4097, { edit: 2049 });
+    const res = await threaded.streamCheckLog(edited.source, edited.cp, { org: 'acme', threads: 2 });
+    expect(res.firstBadRange).toEqual([2049, 2049]);
+    expect(res).toMatchObject(await streamCheckLog(edited.source, edited.cp, { org: 'acme', threads: 0 }));
   });
 
   it('reads bundles refused as too long from log/entries, and checks them the same', async () => {

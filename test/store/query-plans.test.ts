@@ -98,6 +98,24 @@ describe.each(engines())('the plans of paged reads on $name', (engine) => {
     if (opened.store.engine === 'sqlite') expect([...seen].sort(), what).toEqual(Object.keys(expected).sort());
   };
 
+  it('an entry bundle: one range read along the log\'s key, in its order, no sort (verify log --full, issue #21)', async () => {
+    const queries = selects(await capture(opened.store.db, () => opened.store.log.entryBundle(org.id, 0, 4)));
+    expect(queries.length).toBeGreaterThan(0);
+    for (const q of queries) {
+      const lines = await plan(opened.store, q);
+      const text = `${q.sql}\n${lines.join('\n')}`;
+      if (opened.store.engine !== 'sqlite') {
+        expect(fullScans(lines), text).toEqual([]);
+        continue;
+      }
+      // The outer query reads the subquery's rows (`SCAN r`, not a table); group_concat takes them in the
+      // subquery's order, which the key gives: an ORDER BY SQLite had to sort would show as a temporary b-tree.
+      expect(lines.join('\n'), text).toMatch(/SEARCH log_entries USING (COVERING )?INDEX \w+ \(org_id=\? AND idx>\? AND idx<\?\)/);
+      expect(lines.filter((l) => /^SCAN /.test(l) && l !== 'SCAN r'), text).toEqual([]);
+      expect(lines.join('\n'), text).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
   it('a page of environment events (the newest, then by cursor)', async () => {
     const first = await services.environments.events(org, 'prod', null, 2);
     const snapshots = { 'from "snapshots" where "env_id" = ? and "idx" < ?': /SEARCH snapshots USING INDEX \w+ \(env_id=\? AND idx<\?\)/ };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { EvidentError } from '../../src/core/index.js';
-import { EMPTY_ROOT, appendLeaves, frontierIndexes, leafHash, storedHashIndex } from '../../src/ledger/index.js';
+import { EMPTY_ROOT, appendLeaves, encodeEntryBundle, frontierIndexes, leafHash, storedHashIndex } from '../../src/ledger/index.js';
 import type { SqlStore } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
 
@@ -82,6 +82,25 @@ describe.each(engines())('storage on $name', (engine) => {
     expect(hashes.size).toBe(2);
     expect(await store.log.indexOfLeaf(org.id, leafHash(enc.encode('e')))).toBe(4);
     expect(await store.log.indexOfLeaf(org.id, leafHash(enc.encode('zzz')))).toBeUndefined();
+  });
+
+  it('frames entry bundles byte for byte as encodeEntryBundle over the stored bytes, and flags an entry too long for one', async () => {
+    const org = await store.orgs.create('bundle-org', at);
+    // Lengths around the uint16 frame's byte boundaries (a 0x00 low or high byte), non-ASCII, an empty entry.
+    const texts = ['', 'a', 'é\u2028😀', 'x'.repeat(255), 'y'.repeat(256), 'z'.repeat(512), '{"k":"\\u0000"}', 'w'.repeat(0xffff)];
+    await store.log.append(org.id, batchOf(texts), at);
+    const all = await store.log.entryBundle(org.id, 0, texts.length);
+    expect(all.count).toBe(texts.length);
+    expect(all.longest).toBe(0xffff);
+    expect(Buffer.from(all.bytes)).toEqual(Buffer.from(encodeEntryBundle((await store.log.entryBytes(org.id, 0, texts.length)).map((bytes, index) => ({ index, bytes })))));
+    const part = await store.log.entryBundle(org.id, 2, 5);
+    expect(part.count).toBe(3);
+    expect(Buffer.from(part.bytes)).toEqual(Buffer.from(encodeEntryBundle(texts.slice(2, 5).map((t, i) => ({ index: 2 + i, bytes: enc.encode(t) })))));
+    expect(await store.log.entryBundle(org.id, 20, 30)).toEqual({ count: 0, longest: 0, bytes: new Uint8Array(0) });
+    await store.log.append(org.id, batchOf(['v'.repeat(0x10000)]), at);
+    const long = await store.log.entryBundle(org.id, 7, 9);
+    expect(long.count).toBe(2);
+    expect(long.longest).toBe(0x10000); // the caller refuses it: not a bundle
   });
 
   it('writes nothing when an append fails half-way', async () => {

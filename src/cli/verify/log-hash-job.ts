@@ -142,7 +142,7 @@ function subjectMoves(entry: Record<string, unknown>, index: number, moves: Move
   if (subjects.length === 0 && !('prev' in entry)) return undefined;
   let links;
   try {
-    links = linksOf(entry, index);
+    links = linksOf(entry, index, subjects);
   } catch (err) {
     return (err as Error).message;
   }
