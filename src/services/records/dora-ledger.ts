@@ -1,5 +1,5 @@
 import type { RunStart } from '../../store/index.js';
-import { figures } from './dora-figures.js';
+import { figures, positionOf } from './dora-figures.js';
 import { DoraIndex } from './dora-index.js';
 import { pageOf } from './dora-page.js';
 import type { DoraDeployment, DoraReport } from './dora-stats.js';
@@ -126,7 +126,7 @@ export class DoraLedger {
    */
   window(since: number, until: number, flow?: string): DoraDeployment[] {
     const list = this.deployments;
-    const [lo, hi] = this.monotonic ? [lowerBound(list, since), lowerBound(list, until)] : [0, list.length];
+    const [lo, hi] = this.monotonic ? [positionOf(list, since), positionOf(list, until)] : [0, list.length];
     const out: DoraDeployment[] = [];
     for (let i = lo; i < hi; i++) {
       const d = list[i]!;
@@ -183,18 +183,6 @@ function intern(pool: Map<string, string>, s: string): string {
   if (known !== undefined) return known;
   pool.set(s, s);
   return s;
-}
-
-/** The first position whose deployment is at or after `t` (deployments sorted by time). */
-function lowerBound(list: readonly LedgerDeployment[], t: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.at < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export function toDeployment(d: { snapshot: number; at: number; deployedAt: string; fingerprint: string; name: string; compliant: boolean | null }, a: Attribution | null): DoraDeployment {
