@@ -38,6 +38,20 @@ describe.each(engines())('subject map on $name', (engine) => {
     return verifyMapProof(mapRootOf(cp.extensions)!, p);
   }
 
+  /**
+   * A database of its own with the org acme and a LogService that writes the map's leaves at every batch (so a
+   * test can edit the rows), closed after `use`.
+   */
+  async function withOwnLog(use: (log: { other: Awaited<ReturnType<typeof engine.open>>; o: OrgRecord; first: LogService }) => Promise<void>): Promise<void> {
+    const other = await engine.open();
+    try {
+      const o = await other.store.orgs.create('acme', new Date().toISOString());
+      await use({ other, o, first: new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } }) });
+    } finally {
+      await other.cleanup();
+    }
+  }
+
   it('links each entry to the previous entry about each of its subjects, across batches', async () => {
     const a = await log.append(org, 'flow.created', { flow: 'app', description: '' });
     expect(prevOf(a.entry)).toEqual({ flow: null });
@@ -73,10 +87,7 @@ describe.each(engines())('subject map on $name', (engine) => {
   });
 
   it('refuses to append or prove when a map row was edited', async () => {
-    const other = await engine.open();
-    try {
-      const o = await other.store.orgs.create('acme', new Date().toISOString());
-      const first = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+    await withOwnLog(async ({ other, o, first }) => {
       await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
       await first.append(o, 'note', { text: 'later' });
       // Point the artifact's leaf at a later entry that is not about it (moving forward passes the trigger).
@@ -84,16 +95,11 @@ describe.each(engines())('subject map on $name', (engine) => {
       const fresh = new LogService(other.store, testSigner());
       await expect(fresh.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) })).rejects.toMatchObject({ code: 'TAMPERED' });
       await expect(fresh.mapProof(o, subjectKey('artifact', FP(1)))).rejects.toMatchObject({ code: 'TAMPERED' });
-    } finally {
-      await other.cleanup();
-    }
+    });
   });
 
   it('loads the table without reading every entry, and refuses a row edited with the head when its subject is first used', async () => {
-    const other = await engine.open();
-    try {
-      const o = await other.store.orgs.create('acme', new Date().toISOString());
-      const first = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+    await withOwnLog(async ({ other, o, first }) => {
       await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
       await first.append(o, 'artifact.reported', { flow: 'f', trail: 't2', artifact: 'b', fingerprint: FP(2) });
       await first.append(o, 'note', { text: 'later' });
@@ -115,16 +121,11 @@ describe.each(engines())('subject map on $name', (engine) => {
       // FP(2)'s row is true: it links and proves.
       const ok = await fresh.append(o, 'attestation.reported', { flow: 'f', trail: 't2', artifact_fingerprint: FP(2), name: 'y' });
       expect(prevOf(ok.entry)).toEqual({ artifact: 1, trail: 1 });
-    } finally {
-      await other.cleanup();
-    }
+    });
   });
 
   it('loads the map before the first append when asked (a server at start), and the append waits for that load instead of making its own', async () => {
-    const other = await engine.open();
-    try {
-      const o = await other.store.orgs.create('acme', new Date().toISOString());
-      const first = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+    await withOwnLog(async ({ other, o, first }) => {
       for (let i = 1; i <= 5; i++) await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(i) });
       const head = await other.store.log.head(o.id);
       const fresh = new LogService(other.store, testSigner());
@@ -156,16 +157,11 @@ describe.each(engines())('subject map on $name', (engine) => {
       // One load from nothing (the preload's), then the append's batch on top of it.
       expect(apply.mock.calls.map(([, base]) => base)).toEqual([0, head.size]);
       expect(fresh.maps.held(o.id, await other.store.log.head(o.id))).not.toBeNull();
-    } finally {
-      await other.cleanup();
-    }
+    });
   });
 
   it('reports edited rows found by a load at start, and the first append refuses them', async () => {
-    const other = await engine.open();
-    try {
-      const o = await other.store.orgs.create('acme', new Date().toISOString());
-      const first = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+    await withOwnLog(async ({ other, o, first }) => {
       await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
       await first.append(o, 'note', { text: 'later' });
       await sql.raw(`UPDATE log_map_leaves SET entry_index = 1 WHERE subject = '["artifact","${FP(1)}"]'`).execute(other.store.db);
@@ -176,9 +172,7 @@ describe.each(engines())('subject map on $name', (engine) => {
       expect(warn.mock.calls[0]![0]).toMatchObject({ name: 'acme' });
       expect(warn.mock.calls[0]![1]).toMatchObject({ code: 'TAMPERED' });
       await expect(fresh.append(o, 'note', { text: 'after' })).rejects.toMatchObject({ code: 'TAMPERED' });
-    } finally {
-      await other.cleanup();
-    }
+    });
   });
 
   it('lets the leaves table lag the log: another process finds the later subjects from the entries, and a flush writes them all', async () => {
