@@ -198,7 +198,12 @@ export const ArtifactDetails = Type.Object({ items: Type.Array(ArtifactDetail) }
 export type ArtifactDetails = Static<typeof ArtifactDetails>;
 
 export const TrailDetail = Type.Object({
-  ...Trail.properties, external_urls: Type.Optional(Type.Record(Type.String(), Type.String())), external_fingerprints: Type.Optional(Type.Record(Type.String(), Type.String())), artifacts: Type.Array(Artifact), attestations: Type.Array(Attestation), compliance: TrailCompliance,
+  ...Trail.properties, external_urls: Type.Optional(Type.Record(Type.String(), Type.String())), external_fingerprints: Type.Optional(Type.Record(Type.String(), Type.String())), artifacts: Type.Array(Artifact),
+  attestations: Type.Array(Attestation, { description: 'one page of the trail\'s attestations, oldest first (limit, cursor); servers before paging sent them all' }),
+  compliance: TrailCompliance,
+  // Optional: absent from servers before paging (which sent every attestation).
+  attestation_count: Type.Optional(Type.Integer({ description: 'attestations in the whole trail, as of its compliance' })),
+  next_cursor: Type.Optional(Nullable(Type.String({ description: 'the next page of attestations: pass it back as cursor; null on the last page' }))),
 });
 export type TrailDetail = Static<typeof TrailDetail>;
 

@@ -394,6 +394,21 @@ export class LogService {
     return { size: head.size, moved: subjects.some((s) => (state.latest.get(s) ?? -1) >= since) };
   }
 
+  /**
+   * The index of the latest entry about each of `subjects` (subject key texts; null: none) as of the current
+   * head, from the subject map verified against the map root committed with that head: the one this process
+   * holds when it is at the head (no read but the head), else loaded and checked as a map proof would be.
+   * Null for a log without a map yet (built at its next append).
+   */
+  async latestAbout(org: OrgRecord, subjects: readonly string[]): Promise<(number | null)[] | null> {
+    const head = await this.store.log.head(org.id);
+    if (head.size === 0) return subjects.map(() => null);
+    const held = this.maps.held(org.id, head);
+    if (held) return subjects.map((s) => held.latest.get(s) ?? null);
+    if (head.mapRoot === null) return null;
+    return this.verifiedMap(org, async (_head, state) => subjects.map((s) => state.latest.get(s) ?? null));
+  }
+
   async size(org: OrgRecord): Promise<number> {
     return (await this.store.log.head(org.id)).size;
   }

@@ -374,6 +374,11 @@ export class SqlRecordReader implements RecordReader {
     return rows.map(toAttestation);
   }
 
+  async attestationsOfTrailAfter(trailId: number, afterId: number, limit: number) {
+    const rows = await this.db.selectFrom('attestations').selectAll().where('trail_id', '=', trailId).where('id', '>', afterId).orderBy('id').limit(limit).execute();
+    return rows.map(toAttestation);
+  }
+
   /** Which of `fingerprints` have an attestation of `type` bound to them by fingerprint, in any trail of the org. */
   async fingerprintsAttestedAs(orgId: number, fingerprints: readonly string[], type: string) {
     const out = new Set<string>();

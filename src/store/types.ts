@@ -317,6 +317,8 @@ export interface RecordReader {
   artifactsByCommit(orgId: number, flowId: number, gitCommit: string): Promise<ArtifactRecord[]>;
   artifacts(orgId: number, filter: { flowId?: number; trailId?: number }, cursor: string | null, limit: number): Promise<Page<ArtifactRecord>>;
   attestationsOfTrail(trailId: number): Promise<AttestationRecord[]>;
+  /** A trail's attestations with id above `afterId`, oldest first, at most `limit` (one descent of attestations_trail). */
+  attestationsOfTrailAfter(trailId: number, afterId: number, limit: number): Promise<AttestationRecord[]>;
   /** Artifacts whose fingerprint or git commit starts with `prefix`, newest first. */
   searchArtifacts(orgId: number, prefix: string, limit: number): Promise<ArtifactRecord[]>;
   /** Attestations about an artifact: by fingerprint, or by its name in its trail (reported before it existed). */

@@ -38,18 +38,20 @@ export function trailRoutes(services: Services) {
     );
     app.get(
       '/api/v1/orgs/:org/flows/:flow/trails/:trail',
-      { schema: { tags: ['trails'], summary: 'One trail with its artifacts, attestations and compliance against the template it began with', params: rs.TrailParams, response: { 200: rs.TrailDetail, ...errorResponses } } },
+      { schema: { tags: ['trails'], summary: 'One trail with its artifacts, its compliance against the template it began with, and one page of its attestations (oldest first; pass next_cursor back as cursor)', params: rs.TrailParams, querystring: schemas.PageQuery, response: { 200: rs.TrailDetail, ...errorResponses } } },
       async (request) => {
         const org = await access(services, request, 'read', request.params.org);
         const { flow, trail } = await services.trails.get(org, request.params.flow, request.params.trail);
-        // One read of the trail's rows, each shown field checked against its log entry (services/records/trails.ts).
-        const { artifacts, attestations, compliance } = await services.trails.detail(org, flow.name, trail);
+        // The page's rows, each shown field checked against its log entry; the compliance kept from checked rows (services/records/trails.ts).
+        const page = await services.trails.page(org, flow.name, trail, request.query.cursor ?? null, request.query.limit ?? 100);
         return {
           ...trailJson(trail, flow.name),
           ...(await links(services, org, trail)),
-          artifacts: artifacts.map((a) => artifactJson(a, flow.name, trail.name)),
-          attestations: attestations.map((a) => attestationJson(a, flow.name, trail.name)),
-          compliance: trailComplianceJson(compliance),
+          artifacts: page.artifacts.map((a) => artifactJson(a, flow.name, trail.name)),
+          attestations: page.attestations.map((a) => attestationJson(a, flow.name, trail.name)),
+          compliance: trailComplianceJson(page.compliance),
+          attestation_count: page.attestationCount,
+          next_cursor: page.nextCursor,
         };
       },
     );

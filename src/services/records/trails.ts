@@ -3,12 +3,13 @@ import type { TrailCompliance } from '../../formats/index.js';
 import type { ArtifactRecord, AttestationRecord, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import { canonicalJson } from '../../formats/index.js';
+import { decodeCursor, encodeCursor } from '../../store/index.js';
 import type { Outcome } from './flows.js';
 import { trailContentClaims } from './fact-claims.js';
 import { projectionCheck } from './projection-check.js';
-import { complianceOfTrail } from './trail-compliance.js';
+import { TrailStates } from './trail-states.js';
 import * as v from './validate.js';
-import { IN_THREAD_PARSER, checkTemplate, prepareTemplates } from './templates.js';
+import { IN_THREAD_PARSER, checkTemplate } from './templates.js';
 import type { ParsePool } from '../parse-pool.js';
 
 export interface BeginTrailInput {
@@ -69,11 +70,41 @@ function linkFields(links: ExternalLinks): Record<string, Record<string, string>
 
 const USER_DATA_MAX = 64 * 1024;
 
+/** `get trail`: one page of a trail's attestations with everything about the whole trail. */
+export interface TrailPage {
+  artifacts: ArtifactRecord[];
+  attestations: AttestationRecord[];
+  compliance: TrailCompliance;
+  /** Attestations in the trail, as of the compliance. */
+  attestationCount: number;
+  nextCursor: string | null;
+}
+
+/** Told apart from the cursors of other lists, which this one refuses. */
+const ATTESTATIONS = 'attestations';
+
+function decodeAttestationCursor(cursor: string | null): number {
+  if (cursor === null) return 0;
+  const bad = () => new EvidentError('INVALID_ARGUMENT', 'invalid cursor: not a cursor of this trail\'s attestations (give back the next_cursor of the page before)', { details: [{ path: 'cursor', message: 'not a cursor of a trail\'s attestations' }] });
+  let parts: [string, string];
+  try {
+    parts = decodeCursor(cursor);
+  } catch {
+    throw bad();
+  }
+  if (parts[1] !== ATTESTATIONS || !/^[1-9][0-9]{0,14}$/.test(parts[0])) throw bad();
+  return Number(parts[0]);
+}
+
 /** Trails: one run of a flow, named by the user (commit, PR, release). Keeps its own copy of the template. */
 export class TrailService {
   private readonly found = new Map<string, { flow: FlowRecord; trail: TrailRecord }>();
+  /** Each trail's compliance, kept per process while the log says nothing new about it (trail-states.ts). */
+  readonly states: TrailStates;
 
-  constructor(private readonly store: Store, private readonly log: LogService, readonly parser: ParsePool = IN_THREAD_PARSER) {}
+  constructor(private readonly store: Store, private readonly log: LogService, readonly parser: ParsePool = IN_THREAD_PARSER) {
+    this.states = new TrailStates(store, log, parser);
+  }
 
   async begin(org: OrgRecord, input: BeginTrailInput): Promise<TrailRecord> {
     const p = new v.Problems();
@@ -200,23 +231,42 @@ export class TrailService {
 
   /** The trail against the template it began with: its state, each requirement's status, unexpected attestations. */
   async compliance(org: OrgRecord, flow: string, trail: TrailRecord): Promise<TrailCompliance> {
-    const { artifacts, attestations } = await this.store.records.contentsOfTrails([trail.id]);
-    await projectionCheck(this.store).rows(org, trailContentClaims(flow, trail, artifacts, attestations));
-    await prepareTemplates(this.parser, [trail.template]);
-    return complianceOfTrail(trail, artifacts, attestations);
+    return (await this.states.of(org, [{ flow, trail }])).get(trail.id)!.compliance;
   }
 
   /**
-   * A trail as a page shows it: its attestations and compliance, every shown field of every row checked
-   * against its log entry first (a TAMPERED error names an edited row), so the page never prints a row the
-   * log does not say.
+   * A trail as a page shows it: all its artifacts, one page of its attestations (oldest first, keyset by row
+   * id) and its compliance summary. Every shown field of every row on the page is checked against its log
+   * entry first (a TAMPERED error names an edited row), so the page never prints a row the log does not say;
+   * the compliance comes from TrailStates (verified rows, kept while the subject map says nothing new is about
+   * the trail), so a page costs O(page + artifacts), not O(attestations of the trail).
    */
-  async detail(org: OrgRecord, flow: string, trail: TrailRecord): Promise<{ artifacts: ArtifactRecord[]; attestations: AttestationRecord[]; compliance: TrailCompliance }> {
-    const { artifacts, attestations } = await this.store.records.contentsOfTrails([trail.id]);
+  async page(org: OrgRecord, flow: string, trail: TrailRecord, cursor: string | null, limit: number): Promise<TrailPage> {
+    const after = decodeAttestationCursor(cursor);
+    const [state, artifacts, rows] = await Promise.all([
+      this.states.of(org, [{ flow, trail }]).then((m) => m.get(trail.id)!),
+      this.artifactsOf(org, trail),
+      this.store.records.attestationsOfTrailAfter(trail.id, after, limit + 1),
+    ]);
+    const attestations = rows.slice(0, limit);
     await projectionCheck(this.store).rows(org, trailContentClaims(flow, trail, artifacts, attestations, true));
-    await prepareTemplates(this.parser, [trail.template]);
-    const byEntry = <T extends { entryIndex: number }>(xs: readonly T[]) => [...xs].sort((a, b) => a.entryIndex - b.entryIndex);
-    return { artifacts: byEntry(artifacts), attestations: byEntry(attestations), compliance: complianceOfTrail(trail, artifacts, attestations) };
+    const last = attestations[attestations.length - 1];
+    return {
+      artifacts: artifacts.sort((a, b) => a.entryIndex - b.entryIndex), attestations, compliance: state.compliance,
+      attestationCount: state.attestations, nextCursor: rows.length > limit && last ? encodeCursor([String(last.id), ATTESTATIONS]) : null,
+    };
+  }
+
+  /** Every artifact row of the trail (a trail reports a few; read in pages of 1,000). */
+  private async artifactsOf(org: OrgRecord, trail: TrailRecord): Promise<ArtifactRecord[]> {
+    const out: ArtifactRecord[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<ArtifactRecord> = await this.store.records.artifacts(org.id, { trailId: trail.id }, cursor, 1000);
+      out.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return out;
   }
 
   async list(org: OrgRecord, flowName: string, cursor: string | null, limit: number): Promise<Page<TrailRecord>> {
@@ -224,18 +274,9 @@ export class TrailService {
     return this.store.records.trails(flow.id, cursor, limit);
   }
 
-  /**
-   * Each trail's compliance state (a flow page's trail list): one read of all their rows, checked against
-   * their log entries first, as for the flows list's latest trails.
-   */
+  /** Each trail's compliance state (a flow page's trail list): kept states, the others read and checked in one batch (TrailStates). */
   async complianceStates(org: OrgRecord, flow: string, trails: readonly TrailRecord[]): Promise<Map<number, string>> {
-    const { artifacts, attestations } = await this.store.records.contentsOfTrails(trails.map((t) => t.id));
-    const artifactsOf = new Map<number, ArtifactRecord[]>();
-    const attestationsOf = new Map<number, AttestationRecord[]>();
-    for (const a of artifacts) artifactsOf.set(a.trailId, artifactsOf.get(a.trailId) ?? []).get(a.trailId)!.push(a);
-    for (const a of attestations) attestationsOf.set(a.trailId, attestationsOf.get(a.trailId) ?? []).get(a.trailId)!.push(a);
-    await projectionCheck(this.store).rows(org, trails.flatMap((t) => trailContentClaims(flow, t, artifactsOf.get(t.id) ?? [], attestationsOf.get(t.id) ?? [])));
-    await prepareTemplates(this.parser, trails.map((t) => t.template));
-    return new Map(trails.map((t) => [t.id, complianceOfTrail(t, artifactsOf.get(t.id) ?? [], attestationsOf.get(t.id) ?? []).state]));
+    const states = await this.states.of(org, trails.map((trail) => ({ flow, trail })));
+    return new Map([...states].map(([id, s]) => [id, s.compliance.state]));
   }
 }
