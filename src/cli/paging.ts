@@ -17,22 +17,26 @@ export function pageFlags(cmd: Command): Command {
     .option('--page <n>', 'which page of --page-limit (Kosli; pages are followed from the first)', intFlag('--page', 1));
 }
 
-interface Paged<T> {
-  items: T[];
-  next_cursor: string | null;
+/** A page: a list (`items`), or a record with one paged list in it (`get trail`'s attestations). */
+interface Paged {
+  next_cursor?: string | null;
 }
 
 /**
  * One page: by cursor (Evident), or by number (Kosli's --page N, reached by following the cursor N-1 times:
  * Evident's pages are keyset pages, stable under appends, so page N is the same page however it is reached).
  */
-export async function pageOf<T extends Paged<unknown>>(opts: PageFlags, fetch: (q: { limit: number; cursor?: string }) => Promise<T>): Promise<T> {
+export async function pageOf<T extends Paged>(
+  opts: PageFlags, fetch: (q: { limit: number; cursor?: string }) => Promise<T>,
+  /** The page past the last one: the last with its list emptied. */
+  beyond: (last: T) => T = (last) => ({ ...last, items: [], next_cursor: null }),
+): Promise<T> {
   const limit = opts.pageLimit ?? opts.limit;
   if (opts.page === undefined || opts.page === 1) return fetch({ limit, cursor: opts.cursor });
   if (opts.cursor !== undefined) throw new EvidentError('INVALID_ARGUMENT', 'give --page or --cursor, not both');
   let page = await fetch({ limit });
   for (let n = 1; n < opts.page; n++) {
-    if (!page.next_cursor) return { ...page, items: [], next_cursor: null };
+    if (!page.next_cursor) return beyond(page);
     page = await fetch({ limit, cursor: page.next_cursor });
   }
   return page;

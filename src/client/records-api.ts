@@ -47,8 +47,21 @@ export class RecordsApi extends ClientTransport {
     return this.json('TrailPage', 'GET', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails`), { cursor: q.cursor, limit: q.limit });
   }
 
-  getTrail(flow: string, trail: string) {
-    return this.json('TrailDetail', 'GET', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}`));
+  /** A trail with one page of its attestations (`limit`, `cursor`: the page before's next_cursor). */
+  getTrail(flow: string, trail: string, q: { cursor?: string; limit?: number } = {}) {
+    return this.json('TrailDetail', 'GET', this.orgPath(`/flows/${encodeURIComponent(flow)}/trails/${encodeURIComponent(trail)}`), { cursor: q.cursor, limit: q.limit });
+  }
+
+  /** A trail with every attestation: its pages followed (a server before paging sends them all at once). */
+  async getTrailAll(flow: string, trail: string) {
+    const first = await this.getTrail(flow, trail, { limit: 1000 });
+    const attestations = [...first.attestations];
+    for (let cursor = first.next_cursor; cursor;) {
+      const page = await this.getTrail(flow, trail, { limit: 1000, cursor });
+      attestations.push(...page.attestations);
+      cursor = page.next_cursor;
+    }
+    return { ...first, attestations, next_cursor: null };
   }
 
   reportArtifact(flow: string, trail: string, input: ArtifactCreate) {

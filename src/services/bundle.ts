@@ -87,7 +87,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
     log,
     tiles: new LogTiles(store, log),
     witnesses,
-    flows: new FlowService(store, log, parser),
+    flows: new FlowService(store, log, parser, trails.states),
     trails,
     artifacts: new ArtifactService(store, log, trails),
     attestations,

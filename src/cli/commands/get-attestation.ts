@@ -29,7 +29,7 @@ async function byId(ctx: Ctx, id: string): Promise<Attestation[]> {
   const { items } = await ctx.client().logEntries(Number(id), Number(id) + 1);
   const entry = items[0] ? JSON.parse(items[0].entry) as { type?: string; flow?: string; trail?: string } : undefined;
   if (!entry || entry.type !== 'attestation.reported' || !entry.flow || !entry.trail) throw new EvidentError('NOT_FOUND', `no attestation with id ${id} (log entry ${id} is ${entry ? `a ${entry.type} entry` : 'not in the log'})`);
-  const trail = await ctx.client().getTrail(entry.flow, entry.trail);
+  const trail = await ctx.client().getTrailAll(entry.flow, entry.trail);
   const found = trail.attestations.filter((a) => a.entry_index === Number(id));
   if (found.length === 0) throw new EvidentError('NOT_FOUND', `attestation ${id} is not in trail ${entry.trail} of flow ${entry.flow} as the server shows it`);
   return found;
@@ -43,7 +43,7 @@ async function byFingerprint(ctx: Ctx, fp: string, flow: string | undefined, nam
   if (places.size === 0) throw new EvidentError('NOT_FOUND', `no artifact ${fp}${flow ? ` in flow ${flow}` : ''}`);
   const found: Attestation[] = [];
   for (const place of places.values()) {
-    const trail = await ctx.client().getTrail(place.flow, place.trail);
+    const trail = await ctx.client().getTrailAll(place.flow, place.trail);
     found.push(...trail.attestations.filter((a) => a.artifact_fingerprint === fp && (name === undefined || a.name === name.split('.').pop())));
   }
   if (found.length === 0) throw new EvidentError('NOT_FOUND', `no attestation${name ? ` ${JSON.stringify(name)}` : ''} about artifact ${fp}${flow ? ` in flow ${flow}` : ''}`);
@@ -56,7 +56,7 @@ async function byFingerprint(ctx: Ctx, fp: string, flow: string | undefined, nam
  */
 async function byTrail(ctx: Ctx, opts: GetAttestationOptions, name: string | undefined): Promise<Attestation[]> {
   if (!name || !opts.flow || !opts.trail) throw new EvidentError('INVALID_ARGUMENT', 'give NAME --flow F --trail T, NAME --flow F --fingerprint FP, or --attestation-id ID');
-  const trail = await ctx.client().getTrail(opts.flow, opts.trail);
+  const trail = await ctx.client().getTrailAll(opts.flow, opts.trail);
   const [artifactName, attName] = name!.includes('.') ? name!.split('.', 2) : [null, name!];
   const matches = trail.attestations.filter((a) => a.name === attName && (artifactName === null || a.artifact_name === artifactName ||
     trail.artifacts.some((x) => x.name === artifactName && x.fingerprint === a.artifact_fingerprint)));

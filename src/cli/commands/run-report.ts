@@ -59,7 +59,7 @@ async function ensureFlowAndTrail(client: EvidentClient, flow: string, trail: st
     await client.createFlow({ name: flow, description: `evident run pipeline ${flow}` });
   }
   try {
-    await client.getTrail(flow, trail);
+    await client.getTrail(flow, trail, { limit: 1 });
   } catch (err) {
     if (!isEvidentError(err, 'NOT_FOUND')) throw err;
     await client.beginTrail(flow, { name: trail, git_commit: /^[0-9a-f]{40}$/.test(trail) ? trail : null });

@@ -38,8 +38,9 @@ export async function beginTrail(opts: BeginTrailOptions, ctx: Ctx, [name]: stri
   ctx.printer.result(trail, () => ctx.printer.text(`Trail ${trail.name} begun in flow ${trail.flow} (log entry ${trail.entry_index})`));
 }
 
-export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[]): Promise<void> {
-  const t = await ctx.client().getTrail(opts.flow, name!);
+export async function getTrail(opts: PageFlags & { flow: string }, ctx: Ctx, [name]: string[]): Promise<void> {
+  // One page of the attestations (as list commands page); the compliance and artifacts are the whole trail's.
+  const t = await pageOf(opts, (q) => ctx.client().getTrail(opts.flow, name!, q), (last) => ({ ...last, attestations: [], next_cursor: null }));
   if (ctx.globals.output === 'markdown') {
     const { trailMarkdown } = await import('./trail-markdown.js');
     return ctx.printer.text(trailMarkdown(t));
@@ -47,7 +48,7 @@ export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[
   ctx.printer.result(t, () => {
     ctx.printer.table(['FIELD', 'VALUE'], [
       ['Name', t.name], ['Flow', t.flow], ['Description', t.description], ['Git commit', t.git_commit ?? '-'], ['Commit URL', t.commit_url ?? '-'],
-      ['Created', t.created_at], ['Artifacts', t.artifacts.length], ['Attestations', t.attestations.length],
+      ['Created', t.created_at], ['Artifacts', t.artifacts.length], ['Attestations', t.attestation_count ?? t.attestations.length],
       ['Template', t.template ? 'own copy' : 'none (nothing required)'], ['Compliance', t.compliance.state],
       ...Object.entries(t.external_urls ?? {}).map(([label, url]) => [`External URL ${label}`, t.external_fingerprints?.[label] ? `${url} (sha256 ${t.external_fingerprints[label]})` : url]),
     ]);
@@ -61,6 +62,7 @@ export async function getTrail(opts: { flow: string }, ctx: Ctx, [name]: string[
       ctx.printer.text('');
       ctx.printer.table(['ATTESTATION', 'TYPE', 'FOR', 'COMPLIANT', 'AT'], t.attestations.map((a) => [a.name, a.type, a.artifact_name ?? 'trail', a.compliant ? 'yes' : 'no', a.created_at]));
     }
+    if (t.next_cursor) ctx.printer.info(`more attestations: --cursor ${t.next_cursor}`);
   });
 }
 
@@ -91,7 +93,7 @@ async function trailsOfArtifact(opts: PageFlags & { flow?: string; fingerprint: 
   for (const a of items) if (a.fingerprint === opts.fingerprint && (!opts.flow || a.flow === opts.flow)) places.set(`${a.flow}\u0000${a.trail}`, a);
   const trails: recordSchemas.Trail[] = [];
   for (const p of places.values()) {
-    const { artifacts: _a, attestations: _b, compliance: _c, ...trail } = await ctx.client().getTrail(p.flow, p.trail);
+    const { artifacts: _a, attestations: _b, compliance: _c, attestation_count: _n, next_cursor: _next, ...trail } = await ctx.client().getTrail(p.flow, p.trail, { limit: 1 });
     trails.push(trail);
   }
   trails.sort((a, b) => b.entry_index - a.entry_index);
@@ -162,9 +164,11 @@ export function registerTrailCommands(begin: Command, get: Command, list: Comman
     .option('--external-fingerprint <label=sha256>', 'the SHA-256 of what the --external-url of that label points at, kept beside it; repeatable (Kosli)', labelled('--external-fingerprint', 'LABEL=SHA256'))
     .addHelpText('after', '\nExamples:\n  evident begin trail $GIT_SHA --flow runner --commit $GIT_SHA\n  evident begin trail $GIT_SHA --flow runner --external-url jira=https://jira.example.com/PROJ-1\n  evident begin trail $GIT_SHA --flow runner --external-url sbom=https://example.com/sbom.json --external-fingerprint sbom=$SBOM_SHA256')
     .action(action(beginTrail));
-  get.command('trail <name>').description('Show a trail with its artifacts and attestations (--output markdown: a GitHub job summary, as Kosli)').requiredOption('--flow <name>', 'the flow')
-    .addHelpText('after', '\nExample:\n  evident get trail $GIT_SHA --flow runner --output markdown >> "$GITHUB_STEP_SUMMARY"')
-    .action(action(getTrail));
+  get.command('trail <name>').description('Show a trail with its artifacts, compliance and one page of its attestations (--output markdown: a GitHub job summary, as Kosli)').requiredOption('--flow <name>', 'the flow')
+    .option('--limit <n>', 'attestations per page (1-1000)', intFlag('--limit', 1), 100)
+    .option('--cursor <cursor>', 'the next page of attestations')
+    .addHelpText('after', '\nExample:\n  evident get trail $GIT_SHA --flow runner --output markdown >> "$GITHUB_STEP_SUMMARY"');
+  pageFlags(get.commands.at(-1)!).action(action(getTrail));
   list
     .command('trails')
     .description('List the trails of a flow, oldest first; or of an artifact (--fingerprint), across flows')

@@ -1,15 +1,12 @@
 import { EvidentError } from '../../core/index.js';
 import { attestationTypeProblem, type ComplianceState } from '../../formats/index.js';
 import type { Deployment, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
-import { trailContentClaims } from './fact-claims.js';
-import { projectionCheck } from './projection-check.js';
-import { complianceOfTrail } from './trail-compliance.js';
-import { IN_THREAD_PARSER, prepareTemplates } from './templates.js';
-import type { ParsePool } from '../parse-pool.js';
+import type { TrailStates } from './trail-states.js';
 
 // Seed 000's first two questions, answered by `evident list flows`: "which of our 32 pipelines last deployed,
 // where and when?" (each flow's last deployment, sortable) and "which pipelines don't have Snyk scanning?"
-// (`--missing-attestation-type snyk`). Every page costs a fixed number of queries, whatever its size.
+// (`--missing-attestation-type snyk`). Every page costs a fixed number of queries, whatever its size, and
+// O(flows) work: each latest trail's compliance is kept (TrailStates), not recomputed from its attestations.
 
 export const FLOW_SORTS = ['name', 'last-deployment', 'compliance'] as const;
 export type FlowSort = (typeof FLOW_SORTS)[number];
@@ -36,44 +33,27 @@ export interface FlowSummary {
 
 const WORST_FIRST: Record<string, number> = { 'NON-COMPLIANT': 0, INCOMPLETE: 1, COMPLIANT: 2, none: 3 };
 
-/** Summaries of the given flows: four queries (latest trails, their contents, deployments) for any number. */
-export async function summarize(store: Store, org: OrgRecord, flows: readonly FlowRecord[], parser: ParsePool = IN_THREAD_PARSER): Promise<{ summaries: FlowSummary[]; types: Map<number, Set<string>> }> {
+/**
+ * Summaries of the given flows: three queries (latest trails, deployments, the head) for any number, plus one
+ * batched read of the latest trails whose compliance is not kept (TrailStates: checked rows, kept while the
+ * subject map says nothing new is about the trail) — so O(flows), not O(attestations of their latest trails).
+ */
+export async function summarize(store: Store, org: OrgRecord, flows: readonly FlowRecord[], states: TrailStates): Promise<{ summaries: FlowSummary[]; types: Map<number, ReadonlySet<string>> }> {
   const ids = flows.map((f) => f.id);
   const [trails, deployments] = await Promise.all([store.records.latestTrails(ids), store.records.lastDeployments(org.id, ids)]);
-  const contents = await store.records.contentsOfTrails([...trails.values()].map((t) => t.id));
-  const artifactsOf = groupBy(contents.artifacts, (a) => a.trailId);
-  const attestationsOf = groupBy(contents.attestations, (a) => a.trailId);
   const flowName = new Map(flows.map((f) => [f.id, f.name]));
-  // Each latest trail's compliance is shown: its rows are checked against their entries first (one batched read).
-  await projectionCheck(store).rows(org, [...trails.values()].flatMap((t) =>
-    trailContentClaims(flowName.get(t.flowId) ?? '', t, artifactsOf.get(t.id) ?? [], attestationsOf.get(t.id) ?? [])));
-  await prepareTemplates(parser, [...trails.values()].map((t) => t.template));
-  const types = new Map<number, Set<string>>();
+  const kept = await states.of(org, [...trails.values()].map((trail) => ({ flow: flowName.get(trail.flowId) ?? '', trail })));
+  const types = new Map<number, ReadonlySet<string>>();
   const summaries = flows.map((flow) => {
     const trail = trails.get(flow.id) ?? null;
-    const artifacts = (trail && artifactsOf.get(trail.id)) || [];
-    const attestations = (trail && attestationsOf.get(trail.id)) || [];
-    types.set(flow.id, new Set(attestations.map((a) => a.type)));
-    return {
-      flow, latestTrail: trail, lastDeployment: deployments.get(flow.id) ?? null,
-      compliance: trail ? complianceOfTrail(trail, artifacts, attestations).state : null,
-    };
+    const state = trail ? kept.get(trail.id)! : null;
+    types.set(flow.id, state?.types ?? new Set());
+    return { flow, latestTrail: trail, lastDeployment: deployments.get(flow.id) ?? null, compliance: state ? state.compliance.state : null };
   });
   return { summaries, types };
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => number): Map<number, T[]> {
-  const out = new Map<number, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = out.get(k);
-    if (list) list.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
-}
-
-export async function flowOverview(store: Store, org: OrgRecord, query: FlowOverviewQuery, parser: ParsePool = IN_THREAD_PARSER): Promise<Page<FlowSummary>> {
+export async function flowOverview(store: Store, org: OrgRecord, query: FlowOverviewQuery, states: TrailStates): Promise<Page<FlowSummary>> {
   const limit = query.limit ?? 100;
   const missing = query.missingAttestationType;
   if (missing !== undefined) {
@@ -83,7 +63,7 @@ export async function flowOverview(store: Store, org: OrgRecord, query: FlowOver
   if (query.sort === undefined && missing === undefined) {
     // The plain listing stays keyset-paginated by id: only this page's flows are summarized.
     const page = await store.records.flows(org.id, query.cursor ?? null, limit, query.includeArchived ?? false);
-    return { items: (await summarize(store, org, page.items, parser)).summaries, nextCursor: page.nextCursor };
+    return { items: (await summarize(store, org, page.items, states)).summaries, nextCursor: page.nextCursor };
   }
   // A sort or filter needs every flow's summary (an org has tens to thousands of flows: still a few queries).
   const flows: FlowRecord[] = [];
@@ -93,7 +73,7 @@ export async function flowOverview(store: Store, org: OrgRecord, query: FlowOver
     flows.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
-  const { summaries, types } = await summarize(store, org, flows, parser);
+  const { summaries, types } = await summarize(store, org, flows, states);
   const selected = missing === undefined ? summaries : summaries.filter((s) => !types.get(s.flow.id)!.has(missing));
   selected.sort(comparator(query.sort ?? 'name'));
   const offset = decodeOffset(query.cursor ?? null);

@@ -2,6 +2,7 @@ import { EvidentError } from '../../core/index.js';
 import type { FlowRecord, OrgRecord, Page, Store } from '../../store/index.js';
 import type { LogService } from '../log-service.js';
 import { flowOverview, type FlowOverviewQuery, type FlowSummary } from './flow-questions.js';
+import { TrailStates } from './trail-states.js';
 import { mergeTags, checkTagChange, type TagChange } from './flow-tags.js';
 import * as v from './validate.js';
 import { IN_THREAD_PARSER, checkTemplate } from './templates.js';
@@ -19,7 +20,12 @@ export type Outcome = 'created' | 'updated' | 'unchanged';
 
 /** Flows: the sticky name of a value stream (DESIGN.md §1). Each change is one log entry. */
 export class FlowService {
-  constructor(private readonly store: Store, private readonly log: LogService, private readonly parser: ParsePool = IN_THREAD_PARSER) {}
+  /** The latest trails' compliance (`list flows`): the TrailService's, shared in a server (services/bundle.ts). */
+  private readonly states: TrailStates;
+
+  constructor(private readonly store: Store, private readonly log: LogService, private readonly parser: ParsePool = IN_THREAD_PARSER, states?: TrailStates) {
+    this.states = states ?? new TrailStates(store, log, parser);
+  }
 
   async create(org: OrgRecord, input: CreateFlowInput): Promise<FlowRecord> {
     const p = new v.Problems();
@@ -100,7 +106,7 @@ export class FlowService {
 
   /** `list flows` with each flow's last deployment and latest trail's compliance, sortable and filterable (flow-questions.ts). */
   overview(org: OrgRecord, query: FlowOverviewQuery): Promise<Page<FlowSummary>> {
-    return flowOverview(this.store, org, query, this.parser);
+    return flowOverview(this.store, org, query, this.states);
   }
 
   async archive(org: OrgRecord, name: string): Promise<FlowRecord> {

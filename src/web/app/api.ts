@@ -120,7 +120,20 @@ export function apiFor(s: Session) {
       get<Page<FlowSummary>>('/flows', q),
     flow: (flow: string) => get<Flow>(`/flows/${enc(flow)}`),
     trails: (flow: string, cursor?: string | null, limit = 50) => get<Page<Trail>>(`/flows/${enc(flow)}/trails`, { cursor, limit }),
-    trail: (flow: string, trail: string) => get<TrailDetail>(`/flows/${enc(flow)}/trails/${enc(trail)}`),
+    /** The trail with one page of its attestations (pass next_cursor back as cursor). */
+    trail: (flow: string, trail: string, cursor?: string | null, limit = 100) => get<TrailDetail>(`/flows/${enc(flow)}/trails/${enc(trail)}`, { cursor, limit }),
+    /** The trail with every attestation (each page followed). */
+    trailAll: async (flow: string, trail: string) => {
+      const path = `/flows/${enc(flow)}/trails/${enc(trail)}`;
+      const first = await get<TrailDetail>(path, { limit: 1000 });
+      const attestations = [...first.attestations];
+      for (let cursor = first.next_cursor; cursor;) {
+        const page = await get<TrailDetail>(path, { cursor, limit: 1000 });
+        attestations.push(...page.attestations);
+        cursor = page.next_cursor;
+      }
+      return { ...first, attestations, next_cursor: null };
+    },
     artifacts: (ref: string) => get<{ items: ArtifactDetail[] }>(`/artifacts/${enc(ref)}`),
     search: (q: string) => get<SearchResult>('/search', { q }),
     environments: () => get<{ items: Environment[] }>('/environments'),

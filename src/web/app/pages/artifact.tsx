@@ -87,7 +87,7 @@ function Related({ a }: { a: ArtifactDetail }) {
 
 function ArtifactView({ a }: { a: ArtifactDetail }) {
   const { api } = useApi();
-  const trail = useAsync(() => api.trail(a.flow, a.trail), [api, a.flow, a.trail]);
+  const trail = useAsync(() => api.trailAll(a.flow, a.trail), [api, a.flow, a.trail]);
   const trailLevel = trail.data?.attestations.filter((x) => !x.artifact_fingerprint && !x.artifact_name) ?? [];
   return (
     <article class="card" aria-label={`${a.flow} ${a.display_name || a.name}`}>

@@ -1,4 +1,5 @@
-import { Async, CliCommand, ComplianceBadge, PageTitle, TrailName, useApi, useAsync } from '../components.js';
+import type { LiveFilter } from '../live.js';
+import { Async, CliCommand, ComplianceBadge, PageTitle, TrailName, useApi, useAsync, useCursorList } from '../components.js';
 import { AttestationList } from '../attestation-list.js';
 import { ComplianceReasons } from '../compliance.js';
 import { EntryLink } from '../entry-link.js';
@@ -11,7 +12,10 @@ import { PackageDownload } from '../package-download.js';
 /** A trail: its artifacts, attestations (what each says, with evidence files) and compliance with reasons (`evident get trail`). */
 export function TrailPage({ flow, trail }: { flow: string; trail: string }) {
   const { api } = useApi();
-  const state = useAsync(() => api.trail(flow, trail), [api, flow, trail], (e) => e.flow === flow && e.trail === trail);
+  const live: LiveFilter = (e) => e.flow === flow && e.trail === trail;
+  // The trail's facts, compliance and artifacts (one attestation is enough for them), and its attestations page by page.
+  const state = useAsync(() => api.trail(flow, trail, null, 1), [api, flow, trail], live);
+  const attestations = useCursorList((cursor) => api.trail(flow, trail, cursor, 100).then((t) => ({ items: t.attestations, next_cursor: t.next_cursor ?? null })), [api, flow, trail], live);
   return (
     <>
       <nav aria-label="Breadcrumb" class="crumbs">
@@ -54,7 +58,7 @@ export function TrailPage({ flow, trail }: { flow: string; trail: string }) {
               <ComplianceReasons compliance={t.compliance} label="Trail-level attestations" hasTemplate={hasTemplate} />
               <h2>Artifacts</h2>
               {t.compliance.artifacts.length === 0 ? (
-                <p class="muted">{t.attestations.some((a) => a.artifact_fingerprint) ? 'None built in this trail; the attestations below name artifacts of other flows.' : 'No artifacts.'}</p>
+                <p class="muted">{attestations.items.some((a) => a.artifact_fingerprint) ? 'None built in this trail; the attestations below name artifacts of other flows.' : 'No artifacts.'}</p>
               ) : (
                 t.compliance.artifacts.map((a) => (
                   <section key={`${a.name}-${a.fingerprint ?? ''}`} class="card" aria-label={`Artifact ${a.name}`}>
@@ -70,7 +74,9 @@ export function TrailPage({ flow, trail }: { flow: string; trail: string }) {
                 ))
               )}
               <h2>Attestations: what each says, and its evidence</h2>
-              <AttestationList items={t.attestations} />
+              {t.attestation_count !== undefined && <p class="small muted">{t.attestation_count} in this trail, oldest first.</p>}
+              <AttestationList items={attestations.items} />
+              {attestations.more}
               <PackageDownload subject={{ type: 'trail', flow, trail }} />
             </>
           );
