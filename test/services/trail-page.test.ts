@@ -142,6 +142,13 @@ describe.each(engines())('a trail of many attestations on $name', (engine) => {
     expect(await services.flows.overview(org, {})).toEqual(flows);
     expect(services.trails.states.stats.reads).toBe(before.reads + 2);
     expect((await fresh().flows.overview(org, { missingAttestationType: 'generic' })).items.map((f) => f.flow.name)).toEqual([]);
+    // Another process appends, then this one appends on top: its entry's prev link is not the kept latest, so
+    // the kept tally is dropped rather than moved on past an entry it never saw.
+    await attest(fresh(), 8, false);
+    await attest(services, 10, true);
+    const both = await services.trails.page(org, 'app', trail, null, 1);
+    expect(both.attestationCount).toBe(N + 6);
+    expect(both.compliance).toEqual(await recomputed(trail));
   });
 
   it('an edited attestation row: TAMPERED for a fresh server (page, list flows) and for any page showing it; the kept compliance stays the verified one', async () => {
