@@ -72,6 +72,28 @@ describe('recording a pipeline from the CLI', () => {
     const approval = JSON.parse((await run(['get', 'attestation', 'runner.release-approval', '--flow', 'runner', '--trail', SHA, '--output', 'json'])).stdout);
     expect(approval).toMatchObject({ type: 'approval', compliant: true, summary: { approver: 'alice@example.com', comment: 'CAB #42' } });
     expect((await run(['get', 'attestation', 'nothing', '--flow', 'runner', '--trail', SHA])).code).toBe(1);
+
+    // get trail pages the trail's attestations as list commands page (--limit/--cursor, Kosli's --page-limit/--page).
+    const getTrail = async (...flags: string[]) => {
+      const r = await run(['get', 'trail', SHA, '--flow', 'runner', '--output', 'json', ...flags]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { attestations: { entry_index: number }[]; attestation_count: number; next_cursor: string | null; compliance: { state: string } };
+    };
+    const ids = (t: { attestations: { entry_index: number }[] }) => t.attestations.map((a) => a.entry_index);
+    const p1 = await getTrail('--limit', '1');
+    expect(p1).toMatchObject({ attestation_count: 2, next_cursor: expect.any(String), compliance: { state: 'COMPLIANT' } });
+    expect(p1.attestations).toHaveLength(1);
+    const p2 = await getTrail('--limit', '1', '--cursor', p1.next_cursor!);
+    expect(p2.next_cursor).toBeNull();
+    expect([...ids(p1), ...ids(p2)]).toEqual(ids(await getTrail()));
+    expect(ids(await getTrail('--page-limit', '1', '--page', '2'))).toEqual(ids(p2));
+    expect((await getTrail('--page-limit', '1', '--page', '3')).attestations).toEqual([]);
+    const bad = await run(['get', 'trail', SHA, '--flow', 'runner', '--cursor', 'nonsense']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/cursor/);
+    const table = await run(['get', 'trail', SHA, '--flow', 'runner', '--limit', '1']);
+    expect(table.stdout).toMatch(/Attestations +2\n/);
+    expect(table.stderr + table.stdout).toMatch(/more attestations: --cursor \S+/);
   });
 
   it('fails clearly, with the right exit code, and writes nothing on bad input', async () => {
