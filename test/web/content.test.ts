@@ -108,6 +108,25 @@ describe('attestation contents in the web UI', () => {
     await expect.poll(() => card.locator('.entry-link [role=status]').textContent()).toMatch(/✓ in the signed log \(\d+ entries\)/);
   });
 
+  it('pages a trail of many attestations: the first 100, then the rest with Load more', async () => {
+    const s = server.t.services;
+    const org = await server.t.auth.org('acme');
+    await s.flows.create(org, { name: 'many' });
+    await s.trails.begin(org, { flow: 'many', name: 'big' });
+    await Promise.all(Array.from({ length: 130 }, (_, i) => s.attestations.record(org, 'generic', { flow: 'many', trail: 'big', name: `check-${i}` }, i !== 120, null)));
+    await page.goto(`${server.url}/#/flows/many/trails/big`);
+    const cards = page.locator('li.attestation');
+    await expect.poll(() => cards.count()).toBe(100);
+    expect(await page.locator('main').textContent()).toContain('130 in this trail');
+    // The compliance is the whole trail's: the failing 121st attestation is not on the first page.
+    expect(await page.locator('dl.facts').textContent()).toMatch(/Compliancenon-compliant/);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => cards.count()).toBe(130);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    const ids = await cards.evaluateAll((els) => els.map((e) => e.id));
+    expect(new Set(ids).size).toBe(130);
+  });
+
   it('refuses a trail whose shown attestation content was edited behind the server', async () => {
     const db = server.t.store.db;
     const triggers = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'attestations'`.execute(db);
