@@ -403,10 +403,16 @@ export class LogService {
   async latestAbout(org: OrgRecord, subjects: readonly string[]): Promise<(number | null)[] | null> {
     const head = await this.store.log.head(org.id);
     if (head.size === 0) return subjects.map(() => null);
+    // A latest index that came from a row not checked yet is checked first (LogMaps.checkUsed), as for a
+    // link or a proof: the root check binds the rows to the head's map root, which is a row too.
+    const latest = async (state: MapState) => {
+      await this.maps.checkUsed(state, subjects, (ix) => this.store.log.entriesAt(org.id, ix));
+      return subjects.map((s) => state.latest.get(s) ?? null);
+    };
     const held = this.maps.held(org.id, head);
-    if (held) return subjects.map((s) => held.latest.get(s) ?? null);
+    if (held) return latest(held);
     if (head.mapRoot === null) return null;
-    return this.verifiedMap(org, async (_head, state) => subjects.map((s) => state.latest.get(s) ?? null));
+    return this.verifiedMap(org, async (_head, state) => latest(state));
   }
 
   async size(org: OrgRecord): Promise<number> {

@@ -115,7 +115,8 @@ describe.each(engines())('subject map on $name', (engine) => {
       expect(prevOf(e.entry)).toEqual({ artifact: null, trail: null });
       expect(read.mock.calls.flatMap(([, ix]) => [...ix])).not.toContain(1);
       read.mockRestore();
-      // FP(1) itself: its row names an entry that is not about it.
+      // FP(1) itself: its row names an entry that is not about it (asked for its latest entry, linked or proved).
+      await expect(fresh.latestAbout(o, [subjectKey('artifact', FP(1))])).rejects.toMatchObject({ code: 'TAMPERED' });
       await expect(fresh.append(o, 'attestation.reported', { flow: 'f', trail: 't', artifact_fingerprint: FP(1), name: 'x' })).rejects.toMatchObject({ code: 'TAMPERED' });
       await expect(fresh.mapProof(o, subjectKey('artifact', FP(1)))).rejects.toMatchObject({ code: 'TAMPERED' });
       // FP(2)'s row is true: it links and proves.
