@@ -187,21 +187,20 @@ export class LogMaps {
 
   /**
    * The map after a batch: the state's tree with the batch's moved leaves (from BatchLinker), hashed in the
-   * map thread. `leaves` is what the batch writes: nothing,
-   * or (flush) every unwritten leaf and the batch's.
+   * map thread. `leaves` is what the batch writes: nothing, or (flush) every unwritten leaf and the batch's.
    */
   async update(orgId: number, state: MapState, next: number, moved: readonly MapLeafRow[], flush: boolean): Promise<{ root: Uint8Array; leaves: MapLeafRow[]; moved: MapLeafRow[] }> {
     const { root } = await this.applyFrom(orgId, state, next, moved);
     // The batch's leaves are its own (BatchLinker.moved makes them for this attempt alone); the table keeps
     // no keys, so they go back as they came.
-    const keyed = moved as MapLeafRow[];
-    if (!flush) return { root, leaves: [], moved: keyed };
-    if (state.unwritten.size === 0) return { root, leaves: keyed, moved: keyed };
-    const mine = new Set(keyed.map((l) => l.subject));
+    const mine = moved as MapLeafRow[];
+    if (!flush) return { root, leaves: [], moved: mine };
+    if (state.unwritten.size === 0) return { root, leaves: mine, moved: mine };
+    const moving = new Set(mine.map((l) => l.subject));
     const leaves: MapLeafRow[] = [];
-    for (const l of state.unwritten.values()) if (!mine.has(l.subject)) leaves.push(l);
-    for (const l of keyed) leaves.push(l);
-    return { root, leaves, moved: keyed };
+    for (const l of state.unwritten.values()) if (!moving.has(l.subject)) leaves.push(l);
+    for (const l of mine) leaves.push(l);
+    return { root, leaves, moved: mine };
   }
 
   /** The proof of a subject's latest entry in the verified map `state`. */
