@@ -32,6 +32,7 @@ export {
 export type { MapProof, MapProofJson } from './map-hash.js';
 export { updateMap, lookupMap, proveMap, mapLeaves, hashOf as mapHashOf } from './map-tree.js';
 export { MapLeafTable } from './map-table.js';
+export { MapForest } from './map-flat.js';
 export type { MapNode, MapUpdate } from './map-tree.js';
 export { SUBJECT_KINDS, subjectKey, subjectsOf, linksOf, parseSubjectKey } from './subjects.js';
 export type { Subject, SubjectKind, PrevLinks } from './subjects.js';

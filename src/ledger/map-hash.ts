@@ -81,6 +81,34 @@ export function mapNodeHashBinary(left: string | null, right: string | null): st
   return hash(SHA256, nodeInput, 'binary');
 }
 
+/**
+ * mapLeafHash of the key at `keys[keyAt, keyAt + 32)`, written to `out[outAt, outAt + 32)`: the flat tree's form
+ * (map-flat.ts), where keys and hashes live in pooled arrays and a view per call would be an object per hash.
+ */
+export function mapLeafHashInto(keys: Uint8Array, keyAt: number, index: number, out: Uint8Array, outAt: number): void {
+  if (!Number.isSafeInteger(index) || index < 0) throw new EvidentError('INVALID_ARGUMENT', `map index must be a non-negative integer, not ${index}`);
+  for (let i = 0; i < HASH_SIZE; i++) leafInput[1 + i] = keys[keyAt + i]!;
+  leafView.setUint32(1 + HASH_SIZE, Math.floor(index / 2 ** 32));
+  leafView.setUint32(1 + HASH_SIZE + 4, index >>> 0);
+  copyBinary(hash(SHA256, leafInput, 'binary'), out, outAt);
+}
+
+/**
+ * mapNodeHash of the hashes at `hashes[left, left + 32)` and `hashes[right, right + 32)` (an offset of -1: an
+ * empty subtree), written to `hashes[outAt, outAt + 32)` (map-flat.ts).
+ */
+export function mapNodeHashInto(hashes: Uint8Array, left: number, right: number, outAt: number): void {
+  if (left < 0) nodeInput.fill(0, 1, 1 + HASH_SIZE);
+  else for (let i = 0; i < HASH_SIZE; i++) nodeInput[1 + i] = hashes[left + i]!;
+  if (right < 0) nodeInput.fill(0, 1 + HASH_SIZE);
+  else for (let i = 0; i < HASH_SIZE; i++) nodeInput[1 + HASH_SIZE + i] = hashes[right + i]!;
+  copyBinary(hash(SHA256, nodeInput, 'binary'), hashes, outAt);
+}
+
+function copyBinary(h: string, out: Uint8Array, at: number): void {
+  for (let i = 0; i < HASH_SIZE; i++) out[at + i] = h.charCodeAt(i);
+}
+
 /** Bit `depth` of a key, most significant bit of byte 0 first: 0 goes left, 1 right. */
 export function keyBit(key: Hash, depth: number): number {
   return (key[depth >> 3]! >> (7 - (depth & 7))) & 1;

@@ -134,10 +134,9 @@ export class LogMaps {
     const from = Math.min(Math.max(tableEnd, base.size), head.size);
     // Loading the whole table (a process that starts): one entry read per row would cost O(subjects) before
     // the first append (15 s at 530,000 subjects, performance.md). The keys are derived from the subject
-    // texts in the map thread instead of taken from the rows (so they are not read), and the root check below
-    // binds each text to its index; that each row's entry is about its subject is checked when the subject is
-    // first used.
-    const written = (await reads.leaves(base.size, known !== undefined)).filter((l) => l.index < head.size);
+    // texts in the map thread (the table has none), and the root check below binds each text to its index;
+    // that each row's entry is about its subject is checked when the subject is first used.
+    const written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
     // Updated in place (a copy would cost O(subjects) at every catch-up): only verified subjects leave it, and
     // the state it belonged to is no longer cached.
     const unchecked = base.unchecked;
@@ -150,6 +149,7 @@ export class LogMaps {
     }
     const later = await leavesOfEntries(reads, from, head.size);
     for (const subject of later.keys()) unchecked.delete(subject);
+    supersede(later, written, base, tableEnd);
     // Later entries' leaves last: a subject in both ends at its later entry.
     const moved = [...written, ...later.values()];
     const { root } = await this.applyFrom(orgId, base, head.size, moved);
@@ -178,7 +178,7 @@ export class LogMaps {
     const rows: MapLeafRow[] = [];
     for (const subject of new Set(subjects)) {
       const index = state.unchecked.has(subject) ? state.latest.get(subject) : undefined;
-      if (index !== undefined) rows.push({ subject, index, key: mapKey(subject) });
+      if (index !== undefined) rows.push({ subject, index, key: NO_KEY });
     }
     if (rows.length === 0) return;
     await checkLeaves({ entriesAt }, rows);
@@ -187,22 +187,20 @@ export class LogMaps {
 
   /**
    * The map after a batch: the state's tree with the batch's moved leaves (from BatchLinker), hashed in the
-   * map thread. `moved` comes back with the map keys filled in; `leaves` is what the batch writes: nothing,
-   * or (flush) every unwritten leaf and the batch's.
+   * map thread. `leaves` is what the batch writes: nothing, or (flush) every unwritten leaf and the batch's.
    */
   async update(orgId: number, state: MapState, next: number, moved: readonly MapLeafRow[], flush: boolean): Promise<{ root: Uint8Array; leaves: MapLeafRow[]; moved: MapLeafRow[] }> {
-    const { keys, root } = await this.applyFrom(orgId, state, next, moved);
-    // The batch's leaves are its own (BatchLinker.moved makes them for this attempt alone): their keys are
-    // filled in place rather than each leaf copied, one object fewer per moved subject (issue #17).
-    const keyed = moved as MapLeafRow[];
-    keyed.forEach((l, i) => (l.key = keys.subarray(32 * i, 32 * i + 32)));
-    if (!flush) return { root, leaves: [], moved: keyed };
-    if (state.unwritten.size === 0) return { root, leaves: keyed, moved: keyed };
-    const mine = new Set(keyed.map((l) => l.subject));
+    const { root } = await this.applyFrom(orgId, state, next, moved);
+    // The batch's leaves are its own (BatchLinker.moved makes them for this attempt alone); the table keeps
+    // no keys, so they go back as they came.
+    const mine = moved as MapLeafRow[];
+    if (!flush) return { root, leaves: [], moved: mine };
+    if (state.unwritten.size === 0) return { root, leaves: mine, moved: mine };
+    const moving = new Set(mine.map((l) => l.subject));
     const leaves: MapLeafRow[] = [];
-    for (const l of state.unwritten.values()) if (!mine.has(l.subject)) leaves.push(l);
-    for (const l of keyed) leaves.push(l);
-    return { root, leaves, moved: keyed };
+    for (const l of state.unwritten.values()) if (!moving.has(l.subject)) leaves.push(l);
+    for (const l of mine) leaves.push(l);
+    return { root, leaves, moved: mine };
   }
 
   /** The proof of a subject's latest entry in the verified map `state`. */
@@ -251,14 +249,30 @@ export class LogMaps {
 }
 
 export interface MapReads {
-  /** `keys` false: without the key hashes (each key empty). */
-  leaves(from: number, keys?: boolean): Promise<MapLeafRow[]>;
+  /** The table's leaves moved at `from` or later, in log order (keys empty). */
+  leaves(from: number): Promise<MapLeafRow[]>;
   /** The highest entry index in the leaves table (null: no leaf written). */
   last(): Promise<number | null>;
   entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
 }
 
-/** Each leaf's key is its subject's, and its entry is about that subject. */
+/**
+ * Sets, on each leaf of the entries past the table, the row of the table it supersedes: its subject's row
+ * among those just read (`written`, in log order: the last is the standing one), or its latest index before
+ * `tableEnd` in the known state (every subject whose latest entry is below the table's end has its row
+ * there), or what its unwritten leaf superseded. A leaf without one leaves the old row behind, outweighed.
+ */
+function supersede(later: Map<string, MapLeafRow>, written: readonly MapLeafRow[], base: Pick<MapState, 'latest' | 'unwritten'>, tableEnd: number): void {
+  const rows = new Map<string, number>();
+  for (const l of written) if (later.has(l.subject)) rows.set(l.subject, l.index);
+  for (const [subject, leaf] of later) {
+    const known = base.latest.get(subject);
+    const w = rows.get(subject) ?? (known !== undefined && known < tableEnd ? known : base.unwritten.get(subject)?.written);
+    if (w !== undefined && w < leaf.index) leaf.written = w;
+  }
+}
+
+/** Each leaf's entry is about its subject. */
 async function checkLeaves(reads: Pick<MapReads, 'entriesAt'>, leaves: readonly MapLeafRow[]): Promise<void> {
   for (let i = 0; i < leaves.length; i += PAGE) {
     const chunk = leaves.slice(i, i + PAGE);
@@ -266,7 +280,7 @@ async function checkLeaves(reads: Pick<MapReads, 'entriesAt'>, leaves: readonly 
     for (const leaf of chunk) {
       const entry = entries.get(leaf.index);
       const about = entry ? subjectsOf(...typeAndFields(entry)).some((s) => s.key === leaf.subject) : false;
-      if (!bytesEqual(mapKey(leaf.subject), leaf.key) || !about) {
+      if (!about) {
         throw new EvidentError('TAMPERED', `the subject map row for ${leaf.subject} names entry ${leaf.index}, which is not about it: the row was edited`);
       }
     }
@@ -358,8 +372,15 @@ export class BatchLinker {
         prev[s.kind] = had.index;
         had.index = index;
       } else {
-        prev[s.kind] = this.state.latest.get(s.key) ?? null;
-        this.last.set(s.key, { key: NO_KEY, subject: s.key, index });
+        const before = this.state.latest.get(s.key);
+        prev[s.kind] = before ?? null;
+        // The row this leaf will supersede in the table: the one its unwritten leaf superseded, or, if it has
+        // none, its latest entry (a subject not moved since the last write of leaves has its row there).
+        const pending = this.state.unwritten.get(s.key);
+        const written = pending ? pending.written : before;
+        const leaf: MapLeafRow = { key: NO_KEY, subject: s.key, index };
+        if (written !== undefined) leaf.written = written;
+        this.last.set(s.key, leaf);
       }
     }
     return prev;

@@ -266,7 +266,7 @@ export class LogService {
         const frontier = await this.frontierOf(org.id, head, ctx);
         map = undefined;
         const state = await this.maps.at(org.id, head, {
-          leaves: (from, keys) => ctx.readMapLeaves(from, keys), last: () => ctx.lastMapLeafIndex(), entriesAt: (ix) => ctx.entriesAt(ix),
+          leaves: (from) => ctx.readMapLeaves(from), last: () => ctx.lastMapLeafIndex(), entriesAt: (ix) => ctx.entriesAt(ix),
         });
         // Latest entries loaded from unchecked rows are read before anything links to them.
         await this.maps.checkUsed(state, batch.flatMap((p) => p.subjects.map((s) => s.key)), (ix) => ctx.entriesAt(ix));
@@ -368,7 +368,7 @@ export class LogService {
       if (head.mapRoot === null) throw new EvidentError('NOT_FOUND', 'this log has no subject map yet: it is built at its next append');
       try {
         const state = await this.maps.at(org.id, head, {
-          leaves: (from, keys) => this.store.log.mapLeaves(org.id, from, keys), last: () => this.store.log.lastMapLeafIndex(org.id),
+          leaves: (from) => this.store.log.mapLeaves(org.id, from), last: () => this.store.log.lastMapLeafIndex(org.id),
           entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
         });
         return await use(head, state);

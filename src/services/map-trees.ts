@@ -1,16 +1,16 @@
 import { EvidentError } from '../core/index.js';
-import { mapHashOf, mapKey, proveMap, updateMap, type Hash, type MapNode, type MapProof } from '../ledger/index.js';
+import { MapForest, mapKey, type Hash, type MapProof } from '../ledger/index.js';
 
 // The subject map's trees (docs/log.md, "The subject map"), one per org, as the map thread (map-thread.ts)
 // keeps them: the writer sends each batch's moved subjects and gets back the new root and the subjects'
 // map keys, so the ~11 SHA-256 per entry of the tree update run beside the writer's inserts (performance.md,
-// issue #17). Trees are immutable and shared between versions; two versions per org are kept, the base and
-// the result of the latest update, because a batch whose transaction is rolled back is tried again from the
-// same base.
+// issue #17). Each org's tree is a MapForest (ledger/map-flat.ts): nodes in typed arrays, two versions kept,
+// the base and the result of the latest update, because a batch whose transaction is rolled back is tried
+// again from the same base.
 
 export interface TreeUpdates {
   subjects: string[];
-  indexes: number[];
+  indexes: ArrayLike<number>;
   /** Map keys already known (e.g. read from verified rows), one per subject or none. */
   keys?: Uint8Array[];
 }
@@ -36,32 +36,36 @@ function keyOf(subject: string): Hash {
 }
 
 export class MapTrees {
-  private readonly orgs = new Map<number, Map<number, MapNode | null>>();
+  private readonly orgs = new Map<number, MapForest>();
 
   /** The tree of size `next`: the tree of size `base` (0: empty) with each subject moved to its index. */
   apply(org: number, base: number, next: number, updates: TreeUpdates): TreeResult {
-    const versions = this.orgs.get(org);
-    const from = base === 0 ? null : versions?.get(base);
-    if (from === undefined) throw new EvidentError('CONFLICT', `the subject map of size ${base} is not in memory`);
     const n = updates.subjects.length;
     const keys = new Uint8Array(32 * n);
-    const ups = new Array<{ key: Hash; index: number }>(n);
-    // A whole table loaded at start-up (hundreds of thousands of distinct subjects) would only churn the cache.
-    const derive = n > RECENT_KEYS ? mapKey : keyOf;
-    for (let i = 0; i < n; i++) {
-      const key = updates.keys?.[i] ?? derive(updates.subjects[i]!);
-      keys.set(key, 32 * i);
-      ups[i] = { key, index: updates.indexes[i]! };
+    if (updates.keys) updates.keys.forEach((k, i) => keys.set(k, 32 * i));
+    else {
+      // A whole table loaded at start-up (hundreds of thousands of distinct subjects) would only churn the cache.
+      const derive = n > RECENT_KEYS ? mapKey : keyOf;
+      for (let i = 0; i < n; i++) keys.set(derive(updates.subjects[i]!), 32 * i);
     }
-    const root = updateMap(from, ups);
-    this.orgs.set(org, new Map([[base, from], [next, root]]));
-    return { root: mapHashOf(root), keys };
+    return this.applyKeys(org, base, next, keys, updates.indexes);
+  }
+
+  /** apply with the subjects' map keys already known, 32 bytes each in order (they come back as `keys`). */
+  applyKeys(org: number, base: number, next: number, keys: Uint8Array, indexes: ArrayLike<number>): TreeResult {
+    let forest = this.orgs.get(org);
+    if (!forest) {
+      if (base !== 0) throw new EvidentError('CONFLICT', `the subject map of size ${base} is not in memory`);
+      this.orgs.set(org, (forest = new MapForest()));
+    }
+    return { root: forest.apply(base, next, keys, indexes), keys };
   }
 
   prove(org: number, size: number, key: Hash): MapProof {
-    const root = size === 0 ? null : this.orgs.get(org)?.get(size);
-    if (root === undefined) throw new EvidentError('CONFLICT', `the subject map of size ${size} is not in memory`);
-    return proveMap(root, key);
+    const forest = this.orgs.get(org);
+    if (size === 0) return { key, siblings: [], leaf: null };
+    if (!forest?.has(size)) throw new EvidentError('CONFLICT', `the subject map of size ${size} is not in memory`);
+    return forest.prove(size, key);
   }
 
   drop(org: number): void {

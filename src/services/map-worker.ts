@@ -17,8 +17,9 @@ parentPort?.on('message', (r: Request) => {
       // As map-thread.ts sends them: the subjects joined by newlines, the keys (if known) 32 bytes each.
       const subjects = r.count === 0 ? [] : r.subjects.split('\n');
       if (subjects.length !== r.count) throw new EvidentError('INTERNAL', 'a subject key with a newline');
-      const keys = r.keys && Array.from({ length: r.count }, (_, i) => r.keys!.subarray(32 * i, 32 * i + 32));
-      const result = trees.apply(r.org, r.base, r.next, { subjects, indexes: Array.from(r.indexes), ...(keys ? { keys } : {}) });
+      const result = r.keys
+        ? trees.applyKeys(r.org, r.base, r.next, r.keys, r.indexes)
+        : trees.apply(r.org, r.base, r.next, { subjects, indexes: r.indexes });
       parentPort!.postMessage({ id: r.id, ok: true, value: result }, [result.keys.buffer as ArrayBuffer]);
     } else if (r.op === 'prove') {
       parentPort!.postMessage({ id: r.id, ok: true, value: trees.prove(r.org, r.size, r.key) });

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { EvidentError } from '../core/index.js';
 import type { AttestationsTable, Database } from './schema.js';
 import type { AppendBatch, AppendContext, AppendOptions, LogHead, MapLeafRow, StoredEntry } from './types.js';
-import { lastMapLeafIndexIn, readMapLeavesIn } from './log-map.js';
+import { lastMapLeafIndexIn, readMapLeavesIn, supersededOf } from './log-map.js';
 import { SqlRecordWriter } from './records.js';
 import { savepointAttempts } from './savepoints.js';
 import { translateDbError } from './cursor.js';
@@ -45,8 +45,8 @@ const WRITE_BATCH = (() => {
   return `WITH a AS (INSERT INTO attestations (${ATTESTATION_NAMES.join(', ')}) SELECT * FROM unnest(${a})),
 e AS (INSERT INTO log_entries (org_id, idx, leaf_hash, entry) SELECT ${p(1)}::int4, * FROM unnest(${p(2)}::int8[], ${p(3)}::bytea[], ${p(4)}::text[])),
 h AS (INSERT INTO log_hashes (org_id, hidx, hash) SELECT ${p(1)}::int4, * FROM unnest(${p(5)}::int8[], ${p(6)}::bytea[])),
-m AS (INSERT INTO log_map_leaves (org_id, key_hash, subject, entry_index) SELECT ${p(1)}::int4, * FROM unnest(${p(7)}::bytea[], ${p(8)}::text[], ${p(9)}::int8[])
-  ON CONFLICT (org_id, key_hash) DO UPDATE SET entry_index = excluded.entry_index)
+m AS (INSERT INTO log_map_moves (org_id, entry_index, subject) SELECT ${p(1)}::int4, * FROM unnest(${p(7)}::int8[], ${p(8)}::text[]) ON CONFLICT DO NOTHING),
+d AS (DELETE FROM log_map_moves WHERE org_id = ${p(1)}::int4 AND (entry_index, subject) IN (SELECT * FROM unnest(${p(9)}::int8[], ${p(14)}::text[])))
 UPDATE log_heads SET size = ${p(10)}::int8, root = ${p(11)}::bytea, map_root = ${p(12)}::bytea, updated_at = ${p(13)}::text WHERE org_id = ${p(1)}::int4`;
 })();
 
@@ -99,7 +99,7 @@ export class PgLogAppender {
     const records = new SqlRecordWriter(tx, true, options.expected);
     const batch = await build(head, {
       readHashes: (indexes) => readHashesOn(tx, orgId, indexes),
-      readMapLeaves: (from, keys) => readMapLeavesIn(tx, orgId, from, keys),
+      readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
       lastMapLeafIndex: () => lastMapLeafIndexIn(tx, orgId),
       entriesAt: (indexes) => entriesAtOn(tx, orgId, indexes),
       records,
@@ -129,13 +129,16 @@ function batchValues(
   orgId: number, deferred: Record<string, unknown>[], batch: AppendBatch, leaves: readonly MapLeafRow[], size: number, mapRoot: Uint8Array | null, time: string,
 ): unknown[] {
   const columns = ATTESTATION_NAMES.map((c) => deferred.map((r) => r[c] ?? null));
+  // A CTE's DELETE and INSERT see the same snapshot, so a superseded row and its successor never collide.
+  const gone = supersededOf(leaves);
   return [
     ...columns,
     orgId,
     batch.entries.map((e) => e.index), batch.entries.map((e) => buf(e.leafHash)), batch.entries.map((e) => e.entry),
     batch.hashes.map((h) => h.index), batch.hashes.map((h) => buf(h.hash)),
-    leaves.map((l) => buf(l.key)), leaves.map((l) => l.subject), leaves.map((l) => l.index),
+    leaves.map((l) => l.index), leaves.map((l) => l.subject), gone.map((g) => g.index),
     size, buf(batch.root), mapRoot === null ? null : buf(mapRoot), time,
+    gone.map((g) => g.subject),
   ];
 }
 

@@ -9,7 +9,7 @@ import { createFlowTagEntries } from './flow-tag-entries.js';
 import { createTagEntries } from './tag-entries.js';
 import { createTypeArchives } from './type-archives.js';
 import { logKeyMigration } from './log-key-record.js';
-import { logMapMigration } from './log-map.js';
+import { logMapMigration, logMapMovesMigration } from './log-map.js';
 import { logCosignedMigration } from './log-cosigned.js';
 import { pageIndexesMigration } from './page-indexes.js';
 import { webSessionsMigration } from './web-sessions.js';
@@ -322,7 +322,7 @@ export function migrationProvider(engine: Engine): MigrationProvider {
         // DORA's ledger re-attributes the artifacts reported since the log index it last read (issue #21).
         '0026_artifacts_entry': { up: async (db) => {
           await db.schema.createIndex('artifacts_entry').on('artifacts').columns(['org_id', 'entry_index']).execute();
-        } } };
+        } }, '0028_log_map_moves': logMapMovesMigration(engine) };
     },
   };
 }

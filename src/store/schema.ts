@@ -43,11 +43,10 @@ export interface LogHeadsTable {
 }
 
 /** The subject map's leaves: the latest log entry about each subject (migration 0019, store/log-map.ts). */
-export interface LogMapLeavesTable {
+export interface LogMapMovesTable {
   org_id: number;
-  key_hash: Uint8Array;
-  subject: string;
   entry_index: number;
+  subject: string;
 }
 
 /** Projections of log entries: each row names the entry it came from (entry_index). */
@@ -278,7 +277,7 @@ export interface Database {
   log_entries: LogEntriesTable;
   log_hashes: LogHashesTable;
   log_heads: LogHeadsTable;
-  log_map_leaves: LogMapLeavesTable;
+  log_map_moves: LogMapMovesTable;
 }
 
 export type Engine = 'sqlite' | 'postgres';

@@ -183,7 +183,7 @@ class SqlLogStore implements LogStore {
       const records = new SqlRecordWriter(tx, this.store.engine === 'postgres');
       const batch = await build(head, {
         readHashes: (indexes) => readHashesIn(tx, orgId, indexes),
-        readMapLeaves: (from, keys) => readMapLeavesIn(tx, orgId, from, keys),
+        readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),
         lastMapLeafIndex: () => lastMapLeafIndexIn(tx, orgId),
         entriesAt: (indexes) => entriesAtIn(tx, orgId, indexes),
         records,
@@ -219,8 +219,8 @@ class SqlLogStore implements LogStore {
     return readHashesIn(this.store.readDb, orgId, indexes);
   }
 
-  mapLeaves(orgId: number, from: number, keys?: boolean): Promise<MapLeafRow[]> {
-    return readMapLeavesIn(this.store.readDb, orgId, from, keys);
+  mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]> {
+    return readMapLeavesIn(this.store.readDb, orgId, from);
   }
 
   lastMapLeafIndex(orgId: number): Promise<number | null> {

@@ -47,10 +47,12 @@ export interface LogHead {
 
 /** One leaf of the subject map: the latest entry about a subject (docs/log.md, "The subject map"). */
 export interface MapLeafRow {
-  /** SHA-256 of the subject key text. */
+  /** SHA-256 of the subject key text (empty when not known yet: the map thread derives it). */
   key: Uint8Array;
   subject: string;
   index: number;
+  /** The entry index of the subject's row in the leaves table that this leaf supersedes, where known. */
+  written?: number;
 }
 
 export interface StoredEntry {
@@ -93,7 +95,7 @@ export interface AppendContext {
   readHashes(indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
   /** The subject map's leaves whose latest entry is at `from` or later, read in the transaction. */
   /** `keys` false: the rows without their key hashes (key empty), for a caller that derives them. */
-  readMapLeaves(from: number, keys?: boolean): Promise<MapLeafRow[]>;
+  readMapLeaves(from: number): Promise<MapLeafRow[]>;
   /** The entry index of the latest leaf written (null: none), read in the transaction. */
   lastMapLeafIndex(): Promise<number | null>;
   /** Entries at these indexes, read in the transaction (absent ones are left out). */
@@ -149,7 +151,7 @@ export interface LogStore {
   /** The entries at these indexes (absent ones are left out), in any order: a few queries whatever the count. */
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
   /** The subject map's leaves whose latest entry is at `from` or later. */
-  mapLeaves(orgId: number, from: number, keys?: boolean): Promise<MapLeafRow[]>;
+  mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]>;
   /** The entry index of the latest leaf written (null: none): the leaves lag the log (services/log-map.ts). */
   lastMapLeafIndex(orgId: number): Promise<number | null>;
   /** The newest cosigned checkpoint recorded for the org (unverified: a hint the witness submitter checks). */

@@ -52,6 +52,12 @@ describe.each(engines())('subject map on $name', (engine) => {
     }
   }
 
+  /** What an operator with the disk can do to the leaves table (rows are never updated: a trigger refuses it). */
+  async function moveRow(db: SqlStore, orgId: number, subject: string, index: number): Promise<void> {
+    await sql`DELETE FROM log_map_moves WHERE org_id = ${orgId} AND subject = ${subject}`.execute(db.db);
+    await sql`INSERT INTO log_map_moves (org_id, entry_index, subject) VALUES (${orgId}, ${index}, ${subject})`.execute(db.db);
+  }
+
   it('links each entry to the previous entry about each of its subjects, across batches', async () => {
     const a = await log.append(org, 'flow.created', { flow: 'app', description: '' });
     expect(prevOf(a.entry)).toEqual({ flow: null });
@@ -90,8 +96,8 @@ describe.each(engines())('subject map on $name', (engine) => {
     await withOwnLog(async ({ other, o, first }) => {
       await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
       await first.append(o, 'note', { text: 'later' });
-      // Point the artifact's leaf at a later entry that is not about it (moving forward passes the trigger).
-      await sql.raw(`UPDATE log_map_leaves SET entry_index = 1 WHERE subject = '["artifact","${FP(1)}"]'`).execute(other.store.db);
+      // Point the artifact's leaf at a later entry that is not about it.
+      await moveRow(other.store, o.id, `["artifact","${FP(1)}"]`, 1);
       const fresh = new LogService(other.store, testSigner());
       await expect(fresh.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) })).rejects.toMatchObject({ code: 'TAMPERED' });
       await expect(fresh.mapProof(o, subjectKey('artifact', FP(1)))).rejects.toMatchObject({ code: 'TAMPERED' });
@@ -104,7 +110,7 @@ describe.each(engines())('subject map on $name', (engine) => {
       await first.append(o, 'artifact.reported', { flow: 'f', trail: 't2', artifact: 'b', fingerprint: FP(2) });
       await first.append(o, 'note', { text: 'later' });
       // Point FP(1)'s row at entry 1 (about FP(2)) and commit the head to the map those rows make.
-      await sql.raw(`UPDATE log_map_leaves SET entry_index = 1 WHERE subject = '["artifact","${FP(1)}"]'`).execute(other.store.db);
+      await moveRow(other.store, o.id, `["artifact","${FP(1)}"]`, 1);
       const rows = await other.store.log.mapLeaves(o.id, 0);
       const forged = mapHashOf(updateMap(null, rows.map((l) => ({ key: mapKey(l.subject), index: l.index }))));
       await sql`UPDATE log_heads SET map_root = ${Buffer.from(forged)} WHERE org_id = ${o.id}`.execute(other.store.db);
@@ -165,7 +171,7 @@ describe.each(engines())('subject map on $name', (engine) => {
     await withOwnLog(async ({ other, o, first }) => {
       await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
       await first.append(o, 'note', { text: 'later' });
-      await sql.raw(`UPDATE log_map_leaves SET entry_index = 1 WHERE subject = '["artifact","${FP(1)}"]'`).execute(other.store.db);
+      await moveRow(other.store, o.id, `["artifact","${FP(1)}"]`, 1);
       const fresh = new LogService(other.store, testSigner());
       const warn = vi.fn();
       await fresh.preloadMaps(0, warn);
@@ -203,12 +209,50 @@ describe.each(engines())('subject map on $name', (engine) => {
       const head = await other.store.log.head(o.id);
       const { leaves } = await mapFromLog((s, e2) => other.store.log.entries(o.id, s, e2), head.size);
       const table = await other.store.log.mapLeaves(o.id, 0);
-      const asMap = (rows: { subject: string; index: number; key: Uint8Array }[]) => new Map(rows.map((l) => [l.subject, [l.index, Buffer.from(l.key).toString('hex')]]));
+      const asMap = (rows: { subject: string; index: number }[]) => new Map(rows.map((l) => [l.subject, l.index]));
       expect(asMap(table)).toEqual(asMap(leaves));
+      expect(table).toHaveLength(leaves.length);
       expect(await other.store.log.lastMapLeafIndex(o.id)).toBe(4);
     } finally {
       await other.cleanup();
     }
+  });
+
+  it('keeps one row per subject: a flush appends its leaves and deletes the rows they supersede', async () => {
+    await withOwnLog(async ({ other, o, first }) => {
+      const artifact = subjectKey('artifact', FP(1));
+      const trail = subjectKey('trail', 'f', 't');
+      await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
+      await first.append(o, 'attestation.reported', { flow: 'f', trail: 't', artifact_fingerprint: FP(1), name: 'x' });
+      await first.append(o, 'note', { text: 'about nothing' });
+      const rows = await other.store.log.mapLeaves(o.id, 0);
+      expect(rows.map((l) => [l.subject, l.index]).sort()).toEqual([[artifact, 1], [trail, 1]].sort());
+      expect(await other.store.log.mapLeaves(o.id, 1)).toHaveLength(2);
+      expect(await other.store.log.mapLeaves(o.id, 2)).toEqual([]);
+      // Rows are never updated.
+      await expect(sql`UPDATE log_map_moves SET entry_index = 2 WHERE org_id = ${o.id}`.execute(other.store.db)).rejects.toThrow();
+    });
+  });
+
+  it('outweighs a superseded row left behind with the newer one, and refuses a table whose standing row was deleted', async () => {
+    await withOwnLog(async ({ other, o, first }) => {
+      const artifact = subjectKey('artifact', FP(1));
+      await first.append(o, 'artifact.reported', { flow: 'f', trail: 't', artifact: 'a', fingerprint: FP(1) });
+      await first.append(o, 'attestation.reported', { flow: 'f', trail: 't', artifact_fingerprint: FP(1), name: 'x' });
+      // A superseded row (true when it was written) back in the table: the newer row stands.
+      await sql`INSERT INTO log_map_moves (org_id, entry_index, subject) VALUES (${o.id}, 0, ${artifact})`.execute(other.store.db);
+      const fresh = new LogService(other.store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+      const e = await fresh.append(o, 'attestation.reported', { flow: 'f', trail: 't', artifact_fingerprint: FP(1), name: 'y' });
+      expect(prevOf(e.entry)).toEqual({ artifact: 1, trail: 1 });
+      const { proof } = await fresh.mapProof(o, artifact);
+      expect(mapProofFromJson(proof).leaf?.index).toBe(2);
+      // The new row superseded entry 1's; the row put back is left, outweighed.
+      expect((await other.store.log.mapLeaves(o.id, 0)).filter((l) => l.subject === artifact).map((l) => l.index)).toEqual([0, 2]);
+      // The standing row deleted: the older one would stand, and the map it makes is not the signed one.
+      await sql`DELETE FROM log_map_moves WHERE org_id = ${o.id} AND subject = ${artifact} AND entry_index = 2`.execute(other.store.db);
+      const later = new LogService(other.store, testSigner());
+      await expect(later.append(o, 'note', { text: 'after' })).rejects.toMatchObject({ code: 'TAMPERED' });
+    });
   });
 
   it('writes the leaves once the oldest unwritten one is far enough behind, even with few subjects', async () => {
