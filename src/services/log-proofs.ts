@@ -152,7 +152,7 @@ export class VerifiedProofs {
       }
     }
     for (const p of path) this.keepTile(p.key, p.tile!);
-    for (const { stored: ix, at } of placed) if (!at) this.keepNode(`${orgId}/${ix}`, hashes.get(ix)!);
+    for (const { stored: ix, at } of placed) if (!at && !known.has(ix)) this.keepNode(`${orgId}/${ix}`, hashes.get(ix)!);
     return { leaf, proof };
   }
 
