@@ -1,7 +1,7 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
 import { canonicalMembers, mergeCanonicalMembers, unionCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
-  appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, leafHash, mapExtension, renamedSigner, signNote, storedHashIndex, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
+  appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, leafHash, mapExtension, renamedSigner, signNote, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
   type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
 import { DeferredRowsRefused, type AppendContext, type LogHead, type MapLeafRow, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
