@@ -6,12 +6,14 @@
 //   node dist/bench/scale.js [--size 1000000] [--steps 10000,100000] [--engines sqlite,postgres] [--samples 40]
 //                            [--throughput-seconds 10] [--connections 32] [--routes 'list flows,search'] [--keep]
 //                            [--fill-concurrency 40]
-//   node dist/bench/scale.js --reuse DIR [--schema NAME] [--routes ...]
+//   node dist/bench/scale.js --reuse DIR [--schema NAME] [--routes ...] [--throughput]
 //
 // --keep leaves the filled database (SQLite: the data directory; PostgreSQL: the schema) and what the filler
 // knows in DIR/bench-scale-state.json, and prints where; --reuse DIR times the routes again on it without
 // filling (with --schema for PostgreSQL): before and after a change on the same data, or EXPLAIN on it.
-// --routes times only the routes whose label contains one of the words.
+// --routes times only the routes whose label contains one of the words (`--routes none`: none of them).
+// --throughput with --reuse runs the throughput phase on the kept data too (its appends grow the log by
+// ~10 s of appends a run): two builds compared side by side on one filled database.
 //
 // Targets (issue #21): no read route above 50 ms p99 at 1M entries; at the final size, reads ≥ writes for
 // inclusion proofs and `get artifact`: autocannon (in its own worker thread, over the real socket) measures
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
     schema: { type: 'string' },
+    throughput: { type: 'boolean', default: false },
   },
 });
 const routeWords = values.routes?.split(',').map((w) => w.trim()).filter(Boolean);
@@ -236,6 +239,7 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, 
         figures[label] = await timeRoute(f, url);
         console.log(`    ${f.entries.toLocaleString()} entries  ${label.padEnd(34)} p50 ${round(figures[label].p50, 1)} ms  p99 ${round(figures[label].p99, 1)} ms`);
       }
+      if (values.throughput && throughputSeconds > 0) return { [String(f.entries)]: figures, throughput: await throughput(f) };
       return { [String(f.entries)]: figures };
     }
     for (let i = 0; i < FLOWS; i++) await call(f, 'POST', '/flows', { name: `svc-${i}`, description: `service ${i}` });

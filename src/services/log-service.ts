@@ -1,13 +1,13 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
 import { canonicalMembers, mergeCanonicalMembers, unionCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
-  appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, inclusionProof,
-  inclusionProofPlan, leafHash, mapExtension, renamedSigner, signNote, storedHashIndex, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
+  appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, leafHash, mapExtension, renamedSigner, signNote, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
   type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
 import { DeferredRowsRefused, type AppendContext, type LogHead, type MapLeafRow, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
 import { BatchLinker, LogMaps, type MapFlushPolicy, type MapState } from './log-map.js';
 import { systemClock, type Clock } from './clock.js';
+import { VerifiedProofs } from './log-proofs.js';
 
 export interface AppendedEntry {
   index: number;
@@ -36,6 +36,8 @@ export interface LogServiceOptions {
   maxRange?: number;
   /** When the subject map's leaves are written (services/log-map.ts); tests write them every batch. */
   mapFlush?: MapFlushPolicy;
+  /** Most full hash tiles kept for inclusion proofs (log-proofs.ts; 16 KB each; default 4,096: all of a 1M-entry log). */
+  proofTiles?: number;
 }
 
 /**
@@ -79,12 +81,15 @@ export class LogService {
   /** Subject maps being loaded by preloadMaps: an append to the org waits for its load (never rejects). */
   private readonly preloads = new Map<number, Promise<void>>();
   private readonly preloadRuns = new Set<Promise<void>>();
+  /** Hash tiles and hashes that inclusion proofs checked against a signed root (log-proofs.ts). */
+  readonly proofs: VerifiedProofs;
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxRange = options.maxRange ?? 1000;
     this.maps = new LogMaps(store, undefined, options.mapFlush);
+    this.proofs = new VerifiedProofs(options.proofTiles);
   }
 
   /**
@@ -429,20 +434,19 @@ export class LogService {
     return { end: last, items: rows.map((r) => ({ index: r.index, leafHash: toHex(r.leafHash), entry: r.entry })) };
   }
 
+  /**
+   * RFC 9162 inclusion proof of entry `index` in the tree of `treeSize` entries (default: the head's), checked
+   * against the root of the head this server signs before it is returned (TAMPERED if the stored hashes do
+   * not lead there); full hash tiles it was built from are kept for the next proofs (log-proofs.ts).
+   */
   async inclusionProof(org: OrgRecord, index: number, treeSize?: number): Promise<InclusionProofResult> {
-    const size = await this.size(org);
-    if (size === 0) throw new EvidentError('NOT_FOUND', 'the log is empty: there is nothing to prove yet');
-    const n = treeSize ?? size;
-    checkRange('tree_size', n, 1, size);
+    const head = await this.store.log.head(org.id);
+    if (head.size === 0) throw new EvidentError('NOT_FOUND', 'the log is empty: there is nothing to prove yet');
+    const n = treeSize ?? head.size;
+    checkRange('tree_size', n, 1, head.size);
     checkRange('index', index, 0, n - 1);
-    const leafIndex = storedHashIndex(0, index);
-    const stored = await this.store.log.readHashes(org.id, [leafIndex, ...inclusionProofPlan(index, n)]);
-    return {
-      index,
-      treeSize: n,
-      leafHash: toHex(requireHash(stored, leafIndex)),
-      hashes: inclusionProof(index, n, stored).map(toHex),
-    };
+    const { leaf, proof } = await this.proofs.inclusion(org.id, index, n, head, (indexes, ranges) => this.store.log.readHashes(org.id, indexes, ranges));
+    return { index, treeSize: n, leafHash: toHex(leaf), hashes: proof.map(toHex) };
   }
 
   async inclusionProofByLeaf(org: OrgRecord, leafHashHex: string, treeSize?: number): Promise<InclusionProofResult> {

@@ -37,15 +37,22 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function readHashesIn(db: Db, orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
+async function readHashesIn(db: Db, orgId: number, indexes: readonly number[], ranges: readonly (readonly [number, number])[] = []): Promise<Map<number, Uint8Array>> {
   const out = new Map<number, Uint8Array>();
   const unique = [...new Set(indexes)];
-  for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
+  for (let i = 0; i === 0 || i < unique.length; i += INSERT_CHUNK) {
+    // The ranges go with the first chunk: one statement for a proof's hashes and the tiles it loads.
+    const list = unique.slice(i, i + INSERT_CHUNK);
+    const spans = i === 0 ? ranges : [];
+    if (list.length === 0 && spans.length === 0) break;
     const rows = await db
       .selectFrom('log_hashes')
       .select(['hidx', 'hash'])
       .where('org_id', '=', orgId)
-      .where('hidx', 'in', unique.slice(i, i + INSERT_CHUNK))
+      .where((eb) => eb.or([
+        ...(list.length > 0 ? [eb('hidx', 'in', list)] : []),
+        ...spans.map(([lo, hi]) => eb.between('hidx', lo, hi)),
+      ]))
       .execute();
     for (const row of rows) out.set(Number(row.hidx), new Uint8Array(row.hash));
   }
@@ -150,14 +157,46 @@ async function entriesAtIn(db: Kysely<Database> | Transaction<Database>, orgId: 
   return out;
 }
 
+const noop = (): void => undefined;
+
 function headOf(row: { size: number; root: Uint8Array; map_root: Uint8Array | null }): LogHead {
   return { size: Number(row.size), root: new Uint8Array(row.root), mapRoot: row.map_root === null ? null : new Uint8Array(row.map_root) };
 }
 
 class SqlLogStore implements LogStore {
+  /** Per org: the head read in flight, and the one that starts after it for the callers waiting on it. */
+  private readonly headReads = new Map<number, { running?: Promise<LogHead>; next?: Promise<LogHead> }>();
+
   constructor(private readonly store: SqlStore) {}
 
-  async head(orgId: number): Promise<LogHead> {
+  /**
+   * The head, from a read that started after this call: nearly every read route begins with it, so under
+   * concurrent reads it was one statement (a round trip to PostgreSQL) per request. Callers arriving while a
+   * read is in flight cannot use it (it may have started before a commit they saw acknowledged): they share
+   * the next one, which starts when it ends. At most two reads per org are in flight or waiting, however many
+   * callers there are (issue #21, eighth round).
+   */
+  head(orgId: number): Promise<LogHead> {
+    let reads = this.headReads.get(orgId);
+    if (!reads) this.headReads.set(orgId, (reads = {}));
+    if (!reads.running) return this.startHeadRead(orgId, reads);
+    const state = reads;
+    state.next ??= state.running!.then(noop, noop).then(() => {
+      state.next = undefined;
+      return this.startHeadRead(orgId, state);
+    });
+    return state.next;
+  }
+
+  private startHeadRead(orgId: number, reads: { running?: Promise<LogHead> }): Promise<LogHead> {
+    const read: Promise<LogHead> = this.readHead(orgId).finally(() => {
+      if (reads.running === read) reads.running = undefined;
+    });
+    reads.running = read;
+    return read;
+  }
+
+  private async readHead(orgId: number): Promise<LogHead> {
     const row = await this.store.readDb.selectFrom('log_heads').select(['size', 'root', 'map_root']).where('org_id', '=', orgId).executeTakeFirst();
     if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
     return headOf(row);
@@ -215,8 +254,8 @@ class SqlLogStore implements LogStore {
     return after;
   }
 
-  readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
-    return readHashesIn(this.store.readDb, orgId, indexes);
+  readHashes(orgId: number, indexes: readonly number[], ranges?: readonly (readonly [number, number])[]): Promise<Map<number, Uint8Array>> {
+    return readHashesIn(this.store.readDb, orgId, indexes, ranges);
   }
 
   mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]> {

@@ -136,7 +136,11 @@ export interface LogStore {
    * database write lock on SQLite): `build` sees the committed head and returns the rows to add.
    */
   append(orgId: number, build: (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch, at: string, options?: AppendOptions): Promise<LogHead>;
-  readHashes(orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
+  /**
+   * Stored hashes by tlog index, and every stored hash in each inclusive range of `ranges` (a range is one
+   * index scan where a list of its indexes would be one probe each), in one statement where they fit.
+   */
+  readHashes(orgId: number, indexes: readonly number[], ranges?: readonly (readonly [number, number])[]): Promise<Map<number, Uint8Array>>;
   /** Entries with start <= index < end, ascending. */
   entries(orgId: number, start: number, end: number): Promise<StoredEntry[]>;
   /** The UTF-8 bytes of the entries with start <= index < end, ascending (entry bundles: no string round trip). */
