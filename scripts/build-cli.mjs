@@ -82,6 +82,31 @@ const requiredBuiltins = {
   },
 };
 
+// In the CommonJS bundles, an ES `import fs from 'node:fs'` (or `{ readFileSync }`) of a builtin became
+// `__toESM(require('node:fs'))`: a new object with a getter defined for each of the builtin's ~100 properties, at
+// every start, for each module that imports it (nine copies of fs, path, os, http ... in a bundle: 1–4 ms of CPU,
+// docs/performance.md "Eighth round"). Here the import is of a small ES module instead: the builtin itself, from
+// `process.getBuiltinModule`, as its default export, and each property as a named export marked pure, so that
+// the bundle keeps only those some module imports. (The ES bundles import builtins natively: not needed there.)
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const builtinImports = {
+  name: 'builtin-imports',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: 'builtin-import' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-import' }, async (args) => {
+      const names = Object.keys(process.getBuiltinModule(args.path)).filter((n) => IDENT.test(n) && n !== 'default');
+      return {
+        contents: [
+          `const m = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+          'export default m;',
+          ...names.map((n) => `export const ${n} = /* @__PURE__ */ (() => m.${n})();`),
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
+  },
+};
+
 // A networked command checks the server's answers without TypeBox (docs/performance.md "Scale, sixth round"):
 // - src/client/answer-check.ts, which checks with TypeBox at run time, is replaced by checks generated now
 //   from the same schemas (scripts/answer-checks.mjs; the table is read from tsc's output, built first);
@@ -200,7 +225,7 @@ if (!fs.existsSync(routes)) throw new Error(`${routes} is missing: run tsc first
 const { FAST_BUNDLES } = await import(routes);
 const answersTable = path.join(root, 'dist/src/client/answers.js');
 // The CommonJS bundles of the common networked commands, one per group of src/cli/fast-route.ts (fastOnly).
-const fastBuilds = FAST_BUNDLES.map(async (bundle) => esbuild.build({ ...common, ...commonJs, entryPoints: { [`evident-fast-${bundle.name}`]: path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(bundle), leanClient, requiredBuiltins, externalPackages] }));
+const fastBuilds = FAST_BUNDLES.map(async (bundle) => esbuild.build({ ...common, ...commonJs, entryPoints: { [`evident-fast-${bundle.name}`]: path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(bundle), leanClient, builtinImports, requiredBuiltins, externalPackages] }));
 const [main, replay, , , launcher] = await Promise.all([
   esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [leanClient, replayExternal, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
