@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type http from 'node:http';
 import type { HttpAnswer } from './http-send.js';
 
 // An evidence upload on node:http: one multipart/form-data request, each file streamed from disk (issue #21,
@@ -43,9 +44,15 @@ export async function sendFiles(url: URL, method: string, files: readonly Upload
   const tail = Buffer.from(`--${boundary}--\r\n`);
   const length = parts.reduce((n, p) => n + p.head.length + p.size + CRLF.length, tail.length);
   const headers = { ...options.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(length) };
+  // A server may answer before it has read the whole body (413 for an oversize file): then the rest is not sent,
+  // and the connection is closed once the answer is read (left open, it would hold the server's close).
+  let answered = false;
+  let bodySent = false;
+  let request: { destroy(): void } | undefined;
   return new Promise((resolve, reject) => {
     const fail = (err: Error) => reject(new Error(err.name === 'AbortError' ? 'timed out' : 'request failed', { cause: err.name === 'AbortError' ? 'the request timed out' : err }));
     void openRequest(url, options.proxy, { method, headers, signal: options.signal }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (err) => reject(new Error('the answer was cut', { cause: err })));
@@ -58,15 +65,21 @@ export async function sendFiles(url: URL, method: string, files: readonly Upload
           json: async () => JSON.parse(bytes.toString('utf8')),
           arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
         });
+        if (!bodySent) request?.destroy();
       });
     }).then(async (req) => {
+      request = req;
       req.on('error', fail);
+      const stop = () => answered || req.destroyed;
       try {
         for (const p of parts) {
+          if (stop()) return;
           await write(req, p.head);
-          await pipeFile(req, p.path, p.size);
+          if (!(await pipeFile(req, p.path, p.size, stop))) return;
           await write(req, CRLF);
         }
+        if (stop()) return;
+        bodySent = true;
         req.end(tail);
       } catch (err) {
         req.destroy(err as Error);
@@ -75,20 +88,29 @@ export async function sendFiles(url: URL, method: string, files: readonly Upload
   });
 }
 
-function write(req: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
+/** Resolves when the chunk may be followed by another: written, drained, or the request closed. */
+function write(req: http.ClientRequest, chunk: Buffer): Promise<void> {
   return new Promise((resolve) => {
-    if (req.write(chunk)) resolve();
-    else req.once('drain', resolve);
+    if (req.write(chunk)) return resolve();
+    const done = () => {
+      req.off('drain', done);
+      req.off('close', done);
+      resolve();
+    };
+    req.once('drain', done);
+    req.once('close', done);
   });
 }
 
-/** Exactly `size` bytes of the file into the request (backpressure kept), or an error. */
-async function pipeFile(req: NodeJS.WritableStream, file: string, size: number): Promise<void> {
-  if (size === 0) return;
+/** Exactly `size` bytes of the file into the request (backpressure kept), or an error; false when `stop` said to. */
+async function pipeFile(req: http.ClientRequest, file: string, size: number, stop: () => boolean): Promise<boolean> {
+  if (size === 0) return true;
   let sent = 0;
   for await (const chunk of fs.createReadStream(file, { end: size - 1 }) as AsyncIterable<Buffer>) {
+    if (stop()) return false;
     sent += chunk.length;
     await write(req, chunk);
   }
   if (sent !== size) throw new Error(`${file} changed while it was being uploaded (${sent} of ${size} bytes)`);
+  return true;
 }

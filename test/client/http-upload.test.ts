@@ -69,6 +69,24 @@ describe('sendFiles', () => {
     expect([answer.status, answer.ok]).toEqual([413, false]);
   });
 
+  it('stops sending when the server answers before reading the body (a 413), and does not hold the connection', async () => {
+    const big = path.join(dir, 'big');
+    fs.writeFileSync(big, Buffer.alloc(8 * 1024 * 1024, 1));
+    const early = http.createServer((_req, res) => res.writeHead(413, { 'content-type': 'application/json' }).end('{"error":{"code":"PAYLOAD_TOO_LARGE","message":"too large"}}'));
+    // Nothing closes a connection on the server's side (no timeouts): a client that held it would hold close() past the test's timeout.
+    early.keepAliveTimeout = 600_000;
+    early.requestTimeout = 0;
+    early.headersTimeout = 0;
+    await new Promise<void>((resolve) => early.listen(0, '127.0.0.1', resolve));
+    try {
+      const answer = await sendFiles(new URL(`http://127.0.0.1:${(early.address() as AddressInfo).port}/evidence`), 'POST', [{ path: big, name: 'big' }], { headers: {} });
+      expect(answer.status).toBe(413);
+    } finally {
+      // Resolves only once no connection is left open.
+      await new Promise<void>((resolve) => early.close(() => resolve()));
+    }
+  });
+
   it('fails on a file it cannot read, and on a server it cannot reach, with the cause', async () => {
     await expect(sendFiles(new URL(`${base}/evidence`), 'POST', [{ path: path.join(dir, 'missing'), name: 'missing' }], { headers: {} })).rejects.toThrow(/ENOENT/);
     const err = await sendFiles(new URL('http://127.0.0.1:9/evidence'), 'POST', [{ path: path.join(dir, 'a.xml'), name: 'a.xml' }], { headers: {} }).catch((e: unknown) => e as Error);
