@@ -70,7 +70,7 @@ interface Sample { wallMs: number; cpuMs: number; rssMb: number }
 function once(args: string[], env: Record<string, string>): Sample {
   const started = performance.now();
   const [cmd, argv] = PYTHON ? [PYTHON, ['-c', WAIT4, NODE, ...args]] : TIME ? [TIME, ['-f', 'BENCH_TIME %U %S %M', NODE, ...args]] : [NODE, args];
-  const res = spawnSync(cmd, argv, { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  const res = spawnSync(cmd, argv, { cwd: workDir, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
   const m = /BENCH_TIME ([\d.]+) ([\d.]+) (\d+)(?: ([\d.]+))?/.exec(res.stderr);
   // Through python3, wall time is the child's alone (python's own start-up is not the command's).
   const wallMs = m?.[4] !== undefined ? Number(m[4]) * 1000 : performance.now() - started;
@@ -79,6 +79,10 @@ function once(args: string[], env: Record<string, string>): Sample {
 }
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-cli-'));
+// Every command runs in an empty directory outside any git checkout: `begin trail` and `attest artifact` take
+// their commit from git when CI's variables do not give it (flags.ts commitDefaults), and the bench's own checkout
+// would have them run three git processes; here they run one (`git rev-parse HEAD`, which fails).
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-cli-cwd-'));
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-cli-home-'));
 const server = await startServer(dataDir);
 const env = { HOME: home, EVIDENT_HOST: server.url, EVIDENT_ORG: 'default', EVIDENT_API_TOKEN: server.token };
@@ -126,6 +130,7 @@ try {
   await server.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(resultsDir, { recursive: true, force: true });
+  fs.rmSync(workDir, { recursive: true, force: true });
   fs.rmSync(home, { recursive: true, force: true });
 }
 

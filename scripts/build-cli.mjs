@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { answerChecksModule, writeAnswerChecks } from './answer-checks.mjs';
+import { answerCheckSources, answerChecksModule, writeAnswerChecks } from './answer-checks.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist/cli');
@@ -114,7 +114,9 @@ const builtinImports = {
 //   ...): they import those for types only, and a namespace re-exported by a module the CLI loads would
 //   be built, TypeBox with it. A command that used one as a value would fail this build ("No matching
 //   export"), not run without it. The server's routes (which need the schemas) import the whole index.
-const leanClient = {
+//   Each check is a file of its own, dist/cli/answers/NAME.cjs, required on first use, but for the answers a
+//   fast bundle's commands read (src/cli/fast-route.ts `answers`): those are in the bundle, saving the require.
+const leanClient = (inline = []) => ({
   name: 'lean-client',
   setup(build) {
     const clientDir = path.join(srcDir, 'client');
@@ -124,7 +126,13 @@ const leanClient = {
       const tables = path.join(root, 'dist/src/client/answers.js');
       if (!fs.existsSync(tables)) throw new Error(`${tables} is missing: run tsc first (npm run build)`);
       const { ANSWERS } = await import(tables);
-      return { contents: answerChecksModule(Object.keys(ANSWERS)), loader: 'js', resolveDir: clientDir };
+      return { contents: answerChecksModule(Object.keys(ANSWERS), './answers/', inline), loader: 'js', resolveDir: clientDir };
+    });
+    build.onResolve({ filter: /^answer-source:/ }, (args) => ({ path: args.path.slice('answer-source:'.length), namespace: 'answer-source' }));
+    build.onLoad({ filter: /.*/, namespace: 'answer-source' }, async (args) => {
+      const { ANSWERS } = await import(path.join(root, 'dist/src/client/answers.js'));
+      if (!Object.hasOwn(ANSWERS, args.path)) throw new Error(`src/cli/fast-route.ts names an answer ${args.path} that src/client/answers.ts does not have`);
+      return { contents: answerCheckSources({ [args.path]: ANSWERS[args.path] }, true)[args.path], loader: 'js', resolveDir: root };
     });
     build.onResolve({ filter: /client\/index\.js$/ }, (args) => {
       if (!args.importer.startsWith(path.join(srcDir, 'cli') + path.sep)) return undefined;
@@ -137,7 +145,7 @@ const leanClient = {
       return { contents: kept.join('\n'), loader: 'ts', resolveDir: clientDir };
     });
   },
-};
+});
 
 // The CommonJS bundles of the common networked commands, dist/cli/evident-fast-NAME.cjs, one per group
 // (src/cli/fast-route.ts FAST_BUNDLES, docs/performance.md "Scale, seventh round", "Eighth round"): esbuild does not
@@ -225,9 +233,9 @@ if (!fs.existsSync(routes)) throw new Error(`${routes} is missing: run tsc first
 const { FAST_BUNDLES } = await import(routes);
 const answersTable = path.join(root, 'dist/src/client/answers.js');
 // The CommonJS bundles of the common networked commands, one per group of src/cli/fast-route.ts (fastOnly).
-const fastBuilds = FAST_BUNDLES.map(async (bundle) => esbuild.build({ ...common, ...commonJs, entryPoints: { [`evident-fast-${bundle.name}`]: path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(bundle), leanClient, builtinImports, requiredBuiltins, externalPackages] }));
+const fastBuilds = FAST_BUNDLES.map(async (bundle) => esbuild.build({ ...common, ...commonJs, entryPoints: { [`evident-fast-${bundle.name}`]: path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(bundle), leanClient(bundle.answers), builtinImports, requiredBuiltins, externalPackages] }));
 const [main, replay, , , launcher] = await Promise.all([
-  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [leanClient, replayExternal, requiredBuiltins, externalPackages] }),
+  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [leanClient(), replayExternal, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   // `verify log --full`'s hashing threads (src/cli/verify/log-hashers.ts): the same, for log-hash-worker.js.

@@ -21,27 +21,41 @@ export interface FastBundle {
   readonly nouns: readonly string[];
   /** The modules program-lazy.ts imports for them, as written there (scripts/build-cli.mjs reads this from tsc's output). */
   readonly modules: readonly string[];
+  /**
+   * The answers (src/client/answers.ts) its common commands read, whose checks the bundle holds; any other is
+   * required from dist/cli/answers/NAME.cjs on first use (scripts/answer-checks.mjs). A name missing here costs
+   * a file's load, not a check.
+   */
+  readonly answers: readonly string[];
 }
 
 const ATTESTATION_TYPE_NOUNS = ['create attestation-type', 'get attestation-type', 'list attestation-types', 'archive attestation-type'];
 
 export const FAST_BUNDLES: readonly FastBundle[] = [
   // `evident --version`: no group at all.
-  { name: 'version', words: [], nouns: [], modules: [] },
-  { name: 'log', words: ['log'], nouns: [], modules: ['./commands/log.js', './commands/log-environment.js'] },
+  { name: 'version', words: [], nouns: [], modules: [], answers: [] },
+  // `log checkpoint` reads its answer without the client (fast-checkpoint.ts).
+  { name: 'log', words: ['log'], nouns: [], modules: ['./commands/log.js', './commands/log-environment.js'], answers: ['LogKey'] },
   {
     name: 'flows',
     words: [],
     nouns: ['create flow', 'get flow', 'list flows', 'archive flow', 'tag flow', 'tag flows'],
     modules: ['./commands/flows.js'],
+    answers: ['FlowSummaryPage', 'Flow'],
   },
-  { name: 'artifact', words: [], nouns: ['get artifact'], modules: ['./commands/get-artifact.js'] },
-  { name: 'trails', words: [], nouns: ['begin trail', 'get trail', 'list trails'], modules: ['./commands/trails.js'] },
+  { name: 'artifact', words: [], nouns: ['get artifact'], modules: ['./commands/get-artifact.js'], answers: ['ArtifactDetails'] },
+  { name: 'trails', words: [], nouns: ['begin trail', 'get trail', 'list trails'], modules: ['./commands/trails.js'], answers: ['Trail', 'TrailDetail', 'TrailPage'] },
   // Every `attest` subcommand (artifact, generic, junit, snyk, sarif, provenance, pullrequest ...) and the
   // attestation types, which program-lazy.ts registers with them. The CLI parses no report itself (the server
   // does); what only one subcommand needs (fingerprinting a path, reading a provenance file) is a file of its own
   // beside the bundle, required when that subcommand runs (scripts/build-cli.mjs, SIDE).
-  { name: 'attest', words: ['attest'], nouns: ATTESTATION_TYPE_NOUNS, modules: ['./commands/attest.js', './commands/attestation-types.js'] },
+  {
+    name: 'attest',
+    words: ['attest'],
+    nouns: ATTESTATION_TYPE_NOUNS,
+    modules: ['./commands/attest.js', './commands/attestation-types.js'],
+    answers: ['Artifact', 'Attestation', 'EvidenceUploaded'],
+  },
 ];
 
 /** Every command word sent to a bundle. */
