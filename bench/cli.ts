@@ -8,7 +8,7 @@
 // bare request sends the same method and JSON body; `attest junit`'s, the same two requests (the results file
 // as multipart, then the attestation naming its digest).
 //
-//   node dist/bench/cli.js [--runs 15] [--baseline OTHER/dist/cli/evident.js] [--node OTHER-NODE]
+//   node dist/bench/cli.js [--runs 15] [--baseline OTHER/dist/cli/evident.cjs] [--node OTHER-NODE]
 //
 // --baseline runs another build's CLI (e.g. the previous commit's, built in a detached worktree) interleaved
 // with this one, against the same server, for a before/after on the same load.
