@@ -6,8 +6,8 @@
 // dist/src (tsc output) stays for the unit tests and the benches that import modules directly.
 //
 // The package's bin is not this bundle's entry but a CommonJS launcher, dist/cli/evident.cjs (src/cli/launcher.ts):
-// it runs the common networked commands from a CommonJS bundle of their own, dist/cli/evident-fast.cjs (no ES
-// module loader, one file: `fastOnly` below), and imports this bundle's entry, dist/cli/evident.js, for the rest.
+// it runs the common networked commands from the CommonJS bundle of their group, dist/cli/evident-fast-NAME.cjs (no
+// ES module loader, one file: `fastOnly` below), and imports this bundle's entry, dist/cli/evident.js, for the rest.
 //
 // The run replay (src/cli/run-replay.ts, loaded first by every `evident run`) is a second, separate
 // bundle, dist/cli/run-replay.js: esbuild assigns whole files to chunks by which entry points import
@@ -240,7 +240,7 @@ const [main, replay, , , launcher] = await Promise.all([
   esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   // `verify log --full`'s hashing threads (src/cli/verify/log-hashers.ts): the same, for log-hash-worker.js.
   esbuild.build({ ...common, entryPoints: { 'log-hash-worker': path.join(srcDir, 'cli/verify/log-hash-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
-  // The bin (package.json), dist/cli/evident.cjs: sends a command line to the fast bundle or to the ES entry.
+  // The bin (package.json), dist/cli/evident.cjs: sends a command line to a fast bundle or to the ES entry.
   esbuild.build({ ...common, format: 'cjs', entryPoints: { evident: path.join(srcDir, 'cli/launcher.ts') }, outExtension: { '.js': '.cjs' }, plugins: [externalPackages] }),
   esbuild.build({ ...common, ...commonJs, entryPoints: { 'answer-explain': path.join(srcDir, 'client/answer-explain.ts') }, outExtension: { '.js': '.cjs' }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   // The subject map's thread (src/services/map-thread.ts): the same, for map-worker.js.
