@@ -6,8 +6,8 @@
 // dist/src (tsc output) stays for the unit tests and the benches that import modules directly.
 //
 // The package's bin is not this bundle's entry but a CommonJS launcher, dist/cli/evident.cjs (src/cli/launcher.ts):
-// it runs the common networked commands from a CommonJS bundle of their own, dist/cli/evident-fast.cjs (no ES
-// module loader, one file: `fastOnly` below), and imports this bundle's entry, dist/cli/evident.js, for the rest.
+// it runs the common networked commands from the CommonJS bundle of their group, dist/cli/evident-fast-NAME.cjs (no
+// ES module loader, one file: `fastOnly` below), and imports this bundle's entry, dist/cli/evident.js, for the rest.
 //
 // The run replay (src/cli/run-replay.ts, loaded first by every `evident run`) is a second, separate
 // bundle, dist/cli/run-replay.js: esbuild assigns whole files to chunks by which entry points import
@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { answerChecksModule } from './answer-checks.mjs';
+import { answerCheckSources, answerChecksModule, writeAnswerChecks } from './answer-checks.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist/cli');
@@ -82,6 +82,31 @@ const requiredBuiltins = {
   },
 };
 
+// In the CommonJS bundles, an ES `import fs from 'node:fs'` (or `{ readFileSync }`) of a builtin became
+// `__toESM(require('node:fs'))`: a new object with a getter defined for each of the builtin's ~100 properties, at
+// every start, for each module that imports it (nine copies of fs, path, os, http ... in a bundle: 1–4 ms of CPU,
+// docs/performance.md "Eighth round"). Here the import is of a small ES module instead: the builtin itself, from
+// `process.getBuiltinModule`, as its default export, and each property as a named export marked pure, so that
+// the bundle keeps only those some module imports. (The ES bundles import builtins natively: not needed there.)
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const builtinImports = {
+  name: 'builtin-imports',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: 'builtin-import' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-import' }, async (args) => {
+      const names = Object.keys(process.getBuiltinModule(args.path)).filter((n) => IDENT.test(n) && n !== 'default');
+      return {
+        contents: [
+          `const m = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+          'export default m;',
+          ...names.map((n) => `export const ${n} = /* @__PURE__ */ (() => m.${n})();`),
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
+  },
+};
+
 // A networked command checks the server's answers without TypeBox (docs/performance.md "Scale, sixth round"):
 // - src/client/answer-check.ts, which checks with TypeBox at run time, is replaced by checks generated now
 //   from the same schemas (scripts/answer-checks.mjs; the table is read from tsc's output, built first);
@@ -89,7 +114,9 @@ const requiredBuiltins = {
 //   ...): they import those for types only, and a namespace re-exported by a module the CLI loads would
 //   be built, TypeBox with it. A command that used one as a value would fail this build ("No matching
 //   export"), not run without it. The server's routes (which need the schemas) import the whole index.
-const leanClient = {
+//   Each check is a file of its own, dist/cli/answers/NAME.cjs, required on first use, but for the answers a
+//   fast bundle's commands read (src/cli/fast-route.ts `answers`): those are in the bundle, saving the require.
+const leanClient = (inline = []) => ({
   name: 'lean-client',
   setup(build) {
     const clientDir = path.join(srcDir, 'client');
@@ -99,7 +126,13 @@ const leanClient = {
       const tables = path.join(root, 'dist/src/client/answers.js');
       if (!fs.existsSync(tables)) throw new Error(`${tables} is missing: run tsc first (npm run build)`);
       const { ANSWERS } = await import(tables);
-      return { contents: answerChecksModule(ANSWERS), loader: 'js', resolveDir: clientDir };
+      return { contents: answerChecksModule(Object.keys(ANSWERS), './answers/', inline), loader: 'js', resolveDir: clientDir };
+    });
+    build.onResolve({ filter: /^answer-source:/ }, (args) => ({ path: args.path.slice('answer-source:'.length), namespace: 'answer-source' }));
+    build.onLoad({ filter: /.*/, namespace: 'answer-source' }, async (args) => {
+      const { ANSWERS } = await import(path.join(root, 'dist/src/client/answers.js'));
+      if (!Object.hasOwn(ANSWERS, args.path)) throw new Error(`src/cli/fast-route.ts names an answer ${args.path} that src/client/answers.ts does not have`);
+      return { contents: answerCheckSources({ [args.path]: ANSWERS[args.path] }, true)[args.path], loader: 'js', resolveDir: root };
     });
     build.onResolve({ filter: /client\/index\.js$/ }, (args) => {
       if (!args.importer.startsWith(path.join(srcDir, 'cli') + path.sep)) return undefined;
@@ -112,17 +145,15 @@ const leanClient = {
       return { contents: kept.join('\n'), loader: 'ts', resolveDir: clientDir };
     });
   },
-};
+});
 
-// The CommonJS bundle of the common networked commands, dist/cli/evident-fast.cjs (src/cli/fast-route.ts,
-// docs/performance.md "Scale, seventh round"): esbuild does not split CommonJS, so this bundle holds everything
-// its entry can reach, but of program-lazy.ts's dynamic imports only the groups fast-route.ts sends here, and of
-// run.ts's none (`evident run` and the whole program are the ES entry's). Any other is replaced by a module that
-// throws when loaded: a word sent here by mistake fails with this message, it does not run something else.
-async function fastOnly() {
-  const routes = path.join(root, 'dist/src/cli/fast-route.js');
-  if (!fs.existsSync(routes)) throw new Error(`${routes} is missing: run tsc first (npm run build)`);
-  const { FAST_GROUP_MODULES } = await import(routes);
+// The CommonJS bundles of the common networked commands, dist/cli/evident-fast-NAME.cjs, one per group
+// (src/cli/fast-route.ts FAST_BUNDLES, docs/performance.md "Scale, seventh round", "Eighth round"): esbuild does not
+// split CommonJS, so a bundle holds everything its entry can reach, but of program-lazy.ts's dynamic imports only
+// its group's modules, and of run.ts's none (`evident run` and the whole program are the ES entry's). Any other is
+// replaced by a module that throws when loaded: a word sent here by mistake fails with this message, it does not
+// run something else.
+async function fastOnly(bundle) {
   const lazy = path.join(srcDir, 'cli', 'program-lazy.ts');
   const run = path.join(srcDir, 'cli', 'run.ts');
   return {
@@ -130,11 +161,11 @@ async function fastOnly() {
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind !== 'dynamic-import' || (args.importer !== lazy && args.importer !== run)) return undefined;
-        if (args.importer === lazy && FAST_GROUP_MODULES.includes(args.path)) return undefined;
+        if (args.importer === lazy && bundle.modules.includes(args.path)) return undefined;
         return { path: args.path, namespace: 'not-in-fast-bundle' };
       });
       build.onLoad({ filter: /.*/, namespace: 'not-in-fast-bundle' }, (args) => ({
-        contents: `throw new Error(${JSON.stringify(`internal: ${args.path} is not in dist/cli/evident-fast.cjs (src/cli/fast-route.ts sent this command line there)`)});`,
+        contents: `throw new Error(${JSON.stringify(`internal: ${args.path} is not in dist/cli/evident-fast-${bundle.name}.cjs (src/cli/fast-route.ts sent this command line there)`)});`,
         loader: 'js',
       }));
       // A barrel imported dynamically for one function: in the bundle, that function's module only (a barrel is
@@ -143,10 +174,10 @@ async function fastOnly() {
       // its tests (which run the bin) fail.
       build.onResolve({ filter: /\/index\.js$/ }, (args) => {
         const narrow = NARROW.find((n) => args.kind === 'dynamic-import' && args.importer === path.join(srcDir, n.importer) && args.path === n.path);
-        return narrow ? { path: `${narrow.path}#${narrow.name}`, namespace: 'narrow-barrel', pluginData: narrow } : undefined;
+        return narrow ? { path: `${narrow.path}#${narrow.names.join(',')}`, namespace: 'narrow-barrel', pluginData: narrow } : undefined;
       });
       build.onLoad({ filter: /.*/, namespace: 'narrow-barrel' }, (args) => ({
-        contents: `export { ${args.pluginData.name} } from ${JSON.stringify(path.join(srcDir, args.pluginData.from))};`,
+        contents: `export { ${args.pluginData.names.join(', ')} } from ${JSON.stringify(path.join(srcDir, args.pluginData.from))};`,
         loader: 'ts',
         resolveDir: srcDir,
       }));
@@ -156,11 +187,14 @@ async function fastOnly() {
   };
 }
 
-// The barrels the fast bundle's commands import dynamically for one function (create flow's template check,
-// log key's PEM): that function and the module that defines it (fastOnly).
+// The barrels the fast bundles' commands import dynamically for a function or two (create flow's template check,
+// log key's PEM, attest's fingerprinting of a path with -t, attest provenance's check of the file): those and the
+// module that defines them (fastOnly).
 const NARROW = [
-  { importer: 'cli/commands/flows.ts', path: '../../formats/index.js', name: 'parseFlowTemplate', from: 'formats/flow-template.ts' },
-  { importer: 'cli/commands/log.ts', path: '../../ledger/index.js', name: 'verifierKeyPem', from: 'ledger/keys.ts' },
+  { importer: 'cli/commands/flows.ts', path: '../../formats/index.js', names: ['parseFlowTemplate'], from: 'formats/flow-template.ts' },
+  { importer: 'cli/commands/log.ts', path: '../../ledger/index.js', names: ['verifierKeyPem'], from: 'ledger/keys.ts' },
+  { importer: 'cli/commands/fingerprint-input.ts', path: '../../services/index.js', names: ['ARTIFACT_TYPES', 'fingerprint'], from: 'services/fingerprint/index.ts' },
+  { importer: 'cli/commands/attest-reports.ts', path: '../../formats/index.js', names: ['parseProvenanceDocument'], from: 'formats/provenance-document.ts' },
 ];
 
 // In CommonJS, `import.meta.url` (createRequire, worker files beside the chunk) is this file's URL, and `import()`
@@ -194,22 +228,35 @@ const common = {
 fs.rmSync(outDir, { recursive: true, force: true });
 // The server's report parser threads (src/services/parse-pool.ts) load `./parse-worker.js` beside the
 // chunk that starts them: a third bundle, on its own, so a worker does not load the CLI.
-const [main, replay, , , launcher, fast] = await Promise.all([
-  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [leanClient, replayExternal, requiredBuiltins, externalPackages] }),
+const routes = path.join(root, 'dist/src/cli/fast-route.js');
+if (!fs.existsSync(routes)) throw new Error(`${routes} is missing: run tsc first (npm run build)`);
+const { FAST_BUNDLES } = await import(routes);
+const answersTable = path.join(root, 'dist/src/client/answers.js');
+// The CommonJS bundles of the common networked commands, one per group of src/cli/fast-route.ts (fastOnly).
+const fastBuilds = FAST_BUNDLES.map(async (bundle) => esbuild.build({ ...common, ...commonJs, entryPoints: { [`evident-fast-${bundle.name}`]: path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(bundle), leanClient(bundle.answers), builtinImports, requiredBuiltins, externalPackages] }));
+const [main, replay, , , launcher] = await Promise.all([
+  esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [leanClient(), replayExternal, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'parse-worker': path.join(srcDir, 'services/parse-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   // `verify log --full`'s hashing threads (src/cli/verify/log-hashers.ts): the same, for log-hash-worker.js.
   esbuild.build({ ...common, entryPoints: { 'log-hash-worker': path.join(srcDir, 'cli/verify/log-hash-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
-  // The bin (package.json), dist/cli/evident.cjs: sends a command line to the fast bundle or to the ES entry.
+  // The bin (package.json), dist/cli/evident.cjs: sends a command line to a fast bundle or to the ES entry.
   esbuild.build({ ...common, format: 'cjs', entryPoints: { evident: path.join(srcDir, 'cli/launcher.ts') }, outExtension: { '.js': '.cjs' }, plugins: [externalPackages] }),
-  esbuild.build({ ...common, ...commonJs, entryPoints: { 'evident-fast': path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(), leanClient, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, ...commonJs, entryPoints: { 'answer-explain': path.join(srcDir, 'client/answer-explain.ts') }, outExtension: { '.js': '.cjs' }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
   // The subject map's thread (src/services/map-thread.ts): the same, for map-worker.js.
   esbuild.build({ ...common, entryPoints: { 'map-worker': path.join(srcDir, 'services/map-worker.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
+  // dist/cli/answers/NAME.cjs, the answer checks both the ES chunks and the CommonJS bundles require (leanClient).
+  import(answersTable).then(({ ANSWERS }) => writeAnswerChecks(esbuild, ANSWERS, path.join(outDir, 'answers'), root)),
 ]);
+const fast = await Promise.all(fastBuilds);
 
 const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js') || f.endsWith('.cjs'));
 const size = (files) => Math.round(files.reduce((sum, f) => sum + fs.statSync(path.resolve(root, f)).size, 0) / 1024);
 fs.chmodSync(path.join(outDir, 'evident.js'), 0o755);
 fs.chmodSync(path.join(outDir, 'evident.cjs'), 0o755);
-console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB); dist/cli/evident.cjs (${size(outputs(launcher))} KiB) and evident-fast.cjs (${size(outputs(fast))} KiB)`);
+// EVIDENT_CLI_METAFILE=DIR: esbuild's metafile of each bundle there (what a bundle holds, by input: for start-up work).
+if (process.env.EVIDENT_CLI_METAFILE) {
+  fs.mkdirSync(process.env.EVIDENT_CLI_METAFILE, { recursive: true });
+  for (const [name, r] of Object.entries({ main, replay, launcher, ...Object.fromEntries(fast.map((r, i) => [`fast-${FAST_BUNDLES[i].name}`, r])) })) fs.writeFileSync(path.join(process.env.EVIDENT_CLI_METAFILE, `${name}.json`), JSON.stringify(r.metafile));
+}
+console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB); dist/cli/evident.cjs (${size(outputs(launcher))} KiB) and evident-fast-*.cjs (${fast.map((r, i) => `${FAST_BUNDLES[i].name} ${size(outputs(r))}`).join(', ')} KiB)`);

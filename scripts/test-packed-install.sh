@@ -22,9 +22,9 @@ step "npm pack (evident $version)"
 (cd "$src" && npm pack --silent --pack-destination "$work" >/dev/null)
 tarball="$work/evident-$version.tgz"
 [ -f "$tarball" ] || fail "npm pack made no $tarball"
-# What ships: the CLI (its CommonJS bin and fast bundle, its ES entry and chunks), its worker, the web UI, the pinned dependency tree; not the tests or sources.
+# What ships: the CLI (its CommonJS bin and the fast bundles of its groups, its answer checks, its ES entry and chunks), its worker, the web UI, the pinned dependency tree; not the tests or sources.
 listing="$(tar -tzf "$tarball")"
-for f in package/dist/cli/evident.cjs package/dist/cli/evident-fast.cjs package/dist/cli/answer-explain.cjs package/dist/cli/evident.js package/dist/cli/parse-worker.js package/dist/cli/run-replay.js package/dist/web/index.html package/npm-shrinkwrap.json; do
+for f in package/dist/cli/evident.cjs package/dist/cli/evident-fast-{version,log,flows,artifact,trails,attest}.cjs package/dist/cli/answers/{FlowSummaryPage,ErrorBody}.cjs package/dist/cli/answer-explain.cjs package/dist/cli/evident.js package/dist/cli/parse-worker.js package/dist/cli/run-replay.js package/dist/web/index.html package/npm-shrinkwrap.json; do
   grep -qx "$f" <<<"$listing" || fail "the tarball lacks $f"
 done
 if grep -qE '^package/(src|test|dist/src|dist/test)/' <<<"$listing"; then fail "the tarball carries sources or tests"; fi
@@ -73,6 +73,13 @@ step "CLI commands against it"
 evident create flow packed >/dev/null || fail "create flow"
 flows="$(evident list flows --output json)" || fail "list flows"
 grep -q '"packed"' <<<"$flows" || fail "list flows"
+# A pipeline's steps, each from the fast bundle of its group: a trail, an attestation, a report uploaded as evidence.
+evident begin trail t1 --flow packed >/dev/null || fail "begin trail"
+evident attest generic --name check --flow packed --trail t1 >/dev/null || fail "attest generic"
+mkdir -p "$work/results"
+printf '<testsuite name="s" tests="1" failures="0" errors="0"><testcase name="a"/></testsuite>\n' >"$work/results/junit.xml"
+evident attest junit --results-dir "$work/results" --name unit --flow packed --trail t1 | grep -q '1 tests, 0 failures' || fail "attest junit"
+evident get trail t1 --flow packed --output json | grep -q '"unit"' || fail "get trail"
 
 mkdir -p "$work/checkout/src" && cd "$work/checkout"
 printf 'int main;\n' >src/main.c

@@ -1,35 +1,82 @@
 import { commandIndex } from './command-word.js';
 
-// The common networked commands that start from one CommonJS bundle, dist/cli/evident-fast.cjs, instead of the
-// ES entry and its chunks (issue #21, docs/performance.md "Scale, seventh round"). An ES entry starts Node's ES
-// module loader (its own modules, an async resolve, read and compile per chunk: 16–20 chunks for these
-// commands); a CommonJS file is loaded by the loader already in Node's start-up snapshot. The bundle holds
-// everything these commands can reach (their groups of program-lazy.ts, the client and their other dynamic
-// imports) but no other group: scripts/build-cli.mjs replaces program-lazy.ts's and run.ts's other dynamic
-// imports by a module that throws, so a word sent here whose group is not in the bundle fails loudly (and in
-// the tests), never silently. Every other command line goes to the ES entry, unchanged.
+// The common networked commands start from CommonJS bundles, dist/cli/evident-fast-NAME.cjs, one per group of
+// commands, instead of the ES entry and its chunks (issue #21, docs/performance.md "Scale, seventh round",
+// "Eighth round"). An ES entry starts Node's ES module loader (its own modules, an async resolve, read and
+// compile per chunk: 16–20 chunks for these commands); a CommonJS file is loaded by the loader already in
+// Node's start-up snapshot. esbuild does not split CommonJS, so each bundle holds everything its commands can
+// reach and is compiled whole at every start: one bundle per group keeps each to its own commands (a pipeline
+// step's `attest junit` does not compile the flows group, nor `list flows` the attest group). Each holds, of
+// program-lazy.ts's dynamic imports, only its group's modules: scripts/build-cli.mjs replaces the others by a
+// module that throws, so a word sent to the wrong bundle fails loudly (and in the tests), never silently.
+// Every other command line goes to the ES entry, unchanged.
 
-/** Command words whose group (program-lazy.ts) is in the bundle: every `log` subcommand. */
-export const FAST_WORDS: readonly string[] = ['log'];
+/** One CommonJS bundle: the command words and Kosli `VERB NOUN`s it runs, and the modules of their group. */
+export interface FastBundle {
+  /** dist/cli/evident-fast-NAME.cjs */
+  readonly name: string;
+  /** Command words whose whole group (program-lazy.ts) is in the bundle. */
+  readonly words: readonly string[];
+  /** `VERB NOUN`s whose group is in the bundle: every noun program-lazy.ts maps to that group. */
+  readonly nouns: readonly string[];
+  /** The modules program-lazy.ts imports for them, as written there (scripts/build-cli.mjs reads this from tsc's output). */
+  readonly modules: readonly string[];
+  /**
+   * The answers (src/client/answers.ts) its common commands read, whose checks the bundle holds; any other is
+   * required from dist/cli/answers/NAME.cjs on first use (scripts/answer-checks.mjs). A name missing here costs
+   * a file's load, not a check.
+   */
+  readonly answers: readonly string[];
+}
 
-/** Kosli's `VERB NOUN`s whose group is in the bundle: the flows group (all its nouns) and get artifact. */
-export const FAST_NOUNS: readonly string[] = [
-  'create flow', 'get flow', 'list flows', 'archive flow', 'tag flow', 'tag flows',
-  'get artifact',
+const ATTESTATION_TYPE_NOUNS = ['create attestation-type', 'get attestation-type', 'list attestation-types', 'archive attestation-type'];
+
+export const FAST_BUNDLES: readonly FastBundle[] = [
+  // `evident --version`: no group at all.
+  { name: 'version', words: [], nouns: [], modules: [], answers: [] },
+  // `log checkpoint` reads its answer without the client (fast-checkpoint.ts).
+  { name: 'log', words: ['log'], nouns: [], modules: ['./commands/log.js', './commands/log-environment.js'], answers: ['LogKey'] },
+  {
+    name: 'flows',
+    words: [],
+    nouns: ['create flow', 'get flow', 'list flows', 'archive flow', 'tag flow', 'tag flows'],
+    modules: ['./commands/flows.js'],
+    answers: ['FlowSummaryPage', 'Flow'],
+  },
+  { name: 'artifact', words: [], nouns: ['get artifact'], modules: ['./commands/get-artifact.js'], answers: ['ArtifactDetails'] },
+  { name: 'trails', words: [], nouns: ['begin trail', 'get trail', 'list trails'], modules: ['./commands/trails.js'], answers: ['Trail', 'TrailDetail', 'TrailPage'] },
+  // Every `attest` subcommand (artifact, generic, junit, snyk, sarif, provenance, pullrequest ...) and the
+  // attestation types, which program-lazy.ts registers with them. The CLI parses no report itself (the server
+  // does); what only one subcommand needs (fingerprinting a path, reading a provenance file) is a file of its own
+  // beside the bundle, required when that subcommand runs (scripts/build-cli.mjs, SIDE).
+  {
+    name: 'attest',
+    words: ['attest'],
+    nouns: ATTESTATION_TYPE_NOUNS,
+    modules: ['./commands/attest.js', './commands/attestation-types.js'],
+    answers: ['Artifact', 'Attestation', 'EvidenceUploaded'],
+  },
 ];
 
-/**
- * The modules program-lazy.ts imports for the groups above, as written there: the only ones of its dynamic
- * imports the bundle holds (scripts/build-cli.mjs reads this list from tsc's output).
- */
-export const FAST_GROUP_MODULES: readonly string[] = ['./commands/log.js', './commands/log-environment.js', './commands/flows.js', './commands/get-artifact.js'];
+/** Every command word sent to a bundle. */
+export const FAST_WORDS: readonly string[] = FAST_BUNDLES.flatMap((b) => b.words);
+
+/** Every `VERB NOUN` sent to a bundle. */
+export const FAST_NOUNS: readonly string[] = FAST_BUNDLES.flatMap((b) => b.nouns);
 
 /**
- * Whether `argv` starts from the bundle: `evident --version` (no command word), a word of FAST_WORDS, or a
- * noun of FAST_NOUNS right after its verb: the same reading of the command line as program-lazy.ts's.
+ * The bundle `argv` starts from (its name), or undefined for the ES entry: `evident --version` (no command
+ * word), a word of a bundle, or a noun of a bundle right after its verb: the same reading of the command line
+ * as program-lazy.ts's.
  */
-export function isFastRoute(argv: readonly string[]): boolean {
+export function fastBundleOf(argv: readonly string[]): string | undefined {
   const i = commandIndex(argv);
-  if (i < 0) return argv.includes('--version') || argv.includes('-V');
-  return FAST_WORDS.includes(argv[i]!) || FAST_NOUNS.includes(`${argv[i]} ${argv[i + 1]}`);
+  if (i < 0) return argv.includes('--version') || argv.includes('-V') ? 'version' : undefined;
+  const noun = `${argv[i]} ${argv[i + 1]}`;
+  return FAST_BUNDLES.find((b) => b.words.includes(argv[i]!) || b.nouns.includes(noun))?.name;
+}
+
+/** Whether `argv` starts from a CommonJS bundle. */
+export function isFastRoute(argv: readonly string[]): boolean {
+  return fastBundleOf(argv) !== undefined;
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-import { isFastRoute } from './fast-route.js';
+import { fastBundleOf } from './fast-route.js';
 
 // The package's bin, dist/cli/evident.cjs (issue #21, docs/performance.md "Scale, seventh round"): a CommonJS
 // file, so that starting it does not start Node's ES module loader. The common networked commands (fast-route.ts)
-// run from one CommonJS bundle; every other command line from the ES entry (main.ts, dist/cli/evident.js), both
-// beside this file in dist/cli (scripts/build-cli.mjs; named by variables, as they are not in src/).
+// run from a CommonJS bundle of their group, dist/cli/evident-fast-NAME.cjs; every other command line from the ES
+// entry (main.ts, dist/cli/evident.js), both beside this file in dist/cli (scripts/build-cli.mjs; named by
+// variables, as they are not in src/).
 // Builtins come from process.getBuiltinModule: an `import` of one would be copied property by property into an
 // ES-style namespace by the bundle's CommonJS interop.
-const fast = './evident-fast.cjs';
 const entry = './evident.js';
 const nodeModule = process.getBuiltinModule('node:module') as typeof import('node:module') & { enableCompileCache?: () => unknown };
 
@@ -16,5 +16,6 @@ const nodeModule = process.getBuiltinModule('node:module') as typeof import('nod
 nodeModule.enableCompileCache?.();
 if (process.argv.includes('--debug') || process.env.EVIDENT_DEBUG === 'true') process.setSourceMapsEnabled(true);
 
-if (isFastRoute(process.argv)) nodeModule.createRequire(__filename)(fast);
+const fast = fastBundleOf(process.argv);
+if (fast !== undefined) nodeModule.createRequire(__filename)(`./evident-fast-${fast}.cjs`);
 else void import(entry);

@@ -1,7 +1,7 @@
 import { prelude } from './prelude.js';
 import { main } from './run.js';
 
-// The entry of dist/cli/evident-fast.cjs, the CommonJS bundle of the common networked commands (fast-route.ts):
+// The entry of dist/cli/evident-fast-NAME.cjs, the CommonJS bundles of the common networked commands (fast-route.ts):
 // main.ts without `evident run`'s replay (run is not sent here) and without a top-level await (CommonJS has none).
 prelude();
 void main(process.argv).then((code) => {

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EvidentError, checkDigest } from '../core/index.js';
 import type { TokenCreate } from './schemas.js';
@@ -77,10 +76,8 @@ export class EvidentClient extends PoliciesApi {
    * the given name): `reports/junit/a.xml`. The server records all of them or, on any failure, none.
    */
   async uploadEvidence(files: EvidenceFile[]): Promise<EvidenceItem[]> {
-    const form = new FormData();
-    for (const f of await expandEvidenceFiles(files)) form.append('file', await fs.openAsBlob(f.path), f.name);
     const path = this.orgPath('/evidence');
-    const res = await this.transfer('POST', path, form);
+    const res = await this.upload('POST', path, await expandEvidenceFiles(files));
     let value: unknown;
     try {
       value = await res.json();

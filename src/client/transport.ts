@@ -1,4 +1,4 @@
-import { EvidentError, parseProxy, send, transferVia, type ErrorCode, type HttpAnswer } from '../core/index.js';
+import { EvidentError, parseProxy, send, sendFiles, transferVia, type ErrorCode, type HttpAnswer, type UploadFile } from '../core/index.js';
 import { isAnswer } from './answer-check.js';
 import { badAnswer } from './answer-errors.js';
 import type { Answer, AnswerName } from './answers.js';
@@ -93,6 +93,26 @@ export class ClientTransport {
     }
     if (!(await isAnswer(answer, value))) throw await badAnswer(answer, value, `${path}: the server's answer does not have the expected shape`);
     return value as Answer<K>;
+  }
+
+  /**
+   * Files sent as one multipart request, streamed from disk on node:http (core/http-upload.ts: not fetch, whose
+   * first use loads undici); evidence files can be large, so it may take up to an hour.
+   */
+  protected async upload(method: string, path: string, files: readonly UploadFile[]): Promise<HttpAnswer> {
+    const url = new URL(this.base + path);
+    const headers: Record<string, string> = { accept: 'application/json, application/octet-stream' };
+    if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
+    this.options.debug?.(`${method} ${url.toString()}`);
+    let res: HttpAnswer;
+    try {
+      res = await sendFiles(url, method, files, { headers, signal: AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 0, 60 * 60_000)), proxy: this.proxy });
+    } catch (err) {
+      throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
+    }
+    this.options.debug?.(`-> ${res.status}`);
+    if (!res.ok) throw await errorFrom(res);
+    return res;
   }
 
   /** A request with a streamed body or answer: evidence files can be large, so it may take up to an hour. */

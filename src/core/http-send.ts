@@ -2,7 +2,8 @@
 // sends it without loading the client: src/cli/fast-checkpoint.ts), directly or through --http-proxy
 // (http-proxy.ts). Not fetch: on Node 20 the first fetch
 // loads and compiles undici (~0.3 s of CPU and ~40 MB, more than the rest of a networked command's start-up:
-// docs/performance.md "CLI start-up"). Uploads and downloads of evidence files still use fetch (transfer()).
+// docs/performance.md "CLI start-up"). Evidence uploads are node:http too (http-upload.ts); downloads still use fetch
+// (transfer()).
 
 /** What the client reads of an answer: the status and the whole body (answers here are small). */
 export interface HttpAnswer {

@@ -7,4 +7,6 @@ export { DIGEST_PATTERN, isDigest, checkDigest, sanitiseEvidenceName } from './e
 export { VERSION } from './version.js';
 export { xmlLib, yamlLib } from './lazy-modules.js';
 export { parseProxy, send, transferVia } from './http-send.js';
+export { sendFiles } from './http-upload.js';
+export type { UploadFile } from './http-upload.js';
 export type { HttpAnswer, SendOptions } from './http-send.js';

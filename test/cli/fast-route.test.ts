@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FAST_NOUNS, FAST_WORDS, isFastRoute } from '../../src/cli/fast-route.js';
+import { FAST_BUNDLES, FAST_NOUNS, FAST_WORDS, fastBundleOf, isFastRoute } from '../../src/cli/fast-route.js';
 import { LAZY_NOUNS, LAZY_WORDS } from '../../src/cli/program-lazy.js';
 import { CLI } from '../helpers/cli.js';
 
-// The bin (dist/cli/evident.cjs) sends the common networked commands to a CommonJS bundle and everything else to
-// the ES entry (src/cli/launcher.ts, fast-route.ts; docs/performance.md "Scale, seventh round").
+// The bin (dist/cli/evident.cjs) sends the common networked commands to the CommonJS bundle of their group and
+// everything else to the ES entry (src/cli/launcher.ts, fast-route.ts; docs/performance.md "Scale, seventh
+// round", "Eighth round").
 
 const argv = (...words: string[]) => ['node', 'evident', ...words];
 
@@ -25,7 +26,9 @@ describe('which command lines start from the CommonJS bundle (fast-route.ts)', (
     expect(isFastRoute(argv('--help'))).toBe(false);
     expect(isFastRoute(argv())).toBe(false);
     // other groups and `evident run` (its replay) are the ES entry's
-    expect(isFastRoute(argv('list', 'trails'))).toBe(false);
+    expect(isFastRoute(argv('list', 'artifacts'))).toBe(false);
+    expect(isFastRoute(argv('get', 'attestation', 'x'))).toBe(false);
+    expect(isFastRoute(argv('assert', 'artifact'))).toBe(false);
     expect(isFastRoute(argv('run'))).toBe(false);
     expect(isFastRoute(argv('server'))).toBe(false);
     expect(isFastRoute(argv('verify', 'log'))).toBe(false);
@@ -33,9 +36,27 @@ describe('which command lines start from the CommonJS bundle (fast-route.ts)', (
     expect(isFastRoute(argv('-H', 'log', 'server'))).toBe(false);
   });
 
-  it('names only words and nouns that program-lazy.ts loads on their own', () => {
+  it('sends each command line to the bundle of its group', () => {
+    expect(fastBundleOf(argv('--version'))).toBe('version');
+    expect(fastBundleOf(argv('log', 'checkpoint'))).toBe('log');
+    expect(fastBundleOf(argv('list', 'flows'))).toBe('flows');
+    expect(fastBundleOf(argv('get', 'artifact', 'f@x'))).toBe('artifact');
+    expect(fastBundleOf(argv('begin', 'trail', 't', '--flow', 'f'))).toBe('trails');
+    expect(fastBundleOf(argv('get', 'trail', 't'))).toBe('trails');
+    expect(fastBundleOf(argv('--output', 'json', 'attest', 'junit', '--name', 'x'))).toBe('attest');
+    expect(fastBundleOf(argv('attest', 'artifact'))).toBe('attest');
+    expect(fastBundleOf(argv('create', 'attestation-type', 'x'))).toBe('attest');
+    expect(fastBundleOf(argv('get', 'flow', 'f'))).toBe('flows');
+    expect(fastBundleOf(argv('list', 'trails', '--version'))).toBe('trails');
+    expect(fastBundleOf(argv('server'))).toBeUndefined();
+  });
+
+  it('names only words and nouns that program-lazy.ts loads on their own, each in one bundle', () => {
     for (const word of FAST_WORDS) expect(LAZY_WORDS, word).toContain(word);
     for (const noun of FAST_NOUNS) expect(LAZY_NOUNS, noun).toContain(noun);
+    expect(new Set(FAST_WORDS).size).toBe(FAST_WORDS.length);
+    expect(new Set(FAST_NOUNS).size).toBe(FAST_NOUNS.length);
+    expect(new Set(FAST_BUNDLES.map((b) => b.name)).size).toBe(FAST_BUNDLES.length);
   });
 });
 
@@ -43,8 +64,12 @@ describe('the built bin', () => {
   const ES_ENTRY = path.join(path.dirname(CLI), 'evident.js');
   const run = (file: string, args: string[]) => spawnSync(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent' }, encoding: 'utf8' });
 
-  it('prints what the ES entry prints for every command line sent to the bundle (its help, --version): each group is in it', () => {
-    const lines = [['--version'], ['-V'], ...FAST_WORDS.map((w) => [w, '--help']), ['log', 'checkpoint', '--help'], ['log', 'key', '--help'], ...FAST_NOUNS.map((n) => [...n.split(' '), '--help'])];
+  it('prints what the ES entry prints for every command line sent to a bundle (its help, --version): each group is in its bundle', () => {
+    const attest = ['artifact', 'generic', 'approval', 'junit', 'snyk', 'sarif', 'provenance', 'pullrequest', 'pullrequest github', 'pullrequest gitlab', 'custom'];
+    const lines = [
+      ['--version'], ['-V'], ...FAST_WORDS.map((w) => [w, '--help']), ['log', 'checkpoint', '--help'], ['log', 'key', '--help'],
+      ...attest.map((sub) => ['attest', ...sub.split(' '), '--help']), ...FAST_NOUNS.map((n) => [...n.split(' '), '--help']),
+    ];
     for (const args of lines) {
       const bin = run(CLI, args);
       const es = run(ES_ENTRY, args);
@@ -56,10 +81,32 @@ describe('the built bin', () => {
   });
 
   it('gives a usage error the same text and exit status from the bundle as from the ES entry', () => {
-    for (const args of [['list', 'flows', '--no-such-flag'], ['get', 'artifact'], ['log', 'no-such-subcommand']]) {
+    for (const args of [
+      ['list', 'flows', '--no-such-flag'], ['get', 'artifact'], ['log', 'no-such-subcommand'], ['begin', 'trail'], ['get', 'trail', 't'],
+      ['attest', 'generic', '--flow', 'f'], ['attest', 'junit', '--name', 'x', '--flow', 'f', '--trail', 't', '--no-such-flag'], ['attest', 'no-such-type'],
+      ['attest', 'snyk', '--name', 'x', '--flow', 'f', '--trail', 't'], ['create', 'attestation-type'],
+    ]) {
       const bin = run(CLI, args);
       const es = run(ES_ENTRY, args);
       expect(bin.status, args.join(' ')).toBe(2);
+      expect([bin.status, bin.stdout, bin.stderr], args.join(' ')).toEqual([es.status, es.stdout, es.stderr]);
+    }
+  });
+
+  it('gives a command that fails before its request (a bad flag value, a missing file) the same text and status from its bundle', () => {
+    const env = { EVIDENT_HOST: 'http://127.0.0.1:9', EVIDENT_API_TOKEN: 't' };
+    const runEnv = (file: string, args: string[]) => spawnSync(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...env }, encoding: 'utf8' });
+    for (const args of [
+      ['attest', 'junit', '--results-dir', '/nonexistent/dir', '--name', 'x', '--flow', 'f', '--trail', 't'],
+      ['attest', 'artifact', 'missing.bin', '-t', 'nosuchtype', '--name', 'x', '--flow', 'f', '--trail', 't'],
+      ['attest', 'artifact', '--name', 'x', '--flow', 'f', '--trail', 't'],
+      ['attest', 'provenance', '/nonexistent/file.json', '--name', 'x', '--flow', 'f', '--trail', 't'],
+      ['attest', 'junit', '--results-dir', '.', '--upload-results=false', '--name', 'x', '--flow', 'f', '--trail', 't'],
+      ['begin', 'trail', 't', '--flow', 'f', '--user-data', '/nonexistent.json'],
+    ]) {
+      const bin = runEnv(CLI, args);
+      const es = runEnv(ES_ENTRY, args);
+      expect(bin.status, args.join(' ')).not.toBe(0);
       expect([bin.status, bin.stdout, bin.stderr], args.join(' ')).toEqual([es.status, es.stdout, es.stderr]);
     }
   });

@@ -1,28 +1,32 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerChecksModule } from '../../scripts/answer-checks.mjs';
+import { answerCheckSources, answerChecksModule, writeAnswerChecks } from '../../scripts/answer-checks.mjs';
 import { ANSWERS, type AnswerName } from '../../src/client/answers.js';
 import { EvidentClient } from '../../src/client/index.js';
 import { EvidentError } from '../../src/core/index.js';
 import { evident } from '../helpers/cli.js';
 import { tempDir } from '../helpers/engines.js';
 
-// Issue #21: the CLI's bundle checks server answers with code generated at build time from the client's
-// schemas (scripts/answer-checks.mjs) instead of TypeBox at run time. It must be exactly as strict.
+// Issue #21: the CLI's bundles check server answers with code generated at build time from the client's
+// schemas (scripts/answer-checks.mjs) instead of TypeBox at run time, one CommonJS file per answer required on
+// first use. It must be exactly as strict.
 
 type IsAnswer = (name: AnswerName, value: unknown) => Promise<boolean>;
 let generated: IsAnswer;
 
 beforeAll(async () => {
-  const file = path.join(tempDir('evident-answer-checks-'), 'answer-checks.mjs');
-  fs.writeFileSync(file, answerChecksModule(ANSWERS, pathToFileURL(createRequire(import.meta.url).resolve('typebox/guard')).href));
+  // As the build lays them out: the loader module, and answers/NAME.cjs beside it.
+  const dir = tempDir('evident-answer-checks-');
+  await writeAnswerChecks(esbuild, ANSWERS, path.join(dir, 'answers'), path.resolve(import.meta.dirname, '../..'));
+  const file = path.join(dir, 'answer-checks.mjs');
+  fs.writeFileSync(file, answerChecksModule(Object.keys(ANSWERS)));
   generated = ((await import(pathToFileURL(file).href)) as { isAnswer: IsAnswer }).isAnswer;
 });
 
@@ -68,7 +72,12 @@ describe("the generated answer checks agree with TypeBox's", () => {
 
   it('refuses to generate a check that would need run-time state (a format)', async () => {
     const { Type } = await import('typebox');
-    expect(() => answerChecksModule({ When: Type.String({ format: 'date-time' }) })).toThrow(/answer When: .*format/);
+    expect(() => answerCheckSources({ When: Type.String({ format: 'date-time' }) })).toThrow(/answer When: .*format/);
+  });
+
+  it('loads only the answers of the table: another name is an error, not a file looked up', async () => {
+    await expect(generated('../../package' as AnswerName, {})).rejects.toThrow(/no answer check named/);
+    await expect(generated('NoSuchAnswer' as AnswerName, {})).rejects.toThrow(/no answer check named/);
   });
 });
 

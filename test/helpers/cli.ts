@@ -4,7 +4,8 @@ import readline from 'node:readline';
 
 /**
  * The shipped CLI (package.json `bin`): the CommonJS launcher of the esbuild bundles, so that the tests run what
- * ships (the common networked commands from its CommonJS bundle, the rest from the ES entry: src/cli/fast-route.ts).
+ * ships (the common networked commands from the CommonJS bundle of their group, the rest from the ES entry:
+ * src/cli/fast-route.ts).
  */
 export const CLI = path.resolve('dist/cli/evident.cjs');
 
