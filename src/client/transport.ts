@@ -99,32 +99,27 @@ export class ClientTransport {
    * Files sent as one multipart request, streamed from disk on node:http (core/http-upload.ts: not fetch, whose
    * first use loads undici); evidence files can be large, so it may take up to an hour.
    */
-  protected async upload(method: string, path: string, files: readonly UploadFile[]): Promise<HttpAnswer> {
-    const url = new URL(this.base + path);
-    const headers: Record<string, string> = { accept: 'application/json, application/octet-stream' };
-    if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
-    this.options.debug?.(`${method} ${url.toString()}`);
-    let res: HttpAnswer;
-    try {
-      res = await sendFiles(url, method, files, { headers, signal: AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 0, 60 * 60_000)), proxy: this.proxy });
-    } catch (err) {
-      throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
-    }
-    this.options.debug?.(`-> ${res.status}`);
-    if (!res.ok) throw await errorFrom(res);
-    return res;
+  protected upload(method: string, path: string, files: readonly UploadFile[]): Promise<HttpAnswer> {
+    return this.streamed(method, path, (url, headers, signal) => sendFiles(url, method, files, { headers, signal, proxy: this.proxy }));
   }
 
-  /** A request with a streamed body or answer: evidence files can be large, so it may take up to an hour. */
-  protected async transfer(method: string, path: string, body?: FormData): Promise<Response> {
+  /** A download with a streamed answer: evidence files can be large, so it may take up to an hour. */
+  protected transfer(method: string, path: string): Promise<Response> {
+    return this.streamed(method, path, (url, headers, signal) =>
+      this.proxy ? transferVia(url, this.proxy, { method, headers, signal }) : fetch(url, { method, headers, signal }));
+  }
+
+  /** What an upload and a download share: the headers, the hour's timeout, and how a failure is reported. */
+  private async streamed<R extends Pick<HttpAnswer, 'status' | 'statusText' | 'ok' | 'json'>>(
+    method: string, path: string, request: (url: URL, headers: Record<string, string>, signal: AbortSignal) => Promise<R>,
+  ): Promise<R> {
     const url = new URL(this.base + path);
     const headers: Record<string, string> = { accept: 'application/json, application/octet-stream' };
     if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
     this.options.debug?.(`${method} ${url.toString()}`);
-    let res: Response;
+    let res: R;
     try {
-      const signal = AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 0, 60 * 60_000));
-      res = this.proxy ? await transferVia(url, this.proxy, { method, headers, signal }, body) : await fetch(url, { method, headers, body, signal });
+      res = await request(url, headers, AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 0, 60 * 60_000)));
     } catch (err) {
       throw new EvidentError('UNAVAILABLE', `cannot reach ${this.base}: ${(err as Error).cause ?? (err as Error).message}`, { cause: err });
     }
