@@ -2,9 +2,9 @@ import { EvidentError } from '../core/index.js';
 import { MapForest, mapKey, type Hash, type MapProof } from '../ledger/index.js';
 
 // The subject map's trees (docs/log.md, "The subject map"), one per org, as the map thread (map-thread.ts)
-// keeps them: the writer sends each batch's moved subjects and gets back the new root and the subjects'
-// map keys, so the ~11 SHA-256 per entry of the tree update run beside the writer's inserts (performance.md,
-// issue #17). Each org's tree is a MapForest (ledger/map-flat.ts): nodes in typed arrays, two versions kept,
+// keeps them: the writer sends each batch's moved subjects and gets back the new root, so the ~11 SHA-256
+// per entry of the tree update run beside the writer's inserts (performance.md, issue #17). Each org's tree
+// is a MapForest (ledger/map-flat.ts): nodes in typed arrays, two versions kept,
 // the base and the result of the latest update, because a batch whose transaction is rolled back is tried
 // again from the same base.
 
@@ -17,8 +17,6 @@ export interface TreeUpdates {
 
 export interface TreeResult {
   root: Hash;
-  /** The map key of each subject, 32 bytes each, in the order given. */
-  keys: Uint8Array;
 }
 
 // A trail, flow or environment is the subject of many entries in a row: its key is hashed once. Bounded:
@@ -51,14 +49,14 @@ export class MapTrees {
     return this.applyKeys(org, base, next, keys, updates.indexes);
   }
 
-  /** apply with the subjects' map keys already known, 32 bytes each in order (they come back as `keys`). */
+  /** apply with the subjects' map keys already known, 32 bytes each in order (copied into the tree). */
   applyKeys(org: number, base: number, next: number, keys: Uint8Array, indexes: ArrayLike<number>): TreeResult {
     let forest = this.orgs.get(org);
     if (!forest) {
       if (base !== 0) throw new EvidentError('CONFLICT', `the subject map of size ${base} is not in memory`);
       this.orgs.set(org, (forest = new MapForest()));
     }
-    return { root: forest.apply(base, next, keys, indexes), keys };
+    return { root: forest.apply(base, next, keys, indexes) };
   }
 
   prove(org: number, size: number, key: Hash): MapProof {

@@ -20,7 +20,7 @@ parentPort?.on('message', (r: Request) => {
       const result = r.keys
         ? trees.applyKeys(r.org, r.base, r.next, r.keys, r.indexes)
         : trees.apply(r.org, r.base, r.next, { subjects, indexes: r.indexes });
-      parentPort!.postMessage({ id: r.id, ok: true, value: result }, [result.keys.buffer as ArrayBuffer]);
+      parentPort!.postMessage({ id: r.id, ok: true, value: result });
     } else if (r.op === 'prove') {
       parentPort!.postMessage({ id: r.id, ok: true, value: trees.prove(r.org, r.size, r.key) });
     } else {
