@@ -112,33 +112,38 @@ export function canonicalMembers(value: Record<string, unknown>): CanonicalMembe
   return { keys, members };
 }
 
-/** The union of two member sets (their keys must differ), still in RFC 8785 order, for a further merge. */
-export function unionCanonicalMembers(a: CanonicalMembers, b: CanonicalMembers): CanonicalMembers {
-  const keys: string[] = [];
-  const members: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.keys.length || j < b.keys.length) {
-    if (j >= b.keys.length || (i < a.keys.length && a.keys[i]! < b.keys[j]!)) {
-      keys.push(a.keys[i]!);
-      members.push(a.members[i++]!);
-    } else if (i >= a.keys.length || b.keys[j]! < a.keys[i]!) {
-      keys.push(b.keys[j]!);
-      members.push(b.members[j++]!);
-    } else throw refuse(`/${a.keys[i]}`, 'the same member twice');
-  }
-  return { keys, members };
+/** One member already serialised as `"key":value` (`key` unescaped, for ordering). */
+export interface CanonicalMember {
+  readonly key: string;
+  readonly member: string;
 }
 
-/** The canonical text of the union of two member sets (their keys must differ), merged in RFC 8785 order. */
-export function mergeCanonicalMembers(a: CanonicalMembers, b: CanonicalMembers): string {
-  const out: string[] = [];
+/**
+ * The canonical text of the union of two member sets and, optionally, one more member (all keys must differ),
+ * merged in RFC 8785 §3.2.3 order. The extra member saves the log's writer a union per entry (its `prev`).
+ */
+export function mergeCanonicalMembers(a: CanonicalMembers, b: CanonicalMembers, extra?: CanonicalMember): string {
+  let out = '{';
   let i = 0;
   let j = 0;
+  let pending = extra;
   while (i < a.keys.length || j < b.keys.length) {
-    if (j >= b.keys.length || (i < a.keys.length && a.keys[i]! < b.keys[j]!)) out.push(a.members[i++]!);
-    else if (i >= a.keys.length || b.keys[j]! < a.keys[i]!) out.push(b.members[j++]!);
-    else throw refuse(`/${a.keys[i]}`, 'the same member twice');
+    let key: string;
+    let member: string;
+    if (j >= b.keys.length || (i < a.keys.length && a.keys[i]! < b.keys[j]!)) {
+      key = a.keys[i]!;
+      member = a.members[i++]!;
+    } else if (i >= a.keys.length || b.keys[j]! < a.keys[i]!) {
+      key = b.keys[j]!;
+      member = b.members[j++]!;
+    } else throw refuse(`/${a.keys[i]}`, 'the same member twice');
+    if (pending !== undefined && pending.key <= key) {
+      if (pending.key === key) throw refuse(`/${key}`, 'the same member twice');
+      out += out.length > 1 ? `,${pending.member}` : pending.member;
+      pending = undefined;
+    }
+    out += out.length > 1 ? `,${member}` : member;
   }
-  return `{${out.join(',')}}`;
+  if (pending !== undefined) out += out.length > 1 ? `,${pending.member}` : pending.member;
+  return `${out}}`;
 }

@@ -4,7 +4,8 @@ export {
   nameDigests, parseIgnoreFile, planDirWalk, resolveExcludes, sha256Hex, toByteString, unhashable,
 } from './fingerprint.js';
 export type { EntryKind, PlanOptions, TreeNode, WalkEntry, WalkPlan } from './fingerprint.js';
-export { canonicalMembers, mergeCanonicalMembers, unionCanonicalMembers } from './canonical-json.js';
+export { canonicalMembers, mergeCanonicalMembers } from './canonical-json.js';
+export type { CanonicalMember } from './canonical-json.js';
 export type { CanonicalMembers } from './canonical-json.js';
 export { JUNIT_MAX_CHARS, JUNIT_MAX_DEPTH, JUNIT_MAX_FAILED_CASES, junitCompliant, mergeJUnit, parseJUnit } from './junit.js';
 export type { JUnitFailedCase, JUnitReport, JUnitSuite, JUnitTotals } from './junit.js';

@@ -2,6 +2,7 @@ import { EvidentError, bytesEqual, toHex } from '../core/index.js';
 import {
   MAP_EMPTY, linksOf, mapHashOf, mapKey, subjectsOf, updateMap, type MapNode, type MapProof, type MapUpdate, type PrevLinks, type Subject,
 } from '../ledger/index.js';
+import type { CanonicalMember } from '../formats/index.js';
 import type { LogHead, MapLeafRow, Store, StoredEntry } from '../store/index.js';
 import { mapEngine, type MapEngine } from './map-thread.js';
 import type { TreeUpdates } from './map-trees.js';
@@ -392,3 +393,21 @@ export class BatchLinker {
 }
 
 const NO_KEY = new Uint8Array(0);
+
+/**
+ * An entry's `prev` member as RFC 8785 writes it (`"prev":{"artifact":12,"trail":null}`): the kinds are ASCII
+ * words, sorted here (§3.2.3), and each link is an entry index or null; an integer's ECMAScript text is its
+ * canonical form (§3.2.2.3). Written directly: the writer makes one per entry (issue #17), and the generic
+ * serialiser's checks cost more than the entry's own merge.
+ */
+export function prevMember(prev: PrevLinks): CanonicalMember {
+  let out = '"prev":{';
+  let first = true;
+  for (const kind of (Object.keys(prev) as (keyof PrevLinks)[]).sort()) {
+    const link = prev[kind];
+    if (link !== null && !(Number.isSafeInteger(link) && link! >= 0)) throw new EvidentError('INTERNAL', `prev link ${kind} is not an entry index: ${String(link)}`);
+    out += `${first ? '' : ','}"${kind}":${link === null ? 'null' : String(link)}`;
+    first = false;
+  }
+  return { key: 'prev', member: `${out}}` };
+}

@@ -150,6 +150,22 @@ describe('canonicalMembers and mergeCanonicalMembers', () => {
       }),
     );
     expect(() => mergeCanonicalMembers(canonicalMembers({ a: 1 }), canonicalMembers({ a: 2 }))).toThrow(/same member twice/);
+  });
+
+  it('merge one extra member in its place, as canonicalJson of the three merged', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), fc.jsonValue(), (a, b, key, value) => {
+        for (const k of Object.keys(a)) delete (b as Record<string, unknown>)[k];
+        delete (a as Record<string, unknown>)[key];
+        delete (b as Record<string, unknown>)[key];
+        const extra = { key, member: canonicalMembers({ [key]: value }).members[0]! };
+        expect(mergeCanonicalMembers(canonicalMembers(a), canonicalMembers(b), extra)).toBe(canonicalJson({ ...a, ...b, [key]: value }));
+      }),
+    );
+    const one = { key: 'a', member: '"a":3' };
+    expect(() => mergeCanonicalMembers(canonicalMembers({ a: 1 }), canonicalMembers({ b: 2 }), one)).toThrow(/same member twice/);
+    expect(() => mergeCanonicalMembers(canonicalMembers({ c: 1 }), canonicalMembers({ a: 2 }), one)).toThrow(/same member twice/);
+    expect(mergeCanonicalMembers(canonicalMembers({}), canonicalMembers({}), one)).toBe('{"a":3}');
     expect(() => canonicalMembers([] as unknown as Record<string, unknown>)).toThrow(/plain JSON object/);
   });
 });

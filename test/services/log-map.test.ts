@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   EMPTY_ROOT, mapHashOf, mapKey, mapProofFromJson, mapRootOf, openCheckpoint, parseVerifierKey, subjectKey, updateMap, verifyMapProof,
 } from '../../src/ledger/index.js';
+import { canonicalJson } from '../../src/formats/index.js';
 import { LogService } from '../../src/services/index.js';
 import { mapFromLog } from '../../src/services/log-map.js';
 import type { OrgRecord, SqlStore } from '../../src/store/index.js';
@@ -75,6 +76,29 @@ describe.each(engines())('subject map on $name', (engine) => {
     }
     const unrelated = await log.append(org, 'note', { text: 'no subject' });
     expect(prevOf(unrelated.entry)).toBeUndefined();
+  });
+
+  it('links a batch written again when a projection fails: the failing entry takes no index, and the map the first attempt began is dropped', async () => {
+    // The first attempt hands the map thread the whole batch's moves before any projection runs; a projection
+    // then fails, the attempt is rolled back and the batch is written again entry by entry without it.
+    const before = await store.log.head(org.id);
+    const fail = (i: number) => async () => { if (i === 3) throw new Error('projection refused'); };
+    const settled = await Promise.allSettled(Array.from({ length: 7 }, (_, i) =>
+      log.append(org, 'artifact.reported', { flow: 'app', trail: 't-retry', artifact: `r${i}`, fingerprint: FP(200 + (i % 2)) }, fail(i))));
+    expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(1);
+    const kept = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])).sort((x, y) => x.index - y.index);
+    expect(kept.map((k) => k.index)).toEqual(Array.from({ length: 6 }, (_, i) => before.size + i));
+    for (let i = 1; i < kept.length; i++) expect(prevOf(kept[i]!.entry)!.trail).toBe(kept[i - 1]!.index);
+    expect(prevOf(kept[0]!.entry)!.trail).toBeNull();
+    // The writer writes `prev` itself (prevMember): the text must still be the entry's RFC 8785 form.
+    for (const k of kept) expect(k.entry).toBe(canonicalJson(JSON.parse(k.entry)));
+    expect(await proven(subjectKey('trail', 'app', 't-retry'))).toBe(kept.at(-1)!.index);
+    const head = await store.log.head(org.id);
+    const { root } = await mapFromLog((s, e) => store.log.entries(org.id, s, e), head.size);
+    expect(mapHashOf(root)).toEqual(head.mapRoot);
+    // And the next batch builds on the committed map, not on the dropped attempt's.
+    const next = await log.append(org, 'artifact.reported', { flow: 'app', trail: 't-retry', artifact: 'r9', fingerprint: FP(200) });
+    expect(prevOf(next.entry)).toEqual({ artifact: kept.filter((k) => JSON.parse(k.entry).fingerprint === FP(200)).at(-1)!.index, trail: kept.at(-1)!.index });
   });
 
   it('proves the latest entry of a subject, and the absence of an unknown one, against the signed map root', async () => {
