@@ -23,6 +23,7 @@ import { FilesystemBlobStore } from './blob-fs.js';
 import { StatisticsKeeper } from './statistics.js';
 import { SqlWebSessionStore, type WebSessionStore } from './web-sessions.js';
 import { PgLogAppender } from './log-append-pg.js';
+import { insertRows } from './bulk-insert.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -236,14 +237,8 @@ class SqlLogStore implements LogStore {
       batch.entries.forEach((e, i) => {
         if (e.index !== head.size + i) throw new EvidentError('INTERNAL', `append out of sequence at ${e.index}`);
       });
-      for (let i = 0; i < batch.entries.length; i += INSERT_CHUNK) {
-        const rows = batch.entries.slice(i, i + INSERT_CHUNK).map((e) => ({ org_id: orgId, idx: e.index, leaf_hash: e.leafHash, entry: e.entry }));
-        await tx.insertInto('log_entries').values(rows).execute();
-      }
-      for (let i = 0; i < batch.hashes.length; i += INSERT_CHUNK) {
-        const rows = batch.hashes.slice(i, i + INSERT_CHUNK).map((h) => ({ org_id: orgId, hidx: h.index, hash: h.hash }));
-        await tx.insertInto('log_hashes').values(rows).execute();
-      }
+      await insertRows(tx, this.store.engine, 'log_entries', batch.entries.map((e) => [orgId, e.index, e.leafHash, e.entry]));
+      await insertRows(tx, this.store.engine, 'log_hashes', batch.hashes.map((h) => [orgId, h.index, h.hash]));
       const map = await batch.map;
       if (map) await writeMapLeaves(tx, this.store.engine, orgId, map.leaves);
       const mapRoot = map?.root ?? head.mapRoot;
