@@ -4,7 +4,7 @@ import {
   appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, leafHash, mapExtension, renamedSigner, signNote, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
   type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
-import { DeferredRowsRefused, type AppendContext, type LogHead, type MapLeafRow, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
+import { DeferredRowsRefused, type AppendContext, type LogHead, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
 import { BatchLinker, LogMaps, prevMember, type MapFlushPolicy, type MapState } from './log-map.js';
 import { systemClock, type Clock } from './clock.js';
 import { VerifiedProofs } from './log-proofs.js';
