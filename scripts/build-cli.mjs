@@ -178,7 +178,7 @@ async function fastOnly(bundle) {
         return { path: args.path, namespace: 'not-in-fast-bundle' };
       });
       build.onLoad({ filter: /.*/, namespace: 'not-in-fast-bundle' }, (args) => ({
-        contents: `throw new Error(${JSON.stringify(`internal: ${args.path} is not in dist/cli/evident-fast-${bundle.name}.cjs (src/cli/fast-route.ts sent this command line there)`)});`,
+        contents: `throw new Error(${JSON.stringify(`internal: ${args.path} is not in the ${bundle.name} bundles, dist/cli/evident-{fast,cmd}-${bundle.name}.cjs (src/cli/fast-route.ts sent this command line there)`)});`,
         loader: 'js',
       }));
       // A barrel imported dynamically for one function: in the bundle, that function's module only (a barrel is
