@@ -258,7 +258,11 @@ const { quickTable } = await import(path.join(root, 'dist/src/cli/quick-table.js
 const quickBuilds = FAST_BUNDLES.map(async (bundle) => {
   const { QUICK_HANDLERS } = await import(path.join(root, `dist/src/cli/quick/${bundle.name}.js`));
   const table = await quickTable(Object.keys(QUICK_HANDLERS));
-  const contents = [
+  // `evident --version` has no command: its bundle holds no table, no handler, no client.
+  const contents = bundle.name === 'version' ? [
+    `import { versionMain } from ${JSON.stringify(path.join(srcDir, 'cli/main-quick.ts'))};`,
+    `versionMain(${JSON.stringify(`./evident-cmd-${bundle.name}.cjs`)});`,
+  ].join('\n') : [
     `import { quickMain } from ${JSON.stringify(path.join(srcDir, 'cli/main-quick.ts'))};`,
     `import { QUICK_HANDLERS } from ${JSON.stringify(path.join(srcDir, `cli/quick/${bundle.name}.ts`))};`,
     `quickMain(${JSON.stringify(table)}, QUICK_HANDLERS, ${JSON.stringify(`./evident-cmd-${bundle.name}.cjs`)});`,

@@ -24,11 +24,7 @@ export function quickRoute(argv: readonly string[], env: NodeJS.ProcessEnv, tabl
   } catch {
     return undefined; // main() prints it
   }
-  const words = argv.slice(2);
-  // `evident --version`: commander prints the version and a newline on stdout, exit 0.
-  if (words.length === 1 && (words[0] === '--version' || words[0] === '-V')) {
-    return { run: async () => (process.stdout.write(`${VERSION}\n`), EXIT.OK) };
-  }
+  if (versionOnly(argv)) return { run: async () => (process.stdout.write(`${VERSION}\n`), EXIT.OK) };
   const parsed: QuickParsed | undefined = quickParse(argv, table, env, commandConfig(argv, env), quickParser);
   const handler = parsed && Object.hasOwn(handlers, parsed.key) ? handlers[parsed.key] : undefined;
   if (!parsed || !handler) return undefined;
@@ -42,6 +38,32 @@ export function quickRoute(argv: readonly string[], env: NodeJS.ProcessEnv, tabl
       }
     },
   };
+}
+
+/** `evident --version` alone: commander prints the version and a newline on stdout, exit 0. */
+function versionOnly(argv: readonly string[]): boolean {
+  const words = argv.slice(2);
+  return words.length === 1 && (words[0] === '--version' || words[0] === '-V');
+}
+
+/**
+ * The entry of the version bundle, dist/cli/evident-fast-version.cjs: `evident --version` alone, or commander's
+ * bundle (no command to run, so none of the client or the context is compiled).
+ */
+export function versionMain(fallback: string): void {
+  let codes = true;
+  try {
+    exitCodesOf(process.argv, process.env);
+  } catch {
+    codes = false; // main() prints it
+  }
+  if (!codes || !versionOnly(process.argv)) {
+    module.createRequire(import.meta.url)(fallback);
+    return;
+  }
+  prelude();
+  process.stdout.write(`${VERSION}\n`);
+  process.exitCode = EXIT.OK;
 }
 
 /** Runs `process.argv` on the fast path, or loads `fallback` (beside this bundle) to run it with commander. */
