@@ -181,6 +181,9 @@ describe('the fast path reads what commander reads (quick-parse.ts)', () => {
     await reads(['get', 'artifact', '-t', 't1', 'runner:16d9990']);
     await reads(['get', 'artifact', 'runner:16d9990', '--trail=t1'], { KOSLI_TRAIL: 'other' });
     await reads(['get', 'artifact', 'abcdef'], { KOSLI_TRAIL: 'from-env', KOSLI_HOST: 'http://k:1', EVIDENT_HOST: 'http://e:1' });
+    // a word that names a command elsewhere is an argument here, for commander too
+    expect(await agree(['get', 'artifact', 'help'])).toBe(true);
+    expect(await agree(['get', 'artifact', 'trail', '--trail', 'flow'])).toBe(true);
     declines(['get', 'artifact']);
     declines(['get', 'artifact', 'a', 'b']);
     declines(['get', 'artifact', 'a', '-t']);
