@@ -38,6 +38,19 @@ const pureSources = {
   },
 };
 
+// In the fast bundles (quickBuilds below), commander is imported by the command modules for registering only: marked
+// free of side effects there, its import goes when nothing that uses it is kept.
+const commanderFree = {
+  name: 'commander-free',
+  setup(build) {
+    build.onResolve({ filter: /^commander$/ }, async (args) => {
+      if (args.pluginData === 'commander-free') return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'commander-free' });
+      return resolved.errors.length > 0 ? resolved : { path: resolved.path, sideEffects: false };
+    });
+  },
+};
+
 // main.ts's `import('./run-replay.js')` names the separate bundle, beside it in dist/cli.
 const replayExternal = {
   name: 'replay-external',
@@ -165,7 +178,7 @@ async function fastOnly(bundle) {
         return { path: args.path, namespace: 'not-in-fast-bundle' };
       });
       build.onLoad({ filter: /.*/, namespace: 'not-in-fast-bundle' }, (args) => ({
-        contents: `throw new Error(${JSON.stringify(`internal: ${args.path} is not in dist/cli/evident-fast-${bundle.name}.cjs (src/cli/fast-route.ts sent this command line there)`)});`,
+        contents: `throw new Error(${JSON.stringify(`internal: ${args.path} is not in the ${bundle.name} bundles, dist/cli/evident-{fast,cmd}-${bundle.name}.cjs (src/cli/fast-route.ts sent this command line there)`)});`,
         loader: 'js',
       }));
       // A barrel imported dynamically for one function: in the bundle, that function's module only (a barrel is
@@ -232,8 +245,43 @@ const routes = path.join(root, 'dist/src/cli/fast-route.js');
 if (!fs.existsSync(routes)) throw new Error(`${routes} is missing: run tsc first (npm run build)`);
 const { FAST_BUNDLES } = await import(routes);
 const answersTable = path.join(root, 'dist/src/client/answers.js');
-// The CommonJS bundles of the common networked commands, one per group of src/cli/fast-route.ts (fastOnly).
-const fastBuilds = FAST_BUNDLES.map(async (bundle) => esbuild.build({ ...common, ...commonJs, entryPoints: { [`evident-fast-${bundle.name}`]: path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(bundle), leanClient(bundle.answers), builtinImports, requiredBuiltins, externalPackages] }));
+// The CommonJS bundles of the common networked commands, one per group of src/cli/fast-route.ts (fastOnly), with
+// commander: dist/cli/evident-cmd-NAME.cjs, which the fast bundle of the group loads for what it does not read itself.
+const cmdBuilds = FAST_BUNDLES.map(async (bundle) => esbuild.build({ ...common, ...commonJs, entryPoints: { [`evident-cmd-${bundle.name}`]: path.join(srcDir, 'cli/main-fast.ts') }, outExtension: { '.js': '.cjs' }, plugins: [await fastOnly(bundle), leanClient(bundle.answers), builtinImports, requiredBuiltins, externalPackages] }));
+// The fast bundles, dist/cli/evident-fast-NAME.cjs, which the bin loads (docs/performance.md "Ninth round"): the
+// group's commands run without commander (src/cli/main-quick.ts, quick-parse.ts), from the table of their flags read
+// from commander's program now (src/cli/quick-table.ts) and written into the bundle; any command line the fast
+// path declines loads evident-cmd-NAME.cjs. Commander must not be in them: its import in a command module (for
+// registering) is dropped with the registering code (our modules and commander marked free of side effects), and
+// the build fails if any of it is left.
+const { quickTable } = await import(path.join(root, 'dist/src/cli/quick-table.js'));
+const quickBuilds = FAST_BUNDLES.map(async (bundle) => {
+  const { QUICK_HANDLERS } = await import(path.join(root, `dist/src/cli/quick/${bundle.name}.js`));
+  const table = await quickTable(Object.keys(QUICK_HANDLERS));
+  // `evident --version` has no command: its bundle holds no table, no handler, no client.
+  const contents = bundle.name === 'version' ? [
+    `import { versionMain } from ${JSON.stringify(path.join(srcDir, 'cli/main-quick.ts'))};`,
+    `versionMain(${JSON.stringify(`./evident-cmd-${bundle.name}.cjs`)});`,
+  ].join('\n') : [
+    `import { quickMain } from ${JSON.stringify(path.join(srcDir, 'cli/main-quick.ts'))};`,
+    `import { QUICK_HANDLERS } from ${JSON.stringify(path.join(srcDir, `cli/quick/${bundle.name}.ts`))};`,
+    `quickMain(${JSON.stringify(table)}, QUICK_HANDLERS, ${JSON.stringify(`./evident-cmd-${bundle.name}.cjs`)});`,
+  ].join('\n');
+  const { outdir: _outdir, ...rest } = common;
+  const result = await esbuild.build({
+    ...rest, ...commonJs, stdin: { contents, loader: 'ts', resolveDir: path.join(srcDir, 'cli'), sourcefile: `quick-${bundle.name}.ts` },
+    outfile: path.join(outDir, `evident-fast-${bundle.name}.cjs`),
+    plugins: [commanderFree, await fastOnly(bundle), leanClient(bundle.answers), builtinImports, requiredBuiltins, pureSources, externalPackages],
+  });
+  // What the bundle holds (an input esbuild read but dropped whole has no bytes in the output).
+  const held = Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([f]) => f));
+  const commander = held.filter((f) => /node_modules[\\/]commander[\\/]/.test(f));
+  if (commander.length > 0) {
+    const importers = Object.entries(result.metafile.inputs).filter(([f, i]) => !commander.includes(f) && i.imports.some((x) => commander.includes(x.path))).map(([f]) => f);
+    throw new Error(`dist/cli/evident-fast-${bundle.name}.cjs holds commander, imported by ${importers.join(', ')}: something the fast path runs uses it`);
+  }
+  return result;
+});
 const [main, replay, , , launcher] = await Promise.all([
   esbuild.build({ ...common, entryPoints: { evident: path.join(srcDir, 'cli/main.ts') }, splitting: true, entryNames: '[name]', chunkNames: '[name]-[hash]', plugins: [leanClient(), replayExternal, requiredBuiltins, externalPackages] }),
   esbuild.build({ ...common, entryPoints: { 'run-replay': path.join(srcDir, 'cli/run-replay.ts') }, plugins: [pureSources, requiredBuiltins, externalPackages] }),
@@ -248,7 +296,8 @@ const [main, replay, , , launcher] = await Promise.all([
   // dist/cli/answers/NAME.cjs, the answer checks both the ES chunks and the CommonJS bundles require (leanClient).
   import(answersTable).then(({ ANSWERS }) => writeAnswerChecks(esbuild, ANSWERS, path.join(outDir, 'answers'), root)),
 ]);
-const fast = await Promise.all(fastBuilds);
+const fast = await Promise.all(quickBuilds);
+const cmd = await Promise.all(cmdBuilds);
 
 const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js') || f.endsWith('.cjs'));
 const size = (files) => Math.round(files.reduce((sum, f) => sum + fs.statSync(path.resolve(root, f)).size, 0) / 1024);
@@ -257,6 +306,6 @@ fs.chmodSync(path.join(outDir, 'evident.cjs'), 0o755);
 // EVIDENT_CLI_METAFILE=DIR: esbuild's metafile of each bundle there (what a bundle holds, by input: for start-up work).
 if (process.env.EVIDENT_CLI_METAFILE) {
   fs.mkdirSync(process.env.EVIDENT_CLI_METAFILE, { recursive: true });
-  for (const [name, r] of Object.entries({ main, replay, launcher, ...Object.fromEntries(fast.map((r, i) => [`fast-${FAST_BUNDLES[i].name}`, r])) })) fs.writeFileSync(path.join(process.env.EVIDENT_CLI_METAFILE, `${name}.json`), JSON.stringify(r.metafile));
+  for (const [name, r] of Object.entries({ main, replay, launcher, ...Object.fromEntries(fast.map((r, i) => [`fast-${FAST_BUNDLES[i].name}`, r])), ...Object.fromEntries(cmd.map((r, i) => [`cmd-${FAST_BUNDLES[i].name}`, r])) })) fs.writeFileSync(path.join(process.env.EVIDENT_CLI_METAFILE, `${name}.json`), JSON.stringify(r.metafile));
 }
-console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB); dist/cli/evident.cjs (${size(outputs(launcher))} KiB) and evident-fast-*.cjs (${fast.map((r, i) => `${FAST_BUNDLES[i].name} ${size(outputs(r))}`).join(', ')} KiB)`);
+console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB); dist/cli/evident.cjs (${size(outputs(launcher))} KiB) and evident-fast-*.cjs (${fast.map((r, i) => `${FAST_BUNDLES[i].name} ${size(outputs(r))}`).join(', ')} KiB), evident-cmd-*.cjs (${cmd.map((r, i) => `${FAST_BUNDLES[i].name} ${size(outputs(r))}`).join(', ')} KiB)`);

@@ -24,7 +24,7 @@ tarball="$work/evident-$version.tgz"
 [ -f "$tarball" ] || fail "npm pack made no $tarball"
 # What ships: the CLI (its CommonJS bin and the fast bundles of its groups, its answer checks, its ES entry and chunks), its worker, the web UI, the pinned dependency tree; not the tests or sources.
 listing="$(tar -tzf "$tarball")"
-for f in package/dist/cli/evident.cjs package/dist/cli/evident-fast-{version,log,flows,artifact,trails,attest}.cjs package/dist/cli/answers/{FlowSummaryPage,ErrorBody}.cjs package/dist/cli/answer-explain.cjs package/dist/cli/evident.js package/dist/cli/parse-worker.js package/dist/cli/run-replay.js package/dist/web/index.html package/npm-shrinkwrap.json; do
+for f in package/dist/cli/evident.cjs package/dist/cli/evident-{fast,cmd}-{version,log,flows,artifact,trails,attest}.cjs package/dist/cli/answers/{FlowSummaryPage,ErrorBody}.cjs package/dist/cli/answer-explain.cjs package/dist/cli/evident.js package/dist/cli/parse-worker.js package/dist/cli/run-replay.js package/dist/web/index.html package/npm-shrinkwrap.json; do
   grep -qx "$f" <<<"$listing" || fail "the tarball lacks $f"
 done
 if grep -qE '^package/(src|test|dist/src|dist/test)/' <<<"$listing"; then fail "the tarball carries sources or tests"; fi

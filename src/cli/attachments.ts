@@ -1,9 +1,11 @@
+import { tagParser } from './arg-parsers.js';
 import type { Ctx } from './context.js';
 
 /** `--attachments PATH`, repeatable or `a,b` (Kosli's list form): files or directories (each file under it) for the evidence vault. */
 export function collectPath(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(',').filter((p) => p !== '')];
 }
+tagParser(collectPath, ['path']);
 
 /**
  * Uploads attachments to the org's evidence vault first (content-addressed, so repeating an upload is

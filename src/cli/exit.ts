@@ -58,6 +58,19 @@ export function exitCodeFor(err: unknown, codes: ExitCodes = 'evident'): number 
   return err instanceof EvidentError ? BY_CODE[err.code] : EXIT.UNAVAILABLE;
 }
 
+/**
+ * An error that ended a command: described on stderr (with the stack under --debug, and the problem list), and its
+ * exit status (run.ts and the fast path, main-quick.ts).
+ */
+export function reportFailure(err: unknown, argv: readonly string[], codes: ExitCodes): number {
+  const debug = argv.includes('--debug') || process.env.EVIDENT_DEBUG === 'true';
+  process.stderr.write(describeError(err, debug) + '\n');
+  if (err instanceof EvidentError && Array.isArray(err.details)) {
+    for (const d of err.details as { path: string; message: string }[]) process.stderr.write(`  ${d.path}: ${d.message}\n`);
+  }
+  return exitCodeFor(err, codes);
+}
+
 /** One line (plus the problem list) on stderr; the stack only with --debug. */
 export function describeError(err: unknown, debug: boolean): string {
   if (!(err instanceof EvidentError)) return debug && err instanceof Error ? String(err.stack) : `Error: ${String((err as Error)?.message ?? err)}`;

@@ -9,7 +9,9 @@ import { commandIndex } from './command-word.js';
 // step's `attest junit` does not compile the flows group, nor `list flows` the attest group). Each holds, of
 // program-lazy.ts's dynamic imports, only its group's modules: scripts/build-cli.mjs replaces the others by a
 // module that throws, so a word sent to the wrong bundle fails loudly (and in the tests), never silently.
-// Every other command line goes to the ES entry, unchanged.
+// Every other command line goes to the ES entry, unchanged. Since the ninth round each bundle is two files: the fast
+// one the launcher loads, without commander (main-quick.ts), and dist/cli/evident-cmd-NAME.cjs with commander, which
+// the fast one loads for any command line it does not read itself (help, usage errors ...).
 
 /** One CommonJS bundle: the command words and Kosli `VERB NOUN`s it runs, and the modules of their group. */
 export interface FastBundle {

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../core/index.js';
 import { configKey } from './config.js';
+import { envVarFor, isTrue } from './flag-names.js';
 
 // The one declarative table of how every command's flags are also spelled: Kosli's short flags, and an
 // environment variable per flag (Kosli: "All CLI flags can be set as environment variables by adding the
@@ -30,26 +31,13 @@ export const SHORT_FLAG_OVERRIDES: Readonly<Record<string, Readonly<Record<strin
 /** The global short flags (program-base.ts) and commander's own: never given to a command's flag. */
 const RESERVED = new Set(['-h', '-V', '-H', '-a', '-c', '-D', '-r', '-q']);
 
-/** `--flow` → `FLOW`, `--api-token` → `API_TOKEN`: the suffix of EVIDENT_<NAME> and KOSLI_<NAME>. */
-export function envSuffix(long: string): string {
-  return long.replace(/^--/, '').toUpperCase().replace(/-/g, '_');
-}
-
-/** The variable that sets a flag: EVIDENT_<NAME> if set, else KOSLI_<NAME> if set (empty counts as unset). */
-export function envVarFor(long: string, env: NodeJS.ProcessEnv): string | undefined {
-  const suffix = envSuffix(long);
-  for (const name of [`EVIDENT_${suffix}`, `KOSLI_${suffix}`]) if (env[name]) return name;
-  return undefined;
-}
+/** The environment's names for flags (their own module, read by the fast path too). */
+export { envSuffix, envVarFor } from './flag-names.js';
 
 function commandPath(cmd: Command): string {
   const names: string[] = [];
   for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
   return names.join(' ');
-}
-
-function isTrue(value: string | undefined): boolean {
-  return ['true', '1', 'yes'].includes((value ?? '').toLowerCase());
 }
 
 function addShortFlags(cmd: Command, path: string): void {

@@ -1,11 +1,27 @@
 import fs from 'node:fs';
 import { EvidentError } from '../core/index.js';
+import { tagParser } from './arg-parsers.js';
 
 /** `--annotate k=v`, repeatable: collects into an object. */
 export function collectAnnotation(value: string, previous: Record<string, string> | undefined): Record<string, string> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `--annotate takes KEY=VALUE, not ${JSON.stringify(value)}`);
   return { ...(previous ?? {}), [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+tagParser(collectAnnotation, ['annotate']);
+
+/** Kosli's `--external-url LABEL=URL` and `--external-fingerprint LABEL=FP`: the annotation `PREFIX.LABEL` (attestation-flags.ts). */
+export function prefixedAnnotation(prefix: string) {
+  return tagParser((v: string, p: Record<string, string> | undefined) => collectAnnotation(`${prefix}.${v}`, p), ['prefixed', prefix]);
+}
+
+/** A repeatable LABEL=VALUE flag (Kosli's string-to-string flags: begin trail's --external-url). */
+export function labelled(flag: string, form: string) {
+  return tagParser((v: string, p: Record<string, string> = {}) => {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `${flag} ${JSON.stringify(v)}: write ${form}`);
+    return { ...p, [v.slice(0, eq)]: v.slice(eq + 1) };
+  }, ['labelled', flag, form]);
 }
 
 /** Reads a JSON file given by a flag, naming the flag, the file and the position of a syntax error. */
@@ -33,12 +49,12 @@ export function readTextFile(flag: string, file: string): string {
 
 /** `--compliant=true|false` (Kosli's form); `-C=false` reaches here as `=false` (commander keeps the `=` of a short flag). */
 export function parseBool(flag: string) {
-  return (raw: string): boolean => {
+  return tagParser((raw: string): boolean => {
     const value = raw.startsWith('=') ? raw.slice(1) : raw;
     if (value === 'true' || value === '1') return true;
     if (value === 'false' || value === '0') return false;
     throw new EvidentError('INVALID_ARGUMENT', `${flag} must be true or false, not ${JSON.stringify(value)}`);
-  };
+  }, ['bool', flag]);
 }
 
 export interface CiDefaults {

@@ -1,5 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../core/index.js';
+import { retriesValue, tagParser } from './arg-parsers.js';
+
+/** `-r, --max-api-retries <n>`: commander's error for anything but 0-99. */
+const retriesFlag = tagParser((v: string): number => {
+  const n = retriesValue(v);
+  if (n === undefined) throw new InvalidArgumentError('an integer 0-99');
+  return n;
+}, ['retries']);
 
 // The program with its global options and no commands: buildProgram (program.ts) adds every command;
 // `evident run` adds only its own (run.ts), so that a warm run does not load the other fifty command
@@ -16,10 +24,7 @@ export function baseProgram(): Command {
     .option('-D, --dry-run', 'show what would be sent without changing anything; errors exit 0 (env EVIDENT_DRY_RUN or KOSLI_DRY_RUN=true)')
     .option('--debug', 'print requests and stack traces on stderr')
     .option('-q, --quiet', 'print no warnings')
-    .option('-r, --max-api-retries <n>', 'how often to retry a request that could not reach the server (default 3)', (v: string) => {
-      if (!/^\d{1,2}$/.test(v)) throw new InvalidArgumentError('an integer 0-99');
-      return Number(v);
-    })
+    .option('-r, --max-api-retries <n>', 'how often to retry a request that could not reach the server (default 3)', retriesFlag)
     .option('--http-proxy <url>', 'send every request through this HTTP proxy, e.g. http://proxy:3128 (https:// servers through a CONNECT tunnel; env EVIDENT_HTTP_PROXY or KOSLI_HTTP_PROXY)')
     .option('--config <file>', 'config file (env EVIDENT_CONFIG; default ~/.evident.yml, else ~/.kosli.yml)')
     .option('-c, --config-file <file>', "a config file in Kosli's format (env KOSLI_CONFIG_FILE): ORG:, API_TOKEN:, HOST:, any flag")

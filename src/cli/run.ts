@@ -1,10 +1,9 @@
 import { CommanderError } from 'commander';
-import { EvidentError } from '../core/index.js';
 import type { Command } from 'commander';
 import { baseProgram } from './program-base.js';
 import { commandWord } from './command-word.js';
 import { programForWord } from './program-lazy.js';
-import { EXIT, describeError, exitCodeFor, exitCodesOf, type ExitCodes } from './exit.js';
+import { EXIT, describeError, exitCodesOf, reportFailure, type ExitCodes } from './exit.js';
 
 export { EXIT };
 
@@ -43,12 +42,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       // help and version exit 0; usage mistakes have already been printed by commander
       return err.exitCode === 0 ? EXIT.OK : codes === 'kosli' ? EXIT.FAILED : EXIT.USAGE;
     }
-    const debug = argv.includes('--debug') || process.env.EVIDENT_DEBUG === 'true';
-    process.stderr.write(describeError(err, debug) + '\n');
-    if (err instanceof EvidentError && Array.isArray(err.details)) {
-      for (const d of err.details as { path: string; message: string }[]) process.stderr.write(`  ${d.path}: ${d.message}\n`);
-    }
-    return exitCodeFor(err, codes);
+    return reportFailure(err, argv, codes);
   }
 }
 

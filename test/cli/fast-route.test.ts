@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAST_BUNDLES, FAST_NOUNS, FAST_WORDS, fastBundleOf, isFastRoute } from '../../src/cli/fast-route.js';
@@ -108,6 +109,63 @@ describe('the built bin', () => {
       const es = runEnv(ES_ENTRY, args);
       expect(bin.status, args.join(' ')).not.toBe(0);
       expect([bin.status, bin.stdout, bin.stderr], args.join(' ')).toEqual([es.status, es.stdout, es.stderr]);
+    }
+  });
+
+  // Ninth round (docs/performance.md): the fast bundles read ordinary command lines without commander
+  // (src/cli/quick-parse.ts) and load the commander bundle of their group, evident-cmd-NAME.cjs, for any other.
+  it('holds no commander in the fast bundles: the commander bundles beside them do', () => {
+    const dir = path.dirname(CLI);
+    for (const b of FAST_BUNDLES) {
+      const fast = fs.readFileSync(path.join(dir, `evident-fast-${b.name}.cjs`), 'utf8');
+      const cmd = fs.readFileSync(path.join(dir, `evident-cmd-${b.name}.cjs`), 'utf8');
+      // esbuild names each bundled CommonJS module by its path
+      expect(/node_modules\/commander\//.test(fast), b.name).toBe(false);
+      expect(/node_modules\/commander\//.test(cmd), b.name).toBe(true);
+    }
+  });
+
+  it('prints what the ES entry prints for command lines the fast path reads and for those it leaves to commander', () => {
+    const runEnv = (file: string, args: string[], env: Record<string, string>) => spawnSync(process.execPath, [file, ...args], { env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', EVIDENT_HOST: 'http://127.0.0.1:9', EVIDENT_MAX_API_RETRIES: '0', ...env }, encoding: 'utf8' });
+    const gen = ['--name', 'x', '--flow', 'f', '--trail', 't'];
+    const cases: [string[], Record<string, string>][] = [
+      // read by the fast path: dry runs (nothing sent), a server that cannot be reached, the markdown check, exit codes
+      [['begin', 'trail', 't', '--flow', 'f', '-D', '--commit', 'abc'], {}],
+      [['begin', 'trail', 't', '--external-url', 'j=http://j', '--dry-run', '--commit=abc'], { KOSLI_FLOW: 'f' }],
+      [['attest', 'generic', ...gen, '--dry-run', '--compliant=false', '--annotate', 'a=1'], {}],
+      [['attest', 'generic', ...gen, '--compliant', 'false'], { KOSLI_DRY_RUN: 'true' }],
+      [['attest', 'generic', ...gen], { KOSLI_API_TOKEN: 'DRY_RUN' }],
+      [['attest', 'junit', ...gen, '--results-dir', '/nonexistent/dir', '-D'], {}],
+      [['list', 'flows', '--limit', '5', '-o', 'json'], {}],
+      [['list', 'flows', '--output', 'markdown'], {}],
+      [['get', 'trail', 't', '--flow', 'f', '--output', 'markdown'], {}],
+      [['get', 'artifact', 'f@abc', '--trail', 't'], { EVIDENT_EXIT_CODES: 'kosli' }],
+      [['log', 'checkpoint', '--host', 'not a url'], {}],
+      [['log', 'checkpoint'], { EVIDENT_EXIT_CODES: 'nonsense' }],
+      [['--version'], { EVIDENT_EXIT_CODES: 'nonsense' }],
+      // left to commander: usage errors and values its parsers refuse, in every form
+      [['list', 'flows', '--limit', '0'], {}],
+      [['list', 'flows', '--limit=abc'], {}],
+      [['list', 'flows'], { EVIDENT_LIMIT: 'many' }],
+      [['list', 'flows', '--sort', 'size'], {}],
+      [['list', 'flows', '--include-archived=yes'], {}],
+      [['list', 'flows', '-r', '100'], {}],
+      [['get', 'artifact', 'a', 'b'], {}],
+      [['get', 'artifact', 'a', '-t'], {}],
+      [['begin', 'trail', 't', '-f', 'f'], {}],
+      [['attest', 'generic', ...gen, '--compliant', 'maybe'], {}],
+      [['attest', 'generic', ...gen, '-C=false', '-D'], {}],
+      [['attest', 'generic', ...gen, '--annotate', 'novalue'], {}],
+      [['attest', 'generic', ...gen, '-Dq'], {}],
+      [['attest', 'generic', ...gen, '--', '-D'], {}],
+      [['log', 'entries', '--start', '-1'], {}],
+      [['log', 'checkpoint', '--help'], {}],
+    ];
+    for (const [args, env] of cases) {
+      const label = `${JSON.stringify(env)} ${args.join(' ')}`;
+      const bin = runEnv(CLI, args, env);
+      const es = runEnv(ES_ENTRY, args, env);
+      expect([bin.status, bin.stdout, bin.stderr], label).toEqual([es.status, es.stdout, es.stderr]);
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EvidentError } from '../../core/index.js';
 import { action, type Ctx } from '../context.js';
+import { collectRepeated } from '../arg-parsers.js';
 import { ciWarning, commitDefaults, commitTime as gitCommitTime, collectAnnotation, parseBool, readJsonFile } from '../flags.js';
 import { resolveFingerprint, type FingerprintFlags } from './fingerprint-input.js';
 import { registerAttestPullRequest } from './attest-pr.js';
@@ -93,7 +94,7 @@ export function registerAttest(program: Command): Command {
       .requiredOption('--name <name>', "the artifact's name in the flow template")
       .option('--fingerprint <sha256>', 'the artifact fingerprint (64 hex)')
       .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci')
-      .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', (v: string, p: string[] = []) => [...p, v])
+      .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', collectRepeated)
       .option('--display-name <name>', 'name to show (default: PATH)')
       .option('--commit <sha>', 'git commit (default in GitHub Actions / GitLab CI: from their environment)')
       .option('--commit-url <url>', 'link to the commit (default in CI: from the environment)')

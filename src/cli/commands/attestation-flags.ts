@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { collectPath } from '../attachments.js';
-import { collectAnnotation } from '../flags.js';
+import { collectAnnotation, prefixedAnnotation } from '../flags.js';
+import { collectRepeated } from '../arg-parsers.js';
 import type { FingerprintFlags } from './fingerprint-input.js';
 
 /** The values of attestationFlags(), as commander hands them to a command. */
@@ -22,15 +23,12 @@ export interface AttestationFlagValues extends FingerprintFlags {
  */
 export function externalFlags(cmd: Command): Command {
   for (const [flag, prefix] of [['--external-url <label=url>', 'external_url'], ['--external-fingerprint <label=sha256>', 'external_fingerprint']] as const) {
-    const option = new Option(flag, `Kosli: recorded as the annotation ${prefix}.LABEL, repeatable`)
-      .argParser((v: string, p: Record<string, string> | undefined) => collectAnnotation(`${prefix}.${v}`, p));
+    const option = new Option(flag, `Kosli: recorded as the annotation ${prefix}.LABEL, repeatable`).argParser(prefixedAnnotation(prefix));
     option.attributeName = () => 'annotate';
     cmd.addOption(option);
   }
   return cmd;
 }
-
-const collectGlob = (v: string, p: string[] = []) => [...p, v];
 
 /**
  * The flags every `evident attest <type>` shares (Kosli's names): what it is about, where it goes, and
@@ -45,7 +43,7 @@ export function attestationFlags(cmd: Command, options: { path?: boolean; commit
   if (options.path !== false) {
     cmd
       .option('-t, --artifact-type <type>', 'fingerprint PATH as file | dir | docker | oci (instead of --fingerprint)')
-      .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', collectGlob);
+      .option('-x, --exclude <glob>', 'with -t dir: paths to leave out, repeatable', collectRepeated);
   }
   externalFlags(cmd);
   return cmd

@@ -3,6 +3,7 @@ import type { recordSchemas } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
 import { readTextFile } from '../flags.js';
+import { collectRepeated } from '../arg-parsers.js';
 import { formatTime } from '../time-format.js';
 import { kosliFlowList, shaped } from '../kosli-json.js';
 import { pageFlags, pageOf, type PageFlags } from '../paging.js';
@@ -91,15 +92,13 @@ export async function tagFlow(opts: TagFlowOptions, ctx: Ctx, [name]: string[]):
   printFlow(ctx, await ctx.client().tagFlow(name!, change));
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function registerTagFlow(tag: Command): void {
   tag
     .command('flow <name>')
     .alias('flows')
     .description("Set or remove a flow's tags (key/value labels that environment policies can test as flow.tags.<key>)")
-    .option('--set <key=value>', 'set a tag (repeatable); key: 1-64 letters, digits, _ . -; value: at most 256 characters', collect, [])
-    .option('--unset <key>', 'remove a tag (repeatable)', collect, [])
+    .option('--set <key=value>', 'set a tag (repeatable); key: 1-64 letters, digits, _ . -; value: at most 256 characters', collectRepeated, [])
+    .option('--unset <key>', 'remove a tag (repeatable)', collectRepeated, [])
     .addHelpText('after', '\nExamples:\n  evident tag flow runner --set team=core --set tier=1\n  evident tag flow runner --unset tier --output json')
     .action(action<TagFlowOptions>(tagFlow));
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { recordSchemas } from '../../client/index.js';
 import { EvidentError } from '../../core/index.js';
 import { action, intFlag, type Ctx } from '../context.js';
-import { commitDefaults, readJsonFile } from '../flags.js';
+import { commitDefaults, labelled, readJsonFile } from '../flags.js';
 import { readTemplateFile } from './flows.js';
 import { kosliTrailList, shaped } from '../kosli-json.js';
 import { pageFlags, pageOf, type PageFlags } from '../paging.js';
@@ -141,13 +141,6 @@ export async function listTrails(opts: PageFlags & { flow?: string; fingerprint?
     if (page.next_cursor) ctx.printer.info(`more: --cursor ${page.next_cursor}`);
   });
 }
-
-/** A repeatable LABEL=VALUE flag (Kosli's string-to-string flags). */
-const labelled = (flag: string, form: string) => (v: string, p: Record<string, string> = {}) => {
-  const eq = v.indexOf('=');
-  if (eq <= 0) throw new EvidentError('INVALID_ARGUMENT', `${flag} ${JSON.stringify(v)}: write ${form}`);
-  return { ...p, [v.slice(0, eq)]: v.slice(eq + 1) };
-};
 
 export function registerTrailCommands(begin: Command, get: Command, list: Command): void {
   begin
