@@ -143,7 +143,7 @@ describe.each(engines())('tiles and consistency proofs checked before they are s
     }
   });
 
-  it('a warm server keeps the tiles it checked: an edit after that is not served either', async () => {
+  it('a warm server keeps the hash tiles it checked, and checks an entry bundle again when its bytes changed', async () => {
     const { tiles } = fresh();
     const before = Buffer.from((await tiles.read(org, '0/001')).bytes);
     const restore = await editRow('log_hashes', storedHashIndex(0, 400));
@@ -153,6 +153,15 @@ describe.each(engines())('tiles and consistency proofs checked before they are s
     } finally {
       await restore();
     }
+    // A full entry bundle checked before: the same bytes again are served, edited ones are checked again.
+    expect((await tiles.read(org, 'entries/000')).bytes.length).toBeGreaterThan(0);
+    const restoreEntry = await editRow('log_entries', 10);
+    try {
+      await expect(tiles.read(org, 'entries/000')).rejects.toMatchObject({ code: 'TAMPERED' });
+    } finally {
+      await restoreEntry();
+    }
+    expect((await tiles.read(org, 'entries/000')).bytes.length).toBeGreaterThan(0);
   });
 
   it('an append does not build on an edited frontier hash: the server does not sign a tree that forks its own', async () => {
