@@ -3,7 +3,7 @@
 // consistency proofs per second. Fills one org's log with --entries entries through the services (group-
 // committed appends), then, in a fresh set of services on the same database (a process that has checked
 // nothing yet), reads every hash tile of every level and every entry bundle through inject() (no socket: the
-// server's own cost), twice (cold, then warm), and asks for --proofs random consistency proofs (random
+// server's own cost, wall and CPU seconds), twice (cold, then warm), and asks for --proofs random consistency proofs (random
 // from ≤ to ≤ the head), cold and warm.
 //
 //   node dist/bench/tiles-read.js [--engines sqlite] [--entries 100000] [--proofs 2000] [--label before]
@@ -31,6 +31,11 @@ const ENTRIES = Number(values.entries);
 const PROOFS = Number(values.proofs);
 const signer = parseSignerKey(generateSignerKey('bench.evident/log').signerKey);
 const load = () => os.loadavg()[0]!.toFixed(1);
+/** CPU seconds (user + system) of this process since `from`: on a loaded machine a steadier figure than wall time (SQLite runs in-process). */
+const cpuSeconds = (from: NodeJS.CpuUsage) => {
+  const { user, system } = process.cpuUsage(from);
+  return round((user + system) / 1e6, 2);
+};
 
 /** Every tile path of a tree of `size` leaves: hash tiles of every level, then entry bundles. */
 function allTiles(size: number): string[] {
@@ -80,10 +85,11 @@ async function run(bench: BenchStore): Promise<Record<string, unknown>[]> {
     const tiles = allTiles(size);
     for (const pass of ['cold', 'warm']) {
       const start = performance.now();
+      const cpu = process.cpuUsage();
       let bytes = 0;
       for (const t of tiles) bytes += await get(t);
       const s = (performance.now() - start) / 1000;
-      rows.push({ engine: bench.engine, what: `whole log by tiles, ${pass}`, count: tiles.length, seconds: round(s, 2), per_s: round(tiles.length / s, 0), mb: round(bytes / 1e6, 1), load: load() });
+      rows.push({ engine: bench.engine, what: `whole log by tiles, ${pass}`, count: tiles.length, seconds: round(s, 2), cpu: cpuSeconds(cpu), per_s: round(tiles.length / s, 0), mb: round(bytes / 1e6, 1), load: load() });
     }
     for (const pass of ['cold', 'warm']) {
       const next = random(7);
@@ -96,13 +102,15 @@ async function run(bench: BenchStore): Promise<Record<string, unknown>[]> {
       const services2 = pass === 'cold' ? createServices(bench.store, signer) : fresh;
       const app2 = pass === 'cold' ? await buildApp({ services: services2, defaultOrg: 'bench' }) : app;
       const start = performance.now();
+      const cpu = process.cpuUsage();
       for (const [from, to] of pairs) {
         const res = await app2.inject({ method: 'GET', url: `/api/v1/orgs/bench/log/proof/consistency?from=${from}&to=${to}`, headers: { authorization: `Bearer ${secret}` } });
         if (res.statusCode !== 200) throw new Error(`consistency ${from} ${to}: ${res.statusCode} ${res.body.slice(0, 200)}`);
       }
       const s = (performance.now() - start) / 1000;
+      const used = cpuSeconds(cpu);
       if (app2 !== app) await app2.close();
-      rows.push({ engine: bench.engine, what: `random consistency proofs, ${pass}`, count: PROOFS, seconds: round(s, 2), per_s: round(PROOFS / s, 0), mb: '', load: load() });
+      rows.push({ engine: bench.engine, what: `random consistency proofs, ${pass}`, count: PROOFS, seconds: round(s, 2), cpu: used, per_s: round(PROOFS / s, 0), mb: '', load: load() });
     }
   } finally {
     await app.close();
@@ -125,5 +133,5 @@ for (const engine of values.engines.split(',')) {
   }
 }
 console.log(`${values.label ? `${values.label}: ` : ''}${ENTRIES} entries, ${os.availableParallelism()} CPUs, node ${process.version}`);
-console.log(table(['engine', 'what', 'count', 's', '/s', 'MB', 'load'], out.map((r) => [String(r.engine), String(r.what), String(r.count), String(r.seconds), String(r.per_s), String(r.mb), String(r.load)])));
+console.log(table(['engine', 'what', 'count', 's', 'CPU s', '/s', 'MB', 'load'], out.map((r) => [String(r.engine), String(r.what), String(r.count), String(r.seconds), String(r.cpu), String(r.per_s), String(r.mb), String(r.load)])));
 console.log(`BENCH_JSON ${JSON.stringify({ label: values.label, entries: ENTRIES, proofs: PROOFS, rows: out })}`);
