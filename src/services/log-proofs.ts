@@ -18,18 +18,18 @@ import {
 // (a fresh process reads the rows again and answers TAMPERED).
 
 /** Node offsets inside a tile: sub-level s (0 = the tile's base, 8 = its root) starts at OFFSETS[s]. */
-const OFFSETS = [0, 256, 384, 448, 480, 496, 504, 508, 510];
+export const OFFSETS = [0, 256, 384, 448, 480, 496, 504, 508, 510];
 const TILE_NODES = 511;
 /** Bytes one kept tile takes (its 511 hashes; Map and object overhead aside). */
 export const TILE_BYTES = TILE_NODES * HASH_SIZE;
 
-function nodeOf(tile: Uint8Array, sub: number, pos: number): Hash {
+export function nodeOf(tile: Uint8Array, sub: number, pos: number): Hash {
   const at = (OFFSETS[sub]! + pos) * HASH_SIZE;
   return tile.subarray(at, at + HASH_SIZE);
 }
 
 /** A tile's 256 base hashes and every node above them inside it, hashed once. */
-function buildTile(base: readonly Hash[]): Uint8Array {
+export function buildTile(base: readonly Hash[]): Uint8Array {
   const out = new Uint8Array(TILE_BYTES);
   base.forEach((h, i) => out.set(h, i * HASH_SIZE));
   for (let sub = 1; sub <= TILE_HEIGHT; sub++) {
@@ -167,6 +167,16 @@ export class VerifiedProofs {
       const tile = this.tiles.get(key);
       out.push({ level, index: tileIndex, key, ...(tile ? { tile } : {}) });
     }
+  }
+
+  /** The kept full tile (its 511 nodes) of tile level `level`, index `index`, if kept (log-verified-tiles.ts). */
+  keptTile(orgId: number, level: number, index: number): Uint8Array | undefined {
+    return this.tiles.get(`${orgId}/${level}/${index}`);
+  }
+
+  /** Keeps a full tile checked against a signed root elsewhere (log-verified-tiles.ts), as a proof would. */
+  keep(orgId: number, level: number, index: number, tile: Uint8Array): void {
+    this.keepTile(`${orgId}/${level}/${index}`, tile);
   }
 
   private keepTile(key: string, tile: Uint8Array): void {

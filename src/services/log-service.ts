@@ -1,13 +1,14 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
 import { canonicalMembers, mergeCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
-  appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, frontierIndexes, leafHash, mapExtension, renamedSigner, signNote, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
+  appendLeaves, consistencyProof, consistencyProofPlan, formatCheckpoint, rootFromFrontier, treeRoot, treeRootPlan, verifyConsistency, frontierIndexes, leafHash, mapExtension, renamedSigner, signNote, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
   type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
 import { DeferredRowsRefused, type AppendContext, type LogHead, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
 import { BatchLinker, LogMaps, prevMember, type MapFlushPolicy, type MapState } from './log-map.js';
 import { systemClock, type Clock } from './clock.js';
-import { VerifiedProofs } from './log-proofs.js';
+import { VerifiedProofs, type ReadHashes } from './log-proofs.js';
+import { VerifiedTiles } from './log-verified-tiles.js';
 
 export interface AppendedEntry {
   index: number;
@@ -83,6 +84,8 @@ export class LogService {
   private readonly preloadRuns = new Set<Promise<void>>();
   /** Hash tiles and hashes that inclusion proofs checked against a signed root (log-proofs.ts). */
   readonly proofs: VerifiedProofs;
+  /** Hash tiles and stored hashes checked against the signed root before they are served (log-verified-tiles.ts). */
+  readonly verified: VerifiedTiles;
 
   constructor(private readonly store: Store, private readonly signer: NoteSigner, options: LogServiceOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -90,6 +93,12 @@ export class LogService {
     this.maxRange = options.maxRange ?? 1000;
     this.maps = new LogMaps(store, undefined, options.mapFlush);
     this.proofs = new VerifiedProofs(options.proofTiles);
+    this.verified = new VerifiedTiles(this.proofs);
+  }
+
+  /** Reads the org's stored hashes (for VerifiedProofs and VerifiedTiles, which check them). */
+  hashReader(org: OrgRecord): ReadHashes {
+    return (indexes, ranges) => this.store.log.readHashes(org.id, indexes, ranges);
   }
 
   /**
@@ -353,7 +362,11 @@ export class LogService {
     if (cached && cached.size === head.size && bytesEqual(cached.root, head.root)) return cached.frontier;
     const indexes = frontierIndexes(head.size);
     const stored = await ctx.readHashes(indexes);
-    return indexes.map((i) => requireHash(stored, i));
+    const frontier = indexes.map((i) => requireHash(stored, i));
+    // The next head is signed over this frontier: it must fold into the committed root (RFC 9162 §2.1.1), or
+    // an edited row would make the server sign a tree that is not an extension of the one it signed before.
+    if (!bytesEqual(rootFromFrontier(frontier), head.root)) throw new EvidentError('TAMPERED', `the stored frontier of the log does not fold into the root of its head (size ${head.size})`);
+    return frontier;
   }
 
   /** The signed note for the org's current tree head (C2SP tlog-checkpoint). */
@@ -464,7 +477,7 @@ export class LogService {
     const n = treeSize ?? head.size;
     checkRange('tree_size', n, 1, head.size);
     checkRange('index', index, 0, n - 1);
-    const { leaf, proof } = await this.proofs.inclusion(org.id, index, n, head, (indexes, ranges) => this.store.log.readHashes(org.id, indexes, ranges));
+    const { leaf, proof } = await this.proofs.inclusion(org.id, index, n, head, this.hashReader(org));
     return { index, treeSize: n, leafHash: toHex(leaf), hashes: proof.map(toHex) };
   }
 
@@ -476,14 +489,28 @@ export class LogService {
     return this.inclusionProof(org, index, treeSize);
   }
 
-  /** RFC 9162 §2.1.4 proof that the tree of size `from` is a prefix of the tree of size `to` (default: now). */
+  /**
+   * RFC 9162 §2.1.4 proof that the tree of size `from` is a prefix of the tree of size `to` (default: now),
+   * built from hashes checked against the root of the head this server signs (log-verified-tiles.ts) and
+   * verified (§2.1.4.2) against that root, or for `to` below the head the root of `to` computed from those
+   * checked hashes, before it is returned; TAMPERED when the stored hashes do not lead there.
+   */
   async consistencyProof(org: OrgRecord, from: number, toSize?: number): Promise<ConsistencyProofResult> {
-    const size = await this.size(org);
-    const to = toSize ?? size;
-    checkRange('to', to, 0, size);
+    const head = await this.store.log.head(org.id);
+    const to = toSize ?? head.size;
+    checkRange('to', to, 0, head.size);
     checkRange('from', from, 0, to);
-    const stored = await this.store.log.readHashes(org.id, consistencyProofPlan(from, to));
-    return { from, to, hashes: consistencyProof(from, to, stored).map(toHex) };
+    const plan = consistencyProofPlan(from, to);
+    if (plan.length === 0) return { from, to, hashes: [] }; // from 0 or from == to: RFC 9162 has no proof to give
+    const roots = [...treeRootPlan(from), ...(to === head.size ? [] : treeRootPlan(to))];
+    const hashes = await this.verified.nodes(org.id, head, [...plan, ...roots], this.hashReader(org));
+    const proof = consistencyProof(from, to, hashes);
+    try {
+      verifyConsistency(from, to, proof, treeRoot(from, hashes), to === head.size ? head.root : treeRoot(to, hashes));
+    } catch (err) {
+      throw new EvidentError('TAMPERED', `the consistency proof from ${from} to ${to} does not lead to the signed root`, { cause: err });
+    }
+    return { from, to, hashes: proof.map(toHex) };
   }
 }
 

@@ -3,10 +3,12 @@ import path from 'node:path';
 import http from 'node:http';
 import { execFile, execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import {
-  HASH_SIZE, decodeEntryBundle, leafHash, openCheckpoint, parseVerifierKey, rootOfLeaves,
+  HASH_SIZE, decodeEntryBundle, leafHash, openCheckpoint, parseVerifierKey, rootOfLeaves, storedHashIndex,
 } from '../../src/ledger/index.js';
 import { bearer, testApp, type TestApp } from '../helpers/app.js';
+import { dropTriggers } from '../helpers/tamper.js';
 import { tempDir } from '../helpers/engines.js';
 
 // The log as C2SP tlog-tiles (src/server/routes/tiles.ts): read back through inject(), and by an independent
@@ -91,6 +93,20 @@ describe('the log as tiles', () => {
     expect(res.json().error.message).toMatch(/entry 0 is 700\d\d bytes/);
     // Its hash tile is served as usual.
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/orgs/big/log/tile/0/000.p/1', headers: bearer(secret) })).statusCode).toBe(200);
+  });
+
+  it('answers an edited hash row 500 TAMPERED, with nothing a cache would keep', async () => {
+    const org = (await t.auth.ensureOrg('forged')).org;
+    const { secret } = await t.auth.issue(org, { name: 'admin', role: 'admin' });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => t.log.append(org, 'test', { i })));
+    await dropTriggers(t.store);
+    await sql`UPDATE log_hashes SET hash = ${Buffer.alloc(HASH_SIZE)} WHERE org_id = ${org.id} AND hidx = ${storedHashIndex(0, 10)}`.execute(t.store.db);
+    for (const tile of ['tile/0/000', 'tile/entries/000', 'tile/0/000.p/11', 'tile/entries/000.p/12']) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/orgs/forged/log/${tile}`, headers: bearer(secret) });
+      expect(res.statusCode, tile).toBe(500);
+      expect(res.json().error.code).toBe('TAMPERED');
+      expect(res.headers['cache-control'] ?? '').not.toMatch(/immutable/);
+    }
   });
 
   // Debian's golang-go and golang-golang-x-mod-dev, installed by .ci/run.
