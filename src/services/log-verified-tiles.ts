@@ -1,6 +1,6 @@
 import { EvidentError, bytesEqual } from '../core/index.js';
 import {
-  HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, rootFromFrontier, nodeHash, splitStoredHashIndex, tileHashIndexes, tileWidthAt, type Hash,
+  HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, rootFromFrontier, nodeHash, tileHashIndexes, tileWidthAt, type Hash,
 } from '../ledger/index.js';
 import { OFFSETS, TILE_BYTES, buildTile, nodeOf, type ReadHashes, type VerifiedProofs } from './log-proofs.js';
 
@@ -36,13 +36,6 @@ function buildPartial(base: readonly Hash[]): Uint8Array {
   return out;
 }
 
-/** Where stored hash (tree level h, position n) is: tile level, tile index, sub-level and position in the tile. */
-function place(level: number, n: number): { tileLevel: number; index: number; sub: number; pos: number } {
-  const sub = level % TILE_HEIGHT;
-  const span = 2 ** (TILE_HEIGHT - sub); // nodes of this sub-level in one tile
-  return { tileLevel: Math.floor(level / TILE_HEIGHT), index: Math.floor(n / span), sub, pos: n % span };
-}
-
 const key = (level: number, index: number) => `${level}/${index}`;
 
 export class VerifiedTiles {
@@ -66,32 +59,6 @@ export class VerifiedTiles {
     }
     const edge = (await this.edge(orgId, head, read)).levels.get(level)!;
     return edge.tile.subarray(0, width * HASH_SIZE);
-  }
-
-  /**
-   * Stored hashes by tlog index (complete subtrees of the tree of `head.size` leaves), each taken from a tile
-   * checked to lead to `head.root` (full tiles read in one statement); TAMPERED when they do not.
-   */
-  async nodes(orgId: number, head: { size: number; root: Hash }, stored: readonly number[], read: ReadHashes): Promise<Map<number, Hash>> {
-    const placed = stored.map((ix) => {
-      const { level, n } = splitStoredHashIndex(ix);
-      const at = place(level, n);
-      return { ix, at, full: tileWidthAt(head.size, 'hashes', at.tileLevel, at.index) === TILE_WIDTH };
-    });
-    const wanted = placed.filter((p) => p.full).map((p) => [p.at.tileLevel, p.at.index] as const);
-    const tiles = wanted.length > 0 ? await this.fullTiles(orgId, head, wanted, read) : new Map<string, Uint8Array>();
-    const edge = placed.some((p) => !p.full) ? await this.edge(orgId, head, read) : undefined;
-    const out = new Map<number, Hash>();
-    for (const { ix, at, full } of placed) {
-      if (full) {
-        out.set(ix, nodeOf(tiles.get(key(at.tileLevel, at.index))!, at.sub, at.pos));
-        continue;
-      }
-      const partial = edge!.levels.get(at.tileLevel);
-      if (!partial || ((at.pos + 1) << at.sub) > partial.width) throw new EvidentError('INTERNAL', `stored hash ${ix} is not a complete subtree of the tree of size ${head.size}`);
-      out.set(ix, nodeOf(partial.tile, at.sub, at.pos));
-    }
-    return out;
   }
 
   /** The right edge of `head`, read and checked once per head (a read of at most 255 hashes per tile level). */
