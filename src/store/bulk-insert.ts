@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { EvidentError } from '../core/index.js';
 import type { Database, Engine } from './schema.js';
 
 // Multi-row INSERTs for the log's append path, in a few fixed sizes whose texts are built once. Through Kysely's
@@ -41,7 +42,7 @@ export async function insertRows(db: Kysely<Database> | Transaction<Database>, e
       const params: unknown[] = new Array(size * width);
       for (let r = 0; r < size; r++) {
         const row = rows[i + r]!;
-        if (row.length !== width) throw new Error(`${table}: a row of ${row.length} values for ${width} columns`);
+        if (row.length !== width) throw new EvidentError('INTERNAL', `${table}: a row of ${row.length} values for ${width} columns`);
         for (let c = 0; c < width; c++) params[r * width + c] = row[c];
       }
       await db.executeQuery(CompiledQuery.raw(textOf(engine, table, size), params));
