@@ -491,9 +491,9 @@ export class LogService {
 
   /**
    * RFC 9162 §2.1.4 proof that the tree of size `from` is a prefix of the tree of size `to` (default: now),
-   * built from hashes checked against the root of the head this server signs (log-verified-tiles.ts) and
-   * verified (§2.1.4.2) against that root, or for `to` below the head the root of `to` computed from those
-   * checked hashes, before it is returned; TAMPERED when the stored hashes do not lead there.
+   * verified (§2.1.4.2) before it is returned against the root of the head this server signs, or for `to` below
+   * the head against the root of `to` bound to that signed root by the consistency of `to` with the head;
+   * TAMPERED when the stored hashes do not lead there.
    */
   async consistencyProof(org: OrgRecord, from: number, toSize?: number): Promise<ConsistencyProofResult> {
     const head = await this.store.log.head(org.id);
