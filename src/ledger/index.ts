@@ -44,3 +44,5 @@ export { makeWitnessPolicy, witnessPolicyJson, describeWitnessPolicy, checkWitne
 export type { WitnessPolicy, WitnessPolicyJson, WitnessPolicyVerdict } from './witness-policy.js';
 export { MAX_PROOF_LINES, formatAddCheckpoint, parseAddCheckpoint, formatConflictSize, parseConflictSize } from './witness-protocol.js';
 export type { AddCheckpointRequest } from './witness-protocol.js';
+export { leafCheckPlan, checkLeaves } from './leaf-check.js';
+export type { KnownNodes, TreeNode, LeafCheckResult } from './leaf-check.js';

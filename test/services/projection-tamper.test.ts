@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createServices, recheckVsa, type ServiceBundle } from '../../src/services/index.js';
-import { parseVerifierKey, type NoteSigner } from '../../src/ledger/index.js';
+import { leafHash, parseVerifierKey, storedHashIndex, type NoteSigner } from '../../src/ledger/index.js';
+import { canonicalJson } from '../../src/formats/index.js';
+import { projectionCheck } from '../../src/services/records/projection-check.js';
 import type { OrgRecord, SqlStore } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
 import { testSigner } from '../helpers/keys.js';
@@ -170,6 +172,38 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
       await sql.raw(undo!).execute(store.db);
     }
     expect(await fresh().releasePlans.plan(org, 'production', 'staging')).toEqual(honest);
+  });
+
+  it('an entry rewritten with its leaf hash and its stored level-0 hash is refused: it does not lead to the signed root', async () => {
+    const entry = (await store.log.entries(org.id, 0, 100)).find((e) => e.entry.includes('"attestation":"security-scan"'))!;
+    const body = JSON.parse(entry.entry) as Record<string, unknown>;
+    expect(body.compliant).toBe(false);
+    const forged = canonicalJson({ ...body, compliant: true });
+    const leaf = leafHash(new TextEncoder().encode(forged));
+    const original = { leaf: entry.leafHash, level0: (await store.log.readHashes(org.id, [storedHashIndex(0, entry.index)])).get(storedHashIndex(0, entry.index))! };
+    await dropTriggers(store);
+    const rewrite = async (text: string, hash: Uint8Array) => {
+      await sql`UPDATE log_entries SET entry = ${text}, leaf_hash = ${hash} WHERE org_id = ${org.id} AND idx = ${entry.index}`.execute(store.db);
+      await sql`UPDATE log_hashes SET hash = ${hash} WHERE org_id = ${org.id} AND hidx = ${storedHashIndex(0, entry.index)}`.execute(store.db);
+    };
+    await rewrite(forged, leaf);
+    await sql.raw(`UPDATE attestations SET compliant = 1 WHERE name = 'security-scan'`).execute(store.db);
+    // A fresh process: what this one verified before (entries and subtrees, per store) is forgotten.
+    const check = projectionCheck(store);
+    check.clear();
+    check.forgetTree();
+    try {
+      const err = await assertProd(fresh()).then(() => null, (e: unknown) => e);
+      // The entry named is one whose path to the root no longer holds: the forged one, or a neighbour whose
+      // proof reads its hash.
+      expect(err).toMatchObject({ code: 'TAMPERED' });
+      expect((err as Error).message).toMatch(/log entry \d+ does not (lead to the signed root|hash to the subtree \(\d+, \d+\) checked before against the signed root)/);
+    } finally {
+      await rewrite(entry.entry, original.leaf);
+      await sql.raw(`UPDATE attestations SET compliant = 0 WHERE name = 'security-scan'`).execute(store.db);
+    }
+    expect(original.level0).toEqual(original.leaf);
+    expect((await assertProd(fresh())).compliant).toBe(false);
   });
 
   it('an edit that would add a passing row (a forged attestation) fails naming the entry it points at', async () => {

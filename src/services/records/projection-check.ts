@@ -1,6 +1,6 @@
 import { EvidentError, bytesEqual, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
-import { leafHash, storedHashIndex } from '../../ledger/index.js';
+import { checkLeaves, leafCheckPlan, leafHash, type Hash, type KnownNodes, type TreeNode } from '../../ledger/index.js';
 import type { FlowRecord, OrgRecord, Store } from '../../store/index.js';
 import { mergeTags } from './flow-tags.js';
 
@@ -8,10 +8,14 @@ import { mergeTags } from './flow-tags.js';
 // attestations, policies, attachments, exemptions, snapshots...) are a cache of the log that whoever holds the
 // database can edit, so every row a decision uses is checked against the entry it names (`entry_index`) before
 // it is used:
-//   1. the entry's text hashes (RFC 9162 §2.1.1 leaf hash) to the leaf hash stored with it AND to the level-0
-//      hash of the stored tree, the one inclusion and consistency proofs are made of — so it is the entry the
-//      signed checkpoints commit to (an attacker who rewrites the text and both hashes is caught by
-//      `verify log --full` and by any client holding a checkpoint, not here);
+//   1. the entry's text hashes (RFC 9162 §2.1.1 leaf hash) to a leaf of the tree whose root is the head the
+//      server signs: the leaf hashes of the entries a decision reads, with the stored hashes of the subtrees
+//      beside them, fold up to that root (ledger/leaf-check.ts; k entries of n read about k·log2(n/k) stored
+//      hashes), so an edit of an entry's text, of its stored hashes, or of any hash between them and the root
+//      is refused here, not only by `verify log --full` or a client holding a checkpoint. Perfect subtrees
+//      bound this way are remembered (they never change in an append-only tree), so a later entry under one
+//      is checked against it alone. What is left is a rewrite of the head itself: a fork, which witnesses'
+//      cosignatures and every client's consistency check refuse (docs/log.md, "Witnesses").
 //   2. the entry has the expected type, and each field the decision reads is equal (as canonical JSON) in the
 //      row and in the entry.
 // Any difference is a TAMPERED error naming the table, the entry index and the field: the decision fails
@@ -38,18 +42,28 @@ export interface VerifiedEntry {
 /** Entries remembered per process, and their total text size (bounds memory; a forgotten entry is simply read and verified again). */
 const MAX_ENTRIES = 200_000;
 const MAX_BYTES = 64 * 1024 * 1024;
+/** Perfect subtree hashes remembered per process (~150 bytes each); only those of 2^MIN_KEPT_LEVEL leaves or more. */
+const MAX_NODES = 131_072;
+const MIN_KEPT_LEVEL = 4;
 const encoder = new TextEncoder();
 
 export class ProjectionCheck {
   private readonly verified = new Map<string, VerifiedEntry>();
   private bytes = 0;
-  readonly stats = { entriesVerified: 0, rowsChecked: 0 };
+  /** Perfect subtree hashes of each org's tree bound to a signed root, by `org/level/n` (oldest dropped first). */
+  private readonly nodes = new Map<string, Hash>();
+  readonly stats = { entriesVerified: 0, rowsChecked: 0, hashesRead: 0 };
 
   constructor(private readonly store: Store) {}
 
   clear(): void {
     this.verified.clear();
     this.bytes = 0;
+  }
+
+  /** Forgets the subtree hashes bound so far too (tests: a fresh process). */
+  forgetTree(): void {
+    this.nodes.clear();
   }
 
   /** The entries at these indexes, each verified against the stored tree; a missing one is TAMPERED. */
@@ -62,25 +76,42 @@ export class ProjectionCheck {
       else missing.push(i);
     }
     if (missing.length === 0) return out;
-    const [rows, hashes] = await Promise.all([
-      this.store.log.entriesAt(org.id, missing), this.store.log.readHashes(org.id, missing.map((i) => storedHashIndex(0, i))),
+    // The head first: the stored hashes to read depend on its size, and every entry a row named is below it
+    // (an append commits its entries and the head together).
+    const head = await this.store.log.head(org.id);
+    for (const i of missing) if (i >= head.size) throw tampered(`log entry ${i} is not in the signed tree of ${head.size} entries`, { entry_index: i });
+    const known = (level: number, n: number) => this.nodes.get(`${org.id}/${level}/${n}`);
+    const plan = leafCheckPlan(head.size, missing, known);
+    this.stats.hashesRead += plan.length;
+    const [rows, stored] = await Promise.all([
+      this.store.log.entriesAt(org.id, missing), plan.length > 0 ? this.store.log.readHashes(org.id, plan) : new Map<number, Hash>(),
     ]);
     const byIndex = new Map(rows.map((r) => [r.index, r]));
+    const leaves = new Map<number, Hash>();
     for (const i of missing) {
       const row = byIndex.get(i);
       if (!row) throw tampered(`log entry ${i} is missing`, { entry_index: i });
       const leaf = leafHash(encoder.encode(row.entry));
-      const stored = hashes.get(storedHashIndex(0, i));
-      if (!bytesEqual(leaf, row.leafHash) || !stored || !bytesEqual(leaf, stored)) {
-        throw tampered(`log entry ${i} does not hash to the leaf the tree holds (run evident verify log --full)`, { entry_index: i });
-      }
+      if (!bytesEqual(leaf, row.leafHash)) throw tampered(`log entry ${i} does not hash to its stored leaf hash (run evident verify log --full)`, { entry_index: i });
+      leaves.set(i, leaf);
+    }
+    try {
+      this.remember(org.id, checkLeaves(head.size, head.root, leaves, stored, known).checked);
+    } catch (err) {
+      if (!(err instanceof EvidentError)) throw err;
+      // Name the entry, not the group it was checked with: each again alone (only on this path).
+      const alone = leaves.size > 1 ? await this.firstFailing(org, head, leaves, known) : err;
+      throw tampered(`${(alone ?? err).message} (run evident verify log --full)`, (alone ?? err).details as Record<string, unknown>);
+    }
+    for (const i of missing) {
+      const row = byIndex.get(i)!;
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(row.entry) as Record<string, unknown>;
       } catch {
         throw tampered(`log entry ${i} is not JSON`, { entry_index: i });
       }
-      const entry = { index: i, leafHash: toHex(leaf), text: row.entry, body };
+      const entry = { index: i, leafHash: toHex(leaves.get(i)!), text: row.entry, body };
       this.stats.entriesVerified++;
       if (this.verified.size >= MAX_ENTRIES || this.bytes > MAX_BYTES) this.clear();
       this.bytes += row.entry.length;
@@ -88,6 +119,30 @@ export class ProjectionCheck {
       out.set(i, entry);
     }
     return out;
+  }
+
+  /** The error of the first of `leaves` (at most 64 tried) that fails its check alone, if one does. */
+  private async firstFailing(org: OrgRecord, head: { size: number; root: Hash }, leaves: ReadonlyMap<number, Hash>, known: KnownNodes): Promise<EvidentError | undefined> {
+    for (const [index, leaf] of [...leaves].slice(0, 64)) {
+      const plan = leafCheckPlan(head.size, [index], known);
+      try {
+        checkLeaves(head.size, head.root, new Map([[index, leaf]]), await this.store.log.readHashes(org.id, plan), known);
+      } catch (err) {
+        if (err instanceof EvidentError) return err;
+        throw err;
+      }
+    }
+    return undefined;
+  }
+
+  private remember(orgId: number, checked: readonly (TreeNode & { hash: Hash })[]): void {
+    for (const node of checked) {
+      if (node.level < MIN_KEPT_LEVEL) continue;
+      const key = `${orgId}/${node.level}/${node.n}`;
+      if (this.nodes.has(key)) continue;
+      if (this.nodes.size >= MAX_NODES) this.nodes.delete(this.nodes.keys().next().value!);
+      this.nodes.set(key, node.hash);
+    }
   }
 
   /** Checks every claim against its entry (one batched read); throws TAMPERED naming the first mismatch. */
