@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createServices, recheckVsa, type ServiceBundle } from '../../src/services/index.js';
+import { createServices, describeSnapshot, recheckVsa, type ServiceBundle } from '../../src/services/index.js';
 import { leafHash, parseVerifierKey, storedHashIndex, type NoteSigner } from '../../src/ledger/index.js';
 import { canonicalJson } from '../../src/formats/index.js';
 import { projectionCheck } from '../../src/services/records/projection-check.js';
@@ -215,5 +215,33 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
     await expect(assertProd(fresh())).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'attestations' } });
     await sql.raw(`DELETE FROM attestations WHERE name = 'security-scan' AND compliant = 1`).execute(store.db);
     expect((await assertProd(fresh())).compliant).toBe(false);
+  });
+  it('drift and a snapshot\'s description are checked: an edited report or expectation, or a deleted expectation, is refused', async () => {
+    const honest = await fresh().drift.drift(org, 'production');
+    expect(honest.in_sync).toBe(true);
+    await services.environments.expect(org, 'production', OTHER, 'next');
+    await services.environments.expect(org, 'production', FP, 'back again');
+    expect((await fresh().environments.expectations(org, 'production')).map((x) => x.number)).toEqual([1, 2, 3]);
+    await dropTriggers(store);
+    // A report's commit shown beside a running artifact (get snapshot, diff, drift) is its entry's.
+    await sql.raw(`UPDATE artifacts SET git_commit = '${'1'.repeat(40)}'`).execute(store.db);
+    const view = await fresh().environments.snapshot(org, 'production');
+    await expect(describeSnapshot(store, org, view)).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'artifacts', field: 'git_commit' } });
+    await expect(fresh().drift.drift(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'artifacts' } });
+    await sql.raw(`UPDATE artifacts SET git_commit = NULL`).execute(store.db);
+    // An expectation pointed at another fingerprint.
+    await sql.raw(`UPDATE expectations SET fingerprint = '${OTHER}' WHERE number = 3`).execute(store.db);
+    await expect(fresh().drift.drift(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'expectations', field: 'fingerprint' } });
+    await sql.raw(`UPDATE expectations SET fingerprint = '${FP}' WHERE number = 3`).execute(store.db);
+    // The newest expectation deleted: the one before it (OTHER, not running) would make drift say out of sync
+    // for the wrong reason; a middle one deleted leaves a gap in the numbers.
+    const rows = (await sql<Record<string, unknown>>`SELECT * FROM expectations WHERE number = 2`.execute(store.db)).rows;
+    await sql.raw(`DELETE FROM expectations WHERE number = 2`).execute(store.db);
+    await expect(fresh().drift.drift(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'expectations', field: 'number' } });
+    await expect(fresh().environments.expectations(org, 'production')).rejects.toThrow(/deployment #3 \(log entry \d+\) is the 2nd in log order/);
+    await store.db.insertInto('expectations').values(rows[0] as never).execute();
+    const after = await fresh().drift.drift(org, 'production');
+    expect(after.items.map((i) => [i.fingerprint, i.state, i.expectation?.number])).toEqual([[FP, 'running', 3], [OTHER, 'not-running', 2]]);
+    expect(after.in_sync).toBe(false);
   });
 });

@@ -1,9 +1,12 @@
 import type { ExpectationRecord, OrgRecord, Store } from '../../store/index.js';
 import type { EnvironmentService } from './environments.js';
 import { describeSnapshot, type DescribedArtifact } from './snapshot-artifacts.js';
+import { projectionCheck } from './projection-check.js';
+import { checkedLatestReports } from './snapshot-check.js';
 
 /**
- * Expected versus running (issue #4 item 5). An expectation says "FP is being deployed to E"; for each
+ * Expected versus running (issue #4 item 5). `in_sync` is a verdict: the snapshot, the expectations and the
+ * reports that give each fingerprint its flow are all checked against their log entries first. An expectation says "FP is being deployed to E"; for each
  * flow only its latest expectation is what should run now (an older version still running is drift
  * too). Artifacts no flow reported are matched by fingerprint alone.
  */
@@ -68,7 +71,7 @@ export class DriftService {
     const view = await this.environments.snapshot(org, envName);
     const expectations = await this.environments.expectations(org, envName);
     const described = await describeSnapshot(this.store, org, view);
-    const reports = await this.store.records.latestReports(org.id, expectations.map((x) => x.fingerprint));
+    const reports = await checkedLatestReports(projectionCheck(this.store), this.store, org, expectations.map((x) => x.fingerprint));
     const flows = new Map([...reports].map(([fp, r]) => [fp, { flow: r.flow, name: r.artifact.name }]));
     const items = assessDrift(expectations, described.artifacts, flows);
     return { environment: view.environment.name, snapshot: view.snapshot?.index ?? null, in_sync: items.every((i) => i.state === 'running'), items };

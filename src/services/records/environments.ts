@@ -5,7 +5,7 @@ import type { LogService } from '../log-service.js';
 import { parseSnapshotExpr } from './snapshot-expr.js';
 import { belowCursor, parseEventCursor, planEventPage, type EnvironmentEvent } from './environment-events.js';
 import { projectionCheck } from './projection-check.js';
-import { checkEnvironment, checkSnapshot, checkSnapshots } from './snapshot-check.js';
+import { checkEnvironment, checkExpectations, checkSnapshot, checkSnapshots } from './snapshot-check.js';
 import * as v from './validate.js';
 import type { Outcome } from './flows.js';
 
@@ -167,9 +167,12 @@ export class EnvironmentService {
     return value;
   }
 
+  /** Every deployment expectation of the environment, in order, each checked against its entry (drift's verdict rests on them). */
   async expectations(org: OrgRecord, envName: string): Promise<ExpectationRecord[]> {
     const env = await this.get(org, envName);
-    return this.store.environments.expectations(org.id, { envId: env.id });
+    const list = await this.store.environments.expectations(org.id, { envId: env.id });
+    await checkExpectations(projectionCheck(this.store), org, env, list);
+    return list;
   }
 
   async snapshots(org: OrgRecord, envName: string, cursor: string | null, limit: number): Promise<{ environment: EnvironmentRecord; page: Page<SnapshotRecord> }> {

@@ -2,7 +2,7 @@ import { EvidentError } from '../../core/index.js';
 import type { OrgRecord, Store } from '../../store/index.js';
 import type { EnvironmentService, SnapshotView } from './environments.js';
 import { projectionCheck } from './projection-check.js';
-import { checkEnvironment, checkSnapshot } from './snapshot-check.js';
+import { checkEnvironment, checkSnapshot, checkedLatestReports } from './snapshot-check.js';
 import { describeSnapshots } from './snapshot-artifacts.js';
 
 /** What the planner needs of a running artifact: the fields of `get snapshot --output json`. */
@@ -208,11 +208,7 @@ export class ReleasePlanService {
     // The plan gates a promotion: what runs where and which flow and commit each artifact came from are
     // checked against their log entries first (docs/log.md "Projections"), so an edited row fails loudly.
     await Promise.all(views.map((v) => this.checkView(org, v, 0)));
-    const reports = await this.store.records.latestReports(org.id, views.flatMap((v) => v.artifacts.map((a) => a.fingerprint)));
-    await projectionCheck(this.store).rows(org, [...reports.values()].map(({ flow, artifact }) => ({
-      table: 'artifacts', entryIndex: artifact.entryIndex, types: ['artifact.reported'],
-      fields: { flow, fingerprint: artifact.fingerprint, git_commit: artifact.gitCommit, commit_url: artifact.commitUrl },
-    })));
+    const reports = await checkedLatestReports(projectionCheck(this.store), this.store, org, views.flatMap((v) => v.artifacts.map((a) => a.fingerprint)));
     const [from, to] = await describeSnapshots(this.store, org, views, reports);
     const end = (s: typeof from) => ({ environment: s!.environment, snapshot: s!.index, timestamp: s!.timestamp });
     return { from: end(from), to: end(to), ...planRelease(from!, to!, options) };

@@ -1,5 +1,7 @@
 import type { OrgRecord, Store } from '../../store/index.js';
 import type { SnapshotView } from './environments.js';
+import { projectionCheck } from './projection-check.js';
+import { checkedLatestReports } from './snapshot-check.js';
 
 /** A running artifact with what the records know of it: the flow and commit of its latest report. */
 export interface DescribedArtifact {
@@ -29,8 +31,9 @@ export interface DescribedSnapshot {
 export async function describeSnapshots(
   store: Store, org: OrgRecord, views: readonly SnapshotView[], reports?: Awaited<ReturnType<Store['records']['latestReports']>>,
 ): Promise<DescribedSnapshot[]> {
-  // `reports`: the latest reports already read (and checked against their entries) by the caller.
-  const known = reports ?? await store.records.latestReports(org.id, views.flatMap((v) => v.artifacts.map((a) => a.fingerprint)));
+  // `reports`: the latest reports already read and checked against their entries by the caller; else read
+  // and checked here (what is shown beside a running artifact is what its entry says).
+  const known = reports ?? await checkedLatestReports(projectionCheck(store), store, org, views.flatMap((v) => v.artifacts.map((a) => a.fingerprint)));
   return views.map((v) => ({
     environment: v.environment.name, index: v.snapshot?.index ?? null, timestamp: v.snapshot?.createdAt ?? null, entry_index: v.snapshot?.entryIndex ?? null,
     artifacts: v.artifacts.map((a) => {

@@ -1,5 +1,7 @@
 import { EvidentError } from '../../core/index.js';
-import type { EnvironmentRecord, OrgRecord, RunStart, RunningArtifact, SnapshotRecord, Store } from '../../store/index.js';
+import type { EnvironmentRecord, ExpectationRecord, OrgRecord, RunStart, RunningArtifact, SnapshotRecord, Store } from '../../store/index.js';
+
+type LatestReports = Awaited<ReturnType<Store['records']['latestReports']>>;
 import type { ProjectionCheck } from './projection-check.js';
 
 // Environments and snapshots checked against their log entries when a decision uses them (projection-check.ts):
@@ -98,4 +100,42 @@ export async function checkRunStarts(check: ProjectionCheck, org: OrgRecord, env
       });
     }
   }
+}
+
+/**
+ * The latest report of each fingerprint (the flow, commit and commit URL shown beside a running artifact, and
+ * what drift and release plans match by flow), each checked against its `artifact.reported` entry.
+ */
+export async function checkedLatestReports(check: ProjectionCheck, store: Store, org: OrgRecord, fingerprints: readonly string[]): Promise<LatestReports> {
+  const reports = await store.records.latestReports(org.id, fingerprints);
+  await check.rows(org, [...reports.values()].map(({ flow, artifact }) => ({
+    table: 'artifacts', entryIndex: artifact.entryIndex, types: ['artifact.reported'],
+    fields: { flow, fingerprint: artifact.fingerprint, git_commit: artifact.gitCommit, commit_url: artifact.commitUrl },
+  })));
+  return reports;
+}
+
+/**
+ * An environment's deployment expectations (all of them, in the order they were made) against their
+ * `deployment.expected` entries; their numbers must run 1, 2, 3… in entry order, so a row deleted or moved
+ * behind the server shows as a gap (the numbers are given under the log lock, one per entry).
+ */
+export async function checkExpectations(check: ProjectionCheck, org: OrgRecord, env: EnvironmentRecord, expectations: readonly ExpectationRecord[]): Promise<void> {
+  await check.rows(org, expectations.map((x) => ({
+    table: 'expectations', entryIndex: x.entryIndex, types: ['deployment.expected'],
+    fields: { environment: env.name, fingerprint: x.fingerprint, description: x.description, time: x.createdAt },
+  })));
+  expectations.forEach((x, i) => {
+    const previous = expectations[i - 1];
+    if (x.number !== i + 1 || (previous && previous.entryIndex >= x.entryIndex)) {
+      throw new EvidentError('TAMPERED', `decision refused: the expectations rows of ${env.name} were edited: deployment #${x.number} (log entry ${x.entryIndex}) is the ${i + 1}${ordinal(i + 1)} in log order`, {
+        details: { table: 'expectations', entry_index: x.entryIndex, field: 'number' },
+      });
+    }
+  });
+}
+
+function ordinal(n: number): string {
+  if (n % 100 >= 11 && n % 100 <= 13) return 'th';
+  return ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
 }
