@@ -174,6 +174,13 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
     expect(await fresh().releasePlans.plan(org, 'production', 'staging')).toEqual(honest);
   });
 
+  it('an entry index a row could hold that is not in the signed tree is refused as TAMPERED', async () => {
+    const size = await services.log.size(org);
+    for (const index of [size, -1, 2 ** 60, 1.5, Number.NaN]) {
+      await expect(projectionCheck(store).entries(org, [index])).rejects.toMatchObject({ code: 'TAMPERED', message: expect.stringContaining('is not in the signed tree') });
+    }
+  });
+
   it('an entry rewritten with its leaf hash and its stored level-0 hash is refused: it does not lead to the signed root', async () => {
     const entry = (await store.log.entries(org.id, 0, 100)).find((e) => e.entry.includes('"attestation":"security-scan"'))!;
     const body = JSON.parse(entry.entry) as Record<string, unknown>;

@@ -79,7 +79,9 @@ export class ProjectionCheck {
     // The head first: the stored hashes to read depend on its size, and every entry a row named is below it
     // (an append commits its entries and the head together).
     const head = await this.store.log.head(org.id);
-    for (const i of missing) if (i >= head.size) throw tampered(`log entry ${i} is not in the signed tree of ${head.size} entries`, { entry_index: i });
+    for (const i of missing) {
+      if (!Number.isSafeInteger(i) || i < 0 || i >= head.size) throw tampered(`log entry ${i} is not in the signed tree of ${head.size} entries`, { entry_index: i });
+    }
     const known = (level: number, n: number) => this.nodes.get(`${org.id}/${level}/${n}`);
     const plan = leafCheckPlan(head.size, missing, known);
     this.stats.hashesRead += plan.length;
