@@ -133,9 +133,11 @@ export function leafCheckPlan(size: number, leaves: Iterable<number>, known: Kno
 /**
  * Checks that `leaves` (index → leaf hash) are leaves of the tree of `size` whose root is `root`, from the
  * stored hashes `leafCheckPlan` named; TAMPERED when they do not lead there, naming the leaves of the group
- * that failed. Returns the perfect subtree hashes the check bound, for a caller's `known`.
+ * that failed. Returns the perfect subtree hashes of `minLevel` or above the check bound, for a caller's `known`.
  */
-export function checkLeaves(size: number, root: Hash, leaves: ReadonlyMap<number, Hash>, stored: ReadonlyMap<number, Hash>, known: KnownNodes = () => undefined): LeafCheckResult {
+export function checkLeaves(
+  size: number, root: Hash, leaves: ReadonlyMap<number, Hash>, stored: ReadonlyMap<number, Hash>, known: KnownNodes = () => undefined, minLevel = 0,
+): LeafCheckResult {
   const sorted = sortedLeaves(size, leaves.keys());
   const checked: (TreeNode & { hash: Hash })[] = [];
   eachGroup(size, sorted, known, (lo, hi, group, expected, top) => {
@@ -153,7 +155,9 @@ export function checkLeaves(size: number, root: Hash, leaves: ReadonlyMap<number
         if (!isHash(h)) fail(`cannot be checked: stored hash (${level}, ${n}) is ${h === undefined ? 'missing' : 'malformed'}`);
         return h!;
       },
-      seen: (level, n, h) => seen.push({ level, n, hash: h }),
+      seen: (level, n, h) => {
+        if (level >= minLevel) seen.push({ level, n, hash: h });
+      },
       mismatch: (level, n) => fail(`{do} not hash to the subtree (${level}, ${n}) checked before against the signed root`),
     }, lo, hi, 0, group.length);
     if (expected && top ? !bytesEqual(hash, expected) : !bytesEqual(hash, root)) {

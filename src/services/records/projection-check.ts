@@ -50,8 +50,9 @@ const encoder = new TextEncoder();
 export class ProjectionCheck {
   private readonly verified = new Map<string, VerifiedEntry>();
   private bytes = 0;
-  /** Perfect subtree hashes of each org's tree bound to a signed root, by `org/level/n` (oldest dropped first). */
-  private readonly nodes = new Map<string, Hash>();
+  /** Perfect subtree hashes of each org's tree bound to a signed root, by org and then n·64 + level (oldest dropped first). */
+  private readonly nodes = new Map<number, Map<number, Hash>>();
+  private nodeCount = 0;
   readonly stats = { entriesVerified: 0, rowsChecked: 0, hashesRead: 0 };
 
   constructor(private readonly store: Store) {}
@@ -64,6 +65,7 @@ export class ProjectionCheck {
   /** Forgets the subtree hashes bound so far too (tests: a fresh process). */
   forgetTree(): void {
     this.nodes.clear();
+    this.nodeCount = 0;
   }
 
   /** The entries at these indexes, each verified against the stored tree; a missing one is TAMPERED. */
@@ -82,7 +84,9 @@ export class ProjectionCheck {
     for (const i of missing) {
       if (!Number.isSafeInteger(i) || i < 0 || i >= head.size) throw tampered(`log entry ${i} is not in the signed tree of ${head.size} entries`, { entry_index: i });
     }
-    const known = (level: number, n: number) => this.nodes.get(`${org.id}/${level}/${n}`);
+    const nodes = this.nodes.get(org.id);
+    // A number key (n < 2^47 for any log this process can hold): a string per lookup cost more than the hashing.
+    const known = (level: number, n: number) => nodes?.get(n * 64 + level);
     const plan = leafCheckPlan(head.size, missing, known);
     this.stats.hashesRead += plan.length;
     const [rows, stored] = await Promise.all([
@@ -98,7 +102,7 @@ export class ProjectionCheck {
       leaves.set(i, leaf);
     }
     try {
-      this.remember(org.id, checkLeaves(head.size, head.root, leaves, stored, known).checked);
+      this.remember(org.id, checkLeaves(head.size, head.root, leaves, stored, known, MIN_KEPT_LEVEL).checked);
     } catch (err) {
       if (!(err instanceof EvidentError)) throw err;
       // Name the entry, not the group it was checked with: each again alone (only on this path).
@@ -138,14 +142,21 @@ export class ProjectionCheck {
   }
 
   private remember(orgId: number, checked: readonly (TreeNode & { hash: Hash })[]): void {
+    let nodes = this.nodes.get(orgId);
+    if (!nodes) this.nodes.set(orgId, (nodes = new Map()));
     for (const node of checked) {
-      if (node.level < MIN_KEPT_LEVEL) continue;
-      const key = `${orgId}/${node.level}/${node.n}`;
-      if (this.nodes.has(key)) continue;
-      if (this.nodes.size >= MAX_NODES) this.nodes.delete(this.nodes.keys().next().value!);
-      this.nodes.set(key, node.hash);
+      const key = node.n * 64 + node.level;
+      if (nodes.has(key)) continue;
+      // Past the bound everything is dropped at once (as the entries are): bound subtrees are only a shortcut.
+      if (this.nodeCount >= MAX_NODES) {
+        this.forgetTree();
+        this.nodes.set(orgId, (nodes = new Map()));
+      }
+      nodes.set(key, node.hash);
+      this.nodeCount++;
     }
   }
+
 
   /** Checks every claim against its entry (one batched read); throws TAMPERED naming the first mismatch. */
   async rows(org: OrgRecord, claims: readonly RowClaim[]): Promise<Map<number, VerifiedEntry>> {
