@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { fromHex } from '../../src/core/index.js';
 import {
-  HASH_SIZE, consistencyProof, consistencyProofPlan, openCheckpoint, parseVerifierKey, rootOfLeaves, storedHashIndex, tileHashIndexes, verifyConsistency,
+  HASH_SIZE, consistencyProof, consistencyProofPlan, leafHash, openCheckpoint, parseVerifierKey, rootOfLeaves, storedHashIndex, tileHashIndexes, verifyConsistency,
 } from '../../src/ledger/index.js';
 import { LogService, LogTiles } from '../../src/services/index.js';
 import type { OrgRecord, SqlStore } from '../../src/store/index.js';
@@ -187,6 +187,37 @@ describe.each(engines())('tiles and consistency proofs checked before they are s
     } finally {
       await restore();
     }
+  });
+
+  it('log entries are shown only when they lead to the signed root: an entry rewritten with its hashes, or a hash beside the range, is TAMPERED', async () => {
+    const { log } = fresh();
+    const honest = await log.entries(org, 0, 100);
+    expect(honest.items.map((e) => e.index)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(honest.items.map((e) => e.leafHash)).toEqual((await store.log.entries(org.id, 0, 100)).map((r) => Buffer.from(r.leafHash).toString('hex')));
+    // Entry 10 rewritten with its leaf hash and its level-0 hash: it no longer leads to the signed root.
+    await dropTriggers(store);
+    const { rows } = await sql<{ entry: string; leaf_hash: Uint8Array }>`SELECT entry, leaf_hash FROM log_entries WHERE org_id = ${org.id} AND idx = 10`.execute(store.db);
+    const original = rows[0]!;
+    const forged = original.entry.replace('"i":', '"j":');
+    const forgedLeaf = Buffer.from(leafHash(new TextEncoder().encode(forged)));
+    await sql`UPDATE log_entries SET entry = ${forged}, leaf_hash = ${forgedLeaf} WHERE org_id = ${org.id} AND idx = 10`.execute(store.db);
+    await sql`UPDATE log_hashes SET hash = ${forgedLeaf} WHERE org_id = ${org.id} AND hidx = ${storedHashIndex(0, 10)}`.execute(store.db);
+    try {
+      await expect(fresh().log.entries(org, 0, 100)).rejects.toMatchObject({ code: 'TAMPERED' });
+      await expect(fresh().log.entries(org, 10, 11)).rejects.toMatchObject({ code: 'TAMPERED' });
+      expect((await fresh().log.entries(org, 0, 10)).items).toHaveLength(10); // ends before it
+    } finally {
+      await sql`UPDATE log_entries SET entry = ${original.entry}, leaf_hash = ${Buffer.from(original.leaf_hash)} WHERE org_id = ${org.id} AND idx = 10`.execute(store.db);
+      await sql`UPDATE log_hashes SET hash = ${Buffer.from(original.leaf_hash)} WHERE org_id = ${org.id} AND hidx = ${storedHashIndex(0, 10)}`.execute(store.db);
+    }
+    // A stored hash beside the range (the subtree of entries 128–255, which entries 0–99 are checked with).
+    const restore = await editRow('log_hashes', storedHashIndex(7, 1));
+    try {
+      await expect(fresh().log.entries(org, 0, 100)).rejects.toMatchObject({ code: 'TAMPERED' });
+    } finally {
+      await restore();
+    }
+    expect(await fresh().log.entries(org, 0, 100)).toEqual(honest);
   });
 
   /** The root of the first `size` leaves, from the entry rows (the test's own view, not the server's). */
