@@ -21,11 +21,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { mean, percentile, round, table } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string' }, node: { type: 'string' } } });
+const { values } = benchArgs(import.meta.url, { options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string' }, node: { type: 'string' } } });
 // The node that runs the timed commands (another version's binary); the server runs on this one (native modules).
 const NODE = values.node ? path.resolve(values.node) : process.execPath;
 const runs = Number(values.runs);

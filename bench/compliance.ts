@@ -7,15 +7,15 @@
 // Target: the incremental evaluation under 5 % of the from-scratch one. Prints one `BENCH_JSON {...}` line last.
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createServices, type ServiceBundle } from '../src/services/index.js';
 import { generateSignerKey, parseSignerKey } from '../src/ledger/index.js';
 import type { OrgRecord } from '../src/store/index.js';
 import { openPostgres, openSqlite, postgresReachable, postgresUrl, type BenchStore } from './engines.js';
 import { percentile, round } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: { size: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '9' }, engines: { type: 'string', default: 'sqlite,postgres' } },
 });
 const size = Number(values.size);

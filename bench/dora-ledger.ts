@@ -8,7 +8,6 @@
 // Two layouts per size: "year" (the deployments over 365 days: the window holds 1/12 of them) and "month" (all of
 // them in the window, as in bench:scale, whose snapshots are minutes apart). Every tenth deployment is judged
 // non-compliant, every tenth not judged, so times to restore have failures to pair.
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { DoraLedger } from '../src/services/records/dora-ledger.js';
 import { pageDeployments } from '../src/services/records/dora-page.js';
@@ -16,8 +15,9 @@ import { aggregate } from '../src/services/records/dora-stats.js';
 import { doraWindow } from '../src/services/records/dora-window.js';
 import type { RunStart } from '../src/store/index.js';
 import { percentile, round } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100000,1000000' }, samples: { type: 'string', default: '30' }, flows: { type: 'string', default: '50' } } });
+const { values } = benchArgs(import.meta.url, { options: { sizes: { type: 'string', default: '100000,1000000' }, samples: { type: 'string', default: '30' }, flows: { type: 'string', default: '50' } } });
 const samples = Number(values.samples);
 const FLOWS = Number(values.flows);
 const DAY = 86_400_000;

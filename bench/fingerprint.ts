@@ -16,11 +16,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fingerprintDir, fingerprintFile } from '../src/services/index.js';
 import { percentile, round, table } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     reps: { type: 'string', default: '7' },
     'file-mib': { type: 'string', default: '1024' },

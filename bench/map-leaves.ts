@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './bench-args.js';
 
 type Layout = 'upsert-by-key' | 'append-by-index';
 
@@ -83,7 +83,7 @@ class Table {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '50000,200000,500000' }, flush: { type: 'string', default: '4096' }, moved: { type: 'string', default: '0.5' } } });
+  const { values } = benchArgs(import.meta.url, { options: { sizes: { type: 'string', default: '50000,200000,500000' }, flush: { type: 'string', default: '4096' }, moved: { type: 'string', default: '0.5' } } });
   const sizes = values.sizes.split(',').map(Number);
   const flush = Number(values.flush);
   const moved = Number(values.moved);

@@ -4,8 +4,8 @@
 //
 //   node --expose-gc dist/bench/map-tree.js [--keys 200000] [--batch 256] [--batches 400] [--runs 2]
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { MapForest, mapKey, updateMap, type MapNode } from '../src/ledger/index.js';
+import { benchArgs } from './bench-args.js';
 
 function flat(keys: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(32 * keys.length);
@@ -47,7 +47,7 @@ function run(kind: 'objects' | 'typed arrays', keys: Uint8Array[], batch: number
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { keys: { type: 'string', default: '200000' }, batch: { type: 'string', default: '256' }, batches: { type: 'string', default: '400' }, runs: { type: 'string', default: '2' } } });
+  const { values } = benchArgs(import.meta.url, { options: { keys: { type: 'string', default: '200000' }, batch: { type: 'string', default: '256' }, batches: { type: 'string', default: '400' }, runs: { type: 'string', default: '2' } } });
   const [n, batch, batches, runs] = [values.keys, values.batch, values.batches, values.runs].map(Number) as [number, number, number, number];
   if (![n, batch, batches, runs].every((x) => Number.isSafeInteger(x) && x > 0) || batch < 2) {
     throw new Error('usage: node --expose-gc dist/bench/map-tree.js [--keys N] [--batch B] [--batches K] [--runs R]');

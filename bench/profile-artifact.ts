@@ -12,15 +12,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startServer } from '../src/server/index.js';
 import { postgresUrl } from './engines.js';
 import { percentile, round } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     engine: { type: 'string', default: 'sqlite' },
     trails: { type: 'string', default: '2000' },

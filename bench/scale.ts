@@ -23,15 +23,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { postgresReachable, postgresUrl } from './engines.js';
 import { percentile, round, table } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     size: { type: 'string', default: '1000000' },
     steps: { type: 'string', default: '10000,100000' },

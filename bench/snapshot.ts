@@ -7,7 +7,6 @@
 // Targets: a 10,000-artifact report accepted in under 10x the time of a 1,000-artifact one (linear), and
 // a diff of two 10,000-artifact snapshots under 200 ms. Prints one `BENCH_JSON {...}` line last.
 import { createHash } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/server/index.js';
 import { createServices } from '../src/services/index.js';
@@ -15,8 +14,9 @@ import { generateSignerKey, parseSignerKey } from '../src/ledger/index.js';
 import type { Engine } from '../src/store/index.js';
 import { openPostgres, openSqlite, postgresReachable, postgresUrl, type BenchStore } from './engines.js';
 import { mean, percentile, round, table } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     sizes: { type: 'string', default: '100,1000,10000' },
     reports: { type: 'string', default: '20' },

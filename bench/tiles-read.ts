@@ -12,14 +12,14 @@
 // URLs), so the same file measures a build from before the change: copy it into that tree, build, run both.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { buildApp } from '../src/server/index.js';
 import { createServices } from '../src/services/index.js';
 import { TILE_HEIGHT, TILE_WIDTH, generateSignerKey, parseSignerKey, tilePath, tileWidthAt } from '../src/ledger/index.js';
 import { openPostgres, openSqlite, postgresReachable, postgresUrl, type BenchStore } from './engines.js';
 import { round, table } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     engines: { type: 'string', default: 'sqlite' },
     entries: { type: 'string', default: '100000' },

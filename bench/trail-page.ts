@@ -10,15 +10,15 @@
 // It uses only what the server had before paging (services, buildApp, the routes' URLs), so the same file
 // measures a build from before the change: copy it into that tree, build, run both one after the other.
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { buildApp } from '../src/server/index.js';
 import { createServices, type ServiceBundle } from '../src/services/index.js';
 import { generateSignerKey, parseSignerKey } from '../src/ledger/index.js';
 import type { OrgRecord } from '../src/store/index.js';
 import { openPostgres, openSqlite, postgresReachable, postgresUrl, type BenchStore } from './engines.js';
 import { percentile, round, table } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     engines: { type: 'string', default: 'sqlite,postgres' },
     attestations: { type: 'string', default: '12000' },

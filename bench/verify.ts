@@ -16,12 +16,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { LogService, loadLogKey } from '../src/services/index.js';
 import { openStore } from '../src/store/index.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '1000000' }, 'data-dir': { type: 'string' }, runs: { type: 'string', default: '1' }, subjects: { type: 'string', default: 'none' } } });
+const { values } = benchArgs(import.meta.url, { options: { size: { type: 'string', default: '1000000' }, 'data-dir': { type: 'string' }, runs: { type: 'string', default: '1' }, subjects: { type: 'string', default: 'none' } } });
 if (values.subjects !== 'none' && values.subjects !== 'artifact') throw new Error('--subjects is none or artifact');
 const size = Number(values.size);
 const dataDir = values['data-dir'] ?? fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-verify-'));

@@ -9,12 +9,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startServer } from '../src/server/index.js';
 import { percentile, round } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values } = benchArgs(import.meta.url, { options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
 const hex64 = (n: number, salt: string) => `${salt}${n.toString(16)}`.padStart(64, '0');
 

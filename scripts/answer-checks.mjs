@@ -66,8 +66,8 @@ export function answerChecksModule(names, dir = './answers/', inline = []) {
     '  let check = checks.get(name);',
     '  if (!check) {',
     '    if (!NAMES.has(name)) throw new Error(`internal: no answer check named ${name}`);',
-    "    load ??= process.getBuiltinModule('node:module').createRequire(import.meta.url);",
-    `    check = INLINE.get(name)?.() ?? load(${JSON.stringify(dir)} + name + '.cjs').check;`,
+    // createRequire only for a check beside the bundle: an inline one needs none (it costs a URL's parse).
+    `    check = INLINE.get(name)?.() ?? (load ??= process.getBuiltinModule('node:module').createRequire(import.meta.url))(${JSON.stringify(dir)} + name + '.cjs').check;`,
     '    checks.set(name, check);',
     '  }',
     '  return check(value);',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { EvidentError } from '../core/index.js';
 import { tagParser } from './arg-parsers.js';
+import { gitHead } from './git-head.js';
 
 /** `--annotate k=v`, repeatable: collects into an object. */
 export function collectAnnotation(value: string, previous: Record<string, string> | undefined): Record<string, string> {
@@ -146,12 +147,12 @@ export function ciWarning(given: { commit?: string; buildUrl?: string }, env: No
 
 // node:child_process is loaded here, when git is asked, not with this module: every networked command loads
 // flags.ts, and on Node 20 loading child_process costs ~3 ms of CPU (docs/performance.md "Scale, sixth round").
-function git(args: string[], cwd: string): string | undefined {
-  try {
-    return process.getBuiltinModule('node:child_process').execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString('utf8').trim() || undefined;
-  } catch {
-    return undefined; // not a git repository, or no git: the flags must say
-  }
+// git runs in this process's environment (GIT_DIR...), which is what git-head.ts is given to read the same HEAD.
+function git(args: string[], cwd: string): { out?: string; missing?: boolean } {
+  const res = process.getBuiltinModule('node:child_process').spawnSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+  // Not a git repository, or no git at all (ENOENT: `missing`): the flags must say.
+  if (res.error) return { missing: (res.error as NodeJS.ErrnoException).code === 'ENOENT' };
+  return res.status === 0 ? { out: res.stdout.toString('utf8').trim() || undefined } : {};
 }
 
 /** `https://github.com/o/r` from `git@github.com:o/r.git` or `https://github.com/o/r.git`; undefined otherwise. */
@@ -174,17 +175,23 @@ export function webUrlOfRemote(remote: string): string | undefined {
 export function commitDefaults(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): CiDefaults {
   const ci = ciDefaults(env);
   if (ci.commit) return { ...ci, commitTime: commitTime(ci.commit, cwd) };
-  const commit = git(['rev-parse', 'HEAD'], cwd);
+  // Outside a checkout git is not asked (git-head.ts): it would find nothing, and spawning it costs 3–5 ms.
+  const head = gitHead(cwd, process.env);
+  if (head.kind === 'none') return {};
+  const commit = head.kind === 'commit' ? head.commit : git(['rev-parse', 'HEAD'], cwd).out;
   if (!commit) return {};
   const remote = git(['remote', 'get-url', 'origin'], cwd);
-  const web = remote ? webUrlOfRemote(remote) : undefined;
+  // HEAD read without git; but with no git installed, git's answer (and so this command's, before) was none.
+  if (remote.missing) return {};
+  const web = remote.out ? webUrlOfRemote(remote.out) : undefined;
   const commitUrl = web === undefined ? undefined : web.includes('gitlab') ? `${web}/-/commit/${commit}` : `${web}/commit/${commit}`;
   return { commit, commitUrl, commitTime: commitTime(commit, cwd) };
 }
 
 /** The committer date of `commit` (RFC 3339) if the repository in `cwd` has it: the start of DORA lead time. */
 export function commitTime(commit: string, cwd = process.cwd()): string | undefined {
-  return /^[0-9a-f]{7,64}$/.test(commit) ? git(['show', '-s', '--format=%cI', commit], cwd) : undefined;
+  if (!/^[0-9a-f]{7,64}$/.test(commit) || gitHead(cwd, process.env).kind === 'none') return undefined;
+  return git(['show', '-s', '--format=%cI', commit], cwd).out;
 }
 
 /** `a,b` and repeated flags both add names (Kosli's filter flags take comma-separated lists). */

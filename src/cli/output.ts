@@ -20,7 +20,9 @@ export function createPrinter(output: 'table' | 'json' | 'json-evident', out: No
     table(headers, rows) {
       const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
       const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-      for (const row of cells) out.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd() + '\n');
+      // One write per table, not per row: on a pipe each write is a system call and a pass through the stream
+      // (get trail prints ~100 rows, docs/performance.md "Tenth round").
+      out.write(cells.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd() + '\n').join(''));
     },
     text(text) {
       out.write(text.endsWith('\n') ? text : text + '\n');

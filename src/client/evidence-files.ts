@@ -8,6 +8,11 @@ import { EvidentError, checkDigest, sanitiseEvidenceName } from '../core/index.j
 // cost every command that loads the client ~3 ms of CPU in the CLI's CommonJS bundle (docs/performance.md "Scale,
 // seventh round"), while only evidence uploads and downloads use it.
 const fsp = (): typeof fs.promises => fs.promises;
+// An upload's walk uses fs's callback API, not fs.promises: `attest junit` stats one file, and loading fs/promises
+// for it also loaded and compiled fs/dir, the watchers and readline, a tenth of what the command costs besides
+// node's own start-up (docs/performance.md "Tenth round"). The errors are the same (message, code, path).
+const stat = (p: string) => new Promise<fs.Stats>((resolve, reject) => fs.stat(p, (err, st) => (err ? reject(err) : resolve(st))));
+const readdir = (p: string) => new Promise<fs.Dirent[]>((resolve, reject) => fs.readdir(p, { withFileTypes: true }, (err, es) => (err ? reject(err) : resolve(es))));
 
 export interface EvidenceFile {
   /** A file, or a directory: each file under it is uploaded on its own. */
@@ -28,7 +33,7 @@ export async function expandEvidenceFiles(files: readonly EvidenceFile[]): Promi
     const full = path.resolve(f.path);
     let st: fs.Stats;
     try {
-      st = await fsp().stat(full);
+      st = await stat(full);
     } catch (err) {
       throw new EvidentError('INVALID_ARGUMENT', `cannot read attachment ${f.path}: ${(err as Error).message}`, { cause: err });
     }
@@ -41,14 +46,14 @@ export async function expandEvidenceFiles(files: readonly EvidenceFile[]): Promi
 }
 
 async function walk(dir: string, prefix: string, out: { path: string; name: string }[]): Promise<void> {
-  const entries = (await fsp().readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = (await readdir(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const full = path.join(dir, e.name);
     const name = `${prefix}/${e.name}`;
     if (e.isDirectory()) await walk(full, name, out);
     else if (e.isFile()) out.push({ path: full, name });
     else if (e.isSymbolicLink()) {
-      const target = await fsp().stat(full).catch(() => undefined);
+      const target = await stat(full).catch(() => undefined);
       if (target?.isFile()) out.push({ path: full, name });
     }
   }

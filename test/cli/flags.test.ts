@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ciDefaults, ciWarning, commitDefaults, webUrlOfRemote } from '../../src/cli/flags.js';
 import { tempDir } from '../helpers/engines.js';
 
@@ -28,6 +28,32 @@ describe('commit defaults', () => {
     expect(commitDefaults(repo, { GITHUB_ACTIONS: 'true', GITHUB_SHA: head }).commitTime).toBe(commitTime);
     expect(commitDefaults(repo, { GITHUB_ACTIONS: 'true', GITHUB_SHA: 'f'.repeat(40) }).commitTime).toBeUndefined();
     expect(commitDefaults(tempDir('evident-nogit-'), {})).toEqual({});
+  });
+
+  it('outside a checkout, do not run git at all (it would find nothing)', () => {
+    const spy = vi.spyOn(process, 'getBuiltinModule');
+    try {
+      expect(commitDefaults(tempDir('evident-nogit-'), {})).toEqual({});
+      expect(commitDefaults(tempDir('evident-nogit-'), { GITHUB_ACTIONS: 'true', GITHUB_SHA: 'f'.repeat(40) })).toEqual({
+        commit: 'f'.repeat(40), commitUrl: undefined, buildUrl: undefined, commitTime: undefined,
+      });
+      expect(spy.mock.calls.filter(([name]) => name === 'node:child_process')).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('in a checkout with no git installed, have no commit (as when git itself answered)', () => {
+    const repo = tempDir('evident-git-');
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    execFileSync('git', ['-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-q', '--allow-empty', '-m', 'x'], { cwd: repo });
+    const saved = process.env.PATH;
+    process.env.PATH = tempDir('evident-empty-path-');
+    try {
+      expect(commitDefaults(repo, {})).toEqual({});
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 
   it('turn remotes into web URLs', () => {
