@@ -110,6 +110,9 @@ export class MapForest {
       from = this.baseRoot;
     } else if (base === 0) {
       this.reset();
+      // A whole map loaded at once (a process that starts): room for every leaf and interior node up front,
+      // instead of growing the arrays by half some thirty times over (each a copy of everything so far).
+      this.reserve(2 * n, n);
       from = NIL;
     } else {
       throw new EvidentError('CONFLICT', `the subject map of size ${base} is not in memory`);
@@ -191,7 +194,8 @@ export class MapForest {
       return 0;
     };
     // Ties by position, so that the last update of a key is the last of its run.
-    order.sort((a, b) => (prefix[a] !== prefix[b] ? (prefix[a]! < prefix[b]! ? -1 : 1) : cmp(a, b) || a - b));
+    if (n < RADIX_FROM) order.sort((a, b) => (prefix[a] !== prefix[b] ? (prefix[a]! < prefix[b]! ? -1 : 1) : cmp(a, b) || a - b));
+    else radixByPrefix(prefix, order, (a, b) => cmp(a, b) || a - b);
     let m = 0;
     for (let j = 0; j < n; j++) {
       const at = order[j]!;
@@ -199,12 +203,13 @@ export class MapForest {
       if (next >= 0 && prefix[at] === prefix[next] && cmp(at, next) === 0) continue;
       order[m++] = at;
     }
-    this.sk = new Uint8Array(HASH_SIZE * m);
+    const sk = (this.sk = new Uint8Array(HASH_SIZE * m));
     this.si = new Float64Array(m);
     this.reuse = new Int32Array(m).fill(-1);
     for (let j = 0; j < m; j++) {
       const at = order[j]!;
-      this.sk.set(keys.subarray(HASH_SIZE * at, HASH_SIZE * at + HASH_SIZE), HASH_SIZE * j);
+      // Byte by byte: a subarray per key was an object per key (hundreds of thousands at start-up).
+      for (let b = 0, from = HASH_SIZE * at, to = HASH_SIZE * j; b < HASH_SIZE; b++) sk[to + b] = keys[from + b]!;
       this.si[j] = indexes[at]!;
     }
   }
@@ -329,6 +334,16 @@ export class MapForest {
     return s;
   }
 
+  private reserve(nodes: number, keys: number): void {
+    if (this.left.length < nodes) {
+      this.left = grown(this.left, nodes);
+      this.right = grown(this.right, nodes);
+      this.index = grown(this.index, nodes);
+      this.hashes = grown(this.hashes, HASH_SIZE * nodes);
+    }
+    if (this.keys.length < HASH_SIZE * keys) this.keys = grown(this.keys, HASH_SIZE * keys);
+  }
+
   private growNodes(): void {
     // By half: at a million subjects the arrays are ~100 MB, and doubling could leave half of that unused.
     const cap = Math.ceil(this.left.length * 1.5);
@@ -336,6 +351,50 @@ export class MapForest {
     this.right = grown(this.right, cap);
     this.index = grown(this.index, cap);
     this.hashes = grown(this.hashes, HASH_SIZE * cap);
+  }
+}
+
+/**
+ * From this many keys a batch is sorted by a radix sort of the 32-bit prefixes: a comparator sort of a whole map's
+ * keys (hundreds of thousands at start-up) was a quarter of its load (docs/performance.md, tenth round).
+ */
+const RADIX_FROM = 4096;
+
+/**
+ * Sorts `order` (positions, ascending) by `prefix` of each position: two stable counting passes of 16 bits, then
+ * each run of equal prefixes (rare: SHA-256 outputs) by `tie`, so the result is the comparator sort's.
+ */
+function radixByPrefix(prefix: Uint32Array, order: Uint32Array, tie: (a: number, b: number) => number): void {
+  const n = order.length;
+  const tmp = new Uint32Array(n);
+  const count = new Uint32Array(65537);
+  for (let i = 0; i < n; i++) count[(prefix[order[i]!]! & 0xffff) + 1]!++;
+  for (let k = 0; k < 65536; k++) count[k + 1]! += count[k]!;
+  for (let i = 0; i < n; i++) {
+    const x = order[i]!;
+    tmp[count[prefix[x]! & 0xffff]!++] = x;
+  }
+  count.fill(0);
+  for (let i = 0; i < n; i++) count[(prefix[tmp[i]!]! >>> 16) + 1]!++;
+  for (let k = 0; k < 65536; k++) count[k + 1]! += count[k]!;
+  for (let i = 0; i < n; i++) {
+    const x = tmp[i]!;
+    order[count[prefix[x]! >>> 16]!++] = x;
+  }
+  for (let s = 0; s < n;) {
+    let e = s + 1;
+    while (e < n && prefix[order[e]!] === prefix[order[s]!]) e++;
+    // Insertion sort of the run: a few positions at most.
+    for (let i = s + 1; i < e; i++) {
+      const x = order[i]!;
+      let j = i - 1;
+      while (j >= s && tie(order[j]!, x) > 0) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = x;
+    }
+    s = e;
   }
 }
 

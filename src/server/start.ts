@@ -73,6 +73,8 @@ export interface RunningServer {
   demo?: { org: string; token: string; entries: number; millis: number };
   /** Settles when the background loads of the start (subject maps, then DORA's ledgers) are done (benchmarks, tests). */
   preloaded: Promise<void>;
+  /** Settles when the subject maps' load at start is done (the first half of `preloaded`). */
+  mapsPreloaded: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -124,9 +126,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     services.log.onCommit((org, entries) => dora.committed(org, entries));
     // In the background: reads are served meanwhile, and an append to an org being loaded waits for its load.
     // DORA's ledgers next: they read the database a step at a time, and no append waits for them.
-    const preloaded = services.log.preloadMaps(options.preloadMapsFrom ?? PRELOAD_MAPS_FROM, (org, err) => {
+    const mapsPreloaded = services.log.preloadMaps(options.preloadMapsFrom ?? PRELOAD_MAPS_FROM, (org, err) => {
       app.log.warn({ org: org.name, err }, `the subject map of ${org.name}'s log could not be loaded at start (its next append will say why): ${(err as Error).message}`);
-    }).catch((err: unknown) => app.log.warn({ err }, `loading the subject maps at start failed: ${(err as Error).message}`))
+    }).catch((err: unknown) => app.log.warn({ err }, `loading the subject maps at start failed: ${(err as Error).message}`));
+    const preloaded = mapsPreloaded
       .then(() => dora.preload(options.preloadDoraFrom ?? PRELOAD_MAPS_FROM))
       .catch((err: unknown) => app.log.warn({ err }, `building DORA's ledgers at start failed: ${(err as Error).message}`));
     const address = app.server.address();
@@ -134,7 +137,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
     return {
       app, store, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, verifierKey: services.log.verifierKeyFor({ name: options.defaultOrg ?? 'default' }),
-      keyFile: key.file, keyCreated: key.created, bootstrap, demo, preloaded,
+      keyFile: key.file, keyCreated: key.created, bootstrap, demo, preloaded, mapsPreloaded,
       async close() {
         services.witnesses?.close();
         // Stops accepting (new requests on kept-alive connections get 503) and waits for those in flight;

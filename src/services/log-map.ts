@@ -35,6 +35,25 @@ export interface MapState {
 type Verified = Pick<MapState, 'size' | 'root' | 'latest'>;
 
 const PAGE = 1000;
+/** Rows of the leaves table read at a time by a fresh load. */
+const LOAD_PAGE = 20_000;
+
+/** The keys of the table's pages, then those of `later` (each leaf of an entry has its key), in one array. */
+function flatKeys(pages: readonly Uint8Array[], later: readonly MapLeafRow[]): Uint8Array {
+  let n = later.length * 32;
+  for (const p of pages) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of pages) {
+    out.set(p, at);
+    at += p.length;
+  }
+  for (const l of later) {
+    out.set(l.key, at);
+    at += 32;
+  }
+  return out;
+}
 
 /** When the writer writes the leaves it has moved (LogMaps.shouldFlush). */
 export interface MapFlushPolicy {
@@ -67,6 +86,7 @@ export class LogMaps {
     private readonly store: Store,
     readonly engine: MapEngine = mapEngine(),
     private readonly flush: MapFlushPolicy = DEFAULT_MAP_FLUSH,
+    private readonly loadPage = LOAD_PAGE,
   ) {}
 
   /** Whether the batch that moves `moved` subjects, up to log size `next`, also writes the unwritten leaves. */
@@ -137,7 +157,11 @@ export class LogMaps {
     // the first append (15 s at 530,000 subjects, performance.md). The keys are derived from the subject
     // texts in the map thread (the table has none), and the root check below binds each text to its index;
     // that each row's entry is about its subject is checked when the subject is first used.
-    const written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
+    // A fresh load reads the table a page at a time (issue #21, tenth round): the map thread derives each page's
+    // keys while the next is read, and other requests are served between pages.
+    const { written, keys } = known || !reads.page
+      ? { written: (await reads.leaves(base.size)).filter((l) => l.index < head.size), keys: null }
+      : await this.readTable(reads.page, head.size);
     // Updated in place (a copy would cost O(subjects) at every catch-up): only verified subjects leave it, and
     // the state it belonged to is no longer cached.
     const unchecked = base.unchecked;
@@ -145,19 +169,24 @@ export class LogMaps {
       // A few rows another process wrote since: checked now, each against its entry.
       await checkLeaves(reads, written);
       for (const l of written) unchecked.delete(l.subject);
-    } else {
-      for (const l of written) unchecked.add(l.subject);
     }
     const later = await leavesOfEntries(reads, from, head.size);
-    for (const subject of later.keys()) unchecked.delete(subject);
+    if (known) for (const subject of later.keys()) unchecked.delete(subject);
     supersede(later, written, base, tableEnd);
     // Later entries' leaves last: a subject in both ends at its later entry.
     const moved = [...written, ...later.values()];
-    const { root } = await this.applyFrom(orgId, base, head.size, moved);
+    const applying = this.applyFrom(orgId, base, head.size, moved, keys && flatKeys(await Promise.all(keys), [...later.values()]));
+    if (!known) {
+      // A state of this call alone (dropped if the root check fails): filled while the map thread builds the tree.
+      for (const l of written) unchecked.add(l.subject);
+      for (const subject of later.keys()) unchecked.delete(subject);
+      for (const l of moved) base.latest.set(l.subject, l.index);
+    }
+    const { root } = await applying;
     if (!bytesEqual(root, head.mapRoot)) {
       throw new EvidentError('TAMPERED', `the subject map's rows do not make the map root committed at log size ${head.size} (${toHex(head.mapRoot)}): they were edited`);
     }
-    for (const l of moved) base.latest.set(l.subject, l.index);
+    if (known) for (const l of moved) base.latest.set(l.subject, l.index);
     // Unwritten: every subject whose latest entry is past the table. Those moved before base.size are the
     // known state's own unwritten leaves (still past the table unless another process wrote them since).
     const unwritten = new Map<string, MapLeafRow>();
@@ -217,11 +246,30 @@ export class LogMaps {
   }
 
   /** Applies `moved` to the tree of `base` (reloaded from its verified subjects if the map thread lost it). */
-  private async applyFrom(orgId: number, base: Verified, next: number, moved: readonly MapLeafRow[]) {
+  /**
+   * The whole leaves table below `size`, a page at a time, and the map keys of each page's subjects, asked of
+   * the map thread as each page comes (in the same order as the rows).
+   */
+  private async readTable(page: NonNullable<MapReads['page']>, size: number): Promise<{ written: MapLeafRow[]; keys: Promise<Uint8Array>[] }> {
+    const written: MapLeafRow[] = [];
+    const keys: Promise<Uint8Array>[] = [];
+    let after: MapLeafRow | undefined;
+    for (;;) {
+      const rows = await page(after && { index: after.index, subject: after.subject }, this.loadPage);
+      const kept = rows.filter((l) => l.index < size);
+      for (const l of kept) written.push(l);
+      keys.push(this.engine.keys(kept.map((l) => l.subject)));
+      if (rows.length < this.loadPage) break;
+      after = rows.at(-1);
+    }
+    return { written, keys };
+  }
+
+  private async applyFrom(orgId: number, base: Verified, next: number, moved: readonly MapLeafRow[], flat?: Uint8Array | null) {
     // Keys of rows read from the database were checked (checkLeaves); a table loaded whole and the batch's new
-    // leaves have none: the map thread derives them from the subject texts.
-    const keys = moved.every((l) => l.key.length === 32) ? moved.map((l) => l.key) : undefined;
-    const updates: TreeUpdates = { subjects: moved.map((l) => l.subject), indexes: moved.map((l) => l.index), ...(keys ? { keys } : {}) };
+    // leaves have none: the map thread derives them from the subject texts (`flat`: derived already, page by page).
+    const keys = !flat && moved.every((l) => l.key.length === 32) ? moved.map((l) => l.key) : undefined;
+    const updates: TreeUpdates = { subjects: moved.map((l) => l.subject), indexes: moved.map((l) => l.index), ...(keys ? { keys } : {}), ...(flat ? { flat } : {}) };
     try {
       return await this.engine.apply(orgId, base.size, next, updates);
     } catch (err) {
@@ -252,6 +300,8 @@ export class LogMaps {
 export interface MapReads {
   /** The table's leaves moved at `from` or later, in log order (keys empty). */
   leaves(from: number): Promise<MapLeafRow[]>;
+  /** The whole table a page at a time, in (entry index, subject) order: `limit` rows after `after` (keys empty). */
+  page?(after: { index: number; subject: string } | undefined, limit: number): Promise<MapLeafRow[]>;
   /** The highest entry index in the leaves table (null: no leaf written). */
   last(): Promise<number | null>;
   entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
