@@ -47,11 +47,21 @@ try {
     await timed('join subjects (to the thread)', () => leaves.map((l) => l.subject).join('\n').length);
   }
   for (let r = 0; r < Number(values.runs); r++) {
+    // The longest the event loop went without a turn during the load: what a request arriving then waits.
+    let last = performance.now();
+    let blocked = 0;
+    const tick = setInterval(() => {
+      const now = performance.now();
+      blocked = Math.max(blocked, now - last);
+      last = now;
+    }, 1);
     const maps = new LogMaps(store);
     const state = await timed(`whole load (LogMaps.at, map thread) run ${r + 1}`, () => maps.at(org.id, head, {
       leaves: (from) => store.log.mapLeaves(org.id, from), last: () => store.log.lastMapLeafIndex(org.id), entriesAt: (ix) => store.log.entriesAt(org.id, ix),
     }));
-    console.log(`    ${state.latest.size.toLocaleString()} subjects, ${state.unwritten.size.toLocaleString()} unwritten`);
+    clearInterval(tick);
+    blocked = Math.max(blocked, performance.now() - last);
+    console.log(`    ${state.latest.size.toLocaleString()} subjects, ${state.unwritten.size.toLocaleString()} unwritten; event loop blocked at most ${round(blocked, 0)} ms`);
     maps.forget(org.id);
   }
 } finally {
