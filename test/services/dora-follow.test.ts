@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DoraFollower, createServices, type Clock, type ServiceBundle } from '../../src/services/index.js';
-import { snapshotEnvironment } from '../../src/services/records/dora-follow.js';
+import { RETRY_AFTER_MS, snapshotEnvironment } from '../../src/services/records/dora-follow.js';
 import type { OrgRecord, SqlStore } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
 import { testSigner } from '../helpers/keys.js';
@@ -118,7 +118,8 @@ describe.each(engines())('DORA followed as the log grows on $name', (engine) => 
     const { env, fp } = await scenario(2);
     // A process of its own whose follower is told of commits by hand, so the edit lands before it reads.
     const s = fresh();
-    const f = new DoraFollower(s.dora, s.environments, store, (_org, e, err) => warnings.push({ env: e, code: (err as { code?: unknown }).code }), 5);
+    let now = 0;
+    const f = new DoraFollower(s.dora, s.environments, store, (_org, e, err) => warnings.push({ env: e, code: (err as { code?: unknown }).code }), 5, () => now);
     const told = () => f.committed(org, [{ entry: JSON.stringify({ environment: env, type: 'snapshot.created' }) }]);
     clock.t += H;
     await snap(env, [fp[0]!]);
@@ -136,9 +137,19 @@ describe.each(engines())('DORA followed as the log grows on $name', (engine) => 
     await f.idle();
     expect(ledger.deployments).toHaveLength(1);
     expect(warnings).toContainEqual({ env, code: 'TAMPERED' });
+    // Not followed again for a while: later commits warn no more.
+    const warned = warnings.length;
+    told();
+    await f.idle();
+    expect(warnings).toHaveLength(warned);
     await expect(s.dora.metrics(org, query(env))).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'snapshot_artifacts' } });
     await expect(fresh().dora.metrics(org, query(env))).rejects.toMatchObject({ code: 'TAMPERED' });
     await sql`UPDATE snapshot_artifacts SET fingerprint = ${fp[1]!} WHERE env_id = ${id} AND idx = ${created.snapshot!.index} AND fingerprint = ${other}`.execute(store.db);
+    // Followed again after RETRY_AFTER_MS: the honest row is read in the background, before any request.
+    now += RETRY_AFTER_MS;
+    told();
+    await f.idle();
+    expect(ledger.deployments).toHaveLength(2);
     const answer = await s.dora.metrics(org, query(env));
     expect(answer.overall.deployments).toBe(2);
     expect(answer).toEqual(await fresh().dora.metrics(org, query(env)));

@@ -11,10 +11,14 @@ import type { EnvironmentService } from './environments.js';
 // Trust is unchanged: DoraService.follow makes the same extension a request makes (each start checked against
 // its snapshot's entry by checkRunStarts, its verdict from checked rows) under the same per-ledger queue; nothing
 // here reads a row. An extension that fails (an edited row: TAMPERED) leaves the ledger as it was, is reported to
-// `warn`, and the environment is not followed again: its next request extends it and meets the error itself.
+// `warn`, and the environment is not followed for RETRY_AFTER_MS: its requests meanwhile extend it themselves and
+// meet the error; a failure that passes (a busy database) costs a minute of following, not the process's life.
 
 /** Commits within this long share one extension (bounds the extensions to ~20 a second while appends stream in). */
 export const FOLLOW_DELAY_MS = 50;
+
+/** How long an environment whose extension failed is left to its requests before it is followed again. */
+export const RETRY_AFTER_MS = 60_000;
 
 const SNAPSHOT_TYPE = '"type":"snapshot.created"';
 
@@ -29,8 +33,8 @@ export function snapshotEnvironment(entry: string): string | null {
 export class DoraFollower {
   /** Per org: the environments with new snapshots since the last run (the ledgers held are followed anyway). */
   private readonly pending = new Map<number, { org: OrgRecord; envs: Set<string> }>();
-  /** Environments whose extension failed: left to their requests. */
-  private readonly failed = new Set<number>();
+  /** Environments whose extension failed, and when: left to their requests for RETRY_AFTER_MS. */
+  private readonly failed = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private preloading: Promise<void> | null = null;
@@ -41,6 +45,7 @@ export class DoraFollower {
   constructor(
     private readonly dora: DoraService, private readonly environments: EnvironmentService, private readonly store: Store,
     private readonly warn: (org: OrgRecord, env: string, err: unknown) => void, private readonly delayMs = FOLLOW_DELAY_MS,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The LogService.onCommit listener: notes the environments the commit added snapshots to; never throws. */
@@ -136,11 +141,14 @@ export class DoraFollower {
   }
 
   private async followOne(org: OrgRecord, env: EnvironmentRecord): Promise<boolean> {
-    if (this.failed.has(env.id) || env.type === 'logical') return false;
+    const failedAt = this.failed.get(env.id);
+    if ((failedAt !== undefined && this.now() - failedAt < RETRY_AFTER_MS) || env.type === 'logical') return false;
     try {
-      return await this.dora.follow(org, env);
+      const followed = await this.dora.follow(org, env);
+      this.failed.delete(env.id);
+      return followed;
     } catch (err) {
-      this.failed.add(env.id);
+      this.failed.set(env.id, this.now());
       if (!this.closed) this.warn(org, env.name, err);
       return false;
     }
