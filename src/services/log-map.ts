@@ -6,6 +6,7 @@ import type { CanonicalMember } from '../formats/index.js';
 import type { LogHead, MapLeafRow, Store, StoredEntry } from '../store/index.js';
 import { mapEngine, type MapEngine } from './map-thread.js';
 import type { TreeUpdates } from './map-trees.js';
+import { LOAD_PAGE, flatKeys, readTable, type PageReader } from './map-load.js';
 
 /**
  * The map as of a head: the latest entry index of each subject in the first `size` entries (checked against
@@ -37,25 +38,6 @@ type Verified = Pick<MapState, 'size' | 'root' | 'latest'>;
 const PAGE = 1000;
 /** Subjects a fresh load sets in its maps between turns of the event loop. */
 const FILL_SLICE = 50_000;
-/** Rows of the leaves table read at a time by a fresh load. */
-const LOAD_PAGE = 20_000;
-
-/** The keys of the table's pages, then those of `later` (each leaf of an entry has its key), in one array. */
-function flatKeys(pages: readonly Uint8Array[], later: readonly MapLeafRow[]): Uint8Array {
-  let n = later.length * 32;
-  for (const p of pages) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of pages) {
-    out.set(p, at);
-    at += p.length;
-  }
-  for (const l of later) {
-    out.set(l.key, at);
-    at += 32;
-  }
-  return out;
-}
 
 /** When the writer writes the leaves it has moved (LogMaps.shouldFlush). */
 export interface MapFlushPolicy {
@@ -163,7 +145,7 @@ export class LogMaps {
     // keys while the next is read, and other requests are served between pages.
     const { written, keys } = known || !reads.page
       ? { written: (await reads.leaves(base.size)).filter((l) => l.index < head.size), keys: null }
-      : await this.readTable(reads.page, head.size);
+      : await readTable(this.engine, reads.page, head.size, this.loadPage);
     // Updated in place (a copy would cost O(subjects) at every catch-up): only verified subjects leave it, and
     // the state it belonged to is no longer cached.
     const unchecked = base.unchecked;
@@ -258,27 +240,6 @@ export class LogMaps {
   }
 
   /** Applies `moved` to the tree of `base` (reloaded from its verified subjects if the map thread lost it). */
-  /**
-   * The whole leaves table below `size`, a page at a time, and the map keys of each page's subjects, asked of
-   * the map thread as each page comes (in the same order as the rows).
-   */
-  private async readTable(page: NonNullable<MapReads['page']>, size: number): Promise<{ written: MapLeafRow[]; keys: Promise<Uint8Array>[] }> {
-    const written: MapLeafRow[] = [];
-    const keys: Promise<Uint8Array>[] = [];
-    let after: MapLeafRow | undefined;
-    for (;;) {
-      const rows = await page(after && { index: after.index, subject: after.subject }, this.loadPage);
-      const kept = rows.filter((l) => l.index < size);
-      for (const l of kept) written.push(l);
-      keys.push(this.engine.keys(kept.map((l) => l.subject)));
-      if (rows.length < this.loadPage) break;
-      after = rows.at(-1);
-      // A turn of the event loop between pages: SQLite's reads are synchronous, so awaiting them alone yields to nothing.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return { written, keys };
-  }
-
   private async applyFrom(orgId: number, base: Verified, next: number, moved: readonly MapLeafRow[], flat?: Uint8Array | null) {
     // Keys of rows read from the database were checked (checkLeaves); a table loaded whole and the batch's new
     // leaves have none: the map thread derives them from the subject texts (`flat`: derived already, page by page).
@@ -315,7 +276,7 @@ export interface MapReads {
   /** The table's leaves moved at `from` or later, in log order (keys empty). */
   leaves(from: number): Promise<MapLeafRow[]>;
   /** The whole table a page at a time, in (entry index, subject) order: `limit` rows after `after` (keys empty). */
-  page?(after: { index: number; subject: string } | undefined, limit: number): Promise<MapLeafRow[]>;
+  page?: PageReader;
   /** The highest entry index in the leaves table (null: no leaf written). */
   last(): Promise<number | null>;
   entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;
