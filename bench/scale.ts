@@ -6,7 +6,7 @@
 //   node dist/bench/scale.js [--size 1000000] [--steps 10000,100000] [--engines sqlite,postgres] [--samples 40]
 //                            [--throughput-seconds 10] [--connections 32] [--routes 'list flows,search'] [--keep]
 //                            [--fill-concurrency 40]
-//   node dist/bench/scale.js --reuse DIR [--schema NAME] [--routes ...] [--throughput]
+//   node dist/bench/scale.js --reuse DIR [--schema NAME] [--routes ...] [--throughput] [--dora-preload off]
 //
 // --keep leaves the filled database (SQLite: the data directory; PostgreSQL: the schema) and what the filler
 // knows in DIR/bench-scale-state.json, and prints where; --reuse DIR times the routes again on it without
@@ -14,6 +14,9 @@
 // --routes times only the routes whose label contains one of the words (`--routes none`: none of them).
 // --throughput with --reuse runs the throughput phase on the kept data too (its appends grow the log by
 // ~10 s of appends a run): two builds compared side by side on one filled database.
+// With --reuse the restarted server's background loads (subject maps, then DORA's ledgers: issue #21 tenth round)
+// are timed first, with `log checkpoint` and `get artifact` timed meanwhile (whether they wait for the loads);
+// --dora-preload off starts it without building DORA's ledgers, as before (the first DORA request builds them).
 //
 // Targets (issue #21): no read route above 50 ms p99 at 1M entries; at the final size, reads ≥ writes for
 // inclusion proofs and `get artifact`: autocannon (in its own worker thread, over the real socket) measures
@@ -45,6 +48,7 @@ const { values } = benchArgs(import.meta.url, {
     reuse: { type: 'string' },
     schema: { type: 'string' },
     throughput: { type: 'boolean', default: false },
+    'dora-preload': { type: 'string', default: 'on' },
   },
 });
 const routeWords = values.routes?.split(',').map((w) => w.trim()).filter(Boolean);
@@ -209,6 +213,31 @@ async function throughput(f: Filler): Promise<Rates> {
   return rates;
 }
 
+/**
+ * A restarted server's background loads (RunningServer.preloaded: subject maps, then DORA's ledgers), timed from
+ * startServer's call, with `log checkpoint` and `get artifact` timed one after another meanwhile: what a reader
+ * waits while they run.
+ */
+async function timePreload(f: Filler, listening: number, started: number): Promise<void> {
+  let done = false;
+  const maps = f.server.mapsPreloaded.then(() => performance.now() - started);
+  const loaded = f.server.preloaded.then(() => (done = true, performance.now() - started));
+  const times: number[] = [];
+  const a = f.latest.get(7) ?? f.latest.values().next().value!;
+  for (let i = 0; !done; i++) {
+    const t0 = performance.now();
+    const res = await call(f, 'GET', i % 2 === 0 ? '/log/checkpoint' : `/artifacts/${a.fingerprint}`);
+    if (res.status >= 300) throw new Error(`during the preload: ${res.status} ${res.body.slice(0, 200)}`);
+    times.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const total = await loaded;
+  console.log(`    listening after ${round(listening, 0)} ms; subject maps loaded ${round(await maps, 0)} ms after start; DORA ledgers (${values['dora-preload']}) ${round(total, 0)} ms`);
+  if (times.length > 0) {
+    console.log(`    meanwhile ${times.length} reads (log checkpoint, get artifact): p50 ${round(percentile(times, 50), 1)} ms  p99 ${round(percentile(times, 99), 1)} ms  max ${round(Math.max(...times), 1)} ms`);
+  }
+}
+
 async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, Rates>> {
   const dataDir = values.reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), 'evident-bench-scale-'));
   const stateFile = path.join(dataDir, 'bench-scale-state.json');
@@ -224,7 +253,12 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, 
     url.searchParams.set('options', `-c search_path=${schema}`);
     databaseUrl = url.toString();
   }
-  const server = await startServer({ port: 0, bind: '127.0.0.1', dataDir, databaseUrl, defaultOrg: ORG, logLevel: 'warn', demo: false });
+  const started = performance.now();
+  const server = await startServer({
+    port: 0, bind: '127.0.0.1', dataDir, databaseUrl, defaultOrg: ORG, logLevel: 'warn', demo: false,
+    ...(values['dora-preload'] === 'off' ? { preloadDoraFrom: Number.MAX_SAFE_INTEGER } : {}),
+  });
+  const listening = performance.now() - started;
   const f: Filler = { server, token: server.bootstrap?.token ?? '', entries: 0, trails: 0, latest: new Map(), deployed: 0 };
   const out: Record<string, Rates> = {};
   if (values.reuse) {
@@ -234,10 +268,11 @@ async function runEngine(engine: 'sqlite' | 'postgres'): Promise<Record<string, 
   try {
     if (values.reuse) {
       console.log(`\n${engine} (reused, ${f.entries.toLocaleString()} entries):`);
+      await timePreload(f, listening, started);
       const figures: Rates = {};
       for (const [label, url] of routes(f)) {
         figures[label] = await timeRoute(f, url);
-        console.log(`    ${f.entries.toLocaleString()} entries  ${label.padEnd(34)} p50 ${round(figures[label].p50, 1)} ms  p99 ${round(figures[label].p99, 1)} ms`);
+        console.log(`    ${f.entries.toLocaleString()} entries  ${label.padEnd(34)} p50 ${round(figures[label].p50, 1)} ms  p99 ${round(figures[label].p99, 1)} ms  first ${round((figures[label] as { first?: number }).first ?? 0, 1)} ms`);
       }
       if (values.throughput && throughputSeconds > 0) return { [String(f.entries)]: figures, throughput: await throughput(f) };
       return { [String(f.entries)]: figures };

@@ -1,6 +1,7 @@
 import { EvidentError } from '../core/index.js';
 import { HASH_SIZE, type Hash } from './hash.js';
 import { MAP_DEPTH, MAP_EMPTY, keyBit, mapLeafHashInto, mapNodeHashInto, type MapProof } from './map-hash.js';
+import { RADIX_FROM, radixByPrefix } from './prefix-sort.js';
 
 // The subject map's tree as the map thread keeps it (docs/log.md, "The subject map"): the same compressed
 // sparse Merkle tree as map-tree.ts (an empty subtree is no node, a subtree of one leaf is that leaf, only
@@ -110,6 +111,9 @@ export class MapForest {
       from = this.baseRoot;
     } else if (base === 0) {
       this.reset();
+      // A whole map loaded at once (a process that starts): room for every leaf and interior node up front,
+      // instead of growing the arrays by half some thirty times over (each a copy of everything so far).
+      this.reserve(2 * n, n);
       from = NIL;
     } else {
       throw new EvidentError('CONFLICT', `the subject map of size ${base} is not in memory`);
@@ -191,7 +195,8 @@ export class MapForest {
       return 0;
     };
     // Ties by position, so that the last update of a key is the last of its run.
-    order.sort((a, b) => (prefix[a] !== prefix[b] ? (prefix[a]! < prefix[b]! ? -1 : 1) : cmp(a, b) || a - b));
+    if (n < RADIX_FROM) order.sort((a, b) => (prefix[a] !== prefix[b] ? (prefix[a]! < prefix[b]! ? -1 : 1) : cmp(a, b) || a - b));
+    else radixByPrefix(prefix, order, (a, b) => cmp(a, b) || a - b);
     let m = 0;
     for (let j = 0; j < n; j++) {
       const at = order[j]!;
@@ -199,12 +204,13 @@ export class MapForest {
       if (next >= 0 && prefix[at] === prefix[next] && cmp(at, next) === 0) continue;
       order[m++] = at;
     }
-    this.sk = new Uint8Array(HASH_SIZE * m);
+    const sk = (this.sk = new Uint8Array(HASH_SIZE * m));
     this.si = new Float64Array(m);
     this.reuse = new Int32Array(m).fill(-1);
     for (let j = 0; j < m; j++) {
       const at = order[j]!;
-      this.sk.set(keys.subarray(HASH_SIZE * at, HASH_SIZE * at + HASH_SIZE), HASH_SIZE * j);
+      // Byte by byte: a subarray per key was an object per key (hundreds of thousands at start-up).
+      for (let b = 0, from = HASH_SIZE * at, to = HASH_SIZE * j; b < HASH_SIZE; b++) sk[to + b] = keys[from + b]!;
       this.si[j] = indexes[at]!;
     }
   }
@@ -327,6 +333,16 @@ export class MapForest {
     }
     this.madeKeys.push(s);
     return s;
+  }
+
+  private reserve(nodes: number, keys: number): void {
+    if (this.left.length < nodes) {
+      this.left = grown(this.left, nodes);
+      this.right = grown(this.right, nodes);
+      this.index = grown(this.index, nodes);
+      this.hashes = grown(this.hashes, HASH_SIZE * nodes);
+    }
+    if (this.keys.length < HASH_SIZE * keys) this.keys = grown(this.keys, HASH_SIZE * keys);
   }
 
   private growNodes(): void {

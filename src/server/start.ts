@@ -1,7 +1,7 @@
 import { EvidentError } from '../core/index.js';
 import type { FastifyInstance } from 'fastify';
 import { openStore, recordLogKey, type BlobStoreKind, type Store } from '../store/index.js';
-import { DEMO_ORG, createServices, loadLogKey, parseWitnessEndpoint, seedDemo, type ParsePoolOptions } from '../services/index.js';
+import { DEMO_ORG, DoraFollower, createServices, loadLogKey, parseWitnessEndpoint, seedDemo, type ParsePoolOptions } from '../services/index.js';
 import { buildApp } from './app.js';
 import { resolveLimits, type ServerLimits } from './limits.js';
 
@@ -42,6 +42,11 @@ export interface ServerOptions {
    * starts listening, rather than at their first append (default PRELOAD_MAPS_FROM).
    */
   preloadMapsFrom?: number;
+  /**
+   * DORA's ledgers (issue #21, tenth round) are kept current as snapshots commit; at start, those of logs of at
+   * least this many entries are built in the background after the subject maps (default PRELOAD_MAPS_FROM).
+   */
+  preloadDoraFrom?: number;
 }
 
 /**
@@ -66,6 +71,10 @@ export interface RunningServer {
   bootstrap?: { org: string; token: string };
   /** Set on first start with `demo`: the demo organisation, its admin token (shown once) and how long seeding took. */
   demo?: { org: string; token: string; entries: number; millis: number };
+  /** Settles when the background loads of the start (subject maps, then DORA's ledgers) are done (benchmarks, tests). */
+  preloaded: Promise<void>;
+  /** Settles when the subject maps' load at start is done (the first half of `preloaded`). */
+  mapsPreloaded: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -111,22 +120,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         'nothing stored shows which key signed its earlier checkpoints; clients that remember a checkpoint signed by another key will refuse the new ones');
     }
     await app.listen({ port: options.port, host: options.bind });
+    const dora = new DoraFollower(services.dora, services.environments, store, (org, env, err) => {
+      app.log.warn({ org: org.name, environment: env, err }, `DORA's ledger of ${org.name}/${env} could not be extended in the background (its next DORA request will say why): ${(err as Error).message}`);
+    });
+    services.log.onCommit((org, entries) => dora.committed(org, entries));
     // In the background: reads are served meanwhile, and an append to an org being loaded waits for its load.
-    void services.log.preloadMaps(options.preloadMapsFrom ?? PRELOAD_MAPS_FROM, (org, err) => {
+    // DORA's ledgers next: they read the database a step at a time, and no append waits for them.
+    const mapsPreloaded = services.log.preloadMaps(options.preloadMapsFrom ?? PRELOAD_MAPS_FROM, (org, err) => {
       app.log.warn({ org: org.name, err }, `the subject map of ${org.name}'s log could not be loaded at start (its next append will say why): ${(err as Error).message}`);
     }).catch((err: unknown) => app.log.warn({ err }, `loading the subject maps at start failed: ${(err as Error).message}`));
+    const preloaded = mapsPreloaded
+      .then(() => dora.preload(options.preloadDoraFrom ?? PRELOAD_MAPS_FROM))
+      .catch((err: unknown) => app.log.warn({ err }, `building DORA's ledgers at start failed: ${(err as Error).message}`));
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     const host = options.bind.includes(':') ? `[${options.bind}]` : options.bind;
     return {
       app, store, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, verifierKey: services.log.verifierKeyFor({ name: options.defaultOrg ?? 'default' }),
-      keyFile: key.file, keyCreated: key.created, bootstrap, demo,
+      keyFile: key.file, keyCreated: key.created, bootstrap, demo, preloaded, mapsPreloaded,
       async close() {
         services.witnesses?.close();
         // Stops accepting (new requests on kept-alive connections get 503) and waits for those in flight;
         // then whatever they queued for the group commit is committed before the database is closed.
         await app.close();
         await services.log.settled();
+        await dora.close();
         await services.witnesses?.idle();
         await services.parser.close();
         await store.close();

@@ -59,7 +59,7 @@ export type {
   CreatePolicyInput, AttachResult, ArtifactComplianceResult, PolicyResult, ShownRuleEvaluation, SnapshotCompliance, AssertArtifactInput, AssertFailure, AssertResult,
   VsaInput, VsaPredicate,
 } from './records/index.js';
-export { DoraService, DORA_BUCKETS, aggregateDora, doraWindow, nearestRank } from './records/index.js';
+export { DoraService, DoraFollower, DORA_BUCKETS, aggregateDora, doraWindow, nearestRank } from './records/index.js';
 export type { DoraBucket, DoraDeployment, DoraQuery, DoraReport, DoraSeriesPoint, DoraStats, DoraWindow } from './records/index.js';
 export * from './reporters/index.js';
 export { seedDemo, DEMO_ORG, DEMO_FLOWS, RELEASE_FLOW, demoVersions, PROD_POLICY, ALLOWANCE_REASON } from './demo/index.js';

@@ -6,6 +6,7 @@ import type { CanonicalMember } from '../formats/index.js';
 import type { LogHead, MapLeafRow, Store, StoredEntry } from '../store/index.js';
 import { mapEngine, type MapEngine } from './map-thread.js';
 import type { TreeUpdates } from './map-trees.js';
+import { LOAD_PAGE, flatKeys, readTable, type PageReader } from './map-load.js';
 
 /**
  * The map as of a head: the latest entry index of each subject in the first `size` entries (checked against
@@ -35,6 +36,8 @@ export interface MapState {
 type Verified = Pick<MapState, 'size' | 'root' | 'latest'>;
 
 const PAGE = 1000;
+/** Subjects a fresh load sets in its maps between turns of the event loop. */
+const FILL_SLICE = 50_000;
 
 /** When the writer writes the leaves it has moved (LogMaps.shouldFlush). */
 export interface MapFlushPolicy {
@@ -67,6 +70,7 @@ export class LogMaps {
     private readonly store: Store,
     readonly engine: MapEngine = mapEngine(),
     private readonly flush: MapFlushPolicy = DEFAULT_MAP_FLUSH,
+    private readonly loadPage = LOAD_PAGE,
   ) {}
 
   /** Whether the batch that moves `moved` subjects, up to log size `next`, also writes the unwritten leaves. */
@@ -137,7 +141,11 @@ export class LogMaps {
     // the first append (15 s at 530,000 subjects, performance.md). The keys are derived from the subject
     // texts in the map thread (the table has none), and the root check below binds each text to its index;
     // that each row's entry is about its subject is checked when the subject is first used.
-    const written = (await reads.leaves(base.size)).filter((l) => l.index < head.size);
+    // A fresh load reads the table a page at a time (issue #21, tenth round): the map thread derives each page's
+    // keys while the next is read, and other requests are served between pages.
+    const { written, keys } = known || !reads.page
+      ? { written: (await reads.leaves(base.size)).filter((l) => l.index < head.size), keys: null }
+      : await readTable(this.engine, reads.page, head.size, this.loadPage);
     // Updated in place (a copy would cost O(subjects) at every catch-up): only verified subjects leave it, and
     // the state it belonged to is no longer cached.
     const unchecked = base.unchecked;
@@ -145,19 +153,34 @@ export class LogMaps {
       // A few rows another process wrote since: checked now, each against its entry.
       await checkLeaves(reads, written);
       for (const l of written) unchecked.delete(l.subject);
-    } else {
-      for (const l of written) unchecked.add(l.subject);
     }
     const later = await leavesOfEntries(reads, from, head.size);
-    for (const subject of later.keys()) unchecked.delete(subject);
+    if (known) for (const subject of later.keys()) unchecked.delete(subject);
     supersede(later, written, base, tableEnd);
     // Later entries' leaves last: a subject in both ends at its later entry.
     const moved = [...written, ...later.values()];
-    const { root } = await this.applyFrom(orgId, base, head.size, moved);
+    const applying = this.applyFrom(orgId, base, head.size, moved, keys && flatKeys(await Promise.all(keys), [...later.values()]));
+    // Awaited below; handled now too, as the fill yields to the event loop before that (a failure meanwhile is no unhandled rejection).
+    applying.catch(() => undefined);
+    if (!known) {
+      // A state of this call alone (dropped if the root check fails): filled while the map thread builds the tree,
+      // a slice at a time so that other requests are served in between (~0.8 s at 400,000 subjects).
+      for (let i = 0; i < moved.length; i += FILL_SLICE) {
+        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        const end = Math.min(moved.length, i + FILL_SLICE);
+        for (let j = i; j < end; j++) {
+          const l = moved[j]!;
+          if (j < written.length) unchecked.add(l.subject);
+          base.latest.set(l.subject, l.index);
+        }
+      }
+      for (const subject of later.keys()) unchecked.delete(subject);
+    }
+    const { root } = await applying;
     if (!bytesEqual(root, head.mapRoot)) {
       throw new EvidentError('TAMPERED', `the subject map's rows do not make the map root committed at log size ${head.size} (${toHex(head.mapRoot)}): they were edited`);
     }
-    for (const l of moved) base.latest.set(l.subject, l.index);
+    if (known) for (const l of moved) base.latest.set(l.subject, l.index);
     // Unwritten: every subject whose latest entry is past the table. Those moved before base.size are the
     // known state's own unwritten leaves (still past the table unless another process wrote them since).
     const unwritten = new Map<string, MapLeafRow>();
@@ -217,11 +240,11 @@ export class LogMaps {
   }
 
   /** Applies `moved` to the tree of `base` (reloaded from its verified subjects if the map thread lost it). */
-  private async applyFrom(orgId: number, base: Verified, next: number, moved: readonly MapLeafRow[]) {
+  private async applyFrom(orgId: number, base: Verified, next: number, moved: readonly MapLeafRow[], flat?: Uint8Array | null) {
     // Keys of rows read from the database were checked (checkLeaves); a table loaded whole and the batch's new
-    // leaves have none: the map thread derives them from the subject texts.
-    const keys = moved.every((l) => l.key.length === 32) ? moved.map((l) => l.key) : undefined;
-    const updates: TreeUpdates = { subjects: moved.map((l) => l.subject), indexes: moved.map((l) => l.index), ...(keys ? { keys } : {}) };
+    // leaves have none: the map thread derives them from the subject texts (`flat`: derived already, page by page).
+    const keys = !flat && moved.every((l) => l.key.length === 32) ? moved.map((l) => l.key) : undefined;
+    const updates: TreeUpdates = { subjects: moved.map((l) => l.subject), indexes: moved.map((l) => l.index), ...(keys ? { keys } : {}), ...(flat ? { flat } : {}) };
     try {
       return await this.engine.apply(orgId, base.size, next, updates);
     } catch (err) {
@@ -252,6 +275,8 @@ export class LogMaps {
 export interface MapReads {
   /** The table's leaves moved at `from` or later, in log order (keys empty). */
   leaves(from: number): Promise<MapLeafRow[]>;
+  /** The whole table a page at a time, in (entry index, subject) order: `limit` rows after `after` (keys empty). */
+  page?: PageReader;
   /** The highest entry index in the leaves table (null: no leaf written). */
   last(): Promise<number | null>;
   entriesAt(indexes: readonly number[]): Promise<StoredEntry[]>;

@@ -37,6 +37,8 @@ export interface LogServiceOptions {
   maxRange?: number;
   /** When the subject map's leaves are written (services/log-map.ts); tests write them every batch. */
   mapFlush?: MapFlushPolicy;
+  /** Rows of the subject map's table a fresh load reads at a time (default 20,000; tests make it small). */
+  mapLoadPage?: number;
   /** Most full hash tiles kept for inclusion proofs (log-proofs.ts; 16 KB each; default 4,096: all of a 1M-entry log). */
   proofTiles?: number;
 }
@@ -91,7 +93,7 @@ export class LogService {
     this.clock = options.clock ?? systemClock;
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxRange = options.maxRange ?? 1000;
-    this.maps = new LogMaps(store, undefined, options.mapFlush);
+    this.maps = new LogMaps(store, undefined, options.mapFlush, options.mapLoadPage);
     this.proofs = new VerifiedProofs(options.proofTiles);
     this.verified = new VerifiedTiles(this.proofs);
   }
@@ -406,6 +408,7 @@ export class LogService {
       try {
         const state = await this.maps.at(org.id, head, {
           leaves: (from) => this.store.log.mapLeaves(org.id, from), last: () => this.store.log.lastMapLeafIndex(org.id),
+          page: (after, limit) => this.store.log.mapLeaves(org.id, 0, { after, limit }),
           entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
         });
         return await use(head, state);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EvidentError, type ErrorCode } from '../core/index.js';
 import type { Hash, MapProof } from '../ledger/index.js';
-import { MapTrees, type TreeResult, type TreeUpdates } from './map-trees.js';
+import { MapTrees, keysOf, type TreeResult, type TreeUpdates } from './map-trees.js';
 
 // Where the subject map's trees live (map-trees.ts): in a thread of their own when the worker script is
 // built (dist/src, or the CLI bundle's dist/cli), so that a batch's tree update (~11 SHA-256 per entry)
@@ -12,6 +12,8 @@ import { MapTrees, type TreeResult, type TreeUpdates } from './map-trees.js';
 
 export interface MapEngine {
   apply(org: number, base: number, next: number, updates: TreeUpdates): Promise<TreeResult>;
+  /** The map keys of `subjects`, 32 bytes each (a fresh load derives them page by page while it reads the next). */
+  keys(subjects: readonly string[]): Promise<Uint8Array>;
   prove(org: number, size: number, key: Hash): Promise<MapProof>;
   drop(org: number): void;
 }
@@ -30,6 +32,9 @@ class InThread implements MapEngine {
   private readonly trees = new MapTrees();
   apply(org: number, base: number, next: number, updates: TreeUpdates): Promise<TreeResult> {
     return Promise.resolve().then(() => this.trees.apply(org, base, next, updates));
+  }
+  keys(subjects: readonly string[]): Promise<Uint8Array> {
+    return Promise.resolve().then(() => keysOf(subjects));
   }
   prove(org: number, size: number, key: Hash): Promise<MapProof> {
     return Promise.resolve().then(() => this.trees.prove(org, size, key));
@@ -92,9 +97,14 @@ class Threaded implements MapEngine {
     // One string and one transferred array instead of a clone of each subject (the writer pays for the
     // clone): subject keys are JSON text, in which a newline is always escaped.
     const indexes = Float64Array.from(updates.indexes);
-    const keys = updates.keys ? joinKeys(updates.keys) : undefined;
+    // `flat` is handed over (transferred: the caller keeps no use of it); with keys the thread needs no subjects.
+    const keys = updates.flat ?? (updates.keys ? joinKeys(updates.keys) : undefined);
     const transfer = (keys ? [indexes.buffer, keys.buffer] : [indexes.buffer]) as ArrayBuffer[];
-    return this.call({ op: 'apply', org, base, next, subjects: updates.subjects.join('\n'), count: updates.subjects.length, indexes, keys }, transfer);
+    const subjects = keys ? '' : updates.subjects.join('\n');
+    return this.call({ op: 'apply', org, base, next, subjects, count: updates.subjects.length, indexes, keys }, transfer);
+  }
+  keys(subjects: readonly string[]): Promise<Uint8Array> {
+    return this.call({ op: 'keys', subjects: subjects.join('\n'), count: subjects.length });
   }
   prove(org: number, size: number, key: Hash): Promise<MapProof> {
     return this.call({ op: 'prove', org, size, key });

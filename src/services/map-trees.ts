@@ -13,6 +13,15 @@ export interface TreeUpdates {
   indexes: ArrayLike<number>;
   /** Map keys already known (e.g. read from verified rows), one per subject or none. */
   keys?: Uint8Array[];
+  /** Or all of them in one array, 32 bytes per subject in order (a whole table's, derived in the map thread). */
+  flat?: Uint8Array;
+}
+
+/** The map keys of `subjects` (SHA-256 of each text), 32 bytes each in order. */
+export function keysOf(subjects: readonly string[]): Uint8Array {
+  const out = new Uint8Array(32 * subjects.length);
+  for (let i = 0; i < subjects.length; i++) out.set(mapKey(subjects[i]!), 32 * i);
+  return out;
 }
 
 export interface TreeResult {
@@ -38,6 +47,7 @@ export class MapTrees {
 
   /** The tree of size `next`: the tree of size `base` (0: empty) with each subject moved to its index. */
   apply(org: number, base: number, next: number, updates: TreeUpdates): TreeResult {
+    if (updates.flat) return this.applyKeys(org, base, next, updates.flat, updates.indexes);
     const n = updates.subjects.length;
     const keys = new Uint8Array(32 * n);
     if (updates.keys) updates.keys.forEach((k, i) => keys.set(k, 32 * i));

@@ -5,7 +5,7 @@ export { DeferredRowsRefused } from './log-append-pg.js';
 export type { ConnectOptions } from './connect.js';
 export type { Engine, Database } from './schema.js';
 export type {
-  Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext, AppendOptions, MapLeafRow,
+  Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext, AppendOptions, MapLeafRow, MapLeavesPage,
 } from './types.js';
 export type { Deployment, ArtifactPlaces } from './types.js';
 export type { TagKind } from './tag-entries.js';

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration, type Transaction } from 'kysely';
 import { addForwardOnlyTriggers } from './append-only.js';
 import type { Database, Engine } from './schema.js';
-import type { MapLeafRow } from './types.js';
+import type { MapLeafRow, MapLeavesPage } from './types.js';
 
 // The subject map's leaves (docs/log.md, "The subject map"): per subject, the index of the latest log entry
 // about it (a row per write of a subject's leaf, the highest one standing). The map's interior hashes are recomputed from these rows by the log service and
@@ -77,14 +77,20 @@ const NO_KEY = new Uint8Array(0);
  * key is empty: the map thread derives keys from subject texts). A subject may come more than once (a
  * superseded row not deleted yet): its last row is its leaf, as a map update keeps a key's last index.
  */
-export async function readMapLeavesIn(db: Db, orgId: number, from: number): Promise<MapLeafRow[]> {
-  const rows = await db
+export async function readMapLeavesIn(db: Db, orgId: number, from: number, page?: MapLeavesPage): Promise<MapLeafRow[]> {
+  let q = db
     .selectFrom('log_map_moves')
     .select(['subject', 'entry_index'])
     .where('org_id', '=', orgId)
-    .where('entry_index', '>=', from)
-    .orderBy('entry_index')
-    .execute();
+    .where('entry_index', '>=', from);
+  // The primary key's order: a page goes on from the last row of the one before by a range of the key.
+  if (page?.after) {
+    const { index, subject } = page.after;
+    q = q.where(({ eb, refTuple, tuple }) => eb(refTuple('entry_index', 'subject'), '>', tuple(index, subject)));
+  }
+  q = q.orderBy('entry_index').orderBy('subject');
+  if (page) q = q.limit(page.limit);
+  const rows = await q.execute();
   return rows.map((r) => ({ key: NO_KEY, subject: r.subject, index: Number(r.entry_index) }));
 }
 

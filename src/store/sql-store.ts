@@ -5,7 +5,7 @@ import { EvidentError } from '../core/index.js';
 import { EMPTY_ROOT } from '../ledger/index.js';
 import type { Database, Engine } from './schema.js';
 import type {
-  AppendBatch, AppendContext, AppendOptions, EnvironmentReader, LogHead, LogStore, MapLeafRow, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
+  AppendBatch, AppendContext, AppendOptions, EnvironmentReader, LogHead, LogStore, MapLeafRow, MapLeavesPage, NewToken, OrgRecord, OrgStore, Page, RecordReader, Store, StoredEntry,
   TokenRecord, TokenStore,
 } from './types.js';
 import { connect, type ConnectOptions } from './connect.js';
@@ -257,8 +257,8 @@ class SqlLogStore implements LogStore {
     return readHashesIn(this.store.readDb, orgId, indexes, ranges);
   }
 
-  mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]> {
-    return readMapLeavesIn(this.store.readDb, orgId, from);
+  mapLeaves(orgId: number, from: number, page?: MapLeavesPage): Promise<MapLeafRow[]> {
+    return readMapLeavesIn(this.store.readDb, orgId, from, page);
   }
 
   lastMapLeafIndex(orgId: number): Promise<number | null> {

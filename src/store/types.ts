@@ -46,6 +46,12 @@ export interface LogHead {
 }
 
 /** One leaf of the subject map: the latest entry about a subject (docs/log.md, "The subject map"). */
+/** A page of the subject map's leaves: the first `limit` rows after `after` (none: from the first). */
+export interface MapLeavesPage {
+  after?: { index: number; subject: string };
+  limit: number;
+}
+
 export interface MapLeafRow {
   /** SHA-256 of the subject key text (empty when not known yet: the map thread derives it). */
   key: Uint8Array;
@@ -154,8 +160,11 @@ export interface LogStore {
   indexOfLeaf(orgId: number, leafHash: Uint8Array): Promise<number | undefined>;
   /** The entries at these indexes (absent ones are left out), in any order: a few queries whatever the count. */
   entriesAt(orgId: number, indexes: readonly number[]): Promise<StoredEntry[]>;
-  /** The subject map's leaves whose latest entry is at `from` or later. */
-  mapLeaves(orgId: number, from: number): Promise<MapLeafRow[]>;
+  /**
+   * The subject map's leaves whose latest entry is at `from` or later, in (entry index, subject) order; with
+   * `page`, at most `limit` of them, after the row `after` (a fresh process's load reads the table a page at a time).
+   */
+  mapLeaves(orgId: number, from: number, page?: MapLeavesPage): Promise<MapLeafRow[]>;
   /** The entry index of the latest leaf written (null: none): the leaves lag the log (services/log-map.ts). */
   lastMapLeafIndex(orgId: number): Promise<number | null>;
   /** The newest cosigned checkpoint recorded for the org (unverified: a hint the witness submitter checks). */

@@ -27,6 +27,24 @@ function countNodes(n: MapNode | null): number {
 interface Version { size: number; tree: MapNode | null }
 
 describe('the flat subject map tree', () => {
+  it('sorts a large batch by radix (keys sharing a 32-bit prefix, keys given twice) into the object tree\'s root', () => {
+    fc.assert(fc.property(fc.integer({ min: 4096, max: 6000 }), fc.integer({ min: 0, max: 2 ** 31 }), (n, seed) => {
+      const keys = new Uint8Array(32 * n);
+      const indexes: number[] = [];
+      for (let i = 0; i < n; i++) {
+        // Every 7th key shares the first 4 bytes with the one before (ties go to the full comparison); every 11th
+        // repeats an earlier key with a new index (the last one given counts).
+        const k = i % 11 === 10 ? key(seed + i - 5) : key(seed + i);
+        if (i % 7 === 6) k.set(keys.subarray(32 * (i - 1), 32 * (i - 1) + 4), 0);
+        keys.set(k, 32 * i);
+        indexes.push(i);
+      }
+      const ups = indexes.map((i) => ({ key: keys.slice(32 * i, 32 * i + 32), index: i }));
+      const root = new MapForest().apply(0, n, keys, indexes);
+      expect(root).toEqual(mapHashOf(updateMap(null, ups)));
+    }), { numRuns: 4 });
+  });
+
   it('holds the same trees as the object tree, through updates, retries and restarts', () => {
     fc.assert(fc.property(fc.array(opArb, { maxLength: 12 }), fc.array(fc.integer({ min: 0, max: 90 }), { minLength: 1, maxLength: 4 }), (ops, probes) => {
       const forest = new MapForest();

@@ -171,10 +171,10 @@ describe.each(engines())('subject map on $name', (engine) => {
       const gate = new Promise<void>((resolve) => (release = resolve));
       const atLeaves = new Promise<void>((resolve) => (reached = resolve));
       const mapLeaves = other.store.log.mapLeaves.bind(other.store.log);
-      vi.spyOn(other.store.log, 'mapLeaves').mockImplementation(async (id, from) => {
+      vi.spyOn(other.store.log, 'mapLeaves').mockImplementation(async (id, from, page) => {
         reached();
         await gate;
-        return mapLeaves(id, from);
+        return mapLeaves(id, from, page);
       });
       const loading = fresh.preloadMaps(head.size, warn);
       await atLeaves;
@@ -188,6 +188,42 @@ describe.each(engines())('subject map on $name', (engine) => {
       // One load from nothing (the preload's), then the append's batch on top of it.
       expect(apply.mock.calls.map(([, base]) => base)).toEqual([0, head.size]);
       expect(fresh.maps.held(o.id, await other.store.log.head(o.id))).not.toBeNull();
+    });
+  });
+
+  it('loads the table a page at a time (keys derived as pages come): the same map, superseded rows outweighed, a moved row refused', async () => {
+    await withOwnLog(async ({ other, o, first }) => {
+      // Several subjects per entry and subjects moved again: rows of one entry index span pages of 3.
+      for (let i = 1; i <= 8; i++) {
+        await first.append(o, 'artifact.reported', { flow: 'f', trail: `t${i % 3}`, artifact: 'a', fingerprint: FP(i % 5) });
+      }
+      await first.append(o, 'note', { text: 'after the last leaves' });
+      // A superseded row left behind (another process flushed it first): older and true, outweighed by the newer one.
+      await sql`INSERT INTO log_map_moves (org_id, entry_index, subject) VALUES (${o.id}, ${0}, ${`["artifact","${FP(1)}"]`})`.execute(other.store.db);
+      const head = await other.store.log.head(o.id);
+      const pages = vi.spyOn(other.store.log, 'mapLeaves');
+      const fresh = new LogService(other.store, testSigner(), { mapLoadPage: 3 });
+      const warn = vi.fn();
+      await fresh.preloadMaps(0, warn);
+      expect(warn).not.toHaveBeenCalled();
+      const state = fresh.maps.held(o.id, head)!;
+      expect(state).not.toBeNull();
+      expect(pages.mock.calls.length).toBeGreaterThan(3);
+      expect(pages.mock.calls.every(([, , page]) => page?.limit === 3)).toBe(true);
+      // Every subject at its latest entry, as the map computed from the entries says.
+      const { leaves } = await mapFromLog((s, e) => other.store.log.entries(o.id, s, e), head.size);
+      expect(new Map(state.latest)).toEqual(new Map(leaves.map((l) => [l.subject, l.index])));
+      const e = await fresh.append(o, 'attestation.reported', { flow: 'f', trail: 't1', artifact_fingerprint: FP(3), name: 'x' });
+      // Entries 0–7 are i = 1–8: FP(3) last at i = 8, trail t1 at i = 7.
+      expect(prevOf(e.entry)).toEqual({ artifact: 7, trail: 6 });
+      pages.mockRestore();
+
+      // A row moved to another entry of the table: the tree no longer makes the committed root.
+      await moveRow(other.store, o.id, `["trail","f","t2"]`, 1);
+      const again = new LogService(other.store, testSigner(), { mapLoadPage: 2 });
+      const warned = vi.fn();
+      await again.preloadMaps(0, warned);
+      expect(warned).toHaveBeenCalledWith(expect.objectContaining({ id: o.id }), expect.objectContaining({ code: 'TAMPERED' }));
     });
   });
 

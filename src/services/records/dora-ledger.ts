@@ -60,6 +60,8 @@ export class DoraLedger {
   private index: DoraIndex | null = null;
   /** Fingerprints re-attributed since the index was built or refreshed, with every attribution they had since. */
   private readonly changed = new Map<string, (Attribution | null)[]>();
+  /** When a request last read this ledger (Date.now()); 0: only followed so far (dora-follow.ts), never asked. */
+  askedAt = 0;
   /** Builds and refreshes of the index (tests: appends extend it, a re-attribution refreshes it). */
   builds = 0;
   refreshes = 0;
@@ -143,7 +145,25 @@ export class DoraLedger {
    * none (its clock stepped back, or a value past what the index holds): the caller then takes the pass.
    */
   report(window: DoraWindow, flow: string | undefined, cursor: string | undefined, limit: number | undefined): Pick<DoraReport, 'overall' | 'flows' | 'series' | 'deployments' | 'next_cursor'> | null {
-    if (!this.monotonic) return null;
+    if (!this.prepare()) return null;
+    const index = this.index!;
+    const { group, lo, hi, ...rest } = figures(index, this.deployments, window, flow);
+    const [a, b] = group.range(lo, hi);
+    const at = (i: number) => this.deployments[group.pos.get(a + i)]!;
+    const page = pageOf(b - a, at, (i) => {
+      const d = at(i);
+      return toDeployment(d, this.attribution.get(d.fingerprint) ?? null);
+    }, cursor, limit);
+    return { ...rest, deployments: page.deployments, next_cursor: page.next_cursor };
+  }
+
+  /**
+   * Builds the index if it is not there, or refreshes it after re-attributions that count: what report() does
+   * first, also done in the background after each extension that follows the log (dora-follow.ts), so that a
+   * request finds it ready. False when the ledger keeps no usable index (the caller then takes the pass).
+   */
+  prepare(): boolean {
+    if (!this.monotonic) return false;
     const attribution = (f: string) => this.attribution.get(f) ?? null;
     if (!this.index) {
       this.index = DoraIndex.build(this.deployments, attribution);
@@ -153,15 +173,7 @@ export class DoraLedger {
       this.refreshes++;
     }
     this.changed.clear();
-    if (!this.index.usable) return null;
-    const { group, lo, hi, ...rest } = figures(this.index, this.deployments, window, flow);
-    const [a, b] = group.range(lo, hi);
-    const at = (i: number) => this.deployments[group.pos.get(a + i)]!;
-    const page = pageOf(b - a, at, (i) => {
-      const d = at(i);
-      return toDeployment(d, this.attribution.get(d.fingerprint) ?? null);
-    }, cursor, limit);
-    return { ...rest, deployments: page.deployments, next_cursor: page.next_cursor };
+    return this.index.usable;
   }
 
   /** Bytes the index holds (the memory figures of docs/performance.md). */

@@ -43,7 +43,11 @@ const MAX_DEPLOYMENTS = 1_000_000;
 const sorted = (starts: RunStart[]) => starts.sort((a, b) => compareDeployments({ snapshot: a.index, fingerprint: a.fingerprint, artifact: a.name }, { snapshot: b.index, fingerprint: b.fingerprint, artifact: b.name }));
 
 export class DoraService {
-  private readonly ledgers = new Map<number, DoraLedger>();
+  private readonly ledgers = new Map<number, { ledger: DoraLedger; org: OrgRecord; env: EnvironmentRecord }>();
+  /** Environments whose ledger was dropped for memory before anyone asked: not followed again until asked. */
+  private readonly unfollowed = new Set<number>();
+  /** Set when the server closes: an extension under way stops after its step, before the database closes. */
+  private stopping = false;
 
   constructor(
     private readonly store: Store, private readonly environments: EnvironmentService, private readonly policies: PolicyService,
@@ -52,7 +56,8 @@ export class DoraService {
 
   async metrics(org: OrgRecord, query: DoraQuery): Promise<DoraReport> {
     const { window, flow, env } = await this.resolve(org, query);
-    const ledger = await this.extended(org, env);
+    this.unfollowed.delete(env.id);
+    const ledger = await this.extended(org, env, true);
     if (!ledger.covers(window.since.getTime())) return this.report(env, window, await this.fromRows(org, env, window, flow), query);
     // O(log n) a figure from the ledger's index (issue #21, seventh round); the pass over the window when it keeps none.
     const indexed = ledger.report(window, flow, query.cursor, query.limit);
@@ -102,10 +107,11 @@ export class DoraService {
    * the snapshots after the last one it read, a step at a time, each step's starts verified against their
    * entries and judged before any of them is kept.
    */
-  private async extended(org: OrgRecord, env: EnvironmentRecord): Promise<DoraLedger> {
-    let ledger = this.ledgers.get(env.id);
-    if (!ledger) this.ledgers.set(env.id, (ledger = new DoraLedger()));
-    const l = ledger;
+  private async extended(org: OrgRecord, env: EnvironmentRecord, asked: boolean): Promise<DoraLedger> {
+    let held = this.ledgers.get(env.id);
+    if (!held) this.ledgers.set(env.id, (held = { ledger: new DoraLedger(), org, env }));
+    const l = held.ledger;
+    if (asked) l.askedAt = Date.now();
     await l.exclusive(async () => {
       // A committed size: every report of an entry below it is visible, written with its entry.
       const size = (await this.store.log.head(org.id)).size;
@@ -115,7 +121,7 @@ export class DoraService {
         }
       }
       l.reportsAsOf = size;
-      for (;;) {
+      while (!this.stopping) {
         const read = await this.store.environments.runStartsAfter(env.id, l.through, STEP_SNAPSHOTS);
         if (read.through === l.through) break;
         const { through } = read;
@@ -135,12 +141,54 @@ export class DoraService {
     return l;
   }
 
-  /** Keeps the process's ledgers within MAX_DEPLOYMENTS. */
+  /**
+   * Extends the environment's ledger to the log as it is now and builds or refreshes its index, without a
+   * request (dora-follow.ts: at server start, and as entries commit), so that a request finds both ready and
+   * waits only for what was appended since. The same checked extension a request makes. False when the
+   * environment is not followed (its ledger was dropped for memory before anyone asked) or the server is closing.
+   */
+  async follow(org: OrgRecord, env: EnvironmentRecord): Promise<boolean> {
+    if (this.stopping || this.unfollowed.has(env.id) || env.type === 'logical') return false;
+    const ledger = await this.extended(org, env, false);
+    if (this.ledgers.get(env.id)?.ledger !== ledger) return false;
+    ledger.prepare();
+    return true;
+  }
+
+  /** The environments of the org whose ledgers this process holds (followed as the org's log grows). */
+  held(orgId: number): EnvironmentRecord[] {
+    return [...this.ledgers.values()].filter((h) => h.org.id === orgId).map((h) => h.env);
+  }
+
+  /** Stops extensions after their current step (the server is closing its database). */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** Ledger figures for tests and benchmarks: builds of the index and deployments held, per environment id. */
+  ledgerOf(envId: number): DoraLedger | undefined {
+    return this.ledgers.get(envId)?.ledger;
+  }
+
+  /**
+   * Keeps the process's ledgers within MAX_DEPLOYMENTS. A ledger no request has read yet (only followed) goes
+   * first, whole, and its environment is not followed again until asked; then the largest asked one drops its
+   * oldest quarter (windows reaching back there are computed from the rows).
+   */
   private bound(): void {
-    const all = [...this.ledgers.values()];
-    let total = all.reduce((n, l) => n + l.deployments.length, 0);
+    let total = 0;
+    for (const h of this.ledgers.values()) total += h.ledger.deployments.length;
     while (total > MAX_DEPLOYMENTS) {
-      const largest = all.reduce((a, b) => (b.deployments.length > a.deployments.length ? b : a));
+      const all = [...this.ledgers.entries()];
+      const unasked = all.filter(([, h]) => h.ledger.askedAt === 0 && h.ledger.deployments.length > 0);
+      if (unasked.length > 0) {
+        const [id, h] = unasked.reduce((a, b) => (b[1].ledger.deployments.length > a[1].ledger.deployments.length ? b : a));
+        this.ledgers.delete(id);
+        this.unfollowed.add(id);
+        total -= h.ledger.deployments.length;
+        continue;
+      }
+      const largest = all.reduce((a, b) => (b[1].ledger.deployments.length > a[1].ledger.deployments.length ? b : a))[1].ledger;
       const n = Math.ceil(largest.deployments.length / 4);
       largest.dropOldest(n);
       total -= n;

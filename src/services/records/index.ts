@@ -43,6 +43,7 @@ export type { VsaInput, VsaPredicate, VsaLog, EvidentUri } from './vsa.js';
 export { recheckVsa } from './vsa-recheck.js';
 export type { VsaRecheck, VsaCheck } from './vsa-recheck.js';
 export { DoraService } from './dora.js';
+export { DoraFollower, FOLLOW_DELAY_MS, snapshotEnvironment } from './dora-follow.js';
 export type { DoraQuery } from './dora.js';
 export { aggregate as aggregateDora, nearestRank } from './dora-stats.js';
 export type { DoraDeployment, DoraReport, DoraSeriesPoint, DoraStats } from './dora-stats.js';
