@@ -4,14 +4,14 @@
 // whole load as a server's first append or its preload makes it (the map thread, the root check), `--runs` times.
 //
 //   node dist/bench/map-load.js --dir DIR [--org scale] [--runs 3] [--parts]
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { MapForest, mapKey } from '../src/ledger/index.js';
 import { LogMaps } from '../src/services/log-map.js';
 import { openStore } from '../src/store/index.js';
 import { round } from './stats.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     dir: { type: 'string' },
     org: { type: 'string', default: 'scale' },

@@ -17,18 +17,16 @@
 // checked is the one with the longest log. Prints p50/p99 ms per k and the ratio cold ÷ before, then BENCH_JSON.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { LogService } from '../src/services/index.js';
 import { ProjectionCheck } from '../src/services/records/projection-check.js';
 import { bytesEqual } from '../src/core/index.js';
 import { generateSignerKey, leafHash, parseSignerKey, storedHashIndex } from '../src/ledger/index.js';
 import { openStore, type OrgRecord, type SqlStore } from '../src/store/index.js';
+import { benchArgs } from './bench-args.js';
 import { openSqlite } from './engines.js';
 import { percentile, round, table } from './stats.js';
 
-const USAGE = `usage: node dist/bench/projection-check.js [--entries 100000] [--rounds 30] [--ks 1,10,100,1000]
-       [--data-dir DIR | --database-url URL --schema NAME]`;
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     entries: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '30' },
@@ -36,13 +34,8 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'database-url': { type: 'string' },
     schema: { type: 'string' },
-    help: { type: 'boolean' },
   },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const ROUNDS = Number(values.rounds);
 const KS = values.ks.split(',').map(Number);
 const encoder = new TextEncoder();
