@@ -50,7 +50,7 @@ const encoder = new TextEncoder();
 export class ProjectionCheck {
   private readonly verified = new Map<string, VerifiedEntry>();
   private bytes = 0;
-  /** Perfect subtree hashes of each org's tree bound to a signed root, by org and then n·64 + level (oldest dropped first). */
+  /** Perfect subtree hashes of each org's tree bound to a signed root, by org and then n·64 + level (all dropped past MAX_NODES). */
   private readonly nodes = new Map<number, Map<number, Hash>>();
   private nodeCount = 0;
   readonly stats = { entriesVerified: 0, rowsChecked: 0, hashesRead: 0 };
@@ -68,7 +68,7 @@ export class ProjectionCheck {
     this.nodeCount = 0;
   }
 
-  /** The entries at these indexes, each verified against the stored tree; a missing one is TAMPERED. */
+  /** The entries at these indexes, each checked to be a leaf of the tree whose root the server signs; a missing one is TAMPERED. */
   async entries(org: OrgRecord, indexes: Iterable<number>): Promise<Map<number, VerifiedEntry>> {
     const out = new Map<number, VerifiedEntry>();
     const missing: number[] = [];
@@ -156,7 +156,6 @@ export class ProjectionCheck {
       this.nodeCount++;
     }
   }
-
 
   /** Checks every claim against its entry (one batched read); throws TAMPERED naming the first mismatch. */
   async rows(org: OrgRecord, claims: readonly RowClaim[]): Promise<Map<number, VerifiedEntry>> {
