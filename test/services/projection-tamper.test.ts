@@ -245,7 +245,7 @@ describe.each(engines())('projection rows edited behind the server on $name', (e
     const rows = (await sql<Record<string, unknown>>`SELECT * FROM expectations WHERE number = 2`.execute(store.db)).rows;
     await sql.raw(`DELETE FROM expectations WHERE number = 2`).execute(store.db);
     await expect(fresh().drift.drift(org, 'production')).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'expectations', field: 'number' } });
-    await expect(fresh().environments.expectations(org, 'production')).rejects.toThrow(/deployment #3 \(log entry \d+\) is the 2nd in log order/);
+    await expect(fresh().environments.expectations(org, 'production')).rejects.toThrow(/deployment #3 \(log entry \d+\) is the 2nd of its expectations/);
     await store.db.insertInto('expectations').values(rows[0] as never).execute();
     const after = await fresh().drift.drift(org, 'production');
     expect(after.items.map((i) => [i.fingerprint, i.state, i.expectation?.number])).toEqual([[FP, 'running', 3], [OTHER, 'not-running', 2]]);

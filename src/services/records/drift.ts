@@ -5,10 +5,10 @@ import { projectionCheck } from './projection-check.js';
 import { checkedLatestReports } from './snapshot-check.js';
 
 /**
- * Expected versus running (issue #4 item 5). `in_sync` is a verdict: the snapshot, the expectations and the
- * reports that give each fingerprint its flow are all checked against their log entries first. An expectation says "FP is being deployed to E"; for each
+ * Expected versus running (issue #4 item 5). An expectation says "FP is being deployed to E"; for each
  * flow only its latest expectation is what should run now (an older version still running is drift
- * too). Artifacts no flow reported are matched by fingerprint alone.
+ * too). Artifacts no flow reported are matched by fingerprint alone. `in_sync` is a verdict: the snapshot,
+ * the expectations and the reports that give each fingerprint its flow are checked against their entries first.
  */
 export type DriftState = 'running' | 'not-running' | 'superseded-still-running' | 'never-expected';
 

@@ -128,7 +128,7 @@ export async function checkExpectations(check: ProjectionCheck, org: OrgRecord, 
   expectations.forEach((x, i) => {
     const previous = expectations[i - 1];
     if (x.number !== i + 1 || (previous && previous.entryIndex >= x.entryIndex)) {
-      throw new EvidentError('TAMPERED', `decision refused: the expectations rows of ${env.name} were edited: deployment #${x.number} (log entry ${x.entryIndex}) is the ${i + 1}${ordinal(i + 1)} in log order`, {
+      throw new EvidentError('TAMPERED', `decision refused: the expectations rows of ${env.name} were edited: deployment #${x.number} (log entry ${x.entryIndex}) is the ${i + 1}${ordinal(i + 1)} of its expectations`, {
         details: { table: 'expectations', entry_index: x.entryIndex, field: 'number' },
       });
     }
