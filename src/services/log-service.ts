@@ -408,7 +408,10 @@ export class LogService {
       try {
         const state = await this.maps.at(org.id, head, {
           leaves: (from) => this.store.log.mapLeaves(org.id, from), last: () => this.store.log.lastMapLeafIndex(org.id),
-          page: (after, limit) => this.store.log.mapLeaves(org.id, 0, { after, limit }),
+          // Pages are separate reads: a commit of another server between two of them can delete a row not read
+          // yet (its subject moved past this head), and the root check then fails. The retry reads the table in
+          // one statement, one view of the database, as before pages.
+          page: attempt === 0 ? (after, limit) => this.store.log.mapLeaves(org.id, 0, { after, limit }) : undefined,
           entriesAt: (ix) => this.store.log.entriesAt(org.id, ix),
         });
         return await use(head, state);

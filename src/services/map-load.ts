@@ -25,7 +25,9 @@ export async function readTable(engine: MapEngine, page: PageReader, size: numbe
     // Awaited by the caller once every page is read; handled now, so a failure meanwhile is no unhandled rejection.
     asked.catch(() => undefined);
     keys.push(asked);
-    if (rows.length < limit) break;
+    // Rows come in entry order: past `size` they are another commit's (read and dropped), and a reader that went
+    // on would chase a writer that keeps appending.
+    if (rows.length < limit || rows.at(-1)!.index >= size) break;
     after = rows.at(-1);
     // A turn of the event loop between pages: SQLite's reads are synchronous, so awaiting them alone yields to nothing.
     await new Promise((resolve) => setImmediate(resolve));

@@ -91,4 +91,39 @@ describe.each(engines())('subject map shared by several servers on $name', (engi
       read.mockRestore();
     }
   });
+  it('a fresh server loading the map a page at a time while another server appends answers with the map, not TAMPERED', async () => {
+    const org = await newOrg();
+    const writer = new LogService(store, testSigner(), { mapFlush: { rows: 0, entries: 0 } });
+    // 12 artifacts, each a subject with one leaf row; then each is reported again, so every row moves.
+    for (let n = 0; n < 12; n++) await append(writer, org, { by: 0, kind: 'artifact', n, trail: 0 });
+    // The fresh server reads the table 2 rows a page; after each page the writer moves every subject, deleting
+    // rows the fresh server has not read yet (and writing new ones past the head it started from): a server
+    // that appends all the time, as another server on a busy PostgreSQL does.
+    let pages = 0;
+    const spied = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== 'log') return Reflect.get(target, prop, receiver);
+        return new Proxy(target.log, {
+          get(log, name, r) {
+            const value = Reflect.get(log, name, r) as unknown;
+            if (name !== 'mapLeaves' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(log) : value;
+            return async (orgId: number, from: number, page?: unknown) => {
+              const rows = await (value as (...a: unknown[]) => Promise<unknown>).call(log, orgId, from, page);
+              if (page && ++pages < 1000) for (let n = 0; n < 12; n++) await append(writer, org, { by: 0, kind: 'artifact', n, trail: pages % 3 });
+              return rows;
+            };
+          },
+        });
+      },
+    }) as SqlStore;
+    const fresh = new LogService(spied, testSigner(), { mapLoadPage: 2 });
+    const at = vi.spyOn(fresh.maps, 'at');
+    const proof = await fresh.mapProof(org, subjectKey('artifact', FP(3)));
+    // The paged read stops at the head it started from (it does not chase the writer), fails the root check
+    // (rows it had not read were deleted), and the retry reads the table in one statement, which the writer
+    // cannot split.
+    expect(pages).toBeLessThanOrEqual(3);
+    expect(at.mock.calls.length).toBe(2);
+    expect(proof.size).toBeGreaterThan(12);
+  });
 });
