@@ -7,14 +7,15 @@
 // run once for each command line given, against a host that refuses connections (nothing is sent anywhere), so
 // that V8 has compiled the functions those commands run (parsing, configuration, the client, error reporting)
 // when the cache is taken: a cache taken before running holds the top level only, and each of those functions
-// would be compiled again at every start. Prints the cache's size.
+// would be compiled again at every start. The file holds the cache twice (code-cache.ts packCache). Prints the
+// cache's size.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { bundleScript, runBundle, cacheFileOf } = await import(path.join(root, 'dist/src/cli/code-cache.js'));
+const { bundleScript, runBundle, cacheFileOf, packCache } = await import(path.join(root, 'dist/src/cli/code-cache.js'));
 
 const [bundle, lines] = process.argv.slice(2);
 const file = path.resolve(bundle);
@@ -40,7 +41,7 @@ try {
     }
   }
   const data = script.createCachedData();
-  fs.writeFileSync(cacheFileOf(file), data);
+  fs.writeFileSync(cacheFileOf(file), packCache(data));
   process.stdout.write(`${path.basename(cacheFileOf(file))} ${Math.round(data.length / 1024)} KiB\n`);
   process.exitCode = 0;
 } finally {

@@ -10,6 +10,13 @@
 // (with its own compile cache where it has one). A cache V8 rejects anyway (corrupt, other flags, other source)
 // costs nothing but the read: V8 then compiles the source as a require would. Builtins come from
 // process.getBuiltinModule, as in the launcher (an import would be copied into a namespace object).
+//
+// V8 checks a cache's header (its version, flags, the source's length, the payload's length) but, in release
+// builds, not the payload's checksum (--verify-snapshot-checksum is on in debug builds only): a cache with a few
+// bytes flipped inside was taken and crashed Node (SIGSEGV, "Fatal error ... unreachable code") or ran wrong code
+// in 10 of 40 tries. So the file holds the cache twice, and is used only when both copies are equal: a corrupt
+// or truncated file is then as if there were none. A comparison costs ~0.1 ms; a checksum would cost more than
+// the cache saves (node:crypto's or node:zlib's first load, 1.5–3 ms; a JavaScript loop, ~1.5 ms).
 
 /** The cache file of `bundle` for this V8 and architecture. */
 export function cacheFileOf(bundle: string, v8 = process.versions.v8, arch = process.arch): string {
@@ -25,6 +32,19 @@ const TAIL = '\n})';
 export function bundleScript(bundle: string, source: string, cachedData?: Buffer): import('node:vm').Script {
   const vm = process.getBuiltinModule('node:vm') as typeof import('node:vm');
   return new vm.Script(HEAD + source + TAIL, { filename: bundle, lineOffset: -1, cachedData });
+}
+
+/** What scripts/code-cache.mjs writes for `cache`: the cache twice. */
+export function packCache(cache: Buffer): Buffer {
+  return Buffer.concat([cache, cache]);
+}
+
+/** The cache a file holds, or undefined when its two copies differ (corrupt, truncated). */
+export function unpackCache(file: Buffer): Buffer | undefined {
+  const half = file.length >> 1;
+  if (half === 0 || file.length !== 2 * half) return undefined;
+  const cache = file.subarray(0, half);
+  return cache.equals(file.subarray(half)) ? cache : undefined;
 }
 
 type Wrapper = (exports: unknown, require: NodeJS.Require, module: NodeJS.Module, filename: string, dirname: string) => void;
@@ -44,7 +64,7 @@ export function runBundle(script: import('node:vm').Script, bundle: string): voi
 
 /**
  * Loads the bundle `bundle` (an absolute path) as `require(bundle)` would, from its code cache when it has one for
- * this V8. Without one, or with source maps on (stack traces mapped into src/, which Node does for what its
+ * this V8. Without one (or a sound one), or with source maps on (stack traces mapped into src/, which Node does for what its
  * CommonJS loader compiles, not for vm.Script), it is that require. Returns whether the cache was read and taken.
  */
 export function requireCached(bundle: string, require: NodeJS.Require): boolean {
@@ -52,7 +72,7 @@ export function requireCached(bundle: string, require: NodeJS.Require): boolean 
   let cachedData: Buffer | undefined;
   if (!process.sourceMapsEnabled) {
     try {
-      cachedData = fs.readFileSync(cacheFileOf(bundle));
+      cachedData = unpackCache(fs.readFileSync(cacheFileOf(bundle)));
     } catch {
       // no cache for this V8: the plain require below
     }
