@@ -71,10 +71,12 @@ export function requireCached(bundle: string, require: NodeJS.Require): boolean 
   const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
   let cachedData: Buffer | undefined;
   if (!process.sourceMapsEnabled) {
+    const file = cacheFileOf(bundle);
     try {
-      cachedData = unpackCache(fs.readFileSync(cacheFileOf(bundle)));
+      // A stat first: on another Node there is no file, and a failed read builds an exception (~0.1 ms on Node 26).
+      if (fs.statSync(file, { throwIfNoEntry: false })) cachedData = unpackCache(fs.readFileSync(file));
     } catch {
-      // no cache for this V8: the plain require below
+      // unreadable: the plain require below
     }
   }
   if (cachedData === undefined) {
