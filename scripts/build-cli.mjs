@@ -13,6 +13,7 @@
 // bundle, dist/cli/run-replay.js: esbuild assigns whole files to chunks by which entry points import
 // them, through barrels too, so inside the split bundle the replay shared one chunk with the whole runner
 // (130 KB of pipeline/ and 94 KB of formats/) to use a handful of functions. Alone it is ~35 KB.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -299,6 +300,25 @@ const [main, replay, , , launcher] = await Promise.all([
 const fast = await Promise.all(quickBuilds);
 const cmd = await Promise.all(cmdBuilds);
 
+// Each fast bundle's V8 code cache, made by this Node after a warm-up run of the command lines below
+// (scripts/code-cache.mjs, src/cli/code-cache.ts): shipped beside the bundle, read by the launcher on the same V8.
+const FP = 'b'.repeat(64);
+const TRAIL = ['--flow', 'f', '--trail', 't'];
+const WARM = {
+  version: [['--version']],
+  log: [['log', 'checkpoint']],
+  flows: [['list', 'flows'], ['get', 'flow', 'f']],
+  artifact: [['get', 'artifact', `f@${FP}`]],
+  trails: [['begin', 'trail', 't', '--flow', 'f'], ['get', 'trail', 't', '--flow', 'f'], ['list', 'trails', '--flow', 'f']],
+  attest: [['attest', 'artifact', '--fingerprint', FP, '--name', 'a', ...TRAIL], ['attest', 'generic', '--name', 'g', ...TRAIL], ['attest', 'junit', '--results-dir', '$WORK', '--name', 'u', ...TRAIL]],
+};
+const caches = await Promise.all(FAST_BUNDLES.map((bundle) => {
+  if (!Object.hasOwn(WARM, bundle.name)) throw new Error(`scripts/build-cli.mjs: no warm-up command lines (WARM) for the fast bundle ${bundle.name}`);
+  const run = spawnSync(process.execPath, [path.join(root, 'scripts/code-cache.mjs'), path.join(outDir, `evident-fast-${bundle.name}.cjs`), JSON.stringify(WARM[bundle.name])], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`scripts/code-cache.mjs ${bundle.name} exited ${run.status}: ${run.stderr}`);
+  return run.stdout.trim().split('\n').at(-1);
+}));
+
 const outputs = (r) => Object.keys(r.metafile.outputs).filter((f) => f.endsWith('.js') || f.endsWith('.cjs'));
 const size = (files) => Math.round(files.reduce((sum, f) => sum + fs.statSync(path.resolve(root, f)).size, 0) / 1024);
 fs.chmodSync(path.join(outDir, 'evident.js'), 0o755);
@@ -308,4 +328,4 @@ if (process.env.EVIDENT_CLI_METAFILE) {
   fs.mkdirSync(process.env.EVIDENT_CLI_METAFILE, { recursive: true });
   for (const [name, r] of Object.entries({ main, replay, launcher, ...Object.fromEntries(fast.map((r, i) => [`fast-${FAST_BUNDLES[i].name}`, r])), ...Object.fromEntries(cmd.map((r, i) => [`cmd-${FAST_BUNDLES[i].name}`, r])) })) fs.writeFileSync(path.join(process.env.EVIDENT_CLI_METAFILE, `${name}.json`), JSON.stringify(r.metafile));
 }
-console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB); dist/cli/evident.cjs (${size(outputs(launcher))} KiB) and evident-fast-*.cjs (${fast.map((r, i) => `${FAST_BUNDLES[i].name} ${size(outputs(r))}`).join(', ')} KiB), evident-cmd-*.cjs (${cmd.map((r, i) => `${FAST_BUNDLES[i].name} ${size(outputs(r))}`).join(', ')} KiB)`);
+console.log(`cli: dist/cli/evident.js and ${outputs(main).length - 1} chunks (${size(outputs(main))} KiB); dist/cli/run-replay.js (${size(outputs(replay))} KiB); dist/cli/evident.cjs (${size(outputs(launcher))} KiB) and evident-fast-*.cjs (${fast.map((r, i) => `${FAST_BUNDLES[i].name} ${size(outputs(r))}`).join(', ')} KiB), evident-cmd-*.cjs (${cmd.map((r, i) => `${FAST_BUNDLES[i].name} ${size(outputs(r))}`).join(', ')} KiB); code caches ${caches.join(', ')}`);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { requireCached } from './code-cache.js';
 import { fastBundleOf } from './fast-route.js';
 
 // The package's bin, dist/cli/evident.cjs (issue #21, docs/performance.md "Scale, seventh round"): a CommonJS
@@ -17,5 +18,6 @@ nodeModule.enableCompileCache?.();
 if (process.argv.includes('--debug') || process.env.EVIDENT_DEBUG === 'true') process.setSourceMapsEnabled(true);
 
 const fast = fastBundleOf(process.argv);
-if (fast !== undefined) nodeModule.createRequire(__filename)(`./evident-fast-${fast}.cjs`);
+// From the bundle's V8 code cache where the build made one for this Node (code-cache.ts).
+if (fast !== undefined) requireCached(`${__dirname}${process.getBuiltinModule('node:path').sep}evident-fast-${fast}.cjs`, nodeModule.createRequire(__filename));
 else void import(entry);
