@@ -84,9 +84,7 @@ export class ProjectionCheck {
     for (const i of missing) {
       if (!Number.isSafeInteger(i) || i < 0 || i >= head.size) throw tampered(`log entry ${i} is not in the signed tree of ${head.size} entries`, { entry_index: i });
     }
-    const nodes = this.nodes.get(org.id);
-    // A number key (n < 2^47 for any log this process can hold): a string per lookup cost more than the hashing.
-    const known = (level: number, n: number) => nodes?.get(n * 64 + level);
+    const known = this.frozenNodes(org.id);
     const plan = leafCheckPlan(head.size, missing, known);
     this.stats.hashesRead += plan.length;
     const [rows, stored] = await Promise.all([
@@ -106,7 +104,7 @@ export class ProjectionCheck {
     } catch (err) {
       if (!(err instanceof EvidentError)) throw err;
       // Name the entry, not the group it was checked with: each again alone (only on this path).
-      const alone = leaves.size > 1 ? await this.firstFailing(org, head, leaves, known) : err;
+      const alone = leaves.size > 1 ? await this.firstFailing(org, head, leaves) : err;
       throw tampered(`${(alone ?? err).message} (run evident verify log --full)`, (alone ?? err).details as Record<string, unknown>);
     }
     for (const i of missing) {
@@ -127,9 +125,29 @@ export class ProjectionCheck {
     return out;
   }
 
+  /**
+   * The org's bound subtrees as they are now, for one plan and its check: the check must meet the subtrees the
+   * plan met, but other checks remember (or drop, past MAX_NODES) subtrees while this one waits for its reads,
+   * and a subtree newly known could make the check want a stored hash its plan did not read. Each answer is
+   * kept at its first lookup (the plan's); the check's walk asks the same questions.
+   */
+  private frozenNodes(orgId: number): KnownNodes {
+    const nodes = this.nodes.get(orgId);
+    const answers = new Map<number, Hash | undefined>();
+    return (level, n) => {
+      // A number key (n < 2^47 for any log this process can hold): a string per lookup cost more than the hashing.
+      const key = n * 64 + level;
+      if (answers.has(key)) return answers.get(key);
+      const hash = nodes?.get(key);
+      answers.set(key, hash);
+      return hash;
+    };
+  }
+
   /** The error of the first of `leaves` (at most 64 tried) that fails its check alone, if one does. */
-  private async firstFailing(org: OrgRecord, head: { size: number; root: Hash }, leaves: ReadonlyMap<number, Hash>, known: KnownNodes): Promise<EvidentError | undefined> {
+  private async firstFailing(org: OrgRecord, head: { size: number; root: Hash }, leaves: ReadonlyMap<number, Hash>): Promise<EvidentError | undefined> {
     for (const [index, leaf] of [...leaves].slice(0, 64)) {
+      const known = this.frozenNodes(org.id);
       const plan = leafCheckPlan(head.size, [index], known);
       try {
         checkLeaves(head.size, head.root, new Map([[index, leaf]]), await this.store.log.readHashes(org.id, plan), known);
