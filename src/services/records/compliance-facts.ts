@@ -1,7 +1,7 @@
 import type { FactSources, OrgRecord, Store } from '../../store/index.js';
 import { factsFromSources, type ArtifactFacts } from './compliance-sources.js';
 import { factSourceClaims } from './fact-claims.js';
-import { checkFlowTags, projectionCheck, type ProjectionCheck } from './projection-check.js';
+import { checkFlowTags, projectionCheck, type ProjectionCheck, type VerifiedEntry } from './projection-check.js';
 import { IN_THREAD_PARSER, prepareTemplates, templateOf } from './templates.js';
 import type { ParsePool } from '../parse-pool.js';
 
@@ -81,40 +81,37 @@ export class ComplianceFacts {
   /** Brings the org's cache up to the log head, dropping the facts that the new entries may have changed. */
   async current(org: OrgRecord): Promise<OrgCache> {
     const known = this.orgs.get(org.id);
-    // One query when little changed (the common case, and every read of a busy server): the entries since the
-    // watermark, which also tell where the head is — entries are committed in index order, without gaps.
+    // The entries since the watermark say which facts to drop, so they are checked against the signed root like
+    // every entry a decision reads (projection-check.ts): an entry edited before this read could otherwise name
+    // another fingerprint and keep the stale facts of the one it was about. One statement when nothing changed
+    // (the head), three when little did (the common case on a busy server).
     if (known && known.dropped.size <= MAX_FACTS) {
-      const entries = await this.store.log.entries(org.id, known.watermark, known.watermark + PAGE);
-      if (entries.length < PAGE) {
+      let page = await this.check.since(org, known.watermark, PAGE);
+      // Past MAX_CATCH_UP new entries dropping everything is cheaper; a head below the watermark is a log that
+      // went back (a restored database): start over.
+      if (page.size >= known.watermark && page.size - known.watermark <= MAX_CATCH_UP) {
         const changed = newChanged();
-        this.note(changed, entries);
+        this.note(changed, page.entries);
+        // Up to the head read first: writers that keep appending do not keep this read going.
+        const target = page.size;
+        while (page.end < target) {
+          page = await this.check.since(org, page.end, PAGE);
+          this.note(changed, page.entries);
+        }
+        // Only now: an error above leaves the watermark where it was, so nothing is skipped.
         invalidate(known, changed);
-        if (entries.length > 0) known.watermark = entries[entries.length - 1]!.index + 1;
+        known.watermark = page.end;
         return known;
       }
     }
-    const head = (await this.store.log.head(org.id)).size;
-    let cache = this.orgs.get(org.id);
-    if (!cache || head - cache.watermark > MAX_CATCH_UP || head < cache.watermark || cache.dropped.size > MAX_FACTS) {
-      cache = newCache(head);
-      this.orgs.set(org.id, cache);
-      return cache;
-    }
-    const changed = newChanged();
-    for (let start = cache.watermark; start < head;) {
-      const entries = await this.store.log.entries(org.id, start, Math.min(head, start + PAGE));
-      if (entries.length === 0) break;
-      this.note(changed, entries);
-      start = entries[entries.length - 1]!.index + 1;
-    }
-    invalidate(cache, changed);
-    cache.watermark = head;
+    const cache = newCache((await this.store.log.head(org.id)).size);
+    this.orgs.set(org.id, cache);
     return cache;
   }
 
-  private note(changed: Changed, entries: readonly { entry: string }[]): void {
+  private note(changed: Changed, entries: readonly VerifiedEntry[]): void {
     this.stats.entriesRead += entries.length;
-    for (const e of entries) noteChange(changed, JSON.parse(e.entry) as Record<string, unknown>);
+    for (const e of entries) noteChange(changed, e.body);
   }
 
   /**

@@ -80,7 +80,32 @@ export class ProjectionCheck {
     if (missing.length === 0) return out;
     // The head first: the stored hashes to read depend on its size, and every entry a row named is below it
     // (an append commits its entries and the head together).
+    await this.verifyAt(org, await this.store.log.head(org.id), missing, out);
+    return out;
+  }
+
+  /**
+   * The head's size and the entries from `start` up to it, at most `max` of them (`end` is past the last one),
+   * each checked against the head's root as `entries` does: what a cache that follows the log reads to learn
+   * what changed (compliance-facts.ts). They are not remembered: a follower reads every entry once, and would
+   * fill the memo with entries no decision asked for (the subtrees bound on the way are remembered).
+   */
+  async since(org: OrgRecord, start: number, max: number): Promise<{ size: number; end: number; entries: VerifiedEntry[] }> {
     const head = await this.store.log.head(org.id);
+    const end = Math.max(start, Math.min(head.size, start + max));
+    const out = new Map<number, VerifiedEntry>();
+    const missing: number[] = [];
+    for (let i = start; i < end; i++) {
+      const known = this.verified.get(`${org.id}:${i}`);
+      if (known) out.set(i, known);
+      else missing.push(i);
+    }
+    if (missing.length > 0) await this.verifyAt(org, head, missing, out, false);
+    return { size: head.size, end, entries: [...out.values()].sort((a, b) => a.index - b.index) };
+  }
+
+  /** Reads `missing` (not verified yet), checks them against `head`'s root and adds them to `out`; remembers them if `keep`. */
+  private async verifyAt(org: OrgRecord, head: { size: number; root: Hash }, missing: readonly number[], out: Map<number, VerifiedEntry>, keep = true): Promise<void> {
     for (const i of missing) {
       if (!Number.isSafeInteger(i) || i < 0 || i >= head.size) throw tampered(`log entry ${i} is not in the signed tree of ${head.size} entries`, { entry_index: i });
     }
@@ -117,12 +142,12 @@ export class ProjectionCheck {
       }
       const entry = { index: i, leafHash: toHex(leaves.get(i)!), text: row.entry, body };
       this.stats.entriesVerified++;
+      out.set(i, entry);
+      if (!keep) continue;
       if (this.verified.size >= MAX_ENTRIES || this.bytes > MAX_BYTES) this.clear();
       this.bytes += row.entry.length;
       this.verified.set(`${org.id}:${i}`, entry);
-      out.set(i, entry);
     }
-    return out;
   }
 
   /**
