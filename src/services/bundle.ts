@@ -72,6 +72,7 @@ export function createServices(store: Store, signer: NoteSigner, options: LogSer
   const policies = new PolicyService(store, log, environments, parser);
   const allowances = new AllowanceService(store, log, environments);
   const compliance = new ComplianceService(store, policies, parser);
+  compliance.facts.follow(log);
   const auth = new AuthService(store, options.clock);
   return {
     policies,

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { createServices, type ServiceBundle } from '../../src/services/index.js';
 import { leafHash, storedHashIndex, type NoteSigner } from '../../src/ledger/index.js';
 import { canonicalJson } from '../../src/formats/index.js';
+import { projectionCheck } from '../../src/services/records/projection-check.js';
 import type { OrgRecord, SqlStore } from '../../src/store/index.js';
 import { engines } from '../helpers/engines.js';
 import { testSigner } from '../helpers/keys.js';
@@ -93,5 +94,30 @@ describe.each(engines())('the compliance facts catch-up on $name', (engine) => {
     await sql`UPDATE log_entries SET entry = ${entry.entry}, leaf_hash = ${original} WHERE org_id = ${org.id} AND idx = ${entry.index}`.execute(store.db);
     await sql`UPDATE log_hashes SET hash = ${original} WHERE org_id = ${org.id} AND hidx = ${storedHashIndex(0, entry.index)}`.execute(store.db);
     expect((await assertProd()).compliant).toBe(false);
+  });
+
+  it("a server's own appends are followed from memory; another server's are read and checked", async () => {
+    const mine = (compliant: boolean) => server.attestations.record(org, 'generic', { flow: 'app', trail: 't1', name: 'app.security-scan', fingerprint: FP }, compliant, null);
+    const stats = projectionCheck(store).stats;
+    await mine(true);
+    let verified = stats.entriesVerified;
+    let cache = await server.compliance.facts.current(org);
+    expect(cache.watermark).toBe((await store.log.head(org.id)).size);
+    expect(stats.entriesVerified).toBe(verified);
+    expect((await assertProd()).compliant).toBe(true);
+    await mine(false);
+    expect((await assertProd()).compliant).toBe(false);
+    await scan(true);
+    verified = stats.entriesVerified;
+    cache = await server.compliance.facts.current(org);
+    expect(cache.watermark).toBe((await store.log.head(org.id)).size);
+    expect(stats.entriesVerified).toBe(verified + 1);
+    expect((await assertProd()).compliant).toBe(true);
+    // Own again after another's: the gap is read from the database, then memory serves again.
+    await scan(false);
+    await mine(true);
+    verified = stats.entriesVerified;
+    expect((await assertProd()).compliant).toBe(true);
+    expect(stats.entriesVerified).toBeGreaterThan(verified);
   });
 });

@@ -4,6 +4,7 @@ import { factSourceClaims } from './fact-claims.js';
 import { checkFlowTags, projectionCheck, type ProjectionCheck, type VerifiedEntry } from './projection-check.js';
 import { IN_THREAD_PARSER, prepareTemplates, templateOf } from './templates.js';
 import type { ParsePool } from '../parse-pool.js';
+import type { AppendedEntry } from '../log-service.js';
 
 // What the records say about each running fingerprint, as the policy evaluator wants it (PolicyArtifactInput),
 // cached per org and kept current incrementally from the log itself.
@@ -78,33 +79,66 @@ export class ComplianceFacts {
     return new Map(artifacts.map((a) => [a.fingerprint, cache.facts.get(a.fingerprint)!]));
   }
 
+  /**
+   * Remembers the entries this process commits (a few per org, in index order): a catch-up over entries that
+   * are all this process's own takes them from here instead of reading them back. They need no check: this
+   * process wrote them, and an edit of their rows since does not change what it holds.
+   */
+  follow(log: { onCommit(listener: (org: OrgRecord, entries: readonly AppendedEntry[]) => void): void }): void {
+    log.onCommit((org, entries) => {
+      // Only orgs with a cache: a catch-up starts from one.
+      if (entries.length === 0 || !this.orgs.has(org.id)) return;
+      const own = this.own.get(org.id);
+      if (own && own.from + own.entries.length === entries[0]!.index && own.entries.length + entries.length <= PAGE) own.entries.push(...entries);
+      // A gap (another server's entries) or too many: start again here; a catch-up before it reads the database.
+      else if (entries.length <= PAGE) this.own.set(org.id, { from: entries[0]!.index, entries: [...entries] });
+      else this.own.delete(org.id);
+    });
+  }
+
+  /** This process's own committed entries, [from, from + entries.length), as `follow` kept them. */
+  private readonly own = new Map<number, { from: number; entries: AppendedEntry[] }>();
+
   /** Brings the org's cache up to the log head, dropping the facts that the new entries may have changed. */
   async current(org: OrgRecord): Promise<OrgCache> {
     const known = this.orgs.get(org.id);
     // The entries since the watermark say which facts to drop, so they are checked against the signed root like
     // every entry a decision reads (projection-check.ts): an entry edited before this read could otherwise name
-    // another fingerprint and keep the stale facts of the one it was about. One statement when nothing changed
-    // (the head), three when little did (the common case on a busy server).
-    if (known && known.dropped.size <= MAX_FACTS) {
-      let page = await this.check.since(org, known.watermark, PAGE);
-      // Past MAX_CATCH_UP new entries dropping everything is cheaper; a head below the watermark is a log that
-      // went back (a restored database): start over.
-      if (page.size >= known.watermark && page.size - known.watermark <= MAX_CATCH_UP) {
+    // another fingerprint and keep the stale facts of the one it was about. Entries this process committed
+    // itself are taken from memory. One statement (the head) when nothing changed or all that did is this
+    // process's own; three when other servers appended.
+    const head = await this.store.log.head(org.id);
+    if (known && known.dropped.size <= MAX_FACTS && head.size - known.watermark <= MAX_CATCH_UP) {
+      // A head below the watermark: a catch-up that read a later head finished first (what it read covers this).
+      if (head.size <= known.watermark) return known;
+      const own = this.own.get(org.id);
+      if (own && own.from <= known.watermark && own.from + own.entries.length >= head.size) {
+        const mine = own.entries.slice(known.watermark - own.from, head.size - own.from);
+        this.stats.entriesRead += mine.length;
         const changed = newChanged();
-        this.note(changed, page.entries);
-        // Up to the head read first: writers that keep appending do not keep this read going.
-        const target = page.size;
-        while (page.end < target) {
-          page = await this.check.since(org, page.end, PAGE);
-          this.note(changed, page.entries);
-        }
-        // Only now: an error above leaves the watermark where it was, so nothing is skipped.
+        for (const e of mine) noteChange(changed, JSON.parse(e.entry) as Record<string, unknown>);
         invalidate(known, changed);
-        known.watermark = page.end;
+        known.watermark = head.size;
+        // What is below the watermark is not needed again.
+        own.entries.splice(0, head.size - own.from);
+        own.from = head.size;
         return known;
       }
+      const changed = newChanged();
+      let page = await this.check.since(org, known.watermark, PAGE, head);
+      this.note(changed, page.entries);
+      // Up to the head read first: writers that keep appending do not keep this read going.
+      while (page.end < head.size) {
+        page = await this.check.since(org, page.end, PAGE);
+        this.note(changed, page.entries);
+      }
+      // Only now: an error above leaves the watermark where it was, so nothing is skipped.
+      invalidate(known, changed);
+      known.watermark = Math.max(known.watermark, page.end);
+      return known;
     }
-    const cache = newCache((await this.store.log.head(org.id)).size);
+    // None yet, or past MAX_CATCH_UP new entries (dropping everything is cheaper than reading them).
+    const cache = newCache(head.size);
     this.orgs.set(org.id, cache);
     return cache;
   }

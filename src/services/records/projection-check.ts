@@ -90,8 +90,9 @@ export class ProjectionCheck {
    * what changed (compliance-facts.ts). They are not remembered: a follower reads every entry once, and would
    * fill the memo with entries no decision asked for (the subtrees bound on the way are remembered).
    */
-  async since(org: OrgRecord, start: number, max: number): Promise<{ size: number; end: number; entries: VerifiedEntry[] }> {
-    const head = await this.store.log.head(org.id);
+  async since(org: OrgRecord, start: number, max: number, read?: { size: number; root: Hash }): Promise<{ size: number; end: number; entries: VerifiedEntry[] }> {
+    // `read`: the head the caller has just read (it is read here otherwise).
+    const head = read ?? (await this.store.log.head(org.id));
     const end = Math.max(start, Math.min(head.size, start + max));
     const out = new Map<number, VerifiedEntry>();
     const missing: number[] = [];
