@@ -99,12 +99,14 @@ async function measure(engine: string, count = 1): Promise<Record<string, number
       ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ name: 'unit-test', compliant: true, fingerprint: randomBytes(32).toString('hex'), description: 'x'.repeat(836) }) }) }] }
       : { body };
     const cpuBefore = started.map((s) => cpuMs(s.pid));
+    const clientBefore = process.cpuUsage();
     const results = await Promise.all(started.map((server) => autocannon({
       url: `${server.url}/api/v1/orgs/default/flows/bench/trails/run-1/attestations/generic`,
       method: 'POST', connections, duration: seconds, ...perRequest,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     })));
     const cpuAfter = started.map((s) => cpuMs(s.pid));
+    const client = process.cpuUsage(clientBefore);
     const ok = results.reduce((n, r) => n + r['2xx'], 0);
     // The servers' CPU (all their threads) per 2xx append during the run: the figure that bounds appends/s
     // when the cores are saturated, and less noisy than appends/s on a shared machine.
@@ -114,6 +116,8 @@ async function measure(engine: string, count = 1): Promise<Record<string, number
       non_2xx: results.reduce((n, r) => n + r.non2xx, 0), errors: results.reduce((n, r) => n + r.errors, 0),
       appends_per_s: Math.round(ok / seconds), p50_ms: Math.max(...results.map((r) => r.latency.p50)), p99_ms: Math.max(...results.map((r) => r.latency.p99)),
       server_cpu_us_per_append: cpu === null || ok === 0 ? 'n/a' : Math.round((cpu * 1000) / ok),
+      // autocannon's own CPU (this process) per request answered: it shares the cores with the server.
+      client_cpu_us_per_request: Math.round((client.user + client.system) / Math.max(1, results.reduce((n, r) => n + r.requests.total, 0))),
     };
   } finally {
     await Promise.all(started.map((s) => s.stop()));
