@@ -33,7 +33,17 @@ const pgUrl = process.env.EVIDENT_BENCH_DATABASE_URL ?? process.env.EVIDENT_TEST
 // to profile them (profiles are written when a server exits on SIGTERM).
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-interface Server { url: string; token?: string; stop(): Promise<void> }
+interface Server { url: string; token?: string; pid: number; stop(): Promise<void> }
+
+/** CPU time (user + system, all threads) a process has used so far, in ms (Linux: /proc; null elsewhere). */
+function cpuMs(pid: number): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in ticks of 10 ms (CLK_TCK 100)
+  } catch {
+    return null;
+  }
+}
 
 function startServer(extra: string[]): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -44,7 +54,7 @@ function startServer(extra: string[]): Promise<Server> {
       try {
         const info = JSON.parse(buffer);
         // Only the server that creates the database prints a first admin token.
-        resolve({ url: info.url, token: info.first_admin?.token, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
+        resolve({ url: info.url, token: info.first_admin?.token, pid: child.pid!, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
       } catch {
         // not complete yet
       }
@@ -88,16 +98,26 @@ async function measure(engine: string, count = 1): Promise<Record<string, number
     const perRequest = subjects === 'artifact'
       ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ name: 'unit-test', compliant: true, fingerprint: randomBytes(32).toString('hex'), description: 'x'.repeat(836) }) }) }] }
       : { body };
+    const cpuBefore = started.map((s) => cpuMs(s.pid));
+    const clientBefore = process.cpuUsage();
     const results = await Promise.all(started.map((server) => autocannon({
       url: `${server.url}/api/v1/orgs/default/flows/bench/trails/run-1/attestations/generic`,
       method: 'POST', connections, duration: seconds, ...perRequest,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     })));
+    const cpuAfter = started.map((s) => cpuMs(s.pid));
+    const client = process.cpuUsage(clientBefore);
     const ok = results.reduce((n, r) => n + r['2xx'], 0);
+    // The servers' CPU (all their threads) per 2xx append during the run: the figure that bounds appends/s
+    // when the cores are saturated, and less noisy than appends/s on a shared machine.
+    const cpu = cpuAfter.every((c, i) => c !== null && cpuBefore[i] !== null) ? cpuAfter.reduce<number>((n, c, i) => n + c! - cpuBefore[i]!, 0) : null;
     return {
       engine, servers: count, connections: connections * count, seconds, requests_2xx: ok,
       non_2xx: results.reduce((n, r) => n + r.non2xx, 0), errors: results.reduce((n, r) => n + r.errors, 0),
       appends_per_s: Math.round(ok / seconds), p50_ms: Math.max(...results.map((r) => r.latency.p50)), p99_ms: Math.max(...results.map((r) => r.latency.p99)),
+      server_cpu_us_per_append: cpu === null || ok === 0 ? 'n/a' : Math.round((cpu * 1000) / ok),
+      // autocannon's own CPU (this process) per request answered: it shares the cores with the server.
+      client_cpu_us_per_request: Math.round((client.user + client.system) / Math.max(1, results.reduce((n, r) => n + r.requests.total, 0))),
     };
   } finally {
     await Promise.all(started.map((s) => s.stop()));

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as oneShotHash, randomBytes } from 'node:crypto';
 import { EvidentError, checkName, checkRole, type Role } from '../core/index.js';
 import type { OrgRecord, Page, Store, TokenRecord } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -40,8 +40,9 @@ export interface IssuedToken {
 
 const PREFIX = 'evd_';
 
+/** SHA-256 of the secret, hex. One-shot (Node >= 20.12): once per request, no Hash object to make. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return oneShotHash('sha256', secret, 'hex');
 }
 
 /** Tokens and organisations. Secrets are random, shown once, and stored only as SHA-256. */
@@ -50,6 +51,10 @@ export const TOKEN_CACHE_MS = 1000;
 
 export class AuthService {
   private readonly tokenCache = new Map<string, { token: TokenRecord; until: number }>();
+  /** Reads of the tokens table in flight, by secret hash: callers that miss the cache together share one. */
+  private readonly reading = new Map<string, Promise<TokenRecord | undefined>>();
+  /** Bumped by revoke(): a read that began before a revocation does not fill the cache with what it read. */
+  private revocations = 0;
 
   constructor(private readonly store: Store, private readonly clock: Clock = systemClock) {}
 
@@ -127,18 +132,29 @@ export class AuthService {
   /**
    * Known tokens are remembered for TOKEN_CACHE_MS: a database read per request was a fifth of the cost of
    * an append over HTTP. Revocation here clears the entry at once; one made by another server process
-   * takes effect within TOKEN_CACHE_MS. Expiry is checked on every request.
+   * takes effect within TOKEN_CACHE_MS. Expiry is checked on every request. Callers that miss together
+   * share one read (issue #21: when the entry lapsed under load, each of ~50 requests in flight read the
+   * table, ~50 reads a second, a tenth of the server's CPU); a read that starts after a revocation here sees it.
    */
-  private async lookup(hash: string): Promise<TokenRecord | undefined> {
+  private lookup(hash: string): Promise<TokenRecord | undefined> {
     const now = Date.now();
     const cached = this.tokenCache.get(hash);
-    if (cached && cached.until > now) return cached.token;
-    const token = await this.store.tokens.findBySecretHash(hash);
-    if (token && !token.revokedAt) {
-      if (this.tokenCache.size >= 10_000) this.tokenCache.clear();
-      this.tokenCache.set(hash, { token, until: now + TOKEN_CACHE_MS });
+    if (cached && cached.until > now) return Promise.resolve(cached.token);
+    let read = this.reading.get(hash);
+    if (!read) {
+      const revocations = this.revocations;
+      read = this.store.tokens.findBySecretHash(hash).then((token) => {
+        if (token && !token.revokedAt && revocations === this.revocations) {
+          if (this.tokenCache.size >= 10_000) this.tokenCache.clear();
+          this.tokenCache.set(hash, { token, until: now + TOKEN_CACHE_MS });
+        }
+        return token;
+      }).finally(() => {
+        if (this.reading.get(hash) === read) this.reading.delete(hash);
+      });
+      this.reading.set(hash, read);
     }
-    return token;
+    return read;
   }
 
   list(org: OrgRecord, cursor: string | null, limit: number): Promise<Page<TokenRecord>> {
@@ -149,6 +165,9 @@ export class AuthService {
     const token = await this.store.tokens.revoke(org.id, id, this.clock.now().toISOString());
     if (!token) throw new EvidentError('NOT_FOUND', `no token ${JSON.stringify(id)} in organisation ${org.name}`);
     for (const [hash, entry] of this.tokenCache) if (entry.token.id === id) this.tokenCache.delete(hash);
+    // Reads in flight began before the revocation: later callers read again, and they fill no cache.
+    this.revocations++;
+    this.reading.clear();
     return token;
   }
 }

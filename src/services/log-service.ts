@@ -333,7 +333,7 @@ export class LogService {
         return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time, map: after };
       },
       fallback,
-      { expected: batch.length, written },
+      { expected: batch.length, attestations: batch.filter((p) => p.type === 'attestation.reported' && p.project).length, written },
     );
     if (tree) this.frontiers.set(org.id, tree);
     if (map) {

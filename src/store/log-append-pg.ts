@@ -50,6 +50,9 @@ d AS (DELETE FROM log_map_moves WHERE org_id = ${p(1)}::int4 AND (entry_index, s
 UPDATE log_heads SET size = ${p(10)}::int8, root = ${p(11)}::bytea, map_root = ${p(12)}::bytea, updated_at = ${p(13)}::text WHERE org_id = ${p(1)}::int4`;
 })();
 
+/** Ids from the attestations' sequence, as SqlRecordWriter takes them (followed by the count's generate_series arguments). */
+const NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('attestations', 'id')) AS id FROM generate_series";
+
 const buf = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 type Build = (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch;
@@ -90,13 +93,16 @@ export class PgLogAppender {
   }
 
   private async transaction(client: pg.PoolClient, orgId: number, build: Build, at: string, options: AppendOptions): Promise<{ before: number; after: LogHead }> {
-    // One round trip: a simple query may carry several statements (orgId is a checked integer, no parameter needed).
-    const opened = (await client.query(`BEGIN; SELECT size, root, map_root FROM log_heads WHERE org_id = ${orgId} FOR UPDATE`)) as unknown as pg.QueryResult[];
+    // One round trip: a simple query may carry several statements (orgId and the id count are checked integers,
+    // no parameter needed). The attestation ids are taken after the lock, so they still grow in log order.
+    const ids = Math.min(256, Math.max(0, Math.floor(options.attestations ?? 0)));
+    const opened = (await client.query(`BEGIN; SELECT size, root, map_root FROM log_heads WHERE org_id = ${orgId} FOR UPDATE${ids > 0 ? `; ${NEXT_IDS}(1, ${ids})` : ''}`)) as unknown as pg.QueryResult[];
     const row = opened[1]?.rows[0] as { size: number | string; root: Uint8Array; map_root: Uint8Array | null } | undefined;
     if (!row) throw new EvidentError('NOT_FOUND', `no log for organisation ${orgId}`);
     const head: LogHead = { size: Number(row.size), root: new Uint8Array(row.root), mapRoot: row.map_root === null ? null : new Uint8Array(row.map_root) };
     const tx = this.kyselyOn(client);
     const records = new SqlRecordWriter(tx, true, options.expected);
+    if (ids > 0) records.reserved((opened[2]?.rows ?? []).map((r: { id: string | number }) => Number(r.id)));
     const batch = await build(head, {
       readHashes: (indexes) => readHashesOn(tx, orgId, indexes),
       readMapLeaves: (from) => readMapLeavesIn(tx, orgId, from),

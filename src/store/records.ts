@@ -77,6 +77,11 @@ export class SqlRecordWriter implements RecordWriter {
     }
   }
 
+  /** Ids taken from the attestation sequence by the caller, under the org's log lock (used before any taken here). */
+  reserved(ids: readonly number[]): void {
+    this.ids = [...ids, ...this.ids].sort((a, b) => a - b);
+  }
+
   /** Hands over the deferred rows for the caller to write (PostgreSQL: with the batch's entries, in one statement). */
   take(): Insertable<AttestationsTable>[] {
     const rows = this.deferred;

@@ -77,6 +77,12 @@ export interface AppendOptions {
   /** About how many entries the batch carries (sizes the first run of reserved attestation ids). */
   expected?: number;
   /**
+   * How many entries of the batch are attestations (each projects one attestation row): PostgreSQL takes
+   * that many ids from the sequence in the round trip that opens the transaction, not in one of its own.
+   * A hint only: fewer or more rows than this are still given ids.
+   */
+  attestations?: number;
+  /**
    * Called once the batch's rows are all written and only COMMIT is left (PostgreSQL), so the next batch
    * can queue for the lock meanwhile; a failure after it is not a projection's (the batch is not written again).
    */
