@@ -2,7 +2,8 @@
 // 50 connections against a real `evident server` process, on SQLite and on PostgreSQL.
 // Target (issue #2): >= 5,000 durable appends/s over HTTP on SQLite on a 2-core machine.
 // `--servers N` (PostgreSQL): also N server processes on one database, each driven by its own autocannon
-// with the same connections, against one server (issue #21: two servers >= 1.6x one).
+// with the same connections, against one server (issue #21: two servers >= 1.6x one). `--warmup S` (default 5):
+// the same load for S seconds first, not counted. `--seconds S` (10), `--connections N` (50), `--engines sqlite,postgres`.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +20,10 @@ const flag = (name: string, dflt: string) => {
   return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
 };
 const seconds = Number(flag('--seconds', '10'));
+// The same load for this many seconds first, not counted: a server runs for days, and in a fresh process a
+// third of the CPU of a 10 s run was V8 compiling the hot path (perf, twelfth round). `--warmup 0` measures
+// a cold server, as rounds before the twelfth did.
+const warmup = Number(flag('--warmup', '5'));
 const connections = Number(flag('--connections', '50'));
 const engines = flag('--engines', 'sqlite,postgres').split(',');
 const servers = Number(flag('--servers', '1'));
@@ -98,13 +103,15 @@ async function measure(engine: string, count = 1): Promise<Record<string, number
     const perRequest = subjects === 'artifact'
       ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify({ name: 'unit-test', compliant: true, fingerprint: randomBytes(32).toString('hex'), description: 'x'.repeat(836) }) }) }] }
       : { body };
-    const cpuBefore = started.map((s) => cpuMs(s.pid));
-    const clientBefore = process.cpuUsage();
-    const results = await Promise.all(started.map((server) => autocannon({
+    const load = (duration: number) => Promise.all(started.map((server) => autocannon({
       url: `${server.url}/api/v1/orgs/default/flows/bench/trails/run-1/attestations/generic`,
-      method: 'POST', connections, duration: seconds, ...perRequest,
+      method: 'POST', connections, duration, ...perRequest,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     })));
+    if (warmup > 0) await load(warmup);
+    const cpuBefore = started.map((s) => cpuMs(s.pid));
+    const clientBefore = process.cpuUsage();
+    const results = await load(seconds);
     const cpuAfter = started.map((s) => cpuMs(s.pid));
     const client = process.cpuUsage(clientBefore);
     const ok = results.reduce((n, r) => n + r['2xx'], 0);
@@ -135,7 +142,7 @@ for (const engine of engines) {
     console.error(`${engine}: skipped (${(err as Error).message})`);
   }
 }
-console.log(`\nHTTP appends (POST attestations/generic, ~1 KB, about ${subjects === 'artifact' ? 'a new artifact each' : 'one trail'}, ${connections} connections, ${seconds} s, ${os.cpus().length} cores, Node ${process.version})`);
+console.log(`\nHTTP appends (POST attestations/generic, ~1 KB, about ${subjects === 'artifact' ? 'a new artifact each' : 'one trail'}, ${connections} connections, ${seconds} s after ${warmup} s of warm-up, ${os.cpus().length} cores, Node ${process.version})`);
 console.table(rows);
 for (const r of rows) {
   if (r.engine === 'sqlite') console.log(`SQLite: ${r.appends_per_s} durable appends/s over HTTP — target >= 5000: ${Number(r.appends_per_s) >= 5000 ? 'met' : 'NOT met'}`);
