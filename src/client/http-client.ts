@@ -57,8 +57,8 @@ export class EvidentClient extends PoliciesApi {
     return new Uint8Array(await res.arrayBuffer());
   }
 
-  /** Where another thread GETs this log's tiles itself: the URL of `tile/` and the request's headers; undefined under --debug. */
-  directTiles(): { prefix: string; headers: Record<string, string>; timeoutMs: number; proxy?: string } | undefined {
+  /** Where another thread GETs this log's tiles itself: the URL of `tile/` and the request's headers; undefined under --debug. Async as every method (the CLI's lazy client). */
+  async directTiles(): Promise<{ prefix: string; headers: Record<string, string>; timeoutMs: number; proxy?: string } | undefined> {
     const get = this.plainGet(this.orgPath('/log/tile/'));
     return get && { prefix: get.url, headers: get.headers, timeoutMs: get.timeoutMs, ...(get.proxy ? { proxy: get.proxy } : {}) };
   }

@@ -84,7 +84,7 @@ async function direct(source: TileSource, o: { refuse?: Set<number>; prefix?: st
       clientReads.push(rest);
       return source.logTile(rest);
     },
-    directTiles: () => ({ prefix, headers: { authorization: 'Bearer t0k' }, timeoutMs: 5000 }),
+    directTiles: async () => ({ prefix, headers: { authorization: 'Bearer t0k' }, timeoutMs: 5000 }),
   };
   const close = () => new Promise<void>((resolve) => {
     server.closeAllConnections();
@@ -194,6 +194,7 @@ describe('verify log --full from entry bundles (log-stream.ts)', () => {
       expect(await streamCheckLog(d.source, cp, { org: 'acme', threads: 0 })).toMatchObject({ ok: true });
       // The job of bundles 0–7 was handed back whole: read again through the source, bundle 3 from log/entries.
       expect(d.clientReads).toContain('entries/003');
+      expect(d.clientReads.every((r) => parseTilePath(r).index < 8)).toBe(true);
     } finally {
       await d.close();
     }

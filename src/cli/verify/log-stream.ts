@@ -25,7 +25,7 @@ export interface TileSource extends Pick<LogSource, 'consistencyProof' | 'inclus
    * Optional: how a hashing thread GETs tiles itself (log-hash-fetch.ts), so the bundles are received where
    * they are hashed; undefined when every request must go through `logTile` (e.g. --debug prints them).
    */
-  directTiles?(): DirectTiles | undefined;
+  directTiles?(): Promise<DirectTiles | undefined>;
 }
 
 export interface StreamOptions {
@@ -91,7 +91,7 @@ class StreamedTree implements DerivedTree {
     const jobs: Promise<{ result: HashResult; job: { start: number; widths: number[] } }>[] = [];
     const maxJobs = Math.max(2, 2 * hashers.threads);
     // The threads download their own bundles when the source says how (--debug or a test source does not).
-    const direct = this.source.directTiles?.();
+    const direct = await this.source.directTiles?.();
     let next = 0;
     let done = 0;
     const refill = () => {
