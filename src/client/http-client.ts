@@ -57,6 +57,12 @@ export class EvidentClient extends PoliciesApi {
     return new Uint8Array(await res.arrayBuffer());
   }
 
+  /** Where another thread GETs this log's tiles itself: the URL of `tile/` and the request's headers; undefined under --debug. Async as every method (the CLI's lazy client). */
+  async directTiles(): Promise<{ prefix: string; headers: Record<string, string>; timeoutMs: number; proxy?: string } | undefined> {
+    const get = this.plainGet(this.orgPath('/log/tile/'));
+    return get && { prefix: get.url, headers: get.headers, timeoutMs: get.timeoutMs, ...(get.proxy ? { proxy: get.proxy } : {}) };
+  }
+
   inclusionProof(q: { index?: number; leafHash?: string; treeSize?: number }) {
     return this.json('InclusionProof', 'GET', this.orgPath('/log/proof/inclusion'), { index: q.index, leaf_hash: q.leafHash, tree_size: q.treeSize });
   }

@@ -49,6 +49,18 @@ export class ClientTransport {
     }
   }
 
+  /**
+   * A GET of `path` as plain data (its URL and the headers request() would send, the token among them), for a
+   * thread of this process that sends it itself (verify log --full's hashing threads); undefined under --debug,
+   * which prints every request from here.
+   */
+  protected plainGet(path: string): { url: string; headers: Record<string, string>; timeoutMs: number; proxy?: string } | undefined {
+    if (this.options.debug) return undefined;
+    const headers: Record<string, string> = { accept: 'application/json, text/plain' };
+    if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
+    return { url: this.base + path, headers, timeoutMs: this.options.timeoutMs ?? 30_000, ...(this.proxy ? { proxy: this.proxy.href } : {}) };
+  }
+
   protected orgPath(suffix: string): string {
     return `/api/v1/orgs/${encodeURIComponent(this.options.org)}${suffix}`;
   }

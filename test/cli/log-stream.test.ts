@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EvidentError, toHex } from '../../src/core/index.js';
@@ -53,6 +55,44 @@ function fakeLog(size: number, o: LogOptions = {}): { source: TileSource; cp: Ch
   return { source, cp, texts, reads };
 }
 
+/**
+ * The source's tiles behind a real HTTP server, offered for direct GETs (log-hash-fetch.ts): what the threads
+ * GET is `served`, what still goes through the source's logTile is `clientReads`. `refuse`: bundles the direct
+ * GET is answered 413 for.
+ */
+async function direct(source: TileSource, o: { refuse?: Set<number>; prefix?: string } = {}) {
+  const served: { rest: string; auth: string | undefined }[] = [];
+  const clientReads: string[] = [];
+  const server = http.createServer((req, res) => {
+    const rest = req.url!.slice('/t/'.length);
+    served.push({ rest, auth: req.headers.authorization });
+    if (o.refuse?.has(parseTilePath(rest).index)) {
+      res.statusCode = 413;
+      res.end('{"error":{"code":"PAYLOAD_TOO_LARGE","message":"too long"}}');
+      return;
+    }
+    source.logTile(rest).then((bytes) => res.end(Buffer.from(bytes)), () => {
+      res.statusCode = 413;
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const prefix = o.prefix ?? `http://127.0.0.1:${(server.address() as AddressInfo).port}/t/`;
+  const wrapped: TileSource = {
+    ...source,
+    logTile: (rest) => {
+      clientReads.push(rest);
+      return source.logTile(rest);
+    },
+    directTiles: async () => ({ prefix, headers: { authorization: 'Bearer t0k' }, timeoutMs: 5000 }),
+  };
+  const close = () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return { source: wrapped, served, clientReads, close };
+}
+
 const checkpointOf = (texts: string[], size: number): Checkpoint => ({
   origin: 'evident.test/acme', size, root: rootOfLeaves(texts.slice(0, size).map((t): Hash => leafHash(encoder.encode(t)))), extensions: [],
 });
@@ -103,6 +143,68 @@ describe('verify log --full from entry bundles (log-stream.ts)', () => {
     const res = await threaded.streamCheckLog(edited.source, edited.cp, { org: 'acme', threads: 2 });
     expect(res.firstBadRange).toEqual([2049, 2049]);
     expect(res).toMatchObject(await streamCheckLog(edited.source, edited.cp, { org: 'acme', threads: 0 }));
+  });
+
+  it.skipIf(!fs.existsSync(built))('worker threads GET their own bundles, and name the same edited entry', async () => {
+    const threaded = (await import(built)) as { streamCheckLog: typeof streamCheckLog };
+    const { source, cp } = fakeLog(4097);
+    const d = await direct(source);
+    const edited = fakeLog(4097, { edit: 2049 });
+    const e = await direct(edited.source, { refuse: new Set([9]) });
+    try {
+      expect(await threaded.streamCheckLog(d.source, cp, { org: 'acme', threads: 2 })).toMatchObject({ ok: true });
+      expect(d.clientReads).toEqual([]);
+      expect(d.served).toHaveLength(17);
+      const res = await threaded.streamCheckLog(e.source, edited.cp, { org: 'acme', threads: 2 });
+      expect(res).toMatchObject({ ok: false, firstBad: 2049, firstBadRange: [2049, 2049] });
+      expect(e.clientReads).toContain('entries/009');
+    } finally {
+      await d.close();
+      await e.close();
+    }
+  });
+
+  it('lets the hashing side GET the bundles itself, with the client\'s headers, and checks them the same', async () => {
+    for (const size of [1, 2300, 4097]) {
+      const { source, cp } = fakeLog(size);
+      const d = await direct(source);
+      try {
+        expect(await streamCheckLog(d.source, cp, { org: 'acme', threads: 0 }), `size ${size}`).toMatchObject({ ok: true });
+        expect(d.clientReads).toEqual([]);
+        expect(d.served.map((x) => parseTilePath(x.rest).index).sort((a, b) => a - b)).toEqual(Array.from({ length: Math.ceil(size / 256) }, (_, i) => i));
+        expect(new Set(d.served.map((x) => x.auth))).toEqual(new Set(['Bearer t0k']));
+      } finally {
+        await d.close();
+      }
+    }
+    const edited = fakeLog(4097, { edit: 2049 });
+    const d = await direct(edited.source);
+    try {
+      const res = await streamCheckLog(d.source, edited.cp, { org: 'acme', threads: 0 });
+      expect(res).toMatchObject({ ok: false, firstBad: 2049, firstBadRange: [2049, 2049] });
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('reads a bundle the direct GET could not through the source (its 413 fallback, its errors), and a server it cannot reach', async () => {
+    const { source, cp } = fakeLog(2300, { tooLong: new Set([3]) });
+    const d = await direct(source, { refuse: new Set([3]) });
+    try {
+      expect(await streamCheckLog(d.source, cp, { org: 'acme', threads: 0 })).toMatchObject({ ok: true });
+      // The job of bundles 0–7 was handed back whole: read again through the source, bundle 3 from log/entries.
+      expect(d.clientReads).toContain('entries/003');
+      expect(d.clientReads.every((r) => parseTilePath(r).index < 8)).toBe(true);
+    } finally {
+      await d.close();
+    }
+    const unreachable = await direct(fakeLog(2300).source, { prefix: 'http://127.0.0.1:9/t/' });
+    try {
+      expect(await streamCheckLog(unreachable.source, cp, { org: 'acme', threads: 0 })).toMatchObject({ ok: true });
+      expect(unreachable.clientReads).toHaveLength(9);
+    } finally {
+      await unreachable.close();
+    }
   });
 
   it('reads bundles refused as too long from log/entries, and checks them the same', async () => {

@@ -1,17 +1,35 @@
 import { parentPort } from 'node:worker_threads';
-import { runHashJob, type HashJob } from './log-hash-job.js';
+import { runHashJob, type HashJob, type HashResult } from './log-hash-job.js';
+import { fetchBundles, type JobFetch } from './log-hash-fetch.js';
 
-// The entry point of a `verify log --full` hashing thread (log-hashers.ts): one job at a time, answered by id.
-parentPort?.on('message', (msg: { id: number; job: HashJob }) => {
-  try {
-    const result = runHashJob(msg.job);
-    release(msg.job);
-    const { hashes, moves } = result;
-    parentPort!.postMessage({ id: msg.id, ok: true, result }, [hashes.buffer, moves.indexes.buffer, moves.prevs.buffer, moves.keys.buffer] as ArrayBuffer[]);
-  } catch (err) {
-    parentPort!.postMessage({ id: msg.id, ok: false, message: (err as Error).message });
+// The entry point of a `verify log --full` hashing thread (log-hashers.ts), answered by id. A job either
+// brings its bundles (hashed at once) or says where to GET them (log-hash-fetch.ts): then the thread may have
+// a second job downloading while it hashes one.
+parentPort?.on('message', (msg: { id: number; job: HashJob; fetch?: JobFetch }) => {
+  if (!msg.fetch) {
+    answer(msg.id, msg.job, () => runHashJob(msg.job));
+    return;
   }
+  fetchBundles(msg.fetch).then(
+    (bundles) => {
+      if (!bundles) return parentPort!.postMessage({ id: msg.id, ok: true, result: null });
+      const job = { ...msg.job, bundles };
+      answer(msg.id, job, () => runHashJob(job));
+    },
+    (err: Error) => parentPort!.postMessage({ id: msg.id, ok: false, message: err.message }),
+  );
 });
+
+function answer(id: number, job: HashJob, run: () => HashResult): void {
+  try {
+    const result = run();
+    release(job);
+    const { hashes, moves } = result;
+    parentPort!.postMessage({ id, ok: true, result }, [hashes.buffer, moves.indexes.buffer, moves.prevs.buffer, moves.keys.buffer] as ArrayBuffer[]);
+  } catch (err) {
+    parentPort!.postMessage({ id, ok: false, message: (err as Error).message });
+  }
+}
 
 /**
  * Frees the job's bundles now rather than at this isolate's next full GC. The bundles came in transferred, and

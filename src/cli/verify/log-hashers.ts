@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EvidentError } from '../../core/index.js';
 import { runHashJob, type HashJob, type HashResult } from './log-hash-job.js';
+import { fetchAndHash, type JobFetch } from './log-hash-fetch.js';
 import * as workerThreads from 'node:worker_threads';
 
 const isMarkedAsUntransferable = (workerThreads as { isMarkedAsUntransferable?: (o: object) => boolean }).isMarkedAsUntransferable;
@@ -11,7 +12,7 @@ const isMarkedAsUntransferable = (workerThreads as { isMarkedAsUntransferable?: 
 // entry cost ~12 µs each, several times what fetching a bundle costs, so they run beside the thread that
 // fetches. Jobs go to the least busy thread; answers come back by id, in any order.
 
-interface Pending { resolve(r: HashResult): void; reject(e: Error): void }
+interface Pending { resolve(r: HashResult | null): void; reject(e: Error): void }
 interface Slot { worker: Worker; busy: Map<number, Pending> }
 
 /** The worker's script beside this module once built (dist/src/cli/verify, or the CLI bundle's dist/cli). */
@@ -35,10 +36,10 @@ export class Hashers {
     if (!script) return;
     for (let i = 0; i < threads; i++) {
       const slot: Slot = { worker: new Worker(script, { execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } }), busy: new Map() };
-      slot.worker.on('message', (msg: { id: number; ok: boolean; result?: HashResult; message?: string }) => {
+      slot.worker.on('message', (msg: { id: number; ok: boolean; result?: HashResult | null; message?: string }) => {
         const pending = slot.busy.get(msg.id);
         slot.busy.delete(msg.id);
-        if (msg.ok) pending?.resolve(msg.result!);
+        if (msg.ok) pending?.resolve(msg.result ?? null);
         else pending?.reject(new EvidentError('INTERNAL', `hashing thread: ${msg.message}`));
       });
       const fail = (err: Error) => {
@@ -57,15 +58,21 @@ export class Hashers {
   }
 
   /** Runs one job; its bundles' buffers are handed over to the thread (the caller must not use them after). */
-  run(job: HashJob): Promise<HashResult> {
+  run(job: HashJob): Promise<HashResult>;
+  /**
+   * Runs one job whose bundles the thread downloads itself (log-hash-fetch.ts); null when a download failed
+   * and the caller must read the bundles and run the job with them.
+   */
+  run(job: HashJob, fetch: JobFetch): Promise<HashResult | null>;
+  run(job: HashJob, fetch?: JobFetch): Promise<HashResult | null> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.slots.length === 0) return new Promise((resolve) => setImmediate(() => resolve(runHashJob(job))));
+    if (this.slots.length === 0) return fetch ? fetchAndHash(job, fetch) : new Promise((resolve) => setImmediate(() => resolve(runHashJob(job))));
     const slot = this.slots.reduce((a, b) => (b.busy.size < a.busy.size ? b : a));
     const id = this.nextId++;
     const transfer = job.bundles.flatMap((b) => (Array.isArray(b) ? [] : [b.buffer as ArrayBuffer]));
     return new Promise((resolve, reject) => {
       slot.busy.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, job }, uniqueWhole(transfer, job));
+      slot.worker.postMessage({ id, job, fetch }, uniqueWhole(transfer, job));
     });
   }
 

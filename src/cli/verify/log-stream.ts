@@ -1,7 +1,8 @@
 import { EvidentError, bytesEqual, toHex } from '../../core/index.js';
 import { EMPTY_ROOT, TILE_WIDTH, nodeHash, tilePath, type Checkpoint, type Hash } from '../../ledger/index.js';
 import { Hashers } from './log-hashers.js';
-import { runHashJob, subtreeRoot, type HashJob } from './log-hash-job.js';
+import { runHashJob, subtreeRoot, type HashJob, type HashResult } from './log-hash-job.js';
+import type { DirectTiles } from './log-hash-fetch.js';
 import { MapRecompute } from './log-map-check.js';
 import { changedEntry, locateChange, type Check, type DerivedTree, type FullCheck, type LogSource } from './log-verifier.js';
 
@@ -20,6 +21,11 @@ import { changedEntry, locateChange, type Check, type DerivedTree, type FullChec
 export interface TileSource extends Pick<LogSource, 'consistencyProof' | 'inclusionProof' | 'logEntries'> {
   /** The bytes of `tile/<rest>` under the log's prefix (C2SP tlog-tiles). */
   logTile(rest: string): Promise<Uint8Array>;
+  /**
+   * Optional: how a hashing thread GETs tiles itself (log-hash-fetch.ts), so the bundles are received where
+   * they are hashed; undefined when every request must go through `logTile` (e.g. --debug prints them).
+   */
+  directTiles?(): Promise<DirectTiles | undefined>;
 }
 
 export interface StreamOptions {
@@ -82,8 +88,10 @@ class StreamedTree implements DerivedTree {
     const count = Math.ceil(this.size / TILE_WIDTH);
     const window = Math.max(1, options.fetchWindow ?? 8);
     const fetches: Promise<Uint8Array | Uint8Array[]>[] = [];
-    const jobs: Promise<{ result: Awaited<ReturnType<Hashers['run']>>; job: { start: number; widths: number[] } }>[] = [];
+    const jobs: Promise<{ result: HashResult; job: { start: number; widths: number[] } }>[] = [];
     const maxJobs = Math.max(2, 2 * hashers.threads);
+    // The threads download their own bundles when the source says how (--debug or a test source does not).
+    const direct = await this.source.directTiles?.();
     let next = 0;
     let done = 0;
     const refill = () => {
@@ -95,14 +103,28 @@ class StreamedTree implements DerivedTree {
     };
     for (let b = 0; b < count; ) {
       const job: HashJob = { start: b * TILE_WIDTH, org: this.org, bundles: [], widths: [] };
-      for (; b < count && job.bundles.length < JOB_BUNDLES; b++) {
+      let run: Promise<HashResult>;
+      if (direct) {
+        const first = b;
+        const paths: string[] = [];
+        for (; b < count && job.widths.length < JOB_BUNDLES; b++) {
+          job.widths.push(this.widthOf(b));
+          paths.push(this.bundlePath(b));
+        }
+        run = hashers.run(job, { paths, direct }).then((result) => result ?? this.hashFetched(hashers, job, first));
+      } else {
+        for (; b < count && job.bundles.length < JOB_BUNDLES; b++) {
+          refill();
+          job.bundles.push(await fetches.shift()!);
+          job.widths.push(this.widthOf(b));
+        }
         refill();
-        job.bundles.push(await fetches.shift()!);
-        job.widths.push(this.widthOf(b));
+        run = hashers.run(job);
       }
-      refill();
       const widths = job.widths;
-      jobs.push(hashers.run(job).then((result) => ({ result, job: { start: job.start, widths } })));
+      const settled = run.then((result) => ({ result, job: { start: job.start, widths } }));
+      settled.catch(() => undefined); // awaited in order below; this only keeps a failure after an early return from going unhandled
+      jobs.push(settled);
       while (jobs.length >= maxJobs || (b >= count && jobs.length > 0)) {
         const { result, job: j } = await jobs.shift()!;
         if (result.problem) return result.problem;
@@ -114,6 +136,16 @@ class StreamedTree implements DerivedTree {
       }
     }
     return null;
+  }
+
+  /** A job whose thread could not download its bundles: read through the source (retries, 413, its errors), then hashed. */
+  private async hashFetched(hashers: Hashers, job: HashJob, first: number): Promise<HashResult> {
+    const bundles = await Promise.all(job.widths.map((_, i) => this.fetchBundle(first + i)));
+    return hashers.run({ ...job, bundles });
+  }
+
+  private bundlePath(bundle: number): string {
+    return tilePath({ kind: 'entries', level: 0, index: bundle, width: this.widthOf(bundle) }).slice('tile/'.length);
   }
 
   private widthOf(bundle: number): number {
@@ -205,7 +237,7 @@ class StreamedTree implements DerivedTree {
   private async fetchBundle(bundle: number): Promise<Uint8Array | Uint8Array[]> {
     const width = this.widthOf(bundle);
     try {
-      return await this.source.logTile(tilePath({ kind: 'entries', level: 0, index: bundle, width }).slice('tile/'.length));
+      return await this.source.logTile(this.bundlePath(bundle));
     } catch (err) {
       if (!(err instanceof EvidentError && err.code === 'PAYLOAD_TOO_LARGE')) throw err;
     }
