@@ -116,13 +116,15 @@ export async function deploymentWitnesses(db: Db, orgId: number, deployments: re
   for (let i = 0; i < deployments.length; i += CHUNK) {
     const chunk = deployments.slice(i, i + CHUNK);
     const flowIds = [...new Set(chunk.map((d) => d.flowId))];
+    // Many flows of a page share a snapshot (one report deploys them all): each snapshot once.
+    const snapshots = [...new Map(chunk.map((d) => [`${d.envId}:${d.snapshot}`, d])).values()];
     const rows = await db.selectFrom('snapshot_artifacts as sa')
       .innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
       .innerJoin('artifacts as a', (j) => j.onRef('a.fingerprint', '=', 'sa.fingerprint').onRef('a.org_id', '=', 'sa.org_id'))
       .leftJoin('snapshots as p', (j) => j.onRef('p.env_id', '=', 'sa.env_id').on('p.idx', '=', sql<number>`sa.idx - 1`))
       .select(['a.flow_id', 'sa.env_id', 'sa.idx', 'sa.fingerprint', 's.entry_index as snapshot_entry', 'a.entry_index as artifact_entry', 'p.entry_index as previous_entry'])
       .where('sa.org_id', '=', orgId)
-      .where((eb) => eb.or(chunk.map((d) => eb.and([eb('sa.env_id', '=', d.envId), eb('sa.idx', '=', d.snapshot)]))))
+      .where((eb) => eb.or(snapshots.map((d) => eb.and([eb('sa.env_id', '=', d.envId), eb('sa.idx', '=', d.snapshot)]))))
       .whereRef('sa.since_idx', '=', 'sa.idx')
       .where('a.flow_id', 'in', flowIds)
       .execute();

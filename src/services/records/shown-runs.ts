@@ -55,12 +55,25 @@ export async function checkRunClaims(check: ProjectionCheck, store: Store, org: 
     const key = `${c.envId}:${c.index}`;
     let set = sets.get(key);
     if (set === undefined) sets.set(key, (set = body.type === 'snapshot.created' ? body : await walkBack(check, store, org, c)));
-    const listed = (Array.isArray(set?.artifacts) ? (set.artifacts as Logged[]) : []).filter((a) => a.fingerprint === c.fingerprint);
+    const listed = set ? runningIn(set).get(c.fingerprint) ?? [] : [];
     if (!c.runs && listed.length > 0) throw tampered(c, `it says ${c.fingerprint.slice(0, 12)} was not running there; the log says it was`);
-    if (c.runs && (listed.length === 0 || (c.instances !== undefined && !listed.some((a) => a.instances === c.instances)))) {
-      throw tampered(c, `it says ${c.fingerprint.slice(0, 12)} ran there${c.instances === undefined ? '' : ` with ${c.instances} instances`}; the log says ${listed.length === 0 ? 'it did not' : `${String(listed[0]!.instances)}`}`);
+    if (c.runs && (listed.length === 0 || (c.instances !== undefined && !listed.includes(c.instances)))) {
+      throw tampered(c, `it says ${c.fingerprint.slice(0, 12)} ran there${c.instances === undefined ? '' : ` with ${c.instances} instances`}; the log says ${listed.length === 0 ? 'it did not' : `${String(listed[0])}`}`);
     }
   }
+}
+
+/** Each verified snapshot entry's running set by fingerprint (instances), made once per entry body: a page's claims meet the same few snapshots. */
+const runningSets = new WeakMap<Body, Map<unknown, unknown[]>>();
+
+function runningIn(body: Body): Map<unknown, unknown[]> {
+  let set = runningSets.get(body);
+  if (!set) {
+    set = new Map();
+    for (const a of Array.isArray(body.artifacts) ? (body.artifacts as Logged[]) : []) set.set(a.fingerprint, [...(set.get(a.fingerprint) ?? []), a.instances]);
+    runningSets.set(body, set);
+  }
+  return set;
 }
 
 /** The running set a policy-change snapshot holds: the nearest earlier snapshot.created entry's (null: none, an empty set). */
