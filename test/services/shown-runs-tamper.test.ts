@@ -186,6 +186,20 @@ describe.each(engines())('shown runs edited behind the server on $name', (engine
     await expectRefused(c.edit, c.undo, c.views, c.table);
   });
 
+  it('a warm process that proved the honest last deployments still refuses a row edited to show another', async () => {
+    const warm = createServices(store, signer, { clock: new SteppingClock() });
+    expect(await listFlows(warm)).toEqual(honestFlows);
+    const app = await id('flows', 'app');
+    const prod = await id('environments', 'production');
+    await run(`UPDATE flow_deployments SET created_at = '2031-01-01T00:00:00.000Z' WHERE flow_id = ${app} AND env_id = ${prod}`);
+    try {
+      await expect(listFlows(warm)).rejects.toMatchObject({ code: 'TAMPERED', details: { table: 'flow_deployments' } });
+    } finally {
+      await run(`UPDATE flow_deployments SET created_at = ${snapshotAt(prod, 2)} WHERE flow_id = ${app} AND env_id = ${prod}`);
+    }
+    expect(await listFlows(warm)).toEqual(honestFlows);
+  });
+
   it('what rows leave out stays unseen (the completeness gap): a deleted exit shows the run as still going', async () => {
     const staging = await id('environments', 'staging');
     const exit = (await sql<{ id: number; created_at: string; entry_index: number; org_id: number }>`SELECT id, created_at, entry_index, org_id FROM snapshots WHERE env_id = ${staging} AND idx = 3`.execute(store.db)).rows[0]!;

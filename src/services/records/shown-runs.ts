@@ -124,7 +124,10 @@ export interface ShownDeployment {
  * the flow (its `artifact.reported` entry names the flow) began a run in that snapshot (listed in its entry,
  * of that environment and at that time; not in the snapshot before it).
  */
-export async function checkLastDeployments(check: ProjectionCheck, store: Store, org: OrgRecord, shown: readonly ShownDeployment[]): Promise<void> {
+export async function checkLastDeployments(check: ProjectionCheck, store: Store, org: OrgRecord, all: readonly ShownDeployment[]): Promise<void> {
+  // Deployments this process proved already, exactly as shown (so a warm page reads nothing more).
+  const fact = (s: ShownDeployment) => `deployed ${org.id} ${s.flow} ${s.deployment.envId} ${s.deployment.environment} ${s.deployment.snapshot} ${s.deployment.at}`;
+  const shown = all.filter((s) => !check.knows(fact(s)));
   if (shown.length === 0) return;
   const found = await store.records.deploymentWitnesses(org.id, shown.map((s) => ({ flowId: s.flowId, envId: s.deployment.envId, snapshot: s.deployment.snapshot })));
   const witnesses = new Map<string, DeploymentWitness>();
@@ -159,6 +162,7 @@ export async function checkLastDeployments(check: ProjectionCheck, store: Store,
     }
   }
   await checkRunClaims(check, store, org, claims, entries);
+  for (const s of shown) check.learn(fact(s));
 }
 
 /** Expectations shown in an artifact's history against their `deployment.expected` entries (their numbers: see docs/log.md). */
