@@ -164,10 +164,10 @@ export class SqlEnvironmentReader implements EnvironmentReader {
     const rows = await this.db.selectFrom('snapshot_artifacts as sa')
       .innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
       .innerJoin('environments as e', 'e.id', 'sa.env_id')
-      .select(['e.name as env_name', 'sa.env_id', 'sa.idx', 'sa.instances', 's.created_at'])
+      .select(['e.name as env_name', 'sa.env_id', 'sa.idx', 'sa.instances', 's.created_at', 's.entry_index'])
       .where('sa.org_id', '=', orgId).where('sa.fingerprint', '=', fingerprint)
       .orderBy('sa.env_id').orderBy('sa.idx').execute();
-    return rows.map((r) => ({ envName: r.env_name, envId: r.env_id, index: r.idx, instances: r.instances, createdAt: r.created_at }));
+    return rows.map((r) => ({ envName: r.env_name, envId: r.env_id, index: r.idx, instances: r.instances, createdAt: r.created_at, entryIndex: r.entry_index }));
   }
 
   async runStarts(envId: number, from: string, to: string): Promise<RunStart[]> {

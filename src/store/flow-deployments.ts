@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
-import type { Deployment } from './types.js';
+import type { Deployment, DeploymentWitness } from './types.js';
 
 // `list flows` shows each flow's last deployment (seed 000: "which of our pipelines last deployed, where and
 // when?"). Computed at read time it joined every deployment row of the org with every artifact of the page's
@@ -91,14 +91,49 @@ export async function lastDeployments(db: Db, orgId: number, flowIds: readonly n
   const unique = [...new Set(flowIds)];
   for (let i = 0; i < unique.length; i += CHUNK) {
     const rows = await db.selectFrom('flow_deployments as d').innerJoin('environments as e', 'e.id', 'd.env_id')
-      .select(['d.flow_id', 'e.name', 'd.idx', 'd.created_at'])
+      .select(['d.flow_id', 'd.env_id', 'e.name', 'd.idx', 'd.created_at'])
       .where('d.org_id', '=', orgId).where('d.flow_id', 'in', unique.slice(i, i + CHUNK)).execute();
     for (const r of rows) {
       const best = out.get(r.flow_id);
       // The latest across environments; a tie in time goes to the environment name first in order (stable output).
       if (!best || r.created_at > best.at || (r.created_at === best.at && r.name < best.environment)) {
-        out.set(r.flow_id, { environment: r.name, snapshot: r.idx, at: r.created_at });
+        out.set(r.flow_id, { environment: r.name, envId: r.env_id, snapshot: r.idx, at: r.created_at });
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * What a shown deployment rests on (services/records/deployment-check.ts checks it against the entries): the
+ * run starts of each deployment's snapshot (the partial index snapshot_artifacts_starts) whose fingerprint
+ * was reported into the deployment's flow (artifacts_flow_fp), with the snapshot's entry and the entry of the
+ * snapshot before. One query per chunk of deployments: O(page), whatever the size of the log.
+ */
+export async function deploymentWitnesses(db: Db, orgId: number, deployments: readonly { flowId: number; envId: number; snapshot: number }[]): Promise<DeploymentWitness[]> {
+  const out: DeploymentWitness[] = [];
+  const wanted = new Set(deployments.map((d) => `${d.flowId}:${d.envId}:${d.snapshot}`));
+  for (let i = 0; i < deployments.length; i += CHUNK) {
+    const chunk = deployments.slice(i, i + CHUNK);
+    const flowIds = [...new Set(chunk.map((d) => d.flowId))];
+    // Many flows of a page share a snapshot (one report deploys them all): each snapshot once.
+    const snapshots = [...new Map(chunk.map((d) => [`${d.envId}:${d.snapshot}`, d])).values()];
+    const rows = await db.selectFrom('snapshot_artifacts as sa')
+      .innerJoin('snapshots as s', 's.id', 'sa.snapshot_id')
+      .innerJoin('artifacts as a', (j) => j.onRef('a.fingerprint', '=', 'sa.fingerprint').onRef('a.org_id', '=', 'sa.org_id'))
+      .leftJoin('snapshots as p', (j) => j.onRef('p.env_id', '=', 'sa.env_id').on('p.idx', '=', sql<number>`sa.idx - 1`))
+      .select(['a.flow_id', 'sa.env_id', 'sa.idx', 'sa.fingerprint', 's.entry_index as snapshot_entry', 'a.entry_index as artifact_entry', 'p.entry_index as previous_entry'])
+      .where('sa.org_id', '=', orgId)
+      .where((eb) => eb.or(snapshots.map((d) => eb.and([eb('sa.env_id', '=', d.envId), eb('sa.idx', '=', d.snapshot)]))))
+      .whereRef('sa.since_idx', '=', 'sa.idx')
+      .where('a.flow_id', 'in', flowIds)
+      .execute();
+    for (const r of rows) {
+      if (!wanted.has(`${r.flow_id}:${r.env_id}:${r.idx}`)) continue;
+      out.push({
+        flowId: r.flow_id, envId: r.env_id, snapshot: r.idx, fingerprint: r.fingerprint, snapshotEntry: Number(r.snapshot_entry),
+        artifactEntry: Number(r.artifact_entry), previousEntry: r.previous_entry === null ? null : Number(r.previous_entry),
+      });
     }
   }
   return out;

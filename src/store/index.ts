@@ -7,7 +7,7 @@ export type { Engine, Database } from './schema.js';
 export type {
   Store, OrgStore, TokenStore, LogStore, OrgRecord, TokenRecord, NewToken, Page, LogHead, StoredEntry, AppendBatch, AppendContext, AppendOptions, MapLeafRow, MapLeavesPage,
 } from './types.js';
-export type { Deployment, ArtifactPlaces } from './types.js';
+export type { Deployment, DeploymentWitness, ArtifactPlaces } from './types.js';
 export type { TagKind } from './tag-entries.js';
 export type { FlowRecord, TrailRecord, ArtifactRecord, AttestationRecord, AttestationTypeRecord, EvidenceRef, RecordWriter, RecordReader } from './types.js';
 export { FilesystemBlobStore } from './blob-fs.js';

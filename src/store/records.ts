@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor, translateDbError } from './cursor.js';
 import { SqlEnvironmentWriter } from './environments-sql.js';
 import { SqlPolicyWriter } from './policies-sql.js';
 import * as bulk from './records-bulk.js';
-import { lastDeployments, recordArtifactStarts } from './flow-deployments.js';
+import { deploymentWitnesses, lastDeployments, recordArtifactStarts } from './flow-deployments.js';
 import { flowTagEntries, insertFlowTagEntry } from './flow-tag-entries.js';
 import { insertTagEntry, tagEntries, type TagKind } from './tag-entries.js';
 import { insertTypeArchive, typeArchives } from './type-archives.js';
@@ -239,6 +239,10 @@ export class SqlRecordReader implements RecordReader {
 
   lastDeployments(orgId: number, flowIds: readonly number[]) {
     return lastDeployments(this.db, orgId, flowIds);
+  }
+
+  deploymentWitnesses(orgId: number, deployments: readonly { flowId: number; envId: number; snapshot: number }[]) {
+    return deploymentWitnesses(this.db, orgId, deployments);
   }
 
   placesOf(orgId: number, fingerprints: readonly string[]) {

@@ -372,6 +372,12 @@ export interface RecordReader {
   contentsOfTrails(trailIds: readonly number[]): Promise<{ artifacts: ArtifactRecord[]; attestations: AttestationRecord[] }>;
   /** For each flow, the latest snapshot in which one of its artifacts started running. */
   lastDeployments(orgId: number, flowIds: readonly number[]): Promise<Map<number, Deployment>>;
+  /**
+   * The log entries behind each given deployment (flow, environment, snapshot): for every fingerprint of the
+   * flow whose run began in that snapshot, the snapshot's entry, the artifact's entry and the entry of the
+   * snapshot before (null for the first). Unchecked rows: what the entries say is for the caller to check.
+   */
+  deploymentWitnesses(orgId: number, deployments: readonly { flowId: number; envId: number; snapshot: number }[]): Promise<DeploymentWitness[]>;
   /** Where each fingerprint runs now (with the snapshot its run began in) and where it stopped running. */
   placesOf(orgId: number, fingerprints: readonly string[]): Promise<Map<string, ArtifactPlaces>>;
 }
@@ -379,8 +385,21 @@ export interface RecordReader {
 /** A snapshot where an artifact started running. */
 export interface Deployment {
   environment: string;
+  envId: number;
   snapshot: number;
   at: string;
+}
+
+/** One fingerprint whose run began in a snapshot, with the entries that say so (deploymentWitnesses). */
+export interface DeploymentWitness {
+  flowId: number;
+  envId: number;
+  snapshot: number;
+  fingerprint: string;
+  snapshotEntry: number;
+  artifactEntry: number;
+  /** The entry of snapshot `snapshot - 1` of the environment; null when there is no such row. */
+  previousEntry: number | null;
 }
 
 export interface ArtifactPlaces {
@@ -427,6 +446,8 @@ export interface Appearance {
   index: number;
   instances: number;
   createdAt: string;
+  /** The snapshot's log entry. */
+  entryIndex: number;
 }
 
 export interface ExpectationRecord {

@@ -163,6 +163,8 @@ describe.each(engines())('the plans of paged reads on $name', (engine) => {
   it('a page of list flows: each flow\'s latest trail by one descent of its trails, not all of them', async () => {
     await check('list flows', () => services.flows.overview(org, { limit: 10 }), {
       'from "flows" as "f"': /SEARCH t USING COVERING INDEX trails_flow \(flow_id<\?\)/,
+      // The run starts behind each shown last deployment (checked against their entries): the page's snapshots' starts only.
+      'from "snapshot_artifacts" as "sa"': /SEARCH sa USING INDEX snapshot_artifacts_starts \(env_id=\? AND idx=\?\)/,
     });
   });
 

@@ -49,7 +49,7 @@ export class ArtifactViewCache<V> {
     /** The fingerprint's records, every row checked against the log ([] if none). */
     private readonly read: (org: OrgRecord, fingerprint: string) => Promise<ArtifactRecords[]>,
     /** One view: the records with where the artifact runs, read now. */
-    private readonly place: (records: ArtifactRecords) => Promise<V>,
+    private readonly place: (org: OrgRecord, records: ArtifactRecords) => Promise<V>,
   ) {}
 
   async views(org: OrgRecord, fingerprint: string): Promise<V[]> {
@@ -70,7 +70,7 @@ export class ArtifactViewCache<V> {
           return cached.views;
         }
         this.stats.placesReads++;
-        const views = await Promise.all(cached.records.map(this.place));
+        const views = await Promise.all(cached.records.map((r) => this.place(org, r)));
         if (now.size > cached.viewsSize) Object.assign(cached, { views, viewsSize: now.size });
         return views;
       }
@@ -93,7 +93,7 @@ export class ArtifactViewCache<V> {
     const size = known ?? await this.log.size(org);
     this.stats.recordsReads++;
     const records = await this.read(org, fingerprint);
-    const views = await Promise.all(records.map(this.place));
+    const views = await Promise.all(records.map((r) => this.place(org, r)));
     if (records.length > 0) {
       if (this.byKey.size >= MAX_FINGERPRINTS) this.byKey.delete(this.byKey.keys().next().value!);
       this.byKey.set(key, { size, subjects: subjectsOf(fingerprint, records), records, viewsSize: size, views });

@@ -5,6 +5,7 @@ import type { LogService } from '../log-service.js';
 import { ArtifactViewCache, type ArtifactRecords } from './artifact-views.js';
 import { trailContentClaims } from './fact-claims.js';
 import { projectionCheck } from './projection-check.js';
+import { checkRunClaims, expectationClaims, type RunClaim } from './shown-runs.js';
 import { complianceOfArtifact } from './trail-compliance.js';
 import type { TrailService } from './trails.js';
 import * as v from './validate.js';
@@ -76,7 +77,7 @@ export class ArtifactService {
   readonly views: ArtifactViewCache<ArtifactView>;
 
   constructor(private readonly store: Store, private readonly log: LogService, private readonly trails: TrailService) {
-    this.views = new ArtifactViewCache(log, (org, fp) => this.recordsOf(org, fp), (r) => this.place(r));
+    this.views = new ArtifactViewCache(log, (org, fp) => this.recordsOf(org, fp), (org, r) => this.place(org, r));
   }
 
   async report(org: OrgRecord, input: ReportArtifactInput): Promise<ArtifactRecord> {
@@ -119,7 +120,7 @@ export class ArtifactService {
       const [flowName, commit] = ref.split(':', 2) as [string, string];
       const flow = await this.trails.flow(org, flowName);
       const rows = await this.store.records.artifactsByCommit(org.id, flow.id, v.commit(commit));
-      found = await Promise.all(rows.map(async (a) => this.place(await this.records(org, a))));
+      found = await Promise.all(rows.map(async (a) => this.place(org, await this.records(org, a))));
     } else {
       found = await this.byFingerprint(org, ref);
     }
@@ -181,9 +182,9 @@ export class ArtifactService {
   }
 
   /** The records with where the artifact runs and its history. */
-  private async place(r: ArtifactRecords): Promise<ArtifactView> {
+  private async place(org: OrgRecord, r: ArtifactRecords): Promise<ArtifactView> {
     const { artifact, attestations } = r;
-    const life = await this.lifeInEnvironments(artifact);
+    const life = await this.lifeInEnvironments(org, artifact);
     // Seed 002's wording: "Artifact created", "<attestation name> evidence received", "Started running in…".
     const history: HistoryEvent[] = [
       { event: 'Artifact created', timestamp: artifact.createdAt, kind: 'created' as const, entry_index: artifact.entryIndex },
@@ -219,9 +220,10 @@ export class ArtifactService {
   /**
    * Where the fingerprint ran, from the snapshots (seed 002): a run starts, scales, and ends in the first
    * snapshot without it. `running` names the latest snapshot of each environment it runs in now; `exited`
-   * the snapshot where it stopped in environments it no longer runs in.
+   * the snapshot where it stopped in environments it no longer runs in. Every snapshot and expectation shown
+   * is checked against its entry first, in one batched check (shown-runs.ts).
    */
-  private async lifeInEnvironments(artifact: ArtifactRecord) {
+  private async lifeInEnvironments(org: OrgRecord, artifact: ArtifactRecord) {
     const envs = this.store.environments;
     const [seen, expected] = await Promise.all([
       envs.appearances(artifact.orgId, artifact.fingerprint), envs.expectations(artifact.orgId, { fingerprint: artifact.fingerprint }),
@@ -233,21 +235,37 @@ export class ArtifactService {
     const exited: string[] = [];
     const byEnv = new Map<number, typeof seen>();
     for (const a of seen) byEnv.set(a.envId, [...(byEnv.get(a.envId) ?? []), a]);
+    // What each shown event says of a snapshot, checked below against the snapshot's entry.
+    const claims: RunClaim[] = [];
+    const fingerprint = artifact.fingerprint;
     for (const [envId, list] of byEnv) {
       const env = list[0]!.envName;
+      const claim = (index: number, entryIndex: number, runs: boolean, more: Partial<RunClaim> = {}) => {
+        claims.push({ table: 'snapshot_artifacts', envId, envName: env, index, entryIndex, fingerprint, runs, ...more });
+      };
       for (let i = 0; i < list.length; i++) {
         const a = list[i]!;
         const prev = list[i - 1];
         const at = { environment: env, snapshot: a.index, timestamp: a.createdAt, instances: a.instances };
-        if (!prev || prev.index !== a.index - 1) events.push({ ...at, event: `Started running in ${env}#${a.index} environment`, kind: 'started' });
-        else if (prev.instances !== a.instances) {
+        if (!prev || prev.index !== a.index - 1) {
+          events.push({ ...at, event: `Started running in ${env}#${a.index} environment`, kind: 'started' });
+          claim(a.index, a.entryIndex, true, { time: a.createdAt, instances: a.instances });
+          // A run starts where the snapshot before did not hold it.
+          const before = a.index > 1 ? await envs.snapshotByIndex(envId, a.index - 1) : undefined;
+          if (before) claim(before.index, before.entryIndex, false);
+          else if (a.index > 1) throw new EvidentError('TAMPERED', `decision refused: the snapshots row of ${env}#${a.index - 1} is missing`, { details: { table: 'snapshots', entry_index: null } });
+        } else if (prev.instances !== a.instances) {
           const dir = a.instances < prev.instances ? 'down' : 'up';
           events.push({ ...at, event: `Scaled ${dir} from ${prev.instances} to ${a.instances} in ${env}#${a.index} environment`, kind: 'scaled', previous_instances: prev.instances });
+          claim(a.index, a.entryIndex, true, { time: a.createdAt, instances: a.instances });
+          claim(prev.index, prev.entryIndex, true, { instances: prev.instances });
         }
         const next = list[i + 1];
         if (!next || next.index !== a.index + 1) {
           const after = await envs.snapshotByIndex(envId, a.index + 1);
+          claim(a.index, a.entryIndex, true, { instances: a.instances });
           if (after) {
+            claim(after.index, after.entryIndex, false, { time: after.createdAt });
             events.push({
               event: `No longer running in ${env}#${after.index} environment`, timestamp: after.createdAt, kind: 'exited', environment: env, snapshot: after.index,
               instances: 0, previous_instances: a.instances,
@@ -259,6 +277,10 @@ export class ArtifactService {
         }
       }
     }
+    const check = projectionCheck(this.store);
+    const entries = await check.entries(org, [...claims.map((c) => c.entryIndex), ...expected.map((x) => x.entryIndex)]);
+    await check.rows(org, expectationClaims(expected));
+    await checkRunClaims(check, this.store, org, claims, entries);
     return { events, running, exited };
   }
 }

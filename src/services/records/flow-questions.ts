@@ -1,6 +1,8 @@
 import { EvidentError } from '../../core/index.js';
 import { attestationTypeProblem, type ComplianceState } from '../../formats/index.js';
 import type { Deployment, FlowRecord, OrgRecord, Page, Store, TrailRecord } from '../../store/index.js';
+import { projectionCheck } from './projection-check.js';
+import { checkLastDeployments } from './shown-runs.js';
 import type { TrailStates } from './trail-states.js';
 
 // Seed 000's first two questions, answered by `evident list flows`: "which of our 32 pipelines last deployed,
@@ -63,7 +65,9 @@ export async function flowOverview(store: Store, org: OrgRecord, query: FlowOver
   if (query.sort === undefined && missing === undefined) {
     // The plain listing stays keyset-paginated by id: only this page's flows are summarized.
     const page = await store.records.flows(org.id, query.cursor ?? null, limit, query.includeArchived ?? false);
-    return { items: (await summarize(store, org, page.items, states)).summaries, nextCursor: page.nextCursor };
+    const items = (await summarize(store, org, page.items, states)).summaries;
+    await checkShown(store, org, items);
+    return { items, nextCursor: page.nextCursor };
   }
   // A sort or filter needs every flow's summary (an org has tens to thousands of flows: still a few queries).
   const flows: FlowRecord[] = [];
@@ -78,7 +82,18 @@ export async function flowOverview(store: Store, org: OrgRecord, query: FlowOver
   selected.sort(comparator(query.sort ?? 'name'));
   const offset = decodeOffset(query.cursor ?? null);
   const items = selected.slice(offset, offset + limit);
+  await checkShown(store, org, items);
   return { items, nextCursor: offset + limit < selected.length ? encodeOffset(offset + limit) : null };
+}
+
+/**
+ * The last deployments a page shows, checked against the log (shown-runs.ts): one batched check of the page's
+ * entries, O(page). A sorted listing orders by every flow's row, checked or not: a row edited to move a flow
+ * is refused on the page that shows it (one deleted is the completeness gap, docs/log.md).
+ */
+async function checkShown(store: Store, org: OrgRecord, items: readonly FlowSummary[]): Promise<void> {
+  const shown = items.flatMap((s) => (s.lastDeployment ? [{ flowId: s.flow.id, flow: s.flow.name, deployment: s.lastDeployment }] : []));
+  await checkLastDeployments(projectionCheck(store), store, org, shown);
 }
 
 function comparator(sort: FlowSort): (a: FlowSummary, b: FlowSummary) => number {

@@ -49,6 +49,7 @@ const encoder = new TextEncoder();
 
 export class ProjectionCheck {
   private readonly verified = new Map<string, VerifiedEntry>();
+  private readonly facts = new Set<string>();
   private bytes = 0;
   /** Perfect subtree hashes of each org's tree bound to a signed root, by org and then n·64 + level (all dropped past MAX_NODES). */
   private readonly nodes = new Map<number, Map<number, Hash>>();
@@ -60,6 +61,21 @@ export class ProjectionCheck {
   clear(): void {
     this.verified.clear();
     this.bytes = 0;
+    this.facts.clear();
+  }
+
+  /**
+   * Facts derived from verified entries only (e.g. "flow F's fingerprint began running in E#N at T", shown-runs.ts),
+   * by a key naming everything shown: entries never change, so a fact checked once stays true, and a row edited
+   * to show anything else makes another key, which is checked. Forgotten with the entries (bounded like them).
+   */
+  knows(fact: string): boolean {
+    return this.facts.has(fact);
+  }
+
+  learn(fact: string): void {
+    if (this.facts.size >= MAX_ENTRIES) this.facts.clear();
+    this.facts.add(fact);
   }
 
   /** Forgets the subtree hashes bound so far too (tests: a fresh process). */
