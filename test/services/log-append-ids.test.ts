@@ -9,7 +9,11 @@ import { testSigner } from '../helpers/keys.js';
 // round trip that opens its transaction (after the org's log lock), not in a round trip of its own; the ids
 // still grow in log order and each caller gets the row written.
 
-describe.each(engines().filter((e) => e.name === 'postgres'))('attestation ids of a batch on $name', (engine) => {
+// Without PostgreSQL the suite is skipped (a describe.each over no engine would leave the file without a suite).
+const postgres = engines().find((e) => e.name === 'postgres');
+
+describe.skipIf(!postgres)('attestation ids of a batch on postgres', () => {
+  const engine = postgres!;
   let store: SqlStore;
   let cleanup: () => Promise<void>;
   let log: LogService;
