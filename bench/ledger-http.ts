@@ -105,7 +105,10 @@ async function measure(engine: string, count = 1): Promise<Record<string, number
       : { body };
     const load = (duration: number) => Promise.all(started.map((server) => autocannon({
       url: `${server.url}/api/v1/orgs/default/flows/bench/trails/run-1/attestations/generic`,
-      method: 'POST', connections, duration, ...perRequest,
+      // reconnectRate: the server ends a keep-alive socket after 1,000 requests (limits.ts maxRequestsPerSocket)
+      // and answers 503 to what a client sends on it after that; autocannon would keep sending (at 10
+      // connections, two thirds of a 10 s run's answers were 503 before this).
+      method: 'POST', connections, duration, reconnectRate: 900, ...perRequest,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     })));
     if (warmup > 0) await load(warmup);
