@@ -6,7 +6,7 @@
 // server's own cost): cold (p50 of --cold requests, each after the process forgot every verified entry and
 // bound subtree, as a fresh process) and warm p50/p99, each with the CPU time of the process per request (p50).
 //
-//   node dist/bench/shown-runs.js [--engines sqlite,postgres] [--flows 200] [--rounds 20] [--samples 60] [--cold 15] [--label NAME]
+//   npm run bench:shown-runs -- [options], or node dist/bench/shown-runs.js [--engines sqlite,postgres] [--flows 200] [--rounds 20] [--samples 60] [--cold 15] [--label NAME]
 //
 // It uses only what the server had before the check (services, buildApp, the routes' URLs, ProjectionCheck's
 // clear and forgetTree), so the same file measures a build from before the change: copy it into that tree,

@@ -177,6 +177,25 @@ describe.each(engines())('tiles and consistency proofs checked before they are s
     expect((await tiles.read(org, 'entries/000')).bytes.length).toBeGreaterThan(0);
   });
 
+  it('a full entry bundle checked before is served from its bytes without the hash tile under it; that tile, edited, is TAMPERED', async () => {
+    // No hash tiles kept (a log larger than the 4,096 tiles kept: past 1M entries), so each read of the
+    // level-0 tile under a bundle would read and check its rows again.
+    const log = new LogService(store, signer, { proofTiles: 0 });
+    const tiles = new LogTiles(store, log);
+    const checked = Buffer.from((await tiles.read(org, 'entries/000')).bytes);
+    const restore = await editRow('log_hashes', storedHashIndex(0, 10));
+    try {
+      // The same entry bytes hashed to the leaves of a tree this server signed, and every later head extends it.
+      expect(Buffer.from((await tiles.read(org, 'entries/000')).bytes)).toEqual(checked);
+      await expect(tiles.read(org, '0/000')).rejects.toMatchObject({ code: 'TAMPERED' });
+      // A bundle not checked before still needs the tile, and a partial one is always checked.
+      await expect(new LogTiles(store, log).read(org, 'entries/000')).rejects.toMatchObject({ code: 'TAMPERED' });
+      await expect(tiles.read(org, 'entries/000.p/11')).rejects.toMatchObject({ code: 'TAMPERED' });
+    } finally {
+      await restore();
+    }
+  });
+
   it('an append does not build on an edited frontier hash: the server does not sign a tree that forks its own', async () => {
     // The frontier of 600 leaves: (9, 0), (6, 8), (4, 36), (3, 74).
     const restore = await editRow('log_hashes', storedHashIndex(6, 8));
