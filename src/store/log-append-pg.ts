@@ -15,7 +15,7 @@ import { translateDbError } from './cursor.js';
 // attestation ids (one simple query), the rows, the map leaves and head (sent behind the rows), COMMIT.
 
 /**
- * The deferred attestation rows were refused when written with the batch (in its one statement): the
+ * The deferred attestation rows were refused when written with the batch (in its rows' statement): the
  * log service treats this as a projection's failure and writes the batch again, entry by entry, so only
  * the failing caller fails.
  */
@@ -114,7 +114,7 @@ export class PgLogAppender {
       lastMapLeafIndex: () => lastMapLeafIndexIn(tx, orgId),
       entriesAt: (indexes) => entriesAtOn(tx, orgId, indexes),
       records,
-      // The deferred rows go in with the batch's one statement; a refusal there is DeferredRowsRefused.
+      // The deferred rows go in with the batch's rows' statement; a refusal there is DeferredRowsRefused.
       settle: async () => undefined,
       attempt: savepointAttempts(tx, records),
     });
