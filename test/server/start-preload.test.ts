@@ -22,7 +22,15 @@ describe('the subject maps loaded at start', () => {
     const second = await startServer({ port: 0, bind: '127.0.0.1', dataDir, logLevel: 'info', preloadMapsFrom: 1 });
     try {
       await second.mapsPreloaded;
-      const loaded = lines.map((l) => JSON.parse(l) as { msg?: string; ms?: number }).find((l) => l.msg === 'subject maps loaded');
+      // Only the server's JSON log lines: anything else written to stderr meanwhile is not the server's.
+      const records = lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).flatMap((l) => {
+        try {
+          return [JSON.parse(l) as { msg?: string; ms?: number }];
+        } catch {
+          return [];
+        }
+      });
+      const loaded = records.find((l) => l.msg === 'subject maps loaded');
       expect(loaded?.ms).toBeGreaterThanOrEqual(0);
     } finally {
       await second.close();
