@@ -3,7 +3,8 @@
 // Target (issue #2): >= 5,000 durable appends/s over HTTP on SQLite on a 2-core machine.
 // `--servers N` (PostgreSQL): also N server processes on one database, each driven by its own autocannon
 // with the same connections, against one server (issue #21: two servers >= 1.6x one). `--warmup S` (default 5):
-// the same load for S seconds first, not counted. `--seconds S` (10), `--connections N` (50), `--engines sqlite,postgres`.
+// the same load for S seconds first, not counted. `--seconds S` (10), `--connections N` (50), `--engines sqlite,postgres`,
+// `--rate R` (requests/s per server; default: as fast as answered).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -27,6 +28,9 @@ const warmup = Number(flag('--warmup', '5'));
 const connections = Number(flag('--connections', '50'));
 const engines = flag('--engines', 'sqlite,postgres').split(',');
 const servers = Number(flag('--servers', '1'));
+// `--rate R`: at most R requests/s per server (autocannon's overallRate), so that the CPU each append costs
+// is compared at the same load (its throughput then says only whether the server kept up).
+const rate = Number(flag('--rate', '0'));
 // `--subjects artifact`: each request attests a new artifact (a random fingerprint), so every entry also
 // moves a new leaf of the subject map (docs/log.md): the map's worst case. Default `trail`: every entry is
 // about the one trail only.
@@ -108,7 +112,7 @@ async function measure(engine: string, count = 1): Promise<Record<string, number
       // reconnectRate: the server ends a keep-alive socket after 1,000 requests (limits.ts maxRequestsPerSocket)
       // and answers 503 to what a client sends on it after that; autocannon would keep sending (at 10
       // connections, two thirds of a 10 s run's answers were 503 before this).
-      method: 'POST', connections, duration, reconnectRate: 900, ...perRequest,
+      method: 'POST', connections, duration, reconnectRate: 900, ...(rate > 0 ? { overallRate: rate } : {}), ...perRequest,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     })));
     if (warmup > 0) await load(warmup);

@@ -330,7 +330,7 @@ export class LogService {
         if (early && early.size !== next.size) throw new EvidentError('INTERNAL', `the batch's map update was for log size ${early.size}, not ${next.size}`);
         map = early ? { size: next.size, state, flush: early.flush, after: early.after } : this.startMapUpdate(org.id, state, linker, [], next.size);
         const after = map.after;
-        return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time, map: after };
+        return { entries: kept.map((k) => ({ index: k.index, leafHash: k.leaf, entry: k.entry })), hashes: next.stored, root: next.root, time, map: after, pollMap: () => this.maps.engine.poll() };
       },
       fallback,
       { expected: batch.length, attestations: batch.filter((p) => p.type === 'attestation.reported' && p.project).length, written },

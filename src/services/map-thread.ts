@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { EvidentError, type ErrorCode } from '../core/index.js';
 import type { Hash, MapProof } from '../ledger/index.js';
 import { MapTrees, keysOf, type TreeResult, type TreeUpdates } from './map-trees.js';
@@ -9,6 +9,10 @@ import { MapTrees, keysOf, type TreeResult, type TreeUpdates } from './map-trees
 // built (dist/src, or the CLI bundle's dist/cli), so that a batch's tree update (~11 SHA-256 per entry)
 // runs while the writer inserts the batch's rows; in this thread otherwise (the unit tests run the sources).
 // The answers are the same either way: the thread runs the same MapTrees.
+//
+// The thread answers on a port of its own, which the writer can drain without waiting for a turn of the event
+// loop (`poll`): under load, a turn of a server's main thread serves tens of HTTP requests, and a batch's root,
+// hashed in 0.45 ms, waited 2.6 ms there before it was received (issue #21, fourteenth round).
 
 export interface MapEngine {
   apply(org: number, base: number, next: number, updates: TreeUpdates): Promise<TreeResult>;
@@ -16,6 +20,8 @@ export interface MapEngine {
   keys(subjects: readonly string[]): Promise<Uint8Array>;
   prove(org: number, size: number, key: Hash): Promise<MapProof>;
   drop(org: number): void;
+  /** Takes the answers the thread has sent already, now rather than at the event loop's next turn. */
+  poll(): void;
 }
 
 function workerScript(): URL | undefined {
@@ -42,6 +48,9 @@ class InThread implements MapEngine {
   drop(org: number): void {
     this.trees.drop(org);
   }
+  poll(): void {
+    // Each answer is a microtask already.
+  }
 }
 
 interface Reply { id: number; ok: boolean; value?: unknown; code?: ErrorCode; message?: string }
@@ -52,42 +61,58 @@ interface Reply { id: number; ok: boolean; value?: unknown; code?: ErrorCode; me
  */
 class Threaded implements MapEngine {
   private worker: Worker | undefined;
+  private replies: MessagePort | undefined;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextId = 1;
 
   constructor(private readonly script: URL) {}
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(this.script, { execArgv: [] });
-    worker.on('message', (r: Reply) => {
-      const p = this.pending.get(r.id);
-      this.pending.delete(r.id);
-      if (this.pending.size === 0) worker.unref();
-      if (r.ok) p?.resolve(r.value);
-      else p?.reject(new EvidentError(r.code ?? 'INTERNAL', `subject map thread: ${r.message}`));
-    });
+  private start(): { worker: Worker; replies: MessagePort } {
+    if (this.worker && this.replies) return { worker: this.worker, replies: this.replies };
+    const { port1: replies, port2 } = new MessageChannel();
+    const worker = new Worker(this.script, { execArgv: [], workerData: { replies: port2 }, transferList: [port2] });
+    replies.on('message', (r: Reply) => this.answer(r));
     const fail = (err: Error) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.replies = undefined;
+      replies.close();
       const failure = new EvidentError('INTERNAL', `subject map thread stopped: ${err.message}`, { cause: err });
       for (const p of this.pending.values()) p.reject(failure);
       this.pending.clear();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
-    // Idle, the thread must not keep a finished process alive (it has nothing to flush); a call refs it
-    // until answered. (Adding a 'message' listener refs a worker, so this comes after the listeners.)
+    // Idle, the thread must not keep a finished process alive (it has nothing to flush): the reply port is
+    // ref'd only while a call waits for its answer. (Adding a 'message' listener refs a port, so this comes after.)
     worker.unref();
+    replies.unref();
     this.worker = worker;
-    return worker;
+    this.replies = replies;
+    return { worker, replies };
+  }
+
+  private answer(r: Reply): void {
+    const p = this.pending.get(r.id);
+    this.pending.delete(r.id);
+    if (this.pending.size === 0) this.replies?.unref();
+    if (r.ok) p?.resolve(r.value);
+    else p?.reject(new EvidentError(r.code ?? 'INTERNAL', `subject map thread: ${r.message}`));
+  }
+
+  poll(): void {
+    const replies = this.replies;
+    if (!replies) return;
+    // Not waiting when the answer has not come yet: blocking this thread for it was no faster (fourteenth round).
+    // receiveMessageOnPort takes a message out of the port's queue; no 'message' event is emitted for it.
+    for (let m = receiveMessageOnPort(replies); m; m = receiveMessageOnPort(replies)) this.answer(m.message as Reply);
   }
 
   private call<T>(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
-    const worker = this.start();
+    const { worker, replies } = this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      if (this.pending.size === 0) worker.ref();
+      if (this.pending.size === 0) replies.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       worker.postMessage({ ...msg, id }, transfer);
     });
@@ -120,8 +145,7 @@ function joinKeys(keys: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** `thread` false (or no built worker script) keeps the trees in this thread. */
-export function mapEngine(thread = true): MapEngine {
-  const script = thread ? workerScript() : undefined;
+/** `thread` false (or no built worker script) keeps the trees in this thread; `script`: that worker script (tests). */
+export function mapEngine(thread = true, script = thread ? workerScript() : undefined): MapEngine {
   return script ? new Threaded(script) : new InThread();
 }

@@ -1,10 +1,11 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { EvidentError } from '../core/index.js';
 import { MapTrees, keysOf } from './map-trees.js';
 
 // The entry point of the subject map's thread (map-thread.ts): the trees of one LogService, one request at
-// a time, answered by id.
+// a time, answered by id on the port map-thread.ts handed over (it drains that port without waiting for its event loop).
 const trees = new MapTrees();
+const { replies } = workerData as { replies: MessagePort };
 
 type Request =
   | { id: number; op: 'apply'; org: number; base: number; next: number; subjects: string; count: number; indexes: Float64Array; keys?: Uint8Array }
@@ -19,18 +20,18 @@ parentPort?.on('message', (r: Request) => {
       const result = r.keys
         ? trees.applyKeys(r.org, r.base, r.next, r.keys, r.indexes)
         : trees.apply(r.org, r.base, r.next, { subjects: split(r.subjects, r.count), indexes: r.indexes });
-      parentPort!.postMessage({ id: r.id, ok: true, value: result });
+      replies.postMessage({ id: r.id, ok: true, value: result });
     } else if (r.op === 'keys') {
       const keys = keysOf(split(r.subjects, r.count));
-      parentPort!.postMessage({ id: r.id, ok: true, value: keys }, [keys.buffer as ArrayBuffer]);
+      replies.postMessage({ id: r.id, ok: true, value: keys }, [keys.buffer as ArrayBuffer]);
     } else if (r.op === 'prove') {
-      parentPort!.postMessage({ id: r.id, ok: true, value: trees.prove(r.org, r.size, r.key) });
+      replies.postMessage({ id: r.id, ok: true, value: trees.prove(r.org, r.size, r.key) });
     } else {
       trees.drop(r.org);
-      parentPort!.postMessage({ id: r.id, ok: true });
+      replies.postMessage({ id: r.id, ok: true });
     }
   } catch (err) {
-    parentPort!.postMessage({ id: r.id, ok: false, code: err instanceof EvidentError ? err.code : 'INTERNAL', message: (err as Error).message });
+    replies.postMessage({ id: r.id, ok: false, code: err instanceof EvidentError ? err.code : 'INTERNAL', message: (err as Error).message });
   }
 });
 

@@ -100,6 +100,11 @@ export interface AppendBatch {
    * after the entries and hashes are inserted (the map is hashed in another thread meanwhile).
    */
   map?: MapAfterBatch | Promise<MapAfterBatch>;
+  /**
+   * Takes the map thread's answer now if it has been sent, rather than at the event loop's next turn: called
+   * right before `map` is awaited (map-thread.ts, `poll`).
+   */
+  pollMap?: () => void;
 }
 
 /** Reads inside the append transaction, under the org's log lock. */
