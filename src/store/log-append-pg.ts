@@ -1,5 +1,5 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import { EvidentError } from '../core/index.js';
 import type { AttestationsTable, Database } from './schema.js';
 import type { AppendBatch, AppendContext, AppendOptions, LogHead, MapLeafRow, StoredEntry } from './types.js';
@@ -11,8 +11,9 @@ import { translateDbError } from './cursor.js';
 // The PostgreSQL append path (issue #21, fifth round). Every statement is a round trip to the server, and
 // on a loaded machine each costs a context switch to PostgreSQL and back (0.3–1 ms measured), more than the
 // rows: the Kysely transaction took ten per batch (BEGIN, the head's row lock, ids, the attestation rows,
-// entries, hashes, map leaves, the head, COMMIT). Here a batch takes four: BEGIN with the lock and the
-// attestation ids (one simple query), the rows, the map leaves and head (sent behind the rows), COMMIT.
+// entries, hashes, map leaves, the head, COMMIT). Here a batch takes three: BEGIN with the lock and the
+// attestation ids (one simple query), the rows, and the head with COMMIT (one simple query); a batch that also
+// writes map leaves (every few thousand moves) sends them and the head as one statement before its COMMIT.
 
 /**
  * The deferred attestation rows were refused when written with the batch (in its rows' statement): the
@@ -50,7 +51,7 @@ e AS (INSERT INTO log_entries (org_id, idx, leaf_hash, entry) SELECT ${p(1)}::in
 INSERT INTO log_hashes (org_id, hidx, hash) SELECT ${p(1)}::int4, * FROM unnest(${p(5)}::int8[], ${p(6)}::bytea[])`;
 })();
 
-/** The second statement: the map leaves moved (and those they supersede) and the head. */
+/** The second statement when the batch writes map leaves: those moved (and those they supersede) and the head. */
 const WRITE_HEAD = `WITH m AS (INSERT INTO log_map_moves (org_id, entry_index, subject) SELECT $1::int4, * FROM unnest($2::int8[], $3::text[]) ON CONFLICT DO NOTHING),
 d AS (DELETE FROM log_map_moves WHERE org_id = $1::int4 AND (entry_index, subject) IN (SELECT * FROM unnest($4::int8[], $5::text[])))
 UPDATE log_heads SET size = $6::int8, root = $7::bytea, map_root = $8::bytea, updated_at = $9::text WHERE org_id = $1::int4`;
@@ -58,6 +59,7 @@ UPDATE log_heads SET size = $6::int8, root = $7::bytea, map_root = $8::bytea, up
 /** Ids from the attestations' sequence, as SqlRecordWriter takes them (followed by the count's generate_series arguments). */
 const NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('attestations', 'id')) AS id FROM generate_series";
 
+const { escapeLiteral } = pg;
 const buf = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 type Build = (head: LogHead, ctx: AppendContext) => Promise<AppendBatch> | AppendBatch;
@@ -129,8 +131,11 @@ export class PgLogAppender {
     batch.pollMap?.();
     const map = await batch.map;
     const mapRoot = map?.root ?? head.mapRoot;
-    const moved = client.query({ name: 'evident_log_head', text: WRITE_HEAD, values: headValues(orgId, map?.leaves ?? [], size, batch.root, mapRoot, batch.time ?? at) });
-    moved.catch(() => undefined); // after a refused first statement it fails too (the transaction is aborted): that one is the error
+    const leaves = map?.leaves ?? [];
+    const time = batch.time ?? at;
+    // Most batches write no map leaf (they are flushed every few thousand moves): their head goes with the COMMIT.
+    const moved = leaves.length > 0 ? client.query({ name: 'evident_log_head', text: WRITE_HEAD, values: headValues(orgId, leaves, size, batch.root, mapRoot, time) }) : undefined;
+    moved?.catch(() => undefined); // after a refused first statement it fails too (the transaction is aborted): that one is the error
     try {
       await rows;
     } catch (err) {
@@ -138,11 +143,13 @@ export class PgLogAppender {
     }
     try {
       await moved;
+      options.written?.();
+      // Each round trip waits for this thread's next turn of the event loop, under load a few milliseconds
+      // (issue #21, fourteenth round): a batch takes three (the lock, the rows, the head with COMMIT).
+      await client.query(moved ? 'COMMIT' : `${headUpdate(orgId, size, batch.root, mapRoot, time)}; COMMIT`);
     } catch (err) {
       throw translateDbError(err);
     }
-    options.written?.();
-    await client.query('COMMIT');
     return { before: head.size, after: { size, root: batch.root, mapRoot } };
   }
 }
@@ -172,6 +179,16 @@ function joinedEntries(texts: readonly string[]): string | null {
   return SEPARATOR + texts.join(SEPARATOR);
 }
 const SEPARATOR = '\x1e';
+
+/**
+ * The head's UPDATE as the text of a simple query, which takes no parameters: numbers checked as integers,
+ * hashes as hex for decode() (whatever standard_conforming_strings says), the time escaped by node-postgres.
+ */
+function headUpdate(orgId: number, size: number, root: Uint8Array, mapRoot: Uint8Array | null, time: string): string {
+  if (!Number.isSafeInteger(size)) throw new EvidentError('INTERNAL', `log size ${size} is not an integer`);
+  const hex = (h: Uint8Array) => `decode('${buf(h).toString('hex')}', 'hex')`;
+  return `UPDATE log_heads SET size = ${size}, root = ${hex(root)}, map_root = ${mapRoot === null ? 'NULL' : hex(mapRoot)}, updated_at = ${escapeLiteral(time)} WHERE org_id = ${orgId}`;
+}
 
 function headValues(orgId: number, leaves: readonly MapLeafRow[], size: number, root: Uint8Array, mapRoot: Uint8Array | null, time: string): unknown[] {
   // A CTE's DELETE and INSERT see the same snapshot, so a superseded row and its successor never collide.

@@ -136,6 +136,18 @@ describe.each(engines())('storage on $name', (engine) => {
     expect(await store.log.entries(org.id, 0, 10)).toHaveLength(1);
   });
 
+  // PostgreSQL writes most heads in the text of a simple query with the COMMIT (log-append-pg.ts).
+  it('writes the head as given, whatever the time text holds', async () => {
+    const org = await store.orgs.create('head-org', at);
+    const odd = `2026-12-07T00:00:00.000Z'; UPDATE log_heads SET size = 0; --\\'`;
+    const head = await store.log.append(org.id, batchOf(['h1', 'h2']), odd);
+    expect(await store.log.head(org.id)).toEqual(head);
+    expect(head.size).toBe(2);
+    const row = await sql<{ updated_at: string; size: number | string }>`SELECT updated_at, size FROM log_heads WHERE org_id = ${org.id}`.execute(store.db);
+    expect(row.rows[0]).toMatchObject({ updated_at: odd });
+    expect(Number(row.rows[0]!.size)).toBe(2);
+  });
+
   it('refuses UPDATE, DELETE (and TRUNCATE) of log entries and hashes at the database level', async () => {
     const org = await store.orgs.create('trigger-org', at);
     await store.log.append(org.id, batchOf(['one', 'two']), at);
