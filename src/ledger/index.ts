@@ -1,6 +1,6 @@
 // The tamper-evident log (DESIGN.md §2): RFC 9162 §2.1 Merkle trees over the stored-hash layout of
 // golang.org/x/mod/sumdb/tlog, proof verification, and C2SP signed notes and checkpoints. Pure: no I/O.
-export { HASH_SIZE, EMPTY_ROOT, leafHash, nodeHash } from './hash.js';
+export { HASH_SIZE, EMPTY_ROOT, leafHash, leafHashOfText, nodeHash } from './hash.js';
 export type { Hash } from './hash.js';
 export {
   storedHashIndex, splitStoredHashIndex, storedHashCount, frontierIndexes, appendLeaves, rootFromFrontier,

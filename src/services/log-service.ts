@@ -1,7 +1,7 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../core/index.js';
 import { canonicalMembers, mergeCanonicalMembers, type CanonicalMembers } from '../formats/index.js';
 import {
-  appendLeaves, checkLeaves, leafCheckPlan, consistencyProof, consistencyProofPlan, formatCheckpoint, rootFromFrontier, treeRoot, treeRootPlan, verifyConsistency, frontierIndexes, leafHash, mapExtension, renamedSigner, signNote, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
+  appendLeaves, checkLeaves, leafCheckPlan, consistencyProof, consistencyProofPlan, formatCheckpoint, rootFromFrontier, treeRoot, treeRootPlan, verifyConsistency, frontierIndexes, leafHashOfText, mapExtension, renamedSigner, signNote, subjectsOf, type Hash, type NoteSigner, type PrevLinks,
   type MapProofJson, type Subject, mapProofToJson,
 } from '../ledger/index.js';
 import { DeferredRowsRefused, type AppendContext, type LogHead, type OrgRecord, type RecordWriter, type Store } from '../store/index.js';
@@ -62,7 +62,6 @@ interface Pending {
 
 const RESERVED = ['v', 'type', 'org', 'time', 'prev'];
 const TYPE = /^[a-z][a-z0-9_.-]{0,63}$/;
-const encoder = new TextEncoder();
 
 /**
  * The per-organisation logs (DESIGN.md §2). Appends are group-committed: callers that arrive while a
@@ -312,7 +311,7 @@ export class LogService {
           }
           const links = early ? early.links[kept.length] : linker.link(index, pending.subjects);
           const entry = this.entryText(org, pending, time, links, envelopes);
-          kept.push({ pending, entry, leaf: leafHash(encoder.encode(entry)), index, value });
+          kept.push({ pending, entry, leaf: leafHashOfText(entry), index, value });
         }
         if (!isolate) {
           // Rows a projection deferred (PostgreSQL's attestations) go in now; if one fails, so did its projection.
@@ -481,7 +480,7 @@ export class LogService {
     if (rows.length !== indexes.length || rows.some((r, i) => r.index !== start + i)) {
       throw new EvidentError('TAMPERED', `entries ${start}–${stop - 1} of ${org.name}'s log are incomplete`);
     }
-    const leaves = new Map(rows.map((r) => [r.index, leafHash(encoder.encode(r.entry))]));
+    const leaves = new Map(rows.map((r) => [r.index, leafHashOfText(r.entry)]));
     for (const r of rows) {
       if (!bytesEqual(leaves.get(r.index)!, r.leafHash)) throw new EvidentError('TAMPERED', `log entry ${r.index} does not hash to its stored leaf hash`, { details: { entry_index: r.index } });
     }

@@ -1,7 +1,7 @@
 import { EvidentError, bytesEqual, fromHex, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
 import {
-  EMPTY_ROOT, TreeBuilder, appendLeaves, leafHash, openCheckpoint, prefixRootFromConsistencyProof, renamedVerifier, rootFromInclusionProof, treeRoot, verifyConsistency,
+  EMPTY_ROOT, TreeBuilder, appendLeaves, leafHashOfText, openCheckpoint, prefixRootFromConsistencyProof, renamedVerifier, rootFromInclusionProof, treeRoot, verifyConsistency,
   type Checkpoint, type Hash, type NoteVerifier,
 } from '../../ledger/index.js';
 
@@ -34,7 +34,6 @@ export interface VerifyLogReport {
   first_bad_range: [number, number] | null;
 }
 
-const encoder = new TextEncoder();
 
 /**
  * The checkpoint origin of an org's log under a verifier key. Each org's log key is named after its origin
@@ -146,7 +145,7 @@ export async function checkAllEntries(source: LogSource, cp: Checkpoint, org: st
     for (const item of page.items) {
       const index = leaves.length;
       if (item.index !== index) return bad(index, `the server skipped or repeated entries at index ${index}`);
-      const leaf = leafHash(encoder.encode(item.entry));
+      const leaf = leafHashOfText(item.entry);
       if (toHex(leaf) !== item.leaf_hash) return bad(index, `entry ${index} does not match its leaf hash: its text was changed`);
       const problem = entryProblem(item.entry, org);
       if (problem) return bad(index, `entry ${index} ${problem}`);

@@ -1,6 +1,6 @@
 import { EvidentError, bytesEqual, toHex } from '../../core/index.js';
 import { canonicalJson } from '../../formats/index.js';
-import { checkLeaves, leafCheckPlan, leafHash, type Hash, type KnownNodes, type TreeNode } from '../../ledger/index.js';
+import { checkLeaves, leafCheckPlan, leafHashOfText, type Hash, type KnownNodes, type TreeNode } from '../../ledger/index.js';
 import type { FlowRecord, OrgRecord, Store } from '../../store/index.js';
 import { mergeTags } from './flow-tags.js';
 
@@ -45,7 +45,6 @@ const MAX_BYTES = 64 * 1024 * 1024;
 /** Perfect subtree hashes remembered per process (~150 bytes each); only those of 2^MIN_KEPT_LEVEL leaves or more. */
 const MAX_NODES = 131_072;
 const MIN_KEPT_LEVEL = 4;
-const encoder = new TextEncoder();
 
 export class ProjectionCheck {
   private readonly verified = new Map<string, VerifiedEntry>();
@@ -137,7 +136,7 @@ export class ProjectionCheck {
     for (const i of missing) {
       const row = byIndex.get(i);
       if (!row) throw tampered(`log entry ${i} is missing`, { entry_index: i });
-      const leaf = leafHash(encoder.encode(row.entry));
+      const leaf = leafHashOfText(row.entry);
       if (!bytesEqual(leaf, row.leafHash)) throw tampered(`log entry ${i} does not hash to its stored leaf hash (run evident verify log --full)`, { entry_index: i });
       leaves.set(i, leaf);
     }
