@@ -244,7 +244,7 @@ class SqlLogStore implements LogStore {
       await insertRows(tx, this.store.engine, 'log_entries', batch.entries.map((e) => [orgId, e.index, e.leafHash, e.entry]));
       await insertRows(tx, this.store.engine, 'log_hashes', batch.hashes.map((h) => [orgId, h.index, h.hash]));
       batch.pollMap?.();
-    const map = await batch.map;
+      const map = await batch.map;
       if (map) await writeMapLeaves(tx, this.store.engine, orgId, map.leaves);
       const mapRoot = map?.root ?? head.mapRoot;
       await tx.updateTable('log_heads').set({ size, root: batch.root, map_root: mapRoot, updated_at: batch.time ?? at }).where('org_id', '=', orgId).execute();
