@@ -34,7 +34,6 @@ export interface VerifyLogReport {
   first_bad_range: [number, number] | null;
 }
 
-
 /**
  * The checkpoint origin of an org's log under a verifier key. Each org's log key is named after its origin
  * (`evident.<host>/<org>`, C2SP tlog-checkpoint: the key name SHOULD match the origin line); a key named
