@@ -13,7 +13,7 @@ import { translateDbError } from './cursor.js';
 // rows: the Kysely transaction took ten per batch (BEGIN, the head's row lock, ids, the attestation rows,
 // entries, hashes, map leaves, the head, COMMIT). Here a batch takes three: BEGIN with the lock and the
 // attestation ids (one simple query), the rows, and the head with COMMIT (one simple query); a batch that also
-// writes map leaves (every few thousand moves) sends them and the head as one statement before its COMMIT.
+// writes map leaves (every few thousand moves) sends them as one more statement, queued behind the rows.
 
 /**
  * The deferred attestation rows were refused when written with the batch (in its rows' statement): the
@@ -35,12 +35,11 @@ const ATTESTATION_COLUMNS = {
 const ATTESTATION_NAMES = Object.keys(ATTESTATION_COLUMNS) as (keyof AttestationsTable)[];
 
 /**
- * Two statements for the whole batch, sent one behind the other in its transaction. The first writes what does
- * not depend on the subject map: the deferred attestation rows, the entries and the tree's new hashes. It is sent
- * as soon as the batch is built, and PostgreSQL inserts them while the map thread hashes the batch's map update;
- * the second, sent once that root is known, writes the map leaves moved and the head (which commits to the map
- * root). One statement for both waited ~2 ms a batch for the root first (issue #21, thirteenth round). Data-modifying
- * CTEs all run to completion; each text is fixed (arrays of any length), so each is prepared once per connection.
+ * The batch's rows: what does not depend on the subject map (the deferred attestation rows, the entries and the
+ * tree's new hashes). It is sent as soon as the batch is built, and PostgreSQL inserts them while the map thread
+ * hashes the batch's map update; the head, which commits to the map root, goes once that root is known (issue #21,
+ * thirteenth round: waiting for the root first cost ~2 ms a batch). Data-modifying CTEs all run to completion;
+ * each text is fixed (arrays of any length), so each is prepared once per connection.
  */
 const WRITE_ROWS = (() => {
   const n = ATTESTATION_NAMES.length;
@@ -51,10 +50,9 @@ e AS (INSERT INTO log_entries (org_id, idx, leaf_hash, entry) SELECT ${p(1)}::in
 INSERT INTO log_hashes (org_id, hidx, hash) SELECT ${p(1)}::int4, * FROM unnest(${p(5)}::int8[], ${p(6)}::bytea[])`;
 })();
 
-/** The second statement when the batch writes map leaves: those moved (and those they supersede) and the head. */
-const WRITE_HEAD = `WITH m AS (INSERT INTO log_map_moves (org_id, entry_index, subject) SELECT $1::int4, * FROM unnest($2::int8[], $3::text[]) ON CONFLICT DO NOTHING),
-d AS (DELETE FROM log_map_moves WHERE org_id = $1::int4 AND (entry_index, subject) IN (SELECT * FROM unnest($4::int8[], $5::text[])))
-UPDATE log_heads SET size = $6::int8, root = $7::bytea, map_root = $8::bytea, updated_at = $9::text WHERE org_id = $1::int4`;
+/** When the batch writes map leaves: those moved, and those they supersede deleted. */
+const WRITE_LEAVES = `WITH m AS (INSERT INTO log_map_moves (org_id, entry_index, subject) SELECT $1::int4, * FROM unnest($2::int8[], $3::text[]) ON CONFLICT DO NOTHING)
+DELETE FROM log_map_moves WHERE org_id = $1::int4 AND (entry_index, subject) IN (SELECT * FROM unnest($4::int8[], $5::text[]))`;
 
 /** Ids from the attestations' sequence, as SqlRecordWriter takes them (followed by the count's generate_series arguments). */
 const NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('attestations', 'id')) AS id FROM generate_series";
@@ -132,21 +130,20 @@ export class PgLogAppender {
     const map = await batch.map;
     const mapRoot = map?.root ?? head.mapRoot;
     const leaves = map?.leaves ?? [];
-    const time = batch.time ?? at;
-    // Most batches write no map leaf (they are flushed every few thousand moves): their head goes with the COMMIT.
-    const moved = leaves.length > 0 ? client.query({ name: 'evident_log_head', text: WRITE_HEAD, values: headValues(orgId, leaves, size, batch.root, mapRoot, time) }) : undefined;
-    moved?.catch(() => undefined); // after a refused first statement it fails too (the transaction is aborted): that one is the error
+    // Most batches write no map leaf (they are flushed every few thousand moves).
+    const leafRows = leaves.length > 0 ? client.query({ name: 'evident_log_leaves', text: WRITE_LEAVES, values: leafValues(orgId, leaves) }) : undefined;
+    leafRows?.catch(() => undefined); // after a refused first statement it fails too (the transaction is aborted): that one is the error
     try {
       await rows;
     } catch (err) {
       throw deferred.length > 0 ? new DeferredRowsRefused(translateDbError(err)) : translateDbError(err);
     }
     try {
-      await moved;
+      await leafRows;
       options.written?.();
       // Each round trip waits for this thread's next turn of the event loop, under load a few milliseconds
-      // (issue #21, fourteenth round): a batch takes three (the lock, the rows, the head with COMMIT).
-      await client.query(moved ? 'COMMIT' : `${headUpdate(orgId, size, batch.root, mapRoot, time)}; COMMIT`);
+      // (issue #21, fourteenth round): the head goes with the COMMIT.
+      await client.query(`${headUpdate(orgId, size, batch.root, mapRoot, batch.time ?? at)}; COMMIT`);
     } catch (err) {
       throw translateDbError(err);
     }
@@ -190,13 +187,10 @@ function headUpdate(orgId: number, size: number, root: Uint8Array, mapRoot: Uint
   return `UPDATE log_heads SET size = ${size}, root = ${hex(root)}, map_root = ${mapRoot === null ? 'NULL' : hex(mapRoot)}, updated_at = ${escapeLiteral(time)} WHERE org_id = ${orgId}`;
 }
 
-function headValues(orgId: number, leaves: readonly MapLeafRow[], size: number, root: Uint8Array, mapRoot: Uint8Array | null, time: string): unknown[] {
+function leafValues(orgId: number, leaves: readonly MapLeafRow[]): unknown[] {
   // A CTE's DELETE and INSERT see the same snapshot, so a superseded row and its successor never collide.
   const gone = supersededOf(leaves);
-  return [
-    orgId, leaves.map((l) => l.index), leaves.map((l) => l.subject), gone.map((g) => g.index), gone.map((g) => g.subject),
-    size, buf(root), mapRoot === null ? null : buf(mapRoot), time,
-  ];
+  return [orgId, leaves.map((l) => l.index), leaves.map((l) => l.subject), gone.map((g) => g.index), gone.map((g) => g.subject)];
 }
 
 async function readHashesOn(db: Kysely<Database>, orgId: number, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
